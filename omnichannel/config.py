@@ -1,0 +1,295 @@
+"""Configuration: YAML → pydantic models, ``${VAR}`` interpolation, errors that name the key."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from omnichannel import registry
+from omnichannel.errors import ConfigError
+
+NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+class Model(BaseModel):
+    """Base for every config model: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class PluginConfig(Model):
+    """Fields every connector and forwarder shares; each kind subclasses it with its own."""
+
+    name: str = Field(pattern=NAME_PATTERN)
+    kind: str
+    enabled: bool = True
+
+
+class ConnectorConfig(PluginConfig):
+    """Common connector settings."""
+
+    poll_interval: float = Field(30.0, gt=0, description="seconds between polls (pull connectors)")
+    poll_timeout: float = Field(90.0, gt=0, description="a poll that takes longer is cancelled")
+    acknowledge: bool = Field(True, description="answer a new complaint with its ref on the same channel")
+    default_agency: str | None = Field(None, description="routing fallback for this channel")
+
+
+class ForwarderConfig(PluginConfig):
+    """Common forwarder settings; the dispatcher reads them."""
+
+    agencies: list[str] = Field(default_factory=lambda: ["*"], description="agency codes served, * = all")
+    item_types: list[str] = Field(default_factory=lambda: ["ticket"])
+    kinds: list[str] | None = Field(None, description="complaint kinds forwarded; None = all")
+    max_in_flight: int = Field(4, gt=0)
+    max_attempts: int = Field(15, gt=0)
+    max_age: float = Field(3 * 86400.0, gt=0, description="seconds before a pending row is dead-lettered")
+    timeout: float = Field(30.0, gt=0)
+
+
+class StoreConfig(Model):
+    """Where the store lives."""
+
+    url: str = "sqlite+aiosqlite:///${data_dir}/omnichannel.db"
+    migrate_on_start: bool = True
+    echo: bool = False
+
+    @field_validator("url")
+    @classmethod
+    def _known_driver(cls, value: str) -> str:
+        if not (value.startswith("sqlite+aiosqlite://") or value.startswith("postgresql+asyncpg://")
+                or value.startswith("postgresql+psycopg://")):
+            raise ValueError("use sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER@HOST/DB")
+        return value
+
+
+class HttpConfig(Model):
+    """The one aiohttp server for intake, webhooks, the officer API and ops endpoints."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    max_body_bytes: int = Field(1_048_576, gt=0)
+    public_url: str | None = Field(None, description="how the outside reaches us (webhook registration)")
+
+
+class LoggingConfig(Model):
+    """Log level and format; personal data is masked in every format."""
+
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["text", "json"] = "text"
+
+
+class DaemonConfig(Model):
+    """Supervisor knobs."""
+
+    shutdown_deadline: float = Field(20.0, gt=0)
+    backoff_initial: float = Field(1.0, gt=0)
+    backoff_max: float = Field(300.0, gt=0)
+    router_interval: float = Field(1.0, gt=0)
+    ingest_batch_max: int = Field(500, gt=0)
+    lease_ttl: float = Field(30.0, gt=0, description="seconds a replica holds a connector's lease")
+    replica_id: str | None = None
+
+
+class AgencyConfig(Model):
+    """One agency (OPD) that receives tickets."""
+
+    code: str = Field(pattern=NAME_PATTERN)
+    name: str
+    email: str | None = None
+    officer_tokens: list[SecretStr] = Field(default_factory=list)
+    lapor_topic: str | None = None
+
+
+class Config(Model):
+    """The whole daemon configuration."""
+
+    data_dir: Path = Path("./data")
+    timezone: str = "Asia/Jakarta"
+    store: StoreConfig = Field(default_factory=StoreConfig)
+    http: HttpConfig = Field(default_factory=HttpConfig)
+    logging: LoggingConfig = Field(default_factory=LoggingConfig)
+    daemon: DaemonConfig = Field(default_factory=DaemonConfig)
+    templates: dict[str, str] = Field(default_factory=dict, description="overrides of Bahasa Indonesia texts")
+    templates_dir: Path | None = None
+    connectors: list[Any] = Field(default_factory=list)
+    forwarders: list[Any] = Field(default_factory=list)
+    agencies: list[AgencyConfig] = Field(default_factory=list)
+    routing: Any = None
+    dedup: Any = None
+    sla: Any = None
+
+    def connector(self, name: str) -> Any:
+        """The connector config called ``name``."""
+        return next(c for c in self.connectors if c.name == name)
+
+    def agency(self, code: str) -> AgencyConfig | None:
+        """The agency with ``code``, if configured."""
+        return next((a for a in self.agencies if a.code == code), None)
+
+    def redacted(self) -> dict[str, Any]:
+        """A dump safe for logs: every secret masked."""
+        return self.model_dump(mode="json")
+
+
+def _format_loc(loc: tuple[Any, ...], prefix: str = "") -> str:
+    path = prefix
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path
+
+
+def _interpolate(node: Any, path: str, env: dict[str, str], found: set[str],
+                 missing: dict[str, str]) -> Any:
+    if isinstance(node, dict):
+        return {k: _interpolate(v, f"{path}.{k}" if path else str(k), env, found, missing)
+                for k, v in node.items()}
+    if isinstance(node, list):
+        return [_interpolate(v, f"{path}[{i}]", env, found, missing) for i, v in enumerate(node)]
+    if isinstance(node, str) and "${" in node:
+        def sub(match: re.Match[str]) -> str:
+            var, default = match.group(1), match.group(2)
+            if var == "data_dir":  # resolved after the model is built
+                return match.group(0)
+            if var in env:
+                return env[var]
+            if default is not None:
+                return default
+            missing[path] = var
+            return ""
+        found.add(path)
+        value = _VAR.sub(sub, node)
+        return value
+    return node
+
+
+def _plugin(raw: Any, index: int, section: str, table: dict[str, tuple[str, str]],
+            base: type[PluginConfig]) -> Any:
+    where = f"{section}[{index}]"
+    if not isinstance(raw, dict):
+        raise ConfigError(where, "must be a mapping with at least name and kind")
+    kind = raw.get("kind")
+    if kind is None:
+        raise ConfigError(f"{where}.kind", "is required")
+    if kind not in table:
+        raise ConfigError(f"{where}.kind", f"unknown kind {kind!r}; known: {', '.join(sorted(table))}")
+    try:
+        model = registry.load(table[kind][1])
+    except (ImportError, AttributeError) as exc:
+        if raw.get("enabled", True) is False:
+            return base.model_validate({k: raw[k] for k in ("name", "kind", "enabled") if k in raw})
+        raise ConfigError(f"{where}.kind", f"{kind!r} is unavailable here: {exc}") from exc
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise ConfigError(_format_loc(err["loc"], where), err["msg"]) from None
+
+
+def _check_secrets(model: BaseModel, path: str, from_env: set[str]) -> None:
+    for field_name, value in model:
+        sub = f"{path}.{field_name}" if path else field_name
+        if isinstance(value, SecretStr):
+            if value.get_secret_value() and sub not in from_env:
+                raise ConfigError(sub, "secrets must come from the environment: write ${SOME_VAR}")
+        elif isinstance(value, BaseModel):
+            _check_secrets(value, sub, from_env)
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                if isinstance(item, BaseModel):
+                    _check_secrets(item, f"{sub}[{i}]", from_env)
+                elif isinstance(item, SecretStr) and item.get_secret_value() and f"{sub}[{i}]" not in from_env:
+                    raise ConfigError(f"{sub}[{i}]", "secrets must come from the environment: write ${SOME_VAR}")
+
+
+def _disabled_prefixes(data: dict[str, Any]) -> list[str]:
+    prefixes = []
+    for section in ("connectors", "forwarders"):
+        for i, item in enumerate(data.get(section) or []):
+            if isinstance(item, dict) and item.get("enabled", True) is False:
+                prefixes.append(f"{section}[{i}]")
+    return prefixes
+
+
+def parse_config(text: str, env: dict[str, str] | None = None, base_dir: Path | None = None) -> Config:
+    """Parse YAML text into a validated ``Config``; raises ``ConfigError`` naming the key."""
+    env = dict(os.environ) if env is None else env
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "YAML"
+        raise ConfigError("", f"invalid YAML at {where}: {getattr(exc, 'problem', exc)}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError("", "the top level must be a mapping of sections")
+    found: set[str] = set()
+    missing: dict[str, str] = {}
+    data = _interpolate(data, "", env, found, missing)
+    disabled = _disabled_prefixes(data)
+    for path, var in missing.items():
+        if not any(path == p or path.startswith(p + ".") or path.startswith(p + "[") for p in disabled):
+            raise ConfigError(path, f"environment variable {var} is not set")
+    plugins: dict[str, list[Any]] = {}
+    for section, table, base in (("connectors", registry.CONNECTORS, ConnectorConfig),
+                                 ("forwarders", registry.FORWARDERS, ForwarderConfig)):
+        raw_list = data.pop(section, None) or []
+        if not isinstance(raw_list, list):
+            raise ConfigError(section, "must be a list")
+        plugins[section] = [_plugin(raw, i, section, table, base) for i, raw in enumerate(raw_list)]
+        names: dict[str, int] = {}
+        for i, plugin in enumerate(plugins[section]):
+            if plugin.name in names:
+                raise ConfigError(f"{section}[{i}].name",
+                                  f"duplicate name {plugin.name!r} (also {section}[{names[plugin.name]}])")
+            names[plugin.name] = i
+    sections: dict[str, Any] = {}
+    for key, target in registry.SECTIONS.items():
+        raw = data.pop(key, None)
+        try:
+            model = registry.load(target)
+        except (ImportError, AttributeError):
+            sections[key] = raw
+            continue
+        try:
+            sections[key] = model.model_validate(raw or {})
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            raise ConfigError(_format_loc(err["loc"], key), err["msg"]) from None
+    try:
+        config = Config.model_validate({**data, **plugins, **sections})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise ConfigError(_format_loc(err["loc"]), err["msg"]) from None
+    codes: dict[str, int] = {}
+    for i, agency in enumerate(config.agencies):
+        if agency.code in codes:
+            raise ConfigError(f"agencies[{i}].code", f"duplicate agency code {agency.code!r}")
+        codes[agency.code] = i
+    _check_secrets(config, "", found)
+    if base_dir is not None and not config.data_dir.is_absolute():
+        config.data_dir = (base_dir / config.data_dir).resolve()
+    config.store.url = config.store.url.replace("${data_dir}", str(config.data_dir))
+    return config
+
+
+def load_config(path: str | Path, env: dict[str, str] | None = None) -> Config:
+    """Read and validate a config file; relative ``data_dir`` is taken from the working directory."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("", f"config file {path} not found") from None
+    except OSError as exc:
+        raise ConfigError("", f"cannot read config file {path}: {exc}") from None
+    return parse_config(text, env=env, base_dir=Path.cwd())

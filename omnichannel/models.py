@@ -1,0 +1,241 @@
+"""The store's tables (sqlmodel). Timestamps are timezone-aware UTC; show them in Asia/Jakarta.
+
+Vocabulary as in ARCHITECTURE.md: envelope, complaint, follow-up, case, ticket, outbox row,
+dead letter, quarantine, checkpoint, reporter and identity, audit event.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from omnichannel.types import utcnow
+
+
+def _json(**kw: Any) -> Any:
+    return Field(default_factory=dict, sa_column=Column(JSON, nullable=False), **kw)
+
+
+class Counter(SQLModel, table=True):
+    """Block allocator for ids and human-friendly refs (ADU-2026-000123)."""
+
+    __tablename__ = "counters"
+    name: str = Field(primary_key=True, max_length=64)
+    value: int = 0
+
+
+class ConnectorState(SQLModel, table=True):
+    """A connector's checkpoint (opaque JSON) and which replica holds its lease."""
+
+    __tablename__ = "checkpoints"
+    connector: str = Field(primary_key=True, max_length=64)
+    checkpoint: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    updated_at: datetime = Field(default_factory=utcnow)
+    lease_owner: str | None = Field(default=None, max_length=128)
+    lease_until: datetime | None = None
+
+
+class Reporter(SQLModel, table=True):
+    """A citizen, possibly known on several channels through identities."""
+
+    __tablename__ = "reporters"
+    id: int | None = Field(default=None, primary_key=True)
+    display_name: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Identity(SQLModel, table=True):
+    """One address of a reporter on one channel kind (``phone`` and ``email`` link across channels)."""
+
+    __tablename__ = "identities"
+    __table_args__ = (UniqueConstraint("channel", "address", name="uq_identities_channel_address"),)
+    id: int | None = Field(default=None, primary_key=True)
+    reporter_id: int = Field(foreign_key="reporters.id", index=True)
+    channel: str = Field(max_length=32, description="telegram, whatsapp, x, email, webform, phone")
+    address: str = Field(max_length=320)
+    name: str | None = None
+    linked_by: str | None = Field(default=None, max_length=32, description="how it was linked: channel, phone, email, officer")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class EnvelopeRow(SQLModel, table=True):
+    """One inbound message exactly as the channel gave it; ``outcome`` says what became of it."""
+
+    __tablename__ = "envelopes"
+    __table_args__ = (
+        UniqueConstraint("connector", "external_id", name="uq_envelopes_connector_external_id"),
+        Index("ix_envelopes_outcome", "outcome"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    connector: str = Field(max_length=64)
+    channel: str = Field(max_length=32)
+    external_id: str = Field(max_length=512)
+    received_at: datetime
+    stored_at: datetime = Field(default_factory=utcnow)
+    raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    sender_id: str | None = Field(default=None, max_length=320)
+    reporter_id: int | None = Field(default=None, foreign_key="reporters.id")
+    subject: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    thread_id: str | None = Field(default=None, max_length=512, index=True)
+    origin: dict[str, Any] = _json()
+    meta: dict[str, Any] = _json()
+    attachments: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    outcome: str = Field(default="pending", max_length=16)
+    reason: str | None = None
+    complaint_id: int | None = Field(default=None, foreign_key="complaints.id", index=True)
+
+
+class Complaint(SQLModel, table=True):
+    """The normalised record made from a new envelope; the router fills kind, agency and the rest.
+
+    ``status``: ``received`` (waiting for the router), ``routed``, ``merged`` (the router found it
+    is a follow-up of ``duplicate_of``), ``rejected`` (bukan aduan), then the ticket's statuses.
+    """
+
+    __tablename__ = "complaints"
+    __table_args__ = (Index("ix_complaints_status", "status"),)
+    id: int | None = Field(default=None, primary_key=True)
+    ref: str = Field(max_length=32, unique=True)
+    envelope_id: int | None = Field(default=None, index=True)
+    reporter_id: int | None = Field(default=None, foreign_key="reporters.id", index=True)
+    connector: str = Field(max_length=64)
+    channel: str = Field(max_length=32)
+    subject: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    text_norm: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    anonymous: bool = False
+    confidential: bool = False
+    status: str = Field(default="received", max_length=24)
+    kind: str | None = Field(default=None, max_length=24)
+    agency: str | None = Field(default=None, max_length=64, index=True)
+    location: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    confidence: float | None = None
+    explanation: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    case_id: int | None = Field(default=None, foreign_key="cases.id", index=True)
+    duplicate_of: int | None = Field(default=None, foreign_key="complaints.id")
+    dedup_level: str | None = Field(default=None, max_length=16)
+    similarity: float | None = None
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    routed_at: datetime | None = None
+
+
+class FollowUp(SQLModel, table=True):
+    """An envelope that belongs to an existing complaint (resend, edit, reply, same citizen elsewhere)."""
+
+    __tablename__ = "follow_ups"
+    id: int | None = Field(default=None, primary_key=True)
+    complaint_id: int = Field(foreign_key="complaints.id", index=True)
+    envelope_id: int = Field(foreign_key="envelopes.id", unique=True)
+    reason: str = Field(max_length=24, description="reply, edit, ticket_ref, thread, resend, cross_channel")
+    similarity: float | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Case(SQLModel, table=True):
+    """An incident: one or more complaints about the same thing."""
+
+    __tablename__ = "cases"
+    id: int | None = Field(default=None, primary_key=True)
+    ref: str = Field(max_length=32, unique=True)
+    title: str | None = None
+    location: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    complaint_count: int = 1
+    reporter_count: int = 1
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Ticket(SQLModel, table=True):
+    """A case assigned to one agency, with status, SLA deadline and LAPOR! tracking id."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (UniqueConstraint("case_id", "agency", name="uq_tickets_case_agency"),
+                      Index("ix_tickets_agency_status", "agency", "status"))
+    id: int | None = Field(default=None, primary_key=True)
+    ref: str = Field(max_length=32, unique=True)
+    case_id: int = Field(foreign_key="cases.id")
+    agency: str = Field(max_length=64)
+    kind: str = Field(max_length=24)
+    status: str = Field(default="baru", max_length=32)
+    sla_due: datetime | None = None
+    sla_extended: bool = False
+    overdue: bool = False
+    escalated_at: datetime | None = None
+    lapor_tracking_id: str | None = Field(default=None, max_length=64, index=True)
+    lapor_status: str | None = Field(default=None, max_length=64)
+    answer: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    closed_at: datetime | None = None
+
+
+class OutboxRow(SQLModel, table=True):
+    """One delivery of one item to one destination; written in the transaction that made the item.
+
+    ``status``: ``pending`` → ``in_flight`` (claimed until ``claimed_until``) → ``done`` | ``dead``;
+    ``held`` waits for an admin (e.g. a LAPOR! submission whose outcome is unknown).
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    item_type: str = Field(max_length=24)
+    item_ref: str = Field(max_length=64)
+    destination: str = Field(max_length=96)
+    idempotency_key: str = Field(max_length=200, unique=True)
+    payload: dict[str, Any] = _json()
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    claimed_by: str | None = Field(default=None, max_length=128)
+    claimed_until: datetime | None = None
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    remote_ref: str | None = Field(default=None, max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+    done_at: datetime | None = None
+
+
+class DeadLetter(SQLModel, table=True):
+    """An outbox row that failed permanently, with the reason; ``retry`` puts it back in the outbox."""
+
+    __tablename__ = "dead_letters"
+    id: int | None = Field(default=None, primary_key=True)
+    outbox_id: int = Field(foreign_key="outbox.id", index=True)
+    destination: str = Field(max_length=96)
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    attempts: int = 0
+    created_at: datetime = Field(default_factory=utcnow)
+    retried_at: datetime | None = None
+
+
+class Quarantine(SQLModel, table=True):
+    """An envelope that could not be processed, kept whole with the reason; retryable."""
+
+    __tablename__ = "quarantine"
+    id: int | None = Field(default=None, primary_key=True)
+    connector: str = Field(max_length=64, index=True)
+    external_id: str = Field(max_length=512)
+    envelope_id: int | None = Field(default=None, foreign_key="envelopes.id", index=True)
+    raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    retry_count: int = 0
+    created_at: datetime = Field(default_factory=utcnow)
+    last_retry_at: datetime | None = None
+    resolved_at: datetime | None = None
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what to which record (officer actions, merges, retries, config-driven decisions)."""
+
+    __tablename__ = "audit_events"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    actor: str = Field(max_length=128)
+    action: str = Field(max_length=64)
+    subject_type: str = Field(max_length=32)
+    subject_ref: str = Field(max_length=64, index=True)
+    detail: dict[str, Any] = _json()

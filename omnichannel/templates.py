@@ -1,0 +1,89 @@
+"""Editable Bahasa Indonesia texts that citizens and officers read.
+
+A Pemda overrides any of them in ``config.yaml`` (``templates:``) or with files in
+``templates_dir`` named ``<name>.txt``. Values are filled with ``str.format_map``; unknown
+placeholders are left visible rather than raising, so a typo in a Pemda's template never
+drops a message.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+DEFAULTS: dict[str, str] = {
+    "ack": (
+        "Terima kasih, aduan Anda telah kami terima dengan nomor {ref}. "
+        "Simpan nomor ini untuk menanyakan perkembangannya. Kami akan menindaklanjuti "
+        "dan mengabari Anda melalui saluran ini."
+    ),
+    "ack_followup": (
+        "Terima kasih, pesan Anda kami catat sebagai tambahan untuk aduan {ref}."
+    ),
+    "ack_webform": "Aduan Anda telah diterima dengan nomor {ref}. Simpan nomor ini untuk memantau statusnya.",
+    "ack_public": "Terima kasih, laporan Anda tercatat dengan nomor {ref}. Petugas akan menindaklanjutinya.",
+    "start_help": (
+        "Selamat datang di layanan pengaduan {pemda}. Tuliskan aduan, aspirasi, atau permintaan "
+        "informasi Anda dalam satu pesan: apa yang terjadi, di mana (kelurahan/kecamatan, RT/RW), "
+        "dan sejak kapan. Anda boleh melampirkan foto atau lokasi. "
+        "Untuk menanyakan status, kirim: /status NOMOR-ADUAN"
+    ),
+    "status": "Status aduan {ref}: {status_text}. Instansi: {agency}. {extra}",
+    "status_unknown": "Nomor aduan {ref} tidak kami temukan. Periksa kembali nomornya.",
+    "answer": "Tanggapan atas aduan {ref} dari {agency}:\n\n{answer}",
+    "answer_public": "Aduan {ref} telah ditanggapi oleh {agency}. Silakan cek tautan atau hubungi kami lewat pesan pribadi.",
+    "closed": "Aduan {ref} telah dinyatakan selesai. Terima kasih atas partisipasi Anda.",
+    "unreachable": "Warga tidak dapat dihubungi melalui {channel}: {reason}",
+    "officer_ticket": (
+        "Tiket baru {ticket} ({kind}) untuk {agency}\n"
+        "Lokasi: {location}\nPelapor: {reporters} warga\nBatas waktu: {sla_due}\n\n{summary}"
+    ),
+    "escalation": "Tiket {ticket} untuk {agency} melewati batas waktu ({sla_due}). Mohon segera ditindaklanjuti.",
+    "stuck_summary": "Ada {count} pengiriman yang tertunda atau gagal. Periksa dengan: omnichannel outbox list",
+}
+
+STATUS_TEXT: dict[str, str] = {
+    "received": "diterima, sedang diverifikasi",
+    "routed": "diteruskan ke instansi terkait",
+    "merged": "digabungkan dengan aduan lain tentang hal yang sama",
+    "rejected": "bukan aduan",
+    "baru": "diteruskan ke instansi terkait",
+    "diterima": "diterima oleh instansi",
+    "diproses": "sedang ditindaklanjuti",
+    "ditindaklanjuti": "sedang ditindaklanjuti",
+    "selesai": "selesai",
+    "ditolak": "ditolak",
+}
+
+
+class _Keep(dict):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+class Templates:
+    """Renders templates by name: config overrides, then files, then the defaults above."""
+
+    def __init__(self, overrides: dict[str, str] | None = None, directory: Path | None = None) -> None:
+        self._texts = dict(DEFAULTS)
+        if directory is not None and directory.is_dir():
+            for path in directory.glob("*.txt"):
+                self._texts[path.stem] = path.read_text(encoding="utf-8").strip()
+        self._texts.update(overrides or {})
+
+    def __call__(self, name: str, **values: Any) -> str:
+        """Render template ``name`` with ``values``."""
+        try:
+            text = self._texts[name]
+        except KeyError:
+            raise KeyError(f"no template named {name!r}") from None
+        return text.format_map(_Keep(values))
+
+    def names(self) -> list[str]:
+        """Every template name known."""
+        return sorted(self._texts)
+
+
+def status_text(status: str) -> str:
+    """Bahasa Indonesia wording of a complaint or ticket status."""
+    return STATUS_TEXT.get(status, status)
