@@ -30,7 +30,7 @@ FORWARDERS: dict[str, tuple[str, str]] = {
 # top-level config sections whose schema belongs to another package
 SECTIONS: dict[str, str] = {
     "routing": "router.config:RoutingConfig",
-    "dedup": "router.config:DedupConfig",
+    "dedup": "router.dedup_config:DedupConfig",
     "sla": "omnichannel.sla:SlaConfig",
 }
 
