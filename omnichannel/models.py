@@ -81,6 +81,7 @@ class EnvelopeRow(SQLModel, table=True):
     subject: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     thread_id: str | None = Field(default=None, max_length=512, index=True)
+    message_id: str | None = Field(default=None, max_length=512, index=True)
     origin: dict[str, Any] = _json()
     meta: dict[str, Any] = _json()
     attachments: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

@@ -52,6 +52,8 @@ class Envelope:
     kept whole). ``reply_to`` lists channel ids of earlier messages this one answers or edits
     (email Message-IDs, Telegram message ids, tweet ids) so the core can attach follow-ups;
     ``ticket_ref`` is a complaint ref the citizen quoted (e.g. in an email subject).
+    ``message_id`` is the channel's own id of the message when it differs from ``external_id``
+    (email Message-ID, Telegram ``chat:message``), so later replies and edits can find it.
     ``origin`` is what a Replier needs to answer on the same channel (chat id, message id, ...).
     """
 
@@ -65,6 +67,7 @@ class Envelope:
     ticket_ref: str | None = None
     edit_of: str | None = None
     thread_id: str | None = None
+    message_id: str | None = None
     origin: dict[str, Any] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
     attachments: list[Attachment] = field(default_factory=list)

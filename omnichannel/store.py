@@ -1,0 +1,128 @@
+"""The durable store: an async SQLAlchemy engine (SQLite embedded, PostgreSQL for scale-out)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
+from sqlmodel import SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from omnichannel import models  # noqa: F401  (registers every table on SQLModel.metadata)
+from omnichannel.errors import StoreError
+from omnichannel.models import ConnectorState, Counter
+
+log = logging.getLogger(__name__)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=10000"):
+        cur.execute(f"PRAGMA {pragma}")
+    cur.close()
+
+
+class Store:
+    """Owns the engine; hands out sessions; knows the dialect's upsert."""
+
+    def __init__(self, url: str, echo: bool = False) -> None:
+        self.url = url
+        self.dialect = "sqlite" if url.startswith("sqlite") else "postgresql"
+        kwargs: dict[str, Any] = {"echo": echo}
+        if self.dialect == "sqlite":
+            path = url.split("///", 1)[1] if "///" in url else ""
+            if path and path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            # one connection per checkout keeps aiosqlite's threads from piling up across loops
+            kwargs["poolclass"] = NullPool
+        else:
+            kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+        self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        if self.dialect == "sqlite":
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+
+    async def open(self, migrate: bool = True) -> None:
+        """Check the store is reachable and bring the schema up to date."""
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception as exc:  # translated at the boundary
+            raise StoreError(f"store unreachable: {type(exc).__name__}: {exc}") from exc
+        if migrate:
+            from omnichannel.migrate import upgrade
+
+            await upgrade(self)
+
+    async def create_all(self) -> None:
+        """Create every table directly (tests and benchmarks; production uses migrations)."""
+        async with self.engine.begin() as conn:
+            await conn.run_sync(SQLModel.metadata.create_all)
+
+    async def ping(self) -> bool:
+        """True when a trivial query answers."""
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            return True
+        except Exception:
+            return False
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A session that is rolled back on error and closed after use (commit explicitly)."""
+        session = AsyncSession(self.engine, expire_on_commit=False)
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        finally:
+            await session.close()
+
+    def insert(self, model: Any) -> Any:
+        """The dialect's INSERT (with ``on_conflict_do_nothing``/``do_update``)."""
+        return (sqlite.insert if self.dialect == "sqlite" else postgresql.insert)(model)
+
+    async def allocate(self, name: str, count: int = 1, session: AsyncSession | None = None) -> int:
+        """Reserve ``count`` consecutive numbers from counter ``name``; return the first.
+
+        Inside ``session`` it joins that transaction (the row lock serialises concurrent replicas).
+        """
+        if session is None:
+            async with self.session() as own:
+                first = await self.allocate(name, count, own)
+                await own.commit()
+                return first
+        ins = self.insert(Counter).values(name=name, value=0).on_conflict_do_nothing(index_elements=["name"])
+        await session.exec(ins)
+        stmt = (update(Counter).where(Counter.name == name).values(value=Counter.value + count)
+                .returning(Counter.value))
+        last = (await session.exec(stmt)).scalar_one()
+        return int(last) - count + 1
+
+    async def load_checkpoint(self, connector: str) -> dict[str, Any] | None:
+        """The stored checkpoint of ``connector`` (None before its first batch)."""
+        async with self.session() as session:
+            row = await session.get(ConnectorState, connector)
+            return None if row is None else row.checkpoint
+
+    async def save_checkpoint(self, session: AsyncSession, connector: str, checkpoint: dict[str, Any]) -> None:
+        """Upsert ``connector``'s checkpoint inside ``session``'s transaction."""
+        from omnichannel.types import utcnow
+
+        stmt = self.insert(ConnectorState).values(connector=connector, checkpoint=checkpoint, updated_at=utcnow())
+        stmt = stmt.on_conflict_do_update(index_elements=["connector"],
+                                          set_={"checkpoint": stmt.excluded.checkpoint,
+                                                "updated_at": stmt.excluded.updated_at})
+        await session.exec(stmt)
+
+    async def close(self) -> None:
+        """Dispose of the engine's connections."""
+        await self.engine.dispose()
