@@ -55,14 +55,14 @@ class ForwarderConfig(PluginConfig):
 class StoreConfig(Model):
     """Where the store lives."""
 
-    url: str = "sqlite+aiosqlite:///${data_dir}/omnichannel.db"
+    url: str = Field("", description="empty: SQLite file omnichannel.db in data_dir")
     migrate_on_start: bool = True
     echo: bool = False
 
     @field_validator("url")
     @classmethod
     def _known_driver(cls, value: str) -> str:
-        if not (value.startswith("sqlite+aiosqlite://") or value.startswith("postgresql+asyncpg://")
+        if value and not (value.startswith("sqlite+aiosqlite://") or value.startswith("postgresql+asyncpg://")
                 or value.startswith("postgresql+psycopg://")):
             raise ValueError("use sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER@HOST/DB")
         return value
@@ -158,8 +158,6 @@ def _interpolate(node: Any, path: str, env: dict[str, str], found: set[str],
     if isinstance(node, str) and "${" in node:
         def sub(match: re.Match[str]) -> str:
             var, default = match.group(1), match.group(2)
-            if var == "data_dir":  # resolved after the model is built
-                return match.group(0)
             if var in env:
                 return env[var]
             if default is not None:
@@ -279,7 +277,8 @@ def parse_config(text: str, env: dict[str, str] | None = None, base_dir: Path | 
     _check_secrets(config, "", found)
     if base_dir is not None and not config.data_dir.is_absolute():
         config.data_dir = (base_dir / config.data_dir).resolve()
-    config.store.url = config.store.url.replace("${data_dir}", str(config.data_dir))
+    if not config.store.url:
+        config.store.url = f"sqlite+aiosqlite:///{config.data_dir}/omnichannel.db"
     return config
 
 

@@ -1,0 +1,334 @@
+"""The daemon: wires connectors, the router, forwarders and the HTTP server; stops gracefully."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+from functools import partial
+from typing import Any
+
+from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy import func, select
+
+from omnichannel import registry
+from omnichannel.committer import GroupCommitter
+from omnichannel.config import Config
+from omnichannel.metrics import Metrics
+from omnichannel.models import OutboxRow
+from omnichannel.protocols import PluginContext
+from omnichannel.status import complaint_status
+from omnichannel.store import Store
+from omnichannel.supervisor import ConnectorRunner, Health
+from omnichannel.templates import Templates
+from omnichannel.types import IngestResult
+
+log = logging.getLogger(__name__)
+
+# what a connector kind is called as a channel in the store
+CHANNELS = {"imap": "email"}
+
+
+class Daemon:
+    """Everything that runs in one process; ``start`` then ``wait`` then ``stop``."""
+
+    def __init__(self, config: Config, replica_id: str | None = None) -> None:
+        self.config = config
+        self.replica_id = replica_id or config.daemon.replica_id or f"{socket.gethostname()}:{os.getpid()}"
+        self.metrics = Metrics()
+        self.templates = Templates(config.templates, config.templates_dir)
+        self.store: Store | None = None
+        self.ready = False
+        self.connectors: dict[str, Any] = {}
+        self.runners: dict[str, ConnectorRunner] = {}
+        self.unavailable: dict[str, str] = {}
+        self.forwarders: dict[str, Any] = {}
+        self.committers: dict[str, GroupCommitter] = {}
+        self.extra_routes: list[web.RouteDef] = []
+        self.pipeline: Any = None
+        self.dispatcher: Any = None
+        self.router_state = "disabled"
+        self.dispatcher_state = "disabled"
+        self.scheduler: AsyncIOScheduler | None = None
+        self.http_runner: web.AppRunner | None = None
+        self.http_port: int | None = None
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._inflight: set[asyncio.Task[Any]] = set()
+        self._route_wakeup = asyncio.Event()
+        self._stop = asyncio.Event()
+
+    # -- wiring ---------------------------------------------------------------------------------
+    def _context(self, name: str, submit: Any = None, channel: str | None = None) -> PluginContext:
+        data_dir = self.config.data_dir
+        return PluginContext(
+            name=name, data_dir=data_dir, attachments_dir=data_dir / "attachments" / name, submit=submit,
+            status_lookup=partial(self.status_lookup, channel=channel), templates=self.templates,
+            logger=logging.getLogger(f"omnichannel.plugin.{name}"))
+
+    async def status_lookup(self, ref: str, sender_id: str | None = None, channel: str | None = None) -> Any:
+        """Citizen-safe status (see ``omnichannel.status``)."""
+        assert self.store is not None
+        return await complaint_status(self.store, self.config, ref, sender_id=sender_id,
+                                      channel=channel if sender_id else None)
+
+    def _stored(self, connector: str, result: IngestResult) -> None:
+        for item in result.items:
+            if item.new:
+                self.metrics.envelopes.labels(connector, item.outcome).inc()
+                if item.outcome == "complaint":
+                    self.metrics.complaints.labels(connector).inc()
+                elif item.outcome == "quarantined":
+                    self.metrics.quarantined.labels(connector).inc()
+            else:
+                self.metrics.duplicates.labels(connector).inc()
+        if result.new:
+            self._route_wakeup.set()
+
+    async def _start_connectors(self) -> None:
+        d = self.config.daemon
+        for cfg in self.config.connectors:
+            if not cfg.enabled:
+                continue
+            channel = CHANNELS.get(cfg.kind, cfg.kind)
+            try:
+                cls = registry.load(registry.CONNECTORS[cfg.kind][0])
+            except (ImportError, AttributeError) as exc:
+                self.unavailable[cfg.name] = f"kind {cfg.kind!r} unavailable: {exc}"
+                log.error("connector %s disabled: %s", cfg.name, self.unavailable[cfg.name])
+                continue
+            committer = GroupCommitter(self.store, cfg.name, channel, d.ingest_batch_max, self._stored)
+            self.committers[cfg.name] = committer
+            connector = cls(cfg.name, cfg)
+            self.connectors[cfg.name] = connector
+            ctx = self._context(cfg.name, committer.submit, channel)
+            ctx.extra["config"] = self.config
+            ctx.extra["store"] = self.store
+            if hasattr(connector, "poll"):
+                self.runners[cfg.name] = ConnectorRunner(
+                    connector, cfg.name, cfg.kind, ctx, self.store, committer.submit,
+                    poll_timeout=cfg.poll_timeout, backoff_initial=d.backoff_initial, backoff_max=d.backoff_max,
+                    owner=self.replica_id, lease_ttl=d.lease_ttl, metrics=self.metrics)
+            else:
+                checkpoint = await self.store.load_checkpoint(cfg.name)
+                await connector.start(ctx, checkpoint)
+                self.extra_routes.extend(connector.routes())
+            if hasattr(connector, "routes") and hasattr(connector, "poll"):
+                self.extra_routes.extend(connector.routes())  # e.g. Telegram in webhook mode
+
+    async def _start_forwarders(self) -> None:
+        for cfg in self.config.forwarders:
+            if not cfg.enabled:
+                continue
+            try:
+                cls = registry.load(registry.FORWARDERS[cfg.kind][0])
+                forwarder = cls(cfg.name, cfg)
+                ctx = self._context(cfg.name)
+                ctx.extra.update(config=self.config, store=self.store)
+                await forwarder.start(ctx)
+            except Exception as exc:
+                self.unavailable[cfg.name] = f"{type(exc).__name__}: {exc}"
+                log.error("forwarder %s not started: %s", cfg.name, self.unavailable[cfg.name])
+                continue
+            self.forwarders[cfg.name] = forwarder
+            if hasattr(forwarder, "routes"):
+                self.extra_routes.extend(forwarder.routes())
+
+    def _optional(self, target: str) -> Any:
+        try:
+            return registry.load(target)
+        except (ImportError, AttributeError) as exc:
+            log.warning("%s is not available: %s", target, exc)
+            return None
+
+    async def start(self) -> None:
+        """Open the store, start every enabled plugin, the router, the dispatcher and the server."""
+        self.store = Store(self.config.store.url, echo=self.config.store.echo)
+        await self.store.open(migrate=self.config.store.migrate_on_start)
+        await self._start_connectors()
+        await self._start_forwarders()
+        pipeline_cls = self._optional(registry.PIPELINE)
+        if pipeline_cls is not None:
+            self.pipeline = pipeline_cls(self.config, self.store, self.templates)
+            await self.pipeline.start()
+            self.router_state = "running"
+            self._tasks.append(asyncio.create_task(self._route_loop(), name="router"))
+        dispatcher_cls = self._optional("router.dispatcher:Dispatcher")
+        if dispatcher_cls is not None:
+            targets: dict[str, Any] = dict(self.forwarders)
+            for name, connector in self.connectors.items():
+                if hasattr(connector, "reply"):
+                    targets[f"reply:{name}"] = connector
+            self.dispatcher = dispatcher_cls(self.store, self.config, targets)
+            if hasattr(self.dispatcher, "metrics"):
+                self.dispatcher.metrics = self.metrics
+            self.dispatcher_state = "running"
+            self._tasks.append(asyncio.create_task(self.dispatcher.run_forever(self._stop), name="dispatcher"))
+        officer_routes = self._optional("omnichannel.officer_api:routes")
+        if officer_routes is not None:
+            self.extra_routes.extend(officer_routes(self.store, self.config, self.templates))
+        self._start_scheduler()
+        if self.config.http.enabled:
+            self.http_runner = web.AppRunner(self._build_app(), access_log=None,
+                                             shutdown_timeout=self.config.daemon.shutdown_deadline / 2)
+            await self.http_runner.setup()
+            site = web.TCPSite(self.http_runner, self.config.http.host, self.config.http.port, reuse_address=True)
+            await site.start()
+            self.http_port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+            log.info("listening on http://%s:%s", self.config.http.host, self.http_port)
+        self.ready = True
+        log.info("daemon %s started: %d connectors, %d forwarders", self.replica_id, len(self.connectors),
+                 len(self.forwarders))
+
+    def _build_app(self) -> web.Application:
+        from omnichannel.web import build_app
+
+        return build_app(self)
+
+    def _start_scheduler(self) -> None:
+        self.scheduler = AsyncIOScheduler(job_defaults={"coalesce": True, "max_instances": 1,
+                                                        "misfire_grace_time": 30})
+        for name, runner in self.runners.items():
+            interval = self.config.connector(name).poll_interval
+            self.scheduler.add_job(self._tracked, "interval", args=[runner.tick], seconds=interval,
+                                   id=f"poll:{name}", next_run_time=_now())
+        mark_overdue = self._optional("omnichannel.sla:mark_overdue")
+        if mark_overdue is not None and self.config.sla is not None:
+            self.scheduler.add_job(self._tracked, "interval", args=[partial(mark_overdue, self.store, self.config)],
+                                   seconds=300, id="sla", next_run_time=_now())
+        for name, forwarder in self.forwarders.items():
+            for job_id, seconds, job in getattr(forwarder, "periodic_jobs", lambda: [])():
+                self.scheduler.add_job(self._tracked, "interval", args=[job], seconds=seconds,
+                                       id=f"{name}:{job_id}", next_run_time=_now())
+        self.scheduler.start()
+
+    async def _tracked(self, job: Any) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._inflight.add(task)
+        try:
+            await job()
+        except Exception:
+            log.exception("periodic job failed")
+        finally:
+            self._inflight.discard(task)
+
+    async def _route_loop(self) -> None:
+        interval = self.config.daemon.router_interval
+        while not self._stop.is_set():
+            try:
+                await asyncio.wait_for(self._route_wakeup.wait(), interval)
+            except TimeoutError:
+                pass
+            self._route_wakeup.clear()
+            try:
+                while not self._stop.is_set():
+                    done = await self.pipeline.process_pending()
+                    if done:
+                        self.metrics.routed.inc(done)
+                    if done < 500:
+                        break
+                if self.router_state != "running":
+                    log.info("router recovered")
+                self.router_state = "running"
+            except Exception as exc:
+                if self.router_state == "running":
+                    log.exception("router failing: %s", exc)
+                self.router_state = f"failing: {type(exc).__name__}"
+                await asyncio.sleep(min(30, interval * 5))
+
+    # -- health and gauges ----------------------------------------------------------------------
+    def connector_health(self) -> dict[str, Any]:
+        """Per-connector state for ``/readyz``."""
+        out: dict[str, Any] = {n: r.health.as_dict() for n, r in self.runners.items()}
+        for name in self.connectors:
+            out.setdefault(name, Health(state="running").as_dict())
+        for name, why in self.unavailable.items():
+            out[name] = {"state": "unavailable", "last_error": why}
+        return out
+
+    async def refresh_gauges(self) -> None:
+        """Outbox depth by status (read at scrape time)."""
+        if self.store is None:
+            return
+        try:
+            async with self.store.session() as session:
+                q = select(OutboxRow.status, func.count()).group_by(OutboxRow.status)
+                counts = dict((await session.exec(q)).all())
+        except Exception:
+            return
+        for status in ("pending", "in_flight", "done", "dead", "held"):
+            self.metrics.outbox_depth.labels(status).set(counts.get(status, 0))
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def request_stop(self) -> None:
+        """Ask the daemon to stop (signal handlers call this)."""
+        self._stop.set()
+
+    async def wait(self) -> None:
+        """Block until ``request_stop``."""
+        await self._stop.wait()
+
+    async def stop(self) -> None:
+        """Drain in-flight work within ``shutdown_deadline``, then close everything."""
+        self._stop.set()
+        self.ready = False
+        deadline = self.config.daemon.shutdown_deadline
+        log.info("stopping: draining in-flight work (deadline %.0fs)", deadline)
+        if self.scheduler is not None:
+            self.scheduler.pause()
+        for runner in self.runners.values():
+            runner._stopping = True
+        if self.http_runner is not None:
+            await self.http_runner.cleanup()  # stops accepting, lets open requests finish
+        pending = [t for t in self._inflight | set(self._tasks) if not t.done()]
+        if pending:
+            done, still = await asyncio.wait(pending, timeout=deadline)
+            for task in still:
+                task.cancel()
+            if still:
+                log.warning("stop deadline reached: cancelled %d tasks", len(still))
+                await asyncio.gather(*still, return_exceptions=True)
+        for runner in self.runners.values():
+            await runner.stop()
+        for name, connector in self.connectors.items():
+            if name not in self.runners:
+                try:
+                    await connector.stop()
+                except Exception as exc:
+                    log.warning("connector %s stop failed: %s", name, exc)
+        for name, forwarder in self.forwarders.items():
+            try:
+                await forwarder.stop()
+            except Exception as exc:
+                log.warning("forwarder %s stop failed: %s", name, exc)
+        if self.pipeline is not None and hasattr(self.pipeline, "stop"):
+            await self.pipeline.stop()
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
+            await asyncio.sleep(0)
+        if self.store is not None:
+            await self.store.close()
+        log.info("stopped")
+
+
+def _now() -> Any:
+    from datetime import datetime
+
+    return datetime.now().astimezone()
+
+
+async def run_daemon(config: Config) -> int:
+    """Run until SIGTERM/SIGINT; exit status 0 after a graceful stop."""
+    daemon = Daemon(config)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, daemon.request_stop)
+    try:
+        await daemon.start()
+        await daemon.wait()
+    finally:
+        await daemon.stop()
+    return 0

@@ -1,0 +1,38 @@
+"""Prometheus metrics of one daemon (its own registry, so tests can run several daemons)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+
+class Metrics:
+    """Counters and gauges the daemon exports at ``GET /metrics``."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.envelopes = Counter("omnichannel_envelopes_total", "Envelopes stored, by connector and outcome",
+                                 ["connector", "outcome"], registry=r)
+        self.duplicates = Counter("omnichannel_envelopes_duplicate_total",
+                                  "Envelopes redelivered and absorbed", ["connector"], registry=r)
+        self.complaints = Counter("omnichannel_complaints_total", "Complaints created", ["connector"], registry=r)
+        self.quarantined = Counter("omnichannel_quarantined_total", "Envelopes quarantined", ["connector"],
+                                   registry=r)
+        self.poll_duration = Histogram("omnichannel_poll_duration_seconds", "Duration of one poll",
+                                       ["connector"], registry=r,
+                                       buckets=(0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30, 60, 120))
+        self.poll_failures = Counter("omnichannel_poll_failures_total", "Failed polls", ["connector", "error"],
+                                     registry=r)
+        self.connector_up = Gauge("omnichannel_connector_up", "1 when the connector's last poll worked",
+                                  ["connector"], registry=r)
+        self.routed = Counter("omnichannel_routed_total", "Complaints through the router", registry=r)
+        self.outbox_depth = Gauge("omnichannel_outbox_depth", "Outbox rows by status", ["status"], registry=r)
+        self.deliveries = Counter("omnichannel_deliveries_total", "Deliveries made", ["destination"], registry=r)
+        self.delivery_failures = Counter("omnichannel_delivery_failures_total", "Failed delivery attempts",
+                                         ["destination", "kind"], registry=r)
+        self.dead_letters = Counter("omnichannel_dead_letters_total", "Deliveries dead-lettered",
+                                    ["destination"], registry=r)
+
+    def render(self) -> bytes:
+        """The Prometheus text exposition."""
+        return generate_latest(self.registry)

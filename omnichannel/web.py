@@ -1,0 +1,54 @@
+"""The daemon's one aiohttp server: ops endpoints, intake and webhooks, the officer API."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+if TYPE_CHECKING:  # pragma: no cover
+    from omnichannel.daemon import Daemon
+
+log = logging.getLogger(__name__)
+
+
+@web.middleware
+async def json_errors(request: web.Request, handler: web.Handler) -> web.StreamResponse:
+    """Unexpected errors become a JSON 500 without internals; HTTP errors keep their status."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status >= 400 and exc.content_type != "application/json":
+            return web.json_response({"error": exc.reason}, status=exc.status, headers={
+                k: v for k, v in exc.headers.items() if k.lower() == "allow"})
+        raise
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return web.json_response({"error": "internal error; the request was not stored"}, status=500)
+
+
+def build_app(daemon: Daemon) -> web.Application:
+    """Mount every route the daemon serves."""
+    app = web.Application(client_max_size=daemon.config.http.max_body_bytes, middlewares=[json_errors])
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    async def readyz(_: web.Request) -> web.Response:
+        store_ok = await daemon.store.ping() if daemon.store else False
+        body = {"ready": daemon.ready and store_ok, "store": "ok" if store_ok else "unreachable",
+                "connectors": daemon.connector_health(), "router": daemon.router_state,
+                "dispatcher": daemon.dispatcher_state}
+        return web.json_response(body, status=200 if body["ready"] else 503)
+
+    async def metrics(_: web.Request) -> web.Response:
+        await daemon.refresh_gauges()
+        return web.Response(body=daemon.metrics.render(),
+                            headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"})
+
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics)
+    app.router.add_routes(daemon.extra_routes)
+    return app
