@@ -61,18 +61,30 @@ def pg_available() -> bool:
     return port_open(PG_HOST, PG_PORT)
 
 
-@pytest_asyncio.fixture
-async def pg_url() -> AsyncIterator[str]:
-    """The URL of a fresh, empty PostgreSQL database, dropped afterwards."""
+async def create_pg_database() -> str:
+    """Create a fresh PostgreSQL database (skips the test when the service is absent); returns its URL."""
     if not pg_available():
         pytest.skip(f"PostgreSQL is not running on {PG_HOST}:{PG_PORT}")
     name = f"omni_test_{uuid.uuid4().hex[:12]}"
     await _pg_admin(f'CREATE DATABASE "{name}"')
+    return f"postgresql+asyncpg://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
+
+
+async def drop_pg_database(url: str) -> None:
+    """Drop a database made by ``create_pg_database``."""
+    name = url.rsplit("/", 1)[1]
+    await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest_asyncio.fixture
+async def pg_url() -> AsyncIterator[str]:
+    """The URL of a fresh, empty PostgreSQL database, dropped afterwards."""
+    url = await create_pg_database()
     try:
-        yield f"postgresql+asyncpg://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
+        yield url
     finally:
         await asyncio.sleep(0)
-        await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await drop_pg_database(url)
 
 
 @pytest_asyncio.fixture
