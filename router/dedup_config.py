@@ -1,0 +1,43 @@
+"""Settings of the three deduplication levels and of the near-duplicate index (``dedup:`` in config)."""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from omnichannel.config import Model
+
+
+class LevelConfig(Model):
+    """One dedup level: the similarity a candidate must reach and how far back it may look."""
+
+    threshold: float = Field(ge=0.0, le=1.0, description="minimum similarity (0..1) to merge")
+    window_days: float = Field(gt=0, description="only complaints this recent (by received time) match")
+
+
+class DedupConfig(Model):
+    """Three levels (resend, cross_channel, incident), each with its threshold and window, plus LSH knobs."""
+
+    enabled: bool = True
+    resend: LevelConfig = Field(default_factory=lambda: LevelConfig(threshold=0.55, window_days=7))
+    cross_channel: LevelConfig = Field(default_factory=lambda: LevelConfig(threshold=0.55, window_days=14))
+    incident: LevelConfig = Field(default_factory=lambda: LevelConfig(threshold=0.45, window_days=14))
+    place_weight: float = Field(0.3, ge=0.0, le=1.0,
+                                description="share of the incident similarity given by an agreeing place")
+    num_perm: int = Field(32, ge=4, le=512, description="MinHash permutations")
+    bands: int = Field(16, ge=1, description="LSH bands")
+    rows: int = Field(2, ge=1, description="rows (permutations) per band")
+    bucket_cap: int = Field(24, ge=1, description="most recent entries read from one LSH bucket")
+    max_candidates: int = Field(12, ge=1, description="candidates verified exactly per lookup")
+    per_person: int = Field(16, ge=1, description="recent complaints kept per person for resend checks")
+    compact_ratio: float = Field(0.25, gt=0, description="merge the insert buffer when it reaches this share")
+    seed: int = 20260417
+
+    @model_validator(mode="after")
+    def _bands_fit(self) -> DedupConfig:
+        if self.bands * self.rows > self.num_perm:
+            raise ValueError(f"bands * rows ({self.bands * self.rows}) exceeds num_perm ({self.num_perm})")
+        return self
+
+    def max_window_days(self) -> float:
+        """The longest window of the three levels (how much history the index keeps)."""
+        return max(self.resend.window_days, self.cross_channel.window_days, self.incident.window_days)

@@ -1,0 +1,174 @@
+"""What deduplication compares: content tokens (hashed), place keys, agency, person, channel and time.
+
+Place keys come from the classifier's gazetteer location (kelurahan, kecamatan) and from the text itself
+(RT/RW numbers, street and gang names). They are kept apart from the content tokens so that "the same
+wording about a different place" and "a different problem at the same place" can both be told apart.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+# Words that carry no meaning for "is this the same complaint": greetings, pleas, fillers, particles.
+# They are what a citizen adds when resending ("min tolong dong", "mohon segera ditindak").
+FILLERS = frozenset("""
+min mimin admin kak kakak pak bapak bu ibu mas mbak bang gan sis om tante bro sob pakde bude
+tolong mohon minta dong donk deh sih nih ya yah yaa kok loh lho kan lah pun aja saja juga lagi
+segera cepat secepatnya buruan please plis pls tlg thx terima kasih makasih trims maaf permisi
+selamat pagi siang sore malam assalamualaikum salam halo hai hallo hi
+yang dan atau di ke dari ini itu ada sudah udah belum blm sdh tidak tak gak ga nggak enggak kagak
+dengan untuk pada oleh karena krn jadi sangat banget bgt sekali amat agak cukup masih sedang
+saya aku gue gw kami kita kamu anda dia mereka kalian warga kami nya
+tindak lanjut ditindaklanjuti ditindak lanjuti diperhatikan perhatian respon direspon ditanggapi
+bantu bantuannya bisa dapat akan mau ingin harap harapannya berharap
+lagi kembali ulang sekali lagi sebelumnya kemarin tadi hari ini sejak sampai hingga
+apa kapan bagaimana gimana kenapa mengapa kok
+""".split())
+
+_RT_RW = re.compile(r"\brt\s*/\s*rw\.?\s*:?\s*0*(\d{1,3})\s*/\s*0*(\d{1,3})", re.I)
+_RT = re.compile(r"\brt\.?\s*:?\s*0*(\d{1,3})(?:\s*/\s*(?:rw\.?\s*:?\s*)?0*(\d{1,3}))?", re.I)
+_RW = re.compile(r"\brw\.?\s*:?\s*0*(\d{1,3})", re.I)
+_ABBREV_STREET = re.compile(r"\b(?:jl|jln|gg)\b\.?\s*([a-z][a-z0-9'\-]*)", re.I)
+_LONG_STREET = re.compile(r"\b(?:jalan|gang)\s+([A-Z][a-z][a-z0-9'\-]*)")
+_AREA = re.compile(r"\b(kel(?:urahan)?|desa|kec(?:amatan)?)\b\.?\s+([a-z][a-z\-]+(?:\s+(?:utara|selatan|barat|"
+                   r"timur|tengah|baru|lama|raya|ilir|ulu|hilir|hulu|atas|bawah))?)", re.I)
+_NOT_A_NAME = frozenset("""
+rusak berlubang bolong ambles amblas retak hancur licin gelap banjir tergenang macet penuh rawan sempit
+di ke yang yg dan dari ini itu nya utama raya tol masuk menuju depan dekat dkt samping belakang arah
+kampung desa kota sudah udah blm belum gak ga tidak tdk sangat parah banyak lagi sering mulu terus
+""".split())
+_LOCATION_KEYS = {"kelurahan": "kel", "desa": "kel", "village": "kel", "kecamatan": "kec", "district": "kec",
+                  "street": "street", "jalan": "street", "rt": "rt", "rw": "rw"}
+
+
+def stable_hash(text: str) -> int:
+    """A 32-bit hash that is the same in every process (Python's ``hash`` is salted per run)."""
+    return zlib.crc32(text.encode("utf-8"))
+
+
+def _clean_name(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", name.lower()).strip()
+
+
+def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[str]:
+    """Place keys (``kel:…``, ``kec:…``, ``street:…``, ``rt:N``, ``rw:N``) from the text and the gazetteer."""
+    places: set[str] = set()
+    for rt, rw in _RT_RW.findall(text):
+        places.update((f"rt:{int(rt)}", f"rw:{int(rw)}"))
+    for rt, rw in _RT.findall(text):
+        places.add(f"rt:{int(rt)}")
+        if rw:
+            places.add(f"rw:{int(rw)}")
+    for rw in _RW.findall(text):
+        places.add(f"rw:{int(rw)}")
+    for name in _ABBREV_STREET.findall(text):
+        if name.lower() not in _NOT_A_NAME:
+            places.add(f"street:{name.lower()}")
+    for name in _LONG_STREET.findall(text):
+        if name.lower() not in _NOT_A_NAME:
+            places.add(f"street:{name.lower()}")
+    for kind, name in _AREA.findall(text):
+        words = [w for w in _clean_name(name).split() if w not in _NOT_A_NAME]
+        if words:
+            prefix = "kec" if kind.lower().startswith("kec") else "kel"
+            places.add(f"{prefix}:{' '.join(words)}")
+    if location:
+        for key, value in location.items():
+            prefix = _LOCATION_KEYS.get(str(key).lower())
+            if prefix and isinstance(value, str) and value.strip():
+                name = _clean_name(value)
+                for cut in ("kelurahan ", "kecamatan ", "desa ", "kel ", "kec "):
+                    name = name.removeprefix(cut)
+                places.add(f"{prefix}:{int(name) if prefix in ('rt', 'rw') and name.isdigit() else name}")
+    return places
+
+
+def place_words(places: Iterable[str]) -> set[str]:
+    """The words of place names (removed from the content so place and problem are compared apart)."""
+    words: set[str] = set()
+    for key in places:
+        kind, _, name = key.partition(":")
+        if kind in ("kel", "kec", "street"):
+            words.update(name.split())
+    return words
+
+
+def place_similarity(a: frozenset[str], b: frozenset[str]) -> tuple[float, str | None]:
+    """(agreement 0..1, conflict reason or None) between two sets of place keys."""
+    def of(places: frozenset[str], kind: str) -> set[str]:
+        return {p for p in places if p.startswith(kind)}
+
+    streets_a, streets_b = of(a, "street:"), of(b, "street:")
+    kel_a, kel_b = of(a, "kel:"), of(b, "kel:")
+    kec_a, kec_b = of(a, "kec:"), of(b, "kec:")
+    rt_a, rt_b, rw_a, rw_b = of(a, "rt:"), of(b, "rt:"), of(a, "rw:"), of(b, "rw:")
+    if kel_a and kel_b and not kel_a & kel_b:
+        return 0.0, "different kelurahan"
+    if kec_a and kec_b and not kec_a & kec_b:
+        return 0.0, "different kecamatan"
+    if streets_a and streets_b and not streets_a & streets_b:
+        return 0.0, "different street"
+    if rw_a and rw_b and not rw_a & rw_b:
+        return 0.0, "different RW"
+    if rt_a and rt_b and not rt_a & rt_b and not (rw_a and rw_b and not rw_a & rw_b) and (
+            (rw_a & rw_b) or not (rw_a or rw_b)):
+        return 0.0, "different RT"
+    if streets_a & streets_b or (rt_a & rt_b and rw_a & rw_b):
+        return 1.0, None
+    if kel_a & kel_b:
+        return 0.6, None
+    if kec_a & kec_b or rw_a & rw_b:
+        return 0.3, None
+    return 0.0, None
+
+
+@dataclass(slots=True)
+class Features:
+    """One complaint as dedup sees it."""
+
+    content: frozenset[int]
+    places: frozenset[str]
+    agency: str | None = None
+    person: int | None = None
+    channel: str = ""
+    ts: float = 0.0
+    shingles: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.uint64))
+
+
+def make_features(tokens: Iterable[str], text: str, *, location: Mapping[str, Any] | None = None,
+                  agency: str | None = None, person: int | None = None, channel: str = "",
+                  ts: float = 0.0) -> Features:
+    """Build features from normalised tokens, the original text and the classifier's location."""
+    places = extract_places(text, location)
+    skip = place_words(places)
+    content: set[int] = set()
+    shingles: set[int] = set()
+    for token in tokens:
+        if len(token) < 2 or token in FILLERS or token.isdigit() or token in ("rt", "rw", "jalan", "jl", "gang"):
+            continue
+        h = stable_hash(token)
+        shingles.add(h)
+        if token not in skip:
+            content.add(h)
+    for key in places:
+        shingles.add(stable_hash(key))
+    return Features(content=frozenset(content), places=frozenset(places), agency=agency, person=person,
+                    channel=channel, ts=ts, shingles=np.fromiter(shingles, dtype=np.uint64, count=len(shingles)))
+
+
+def content_similarity(a: frozenset[int], b: frozenset[int]) -> float:
+    """Half Jaccard, half (smoothed) containment: an edited or shortened resend still scores high."""
+    if not a or not b:
+        return 0.0
+    inter = len(a & b)
+    if not inter:
+        return 0.0
+    jaccard = inter / (len(a) + len(b) - inter)
+    containment = inter / (min(len(a), len(b)) + 1)
+    return 0.5 * jaccard + 0.5 * containment
