@@ -244,42 +244,43 @@ class DedupIndex:
             self._persons[keep] = merged[-self.cfg.per_person:]
 
     # ---- decisions -----------------------------------------------------------------------------------
-    def lookup(self, f: Features) -> Lookup:
-        """Decide whether ``f`` repeats an indexed complaint (resend, cross_channel, incident) or is new."""
+    def lookup(self, f: Features, person_only: bool = False) -> Lookup:
+        """Decide whether ``f`` repeats an indexed complaint (resend, cross_channel, incident) or is new.
+
+        ``person_only`` skips the incident level (a message that is not a complaint may still be a
+        citizen's follow-up of their own complaint, but never joins someone else's case).
+        """
         best: Match | None = None
         rejected: dict[str, Any] | None = None
         person = self.person(f.person)
-        if person is not None:
-            for slot in reversed(self._persons.get(person, [])):
-                if not self._alive[slot]:
-                    continue
-                same = self._names[self._channel_of[slot]] == f.channel
-                level = "resend" if same else "cross_channel"
-                lcfg = getattr(self.cfg, level)
-                if abs(f.ts - self._ts[slot]) > lcfg.window_days * DAY:
-                    continue
-                sim = content_similarity(f.content, frozenset(self._content.get(slot)))
-                why = self._conflict(f, slot)
-                if why:
-                    rejected = _nearer(rejected, sim, int(self._ids[slot]), why)
-                elif sim >= lcfg.threshold and (best is None or sim > best.similarity):
-                    best = Match(level, sim, int(self._ids[slot]), int(self._roots[slot]), self._case(slot))
-        if best is not None:
-            return Lookup(best, None)
-        icfg = self.cfg.incident
+        own = self._persons.get(person, []) if person is not None else []
+        slots = list(reversed(own)) if person_only else [*reversed(own), *self._candidates(f)]
         weight = self.cfg.place_weight
-        for slot in self._candidates(f):
-            if abs(f.ts - self._ts[slot]) > icfg.window_days * DAY:
+        seen: set[int] = set()
+        for slot in slots:
+            if slot in seen or not self._alive[slot]:
+                continue
+            seen.add(slot)
+            mine = person is not None and self.person(int(self._person_of[slot])) == person
+            if mine:
+                level = "resend" if self._names[self._channel_of[slot]] == f.channel else "cross_channel"
+            else:
+                level = "incident"
+            lcfg = getattr(self.cfg, level)
+            if abs(f.ts - self._ts[slot]) > lcfg.window_days * DAY:
                 continue
             content = content_similarity(f.content, frozenset(self._content.get(slot)))
+            places = self._place_set(slot)
+            sim = (1 - weight) * content + weight * place_similarity(f.places, places)[0] \
+                if f.places and places else content
             why = self._conflict(f, slot)
-            sim = (1 - weight) * content + weight * place_similarity(f.places, self._place_set(slot))[0]
             if why:
                 rejected = _nearer(rejected, sim, int(self._ids[slot]), why)
-            elif sim >= icfg.threshold and (best is None or sim > best.similarity):
-                best = Match("incident", sim, int(self._ids[slot]), int(self._roots[slot]), self._case(slot))
-            elif sim < icfg.threshold and content > 0:
-                rejected = _nearer(rejected, sim, int(self._ids[slot]), "below threshold")
+            elif sim < lcfg.threshold:
+                if content > 0:
+                    rejected = _nearer(rejected, sim, int(self._ids[slot]), "below threshold")
+            elif best is None or (mine, sim) > (best.level != "incident", best.similarity):
+                best = Match(level, sim, int(self._ids[slot]), int(self._roots[slot]), self._case(slot))
         return Lookup(best, None if best else rejected)
 
     def _case(self, slot: int) -> int | None:

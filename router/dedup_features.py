@@ -11,6 +11,7 @@ import re
 import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,7 @@ yang dan atau di ke dari ini itu ada sudah udah belum blm sdh tidak tak gak ga n
 dengan untuk pada oleh karena krn jadi sangat banget bgt sekali amat agak cukup masih sedang
 saya aku gue gw kami kita kamu anda dia mereka kalian warga kami nya
 tindak lanjut ditindaklanjuti ditindak lanjuti diperhatikan perhatian respon direspon ditanggapi
+depan dekat samping belakang sebelah seberang ujung pinggir sekitar arah daerah wilayah area
 bantu bantuannya bisa dapat akan mau ingin harap harapannya berharap
 lagi kembali ulang sekali lagi sebelumnya kemarin tadi hari ini sejak sampai hingga
 apa kapan bagaimana gimana kenapa mengapa kok
@@ -34,17 +36,63 @@ apa kapan bagaimana gimana kenapa mengapa kok
 _RT_RW = re.compile(r"\brt\s*/\s*rw\.?\s*:?\s*0*(\d{1,3})\s*/\s*0*(\d{1,3})", re.I)
 _RT = re.compile(r"\brt\.?\s*:?\s*0*(\d{1,3})(?:\s*/\s*(?:rw\.?\s*:?\s*)?0*(\d{1,3}))?", re.I)
 _RW = re.compile(r"\brw\.?\s*:?\s*0*(\d{1,3})", re.I)
-_ABBREV_STREET = re.compile(r"\b(?:jl|jln|gg)\b\.?\s*([a-z][a-z0-9'\-]*)", re.I)
-_LONG_STREET = re.compile(r"\b(?:jalan|gang)\s+([A-Z][a-z][a-z0-9'\-]*)")
-_AREA = re.compile(r"\b(kel(?:urahan)?|desa|kec(?:amatan)?)\b\.?\s+([a-z][a-z\-]+(?:\s+(?:utara|selatan|barat|"
-                   r"timur|tengah|baru|lama|raya|ilir|ulu|hilir|hulu|atas|bawah))?)", re.I)
+_NAME = r"([a-z][a-z0-9'\-]*)(?:\s+([a-z][a-z0-9'\-]*))?"
+_ABBREV_STREET = re.compile(r"\b(?:jl|jln|gg)\b\.?\s*(?:raya\s+)?" + _NAME, re.I)
+_LONG_STREET = re.compile(r"\b(?:[Jj]alan|[Gg]ang)\s+(?:Raya\s+)?([A-Z][a-z][a-z0-9'\-]*)(?:\s+([A-Z][a-z][a-z0-9'\-]*))?")
+# landmarks citizens name: "TPS Pasar Baru", "Perum Griya Asri", "SDN 3 Margahayu", "masjid Al Ikhlas"
+_LANDMARK = re.compile(r"\b(pasar|perum|perumahan|terminal|masjid|mesjid|musala|musholla|gereja|sdn|sd|smpn|smp|sman|sma|"
+                       r"smkn|smk|puskesmas|rsud|taman|stasiun|kantor pos|alun alun|alun-alun|alun2|kampung|komplek|"
+                       r"kompleks|perumnas|griya|bumi)\b\s*((?:\d{1,3}\s*)?[a-z][a-z'\-]*|\d{1,3})(?:\s+([a-z][a-z'\-]*))?",
+                       re.I)
+_LANDMARK_TYPE = {"perumahan": "perum", "griya": "perum", "bumi": "perum", "perumnas": "perum", "komplek": "perum",
+                  "kompleks": "perum", "mesjid": "masjid", "musholla": "masjid", "musala": "masjid", "sdn": "sd",
+                  "smpn": "smp", "sman": "sma", "smkn": "smk", "alun-alun": "alun", "alun alun": "alun",
+                  "alun2": "alun"}
+_AREA = re.compile(r"\b(kel(?:urahan)?|desa|kec(?:amatan)?)\b\.?\s+([a-z][a-z\-]+(?:\s+[a-z][a-z\-]+)?)", re.I)
 _NOT_A_NAME = frozenset("""
+no nomor rt rw kel kelurahan kec kecamatan dekat dkt depan samping belakang sebelah seberang ujung pinggir arah
+mati padam numpuk menumpuk penuh mampet bau banjir longsor roboh ambruk terbakar kebakaran sering
+kios kios2 baru2 bikin tiap kalau kalo mau udh td tadi sejak dr dari sampai
 rusak berlubang bolong ambles amblas retak hancur licin gelap banjir tergenang macet penuh rawan sempit
 di ke yang yg dan dari ini itu nya utama raya tol masuk menuju depan dekat dkt samping belakang arah
 kampung desa kota sudah udah blm belum gak ga tidak tdk sangat parah banyak lagi sering mulu terus
 """.split())
 _LOCATION_KEYS = {"kelurahan": "kel", "desa": "kel", "village": "kel", "kecamatan": "kec", "district": "kec",
                   "street": "street", "jalan": "street", "rt": "rt", "rw": "rw"}
+
+
+# Different citizens name one problem differently; these stems count as the same word for matching.
+SYNONYMS = {
+    "ambruk": "roboh", "runtuh": "roboh", "rubuh": "roboh", "tumbang": "roboh", "ambles": "roboh",
+    "amblas": "roboh", "padam": "mati", "mampet": "sumbat", "got": "saluran", "selokan": "saluran",
+    "drainase": "saluran", "gorong": "saluran", "numpuk": "tumpuk", "gunung": "tumpuk", "bolong": "lubang",
+    "bangjo": "apill", "traffic": "apill", "pju": "lampu", "terang": "lampu", "situs": "web", "website": "web",
+    "laman": "web", "down": "error", "eror": "error", "kali": "sungai", "bantaran": "sungai", "pkl": "dagang",
+    "jual": "dagang", "kebakar": "bakar", "api": "bakar", "kering": "alir", "genang": "banjir", "luap": "banjir",
+    "tebing": "longsor", "jukir": "parkir", "simpang": "perempatan", "busuk": "bau", "sesak": "asap",
+    "berkas": "dokumen", "unggah": "upload", "daftar": "daftar", "hancur": "rusak", "kelupas": "rusak",
+    "elupas": "rusak", "motor": "kendara", "mobil": "kendara", "truk": "kendara", "pengendara": "kendara",
+}
+_PREFIXES = ("memper", "diper", "meng", "meny", "peng", "peny", "ber", "ter", "per", "mem", "men", "pem", "pen",
+             "me", "di", "ke", "se", "ng", "ny")
+_SUFFIXES = ("nya", "kan", "lah", "an", "i")
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """A light Indonesian affix stripper (one suffix, one prefix) plus the synonym map above."""
+    if word in SYNONYMS:
+        return SYNONYMS[word]
+    if len(word) > 5:
+        for suffix in _SUFFIXES:
+            if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+                word = word[: -len(suffix)]
+                break
+        for prefix in _PREFIXES:
+            if word.startswith(prefix) and len(word) - len(prefix) >= 4:
+                word = word[len(prefix):]
+                break
+    return SYNONYMS.get(word, word)
 
 
 def stable_hash(text: str) -> int:
@@ -67,17 +115,16 @@ def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[
             places.add(f"rw:{int(rw)}")
     for rw in _RW.findall(text):
         places.add(f"rw:{int(rw)}")
-    for name in _ABBREV_STREET.findall(text):
-        if name.lower() not in _NOT_A_NAME:
-            places.add(f"street:{name.lower()}")
-    for name in _LONG_STREET.findall(text):
-        if name.lower() not in _NOT_A_NAME:
-            places.add(f"street:{name.lower()}")
+    for first, second in _ABBREV_STREET.findall(text):
+        _add_name(places, "street", first, second)
+    for first, second in _LONG_STREET.findall(text.title() if text.isupper() else text):
+        _add_name(places, "street", first, second)
     for kind, name in _AREA.findall(text):
-        words = [w for w in _clean_name(name).split() if w not in _NOT_A_NAME]
-        if words:
-            prefix = "kec" if kind.lower().startswith("kec") else "kel"
-            places.add(f"{prefix}:{' '.join(words)}")
+        first, _, second = _clean_name(name).partition(" ")
+        _add_name(places, "kec" if kind.lower().startswith("kec") else "kel", first, second)
+    for kind, first, second in _LANDMARK.findall(text):
+        kind = kind.lower()
+        _add_name(places, "lm-" + _LANDMARK_TYPE.get(kind, kind), re.sub(r"\s+", " ", first), second)
     if location:
         for key, value in location.items():
             prefix = _LOCATION_KEYS.get(str(key).lower())
@@ -89,13 +136,26 @@ def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[
     return places
 
 
+def _add_name(places: set[str], kind: str, first: str, second: str) -> None:
+    """Add ``kind:first`` and ``kind:first second`` (conflicts need both sets disjoint, so a longer
+    name never contradicts its own first word)."""
+    first, second = first.lower(), second.lower()
+    if not first or first in _NOT_A_NAME or first in FILLERS:
+        return
+    places.add(f"{kind}:{first}")
+    if second and second not in _NOT_A_NAME and second not in FILLERS and not second.isdigit():
+        places.add(f"{kind}:{first} {second}")
+
+
 def place_words(places: Iterable[str]) -> set[str]:
     """The words of place names (removed from the content so place and problem are compared apart)."""
     words: set[str] = set()
     for key in places:
         kind, _, name = key.partition(":")
-        if kind in ("kel", "kec", "street"):
+        if kind in ("kel", "kec", "street") or kind.startswith("lm-"):
             words.update(name.split())
+            if kind.startswith("lm-"):
+                words.add(kind[3:])
     return words
 
 
@@ -119,7 +179,11 @@ def place_similarity(a: frozenset[str], b: frozenset[str]) -> tuple[float, str |
     if rt_a and rt_b and not rt_a & rt_b and not (rw_a and rw_b and not rw_a & rw_b) and (
             (rw_a & rw_b) or not (rw_a or rw_b)):
         return 0.0, "different RT"
-    if streets_a & streets_b or (rt_a & rt_b and rw_a & rw_b):
+    marks_a, marks_b = of(a, "lm-"), of(b, "lm-")
+    for kind in {p.partition(":")[0] for p in marks_a} & {p.partition(":")[0] for p in marks_b}:
+        if not of(marks_a, kind + ":") & of(marks_b, kind + ":"):
+            return 0.0, f"different {kind[3:]}"
+    if streets_a & streets_b or (rt_a & rt_b and rw_a & rw_b) or marks_a & marks_b:
         return 1.0, None
     if kel_a & kel_b:
         return 0.6, None
@@ -152,7 +216,7 @@ def make_features(tokens: Iterable[str], text: str, *, location: Mapping[str, An
     for token in tokens:
         if len(token) < 2 or token in FILLERS or token.isdigit() or token in ("rt", "rw", "jalan", "jl", "gang"):
             continue
-        h = stable_hash(token)
+        h = stable_hash(stem(token))
         shingles.add(h)
         if token not in skip:
             content.add(h)
@@ -172,3 +236,29 @@ def content_similarity(a: frozenset[int], b: frozenset[int]) -> float:
     jaccard = inter / (len(a) + len(b) - inter)
     containment = inter / (min(len(a), len(b)) + 1)
     return 0.5 * jaccard + 0.5 * containment
+
+
+def phone_key(raw: str) -> str:
+    """A phone number reduced to digits with the Indonesian country code (``0812…`` → ``62812…``)."""
+    digits = re.sub(r"\D", "", raw)
+    if digits.startswith("0"):
+        digits = "62" + digits[1:]
+    return digits
+
+
+def decided_agency(decision: Any) -> str | None:
+    """The agency to compare for hard negatives: only one the rules chose (not triage or a fallback)."""
+    if decision is None:
+        return None
+    chosen = (decision.explanation.get("agency") or {}).get("chosen_by", "rules")
+    if chosen != "rules" or decision.agency == "triage":
+        return None
+    return decision.agency
+
+
+def features_for(text: str, toks: Iterable[str], decision: Any, *, person: int | None, channel: str,
+                 ts: float) -> Features:
+    """Features of one complaint from its (masked) text, normalised tokens and the classifier's decision."""
+    location = decision.location if decision is not None else None
+    return make_features(toks, text, location=location, agency=decided_agency(decision), person=person,
+                         channel=channel, ts=ts)
