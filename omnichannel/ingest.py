@@ -14,7 +14,8 @@ import logging
 from dataclasses import asdict
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import Connection, and_, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from omnichannel.models import Complaint, EnvelopeRow, FollowUp, Identity, OutboxRow, Quarantine, Reporter
@@ -51,8 +52,8 @@ def identity_keys(channel: str, sender: Sender | None) -> list[tuple[str, str]]:
     return [k for k in keys if not (k in seen or seen.add(k))]
 
 
-async def _resolve_reporters(store: Store, session: AsyncSession, channel: str,
-                             envelopes: list[Envelope]) -> dict[int, int]:
+def _resolve_reporters(store: Store, conn: Connection, channel: str,
+                       envelopes: list[Envelope]) -> dict[int, int]:
     """Map batch index → reporter id, creating reporters and identities as needed."""
     wanted: dict[int, list[tuple[str, str]]] = {}
     for i, env in enumerate(envelopes):
@@ -63,12 +64,13 @@ async def _resolve_reporters(store: Store, session: AsyncSession, channel: str,
         return {}
     all_keys = {k for keys in wanted.values() for k in keys}
     known: dict[tuple[str, str], int] = {}
-    key_list = list(all_keys)
-    for start in range(0, len(key_list), 300):
-        chunk = key_list[start:start + 300]
-        cond = or_(*[and_(Identity.channel == c, Identity.address == a) for c, a in chunk])
-        for ident in (await session.exec(select(Identity).where(cond))).scalars():
-            known[(ident.channel, ident.address)] = ident.reporter_id
+    addresses = list({a for _, a in all_keys})
+    for start in range(0, len(addresses), 500):
+        q = select(Identity.channel, Identity.address, Identity.reporter_id).where(
+            Identity.address.in_(addresses[start:start + 500]))
+        for ident_channel, address, reporter_id in (conn.execute(q)).all():
+            if (ident_channel, address) in all_keys:
+                known[(ident_channel, address)] = reporter_id
     result: dict[int, int] = {}
     new_reporters: list[dict[str, Any]] = []
     new_identities: dict[tuple[str, str], dict[str, Any]] = {}
@@ -87,10 +89,10 @@ async def _resolve_reporters(store: Store, session: AsyncSession, channel: str,
                                        "reporter": reporter}
         result[i] = reporter
     if new_reporters:
-        first = await store.allocate("reporter", len(new_reporters), session)
+        first = store.allocate_sync(conn, "reporter", len(new_reporters))
         now = utcnow()
-        await session.exec(store.insert(Reporter).values(
-            [{"id": first + n, "created_at": now, **r} for n, r in enumerate(new_reporters)]))
+        conn.execute(store.insert(Reporter),
+                           [{"id": first + n, "created_at": now, **r} for n, r in enumerate(new_reporters)])
         fix = {-(n + 1): first + n for n in range(len(new_reporters))}
         result = {i: fix.get(r, r) for i, r in result.items()}
         for ident in new_identities.values():
@@ -100,13 +102,25 @@ async def _resolve_reporters(store: Store, session: AsyncSession, channel: str,
         rows = [{"channel": v["channel"], "address": v["address"], "name": v["name"],
                  "linked_by": v["linked_by"], "reporter_id": v["reporter"], "created_at": now}
                 for v in new_identities.values()]
-        await session.exec(store.insert(Identity).values(rows).on_conflict_do_nothing(
-            index_elements=["channel", "address"]))
+        conn.execute(store.insert(Identity).on_conflict_do_nothing(
+            index_elements=["channel", "address"]), rows)
     return result
 
 
-async def _find_parents(session: AsyncSession, channel: str, connector: str,
-                        envelopes: list[tuple[int, Envelope]]) -> dict[int, tuple[int, str]]:
+def _in_batch_parent(env: Envelope, in_batch: dict[str, int]) -> tuple[int, str] | None:
+    """(complaint index, reason) when ``env`` continues a complaint made earlier in the same batch."""
+    if env.edit_of and f"id:{env.edit_of}" in in_batch:
+        return in_batch[f"id:{env.edit_of}"], "edit"
+    for ref in env.reply_to:
+        if f"id:{ref}" in in_batch:
+            return in_batch[f"id:{ref}"], "reply"
+    if env.thread_id and f"thread:{env.thread_id}" in in_batch:
+        return in_batch[f"thread:{env.thread_id}"], "thread"
+    return None
+
+
+def _find_parents(conn: Connection, channel: str, connector: str,
+                  envelopes: list[tuple[int, Envelope]]) -> dict[int, tuple[int, str]]:
     """Batch index → (complaint id, reason) for envelopes that continue an earlier complaint."""
     refs = {e.ticket_ref.upper() for _, e in envelopes if e.ticket_ref}
     ids = {r for _, e in envelopes for r in [*e.reply_to, *([e.edit_of] if e.edit_of else [])]}
@@ -117,7 +131,7 @@ async def _find_parents(session: AsyncSession, channel: str, connector: str,
     if refs:
         q = select(Complaint.ref, Complaint.id, Complaint.duplicate_of, Complaint.status).where(
             Complaint.ref.in_(refs))
-        for ref, cid, dup, status in (await session.exec(q)).all():
+        for ref, cid, dup, status in (conn.execute(q)).all():
             by_ref[ref] = dup if (status == "merged" and dup) else cid
     if ids:
         id_list = list(ids)
@@ -125,17 +139,17 @@ async def _find_parents(session: AsyncSession, channel: str, connector: str,
             EnvelopeRow.channel == channel, EnvelopeRow.complaint_id.is_not(None),
             or_(EnvelopeRow.message_id.in_(id_list),
                 and_(EnvelopeRow.connector == connector, EnvelopeRow.external_id.in_(id_list))))
-        for mid, ext, cid in (await session.exec(q)).all():
+        for mid, ext, cid in (conn.execute(q)).all():
             if mid:
                 by_msg.setdefault(mid, cid)
             by_msg.setdefault(ext, cid)
         # our own outgoing replies: a citizen answering the acknowledgement we sent
         q = select(OutboxRow.remote_ref, OutboxRow.item_ref).where(
             OutboxRow.destination == f"reply:{connector}", OutboxRow.remote_ref.in_(id_list))
-        sent = {remote: item.split("#", 1)[0] for remote, item in (await session.exec(q)).all()}
+        sent = {remote: item.split("#", 1)[0] for remote, item in (conn.execute(q)).all()}
         if sent:
             q = select(Complaint.ref, Complaint.id).where(Complaint.ref.in_(set(sent.values())))
-            cids = dict((await session.exec(q)).all())
+            cids = dict((conn.execute(q)).all())
             for remote, ref in sent.items():
                 if ref in cids:
                     by_msg.setdefault(remote, cids[ref])
@@ -144,7 +158,7 @@ async def _find_parents(session: AsyncSession, channel: str, connector: str,
              .where(EnvelopeRow.channel == channel, EnvelopeRow.thread_id.in_(threads),
                     EnvelopeRow.complaint_id.is_not(None))
              .order_by(EnvelopeRow.id))
-        for tid, cid in (await session.exec(q)).all():
+        for tid, cid in (conn.execute(q)).all():
             by_thread.setdefault(tid, cid)
     parents: dict[int, tuple[int, str]] = {}
     for i, env in envelopes:
@@ -160,51 +174,49 @@ async def _find_parents(session: AsyncSession, channel: str, connector: str,
 
 
 async def ingest_batch(store: Store, connector: str, channel: str, batch: Batch) -> IngestResult:
-    """Store ``batch`` and its checkpoint in one transaction; report what each envelope became."""
-    async with store.session() as session:
-        result = await ingest_in_session(store, session, connector, channel, batch)
-        await session.commit()
-    return result
+    """Store ``batch`` and its checkpoint in one transaction; report what each envelope became.
+
+    Envelope rows are written last with their final outcome, so a replica that stored one of the same
+    envelopes meanwhile makes the insert fail: the transaction is rolled back and tried again, and the
+    second try sees those envelopes as redeliveries. The transaction runs as one synchronous unit
+    (``Store.run_write``): on SQLite that is one hop to the writer thread instead of one per statement.
+    """
+    for attempt in range(3):
+        try:
+            return await store.run_write(lambda conn: ingest_sync(store, conn, connector, channel, batch))
+        except IntegrityError:
+            if attempt == 2:
+                raise
+            log.debug("%s: concurrent insert of the same envelopes; retrying the batch", connector)
+    raise AssertionError("unreachable")
 
 
 async def ingest_in_session(store: Store, session: AsyncSession, connector: str, channel: str,
                             batch: Batch) -> IngestResult:
     """``ingest_batch`` inside the caller's transaction (the caller commits)."""
+    return await session.run_sync(lambda sync: ingest_sync(store, sync.connection(), connector, channel, batch))
+
+
+def ingest_sync(store: Store, conn: Connection, connector: str, channel: str, batch: Batch) -> IngestResult:
+    """The ingest transaction's body on a synchronous connection (the caller commits)."""
     # the same external id twice in one batch counts once, like a redelivery
     first_index: dict[str, int] = {}
     for i, env in enumerate(batch.envelopes):
         first_index.setdefault(env.external_id, i)
-    unique = [(i, batch.envelopes[i]) for i in sorted(first_index.values())]
-    new_ids: dict[str, int] = {}
-    if unique:
-        now = utcnow()
-        values = []
-        for _, env in unique:
-            values.append({
-                "connector": connector, "channel": channel, "external_id": env.external_id,
-                "received_at": env.received_at, "stored_at": now, "raw": raw_bytes(env.raw),
-                "sender_id": env.sender.id if env.sender else None,
-                "subject": env.subject, "text": env.text, "thread_id": env.thread_id,
-                "message_id": env.message_id, "origin": env.origin, "meta": env.meta,
-                "attachments": [asdict(a) for a in env.attachments], "outcome": "pending",
-            })
-        stmt = (store.insert(EnvelopeRow).values(values)
-                .on_conflict_do_nothing(index_elements=["connector", "external_id"])
-                .returning(EnvelopeRow.id, EnvelopeRow.external_id))
-        new_ids = {ext: eid for eid, ext in (await session.exec(stmt)).all()}
-    fresh = [(i, env) for i, env in unique if env.external_id in new_ids]
+    unique = [batch.envelopes[i] for i in sorted(first_index.values())]
     outcomes: dict[str, EnvelopeResult] = {}
-    if fresh:
-        await _classify_fresh(store, session, connector, channel, fresh, new_ids, outcomes)
-    old = [env.external_id for _, env in unique if env.external_id not in new_ids]
-    if old:
+    if unique:
         q = (select(EnvelopeRow.external_id, EnvelopeRow.outcome, EnvelopeRow.reason, Complaint.ref)
              .outerjoin(Complaint, Complaint.id == EnvelopeRow.complaint_id)
-             .where(EnvelopeRow.connector == connector, EnvelopeRow.external_id.in_(old)))
-        for ext, outcome, reason, ref in (await session.exec(q)).all():
+             .where(EnvelopeRow.connector == connector,
+                    EnvelopeRow.external_id.in_([e.external_id for e in unique])))
+        for ext, outcome, reason, ref in conn.execute(q).all():
             outcomes[ext] = EnvelopeResult(ext, False, outcome, ref, reason)
+        fresh = [env for env in unique if env.external_id not in outcomes]
+        if fresh:
+            _store_fresh(store, conn, connector, channel, fresh, outcomes)
     if batch.checkpoint is not None:
-        await store.save_checkpoint(session, connector, batch.checkpoint)
+        store.save_checkpoint_sync(conn, connector, batch.checkpoint)
     items = []
     for i, env in enumerate(batch.envelopes):
         res = outcomes[env.external_id]
@@ -214,70 +226,87 @@ async def ingest_in_session(store: Store, session: AsyncSession, connector: str,
     return IngestResult(items)
 
 
-async def _classify_fresh(store: Store, session: AsyncSession, connector: str, channel: str,
-                          fresh: list[tuple[int, Envelope]], new_ids: dict[str, int],
-                          outcomes: dict[str, EnvelopeResult]) -> None:
-    """Decide what each new envelope is and write the matching rows."""
-    envelopes = [env for _, env in fresh]
-    reporters = await _resolve_reporters(store, session, channel, envelopes)
+def _store_fresh(store: Store, conn: Connection, connector: str, channel: str,
+                 envelopes: list[Envelope], outcomes: dict[str, EnvelopeResult]) -> None:
+    """Decide what each new envelope is and write its rows (complaints first, envelopes with final values)."""
+    reporters = _resolve_reporters(store, conn, channel, envelopes)
     candidates = [(n, env) for n, env in enumerate(envelopes) if not env.skip_reason and not env.error]
-    parents = await _find_parents(session, channel, connector, candidates)
-    complaints: list[tuple[int, Envelope]] = []
-    updates: list[dict[str, Any]] = []
-    quarantine: list[dict[str, Any]] = []
-    follow_ups: list[dict[str, Any]] = []
+    parents = _find_parents(conn, channel, connector, candidates) if any(
+        e.reply_to or e.edit_of or e.ticket_ref or e.thread_id for _, e in candidates) else {}
     parent_refs: dict[int, str] = {}
     if parents:
         q = select(Complaint.id, Complaint.ref).where(Complaint.id.in_({c for c, _ in parents.values()}))
-        parent_refs = dict((await session.exec(q)).all())
+        parent_refs = dict((conn.execute(q)).all())
+    first_envelope = store.allocate_sync(conn, "envelope", len(envelopes))
     now = utcnow()
+    # follow-ups of messages earlier in this same batch: key → index into ``complaints``
+    in_batch: dict[str, int] = {}
+    pending_follow_ups: list[tuple[int, int, str]] = []  # (row index, complaint index, reason)
+    rows: list[dict[str, Any]] = []
+    complaints: list[dict[str, Any]] = []
+    quarantine: list[dict[str, Any]] = []
+    follow_ups: list[dict[str, Any]] = []
     for n, env in enumerate(envelopes):
-        eid = new_ids[env.external_id]
-        upd: dict[str, Any] = {"b_id": eid, "reporter_id": reporters.get(n), "complaint_id": None,
-                               "outcome": "complaint", "reason": None}
+        eid = first_envelope + n
+        row: dict[str, Any] = {
+            "id": eid, "connector": connector, "channel": channel, "external_id": env.external_id,
+            "received_at": env.received_at, "stored_at": now, "raw": raw_bytes(env.raw),
+            "sender_id": env.sender.id if env.sender else None, "reporter_id": reporters.get(n),
+            "subject": env.subject, "text": env.text, "thread_id": env.thread_id, "message_id": env.message_id,
+            "origin": env.origin, "meta": env.meta, "attachments": [asdict(a) for a in env.attachments],
+            "outcome": "complaint", "reason": None, "complaint_id": None,
+        }
+        ext = env.external_id
         if env.skip_reason:
-            upd.update(outcome="skipped", reason=env.skip_reason)
-            outcomes[env.external_id] = EnvelopeResult(env.external_id, True, "skipped", None, env.skip_reason)
+            row.update(outcome="skipped", reason=env.skip_reason)
+            outcomes[ext] = EnvelopeResult(ext, True, "skipped", None, env.skip_reason)
         elif env.error:
-            upd.update(outcome="quarantined", reason=env.error)
-            quarantine.append({"connector": connector, "external_id": env.external_id, "envelope_id": eid,
-                               "raw": raw_bytes(env.raw), "reason": env.error, "retry_count": 0,
-                               "created_at": now})
-            outcomes[env.external_id] = EnvelopeResult(env.external_id, True, "quarantined", None, env.error)
+            row.update(outcome="quarantined", reason=env.error)
+            quarantine.append({"connector": connector, "external_id": ext, "envelope_id": eid,
+                               "raw": row["raw"], "reason": env.error, "retry_count": 0, "created_at": now})
+            outcomes[ext] = EnvelopeResult(ext, True, "quarantined", None, env.error)
         elif n in parents:
             cid, why = parents[n]
-            upd.update(outcome="follow_up", reason=why, complaint_id=cid)
+            row.update(outcome="follow_up", reason=why, complaint_id=cid)
             follow_ups.append({"complaint_id": cid, "envelope_id": eid, "reason": why, "created_at": now})
-            outcomes[env.external_id] = EnvelopeResult(env.external_id, True, "follow_up",
-                                                       parent_refs.get(cid), why)
+            outcomes[ext] = EnvelopeResult(ext, True, "follow_up", parent_refs.get(cid), why)
+        elif (hit := _in_batch_parent(env, in_batch)) is not None:
+            pending_follow_ups.append((n, hit[0], hit[1]))
         elif not (env.text or "").strip() and not env.attachments and not (env.subject or "").strip():
-            upd.update(outcome="skipped", reason="empty message")
-            outcomes[env.external_id] = EnvelopeResult(env.external_id, True, "skipped", None, "empty message")
+            row.update(outcome="skipped", reason="empty message")
+            outcomes[ext] = EnvelopeResult(ext, True, "skipped", None, "empty message")
         else:
-            complaints.append((n, env))
-        updates.append(upd)
+            for key in (f"id:{ext}", f"id:{env.message_id}" if env.message_id else None,
+                        f"thread:{env.thread_id}" if env.thread_id else None):
+                if key:
+                    in_batch.setdefault(key, len(complaints))
+            complaints.append({"n": n, "envelope_id": eid, "reporter_id": reporters.get(n), "connector": connector,
+                               "channel": channel, "subject": env.subject,
+                               "text": (env.text or env.subject or "").strip() or "(lampiran)",
+                               "anonymous": env.anonymous, "confidential": env.confidential,
+                               "status": "received", "created_at": now})
+        rows.append(row)
     if complaints:
-        first = await store.allocate("complaint", len(complaints), session)
-        rows = []
-        for k, (n, env) in enumerate(complaints):
-            cid = first + k
-            ref = complaint_ref(cid, env.received_at.year)
-            rows.append({"id": cid, "ref": ref, "envelope_id": new_ids[env.external_id],
-                         "reporter_id": reporters.get(n), "connector": connector, "channel": channel,
-                         "subject": env.subject, "text": (env.text or env.subject or "").strip() or "(lampiran)",
-                         "anonymous": env.anonymous, "confidential": env.confidential,
-                         "status": "received", "created_at": now})
-            updates[n].update(complaint_id=cid)
-            outcomes[env.external_id] = EnvelopeResult(env.external_id, True, "complaint", ref)
-        await session.exec(store.insert(Complaint).values(rows))
+        first = store.allocate_sync(conn, "complaint", len(complaints))
+        for k, comp in enumerate(complaints):
+            n = comp.pop("n")
+            env = envelopes[n]
+            comp["id"] = first + k
+            comp["ref"] = complaint_ref(first + k, env.received_at.year)
+            rows[n]["complaint_id"] = comp["id"]
+            outcomes[env.external_id] = EnvelopeResult(env.external_id, True, "complaint", comp["ref"])
+        for n, k, why in pending_follow_ups:
+            comp = complaints[k]
+            rows[n].update(outcome="follow_up", reason=why, complaint_id=comp["id"])
+            follow_ups.append({"complaint_id": comp["id"], "envelope_id": rows[n]["id"], "reason": why,
+                               "created_at": now})
+            ext = envelopes[n].external_id
+            outcomes[ext] = EnvelopeResult(ext, True, "follow_up", comp["ref"], why)
+        conn.execute(store.insert(Complaint), complaints)
+    conn.execute(store.insert(EnvelopeRow), rows)
     if follow_ups:
-        await session.exec(store.insert(FollowUp).values(follow_ups))
+        conn.execute(store.insert(FollowUp), follow_ups)
     if quarantine:
-        await session.exec(store.insert(Quarantine).values(quarantine))
-    stmt = (update(EnvelopeRow).where(EnvelopeRow.id == bindparam("b_id"))
-            .values(reporter_id=bindparam("reporter_id"), complaint_id=bindparam("complaint_id"),
-                    outcome=bindparam("outcome"), reason=bindparam("reason")))
-    conn = await session.connection()
-    await conn.execute(stmt.execution_options(synchronize_session=False), updates)
-    for n, env in enumerate(envelopes):
-        log.debug("stored %s/%s as %s", connector, env.external_id, updates[n]["outcome"])
+        conn.execute(store.insert(Quarantine), quarantine)
+    for row in rows:
+        log.debug("stored %s/%s as %s", connector, row["external_id"], row["outcome"])

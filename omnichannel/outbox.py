@@ -39,7 +39,8 @@ async def enqueue_many(session: AsyncSession, items: list[tuple[str, str, str, d
          "payload": p, "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now}
         for t, r, d, p in items
     ]
-    stmt = _insert(session, OutboxRow).values(values).on_conflict_do_nothing(
+    stmt = _insert(session, OutboxRow).on_conflict_do_nothing(
         index_elements=["idempotency_key"]).returning(OutboxRow.id)
-    result = await session.exec(stmt)
+    conn = await session.connection()
+    result = await conn.execute(stmt, values)
     return len(result.all())

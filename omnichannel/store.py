@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import event, text, update
+from sqlalchemy import Connection, Engine, create_engine, event, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from omnichannel import models  # noqa: F401  (registers every table on SQLModel.metadata)
 from omnichannel.errors import StoreError
 from omnichannel.models import ConnectorState, Counter
+from omnichannel.types import utcnow
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -40,11 +44,19 @@ class Store:
             path = url.split("///", 1)[1] if "///" in url else ""
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
-            # one connection per checkout keeps aiosqlite's threads from piling up across loops
-            kwargs["poolclass"] = NullPool
+            kwargs.update(pool_size=4, max_overflow=4)
         else:
             kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        self._counters: set[str] = set()
+        self._sync_engine: Engine | None = None
+        self._writer: ThreadPoolExecutor | None = None
+        if self.dialect == "sqlite":
+            # write transactions run whole in one writer thread (one hop each, not one per statement)
+            self._sync_engine = create_engine(url.replace("sqlite+aiosqlite", "sqlite", 1), echo=echo,
+                                              connect_args={"check_same_thread": False})
+            event.listen(self._sync_engine, "connect", _sqlite_pragmas)
+            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
         if self.dialect == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
 
@@ -90,22 +102,36 @@ class Store:
         """The dialect's INSERT (with ``on_conflict_do_nothing``/``do_update``)."""
         return (sqlite.insert if self.dialect == "sqlite" else postgresql.insert)(model)
 
+    async def run_write(self, fn: Callable[[Connection], T]) -> T:
+        """Run ``fn(connection)`` as one write transaction (committed when it returns)."""
+        if self._sync_engine is not None and self._writer is not None:
+            def work() -> T:
+                with self._sync_engine.begin() as conn:  # type: ignore[union-attr]
+                    return fn(conn)
+
+            return await asyncio.get_running_loop().run_in_executor(self._writer, work)
+        async with self.engine.begin() as conn:
+            return await conn.run_sync(fn)
+
+    def allocate_sync(self, conn: Connection, name: str, count: int = 1) -> int:
+        """``allocate`` on a synchronous connection, inside its transaction."""
+        if name not in self._counters:
+            ins = self.insert(Counter).values(name=name, value=0).on_conflict_do_nothing(index_elements=["name"])
+            conn.execute(ins)
+        stmt = (update(Counter).where(Counter.name == name).values(value=Counter.value + count)
+                .returning(Counter.value))
+        last = conn.execute(stmt).scalar_one()
+        self._counters.add(name)
+        return int(last) - count + 1
+
     async def allocate(self, name: str, count: int = 1, session: AsyncSession | None = None) -> int:
         """Reserve ``count`` consecutive numbers from counter ``name``; return the first.
 
         Inside ``session`` it joins that transaction (the row lock serialises concurrent replicas).
         """
         if session is None:
-            async with self.session() as own:
-                first = await self.allocate(name, count, own)
-                await own.commit()
-                return first
-        ins = self.insert(Counter).values(name=name, value=0).on_conflict_do_nothing(index_elements=["name"])
-        await session.exec(ins)
-        stmt = (update(Counter).where(Counter.name == name).values(value=Counter.value + count)
-                .returning(Counter.value))
-        last = (await session.exec(stmt)).scalar_one()
-        return int(last) - count + 1
+            return await self.run_write(lambda conn: self.allocate_sync(conn, name, count))
+        return await session.run_sync(lambda sync: self.allocate_sync(sync.connection(), name, count))
 
     async def load_checkpoint(self, connector: str) -> dict[str, Any] | None:
         """The stored checkpoint of ``connector`` (None before its first batch)."""
@@ -113,16 +139,23 @@ class Store:
             row = await session.get(ConnectorState, connector)
             return None if row is None else row.checkpoint
 
-    async def save_checkpoint(self, session: AsyncSession, connector: str, checkpoint: dict[str, Any]) -> None:
-        """Upsert ``connector``'s checkpoint inside ``session``'s transaction."""
-        from omnichannel.types import utcnow
-
+    def save_checkpoint_sync(self, conn: Connection, connector: str, checkpoint: dict[str, Any]) -> None:
+        """Upsert ``connector``'s checkpoint inside ``conn``'s transaction."""
         stmt = self.insert(ConnectorState).values(connector=connector, checkpoint=checkpoint, updated_at=utcnow())
         stmt = stmt.on_conflict_do_update(index_elements=["connector"],
                                           set_={"checkpoint": stmt.excluded.checkpoint,
                                                 "updated_at": stmt.excluded.updated_at})
-        await session.exec(stmt)
+        conn.execute(stmt)
+
+    async def save_checkpoint(self, session: AsyncSession, connector: str, checkpoint: dict[str, Any]) -> None:
+        """Upsert ``connector``'s checkpoint inside ``session``'s transaction."""
+        await session.run_sync(lambda sync: self.save_checkpoint_sync(sync.connection(), connector, checkpoint))
 
     async def close(self) -> None:
-        """Dispose of the engine's connections."""
+        """Dispose of the engine's connections (and the SQLite writer thread)."""
         await self.engine.dispose()
+        if self._writer is not None:
+            self._writer.shutdown(wait=True)
+            self._writer = None
+        if self._sync_engine is not None:
+            self._sync_engine.dispose()

@@ -60,7 +60,7 @@ async def post_all(base: str, keys: list[str], stop_after: int | None, proc: sub
                                            "phone": "081234567890"}) as resp:
                     if resp.status in (200, 201):
                         acked[key] = (await resp.json())["complaint"]
-            except (aiohttp.ClientError, asyncio.TimeoutError):
+            except (TimeoutError, aiohttp.ClientError):
                 continue
             if stop_after is not None and proc is not None and len(acked) >= stop_after and proc.poll() is None:
                 proc.send_signal(signal.SIGKILL)

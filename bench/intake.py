@@ -1,0 +1,162 @@
+"""Intake benchmark: 201s per second and latency with 50 concurrent clients; ingest vs raw SQLite.
+
+Run: .venv/bin/python bench/intake.py [--requests 5000] [--clients 50]
+Prints figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from omnichannel.ingest import ingest_batch, raw_bytes  # noqa: E402
+from omnichannel.store import Store  # noqa: E402
+from omnichannel.types import Batch, Envelope, Sender  # noqa: E402
+
+WRK_SCRIPT = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+counter = 0
+request = function()
+  counter = counter + 1
+  local body = '{"text": "Lampu PJU mati di Jalan Merdeka nomor ' .. counter .. ', sudah 3 hari gelap", ' ..
+               '"phone": "081234567890", "name": "Warga"}'
+  return wrk.format(nil, "/api/v1/complaints", nil, body)
+end
+"""
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def http_load(base: str, requests: int, clients: int) -> tuple[float, list[float], int]:
+    latencies: list[float] = []
+    errors = 0
+    counter = iter(range(requests))
+
+    async def client(http: aiohttp.ClientSession) -> None:
+        nonlocal errors
+        for i in counter:
+            started = time.perf_counter()
+            async with http.post(f"{base}/api/v1/complaints",
+                                 json={"text": f"Lampu PJU mati di Jalan Merdeka nomor {i}, sudah 3 hari gelap",
+                                       "phone": "081234567890", "name": "Warga"}) as resp:
+                await resp.read()
+                if resp.status == 201:
+                    latencies.append(time.perf_counter() - started)
+                else:
+                    errors += 1
+
+    conn = aiohttp.TCPConnector(limit=clients)
+    async with aiohttp.ClientSession(connector=conn) as http:
+        started = time.perf_counter()
+        await asyncio.gather(*(client(http) for _ in range(clients)))
+        elapsed = time.perf_counter() - started
+    return elapsed, latencies, errors
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(len(values) * p))] * 1000
+
+
+async def ingest_vs_raw(rows: int, batch: int, workdir: Path) -> None:
+    store = Store(f"sqlite+aiosqlite:///{workdir}/ingest.db")
+    await store.open(migrate=True)
+    envelopes = [Envelope(external_id=f"e{i}", raw=f'{{"text": "aduan {i}"}}', text=f"aduan jalan rusak {i}",
+                          sender=Sender(id=f"s{i % 1000}")) for i in range(rows)]
+    started = time.perf_counter()
+    for i in range(0, rows, batch):
+        await ingest_batch(store, "bench", "webform", Batch(envelopes[i:i + batch]))
+    ingest_rate = rows / (time.perf_counter() - started)
+    await store.close()
+    raw = sqlite3.connect(workdir / "raw.db")
+    raw.execute("PRAGMA journal_mode=WAL")
+    raw.execute("PRAGMA synchronous=NORMAL")
+    raw.execute("CREATE TABLE envelopes (id INTEGER PRIMARY KEY, connector TEXT, external_id TEXT, raw BLOB, "
+                "text TEXT, sender_id TEXT, UNIQUE(connector, external_id))")
+    params = [("bench", e.external_id, raw_bytes(e.raw), e.text, e.sender.id) for e in envelopes]
+    started = time.perf_counter()
+    for i in range(0, rows, batch):
+        raw.executemany("INSERT INTO envelopes (connector, external_id, raw, text, sender_id) VALUES (?,?,?,?,?)",
+                        params[i:i + batch])
+        raw.commit()
+    raw_rate = rows / (time.perf_counter() - started)
+    raw.close()
+    print(f"ingest path     : {ingest_rate:,.0f} envelopes/s (batches of {batch}: envelope + reporter/identity "
+          f"+ complaint rows, one transaction per batch)")
+    print(f"raw executemany : {raw_rate:,.0f} rows/s (one table, same batches)")
+    print(f"ratio           : {ingest_rate / raw_rate:.2f} of raw")
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=5000)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--rows", type=int, default=20000)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="omni-bench-"))
+    port = free_port()
+    config = work / "config.yaml"
+    config.write_text(f"data_dir: {work}/data\nhttp: {{host: 127.0.0.1, port: {port}}}\nlogging: {{level: WARNING}}\n"
+                      "connectors:\n  - {name: web, kind: webform, acknowledge: false}\n")
+    proc = subprocess.Popen([sys.executable, "-m", "omnichannel.cli", "-c", str(config), "run"], cwd=work,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with aiohttp.ClientSession() as http:
+            for _ in range(300):
+                try:
+                    async with http.get(f"{base}/readyz") as resp:
+                        if resp.status == 200:
+                            break
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.1)
+        await http_load(base, 500, args.clients)  # warm-up
+        elapsed, lat, errors = await http_load(base, args.requests, args.clients)
+        print(f"intake (Python aiohttp clients): {len(lat)} x 201 in {elapsed:.2f}s = {len(lat) / elapsed:,.0f} "
+              f"complaints/s with {args.clients} clients ({errors} errors); latency p50 "
+              f"{statistics.median(lat) * 1000:.1f} ms, p99 {pct(lat, 0.99):.1f} ms, max {max(lat) * 1000:.1f} ms")
+        if shutil.which("wrk"):
+            script = work / "post.lua"
+            script.write_text(WRK_SCRIPT)
+            out = subprocess.run(["wrk", "-t1", f"-c{args.clients}", "-d8s", "--latency", "-s", str(script), base],
+                                 capture_output=True, text=True, timeout=60).stdout
+            rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+            p50 = re.search(r"50%\s+(\S+)", out)
+            p99 = re.search(r"99%\s+(\S+)", out)
+            non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+            print(f"intake (wrk, C load generator): {float(rps.group(1)):,.0f} complaints/s with {args.clients} "
+                  f"connections for 8 s; latency p50 {p50.group(1)}, p99 {p99.group(1)}; "
+                  f"non-201: {non2xx.group(1) if non2xx else 0}")
+        else:
+            print("wrk not installed (apt-get install wrk): skipped the C load generator run")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    await ingest_vs_raw(args.rows, 500, work)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
