@@ -1,0 +1,121 @@
+"""The ``routing:`` config section: weighted rules per agency and kind, channel defaults, gazetteer."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import Field, field_validator, model_validator
+
+from omnichannel.config import Model
+
+KINDS = ("pengaduan", "aspirasi", "informasi", "bukan_aduan")
+
+
+class RuleSet(Model):
+    """Weighted evidence: single words (tokens), phrases (token sequences) and regexes on the normalised text.
+
+    Words and phrases are written as people write them; they go through the same normalisation as the
+    messages when the classifier is built, so ``jln rusak`` and ``jalan rusak`` are the same phrase.
+    """
+
+    words: dict[str, float] = Field(default_factory=dict, description="token → weight")
+    phrases: dict[str, float] = Field(default_factory=dict, description="phrase → weight")
+    regexes: dict[str, float] = Field(default_factory=dict, description="regex on normalised text → weight")
+
+    @field_validator("regexes")
+    @classmethod
+    def _compiles(cls, value: dict[str, float]) -> dict[str, float]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"regex {pattern!r} does not compile: {exc}") from None
+        return value
+
+    def size(self) -> int:
+        """Number of rules."""
+        return len(self.words) + len(self.phrases) + len(self.regexes)
+
+
+class KindRules(Model):
+    """How the kind is decided: rules per kind (not ``pengaduan``'s prior) and the tie-breaks."""
+
+    rules: dict[str, RuleSet] = Field(default_factory=dict, description="kind → rules")
+    prior: dict[str, float] = Field(default_factory=lambda: {"pengaduan": 0.5},
+                                    description="score every message starts with, per kind")
+    bukan_aduan_max_agency_score: float = Field(
+        2.0, ge=0, description="a message with at least this much agency evidence is never bukan_aduan")
+    empty_is_bukan_aduan: bool = Field(
+        True, description="no evidence at all (no agency, no kind rule) → bukan_aduan")
+    agency_for_kind: dict[str, str] = Field(
+        default_factory=lambda: {"informasi": "diskominfo", "bukan_aduan": "triage"},
+        description="kinds that always go to one agency (information requests go to the PPID)")
+
+    @field_validator("rules", "prior")
+    @classmethod
+    def _known_kinds(cls, value: dict[str, object]) -> dict[str, object]:
+        unknown = set(value) - set(KINDS)
+        if unknown:
+            raise ValueError(f"unknown kind(s) {sorted(unknown)}; known: {', '.join(KINDS)}")
+        return value
+
+
+class Place(Model):
+    """A kelurahan (or a kecamatan's own name) and the ways people spell it."""
+
+    name: str
+    variants: list[str] = Field(default_factory=list)
+    needs_context: bool = Field(
+        False, description="a common word too (e.g. Candi, Beringin): match only after kel./kec./desa/di")
+
+
+class Kecamatan(Place):
+    """A kecamatan with its kelurahan."""
+
+    kelurahan: list[Place] = Field(default_factory=list)
+
+
+class GazetteerConfig(Model):
+    """Places of the kota: matching one sets the location, and can route administration to the kecamatan."""
+
+    kota: str = ""
+    kecamatan: list[Kecamatan] = Field(default_factory=list)
+    context_words: list[str] = Field(
+        default_factory=lambda: ["kelurahan", "kecamatan", "desa", "kampung", "wilayah", "daerah",
+                                 "perumahan", "perum", "dusun", "di", "area", "sekitar"],
+        description="words that must come right before a place marked needs_context")
+    location_bonus: dict[str, float] = Field(
+        default_factory=lambda: {"kecamatan": 1.0},
+        description="agency → score added when a place is found and the agency already has evidence")
+
+
+class ChannelDefault(Model):
+    """Fallbacks for one connector/channel when the rules say too little."""
+
+    agency: str | None = Field(None, description="agency used instead of triage below the threshold")
+    kind: str | None = Field(None, description="kind used when no kind rule matched")
+    prior: dict[str, float] = Field(default_factory=dict, description="agency → score every message starts with")
+
+
+class RoutingConfig(Model):
+    """Classification and routing of complaints (kind, agency, location)."""
+
+    agencies: dict[str, RuleSet] = Field(default_factory=dict, description="agency code → rules")
+    kinds: KindRules = Field(default_factory=KindRules)
+    channel_defaults: dict[str, ChannelDefault] = Field(default_factory=dict,
+                                                        description="channel or connector name → defaults")
+    gazetteer: GazetteerConfig = Field(default_factory=GazetteerConfig)
+    threshold: float = Field(0.3, ge=0, le=1, description="confidence below which the agency is triage")
+    confidence_half_score: float = Field(
+        2.0, gt=0, description="score at which an unopposed agency reaches confidence 0.5")
+    triage_agency: str = "triage"
+    lexicon: dict[str, str] = Field(default_factory=dict, description="extra slang → standard entries")
+
+    @model_validator(mode="after")
+    def _agency_codes(self) -> RoutingConfig:
+        for kind, agency in self.kinds.agency_for_kind.items():
+            if kind not in KINDS:
+                raise ValueError(f"kinds.agency_for_kind: unknown kind {kind!r}")
+            if agency != self.triage_agency and self.agencies and agency not in self.agencies:
+                raise ValueError(f"kinds.agency_for_kind.{kind}: agency {agency!r} has no rules")
+        return self
