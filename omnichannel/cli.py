@@ -56,6 +56,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """Validate the config; with --connect, really connect every enabled plugin."""
+    if args.reference:
+        from omnichannel.config_reference import reference
+
+        print(reference(), end="")
+        return 0
     config = _config(args)
     print(f"config OK: {len(config.connectors)} connectors, {len(config.forwarders)} forwarders, "
           f"{len(config.agencies)} agencies; store {config.store.url.split('://')[0]}")
@@ -215,6 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="validate the config (and --connect to every channel)")
     p.add_argument("--connect", action="store_true")
     p.add_argument("--dump", action="store_true", help="print the config with secrets masked")
+    p.add_argument("--reference", action="store_true", help="print the reference of every config key")
     p.set_defaults(func=cmd_check)
     p = sub.add_parser("db", help="store migrations")
     p.add_argument("action", choices=["upgrade", "current"])

@@ -26,9 +26,9 @@ class Model(BaseModel):
 class PluginConfig(Model):
     """Fields every connector and forwarder shares; each kind subclasses it with its own."""
 
-    name: str = Field(pattern=NAME_PATTERN)
-    kind: str
-    enabled: bool = True
+    name: str = Field(pattern=NAME_PATTERN, description="unique name, used in logs, keys and metrics")
+    kind: str = Field(description="which plugin")
+    enabled: bool = Field(True, description="false keeps the entry without running it")
 
 
 class ConnectorConfig(PluginConfig):
@@ -56,8 +56,8 @@ class StoreConfig(Model):
     """Where the store lives."""
 
     url: str = Field("", description="empty: SQLite file omnichannel.db in data_dir")
-    migrate_on_start: bool = True
-    echo: bool = False
+    migrate_on_start: bool = Field(True, description="apply schema migrations when the daemon starts")
+    echo: bool = Field(False, description="log every SQL statement (debugging only)")
 
     @field_validator("url")
     @classmethod
@@ -71,53 +71,54 @@ class StoreConfig(Model):
 class HttpConfig(Model):
     """The one aiohttp server for intake, webhooks, the officer API and ops endpoints."""
 
-    enabled: bool = True
-    host: str = "127.0.0.1"
-    port: int = Field(8080, ge=0, le=65535)
-    max_body_bytes: int = Field(1_048_576, gt=0)
+    enabled: bool = Field(True, description="serve HTTP (intake, webhooks, officer API, health)")
+    host: str = Field("127.0.0.1", description="address to listen on")
+    port: int = Field(8080, ge=0, le=65535, description="port to listen on (0: any free port)")
+    max_body_bytes: int = Field(1_048_576, gt=0, description="largest request body accepted")
     public_url: str | None = Field(None, description="how the outside reaches us (webhook registration)")
 
 
 class LoggingConfig(Model):
     """Log level and format; personal data is masked in every format."""
 
-    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    format: Literal["text", "json"] = "text"
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="personal data only at DEBUG")
+    format: Literal["text", "json"] = Field("text", description="text lines or one JSON object per line")
 
 
 class DaemonConfig(Model):
     """Supervisor knobs."""
 
-    shutdown_deadline: float = Field(20.0, gt=0)
-    backoff_initial: float = Field(1.0, gt=0)
-    backoff_max: float = Field(300.0, gt=0)
-    router_interval: float = Field(1.0, gt=0)
-    ingest_batch_max: int = Field(500, gt=0)
+    shutdown_deadline: float = Field(20.0, gt=0, description="seconds to drain in-flight work on SIGTERM")
+    backoff_initial: float = Field(1.0, gt=0, description="first retry delay of a failing connector (s)")
+    backoff_max: float = Field(300.0, gt=0, description="longest retry delay of a failing connector (s)")
+    router_interval: float = Field(1.0, gt=0, description="seconds between router sweeps (it also wakes on ingest)")
+    ingest_batch_max: int = Field(500, gt=0, description="most envelopes committed in one transaction")
     lease_ttl: float = Field(30.0, gt=0, description="seconds a replica holds a connector's lease")
-    replica_id: str | None = None
+    replica_id: str | None = Field(None, description="name of this replica (default host:pid)")
 
 
 class AgencyConfig(Model):
     """One agency (OPD) that receives tickets."""
 
-    code: str = Field(pattern=NAME_PATTERN)
-    name: str
-    email: str | None = None
-    officer_tokens: list[SecretStr] = Field(default_factory=list)
-    lapor_topic: str | None = None
+    code: str = Field(pattern=NAME_PATTERN, description="short code used in rules and the officer API")
+    name: str = Field(description="the agency's name as citizens and officers read it")
+    email: str | None = Field(None, description="the agency's mailbox (for the email forwarder)")
+    officer_tokens: list[SecretStr] = Field(default_factory=list,
+                                            description="bearer tokens of this agency's officers")
+    lapor_topic: str | None = Field(None, description="SP4N-LAPOR! topic id for this agency")
 
 
 class Config(Model):
     """The whole daemon configuration."""
 
-    data_dir: Path = Path("./data")
-    timezone: str = "Asia/Jakarta"
+    data_dir: Path = Field(Path("./data"), description="SQLite file, attachments (relative to the working dir)")
+    timezone: str = Field("Asia/Jakarta", description="how times are shown to citizens and officers")
     store: StoreConfig = Field(default_factory=StoreConfig)
     http: HttpConfig = Field(default_factory=HttpConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
     daemon: DaemonConfig = Field(default_factory=DaemonConfig)
     templates: dict[str, str] = Field(default_factory=dict, description="overrides of Bahasa Indonesia texts")
-    templates_dir: Path | None = None
+    templates_dir: Path | None = Field(None, description="directory of <template name>.txt overrides")
     connectors: list[Any] = Field(default_factory=list)
     forwarders: list[Any] = Field(default_factory=list)
     agencies: list[AgencyConfig] = Field(default_factory=list)
