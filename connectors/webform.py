@@ -146,7 +146,7 @@ class WebformConnector:
         result = await self.ctx.submit(Batch([envelope]))
         item = result.items[0]
         ref = item.complaint_ref
-        log.info("%s stored %s as %s (%s)", self.name, envelope.external_id, item.outcome, ref)
+        log.debug("%s stored %s as %s (%s)", self.name, envelope.external_id, item.outcome, ref)
         templates = self.ctx.templates
         message = templates("ack_webform", ref=ref) if templates and ref else None
         status = 201 if item.new else 200
