@@ -38,6 +38,7 @@ DEFAULTS: dict[str, str] = {
         "Tiket baru {ticket} ({kind}) untuk {agency}\n"
         "Lokasi: {location}\nPelapor: {reporters} warga\nBatas waktu: {sla_due}\n\n{summary}"
     ),
+    "ticket_update_reporters": "Tiket {ticket}: kini {reporters} warga melaporkan kejadian yang sama ({complaints} aduan).",
     "escalation": "Tiket {ticket} untuk {agency} melewati batas waktu ({sla_due}). Mohon segera ditindaklanjuti.",
     "stuck_summary": "Ada {count} pengiriman yang tertunda atau gagal. Periksa dengan: omnichannel outbox list",
 }

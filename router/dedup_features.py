@@ -42,7 +42,7 @@ _LONG_STREET = re.compile(r"\b(?:[Jj]alan|[Gg]ang)\s+(?:Raya\s+)?([A-Z][a-z][a-z
 # landmarks citizens name: "TPS Pasar Baru", "Perum Griya Asri", "SDN 3 Margahayu", "masjid Al Ikhlas"
 _LANDMARK = re.compile(r"\b(pasar|perum|perumahan|terminal|masjid|mesjid|musala|musholla|gereja|sdn|sd|smpn|smp|sman|sma|"
                        r"smkn|smk|puskesmas|rsud|taman|stasiun|kantor pos|alun alun|alun-alun|alun2|kampung|komplek|"
-                       r"kompleks|perumnas|griya|bumi)\b\s*((?:\d{1,3}\s*)?[a-z][a-z'\-]*|\d{1,3})(?:\s+([a-z][a-z'\-]*))?",
+                       r"kompleks|perumnas|griya|bumi)\b\s*(\d{1,3}|[a-z][a-z'\-]*)(?:\s+([a-z][a-z'\-]*))?",
                        re.I)
 _LANDMARK_TYPE = {"perumahan": "perum", "griya": "perum", "bumi": "perum", "perumnas": "perum", "komplek": "perum",
                   "kompleks": "perum", "mesjid": "masjid", "musholla": "masjid", "musala": "masjid", "sdn": "sd",
@@ -51,6 +51,7 @@ _LANDMARK_TYPE = {"perumahan": "perum", "griya": "perum", "bumi": "perum", "peru
 _AREA = re.compile(r"\b(kel(?:urahan)?|desa|kec(?:amatan)?)\b\.?\s+([a-z][a-z\-]+(?:\s+[a-z][a-z\-]+)?)", re.I)
 _NOT_A_NAME = frozenset("""
 no nomor rt rw kel kelurahan kec kecamatan dekat dkt depan samping belakang sebelah seberang ujung pinggir arah
+sehingga padahal pdhl anak sy jl jln makin yg dgn buat untuk
 mati padam numpuk menumpuk penuh mampet bau banjir longsor roboh ambruk terbakar kebakaran sering
 kios kios2 baru2 bikin tiap kalau kalo mau udh td tadi sejak dr dari sampai
 rusak berlubang bolong ambles amblas retak hancur licin gelap banjir tergenang macet penuh rawan sempit
@@ -124,7 +125,9 @@ def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[
         _add_name(places, "kec" if kind.lower().startswith("kec") else "kel", first, second)
     for kind, first, second in _LANDMARK.findall(text):
         kind = kind.lower()
-        _add_name(places, "lm-" + _LANDMARK_TYPE.get(kind, kind), re.sub(r"\s+", " ", first), second)
+        if kind in ("griya", "bumi"):  # part of the estate's name: "Griya Asri"
+            first, second = f"{kind} {first.lower()}", ""
+        _add_name(places, "lm-" + _LANDMARK_TYPE.get(kind, kind), first, second)
     if location:
         for key, value in location.items():
             prefix = _LOCATION_KEYS.get(str(key).lower())
@@ -137,14 +140,23 @@ def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[
 
 
 def _add_name(places: set[str], kind: str, first: str, second: str) -> None:
-    """Add ``kind:first`` and ``kind:first second`` (conflicts need both sets disjoint, so a longer
-    name never contradicts its own first word)."""
+    """Add ``kind:first second`` (or ``kind:first``); a shorter name is compatible with its longer form."""
     first, second = first.lower(), second.lower()
     if not first or first in _NOT_A_NAME or first in FILLERS:
         return
-    places.add(f"{kind}:{first}")
     if second and second not in _NOT_A_NAME and second not in FILLERS and not second.isdigit():
         places.add(f"{kind}:{first} {second}")
+    else:
+        places.add(f"{kind}:{first}")
+
+
+def _compatible(a: set[str], b: set[str]) -> bool:
+    """True when some name in ``a`` equals or extends (word-wise) some name in ``b``."""
+    for x in a:
+        for y in b:
+            if x == y or x.startswith(y + " ") or y.startswith(x + " "):
+                return True
+    return False
 
 
 def place_words(places: Iterable[str]) -> set[str]:
@@ -161,33 +173,30 @@ def place_words(places: Iterable[str]) -> set[str]:
 
 def place_similarity(a: frozenset[str], b: frozenset[str]) -> tuple[float, str | None]:
     """(agreement 0..1, conflict reason or None) between two sets of place keys."""
-    def of(places: frozenset[str], kind: str) -> set[str]:
+    def of(places: frozenset[str] | set[str], kind: str) -> set[str]:
         return {p for p in places if p.startswith(kind)}
 
-    streets_a, streets_b = of(a, "street:"), of(b, "street:")
-    kel_a, kel_b = of(a, "kel:"), of(b, "kel:")
-    kec_a, kec_b = of(a, "kec:"), of(b, "kec:")
-    rt_a, rt_b, rw_a, rw_b = of(a, "rt:"), of(b, "rt:"), of(a, "rw:"), of(b, "rw:")
-    if kel_a and kel_b and not kel_a & kel_b:
-        return 0.0, "different kelurahan"
-    if kec_a and kec_b and not kec_a & kec_b:
-        return 0.0, "different kecamatan"
-    if streets_a and streets_b and not streets_a & streets_b:
-        return 0.0, "different street"
-    if rw_a and rw_b and not rw_a & rw_b:
-        return 0.0, "different RW"
-    if rt_a and rt_b and not rt_a & rt_b and not (rw_a and rw_b and not rw_a & rw_b) and (
-            (rw_a & rw_b) or not (rw_a or rw_b)):
-        return 0.0, "different RT"
+    named = {}
+    for kind in ("kel:", "kec:", "street:"):
+        named[kind] = (of(a, kind), of(b, kind))
     marks_a, marks_b = of(a, "lm-"), of(b, "lm-")
     for kind in {p.partition(":")[0] for p in marks_a} & {p.partition(":")[0] for p in marks_b}:
-        if not of(marks_a, kind + ":") & of(marks_b, kind + ":"):
-            return 0.0, f"different {kind[3:]}"
-    if streets_a & streets_b or (rt_a & rt_b and rw_a & rw_b) or marks_a & marks_b:
+        named[kind + ":"] = (of(marks_a, kind + ":"), of(marks_b, kind + ":"))
+    agree = {kind for kind, (x, y) in named.items() if x and y and _compatible(x, y)}
+    for kind, (x, y) in named.items():
+        if x and y and kind not in agree:
+            label = {"kel:": "kelurahan", "kec:": "kecamatan", "street:": "street"}.get(kind, kind[3:-1])
+            return 0.0, f"different {label}"
+    rt_a, rt_b, rw_a, rw_b = of(a, "rt:"), of(b, "rt:"), of(a, "rw:"), of(b, "rw:")
+    if rw_a and rw_b and not rw_a & rw_b:
+        return 0.0, "different RW"
+    if rt_a and rt_b and not rt_a & rt_b and ((rw_a & rw_b) or not (rw_a or rw_b)):
+        return 0.0, "different RT"
+    if agree - {"kel:", "kec:"} or (rt_a & rt_b and rw_a & rw_b):
         return 1.0, None
-    if kel_a & kel_b:
+    if "kel:" in agree:
         return 0.6, None
-    if kec_a & kec_b or rw_a & rw_b:
+    if "kec:" in agree or rw_a & rw_b:
         return 0.3, None
     return 0.0, None
 

@@ -1,0 +1,213 @@
+"""The router pipeline: received complaints → normalise, mask, classify, dedup → cases, tickets, outbox.
+
+One transaction per batch: the complaints' new status, the cases and tickets, the follow-ups, the
+envelopes' outcome and every outbox row are committed together, so a crash mid-batch leaves the
+complaints ``received`` and a rerun makes each row once (the outbox's idempotency key guards too).
+The dedup index lives in memory, is rebuilt from the store at ``start`` and follows each commit
+(entries added by a batch that rolls back are removed again).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from omnichannel import pii
+from omnichannel.models import Complaint, EnvelopeRow, Identity
+from omnichannel.sla import SlaConfig, WorkingCalendar
+from omnichannel.types import utcnow
+from router.classify import Classifier, Decision
+from router.config import RoutingConfig
+from router.dedup import DAY, DedupIndex, Lookup
+from router.dedup_config import DedupConfig
+from router.dedup_features import Features, make_features, phone_key
+from router.normalise import normalise, tokens
+from router.pipeline_rows import BatchWriter
+
+log = logging.getLogger(__name__)
+
+ROUTED_STATUSES = ("received", "rejected")  # statuses *not* indexed at start
+
+
+def _section(value: Any, model: type) -> Any:
+    return value if isinstance(value, model) else model.model_validate(value or {})
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+@dataclass
+class Routed:
+    """What the pipeline decided for one complaint of the batch."""
+
+    complaint: Complaint
+    received_at: datetime
+    origin: dict[str, Any]
+    norm: str
+    masked: str
+    decision: Decision
+    found: Lookup
+    features: Features
+    case_id: int | None = None  # negative: a case opened in this batch, before ids are allocated
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def outcome(self) -> str:
+        """``new``, ``incident``, ``resend``, ``cross_channel`` or ``rejected``."""
+        if self.found.match is not None:
+            return self.found.match.level
+        return "rejected" if self.decision.kind == "bukan_aduan" else "new"
+
+
+class RouterPipeline:
+    """Routes ``received`` complaints in batches; keeps the dedup index of recent complaints."""
+
+    def __init__(self, config: Any, store: Any, templates: Any) -> None:
+        self.config = config
+        self.store = store
+        self.templates = templates
+        self.dedup_cfg: DedupConfig = _section(getattr(config, "dedup", None), DedupConfig)
+        self.routing: RoutingConfig = _section(getattr(config, "routing", None), RoutingConfig)
+        self.sla: SlaConfig = _section(getattr(config, "sla", None), SlaConfig)
+        self.calendar = WorkingCalendar(self.sla)
+        self.classifier = Classifier(self.routing, [a.code for a in getattr(config, "agencies", [])])
+        self.index = DedupIndex(self.dedup_cfg)
+        self._contacts: dict[str, int] = {}  # "phone:62812…" / "email:x@y" → first reporter seen with it
+        self._started = False
+
+    # ---- lifecycle -----------------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Rebuild the dedup index from the store (complaints inside the longest window)."""
+        self.index = DedupIndex(self.dedup_cfg)
+        self._contacts.clear()
+        cutoff = utcnow() - timedelta(days=self.dedup_cfg.max_window_days())
+        async with self.store.session() as session:
+            await self._load_links(session, None)
+            q = (select(Complaint.id, Complaint.reporter_id, Complaint.channel, Complaint.text, Complaint.text_norm,
+                        Complaint.agency, Complaint.confidence, Complaint.location, Complaint.case_id,
+                        Complaint.duplicate_of, Complaint.created_at, EnvelopeRow.received_at)
+                 .outerjoin(EnvelopeRow, EnvelopeRow.id == Complaint.envelope_id)
+                 .where(Complaint.status.not_in(ROUTED_STATUSES), Complaint.created_at >= cutoff)
+                 .order_by(Complaint.id))
+            rows = (await session.exec(q)).all()
+        items = []
+        for cid, reporter, channel, text, norm, agency, confidence, location, case_id, dup, created, received in rows:
+            masked = pii.mask(text)
+            norm = norm if norm is not None else normalise(masked, self.classifier.lexicon)
+            compare = agency if agency and agency != self.routing.triage_agency and (confidence or 0) >= \
+                self.routing.threshold else None
+            feats = make_features(tokens(norm), masked, location=location, agency=compare, person=reporter,
+                                  channel=channel, ts=_aware(received or created).timestamp())
+            items.append((feats, cid, dup or cid, case_id))
+        await asyncio.to_thread(self.index.bulk_load, items)
+        self._started = True
+        log.info("router: dedup index rebuilt with %d complaints from the last %.0f days",
+                 len(items), self.dedup_cfg.max_window_days())
+
+    async def stop(self) -> None:
+        """Drop the in-memory index (the store holds everything)."""
+        self.index = DedupIndex(self.dedup_cfg)
+        self._started = False
+
+    # ---- identities ----------------------------------------------------------------------------------
+    async def _load_links(self, session: AsyncSession, reporters: set[int] | None) -> None:
+        """Link reporters that share a phone (in any spelling) or an email, or that an officer linked.
+
+        An officer link is an identity row ``channel="reporter", address=<other reporter id>``.
+        """
+        q = select(Identity.reporter_id, Identity.channel, Identity.address).where(
+            Identity.channel.in_(("phone", "email", "reporter")))
+        if reporters is not None:
+            if not reporters:
+                return
+            ids = list(reporters)
+            q = q.where(or_(Identity.reporter_id.in_(ids),
+                            (Identity.channel == "reporter") & Identity.address.in_([str(r) for r in ids])))
+        for reporter, channel, address in (await session.exec(q)).all():
+            if channel == "reporter":
+                if address.isdigit():
+                    self.index.link(reporter, int(address))
+                continue
+            key = f"phone:{phone_key(address)}" if channel == "phone" else f"email:{address.strip().lower()}"
+            first = self._contacts.setdefault(key, reporter)
+            if first != reporter:
+                self.index.link(first, reporter)
+
+    # ---- routing -------------------------------------------------------------------------------------
+    async def process_pending(self, limit: int = 500) -> int:
+        """Route up to ``limit`` received complaints in one transaction; returns how many were routed."""
+        if not self._started:
+            await self.start()
+        async with self.store.session() as session:
+            q = (select(Complaint, EnvelopeRow.received_at, EnvelopeRow.origin)
+                 .outerjoin(EnvelopeRow, EnvelopeRow.id == Complaint.envelope_id)
+                 .where(Complaint.status == "received").order_by(Complaint.id).limit(limit))
+            if self.store.dialect == "postgresql":
+                q = q.with_for_update(of=Complaint, skip_locked=True)
+            rows = (await session.exec(q)).all()
+            if not rows:
+                return 0
+            mark = self.index.mark()
+            try:
+                await self._load_links(session, {c.reporter_id for c, _, _ in rows if c.reporter_id is not None})
+                routed = [self._decide(c, received, origin) for c, received, origin in rows]
+                await BatchWriter(self, session, routed).write()
+                await session.commit()
+            except BaseException:
+                self.index.rollback(mark)
+                raise
+        self.index.commit()
+        self.index.expire(utcnow().timestamp())
+        if self.index.needs_compaction():
+            await asyncio.to_thread(self.index.compact)
+        return len(rows)
+
+    def _decide(self, complaint: Complaint, received_at: datetime | None, origin: dict[str, Any] | None) -> Routed:
+        text = complaint.text if not complaint.subject or complaint.subject in complaint.text \
+            else f"{complaint.subject}\n{complaint.text}"
+        masked = pii.mask(text)
+        norm = normalise(masked, self.classifier.lexicon)
+        channel_key = complaint.connector if complaint.connector in self.routing.channel_defaults \
+            else complaint.channel
+        decision = self.classifier.classify(masked, norm=norm, channel=channel_key,
+                                            default_agency=self._default_agency(complaint.connector))
+        compare = decision.agency if decision.agency != self.routing.triage_agency and \
+            decision.confidence >= self.routing.threshold else None
+        received = _aware(received_at or complaint.created_at or utcnow())
+        feats = make_features(tokens(norm), masked, location=decision.location, agency=compare,
+                              person=complaint.reporter_id, channel=complaint.channel, ts=received.timestamp())
+        if self.dedup_cfg.enabled:
+            found = self.index.lookup(feats, person_only=decision.kind == "bukan_aduan")
+        else:
+            found = Lookup(None)
+        item = Routed(complaint, received, origin or {}, norm, masked, decision, found, feats)
+        match = found.match
+        if match is not None and match.level == "incident" and match.case_id is None:
+            found = Lookup(None, {"similarity": round(match.similarity, 3), "candidate": match.candidate,
+                                  "kept_apart": "candidate has no case"})
+            item.found, match = found, None
+        if match is not None:
+            item.case_id = match.case_id
+            self.index.add(feats, complaint.id, match.root, match.case_id)
+        elif decision.kind != "bukan_aduan":
+            item.case_id = -complaint.id  # placeholder until the batch's case ids are allocated
+            self.index.add(feats, complaint.id, complaint.id, item.case_id)
+        return item
+
+    def _default_agency(self, connector: str) -> str | None:
+        try:
+            return getattr(self.config.connector(connector), "default_agency", None)
+        except (StopIteration, AttributeError):
+            return None
+
+    def window_seconds(self) -> float:
+        """The longest dedup window in seconds."""
+        return self.dedup_cfg.max_window_days() * DAY
+

@@ -1,0 +1,241 @@
+"""The rows one routed batch writes: cases, tickets, complaint updates, follow-ups, outbox (batched statements)."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import bindparam, distinct, func, select, update
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from omnichannel import registry
+from omnichannel.models import Case, Complaint, EnvelopeRow, FollowUp, Identity, Ticket
+from omnichannel.outbox import enqueue_many
+from omnichannel.types import utcnow
+
+if TYPE_CHECKING:
+    from router.pipeline import Routed, RouterPipeline
+
+log = logging.getLogger(__name__)
+_REPLY_CACHE: dict[str, bool] = {}
+
+
+def case_ref(number: int, year: int) -> str:
+    """Human-friendly case ref, e.g. ``KAS-2026-000042``."""
+    return f"KAS-{year}-{number:06d}"
+
+
+def ticket_ref(number: int, year: int) -> str:
+    """Human-friendly ticket ref, e.g. ``TIK-2026-000042``."""
+    return f"TIK-{year}-{number:06d}"
+
+
+def kind_can_reply(kind: str) -> bool:
+    """True when the connector kind's class implements ``reply`` (imported lazily, cached)."""
+    if kind not in _REPLY_CACHE:
+        target = registry.CONNECTORS.get(kind)
+        try:
+            _REPLY_CACHE[kind] = bool(target) and callable(getattr(registry.load(target[0]), "reply", None))
+        except (ImportError, AttributeError):
+            _REPLY_CACHE[kind] = False
+    return _REPLY_CACHE[kind]
+
+
+class BatchWriter:
+    """Writes what a batch of routing decisions means, with one statement per table where possible."""
+
+    def __init__(self, pipeline: RouterPipeline, session: AsyncSession, routed: list[Routed]) -> None:
+        self.p = pipeline
+        self.session = session
+        self.routed = routed
+        self.now = utcnow()
+        self.outbox: list[tuple[str, str, str, dict[str, Any]]] = []
+        self.case_refs: dict[int, str] = {}
+
+    async def write(self) -> None:
+        """Insert and update everything for the batch inside the caller's transaction."""
+        new = [r for r in self.routed if r.outcome == "new"]
+        tickets = await self._open_cases(new)
+        refs = await self._refs()
+        await self._update_complaints(refs)
+        await self._follow_ups()
+        touched = {r.case_id for r in self.routed if r.outcome in ("new", "incident") and r.case_id}
+        counts = await self._recount(touched)
+        await self._ticket_rows(new, tickets, counts)
+        await self._ticket_updates(counts)
+        self._acks(refs)
+        await enqueue_many(self.session, self.outbox)
+        for r in self.routed:
+            log.debug("routed %s/%s as %s", r.complaint.connector, r.complaint.ref, r.outcome)
+
+    async def _open_cases(self, new: list[Routed]) -> dict[int, dict[str, Any]]:
+        """A case and a ticket per new complaint; maps case id → ticket row."""
+        if not new:
+            return {}
+        store, index = self.p.store, self.p.index
+        first_case = await store.allocate("case", len(new), self.session)
+        first_ticket = await store.allocate("ticket", len(new), self.session)
+        real = {-r.complaint.id: first_case + n for n, r in enumerate(new)}
+        for r in self.routed:
+            if r.case_id is not None and r.case_id < 0:
+                r.case_id = real[r.case_id]
+                index.set_case(r.complaint.id, r.case_id)
+        cases, tickets = [], {}
+        for n, r in enumerate(new):
+            year = r.complaint.created_at.year if r.complaint.created_at else self.now.year
+            kind = r.decision.kind
+            self.case_refs[r.case_id] = case_ref(r.case_id, year)
+            cases.append({"id": r.case_id, "ref": self.case_refs[r.case_id], "title": r.masked[:120],
+                          "location": r.decision.location, "complaint_count": 1, "reporter_count": 1,
+                          "created_at": self.now, "updated_at": self.now})
+            tid = first_ticket + n
+            tickets[r.case_id] = {"id": tid, "ref": ticket_ref(tid, year), "case_id": r.case_id,
+                                  "agency": r.decision.agency, "kind": kind, "status": "baru",
+                                  "sla_due": self.p.calendar.deadline(kind, r.received_at),
+                                  "created_at": self.now, "updated_at": self.now}
+        await self.session.exec(self.p.store.insert(Case).values(cases))
+        await self.session.exec(self.p.store.insert(Ticket).values(list(tickets.values())))
+        return tickets
+
+    async def _refs(self) -> dict[int, str]:
+        ids = set()
+        for r in self.routed:
+            if r.found.match is not None:
+                ids.update((r.found.match.root, r.found.match.candidate))
+            elif r.found.rejected:
+                ids.add(r.found.rejected["candidate"])
+        if not ids:
+            return {}
+        q = select(Complaint.id, Complaint.ref).where(Complaint.id.in_(ids))
+        return dict((await self.session.exec(q)).all())
+
+    async def _update_complaints(self, refs: dict[int, str]) -> None:
+        rows = []
+        for r in self.routed:
+            match, outcome = r.found.match, r.outcome
+            dedup = r.found.explain()
+            for key in ("candidate",):
+                if dedup.get(key) is not None:
+                    dedup[key] = refs.get(dedup[key], dedup[key])
+            if dedup.get("nearest"):
+                dedup["nearest"] = {**dedup["nearest"],
+                                    "candidate": refs.get(dedup["nearest"]["candidate"], dedup["nearest"]["candidate"])}
+            explanation = {**r.decision.explanation, "dedup": dedup}
+            status = {"new": "routed", "incident": "routed", "rejected": "rejected"}.get(outcome, "merged")
+            rows.append({"b_id": r.complaint.id, "status": status, "kind": r.decision.kind,
+                         "agency": r.decision.agency, "location": r.decision.location,
+                         "confidence": r.decision.confidence, "explanation": explanation, "text_norm": r.norm,
+                         "case_id": r.case_id if outcome != "rejected" else None,
+                         "duplicate_of": match.root if match is not None else None,
+                         "dedup_level": match.level if match is not None else None,
+                         "similarity": round(match.similarity, 4) if match is not None else None,
+                         "routed_at": self.now})
+        stmt = (update(Complaint).where(Complaint.id == bindparam("b_id"), Complaint.status == "received")
+                .values(**{k: bindparam(k) for k in rows[0] if k != "b_id"}))
+        conn = await self.session.connection()
+        await conn.execute(stmt.execution_options(synchronize_session=False), rows)
+
+    async def _follow_ups(self) -> None:
+        merged = [r for r in self.routed if r.outcome in ("resend", "cross_channel") and r.complaint.envelope_id]
+        if not merged:
+            return
+        values = [{"complaint_id": r.found.match.root, "envelope_id": r.complaint.envelope_id, "reason": r.outcome,
+                   "similarity": round(r.found.match.similarity, 4), "created_at": self.now} for r in merged]
+        await self.session.exec(self.p.store.insert(FollowUp).values(values).on_conflict_do_nothing(
+            index_elements=["envelope_id"]))
+        stmt = (update(EnvelopeRow).where(EnvelopeRow.id == bindparam("b_id"))
+                .values(outcome="follow_up", reason=bindparam("why")))
+        conn = await self.session.connection()
+        await conn.execute(stmt.execution_options(synchronize_session=False),
+                           [{"b_id": r.complaint.envelope_id, "why": r.outcome} for r in merged])
+
+    async def _recount(self, cases: set[int]) -> dict[int, tuple[int, int]]:
+        """Recount complaints and distinct reporters of ``cases`` in SQL; returns case → (complaints, reporters)."""
+        if not cases:
+            return {}
+        member = (Complaint.case_id == Case.id) & (Complaint.status != "merged")
+        n_complaints = select(func.count(Complaint.id)).where(member).scalar_subquery()
+        n_reporters = select(func.count(distinct(func.coalesce(Complaint.reporter_id, -Complaint.id)))) \
+            .where(member).scalar_subquery()
+        await self.session.exec(update(Case).where(Case.id.in_(cases))
+                                .values(complaint_count=n_complaints, reporter_count=n_reporters,
+                                        updated_at=self.now).execution_options(synchronize_session=False))
+        q = select(Case.id, Case.complaint_count, Case.reporter_count).where(Case.id.in_(cases))
+        return {cid: (nc, nr) for cid, nc, nr in (await self.session.exec(q)).all()}
+
+    def _forwarders(self, item_type: str, agency: str, kind: str | None) -> list[str]:
+        names = []
+        for fw in getattr(self.p.config, "forwarders", []) or []:
+            if not getattr(fw, "enabled", True) or item_type not in getattr(fw, "item_types", ["ticket"]):
+                continue
+            agencies = getattr(fw, "agencies", ["*"])
+            kinds = getattr(fw, "kinds", None)
+            if ("*" in agencies or agency in agencies) and (kinds is None or kind is None or kind in kinds):
+                names.append(fw.name)
+        return names
+
+    async def _reporters(self, ids: set[int]) -> dict[int, dict[str, str | None]]:
+        if not ids:
+            return {}
+        out: dict[int, dict[str, str | None]] = {i: {"name": None, "email": None, "phone": None} for i in ids}
+        q = select(Identity.reporter_id, Identity.channel, Identity.address, Identity.name).where(
+            Identity.reporter_id.in_(ids)).order_by(Identity.id)
+        for rid, channel, address, name in (await self.session.exec(q)).all():
+            entry = out[rid]
+            entry["name"] = entry["name"] or name
+            if channel in ("email", "phone") and not entry[channel]:
+                entry[channel] = address
+        return out
+
+    async def _ticket_rows(self, new: list[Routed], tickets: dict[int, dict[str, Any]],
+                           counts: dict[int, tuple[int, int]]) -> None:
+        people = await self._reporters({r.complaint.reporter_id for r in new
+                                        if r.complaint.reporter_id is not None and not r.complaint.anonymous})
+        for r in new:
+            c, t = r.complaint, tickets[r.case_id]
+            agency = self.p.config.agency(t["agency"]) if hasattr(self.p.config, "agency") else None
+            payload = {"ticket": t["ref"], "case": self.case_refs[r.case_id],
+                       "complaint": c.ref, "kind": t["kind"], "agency": t["agency"],
+                       "agency_name": agency.name if agency else t["agency"], "location": r.decision.location,
+                       "sla_due": t["sla_due"].isoformat(), "reporters": counts.get(r.case_id, (1, 1))[1],
+                       "subject": c.subject, "text": c.text, "text_masked": r.masked, "channel": c.channel,
+                       "reporter": None if c.anonymous or c.reporter_id is None else people.get(c.reporter_id),
+                       "anonymous": c.anonymous, "confidential": c.confidential,
+                       "created_at": (c.created_at or self.now).isoformat()}
+            for name in self._forwarders("ticket", t["agency"], t["kind"]):
+                self.outbox.append(("ticket", t["ref"], name, payload))
+
+    async def _ticket_updates(self, counts: dict[int, tuple[int, int]]) -> None:
+        joined = {r.case_id: r for r in self.routed if r.outcome == "incident" and r.case_id}
+        if not joined:
+            return
+        q = select(Ticket.ref, Ticket.case_id, Ticket.agency, Ticket.kind, Ticket.status).where(
+            Ticket.case_id.in_(joined))
+        for ref, case_id, agency, kind, status in (await self.session.exec(q)).all():
+            n_complaints, n_reporters = counts.get(case_id, (0, 0))
+            note = self.p.templates("ticket_update_reporters", ticket=ref, reporters=n_reporters,
+                                    complaints=n_complaints)
+            payload = {"ticket": ref, "reporters": n_reporters, "status": status, "note": note}
+            for name in self._forwarders("ticket_update", agency, kind):
+                self.outbox.append(("ticket_update", f"{ref}#{n_complaints}", name, payload))
+
+    def _acks(self, refs: dict[int, str]) -> None:
+        for r in self.routed:
+            c = r.complaint
+            if r.outcome == "rejected" or not r.origin:
+                continue
+            try:
+                conn = self.p.config.connector(c.connector)
+            except (StopIteration, AttributeError):
+                continue
+            if not getattr(conn, "acknowledge", False) or not kind_can_reply(conn.kind):
+                continue
+            public = conn.kind == "x"
+            if r.outcome in ("resend", "cross_channel"):
+                purpose, original = "ack_followup", refs.get(r.found.match.root, c.ref)
+                text = self.p.templates("ack_followup", ref=original)
+            else:
+                purpose = "ack"
+                text = self.p.templates("ack_public" if public else "ack", ref=c.ref)
+            payload = {"origin": r.origin, "text": text, "complaint": c.ref, "purpose": purpose, "public": public}
+            self.outbox.append(("reply", f"{c.ref}#{purpose}", f"reply:{c.connector}", payload))
