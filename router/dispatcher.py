@@ -57,7 +57,7 @@ class Dispatcher:
     """Drains the outbox into ``targets`` (destination name → started Forwarder or Replier)."""
 
     def __init__(self, store: Any, config: Config, targets: dict[str, Any], *, owner: str | None = None,
-                 poll_interval: float = 0.5, backoff_base: float = 2.0, backoff_max: float = 3600.0,
+                 poll_interval: float = 0.5, batch_size: int = 100, backoff_base: float = 2.0, backoff_max: float = 3600.0,
                  claim_grace: float = 30.0, housekeeping_interval: float = 5.0, stuck_after: float = 3600.0,
                  summary_interval: float = 3600.0, rng: random.Random | None = None, templates: Any = None) -> None:
         self.store = store
@@ -65,6 +65,7 @@ class Dispatcher:
         self.targets = targets
         self.owner = owner or config.daemon.replica_id or f"{socket.gethostname()}:{os.getpid()}"
         self.poll_interval = poll_interval
+        self.batch_size = batch_size
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
         self.claim_grace = claim_grace
@@ -120,7 +121,7 @@ class Dispatcher:
         wanted = {}
         for destination in self.targets:
             p = self.policy(destination)
-            free = p.max_in_flight - len(self._running.get(destination, ()))
+            free = min(self.batch_size, p.max_in_flight - len(self._running.get(destination, ())))
             if free > 0:
                 wanted[destination] = (p.max_in_flight, free, p.timeout + self.claim_grace)
         if not wanted:
@@ -275,7 +276,7 @@ class Dispatcher:
             await self.summarize()
 
     async def summarize(self, now: datetime | None = None) -> dict[str, Any] | None:
-        """Count stuck rows and the last interval's dead letters; log them and enqueue a ``notification``
+        """Count stuck rows and the dead letters of the last interval; log them and enqueue a ``notification``
         for every forwarder whose ``item_types`` has ``notification``. Returns the summary (None if quiet)."""
         from omnichannel.outbox import enqueue
 
@@ -283,8 +284,7 @@ class Dispatcher:
         window_start = datetime.fromtimestamp(int(now.timestamp() // self.summary_interval)
                                               * self.summary_interval, UTC)
         waiting, dead = await outbox_ops.stuck(self.store, now - timedelta(seconds=self.stuck_after),
-                                               window_start - timedelta(seconds=self.summary_interval),
-                                               window_start)
+                                               now - timedelta(seconds=self.summary_interval), now)
         total = sum(sum(v.values()) for v in waiting.values()) + sum(dead.values())
         if total == 0:
             return None

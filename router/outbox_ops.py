@@ -82,12 +82,15 @@ async def claim(store: Store, owner: str, wanted: dict[str, tuple[int, int, floa
                 n = min(local_cap, max_in_flight - int(busy))
                 if n <= 0:
                     continue
-                due = due.limit(n).with_for_update(skip_locked=True)
+                # a CTE is evaluated once; ``IN (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED)`` may be
+                # re-run per row by the planner and take more than n rows
+                picked = due.limit(n).with_for_update(skip_locked=True).cte("picked")
+                where = OutboxRow.id == picked.c.id
             else:
                 free = max_in_flight - _in_flight_count(destination, now).scalar_subquery()
-                due = due.limit(func.max(0, func.min(local_cap, free)))
+                where = OutboxRow.id.in_(due.limit(func.max(0, func.min(local_cap, free))).scalar_subquery())
             stmt = (update(OutboxRow)
-                    .where(OutboxRow.id.in_(due.scalar_subquery()), OutboxRow.status == "pending")
+                    .where(where, OutboxRow.status == "pending")
                     .values(status="in_flight", claimed_by=owner, claimed_until=now + timedelta(seconds=ttl),
                             attempts=OutboxRow.attempts + 1)
                     .returning(*_CLAIM_COLUMNS)
@@ -148,7 +151,7 @@ async def record(store: Store, owner: str, outcomes: list[Outcome]) -> None:
         if done:
             stmt = (update(OutboxRow.__table__)
                     .where(OutboxRow.__table__.c.id == bindparam("b_id"),
-                           OutboxRow.__table__.c.status.in_(ACTIVE))
+                           (OutboxRow.__table__.c.status == "pending") | (OutboxRow.__table__.c.status == "in_flight"))
                     .values(status="done", done_at=now, remote_ref=bindparam("b_ref"),
                             claimed_by=None, claimed_until=None))
             await conn.execute(stmt, [{"b_id": o.row_id, "b_ref": (o.remote_ref or "")[:200] or None}
