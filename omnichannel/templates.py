@@ -30,6 +30,8 @@ DEFAULTS: dict[str, str] = {
     ),
     "status": "Status aduan {ref}: {status_text}. Instansi: {agency}. {extra}",
     "status_unknown": "Nomor aduan {ref} tidak kami temukan. Periksa kembali nomornya.",
+    "status_usage": "Kirim /status diikuti nomor aduan Anda, misalnya: /status ADU-2026-000123",
+    "status_detail": "Nomor tiket {ticket}, batas waktu tindak lanjut {sla_due}.",
     "answer": "Tanggapan atas aduan {ref} dari {agency}:\n\n{answer}",
     "answer_public": "Aduan {ref} telah ditanggapi oleh {agency}. Silakan cek tautan atau hubungi kami lewat pesan pribadi.",
     "closed": "Aduan {ref} telah dinyatakan selesai. Terima kasih atas partisipasi Anda.",
