@@ -76,6 +76,8 @@ class HttpConfig(Model):
     port: int = Field(8080, ge=0, le=65535, description="port to listen on (0: any free port)")
     max_body_bytes: int = Field(1_048_576, gt=0, description="largest request body accepted")
     public_url: str | None = Field(None, description="how the outside reaches us (webhook registration)")
+    coordinator_tokens: list[SecretStr] = Field(
+        default_factory=list, description="officer API tokens that see every agency's tickets (complaint desk)")
 
 
 class LoggingConfig(Model):
