@@ -166,6 +166,9 @@ class Daemon:
                 self.dispatcher.metrics = self.metrics
             self.dispatcher_state = "running"
             self._tasks.append(asyncio.create_task(self.dispatcher.run_forever(self._stop), name="dispatcher"))
+        from omnichannel.webui import routes as page_routes
+
+        self.extra_routes.extend(page_routes(self.config))
         officer_routes = self._optional("omnichannel.officer_api:routes")
         if officer_routes is not None:
             self.extra_routes.extend(officer_routes(self.store, self.config, self.templates))
