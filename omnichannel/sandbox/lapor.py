@@ -164,8 +164,8 @@ class LaporSandbox:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self._host, self._port)
         await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.base_url = f"http://{self._host}:{port}"
+        self._port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.base_url = f"http://{self._host}:{self._port}"  # a restart after stop() keeps the port
         return self
 
     async def stop(self) -> None:
@@ -192,6 +192,12 @@ class LaporSandbox:
     def fail_next(self, count: int, status: int = 503, retry_after: float | None = None) -> None:
         """Answer the next ``count`` API calls with ``status`` (a 5xx burst, or 429 with Retry-After)."""
         self._fail_queue.extend([(status, retry_after)] * count)
+
+    def clear_failures(self) -> None:
+        """Forget queued failures, the failure rate, slowness and lost answers."""
+        self._fail_queue.clear()
+        self._lost_answers.clear()
+        self.failure_rate, self.delay = 0.0, 0.0
 
     def lose_next_answers(self, count: int, mode: str = "504", hang: float = 30.0) -> None:
         """Store the next ``count`` submissions but lose the answer: ``mode`` "504" (gateway timeout
@@ -248,11 +254,14 @@ class LaporSandbox:
         return report
 
     # -- plumbing --------------------------------------------------------------------------------
-    async def _gate(self) -> web.Response | None:
+    async def _gate(self, request: web.Request) -> web.Response | None:
         """Count the call, apply slowness and injected failures; a response means "answer this"."""
         self.calls += 1
         if self.delay:
             await asyncio.sleep(self.delay)
+            if request.transport is None or request.transport.is_closing():
+                # the client gave up while we were slow: the request never reached the "backend"
+                return web.Response(status=499, text="client closed request")
         status, retry_after = None, None
         if self._fail_queue:
             status, retry_after = self._fail_queue.pop(0)
@@ -300,7 +309,7 @@ class LaporSandbox:
     async def _addstream(self, request: web.Request) -> web.Response:
         body = await request.text()
         sub = self._record(request, "xml", body)
-        failed = await self._gate()
+        failed = await self._gate(request)
         if failed is not None:
             sub.status = failed.status
             return failed
@@ -331,7 +340,7 @@ class LaporSandbox:
 
     # -- data API --------------------------------------------------------------------------------
     async def _gettopics(self, request: web.Request) -> web.Response:
-        failed = await self._gate()
+        failed = await self._gate(request)
         if failed is not None:
             return failed
         form = await request.post()
@@ -344,7 +353,7 @@ class LaporSandbox:
     async def _json_create(self, request: web.Request) -> web.Response:
         body = await request.text()
         sub = self._record(request, "json", body)
-        failed = await self._gate()
+        failed = await self._gate(request)
         if failed is not None:
             sub.status = failed.status
             return failed
@@ -377,7 +386,7 @@ class LaporSandbox:
         return await self._lose_answer(ok)
 
     async def _json_lookup(self, request: web.Request) -> SandboxReport | web.Response:
-        failed = await self._gate()
+        failed = await self._gate(request)
         if failed is not None:
             return failed
         if not self._bearer_ok(request):
@@ -400,7 +409,7 @@ class LaporSandbox:
         return web.json_response({"status": "success", "data": found.followups})
 
     async def _json_search(self, request: web.Request) -> web.Response:
-        failed = await self._gate()
+        failed = await self._gate(request)
         if failed is not None:
             return failed
         if not self._bearer_ok(request):

@@ -40,6 +40,7 @@ from omnichannel.errors import PermanentDeliveryError, RetryableError
 from omnichannel.models import AuditEvent, OutboxRow, Ticket
 from omnichannel.protocols import PluginContext
 from omnichannel.types import OutboxItem, Receipt, utcnow
+from router.forwarders.summary import describe_location
 from router.lapor_wire import (
     WIRES,
     LaporJsonMapping,
@@ -116,7 +117,10 @@ class LaporForwarder:
             raise RuntimeError(f"forwarder {self.name}: no store in the plugin context (needed against "
                                "double submission)")
         cfg = self.config
-        self.session = aiohttp.ClientSession(headers={"User-Agent": "omnichannel-lapor/1"})
+        # a fresh connection per request: a stale keep-alive connection closed by LAPOR! would make a
+        # submission look "maybe received" (and, on legacy-xml, be held) although it never left
+        self.session = aiohttp.ClientSession(headers={"User-Agent": "omnichannel-lapor/1"},
+                                             connector=aiohttp.TCPConnector(force_close=True, limit=32))
         self.wire = WIRES[cfg.wire](self.session, cfg.base_url, cfg.token.get_secret_value(), cfg.timeout,
                                     mapping=cfg.json_mapping,
                                     unknown_outcome_statuses=tuple(cfg.unknown_outcome_statuses), forwarder=self.name)
@@ -175,9 +179,7 @@ class LaporForwarder:
             raise PermanentDeliveryError(f"ticket {ref} has no text to submit")
         if self.config.include_ref_in_text and ref:
             text = f"{text}\n\n(No. tiket Pemda: {ref})"
-        location = payload.get("location")
-        if isinstance(location, dict):
-            location = location.get("label") or ", ".join(str(v) for v in location.values() if v)
+        location = describe_location(payload.get("location"))
         who = {} if anonymous else {"name": reporter.get("name"), "email": reporter.get("email"),
                                     "phone": reporter.get("phone")}
         subject = payload.get("subject") or f"{(payload.get('kind') or 'aduan').capitalize()} – {location or ref}"
