@@ -1,0 +1,85 @@
+"""Settings of the email connector (kind ``imap``): the IMAP mailbox it reads and the SMTP server it answers by.
+
+Kept apart from ``connectors/imap.py`` so validating a config never imports imapclient.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+
+from omnichannel.config import ConnectorConfig, Model
+
+Security = Literal["none", "tls", "starttls"]
+
+# what a citizen plausibly attaches: photos, scans, documents, short audio/video
+DEFAULT_ATTACHMENT_TYPES = [
+    "image/*", "application/pdf", "text/plain", "text/csv", "audio/*", "video/*",
+    "application/msword", "application/vnd.openxmlformats-officedocument.*", "application/vnd.ms-excel",
+    "application/vnd.oasis.opendocument.*", "application/zip",
+]
+
+
+class SmtpConfig(Model):
+    """The SMTP server answers to citizens go out through (its own credentials)."""
+
+    host: str
+    port: int = Field(587, ge=1, le=65535)
+    security: Security = "starttls"
+    username: str | None = None
+    password: SecretStr | None = Field(None, description="from the environment: ${SMTP_PASSWORD}")
+    from_address: str = Field(description="the address citizens see and answer to, e.g. pengaduan@kab.go.id")
+    from_name: str | None = Field(None, description='display name, e.g. "Layanan Pengaduan Kab. Contoh"')
+    timeout: float = Field(30.0, gt=0)
+
+
+class ImapConfig(ConnectorConfig):
+    """One IMAP mailbox read as a complaint channel."""
+
+    kind: Literal["imap"] = "imap"
+    host: str
+    port: int | None = Field(None, ge=1, le=65535, description="default 993 with tls, else 143")
+    security: Security = "tls"
+    username: str
+    password: SecretStr = Field(description="from the environment: ${IMAP_PASSWORD}")
+    timeout: float = Field(30.0, gt=0, description="seconds for connecting and for each IMAP command")
+    folders: list[str] = Field(default_factory=lambda: ["INBOX"], min_length=1)
+    batch_size: int = Field(200, gt=0, le=5000, description="messages per poll")
+    poll_interval: float = Field(5.0, gt=0, description="seconds between polls when IDLE is off or unavailable")
+    idle: bool = Field(True, description="wait with IMAP IDLE when the server offers it")
+    idle_timeout: float = Field(25.0, gt=0, le=1740,
+                                description="seconds one IDLE lasts before it is re-issued (RFC 2177: < 29 min)")
+    ack: Literal["seen", "move"] = Field("seen", description="after the commit: set \\Seen, or MOVE away")
+    processed_folder: str | None = Field(None, description="where ack: move puts processed mail")
+    quarantine_folder: str | None = Field("Quarantine", description="where mail that cannot be processed goes")
+    own_addresses: list[str] = Field(default_factory=list,
+                                     description="our own addresses: mail from them is skipped (no loops)")
+    max_message_bytes: int = Field(50 * 1024 * 1024, gt=0, description="larger mail is quarantined unread")
+    max_attachment_bytes: int = Field(10 * 1024 * 1024, ge=0, description="larger attachments: metadata only")
+    attachment_types: list[str] = Field(default_factory=lambda: list(DEFAULT_ATTACHMENT_TYPES),
+                                        description="MIME types whose content is saved (type/* allowed)")
+    reconnect_attempts: int = Field(3, ge=0, description="reconnects inside one poll before giving up")
+    smtp: SmtpConfig | None = Field(None, description="answers to citizens; none = this connector cannot reply")
+
+    @field_validator("own_addresses")
+    @classmethod
+    def _lower(cls, value: list[str]) -> list[str]:
+        return [v.strip().lower() for v in value if v.strip()]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ImapConfig:
+        if self.ack == "move" and not self.processed_folder:
+            raise ValueError("ack: move needs processed_folder")
+        if self.idle and self.idle_timeout >= self.poll_timeout:
+            raise ValueError(f"idle_timeout ({self.idle_timeout}) must be below poll_timeout ({self.poll_timeout})")
+        watched = set(self.folders)
+        for key in ("processed_folder", "quarantine_folder"):
+            if getattr(self, key) in watched:
+                raise ValueError(f"{key} must not be one of the folders read")
+        return self
+
+    @property
+    def effective_port(self) -> int:
+        """The port to connect to."""
+        return self.port or (993 if self.security == "tls" else 143)
