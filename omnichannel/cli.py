@@ -91,9 +91,35 @@ def cmd_check(args: argparse.Namespace) -> int:
     return asyncio.run(probe_all())
 
 
+def _backup_sqlite(url: str, target: Path) -> None:
+    """Online, consistent copy of the SQLite store (safe while the daemon writes)."""
+    import sqlite3
+
+    source_path = url.split("///", 1)[1]
+    if not Path(source_path).is_file():
+        raise OmnichannelError(f"no store at {source_path}")
+    source = sqlite3.connect(f"file:{source_path}?mode=ro", uri=True)
+    dest = sqlite3.connect(target)
+    try:
+        source.backup(dest)
+    finally:
+        dest.close()
+        source.close()
+
+
 def cmd_db(args: argparse.Namespace) -> int:
-    """Migrations."""
+    """Migrations and backups."""
     config = _config(args)
+    if args.action == "backup":
+        if not args.target:
+            print("omnichannel: db backup needs a target file", file=sys.stderr)
+            return 1
+        if not config.store.url.startswith("sqlite"):
+            print("omnichannel: for PostgreSQL use pg_dump (see docs/operations.md)", file=sys.stderr)
+            return 1
+        _backup_sqlite(config.store.url, Path(args.target))
+        print(f"backed up {config.store.url.split('///', 1)[1]} to {args.target}")
+        return 0
 
     async def go() -> None:
         from omnichannel.migrate import current, upgrade
@@ -222,8 +248,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dump", action="store_true", help="print the config with secrets masked")
     p.add_argument("--reference", action="store_true", help="print the reference of every config key")
     p.set_defaults(func=cmd_check)
-    p = sub.add_parser("db", help="store migrations")
-    p.add_argument("action", choices=["upgrade", "current"])
+    p = sub.add_parser("db", help="store migrations and backups")
+    p.add_argument("action", choices=["upgrade", "current", "backup"])
+    p.add_argument("target", nargs="?", help="backup: the file to write")
     p.set_defaults(func=cmd_db)
     p = sub.add_parser("import", help="import a JSONL or CSV backlog")
     p.add_argument("file")
