@@ -120,7 +120,10 @@ class Store:
             conn.execute(ins)
         stmt = (update(Counter).where(Counter.name == name).values(value=Counter.value + count)
                 .returning(Counter.value))
-        last = conn.execute(stmt).scalar_one()
+        last = conn.execute(stmt).scalar_one_or_none()
+        if last is None:  # the row was inserted by a transaction that rolled back: insert it again
+            conn.execute(self.insert(Counter).values(name=name, value=0).on_conflict_do_nothing(index_elements=["name"]))
+            last = conn.execute(stmt).scalar_one()
         self._counters.add(name)
         return int(last) - count + 1
 

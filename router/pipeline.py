@@ -164,7 +164,7 @@ class RouterPipeline:
                 self.index.rollback(mark)
                 raise
         self.index.commit()
-        self.index.expire(utcnow().timestamp())
+        self.index.expire()  # relative to the newest message seen, not the wall clock (backfills)
         if self.index.needs_compaction():
             await asyncio.to_thread(self.index.compact)
         return len(rows)
