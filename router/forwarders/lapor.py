@@ -73,7 +73,7 @@ class LaporConfig(ForwarderConfig):
     status_sync_interval: float = Field(900.0, gt=0, description="seconds between status-sync rounds")
     status_sync_batch: int = Field(200, gt=0)
     ticket_status_map: dict[str, str] = Field(default_factory=lambda: {
-        "ditindaklanjuti": "ditindaklanjuti", "selesai": "selesai"},
+        "ditindaklanjuti": "diproses", "selesai": "selesai"},
         description="LAPOR! status → ticket status (tickets only move forward)")
 
     model_config = {"populate_by_name": True}
