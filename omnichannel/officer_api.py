@@ -1,0 +1,250 @@
+"""The officers' HTTP API: an agency's ticket queue, one ticket, status changes and answers.
+
+Every request carries ``Authorization: Bearer <token>``; a token from ``agencies[*].officer_tokens`` acts
+for that agency, one from ``http.coordinator_tokens`` sees every agency (with personal data masked).
+An officer asking for another agency's queue gets 403; for another agency's ticket, 404 (its existence
+is not revealed). Errors are JSON: ``{"error": code, "reason": text}``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import func, or_, select
+
+from omnichannel.models import Case, Complaint, Ticket
+from omnichannel.pii import mask
+from omnichannel.types import utcnow
+
+log = logging.getLogger(__name__)
+
+CLOSED = ("selesai", "ditolak")
+MAX_LIMIT = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who is asking: the agencies the token acts for, or a coordinator."""
+
+    agencies: frozenset[str]
+    coordinator: bool
+    actor: str
+
+    def owns(self, agency: str) -> bool:
+        """True when the caller's agency owns tickets of ``agency``."""
+        return agency in self.agencies
+
+
+def _error(status: int, code: str, reason: str) -> web.Response:
+    headers = {"WWW-Authenticate": 'Bearer realm="omnichannel"'} if status == 401 else None
+    return web.json_response({"error": code, "reason": reason}, status=status, headers=headers)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+class OfficerApi:
+    """Handlers bound to one store and config."""
+
+    def __init__(self, store: Any, config: Any, templates: Any) -> None:
+        self.store = store
+        self.config = config
+        self.templates = templates
+        self._tokens: list[tuple[bytes, str | None]] = []
+        for agency in config.agencies:
+            for token in agency.officer_tokens:
+                self._tokens.append((token.get_secret_value().encode(), agency.code))
+        for token in config.http.coordinator_tokens:
+            self._tokens.append((token.get_secret_value().encode(), None))
+
+    def caller(self, request: web.Request) -> Caller | None:
+        """Match the bearer token against every configured token in constant time."""
+        header = request.headers.get("Authorization", "")
+        scheme, _, given = header.partition(" ")
+        if scheme.lower() != "bearer" or not given.strip():
+            return None
+        presented = given.strip().encode()
+        agencies: set[str] = set()
+        coordinator = False
+        for token, agency in self._tokens:  # no early exit: timing does not tell which entry matched
+            if hmac.compare_digest(token, presented) and token:
+                if agency is None:
+                    coordinator = True
+                else:
+                    agencies.add(agency)
+        if not agencies and not coordinator:
+            return None
+        who = "coordinator" if coordinator else ",".join(sorted(agencies))
+        fingerprint = hashlib.sha256(presented).hexdigest()[:8]
+        return Caller(frozenset(agencies), coordinator, f"officer:{who}#{fingerprint}")
+
+    def _auth(self, request: web.Request) -> Caller:
+        caller = self.caller(request)
+        if caller is None:
+            raise _Reply(_error(401, "unauthorized", "a valid officer token is required (Authorization: Bearer)"))
+        return caller
+
+    async def _ticket(self, session: Any, ref: str, caller: Caller) -> Ticket:
+        ticket = (await session.exec(select(Ticket).where(Ticket.ref == ref.upper()))).scalars().first()
+        if ticket is None or not (caller.coordinator or caller.owns(ticket.agency)):
+            raise _Reply(_error(404, "not_found", f"no ticket {ref} in your agency's queue"))
+        return ticket
+
+    @staticmethod
+    async def _body(request: web.Request) -> dict[str, Any]:
+        try:
+            body = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
+            raise _Reply(_error(400, "bad_request", "the body must be a JSON object")) from None
+        if not isinstance(body, dict):
+            raise _Reply(_error(400, "bad_request", "the body must be a JSON object"))
+        return body
+
+    # -- handlers -------------------------------------------------------------------------------
+    async def list_tickets(self, request: web.Request) -> web.Response:
+        """``GET /api/v1/agencies/{code}/tickets?status=a,b&overdue=true&limit=50&offset=0``."""
+        caller = self._auth(request)
+        code = request.match_info["code"]
+        if not (caller.coordinator or caller.owns(code)):
+            return _error(403, "forbidden", f"this token does not act for agency {code}")
+        if self.config.agency(code) is None:
+            return _error(404, "not_found", f"no agency {code}")
+        try:
+            limit = min(MAX_LIMIT, max(1, int(request.query.get("limit", "50"))))
+            offset = max(0, int(request.query.get("offset", "0")))
+        except ValueError:
+            return _error(400, "bad_request", "limit and offset must be integers")
+        cond = [Ticket.agency == code]
+        if request.query.get("status"):
+            cond.append(Ticket.status.in_([s.strip() for s in request.query["status"].split(",") if s.strip()]))
+        overdue_expr = or_(Ticket.overdue.is_(True),
+                           (Ticket.sla_due < utcnow()) & Ticket.status.not_in(CLOSED))
+        overdue = request.query.get("overdue", "").lower()
+        if overdue in ("1", "true", "yes"):
+            cond.append(overdue_expr)
+        elif overdue in ("0", "false", "no"):
+            cond.append(~overdue_expr)
+        elif overdue:
+            return _error(400, "bad_request", "overdue must be true or false")
+        async with self.store.session() as session:
+            total = (await session.exec(select(func.count()).select_from(Ticket).where(*cond))).scalar_one()
+            q = (select(Ticket, Case).join(Case, Case.id == Ticket.case_id).where(*cond)
+                 .order_by(Ticket.sla_due.is_(None), Ticket.sla_due, Ticket.id).limit(limit).offset(offset))
+            rows = (await session.exec(q)).all()
+        now = utcnow()
+        tickets = [{"ref": t.ref, "kind": t.kind, "status": t.status, "agency": t.agency,
+                    "sla_due": _iso(t.sla_due), "overdue": bool(t.overdue or (t.sla_due and t.sla_due < now
+                                                                               and t.status not in CLOSED)),
+                    "reporters": c.reporter_count, "complaints": c.complaint_count,
+                    "title": mask(c.title) if c.title else None, "location": c.location,
+                    "lapor_tracking_id": t.lapor_tracking_id, "created_at": _iso(t.created_at),
+                    "updated_at": _iso(t.updated_at)} for t, c in rows]
+        nxt = offset + len(tickets) if offset + len(tickets) < total else None
+        return web.json_response({"agency": code, "total": total, "limit": limit, "offset": offset,
+                                  "next_offset": nxt, "tickets": tickets})
+
+    async def get_ticket(self, request: web.Request) -> web.Response:
+        """``GET /api/v1/tickets/{ref}``: the ticket, its case and its complaints."""
+        caller = self._auth(request)
+        async with self.store.session() as session:
+            ticket = await self._ticket(session, request.match_info["ref"], caller)
+            case = await session.get(Case, ticket.case_id)
+            q = (select(Complaint).where(or_(Complaint.case_id == ticket.case_id,
+                                              Complaint.duplicate_of.in_(select(Complaint.id).where(
+                                                  Complaint.case_id == ticket.case_id))))
+                 .order_by(Complaint.id))
+            complaints = (await session.exec(q)).scalars().all()
+            others = (await session.exec(select(Ticket.ref, Ticket.agency, Ticket.status).where(
+                Ticket.case_id == ticket.case_id, Ticket.id != ticket.id))).all()
+        full = caller.owns(ticket.agency)
+        agency = self.config.agency(ticket.agency)
+        body = {"ref": ticket.ref, "agency": ticket.agency, "agency_name": agency.name if agency else None,
+                "kind": ticket.kind, "status": ticket.status, "sla_due": _iso(ticket.sla_due),
+                "sla_extended": ticket.sla_extended, "overdue": ticket.overdue,
+                "lapor_tracking_id": ticket.lapor_tracking_id, "lapor_status": ticket.lapor_status,
+                "answer": ticket.answer, "created_at": _iso(ticket.created_at), "updated_at": _iso(ticket.updated_at),
+                "closed_at": _iso(ticket.closed_at), "personal_data": "full" if full else "masked",
+                "case": {"ref": case.ref if case else None, "reporters": case.reporter_count if case else 0,
+                         "complaints": case.complaint_count if case else 0,
+                         "location": case.location if case else None},
+                "other_tickets": [{"ref": r, "agency": a, "status": s} for r, a, s in others],
+                "complaints": [self._complaint(c, full) for c in complaints]}
+        return web.json_response(body)
+
+    @staticmethod
+    def _complaint(c: Complaint, full: bool) -> dict[str, Any]:
+        text = c.text if full and not c.anonymous else mask(c.text)
+        subject = c.subject if full or not c.subject else mask(c.subject)
+        return {"ref": c.ref, "channel": c.channel, "status": c.status, "subject": subject, "text": text,
+                "anonymous": c.anonymous, "confidential": c.confidential, "location": c.location,
+                "dedup_level": c.dedup_level, "created_at": _iso(c.created_at)}
+
+    async def post_status(self, request: web.Request) -> web.Response:
+        """``POST /api/v1/tickets/{ref}/status`` with ``{"status": "diterima|diproses|selesai|ditolak", "note"}``."""
+        from router.answers import set_status
+
+        caller = self._auth(request)
+        body = await self._body(request)
+        status, note = body.get("status"), body.get("note")
+        if not isinstance(status, str) or (note is not None and not isinstance(note, str)):
+            return _error(400, "bad_request", "status must be a string and note a string or null")
+        async with self.store.session() as session:
+            ticket = await self._ticket(session, request.match_info["ref"], caller)
+            try:
+                result = await set_status(session, ticket, status, note, caller.actor, self.config, self.templates)
+            except ValueError as exc:
+                return _error(422, "invalid", str(exc))
+            await session.commit()
+        log.info("ticket %s status %s → %s by %s", result["ticket"], result["from"], status, caller.actor)
+        return web.json_response(result)
+
+    async def post_reply(self, request: web.Request) -> web.Response:
+        """``POST /api/v1/tickets/{ref}/reply`` with ``{"text": ...}``: answer every reporter of the case."""
+        from router.answers import record_answer
+
+        caller = self._auth(request)
+        body = await self._body(request)
+        text = body.get("text")
+        if not isinstance(text, str) or not text.strip():
+            return _error(422, "invalid", "text must be a non-empty string")
+        async with self.store.session() as session:
+            ticket = await self._ticket(session, request.match_info["ref"], caller)
+            replies = await record_answer(session, ticket, text, caller.actor, self.config, self.templates)
+            status = ticket.status
+            await session.commit()
+        return web.json_response({"ticket": ticket.ref, "replies": replies, "status": status}, status=201)
+
+
+class _Reply(Exception):  # noqa: N818 (an early answer, not an error)
+    def __init__(self, response: web.Response) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
+def _wrap(handler: Any) -> Any:
+    async def run(request: web.Request) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except _Reply as early:
+            return early.response
+
+    return run
+
+
+def routes(store: Any, config: Any, templates: Any) -> list[web.RouteDef]:
+    """The officer API's routes, for the daemon's one aiohttp app."""
+    api = OfficerApi(store, config, templates)
+    return [
+        web.get("/api/v1/agencies/{code}/tickets", _wrap(api.list_tickets)),
+        web.get("/api/v1/tickets/{ref}", _wrap(api.get_ticket)),
+        web.post("/api/v1/tickets/{ref}/status", _wrap(api.post_status)),
+        web.post("/api/v1/tickets/{ref}/reply", _wrap(api.post_reply)),
+    ]

@@ -1,0 +1,154 @@
+"""Officers' answers and status changes reach every reporter of a case, each on their own channel.
+
+One ``reply`` outbox row per reporter, written in the caller's transaction with the ticket update and
+an audit event; the dispatcher hands each row to the origin connector's ``Replier``. Public channels
+(X) get ``answer_public``: no answer text, no personal data.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from omnichannel.models import AuditEvent, Complaint, Counter, EnvelopeRow, Ticket
+from omnichannel.outbox import enqueue_many
+from omnichannel.types import utcnow
+from router.pipeline_rows import kind_can_reply
+
+log = logging.getLogger(__name__)
+
+PUBLIC_KINDS = {"x"}
+STATUSES = ("baru", "diterima", "diproses", "selesai", "ditolak")
+
+
+async def next_number(session: AsyncSession, name: str) -> int:
+    """The next value of counter ``name`` inside ``session``'s transaction (the row lock serialises)."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Counter)
+    await session.exec(ins.values(name=name[:64], value=0).on_conflict_do_nothing(index_elements=["name"]))
+    stmt = (update(Counter).where(Counter.name == name[:64]).values(value=Counter.value + 1)
+            .returning(Counter.value))
+    return int((await session.exec(stmt)).scalar_one())
+
+
+async def reporters_of(session: AsyncSession, ticket: Ticket) -> list[tuple[Complaint, dict[str, Any]]]:
+    """One (complaint, origin) per reporter of the ticket's case: their first complaint, own channel.
+
+    Complaints merged into the case (resends, cross-channel) count when they come from someone else.
+    """
+    in_case = select(Complaint.id).where(Complaint.case_id == ticket.case_id)
+    q = (select(Complaint, EnvelopeRow.origin)
+         .outerjoin(EnvelopeRow, EnvelopeRow.id == Complaint.envelope_id)
+         .where(or_(Complaint.case_id == ticket.case_id, Complaint.duplicate_of.in_(in_case)))
+         .order_by(Complaint.id))
+    seen: set[Any] = set()
+    out = []
+    for complaint, origin in (await session.exec(q)).all():
+        who = ("reporter", complaint.reporter_id) if complaint.reporter_id is not None else ("complaint", complaint.id)
+        if who in seen:
+            continue
+        seen.add(who)
+        out.append((complaint, origin or {}))
+    return out
+
+
+async def notify_reporters(session: AsyncSession, ticket: Ticket, config: Any, templates: Any, purpose: str,
+                           template: str, public_template: str, **values: Any) -> tuple[int, list[str]]:
+    """Queue a ``reply`` per reporter; returns (rows queued, complaint refs that cannot be answered)."""
+    agency = config.agency(ticket.agency)
+    agency_name = agency.name if agency else ticket.agency
+    rows: list[tuple[str, str, str, dict[str, Any]]] = []
+    unreachable: list[str] = []
+    for complaint, origin in await reporters_of(session, ticket):
+        try:
+            conn = config.connector(complaint.connector)
+        except StopIteration:
+            conn = None
+        if conn is None or not conn.enabled or not origin or not kind_can_reply(conn.kind):
+            unreachable.append(complaint.ref)
+            continue
+        public = conn.kind in PUBLIC_KINDS or bool(origin.get("public"))
+        name = public_template if public else template
+        text = templates(name, ref=complaint.ref, ticket=ticket.ref, agency=agency_name, **values)
+        payload = {"origin": origin, "text": text, "complaint": complaint.ref, "purpose": purpose.split("-")[0],
+                   "public": public}
+        rows.append(("reply", f"{complaint.ref}#{purpose}", f"reply:{complaint.connector}", payload))
+    await enqueue_many(session, rows)
+    return len(rows), unreachable
+
+
+def forwarders_for(config: Any, item_type: str, ticket: Ticket) -> list[str]:
+    """Enabled forwarders that take ``item_type`` for the ticket's agency and kind."""
+    names = []
+    for fw in config.forwarders:
+        if not fw.enabled or item_type not in fw.item_types:
+            continue
+        if ("*" in fw.agencies or ticket.agency in fw.agencies) and (fw.kinds is None or ticket.kind in fw.kinds):
+            names.append(fw.name)
+    return names
+
+
+async def ticket_update(session: AsyncSession, ticket: Ticket, config: Any, note: str | None) -> int:
+    """Queue a ``ticket_update`` for the forwarders that take it (status changed by an officer)."""
+    names = forwarders_for(config, "ticket_update", ticket)
+    if not names:
+        return 0
+    n = await next_number(session, f"status:{ticket.ref}")
+    reporters = len(await reporters_of(session, ticket))
+    payload = {"ticket": ticket.ref, "reporters": reporters, "status": ticket.status, "note": note}
+    return await enqueue_many(session, [("ticket_update", f"{ticket.ref}#status-{n}", name, payload)
+                                        for name in names])
+
+
+async def record_answer(session: AsyncSession, ticket: Ticket, text: str, actor: str, config: Any,
+                        templates: Any) -> int:
+    """Store an officer's answer on ``ticket`` and queue it to every reporter; returns reply rows queued.
+
+    The caller commits. The ticket moves to ``diproses`` unless it is already further along.
+    """
+    text = text.strip()
+    if not text:
+        raise ValueError("an answer needs text")
+    n = await next_number(session, f"answer:{ticket.ref}")
+    queued, unreachable = await notify_reporters(session, ticket, config, templates, f"answer-{n}",
+                                                 "answer", "answer_public", answer=text)
+    now = utcnow()
+    ticket.answer = text
+    ticket.updated_at = now
+    if ticket.status in ("baru", "diterima"):
+        ticket.status = "diproses"
+    session.add(ticket)
+    session.add(AuditEvent(at=now, actor=actor, action="answer", subject_type="ticket", subject_ref=ticket.ref,
+                           detail={"number": n, "replies": queued, "unreachable": unreachable,
+                                   "length": len(text), "status": ticket.status}))
+    log.info("answer %d on %s by %s: %d replies queued, %d unreachable", n, ticket.ref, actor, queued,
+             len(unreachable))
+    return queued
+
+
+async def set_status(session: AsyncSession, ticket: Ticket, status: str, note: str | None, actor: str,
+                     config: Any, templates: Any) -> dict[str, Any]:
+    """Change a ticket's status (audit event, ``ticket_update`` rows; ``closed`` replies on ``selesai``)."""
+    if status not in STATUSES:
+        raise ValueError(f"unknown status {status!r}; use one of {', '.join(STATUSES)}")
+    if status == "ditolak" and not (note or "").strip():
+        raise ValueError("rejecting a ticket needs a note with the reason")
+    previous, now = ticket.status, utcnow()
+    ticket.status = status
+    ticket.updated_at = now
+    if status in ("selesai", "ditolak"):
+        ticket.closed_at = ticket.closed_at or now
+    else:
+        ticket.closed_at = None
+    session.add(ticket)
+    replies = 0
+    if status == "selesai" and previous != "selesai":
+        replies, _ = await notify_reporters(session, ticket, config, templates, "closed", "closed", "closed")
+    updates = await ticket_update(session, ticket, config, note) if previous != status else 0
+    session.add(AuditEvent(at=now, actor=actor, action="status", subject_type="ticket", subject_ref=ticket.ref,
+                           detail={"from": previous, "to": status, "note": note, "replies": replies}))
+    return {"ticket": ticket.ref, "from": previous, "status": status, "replies": replies, "updates": updates}
