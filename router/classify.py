@@ -84,20 +84,20 @@ class RuleMatcher:
                     hits[hit[0], hit[1]] = hit
         return list(hits.values())
 
-    def stem(self, toks: list[str]) -> list[str]:
-        """Tokens with -nya/-lah/-kah dropped where the bare token is unknown but its stem is a rule word."""
-        known = self.known
-        out = toks
-        for i, tok in enumerate(toks):
-            if tok in known or len(tok) < 6:
-                continue
-            for suffix in _SUFFIXES:
-                if tok.endswith(suffix) and tok[:-3] in known:
-                    if out is toks:
-                        out = list(toks)
-                    out[i] = tok[:-3]
-                    break
-        return out
+
+def stem(toks: list[str], known: set[str]) -> list[str]:
+    """Tokens with -nya/-lah/-kah dropped where the token is unknown but its stem is a known rule word."""
+    out = toks
+    for i, tok in enumerate(toks):
+        if tok in known or len(tok) < 6:
+            continue
+        for suffix in _SUFFIXES:
+            if tok.endswith(suffix) and tok[:-3] in known:
+                if out is toks:
+                    out = list(toks)
+                out[i] = tok[:-3]
+                break
+    return out
 
 
 class Gazetteer:
@@ -207,6 +207,10 @@ class Classifier:
         self.kind_rules = RuleMatcher(routing.kinds.rules, routing.lexicon)
         self.gazetteer = Gazetteer(routing.gazetteer, routing.lexicon)
         self._no_channel = ChannelDefault()
+        self._known = self.agency_rules.known | self.kind_rules.known | set(self.gazetteer.index)
+
+    def _stem(self, toks: list[str]) -> list[str]:
+        return stem(toks, self._known)
 
     def classify(self, text: str, *, norm: str | None = None, channel: str | None = None,
                  default_agency: str | None = None) -> Decision:
@@ -214,7 +218,7 @@ class Classifier:
         cfg = self.cfg
         if norm is None:
             norm = normalise(text, self.lexicon)
-        toks = self.agency_rules.stem(norm.split())
+        toks = self._stem(norm.split())
         channel_cfg = cfg.channel_defaults.get(channel or "", self._no_channel)
 
         # location first: it can add evidence for the kecamatan office
@@ -275,10 +279,13 @@ class Classifier:
             evidence += abs(weight)
             rules.append([f"{label}:{name}", weight])
         others = max(scores[k] for k in KINDS if k != "bukan_aduan")
-        if scores["bukan_aduan"] > 0 and agency_score < kinds_cfg.bukan_aduan_max_agency_score \
-                and scores["bukan_aduan"] >= others:
+        not_complaint = scores["bukan_aduan"]
+        if not_complaint > 0 and not_complaint >= others and (
+                agency_score < kinds_cfg.bukan_aduan_max_agency_score
+                or not_complaint >= kinds_cfg.bukan_aduan_strong):
             kind, chosen_by = "bukan_aduan", "rules"
-        elif kinds_cfg.empty_is_bukan_aduan and evidence == 0 and agency_score <= 0:
+        elif kinds_cfg.empty_is_bukan_aduan and evidence == 0 and agency_score <= 0 \
+                and len(toks) <= kinds_cfg.bukan_aduan_max_tokens:
             kind, chosen_by = "bukan_aduan", "no_evidence"
         elif evidence == 0 and channel_cfg.kind:
             kind, chosen_by = channel_cfg.kind, "channel_default"

@@ -45,8 +45,12 @@ class KindRules(Model):
                                     description="score every message starts with, per kind")
     bukan_aduan_max_agency_score: float = Field(
         2.0, ge=0, description="a message with at least this much agency evidence is never bukan_aduan")
+    bukan_aduan_strong: float = Field(
+        3.0, ge=0, description="bukan_aduan evidence this strong wins over agency evidence (thanks, praise)")
     empty_is_bukan_aduan: bool = Field(
-        True, description="no evidence at all (no agency, no kind rule) → bukan_aduan")
+        True, description="no evidence at all (no agency, no kind rule) in a short message → bukan_aduan")
+    bukan_aduan_max_tokens: int = Field(
+        6, ge=0, description="a message without evidence longer than this is a complaint for triage")
     agency_for_kind: dict[str, str] = Field(
         default_factory=lambda: {"informasi": "diskominfo", "bukan_aduan": "triage"},
         description="kinds that always go to one agency (information requests go to the PPID)")

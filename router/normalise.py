@@ -21,7 +21,7 @@ _THOUSANDS = re.compile(r"(?<=\d)[.,](?=\d{3}\b)")
 # everything that is not a letter, digit or whitespace: punctuation, symbols, emojis, marks
 _NON_WORD = re.compile(r"[^\w\s]|_")
 _ELONGATED = re.compile(r"([a-z])\1{2,}")
-_REDUPLICATED = re.compile(r"\b([a-z]{2,})2\b")
+_REDUPLICATED = re.compile(r"\b([a-z]{2,})2([a-z]{1,3})?\b")
 _LEADING_ZEROS = re.compile(r"\b0+(?=\d)")
 _DIGIT_LETTER = re.compile(r"\b(rt|rw|no|km|rp)(\d)")
 
@@ -73,6 +73,12 @@ def _elongation(match: re.Match[str]) -> str:
     return match.group(1)
 
 
+def _reduplication(match: re.Match[str]) -> str:
+    # "anak2" → "anak anak", "kos2an" → "kos kosan", "sampah2nya" → "sampah sampahnya"
+    word, suffix = match.group(1), match.group(2) or ""
+    return f"{word} {word}{suffix}"
+
+
 def normalise(text: str, extra_lexicon: dict[str, str] | None = None) -> str:
     """Normalise ``text`` for matching: NFKC, casefold, no URLs/emojis, slang expanded, RT/RW unified."""
     if not text:
@@ -86,7 +92,7 @@ def normalise(text: str, extra_lexicon: dict[str, str] | None = None) -> str:
     text = _THOUSANDS.sub("", text)
     text = _NON_WORD.sub(" ", text)
     text = _ELONGATED.sub(_elongation, text)
-    text = _REDUPLICATED.sub(r"\1 \1", text)
+    text = _REDUPLICATED.sub(_reduplication, text)
     text = _DIGIT_LETTER.sub(r"\1 \2", text)
     text = _LEADING_ZEROS.sub("", text)
     lexicon = _lexicon_with(extra_lexicon)
