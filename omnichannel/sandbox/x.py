@@ -71,6 +71,7 @@ class XSandbox:
         self._user_ids = itertools.count(2_000_000_001)
         self._windows: dict[str, tuple[int, int]] = {}  # endpoint -> (window reset epoch, used)
         self._storms: dict[str, list[tuple[bool, float]]] = {}
+        self._storm_after: dict[str, int] = {}
         self._failures: dict[str, list[int]] = {}
         self._runner: web.AppRunner | None = None
         self.add_user(account_username, name="Pemerintah Kota Contoh", user_id=account_id)
@@ -123,7 +124,7 @@ class XSandbox:
 
     def post_tweet(self, text: str, author: str = "warga", *, in_reply_to: str | None = None,
                    quote_of: str | None = None, retweet_of: str | None = None,
-                   created_at: float | None = None) -> dict[str, Any]:
+                   created_at: float | None = None, auto_mentions: bool = True) -> dict[str, Any]:
         """Publish a tweet as ``author`` (a username, created on first use); returns the stored tweet."""
         user = self.add_user(author)
         tid = str(next(self._ids))
@@ -139,6 +140,11 @@ class XSandbox:
             refs.append({"type": "quoted", "id": quote_of})
         if in_reply_to is not None:
             parent = self.tweets[in_reply_to]
+            if auto_mentions:  # like the apps: a reply starts with the handles of the chain it answers
+                handles = [f"@{self.users[parent['author_id']]['username']}", *re.findall(r"@\w+", parent["text"])]
+                prefix = [h for h in dict.fromkeys(handles) if h.lower() != f"@{author}".lower()
+                          and h.lower() not in text.lower()]
+                tweet["text"] = " ".join([*prefix, text])
             tweet["conversation_id"] = parent["conversation_id"]
             tweet["in_reply_to_user_id"] = parent["author_id"]
             refs.append({"type": "replied_to", "id": in_reply_to})
@@ -154,9 +160,11 @@ class XSandbox:
             text = f"{handle} {text}"
         return self.post_tweet(text, author, **kw)
 
-    def rate_limit_storm(self, endpoint: str, count: int, *, headers: bool = True, reset_in: float = 900) -> None:
-        """The next ``count`` requests to ``endpoint`` get 429 (with or without ``x-rate-limit-*``)."""
+    def rate_limit_storm(self, endpoint: str, count: int, *, headers: bool = True, reset_in: float = 900,
+                         after: int = 0) -> None:
+        """After ``after`` more requests, the next ``count`` to ``endpoint`` get 429 (with or without headers)."""
         self._storms.setdefault(endpoint, []).extend([(headers, reset_in)] * count)
+        self._storm_after[endpoint] = after
 
     def fail(self, endpoint: str, status: int, count: int = 1) -> None:
         """The next ``count`` requests to ``endpoint`` get ``status`` with a JSON problem body."""
@@ -187,7 +195,9 @@ class XSandbox:
                      handler: Callable[[dict[str, str]], Any]) -> web.Response:
         self.requests.append((endpoint, dict(request.query)))
         storm = self._storms.get(endpoint)
-        if storm:
+        if storm and self._storm_after.get(endpoint, 0) > 0:
+            self._storm_after[endpoint] -= 1
+        elif storm:
             with_headers, reset_in = storm.pop(0)
             headers = None
             if with_headers:
@@ -383,7 +393,8 @@ class XSandbox:
                                "You attempted to reply to a Tweet that is deleted or not visible to you.")
             if any(t["author_id"] == self.account_id and t["text"] == text for t in self.tweets.values()):
                 raise _Problem(403, "Forbidden", "You are not allowed to create a Tweet with duplicate content.")
-            tweet = self.post_tweet(text, self.account_username, in_reply_to=str(parent) if parent else None)
+            tweet = self.post_tweet(text, self.account_username, in_reply_to=str(parent) if parent else None,
+                                    auto_mentions=False)
             self.replies.append({**tweet, "in_reply_to_tweet_id": str(parent) if parent else None})
             return 201, {"data": {"id": tweet["id"], "text": text, "edit_history_tweet_ids": [tweet["id"]]}}
 
