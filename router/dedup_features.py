@@ -110,11 +110,12 @@ def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[
     places: set[str] = set()
     for rt, rw in _RT_RW.findall(text):
         places.update((f"rt:{int(rt)}", f"rw:{int(rw)}"))
-    for rt, rw in _RT.findall(text):
+    text_rest = _RT_RW.sub(" ", text)
+    for rt, rw in _RT.findall(text_rest):
         places.add(f"rt:{int(rt)}")
         if rw:
             places.add(f"rw:{int(rw)}")
-    for rw in _RW.findall(text):
+    for rw in _RW.findall(text_rest):
         places.add(f"rw:{int(rw)}")
     for first, second in _ABBREV_STREET.findall(text):
         _add_name(places, "street", first, second)
