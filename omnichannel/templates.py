@@ -42,6 +42,10 @@ DEFAULTS: dict[str, str] = {
     ),
     "ticket_update_reporters": "Tiket {ticket}: kini {reporters} warga melaporkan kejadian yang sama ({complaints} aduan).",
     "escalation": "Tiket {ticket} untuk {agency} melewati batas waktu ({sla_due}). Mohon segera ditindaklanjuti.",
+    "officer_ticket_update": "Pembaruan tiket {ticket}: status {status_text}, {reporters} warga melapor. {note}",
+    "officer_status_changed": "Tiket {ticket} {status_text} (oleh {officer}).",
+    "officer_answer_recorded": "Tanggapan untuk tiket {ticket} dicatat dan dikirim ke {replies} warga.",
+    "officer_not_allowed": "Anda tidak dapat mengubah tiket {ticket} dari grup ini.",
     "stuck_summary": "Ada {count} pengiriman yang tertunda atau gagal. Periksa dengan: omnichannel outbox list",
 }
 
