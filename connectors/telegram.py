@@ -23,9 +23,16 @@ from typing import Any, ClassVar
 
 from aiohttp import web
 from telegram import Bot, ReplyParameters
-from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    EndPointNotFound,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 from telegram.request import HTTPXRequest
-from telegram.warnings import PTBUserWarning
 
 from connectors.telegram_config import TelegramConfig
 from connectors.telegram_parse import Command, FileRef, Parsed, parse_update
@@ -35,8 +42,9 @@ from omnichannel.templates import Templates
 from omnichannel.types import Attachment, Batch, Envelope, IngestResult, OutboxItem, Receipt
 
 log = logging.getLogger(__name__)
-# we call getUpdates through do_api_request on purpose: it returns the update JSON as Telegram sent it
-warnings.filterwarnings("ignore", message=r".*Bot\.getUpdates.*", category=PTBUserWarning)
+# getUpdates goes through do_api_request to get the update JSON as Telegram sent it; Bot API method
+# names are case-insensitive, and the lower-case name keeps PTB from suggesting Bot.get_updates
+GET_UPDATES = "getupdates"
 REF = re.compile(r"^ADU-\d{4}-\d{6,}$")
 STALE_OFFSET = 6 * 86400  # after a week without updates Telegram may restart update_id lower
 MAX_TEXT = 4096
@@ -52,7 +60,7 @@ def retry_seconds(exc: RetryAfter) -> float:
 
 def translate(exc: TelegramError, what: str) -> Exception:
     """A PTB error as one of ours."""
-    if isinstance(exc, (InvalidToken, Forbidden)):
+    if isinstance(exc, (InvalidToken, Forbidden, EndPointNotFound)):  # 401/404 after getMe: token revoked
         return AuthError(f"{what}: Telegram refused the bot token ({exc.message})")
     if isinstance(exc, RetryAfter):
         return RetryableError(f"{what}: flood control", retry_after=retry_seconds(exc))
@@ -124,7 +132,7 @@ class TelegramConnector:
             return
         if self._offset is not None and self._offset != self._sent_offset:
             try:
-                await bot.do_api_request("getUpdates", api_kwargs={"offset": self._offset, "limit": 1, "timeout": 0})
+                await bot.do_api_request(GET_UPDATES, api_kwargs={"offset": self._offset, "limit": 1, "timeout": 0})
             except TelegramError as exc:
                 log.debug("%s: final confirmation failed: %r", self.name, exc)
         try:
@@ -151,7 +159,7 @@ class TelegramConnector:
             kwargs["offset"] = self._offset
         try:
             updates = await bot.do_api_request(
-                "getUpdates", api_kwargs=kwargs,
+                GET_UPDATES, api_kwargs=kwargs,
                 read_timeout=self.config.long_poll_timeout + self.config.request_timeout)
             self._sent_offset = self._offset
             if not updates:

@@ -242,11 +242,11 @@ class TelegramSandbox:
                 waiter.set_result(None)
         self._waiters.clear()
 
-    async def _wait(self, timeout: float | None) -> None:
+    async def _wait(self, seconds: float | None) -> None:
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiters.add(waiter)
         try:
-            await asyncio.wait_for(waiter, timeout)
+            await asyncio.wait_for(waiter, seconds)
         except TimeoutError:
             pass
         finally:
