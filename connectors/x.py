@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import deque
 from typing import Any, ClassVar
 
 import aiohttp
@@ -53,7 +52,6 @@ class XConnector:
         self.limits = EndpointLimits(config.rate_limit_backoff_initial, config.rate_limit_backoff_max, time.time)
         self._account_id = config.account_user_id
         self._state: dict[str, dict[str, str]] = {}
-        self._pending: deque[Batch] = deque()
         self._session: RedirectingSession | None = None
         self._client: AsyncClient | None = None
         self._poster: tuple[RedirectingSession, AsyncClient] | None = None
@@ -82,7 +80,6 @@ class XConnector:
         keys = {key for key, _, _ in self.sources()}
         stored = (checkpoint or {}).get("sources") or {}
         self._state = {k: dict(v) for k, v in stored.items() if k in keys and isinstance(v, dict)}
-        self._pending.clear()
         await self.stop()
         self._session, self._client = self._open()
         if not self._account_id:
@@ -90,7 +87,6 @@ class XConnector:
 
     async def stop(self) -> None:
         """Close the sessions (safe to call twice)."""
-        self._pending.clear()
         for session in (self._session, self._poster[0] if self._poster else None):
             if session is not None and not session.closed:
                 await session.close()
@@ -134,8 +130,6 @@ class XConnector:
     # -- polling -------------------------------------------------------------------------------
     async def poll(self) -> Batch:
         """Every source whose endpoint is not blocked, all pages (within ``max_pages``), oldest first."""
-        if self._pending:
-            return self._pending.popleft()
         if self._client is None:
             raise RetryableError(f"{self.name}: not started")
         documents: dict[str, dict[str, Any]] = {}
@@ -162,13 +156,8 @@ class XConnector:
             return Batch()
         envelopes = [envelope_from_document(doc, tid) for tid, doc in sorted(documents.items(),
                                                                               key=lambda item: _order(item[0]))]
-        checkpoint = {"sources": {**self._state, **updates}}
-        chunks = _thread_safe_chunks(envelopes) or [[]]
-        batches = [Batch(envelopes=chunk, next_poll_in=0) for chunk in chunks]
-        batches[-1].checkpoint, batches[-1].next_poll_in = checkpoint, None
-        self._pending.extend(batches[1:])
-        log.debug("%s polled %d tweets in %d batches", self.name, len(envelopes), len(batches))
-        return batches[0]
+        # oldest first, so a thread's first tweet becomes the complaint and the rest its follow-ups
+        return Batch(envelopes=envelopes, checkpoint={"sources": {**self._state, **updates}})
 
     async def _drain(self, key: str, endpoint: str, query: str | None,
                      documents: dict[str, dict[str, Any]]) -> dict[str, str]:
@@ -293,27 +282,6 @@ def _secret(value: Any) -> str | None:
 
 def _order(tweet_id: str) -> tuple[int, str]:
     return (int(tweet_id), "") if tweet_id.isdigit() else (1 << 64, tweet_id)
-
-
-def _thread_safe_chunks(envelopes: list[Envelope]) -> list[list[Envelope]]:
-    """Cut before a tweet that continues one earlier in the same batch, so that one is stored first and the
-    later one becomes its follow-up (ingest links follow-ups only to complaints already committed)."""
-    chunks: list[list[Envelope]] = []
-    current: list[Envelope] = []
-    threads: set[str] = set()
-    ids: set[str] = set()
-    for env in envelopes:
-        live = not env.skip_reason and not env.error
-        if live and current and (env.thread_id in threads or any(r in ids for r in env.reply_to)):
-            chunks.append(current)
-            current, threads, ids = [], set(), set()
-        current.append(env)
-        if live:
-            threads.add(env.thread_id or "")
-            ids.add(env.external_id)
-    if current:
-        chunks.append(current)
-    return chunks
 
 
 def _pii_mask() -> Any:

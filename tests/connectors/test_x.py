@@ -261,8 +261,8 @@ async def test_a_reply_to_our_acknowledgement_is_a_follow_up(sandbox, store, con
         await s.commit()
     answer = sandbox.post_tweet("terima kasih, ini fotonya", "budi", in_reply_to=receipt.remote_ref)
     items = await drain(connector, store)
-    assert [(i.external_id, i.outcome, i.complaint_ref) for i in items] == [
-        (answer["id"], "follow_up", item.complaint_ref)]
+    assert [(i.external_id, i.outcome, i.complaint_ref, i.reason) for i in items] == [
+        (answer["id"], "follow_up", item.complaint_ref, "reply")]  # linked through our reply's tweet id
 
 
 PERSONAL = ["Budi Santoso", "081234567890", "budi@example.com", "3201010101010001", "Jalan Melati 5"]
