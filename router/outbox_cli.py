@@ -1,0 +1,77 @@
+"""``omnichannel outbox list|retry|dead``: what is waiting, what failed, and putting dead letters back."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from typing import Any
+
+from router import outbox_ops
+
+
+def add_cli(subparsers: Any) -> None:
+    """Register the ``outbox`` command on the ``omnichannel`` parser."""
+    p = subparsers.add_parser("outbox", help="deliveries: list, retry dead letters, show dead letters")
+    sub = p.add_subparsers(dest="action", required=True)
+    q = sub.add_parser("list", help="rows not yet done (or --status)")
+    q.add_argument("--status", choices=["pending", "in_flight", "done", "dead", "held"])
+    q.add_argument("--destination")
+    q.add_argument("--limit", type=int, default=100)
+    q.add_argument("--json", action="store_true")
+    q = sub.add_parser("retry", help="put dead letters (or the given rows, also held ones) back to pending")
+    q.add_argument("ids", type=int, nargs="*", help="outbox row ids (default: every dead row)")
+    q.add_argument("--destination")
+    q.add_argument("--held", action="store_true", help="also rows held for an admin")
+    q = sub.add_parser("dead", help="dead letters with their reasons")
+    q.add_argument("--all", action="store_true", help="include ones already retried")
+    q.add_argument("--limit", type=int, default=100)
+    q.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_outbox)
+
+
+def cmd_outbox(args: argparse.Namespace) -> int:
+    """Run one ``outbox`` action against the configured store."""
+    from omnichannel.config import load_config
+    from omnichannel.logs import setup_logging
+
+    config = load_config(args.config)
+    setup_logging(getattr(args, "log_level", None) or config.logging.level, config.logging.format)
+    return asyncio.run(_run(args, config))
+
+
+async def _run(args: argparse.Namespace, config: Any) -> int:
+    from omnichannel.store import Store
+
+    store = Store(config.store.url)
+    await store.open(migrate=config.store.migrate_on_start)
+    try:
+        if args.action == "list":
+            rows = await outbox_ops.list_rows(store, args.status, args.destination, args.limit)
+            if args.json:
+                print(json.dumps(rows, ensure_ascii=False, indent=2))
+                return 0
+            for r in rows:
+                print(f"{r['id']:>7}  {r['status']:<9} {r['destination']:<20} {r['item_type']:<13} "
+                      f"{r['item_ref']:<28} tries={r['attempts']:<3} next={r['next_attempt_at'][:19]}  "
+                      f"{(r['last_error'] or '')[:80]}")
+            tally = await outbox_ops.counts(store)
+            for destination, by_status in sorted(tally.items()):
+                print(f"{destination}: " + ", ".join(f"{s}={n}" for s, n in sorted(by_status.items())),
+                      file=sys.stderr)
+        elif args.action == "retry":
+            n = await outbox_ops.retry(store, args.ids or None, args.destination, include_held=args.held)
+            print(f"{n} rows back to pending")
+        elif args.action == "dead":
+            rows = await outbox_ops.dead_letters(store, include_retried=args.all, limit=args.limit)
+            if args.json:
+                print(json.dumps(rows, ensure_ascii=False, indent=2))
+                return 0
+            for r in rows:
+                print(f"{r['outbox_id']:>7}  {r['destination']:<20} {r['item_type']:<13} {r['item_ref']:<28} "
+                      f"tries={r['attempts']:<3} {r['created_at'][:19]}  {r['reason'][:100]}")
+            print(f"{len(rows)} dead letters", file=sys.stderr)
+        return 0
+    finally:
+        await store.close()
