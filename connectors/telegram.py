@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 import logging
+import os
 import re
 import time
 import warnings
@@ -329,7 +330,7 @@ async def _write(path: Path, data: bytes) -> Path:
     def write() -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         if not path.exists():
-            tmp = path.with_suffix(path.suffix + ".part")
+            tmp = path.with_name(f"{path.name}.{os.getpid()}.{id(data):x}.part")
             tmp.write_bytes(data)
             tmp.replace(path)
         return path
