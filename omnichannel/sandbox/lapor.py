@@ -160,6 +160,9 @@ class LaporSandbox:
         app.router.add_get("/api/v1/laporan/{tracking_id}", self._json_get)
         app.router.add_get("/api/v1/laporan/{tracking_id}/tindak-lanjut", self._json_followups)
         app.router.add_get("/pengaduan/{tracking_id}", self._page)
+        from omnichannel.sandbox.lapor_control import control_routes
+
+        app.router.add_routes(control_routes(self))
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self._host, self._port)
@@ -238,7 +241,8 @@ class LaporSandbox:
         report.followups.append({"id": f"{report.tracking_id}-{len(report.followups) + 1}", "isi": text,
                                  "instansi": author, "tanggal": _iso(at), "status": report.status})
 
-    def _progress(self, report: SandboxReport) -> SandboxReport:
+    def progress(self, report: SandboxReport) -> SandboxReport:
+        """Apply every status step that the clock has reached (done lazily on each read)."""
         if not self.auto_progress or report.frozen:
             return report
         now = self.now()
@@ -394,7 +398,7 @@ class LaporSandbox:
         report = self.reports.get(request.match_info["tracking_id"])
         if report is None:
             return web.json_response({"status": "error", "message": "laporan tidak ditemukan"}, status=404)
-        return self._progress(report)
+        return self.progress(report)
 
     async def _json_get(self, request: web.Request) -> web.Response:
         found = await self._json_lookup(request)
@@ -417,7 +421,7 @@ class LaporSandbox:
         ref = request.query.get("referensi")
         if not ref:
             return web.json_response({"status": "error", "message": "parameter referensi wajib"}, status=400)
-        hits = [self._progress(r).public(self.base_url) for r in self.reports.values() if r.external_ref == ref]
+        hits = [self.progress(r).public(self.base_url) for r in self.reports.values() if r.external_ref == ref]
         return web.json_response({"status": "success", "data": hits})
 
     # -- public report page ----------------------------------------------------------------------
@@ -425,7 +429,7 @@ class LaporSandbox:
         report = self.reports.get(request.match_info["tracking_id"])
         if report is None:
             return web.Response(status=404, text="Laporan tidak ditemukan", content_type="text/html")
-        self._progress(report)
+        self.progress(report)
         who = "Anonim" if report.anonymous else html.escape(report.reporter.get("name") or "Pelapor")
         body = ("Laporan ini bersifat rahasia." if report.confidential else html.escape(report.text))
         items = "".join(f"<li><b>{html.escape(f['instansi'])}</b> ({f['tanggal']}): {html.escape(f['isi'])}</li>"

@@ -103,7 +103,7 @@ async def test_force_status_adds_a_tindak_lanjut_and_freezes(sandbox: LaporSandb
     sandbox.force_status(report.tracking_id, "ditindaklanjuti", "Tim BPBD sudah diterjunkan ke lokasi.",
                          author="BPBD", freeze=True)
     sandbox.advance(100 * DAY)
-    assert sandbox._progress(report).status == "ditindaklanjuti"
+    assert sandbox.progress(report).status == "ditindaklanjuti"
     assert [f["instansi"] for f in report.followups] == ["BPBD"]
     with pytest.raises(ValueError):
         sandbox.force_status(report.tracking_id, "hilang")
@@ -157,3 +157,22 @@ async def test_slow_answers(sandbox: LaporSandbox, http: aiohttp.ClientSession):
         async with http.post(f"{sandbox.base_url}/api/services/f01/gettopics",
                              timeout=aiohttp.ClientTimeout(total=0.1)):
             pass
+
+
+async def test_control_routes_drive_the_sandbox_from_outside(sandbox: LaporSandbox, http: aiohttp.ClientSession):
+    report = sandbox._create("json", {"text": "Drainase tersumbat di Jl. Gajah Mada"})
+    base = f"{sandbox.base_url}/_sandbox/lapor"
+    async with http.post(f"{base}/force", json={"tracking_id": report.tracking_id, "status": "ditindaklanjuti",
+                                                "text": "Sudah dibersihkan."}) as resp:
+        assert (await resp.json())["status"] == "ditindaklanjuti"
+    async with http.post(f"{base}/force", json={"tracking_id": report.tracking_id, "status": "x"}) as resp:
+        assert resp.status == 400
+    async with http.post(f"{base}/advance", json={"days": 30}) as resp:
+        assert resp.status == 200
+    async with http.post(f"{base}/failures", json={"fail_next": 1, "status": 502}) as resp:
+        assert resp.status == 200
+    async with http.get(f"{sandbox.base_url}/api/v1/laporan/{report.tracking_id}", headers=BEARER) as resp:
+        assert resp.status == 502
+    async with http.get(f"{base}/reports") as resp:
+        (state,) = (await resp.json())["reports"]
+    assert state["status"] == "selesai" and state["followups"][0]["isi"] == "Sudah dibersihkan."
