@@ -180,7 +180,7 @@ async def mark_overdue(store: Any, config: Any, now: datetime | None = None,
     )
     refs: list[str] = []
     async with store.session() as session:
-        rows = (await session.execute(stmt)).all()
+        rows = (await session.exec(stmt)).all()
         for ref, agency, due in rows:
             refs.append(ref)
             due_utc = _aware(due)

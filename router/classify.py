@@ -30,59 +30,62 @@ class Decision:
     explanation: dict[str, Any] = field(default_factory=dict)
 
 
-Hit = tuple[str, str, float]  # (label, rule name, weight)
+Label = tuple[str, str]              # ("agency", "pupr") or ("kind", "aspirasi")
+Hit = tuple[Label, str, float]       # (label, rule name, weight)
 
 
 class RuleMatcher:
-    """Rules of several labels compiled into token/phrase indexes and one list of regexes."""
+    """Rules of many labels compiled into one token index (words and phrases) and a short regex list."""
 
-    def __init__(self, rulesets: dict[str, RuleSet], lexicon: dict[str, str]) -> None:
-        self.words: dict[str, list[Hit]] = defaultdict(list)
-        self.phrases: dict[str, list[tuple[tuple[str, ...], Hit]]] = defaultdict(list)
+    def __init__(self, rulesets: dict[Label, RuleSet], lexicon: dict[str, str]) -> None:
+        words: dict[str, list[Hit]] = defaultdict(list)
+        phrases: dict[str, list[tuple[tuple[str, ...], Hit]]] = defaultdict(list)
         regexes: dict[str, list[Hit]] = defaultdict(list)
-        self._seen: set[tuple[str, tuple[str, ...]]] = set()
+        seen: set[tuple[Label, tuple[str, ...]]] = set()
         for label, rules in rulesets.items():
-            for word, weight in rules.words.items():
-                self._add_sequence(label, f"word:{word}", word, weight, lexicon)
-            for phrase, weight in rules.phrases.items():
-                self._add_sequence(label, f"phrase:{phrase}", phrase, weight, lexicon)
+            entries = [(f"word:{w}", w, weight) for w, weight in rules.words.items()]
+            entries += [(f"phrase:{p}", p, weight) for p, weight in rules.phrases.items()]
+            for name, text, weight in entries:
+                toks = tuple(normalise(text, lexicon).split())
+                if not toks:
+                    log.warning("routing rule %s of %s is empty after normalisation; ignored", name, label)
+                    continue
+                if (label, toks) in seen:  # "uwuh" and "sampah" normalise alike: count the evidence once
+                    continue
+                seen.add((label, toks))
+                if len(toks) == 1:
+                    words[toks[0]].append((label, name, weight))
+                else:
+                    phrases[toks[0]].append((toks, (label, name, weight)))
             for pattern, weight in rules.regexes.items():
                 regexes[pattern].append((label, f"regex:{pattern}", weight))
-        for first in self.phrases:  # longest phrase first
-            self.phrases[first].sort(key=lambda item: -len(item[0]))
-        self.regexes = [(re.compile(p), hits) for p, hits in regexes.items()]
-        self.known = set(self.words) | set(self.phrases)
+        # one lookup per token gives both the words and the phrases that start with it
+        self.index: dict[str, tuple[tuple[Hit, ...], tuple[tuple[tuple[str, ...], Hit], ...]]] = {
+            tok: (tuple(words.get(tok, ())), tuple(sorted(phrases.get(tok, ()), key=lambda item: -len(item[0]))))
+            for tok in set(words) | set(phrases)
+        }
+        self.regexes = [(re.compile(p), tuple(hits)) for p, hits in regexes.items()]
+        self.known = set(self.index)
 
-    def _add_sequence(self, label: str, name: str, text: str, weight: float, lexicon: dict[str, str]) -> None:
-        toks = tuple(normalise(text, lexicon).split())
-        if not toks:
-            log.warning("routing rule %s of %s is empty after normalisation; ignored", name, label)
-            return
-        if (label, toks) in self._seen:  # "uwuh" and "sampah" normalise alike: count the evidence once
-            return
-        self._seen.add((label, toks))
-        if len(toks) == 1:
-            self.words[toks[0]].append((label, name, weight))
-        else:
-            self.phrases[toks[0]].append((toks, (label, name, weight)))
-
-    def match(self, toks: list[str], norm: str) -> list[Hit]:
+    def match(self, toks: list[str], norm: str) -> set[Hit]:
         """Every rule that matches (each counted once)."""
-        hits: dict[tuple[str, str], Hit] = {}
+        hits: set[Hit] = set()
         n = len(toks)
-        words, phrases = self.words, self.phrases
+        index = self.index
         for i, tok in enumerate(toks):
-            for hit in words.get(tok, ()):
-                hits[hit[0], hit[1]] = hit
-            for seq, hit in phrases.get(tok, ()):
+            entry = index.get(tok)
+            if entry is None:
+                continue
+            word_hits, phrase_hits = entry
+            hits.update(word_hits)
+            for seq, hit in phrase_hits:
                 k = len(seq)
                 if i + k <= n and tuple(toks[i:i + k]) == seq:
-                    hits[hit[0], hit[1]] = hit
+                    hits.add(hit)
         for regex, regex_hits in self.regexes:
             if regex.search(norm):
-                for hit in regex_hits:
-                    hits[hit[0], hit[1]] = hit
-        return list(hits.values())
+                hits.update(regex_hits)
+        return hits
 
 
 def stem(toks: list[str], known: set[str]) -> list[str]:
@@ -202,12 +205,13 @@ class Classifier:
         unknown = set(routing.agencies) - self.agencies
         if unknown:
             log.warning("routing rules for unconfigured agencies ignored: %s", ", ".join(sorted(unknown)))
-        rules = {code: rs for code, rs in routing.agencies.items() if code in self.agencies}
-        self.agency_rules = RuleMatcher(rules, routing.lexicon)
-        self.kind_rules = RuleMatcher(routing.kinds.rules, routing.lexicon)
+        rules: dict[Label, RuleSet] = {("agency", code): rs for code, rs in routing.agencies.items()
+                                       if code in self.agencies}
+        rules.update({("kind", kind): rs for kind, rs in routing.kinds.rules.items()})
+        self.rules = RuleMatcher(rules, routing.lexicon)
         self.gazetteer = Gazetteer(routing.gazetteer, routing.lexicon)
         self._no_channel = ChannelDefault()
-        self._known = self.agency_rules.known | self.kind_rules.known | set(self.gazetteer.index)
+        self._known = self.rules.known | set(self.gazetteer.index)
 
     def _stem(self, toks: list[str]) -> list[str]:
         return stem(toks, self._known)
@@ -230,7 +234,12 @@ class Classifier:
             if code in self.agencies:
                 scores[code] += prior
                 rules.append([f"{code}:channel_prior:{channel}", prior])
-        for label, name, weight in self.agency_rules.match(toks, norm):
+        kind_hits: list[Hit] = []
+        for hit in self.rules.match(toks, norm):
+            (group, label), name, weight = hit
+            if group == "kind":
+                kind_hits.append(hit)
+                continue
             scores[label] += weight
             rules.append([f"{label}:{name}", weight])
         if location and ("kecamatan" in location or "kelurahan" in location):
@@ -243,7 +252,7 @@ class Classifier:
         second = ranked[1][0] if len(ranked) > 1 else 0.0
         confidence = _confidence(top_score, second, cfg.confidence_half_score)
 
-        kind, kind_explained = self._kind(toks, norm, top_score, channel_cfg)
+        kind, kind_explained = self._kind(kind_hits, len(toks), top_score, channel_cfg)
 
         forced = cfg.kinds.agency_for_kind.get(kind)
         if forced is not None:
@@ -268,13 +277,13 @@ class Classifier:
         return Decision(kind=kind, agency=agency, confidence=confidence, location=location,
                         explanation=explanation)
 
-    def _kind(self, toks: list[str], norm: str, agency_score: float,
+    def _kind(self, hits: list[Hit], n_tokens: int, agency_score: float,
               channel_cfg: ChannelDefault) -> tuple[str, dict[str, Any]]:
         kinds_cfg = self.cfg.kinds
         scores = {k: kinds_cfg.prior.get(k, 0.0) for k in KINDS}
         rules: list[list[Any]] = []
         evidence = 0.0
-        for label, name, weight in self.kind_rules.match(toks, norm):
+        for (_, label), name, weight in hits:
             scores[label] += weight
             evidence += abs(weight)
             rules.append([f"{label}:{name}", weight])
@@ -285,7 +294,7 @@ class Classifier:
                 or not_complaint >= kinds_cfg.bukan_aduan_strong):
             kind, chosen_by = "bukan_aduan", "rules"
         elif kinds_cfg.empty_is_bukan_aduan and evidence == 0 and agency_score <= 0 \
-                and len(toks) <= kinds_cfg.bukan_aduan_max_tokens:
+                and n_tokens <= kinds_cfg.bukan_aduan_max_tokens:
             kind, chosen_by = "bukan_aduan", "no_evidence"
         elif evidence == 0 and channel_cfg.kind:
             kind, chosen_by = channel_cfg.kind, "channel_default"

@@ -1,0 +1,193 @@
+"""Classification and routing with the shipped taxonomy in config.yaml, and its explanation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from router.classify import Classifier
+from router.config import RoutingConfig
+from router.eval_routing import classifier_from, evaluate, load_labelled, load_routing_config, split_of
+
+REPO = Path(__file__).resolve().parents[2]
+LABELLED = REPO / "tests" / "data" / "routing_labelled.jsonl"
+
+
+@pytest.fixture(scope="module")
+def config():
+    """The shipped config.yaml (only its routing sections when a channel library is missing here)."""
+    return load_routing_config(REPO / "config.yaml")
+
+
+@pytest.fixture(scope="module")
+def classifier(config) -> Classifier:
+    return classifier_from(config)
+
+
+AGENCY_EXAMPLES = [
+    ("jln depan pasar bolong2 gede bgt, udh makan korban", "pupr"),
+    ("sampah di tps udh seminggu gk diangkut, bau bgt", "dlh"),
+    ("ngantri di puskesmas dr subuh, dokternya blm dateng", "dinkes"),
+    ("anak sy gk keterima ppdb padahal rumah deket sekolah", "disdik"),
+    ("rekam ktp udh 2 bulan blm jadi, blangko habis katanya", "disdukcapil"),
+    ("lampu merah perempatan mati, semrawut", "dishub"),
+    ("pkl jualan di trotoar sampe nutup jalan buat pejalan kaki", "satpolpp"),
+    ("bansos keluarga kami gk cair padahal terdaftar dtks", "dinsos"),
+    ("air pdam mati 3 hari", "pdam"),
+    ("lampu jalan di gang kami mati semua, gelap", "perkim"),
+    ("banjir sepinggang, air masuk rumah", "bpbd"),
+    ("ada kebakaran di gudang, tolong kirim pemadam", "damkar"),
+    ("gaji di bawah umr dan thr gk dibayar", "disnaker"),
+    ("website pemkot gk bisa diakses dr kemarin", "diskominfo"),
+    ("pak rt minta uang buat surat pengantar", "kecamatan"),
+]
+
+
+@pytest.mark.parametrize(("text", "agency"), AGENCY_EXAMPLES)
+def test_each_agency(classifier: Classifier, text: str, agency: str) -> None:
+    decision = classifier.classify(text, channel="whatsapp")
+    assert decision.agency == agency, decision.explanation
+    assert decision.kind == "pengaduan"
+    assert decision.confidence >= classifier.cfg.threshold
+
+
+def test_every_configured_agency_has_rules(config) -> None:
+    codes = {a.code for a in config.agencies}
+    assert set(config.routing.agencies) == codes - {"triage"}
+    assert {"pupr", "dlh", "dinkes", "disdik", "disdukcapil", "dishub", "satpolpp", "dinsos", "pdam", "perkim",
+            "bpbd", "damkar", "disnaker", "diskominfo", "kecamatan", "triage"} == codes
+
+
+def test_explanation_lists_rules_scores_threshold_and_location(classifier: Classifier) -> None:
+    decision = classifier.classify("jalan rusak parah di RT 03 RW 05 kelurahan Sendangmulyo")
+    agency = decision.explanation["agency"]
+    assert decision.agency == "pupr"
+    assert ["pupr:phrase:jalan rusak", 3.0] in agency["rules"]
+    assert all(isinstance(rule, str) and isinstance(weight, float) for rule, weight in agency["rules"])
+    assert agency["threshold"] == classifier.cfg.threshold
+    assert agency["score"] == agency["scores"]["pupr"] > 0
+    assert agency["chosen_by"] == "rules"
+    assert decision.explanation["kind"]["label"] == "pengaduan"
+    assert decision.explanation["location"]["matched"] == [["sendangmulyo", "kelurahan"]]
+    assert decision.location == {"kelurahan": "Sendangmulyo", "kecamatan": "Tembalang", "rt": "3", "rw": "5"}
+
+
+def test_below_threshold_goes_to_triage_or_the_channel_default(classifier: Classifier) -> None:
+    text = "tolong pak saya ditipu orang, uang dibawa kabur"
+    decision = classifier.classify(text)
+    assert (decision.kind, decision.agency) == ("pengaduan", "triage")
+    assert decision.explanation["agency"]["chosen_by"] == "below_threshold"
+    assert classifier.classify(text, default_agency="satpolpp").agency == "satpolpp"
+
+
+def test_competing_evidence_lowers_confidence(classifier: Classifier) -> None:
+    clear = classifier.classify("jalan rusak berlubang")
+    mixed = classifier.classify("jalan rusak berlubang depan puskesmas")
+    assert mixed.agency == clear.agency == "pupr"
+    assert mixed.confidence < clear.confidence
+
+
+def test_information_request_goes_to_ppid(classifier: Classifier) -> None:
+    decision = classifier.classify("Sesuai UU No. 14 Tahun 2008 saya memohon salinan dokumen kontrak proyek jalan")
+    assert (decision.kind, decision.agency) == ("informasi", "diskominfo")
+    assert decision.explanation["agency"]["chosen_by"] == "kind:informasi"
+
+
+def test_suggestion(classifier: Classifier) -> None:
+    decision = classifier.classify("usul pak, sebaiknya ditambah halte di depan pasar")
+    assert (decision.kind, decision.agency) == ("aspirasi", "dishub")
+
+
+@pytest.mark.parametrize("text", ["halo min", "tes", "terima kasih pak, jalannya sudah diperbaiki 🙏",
+                                  "slot gacor maxwin hari ini, link di bio", "🙏🙏"])
+def test_not_a_complaint(classifier: Classifier, text: str) -> None:
+    assert classifier.classify(text).kind == "bukan_aduan"
+
+
+def test_complaint_with_thanks_stays_a_complaint(classifier: Classifier) -> None:
+    decision = classifier.classify("sampah di tps belum diangkut seminggu, mohon segera. terima kasih")
+    assert (decision.kind, decision.agency) == ("pengaduan", "dlh")
+
+
+def test_long_message_without_evidence_is_not_rejected(classifier: Classifier) -> None:
+    assert classifier.classify("mohon bantuannya sudah lama menunggu tapi tidak ada kejelasan").kind == "pengaduan"
+
+
+def test_location_by_kecamatan_and_variant(classifier: Classifier) -> None:
+    assert classifier.classify("banjir di smg utara").location == {"kecamatan": "Semarang Utara"}
+    assert classifier.classify("pju mati di kec. Tembalang").location == {"kecamatan": "Tembalang"}
+    assert classifier.classify("pju mati di kel. tembalang").location == {"kelurahan": "Tembalang",
+                                                                          "kecamatan": "Tembalang"}
+
+
+def test_ambiguous_kelurahan_is_resolved_by_its_kecamatan(classifier: Classifier) -> None:
+    alone = classifier.classify("air mati di Purwosari")
+    assert alone.location == {"kelurahan": "Purwosari"}
+    assert alone.explanation["location"]["ambiguous"] == ["Mijen", "Semarang Utara"]
+    both = classifier.classify("air mati di Purwosari kecamatan Mijen")
+    assert both.location == {"kelurahan": "Purwosari", "kecamatan": "Mijen"}
+
+
+def test_common_word_place_needs_context(classifier: Classifier) -> None:
+    assert classifier.classify("pohon beringin tumbang nutup jalan").location is None
+    assert classifier.classify("pohon tumbang di kelurahan beringin").location == {
+        "kelurahan": "Beringin", "kecamatan": "Ngaliyan"}
+
+
+def test_place_strengthens_local_administration(classifier: Classifier) -> None:
+    decision = classifier.classify("surat pengantar di kelurahan Pedalangan dipersulit")
+    assert decision.agency == "kecamatan"
+    assert ["kecamatan:location", 1.0] in decision.explanation["agency"]["rules"]
+    # a place alone does not send a road complaint to the kecamatan
+    assert classifier.classify("jalan rusak di kelurahan Pedalangan").agency == "pupr"
+
+
+def test_channel_default_kind(classifier: Classifier) -> None:
+    text = "Dengan hormat, bersama surel ini saya sampaikan keadaan lingkungan kami yang memprihatinkan."
+    assert classifier.classify(text, channel="email").kind == "pengaduan"
+
+
+def test_norm_argument_is_used(classifier: Classifier) -> None:
+    decision = classifier.classify("text ignored when norm is given", norm="air pdam mati")
+    assert decision.agency == "pdam"
+
+
+def test_routing_config_rejects_unknown_keys_and_bad_regexes() -> None:
+    with pytest.raises(ValidationError):
+        RoutingConfig.model_validate({"agencies": {}, "treshold": 0.3})
+    with pytest.raises(ValidationError):
+        RoutingConfig.model_validate({"agencies": {"pupr": {"regexes": {"(unclosed": 1}}}})
+    with pytest.raises(ValidationError):
+        RoutingConfig.model_validate({"kinds": {"rules": {"keluhan": {}}}})
+
+
+def test_duplicate_evidence_counts_once() -> None:
+    routing = RoutingConfig.model_validate({"agencies": {"dlh": {"words": {"sampah": 3, "uwuh": 3}}},
+                                            "kinds": {"agency_for_kind": {}}})
+    decision = Classifier(routing, ["dlh"]).classify("uwuh numpuk")
+    assert decision.explanation["agency"]["score"] == 3.0
+
+
+def test_split_is_stable_and_about_thirty_percent() -> None:
+    rows = load_labelled(LABELLED)
+    share = sum(split_of(r["id"]) == "test" for r in rows) / len(rows)
+    assert 0.2 < share < 0.4
+    assert split_of("r001") == split_of("r001")
+
+
+def test_labelled_set_shape() -> None:
+    rows = load_labelled(LABELLED)
+    assert len(rows) >= 300
+    assert {r["kind"] for r in rows} == {"pengaduan", "aspirasi", "informasi", "bukan_aduan"}
+    assert len({r["channel"] for r in rows}) >= 5
+    assert len({r["id"] for r in rows}) == len(rows)
+
+
+# Floors slightly below the figures reached (see the router note): all 0.984/0.991, held-out test 0.979/0.989.
+@pytest.mark.parametrize(("split", "agency_floor", "kind_floor"), [("all", 0.95, 0.96), ("test", 0.93, 0.95)])
+def test_quality_floor(classifier: Classifier, split: str, agency_floor: float, kind_floor: float) -> None:
+    report = evaluate(classifier, load_labelled(LABELLED, split))
+    assert report.agency_accuracy >= agency_floor, report.errors
+    assert report.kind_accuracy >= kind_floor, report.errors
