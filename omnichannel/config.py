@@ -193,6 +193,13 @@ def _plugin(raw: Any, index: int, section: str, table: dict[str, tuple[str, str]
         return model.model_validate(raw)
     except ValidationError as exc:
         err = exc.errors()[0]
+        if raw.get("enabled", True) is False:
+            # a disabled entry documents a channel whose credentials are not set yet: check only
+            # that every key is known, and validate the values once it is enabled
+            unknown = [k for k in raw if k not in model.model_fields]
+            if unknown:
+                raise ConfigError(f"{where}.{unknown[0]}", "Extra inputs are not permitted") from None
+            return base.model_validate({k: raw[k] for k in ("name", "kind", "enabled") if k in raw})
         raise ConfigError(_format_loc(err["loc"], where), err["msg"]) from None
 
 

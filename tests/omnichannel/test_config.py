@@ -98,3 +98,12 @@ def test_config_error_carries_path():
     with pytest.raises(ConfigError) as info:
         parse_config("daemon: {shutdown_deadline: -1}\n", env={})
     assert info.value.path == "daemon.shutdown_deadline"
+
+
+def test_disabled_entry_values_are_checked_when_enabled_but_keys_always():
+    bad_value = "connectors:\n  - {name: web, kind: webform, enabled: false, max_body_bytes: -5}\n"
+    assert parse_config(bad_value, env={}).connectors[0].enabled is False
+    with pytest.raises(ConfigError, match=r"connectors\[0\].max_body_bytes"):
+        parse_config(bad_value.replace("enabled: false", "enabled: true"), env={})
+    with pytest.raises(ConfigError, match=r"connectors\[0\].nonsense"):
+        parse_config("connectors:\n  - {name: web, kind: webform, enabled: false, nonsense: 1}\n", env={})
