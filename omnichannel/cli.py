@@ -293,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"omnichannel: configuration error: {exc}", file=sys.stderr)
         return 2
     except OmnichannelError as exc:
-        print(f"omnichannel: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"omnichannel: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from omnichannel import registry
 from omnichannel.committer import GroupCommitter
 from omnichannel.config import Config
+from omnichannel.errors import OmnichannelError
 from omnichannel.metrics import Metrics
 from omnichannel.models import OutboxRow
 from omnichannel.protocols import PluginContext
@@ -178,7 +179,11 @@ class Daemon:
                                              shutdown_timeout=self.config.daemon.shutdown_deadline / 2)
             await self.http_runner.setup()
             site = web.TCPSite(self.http_runner, self.config.http.host, self.config.http.port, reuse_address=True)
-            await site.start()
+            try:
+                await site.start()
+            except OSError as exc:
+                raise OmnichannelError(f"cannot listen on {self.config.http.host}:{self.config.http.port}: "
+                                       f"{exc.strerror or exc} (change http.port or stop the other process)") from None
             self.http_port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
             log.info("listening on http://%s:%s", self.config.http.host, self.http_port)
         self.ready = True

@@ -88,5 +88,5 @@ def setup_logging(level: str = "INFO", fmt: str = "text", stream: object = None)
     root.addHandler(handler)
     root.setLevel(level)
     for noisy in ("httpx", "apscheduler.scheduler", "apscheduler.executors.default", "aiosqlite",
-                  "asyncio", "alembic.runtime.migration"):
+                  "asyncio", "alembic"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
