@@ -9,13 +9,10 @@ not use PTB's ``Updater``: it confirms updates when they are queued, not when th
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
 import logging
-import os
-import re
 import time
 import warnings
 from datetime import timedelta
@@ -35,8 +32,10 @@ from telegram.error import (
 )
 from telegram.request import HTTPXRequest
 
+from connectors.attachments import save_attachment
+from connectors.telegram_commands import command_answer
 from connectors.telegram_config import TelegramConfig
-from connectors.telegram_parse import Command, FileRef, Parsed, parse_update
+from connectors.telegram_parse import FileRef, Parsed, parse_update
 from omnichannel.errors import AuthError, PermanentDeliveryError, RetryableError
 from omnichannel.protocols import PluginContext
 from omnichannel.templates import Templates
@@ -46,7 +45,6 @@ log = logging.getLogger(__name__)
 # getUpdates goes through do_api_request to get the update JSON as Telegram sent it; Bot API method
 # names are case-insensitive, and the lower-case name keeps PTB from suggesting Bot.get_updates
 GET_UPDATES = "getupdates"
-REF = re.compile(r"^ADU-\d{4}-\d{6,}$")
 STALE_OFFSET = 6 * 86400  # after a week without updates Telegram may restart update_id lower
 MAX_TEXT = 4096
 
@@ -259,7 +257,7 @@ class TelegramConnector:
         att.size, att.sha256 = len(data), hashlib.sha256(data).hexdigest()
         assert self.ctx is not None
         path = Path(self.ctx.attachments_dir) / (att.sha256 + (Path(ref.filename).suffix or ".bin"))
-        att.path = str(await _write(path, data))
+        att.path = str(await save_attachment(path, data))
         return att
 
     # -- answers ----------------------------------------------------------------------------------
@@ -267,27 +265,13 @@ class TelegramConnector:
         for item, stored in zip(parsed, result.items, strict=False):
             if item.command is not None and stored.new:
                 try:
-                    await self._send(item.command.chat_id, await self._command_text(item.command),
+                    text = await command_answer(item.command, self._templates(), self.ctx.status_lookup if self.ctx else None,
+                                                self.config.service_name)
+                    await self._send(item.command.chat_id, text,
                                      item.command.message_id)
                 except (TelegramError, RetryableError, PermanentDeliveryError) as exc:
                     log.warning("%s %s: answer to /%s not sent: %s", self.name, item.envelope.external_id,
                                 item.command.name, exc)
-
-    async def _command_text(self, command: Command) -> str:
-        templates = self._templates()
-        if command.name != "status":
-            return templates("start_help", pemda=self.config.service_name)
-        ref = command.argument.split()[0].upper() if command.argument else ""
-        if not REF.match(ref):
-            return templates("status_usage")
-        lookup = self.ctx.status_lookup if self.ctx else None
-        status = await lookup(ref, sender_id=command.sender_id) if lookup else None
-        if status is None:  # unknown, or not this citizen's own complaint: the same answer
-            return templates("status_unknown", ref=ref)
-        extra = templates("status_detail", ticket=status["ticket"], sla_due=status.get("sla_due") or "-") \
-            if status.get("ticket") else ""
-        return templates("status", ref=status["complaint"], status_text=status["status_text"],
-                         agency=status.get("agency") or "-", extra=extra).strip()
 
     async def _send(self, chat_id: int | str, text: str, reply_to: int | None) -> int:
         bot = await self._ensure_bot()
@@ -322,17 +306,3 @@ class TelegramConnector:
             raise RetryableError(f"Telegram: {type(exc).__name__}: {exc.message}") from exc
         log.info("%s replied to %s (%s)", self.name, item.item_ref, idempotency_key)
         return Receipt(remote_ref=f"{chat_id}:{message_id}")
-
-
-async def _write(path: Path, data: bytes) -> Path:
-    """Write content-addressed attachment bytes off the event loop."""
-
-    def write() -> Path:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not path.exists():
-            tmp = path.with_name(f"{path.name}.{os.getpid()}.{id(data):x}.part")
-            tmp.write_bytes(data)
-            tmp.replace(path)
-        return path
-
-    return await asyncio.to_thread(write)

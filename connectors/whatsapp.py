@@ -13,7 +13,6 @@ import hashlib
 import hmac
 import json
 import logging
-import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
@@ -22,6 +21,7 @@ import aiohttp
 from aiohttp import web
 from sqlalchemy import func, select
 
+from connectors.attachments import save_attachment
 from connectors.whatsapp_config import WhatsAppConfig
 from connectors.whatsapp_parse import MediaRef, parse_payload
 from omnichannel.errors import AuthError, PermanentDeliveryError, RetryableError
@@ -180,8 +180,7 @@ class WhatsAppConnector:
             return
         att.size, att.sha256 = len(data), digest
         assert self.ctx is not None
-        att.path = str(await asyncio.to_thread(_save, Path(self.ctx.attachments_dir) / (digest + Path(ref.filename).suffix),
-                                               data))
+        att.path = str(await save_attachment(Path(self.ctx.attachments_dir) / (digest + Path(ref.filename).suffix), data))
 
     # -- replies ----------------------------------------------------------------------------------
     async def _last_seen(self, wa_id: str) -> datetime | None:
@@ -253,12 +252,3 @@ class WhatsAppConnector:
         if resp.status >= 500 or code in TEMPORARY:
             raise RetryableError(f"WhatsApp temporary error {text}")
         raise PermanentDeliveryError(f"WhatsApp refused the message {text}")
-
-
-def _save(path: Path, data: bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.{id(data):x}.part")
-        tmp.write_bytes(data)
-        tmp.replace(path)
-    return path
