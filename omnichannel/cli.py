@@ -218,22 +218,21 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    """Print routing and dedup quality figures for a labelled file."""
-    config = _config(args)
-    ran = False
-    for target in ("router.eval_routing:main", "router.eval_dedup:main"):
-        from omnichannel import registry
+    """Print routing quality (rows labelled with agency/kind) or dedup quality (rows labelled with case)."""
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"omnichannel: no such file: {path}", file=sys.stderr)
+        return 2
+    with path.open(encoding="utf-8") as fh:
+        first = json.loads(next(line for line in fh if line.strip()))
+    argv = [str(path), "--config", args.config] + (["--errors"] if args.errors else [])
+    if "case" in first:
+        from router.eval_dedup import main as dedup_main
 
-        try:
-            fn = registry.load(target)
-        except (ImportError, AttributeError):
-            continue
-        ran = True
-        fn(config, Path(args.file)) if not asyncio.iscoroutinefunction(fn) else asyncio.run(fn(config, Path(args.file)))
-    if not ran:
-        print("the router's evaluation is not installed", file=sys.stderr)
-        return 1
-    return 0
+        return dedup_main(argv)
+    from router.eval_routing import main as routing_main
+
+    return routing_main(argv)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -272,6 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_quarantine)
     p = sub.add_parser("eval", help="routing and dedup quality on a labelled JSONL file")
     p.add_argument("file")
+    p.add_argument("--errors", action="store_true", help="list every wrong decision")
     p.set_defaults(func=cmd_eval)
     for target in ("router.outbox_cli:add_cli", "omnichannel.sandbox.cli:add_cli", "omnichannel.demo:add_cli"):
         from omnichannel import registry
