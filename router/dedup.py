@@ -83,21 +83,23 @@ class _Buckets:
             if slots is not None and not slots:
                 del self.buffer[key]
 
-    def probe(self, keys: np.ndarray, cap: int) -> list[np.ndarray | list[int]]:
-        parts: list[np.ndarray | list[int]] = []
+    def probe(self, keys: np.ndarray, cap: int) -> list[np.ndarray]:
+        """The newest ``cap`` slots of each key's bucket (sorted arrays: one vectorised gather)."""
+        parts: list[np.ndarray] = []
         if len(self.keys):
-            lo = np.searchsorted(self.keys, keys, "left").tolist()
-            hi = np.searchsorted(self.keys, keys, "right").tolist()
-        else:
-            lo = hi = [0] * len(keys)
-        for key, low, high in zip(keys.tolist(), lo, hi, strict=True):
-            newer = self.buffer.get(key)
-            room = cap
+            lo = np.searchsorted(self.keys, keys, "left")
+            hi = np.searchsorted(self.keys, keys, "right")
+            start = np.maximum(lo, hi - cap)
+            lengths = hi - start
+            total = int(lengths.sum())
+            if total:
+                ends = np.cumsum(lengths)
+                parts.append(self.slots[np.repeat(start - ends + lengths, lengths) + np.arange(total)])
+        if self.buffer:
+            get = self.buffer.get
+            newer = [slot for key in keys.tolist() for slot in get(key, ())[-cap:]]
             if newer:
-                parts.append(newer[-cap:])
-                room -= len(parts[-1])
-            if high > low and room > 0:
-                parts.append(self.slots[max(low, high - room):high])
+                parts.append(np.array(newer, dtype=np.int32))
         return parts
 
     def rebuild(self, keys: np.ndarray, slots: np.ndarray, alive: np.ndarray) -> None:
@@ -210,7 +212,7 @@ class DedupIndex:
         """The LSH band keys of ``f`` plus its place-and-agency blocking keys."""
         if sig is None:
             shingles = f.shingles if len(f.shingles) else np.array([0xFFFFFFFF], dtype=np.uint64)
-            sig = ((shingles[:, None] * self._a + self._b) >> np.uint64(32)).min(axis=0)
+            sig = (shingles[:, None] * self._a + self._b).min(axis=0) >> np.uint64(32)
         rows = sig[: self.cfg.bands * self.cfg.rows].reshape(self.cfg.bands, self.cfg.rows)
         keys = ((rows * self._mix).sum(axis=1) ^ self._salt).tolist()
         agency = f.agency or "-"
@@ -270,15 +272,19 @@ class DedupIndex:
             if abs(f.ts - self._ts[slot]) > lcfg.window_days * DAY:
                 continue
             content = content_similarity(f.content, frozenset(self._content.get(slot)))
+            both = bool(f.places) and self._places.offsets[slot + 1] > self._places.offsets[slot]
+            if (1 - weight) * content + weight < lcfg.threshold if both else content < lcfg.threshold:
+                continue  # cannot reach the threshold whatever the places say
             places = self._place_set(slot)
-            sim = (1 - weight) * content + weight * place_similarity(f.places, places)[0] \
-                if f.places and places else content
-            why = self._conflict(f, slot)
+            agency = self._names[self._agency_of[slot]]
+            place_score, why = place_similarity(f.places, places) if both else (0.0, None)
+            if f.agency and agency and f.agency != agency:
+                why = f"different agency ({agency} vs {f.agency})"
+            sim = (1 - weight) * content + weight * place_score if both else content
             if why:
                 rejected = _nearer(rejected, sim, int(self._ids[slot]), why)
             elif sim < lcfg.threshold:
-                if content > 0:
-                    rejected = _nearer(rejected, sim, int(self._ids[slot]), "below threshold")
+                rejected = _nearer(rejected, sim, int(self._ids[slot]), "below threshold")
             elif best is None or (mine, sim) > (best.level != "incident", best.similarity):
                 best = Match(level, sim, int(self._ids[slot]), int(self._roots[slot]), self._case(slot))
         return Lookup(best, None if best else rejected)
@@ -287,20 +293,15 @@ class DedupIndex:
         return int(self._cases[slot]) or None
 
     def _place_set(self, slot: int) -> frozenset[str]:
-        return frozenset(self._names[c] for c in self._places.get(slot))
-
-    def _conflict(self, f: Features, slot: int) -> str | None:
-        agency = self._names[self._agency_of[slot]]
-        if f.agency and agency and f.agency != agency:
-            return f"different agency ({agency} vs {f.agency})"
-        return place_similarity(f.places, self._place_set(slot))[1] if f.places else None
+        codes = self._places.get(slot)
+        return _place_names(tuple(codes), self._names) if codes else frozenset()
 
     def _candidates(self, f: Features) -> list[int]:
         keys = np.array(self.band_keys(f), dtype=np.uint64)
         parts = self._buckets.probe(keys, self.cfg.bucket_cap)
         if not parts:
             return []
-        slots = np.concatenate([np.asarray(p, dtype=np.int32) for p in parts])
+        slots = parts[0] if len(parts) == 1 else np.concatenate(parts)
         slots = slots[self._alive[slots]]
         if not len(slots):
             return []
@@ -430,6 +431,10 @@ class DedupIndex:
             new = np.zeros(len(old) * 2, dtype=old.dtype)
             new[: len(old)] = old
             setattr(self, name, new)
+
+
+def _place_names(codes: tuple[int, ...], names: list[str]) -> frozenset[str]:
+    return frozenset(names[c] for c in codes)
 
 
 def _nearer(current: dict[str, Any] | None, sim: float, candidate: int, why: str) -> dict[str, Any]:

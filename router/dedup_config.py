@@ -27,7 +27,7 @@ class DedupConfig(Model):
     bands: int = Field(16, ge=1, description="LSH bands")
     rows: int = Field(2, ge=1, description="rows (permutations) per band")
     bucket_cap: int = Field(24, ge=1, description="most recent entries read from one LSH bucket")
-    max_candidates: int = Field(12, ge=1, description="candidates verified exactly per lookup")
+    max_candidates: int = Field(8, ge=1, description="candidates verified exactly per lookup")
     per_person: int = Field(16, ge=1, description="recent complaints kept per person for resend checks")
     compact_ratio: float = Field(0.25, gt=0, description="merge the insert buffer when it reaches this share")
     seed: int = 20260417

@@ -151,7 +151,7 @@ def _add_name(places: set[str], kind: str, first: str, second: str) -> None:
         places.add(f"{kind}:{first}")
 
 
-def _compatible(a: set[str], b: set[str]) -> bool:
+def _compatible(a: frozenset[str], b: frozenset[str]) -> bool:
     """True when some name in ``a`` equals or extends (word-wise) some name in ``b``."""
     for x in a:
         for y in b:
@@ -172,32 +172,43 @@ def place_words(places: Iterable[str]) -> set[str]:
     return words
 
 
+@lru_cache(maxsize=65_536)
+def parse_places(places: frozenset[str]) -> dict[str, frozenset[str]]:
+    """Place keys grouped by kind (``street``, ``kel``, ``kec``, ``rt``, ``rw``, ``lm-pasar``, …)."""
+    out: dict[str, set[str]] = {}
+    for key in places:
+        kind, _, name = key.partition(":")
+        out.setdefault(kind, set()).add(name)
+    return {kind: frozenset(names) for kind, names in out.items()}
+
+
+_LABELS = {"kel": "kelurahan", "kec": "kecamatan", "street": "street"}
+
+
 def place_similarity(a: frozenset[str], b: frozenset[str]) -> tuple[float, str | None]:
     """(agreement 0..1, conflict reason or None) between two sets of place keys."""
-    def of(places: frozenset[str] | set[str], kind: str) -> set[str]:
-        return {p for p in places if p.startswith(kind)}
-
-    named = {}
-    for kind in ("kel:", "kec:", "street:"):
-        named[kind] = (of(a, kind), of(b, kind))
-    marks_a, marks_b = of(a, "lm-"), of(b, "lm-")
-    for kind in {p.partition(":")[0] for p in marks_a} & {p.partition(":")[0] for p in marks_b}:
-        named[kind + ":"] = (of(marks_a, kind + ":"), of(marks_b, kind + ":"))
-    agree = {kind for kind, (x, y) in named.items() if x and y and _compatible(x, y)}
-    for kind, (x, y) in named.items():
-        if x and y and kind not in agree:
-            label = {"kel:": "kelurahan", "kec:": "kecamatan", "street:": "street"}.get(kind, kind[3:-1])
-            return 0.0, f"different {label}"
-    rt_a, rt_b, rw_a, rw_b = of(a, "rt:"), of(b, "rt:"), of(a, "rw:"), of(b, "rw:")
+    if not a or not b:
+        return 0.0, None
+    pa, pb = parse_places(a), parse_places(b)
+    agree = set()
+    for kind in pa.keys() & pb.keys():
+        if kind in ("rt", "rw"):
+            continue
+        if _compatible(pa[kind], pb[kind]):
+            agree.add(kind)
+        else:
+            return 0.0, f"different {_LABELS.get(kind, kind[3:])}"
+    rt_a, rt_b = pa.get("rt", frozenset()), pb.get("rt", frozenset())
+    rw_a, rw_b = pa.get("rw", frozenset()), pb.get("rw", frozenset())
     if rw_a and rw_b and not rw_a & rw_b:
         return 0.0, "different RW"
     if rt_a and rt_b and not rt_a & rt_b and ((rw_a & rw_b) or not (rw_a or rw_b)):
         return 0.0, "different RT"
-    if agree - {"kel:", "kec:"} or (rt_a & rt_b and rw_a & rw_b):
+    if agree - {"kel", "kec"} or (rt_a & rt_b and rw_a & rw_b):
         return 1.0, None
-    if "kel:" in agree:
+    if "kel" in agree:
         return 0.6, None
-    if "kec:" in agree or rw_a & rw_b:
+    if "kec" in agree or rw_a & rw_b:
         return 0.3, None
     return 0.0, None
 

@@ -1,0 +1,81 @@
+"""Router throughput on one core: messages/s through normalise + (mask) + classify + dedup (lookup and add).
+
+Usage: ``python bench/router_throughput.py [--indexed 100000] [--messages 20000] [--config config.yaml]``.
+The classifier uses the ``routing`` and ``agencies`` sections of the config (the shipped taxonomy);
+the dedup index is pre-filled with ``--indexed`` synthetic complaints. CPU time of this thread is
+reported next to wall time (the machine may be shared). Figures only; nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from synthetic_complaints import Generator  # noqa: E402
+
+from omnichannel.pii import mask  # noqa: E402
+from router.dedup import DedupIndex  # noqa: E402
+from router.dedup_features import make_features  # noqa: E402
+from router.eval_dedup import sections  # noqa: E402
+from router.normalise import normalise, tokens  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--indexed", type=int, default=100_000)
+    parser.add_argument("--messages", type=int, default=20_000)
+    parser.add_argument("--config", type=Path, default=Path(__file__).resolve().parents[1] / "config.yaml")
+    args = parser.parse_args()
+    cfg, classifier = sections(args.config)
+    if classifier is None:
+        print("no routing section in the config: classify is skipped")
+    gen = Generator(seed=11)
+    index = DedupIndex(cfg)
+    items = []
+    for i in range(args.indexed):
+        text = gen.text()
+        items.append((make_features(tokens(normalise(text)), text, person=i + 1, channel="telegram",
+                                    ts=float(i)), i + 1, i + 1, i + 1))
+    index.bulk_load(items)
+    del items
+    messages = [gen.near_duplicate(gen.text()) if i % 3 else gen.text() for i in range(args.messages)]
+    lexicon = classifier.lexicon if classifier else None
+    stages = {"mask": 0.0, "normalise": 0.0, "classify": 0.0, "dedup": 0.0}
+    merged = 0
+    wall0, cpu0 = time.perf_counter(), time.thread_time()
+    for n, text in enumerate(messages):
+        t0 = time.thread_time()
+        masked = mask(text)
+        t1 = time.thread_time()
+        norm = normalise(masked, lexicon)
+        t2 = time.thread_time()
+        decision = classifier.classify(masked, norm=norm, channel="telegram") if classifier else None
+        t3 = time.thread_time()
+        agency = decision.agency if decision and decision.agency != "triage" and decision.confidence >= 0.3 else None
+        f = make_features(tokens(norm), masked, location=decision.location if decision else None, agency=agency,
+                          person=50_000_000 + n, channel="telegram", ts=float(args.indexed + n))
+        found = index.lookup(f, person_only=bool(decision and decision.kind == "bukan_aduan"))
+        merged += found.match is not None
+        index.add(f, 10_000_000 + n, found.match.root if found.match else None, None)
+        index.commit()
+        t4 = time.thread_time()
+        stages["mask"] += t1 - t0
+        stages["normalise"] += t2 - t1
+        stages["classify"] += t3 - t2
+        stages["dedup"] += t4 - t3
+    wall, cpu = time.perf_counter() - wall0, time.thread_time() - cpu0
+    n = len(messages)
+    print(f"{n} messages, {args.indexed} complaints indexed, {merged} merged")
+    print(f"throughput: {n / cpu:,.0f} messages/s per core (CPU time), {n / wall:,.0f} messages/s wall clock")
+    without_mask = cpu - stages["mask"]
+    print(f"normalise + classify + dedup only: {n / without_mask:,.0f} messages/s per core")
+    print("per message: " + ", ".join(f"{k} {v / n * 1e6:.0f} us" for k, v in stages.items()))
+
+
+if __name__ == "__main__":
+    main()
