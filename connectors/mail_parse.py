@@ -90,7 +90,8 @@ def not_a_message(raw: bytes) -> str | None:
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         return "binary file (OLE/Outlook .msg), not a MIME message"
     end = min((i for i in (head.find(b"\r\n\r\n"), head.find(b"\n\n")) if i >= 0), default=len(head))
-    if b"\x00" in head[:end]:
+    control = sum(head[:end].count(bytes([c])) for c in (*range(0, 9), 11, 12, *range(14, 32)))
+    if control > max(8, end // 50):  # a stray NUL is mail with a flaw; this many is a binary file
         return "binary data in the header section, not a MIME message"
     return None
 

@@ -47,6 +47,12 @@ DEFAULTS: dict[str, str] = {
     "officer_answer_recorded": "Tanggapan untuk tiket {ticket} dicatat dan dikirim ke {replies} warga.",
     "officer_not_allowed": "Anda tidak dapat mengubah tiket {ticket} dari grup ini.",
     "stuck_summary": "Ada {count} pengiriman yang tertunda atau gagal. Periksa dengan: omnichannel outbox list",
+    "email_reply_subject": "Re: {subject} [{ref}]",
+    "email_new_subject": "Aduan {ref}",
+    "email_footer": (
+        "--\nEmail ini dikirim oleh layanan pengaduan. Jika ingin menambahkan keterangan, balas email ini "
+        "tanpa mengubah nomor aduan [{ref}] pada baris subjek."
+    ),
 }
 
 STATUS_TEXT: dict[str, str] = {

@@ -1,0 +1,335 @@
+"""Email connector (kind ``imap``): reads folders by UID with a checkpoint, waits with IDLE, answers by SMTP.
+
+Checkpoint: ``{"folders": {name: {"uidvalidity", "last_uid"[, "unacked", "resync_until"]}}}``. The
+position in memory advances only in ``ack`` (after the core committed the batch), so a batch that was
+never stored is fetched again. A stored batch carries ``unacked: [first, last]``: after a crash
+between commit and ack, ``start`` reads those UIDs again, the unique key absorbs them and they get
+their \\Seen/MOVE at last (the next batch's checkpoint no longer has the mark). A changed UIDVALIDITY voids the UIDs: the folder is read again from the
+start and, until the old UIDNEXT, messages whose Message-ID is already stored are acknowledged
+without a second envelope. imapclient is blocking: every IMAP call runs on one dedicated thread
+(``_call``), which serialises use of the single connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import functools
+import imaplib
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from sqlalchemy import select
+
+from connectors.imap_config import ImapConfig
+from connectors.imap_session import DROPPED, ConnectionLost, ImapSession
+from connectors.mail_parse import ParseOptions, parse_message
+from connectors.mail_reply import send_reply
+from omnichannel.errors import RetryableError
+from omnichannel.protocols import PluginContext
+from omnichannel.types import Batch, Envelope, IngestResult, OutboxItem, Receipt, utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class AckToken:
+    """Which UIDs of which folder a batch covers (private to the connector)."""
+
+    folder: str
+    uidvalidity: int
+    uids: dict[str, int] = field(default_factory=dict)       # external id → uid
+    absorbed: list[int] = field(default_factory=list)        # already stored before a UIDVALIDITY change
+    checkpoint: dict[str, Any] | None = None
+
+
+class ImapConnector:
+    """Pull connector and replier for one mailbox."""
+
+    kind: ClassVar[str] = "imap"
+
+    def __init__(self, name: str, config: ImapConfig) -> None:
+        self.name = name
+        self.config = config
+        self.ctx: PluginContext | None = None
+        self._position: dict[str, Any] = {"folders": {}}
+        self._stop = threading.Event()
+        self._session = ImapSession(config, self._stop)
+        self._executor: ThreadPoolExecutor | None = None
+        self._pending: list[tuple[str, int, list[int], list[int]]] = []
+        self._next_folder = 0
+        self._options = ParseOptions()
+
+    # -- the one seam to the blocking library ----------------------------------------------------
+    async def _call(self, fn: Any, *args: Any) -> Any:
+        if self._executor is None:
+            raise RetryableError(f"{self.name} is not started")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(fn, *args))
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    async def start(self, ctx: PluginContext, checkpoint: dict[str, Any] | None) -> None:
+        """Connect and log in; resume from ``checkpoint``."""
+        self.ctx = ctx
+        self._position = _normalise(checkpoint, rewind=True)
+        cfg = self.config
+        self._options = ParseOptions(own_addresses=frozenset(cfg.own_addresses), attachments_dir=ctx.attachments_dir,
+                                     max_attachment_bytes=cfg.max_attachment_bytes,
+                                     attachment_types=tuple(cfg.attachment_types))
+        self._stop = threading.Event()
+        self._session = ImapSession(cfg, self._stop)
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"imap-{self.name}")
+        await self._call(self._connect_with_backoff)
+        log.info("%s connected to %s as %s (%s)", self.name, cfg.host, cfg.username,
+                 "IDLE" if self._can_idle() else "polling")
+
+    async def stop(self) -> None:
+        """Leave IDLE at once, log out, release the thread. Safe to call twice."""
+        self._stop.set()
+        executor, self._executor = self._executor, None
+        if executor is None:
+            return
+        loop = asyncio.get_running_loop()
+        try:
+            await asyncio.wait_for(loop.run_in_executor(executor, self._session.close), self.config.timeout + 5)
+        except (TimeoutError, RuntimeError):
+            self._session.drop()
+        executor.shutdown(wait=False)
+
+    async def probe(self) -> str:
+        """Log in, look at the folders, log out."""
+        probe = ImapSession(self.config, threading.Event())
+
+        def run() -> str:
+            try:
+                probe.connect()
+            except ConnectionLost as exc:
+                raise RetryableError(str(exc)) from exc
+            try:
+                counts = []
+                for folder in self.config.folders:
+                    info = probe.select(folder)
+                    counts.append(f"{folder}: {'missing' if info is None else info.exists}")
+                idle = "IDLE" if b"IDLE" in probe.capabilities else "no IDLE"
+                return f"imap {self.config.username}@{self.config.host} ({idle}; {', '.join(counts)})"
+            finally:
+                probe.close()
+
+        return await asyncio.to_thread(run)
+
+    # -- polling ---------------------------------------------------------------------------------
+    async def poll(self) -> Batch:
+        """Up to ``batch_size`` new messages of one folder; else wait in IDLE (bounded) or return empty."""
+        batch, resync = await self._call(self._poll_blocking, copy.deepcopy(self._position))
+        if resync and batch.envelopes:
+            await self._absorb_known(batch)
+        return batch
+
+    def _poll_blocking(self, position: dict[str, Any]) -> tuple[Batch, bool]:
+        self._ensure_connected()
+        self._guarded(self._flush_pending)
+        folders = self.config.folders
+        for i in range(len(folders)):
+            index = (self._next_folder + i) % len(folders)
+            found = self._guarded(self._collect, folders[index], position)
+            if found is not None:
+                self._next_folder = (index + 1) % len(folders)
+                return found
+        if self._can_idle() and not self._stop.is_set() and self._idle(folders[0]):
+            found = self._guarded(self._collect, folders[0], position)
+            if found is not None:
+                return found
+        return Batch(), False
+
+    def _idle(self, folder: str) -> bool:
+        """Wait for new mail; a dropped connection ends the wait (reconnected, not re-issued: the poll is bounded)."""
+        try:
+            if self._session.selected != folder and self._session.select(folder) is None:
+                return False
+            return self._session.idle_wait(self.config.idle_timeout)
+        except (ConnectionLost, *DROPPED) as exc:
+            log.warning("%s: IMAP connection lost while idling (%s); reconnecting", self.name, exc)
+            self._session.drop()
+            self._connect_with_backoff()
+            return True
+
+    def _collect(self, folder: str, position: dict[str, Any]) -> tuple[Batch, bool] | None:
+        info = self._session.select(folder)
+        if info is None:
+            log.warning("%s: folder %s does not exist", self.name, folder)
+            return None
+        state = position["folders"].get(folder)
+        changed = False
+        if state is None:
+            state, changed = {"uidvalidity": info.uidvalidity, "last_uid": 0}, True
+        elif state["uidvalidity"] != info.uidvalidity:
+            log.warning("%s: UIDVALIDITY of %s changed (%s → %s): reading it again, known Message-IDs are absorbed",
+                        self.name, folder, state["uidvalidity"], info.uidvalidity)
+            state = {"uidvalidity": info.uidvalidity, "last_uid": 0, "resync_until": (info.uidnext or 1 << 31) - 1}
+            changed = True
+        last = int(state["last_uid"])
+        uids = [] if info.uidnext is not None and info.uidnext <= last + 1 else self._session.uids_after(last)
+        uids = uids[: self.config.batch_size]
+        if not uids:
+            return (Batch(checkpoint=_with(position, folder, state)), False) if changed else None
+        fetched = self._session.fetch(uids, self.config.max_message_bytes)
+        token = AckToken(folder, info.uidvalidity)
+        envelopes = []
+        for item in fetched:
+            external_id = f"{folder}/{info.uidvalidity}/{item.uid}"
+            token.uids[external_id] = item.uid
+            if item.truncated:
+                envelopes.append(Envelope(external_id=external_id, raw=item.raw,
+                                          received_at=item.internal_date or utcnow(),
+                                          error=f"message of {item.size} bytes is over max_message_bytes "
+                                                f"({self.config.max_message_bytes}); header kept here, whole "
+                                                f"message moved to the quarantine folder"))
+            else:
+                envelopes.append(parse_message(item.raw, external_id, self._options, item.internal_date))
+        new_state = {**state, "last_uid": uids[-1], "unacked": [uids[0], uids[-1]]}
+        resync = "resync_until" in new_state
+        if resync and uids[-1] >= new_state["resync_until"]:
+            new_state.pop("resync_until")
+        token.checkpoint = _with(position, folder, new_state)
+        log.debug("%s: fetched %d messages of %s (UIDs %d-%d)", self.name, len(envelopes), folder, uids[0], uids[-1])
+        return Batch(envelopes, token.checkpoint, next_poll_in=0, ack_token=token), resync
+
+    async def _absorb_known(self, batch: Batch) -> None:
+        """After a UIDVALIDITY change: drop envelopes whose Message-ID this connector already stored."""
+        store = self.ctx.extra.get("store") if self.ctx else None
+        ids = {e.message_id for e in batch.envelopes if e.message_id}
+        if store is None or not ids:
+            return
+        from omnichannel.models import EnvelopeRow
+
+        known: set[str] = set()
+        id_list = list(ids)
+        async with store.session() as session:
+            for start in range(0, len(id_list), 500):
+                q = select(EnvelopeRow.message_id).where(EnvelopeRow.connector == self.name,
+                                                         EnvelopeRow.message_id.in_(id_list[start:start + 500]))
+                known.update((await session.exec(q)).scalars())
+        token: AckToken = batch.ack_token
+        kept = []
+        for env in batch.envelopes:
+            if env.message_id in known:
+                token.absorbed.append(token.uids.pop(env.external_id))
+            else:
+                kept.append(env)
+        if len(kept) != len(batch.envelopes):
+            log.info("%s: %d messages already stored before the UIDVALIDITY change were absorbed",
+                     self.name, len(batch.envelopes) - len(kept))
+        batch.envelopes = kept
+
+    # -- acknowledgement ---------------------------------------------------------------------------
+    async def ack(self, batch: Batch, result: IngestResult) -> None:
+        """After the commit: advance the position, then \\Seen or MOVE; quarantined mail to quarantine."""
+        if batch.checkpoint is not None:
+            self._position = _normalise(batch.checkpoint)
+        token: AckToken | None = batch.ack_token
+        if token is None:
+            return
+        outcome = {item.external_id: item.outcome for item in result.items}
+        done = list(token.absorbed)
+        bad = []
+        for external_id, uid in token.uids.items():
+            (bad if outcome.get(external_id) == "quarantined" else done).append(uid)
+        self._pending.append((token.folder, token.uidvalidity, done, bad))
+        try:
+            await self._call(self._flush_pending)
+        except (ConnectionLost, *DROPPED) as exc:
+            self._session.drop()
+            log.warning("%s: acknowledgement postponed, connection lost: %s", self.name, exc)
+
+    def _flush_pending(self) -> None:
+        """Run postponed acknowledgements; a refused one is logged and dropped (the mail is stored already)."""
+        while self._pending and self._session.connected:
+            folder, validity, done, bad = self._pending[0]
+            try:
+                self._acknowledge(folder, validity, done, bad)
+            except DROPPED:
+                raise
+            except imaplib.IMAP4.error as exc:
+                log.error("%s: acknowledging %d messages in %s was refused: %s", self.name, len(done) + len(bad),
+                          folder, exc)
+            self._pending.pop(0)
+
+    def _acknowledge(self, folder: str, validity: int, done: list[int], bad: list[int]) -> None:
+        info = self._session.select(folder)
+        if info is None or info.uidvalidity != validity:
+            return  # the UIDs mean other messages now
+        cfg = self.config
+        if cfg.quarantine_folder:
+            self._session.move(bad, cfg.quarantine_folder)
+        else:
+            done = done + bad
+        if cfg.ack == "move" and cfg.processed_folder:
+            self._session.move(done, cfg.processed_folder)
+        else:
+            self._session.mark_seen(done)
+
+    # -- connection handling ---------------------------------------------------------------------
+    def _can_idle(self) -> bool:
+        return self.config.idle and b"IDLE" in self._session.capabilities
+
+    def _connect_with_backoff(self) -> None:
+        delay, attempts = 0.5, self.config.reconnect_attempts + 1
+        for attempt in range(1, attempts + 1):
+            try:
+                self._session.connect()
+                return
+            except ConnectionLost as exc:
+                if attempt == attempts or self._stop.wait(delay):
+                    raise RetryableError(f"IMAP server unreachable: {exc}") from exc
+                log.debug("%s: connect attempt %d failed: %s; retrying in %.1fs", self.name, attempt, exc, delay)
+                delay = min(delay * 2, 10.0)
+
+    def _ensure_connected(self) -> None:
+        if not self._session.connected:
+            self._connect_with_backoff()
+
+    def _guarded(self, op: Any, *args: Any) -> Any:
+        """Run ``op``; if the connection drops, reconnect (with backoff) and run it once more."""
+        try:
+            return op(*args)
+        except (ConnectionLost, *DROPPED) as exc:
+            log.warning("%s: IMAP connection lost (%s); reconnecting", self.name, exc)
+            self._session.drop()
+        self._connect_with_backoff()
+        try:
+            return op(*args)
+        except (ConnectionLost, *DROPPED) as exc:
+            self._session.drop()
+            raise RetryableError(f"IMAP connection keeps dropping: {exc}") from exc
+
+    # -- replies ---------------------------------------------------------------------------------
+    async def reply(self, item: OutboxItem, idempotency_key: str) -> Receipt:
+        """Answer the citizen by SMTP in the thread of their mail."""
+        templates = self.ctx.templates if self.ctx else None
+        return await send_reply(self.config.smtp, item, idempotency_key, templates)
+
+    @classmethod
+    def reparse(cls, raw: bytes, external_id: str) -> Envelope:
+        """Parse kept bytes again (``omnichannel quarantine retry``); attachments: metadata only."""
+        return parse_message(raw, external_id, ParseOptions())
+
+
+def _normalise(checkpoint: dict[str, Any] | None, rewind: bool = False) -> dict[str, Any]:
+    """A private copy of a checkpoint without ``unacked`` marks (``rewind``: read those UIDs again)."""
+    folders: dict[str, Any] = {}
+    for name, state in ((checkpoint or {}).get("folders") or {}).items():
+        state = dict(state)
+        unacked = state.pop("unacked", None)
+        if rewind and unacked:
+            state["last_uid"] = min(int(state["last_uid"]), int(unacked[0]) - 1)
+        folders[name] = state
+    return {"folders": folders}
+
+
+def _with(position: dict[str, Any], folder: str, state: dict[str, Any]) -> dict[str, Any]:
+    out = _normalise(position)
+    out["folders"][folder] = state
+    return out

@@ -1,0 +1,223 @@
+"""The blocking side of the email connector: one imapclient connection, used from one dedicated thread.
+
+Nothing here touches the event loop. Library exceptions are translated at this boundary: a refused
+login becomes ``AuthError``; a dropped or unreachable connection becomes ``ConnectionLost`` (the
+connector reconnects with backoff and finally raises ``RetryableError``).
+"""
+
+from __future__ import annotations
+
+import imaplib
+import logging
+import ssl
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from imapclient import IMAPClient
+from imapclient.exceptions import LoginError, ProtocolError
+
+from connectors.imap_config import ImapConfig
+from omnichannel.errors import AuthError
+
+log = logging.getLogger(__name__)
+IDLE_SLICE = 0.5  # seconds per idle_check, so stop() is noticed promptly
+SEEN = b"\\Seen"
+
+
+class ConnectionLost(Exception):
+    """The IMAP connection is gone or never came up (network, server restart, kick, timeout)."""
+
+
+# what a dropped connection looks like from imaplib/imapclient
+DROPPED = (imaplib.IMAP4.abort, OSError, ProtocolError, EOFError)
+
+
+@dataclass(slots=True)
+class Fetched:
+    """One message as fetched: the whole bytes, or only the header when it is over the size limit."""
+
+    uid: int
+    raw: bytes
+    size: int
+    internal_date: datetime | None
+    truncated: bool = False
+
+
+@dataclass(slots=True)
+class FolderInfo:
+    """What SELECT said about a folder."""
+
+    uidvalidity: int
+    uidnext: int | None
+    exists: int
+
+
+class ImapSession:
+    """One connection to the mailbox; every method blocks and must run on the connector's own thread."""
+
+    def __init__(self, config: ImapConfig, stop: threading.Event) -> None:
+        self.config = config
+        self.stop = stop
+        self.client: IMAPClient | None = None
+        self.selected: str | None = None
+        self.capabilities: set[bytes] = set()
+
+    @property
+    def connected(self) -> bool:
+        """True while a logged-in connection is open (as far as we know)."""
+        return self.client is not None
+
+    def connect(self) -> None:
+        """Open, secure and log in; raises ``AuthError`` or ``ConnectionLost``."""
+        cfg = self.config
+        context = ssl.create_default_context()
+        try:
+            client = IMAPClient(cfg.host, port=cfg.effective_port, ssl=cfg.security == "tls",
+                                ssl_context=context if cfg.security == "tls" else None, timeout=cfg.timeout)
+        except DROPPED as exc:
+            raise ConnectionLost(f"cannot connect to {cfg.host}:{cfg.effective_port}: {exc}") from exc
+        client.normalise_times = False
+        try:
+            if cfg.security == "starttls":
+                client.starttls(context)
+            client.login(cfg.username, cfg.password.get_secret_value())
+            self.capabilities = set(client.capabilities())
+        except LoginError as exc:
+            _close_quietly(client)
+            raise AuthError(f"IMAP login refused for {cfg.username}@{cfg.host}: {_text(exc)}") from exc
+        except DROPPED as exc:
+            _close_quietly(client)
+            raise ConnectionLost(f"connection to {cfg.host} lost during login: {exc}") from exc
+        except imaplib.IMAP4.error as exc:  # e.g. STARTTLS refused: the configuration does not fit the server
+            _close_quietly(client)
+            raise AuthError(f"IMAP server {cfg.host} refused the session: {_text(exc)}") from exc
+        self.client = client
+        self.selected = None
+
+    def close(self) -> None:
+        """Log out (best effort) and forget the connection."""
+        client, self.client, self.selected = self.client, None, None
+        if client is not None:
+            try:
+                client.logout()
+            except Exception:  # the connection may already be gone
+                _close_quietly(client)
+
+    def drop(self) -> None:
+        """Forget a connection known to be broken, without talking to the server."""
+        client, self.client, self.selected = self.client, None, None
+        if client is not None:
+            _close_quietly(client)
+
+    def _require(self) -> IMAPClient:
+        if self.client is None:
+            raise ConnectionLost("not connected")
+        return self.client
+
+    def select(self, folder: str) -> FolderInfo | None:
+        """SELECT ``folder`` (read-write); None when it does not exist."""
+        client = self._require()
+        try:
+            info = client.select_folder(folder)
+        except DROPPED:
+            raise
+        except imaplib.IMAP4.error as exc:
+            if client.folder_exists(folder):
+                raise
+            log.debug("folder %s does not exist: %s", folder, exc)
+            self.selected = None
+            return None
+        self.selected = folder
+        uidnext = info.get(b"UIDNEXT")
+        return FolderInfo(int(info[b"UIDVALIDITY"]), int(uidnext) if uidnext else None, int(info.get(b"EXISTS", 0)))
+
+    def uids_after(self, last_uid: int) -> list[int]:
+        """UIDs above ``last_uid`` in the selected folder, ascending.
+
+        ``N:*`` with N above the highest UID still returns the highest message (RFC 3501 6.4.8),
+        so the result is filtered here.
+        """
+        found = self._require().search(["UID", f"{last_uid + 1}:*"])
+        return sorted(u for u in found if u > last_uid)
+
+    def fetch(self, uids: list[int], max_bytes: int) -> list[Fetched]:
+        """Whole messages (BODY.PEEK: \\Seen stays unset); over ``max_bytes`` only the header."""
+        if not uids:
+            return []
+        client = self._require()
+        meta = client.fetch(uids, [b"RFC822.SIZE", b"INTERNALDATE"])
+        small = [u for u in uids if u in meta and int(meta[u].get(b"RFC822.SIZE", 0)) <= max_bytes]
+        large = [u for u in uids if u in meta and u not in small]
+        bodies = client.fetch(small, [b"BODY.PEEK[]"]) if small else {}
+        heads = client.fetch(large, [b"BODY.PEEK[HEADER]"]) if large else {}
+        out = []
+        for uid in uids:
+            if uid not in meta:
+                continue  # expunged between SEARCH and FETCH
+            size = int(meta[uid].get(b"RFC822.SIZE", 0))
+            when = _utc(meta[uid].get(b"INTERNALDATE"))
+            if uid in bodies and bodies[uid].get(b"BODY[]") is not None:
+                out.append(Fetched(uid, bytes(bodies[uid][b"BODY[]"]), size, when))
+            elif uid in heads:
+                out.append(Fetched(uid, bytes(heads[uid].get(b"BODY[HEADER]") or b""), size, when, True))
+        return out
+
+    def idle_wait(self, timeout: float) -> bool:
+        """IDLE on the selected folder up to ``timeout`` seconds; True when the server announced new mail."""
+        client = self._require()
+        client.idle()
+        woke = False
+        try:
+            remaining = timeout
+            while remaining > 0 and not self.stop.is_set():
+                responses = client.idle_check(min(IDLE_SLICE, remaining))
+                remaining -= IDLE_SLICE
+                if any(len(r) >= 2 and r[1] in (b"EXISTS", b"RECENT") for r in responses):
+                    woke = True
+                    break
+        finally:
+            client.idle_done()
+        return woke
+
+    def mark_seen(self, uids: list[int]) -> None:
+        """Set \\Seen on ``uids`` in the selected folder."""
+        if uids:
+            self._require().add_flags(uids, [SEEN], silent=True)
+
+    def move(self, uids: list[int], folder: str) -> None:
+        """MOVE ``uids`` to ``folder`` (created when missing); COPY + \\Deleted + UID EXPUNGE without MOVE."""
+        if not uids:
+            return
+        client = self._require()
+        if not client.folder_exists(folder):
+            try:
+                client.create_folder(folder)
+            except imaplib.IMAP4.error:
+                if not client.folder_exists(folder):  # another client may have created it meanwhile
+                    raise
+        if b"MOVE" in self.capabilities:
+            client.move(uids, folder)
+            return
+        client.copy(uids, folder)
+        client.add_flags(uids, [b"\\Deleted"], silent=True)
+        if b"UIDPLUS" in self.capabilities:
+            client.uid_expunge(uids)
+        # without UIDPLUS the \Deleted messages stay until someone expunges: never a blind EXPUNGE
+
+
+def _utc(value: object) -> datetime | None:
+    if not isinstance(value, datetime):
+        return None
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def _text(exc: Exception) -> str:
+    return str(exc).replace("b'", "'")[:200]
+
+
+def _close_quietly(client: IMAPClient) -> None:
+    try:
+        client.shutdown()
+    except Exception:  # already closed
+        pass
