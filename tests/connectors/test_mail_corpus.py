@@ -1,0 +1,92 @@
+"""The shared real-world corpus (../shared/testdata/mail, 383 difficult mails) through Dovecot, the connector
+and the real ingest: every one ends as a complaint, a follow-up, a skip with a reason, or quarantine."""
+
+from __future__ import annotations
+
+import collections
+import csv
+import re
+from pathlib import Path
+
+import pytest
+from imapclient.exceptions import IMAPClientError
+from sqlalchemy import select
+
+from omnichannel.models import EnvelopeRow, Quarantine
+from tests.connectors import dovecot
+from tests.connectors.test_imap import NAME, drain, server_search, started
+
+CORPUS = Path(__file__).resolve().parents[3] / "shared" / "testdata" / "mail"
+dovecot_server = dovecot.dovecot_server  # pytest fixtures
+mailbox = dovecot.mailbox
+OUTCOMES = {"complaint", "follow_up", "skipped", "quarantined"}
+
+
+def corpus_files() -> list[dict[str, str]]:
+    """INDEX.tsv rows (path, bytes, source, note, kind); the files are only read, never changed."""
+    with (CORPUS / "INDEX.tsv").open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f, delimiter="\t"))
+
+
+@pytest.mark.skipif(not (CORPUS / "INDEX.tsv").is_file(),
+                    reason=f"the shared mail corpus is not here ({CORPUS}); it lives beside the project checkout")
+async def test_every_corpus_mail_is_accounted_for(mailbox, store, tmp_path):
+    rows = corpus_files()
+    on_disk = sorted(str(p.relative_to(CORPUS)) for p in CORPUS.rglob("*")
+                     if p.is_file() and p.name not in ("INDEX.tsv", "SOURCES.md") and not p.name.startswith("."))
+    assert sorted(r["path"] for r in rows) == on_disk                   # the index lists every file
+    client = mailbox.client()
+    by_uid: dict[int, dict[str, str]] = {}
+    refused: list[tuple[str, str]] = []
+    try:
+        for row in rows:
+            raw = (CORPUS / row["path"]).read_bytes()
+            try:
+                answer = client.append("INBOX", raw)
+            except IMAPClientError as exc:                                   # e.g. a zero-byte file
+                refused.append((row["path"], str(exc)))
+                continue
+            uid = int(re.search(rb"APPENDUID \d+ (\d+)", answer).group(1))
+            by_uid[uid] = row
+    finally:
+        client.logout()
+    appended = len(by_uid)
+    assert appended + len(refused) == len(rows)
+    assert len(server_search(mailbox, "INBOX", ["ALL"])) == appended
+
+    connector = await started(mailbox, store, tmp_path, batch_size=50, quarantine_folder="Quarantine",
+                              max_attachment_bytes=2_000_000)
+    try:
+        await drain(connector, store)
+    finally:
+        await connector.stop()
+
+    async with store.session() as s:
+        envelopes = (await s.exec(select(EnvelopeRow.external_id, EnvelopeRow.outcome, EnvelopeRow.reason)
+                                  .where(EnvelopeRow.connector == NAME))).all()
+        quarantined = (await s.exec(select(Quarantine.external_id).where(Quarantine.connector == NAME))).all()
+    assert len(envelopes) == appended == len({e[0] for e in envelopes})
+    assert {o for _, o, _ in envelopes} <= OUTCOMES
+    assert all(reason for _, o, reason in envelopes if o in ("skipped", "quarantined"))
+    assert len(quarantined) == sum(1 for _, o, _ in envelopes if o == "quarantined")
+    assert server_search(mailbox, "INBOX", ["UNSEEN"]) == []
+    assert len(server_search(mailbox, "INBOX", ["ALL"])) == appended - len(quarantined)
+    assert len(server_search(mailbox, "Quarantine", ["ALL"])) == len(quarantined)
+
+    tally = collections.Counter(o for _, o, _ in envelopes)
+    by_kind: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+    reasons = collections.Counter()
+    for external_id, outcome, reason in envelopes:
+        row = by_uid[int(external_id.rsplit("/", 1)[1])]
+        by_kind[row["kind"]][outcome] += 1
+        if outcome in ("skipped", "quarantined"):
+            reasons[f"{outcome}: {reason}"] += 1
+    print(f"\nmail corpus: {len(rows)} files, {appended} appended, {len(refused)} refused by the server")
+    for path, why in refused:
+        print(f"  refused {path}: {why}")
+    print("  outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(tally.items())) + f" (sum {sum(tally.values())})")
+    for kind, counts in sorted(by_kind.items()):
+        print(f"  {kind:8} " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    for reason, n in reasons.most_common():
+        print(f"  {n:4}  {reason}")
+    assert sum(tally.values()) == appended
