@@ -209,7 +209,9 @@ class DedupIndex:
         return out
 
     def band_keys(self, f: Features, sig: np.ndarray | None = None) -> list[int]:
-        """The LSH band keys of ``f`` plus its place-and-agency blocking keys."""
+        """The LSH band keys of ``f`` plus its place-and-agency blocking keys (cached on ``f``)."""
+        if sig is None and f.keys is not None:
+            return f.keys
         if sig is None:
             shingles = f.shingles if len(f.shingles) else np.array([0xFFFFFFFF], dtype=np.uint64)
             sig = (shingles[:, None] * self._a + self._b).min(axis=0) >> np.uint64(32)
@@ -219,6 +221,7 @@ class DedupIndex:
         for place in f.places:
             if not place.startswith(("rt:", "rw:")):
                 keys.append((stable_hash(f"{place}|{agency}") << 32) | 0x9E3779B9)
+        f.keys = keys
         return keys
 
     # ---- persons -------------------------------------------------------------------------------------

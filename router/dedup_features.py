@@ -224,6 +224,7 @@ class Features:
     channel: str = ""
     ts: float = 0.0
     shingles: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.uint64))
+    keys: list[int] | None = None  # LSH band keys, computed once by the index
 
 
 def make_features(tokens: Iterable[str], text: str, *, location: Mapping[str, Any] | None = None,
