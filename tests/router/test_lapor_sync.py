@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 import pytest_asyncio
 from pydantic import SecretStr
 from sqlalchemy import select
@@ -21,6 +22,12 @@ from router.lapor_sync import moves_forward
 from tests.contract.forwarder_contract import ticket_payload
 
 TICKET = "TIK-2026-000001"
+
+
+@pytest.fixture
+def store(any_store: Any) -> Any:
+    """Every test here runs on SQLite and on PostgreSQL (skipped with a reason when absent)."""
+    return any_store
 
 
 @pytest_asyncio.fixture

@@ -234,8 +234,9 @@ async def test_bad_token_is_permanent(sandbox: LaporSandbox, store: Any, tmp_pat
 
 # -- through the real dispatcher -------------------------------------------------------------------
 @pytest.mark.parametrize("wire", WIRES)
-async def test_thirty_percent_failures_everything_delivered_once(sandbox: LaporSandbox, store: Any,
+async def test_thirty_percent_failures_everything_delivered_once(sandbox: LaporSandbox, any_store: Any,
                                                                  tmp_path: Path, wire: str) -> None:
+    store = any_store  # SQLite and PostgreSQL (row locks on the ticket)
     numbers = list(range(1, 41))
     for n in numbers[:10]:
         await make_ticket(store, n)
@@ -308,8 +309,9 @@ async def crash_mid_send(sandbox: LaporSandbox, fwd: Any, store: Any) -> None:
 
 
 @pytest.mark.parametrize("wire", WIRES)
-async def test_crash_between_send_and_record_makes_no_duplicate(sandbox: LaporSandbox, store: Any,
+async def test_crash_between_send_and_record_makes_no_duplicate(sandbox: LaporSandbox, any_store: Any,
                                                                 tmp_path: Path, wire: str) -> None:
+    store = any_store  # SQLite and PostgreSQL (row locks on the ticket)
     await make_ticket(store, 5)
     await enqueue_tickets(store, [5])
     cfg = lapor_config(sandbox, wire, timeout=5.0)
