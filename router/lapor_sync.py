@@ -6,6 +6,9 @@ Per ticket, in one transaction: every tindak lanjut not seen before goes through
 remembered by an audit event ``lapor_tindak_lanjut`` carrying its id; a new LAPOR! status is stored in
 ``Ticket.lapor_status`` and, where ``ticket_status_map`` says so, moves the ticket forward through
 ``router.answers.set_status`` (``selesai`` sends the ``closed`` notice). Tickets never move backwards.
+Reads go through the JSON mapping (``get_path``, ``followups_path``) whatever the submission wire is:
+the published legacy API has no status call. A Pemda without LAPOR!'s JSON API sets
+``json: {get_path: null}`` and the sync stays off.
 """
 
 from __future__ import annotations

@@ -36,7 +36,7 @@ from pydantic import Field, SecretStr
 from sqlalchemy import select, update
 
 from omnichannel.config import ForwarderConfig
-from omnichannel.errors import PermanentDeliveryError, RetryableError
+from omnichannel.errors import AuthError, PermanentDeliveryError, RetryableError
 from omnichannel.models import AuditEvent, OutboxRow, Ticket
 from omnichannel.protocols import PluginContext
 from omnichannel.types import OutboxItem, Receipt, utcnow
@@ -134,15 +134,20 @@ class LaporForwarder:
             self.session = None
 
     async def probe(self) -> str:
-        """Fetch the topic list with the KEYTOKEN when set, else check that LAPOR! answers."""
-        assert self.session is not None
-        if self.config.keytoken is not None:
-            topics = await fetch_topics(self.session, self.config.base_url,
-                                        self.config.keytoken.get_secret_value(), self.config.timeout)
-            return f"LAPOR! {self.config.base_url}: {len(topics)} topics"
-        assert self.wire is not None
-        await self.wire.request("GET", "/")
-        return f"LAPOR! {self.config.base_url} answers ({self.config.wire})"
+        """Really talk to LAPOR!: the topic list (KEYTOKEN), a lookup (JSON token), or just an HTTP answer."""
+        assert self.session is not None and self.wire is not None
+        cfg = self.config
+        try:
+            if cfg.keytoken is not None:
+                topics = await fetch_topics(self.session, cfg.base_url, cfg.keytoken.get_secret_value(), cfg.timeout)
+                return f"LAPOR! {cfg.base_url}: {len(topics)} topics ({cfg.wire})"
+            if self.wire.can_search:
+                await self.wire.find("PROBE-0000-000000")
+                return f"LAPOR! {cfg.base_url}: token accepted ({cfg.wire})"
+        except PermanentDeliveryError as exc:
+            raise AuthError(str(exc)) from exc
+        async with self.session.get(cfg.base_url, timeout=aiohttp.ClientTimeout(total=cfg.timeout)) as resp:
+            return f"LAPOR! {cfg.base_url} answers HTTP {resp.status} ({cfg.wire}; the token is checked on submission)"
 
     def periodic_jobs(self) -> list[tuple[str, float, Any]]:
         """The status-sync job the daemon schedules."""
@@ -182,7 +187,9 @@ class LaporForwarder:
         location = describe_location(payload.get("location"))
         who = {} if anonymous else {"name": reporter.get("name"), "email": reporter.get("email"),
                                     "phone": reporter.get("phone")}
-        subject = payload.get("subject") or f"{(payload.get('kind') or 'aduan').capitalize()} – {location or ref}"
+        # the citizen's own subject line may name them: anonymous reports get a neutral title
+        subject = (None if anonymous else payload.get("subject")) or \
+            f"{(payload.get('kind') or 'aduan').capitalize()} – {location or ref}"
         return LaporReport(ref=ref, text=text, title=subject[:150],
                            topic=self.topic(payload.get("agency"), payload.get("kind")),
                            anonymous=anonymous, confidential=bool(payload.get("confidential")),

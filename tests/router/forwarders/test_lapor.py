@@ -18,7 +18,7 @@ from pydantic import SecretStr
 from sqlalchemy import select, update
 
 from omnichannel.config import Config
-from omnichannel.errors import PermanentDeliveryError
+from omnichannel.errors import AuthError, PermanentDeliveryError
 from omnichannel.models import AuditEvent, Case, OutboxRow, Ticket
 from omnichannel.outbox import enqueue
 from omnichannel.sandbox.lapor import LaporSandbox
@@ -188,13 +188,33 @@ async def test_anonymous_report_carries_no_reporter_data(sandbox: LaporSandbox, 
     fwd = await start_forwarder(lapor_config(sandbox, wire), store, tmp_path)
     try:
         # the payload still names the reporter (as a buggy router might): anonim must win
-        payload = {**ticket_payload(2), "anonymous": True}
+        payload = {**ticket_payload(2), "anonymous": True, "subject": "Dari Budi Santoso"}
         await fwd.send(OutboxItem(2, "ticket", "TIK-2026-000002", NAME, payload), "k2")
     finally:
         await fwd.stop()
     (sub,) = sandbox.submissions
     assert_anonymous_body(sub)
     assert "0812******90" in sub.parsed().get("isi", sub.parsed().get("laporan.isi"))
+
+
+@pytest.mark.parametrize("wire", WIRES)
+async def test_probe_really_talks_to_lapor(sandbox: LaporSandbox, store: Any, tmp_path: Path, wire: str) -> None:
+    fwd = await start_forwarder(lapor_config(sandbox, wire), store, tmp_path)
+    with_key = await start_forwarder(lapor_config(sandbox, wire, keytoken=SecretStr("sandbox-keytoken")), store,
+                                     tmp_path)
+    bad = await start_forwarder(LaporConfig(name=NAME, base_url=sandbox.base_url, token=SecretStr("x"), wire=wire),
+                                store, tmp_path)
+    try:
+        assert "topics" in await with_key.probe()
+        if wire == "json":
+            assert "token accepted" in await fwd.probe()
+            with pytest.raises(AuthError):
+                await bad.probe()
+        else:
+            assert "answers HTTP" in await fwd.probe()
+    finally:
+        for f in (fwd, with_key, bad):
+            await f.stop()
 
 
 def test_json_mapping_follows_config(sandbox: LaporSandbox) -> None:
