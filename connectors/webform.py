@@ -7,6 +7,7 @@ import hmac
 import json
 import logging
 import re
+import secrets
 import uuid
 from typing import Any, ClassVar, Literal
 
@@ -146,12 +147,31 @@ class WebformConnector:
         result = await self.ctx.submit(Batch([envelope]))
         item = result.items[0]
         ref = item.complaint_ref
+        if not item.new and self.ctx.status_lookup is not None and ref:
+            # a retry with the same key gets the access key stored the first time
+            envelope.origin["access"] = await self._stored_access(ref) or envelope.origin["access"]
         log.debug("%s stored %s as %s (%s)", self.name, envelope.external_id, item.outcome, ref)
         templates = self.ctx.templates
         message = templates("ack_webform", ref=ref) if templates and ref else None
         status = 201 if item.new else 200
-        return web.json_response({"complaint": ref, "status": "diterima", "outcome": item.outcome,
-                                  "message": message}, status=status)
+        body = {"complaint": ref, "status": "diterima", "outcome": item.outcome, "message": message}
+        if ref:
+            body["status_url"] = f"{self.config.path}/{ref}?akses={envelope.origin['access']}"
+        return web.json_response(body, status=status)
+
+    async def _stored_access(self, ref: str) -> str | None:
+        store = self.ctx.extra.get("store") if self.ctx else None
+        if store is None:
+            return None
+        from sqlalchemy import select
+
+        from omnichannel.models import Complaint, EnvelopeRow
+
+        async with store.session() as session:
+            q = (select(EnvelopeRow.origin).join(Complaint, Complaint.envelope_id == EnvelopeRow.id)
+                 .where(Complaint.ref == ref))
+            origin = (await session.exec(q)).scalars().first()
+        return (origin or {}).get("access")
 
     def _envelope(self, form: ComplaintIn, data: dict[str, Any], key: str) -> Envelope:
         contact = form.email or form.phone
@@ -159,18 +179,24 @@ class WebformConnector:
         location = form.location if isinstance(form.location, dict) else (
             {"text": form.location} if form.location else None)
         external_id = f"key:{key}" if key else f"uuid:{uuid.uuid4().hex}"
+        origin: dict[str, Any] = {"access": secrets.token_urlsafe(12)}
+        if contact:
+            origin.update(email=form.email, phone=form.phone)
         return Envelope(external_id=external_id, raw=json.dumps(data, ensure_ascii=False), sender=sender,
                         text=form.text, subject=form.subject, anonymous=form.anonymous,
                         confidential=form.confidential, meta={"location": location} if location else {},
-                        origin={"email": form.email, "phone": form.phone} if contact else {})
+                        origin=origin)
 
     async def handle_status(self, request: web.Request) -> web.Response:
-        """Citizen-safe status of one complaint: no personal data, no other citizens' text."""
+        """Citizen-safe status of one complaint: no personal data, no other citizens' text.
+
+    With ``?akses=<key>`` from the 201 answer, the reporter also sees the agency's answer.
+    """
         ref = request.match_info["ref"].upper()
         if not _REF.match(ref):
             return _error(400, "not a complaint ref (e.g. ADU-2026-000123)")
         assert self.ctx is not None and self.ctx.status_lookup is not None
-        status = await self.ctx.status_lookup(ref)
+        status = await self.ctx.status_lookup(ref, access=request.query.get("akses"))
         if status is None:
             return _error(404, f"complaint {ref} not found")
         return web.json_response(status)

@@ -69,11 +69,12 @@ class Daemon:
             status_lookup=partial(self.status_lookup, channel=channel), templates=self.templates,
             logger=logging.getLogger(f"omnichannel.plugin.{name}"))
 
-    async def status_lookup(self, ref: str, sender_id: str | None = None, channel: str | None = None) -> Any:
+    async def status_lookup(self, ref: str, sender_id: str | None = None, channel: str | None = None,
+                            access: str | None = None) -> Any:
         """Citizen-safe status (see ``omnichannel.status``)."""
         assert self.store is not None
         return await complaint_status(self.store, self.config, ref, sender_id=sender_id,
-                                      channel=channel if sender_id else None)
+                                      channel=channel if sender_id else None, access=access)
 
     def _stored(self, connector: str, result: IngestResult) -> None:
         for item in result.items:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -18,8 +19,12 @@ JAKARTA = ZoneInfo("Asia/Jakarta")
 
 
 async def complaint_status(store: Store, config: Config, ref: str, *, sender_id: str | None = None,
-                           channel: str | None = None) -> dict[str, Any] | None:
-    """The status a citizen may see for ``ref``; with ``sender_id`` only when it is that sender's own."""
+                           channel: str | None = None, access: str | None = None) -> dict[str, Any] | None:
+    """The status a citizen may see for ``ref``; with ``sender_id`` only when it is that sender's own.
+
+    ``access`` is the key the web intake gave the reporter: when it matches, the agency's answer is
+    included (refs are guessable, so without it nobody sees more than the status).
+    """
     async with store.session() as session:
         complaint = (await session.exec(select(Complaint).where(Complaint.ref == ref.upper()))).scalars().first()
         if complaint is None:
@@ -35,6 +40,11 @@ async def complaint_status(store: Store, config: Config, ref: str, *, sender_id:
                 own = (await session.exec(q)).first() is not None
             if not own:
                 return None
+        owner = False
+        if access and complaint.envelope_id is not None:
+            env = await session.get(EnvelopeRow, complaint.envelope_id)
+            stored = (env.origin or {}).get("access") if env is not None else None
+            owner = bool(stored) and hmac.compare_digest(str(stored), access)
         main = complaint
         if complaint.status == "merged" and complaint.duplicate_of:
             main = await session.get(Complaint, complaint.duplicate_of) or complaint
@@ -44,7 +54,7 @@ async def complaint_status(store: Store, config: Config, ref: str, *, sender_id:
             ticket = (await session.exec(q)).scalars().first()
     status = ticket.status if ticket else main.status
     agency = config.agency(ticket.agency if ticket else (main.agency or "")) if (ticket or main.agency) else None
-    return {
+    result = {
         "complaint": complaint.ref,
         "merged_into": main.ref if main is not complaint else None,
         "status": status,
@@ -57,3 +67,6 @@ async def complaint_status(store: Store, config: Config, ref: str, *, sender_id:
         "received_at": complaint.created_at.astimezone(JAKARTA).isoformat(),
         "updated_at": (ticket.updated_at if ticket else main.routed_at or main.created_at).astimezone(JAKARTA).isoformat(),
     }
+    if owner:
+        result["answer"] = ticket.answer if ticket else None
+    return result

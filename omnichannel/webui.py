@@ -35,9 +35,9 @@ def routes(config: Config) -> list[web.RouteDef]:
                                          "style-src 'unsafe-inline'", "X-Frame-Options": "DENY"})
 
         out.append(web.get("/", form))
-    officer = _page(config, "petugas.html") if resources.files("omnichannel.pages").joinpath(
-        "petugas.html").is_file() else None
-    if officer is not None:
+    if any(a.officer_tokens for a in config.agencies) or config.http.coordinator_tokens:
+        officer = _page(config, "petugas.html")
+
         async def inbox(_: web.Request) -> web.Response:
             return web.Response(text=officer, content_type="text/html", charset="utf-8",
                                 headers={"Content-Security-Policy": "default-src 'self'; script-src 'unsafe-inline'; "

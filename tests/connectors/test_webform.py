@@ -117,3 +117,31 @@ async def test_phone_is_normalised_and_status_is_404_for_unknown(client):
     assert missing.status == 404
     bad = await client.get("/api/v1/complaints/DROP TABLE")
     assert bad.status == 400
+
+
+async def test_status_shows_the_answer_only_with_the_access_key(client, store):
+    from sqlalchemy import update
+
+    from omnichannel.config import Config
+    from omnichannel.models import Case, Complaint, Ticket
+    from omnichannel.status import complaint_status
+
+    resp = await client.post("/api/v1/complaints", json={"text": "selokan mampet bau"}, headers=AUTH)
+    body = await resp.json()
+    ref, url = body["complaint"], body["status_url"]
+    key = url.split("akses=", 1)[1]
+    async with store.session() as s:
+        s.add(Case(id=1, ref="KAS-2026-000001"))
+        s.add(Ticket(ref="TIK-2026-000001", case_id=1, agency="dlh", kind="pengaduan", answer="Sudah dibersihkan"))
+        await s.exec(update(Complaint).where(Complaint.ref == ref).values(case_id=1, status="routed"))
+        await s.commit()
+    public = await complaint_status(store, Config(), ref)
+    assert "answer" not in public
+    assert "answer" not in await complaint_status(store, Config(), ref, access="guess")
+    mine = await complaint_status(store, Config(), ref, access=key)
+    assert mine["answer"] == "Sudah dibersihkan"
+    again = await client.post("/api/v1/complaints", json={"text": "selokan mampet bau"},
+                              headers={**AUTH, "Idempotency-Key": "k1"})
+    retry = await client.post("/api/v1/complaints", json={"text": "selokan mampet bau"},
+                              headers={**AUTH, "Idempotency-Key": "k1"})
+    assert (await again.json())["status_url"] == (await retry.json())["status_url"]

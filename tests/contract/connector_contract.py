@@ -45,11 +45,12 @@ def make_context(store: Store, tmp_path: Path, channel: str) -> PluginContext:
     async def submit(batch: Batch) -> IngestResult:
         return await ingest_batch(store, NAME, channel, batch)
 
-    async def status_lookup(ref: str, sender_id: str | None = None) -> dict[str, Any] | None:
+    async def status_lookup(ref: str, sender_id: str | None = None, **_: Any) -> dict[str, Any] | None:
         return None
 
     return PluginContext(name=NAME, data_dir=tmp_path, attachments_dir=tmp_path / "attachments",
-                         submit=submit, status_lookup=status_lookup, templates=Templates())
+                         submit=submit, status_lookup=status_lookup, templates=Templates(),
+                         extra={"store": store})
 
 
 async def count_envelopes(store: Store) -> tuple[int, int]:

@@ -40,3 +40,72 @@ async def test_citizen_files_a_complaint_in_the_browser(tmp_path):
         assert status.startswith("Status ADU-") and "0812" not in status
     finally:
         await daemon.stop()
+
+
+def officer_session(driver, base: str, token: str, shot: str) -> dict[str, str]:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    wait = WebDriverWait(driver, 20)
+    driver.get(base + "/petugas")
+    driver.find_element(By.ID, "instansi").send_keys("pupr")
+    driver.find_element(By.ID, "token").send_keys("wrong-token")
+    driver.find_element(By.ID, "tombol-masuk").click()
+    refused = wait.until(ec.visibility_of_element_located((By.ID, "galat-masuk"))).text
+    driver.find_element(By.ID, "token").clear()
+    driver.find_element(By.ID, "token").send_keys(token)
+    driver.find_element(By.ID, "tombol-masuk").click()
+    row = wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, "tr.tiket")))
+    listing = driver.find_element(By.ID, "baris").text
+    row.click()
+    wait.until(ec.visibility_of_element_located((By.ID, "rincian")))
+    wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#aduan .kartu"))
+    detail = driver.find_element(By.ID, "rincian").text
+    driver.find_element(By.ID, "tanggapan").send_keys("Lubang sudah kami tambal pagi ini. Terima kasih laporannya.")
+    driver.find_element(By.ID, "kirim-tanggapan").click()
+    info = wait.until(ec.visibility_of_element_located((By.ID, "info"))).text
+    driver.find_element(By.CSS_SELECTOR, "button[data-status=selesai]").click()
+    wait.until(lambda d: "selesai" in d.find_element(By.ID, "judul-tiket").text)
+    driver.save_screenshot(shot)
+    return {"refused": refused, "listing": listing, "detail": detail, "info": info,
+            "title": driver.find_element(By.ID, "judul-tiket").text}
+
+
+async def test_officer_answers_and_closes_a_ticket_in_the_inbox(tmp_path):
+    from pathlib import Path
+
+    from omnichannel.config import parse_config
+
+    shipped = (Path(__file__).resolve().parents[2] / "config.yaml").read_text()
+    env = {"PUPR_OFFICER_TOKEN": "pupr-officer-token-123", "OMNICHANNEL_HTTP_PORT": "0"}
+    config = parse_config(shipped.replace("data_dir: ./data", f"data_dir: {tmp_path}/data"), env=env)
+    config.daemon.router_interval = 0.2
+    daemon = Daemon(config)
+    await daemon.start()
+    try:
+        base = f"http://127.0.0.1:{daemon.http_port}"
+        import aiohttp
+
+        async with aiohttp.ClientSession() as http:
+            resp = await http.post(f"{base}/api/v1/complaints", json={
+                "text": "Jalan berlubang besar di Jl. Setiabudi depan pasar, sudah dua motor jatuh", "name": "Ani",
+                "email": "ani@example.id"})
+            ref = (await resp.json())["complaint"]
+            for _ in range(100):
+                async with http.get(f"{base}/api/v1/complaints/{ref}") as r:
+                    if (await r.json()).get("ticket"):
+                        break
+                await asyncio.sleep(0.1)
+        with chromium() as driver:
+            seen = await asyncio.to_thread(officer_session, driver, base, env["PUPR_OFFICER_TOKEN"],
+                                           str(tmp_path / "inbox.png"))
+        assert "Tidak bisa masuk" in seen["refused"]
+        assert "TIK-" in seen["listing"] and "pengaduan" in seen["listing"]
+        assert "Jalan berlubang besar" in seen["detail"]
+        assert "Tanggapan disimpan" in seen["info"]
+        assert "selesai" in seen["title"]
+        async with aiohttp.ClientSession() as http, http.get(f"{base}/api/v1/complaints/{ref}") as r:
+            assert (await r.json())["status"] == "selesai"
+    finally:
+        await daemon.stop()
