@@ -1,0 +1,144 @@
+"""Email ingest benchmark: 5,000 mails from a local Dovecot end to end (fetch, parse, store, ack) beside a
+raw imapclient FETCH of the same mailbox in the same run.
+
+Run: .venv/bin/python bench/imap_ingest.py [--messages 5000] [--batch-size 500] [--disk]
+The Maildir and the SQLite store live on /dev/shm (tmpfs) unless --disk is given. Prints figures;
+asserts nothing. Needs Dovecot (Debian package dovecot-imapd).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from connectors.imap import ImapConnector  # noqa: E402
+from connectors.imap_config import ImapConfig  # noqa: E402
+from omnichannel.ingest import ingest_batch  # noqa: E402
+from omnichannel.protocols import PluginContext  # noqa: E402
+from omnichannel.store import Store  # noqa: E402
+from tests.connectors.dovecot import cleanup, dovecot_missing_reason, start_dovecot  # noqa: E402
+
+PHOTO = base64.encodebytes(b"\xff\xd8\xff\xe0" + bytes(range(256)) * 120).decode()  # ~30 KB "JPEG"
+PLACES = ["Jl. Merdeka", "Kel. Sukamaju", "Kec. Cibeunying", "Gg. Mawar RT 03/RW 05", "Perumahan Indah"]
+
+
+def mail(i: int) -> bytes:
+    """A realistic mix: 60% text+HTML, 25% plain, 10% with a photo, 5% replies quoting our answer."""
+    place = PLACES[i % len(PLACES)]
+    text = (f"Selamat siang, saya mau melaporkan jalan berlubang di {place} nomor {i}. Sudah 2 minggu "
+            f"tidak diperbaiki dan sering ada pengendara motor jatuh. Mohon segera ditindaklanjuti.\n\n"
+            f"Terima kasih,\nWarga {i}")
+    head = (f"From: Warga {i} <warga{i % 1500}@example.id>\r\nTo: pengaduan@kab-contoh.go.id\r\n"
+            f"Subject: Jalan rusak di {place}\r\nDate: Mon, 05 Jan 2026 08:15:00 +0700\r\n"
+            f"Message-ID: <bench-{i}@example.id>\r\nMIME-Version: 1.0\r\n")
+    kind = i % 20
+    if kind < 12:
+        html = "<html><body>" + "".join(f"<p>{line}</p>" for line in text.split("\n")) + "</body></html>"
+        body = (f'Content-Type: multipart/alternative; boundary="alt{i}"\r\n\r\n--alt{i}\r\n'
+                f"Content-Type: text/plain; charset=UTF-8\r\n\r\n{text}\r\n--alt{i}\r\n"
+                f"Content-Type: text/html; charset=UTF-8\r\n\r\n{html}\r\n--alt{i}--\r\n")
+    elif kind < 17:
+        body = f"Content-Type: text/plain; charset=UTF-8\r\n\r\n{text}\r\n"
+    elif kind < 19:
+        body = (f'Content-Type: multipart/mixed; boundary="mix{i}"\r\n\r\n--mix{i}\r\n'
+                f"Content-Type: text/plain; charset=UTF-8\r\n\r\n{text}\r\n--mix{i}\r\n"
+                f'Content-Type: image/jpeg; name="foto{i}.jpg"\r\nContent-Disposition: attachment; '
+                f'filename="foto{i}.jpg"\r\nContent-Transfer-Encoding: base64\r\n\r\n{PHOTO}--mix{i}--\r\n')
+    else:
+        quoted = "\n".join("> " + line for line in text.split("\n"))
+        body = (f"In-Reply-To: <ack-{i}@kab-contoh.go.id>\r\nContent-Type: text/plain; charset=UTF-8\r\n\r\n"
+                f"Belum ada perbaikan sampai hari ini.\n\nPada Sen, 5 Jan 2026, Layanan menulis:\n{quoted}\r\n")
+    return (head + body).encode()
+
+
+def raw_fetch(box, batch_size: int) -> tuple[float, int]:
+    """Seconds to FETCH BODY.PEEK[] of every message, in chunks of ``batch_size``, and the bytes read."""
+    client = box.client()
+    try:
+        client.select_folder("INBOX", readonly=True)
+        uids = client.search(["ALL"])
+        started, size = time.perf_counter(), 0
+        for start in range(0, len(uids), batch_size):
+            for data in client.fetch(uids[start:start + batch_size], [b"BODY.PEEK[]"]).values():
+                size += len(data[b"BODY[]"])
+        return time.perf_counter() - started, size
+    finally:
+        client.logout()
+
+
+async def end_to_end(box, work: Path, batch_size: int) -> tuple[float, dict[str, float], int]:
+    """Seconds for poll → ingest_batch → ack until drained, the time per phase, and envelopes stored."""
+    store = Store(f"sqlite+aiosqlite:///{work}/bench.db")
+    await store.open(migrate=True)
+    config = ImapConfig(name="mail", host=box.host, port=box.port, security="none", username=box.user,
+                        password=box.password, idle=False, batch_size=batch_size)
+    connector = ImapConnector("mail", config)
+    ctx = PluginContext(name="mail", data_dir=work, attachments_dir=work / "attachments", extra={"store": store})
+    phases = {"fetch+parse": 0.0, "store": 0.0, "ack": 0.0}
+    stored = 0
+    started = time.perf_counter()
+    await connector.start(ctx, None)
+    try:
+        while True:
+            t = time.perf_counter()
+            batch = await connector.poll()
+            phases["fetch+parse"] += time.perf_counter() - t
+            if not batch.envelopes and batch.checkpoint is None:
+                break
+            t = time.perf_counter()
+            result = await ingest_batch(store, "mail", "email", batch)
+            phases["store"] += time.perf_counter() - t
+            stored += result.new
+            t = time.perf_counter()
+            await connector.ack(batch, result)
+            phases["ack"] += time.perf_counter() - t
+    finally:
+        await connector.stop()
+        await store.close()
+    return time.perf_counter() - started, phases, stored
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--messages", type=int, default=5000)
+    parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--disk", action="store_true", help="keep the store in /tmp instead of /dev/shm")
+    args = parser.parse_args()
+    reason = dovecot_missing_reason()
+    if reason:
+        sys.exit(reason)
+    server = start_dovecot()
+    work = Path(tempfile.mkdtemp(prefix="omni-bench-", dir=None if args.disk else "/dev/shm"))
+    try:
+        box = server.add_user()
+        mails = [mail(i) for i in range(args.messages)]
+        t = time.perf_counter()
+        box.append(mails)
+        seeded = time.perf_counter() - t
+        print(f"seeded {args.messages} mails ({sum(map(len, mails)) / 1e6:.1f} MB) with MULTIAPPEND in "
+              f"{seeded:.2f} s; Maildir on {server.mail_root} (tmpfs), store in {work}")
+        raw1, size = raw_fetch(box, args.batch_size)
+        elapsed, phases, stored = asyncio.run(end_to_end(box, work, args.batch_size))
+        raw2, _ = raw_fetch(box, args.batch_size)
+        raw = min(raw1, raw2)
+        print(f"raw imapclient FETCH BODY.PEEK[] (chunks of {args.batch_size}): {args.messages / raw1:,.0f} and "
+              f"{args.messages / raw2:,.0f} msg/s ({size / raw / 1e6:.0f} MB/s)")
+        print(f"end to end (fetch, parse, store via ingest_batch, ack): {stored} stored in {elapsed:.2f} s = "
+              f"{stored / elapsed:,.0f} msg/s")
+        print("  phases: " + ", ".join(f"{k} {v:.2f} s ({args.messages / v:,.0f}/s)" for k, v in phases.items()))
+        print(f"ratio end-to-end / raw FETCH: {stored / elapsed / (args.messages / raw):.3f} (target >= 0.5)")
+    finally:
+        cleanup(server)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
