@@ -9,6 +9,7 @@ headers per endpoint, and error bodies shaped ``{"title", "detail", "type", "sta
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import json
 import re
@@ -64,6 +65,8 @@ class XSandbox:
         self.limits = {**DEFAULT_LIMITS, **(limits or {})}
         self.search_window, self.clock, self.host, self.port = search_window, clock, host, port
         self.users: dict[str, dict[str, Any]] = {}
+        self._usernames: dict[str, str] = {}
+        self._order: list[int] = []  # tweet ids, ascending (ids grow with every post)
         self.tweets: dict[str, dict[str, Any]] = {}
         self.replies: list[dict[str, Any]] = []
         self.requests: list[tuple[str, dict[str, str]]] = []
@@ -113,10 +116,11 @@ class XSandbox:
     # -- test API ------------------------------------------------------------------------------
     def add_user(self, username: str, name: str | None = None, user_id: str | None = None) -> dict[str, Any]:
         """Create (or return) a user by username."""
-        for user in self.users.values():
-            if user["username"].lower() == username.lower():
-                return user
+        known = self._usernames.get(username.lower())
+        if known is not None:
+            return self.users[known]
         uid = user_id or str(next(self._user_ids))
+        self._usernames[username.lower()] = uid
         self.users[uid] = {"id": uid, "name": name or username.replace("_", " ").title(), "username": username,
                            "created_at": _iso(self.clock() - 86400 * 400), "description": "",
                            "protected": False, "verified": False}
@@ -151,6 +155,7 @@ class XSandbox:
         if refs:
             tweet["referenced_tweets"] = refs
         self.tweets[tid] = tweet
+        self._order.append(int(tid))
         return tweet
 
     def post_mention(self, text: str, author: str = "warga", **kw: Any) -> dict[str, Any]:
@@ -264,7 +269,7 @@ class XSandbox:
     def _render_tweet(self, tweet: dict[str, Any], fields: set[str]) -> dict[str, Any]:
         return {k: v for k, v in tweet.items() if k in {"id", "text", "edit_history_tweet_ids"} | fields}
 
-    def _page(self, matches: list[dict[str, Any]], query: dict[str, str], token_param: str,
+    def _page(self, wanted: Callable[[dict[str, Any]], bool], query: dict[str, str], token_param: str,
               bounds: tuple[int, int]) -> tuple[int, dict[str, Any]]:
         tweet_fields = self._fields(query, "tweet.fields", TWEET_FIELDS)
         user_fields = self._fields(query, "user.fields", USER_FIELDS)
@@ -284,8 +289,15 @@ class XSandbox:
             until = int(token[3:], 36)
         if "until_id" in query and query["until_id"].isdigit():
             until = min(until or 1 << 64, int(query["until_id"]))
-        rows = sorted((t for t in matches if (since is None or int(t["id"]) > int(since))
-                       and (until is None or int(t["id"]) < until)), key=lambda t: int(t["id"]), reverse=True)
+        rows: list[dict[str, Any]] = []
+        start = bisect.bisect_left(self._order, until) if until is not None else len(self._order)
+        for index in range(start - 1, -1, -1):  # newest first
+            tid = self._order[index]
+            if (since is not None and tid <= int(since)) or len(rows) > int(max_results):
+                break
+            tweet = self.tweets[str(tid)]
+            if wanted(tweet):
+                rows.append(tweet)
         page, more = rows[:int(max_results)], len(rows) > int(max_results)
         if not page:
             return 200, {"meta": {"result_count": 0}}
@@ -324,9 +336,9 @@ class XSandbox:
             if uid not in self.users:
                 return 200, {"errors": [_not_found("user", "id", uid, f"Could not find user with id: [{uid}].")]}
             handle_re = re.compile(rf"(?<![\w@])@{re.escape(self.users[uid]['username'])}\b", re.IGNORECASE)
-            matches = [t for t in self.tweets.values() if handle_re.search(t["text"])
-                       or (t.get("in_reply_to_user_id") == uid and t["author_id"] != uid)]
-            return self._page(matches, query, "pagination_token", (5, 100))
+            return self._page(lambda t: bool(handle_re.search(t["text"]) or (t.get("in_reply_to_user_id") == uid
+                                                                             and t["author_id"] != uid)),
+                              query, "pagination_token", (5, 100))
 
         return await self._serve(request, "mentions", False, handle)
 
@@ -341,8 +353,7 @@ class XSandbox:
                 raise _invalid("since_id", since, f"Invalid 'since_id':'{since}'. 'since_id' must be a tweet id "
                                                   f"created after {_iso(oldest)}.")
             match = _query_matcher(text, self.users)
-            rows = [t for t in self.tweets.values() if _epoch(t["created_at"]) >= oldest and match(t)]
-            return self._page(rows, query, "next_token", (10, 100))
+            return self._page(lambda t: _epoch(t["created_at"]) >= oldest and match(t), query, "next_token", (10, 100))
 
         return await self._serve(request, "search", False, handle)
 
@@ -366,7 +377,7 @@ class XSandbox:
         name = request.match_info["username"]
 
         async def handle(query: dict[str, str]) -> tuple[int, dict[str, Any]]:
-            user = next((u for u in self.users.values() if u["username"].lower() == name.lower()), None)
+            user = self.users.get(self._usernames.get(name.lower(), ""))
             if user is None:
                 return 200, {"errors": [_not_found("user", "username", name,
                                                    f"Could not find user with username: [{name}].")]}
