@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import random
 from collections import Counter
 from typing import Any
 
@@ -21,6 +22,8 @@ class WebhookSink:
         self.mode = "ok"
         self.retry_after: str = "7"
         self.hang_for = 30.0
+        self.delay = 0.0  # each answer waits up to this many seconds (random)
+        self.fail_rate = 0.0  # this share of requests gets a 503
         self.accepted: dict[str, dict[str, Any]] = {}
         self.accepted_order: list[str] = []
         self.repeats: Counter[str] = Counter()
@@ -44,6 +47,10 @@ class WebhookSink:
                 self.bad_signatures += 1
                 return web.json_response({"error": "bad signature"}, status=401)
         mode = self.mode
+        if self.delay:
+            await asyncio.sleep(random.uniform(0, self.delay))
+        if self.fail_rate and random.random() < self.fail_rate:
+            mode = "fail"
         if mode == "reject":
             return web.json_response({"error": "unknown agency"}, status=422)
         if mode == "throttle":
