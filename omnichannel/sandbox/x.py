@@ -89,6 +89,9 @@ class XSandbox:
         app.router.add_get("/2/users/by/username/{username}", self._user_by_username)
         app.router.add_get("/2/tweets/search/recent", self._search)
         app.router.add_post("/2/tweets", self._create_tweet)
+        from omnichannel.sandbox.x_control import x_routes
+
+        app.router.add_routes(x_routes(self))
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)

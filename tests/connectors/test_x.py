@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 from sqlalchemy import update
@@ -383,3 +384,22 @@ def test_config_rules():
                    {**base, "api_base_url": "ftp://x"}):
         with pytest.raises(ValueError):
             XConfig.model_validate(broken)
+
+
+async def test_logs_carry_no_secrets_and_no_tweet_text_above_debug(sandbox, store, connectors, caplog):
+    caplog.set_level(logging.DEBUG)
+    connector = await connectors(reply_mode="public", search_queries=["#LaporWalikota"], **OAUTH)
+    mention = sandbox.post_mention("Jalan rusak depan rumah Budi 081234567890 #LaporWalikota", "budi_s")
+    sandbox.fail("search", 503)
+    [item, *_] = await drain(connector, store)
+    await connector.reply(OutboxItem(1, "reply", f"{item.complaint_ref}#ack", "reply:x",
+                                     {"origin": {"tweet_id": mention["id"]}, "complaint": item.complaint_ref,
+                                      "purpose": "ack"}), "k")
+    assert any("Authorization" in r.getMessage() for r in caplog.records)  # tweepy did log its headers
+    for record in caplog.records:
+        message = record.getMessage()
+        # consumer key and access token are identifiers OAuth 1.0a sends in clear (oauthlib logs them at DEBUG)
+        assert all(s not in message for s in (BEARER, OAUTH["consumer_secret"], OAUTH["access_token_secret"]))
+        if record.levelno > logging.DEBUG:
+            assert all(s not in message for s in OAUTH.values())
+            assert "081234567890" not in message and "Jalan rusak" not in message and "budi_s" not in message

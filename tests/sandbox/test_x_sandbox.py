@@ -164,3 +164,19 @@ async def test_user_lookup_and_not_found(sandbox, client):
     assert str(user.data.id) == sandbox.account_id
     missing = await client.get_user(username="tidak_ada")
     assert missing.data is None and missing.errors[0]["type"].endswith("/resource-not-found")
+
+
+async def test_control_api_drives_the_sandbox(sandbox, client):
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{sandbox.base_url}/_sandbox/x/mention",
+                             json={"text": "jalan rusak", "author": "budi"}) as resp:
+            posted = await resp.json()
+        async with http.post(f"{sandbox.base_url}/_sandbox/x/storm", json={"endpoint": "mentions", "count": 1}):
+            pass
+        with pytest.raises(tweepy.TooManyRequests):
+            await client.get_users_mentions(sandbox.account_id)
+        page = await client.get_users_mentions(sandbox.account_id)
+        assert [str(t.id) for t in page.data] == [posted["id"]]
+        async with http.get(f"{sandbox.base_url}/_sandbox/x/state") as resp:
+            state = await resp.json()
+    assert state["requests"]["mentions"] == 2 and state["tweets"] == 1

@@ -1,0 +1,61 @@
+"""HTTP control API of the X sandbox, so another process (the CLI, a demo script) can drive it.
+
+``POST /_sandbox/x/mention`` ``{"text", "author", "in_reply_to"?, "quote_of"?}``,
+``POST /_sandbox/x/tweet`` (same fields plus ``retweet_of``), ``POST /_sandbox/x/storm``
+``{"endpoint", "count", "headers"?, "reset_in"?}``, ``POST /_sandbox/x/fail`` ``{"endpoint", "status", "count"?}``,
+``GET /_sandbox/x/state`` (account, replies posted, request counts per endpoint).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+if TYPE_CHECKING:  # pragma: no cover
+    from omnichannel.sandbox.x import XSandbox
+
+ENDPOINTS = ("mentions", "search", "tweets", "users_me", "users")
+
+
+def x_routes(sandbox: XSandbox, prefix: str = "/_sandbox/x") -> list[web.RouteDef]:
+    """Control routes for an ``XSandbox``."""
+
+    async def _post(request: web.Request, mention: bool) -> web.Response:
+        body: dict[str, Any] = await request.json()
+        if not isinstance(body.get("text"), str):
+            return web.json_response({"error": "text is required"}, status=400)
+        refs = {k: str(body[k]) for k in ("in_reply_to", "quote_of", "retweet_of") if body.get(k)}
+        if any(v not in sandbox.tweets for v in refs.values()):
+            return web.json_response({"error": "unknown tweet id"}, status=400)
+        post = sandbox.post_mention if mention else sandbox.post_tweet
+        return web.json_response(post(body["text"], str(body.get("author") or "warga"), **refs))
+
+    async def mention(request: web.Request) -> web.Response:
+        return await _post(request, True)
+
+    async def tweet(request: web.Request) -> web.Response:
+        return await _post(request, False)
+
+    async def storm(request: web.Request) -> web.Response:
+        body = await request.json()
+        if body.get("endpoint") not in ENDPOINTS:
+            return web.json_response({"error": f"endpoint must be one of {', '.join(ENDPOINTS)}"}, status=400)
+        sandbox.rate_limit_storm(body["endpoint"], int(body.get("count", 5)), headers=bool(body.get("headers", True)),
+                                 reset_in=float(body.get("reset_in", 900)))
+        return web.json_response({"ok": True})
+
+    async def fail(request: web.Request) -> web.Response:
+        body = await request.json()
+        if body.get("endpoint") not in ENDPOINTS:
+            return web.json_response({"error": f"endpoint must be one of {', '.join(ENDPOINTS)}"}, status=400)
+        sandbox.fail(body["endpoint"], int(body.get("status", 503)), int(body.get("count", 1)))
+        return web.json_response({"ok": True})
+
+    async def state(request: web.Request) -> web.Response:
+        return web.json_response({"account": sandbox.users[sandbox.account_id], "replies": sandbox.replies,
+                                  "tweets": len(sandbox.tweets),
+                                  "requests": {e: sandbox.count(e) for e in ENDPOINTS}})
+
+    return [web.post(f"{prefix}/mention", mention), web.post(f"{prefix}/tweet", tweet),
+            web.post(f"{prefix}/storm", storm), web.post(f"{prefix}/fail", fail), web.get(f"{prefix}/state", state)]
