@@ -14,7 +14,7 @@ from omnichannel.outbox import enqueue
 from omnichannel.types import OutboxItem
 from router.dispatcher import Dispatcher
 from router.forwarders.db import DbQueueConfig, DbQueueForwarder
-from tests.contract.forwarder_contract import start_forwarder, ticket_payload
+from tests.contract.forwarder_contract import ForwarderContract, start_forwarder, ticket_payload
 
 
 async def seed(store: Any) -> None:
@@ -56,3 +56,35 @@ async def test_ticket_of_another_agency_is_refused(store: Any, tmp_path: Any) ->
     with pytest.raises(PermanentDeliveryError, match="belongs to dpupr"):
         await fwd.send(OutboxItem(1, "ticket", "TIK-2026-000001", "q2", ticket_payload(1)), "k")
     assert "reachable" in await fwd.probe()
+
+
+class DbRemote:
+    """The agency queue is our own store: ``ok`` means the ticket exists, ``reject`` that it does not."""
+
+    supports = {"ok", "reject"}
+    retry_after = 0.0
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+
+    async def set_mode(self, mode: str) -> None:
+        if mode == "ok":
+            async with self.store.session() as s:
+                if (await s.exec(select(Ticket).where(Ticket.ref == "TIK-2026-000001"))).first() is None:
+                    await s.commit()
+                    await seed(self.store)
+
+    def make_config(self, name: str) -> DbQueueConfig:
+        return DbQueueConfig(name=name, timeout=1.0, max_attempts=3)
+
+    async def received(self) -> list[str]:
+        async with self.store.session() as s:
+            events = (await s.exec(select(AuditEvent).where(AuditEvent.action == "queued")
+                                   .order_by(AuditEvent.id))).scalars().all()
+        return [e.detail["key"] for e in events]
+
+
+class TestDbContract(ForwarderContract):
+    @pytest.fixture
+    def contract_remote(self, store: Any) -> DbRemote:
+        return DbRemote(store)
