@@ -22,7 +22,8 @@ USER_FIELDS = ["name", "username"]
 
 REF = re.compile(r"^ADU-\d{4}-\d{6,}$")
 # purpose of a reply row -> the public template used on X (never the private one with the answer text)
-PUBLIC_TEMPLATES = {"ack": "ack_public", "ack_followup": "ack_public", "answer": "answer_public", "closed": "closed"}
+PUBLIC_TEMPLATES = {"ack": "ack_public", "ack_followup": "ack_followup", "answer": "answer_public", "closed": "closed"}
+_ANY_REF = re.compile(r"\bADU-\d{4}-\d{6,}\b")
 FALLBACK_AGENCY = "instansi terkait"
 _LEAKS = [
     ("an email address", re.compile(r"[^\s@]+@[^\s@]+\.[A-Za-z]{2,}")),
@@ -107,6 +108,9 @@ def public_reply_text(payload: dict[str, Any], templates: Any, mask: Any = None)
     if name is None:
         raise PermanentDeliveryError(f"no public template for reply purpose {purpose!r}; not posted on X")
     ref = str(payload.get("complaint") or "")
+    if name == "ack_followup":  # names the original complaint the message was added to
+        found = _ANY_REF.search(str(payload.get("text") or ""))
+        ref = found.group(0) if found else ref
     if not REF.match(ref):
         raise PermanentDeliveryError("reply without a valid complaint ref; not posted on X")
     agency = _agency_from(str(payload.get("text") or ""), templates, name, ref) or FALLBACK_AGENCY

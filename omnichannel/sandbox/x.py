@@ -15,13 +15,14 @@ import json
 import re
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 from oauthlib.common import Request as OAuthRequest
 from oauthlib.oauth1.rfc5849 import signature as oauth_signature
 from oauthlib.oauth1.rfc5849 import utils as oauth_utils
+
+from omnichannel.sandbox.x_query import base36, epoch, iso, query_matcher
 
 REAL_HOST = "https://api.twitter.com"
 PROBLEM = "https://api.twitter.com/2/problems/"
@@ -44,10 +45,6 @@ class _Problem(Exception):
 def _invalid(parameter: str, value: str, message: str) -> _Problem:
     return _Problem(400, "Invalid Request", "One or more parameters to your request was invalid.",
                     PROBLEM + "invalid-request", errors=[{"parameters": {parameter: [value]}, "message": message}])
-
-
-def _iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(ts * 1000) % 1000:03d}Z"
 
 
 class XSandbox:
@@ -125,7 +122,7 @@ class XSandbox:
         uid = user_id or str(next(self._user_ids))
         self._usernames[username.lower()] = uid
         self.users[uid] = {"id": uid, "name": name or username.replace("_", " ").title(), "username": username,
-                           "created_at": _iso(self.clock() - 86400 * 400), "description": "",
+                           "created_at": iso(self.clock() - 86400 * 400), "description": "",
                            "protected": False, "verified": False}
         return self.users[uid]
 
@@ -137,7 +134,7 @@ class XSandbox:
         tid = str(next(self._ids))
         refs: list[dict[str, str]] = []
         tweet: dict[str, Any] = {"id": tid, "text": text, "edit_history_tweet_ids": [tid], "author_id": user["id"],
-                                 "created_at": _iso(created_at if created_at is not None else self.clock()),
+                                 "created_at": iso(created_at if created_at is not None else self.clock()),
                                  "conversation_id": tid, "lang": "in", "source": "sandbox"}
         if retweet_of is not None:
             original = self.tweets[retweet_of]
@@ -327,7 +324,7 @@ class XSandbox:
             body["includes"] = includes
         meta = {"result_count": len(page), "newest_id": page[0]["id"], "oldest_id": page[-1]["id"]}
         if more:
-            meta["next_token"] = "sbx" + _base36(int(page[-1]["id"]))
+            meta["next_token"] = "sbx" + base36(int(page[-1]["id"]))
         body["meta"] = meta
         return 200, body
 
@@ -352,11 +349,11 @@ class XSandbox:
                 raise _invalid("query", "", "The `query` query parameter can not be empty")
             oldest = self.clock() - self.search_window
             since = query.get("since_id")
-            if since in self.tweets and _epoch(self.tweets[since]["created_at"]) < oldest:
+            if since in self.tweets and epoch(self.tweets[since]["created_at"]) < oldest:
                 raise _invalid("since_id", since, f"Invalid 'since_id':'{since}'. 'since_id' must be a tweet id "
-                                                  f"created after {_iso(oldest)}.")
-            match = _query_matcher(text, self.users)
-            return self._page(lambda t: _epoch(t["created_at"]) >= oldest and match(t), query, "next_token", (10, 100))
+                                                  f"created after {iso(oldest)}.")
+            match = query_matcher(text, self.users)
+            return self._page(lambda t: epoch(t["created_at"]) >= oldest and match(t), query, "next_token", (10, 100))
 
         return await self._serve(request, "search", False, handle)
 
@@ -418,49 +415,3 @@ class XSandbox:
 def _not_found(resource: str, parameter: str, value: str, detail: str) -> dict[str, Any]:
     return {"value": value, "detail": detail, "title": "Not Found Error", "resource_type": resource,
             "parameter": parameter, "resource_id": value, "type": PROBLEM + "resource-not-found"}
-
-
-def _epoch(iso: str) -> float:
-    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
-
-
-def _base36(number: int) -> str:
-    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
-    out = ""
-    while number:
-        number, rem = divmod(number, 36)
-        out = digits[rem] + out
-    return out or "0"
-
-
-def _query_matcher(query: str, users: dict[str, dict[str, Any]]) -> Callable[[dict[str, Any]], bool]:
-    """A small subset of the search syntax: words, "phrases", #tags, @handles, from:, to:, is:retweet|reply|quote,
-    negation with ``-`` and top-level ``OR``."""
-    alternatives = [re.findall(r'-?"[^"]*"|\S+', part.replace("(", " ").replace(")", " "))
-                    for part in re.split(r"\s+OR\s+", query)]
-
-    def term_matches(term: str, tweet: dict[str, Any]) -> bool:
-        kinds = {r["type"] for r in tweet.get("referenced_tweets", [])}
-        author = users[tweet["author_id"]]["username"].lower()
-        text = tweet["text"].lower()
-        if term.startswith("is:"):
-            return {"is:retweet": "retweeted", "is:reply": "replied_to", "is:quote": "quoted"}.get(term) in kinds
-        if term.startswith("from:"):
-            return author == term[5:].lstrip("@")
-        if term.startswith("to:"):
-            target = users.get(tweet.get("in_reply_to_user_id", ""), {}).get("username", "")
-            return target.lower() == term[3:].lstrip("@")
-        if term.startswith('"'):
-            return term.strip('"') in text
-        if term[:1] in "#@":
-            return re.search(rf"(?<!\w){re.escape(term)}(?!\w)", text) is not None
-        return term in text
-
-    def match(tweet: dict[str, Any]) -> bool:
-        for terms in alternatives:
-            if all(term_matches(t[1:].lower(), tweet) is False if t.startswith("-") and len(t) > 1
-                   else term_matches(t.lower(), tweet) for t in terms):
-                return True
-        return False
-
-    return match

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import time
 
 import pytest
 from sqlalchemy import update
@@ -276,11 +278,13 @@ PERSONAL = ["Budi Santoso", "081234567890", "budi@example.com", "320101010101000
     ("answer-4", "Aduan ADU-2026-000007 telah ditanggapi oleh Dinas PUPR. Silakan cek tautan atau hubungi kami "
                  "lewat pesan pribadi."),
     ("closed", "ADU-2026-000007 selesai untuk Budi Santoso 081234567890"),
+    ("ack_followup", "Terima kasih Budi Santoso, pesan Anda kami catat sebagai tambahan untuk aduan ADU-2026-000007."),
 ])
 async def test_a_public_reply_never_contains_personal_data(sandbox, connectors, purpose, text):
     connector = await connectors(reply_mode="public", **OAUTH)
     mention = sandbox.post_mention("Jalan rusak depan rumah saya di Jalan Melati 5", "budi")
-    payload = {"origin": {"tweet_id": mention["id"]}, "complaint": "ADU-2026-000007", "purpose": purpose,
+    complaint = "ADU-2026-000099" if purpose == "ack_followup" else "ADU-2026-000007"  # merged into 000007
+    payload = {"origin": {"tweet_id": mention["id"]}, "complaint": complaint, "purpose": purpose,
                "text": text, "public": True}
     receipt = await connector.reply(OutboxItem(1, "reply", "ADU-2026-000007#x", "reply:x", payload), "key")
     [posted] = sandbox.replies
@@ -403,3 +407,42 @@ async def test_logs_carry_no_secrets_and_no_tweet_text_above_debug(sandbox, stor
         if record.levelno > logging.DEBUG:
             assert all(s not in message for s in OAUTH.values())
             assert "081234567890" not in message and "Jalan rusak" not in message and "budi_s" not in message
+
+
+async def test_daemon_acknowledges_a_mention_with_a_public_reply(sandbox, tmp_path):
+    from omnichannel.config import parse_config
+    from omnichannel.daemon import Daemon
+
+    text = f"""
+data_dir: {tmp_path}/data
+http: {{host: 127.0.0.1, port: 0}}
+daemon: {{router_interval: 0.1, shutdown_deadline: 5}}
+connectors:
+  - name: x
+    kind: x
+    bearer_token: ${{XB}}
+    consumer_key: ${{XCK}}
+    consumer_secret: ${{XCS}}
+    access_token: ${{XAT}}
+    access_token_secret: ${{XATS}}
+    account_username: {sandbox.account_username}
+    api_base_url: {sandbox.base_url}
+    reply_mode: public
+    poll_interval: 0.1
+"""
+    env = {"XB": BEARER, "XCK": OAUTH["consumer_key"], "XCS": OAUTH["consumer_secret"],
+           "XAT": OAUTH["access_token"], "XATS": OAUTH["access_token_secret"]}
+    mention = sandbox.post_mention("Lampu PJU di Jl. Merdeka mati, saya Budi 081234567890", "budi")
+    sandbox.clock = time.time  # the daemon's scheduler runs on real time
+    daemon = Daemon(parse_config(text, env=env))
+    await daemon.start()
+    try:
+        for _ in range(200):  # wait for the loop mention → complaint → ack row → public reply
+            if sandbox.replies:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await asyncio.wait_for(daemon.stop(), 10)
+    [reply] = sandbox.replies
+    assert reply["in_reply_to_tweet_id"] == mention["id"] and "ADU-" in reply["text"]
+    assert "Budi" not in reply["text"] and "0812" not in reply["text"] and "PJU" not in reply["text"]
