@@ -68,6 +68,9 @@ class XConnector:
         client.session = session
         return session, client
 
+    def _key(self, field: str) -> str:
+        return f"connectors[{self.name}].{field}"
+
     def sources(self) -> list[tuple[str, str, str | None]]:
         """``(checkpoint key, endpoint, query)`` for every configured source."""
         out: list[tuple[str, str, str | None]] = [("mentions", "mentions", None)] if self.config.mentions else []
@@ -101,10 +104,10 @@ class XConnector:
                 resp = await client.get_user(username=c.account_username, user_fields=USER_FIELDS)
             body = await resp.json()
         except Exception as exc:
-            raise translate(exc, f"{self.name}: account lookup", "account_username") from exc
+            raise translate(exc, f"{self.name}: account lookup", self._key("account_username")) from exc
         if "data" not in body:
             detail = "; ".join(str(e.get("detail")) for e in body.get("errors", [])) or "no such account"
-            raise ConfigError("account_user_id" if c.account_user_id else "account_username", detail)
+            raise ConfigError(self._key("account_user_id" if c.account_user_id else "account_username"), detail)
         return body["data"]
 
     async def probe(self) -> str:
@@ -119,7 +122,7 @@ class XConnector:
                 except Exception as exc:
                     raise translate(exc, f"{self.name}: user credentials") from exc
                 if str(me["id"]) != str(user["id"]):
-                    raise ConfigError("access_token", f"the user credentials belong to @{me['username']}, "
+                    raise ConfigError(self._key("access_token"), f"the user credentials belong to @{me['username']}, "
                                                       f"not @{user['username']}")
                 reply = f"replies {self.config.reply_mode}, user credentials OK"
             return (f"X account @{user['username']} (id {user['id']}); sources: "
@@ -178,7 +181,7 @@ class XConnector:
                                 "reach, restarting from the window start", self.name, key)
                     since = newest = token = None
                     continue
-                raise ConfigError(f"connectors.{self.name}.search_queries" if query else "", detail) from exc
+                raise ConfigError(self._key("search_queries" if query else "account_user_id"), detail) from exc
             except tweepy.TooManyRequests as exc:
                 wait = self.limits.rate_limited(endpoint, exc.response.headers)
                 self._blocked(key, endpoint, "rate limited (429)", wait)
@@ -214,9 +217,9 @@ class XConnector:
             resp = await self._client.search_recent_tweets(query, next_token=token, **common)
         body = await resp.json()
         self.limits.observe(endpoint, resp.headers)
-        if "data" not in body and body.get("errors"):
+        if "data" not in body and "meta" not in body and body.get("errors"):  # e.g. the account does not exist
             detail = "; ".join(str(e.get("detail") or e.get("message")) for e in body["errors"])
-            raise ConfigError("account_user_id" if endpoint == "mentions" else "search_queries", detail)
+            raise ConfigError(self._key("account_user_id" if endpoint == "mentions" else "search_queries"), detail)
         return body
 
     def _blocked(self, key: str, endpoint: str, why: str, wait: float) -> None:

@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from connectors.x import XConnector
 from connectors.x_config import XConfig
-from omnichannel.errors import AuthError, PermanentDeliveryError, RetryableError
+from omnichannel.errors import AuthError, ConfigError, PermanentDeliveryError, RetryableError
 from omnichannel.ingest import ingest_batch
 from omnichannel.models import EnvelopeRow, OutboxRow
 from omnichannel.outbox import enqueue
@@ -446,3 +446,15 @@ connectors:
     [reply] = sandbox.replies
     assert reply["in_reply_to_tweet_id"] == mention["id"] and "ADU-" in reply["text"]
     assert "Budi" not in reply["text"] and "0812" not in reply["text"] and "PJU" not in reply["text"]
+
+
+async def test_unknown_account_is_a_config_error(sandbox, store, tmp_path):
+    for overrides, key in (({"account_username": "tidak_ada"}, "account_username"),
+                           ({"account_user_id": "42"}, "account_user_id")):
+        connector = XConnector("x", make_config(sandbox, **overrides))
+        try:
+            with pytest.raises(ConfigError, match=key):
+                await connector.start(make_context(store, tmp_path, "x"), None)
+                await connector.poll()
+        finally:
+            await connector.stop()
