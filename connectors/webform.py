@@ -143,7 +143,7 @@ class WebformConnector:
         key = request.headers.get("Idempotency-Key", "").strip()
         if key and (len(key) > 200 or not key.isprintable()):
             return _error(400, "Idempotency-Key must be printable and at most 200 characters")
-        envelope = self._envelope(form, data, key)
+        envelope = self._envelope(form, body, key)
         result = await self.ctx.submit(Batch([envelope]))
         item = result.items[0]
         ref = item.complaint_ref
@@ -173,7 +173,7 @@ class WebformConnector:
             origin = (await session.exec(q)).scalars().first()
         return (origin or {}).get("access")
 
-    def _envelope(self, form: ComplaintIn, data: dict[str, Any], key: str) -> Envelope:
+    def _envelope(self, form: ComplaintIn, body: bytes, key: str) -> Envelope:
         contact = form.email or form.phone
         sender = Sender(id=contact, name=form.name, email=form.email, phone=form.phone) if contact else None
         location = form.location if isinstance(form.location, dict) else (
@@ -182,7 +182,7 @@ class WebformConnector:
         origin: dict[str, Any] = {"access": secrets.token_urlsafe(12)}
         if contact:
             origin.update(email=form.email, phone=form.phone)
-        return Envelope(external_id=external_id, raw=json.dumps(data, ensure_ascii=False), sender=sender,
+        return Envelope(external_id=external_id, raw=body, sender=sender,
                         text=form.text, subject=form.subject, anonymous=form.anonymous,
                         confidential=form.confidential, meta={"location": location} if location else {},
                         origin=origin)
