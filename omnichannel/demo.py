@@ -1,0 +1,330 @@
+"""``omnichannel demo``: the whole flow on one machine, with the sandboxes standing in for every channel.
+
+Starts the Telegram, WhatsApp, X and LAPOR! sandboxes on free loopback ports (plus Dovecot and an SMTP
+sink when Dovecot is installed), a temporary SQLite store and the daemon with a config derived from
+the shipped ``config.yaml`` (secrets only through the environment), plays the scripted day of
+``omnichannel.demo_script``, prints a summary and leaves the HTTP API up until Ctrl-C. The
+end-to-end test (``tests/test_end_to_end.py``) uses the same world, config and script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import copy
+import logging
+import secrets
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import func, select
+
+from omnichannel import demo_script as script
+from omnichannel.demo_mail import ADDRESS, PASSWORD, USER, MailWorld
+from omnichannel.models import Complaint, EnvelopeRow, OutboxRow
+from omnichannel.sandbox.lapor import LaporSandbox
+from omnichannel.sandbox.telegram import TelegramSandbox
+from omnichannel.sandbox.whatsapp import WhatsAppSandbox
+from omnichannel.sandbox.x import XSandbox
+
+OFFICER_AGENCIES = ("bpbd", "pupr", "dlh", "pdam", "disdukcapil")
+OFFICER_GROUP = -1001234567890
+SHIPPED = Path(__file__).resolve().parents[1] / "config.yaml"
+
+
+def free_port(preferred: int = 0) -> int:
+    """``preferred`` when it is free on 127.0.0.1, else any free port."""
+    for port in ((preferred, 0) if preferred else (0,)):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return s.getsockname()[1]
+    raise OSError("no free port")
+
+
+class DemoWorld:
+    """Every remote counterpart of the demo, in this process."""
+
+    def __init__(self, http_port: int, account_username: str = "pemkot_contoh") -> None:
+        self.http_port = http_port
+        self.telegram = TelegramSandbox()
+        self.officer_bot = TelegramSandbox("987654321:SANDBOX-officer-bot", username="petugas_sandbox_bot")
+        self.whatsapp = WhatsAppSandbox(webhook_url=f"http://127.0.0.1:{http_port}/webhooks/whatsapp/whatsapp")
+        self.x = XSandbox(account_username=account_username)
+        self.lapor = LaporSandbox()
+        self.mail: MailWorld | None = None
+        self.mail_skipped: str | None = MailWorld.unavailable()
+
+    async def start(self, with_mail: bool = True) -> DemoWorld:
+        """Start the sandboxes, and email when it can run here."""
+        for sandbox in (self.telegram, self.officer_bot, self.whatsapp, self.x, self.lapor):
+            await sandbox.start()
+        if not with_mail:
+            self.mail_skipped = "email left out on request"
+        if self.mail_skipped is None:
+            mail = MailWorld()
+            try:
+                await asyncio.to_thread(mail.start)
+                self.mail = mail
+            except Exception as exc:
+                self.mail_skipped = f"Dovecot could not start here: {exc}"
+        return self
+
+    async def stop(self) -> None:
+        """Stop everything started (safe twice)."""
+        if self.mail is not None:
+            await asyncio.to_thread(self.mail.stop)
+            self.mail = None
+        for sandbox in (self.lapor, self.x, self.whatsapp, self.officer_bot, self.telegram):
+            await sandbox.stop()
+
+
+def derive_config(base_text: str, world: DemoWorld, data_dir: Path) -> tuple[str, dict[str, str], dict[str, str]]:
+    """The demo config (YAML text), the environment holding its secrets, and the officers' tokens."""
+    data = copy.deepcopy(yaml.safe_load(base_text))
+    env: dict[str, str] = {}
+    tokens = {code: f"petugas-{code}-{secrets.token_hex(4)}" for code in OFFICER_AGENCIES}
+    tokens["*"] = f"koordinator-{secrets.token_hex(4)}"
+
+    def secret(var: str, value: str) -> str:
+        env[var] = value
+        return "${" + var + "}"
+
+    data["data_dir"] = str(data_dir)
+    data["store"] = {**(data.get("store") or {}), "url": f"sqlite+aiosqlite:///{data_dir}/omnichannel.db"}
+    data["http"] = {**(data.get("http") or {}), "host": "127.0.0.1", "port": world.http_port,
+                    "coordinator_tokens": [secret("DEMO_COORDINATOR_TOKEN", tokens["*"])]}
+    data["logging"] = {"level": "INFO", "format": "text"}
+    data["daemon"] = {**(data.get("daemon") or {}), "router_interval": 0.3, "shutdown_deadline": 10}
+    for agency in data.get("agencies") or []:
+        code = agency["code"]
+        agency["officer_tokens"] = [secret(f"DEMO_{code.upper()}_OFFICER_TOKEN", tokens[code])] \
+            if code in tokens else []
+    w = world
+    for conn in data.get("connectors") or []:
+        kind = conn["kind"]
+        if kind == "telegram":
+            conn.update(enabled=True, token=secret("DEMO_TELEGRAM_TOKEN", w.telegram.token),
+                        base_url=w.telegram.base_url, long_poll_timeout=2, poll_interval=0.5,
+                        service_name="Pemerintah Kota Semarang")
+        elif kind == "whatsapp":
+            conn.update(enabled=True, access_token=secret("DEMO_WHATSAPP_TOKEN", w.whatsapp.access_token),
+                        app_secret=secret("DEMO_WHATSAPP_SECRET", w.whatsapp.app_secret),
+                        verify_token=secret("DEMO_WHATSAPP_VERIFY", "verifikasi-demo"),
+                        phone_number_id=w.whatsapp.phone_number_id, graph_base_url=w.whatsapp.base_url)
+        elif kind == "x":
+            conn.update(enabled=True, bearer_token=secret("DEMO_X_BEARER", w.x.bearer_token),
+                        consumer_key=secret("DEMO_X_CONSUMER_KEY", w.x.consumer_key),
+                        consumer_secret=secret("DEMO_X_CONSUMER_SECRET", w.x.consumer_secret),
+                        access_token=secret("DEMO_X_ACCESS_TOKEN", w.x.access_token),
+                        access_token_secret=secret("DEMO_X_ACCESS_SECRET", w.x.access_token_secret),
+                        api_base_url=w.x.base_url, account_username=w.x.account_username,
+                        reply_mode="public", poll_interval=1)
+        elif kind == "imap" and w.mail is not None:
+            conn.update(enabled=True, host="127.0.0.1", port=w.mail.imap_port, security="none", username=USER,
+                        password=secret("DEMO_IMAP_PASSWORD", PASSWORD), poll_interval=0.5, idle=False,
+                        own_addresses=[ADDRESS],
+                        smtp={"host": "127.0.0.1", "port": w.mail.smtp_port, "security": "none",
+                              "from_address": ADDRESS, "from_name": "Layanan Pengaduan Kota Semarang"})
+    forwarders = data.setdefault("forwarders", [])
+    for fw in forwarders:
+        if fw["kind"] == "lapor":
+            fw.update(enabled=True, base_url=w.lapor.base_url, wire="json", status_sync_interval=1,
+                      token=secret("DEMO_LAPOR_TOKEN", next(iter(w.lapor.tokens))),
+                      keytoken=secret("DEMO_LAPOR_KEYTOKEN", w.lapor.keytoken))
+        elif fw["kind"] == "telegram":  # Telegram allows one getUpdates consumer per bot: its own bot
+            fw.update(enabled=True, token=secret("DEMO_OFFICER_BOT_TOKEN", w.officer_bot.token),
+                      base_url=w.officer_bot.base_url, long_poll_timeout=2)
+    if not any(fw["kind"] == "telegram" for fw in forwarders):
+        forwarders.append({"name": "grup-petugas", "kind": "telegram", "chat_id": OFFICER_GROUP,
+                           "token": secret("DEMO_OFFICER_BOT_TOKEN", w.officer_bot.token),
+                           "base_url": w.officer_bot.base_url, "long_poll_timeout": 2,
+                           "item_types": ["ticket", "ticket_update"]})
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=120), env, tokens
+
+
+async def counts(store: Any) -> dict[str, Any]:
+    """Envelopes per connector, complaints waiting for the router, deliveries not yet made."""
+    async with store.session() as session:
+        stored = dict((await session.exec(select(EnvelopeRow.connector, func.count())
+                                          .group_by(EnvelopeRow.connector))).all())
+        waiting = (await session.exec(select(func.count()).select_from(Complaint)
+                                      .where(Complaint.status == "received"))).scalar_one()
+        pending = (await session.exec(select(func.count()).select_from(OutboxRow)
+                                      .where(OutboxRow.status.in_(("pending", "in_flight"))))).scalar_one()
+        pending_env = (await session.exec(select(func.count()).select_from(EnvelopeRow)
+                                          .where(EnvelopeRow.outcome == "pending"))).scalar_one()
+    return {"stored": stored, "waiting": waiting + pending_env, "pending": pending}
+
+
+async def settle(store: Any, traffic: script.Traffic, wait: float, until: Callable[[], bool] | None = None,
+                 report: Callable[[str], None] | None = None) -> bool:
+    """Wait until every expected envelope is stored, routed and delivered (and ``until()``); False on timeout."""
+    deadline, last = time.monotonic() + wait, ""
+    while True:
+        c = await counts(store)
+        got = sum(min(c["stored"].get(k, 0), n) for k, n in traffic.expected.items())
+        want = sum(traffic.expected.values())
+        line = f"  tersimpan {got}/{want} pesan, menunggu router {c['waiting']}, pengiriman tertunda {c['pending']}"
+        if report is not None and line != last:
+            report(line)
+            last = line
+        if got >= want and not c["waiting"] and not c["pending"] and (until is None or until()):
+            return True
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.25)
+
+
+async def officers_act(world: DemoWorld, store: Any, traffic: script.Traffic,
+                       report: Callable[[str], None]) -> dict[str, Any]:
+    """Phase three: an officer answers the flood, another closes a ticket, LAPOR! sends a tindak lanjut."""
+    done: dict[str, Any] = {}
+    flood = await ticket_of(store, "telegram", str(script.CITIZENS[script.INCIDENT[0]].telegram))
+    if flood is not None:
+        answer = await traffic.officer("POST", f"/api/v1/tickets/{flood['ref']}/reply",
+                                       traffic.token_for(flood["agency"]), {"text": script.ANSWER_TEXT})
+        done["answered"] = flood["ref"]
+        report(f"  petugas {flood['agency']} menjawab {flood['ref']} ({flood['reporters']} pelapor): "
+               f"{answer['replies']} balasan diantrekan")
+    rubbish = await ticket_of(store, "whatsapp", script.CITIZENS["budi"].whatsapp or "")
+    if rubbish is not None:
+        await traffic.officer("POST", f"/api/v1/tickets/{rubbish['ref']}/status", traffic.token_for(rubbish["agency"]),
+                              {"status": "selesai", "note": script.CLOSE_NOTE})
+        done["closed"] = rubbish["ref"]
+        report(f"  petugas {rubbish['agency']} menutup {rubbish['ref']} (selesai)")
+    road = await ticket_of(store, "telegram", str(script.CITIZENS[script.LAPOR_ANSWERED].telegram))
+    if road is not None and road["lapor_tracking_id"]:
+        world.lapor.force_status(road["lapor_tracking_id"], "ditindaklanjuti", text=script.LAPOR_TEXT,
+                                 author="Dinas Pekerjaan Umum dan Penataan Ruang")
+        done["lapor"] = road["lapor_tracking_id"]
+        report(f"  SP4N-LAPOR! #{road['lapor_tracking_id']} ({road['ref']}): tindak lanjut dari instansi")
+    return done
+
+
+async def ticket_of(store: Any, connector: str, sender: str) -> dict[str, Any] | None:
+    """The ticket of the case that the sender's first complaint on ``connector`` belongs to."""
+    from omnichannel.models import Case, Ticket
+
+    async with store.session() as session:
+        q = (select(Ticket, Case.reporter_count).join(Case, Case.id == Ticket.case_id)
+             .join(Complaint, Complaint.case_id == Ticket.case_id)
+             .join(EnvelopeRow, EnvelopeRow.id == Complaint.envelope_id)
+             .where(EnvelopeRow.connector == connector, EnvelopeRow.sender_id == sender)
+             .order_by(Complaint.id, Ticket.id).limit(1))
+        row = (await session.exec(q)).first()
+    if row is None:
+        return None
+    t, reporters = row
+    return {"ref": t.ref, "agency": t.agency, "lapor_tracking_id": t.lapor_tracking_id, "reporters": reporters}
+
+
+def lapor_answer_arrived(world: DemoWorld) -> bool:
+    """True once the LAPOR! tindak lanjut reached its citizen on Telegram."""
+    chat = script.CITIZENS[script.LAPOR_ANSWERED].telegram
+    return any(m["chat"]["id"] == chat and script.LAPOR_TEXT in m["text"] for m in world.telegram.sent)
+
+
+async def play_day(world: DemoWorld, store: Any, traffic: script.Traffic,
+                   report: Callable[[str], None], wait: float = 90.0) -> dict[str, Any]:
+    """Play every phase, waiting after each until it is stored, routed and delivered."""
+    steps = [s for _, phase in script.PHASES for s in phase]
+    skipped = [s for s in steps if s.channel == "email" and world.mail is None]
+    result: dict[str, Any] = {"settled": [], "email_steps_skipped": len(skipped)}
+    for n, (title, phase) in enumerate(script.PHASES, start=1):
+        report(f"[{n}/{len(script.PHASES) + 1}] {title}")
+        for step in phase:
+            if step.channel == "email" and world.mail is None:
+                continue
+            await traffic.play(step)
+            report(f"  {step.channel:<9} {script.CITIZENS[step.who].name:<15} {step.what}")
+        result["settled"].append(await settle(store, traffic, wait, report=report))
+    report(f"[{len(script.PHASES) + 1}/{len(script.PHASES) + 1}] Sore: petugas menjawab, SP4N-LAPOR! membalas")
+    result["officers"] = await officers_act(world, store, traffic, report)
+    until = (lambda: lapor_answer_arrived(world)) if "lapor" in result["officers"] else None
+    result["settled"].append(await settle(store, traffic, wait, until=until, report=report))
+    web = next((who for who in script.INCIDENT if who in traffic.web), None)
+    if web is not None:
+        result["web_answer"] = (script.CITIZENS[web].name, (await traffic.web_status(web)).get("answer"))
+    return result
+
+
+# -- the command ----------------------------------------------------------------------------------
+def add_cli(subparsers: Any) -> None:
+    """Register ``omnichannel demo``."""
+    p = subparsers.add_parser("demo", help="the whole flow on this machine with the sandboxes")
+    p.add_argument("--exit", action="store_true", help="exit after the summary instead of serving until Ctrl-C")
+    p.add_argument("--port", type=int, default=8080, help="HTTP port of the daemon (another is taken if busy)")
+    p.add_argument("--keep", metavar="DIR", help="keep the store and config in DIR (default: a temporary dir)")
+    p.set_defaults(func=cmd_demo)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Run the demo."""
+    from omnichannel.logs import setup_logging
+
+    setup_logging(args.log_level or "WARNING")
+    if not args.log_level:  # a poll outlasting its interval is normal with long polls: not news here
+        logging.getLogger("apscheduler").setLevel(logging.ERROR)
+    return asyncio.run(run_demo(args))
+
+
+def workspace(args: argparse.Namespace) -> tuple[Path, Path | None, Path]:
+    """(config to derive from, directory to keep or None, working directory)."""
+    base = Path(args.config) if Path(args.config).is_file() else SHIPPED
+    keep = Path(args.keep).resolve() if args.keep else None
+    work = keep or Path(tempfile.mkdtemp(prefix="omnichannel-demo-"))
+    work.mkdir(parents=True, exist_ok=True)
+    return base, keep, work
+
+
+async def run_demo(args: argparse.Namespace) -> int:
+    """Sandboxes, daemon, the scripted day, the summary; then serve until Ctrl-C (or exit with --exit)."""
+    from omnichannel.config import parse_config
+    from omnichannel.daemon import Daemon
+    from omnichannel.demo_summary import endpoints, summary
+
+    base, keep, work = workspace(args)
+    started = time.monotonic()
+    world = DemoWorld(free_port(args.port))
+    await world.start()
+    daemon = None
+    try:
+        text, env, tokens = derive_config(base.read_text(encoding="utf-8"), world, work / "data")
+        (work / "demo-config.yaml").write_text(text, encoding="utf-8")
+        config = parse_config(text, env=env)
+        print(f"omnichannel demo — config derived from {base}, store {work / 'data' / 'omnichannel.db'}")
+        print(f"email: Dovecot on 127.0.0.1:{world.mail.imap_port}" if world.mail else
+              f"email: skipped — {world.mail_skipped}")
+        daemon = Daemon(config)
+        await daemon.start()
+        async with script.Traffic(world, f"http://127.0.0.1:{daemon.http_port}",
+                                  {k: v for k, v in tokens.items() if k != "*"}, tokens["*"]) as traffic:
+            day = await play_day(world, daemon.store, traffic, print)
+        print(await summary(daemon.store, config, world, traffic, day, time.monotonic() - started))
+        print(endpoints(daemon.http_port, tokens, world, work / "demo-config.yaml"))
+        if not args.exit:
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            print("Tekan Ctrl-C untuk berhenti.")
+            await stop.wait()
+        return 0 if all(day["settled"]) else 1
+    finally:
+        if daemon is not None:
+            await daemon.stop()
+        await world.stop()
+        if keep is None:
+            shutil.rmtree(work, ignore_errors=True)
+        sys.stdout.flush()
