@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from omnichannel.models import Case, Complaint, Ticket
 from omnichannel.pii import mask
@@ -125,8 +125,8 @@ class OfficerApi:
         cond = [Ticket.agency == code]
         if request.query.get("status"):
             cond.append(Ticket.status.in_([s.strip() for s in request.query["status"].split(",") if s.strip()]))
-        overdue_expr = or_(Ticket.overdue.is_(True),
-                           (Ticket.sla_due < utcnow()) & Ticket.status.not_in(CLOSED))
+        overdue_expr = or_(Ticket.overdue.is_(True),  # never NULL, so ``~`` selects the rest exactly
+                           and_(Ticket.sla_due.is_not(None), Ticket.sla_due < utcnow(), Ticket.status.not_in(CLOSED)))
         overdue = request.query.get("overdue", "").lower()
         if overdue in ("1", "true", "yes"):
             cond.append(overdue_expr)

@@ -122,7 +122,7 @@ async def test_agency_a_cannot_see_or_touch_agency_b(client: TestClient, store: 
     assert await outbox(store, "reply") == []
 
 
-async def test_queue_lists_own_tickets_with_filters_and_paging(client: TestClient) -> None:
+async def test_queue_lists_own_tickets_with_filters_and_paging(client: TestClient, store: Any) -> None:
     resp = await client.get("/api/v1/agencies/dpupr/tickets", headers=PUPR)
     doc = await resp.json()
     assert resp.status == 200 and doc["total"] == 1 and doc["next_offset"] is None
@@ -131,6 +131,18 @@ async def test_queue_lists_own_tickets_with_filters_and_paging(client: TestClien
     assert "081234567890" not in t["title"]
     doc = await (await client.get("/api/v1/agencies/dpupr/tickets?overdue=false", headers=PUPR)).json()
     assert doc["total"] == 0
+    async with store.session() as s:
+        s.add(Case(id=3, ref="KAS-2026-000003"))
+        s.add(Case(id=4, ref="KAS-2026-000004"))
+        await s.flush()
+        s.add(Ticket(id=3, ref="TIK-2026-000003", case_id=3, agency="dpupr", kind="aspirasi"))  # no SLA yet
+        s.add(Ticket(id=4, ref="TIK-2026-000004", case_id=4, agency="dpupr", kind="pengaduan",
+                     sla_due=utcnow() + timedelta(days=2)))
+        await s.commit()
+    doc = await (await client.get("/api/v1/agencies/dpupr/tickets?overdue=false&limit=1", headers=PUPR)).json()
+    assert (doc["total"], len(doc["tickets"]), doc["next_offset"]) == (2, 1, 1)
+    doc = await (await client.get("/api/v1/agencies/dpupr/tickets?overdue=false&offset=1", headers=PUPR)).json()
+    assert [t["ref"] for t in doc["tickets"]] == ["TIK-2026-000003"] and doc["next_offset"] is None
     doc = await (await client.get("/api/v1/agencies/dpupr/tickets?status=selesai", headers=PUPR)).json()
     assert doc["total"] == 0
     resp = await client.get("/api/v1/agencies/dpupr/tickets?limit=x", headers=PUPR)
