@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,19 @@ from omnichannel.cli import main
 from omnichannel.models import DeadLetter, OutboxRow
 from omnichannel.outbox import enqueue_many
 from omnichannel.store import Store
+
+
+@pytest.fixture(autouse=True)
+def keep_root_logger() -> Iterator[None]:
+    """The CLI configures the root logger; give the next tests theirs back."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for h in list(root.handlers):
+        root.removeHandler(h)
+    for h in handlers:
+        root.addHandler(h)
+    root.setLevel(level)
 
 
 @pytest.fixture
