@@ -1,10 +1,15 @@
-"""``omnichannel sandbox ...``: run the chat sandboxes and drive them by hand.
+"""``omnichannel sandbox ...``: run the sandboxes and drive them by hand.
 
-    omnichannel sandbox serve                                  # Telegram on :8081, WhatsApp on :8082
+    omnichannel sandbox serve          # Telegram :8081, WhatsApp :8082, LAPOR! :8083, X :8084
     omnichannel sandbox telegram say "jalan rusak di Jl. Merdeka" --chat 42
     omnichannel sandbox telegram sent
     omnichannel sandbox whatsapp say "lampu jalan mati" --from 6281234567890 --webhook http://127.0.0.1:8080/webhooks/whatsapp/wa
     omnichannel sandbox whatsapp sent
+    omnichannel sandbox x mention "@pemkot_contoh sampah menumpuk di pasar" --author warga_bdg
+    omnichannel sandbox x replies
+    omnichannel sandbox lapor reports
+    omnichannel sandbox lapor advance --days 3
+    omnichannel sandbox lapor force 4107001 ditindaklanjuti --text "Sudah kami perbaiki."
 """
 
 from __future__ import annotations
@@ -13,39 +18,44 @@ import argparse
 import asyncio
 import json
 import os
-import signal
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
 
 TELEGRAM_URL = os.environ.get("OMNI_SANDBOX_TELEGRAM_URL", "http://127.0.0.1:8081")
 WHATSAPP_URL = os.environ.get("OMNI_SANDBOX_WHATSAPP_URL", "http://127.0.0.1:8082")
+LAPOR_URL = os.environ.get("OMNI_SANDBOX_LAPOR_URL", "http://127.0.0.1:8083")
+X_URL = os.environ.get("OMNI_SANDBOX_X_URL", "http://127.0.0.1:8084")
 
 
 async def _serve(args: argparse.Namespace) -> int:
+    from omnichannel.sandbox.base import serve_until_signal
+    from omnichannel.sandbox.lapor import LaporSandbox
     from omnichannel.sandbox.telegram import DEFAULT_TOKEN, TelegramSandbox
     from omnichannel.sandbox.whatsapp import DEFAULT_ACCESS_TOKEN, DEFAULT_APP_SECRET, WhatsAppSandbox
+    from omnichannel.sandbox.x import XSandbox
 
     telegram = TelegramSandbox(args.telegram_token or DEFAULT_TOKEN, host=args.host, port=args.telegram_port)
     whatsapp = WhatsAppSandbox(host=args.host, port=args.whatsapp_port, webhook_url=args.whatsapp_webhook,
                                access_token=args.whatsapp_token or DEFAULT_ACCESS_TOKEN,
                                app_secret=args.whatsapp_secret or DEFAULT_APP_SECRET)
-    await telegram.start()
-    await whatsapp.start()
-    print(f"telegram sandbox: base_url {telegram.base_url}  token {telegram.token}")
-    print(f"whatsapp sandbox: graph_base_url {whatsapp.base_url}  phone_number_id {whatsapp.phone_number_id}  "
-          f"access token {whatsapp.access_token}  app secret {whatsapp.app_secret}")
-    print("drive them with: omnichannel sandbox telegram say ... / omnichannel sandbox whatsapp say ...  (Ctrl-C stops)")
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        await stop.wait()
-    finally:
-        await whatsapp.stop()
-        await telegram.stop()
+    lapor = LaporSandbox(host=args.host, port=args.lapor_port)
+    x = XSandbox(host=args.host, port=args.x_port, account_username=args.x_account)
+
+    def banner() -> None:
+        print(f"telegram sandbox: base_url {telegram.base_url}  token {telegram.token}")
+        print(f"whatsapp sandbox: graph_base_url {whatsapp.base_url}  phone_number_id {whatsapp.phone_number_id}  "
+              f"access token {whatsapp.access_token}  app secret {whatsapp.app_secret}")
+        print(f"lapor sandbox:    base_url {lapor.base_url}  token {', '.join(sorted(lapor.tokens))}  "
+              f"KEYTOKEN {lapor.keytoken}")
+        print(f"x sandbox:        api_base_url {x.base_url}  account @{x.account_username}  "
+              f"bearer {x.bearer_token}  consumer {x.consumer_key}/{x.consumer_secret}  "
+              f"access {x.access_token}/{x.access_token_secret}")
+        print("drive them with: omnichannel sandbox {telegram,whatsapp,x,lapor} ...  (Ctrl-C stops)", flush=True)
+
+    await serve_until_signal([telegram, whatsapp, lapor, x], banner)
     return 0
 
 
@@ -53,6 +63,21 @@ async def _control(method: str, url: str, body: dict[str, Any] | None = None) ->
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
         async with session.request(method, url, json=body) as resp:
             return resp.status, await resp.json(content_type=None)
+
+
+async def _show(url: str, key: str, line: Callable[[dict[str, Any]], str]) -> tuple[int, dict[str, Any]]:
+    """GET a control ``state`` and print one line per item under ``key``; returns (exit code, body)."""
+    status, body = await _control("GET", url)
+    for item in body.get(key, []):
+        print(line(item))
+    return (0 if status == 200 else 1), body
+
+
+async def _post(url: str, request: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """POST a control command and print its JSON answer; returns (exit code, body)."""
+    status, body = await _control("POST", url, request)
+    print(json.dumps(body, ensure_ascii=False))
+    return (0 if status == 200 else 1), body
 
 
 def _read(path: str | None) -> str | None:
@@ -67,38 +92,79 @@ def _read(path: str | None) -> str | None:
 async def _telegram(args: argparse.Namespace) -> int:
     base = args.url.rstrip("/") + "/_sandbox/telegram"
     if args.action == "sent":
-        status, body = await _control("GET", f"{base}/state")
-        for message in body.get("sent", []):
-            print(f"[{message['chat']['id']}#{message['message_id']}] {message['text']}")
+        code, body = await _show(f"{base}/state", "sent", lambda m: f"[{m['chat']['id']}#{m['message_id']}] {m['text']}")
         print(f"({body.get('pending', 0)} updates not yet confirmed)")
-        return 0 if status == 200 else 1
+        return code
     request: dict[str, Any] = {"chat_id": args.chat, "text": args.text, "first_name": args.name}
     if args.photo:
         request.update(photo_b64=_read(args.photo), caption=args.text, text=None)
     if args.reply_to:
         request["reply_to"] = args.reply_to
-    status, body = await _control("POST", f"{base}/say", request)
-    print(json.dumps(body, ensure_ascii=False))
-    return 0 if status == 200 else 1
+    return (await _post(f"{base}/say", request))[0]
+
+
+def _wa_line(message: dict[str, Any]) -> str:
+    content = (message.get("text") or {}).get("body") or (message.get("template") or {}).get("name")
+    return f"[to {message['to']}] {message['type']}: {content}"
 
 
 async def _whatsapp(args: argparse.Namespace) -> int:
     base = args.url.rstrip("/") + "/_sandbox/whatsapp"
     if args.action == "sent":
-        status, body = await _control("GET", f"{base}/state")
-        for message in body.get("sent", []):
-            content = (message.get("text") or {}).get("body") or (message.get("template") or {}).get("name")
-            print(f"[to {message['to']}] {message['type']}: {content}")
-        return 0 if status == 200 else 1
+        return (await _show(f"{base}/state", "sent", _wa_line))[0]
     request = {"wa_id": args.sender, "text": args.text, "name": args.name, "url": args.webhook}
-    status, body = await _control("POST", f"{base}/say", request)
-    print(json.dumps(body, ensure_ascii=False))
-    return 0 if status == 200 and body.get("status", 500) < 300 else 1
+    code, body = await _post(f"{base}/say", request)
+    return 0 if code == 0 and body.get("status", 500) < 300 else 1
+
+
+async def _x(args: argparse.Namespace) -> int:
+    base = args.url.rstrip("/") + "/_sandbox/x"
+    if args.action == "replies":
+        return (await _show(f"{base}/state", "replies",
+                            lambda r: f"[{r['id']} → {r.get('in_reply_to_tweet_id')}] {r['text']}"))[0]
+    request: dict[str, Any] = {"text": args.text, "author": args.author}
+    if args.in_reply_to:
+        request["in_reply_to"] = args.in_reply_to
+    return (await _post(f"{base}/{args.action}", request))[0]
+
+
+def _lapor_line(report: dict[str, Any]) -> str:
+    return (f"#{report['tracking_id']} {report['status']:<20} ref {report.get('referensi') or '-'}  "
+            f"{len(report.get('followups', []))} tindak lanjut")
+
+
+async def _lapor(args: argparse.Namespace) -> int:
+    base = args.url.rstrip("/") + "/_sandbox/lapor"
+    if args.action == "reports":
+        return (await _show(f"{base}/reports", "reports", _lapor_line))[0]
+    if args.action == "advance":
+        return (await _post(f"{base}/advance", {"days": args.days}))[0]
+    request: dict[str, Any] = {"tracking_id": args.tracking_id, "status": args.status}
+    if args.text:
+        request["text"] = args.text
+    return (await _post(f"{base}/force", request))[0]
+
+
+def _missing(args: argparse.Namespace) -> str | None:
+    """What a command lacks that argparse cannot express, or None."""
+    action = getattr(args, "action", None)
+    if args.sandbox in ("telegram", "whatsapp") and action == "say" and not args.text and not getattr(
+            args, "photo", None):
+        return "say needs a text"
+    if args.sandbox == "x" and action in ("mention", "tweet") and not args.text:
+        return f"{action} needs a text"
+    if args.sandbox == "lapor" and action == "force" and not (args.tracking_id and args.status):
+        return "force needs TRACKING_ID and STATUS"
+    return None
 
 
 def run(args: argparse.Namespace) -> int:
     """Dispatch a parsed ``sandbox`` command."""
-    target = {"serve": _serve, "telegram": _telegram, "whatsapp": _whatsapp}[args.sandbox]
+    problem = _missing(args)
+    if problem:
+        print(f"omnichannel sandbox {args.sandbox}: {problem}", file=sys.stderr)
+        return 2
+    target = {"serve": _serve, "telegram": _telegram, "whatsapp": _whatsapp, "x": _x, "lapor": _lapor}[args.sandbox]
     try:
         return asyncio.run(target(args))
     except aiohttp.ClientError as exc:
@@ -109,10 +175,13 @@ def run(args: argparse.Namespace) -> int:
 
 def _fill(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="sandbox", required=True)
-    serve = sub.add_parser("serve", help="run the Telegram and WhatsApp sandboxes until Ctrl-C")
+    serve = sub.add_parser("serve", help="run the Telegram, WhatsApp, LAPOR! and X sandboxes until Ctrl-C")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--telegram-port", type=int, default=8081)
     serve.add_argument("--whatsapp-port", type=int, default=8082)
+    serve.add_argument("--lapor-port", type=int, default=8083)
+    serve.add_argument("--x-port", type=int, default=8084)
+    serve.add_argument("--x-account", default="pemkot_contoh", help="username of the government's X account")
     serve.add_argument("--telegram-token", help="bot token the sandbox accepts")
     serve.add_argument("--whatsapp-token", help="Graph API access token the sandbox accepts")
     serve.add_argument("--whatsapp-secret", help="app secret that signs webhook deliveries")
@@ -132,11 +201,24 @@ def _fill(parser: argparse.ArgumentParser) -> None:
     whatsapp.add_argument("--name", default="Warga")
     whatsapp.add_argument("--webhook", help="deliver to this URL (default: the sandbox's configured one)")
     whatsapp.add_argument("--url", default=WHATSAPP_URL)
+    x = sub.add_parser("x", help="talk to a running X sandbox")
+    x.add_argument("action", choices=["mention", "tweet", "replies"])
+    x.add_argument("text", nargs="?", default="")
+    x.add_argument("--author", default="warga", help="username of the citizen posting")
+    x.add_argument("--in-reply-to", help="tweet id this one replies to")
+    x.add_argument("--url", default=X_URL)
+    lapor = sub.add_parser("lapor", help="drive a running LAPOR! sandbox (reports, clock, status)")
+    lapor.add_argument("action", choices=["reports", "advance", "force"])
+    lapor.add_argument("tracking_id", nargs="?", help="force: the report's tracking id")
+    lapor.add_argument("status", nargs="?", help="force: belum terverifikasi … selesai")
+    lapor.add_argument("--days", type=float, default=1.0, help="advance: days to move the clock")
+    lapor.add_argument("--text", help="force: a tindak lanjut to add")
+    lapor.add_argument("--url", default=LAPOR_URL)
 
 
 def add_cli(subparsers: Any) -> None:
     """Register ``sandbox`` on the ``omnichannel`` command."""
-    parser = subparsers.add_parser("sandbox", help="local Telegram/WhatsApp API stand-ins for demos and tests")
+    parser = subparsers.add_parser("sandbox", help="local Telegram/WhatsApp/X/LAPOR! stand-ins for demos and tests")
     _fill(parser)
     parser.set_defaults(func=run)
 
@@ -146,11 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="omnichannel sandbox", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     _fill(parser)
-    args = parser.parse_args(argv)
-    if args.sandbox in ("telegram", "whatsapp") and args.action == "say" and not args.text and not getattr(
-            args, "photo", None):
-        parser.error("say needs a text")
-    return run(args)
+    return run(parser.parse_args(argv))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -23,6 +23,8 @@ from xml.etree import ElementTree
 
 from aiohttp import web
 
+from omnichannel.sandbox.base import SandboxServer
+
 STATUSES = ("belum terverifikasi", "terverifikasi", "didisposisikan", "ditindaklanjuti", "selesai")
 DAY = 86400.0
 # seconds spent in each status before the next one (LAPOR!'s published 3 / 5 / 10 working days, roughly)
@@ -123,12 +125,16 @@ def _flag(value: Any) -> bool:
     return str(value).strip().lower() in ("1", "true", "ya", "yes")
 
 
-class LaporSandbox:
+class LaporSandbox(SandboxServer):
     """In-process aiohttp server behaving like SP4N-LAPOR! (see module docstring)."""
+
+    client_max_size = 2 * 1024 * 1024
+    shutdown_timeout = 1.0  # a "hang" answer must not hold stop() for its whole delay
 
     def __init__(self, tokens: tuple[str, ...] = ("sandbox-token",), keytoken: str = "sandbox-keytoken",
                  schedule: dict[str, float] | None = None, seed: int = 7, host: str = "127.0.0.1",
                  port: int = 0) -> None:
+        super().__init__(host, port)
         self.tokens = set(tokens)
         self.keytoken = keytoken
         self.schedule = dict(DEFAULT_SCHEDULE if schedule is None else schedule)
@@ -140,19 +146,17 @@ class LaporSandbox:
         self.failure_statuses: tuple[int, ...] = (500, 503)
         self.delay = 0.0
         self.auto_progress = True
-        self._host, self._port = host, port
         self._rng = random.Random(seed)
         self._fail_queue: list[tuple[int, float | None]] = []
         self._lost_answers: list[tuple[str, float]] = []
         self._clock_offset = 0.0
         self._ids = itertools.count(4_100_001 + seed * 1000)
-        self._runner: web.AppRunner | None = None
-        self.base_url = ""
 
-    # -- lifecycle ------------------------------------------------------------------------------
-    async def start(self) -> LaporSandbox:
-        """Listen on 127.0.0.1 (an ephemeral port unless one was given); sets ``base_url``."""
-        app = web.Application(client_max_size=2 * 1024 * 1024)
+    # -- lifecycle (start, stop, base_url, async with: SandboxServer) ------------------------------
+    def routes(self, app: web.Application) -> None:
+        """The legacy XML, data and JSON APIs, report pages and ``/_sandbox/lapor/...``."""
+        from omnichannel.sandbox.lapor_control import control_routes
+
         app.router.add_post("/api/stream/addstream", self._addstream)
         app.router.add_post("/api/services/f01/gettopics", self._gettopics)
         app.router.add_post("/api/v1/laporan", self._json_create)
@@ -160,28 +164,7 @@ class LaporSandbox:
         app.router.add_get("/api/v1/laporan/{tracking_id}", self._json_get)
         app.router.add_get("/api/v1/laporan/{tracking_id}/tindak-lanjut", self._json_followups)
         app.router.add_get("/pengaduan/{tracking_id}", self._page)
-        from omnichannel.sandbox.lapor_control import control_routes
-
         app.router.add_routes(control_routes(self))
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self._host, self._port)
-        await site.start()
-        self._port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.base_url = f"http://{self._host}:{self._port}"  # a restart after stop() keeps the port
-        return self
-
-    async def stop(self) -> None:
-        """Stop listening; safe to call twice."""
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> LaporSandbox:
-        return await self.start()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
 
     # -- controls for tests -----------------------------------------------------------------------
     def now(self) -> float:

@@ -1,6 +1,6 @@
 """Driving the LAPOR! sandbox from another process: ``/_sandbox/lapor/...`` routes and a standalone server.
 
-    python -m omnichannel.sandbox.lapor_control --port 8083
+    python -m omnichannel.sandbox.lapor_control --port 8083   # or: omnichannel sandbox serve (all four)
     curl -X POST localhost:8083/_sandbox/lapor/advance -d '{"days": 3}'
     curl -X POST localhost:8083/_sandbox/lapor/force -d '{"tracking_id": "4107001", "status": "ditindaklanjuti",
                                                           "text": "Sudah kami perbaiki."}'
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import signal
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -62,19 +61,12 @@ def control_routes(sandbox: LaporSandbox) -> list[web.RouteDef]:
 
 
 async def _serve(args: argparse.Namespace) -> None:
+    from omnichannel.sandbox.base import serve_until_signal
     from omnichannel.sandbox.lapor import LaporSandbox
 
     sandbox = LaporSandbox(tokens=(args.token,), keytoken=args.keytoken, host=args.host, port=args.port)
-    await sandbox.start()
-    print(f"LAPOR! sandbox at {sandbox.base_url}  token {args.token}  KEYTOKEN {args.keytoken}", flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        await stop.wait()
-    finally:
-        await sandbox.stop()
+    await serve_until_signal([sandbox], lambda: print(
+        f"LAPOR! sandbox at {sandbox.base_url}  token {args.token}  KEYTOKEN {args.keytoken}", flush=True))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -8,6 +8,7 @@ is forgotten once getUpdates is called with an ``offset`` higher than its ``upda
 webhook set, updates are POSTed one per request with ``X-Telegram-Bot-Api-Secret-Token`` and
 getUpdates answers 409. Tests drive it in-process (``say``, ``edit``, ``press``, ``inject``,
 ``storm``); another process drives it through ``/_sandbox/...`` (see ``omnichannel.sandbox.cli``).
+The bot API is at ``{base_url}/bot<token>/`` (python-telegram-bot: ``base_url=sandbox.base_url + "/bot"``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from omnichannel.sandbox.base import SandboxServer
 from omnichannel.sandbox.telegram_traffic import TelegramTraffic
 
 DEFAULT_TOKEN = "123456789:SANDBOX-telegram-token"
@@ -45,13 +47,17 @@ class BotApiError(Exception):
         return web.json_response(body, status=self.status)
 
 
-class TelegramSandbox(TelegramTraffic):
+class TelegramSandbox(TelegramTraffic, SandboxServer):
     """In-process fake Bot API server with hooks to inject traffic and failures."""
+
+    client_max_size = 64 * 1024 * 1024
+    client_timeout = 10.0  # webhook deliveries
 
     def __init__(self, token: str = DEFAULT_TOKEN, *, host: str = "127.0.0.1", port: int = 0,
                  username: str = "omni_sandbox_bot", first_update_id: int = 1000,
                  webhook_retry_delay: float = 0.2) -> None:
-        self.token, self.host, self.port = token, host, port
+        super().__init__(host, port)
+        self.token = token
         self.bot = {"id": int(token.split(":", 1)[0]) if token.split(":", 1)[0].isdigit() else 1,
                     "is_bot": True, "first_name": "Sandbox", "username": username}
         self.sent: list[dict[str, Any]] = []          # messages the bot sent (sendMessage)
@@ -73,47 +79,20 @@ class TelegramSandbox(TelegramTraffic):
         self._faults: list[dict[str, Any]] = []
         self._waiters: set[asyncio.Future[None]] = set()
         self._poll_generation = 0
-        self._runner: web.AppRunner | None = None
         self._webhook_task: asyncio.Task[None] | None = None
-        self._session: aiohttp.ClientSession | None = None
 
-    # -- lifecycle --------------------------------------------------------------------------
-    async def start(self) -> TelegramSandbox:
-        """Listen on ``host:port`` (port 0 picks a free one)."""
-        app = web.Application(client_max_size=64 * 1024 * 1024)
-        app.router.add_route("*", "/bot{token}/{method}", self._api)
-        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
+    # -- lifecycle (start, stop, base_url, async with: SandboxServer) ------------------------------
+    def routes(self, app: web.Application) -> None:
+        """The Bot API, file downloads and ``/_sandbox/telegram/...``."""
         from omnichannel.sandbox.control import telegram_routes
 
+        app.router.add_route("*", "/bot{token}/{method}", self._api)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         app.router.add_routes(telegram_routes(self))
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
-        return self
 
-    async def stop(self) -> None:
-        """Stop the webhook sender and the server."""
+    async def before_stop(self) -> None:
+        """Stop the webhook sender before its session closes."""
         await self._stop_webhook()
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> TelegramSandbox:
-        return await self.start()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
-
-    @property
-    def base_url(self) -> str:
-        """``http://host:port``; the bot API is at ``{base_url}/bot<token>/`` (PTB: ``base_url + "/bot"``)."""
-        return f"http://{self.host}:{self.port}"
 
     # -- traffic (say, edit, press, chat, user, add_file come from TelegramTraffic) -----------
     def inject(self, update: dict[str, Any]) -> int:
@@ -286,20 +265,18 @@ class TelegramSandbox(TelegramTraffic):
             raise BotApiError(400, "Bad Request: message is not modified: specified new message content and "
                                    "reply markup are exactly the same as a current content and reply markup "
                                    "of the message")
-        edited = {**message, "text": text, "edit_date": int(time.time())}
-        edited.pop("reply_markup", None)
-        if markup:
-            edited["reply_markup"] = markup
-        self._messages[(message["chat"]["id"], message["message_id"])] = edited
-        self.edits.append(edited)
-        return edited
+        return self._store_edit(message, markup, text=text)
 
     async def _m_editmessagereplymarkup(self, params: dict[str, Any]) -> Any:
         message = self._editable(params)
         markup = params.get("reply_markup")
         if markup == message.get("reply_markup"):
             raise BotApiError(400, "Bad Request: message is not modified")
-        edited = {**message, "edit_date": int(time.time())}
+        return self._store_edit(message, markup)
+
+    def _store_edit(self, message: dict[str, Any], markup: Any, **changes: Any) -> dict[str, Any]:
+        """The message with ``changes`` and ``markup`` (none removes it), stamped and recorded."""
+        edited = {**message, **changes, "edit_date": int(time.time())}
         edited.pop("reply_markup", None)
         if markup:
             edited["reply_markup"] = markup

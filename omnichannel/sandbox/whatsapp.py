@@ -27,8 +27,9 @@ import secrets
 import time
 from typing import Any, Literal
 
-import aiohttp
 from aiohttp import web
+
+from omnichannel.sandbox.base import SandboxServer
 
 DEFAULT_ACCESS_TOKEN = "EAAG-sandbox-access-token"
 DEFAULT_APP_SECRET = "sandbox-app-secret"
@@ -50,17 +51,21 @@ def sign(body: bytes, app_secret: str) -> str:
     return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-class WhatsAppSandbox:
+class WhatsAppSandbox(SandboxServer):
     """In-process fake Graph API plus a webhook sender that signs what it posts."""
+
+    client_max_size = 128 * 1024 * 1024
+    client_timeout = 30.0  # webhook deliveries
 
     def __init__(self, *, access_token: str = DEFAULT_ACCESS_TOKEN, app_secret: str = DEFAULT_APP_SECRET,
                  phone_number_id: str = "106540352242922", waba_id: str = "102290129340398",
                  display_phone_number: str = "15550783881", webhook_url: str | None = None,
                  host: str = "127.0.0.1", port: int = 0,
                  window_errors: Literal["sync", "webhook"] = "sync") -> None:
+        super().__init__(host, port)
         self.access_token, self.app_secret = access_token, app_secret
         self.phone_number_id, self.waba_id, self.display_phone_number = phone_number_id, waba_id, display_phone_number
-        self.webhook_url, self.host, self.port, self.window_errors = webhook_url, host, port, window_errors
+        self.webhook_url, self.window_errors = webhook_url, window_errors
         self.sent: list[dict[str, Any]] = []           # accepted /messages bodies, each with "wamid"
         self.rejected: list[dict[str, Any]] = []       # refused /messages bodies, each with "error"
         self.last_inbound: dict[str, float] = {}       # wa_id -> unix time of their last message
@@ -68,13 +73,10 @@ class WhatsAppSandbox:
         self._faults: list[dict[str, Any]] = []
         self._tasks: set[asyncio.Task[Any]] = set()
         self._ids = itertools.count(1)
-        self._runner: web.AppRunner | None = None
-        self._session: aiohttp.ClientSession | None = None
 
-    # -- lifecycle --------------------------------------------------------------------------
-    async def start(self) -> WhatsAppSandbox:
-        """Listen on ``host:port`` (port 0 picks a free one)."""
-        app = web.Application(client_max_size=128 * 1024 * 1024)
+    # -- lifecycle (start, stop, base_url, async with: SandboxServer) ------------------------------
+    def routes(self, app: web.Application) -> None:
+        """The Graph API (messages, media, objects) and ``/_sandbox/whatsapp/...``."""
         from omnichannel.sandbox.control import whatsapp_routes
 
         app.router.add_routes(whatsapp_routes(self))
@@ -83,35 +85,11 @@ class WhatsAppSandbox:
         app.router.add_get("/_media/{media_id}", self._media_bytes)
         app.router.add_get("/{version}/{object_id}", self._object)
         app.router.add_delete("/{version}/{object_id}", self._delete_media)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
-        return self
 
-    async def stop(self) -> None:
-        """Close the sender and the server."""
+    async def before_stop(self) -> None:
+        """Cancel status deliveries still in flight."""
         for task in list(self._tasks):
             task.cancel()
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> WhatsAppSandbox:
-        return await self.start()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
-
-    @property
-    def base_url(self) -> str:
-        """``http://host:port`` — what the connector's ``graph_base_url`` points at."""
-        return f"http://{self.host}:{self.port}"
 
     def storm(self, count: int, code: int = 130429) -> None:
         """The next ``count`` /messages calls fail with a throughput error (130429 by default)."""

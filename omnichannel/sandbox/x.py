@@ -22,6 +22,7 @@ from oauthlib.common import Request as OAuthRequest
 from oauthlib.oauth1.rfc5849 import signature as oauth_signature
 from oauthlib.oauth1.rfc5849 import utils as oauth_utils
 
+from omnichannel.sandbox.base import SandboxServer
 from omnichannel.sandbox.x_query import base36, epoch, iso, query_matcher
 
 REAL_HOST = "https://api.twitter.com"
@@ -47,7 +48,7 @@ def _invalid(parameter: str, value: str, message: str) -> _Problem:
                     PROBLEM + "invalid-request", errors=[{"parameters": {parameter: [value]}, "message": message}])
 
 
-class XSandbox:
+class XSandbox(SandboxServer):
     """In-process X API v2 stand-in; ``await start()``, use ``base_url``, ``await stop()``."""
 
     def __init__(self, *, bearer_token: str = "sandbox-bearer", account_id: str = "1500000000000000001",
@@ -56,11 +57,12 @@ class XSandbox:
                  access_token_secret: str = "sandbox-ats", limits: dict[str, int] | None = None,
                  search_window: float = 7 * 86400, clock: Callable[[], float] = time.time,
                  host: str = "127.0.0.1", port: int = 0) -> None:
+        super().__init__(host, port)
         self.bearer_token, self.account_id, self.account_username = bearer_token, account_id, account_username
         self.consumer_key, self.consumer_secret = consumer_key, consumer_secret
         self.access_token, self.access_token_secret = access_token, access_token_secret
         self.limits = {**DEFAULT_LIMITS, **(limits or {})}
-        self.search_window, self.clock, self.host, self.port = search_window, clock, host, port
+        self.search_window, self.clock = search_window, clock
         self.users: dict[str, dict[str, Any]] = {}
         self._usernames: dict[str, str] = {}
         self._order: list[int] = []  # tweet ids, ascending (ids grow with every post)
@@ -73,45 +75,20 @@ class XSandbox:
         self._storms: dict[str, list[tuple[bool, float]]] = {}
         self._storm_after: dict[str, int] = {}
         self._failures: dict[str, list[int]] = {}
-        self._runner: web.AppRunner | None = None
         self.add_user(account_username, name="Pemerintah Kota Contoh", user_id=account_id)
 
-    # -- lifecycle -----------------------------------------------------------------------------
-    async def start(self) -> XSandbox:
-        """Listen on ``host:port`` (port 0 picks a free one)."""
-        app = web.Application()
+    # -- lifecycle (start, stop, base_url, async with: SandboxServer) ------------------------------
+    def routes(self, app: web.Application) -> None:
+        """The X API v2 endpoints and ``/_sandbox/x/...``."""
+        from omnichannel.sandbox.x_control import x_routes
+
         app.router.add_get("/2/users/me", self._users_me)
         app.router.add_get(r"/2/users/{id:\d+}/mentions", self._mentions)
         app.router.add_get(r"/2/users/{id:\d+}", self._user_by_id)
         app.router.add_get("/2/users/by/username/{username}", self._user_by_username)
         app.router.add_get("/2/tweets/search/recent", self._search)
         app.router.add_post("/2/tweets", self._create_tweet)
-        from omnichannel.sandbox.x_control import x_routes
-
         app.router.add_routes(x_routes(self))
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        return self
-
-    async def stop(self) -> None:
-        """Close the server (safe to call twice)."""
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> XSandbox:
-        return await self.start()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
-
-    @property
-    def base_url(self) -> str:
-        """``http://127.0.0.1:PORT`` — what the connector's ``api_base_url`` should be."""
-        return f"http://{self.host}:{self.port}"
 
     # -- test API ------------------------------------------------------------------------------
     def add_user(self, username: str, name: str | None = None, user_id: str | None = None) -> dict[str, Any]:
