@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import copy
+import dataclasses
 import logging
 import secrets
 import shutil
@@ -29,6 +30,7 @@ from sqlalchemy import func, select
 
 from omnichannel import demo_script as script
 from omnichannel.demo_mail import ADDRESS, PASSWORD, USER, MailWorld
+from omnichannel.errors import ConfigError
 from omnichannel.models import Complaint, EnvelopeRow, OutboxRow
 from omnichannel.sandbox.lapor import LaporSandbox
 from omnichannel.sandbox.telegram import TelegramSandbox
@@ -113,6 +115,8 @@ def derive_config(base_text: str, world: DemoWorld, data_dir: Path) -> tuple[str
     w = world
     for conn in data.get("connectors") or []:
         kind = conn["kind"]
+        if kind not in ("webform", "telegram", "whatsapp", "x") and not (kind == "imap" and w.mail is not None):
+            conn["enabled"] = False  # nothing outside this machine: only channels with a stand-in run
         if kind == "telegram":
             conn.update(enabled=True, token=secret("DEMO_TELEGRAM_TOKEN", w.telegram.token),
                         base_url=w.telegram.base_url, long_poll_timeout=2, poll_interval=0.5,
@@ -138,6 +142,8 @@ def derive_config(base_text: str, world: DemoWorld, data_dir: Path) -> tuple[str
                               "from_address": ADDRESS, "from_name": "Layanan Pengaduan Kota Semarang"})
     forwarders = data.setdefault("forwarders", [])
     for fw in forwarders:
+        if fw["kind"] not in ("db", "lapor", "telegram"):
+            fw["enabled"] = False  # a real agency mailbox, webhook or broker must not get demo tickets
         if fw["kind"] == "lapor":
             fw.update(enabled=True, base_url=w.lapor.base_url, wire="json", status_sync_interval=1,
                       token=secret("DEMO_LAPOR_TOKEN", next(iter(w.lapor.tokens))),
@@ -238,14 +244,14 @@ def lapor_answer_arrived(world: DemoWorld) -> bool:
 async def play_day(world: DemoWorld, store: Any, traffic: script.Traffic,
                    report: Callable[[str], None], wait: float = 90.0) -> dict[str, Any]:
     """Play every phase, waiting after each until it is stored, routed and delivered."""
-    steps = [s for _, phase in script.PHASES for s in phase]
-    skipped = [s for s in steps if s.channel == "email" and world.mail is None]
-    result: dict[str, Any] = {"settled": [], "email_steps_skipped": len(skipped)}
+    result: dict[str, Any] = {"settled": []}
     for n, (title, phase) in enumerate(script.PHASES, start=1):
         report(f"[{n}/{len(script.PHASES) + 1}] {title}")
         for step in phase:
             if step.channel == "email" and world.mail is None:
-                continue
+                if step.special == "autoreply":
+                    continue  # only mail has auto-replies
+                step = dataclasses.replace(step, channel="web", what=step.what + " (web: tanpa email)")
             await traffic.play(step)
             report(f"  {step.channel:<9} {script.CITIZENS[step.who].name:<15} {step.what}")
         result["settled"].append(await settle(store, traffic, wait, report=report))
@@ -275,13 +281,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     setup_logging(args.log_level or "WARNING")
     if not args.log_level:  # a poll outlasting its interval is normal with long polls: not news here
-        logging.getLogger("apscheduler").setLevel(logging.ERROR)
+        for name in ("apscheduler", "apscheduler.scheduler", "apscheduler.executors.default"):
+            logging.getLogger(name).setLevel(logging.ERROR)
     return asyncio.run(run_demo(args))
 
 
 def workspace(args: argparse.Namespace) -> tuple[Path, Path | None, Path]:
     """(config to derive from, directory to keep or None, working directory)."""
     base = Path(args.config) if Path(args.config).is_file() else SHIPPED
+    if not base.is_file():
+        raise ConfigError("", f"no {args.config} here to derive the demo from: run it in the repository or give -c")
     keep = Path(args.keep).resolve() if args.keep else None
     work = keep or Path(tempfile.mkdtemp(prefix="omnichannel-demo-"))
     work.mkdir(parents=True, exist_ok=True)

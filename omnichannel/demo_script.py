@@ -231,7 +231,8 @@ class Traffic:
             if step.special == "anonymous":
                 body = {"text": step.text, "anonymous": True, "location": "Pekunden, Semarang Tengah"}
             else:
-                body.update({k: v for k, v in (("email", who.email), ("phone", who.phone)) if v})
+                body.update({k: v for k, v in (("email", who.email), ("phone", who.phone),
+                                                ("subject", step.subject)) if v})
             key = self.web_keys.setdefault(step.who, f"demo-{step.who}-{len(self.web_keys) + 1}")
         async with self.session.post(f"{self.http_url}/api/v1/complaints", json=body,
                                      headers={"Idempotency-Key": key}) as resp:
