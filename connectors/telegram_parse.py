@@ -8,6 +8,7 @@ Bot API may restart ``update_id`` at a random number after a week without update
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -84,27 +85,49 @@ def _received_at(message: dict[str, Any]) -> datetime:
     return datetime.fromtimestamp(int(stamp), UTC) if stamp else datetime.now(UTC)
 
 
+def _choice(item: dict[str, Any]) -> tuple[str, int | None]:
+    """(file_id, declared size) of one file object; a malformed one raises (the update is quarantined)."""
+    file_id, size = item["file_id"], item.get("file_size")
+    if not isinstance(file_id, str) or not (size is None or isinstance(size, int)):
+        raise TypeError("file_id or file_size of the wrong type")
+    return file_id, size
+
+
 def _files(message: dict[str, Any]) -> list[FileRef]:
     files = []
     if message.get("photo"):
-        sizes = sorted(message["photo"], key=lambda p: (p.get("file_size") or 0, p.get("width", 0)), reverse=True)
-        files.append(FileRef("foto.jpg", "image/jpeg", [(p["file_id"], p.get("file_size")) for p in sizes]))
+        sizes = sorted(message["photo"], key=lambda p: (_choice(p)[1] or 0, p.get("width") or 0), reverse=True)
+        files.append(FileRef("foto.jpg", "image/jpeg", [_choice(p) for p in sizes]))
     for kind, (default_name, default_type) in MEDIA_KINDS.items():
         item = message.get(kind)
         if item:
-            files.append(FileRef(item.get("file_name") or default_name, item.get("mime_type") or default_type,
-                                 [(item["file_id"], item.get("file_size"))]))
+            files.append(FileRef(str(item.get("file_name") or default_name),
+                                 str(item.get("mime_type") or default_type), [_choice(item)]))
     return files
 
 
 def parse_update(update: dict[str, Any], raw: str | None = None, *, private_only: bool = True) -> Parsed:
-    """Turn one update into an envelope; unknown kinds and non-complaints become skips with a reason."""
+    """Turn one update into an envelope; unknown kinds and non-complaints become skips with a reason, and
+    an update this code cannot read becomes a quarantined envelope (it must never stop the connector)."""
     raw = raw if raw is not None else json.dumps(update, ensure_ascii=False)
+    try:
+        return _parse(update, raw, private_only)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as exc:
+        digest = hashlib.sha256(json.dumps(update, sort_keys=True, default=str).encode()).hexdigest()[:40]
+        return Parsed(Envelope(external_id=f"bad:{digest}", raw=raw,
+                               error=f"unparseable update: {type(exc).__name__}: {exc}"))
+
+
+def _parse(update: dict[str, Any], raw: str, private_only: bool) -> Parsed:
+    if not isinstance(update, dict):
+        raise TypeError("update is not an object")
     kind = next((k for k in update if k != "update_id"), "")
     if kind not in MESSAGE_KINDS:
         return Parsed(Envelope(external_id=f"update:{update.get('update_id')}:{kind or 'empty'}", raw=raw,
                                skip_reason=f"unsupported update type: {kind or 'none'}", meta={"update_type": kind}))
     message = update[kind]
+    if not isinstance(message, dict):
+        raise TypeError(f"{kind} is not an object")
     chat = message.get("chat") or {}
     chat_id, message_id = chat.get("id"), message.get("message_id")
     if chat_id is None or message_id is None:
@@ -122,6 +145,8 @@ def parse_update(update: dict[str, Any], raw: str | None = None, *, private_only
     if message.get("reply_to_message"):
         env.reply_to = [f"{chat_id}:{message['reply_to_message'].get('message_id')}"]
     env.text = message.get("text") or message.get("caption")
+    if env.text is not None and not isinstance(env.text, str):
+        raise TypeError("text or caption is not a string")
     parsed = Parsed(env, _files(message))
     if private_only and chat.get("type") != "private":
         env.skip_reason = f"message from a {chat.get('type', 'unknown')} chat"

@@ -297,3 +297,53 @@ async def test_reparse_rebuilds_the_envelope_from_raw(sandbox, store, connector)
     row = (await rows(store))[0]
     env = TelegramConnector.reparse(row.raw, row.external_id)
     assert (env.external_id, env.text, env.reply_to) == (row.external_id, "Trotoar rusak", ["42:9"])
+
+
+MALFORMED_UPDATES = [
+    {"message": "not an object"},
+    {"message": {"chat": {"id": 42, "type": "private"}, "message_id": 7, "date": "kemarin", "text": "x"}},
+    {"message": {"chat": {"id": 42, "type": "private"}, "message_id": 8, "date": 1, "from": "someone",
+                 "text": "halo"}},
+    {"message": {"chat": {"id": 42, "type": "private"}, "message_id": 9, "date": 1, "photo": [{"width": 1}]}},
+    {"message": {"chat": {"id": 42, "type": "private"}, "message_id": 10, "date": 1, "text": 12345}},
+    {"message": {"chat": {"id": 42, "type": "private"}, "message_id": 11, "date": 1, "text": "balas",
+                 "reply_to_message": 3}},
+    {"message": {"chat": {"id": 42, "type": "private"}, "message_id": 12, "date": 1,
+                 "document": {"file_id": "f", "file_size": "besar"}}},
+]
+
+
+async def test_a_malformed_update_is_quarantined_and_the_rest_of_the_batch_goes_on(sandbox, store, connector):
+    sandbox.say(42, "Jalan berlubang di Jl. Merdeka")
+    for update in MALFORMED_UPDATES:
+        sandbox.inject(update)
+    sandbox.say(42, "Lampu jalan mati di Gang Mawar")
+    assert await drain(connector, store, "telegram") == 2 + len(MALFORMED_UPDATES)
+    stored = await rows(store)
+    assert [r.outcome for r in stored] == ["complaint"] + ["quarantined"] * len(MALFORMED_UPDATES) + ["complaint"]
+    assert all(r.reason and "unparseable update" in r.reason for r in stored[1:-1])
+    assert sandbox.pending == []  # Telegram was told to forget all of them
+    assert TelegramConnector.reparse(stored[2].raw, stored[2].external_id).error  # still bad, still quarantined
+
+
+async def test_webhook_quarantines_a_malformed_update_with_200(sandbox, store, tmp_path):
+    port = free_port()
+    path = "/webhooks/telegram/test"
+    conn = TelegramConnector(NAME, make_config(sandbox, mode="webhook", webhook_secret=SECRET, webhook_path=path,
+                                               webhook_url=f"http://127.0.0.1:{port}{path}"))
+    app = web.Application()
+    app.router.add_routes(conn.routes())
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        await conn.start(context(store, tmp_path), None)
+        async with aiohttp.ClientSession() as s:
+            for update in MALFORMED_UPDATES[:3]:
+                async with s.post(f"http://127.0.0.1:{port}{path}", data=json.dumps({"update_id": 5, **update}),
+                                  headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}) as resp:
+                    assert resp.status == 200
+        assert [r.outcome for r in await rows(store)] == ["quarantined"] * 3
+    finally:
+        await conn.stop()
+        await runner.cleanup()
