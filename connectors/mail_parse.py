@@ -22,6 +22,7 @@ from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
 
+from connectors import mail_mime
 from connectors.mail_attach import make_attachment
 from connectors.mail_skip import skip_reason
 from connectors.mail_text import (
@@ -37,6 +38,7 @@ from omnichannel.types import Attachment, Envelope, Sender
 
 log = logging.getLogger(__name__)
 
+mail_mime.install()
 _PARSER = BytesParser(policy=policy.compat32)
 _MSGID = re.compile(r"<([^<>\s]{1,500})>")
 _TICKET = re.compile(r"\b(ADU-\d{4}-\d{6,})\b", re.I)
