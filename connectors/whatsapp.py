@@ -53,8 +53,15 @@ class WhatsAppConnector:
     @classmethod
     def reparse(cls, raw: bytes, external_id: str) -> Envelope:
         """Parse a stored one-message payload again (``omnichannel quarantine retry``)."""
-        envelopes, _ = parse_payload(json.loads(raw))
-        return next((e for e in envelopes if e.external_id == external_id), envelopes[0])
+        try:
+            payload = json.loads(raw)
+            if not isinstance(payload, dict):
+                raise ValueError("not a JSON object")
+        except ValueError as exc:
+            return Envelope(external_id=external_id, raw=raw, error=f"malformed webhook body: {exc}")
+        envelopes, _ = parse_payload(payload)
+        found = next((e for e in envelopes if e.external_id == external_id), envelopes[0] if envelopes else None)
+        return found or Envelope(external_id=external_id, raw=raw, error="no message in the stored payload")
 
     # -- lifecycle --------------------------------------------------------------------------------
     @property

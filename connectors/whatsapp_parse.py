@@ -49,7 +49,7 @@ def _when(stamp: Any) -> datetime:
 
 
 def _one(payload: dict[str, Any], entry: dict[str, Any], change: dict[str, Any], **value: Any) -> str:
-    base = {k: v for k, v in change.get("value", {}).items() if k not in ("messages", "statuses", "errors")}
+    base = {k: v for k, v in (change.get("value") or {}).items() if k not in ("messages", "statuses", "errors")}
     single = {"object": payload.get("object"),
               "entry": [{"id": entry.get("id"), "changes": [{"value": {**base, **value}, "field": change.get("field")}]}]}
     return json.dumps(single, ensure_ascii=False, separators=(",", ":"))
@@ -106,40 +106,72 @@ def _message(msg: dict[str, Any], value: dict[str, Any], raw: str, index: int) -
     return env, media
 
 
+def _bad(obj: Any, raw: str, what: str, exc: Exception | None = None) -> Envelope:
+    """A part of a delivery this code cannot read: quarantined, kept whole, the rest of the delivery goes on."""
+    reason = f"malformed {what}" + (f": {type(exc).__name__}: {exc}" if exc is not None else "")
+    return Envelope(external_id=f"bad:{_digest(obj)}", raw=raw, error=reason)
+
+
+def _status(status: dict[str, Any], raw: str) -> Envelope:
+    state = status.get("status", "unknown")
+    codes = ",".join(str(e.get("code")) for e in status.get("errors") or [])
+    return Envelope(external_id=f"status:{status.get('id')}:{state}", raw=raw, received_at=_when(status.get("timestamp")),
+                    meta={"status": status}, skip_reason=f"status callback: {state}" + (f" (error {codes})" if codes else ""))
+
+
+def _error(error: dict[str, Any], raw: str) -> Envelope:
+    return Envelope(external_id=f"error:{_digest(error)}", raw=raw,
+                    skip_reason=f"error notice {error.get('code')}: {error.get('title')}")
+
+
+def _items(container: dict[str, Any], key: str, raw: str, envelopes: list[Envelope]) -> list[Any]:
+    """The list under ``key``; anything else there is quarantined (not silently dropped) and yields nothing."""
+    value = container.get(key)
+    if value is None or isinstance(value, list):
+        return value or []
+    envelopes.append(_bad(value, raw, key))
+    return []
+
+
 def parse_payload(payload: dict[str, Any]) -> tuple[list[Envelope], list[MediaRef]]:
-    """Every message, status callback and error notice of one delivery, as envelopes."""
+    """Every message, status callback and error notice of one delivery, as envelopes.
+
+    A part whose shape this code cannot read becomes a quarantined envelope (``bad:<digest>``); it never
+    makes the whole delivery fail, so the good messages beside it are stored and Meta gets its 200.
+    """
     envelopes: list[Envelope] = []
     media: list[MediaRef] = []
+    whole = json.dumps(payload, ensure_ascii=False)
     if payload.get("object") != "whatsapp_business_account":
-        raw = json.dumps(payload, ensure_ascii=False)
-        return [Envelope(external_id=f"event:{_digest(payload)}", raw=raw,
+        return [Envelope(external_id=f"event:{_digest(payload)}", raw=whole,
                          skip_reason=f"webhook object {payload.get('object')!r} not handled")], []
-    for entry in payload.get("entry") or []:
-        for change in entry.get("changes") or []:
-            value = change.get("value") or {}
+    for entry in _items(payload, "entry", whole, envelopes):
+        if not isinstance(entry, dict):
+            envelopes.append(_bad(entry, whole, "entry"))
+            continue
+        for change in _items(entry, "changes", whole, envelopes):
+            value = (change.get("value") or {}) if isinstance(change, dict) else None
+            if not isinstance(value, dict) or change.get("value") == []:
+                envelopes.append(_bad(change, whole, "change"))
+                continue
             if change.get("field") != "messages":
                 envelopes.append(Envelope(external_id=f"event:{_digest(change)}", raw=_one(payload, entry, change),
                                           skip_reason=f"webhook field {change.get('field')!r} not handled"))
                 continue
-            for msg in value.get("messages") or []:
+            for msg in _items(value, "messages", whole, envelopes):
                 raw = _one(payload, entry, change, messages=[msg])
                 try:
                     env, ref = _message(msg, value, raw, len(envelopes))
-                except (KeyError, TypeError, AttributeError) as exc:
-                    env, ref = Envelope(external_id=f"bad:{_digest(msg)}", raw=raw,
-                                        error=f"malformed message: {type(exc).__name__}: {exc}"), None
+                except (KeyError, TypeError, AttributeError, ValueError) as exc:
+                    env, ref = _bad(msg, raw, "message", exc), None
                 envelopes.append(env)
                 if ref is not None:
                     media.append(ref)
-            for status in value.get("statuses") or []:
-                state = status.get("status", "unknown")
-                codes = ",".join(str(e.get("code")) for e in status.get("errors", []))
-                envelopes.append(Envelope(
-                    external_id=f"status:{status.get('id')}:{state}", raw=_one(payload, entry, change, statuses=[status]),
-                    received_at=_when(status.get("timestamp")), meta={"status": status},
-                    skip_reason=f"status callback: {state}" + (f" (error {codes})" if codes else "")))
-            for error in value.get("errors") or []:
-                envelopes.append(Envelope(external_id=f"error:{_digest(error)}", raw=_one(payload, entry, change,
-                                                                                        errors=[error]),
-                                          skip_reason=f"error notice {error.get('code')}: {error.get('title')}"))
+            for key, build in (("statuses", _status), ("errors", _error)):
+                for item in _items(value, key, whole, envelopes):
+                    raw = _one(payload, entry, change, **{key: [item]})
+                    try:
+                        envelopes.append(build(item, raw))
+                    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+                        envelopes.append(_bad(item, raw, key, exc))
     return envelopes, media

@@ -51,6 +51,17 @@ def sign(body: bytes, app_secret: str) -> str:
     return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+def _senders(payload: Any) -> list[str]:
+    """The ``from`` of every message in a delivery (tests also send oddly shaped ones: those are ignored)."""
+    def dicts(value: Any) -> list[dict[str, Any]]:
+        return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+    if not isinstance(payload, dict):
+        return []
+    return [str(m["from"]) for e in dicts(payload.get("entry")) for c in dicts(e.get("changes"))
+            if isinstance(c.get("value"), dict) for m in dicts(c["value"].get("messages")) if "from" in m]
+
+
 class WhatsAppSandbox(SandboxServer):
     """In-process fake Graph API plus a webhook sender that signs what it posts."""
 
@@ -206,10 +217,8 @@ class WhatsAppSandbox(SandboxServer):
         if not target:
             raise RuntimeError("no webhook_url configured")
         body = self.body(payload)
-        if not isinstance(payload, bytes):
-            for change in (c for e in payload.get("entry", []) for c in e.get("changes", [])):
-                for message in change.get("value", {}).get("messages", []):
-                    self.last_inbound[message["from"]] = time.time()
+        for wa_id in _senders(payload):
+            self.last_inbound[wa_id] = time.time()
         async with self._session.post(target, data=body, headers=self.headers(body, signature)) as resp:
             await resp.read()
             return resp.status

@@ -248,3 +248,31 @@ async def test_reparse_finds_the_message_again(sandbox, wired, store):
     row = (await rows(store))[0]
     env = WhatsAppConnector.reparse(row.raw, row.external_id)
     assert (env.external_id, env.text, env.reply_to, env.sender.id) == (wamid, "Parkir liar", ["wamid.ack"], CITIZEN)
+
+
+async def test_signed_but_oddly_shaped_deliveries_are_quarantined_and_good_messages_kept(sandbox, wired, store):
+    good = sandbox.text_payload(CITIZEN, "Got mampet di RT 03")
+    good["entry"][0]["changes"][0]["value"]["statuses"] = ["not an object"]
+    assert await sandbox.deliver(good) == 200
+    assert await sandbox.deliver({"object": "whatsapp_business_account", "entry": [1]}) == 200
+    assert await sandbox.deliver({"object": "whatsapp_business_account", "entry": {"id": "1"}}) == 200
+    assert await sandbox.deliver({"object": "whatsapp_business_account",
+                                  "entry": [{"id": "1", "changes": [{"field": "messages", "value": []}]}]}) == 200
+    assert await sandbox.deliver({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [
+        {"field": "messages", "value": {"errors": [7], "messages": [{"from": CITIZEN}]}}]}]}) == 200
+    assert await sandbox.deliver(b"[1, 2]") == 200
+    got = [(r.outcome, r.text) for r in await rows(store)]
+    assert got[0] == ("complaint", "Got mampet di RT 03")
+    assert [o for o, _ in got[1:]] == ["quarantined"] * (len(got) - 1) and len(got) == 8
+
+
+async def test_reparse_of_quarantined_bodies_quarantines_again(sandbox, wired, store):
+    assert await sandbox.deliver(b"{not json") == 200
+    assert await sandbox.deliver({"object": "whatsapp_business_account", "entry": [1]}) == 200
+    assert await sandbox.deliver({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [
+        {"field": "account_update", "value": None}]}]}) == 200
+    stored = await rows(store)
+    assert [r.outcome for r in stored] == ["quarantined", "quarantined", "skipped"]
+    for row in stored[:2]:
+        again = WhatsAppConnector.reparse(row.raw, row.external_id)
+        assert again.external_id == row.external_id and again.error
