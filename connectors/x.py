@@ -196,7 +196,7 @@ class XConnector:
                 break
             except Exception as exc:
                 raise translate(exc, f"{self.name} {key}") from exc
-            meta = body.get("meta") or {}
+            meta = body.get("meta") if isinstance(body.get("meta"), dict) else {}
             newest = newest or meta.get("newest_id")
             for tid, doc in page_documents(body, self._account_id or "", key):
                 documents.setdefault(tid, doc)

@@ -34,22 +34,31 @@ _LEAKS = [
 
 
 def page_documents(body: dict[str, Any], account_id: str, source: str) -> list[tuple[str, dict[str, Any]]]:
-    """Split one API page into ``(tweet id, raw document)`` pairs, each carrying its own includes."""
-    includes = body.get("includes") or {}
-    users = {str(u.get("id")): u for u in includes.get("users") or []}
-    tweets = {str(t.get("id")): t for t in includes.get("tweets") or []}
+    """Split one API page into ``(tweet id, raw document)`` pairs, each carrying its own includes.
+
+    Never raises on an oddly shaped tweet: its document goes on as it is and ``envelope_from_document``
+    quarantines it, so one bad tweet cannot fail the poll and stop the source for good.
+    """
+    includes = body.get("includes") if isinstance(body.get("includes"), dict) else {}
+    users = {str(u.get("id")): u for u in _dicts(includes.get("users"))}
+    tweets = {str(t.get("id")): t for t in _dicts(includes.get("tweets"))}
     out = []
     for tweet in body.get("data") or []:
-        refs = [tweets[str(r.get("id"))] for r in tweet.get("referenced_tweets") or [] if str(r.get("id")) in tweets]
-        authors = {str(tweet.get("author_id"))} | {str(t.get("author_id")) for t in refs}
+        fields = tweet if isinstance(tweet, dict) else {}
+        refs = [tweets[str(r.get("id"))] for r in _dicts(fields.get("referenced_tweets")) if str(r.get("id")) in tweets]
+        authors = {str(fields.get("author_id"))} | {str(t.get("author_id")) for t in refs}
         doc = {"data": tweet, "includes": {"users": [users[a] for a in sorted(authors) if a in users],
                                            "tweets": refs},
                "account_id": account_id, "source": source}
-        tid = str(tweet.get("id") or "")
+        tid = str(fields.get("id") or "")
         if not tid.isdigit():
-            tid = "invalid-" + hashlib.sha256(json.dumps(tweet, sort_keys=True).encode()).hexdigest()[:24]
+            tid = "invalid-" + hashlib.sha256(json.dumps(tweet, sort_keys=True, default=str).encode()).hexdigest()[:24]
         out.append((tid, doc))
     return out
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
 def envelope_from_document(doc: dict[str, Any], external_id: str) -> Envelope:

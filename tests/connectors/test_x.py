@@ -458,3 +458,20 @@ async def test_unknown_account_is_a_config_error(sandbox, store, tmp_path):
                 await connector.poll()
         finally:
             await connector.stop()
+
+
+def test_an_oddly_shaped_tweet_in_a_page_is_quarantined_and_its_neighbours_parsed():
+    from connectors.x_tweets import envelope_from_document, page_documents
+
+    good = {"id": "1800000000000000010", "text": "@pemkot_contoh jalan rusak", "author_id": "2000000001",
+            "referenced_tweets": [{"type": "replied_to", "id": "1800000000000000001"}]}
+    body = {"data": [good, "junk", {"id": "1800000000000000011", "text": "x", "author_id": "2000000002",
+                                    "referenced_tweets": "not a list"}, None],
+            "includes": {"users": ["junk", {"id": "2000000001", "username": "warga"}], "tweets": [7]},
+            "meta": {"result_count": 4}}
+    docs = page_documents(body, "1500000000000000001", "mentions")
+    envelopes = [envelope_from_document(doc, tid) for tid, doc in docs]
+    assert len(envelopes) == 4
+    assert envelopes[0].error is None and envelopes[0].sender.username == "warga"
+    assert all(e.error for e in envelopes[1:])
+    assert len({e.external_id for e in envelopes}) == 4
