@@ -51,6 +51,14 @@ class SlaConfig(Model):
             raise ValueError(f"unknown time zone {value!r}") from None
         return value
 
+    @field_validator("working_weekdays")
+    @classmethod
+    def _weekdays(cls, value: list[int]) -> list[int]:
+        # without a possible working day, next_working_day would search forever (on the event loop)
+        if not value or any(not 0 <= day <= 6 for day in value):
+            raise ValueError("working_weekdays needs at least one day, each 0 (Monday) … 6 (Sunday)")
+        return sorted(set(value))
+
     @field_validator("escalate_to")
     @classmethod
     def _names(cls, value: list[str]) -> list[str]:

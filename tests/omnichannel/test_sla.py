@@ -188,3 +188,17 @@ async def test_mark_overdue_without_escalation_targets(store, config) -> None:
     assert await mark_overdue(store, config.sla, now=now) == ["TIK-2026-000009"]
     async with store.session() as session:
         assert (await session.exec(select(OutboxRow))).all() == []
+
+
+@pytest.mark.parametrize("weekdays", [[], [7], [-1], [0, 9]])
+def test_a_calendar_without_working_days_is_a_config_error(weekdays) -> None:
+    # with no weekday that can ever be a working day, next_working_day would loop forever on the event loop
+    with pytest.raises(ValidationError, match="working_weekdays"):
+        SlaConfig(working_weekdays=weekdays)
+
+
+def test_a_deadline_far_behind_days_off_is_still_found() -> None:
+    start = date(2026, 1, 1)
+    cfg = SlaConfig(extra_holidays=[start + timedelta(days=i) for i in range(1, 400)])
+    due = WorkingCalendar(cfg).add_working_days(datetime(2026, 1, 1, 3, tzinfo=UTC), 1)
+    assert due.date() > start + timedelta(days=399)
