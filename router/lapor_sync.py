@@ -84,7 +84,19 @@ async def sync_once(store: Any, config: Any, wire: LaporWire, lapor: Any, forwar
             if remote is None:
                 continue
             result.checked += 1
-            await _apply(store, config, templates, lapor, forwarder, ticket_id, remote, result)
+            part = SyncResult()
+            try:
+                await _apply(store, config, templates, lapor, forwarder, ticket_id, remote, part)
+            except Exception as exc:  # one report LAPOR! shows oddly must not stop the sync of every later one
+                result.errors += 1
+                # the message of a database error carries statement parameters (replies' origins): DEBUG only
+                log.warning("lapor %s: report %s not applied (rolled back): %s", forwarder, tracking_id,
+                            type(exc).__name__)
+                log.debug("lapor %s: report %s: %r", forwarder, tracking_id, exc)
+                continue
+            result.status_changes += part.status_changes
+            result.answers += part.answers
+            result.replies += part.replies
     if result.status_changes or result.answers:
         log.info("lapor %s: status sync checked %d, %d status changes, %d tindak lanjut → %d replies",
                  forwarder, result.checked, result.status_changes, result.answers, result.replies)

@@ -160,3 +160,22 @@ def test_tickets_only_move_forward() -> None:
     assert moves_forward("baru", "diproses") and moves_forward("diproses", "selesai")
     assert not moves_forward("selesai", "diproses") and not moves_forward("ditolak", "selesai")
     assert not moves_forward("diproses", "diterima")
+
+
+async def test_one_odd_report_does_not_stop_the_sync_of_the_others(sandbox: LaporSandbox, store: Any,
+                                                                   forwarder: LaporForwarder) -> None:
+    async with store.session() as s:
+        case = Case(ref="KAS-2026-000002", complaint_count=1, reporter_count=1)
+        s.add(case)
+        await s.flush()
+        s.add(Ticket(ref="TIK-2026-000002", case_id=case.id, agency="dpupr", kind="pengaduan"))
+        await s.commit()
+    await forwarder.send(OutboxItem(2, "ticket", "TIK-2026-000002", "lapor", ticket_payload(2)), "k2")
+    odd, good = sorted(sandbox.reports.values(), key=lambda r: r.created_at)
+    odd.status, odd.frozen = {"kode": 3, "nama": "didisposisikan"}, True  # a status LAPOR! sends as an object
+    sandbox.force_status(good.tracking_id, "ditindaklanjuti", "Lubang sudah ditambal.", freeze=True)
+    result = await forwarder.sync_status()
+    assert (result.errors, result.answers) == (1, 1)
+    async with store.session() as s:
+        second = (await s.exec(select(Ticket).where(Ticket.ref == "TIK-2026-000002"))).scalars().one()
+    assert (second.lapor_status, second.status) == ("ditindaklanjuti", "diproses")
