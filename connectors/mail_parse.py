@@ -19,13 +19,15 @@ from datetime import UTC, datetime
 from email import policy
 from email.message import Message
 from email.parser import BytesParser
-from email.utils import getaddresses, parsedate_to_datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 from connectors import mail_mime
+from connectors.mail_address import address_list, sender_of
 from connectors.mail_attach import make_attachment
 from connectors.mail_skip import skip_reason
 from connectors.mail_text import (
+    Hint,
     clean,
     decode_bytes,
     decode_header_value,
@@ -34,7 +36,7 @@ from connectors.mail_text import (
     tidy,
     unfold,
 )
-from omnichannel.types import Attachment, Envelope, Sender
+from omnichannel.types import Attachment, Envelope
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +44,6 @@ mail_mime.install()
 _PARSER = BytesParser(policy=policy.compat32)
 _MSGID = re.compile(r"<([^<>\s]{1,500})>")
 _TICKET = re.compile(r"\b(ADU-\d{4}-\d{6,})\b", re.I)
-_ADDRESS = re.compile(r"^[^@\s<>()\[\],;:\"]{1,64}@[^@\s<>()\[\],;:\"]{1,255}$")
 _CONTROL_BYTES = bytes((*range(0, 9), 11, 12, *range(14, 32)))
 MAX_TEXT_CHARS = 200_000
 MAX_REFERENCES = 30
@@ -70,7 +71,8 @@ class _Body:
     attachments: list[Attachment] = field(default_factory=list)
     defects: set[str] = field(default_factory=set)
     parts: int = 0
-    hint: str | None = None
+    hint: Hint = None
+    decoded: dict[int, str] = field(default_factory=dict)  # id(part) → its text, decoded once
 
 
 def parse_message(raw: bytes, external_id: str, options: ParseOptions | None = None,
@@ -125,10 +127,10 @@ def _parse(raw: bytes, external_id: str, options: ParseOptions, received_at: dat
     if not headers:
         env.error = "no header fields: not an RFC 5322 message"
         return env
-    body = _Body(hint=_charset_hint(msg))
+    body = _Body(hint=_LazyHint(msg))
     _walk(msg, body, options, 0)
 
-    sender, reply_address = _sender(headers, body.hint)
+    sender, reply_address = sender_of(headers, body.hint)
     env.sender = sender
     env.subject = decode_header_value(_first(headers, "subject"), 998, body.hint) or None
     message_id = _message_id(_first(headers, "message-id"))
@@ -157,7 +159,7 @@ def _parse(raw: bytes, external_id: str, options: ParseOptions, received_at: dat
                   "subject": env.subject}
     env.meta.update({
         "message_id": message_id, "text_for_matching": matching[:MAX_TEXT_CHARS],
-        "to": _address_list(headers.get("to", [])), "cc": _address_list(headers.get("cc", [])),
+        "to": address_list(headers.get("to", [])), "cc": address_list(headers.get("cc", [])),
         "date": decode_header_value(_first(headers, "date"), 200) or None, "html_only": html_only,
         "parts": body.parts, "size": len(raw),
     })
@@ -224,44 +226,6 @@ def _date(value: str | None) -> datetime | None:
     return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
 
 
-def _parse_addresses(value: str, hint: str | None = None) -> list[tuple[str, str]]:
-    """(display name, address) pairs; the stdlib parsers in turn, encoded-words decoded after parsing."""
-    value = clean(unfold(value[:20_000]), hint)
-    pairs: list[tuple[str, str]] = []
-    try:
-        pairs = [(name, addr) for name, addr in getaddresses([value]) if _ADDRESS.match(addr or "")]
-    except Exception:  # the legacy parser chokes on a few malformed inputs; the modern one is next
-        pairs = []
-    if not pairs and "@" in value:
-        try:
-            header = policy.default.header_factory("from", value)
-            pairs = [(a.display_name, a.addr_spec) for a in header.addresses if _ADDRESS.match(a.addr_spec or "")]
-        except Exception:
-            pairs = []
-    return [(decode_header_value(name, 200, hint), addr.strip().lower()) for name, addr in pairs]
-
-
-def _address_list(values: list[str]) -> list[str]:
-    return [addr for value in values for _, addr in _parse_addresses(value)][:50]
-
-
-def _sender(headers: dict[str, list[str]], hint: str | None) -> tuple[Sender | None, str | None]:
-    """Who wrote (From, else Sender/Reply-To/Return-Path) and where an answer goes (Reply-To, else From)."""
-    found: dict[str, tuple[str, str]] = {}
-    for name in ("from", "sender", "reply-to", "return-path"):
-        value = _first(headers, name)
-        if value:
-            pairs = _parse_addresses(value, hint)
-            if pairs:
-                found[name] = pairs[0]
-    author = found.get("from") or found.get("sender") or found.get("reply-to") or found.get("return-path")
-    if author is None:
-        return None, None
-    display, address = author
-    reply = (found.get("reply-to") or author)[1]
-    return Sender(id=address, name=display or None, email=address), reply
-
-
 def _walk(part: Message, body: _Body, options: ParseOptions, depth: int) -> None:
     """Collect body text, forwarded messages, report parts and attachments, depth-first."""
     body.parts += 1
@@ -275,7 +239,7 @@ def _walk(part: Message, body: _Body, options: ParseOptions, depth: int) -> None
     if maintype == "multipart" and isinstance(payload, list):
         children = [c for c in payload if isinstance(c, Message)]
         if ctype == "multipart/alternative" and children:
-            children = [_best_alternative(children)]
+            children = [_best_alternative(children, body)]
         for child in children:
             _walk(child, body, options, depth + 1)
         return
@@ -292,7 +256,9 @@ def _walk(part: Message, body: _Body, options: ParseOptions, depth: int) -> None
     filename = _filename(part, body.hint)
     is_text = ctype in ("text/plain", "text/html") or maintype == "multipart"  # a broken multipart is text
     if is_text and disposition != "attachment" and (filename is None or not (body.plain or body.html)):
-        text = _decoded_text(part)
+        text = body.decoded.pop(id(part), None)
+        if text is None:
+            text = _decoded_text(part)
         (body.html if ctype == "text/html" else body.plain).append(text)
         if maintype == "multipart":
             body.defects.add("MultipartWithoutParts")
@@ -303,12 +269,16 @@ def _walk(part: Message, body: _Body, options: ParseOptions, depth: int) -> None
         types=options.attachment_types))
 
 
-def _best_alternative(children: list[Message]) -> Message:
+def _best_alternative(children: list[Message], body: _Body) -> Message:
     """Plain text when it says something, else HTML, else the richest (last) part."""
+    types = [child.get_content_type() for child in children]
     for wanted in ("text/plain", "text/html"):
-        for child in children:
-            if child.get_content_type() == wanted and _disposition(child) != "attachment":
-                if wanted == "text/html" or _decoded_text(child).strip():
+        for child, ctype in zip(children, types, strict=True):
+            if ctype == wanted and _disposition(child) != "attachment":
+                if wanted == "text/html":
+                    return child
+                text = body.decoded[id(child)] = _decoded_text(child)  # kept for the walk into it
+                if text.strip():
                     return child
     for child in reversed(children):
         if child.get_content_maintype() == "multipart":
@@ -344,6 +314,21 @@ def _disposition(part: Message) -> str | None:
         return None
 
 
+class _LazyHint:
+    """``_charset_hint(msg)``, worked out on the first call only (most mail never needs it)."""
+
+    __slots__ = ("msg", "value")
+
+    def __init__(self, msg: Message) -> None:
+        self.msg: Message | None = msg
+        self.value: str | None = None
+
+    def __call__(self) -> str | None:
+        if self.msg is not None:
+            self.value, self.msg = _charset_hint(self.msg), None
+        return self.value
+
+
 def _charset_hint(msg: Message) -> str | None:
     """The first charset the message declares: the best guess for raw 8-bit bytes in its headers."""
     for n, part in enumerate(msg.walk()):
@@ -358,7 +343,7 @@ def _charset_hint(msg: Message) -> str | None:
     return None
 
 
-def _filename(part: Message, hint: str | None = None) -> str | None:
+def _filename(part: Message, hint: Hint = None) -> str | None:
     try:
         name = part.get_filename() or part.get_param("name")
     except Exception:

@@ -20,6 +20,7 @@ _BOUNCE_SUBJECT = re.compile(
     r"(failed|failure|subsystem)|returned mail|failure notice|unzustellbar|non remis|nondeliverable|"
     r"mail could not be delivered|warning: could not send message|surat tidak terkirim|pesan tidak terkirim)",
     re.I)
+_REPORT_TYPE = re.compile(r"report-type\s*=\s*\"?([\w-]+)", re.I)
 _DAEMON = re.compile(r"^(mailer-daemon|postmaster|mail-daemon|mailerdaemon)@", re.I)
 _REPORTS = {
     "delivery-status": "bounce (delivery status notification)",
@@ -34,7 +35,7 @@ def _value(headers: dict[str, list[str]], name: str) -> str:
 
 
 def _report_type(headers: dict[str, list[str]]) -> str:
-    match = re.search(r"report-type\s*=\s*\"?([\w-]+)", _value(headers, "content-type"), re.I)
+    match = _REPORT_TYPE.search(_value(headers, "content-type"))
     return match.group(1).lower() if match else ""
 
 

@@ -10,6 +10,7 @@ import codecs
 import functools
 import html
 import re
+from collections.abc import Callable
 from email.header import decode_header
 
 import nh3
@@ -28,6 +29,12 @@ _CHARSET_ALIASES = {
 _WESTERN = {"ascii", "cp1252", "latin_1", "iso8859_15", "iso8859_2", "cp1250", "iso8859_9", "cp1254"}
 _SURROGATES = re.compile(r"[\ud800-\udfff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_FOLD = re.compile(r"[\r\n]+(?=[ \t])")
+_SPACES = re.compile(r"\s+")
+_BLANKS = re.compile(r"[ \t]+")
+_BLANK_LINES = re.compile(r"\n{3,}")
+# the charset to try for raw 8-bit header bytes, or a function that finds it (called only when needed)
+Hint = str | Callable[[], str | None] | None
 
 
 def normalise_charset(name: str | None) -> str | None:
@@ -116,40 +123,47 @@ def _fallback_handler(charset: str) -> str:
     return name
 
 
-def clean(text: str | None, hint: str | None = None) -> str:
+def needs_hint(text: str) -> bool:
+    """True when ``clean`` would consult its charset hint for ``text`` (raw 8-bit bytes or ESC in it)."""
+    return "\x1b" in text or bool(_SURROGATES.search(text))
+
+
+def clean(text: str | None, hint: Hint = None) -> str:
     """Repair raw 8-bit bytes (read as ``surrogateescape``; ``hint`` is the charset to try) and ISO-2022-JP
     escapes, then drop NUL and other control characters."""
     if not text:
         return ""
     if _SURROGATES.search(text) or "\x1b" in text:
-        text = decode_bytes(text.encode("utf-8", "surrogateescape"), hint)
+        text = decode_bytes(text.encode("utf-8", "surrogateescape"), hint() if callable(hint) else hint)
         text = _SURROGATES.sub("\ufffd", text)
     return _CONTROL.sub("", text)
 
 
 def unfold(value: str) -> str:
     """Join folded header lines (RFC 5322 2.2.3) and trim."""
-    return re.sub(r"[\r\n]+(?=[ \t])", "", value).replace("\r", "").replace("\n", " ").strip()
+    if "\r" not in value and "\n" not in value:
+        return value.strip()
+    return _FOLD.sub("", value).replace("\r", "").replace("\n", " ").strip()
 
 
-def decode_header_value(value: str | None, limit: int = 4000, hint: str | None = None) -> str:
+def decode_header_value(value: str | None, limit: int = 4000, hint: Hint = None) -> str:
     """Decode RFC 2047 encoded-words with charset fallbacks; raw 8-bit text is repaired (trying ``hint``,
     the message's own charset, first); long values are cut after decoding."""
     if not value:
         return ""
     value = clean(unfold(str(value)[:max(limit * 20, 20_000)]), hint)
     if "=?" not in value:
-        return re.sub(r"\s+", " ", value).strip()[:limit]
+        return _SPACES.sub(" ", value).strip()[:limit]
     try:
         parts = decode_header(value)
     except Exception:  # the stdlib decoder rejects some broken encoded-words: keep the text as it is
-        return re.sub(r"\s+", " ", value).strip()[:limit]
+        return _SPACES.sub(" ", value).strip()[:limit]
     out = []
     for chunk, charset in parts:
         if isinstance(chunk, bytes):
             chunk = decode_bytes(chunk, charset)
         out.append(chunk)
-    return re.sub(r"\s+", " ", clean("".join(out))).strip()[:limit]
+    return _SPACES.sub(" ", clean("".join(out))).strip()[:limit]
 
 
 _BLOCK_TAGS = re.compile(r"<\s*(br|/p|/div|/tr|/li|/h[1-6]|/table|/blockquote|hr|p|div|li|tr)\b[^>]*>", re.I)
@@ -161,7 +175,7 @@ def html_to_text(markup: str) -> str:
     text = nh3.clean(markup, tags=set(), clean_content_tags={"script", "style", "head", "title"},
                      strip_comments=True)
     text = html.unescape(text).replace("\xa0", " ")
-    lines = [re.sub(r"[ \t]+", " ", line).strip() for line in text.splitlines()]
+    lines = [_BLANKS.sub(" ", line).strip() for line in text.splitlines()]
     return tidy("\n".join(lines))
 
 
@@ -169,7 +183,7 @@ def tidy(text: str) -> str:
     """Normalise line endings, trim trailing spaces and collapse runs of blank lines."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = "\n".join(line.rstrip() for line in text.split("\n"))
-    return re.sub(r"\n{3,}", "\n\n", text).strip()
+    return _BLANK_LINES.sub("\n\n", text).strip()
 
 
 # where a quoted earlier message starts, in the languages our citizens' clients use
@@ -183,6 +197,10 @@ _QUOTE_HEADERS = [re.compile(p, re.I) for p in (
     r"^\s*_{20,}\s*$",                                    # Outlook separator line
     r"^\s*(from|dari|von)\s*:\s.+$",                      # Outlook header block (checked with the next line)
 )]
+# any of them (one scan per line; the list above says which one and is only consulted on a hit)
+_ANY_QUOTE_HEADER = re.compile("|".join(f"(?:{p.pattern})" for p in _QUOTE_HEADERS), re.I)
+_ON_LINE = re.compile(r"^\s*(on|pada)\b", re.I)
+_WROTE_END = re.compile(r"\b(wrote|menulis)\s*:\s*$", re.I)
 _OUTLOOK_NEXT = re.compile(r"^\s*(sent|dikirim|gesendet|date|tanggal|to|kepada|subject|perihal)\s*:", re.I)
 _SIGNATURE = re.compile(
     r"^\s*(--\s*|sent from my .{1,40}|dikirim dari .{1,60}|get outlook for .{1,30}|"
@@ -196,7 +214,7 @@ def strip_quotes_and_signature(text: str) -> str:
     for i, line in enumerate(lines):
         if len(line) > 400:
             continue
-        for n, pattern in enumerate(_QUOTE_HEADERS):
+        for n, pattern in enumerate(_QUOTE_HEADERS if _ANY_QUOTE_HEADER.match(line) else ()):
             if pattern.match(line):
                 is_outlook = n == len(_QUOTE_HEADERS) - 1
                 if is_outlook and not (i + 1 < len(lines) and _OUTLOOK_NEXT.match(lines[i + 1])):
@@ -206,8 +224,7 @@ def strip_quotes_and_signature(text: str) -> str:
         if cut != len(lines):
             break
         # "On <date>, <name>" folded by the client onto two lines before "wrote:"
-        if i + 1 < len(lines) and re.match(r"^\s*(on|pada)\b", line, re.I) and \
-                re.search(r"\b(wrote|menulis)\s*:\s*$", lines[i + 1], re.I):
+        if i + 1 < len(lines) and _ON_LINE.match(line) and _WROTE_END.search(lines[i + 1]):
             cut = i
             break
     kept = [line for line in lines[:cut] if not line.lstrip().startswith(">")]
