@@ -176,7 +176,11 @@ class WhatsAppConnector:
                 data = await resp.content.read(limit + 1)
         except (aiohttp.ClientError, TimeoutError, KeyError, ValueError) as exc:
             att.skipped_reason = f"media download failed: {type(exc).__name__}"
-            log.warning("%s %s: media %s not fetched: %r", self.name, env.external_id, ref.media_id, exc)
+            # never the exception itself: an aiohttp ClientResponseError's repr carries the request
+            # headers, i.e. the Graph access token
+            status = getattr(exc, "status", None)
+            log.warning("%s %s: media %s not fetched: %s%s", self.name, env.external_id, ref.media_id,
+                        type(exc).__name__, f" (HTTP {status})" if status else "")
             return
         if len(data) > limit:
             att.skipped_reason = f"larger than {limit} bytes"

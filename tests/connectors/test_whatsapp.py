@@ -276,3 +276,32 @@ async def test_reparse_of_quarantined_bodies_quarantines_again(sandbox, wired, s
     for row in stored[:2]:
         again = WhatsAppConnector.reparse(row.raw, row.external_id)
         assert again.external_id == row.external_id and again.error
+
+
+async def test_a_failed_media_download_logs_no_access_token(sandbox, store, tmp_path, caplog):
+    """A redirect loop on the media URL raises TooManyRedirects, whose repr carries the request headers."""
+    async def lookup(request):
+        return web.json_response({"url": f"http://{request.host}/loop", "mime_type": "image/jpeg", "file_size": 10,
+                                  "id": request.match_info["media_id"]})
+
+    async def loop(request):
+        raise web.HTTPFound("/loop")
+
+    graph = web.Application()
+    graph.router.add_get("/{version}/{media_id}", lookup)
+    graph.router.add_get("/loop", loop)
+    server = TestServer(graph)
+    await server.start_server()
+    conn, client = await open_connector(sandbox, store, tmp_path)
+    conn.config = make_config(str(server.make_url("")).rstrip("/"))
+    try:
+        with caplog.at_level("DEBUG"):
+            payload = sandbox.media_payload(CITIZEN, "image", b"\xff\xd8" * 5, "image/jpeg", caption="Got mampet")
+            assert await sandbox.deliver(payload) == 200
+        (row,) = await rows(store)
+        assert row.attachments[0]["skipped_reason"] == "media download failed: TooManyRedirects"
+        assert "media" in caplog.text and DEFAULT_ACCESS_TOKEN not in caplog.text
+    finally:
+        await client.close()
+        await conn.stop()
+        await server.close()
