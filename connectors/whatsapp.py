@@ -249,9 +249,12 @@ class WhatsAppConnector:
                 data = await resp.json(content_type=None)
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
             raise RetryableError(f"Graph API unreachable: {type(exc).__name__}") from exc
-        if resp.status < 300:
-            return Receipt(remote_ref=data["messages"][0]["id"], detail={"type": message["type"]})
-        error = data.get("error") or {}
+        if resp.status < 300:  # accepted: an answer without the wamid must not make us send it again
+            messages = data.get("messages") if isinstance(data, dict) else None
+            wamid = messages[0].get("id") if isinstance(messages, list) and messages and isinstance(
+                messages[0], dict) else None
+            return Receipt(remote_ref=wamid, detail={"type": message["type"]})
+        error = (data.get("error") if isinstance(data, dict) else None) or {}
         code, text = error.get("code"), f"({error.get('code')}) {error.get('message')}"
         if code == WINDOW_CLOSED:
             raise _WindowClosed(text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -303,5 +304,30 @@ async def test_a_failed_media_download_logs_no_access_token(sandbox, store, tmp_
         assert "media" in caplog.text and DEFAULT_ACCESS_TOKEN not in caplog.text
     finally:
         await client.close()
+        await conn.stop()
+        await server.close()
+
+
+async def test_an_accepted_send_without_a_wamid_is_delivered_not_retried(sandbox, store, tmp_path):
+    posts = []
+
+    async def messages(request):
+        posts.append(await request.json())
+        return web.json_response({"messaging_product": "whatsapp"})  # 200, but no messages[0].id
+
+    graph = web.Application()
+    graph.router.add_post("/{version}/{phone_id}/messages", messages)
+    server = TestServer(graph)
+    await server.start_server()
+    conn = WhatsAppConnector(NAME, make_config(str(server.make_url("")).rstrip("/"), window_hours=24))
+    await conn.start(PluginContext(name=NAME, data_dir=tmp_path, attachments_dir=tmp_path, templates=Templates()),
+                     None)
+    conn._last_inbound[CITIZEN] = datetime.now(UTC)
+    try:
+        item = OutboxItem(1, "reply", "ADU-2026-000001#ack", f"reply:{NAME}",
+                          {"origin": {"wa_id": CITIZEN}, "text": "Aduan Anda kami terima.", "complaint": "ADU-2026-000001"})
+        receipt = await conn.reply(item, "k")
+        assert receipt.remote_ref is None and len(posts) == 1
+    finally:
         await conn.stop()
         await server.close()
