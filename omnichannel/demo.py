@@ -46,6 +46,7 @@ def free_port(preferred: int = 0) -> int:
     """``preferred`` when it is free on 127.0.0.1, else any free port."""
     for port in ((preferred, 0) if preferred else (0,)):
         with socket.socket() as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the daemon binds: TIME_WAIT is no obstacle
             try:
                 s.bind(("127.0.0.1", port))
             except OSError:
@@ -181,7 +182,7 @@ async def settle(store: Any, traffic: script.Traffic, wait: float, until: Callab
         c = await counts(store)
         got = sum(min(c["stored"].get(k, 0), n) for k, n in traffic.expected.items())
         want = sum(traffic.expected.values())
-        line = f"  tersimpan {got}/{want} pesan, menunggu router {c['waiting']}, pengiriman tertunda {c['pending']}"
+        line = f"  stored {got}/{want}, waiting for the router {c['waiting']}, deliveries pending {c['pending']}"
         if report is not None and line != last:
             report(line)
             last = line
@@ -201,20 +202,20 @@ async def officers_act(world: DemoWorld, store: Any, traffic: script.Traffic,
         answer = await traffic.officer("POST", f"/api/v1/tickets/{flood['ref']}/reply",
                                        traffic.token_for(flood["agency"]), {"text": script.ANSWER_TEXT})
         done["answered"] = flood["ref"]
-        report(f"  petugas {flood['agency']} menjawab {flood['ref']} ({flood['reporters']} pelapor): "
-               f"{answer['replies']} balasan diantrekan")
+        report(f"  officer of {flood['agency']} answers {flood['ref']} ({flood['reporters']} reporters): "
+               f"{answer['replies']} replies queued")
     rubbish = await ticket_of(store, "whatsapp", script.CITIZENS["budi"].whatsapp or "")
     if rubbish is not None:
         await traffic.officer("POST", f"/api/v1/tickets/{rubbish['ref']}/status", traffic.token_for(rubbish["agency"]),
                               {"status": "selesai", "note": script.CLOSE_NOTE})
         done["closed"] = rubbish["ref"]
-        report(f"  petugas {rubbish['agency']} menutup {rubbish['ref']} (selesai)")
+        report(f"  officer of {rubbish['agency']} closes {rubbish['ref']} (selesai)")
     road = await ticket_of(store, "telegram", str(script.CITIZENS[script.LAPOR_ANSWERED].telegram))
     if road is not None and road["lapor_tracking_id"]:
         world.lapor.force_status(road["lapor_tracking_id"], "ditindaklanjuti", text=script.LAPOR_TEXT,
                                  author="Dinas Pekerjaan Umum dan Penataan Ruang")
         done["lapor"] = road["lapor_tracking_id"]
-        report(f"  SP4N-LAPOR! #{road['lapor_tracking_id']} ({road['ref']}): tindak lanjut dari instansi")
+        report(f"  SP4N-LAPOR! report #{road['lapor_tracking_id']} ({road['ref']}) gets a tindak lanjut")
     return done
 
 
@@ -251,11 +252,11 @@ async def play_day(world: DemoWorld, store: Any, traffic: script.Traffic,
             if step.channel == "email" and world.mail is None:
                 if step.special == "autoreply":
                     continue  # only mail has auto-replies
-                step = dataclasses.replace(step, channel="web", what=step.what + " (web: tanpa email)")
+                step = dataclasses.replace(step, channel="web", what=step.what + " (web form: no email here)")
             await traffic.play(step)
             report(f"  {step.channel:<9} {script.CITIZENS[step.who].name:<15} {step.what}")
         result["settled"].append(await settle(store, traffic, wait, report=report))
-    report(f"[{len(script.PHASES) + 1}/{len(script.PHASES) + 1}] Sore: petugas menjawab, SP4N-LAPOR! membalas")
+    report(f"[{len(script.PHASES) + 1}/{len(script.PHASES) + 1}] Afternoon: officers answer, SP4N-LAPOR! follows up")
     result["officers"] = await officers_act(world, store, traffic, report)
     until = (lambda: lapor_answer_arrived(world)) if "lapor" in result["officers"] else None
     result["settled"].append(await settle(store, traffic, wait, until=until, report=report))
@@ -315,19 +316,21 @@ async def run_demo(args: argparse.Namespace) -> int:
         print(f"omnichannel demo — config derived from {base}, store {work / 'data' / 'omnichannel.db'}")
         print(f"email: Dovecot on 127.0.0.1:{world.mail.imap_port}" if world.mail else
               f"email: skipped — {world.mail_skipped}")
+        if world.http_port != args.port:
+            print(f"port {args.port} is busy: the daemon listens on {world.http_port}")
         daemon = Daemon(config)
         await daemon.start()
         async with script.Traffic(world, f"http://127.0.0.1:{daemon.http_port}",
                                   {k: v for k, v in tokens.items() if k != "*"}, tokens["*"]) as traffic:
             day = await play_day(world, daemon.store, traffic, print)
         print(await summary(daemon.store, config, world, traffic, day, time.monotonic() - started))
-        print(endpoints(daemon.http_port, tokens, world, work / "demo-config.yaml"))
+        print(endpoints(daemon.http_port, tokens, world, work / "demo-config.yaml", keep is not None))
         if not args.exit:
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, stop.set)
-            print("Tekan Ctrl-C untuk berhenti.")
+            print("Serving until Ctrl-C.")
             await stop.wait()
         return 0 if all(day["settled"]) else 1
     finally:

@@ -61,7 +61,7 @@ async def summary(store: Any, config: Any, world: Any, traffic: Any, day: dict[s
              traffic.expected.get(c, 0)] for c in sorted(by_conn)]
     rows.append(["total", *(sum(by_conn[c][o] for c in by_conn) for o in OUTCOMES),
                  sum(sum(v.values()) for v in by_conn.values()), sum(traffic.expected.values())])
-    out += _table(["channel", *OUTCOMES, "stored", "sent by sandboxes"], rows)
+    out += _table(["channel", *OUTCOMES, "stored", "handed over"], rows)
     status, kinds = Counter[str](), Counter[str]()
     for st, kind, n in complaints:
         status[st] += n
@@ -119,7 +119,7 @@ def _place(location: Any) -> str:
     return ", ".join(str(location[k]) for k in ("kelurahan", "kecamatan") if location.get(k)) or "place unknown"
 
 
-def endpoints(port: int, tokens: dict[str, str], world: Any, config_path: Path) -> str:
+def endpoints(port: int, tokens: dict[str, str], world: Any, config_path: Path, kept: bool) -> str:
     """Where to look next, with the officers' tokens."""
     base = f"http://127.0.0.1:{port}"
     out = ["", "== Explore " + "=" * 60,
@@ -127,7 +127,8 @@ def endpoints(port: int, tokens: dict[str, str], world: Any, config_path: Path) 
            f"  officers' inbox   {base}/petugas",
            f"  health / metrics  {base}/readyz   {base}/metrics",
            f"  LAPOR! sandbox    {world.lapor.base_url}/pengaduan/<tracking id>",
-           f"  config used       {config_path}", "Officer tokens (Authorization: Bearer …)"]
+           f"  config used       {config_path}" + ("" if kept else " (removed at exit; --keep DIR keeps it)"),
+           "Officer tokens (Authorization: Bearer …)"]
     out += [f"  {'coordinator' if code == '*' else code:<12} {token}" for code, token in sorted(tokens.items())]
     some = next(code for code in tokens if code != "*")
     out.append(f"  e.g. curl -s -H 'Authorization: Bearer {tokens[some]}' {base}/api/v1/agencies/{some}/tickets")
