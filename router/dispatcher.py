@@ -58,7 +58,7 @@ class Dispatcher:
 
     def __init__(self, store: Any, config: Config, targets: dict[str, Any], *, owner: str | None = None,
                  poll_interval: float = 0.5, batch_size: int = 100, backoff_base: float = 2.0, backoff_max: float = 3600.0,
-                 claim_grace: float = 30.0, housekeeping_interval: float = 5.0, stuck_after: float = 3600.0,
+                 claim_grace: float = 30.0, coalesce: float = 0.005, housekeeping_interval: float = 5.0, stuck_after: float = 3600.0,
                  summary_interval: float = 3600.0, rng: random.Random | None = None, templates: Any = None) -> None:
         self.store = store
         self.config = config
@@ -69,6 +69,7 @@ class Dispatcher:
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
         self.claim_grace = claim_grace
+        self.coalesce = coalesce
         self.housekeeping_interval = housekeeping_interval
         self.stuck_after = stuck_after
         self.summary_interval = summary_interval
@@ -253,6 +254,9 @@ class Dispatcher:
                 wake = asyncio.create_task(self._wake.wait())
                 await asyncio.wait({wake, stop_wait}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
                 wake.cancel()
+                if self.coalesce and any(self._running.values()) and not stop_event.is_set():
+                    # let a few more sends finish: one flush and one claim then cover them all
+                    await asyncio.sleep(self.coalesce)
         finally:
             stop_wait.cancel()
             running = [t for ts in self._running.values() for t in ts]
