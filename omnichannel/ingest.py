@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from omnichannel.models import Complaint, EnvelopeRow, FollowUp, Identity, OutboxRow, Quarantine, Reporter
+from omnichannel.pii import anonymity_request
 from omnichannel.store import Store
 from omnichannel.types import Batch, Envelope, EnvelopeResult, IngestResult, Sender, utcnow
 
@@ -280,10 +281,12 @@ def _store_fresh(store: Store, conn: Connection, connector: str, channel: str,
                         f"thread:{env.thread_id}" if env.thread_id else None):
                 if key:
                     in_batch.setdefault(key, len(complaints))
+            asked_anonymous, asked_confidential = anonymity_request(env.text)
             complaints.append({"n": n, "envelope_id": eid, "reporter_id": reporters.get(n), "connector": connector,
                                "channel": channel, "subject": env.subject,
                                "text": (env.text or env.subject or "").strip() or "(lampiran)",
-                               "anonymous": env.anonymous, "confidential": env.confidential,
+                               "anonymous": env.anonymous or asked_anonymous,
+                               "confidential": env.confidential or asked_confidential,
                                "status": "received", "created_at": now})
         rows.append(row)
     if complaints:

@@ -109,8 +109,14 @@ def find(text: str) -> PiiMatches:
     return found
 
 
-def mask(text: str) -> str:
-    """``text`` with NIKs, phone numbers and emails replaced by ``[NIK]``, ``[TELEPON]``, ``[EMAIL]``."""
+def mask(text: str, names: list[str] | tuple[str, ...] | None = None) -> str:
+    """``text`` with NIKs, phone numbers and emails replaced by ``[NIK]``, ``[TELEPON]``, ``[EMAIL]``.
+
+    ``names`` (a reporter's known names) are replaced by ``[NAMA]`` too: the whole name and each of
+    its words of three letters or more, whole words only, any case.
+    """
+    if names:
+        text = _mask_names(text, names)
     spans = _scan(text)
     if not spans:
         return text
@@ -129,3 +135,35 @@ def mask_name(name: str | None) -> str:
     if not name:
         return ""
     return " ".join(word[0] + "*" * (len(word) - 1) for word in name.split())
+
+
+def _mask_names(text: str, names: list[str] | tuple[str, ...]) -> str:
+    words: set[str] = set()
+    for name in names:
+        if name and name.strip():
+            words.add(name.strip())
+            words.update(w for w in re.split(r"\s+", name.strip()) if len(w) >= 3)
+    if not words:
+        return text
+    pattern = re.compile(r"(?<!\w)(" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+                         + r")(?!\w)", re.IGNORECASE)
+    return pattern.sub("[NAMA]", text)
+
+
+_ANONYMOUS = re.compile(
+    r"\b(anonim|anonymous|tanpa nama|(jangan|jgn|tdk usah|tidak usah) (di)?(sebut|cantumkan|tampilkan|tulis)(kan)? nama|"
+    r"sembunyikan (identitas|nama)|(identitas|nama) (saya |sy |pelapor )?(mohon |tolong )?(di)?rahasiakan)\b",
+    re.IGNORECASE)
+_CONFIDENTIAL = re.compile(r"\b(rahasia|dirahasiakan|rahasiakan|konfidensial)\b", re.IGNORECASE)
+
+
+def anonymity_request(text: str | None) -> tuple[bool, bool]:
+    """(anonymous, confidential) as the citizen asked in their own words ("anonim", "mohon dirahasiakan").
+
+    Asking for secrecy ("rahasia") is taken as both: hide the identity and keep the report non-public,
+    the safer reading of what a citizen means by it.
+    """
+    if not text:
+        return False, False
+    confidential = bool(_CONFIDENTIAL.search(text))
+    return confidential or bool(_ANONYMOUS.search(text)), confidential

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import bindparam, distinct, func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from omnichannel import registry
+from omnichannel import pii, registry
 from omnichannel.models import Case, Complaint, EnvelopeRow, FollowUp, Identity, Ticket
 from omnichannel.outbox import enqueue_many
 from omnichannel.types import utcnow
@@ -189,16 +189,19 @@ class BatchWriter:
 
     async def _ticket_rows(self, new: list[Routed], tickets: dict[int, dict[str, Any]],
                            counts: dict[int, tuple[int, int]]) -> None:
-        people = await self._reporters({r.complaint.reporter_id for r in new
-                                        if r.complaint.reporter_id is not None and not r.complaint.anonymous})
+        people = await self._reporters({r.complaint.reporter_id for r in new if r.complaint.reporter_id is not None})
         for r in new:
             c, t = r.complaint, tickets[r.case_id]
+            masked = r.masked
+            if c.anonymous and c.reporter_id in people:
+                # an anonymous citizen's own name typed in the text must not leave either
+                masked = pii.mask(masked, names=[people[c.reporter_id].get("name") or ""])
             agency = self.p.config.agency(t["agency"]) if hasattr(self.p.config, "agency") else None
             payload = {"ticket": t["ref"], "case": self.case_refs[r.case_id],
                        "complaint": c.ref, "kind": t["kind"], "agency": t["agency"],
                        "agency_name": agency.name if agency else t["agency"], "location": r.decision.location,
                        "sla_due": t["sla_due"].isoformat(), "reporters": counts.get(r.case_id, (1, 1))[1],
-                       "subject": c.subject, "text": c.text, "text_masked": r.masked, "channel": c.channel,
+                       "subject": c.subject, "text": c.text, "text_masked": masked, "channel": c.channel,
                        "reporter": None if c.anonymous or c.reporter_id is None else people.get(c.reporter_id),
                        "anonymous": c.anonymous, "confidential": c.confidential,
                        "created_at": (c.created_at or self.now).isoformat()}
