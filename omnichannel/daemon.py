@@ -202,7 +202,7 @@ class Daemon:
         for name, runner in self.runners.items():
             interval = self.config.connector(name).poll_interval
             self.scheduler.add_job(self._tracked, "interval", args=[runner.tick], seconds=interval,
-                                   id=f"poll:{name}", next_run_time=_now())
+                                   id=f"poll:{name}", name=f"poll:{name}", next_run_time=_now())
         mark_overdue = self._optional("omnichannel.sla:mark_overdue")
         if mark_overdue is not None and self.config.sla is not None:
             self.scheduler.add_job(self._tracked, "interval", args=[partial(mark_overdue, self.store, self.config)],

@@ -74,6 +74,19 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(doc, ensure_ascii=False)
 
 
+class LongPollFilter(logging.Filter):
+    """Drops APScheduler's "skipped: maximum number of running instances" for poll jobs.
+
+    A long-polling connector (Telegram getUpdates, IMAP IDLE) is busy for longer than its interval by
+    design; the supervisor's ``max_instances=1`` is what keeps polls from overlapping, not a fault.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """False for the expected skip of a ``poll:`` job."""
+        message = record.getMessage()
+        return not ("maximum number of running instances" in message and 'poll:' in message)
+
+
 TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(connector)s %(external_id)s] %(message)s"
 
 
@@ -87,6 +100,7 @@ def setup_logging(level: str = "INFO", fmt: str = "text", stream: object = None)
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    logging.getLogger("apscheduler.scheduler").addFilter(LongPollFilter())
     for noisy in ("httpx", "apscheduler.scheduler", "apscheduler.executors.default", "aiosqlite",
                   "asyncio", "alembic"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))

@@ -35,7 +35,8 @@ def routes(config: Config) -> list[web.RouteDef]:
                                          "style-src 'unsafe-inline'", "X-Frame-Options": "DENY"})
 
         out.append(web.get("/", form))
-    if any(a.officer_tokens for a in config.agencies) or config.http.coordinator_tokens:
+    tokens = [t for a in config.agencies for t in a.officer_tokens] + list(config.http.coordinator_tokens)
+    if any(t.get_secret_value() for t in tokens):
         officer = _page(config, "petugas.html")
 
         async def inbox(_: web.Request) -> web.Response:

@@ -63,3 +63,25 @@ def test_json_logs_are_one_object_per_line_and_masked():
     assert lines[0]["external_id"] == "INBOX/1/7"
     assert all(bit not in stream.getvalue() for bit in SECRET_BITS)
     assert "ValueError" in lines[1]["exc"]
+
+
+async def test_expected_long_poll_skips_are_not_logged():
+    import asyncio
+
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    stream, _ = capture("text", "INFO")
+
+    async def long_poll():
+        await asyncio.sleep(0.4)
+
+    scheduler = AsyncIOScheduler(job_defaults={"max_instances": 1})
+    scheduler.add_job(long_poll, "interval", seconds=0.05, id="poll:tg", name="poll:tg")
+    scheduler.add_job(long_poll, "interval", seconds=0.05, id="other", name="other")
+    scheduler.start()
+    await asyncio.sleep(0.6)
+    scheduler.shutdown(wait=False)
+    await asyncio.sleep(0)
+    out = stream.getvalue()
+    assert "poll:tg" not in out
+    assert 'job "other' in out  # other jobs' skips still show
