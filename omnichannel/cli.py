@@ -54,6 +54,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     return asyncio.run(run_daemon(config))
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    """Write the shipped config.yaml into a directory (never over an existing one)."""
+    from importlib import resources
+
+    target = Path(args.directory) / "config.yaml"
+    if target.exists():
+        print(f"omnichannel: {target} exists; not overwriting it", file=sys.stderr)
+        return 1
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(resources.files("omnichannel").joinpath("default_config.yaml").read_text(encoding="utf-8"),
+                      encoding="utf-8")
+    print(f"wrote {target}: SQLite store under ./data, web intake on 127.0.0.1:8080, channels disabled "
+          "until their credentials are set (see README, Configuration)")
+    return 0
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     """Validate the config; with --connect, really connect every enabled plugin."""
     if args.reference:
@@ -242,6 +258,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"], default=None)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="run the daemon").set_defaults(func=cmd_run)
+    p = sub.add_parser("init", help="write the shipped config.yaml into a directory")
+    p.add_argument("directory", nargs="?", default=".")
+    p.set_defaults(func=cmd_init)
     p = sub.add_parser("check", help="validate the config (and --connect to every channel)")
     p.add_argument("--connect", action="store_true")
     p.add_argument("--dump", action="store_true", help="print the config with secrets masked")

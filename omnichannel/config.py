@@ -298,7 +298,8 @@ def load_config(path: str | Path, env: dict[str, str] | None = None) -> Config:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError("", f"config file {path} not found") from None
+        raise ConfigError("", f"config file {path} not found (omnichannel init writes the shipped one, "
+                              "or give -c FILE)") from None
     except OSError as exc:
         raise ConfigError("", f"cannot read config file {path}: {exc}") from None
     return parse_config(text, env=env, base_dir=Path.cwd())

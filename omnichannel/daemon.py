@@ -237,6 +237,8 @@ class Daemon:
                     done = await self.pipeline.process_pending()
                     if done:
                         self.metrics.routed.inc(done)
+                        if self.dispatcher is not None and hasattr(self.dispatcher, "wake"):
+                            self.dispatcher.wake()  # new outbox rows: deliver now, not at the next sweep
                     if done < 500:
                         break
                 if self.router_state != "running":

@@ -40,6 +40,8 @@ from omnichannel.sandbox.x import XSandbox
 OFFICER_AGENCIES = ("bpbd", "pupr", "dlh", "pdam", "disdukcapil")
 OFFICER_GROUP = -1001234567890
 SHIPPED = Path(__file__).resolve().parents[1] / "config.yaml"
+if not SHIPPED.is_file():  # installed from a wheel: the packaged copy of the shipped config
+    SHIPPED = Path(__file__).resolve().with_name("default_config.yaml")
 
 
 def free_port(preferred: int = 0) -> int:

@@ -95,9 +95,11 @@ def setup_logging(level: str = "INFO", fmt: str = "text", stream: object = None)
     handler = logging.StreamHandler(stream or sys.stderr)  # type: ignore[arg-type]
     handler.addFilter(ContextFilter())
     handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
+    handler._omnichannel = True  # type: ignore[attr-defined]
     root = logging.getLogger()
-    for old in list(root.handlers):
-        root.removeHandler(old)
+    for old in list(root.handlers):  # replace our own earlier handler; leave others' (e.g. pytest's) alone
+        if getattr(old, "_omnichannel", False):
+            root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
     logging.getLogger("apscheduler.scheduler").addFilter(LongPollFilter())

@@ -23,3 +23,13 @@ def test_db_upgrade_current_and_backup(tmp_path, capsys):
     assert main(["-c", str(config), "db", "backup", str(target)]) == 0
     tables = {r[0] for r in sqlite3.connect(target).execute("select name from sqlite_master where type='table'")}
     assert {"envelopes", "complaints", "outbox", "alembic_version"} <= tables
+
+
+def test_init_writes_the_shipped_config_once(tmp_path, capsys):
+    from pathlib import Path
+
+    shipped = (Path(__file__).resolve().parents[2] / "config.yaml").read_text()
+    assert main(["init", str(tmp_path)]) == 0
+    assert (tmp_path / "config.yaml").read_text() == shipped
+    assert main(["init", str(tmp_path)]) == 1  # never overwrites
+    assert "exists" in capsys.readouterr().err
