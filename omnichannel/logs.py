@@ -51,8 +51,8 @@ class ContextFilter(logging.Filter):
             masked = _mask(message)
             if masked != message or record.args:
                 record.msg, record.args = masked, None
-            if record.exc_info and not record.exc_text:
-                record.exc_text = _mask(logging.Formatter().formatException(record.exc_info))
+            if record.exc_info:  # another handler may have cached the unmasked traceback already
+                record.exc_text = _mask(record.exc_text or logging.Formatter().formatException(record.exc_info))
         return True
 
 
