@@ -41,7 +41,7 @@ from omnichannel.types import Attachment, Envelope
 log = logging.getLogger(__name__)
 
 mail_mime.install()
-_PARSER = BytesParser(policy=policy.compat32)
+_PARSER = BytesParser(mail_mime.CachedMessage, policy=policy.compat32)
 _MSGID = re.compile(r"<([^<>\s]{1,500})>")
 _TICKET = re.compile(r"\b(ADU-\d{4}-\d{6,})\b", re.I)
 _CONTROL_BYTES = bytes((*range(0, 9), 11, 12, *range(14, 32)))
