@@ -7,7 +7,10 @@ between commit and ack, ``start`` reads those UIDs again, the unique key absorbs
 their \\Seen/MOVE at last (the next batch's checkpoint no longer has the mark). A changed UIDVALIDITY voids the UIDs: the folder is read again from the
 start and, until the old UIDNEXT, messages whose Message-ID is already stored are acknowledged
 without a second envelope. imapclient is blocking: every IMAP call runs on one dedicated thread
-(``_call``), which serialises use of the single connection.
+(``_call``), which serialises use of the single connection. Parsing runs in worker processes
+(``parse_workers``), and with ``prefetch`` the next batch is fetched and parsed while the core stores
+the last one; it is handed out only if the position it started from is the position acknowledged
+meanwhile, else it is dropped and read again from the checkpoint (nothing is flagged before an ack).
 """
 
 from __future__ import annotations
@@ -20,13 +23,16 @@ import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar
 
 from sqlalchemy import select
 
 from connectors.imap_config import ImapConfig
+from connectors.imap_prefetch import ReadAhead
 from connectors.imap_session import DROPPED, ConnectionLost, ImapSession
 from connectors.mail_parse import ParseOptions, parse_message
+from connectors.mail_pool import MailParser, RawMail
 from connectors.mail_reply import send_reply
 from omnichannel.errors import RetryableError
 from omnichannel.protocols import PluginContext
@@ -46,6 +52,15 @@ class AckToken:
     checkpoint: dict[str, Any] | None = None
 
 
+@dataclass(slots=True)
+class Fetched:
+    """A batch as fetched: mail still to be parsed (``RawMail``) or already an envelope (too large)."""
+
+    batch: Batch
+    items: list[Envelope | RawMail]
+    resync: bool = False
+
+
 class ImapConnector:
     """Pull connector and replier for one mailbox."""
 
@@ -62,6 +77,8 @@ class ImapConnector:
         self._pending: list[tuple[str, int, list[int], list[int]]] = []
         self._next_folder = 0
         self._options = ParseOptions()
+        self._parser = MailParser(0, self._options, name)
+        self._ahead: ReadAhead[tuple[Batch, bool]] = ReadAhead(name)
 
     # -- the one seam to the blocking library ----------------------------------------------------
     async def _call(self, fn: Any, *args: Any) -> Any:
@@ -76,11 +93,12 @@ class ImapConnector:
         self.ctx = ctx
         self._position = _normalise(checkpoint, rewind=True)
         cfg = self.config
-        self._options = ParseOptions(own_addresses=frozenset(cfg.own_addresses), attachments_dir=ctx.attachments_dir,
-                                     max_attachment_bytes=cfg.max_attachment_bytes,
-                                     attachment_types=tuple(cfg.attachment_types))
+        self._options = parse_options(cfg, ctx.attachments_dir)
         self._stop = threading.Event()
         self._session = ImapSession(cfg, self._stop)
+        self._ahead.drop()
+        self._parser = MailParser(cfg.parse_workers, self._options, self.name)
+        self._parser.warm_up()
         self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"imap-{self.name}")
         await self._call(self._connect_with_backoff)
         log.info("%s connected to %s as %s (%s)", self.name, cfg.host, cfg.username,
@@ -89,6 +107,8 @@ class ImapConnector:
     async def stop(self) -> None:
         """Leave IDLE at once, log out, release the thread. Safe to call twice."""
         self._stop.set()
+        self._ahead.drop()
+        self._parser.close()
         executor, self._executor = self._executor, None
         if executor is None:
             return
@@ -123,14 +143,50 @@ class ImapConnector:
     # -- polling ---------------------------------------------------------------------------------
     async def poll(self) -> Batch:
         """Up to ``batch_size`` new messages of one folder; else wait in IDLE (bounded) or return empty."""
-        batch, resync = await self._call(self._poll_blocking, copy.deepcopy(self._position))
+        ready = await self._ahead.take(self._position)
+        if ready is None:
+            ready = await self._parse(await self._call(self._poll_blocking, copy.deepcopy(self._position)))
+        batch, resync = ready
         if resync and batch.envelopes:
             await self._absorb_known(batch)
+        if self.config.prefetch and batch.ack_token is not None and batch.checkpoint is not None:
+            self._start_prefetch(_normalise(batch.checkpoint))
         return batch
 
-    def _poll_blocking(self, position: dict[str, Any]) -> tuple[Batch, bool]:
+    async def _parse(self, fetched: Fetched) -> tuple[Batch, bool]:
+        parsed = iter(await self._parser.parse([m for m in fetched.items if isinstance(m, RawMail)]))
+        fetched.batch.envelopes = [next(parsed) if isinstance(m, RawMail) else m for m in fetched.items]
+        return fetched.batch, fetched.resync
+
+    def _start_prefetch(self, basis: dict[str, Any]) -> None:
+        """Fetch and parse what follows ``basis`` (the position once the batch just handed out is acked)."""
+        async def work() -> tuple[Batch, bool] | None:
+            fetched = await self._call(self._prefetch_blocking, copy.deepcopy(basis))
+            return None if fetched is None else await self._parse(fetched)
+
+        self._ahead.start(basis, work)
+
+    def _poll_blocking(self, position: dict[str, Any]) -> Fetched:
         self._ensure_connected()
         self._guarded(self._flush_pending)
+        found = self._find(position)
+        if found is not None:
+            return found
+        folders = self.config.folders
+        if self._can_idle() and not self._stop.is_set() and self._idle(folders[0]):
+            found = self._guarded(self._collect, folders[0], position)
+            if found is not None:
+                return found
+        return Fetched(Batch(), [])
+
+    def _prefetch_blocking(self, position: dict[str, Any]) -> Fetched | None:
+        """Like ``_poll_blocking`` but never waits in IDLE (that would hold up the acknowledgement)."""
+        if self._stop.is_set():
+            return None
+        self._ensure_connected()
+        return self._find(position)
+
+    def _find(self, position: dict[str, Any]) -> Fetched | None:
         folders = self.config.folders
         for i in range(len(folders)):
             index = (self._next_folder + i) % len(folders)
@@ -138,11 +194,7 @@ class ImapConnector:
             if found is not None:
                 self._next_folder = (index + 1) % len(folders)
                 return found
-        if self._can_idle() and not self._stop.is_set() and self._idle(folders[0]):
-            found = self._guarded(self._collect, folders[0], position)
-            if found is not None:
-                return found
-        return Batch(), False
+        return None
 
     def _idle(self, folder: str) -> bool:
         """Wait for new mail; a dropped connection ends the wait (reconnected, not re-issued: the poll is bounded)."""
@@ -156,7 +208,7 @@ class ImapConnector:
             self._connect_with_backoff()
             return True
 
-    def _collect(self, folder: str, position: dict[str, Any]) -> tuple[Batch, bool] | None:
+    def _collect(self, folder: str, position: dict[str, Any]) -> Fetched | None:
         info = self._session.select(folder)
         if info is None:
             log.warning("%s: folder %s does not exist", self.name, folder)
@@ -174,28 +226,28 @@ class ImapConnector:
         uids = [] if info.uidnext is not None and info.uidnext <= last + 1 else self._session.uids_after(last)
         uids = uids[: self.config.batch_size]
         if not uids:
-            return (Batch(checkpoint=_with(position, folder, state)), False) if changed else None
+            return Fetched(Batch(checkpoint=_with(position, folder, state)), []) if changed else None
         fetched = self._session.fetch(uids, self.config.max_message_bytes)
         token = AckToken(folder, info.uidvalidity)
-        envelopes = []
+        items: list[Envelope | RawMail] = []
         for item in fetched:
             external_id = f"{folder}/{info.uidvalidity}/{item.uid}"
             token.uids[external_id] = item.uid
             if item.truncated:
-                envelopes.append(Envelope(external_id=external_id, raw=item.raw,
+                items.append(Envelope(external_id=external_id, raw=item.raw,
                                           received_at=item.internal_date or utcnow(),
                                           error=f"message of {item.size} bytes is over max_message_bytes "
                                                 f"({self.config.max_message_bytes}); header kept here, whole "
                                                 f"message moved to the quarantine folder"))
             else:
-                envelopes.append(parse_message(item.raw, external_id, self._options, item.internal_date))
+                items.append(RawMail(item.raw, external_id, item.internal_date))
         new_state = {**state, "last_uid": uids[-1], "unacked": [uids[0], uids[-1]]}
         resync = "resync_until" in new_state
         if resync and uids[-1] >= new_state["resync_until"]:
             new_state.pop("resync_until")
         token.checkpoint = _with(position, folder, new_state)
-        log.debug("%s: fetched %d messages of %s (UIDs %d-%d)", self.name, len(envelopes), folder, uids[0], uids[-1])
-        return Batch(envelopes, token.checkpoint, next_poll_in=0, ack_token=token), resync
+        log.debug("%s: fetched %d messages of %s (UIDs %d-%d)", self.name, len(items), folder, uids[0], uids[-1])
+        return Fetched(Batch([], token.checkpoint, next_poll_in=0, ack_token=token), items, resync)
 
     async def _absorb_known(self, batch: Batch) -> None:
         """After a UIDVALIDITY change: drop envelopes whose Message-ID this connector already stored."""
@@ -312,9 +364,19 @@ class ImapConnector:
         return await send_reply(self.config.smtp, item, idempotency_key, templates)
 
     @classmethod
-    def reparse(cls, raw: bytes, external_id: str) -> Envelope:
-        """Parse kept bytes again (``omnichannel quarantine retry``); attachments: metadata only."""
-        return parse_message(raw, external_id, ParseOptions())
+    def reparse(cls, raw: bytes, external_id: str, config: ImapConfig | None = None,
+                attachments_dir: Path | None = None) -> Envelope:
+        """Parse kept bytes again (``omnichannel quarantine retry``) with the live path's options when the
+        caller passes the connector's config (else: no own addresses, attachments as metadata only)."""
+        options = parse_options(config, attachments_dir) if config is not None else ParseOptions()
+        return parse_message(raw, external_id, options)
+
+
+def parse_options(config: ImapConfig, attachments_dir: Path | None) -> ParseOptions:
+    """What the parser needs from the connector's config (the same for live mail and a retry)."""
+    return ParseOptions(own_addresses=frozenset(config.own_addresses), attachments_dir=attachments_dir,
+                        max_attachment_bytes=config.max_attachment_bytes,
+                        attachment_types=tuple(config.attachment_types))
 
 
 def _normalise(checkpoint: dict[str, Any] | None, rewind: bool = False) -> dict[str, Any]:

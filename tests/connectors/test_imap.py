@@ -135,6 +135,24 @@ async def test_restart_in_the_middle_of_a_fetch(mailbox, store, tmp_path):
     assert server_search(mailbox, "INBOX", ["UNSEEN"]) == []
 
 
+async def test_a_batch_read_ahead_is_dropped_unless_the_one_before_was_acknowledged(mailbox, store, tmp_path):
+    mailbox.append([complaint(i) for i in range(12)])
+    connector = await started(mailbox, store, tmp_path, batch_size=5, prefetch=True)
+    try:
+        first = await connector.poll()                        # the next five are being read meanwhile
+        again = await connector.poll()                        # not stored, not acknowledged: read again
+        assert [e.external_id for e in again.envelopes] == [e.external_id for e in first.envelopes]
+        await connector.ack(again, await ingest_batch(store, NAME, "email", again))
+        second = await connector.poll()                       # the read-ahead follows the acked position
+        assert [e.meta["uid"] for e in second.envelopes] == [6, 7, 8, 9, 10]
+        await connector.ack(second, await ingest_batch(store, NAME, "email", second))
+        assert await drain(connector, store) == 2
+    finally:
+        await connector.stop()
+    assert await stored(store) == (12, 12)
+    assert server_search(mailbox, "INBOX", ["UNSEEN"]) == []
+
+
 async def test_server_dropping_the_connection_mid_batch(mailbox, store, tmp_path):
     total = 1500
     mailbox.append([complaint(i) for i in range(total)])

@@ -214,3 +214,16 @@ def test_reparse_classmethod_matches_the_parser():
     raw = (DATA / "plain_qp.eml").read_bytes()
     env = ImapConnector.reparse(raw, "INBOX/77/5")
     assert env.external_id == "INBOX/77/5" and env.error is None and env.subject.startswith("Jalan rusak")
+
+
+def test_reparse_with_the_connector_config_uses_the_live_options(tmp_path):
+    from connectors.imap_config import ImapConfig
+
+    config = ImapConfig(name="mail", host="127.0.0.1", username="u", password="p", own_addresses=list(OWN))
+    own = (DATA / "own_address.eml").read_bytes()
+    assert ImapConnector.reparse(own, "INBOX/1/1").skip_reason is None               # the old call: no own address
+    assert ImapConnector.reparse(own, "INBOX/1/1", config).skip_reason.startswith("mail from our own address")
+    photo = (DATA / "attachments.eml").read_bytes()
+    live = ImapConnector.reparse(photo, "INBOX/1/2", config, tmp_path)
+    assert any(a.path for a in live.attachments)                                      # saved, as on the live path
+    assert not any(a.path for a in ImapConnector.reparse(photo, "INBOX/1/2").attachments)
