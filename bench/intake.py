@@ -41,6 +41,14 @@ end
 """
 
 
+def _has_uvloop() -> bool:
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def free_port() -> int:
     import socket
 
@@ -114,12 +122,16 @@ async def main() -> None:
     parser.add_argument("--requests", type=int, default=5000)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--rows", type=int, default=20000)
+    parser.add_argument("--intake-only", action="store_true", help="daemon.route: false (measure intake alone)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="omni-bench-"))
     port = free_port()
     config = work / "config.yaml"
     config.write_text(f"data_dir: {work}/data\nhttp: {{host: 127.0.0.1, port: {port}}}\nlogging: {{level: WARNING}}\n"
+                      f"daemon: {{route: {str(not args.intake_only).lower()}}}\n"
                       "connectors:\n  - {name: web, kind: webform, acknowledge: false}\n")
+    print(f"daemon: web intake {'only (daemon.route: false)' if args.intake_only else 'with the router and dispatcher running'}"
+          f", {'uvloop' if _has_uvloop() else 'asyncio'} event loop")
     proc = subprocess.Popen([sys.executable, "-m", "omnichannel.cli", "-c", str(config), "run"], cwd=work,
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
     base = f"http://127.0.0.1:{port}"

@@ -51,7 +51,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     from omnichannel.daemon import run_daemon
 
     config = _config(args)
-    return asyncio.run(run_daemon(config))
+    try:  # uvloop (optional) makes the HTTP intake markedly faster; asyncio's loop works the same
+        import uvloop
+    except ImportError:
+        return asyncio.run(run_daemon(config))
+    return uvloop.run(run_daemon(config))
 
 
 def cmd_init(args: argparse.Namespace) -> int:

@@ -97,6 +97,8 @@ class DaemonConfig(Model):
     ingest_batch_max: int = Field(500, gt=0, description="most envelopes committed in one transaction")
     lease_ttl: float = Field(30.0, gt=0, description="seconds a replica holds a connector's lease")
     replica_id: str | None = Field(None, description="name of this replica (default host:pid)")
+    route: bool = Field(True, description="run the router in this process (false: an intake-only replica)")
+    dispatch: bool = Field(True, description="run the outbox dispatcher in this process")
 
 
 class AgencyConfig(Model):

@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 # what a connector kind is called as a channel in the store
 CHANNELS = {"imap": "email"}
+ROUTE_BATCH = 100
 
 
 class Daemon:
@@ -151,13 +152,13 @@ class Daemon:
         await self.store.open(migrate=self.config.store.migrate_on_start)
         await self._start_connectors()
         await self._start_forwarders()
-        pipeline_cls = self._optional(registry.PIPELINE)
+        pipeline_cls = self._optional(registry.PIPELINE) if self.config.daemon.route else None
         if pipeline_cls is not None:
             self.pipeline = pipeline_cls(self.config, self.store, self.templates)
             await self.pipeline.start()
             self.router_state = "running"
             self._tasks.append(asyncio.create_task(self._route_loop(), name="router"))
-        dispatcher_cls = self._optional("router.dispatcher:Dispatcher")
+        dispatcher_cls = self._optional("router.dispatcher:Dispatcher") if self.config.daemon.dispatch else None
         if dispatcher_cls is not None:
             targets: dict[str, Any] = dict(self.forwarders)
             for name, connector in self.connectors.items():
@@ -234,13 +235,15 @@ class Daemon:
             self._route_wakeup.clear()
             try:
                 while not self._stop.is_set():
-                    done = await self.pipeline.process_pending()
+                    # routing is CPU work on the event loop: small batches keep intake answers prompt
+                    done = await self.pipeline.process_pending(ROUTE_BATCH)
                     if done:
                         self.metrics.routed.inc(done)
                         if self.dispatcher is not None and hasattr(self.dispatcher, "wake"):
                             self.dispatcher.wake()  # new outbox rows: deliver now, not at the next sweep
-                    if done < 500:
+                    if done < ROUTE_BATCH:
                         break
+                    await asyncio.sleep(0)
                 if self.router_state != "running":
                     log.info("router recovered")
                 self.router_state = "running"

@@ -36,3 +36,24 @@ async def test_intake_status_health_metrics(tmp_path):
                 assert 'omnichannel_envelopes_total{connector="web",outcome="complaint"} 1.0' in text
     finally:
         await asyncio.wait_for(daemon.stop(), 10)
+
+
+async def test_intake_only_replica_does_not_route(tmp_path):
+    config = minimal_config(tmp_path)
+    config.daemon.route = False
+    config.daemon.dispatch = False
+    daemon = Daemon(config)
+    await daemon.start()
+    try:
+        base = f"http://127.0.0.1:{daemon.http_port}"
+        async with aiohttp.ClientSession() as http:
+            async with http.post(f"{base}/api/v1/complaints", json={"text": "Sampah menumpuk di pasar"}) as resp:
+                ref = (await resp.json())["complaint"]
+            await asyncio.sleep(0.5)
+            async with http.get(f"{base}/api/v1/complaints/{ref}") as resp:
+                assert (await resp.json())["status"] == "received"
+            async with http.get(f"{base}/readyz") as resp:
+                body = await resp.json()
+                assert body["router"] == "disabled" and body["dispatcher"] == "disabled"
+    finally:
+        await daemon.stop()
