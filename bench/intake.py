@@ -156,8 +156,8 @@ async def main() -> None:
             out = subprocess.run(["wrk", "-t1", f"-c{args.clients}", "-d8s", "--latency", "-s", str(script), base],
                                  capture_output=True, text=True, timeout=60).stdout
             rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
-            p50 = re.search(r"50%\s+(\S+)", out)
-            p99 = re.search(r"99%\s+(\S+)", out)
+            p50 = re.search(r"^\s+50%\s+(\S+)", out, re.M)
+            p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M)
             non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
             print(f"intake (wrk, C load generator): {float(rps.group(1)):,.0f} complaints/s with {args.clients} "
                   f"connections for 8 s; latency p50 {p50.group(1)}, p99 {p99.group(1)}; "
