@@ -107,3 +107,10 @@ def test_disabled_entry_values_are_checked_when_enabled_but_keys_always():
         parse_config(bad_value.replace("enabled: false", "enabled: true"), env={})
     with pytest.raises(ConfigError, match=r"connectors\[0\].nonsense"):
         parse_config("connectors:\n  - {name: web, kind: webform, enabled: false, nonsense: 1}\n", env={})
+
+
+def test_configuration_reference_in_docs_is_current():
+    from omnichannel.config_reference import reference
+
+    documented = (REPO / "docs" / "configuration.md").read_text(encoding="utf-8")
+    assert documented == reference(), "regenerate: omnichannel check --reference > docs/configuration.md"
