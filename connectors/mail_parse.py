@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import policy
 from email.message import Message
-from email.parser import BytesParser
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
@@ -41,7 +40,6 @@ from omnichannel.types import Attachment, Envelope
 log = logging.getLogger(__name__)
 
 mail_mime.install()
-_PARSER = BytesParser(mail_mime.CachedMessage, policy=policy.compat32)
 _MSGID = re.compile(r"<([^<>\s]{1,500})>")
 _TICKET = re.compile(r"\b(ADU-\d{4}-\d{6,})\b", re.I)
 _CONTROL_BYTES = bytes((*range(0, 9), 11, 12, *range(14, 32)))
@@ -122,7 +120,7 @@ def _parse(raw: bytes, external_id: str, options: ParseOptions, received_at: dat
     if problem:
         env.error = problem
         return env
-    msg = _PARSER.parsebytes(_strip_envelope_line(raw))
+    msg = mail_mime.parse_bytes(_strip_envelope_line(raw))
     headers = _headers(msg)
     if not headers:
         env.error = "no header fields: not an RFC 5322 message"
