@@ -142,23 +142,31 @@ class ImapSession:
         return sorted(u for u in found if u > last_uid)
 
     def fetch(self, uids: list[int], max_bytes: int) -> list[Fetched]:
-        """Whole messages (BODY.PEEK: \\Seen stays unset); over ``max_bytes`` only the header."""
+        """Whole messages (BODY.PEEK: \\Seen stays unset); over ``max_bytes`` only the header.
+
+        One FETCH asks for the size, the date and at most ``max_bytes + 1`` octets of each message (a
+        second round trip for sizes alone cost a third of the fetch). A message that is larger, by its
+        size or by the octets that came, is fetched again as its header only: never cut silently.
+        """
         if not uids:
             return []
         client = self._require()
-        meta = client.fetch(uids, [b"RFC822.SIZE", b"INTERNALDATE"])
-        small = [u for u in uids if u in meta and int(meta[u].get(b"RFC822.SIZE", 0)) <= max_bytes]
-        large = [u for u in uids if u in meta and u not in small]
-        bodies = client.fetch(small, [b"BODY.PEEK[]"]) if small else {}
+        found = client.fetch(uids, [b"RFC822.SIZE", b"INTERNALDATE", f"BODY.PEEK[]<0.{max_bytes + 1}>".encode()])
+        bodies: dict[int, bytes] = {}
+        for uid, data in found.items():
+            body = data.get(b"BODY[]<0>", data.get(b"BODY[]"))
+            if body is not None and int(data.get(b"RFC822.SIZE", 0)) <= max_bytes and len(body) <= max_bytes:
+                bodies[uid] = bytes(body)
+        large = [u for u in uids if u in found and u not in bodies]
         heads = client.fetch(large, [b"BODY.PEEK[HEADER]"]) if large else {}
         out = []
         for uid in uids:
-            if uid not in meta:
+            if uid not in found:
                 continue  # expunged between SEARCH and FETCH
-            size = int(meta[uid].get(b"RFC822.SIZE", 0))
-            when = _utc(meta[uid].get(b"INTERNALDATE"))
-            if uid in bodies and bodies[uid].get(b"BODY[]") is not None:
-                out.append(Fetched(uid, bytes(bodies[uid][b"BODY[]"]), size, when))
+            size = int(found[uid].get(b"RFC822.SIZE", 0))
+            when = _utc(found[uid].get(b"INTERNALDATE"))
+            if uid in bodies:
+                out.append(Fetched(uid, bodies[uid], size, when))
             elif uid in heads:
                 out.append(Fetched(uid, bytes(heads[uid].get(b"BODY[HEADER]") or b""), size, when, True))
         return out

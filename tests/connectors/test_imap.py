@@ -295,6 +295,25 @@ async def test_quarantine_move_and_skips(mailbox, store, tmp_path):
     assert kept == (on_server, "binary file (OLE/Outlook .msg), not a MIME message")  # whole, both sides
 
 
+async def test_mail_over_the_size_limit_is_quarantined_with_its_header_and_the_limit_itself_is_read_whole(
+        mailbox, store, tmp_path):
+    small = complaint(1)
+    at_limit = complaint(2, tag="x" * (len(small) - len(complaint(2)) + 500))   # 500 bytes longer than small
+    big = complaint(3).replace(b"mohon diperbaiki.", b"mohon diperbaiki." + b" lubang" * 4000)
+    mailbox.append([small, at_limit, big])
+    connector = await started(mailbox, store, tmp_path, max_message_bytes=len(at_limit))
+    try:
+        batch = await connector.poll()
+        assert [e.raw for e in batch.envelopes[:2]] == [small, at_limit]            # whole, not a byte cut
+        assert batch.envelopes[2].error.startswith(f"message of {len(big)} bytes is over max_message_bytes")
+        assert batch.envelopes[2].raw == big.split(b"\r\n\r\n")[0] + b"\r\n\r\n"  # the header only
+        await connector.ack(batch, await ingest_batch(store, NAME, "email", batch))
+    finally:
+        await connector.stop()
+    assert await outcomes(store) == {"complaint": 2, "quarantined": 1}
+    assert server_search(mailbox, "Quarantine", ["ALL"]) == [1]
+
+
 async def test_ack_move_to_processed_folder(mailbox, store, tmp_path):
     mailbox.append([complaint(i) for i in range(12)])
     connector = await started(mailbox, store, tmp_path, ack="move", processed_folder="Diproses", batch_size=5)
