@@ -7,10 +7,11 @@ between commit and ack, ``start`` reads those UIDs again, the unique key absorbs
 their \\Seen/MOVE at last (the next batch's checkpoint no longer has the mark). A changed UIDVALIDITY voids the UIDs: the folder is read again from the
 start and, until the old UIDNEXT, messages whose Message-ID is already stored are acknowledged
 without a second envelope. imapclient is blocking: every IMAP call runs on one dedicated thread
-(``_call``), which serialises use of the single connection. Parsing runs in worker processes
-(``parse_workers``), and with ``prefetch`` the next batch is fetched and parsed while the core stores
-the last one; it is handed out only if the position it started from is the position acknowledged
-meanwhile, else it is dropped and read again from the checkpoint (nothing is flagged before an ack).
+(``_call``), which serialises use of the single connection. Parsing runs off that thread (in a
+worker thread, or in ``parse_workers`` processes), and with ``prefetch`` the next batch is fetched and
+parsed while the core stores the last one; it is handed out only if the position it started from is
+the position acknowledged meanwhile, else it is dropped and read again from the checkpoint (nothing
+is flagged on the server before an ack).
 """
 
 from __future__ import annotations
