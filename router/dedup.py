@@ -19,13 +19,13 @@ from typing import Any
 
 import numpy as np
 
+from router.dedup_buckets import Buckets, Ragged
 from router.dedup_config import DedupConfig
-from router.dedup_features import Features, content_similarity, place_similarity, stable_hash
+from router.dedup_features import Features, place_similarity, stable_hash
 
 log = logging.getLogger(__name__)
 
 DAY = 86400.0
-_MASK32 = np.uint64(0xFFFFFFFF)
 
 
 @dataclass(slots=True)
@@ -60,97 +60,6 @@ class Lookup:
         return out
 
 
-class _Buckets:
-    """LSH buckets: sorted (key, slot) arrays plus an insert buffer; read newest-first, capped."""
-
-    def __init__(self) -> None:
-        self.keys = np.empty(0, dtype=np.uint64)
-        self.slots = np.empty(0, dtype=np.int32)
-        self.buffer: dict[int, list[int]] = {}
-        self.buffered = 0
-
-    def add(self, keys: list[int], slot: int) -> None:
-        for key in keys:
-            self.buffer.setdefault(key, []).append(slot)
-        self.buffered += len(keys)
-
-    def remove_from(self, keys: list[int], first_slot: int) -> None:
-        for key in keys:
-            slots = self.buffer.get(key)
-            while slots and slots[-1] >= first_slot:
-                slots.pop()
-                self.buffered -= 1
-            if slots is not None and not slots:
-                del self.buffer[key]
-
-    def probe(self, keys: np.ndarray, cap: int) -> list[np.ndarray]:
-        """The newest ``cap`` slots of each key's bucket (sorted arrays: one vectorised gather)."""
-        parts: list[np.ndarray] = []
-        if len(self.keys):
-            lo = np.searchsorted(self.keys, keys, "left")
-            hi = np.searchsorted(self.keys, keys, "right")
-            start = np.maximum(lo, hi - cap)
-            lengths = hi - start
-            total = int(lengths.sum())
-            if total:
-                ends = np.cumsum(lengths)
-                parts.append(self.slots[np.repeat(start - ends + lengths, lengths) + np.arange(total)])
-        if self.buffer:
-            get = self.buffer.get
-            newer = [slot for key in keys.tolist() for slot in get(key, ())[-cap:]]
-            if newer:
-                parts.append(np.array(newer, dtype=np.int32))
-        return parts
-
-    def rebuild(self, keys: np.ndarray, slots: np.ndarray, alive: np.ndarray) -> None:
-        """Merge the buffer into the sorted arrays, dropping dead slots; sorted by (key, slot)."""
-        if self.buffer:
-            bkeys = np.fromiter((k for k, v in self.buffer.items() for _ in v), dtype=np.uint64, count=self.buffered)
-            bslots = np.fromiter((s for v in self.buffer.values() for s in v), dtype=np.int32, count=self.buffered)
-            keys, slots = np.concatenate([keys, bkeys]), np.concatenate([slots, bslots])
-        keep = alive[slots]
-        keys, slots = keys[keep], slots[keep]
-        order = np.argsort(slots, kind="stable")
-        keys, slots = keys[order], slots[order]
-        order = np.argsort(keys, kind="stable")
-        self.keys, self.slots = keys[order], slots[order]
-        self.buffer, self.buffered = {}, 0
-
-    def nbytes(self) -> int:
-        # a buffered entry costs about 70 bytes (dict slot, list slot, int objects)
-        return self.keys.nbytes + self.slots.nbytes + 70 * self.buffered
-
-
-class _Ragged:
-    """A growable list of small integer arrays stored as one data array plus offsets."""
-
-    def __init__(self, dtype: Any) -> None:
-        self.data = np.zeros(4096, dtype=dtype)
-        self.offsets = np.zeros(1025, dtype=np.int64)
-        self.n = 0
-
-    def append(self, values: Any) -> None:
-        values = np.asarray(values, dtype=self.data.dtype)
-        start = int(self.offsets[self.n])
-        end = start + len(values)
-        while end > len(self.data):
-            self.data = np.concatenate([self.data, np.zeros(len(self.data), dtype=self.data.dtype)])
-        if self.n + 2 > len(self.offsets):
-            self.offsets = np.concatenate([self.offsets, np.zeros(len(self.offsets), dtype=np.int64)])
-        self.data[start:end] = values
-        self.n += 1
-        self.offsets[self.n] = end
-
-    def get(self, i: int) -> list[int]:
-        return self.data[self.offsets[i]:self.offsets[i + 1]].tolist()
-
-    def truncate(self, n: int) -> None:
-        self.n = n
-
-    def nbytes(self) -> int:
-        return int(self.offsets[self.n]) * self.data.itemsize + (self.n + 1) * 8
-
-
 class DedupIndex:
     """The sliding-window index and the three-level decision."""
 
@@ -163,7 +72,7 @@ class DedupIndex:
         self._b = rng.integers(0, 2**63, cfg.num_perm, dtype=np.uint64)
         self._mix = rng.integers(1, 2**63, (cfg.bands, cfg.rows), dtype=np.uint64) | np.uint64(1)
         self._salt = rng.integers(0, 2**63, cfg.bands, dtype=np.uint64)
-        self._buckets = _Buckets()
+        self._buckets = Buckets()
         self._n = 0
         cap = 1024
         self._ts = np.zeros(cap, dtype=np.float64)
@@ -174,14 +83,17 @@ class DedupIndex:
         self._person_of = np.zeros(cap, dtype=np.int64)
         self._agency_of = np.zeros(cap, dtype=np.int16)
         self._channel_of = np.zeros(cap, dtype=np.int16)
-        self._content = _Ragged(np.uint32)
-        self._places = _Ragged(np.int32)
+        self._content = Ragged(np.uint32)
+        self._places = Ragged(np.int32)
         self._codes: dict[str, int] = {"": 0}  # agency, channel and place names -> small ints
         self._names: list[str] = [""]
         self._pending: dict[int, tuple[int, list[int]]] = {}  # complaint id -> (slot, band keys) until commit
         self._persons: dict[int, list[int]] = {}
         self._parent: dict[int, int] = {}
         self._newest = 0.0
+        self._place_sets: dict[tuple[int, ...], frozenset[str]] = {}
+        self._levels = {name: (getattr(cfg, name).threshold, getattr(cfg, name).window_days * DAY)
+                        for name in ("resend", "cross_channel", "incident")}
 
     def _code(self, name: str | None) -> int:
         if not name:
@@ -255,63 +167,102 @@ class DedupIndex:
         ``person_only`` skips the incident level (a message that is not a complaint may still be a
         citizen's follow-up of their own complaint, but never joins someone else's case).
         """
-        best: Match | None = None
-        rejected: dict[str, Any] | None = None
         person = self.person(f.person)
-        own = self._persons.get(person, []) if person is not None else []
+        own = self._persons.get(person, ()) if person is not None else ()
         slots = list(reversed(own)) if person_only else [*reversed(own), *self._candidates(f)]
+        if not slots:
+            return Lookup(None, None)
+        slots = list(dict.fromkeys(slots))  # each slot once, first position kept
+        idx = np.array(slots, dtype=np.int64)
+        alive = self._alive[idx].tolist()
+        # an alive slot's person always has an entry in _persons: a person without one matches nobody
+        check_person = person is not None and person in self._persons
+        persons = self._person_of[idx].tolist() if check_person else None
+        channels, agencies = self._channel_of[idx].tolist(), self._agency_of[idx].tolist()
+        times, ids = self._ts[idx].tolist(), self._ids[idx].tolist()
+        c_lo, c_hi = self._content.offsets[idx].tolist(), self._content.offsets[idx + 1].tolist()
+        p_lo, p_hi = self._places.offsets[idx].tolist(), self._places.offsets[idx + 1].tolist()
+        content_data, place_data, names = self._content.data, self._places.data, self._names
+        levels = self._levels
         weight = self.cfg.place_weight
-        seen: set[int] = set()
-        for slot in slots:
-            if slot in seen or not self._alive[slot]:
+        content, f_places, f_agency, ts, f_channel = f.content, f.places, f.agency, f.ts, f.channel
+        n_content = len(content)
+        best: Match | None = None
+        best_key: tuple[bool, float] = (False, 0.0)
+        rejected: dict[str, Any] | None = None
+        for i, slot in enumerate(slots):
+            if not alive[i]:
                 continue
-            seen.add(slot)
-            mine = person is not None and self.person(int(self._person_of[slot])) == person
+            mine = check_person and self.person(persons[i]) == person
             if mine:
-                level = "resend" if self._names[self._channel_of[slot]] == f.channel else "cross_channel"
+                level = "resend" if names[channels[i]] == f_channel else "cross_channel"
             else:
                 level = "incident"
-            lcfg = getattr(self.cfg, level)
-            if abs(f.ts - self._ts[slot]) > lcfg.window_days * DAY:
+            threshold, window = levels[level]
+            if abs(ts - times[i]) > window:
                 continue
-            content = content_similarity(f.content, frozenset(self._content.get(slot)))
-            both = bool(f.places) and self._places.offsets[slot + 1] > self._places.offsets[slot]
-            if (1 - weight) * content + weight < lcfg.threshold if both else content < lcfg.threshold:
+            content_sim = 0.0
+            n_other = c_hi[i] - c_lo[i]
+            if n_content and n_other:
+                inter = len(content.intersection(content_data[c_lo[i]:c_hi[i]].tolist()))
+                if inter:
+                    jaccard = inter / (n_content + n_other - inter)
+                    containment = inter / (min(n_content, n_other) + 1)
+                    content_sim = 0.5 * jaccard + 0.5 * containment
+            both = bool(f_places) and p_hi[i] > p_lo[i]
+            if (1 - weight) * content_sim + weight < threshold if both else content_sim < threshold:
                 continue  # cannot reach the threshold whatever the places say
-            places = self._place_set(slot)
-            agency = self._names[self._agency_of[slot]]
-            place_score, why = place_similarity(f.places, places) if both else (0.0, None)
-            if f.agency and agency and f.agency != agency:
-                why = f"different agency ({agency} vs {f.agency})"
-            sim = (1 - weight) * content + weight * place_score if both else content
+            agency = names[agencies[i]]
+            if both:
+                place_score, why = place_similarity(f_places, self._place_set(place_data, p_lo[i], p_hi[i]))
+            else:
+                place_score, why = 0.0, None
+            if f_agency and agency and f_agency != agency:
+                why = f"different agency ({agency} vs {f_agency})"
+            sim = (1 - weight) * content_sim + weight * place_score if both else content_sim
             if why:
-                rejected = _nearer(rejected, sim, int(self._ids[slot]), why)
-            elif sim < lcfg.threshold:
-                rejected = _nearer(rejected, sim, int(self._ids[slot]), "below threshold")
-            elif best is None or (mine, sim) > (best.level != "incident", best.similarity):
-                best = Match(level, sim, int(self._ids[slot]), int(self._roots[slot]), self._case(slot))
+                rejected = _nearer(rejected, sim, ids[i], why)
+            elif sim < threshold:
+                rejected = _nearer(rejected, sim, ids[i], "below threshold")
+            elif best is None or (mine, sim) > best_key:
+                best = Match(level, sim, ids[i], int(self._roots[slot]), self._case(slot))
+                best_key = (mine, sim)
         return Lookup(best, None if best else rejected)
 
     def _case(self, slot: int) -> int | None:
         return int(self._cases[slot]) or None
 
-    def _place_set(self, slot: int) -> frozenset[str]:
-        codes = self._places.get(slot)
-        return _place_names(tuple(codes), self._names) if codes else frozenset()
+    def _place_set(self, data: np.ndarray, lo: int, hi: int) -> frozenset[str]:
+        """The place names of one entry (one frozenset object per distinct code tuple, cached)."""
+        codes = tuple(data[lo:hi].tolist())
+        names = self._place_sets.get(codes)
+        if names is None:
+            if len(self._place_sets) > 65_536:
+                self._place_sets.clear()
+            names = self._place_sets[codes] = frozenset(self._names[c] for c in codes)
+        return names
 
     def _candidates(self, f: Features) -> list[int]:
-        keys = np.array(self.band_keys(f), dtype=np.uint64)
-        parts = self._buckets.probe(keys, self.cfg.bucket_cap)
+        key_list = self.band_keys(f)
+        parts = self._buckets.probe(np.array(key_list, dtype=np.uint64), self.cfg.bucket_cap, key_list)
         if not parts:
             return []
-        slots = parts[0] if len(parts) == 1 else np.concatenate(parts)
-        slots = slots[self._alive[slots]]
-        if not len(slots):
+        slots = np.sort(parts[0] if len(parts) == 1 else np.concatenate(parts))
+        # distinct slots and how many bands each shares with f (run lengths of the sorted slots)
+        last = np.empty(len(slots), dtype=bool)
+        last[-1] = True
+        np.not_equal(slots[1:], slots[:-1], out=last[:-1])
+        ends = np.flatnonzero(last)
+        found = slots[ends]
+        counts = np.diff(ends, prepend=-1)
+        keep = self._alive[found]
+        found, counts = found[keep], counts[keep]
+        if not len(found):
             return []
-        found, counts = np.unique(slots, return_counts=True)
-        # most shared bands first, then newest
-        order = np.lexsort((-found, -counts))[: self.cfg.max_candidates]
-        return found[order].tolist()
+        # most shared bands first, then newest: one int64 sort key (count above the slot bits)
+        rank = (counts.astype(np.int64) << 32) | found.astype(np.int64)
+        top = np.sort(rank)[::-1][: self.cfg.max_candidates]
+        return (top & 0xFFFFFFFF).tolist()
 
     # ---- maintenance ---------------------------------------------------------------------------------
     def add(self, f: Features, complaint_id: int, root: int | None = None, case_id: int | None = None,
@@ -387,11 +338,11 @@ class DedupIndex:
 
     def needs_compaction(self) -> bool:
         """True when the insert buffer has grown past its share of the sorted arrays."""
-        return self._buckets.buffered > max(20_000, self.cfg.compact_ratio * len(self._buckets.keys))
+        return self._buckets.buffered > max(20_000, self.cfg.compact_ratio * len(self._buckets))
 
     def compact(self) -> None:
         """Merge the insert buffer into the sorted bucket arrays (numpy sort; releases the GIL)."""
-        self._buckets.rebuild(self._buckets.keys, self._buckets.slots, self._alive)
+        self._buckets.rebuild(*self._buckets.entries(), self._alive)
 
     def bulk_load(self, items: list[tuple[Features, int, int | None, int | None]]) -> None:
         """Index many complaints at once (start-up rebuild): vectorised signatures, one sort."""
@@ -416,8 +367,9 @@ class DedupIndex:
                     extra_keys.append((stable_hash(f"{place}|{agency}") << 32) | 0x9E3779B9)
                     extra_slots.append(slot)
         slots = np.repeat(np.arange(first, self._n, dtype=np.int32), self.cfg.bands)
-        keys = np.concatenate([self._buckets.keys, band.reshape(-1), np.array(extra_keys, dtype=np.uint64)])
-        slots = np.concatenate([self._buckets.slots, slots, np.array(extra_slots, dtype=np.int32)])
+        old_keys, old_slots = self._buckets.entries()
+        keys = np.concatenate([old_keys, band.reshape(-1), np.array(extra_keys, dtype=np.uint64)])
+        slots = np.concatenate([old_slots, slots, np.array(extra_slots, dtype=np.int32)])
         self._buckets.rebuild(keys, slots, self._alive)
 
     def __len__(self) -> int:
@@ -434,10 +386,6 @@ class DedupIndex:
             new = np.zeros(len(old) * 2, dtype=old.dtype)
             new[: len(old)] = old
             setattr(self, name, new)
-
-
-def _place_names(codes: tuple[int, ...], names: list[str]) -> frozenset[str]:
-    return frozenset(names[c] for c in codes)
 
 
 def _nearer(current: dict[str, Any] | None, sim: float, candidate: int, why: str) -> dict[str, Any]:
