@@ -105,30 +105,43 @@ def _clean_name(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", name.lower()).strip()
 
 
+_LANDMARK_HINTS = ("pasar", "perum", "terminal", "masjid", "mesjid", "musala", "musholla", "gereja", "sd", "smp",
+                   "sma", "smk", "puskesmas", "rsud", "taman", "stasiun", "kantor pos", "alun", "kampung",
+                   "komplek", "griya", "bumi")
+
+
 def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[str]:
     """Place keys (``kel:…``, ``kec:…``, ``street:…``, ``rt:N``, ``rw:N``) from the text and the gazetteer."""
     places: set[str] = set()
-    for rt, rw in _RT_RW.findall(text):
-        places.update((f"rt:{int(rt)}", f"rw:{int(rw)}"))
-    text_rest = _RT_RW.sub(" ", text)
-    for rt, rw in _RT.findall(text_rest):
-        places.add(f"rt:{int(rt)}")
-        if rw:
+    # ASCII text: a regex runs only when its literal words occur (re.I and str.lower agree on ASCII)
+    low = text.lower() if text.isascii() else None
+    if low is None or "rt" in low or "rw" in low:
+        pairs = _RT_RW.findall(text)
+        for rt, rw in pairs:
+            places.update((f"rt:{int(rt)}", f"rw:{int(rw)}"))
+        text_rest = _RT_RW.sub(" ", text) if pairs else text
+        for rt, rw in _RT.findall(text_rest):
+            places.add(f"rt:{int(rt)}")
+            if rw:
+                places.add(f"rw:{int(rw)}")
+        for rw in _RW.findall(text_rest):
             places.add(f"rw:{int(rw)}")
-    for rw in _RW.findall(text_rest):
-        places.add(f"rw:{int(rw)}")
-    for first, second in _ABBREV_STREET.findall(text):
-        _add_name(places, "street", first, second)
-    for first, second in _LONG_STREET.findall(text.title() if text.isupper() else text):
-        _add_name(places, "street", first, second)
-    for kind, name in _AREA.findall(text):
-        first, _, second = _clean_name(name).partition(" ")
-        _add_name(places, "kec" if kind.lower().startswith("kec") else "kel", first, second)
-    for kind, first, second in _LANDMARK.findall(text):
-        kind = kind.lower()
-        if kind in ("griya", "bumi"):  # part of the estate's name: "Griya Asri"
-            first, second = f"{kind} {first.lower()}", ""
-        _add_name(places, "lm-" + _LANDMARK_TYPE.get(kind, kind), first, second)
+    if low is None or "jl" in low or "gg" in low:
+        for first, second in _ABBREV_STREET.findall(text):
+            _add_name(places, "street", first, second)
+    if low is None or "jalan" in low or "gang" in low:
+        for first, second in _LONG_STREET.findall(text.title() if text.isupper() else text):
+            _add_name(places, "street", first, second)
+    if low is None or "kel" in low or "kec" in low or "desa" in low:
+        for kind, name in _AREA.findall(text):
+            first, _, second = _clean_name(name).partition(" ")
+            _add_name(places, "kec" if kind.lower().startswith("kec") else "kel", first, second)
+    if low is None or any(hint in low for hint in _LANDMARK_HINTS):
+        for kind, first, second in _LANDMARK.findall(text):
+            kind = kind.lower()
+            if kind in ("griya", "bumi"):  # part of the estate's name: "Griya Asri"
+                first, second = f"{kind} {first.lower()}", ""
+            _add_name(places, "lm-" + _LANDMARK_TYPE.get(kind, kind), first, second)
     if location:
         for key, value in location.items():
             prefix = _LOCATION_KEYS.get(str(key).lower())
@@ -227,6 +240,21 @@ class Features:
     keys: list[int] | None = None  # LSH band keys, computed once by the index
 
 
+_TOKEN_HASH: dict[str, int | None] = {}
+
+
+def _token_hash(token: str) -> int | None:
+    """The content hash of one normalised token (its stem's), or None for a filler; remembered."""
+    if len(token) < 2 or token in FILLERS or token.isdigit() or token in ("rt", "rw", "jalan", "jl", "gang"):
+        h = None
+    else:
+        h = stable_hash(stem(token))
+    if len(_TOKEN_HASH) >= 200_000:
+        _TOKEN_HASH.clear()
+    _TOKEN_HASH[token] = h
+    return h
+
+
 def make_features(tokens: Iterable[str], text: str, *, location: Mapping[str, Any] | None = None,
                   agency: str | None = None, person: int | None = None, channel: str = "",
                   ts: float = 0.0) -> Features:
@@ -235,10 +263,13 @@ def make_features(tokens: Iterable[str], text: str, *, location: Mapping[str, An
     skip = place_words(places)
     content: set[int] = set()
     shingles: set[int] = set()
+    hashes = _TOKEN_HASH
     for token in tokens:
-        if len(token) < 2 or token in FILLERS or token.isdigit() or token in ("rt", "rw", "jalan", "jl", "gang"):
+        h = hashes.get(token, -1)
+        if h == -1:
+            h = _token_hash(token)
+        if h is None:
             continue
-        h = stable_hash(stem(token))
         shingles.add(h)
         if token not in skip:
             content.add(h)
