@@ -153,11 +153,20 @@ class ImapSession:
         client = self._require()
         found = client.fetch(uids, [b"RFC822.SIZE", b"INTERNALDATE", f"BODY.PEEK[]<0.{max_bytes + 1}>".encode()])
         bodies: dict[int, bytes] = {}
+        unanswered = []  # a server that answers a partial FETCH under another name: fetched whole, as before
         for uid, data in found.items():
             body = data.get(b"BODY[]<0>", data.get(b"BODY[]"))
-            if body is not None and int(data.get(b"RFC822.SIZE", 0)) <= max_bytes and len(body) <= max_bytes:
+            if int(data.get(b"RFC822.SIZE", 0)) > max_bytes or (body is not None and len(body) > max_bytes):
+                continue
+            if body is None:
+                unanswered.append(uid)
+            else:
                 bodies[uid] = bytes(body)
-        large = [u for u in uids if u in found and u not in bodies]
+        if unanswered:
+            for uid, data in client.fetch(unanswered, [b"BODY.PEEK[]"]).items():
+                if data.get(b"BODY[]") is not None:
+                    bodies[uid] = bytes(data[b"BODY[]"])
+        large = [u for u in uids if u in found and u not in bodies and u not in unanswered]
         heads = client.fetch(large, [b"BODY.PEEK[HEADER]"]) if large else {}
         out = []
         for uid in uids:
