@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import inspect
 import json
 from typing import IO, Any
 
@@ -58,8 +59,9 @@ async def export_items(store: Store, out: IO[str]) -> int:
     return n
 
 
-def _reparse(config: Config, connector: str, raw: bytes, external_id: str) -> tuple[str, Envelope]:
-    """Run the connector's parser again on the kept bytes."""
+def _reparse(config: Config, connector: str, raw: bytes, external_id: str,
+             reason: str = "") -> tuple[str, Envelope]:
+    """Run the connector's parser again on the kept bytes, with the live path's options where it takes them."""
     if connector == IMPORT_CONNECTOR:
         channel, env = record_to_envelope(raw.decode("utf-8", "replace"), 0)
         if env.error is None:
@@ -77,8 +79,17 @@ def _reparse(config: Config, connector: str, raw: bytes, external_id: str) -> tu
     if reparse is None:
         return channel, Envelope(external_id=external_id, raw=raw,
                                  error=f"connector kind {cfg.kind!r} cannot re-parse stored envelopes")
+    if "max_message_bytes" in reason:
+        # only the header was kept: parsing it again would release a complaint without its body
+        return channel, Envelope(external_id=external_id, raw=raw, error=reason)
+    kwargs: dict[str, object] = {}
+    params = inspect.signature(reparse).parameters
+    if "config" in params:
+        kwargs["config"] = cfg
+    if "attachments_dir" in params:
+        kwargs["attachments_dir"] = config.data_dir / "attachments" / connector
     try:
-        env = reparse(raw, external_id)
+        env = reparse(raw, external_id, **kwargs)
     except Exception as exc:  # a parser bug must not lose the item: it stays quarantined
         env = Envelope(external_id=external_id, raw=raw, error=f"re-parse failed: {type(exc).__name__}: {exc}")
     return channel, env
@@ -94,7 +105,7 @@ async def retry(store: Store, config: Config, item_ids: list[int] | None = None)
         rows = list((await session.exec(q)).scalars())
     for row in rows:
         tally["retried"] += 1
-        channel, env = _reparse(config, row.connector, row.raw, row.external_id)
+        channel, env = _reparse(config, row.connector, row.raw, row.external_id, row.reason)
         async with store.session() as session:
             item = await session.get(Quarantine, row.id)
             item.retry_count += 1
