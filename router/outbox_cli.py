@@ -24,6 +24,11 @@ def add_cli(subparsers: Any) -> None:
     q.add_argument("ids", type=int, nargs="*", help="outbox row ids (default: every dead row)")
     q.add_argument("--destination")
     q.add_argument("--held", action="store_true", help="also rows held for an admin")
+    q = sub.add_parser("found", help="a held SP4N-LAPOR! report exists: record its tracking id and finish the row "
+                                     "without sending again")
+    q.add_argument("ticket", help="ticket ref, e.g. TIK-2026-000042")
+    q.add_argument("tracking_id", help="the report's LAPOR! tracking id")
+    q.add_argument("--destination", default="lapor", help="the LAPOR! forwarder's name (default: lapor)")
     q = sub.add_parser("dead", help="dead letters with their reasons")
     q.add_argument("--all", action="store_true", help="include ones already retried")
     q.add_argument("--limit", type=int, default=100)
@@ -63,6 +68,24 @@ async def _run(args: argparse.Namespace, config: Any) -> int:
         elif args.action == "retry":
             n = await outbox_ops.retry(store, args.ids or None, args.destination, include_held=args.held)
             print(f"{n} rows back to pending")
+        elif args.action == "found":
+            from sqlalchemy import select
+
+            from omnichannel.models import OutboxRow
+            from router.forwarders.lapor import record_tracking_id
+
+            ticket = args.ticket.upper()
+            async with store.session() as session:
+                q = select(OutboxRow.id).where(OutboxRow.item_type == "ticket", OutboxRow.item_ref == ticket,
+                                               OutboxRow.destination == args.destination,
+                                               OutboxRow.status.in_(("held", "dead")))
+                ids = list((await session.exec(q)).scalars())
+            if not ids:
+                print(f"no held or dead {args.destination} row for {ticket}", file=sys.stderr)
+                return 1
+            await record_tracking_id(store, ticket, args.tracking_id, actor="cli", forwarder=args.destination)
+            n = await outbox_ops.retry(store, ids, args.destination, include_held=True)
+            print(f"{ticket}: tracking id {args.tracking_id} recorded; {n} row(s) will complete without sending again")
         elif args.action == "dead":
             rows = await outbox_ops.dead_letters(store, include_retried=args.all, limit=args.limit)
             if args.json:

@@ -408,3 +408,35 @@ async def test_definite_failures_are_resent_without_hold(sandbox: LaporSandbox, 
     assert (row.status, row.attempts) == ("done", 3)
     assert len(sandbox.reports) == 1
     assert json.dumps(row.last_error or "").find("held") == -1
+
+
+async def test_admin_records_a_found_report_from_the_command_line(sandbox: LaporSandbox, store: Any,
+                                                                  tmp_path: Path) -> None:
+    """``omnichannel outbox found TICKET TRACKING``: the held row completes, LAPOR! gets no second report."""
+    from omnichannel.cli import main
+
+    await make_ticket(store, 8)
+    await enqueue_tickets(store, [8])
+    cfg = lapor_config(sandbox, "legacy-xml", timeout=5.0)
+    fwd = await start_forwarder(cfg, store, tmp_path)
+    dispatcher = dispatcher_for(store, tmp_path, fwd, cfg)
+    config_file = tmp_path / "cli.yaml"
+    config_file.write_text(f'data_dir: {tmp_path}\nstore: {{url: "{store.url}"}}\nconnectors: []\n'
+                           "logging: {level: WARNING}\n")
+    try:
+        await crash_mid_send(sandbox, fwd, store)
+        await make_due(store)
+        await dispatcher.run_once()
+        (row,) = await rows(store)
+        assert row.status == "held"
+        (report,) = sandbox.reports.values()
+        argv = ["-c", str(config_file), "outbox", "found", "tik-2026-000008", report.tracking_id,
+                "--destination", NAME]
+        assert await asyncio.to_thread(main, argv) == 0
+        assert await asyncio.to_thread(main, argv) == 1  # nothing held any more
+        await dispatcher.run_once()
+    finally:
+        await fwd.stop()
+    (row,) = await rows(store)
+    assert (row.status, row.remote_ref) == ("done", report.tracking_id)
+    assert len(sandbox.reports) == 1 and len(sandbox.submissions) == 1
