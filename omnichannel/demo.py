@@ -29,7 +29,7 @@ import yaml
 from sqlalchemy import func, select
 
 from omnichannel import demo_script as script
-from omnichannel.demo_mail import ADDRESS, PASSWORD, USER, MailWorld
+from omnichannel.demo_mail import ADDRESS, MailWorld
 from omnichannel.errors import ConfigError
 from omnichannel.models import Complaint, EnvelopeRow, OutboxRow
 from omnichannel.sandbox.lapor import LaporSandbox
@@ -138,8 +138,8 @@ def derive_config(base_text: str, world: DemoWorld, data_dir: Path) -> tuple[str
                         api_base_url=w.x.base_url, account_username=w.x.account_username,
                         reply_mode="public", poll_interval=1)
         elif kind == "imap" and w.mail is not None:
-            conn.update(enabled=True, host="127.0.0.1", port=w.mail.imap_port, security="none", username=USER,
-                        password=secret("DEMO_IMAP_PASSWORD", PASSWORD), poll_interval=0.5, idle=False,
+            conn.update(enabled=True, host="127.0.0.1", port=w.mail.imap_port, security="none", username=w.mail.user,
+                        password=secret("DEMO_IMAP_PASSWORD", w.mail.password), poll_interval=0.5, idle=False,
                         own_addresses=[ADDRESS],
                         smtp={"host": "127.0.0.1", "port": w.mail.smtp_port, "security": "none",
                               "from_address": ADDRESS, "from_name": "Layanan Pengaduan Kota Semarang"})
