@@ -18,6 +18,7 @@ from sqlalchemy import Connection, and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from omnichannel.bulk import fast, insert_rows, select_in
 from omnichannel.models import Complaint, EnvelopeRow, FollowUp, Identity, OutboxRow, Quarantine, Reporter
 from omnichannel.pii import anonymity_request
 from omnichannel.store import Store
@@ -66,12 +67,18 @@ def _resolve_reporters(store: Store, conn: Connection, channel: str,
     all_keys = {k for keys in wanted.values() for k in keys}
     known: dict[tuple[str, str], int] = {}
     addresses = list({a for _, a in all_keys})
-    for start in range(0, len(addresses), 500):
-        q = select(Identity.channel, Identity.address, Identity.reporter_id).where(
-            Identity.address.in_(addresses[start:start + 500]))
-        for ident_channel, address, reporter_id in (conn.execute(q)).all():
-            if (ident_channel, address) in all_keys:
-                known[(ident_channel, address)] = reporter_id
+    if fast(conn):
+        found = select_in(conn, "SELECT channel, address, reporter_id FROM identities WHERE address IN ({in})",
+                          addresses)
+    else:
+        found = []
+        for start in range(0, len(addresses), 500):
+            q = select(Identity.channel, Identity.address, Identity.reporter_id).where(
+                Identity.address.in_(addresses[start:start + 500]))
+            found.extend(conn.execute(q).all())
+    for ident_channel, address, reporter_id in found:
+        if (ident_channel, address) in all_keys:
+            known[(ident_channel, address)] = reporter_id
     result: dict[int, int] = {}
     new_reporters: list[dict[str, Any]] = []
     new_identities: dict[tuple[str, str], dict[str, Any]] = {}
@@ -92,8 +99,7 @@ def _resolve_reporters(store: Store, conn: Connection, channel: str,
     if new_reporters:
         first = store.allocate_sync(conn, "reporter", len(new_reporters))
         now = utcnow()
-        conn.execute(store.insert(Reporter),
-                           [{"id": first + n, "created_at": now, **r} for n, r in enumerate(new_reporters)])
+        insert_rows(conn, Reporter, [{"id": first + n, "created_at": now, **r} for n, r in enumerate(new_reporters)])
         fix = {-(n + 1): first + n for n in range(len(new_reporters))}
         result = {i: fix.get(r, r) for i, r in result.items()}
         for ident in new_identities.values():
@@ -103,8 +109,7 @@ def _resolve_reporters(store: Store, conn: Connection, channel: str,
         rows = [{"channel": v["channel"], "address": v["address"], "name": v["name"],
                  "linked_by": v["linked_by"], "reporter_id": v["reporter"], "created_at": now}
                 for v in new_identities.values()]
-        conn.execute(store.insert(Identity).on_conflict_do_nothing(
-            index_elements=["channel", "address"]), rows)
+        insert_rows(conn, Identity, rows, ignore_conflict=("channel", "address"))
     return result
 
 
@@ -207,11 +212,7 @@ def ingest_sync(store: Store, conn: Connection, connector: str, channel: str, ba
     unique = [batch.envelopes[i] for i in sorted(first_index.values())]
     outcomes: dict[str, EnvelopeResult] = {}
     if unique:
-        q = (select(EnvelopeRow.external_id, EnvelopeRow.outcome, EnvelopeRow.reason, Complaint.ref)
-             .outerjoin(Complaint, Complaint.id == EnvelopeRow.complaint_id)
-             .where(EnvelopeRow.connector == connector,
-                    EnvelopeRow.external_id.in_([e.external_id for e in unique])))
-        for ext, outcome, reason, ref in conn.execute(q).all():
+        for ext, outcome, reason, ref in _stored_before(conn, connector, [e.external_id for e in unique]):
             outcomes[ext] = EnvelopeResult(ext, False, outcome, ref, reason)
         fresh = [env for env in unique if env.external_id not in outcomes]
         if fresh:
@@ -225,6 +226,21 @@ def ingest_sync(store: Store, conn: Connection, connector: str, channel: str, ba
             res = EnvelopeResult(res.external_id, False, res.outcome, res.complaint_ref, res.reason)
         items.append(res)
     return IngestResult(items)
+
+
+def _stored_before(conn: Connection, connector: str, external_ids: list[str]) -> list[tuple]:
+    """(external id, outcome, reason, complaint ref) of the envelopes of ``connector`` stored earlier."""
+    if fast(conn):
+        return select_in(conn, "SELECT e.external_id, e.outcome, e.reason, c.ref FROM envelopes e "
+                         "LEFT OUTER JOIN complaints c ON c.id = e.complaint_id "
+                         "WHERE e.connector = ? AND e.external_id IN ({in})", external_ids, connector)
+    out: list[tuple] = []
+    for start in range(0, len(external_ids), 500):
+        q = (select(EnvelopeRow.external_id, EnvelopeRow.outcome, EnvelopeRow.reason, Complaint.ref)
+             .outerjoin(Complaint, Complaint.id == EnvelopeRow.complaint_id)
+             .where(EnvelopeRow.connector == connector, EnvelopeRow.external_id.in_(external_ids[start:start + 500])))
+        out.extend(conn.execute(q).all())
+    return out
 
 
 def _store_fresh(store: Store, conn: Connection, connector: str, channel: str,
@@ -305,11 +321,9 @@ def _store_fresh(store: Store, conn: Connection, connector: str, channel: str,
                                "created_at": now})
             ext = envelopes[n].external_id
             outcomes[ext] = EnvelopeResult(ext, True, "follow_up", comp["ref"], why)
-        conn.execute(store.insert(Complaint), complaints)
-    conn.execute(store.insert(EnvelopeRow), rows)
-    if follow_ups:
-        conn.execute(store.insert(FollowUp), follow_ups)
-    if quarantine:
-        conn.execute(store.insert(Quarantine), quarantine)
+        insert_rows(conn, Complaint, complaints)
+    insert_rows(conn, EnvelopeRow, rows)
+    insert_rows(conn, FollowUp, follow_ups)
+    insert_rows(conn, Quarantine, quarantine)
     for row in rows:
         log.debug("stored %s/%s as %s", connector, row["external_id"], row["outcome"])
