@@ -115,6 +115,11 @@ class CachedMessage(Message):
 
 def parse_bytes(data: bytes) -> Message:
     """``BytesParser(CachedMessage, policy=compat32).parsebytes(data)``, fed in one piece."""
+    return feedparser_tree(data.decode("ascii", "surrogateescape"))
+
+
+def feedparser_tree(text: str) -> Message:
+    """The stdlib's own tree of ``text`` (``CachedMessage``, compat32), fed in one piece."""
     parser = feedparser.FeedParser(CachedMessage, policy=compat32)
-    parser.feed(data.decode("ascii", "surrogateescape"))
+    parser.feed(text)
     return parser.close()

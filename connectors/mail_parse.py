@@ -21,7 +21,7 @@ from email.message import Message
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
-from connectors import mail_mime
+from connectors import mail_feed, mail_mime
 from connectors.mail_address import address_list, sender_of
 from connectors.mail_attach import make_attachment
 from connectors.mail_skip import skip_reason
@@ -120,7 +120,7 @@ def _parse(raw: bytes, external_id: str, options: ParseOptions, received_at: dat
     if problem:
         env.error = problem
         return env
-    msg = mail_mime.parse_bytes(_strip_envelope_line(raw))
+    msg = mail_feed.parse_bytes(_strip_envelope_line(raw))
     headers = _headers(msg)
     if not headers:
         env.error = "no header fields: not an RFC 5322 message"
@@ -342,6 +342,8 @@ def _charset_hint(msg: Message) -> str | None:
 
 
 def _filename(part: Message, hint: Hint = None) -> str | None:
+    if "content-disposition" not in part and "name" not in str(part.get("content-type", "")).lower():
+        return None  # no header that could name a file (most text parts): skip the parameter parsing
     try:
         name = part.get_filename() or part.get_param("name")
     except Exception:
