@@ -145,3 +145,29 @@ async def test_status_shows_the_answer_only_with_the_access_key(client, store):
     retry = await client.post("/api/v1/complaints", json={"text": "selokan mampet bau"},
                               headers={**AUTH, "Idempotency-Key": "k1"})
     assert (await again.json())["status_url"] == (await retry.json())["status_url"]
+
+
+def test_phone_fast_path_agrees_with_phonenumbers():
+    import random
+
+    import phonenumbers
+
+    from connectors.webform import _MOBILE, normalise_phone
+
+    rng = random.Random(7)
+    spellings = []
+    for digits in range(6, 15):
+        for _ in range(40):
+            national = "8" + "".join(rng.choice("0123456789") for _ in range(digits - 1))
+            spellings += [f"0{national}", f"+62{national}", f"62{national}"]
+    checked = 0
+    for value in spellings:
+        try:
+            slow = phonenumbers.format_number(phonenumbers.parse(value, "ID"), phonenumbers.PhoneNumberFormat.E164) \
+                if phonenumbers.is_possible_number(phonenumbers.parse(value, "ID")) else None
+        except phonenumbers.NumberParseException:
+            slow = None
+        if _MOBILE.match(value):
+            checked += 1
+            assert normalise_phone(value) == slow, value
+    assert checked >= 300
