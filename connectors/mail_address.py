@@ -14,6 +14,11 @@ from connectors.mail_text import Hint, clean, decode_header_value, needs_hint, u
 from omnichannel.types import Sender
 
 _ADDRESS = re.compile(r"^[^@\s<>()\[\],;:\"]{1,64}@[^@\s<>()\[\],;:\"]{1,255}$")
+# ``Plain Name <local@domain>`` or a bare address (most mail): what getaddresses returns for them, without its
+# pure-Python tokenizer; anything else (quotes, comments, dots in a name, several addresses) goes to the stdlib
+_SIMPLE = re.compile(r"(?:([A-Za-z0-9]{1,64}(?: [A-Za-z0-9]{1,64}){0,8}) <)?"
+                     r"([A-Za-z0-9_%+-]{1,64}(?:\.[A-Za-z0-9_%+-]{1,64}){0,8}@"
+                     r"[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){1,8})(?(1)>)")
 CACHED_VALUE_CHARS = 300
 CACHE_SIZE = 4096
 _CACHE: dict[str, tuple[tuple[str, str], ...]] = {}  # value → pairs, oldest dropped first
@@ -36,8 +41,10 @@ def _parse(value: str, hint: Hint) -> tuple[tuple[tuple[str, str], ...], bool]:
     hint_used = needs_hint(value)
     value = clean(unfold(value[:20_000]), hint)
     pairs: list[tuple[str, str]] = []
+    simple = _SIMPLE.fullmatch(value)
     try:
-        pairs = [(name, addr) for name, addr in getaddresses([value]) if _ADDRESS.match(addr or "")]
+        pairs = [(simple.group(1) or "", simple.group(2))] if simple else [
+            (name, addr) for name, addr in getaddresses([value]) if _ADDRESS.match(addr or "")]
     except Exception:  # the legacy parser chokes on a few malformed inputs; the modern one is next
         pairs = []
     if not pairs and "@" in value:
