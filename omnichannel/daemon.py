@@ -37,8 +37,11 @@ ROUTE_BATCH = 100
 class Daemon:
     """Everything that runs in one process; ``start`` then ``wait`` then ``stop``."""
 
-    def __init__(self, config: Config, replica_id: str | None = None) -> None:
+    def __init__(self, config: Config, replica_id: str | None = None, worker: tuple[int, str, Any] | None = None) -> None:
         self.config = config
+        # (index, primary's internal URL, pipe) in an HTTP worker process (omnichannel.workers)
+        self.worker = worker
+        self.workers: Any = None  # the primary's WorkerPool when http.workers > 1
         self.replica_id = replica_id or config.daemon.replica_id or f"{socket.gethostname()}:{os.getpid()}"
         self.metrics = Metrics()
         self.templates = Templates(config.templates, config.templates_dir)
@@ -87,6 +90,9 @@ class Daemon:
                     self.metrics.quarantined.labels(connector).inc()
             else:
                 self.metrics.duplicates.labels(connector).inc()
+        if self.worker is not None:  # the primary keeps the metrics and wakes its router
+            self.worker[2].send(("stored", connector, [(i.new, i.outcome) for i in result.items]))
+            return
         if result.new:
             self._route_wakeup.set()
 
@@ -104,6 +110,8 @@ class Daemon:
                 continue
             committer = GroupCommitter(self.store, cfg.name, channel, d.ingest_batch_max, self._stored)
             self.committers[cfg.name] = committer
+            if self.worker is not None and hasattr(cls, "poll"):
+                continue  # pull connectors (and their webhooks) stay with the primary
             connector = cls(cfg.name, cfg)
             self.connectors[cfg.name] = connector
             ctx = self._context(cfg.name, committer.submit, channel)
@@ -150,6 +158,9 @@ class Daemon:
         """Open the store, start every enabled plugin, the router, the dispatcher and the server."""
         self.store = Store(self.config.store.url, echo=self.config.store.echo)
         await self.store.open(migrate=self.config.store.migrate_on_start)
+        if self.worker is not None:
+            await self._start_worker()
+            return
         await self._start_connectors()
         await self._start_forwarders()
         pipeline_cls = self._optional(registry.PIPELINE) if self.config.daemon.route else None
@@ -180,17 +191,54 @@ class Daemon:
             self.http_runner = web.AppRunner(self._build_app(), access_log=None,
                                              shutdown_timeout=self.config.daemon.shutdown_deadline / 2)
             await self.http_runner.setup()
-            site = web.TCPSite(self.http_runner, self.config.http.host, self.config.http.port, reuse_address=True)
-            try:
-                await site.start()
-            except OSError as exc:
-                raise OmnichannelError(f"cannot listen on {self.config.http.host}:{self.config.http.port}: "
-                                       f"{exc.strerror or exc} (change http.port or stop the other process)") from None
-            self.http_port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+            await self._listen(reuse_port=self.config.http.workers > 1)
             log.info("listening on http://%s:%s", self.config.http.host, self.http_port)
+            if self.config.http.workers > 1:
+                await self._start_workers()
         self.ready = True
         log.info("daemon %s started: %d connectors, %d forwarders", self.replica_id, len(self.connectors),
                  len(self.forwarders))
+
+    async def _listen(self, reuse_port: bool) -> None:
+        assert self.http_runner is not None
+        site = web.TCPSite(self.http_runner, self.config.http.host, self.config.http.port, reuse_address=True,
+                           reuse_port=reuse_port or None)
+        try:
+            await site.start()
+        except OSError as exc:
+            raise OmnichannelError(f"cannot listen on {self.config.http.host}:{self.config.http.port}: "
+                                   f"{exc.strerror or exc} (change http.port or stop the other process)") from None
+        self.http_port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def _start_workers(self) -> None:
+        """Primary: a loopback port for what workers pass on, then the worker processes."""
+        from omnichannel.workers import WorkerPool
+
+        assert self.http_runner is not None and self.http_port is not None
+        internal = web.TCPSite(self.http_runner, "127.0.0.1", 0)
+        await internal.start()
+        port = internal._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.workers = WorkerPool(self, f"http://127.0.0.1:{port}", self.http_port)
+        await self.workers.start(self.config.http.workers - 1)
+        log.info("%d http worker processes share port %s", self.config.http.workers - 1, self.http_port)
+
+    async def _start_worker(self) -> None:
+        """HTTP worker: push connectors' routes here, everything else passed on to the primary."""
+        from omnichannel.web import json_errors
+        from omnichannel.workers import Proxy
+
+        assert self.worker is not None
+        await self._start_connectors()
+        app = web.Application(client_max_size=self.config.http.max_body_bytes, middlewares=[json_errors])
+        app.router.add_routes(self.extra_routes)
+        proxy = Proxy(self.worker[1])
+        app.router.add_route("*", "/{tail:.*}", proxy.forward)
+        app.on_cleanup.append(proxy.close)
+        self.http_runner = web.AppRunner(app, access_log=None,
+                                         shutdown_timeout=self.config.daemon.shutdown_deadline / 2)
+        await self.http_runner.setup()
+        await self._listen(reuse_port=True)
+        self.ready = True
 
     def _build_app(self) -> web.Application:
         from omnichannel.web import build_app
@@ -295,6 +343,8 @@ class Daemon:
             self.scheduler.pause()
         for runner in self.runners.values():
             runner._stopping = True
+        if self.workers is not None:  # they pass requests on to us: stop them first
+            await self.workers.stop(deadline)
         if self.http_runner is not None:
             await self.http_runner.cleanup()  # stops accepting, lets open requests finish
         pending = [t for t in self._inflight | set(self._tasks) if not t.done()]

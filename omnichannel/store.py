@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
-from collections.abc import AsyncIterator, Callable
+import os
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -24,6 +26,17 @@ from omnichannel.types import utcnow
 T = TypeVar("T")
 
 log = logging.getLogger(__name__)
+
+
+def _writer_connect(dbapi_conn: Any, record: Any) -> None:
+    _sqlite_pragmas(dbapi_conn, record)
+    dbapi_conn.isolation_level = None  # the driver's implicit BEGIN off: _writer_begin says how to begin
+
+
+def _writer_begin(conn: Connection) -> None:
+    # take the write lock at BEGIN: a deferred transaction that read first could not write after
+    # another process's commit moved its snapshot (SQLITE_BUSY_SNAPSHOT, which no busy timeout retries)
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -51,11 +64,17 @@ class Store:
         self._counters: set[str] = set()
         self._sync_engine: Engine | None = None
         self._writer: ThreadPoolExecutor | None = None
+        self._lock_path: str | None = None
+        self._lock_fd: int | None = None
         if self.dialect == "sqlite":
             # write transactions run whole in one writer thread (one hop each, not one per statement)
             self._sync_engine = create_engine(url.replace("sqlite+aiosqlite", "sqlite", 1), echo=echo,
                                               connect_args={"check_same_thread": False})
-            event.listen(self._sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self._sync_engine, "connect", _writer_connect)
+            event.listen(self._sync_engine, "begin", _writer_begin)
+            # writers of several processes (http.workers) queue on a lock file instead of polling
+            # SQLite's busy handler, which sleeps in steps of up to 100 ms
+            self._lock_path = f"{path}.write-lock" if path and path != ":memory:" else None
             self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
         if self.dialect == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
@@ -106,12 +125,25 @@ class Store:
         """Run ``fn(connection)`` as one write transaction (committed when it returns)."""
         if self._sync_engine is not None and self._writer is not None:
             def work() -> T:
-                with self._sync_engine.begin() as conn:  # type: ignore[union-attr]
+                with self._write_lock(), self._sync_engine.begin() as conn:  # type: ignore[union-attr]
                     return fn(conn)
 
             return await asyncio.get_running_loop().run_in_executor(self._writer, work)
         async with self.engine.begin() as conn:
             return await conn.run_sync(fn)
+
+    @contextmanager
+    def _write_lock(self) -> Iterator[None]:
+        if self._lock_path is None:
+            yield
+            return
+        if self._lock_fd is None:
+            self._lock_fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)  # blocks without the GIL
+        try:
+            yield
+        finally:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
     def allocate_sync(self, conn: Connection, name: str, count: int = 1) -> int:
         """``allocate`` on a synchronous connection, inside its transaction."""
@@ -166,5 +198,8 @@ class Store:
         if self._writer is not None:
             self._writer.shutdown(wait=True)
             self._writer = None
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
         if self._sync_engine is not None:
             self._sync_engine.dispose()

@@ -40,6 +40,8 @@ def build_app(daemon: Daemon) -> web.Application:
         body = {"ready": daemon.ready and store_ok, "store": "ok" if store_ok else "unreachable",
                 "connectors": daemon.connector_health(), "router": daemon.router_state,
                 "dispatcher": daemon.dispatcher_state}
+        if daemon.workers is not None:
+            body["http_workers"] = daemon.workers.health()
         return web.json_response(body, status=200 if body["ready"] else 503)
 
     async def metrics(_: web.Request) -> web.Response:

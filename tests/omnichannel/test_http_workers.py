@@ -1,0 +1,141 @@
+"""http.workers: several processes answer on one port; the store, metrics and router see one daemon."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+from pathlib import Path
+
+import aiohttp
+import pytest
+from sqlalchemy import func, select
+
+from omnichannel.models import Complaint
+from omnichannel.store import Store
+from tests.conftest import create_pg_database, drop_pg_database, free_port, pg_available
+from tests.omnichannel.test_crash_acceptance import check_store, post_all, start_daemon, wait_ready
+
+pytestmark = pytest.mark.slow
+TOTAL = 600
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+async def wait_for(predicate, timeout: float = 30.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if await predicate():
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def metric(base: str, name: str) -> float:
+    async with aiohttp.ClientSession() as http, http.get(f"{base}/metrics") as resp:
+        text = await resp.text()
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name + "{"))
+
+
+def write_config(tmp_path: Path, url: str, port: int) -> Path:
+    config = tmp_path / "config.yaml"
+    # router_interval is long: the router runs when woken by a commit (its own or a worker's message)
+    config.write_text(f"""
+data_dir: {tmp_path}/data
+store: {{url: "{url}"}}
+http: {{host: 127.0.0.1, port: {port}, workers: 2}}
+logging: {{level: WARNING}}
+daemon: {{router_interval: 600, shutdown_deadline: 10}}
+connectors:
+  - {{name: web, kind: webform, acknowledge: false}}
+""")
+    return config
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+async def test_two_processes_share_the_port_and_account_for_everything(tmp_path, backend):
+    url = f"sqlite+aiosqlite:///{tmp_path}/data/omnichannel.db"
+    if backend == "postgresql":
+        if not pg_available():
+            pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
+        url = await create_pg_database()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc = start_daemon(write_config(tmp_path, url, port), tmp_path / "daemon.log")
+    worker_pid = None
+    try:
+        ready = await wait_ready(base, proc)
+        workers = ready["http_workers"]
+        assert list(workers) == ["1"] and workers["1"]["state"] == "running"
+        worker_pid = workers["1"]["pid"]
+        assert worker_pid != proc.pid and alive(worker_pid)
+
+        keys = [f"w-{i:05d}" for i in range(TOTAL)]
+        acked = await post_all(base, keys, stop_after=None, proc=None)
+        assert len(acked) == TOTAL
+        envelopes, complaints = await check_store(url, acked)
+        assert envelopes == complaints == TOTAL
+        # whichever process answers /metrics, it reports the whole daemon (the worker passes it on)
+        for _ in range(6):
+            assert await metric(base, "omnichannel_complaints_total") == TOTAL
+
+        store = Store(url)
+        try:
+            async def all_routed() -> bool:
+                async with store.session() as s:
+                    q = select(func.count()).select_from(Complaint).where(Complaint.status == "received")
+                    return (await s.exec(q)).scalar_one() == 0
+            await wait_for(all_routed, 60, "the router to take every complaint")
+        finally:
+            await store.close()
+
+        # a worker that dies is started again; the intake goes on meanwhile
+        os.kill(worker_pid, signal.SIGKILL)
+
+        async def restarted() -> bool:
+            async with aiohttp.ClientSession() as http, http.get(f"{base}/readyz") as resp:
+                body = await resp.json()
+            w = body.get("http_workers", {}).get("1", {})
+            return w.get("restarts") == 1 and w.get("state") == "running"
+        await wait_for(restarted, 60, "the worker's restart")
+        again = await post_all(base, [f"x-{i}" for i in range(100)], stop_after=None, proc=None)
+        assert len(again) == 100
+        async with aiohttp.ClientSession() as http, http.get(f"{base}/readyz") as resp:
+            worker_pid = (await resp.json())["http_workers"]["1"]["pid"]
+
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+        assert not alive(worker_pid), "SIGTERM to the daemon stops its workers too"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if backend == "postgresql":
+            await drop_pg_database(url)
+
+
+async def test_a_worker_stops_when_the_primary_is_killed(tmp_path):
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc = start_daemon(write_config(tmp_path, f"sqlite+aiosqlite:///{tmp_path}/data/omnichannel.db", port),
+                        tmp_path / "daemon.log")
+    try:
+        ready = await wait_ready(base, proc)
+        worker_pid = ready["http_workers"]["1"]["pid"]
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+
+        async def gone() -> bool:
+            return not alive(worker_pid)
+        await wait_for(gone, 30, "the orphaned worker to stop")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
