@@ -1,6 +1,6 @@
 """Intake benchmark: 201s per second and latency with 50 concurrent clients; ingest vs raw SQLite.
 
-Run: .venv/bin/python bench/intake.py [--requests 5000] [--clients 50]
+Run: .venv/bin/python bench/intake.py [--requests 5000] [--clients 50] [--intake-only] [--workers N]
 Prints figures; asserts nothing.
 """
 
@@ -35,7 +35,7 @@ counter = 0
 request = function()
   counter = counter + 1
   local body = '{"text": "Lampu PJU mati di Jalan Merdeka nomor ' .. counter .. ', sudah 3 hari gelap", ' ..
-               '"phone": "081234567890", "name": "Warga"}'
+               '"phone": "' .. string.format("0813%08d", counter % 20000) .. '", "name": "Warga"}'
   return wrk.format(nil, "/api/v1/complaints", nil, body)
 end
 """
@@ -68,7 +68,7 @@ async def http_load(base: str, requests: int, clients: int) -> tuple[float, list
             started = time.perf_counter()
             async with http.post(f"{base}/api/v1/complaints",
                                  json={"text": f"Lampu PJU mati di Jalan Merdeka nomor {i}, sudah 3 hari gelap",
-                                       "phone": "081234567890", "name": "Warga"}) as resp:
+                                       "phone": f"0812{i % 20000:08d}", "name": "Warga"}) as resp:
                 await resp.read()
                 if resp.status == 201:
                     latencies.append(time.perf_counter() - started)
@@ -123,15 +123,17 @@ async def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--rows", type=int, default=20000)
     parser.add_argument("--intake-only", action="store_true", help="daemon.route: false (measure intake alone)")
+    parser.add_argument("--workers", type=int, default=1, help="http.workers (processes sharing the port)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="omni-bench-"))
     port = free_port()
     config = work / "config.yaml"
-    config.write_text(f"data_dir: {work}/data\nhttp: {{host: 127.0.0.1, port: {port}}}\nlogging: {{level: WARNING}}\n"
+    config.write_text(f"data_dir: {work}/data\nhttp: {{host: 127.0.0.1, port: {port}, workers: {args.workers}}}\nlogging: {{level: WARNING}}\n"
                       f"daemon: {{route: {str(not args.intake_only).lower()}}}\n"
                       "connectors:\n  - {name: web, kind: webform, acknowledge: false}\n")
     print(f"daemon: web intake {'only (daemon.route: false)' if args.intake_only else 'with the router and dispatcher running'}"
-          f", {'uvloop' if _has_uvloop() else 'asyncio'} event loop")
+          f", http.workers {args.workers}, {'uvloop' if _has_uvloop() else 'asyncio'} event loop; every post a "
+          "different phone number (new reporters as well as known ones)")
     proc = subprocess.Popen([sys.executable, "-m", "omnichannel.cli", "-c", str(config), "run"], cwd=work,
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
     base = f"http://127.0.0.1:{port}"
