@@ -12,6 +12,7 @@ lookups. Both run inside the caller's transaction; PostgreSQL keeps the plain SQ
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam
@@ -66,8 +67,14 @@ def insert_rows(conn: Connection, model: Any, rows: Sequence[dict[str, Any]],
         conn.execute(stmt, list(rows))
         return
     sql, order, procs = _compiled(conn, model, tuple(rows[0]), ignore_conflict)
-    pairs = tuple(zip(order, procs, strict=True))
-    params = [tuple(row[c] if p is None else p(row[c]) for c, p in pairs) for row in rows]
+    values = itemgetter(*order)
+    convert = [(i, p) for i, p in enumerate(procs) if p is not None]
+    params = []
+    for row in rows:
+        out = list(values(row)) if len(order) > 1 else [values(row)]
+        for i, p in convert:
+            out[i] = p(out[i])
+        params.append(tuple(out))
     conn.exec_driver_sql(sql, params)
 
 

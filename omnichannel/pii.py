@@ -155,6 +155,7 @@ _ANONYMOUS = re.compile(
     r"sembunyikan (identitas|nama)|(identitas|nama) (saya |sy |pelapor )?(mohon |tolong )?(di)?rahasiakan)\b",
     re.IGNORECASE)
 _CONFIDENTIAL = re.compile(r"\b(rahasia|dirahasiakan|rahasiakan|konfidensial)\b", re.IGNORECASE)
+_ANONYMITY_WORDS = ("anonim", "anonymous", "nama", "identitas", "rahasia", "konfidensial")
 
 
 def anonymity_request(text: str | None) -> tuple[bool, bool]:
@@ -164,6 +165,10 @@ def anonymity_request(text: str | None) -> tuple[bool, bool]:
     the safer reading of what a citizen means by it.
     """
     if not text:
+        return False, False
+    # every phrase of both patterns holds one of these words: most texts skip the regexes (~5 us a mail)
+    folded = text.casefold()
+    if not any(word in folded for word in _ANONYMITY_WORDS):
         return False, False
     confidential = bool(_CONFIDENTIAL.search(text))
     return confidential or bool(_ANONYMOUS.search(text)), confidential
