@@ -202,7 +202,11 @@ def place_similarity(a: frozenset[str], b: frozenset[str]) -> tuple[float, str |
     """(agreement 0..1, conflict reason or None) between two sets of place keys."""
     if not a or not b:
         return 0.0, None
-    pa, pb = parse_places(a), parse_places(b)
+    return parsed_similarity(parse_places(a), parse_places(b))
+
+
+def parsed_similarity(pa: dict[str, frozenset[str]], pb: dict[str, frozenset[str]]) -> tuple[float, str | None]:
+    """``place_similarity`` of two non-empty place sets already grouped by ``parse_places``."""
     agree = set()
     for kind in pa.keys() & pb.keys():
         if kind in ("rt", "rw"):
