@@ -67,14 +67,16 @@ def _resolve_reporters(store: Store, conn: Connection, channel: str,
     all_keys = {k for keys in wanted.values() for k in keys}
     known: dict[tuple[str, str], int] = {}
     addresses = list({a for _, a in all_keys})
+    kinds = sorted({c for c, _ in all_keys})  # named too, so the (channel, address) unique index is used
     if fast(conn):
-        found = select_in(conn, "SELECT channel, address, reporter_id FROM identities WHERE address IN ({in})",
-                          addresses)
+        marks = ",".join("?" * len(kinds))
+        found = select_in(conn, f"SELECT channel, address, reporter_id FROM identities WHERE channel IN ({marks}) "
+                          "AND address IN ({in})", addresses, *kinds)
     else:
         found = []
         for start in range(0, len(addresses), 500):
             q = select(Identity.channel, Identity.address, Identity.reporter_id).where(
-                Identity.address.in_(addresses[start:start + 500]))
+                Identity.channel.in_(kinds), Identity.address.in_(addresses[start:start + 500]))
             found.extend(conn.execute(q).all())
     for ident_channel, address, reporter_id in found:
         if (ident_channel, address) in all_keys:

@@ -182,7 +182,7 @@ class OutboxRow(SQLModel, table=True):
     """
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"), Index("ix_outbox_remote_ref", "remote_ref"))
     id: int | None = Field(default=None, primary_key=True)
     item_type: str = Field(max_length=24)
     item_ref: str = Field(max_length=64)
