@@ -123,7 +123,7 @@ async def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--rows", type=int, default=20000)
     parser.add_argument("--intake-only", action="store_true", help="daemon.route: false (measure intake alone)")
-    parser.add_argument("--workers", type=int, default=1, help="http.workers (processes sharing the port)")
+    parser.add_argument("--workers", type=int, default=0, help="http.workers (0: the daemon answers HTTP itself)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="omni-bench-"))
     port = free_port()

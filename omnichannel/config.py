@@ -75,9 +75,9 @@ class HttpConfig(Model):
     host: str = Field("127.0.0.1", description="address to listen on")
     port: int = Field(8080, ge=0, le=65535, description="port to listen on (0: any free port)")
     max_body_bytes: int = Field(1_048_576, gt=0, description="largest request body accepted")
-    workers: int = Field(1, ge=1, le=64, description=(
-        "processes answering HTTP on the port (SO_REUSEPORT): more than 1 spreads the intake over more "
-        "cores; the extra ones store push-channel messages themselves and pass every other request on"))
+    workers: int = Field(0, ge=0, le=64, description=(
+        "separate processes that answer HTTP on the port (SO_REUSEPORT); 0: the daemon's own process does. "
+        "With workers the intake runs on their cores and the daemon's core is left to the router"))
     public_url: str | None = Field(None, description="how the outside reaches us (webhook registration)")
     coordinator_tokens: list[SecretStr] = Field(
         default_factory=list, description="officer API tokens that see every agency's tickets (complaint desk)")

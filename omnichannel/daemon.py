@@ -41,7 +41,8 @@ class Daemon:
         self.config = config
         # (index, primary's internal URL, pipe) in an HTTP worker process (omnichannel.workers)
         self.worker = worker
-        self.workers: Any = None  # the primary's WorkerPool when http.workers > 1
+        self.workers: Any = None  # the primary's WorkerPool when http.workers > 0
+        self._reserved: socket.socket | None = None  # the public port, held (not listened on) for the workers
         self.replica_id = replica_id or config.daemon.replica_id or f"{socket.gethostname()}:{os.getpid()}"
         self.metrics = Metrics()
         self.templates = Templates(config.templates, config.templates_dir)
@@ -191,36 +192,56 @@ class Daemon:
             self.http_runner = web.AppRunner(self._build_app(), access_log=None,
                                              shutdown_timeout=self.config.daemon.shutdown_deadline / 2)
             await self.http_runner.setup()
-            await self._listen(reuse_port=self.config.http.workers > 1)
-            log.info("listening on http://%s:%s", self.config.http.host, self.http_port)
-            if self.config.http.workers > 1:
+            if self.config.http.workers:
                 await self._start_workers()
+            else:
+                await self._listen()
+            log.info("listening on http://%s:%s", self.config.http.host, self.http_port)
         self.ready = True
         log.info("daemon %s started: %d connectors, %d forwarders", self.replica_id, len(self.connectors),
                  len(self.forwarders))
 
-    async def _listen(self, reuse_port: bool) -> None:
+    def _cannot_listen(self, exc: OSError) -> OmnichannelError:
+        return OmnichannelError(f"cannot listen on {self.config.http.host}:{self.config.http.port}: "
+                                f"{exc.strerror or exc} (change http.port or stop the other process)")
+
+    async def _listen(self, reuse_port: bool = False) -> None:
         assert self.http_runner is not None
-        site = web.TCPSite(self.http_runner, self.config.http.host, self.config.http.port, reuse_address=True,
+        port = self.http_port if self.http_port is not None else self.config.http.port
+        site = web.TCPSite(self.http_runner, self.config.http.host, port, reuse_address=True,
                            reuse_port=reuse_port or None)
         try:
             await site.start()
         except OSError as exc:
-            raise OmnichannelError(f"cannot listen on {self.config.http.host}:{self.config.http.port}: "
-                                   f"{exc.strerror or exc} (change http.port or stop the other process)") from None
+            raise self._cannot_listen(exc) from None
         self.http_port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     async def _start_workers(self) -> None:
-        """Primary: a loopback port for what workers pass on, then the worker processes."""
+        """Primary: hold the public port for the workers, listen on loopback for what they pass on, start them.
+
+        The primary does not answer on the public port itself: its core is left to the router, the
+        dispatcher and the pull connectors, and the workers' cores to the intake.
+        """
         from omnichannel.workers import WorkerPool
 
-        assert self.http_runner is not None and self.http_port is not None
+        assert self.http_runner is not None
+        family = socket.AF_INET6 if ":" in self.config.http.host else socket.AF_INET
+        held = socket.socket(family, socket.SOCK_STREAM)
+        held.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        held.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        try:
+            held.bind((self.config.http.host, self.config.http.port))  # bound, never listening: gets no connections
+        except OSError as exc:
+            held.close()
+            raise self._cannot_listen(exc) from None
+        self._reserved = held
+        self.http_port = held.getsockname()[1]
         internal = web.TCPSite(self.http_runner, "127.0.0.1", 0)
         await internal.start()
         port = internal._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.workers = WorkerPool(self, f"http://127.0.0.1:{port}", self.http_port)
-        await self.workers.start(self.config.http.workers - 1)
-        log.info("%d http worker processes share port %s", self.config.http.workers - 1, self.http_port)
+        await self.workers.start(self.config.http.workers)
+        log.info("%d http worker processes answer on port %s", self.config.http.workers, self.http_port)
 
     async def _start_worker(self) -> None:
         """HTTP worker: push connectors' routes here, everything else passed on to the primary."""
@@ -345,6 +366,8 @@ class Daemon:
             runner._stopping = True
         if self.workers is not None:  # they pass requests on to us: stop them first
             await self.workers.stop(deadline)
+        if self._reserved is not None:
+            self._reserved.close()
         if self.http_runner is not None:
             await self.http_runner.cleanup()  # stops accepting, lets open requests finish
         pending = [t for t in self._inflight | set(self._tasks) if not t.done()]

@@ -6,6 +6,7 @@ import asyncio
 import fcntl
 import logging
 import os
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, contextmanager
@@ -14,6 +15,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, text, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -31,12 +33,28 @@ log = logging.getLogger(__name__)
 def _writer_connect(dbapi_conn: Any, record: Any) -> None:
     _sqlite_pragmas(dbapi_conn, record)
     dbapi_conn.isolation_level = None  # the driver's implicit BEGIN off: _writer_begin says how to begin
+    # _writer_begin waits for the write lock itself: SQLite's busy handler sleeps in steps of up to
+    # 100 ms, long after another connection (the router's, another process's) has committed
+    dbapi_conn.execute("PRAGMA busy_timeout=0")
+
+
+WRITE_LOCK_TIMEOUT = 10.0
 
 
 def _writer_begin(conn: Connection) -> None:
     # take the write lock at BEGIN: a deferred transaction that read first could not write after
     # another process's commit moved its snapshot (SQLITE_BUSY_SNAPSHOT, which no busy timeout retries)
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    deadline = time.monotonic() + WRITE_LOCK_TIMEOUT
+    pause = 0.0002
+    while True:
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        except OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.002)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

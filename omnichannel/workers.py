@@ -1,16 +1,19 @@
-"""HTTP worker processes: the intake on more than one core.
+"""HTTP worker processes: the intake on cores of its own.
 
-One Python process answers HTTP on one core at most (the GIL). With ``http.workers: N`` the daemon
-(the *primary*) starts N-1 worker processes once it is ready; every process listens on
-``http.host:http.port`` with ``SO_REUSEPORT``, so the kernel spreads new connections across them.
+One Python process answers HTTP on one core at most (the GIL), and in the daemon that core is
+shared with the router. With ``http.workers: N`` the daemon (the *primary*) starts N worker
+processes that listen on ``http.host:http.port`` with ``SO_REUSEPORT`` (the kernel spreads new
+connections across them); the primary only holds the port (bound, never listening), so its core is
+left to the router, the dispatcher, the pull connectors and the scheduler.
 
 A worker runs the push connectors (web form, webhook channels) itself: it validates, stores
-through its own group committer and answers after the commit, exactly as the primary does. Every
+through its own group committer and answers after the commit, exactly as the primary would. Every
 other request (``/metrics``, ``/readyz``, the officer API and pages, pull connectors' and
-forwarders' webhooks) is passed to the primary over a loopback port that only it listens on, so
-health and metrics describe the whole daemon. After each commit the worker tells the primary what
-it stored (metrics, and the router's wake-up). A worker stops with the primary (SIGTERM drains its
-requests), and also when the primary dies (PR_SET_PDEATHSIG); the primary restarts a worker that died.
+forwarders' webhooks) is passed to the primary over a loopback port that only the primary listens
+on, so health and metrics describe the whole daemon. After each commit the worker tells the
+primary what it stored (metrics, and the router's wake-up). A worker stops with the primary
+(SIGTERM drains its requests), and also when the primary dies (PR_SET_PDEATHSIG); the primary
+restarts a worker that died.
 
 On SQLite, write transactions of all processes take turns through an ``flock`` on a file next to
 the database and begin with ``BEGIN IMMEDIATE`` (see ``Store``), so no transaction fails on a
