@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from imapclient import IMAPClient
 from imapclient.exceptions import LoginError, ProtocolError
 
+from connectors import imap_fetch
 from connectors.imap_config import ImapConfig
 from omnichannel.errors import AuthError
 
@@ -115,11 +116,11 @@ class ImapSession:
             raise ConnectionLost("not connected")
         return self.client
 
-    def select(self, folder: str) -> FolderInfo | None:
-        """SELECT ``folder`` (read-write); None when it does not exist."""
+    def select(self, folder: str, readonly: bool = False) -> FolderInfo | None:
+        """SELECT ``folder`` (``readonly``: EXAMINE); None when it does not exist."""
         client = self._require()
         try:
-            info = client.select_folder(folder)
+            info = client.select_folder(folder, readonly=readonly)
         except DROPPED:
             raise
         except imaplib.IMAP4.error as exc:
@@ -151,7 +152,8 @@ class ImapSession:
         if not uids:
             return []
         client = self._require()
-        found = client.fetch(uids, [b"RFC822.SIZE", b"INTERNALDATE", f"BODY.PEEK[]<0.{max_bytes + 1}>".encode()])
+        found = imap_fetch.fetch(client, uids, [b"RFC822.SIZE", b"INTERNALDATE",
+                                                f"BODY.PEEK[]<0.{max_bytes + 1}>".encode()])
         bodies: dict[int, bytes] = {}
         unanswered = []  # a server that answers a partial FETCH under another name: fetched whole, as before
         for uid, data in found.items():
