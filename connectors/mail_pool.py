@@ -14,11 +14,12 @@ import logging
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
+from typing import Any
 
 from connectors.mail_parse import ParseOptions, parse_message
-from omnichannel.types import Envelope
+from omnichannel.types import Attachment, Envelope, Sender
 
 log = logging.getLogger(__name__)
 CHUNK = 50  # mails per task: small enough to spread over the workers, large enough to amortise a round trip
@@ -33,6 +34,33 @@ class RawMail:
     received_at: datetime | None
 
 
+_FIELDS = tuple(f.name for f in fields(Envelope))
+_SENDER = _FIELDS.index("sender")
+_ATTACHMENTS = _FIELDS.index("attachments")
+_SENDER_FIELDS = tuple(f.name for f in fields(Sender))
+_ATTACHMENT_FIELDS = tuple(f.name for f in fields(Attachment))
+
+
+def pack(env: Envelope) -> tuple[Any, ...]:
+    """An envelope as plain tuples, to send between processes: a slotted dataclass unpickles through a
+    Python ``__setstate__`` per object (~28 us an envelope); tuples and ``Envelope(*values)`` cost a few."""
+    values = [getattr(env, name) for name in _FIELDS]
+    sender = values[_SENDER]
+    if sender is not None:
+        values[_SENDER] = tuple(getattr(sender, name) for name in _SENDER_FIELDS)
+    values[_ATTACHMENTS] = [tuple(getattr(a, name) for name in _ATTACHMENT_FIELDS) for a in values[_ATTACHMENTS]]
+    return tuple(values)
+
+
+def unpack(values: tuple[Any, ...]) -> Envelope:
+    """``pack`` undone."""
+    values = list(values)
+    if values[_SENDER] is not None:
+        values[_SENDER] = Sender(*values[_SENDER])
+    values[_ATTACHMENTS] = [Attachment(*a) for a in values[_ATTACHMENTS]]
+    return Envelope(*values)
+
+
 def parse_chunk(mails: list[RawMail], options: ParseOptions, keep_raw: bool = True) -> list[Envelope]:
     """Parse in order (``parse_message`` never raises); ``keep_raw=False`` leaves ``raw`` empty to send back."""
     out = []
@@ -42,6 +70,11 @@ def parse_chunk(mails: list[RawMail], options: ParseOptions, keep_raw: bool = Tr
             env.raw = b""
         out.append(env)
     return out
+
+
+def parse_packed(mails: list[RawMail], options: ParseOptions) -> list[tuple[Any, ...]]:
+    """``parse_chunk`` in a worker process: packed envelopes without the raw bytes (the parent has them)."""
+    return [pack(env) for env in parse_chunk(mails, options, keep_raw=False)]
 
 
 def _warm_up() -> None:
@@ -85,7 +118,7 @@ class MailParser:
         chunks = [mails[i:i + CHUNK] for i in range(0, len(mails), CHUNK)]
         try:
             pool = self._ensure_pool()
-            done = await asyncio.gather(*(loop.run_in_executor(pool, parse_chunk, chunk, self.options, False)
+            done = await asyncio.gather(*(loop.run_in_executor(pool, parse_packed, chunk, self.options)
                                           for chunk in chunks))
         except BrokenProcessPool as exc:
             log.warning("%s: a parser process died (%s); parsing this batch one mail at a time", self.name, exc)
@@ -95,7 +128,7 @@ class MailParser:
             log.warning("%s: parser processes failed (%s: %s); parsing this batch in a thread", self.name,
                         type(exc).__name__, exc)
             return await asyncio.to_thread(parse_chunk, mails, self.options)
-        envelopes = [env for part in done for env in part]
+        envelopes = [unpack(values) for part in done for values in part]
         for env, mail in zip(envelopes, mails, strict=True):
             if not env.raw:
                 env.raw = mail.raw
@@ -114,7 +147,8 @@ class MailParser:
         out = []
         for mail in mails:
             try:
-                [env] = await loop.run_in_executor(self._ensure_pool(), parse_chunk, [mail], self.options, False)
+                [values] = await loop.run_in_executor(self._ensure_pool(), parse_packed, [mail], self.options)
+                env = unpack(values)
                 env.raw = env.raw or mail.raw
             except BrokenProcessPool as exc:
                 log.error("%s: the parser process died on %s; quarantined", self.name, mail.external_id)
