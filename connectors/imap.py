@@ -8,8 +8,9 @@ their \\Seen/MOVE at last (the next batch's checkpoint no longer has the mark). 
 start and, until the old UIDNEXT, messages whose Message-ID is already stored are acknowledged
 without a second envelope. imapclient is blocking: every IMAP call runs on one dedicated thread
 (``_call``), which serialises use of the single connection. Parsing runs off that thread (in a
-worker thread, or in ``parse_workers`` processes), and with ``prefetch`` the next batch is fetched and
-parsed while the core stores the last one; it is handed out only if the position it started from is
+worker thread); with ``parse_workers`` the batch planned on that connection (UIDs, checkpoint) is
+fetched read-only and parsed by worker processes (``imap_workers``; if they fail it is read here as
+without them). With ``prefetch`` the next batch is fetched and parsed while the core stores the last one; it is handed out only if the position it started from is
 the position acknowledged meanwhile, else it is dropped and read again from the checkpoint (nothing
 is flagged on the server before an ack).
 """
@@ -32,6 +33,8 @@ from sqlalchemy import select
 from connectors.imap_config import ImapConfig
 from connectors.imap_prefetch import ReadAhead
 from connectors.imap_session import DROPPED, ConnectionLost, ImapSession
+from connectors.imap_session import Fetched as FetchedMail
+from connectors.imap_workers import FetchWorkers, WorkersFailed
 from connectors.mail_parse import ParseOptions, parse_message
 from connectors.mail_pool import MailParser, RawMail
 from connectors.mail_reply import send_reply
@@ -54,12 +57,26 @@ class AckToken:
 
 
 @dataclass(slots=True)
+class Plan:
+    """A batch decided on the connector's connection (its UIDs and resulting position), not fetched yet."""
+
+    folder: str
+    uidvalidity: int
+    uids: list[int]
+    state: dict[str, Any]       # the folder's state once the batch is acknowledged
+    position: dict[str, Any]    # the position the batch was planned from
+    resync: bool
+
+
+@dataclass(slots=True)
 class Fetched:
-    """A batch as fetched: mail still to be parsed (``RawMail``) or already an envelope (too large)."""
+    """A batch as fetched: mail still to be parsed (``RawMail``) or already an envelope (parsed by a worker,
+    or too large); or only its ``plan`` when the fetch workers are to read it."""
 
     batch: Batch
     items: list[Envelope | RawMail]
     resync: bool = False
+    plan: Plan | None = None
 
 
 class ImapConnector:
@@ -79,6 +96,7 @@ class ImapConnector:
         self._next_folder = 0
         self._options = ParseOptions()
         self._parser = MailParser(0, self._options, name)
+        self._workers = FetchWorkers(0, config, self._options, name)
         self._ahead: ReadAhead[tuple[Batch, bool]] = ReadAhead(name)
 
     # -- the one seam to the blocking library ----------------------------------------------------
@@ -98,10 +116,17 @@ class ImapConnector:
         self._stop = threading.Event()
         self._session = ImapSession(cfg, self._stop)
         self._ahead.drop()
-        self._parser = MailParser(cfg.parse_workers, self._options, self.name)
-        self._parser.warm_up()
+        self._parser = MailParser(cfg.parse_workers, self._options, self.name)  # for a batch the workers failed
+        self._workers = FetchWorkers(cfg.parse_workers, cfg, self._options, self.name)
         self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"imap-{self.name}")
-        await self._call(self._connect_with_backoff)
+        warming = asyncio.ensure_future(self._workers.warm_up())  # processes start while this logs in
+        try:
+            await self._call(self._connect_with_backoff)
+        except BaseException:
+            warming.cancel()
+            self._workers.close()
+            raise
+        await warming
         log.info("%s connected to %s as %s (%s)", self.name, cfg.host, cfg.username,
                  "IDLE" if self._can_idle() else "polling")
 
@@ -109,6 +134,7 @@ class ImapConnector:
         """Leave IDLE at once, log out, release the thread. Safe to call twice."""
         self._stop.set()
         self._ahead.drop()
+        self._workers.close()
         self._parser.close()
         executor, self._executor = self._executor, None
         if executor is None:
@@ -155,9 +181,26 @@ class ImapConnector:
         return batch
 
     async def _parse(self, fetched: Fetched) -> tuple[Batch, bool]:
+        if fetched.plan is not None:
+            fetched = await self._fetch_planned(fetched.plan)
         parsed = iter(await self._parser.parse([m for m in fetched.items if isinstance(m, RawMail)]))
         fetched.batch.envelopes = [next(parsed) if isinstance(m, RawMail) else m for m in fetched.items]
         return fetched.batch, fetched.resync
+
+    async def _fetch_planned(self, plan: Plan) -> Fetched:
+        """The workers fetch and parse the planned batch; if they cannot, it is read here as without them."""
+        try:
+            return self._assemble(plan, await self._workers.fetch(plan.folder, plan.uidvalidity, plan.uids))
+        except WorkersFailed:
+            pass  # logged by the workers
+        return await self._call(self._guarded, self._fetch_here, plan)
+
+    def _fetch_here(self, plan: Plan) -> Fetched:
+        info = self._session.select(plan.folder)
+        if info is None or info.uidvalidity != plan.uidvalidity:
+            return Fetched(Batch(next_poll_in=0), [])  # the UIDs are void now: the next poll plans again
+        fetched = self._session.fetch(plan.uids, self.config.max_message_bytes)
+        return self._assemble(plan, [(item, None) for item in fetched])
 
     def _start_prefetch(self, basis: dict[str, Any]) -> None:
         """Fetch and parse what follows ``basis`` (the position once the batch just handed out is acked)."""
@@ -228,27 +271,35 @@ class ImapConnector:
         uids = uids[: self.config.batch_size]
         if not uids:
             return Fetched(Batch(checkpoint=_with(position, folder, state)), []) if changed else None
-        fetched = self._session.fetch(uids, self.config.max_message_bytes)
-        token = AckToken(folder, info.uidvalidity)
-        items: list[Envelope | RawMail] = []
-        for item in fetched:
-            external_id = f"{folder}/{info.uidvalidity}/{item.uid}"
-            token.uids[external_id] = item.uid
-            if item.truncated:
-                items.append(Envelope(external_id=external_id, raw=item.raw,
-                                          received_at=item.internal_date or utcnow(),
-                                          error=f"message of {item.size} bytes is over max_message_bytes "
-                                                f"({self.config.max_message_bytes}); header kept here, whole "
-                                                f"message moved to the quarantine folder"))
-            else:
-                items.append(RawMail(item.raw, external_id, item.internal_date))
         new_state = {**state, "last_uid": uids[-1], "unacked": [uids[0], uids[-1]]}
         resync = "resync_until" in new_state
         if resync and uids[-1] >= new_state["resync_until"]:
             new_state.pop("resync_until")
-        token.checkpoint = _with(position, folder, new_state)
-        log.debug("%s: fetched %d messages of %s (UIDs %d-%d)", self.name, len(items), folder, uids[0], uids[-1])
-        return Fetched(Batch([], token.checkpoint, next_poll_in=0, ack_token=token), items, resync)
+        plan = Plan(folder, info.uidvalidity, uids, new_state, position, resync)
+        if self._workers.active:
+            return Fetched(Batch(), [], resync, plan)  # fetched by the workers, off this thread
+        fetched = self._session.fetch(uids, self.config.max_message_bytes)
+        return self._assemble(plan, [(item, None) for item in fetched])
+
+    def _assemble(self, plan: Plan, fetched: list[tuple[FetchedMail, Envelope | None]]) -> Fetched:
+        """The batch of what was fetched (``Envelope`` when already parsed) with its ack token and checkpoint."""
+        token = AckToken(plan.folder, plan.uidvalidity)
+        items: list[Envelope | RawMail] = []
+        for item, env in fetched:
+            external_id = f"{plan.folder}/{plan.uidvalidity}/{item.uid}"
+            token.uids[external_id] = item.uid
+            if item.truncated:
+                items.append(Envelope(external_id=external_id, raw=item.raw,
+                                      received_at=item.internal_date or utcnow(),
+                                      error=f"message of {item.size} bytes is over max_message_bytes "
+                                            f"({self.config.max_message_bytes}); header kept here, whole "
+                                            f"message moved to the quarantine folder"))
+            else:
+                items.append(env if env is not None else RawMail(item.raw, external_id, item.internal_date))
+        token.checkpoint = _with(plan.position, plan.folder, plan.state)
+        log.debug("%s: fetched %d messages of %s (UIDs %d-%d)", self.name, len(items), plan.folder, plan.uids[0],
+                  plan.uids[-1])
+        return Fetched(Batch([], token.checkpoint, next_poll_in=0, ack_token=token), items, plan.resync)
 
     async def _absorb_known(self, batch: Batch) -> None:
         """After a UIDVALIDITY change: drop envelopes whose Message-ID this connector already stored."""

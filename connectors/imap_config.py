@@ -47,8 +47,9 @@ class ImapConfig(ConnectorConfig):
     folders: list[str] = Field(default_factory=lambda: ["INBOX"], min_length=1)
     batch_size: int = Field(200, gt=0, le=5000, description="messages per poll")
     parse_workers: int = Field(0, ge=0, le=16,
-                               description="processes that parse mail (0: a thread of the daemon); pays only "
-                                           "with idle CPU cores: on a busy 2-core host it was slower")
+                               description="processes that fetch (own read-only IMAP login) and parse mail "
+                                           "(0: the daemon does it); pays only with idle CPU cores: on a busy "
+                                           "2-core host it was slower")
     prefetch: bool = Field(True, description="fetch and parse the next batch while the last one is stored")
     poll_interval: float = Field(5.0, gt=0, description="seconds between polls when IDLE is off or unavailable")
     idle: bool = Field(True, description="wait with IMAP IDLE when the server offers it")

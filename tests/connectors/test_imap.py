@@ -115,9 +115,10 @@ async def test_reads_everything_then_only_new_mail_and_sets_seen(mailbox, store,
     assert checkpoint["folders"]["INBOX"]["last_uid"] == 9
 
 
-async def test_restart_in_the_middle_of_a_fetch(mailbox, store, tmp_path):
+@pytest.mark.parametrize("workers", [0, 1])  # 1: a worker process fetches and parses
+async def test_restart_in_the_middle_of_a_fetch(mailbox, store, tmp_path, workers):
     mailbox.append([complaint(i) for i in range(60)])
-    first = await started(mailbox, store, tmp_path, batch_size=20)
+    first = await started(mailbox, store, tmp_path, parse_workers=workers, batch_size=20)
     batch = await first.poll()
     await first.ack(batch, await ingest_batch(store, NAME, "email", batch))
     batch = await first.poll()
@@ -126,7 +127,7 @@ async def test_restart_in_the_middle_of_a_fetch(mailbox, store, tmp_path):
     await asyncio.sleep(0)
     poll.cancel()
     await first.stop()
-    second = await started(mailbox, store, tmp_path, batch_size=20)
+    second = await started(mailbox, store, tmp_path, parse_workers=workers, batch_size=20)
     try:
         assert await drain(second, store) == 20               # the unacked batch was absorbed
     finally:
@@ -135,9 +136,10 @@ async def test_restart_in_the_middle_of_a_fetch(mailbox, store, tmp_path):
     assert server_search(mailbox, "INBOX", ["UNSEEN"]) == []
 
 
-async def test_a_batch_read_ahead_is_dropped_unless_the_one_before_was_acknowledged(mailbox, store, tmp_path):
+@pytest.mark.parametrize("workers", [0, 1])  # 1: a worker process fetches and parses
+async def test_a_batch_read_ahead_is_dropped_unless_the_one_before_was_acknowledged(mailbox, store, tmp_path, workers):
     mailbox.append([complaint(i) for i in range(12)])
-    connector = await started(mailbox, store, tmp_path, batch_size=5, prefetch=True)
+    connector = await started(mailbox, store, tmp_path, parse_workers=workers, batch_size=5, prefetch=True)
     try:
         first = await connector.poll()                        # the next five are being read meanwhile
         again = await connector.poll()                        # not stored, not acknowledged: read again
@@ -271,14 +273,15 @@ async def test_idle_wakes_up_on_new_mail_and_stop_is_prompt(mailbox, store, tmp_
     assert idle.done() and (await idle).envelopes == []
 
 
-async def test_quarantine_move_and_skips(mailbox, store, tmp_path):
+@pytest.mark.parametrize("workers", [0, 1])  # 1: a worker process fetches and parses
+async def test_quarantine_move_and_skips(mailbox, store, tmp_path, workers):
     not_mail = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(range(256)) * 8
     bounce = (b"From: MAILER-DAEMON@mx.example.id\r\nSubject: Undelivered Mail\r\nMessage-ID: <b1@mx>\r\n"
               b"Content-Type: multipart/report; report-type=delivery-status; boundary=x\r\n\r\n--x\r\n"
               b"Content-Type: text/plain\r\n\r\nfailed\r\n--x--\r\n")
     own = complaint(2).replace(b"From: Warga 2 <warga2@example.id>", f"From: {OWN}".encode())
     mailbox.append([complaint(1), not_mail, bounce, own])
-    connector = await started(mailbox, store, tmp_path, quarantine_folder="Karantina")
+    connector = await started(mailbox, store, tmp_path, parse_workers=workers, quarantine_folder="Karantina")
     try:
         await drain(connector, store)
     finally:
@@ -295,13 +298,14 @@ async def test_quarantine_move_and_skips(mailbox, store, tmp_path):
     assert kept == (on_server, "binary file (OLE/Outlook .msg), not a MIME message")  # whole, both sides
 
 
+@pytest.mark.parametrize("workers", [0, 1])  # 1: a worker process fetches and parses
 async def test_mail_over_the_size_limit_is_quarantined_with_its_header_and_the_limit_itself_is_read_whole(
-        mailbox, store, tmp_path):
+        mailbox, store, tmp_path, workers):
     small = complaint(1)
     at_limit = complaint(2, tag="x" * (len(small) - len(complaint(2)) + 500))   # 500 bytes longer than small
     big = complaint(3).replace(b"mohon diperbaiki.", b"mohon diperbaiki." + b" lubang" * 4000)
     mailbox.append([small, at_limit, big])
-    connector = await started(mailbox, store, tmp_path, max_message_bytes=len(at_limit))
+    connector = await started(mailbox, store, tmp_path, parse_workers=workers, max_message_bytes=len(at_limit))
     try:
         batch = await connector.poll()
         assert [e.raw for e in batch.envelopes[:2]] == [small, at_limit]            # whole, not a byte cut
