@@ -63,7 +63,8 @@ class Lookup:
 class DedupIndex:
     """The sliding-window index and the three-level decision."""
 
-    _COLUMNS = ("_ts", "_alive", "_ids", "_roots", "_cases", "_person_of", "_agency_of", "_channel_of")
+    _COLUMNS = ("_ts", "_alive", "_ids", "_roots", "_cases", "_person_of", "_agency_of", "_channel_of",
+                "_prev_own")
 
     def __init__(self, cfg: DedupConfig) -> None:
         self.cfg = cfg
@@ -83,15 +84,18 @@ class DedupIndex:
         self._person_of = np.zeros(cap, dtype=np.int64)
         self._agency_of = np.zeros(cap, dtype=np.int16)
         self._channel_of = np.zeros(cap, dtype=np.int16)
+        self._prev_own = np.zeros(cap, dtype=np.int32)  # the same person's previous slot, -1 = none
         self._content = Ragged(np.uint32)
         self._places = Ragged(np.int32)
         self._codes: dict[str, int] = {"": 0}  # agency, channel and place names -> small ints
         self._names: list[str] = [""]
         self._pending: dict[int, tuple[int, list[int]]] = {}  # complaint id -> (slot, band keys) until commit
-        self._persons: dict[int, list[int]] = {}
+        # person -> their newest slot; older ones through _prev_own (plain ints: no list per person for
+        # every garbage collection to walk)
+        self._last_own: dict[int, int] = {}
         self._parent: dict[int, int] = {}
         self._newest = 0.0
-        self._place_sets: dict[tuple[int, ...], dict[str, frozenset[str]]] = {}
+        self._place_sets: dict[tuple[int, ...], dict[str, tuple[str, ...]]] = {}
         self._levels = {name: (getattr(cfg, name).threshold, getattr(cfg, name).window_days * DAY)
                         for name in ("resend", "cross_channel", "incident")}
 
@@ -156,9 +160,27 @@ class DedupIndex:
             return
         keep, gone = (ra, rb) if ra < rb else (rb, ra)
         self._parent[gone] = keep
-        merged = sorted(self._persons.pop(gone, []) + self._persons.get(keep, []))
+        merged = sorted(self._own(gone) + self._own(keep))[-self.cfg.per_person:]
+        self._last_own.pop(gone, None)
         if merged:
-            self._persons[keep] = merged[-self.cfg.per_person:]
+            previous = -1
+            for slot in merged:
+                self._prev_own[slot], previous = previous, slot
+            self._last_own[keep] = merged[-1]
+
+    def _own(self, person: int | None) -> list[int]:
+        """The person's newest ``per_person`` slots, newest first."""
+        slot = self._last_own.get(person, -1) if person is not None else -1
+        if slot < 0:
+            return []
+        prev = memoryview(self._prev_own)
+        own = [slot]
+        for _ in range(self.cfg.per_person - 1):
+            slot = prev[slot]
+            if slot < 0:
+                break
+            own.append(slot)
+        return own
 
     # ---- decisions -----------------------------------------------------------------------------------
     def lookup(self, f: Features, person_only: bool = False) -> Lookup:
@@ -168,8 +190,8 @@ class DedupIndex:
         citizen's follow-up of their own complaint, but never joins someone else's case).
         """
         person = self.person(f.person)
-        own = self._persons.get(person, ()) if person is not None else ()
-        slots = list(reversed(own)) if person_only else [*reversed(own), *self._candidates(f)]
+        own = self._own(person)
+        slots = own if person_only else own + self._candidates(f)
         if not slots:
             return Lookup(None, None)
         # per-slot reads through memoryviews: a dozen slots cost less than a dozen numpy gathers
@@ -178,12 +200,12 @@ class DedupIndex:
         agencies = memoryview(self._agency_of)
         c_off, content_data = memoryview(self._content.offsets), memoryview(self._content.data)
         p_off, place_data = memoryview(self._places.offsets), memoryview(self._places.data)
-        # an alive slot's person always has an entry in _persons: a person without one matches nobody
-        check_person = person is not None and person in self._persons
+        # an alive slot's person always has an entry in _last_own: a person without one matches nobody
+        check_person = person is not None and person in self._last_own
         names, levels, weight = self._names, self._levels, self.cfg.place_weight
         content, f_places, f_agency, ts, f_channel = f.content, f.places, f.agency, f.ts, f.channel
         n_content = len(content)
-        f_parsed: dict[str, frozenset[str]] | None = None
+        f_parsed: dict[str, tuple[str, ...]] | None = None
         best: Match | None = None
         best_key: tuple[bool, float] = (False, 0.0)
         rejected: dict[str, Any] | None = None
@@ -236,14 +258,14 @@ class DedupIndex:
     def _case(self, slot: int) -> int | None:
         return int(self._cases[slot]) or None
 
-    def _place_set(self, data: memoryview, lo: int, hi: int) -> dict[str, frozenset[str]]:
+    def _place_set(self, data: memoryview, lo: int, hi: int) -> dict[str, tuple[str, ...]]:
         """The place names of one entry grouped by kind (parsed once per distinct code tuple, cached)."""
         codes = tuple(data[lo:hi].tolist())
         parsed = self._place_sets.get(codes)
         if parsed is None:
             if len(self._place_sets) > 65_536:
                 self._place_sets.clear()
-            parsed = self._place_sets[codes] = parse_places(frozenset(self._names[c] for c in codes))
+            parsed = self._place_sets[codes] = parse_places([self._names[c] for c in codes])
         return parsed
 
     def _candidates(self, f: Features) -> list[int]:
@@ -298,10 +320,10 @@ class DedupIndex:
         self._places.append([self._code(p) for p in sorted(f.places)])
         person = self.person(f.person)
         if person is not None:
-            own = self._persons.setdefault(person, [])
-            own.append(slot)
-            if len(own) > self.cfg.per_person:
-                del own[0]
+            self._prev_own[slot] = self._last_own.get(person, -1)
+            self._last_own[person] = slot
+        else:
+            self._prev_own[slot] = -1
         self._newest = max(self._newest, f.ts)
         return slot
 
@@ -326,9 +348,12 @@ class DedupIndex:
                 continue
             self._buckets.remove_from(keys, slot)
             person = self.person(int(self._person_of[slot])) if self._person_of[slot] >= 0 else None
-            own = self._persons.get(person) if person is not None else None
-            if own and own[-1] == slot:
-                own.pop()
+            if person is not None and self._last_own.get(person) == slot:
+                previous = int(self._prev_own[slot])
+                if previous >= 0:
+                    self._last_own[person] = previous
+                else:
+                    del self._last_own[person]
             self._alive[slot] = False
             del self._pending[cid]
         self._n = mark

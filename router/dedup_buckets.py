@@ -57,9 +57,14 @@ class Buckets:
         self.starts = np.zeros(1, dtype=np.int64)
         self.slots = np.empty(0, dtype=np.int32)
         self.directory = _NO_DIRECTORY
-        self.buffer: dict[int, list[int]] = {}
-        self.buffered = 0
+        self._clear_buffer()
         self._views()
+
+    def _clear_buffer(self) -> None:
+        # key -> its buffered slots, oldest first; a bucket of one is a plain int (most buffered keys are
+        # rare ones: no list object for every full garbage collection to walk)
+        self.buffer: dict[int, int | list[int]] = {}
+        self.buffered = 0
 
     def _views(self) -> None:
         # memoryviews give Python ints without a numpy call per element
@@ -77,17 +82,22 @@ class Buckets:
         for key in keys:
             bucket = buffer.get(key)
             if bucket is None:
-                buffer[key] = [slot]
+                buffer[key] = slot
+            elif bucket.__class__ is int:
+                buffer[key] = [bucket, slot]  # type: ignore[list-item]
             else:
-                bucket.append(slot)
+                bucket.append(slot)  # type: ignore[union-attr]
         self.buffered += len(keys)
 
     def remove_from(self, keys: list[int], first_slot: int) -> None:
         """Take slots ``>= first_slot`` out of the buffered buckets of ``keys`` (a rolled-back batch)."""
         for key in keys:
             slots = self.buffer.get(key)
-            while slots and slots[-1] >= first_slot:
-                slots.pop()
+            if slots.__class__ is int:
+                slots = [slots]  # type: ignore[list-item]
+                self.buffer[key] = slots
+            while slots and slots[-1] >= first_slot:  # type: ignore[index]
+                slots.pop()  # type: ignore[union-attr]
                 self.buffered -= 1
             if slots is not None and not slots:
                 del self.buffer[key]
@@ -108,18 +118,25 @@ class Buckets:
                         break
                     pos = (pos + 1) & mask
             newer = get(key)
-            fresh = len(newer) if newer else 0
+            if newer is None:
+                fresh = 0
+            elif newer.__class__ is int:
+                newer, fresh = [newer], 1  # type: ignore[list-item]
+            else:
+                fresh = len(newer)  # type: ignore[arg-type]
             size = hi - lo + fresh
             if not size:
                 continue
             if size <= whole:
-                read = slots[lo:hi].tolist() + newer if newer else slots[lo:hi].tolist()
+                read = slots[lo:hi].tolist()
+                if fresh:
+                    read += newer  # type: ignore[arg-type]
             elif fresh >= cap:
                 read = newer[-cap:]  # type: ignore[index]
             else:
                 read = slots[max(lo, hi - cap + fresh):hi].tolist()
-                if newer:
-                    read += newer
+                if fresh:
+                    read += newer  # type: ignore[arg-type]
             out.append((size, read))
         return out
 
@@ -130,8 +147,10 @@ class Buckets:
     def rebuild(self, keys: np.ndarray, slots: np.ndarray, alive: np.ndarray) -> None:
         """Merge the buffer into the sorted arrays, dropping dead slots; sorted by (key, slot)."""
         if self.buffer:
-            bkeys = np.fromiter((k for k, v in self.buffer.items() for _ in v), dtype=np.uint64, count=self.buffered)
-            bslots = np.fromiter((s for v in self.buffer.values() for s in v), dtype=np.int32, count=self.buffered)
+            buckets = [[v] if v.__class__ is int else v for v in self.buffer.values()]
+            counts = np.fromiter(map(len, buckets), dtype=np.int64, count=len(buckets))
+            bkeys = np.repeat(np.fromiter(self.buffer, dtype=np.uint64, count=len(buckets)), counts)
+            bslots = np.fromiter((s for v in buckets for s in v), dtype=np.int32, count=self.buffered)
             keys, slots = np.concatenate([keys, bkeys]), np.concatenate([slots, bslots])
         keep = alive[slots]
         keys, slots = keys[keep], slots[keep]
@@ -149,7 +168,7 @@ class Buckets:
             self.directory = build_directory(self.ukeys)
         else:
             self.ukeys, self.starts, self.directory = _NO_KEYS, np.zeros(1, dtype=np.int64), _NO_DIRECTORY
-        self.buffer, self.buffered = {}, 0
+        self._clear_buffer()
         self._views()
 
     def nbytes(self) -> int:

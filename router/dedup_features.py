@@ -164,7 +164,7 @@ def _add_name(places: set[str], kind: str, first: str, second: str) -> None:
         places.add(f"{kind}:{first}")
 
 
-def _compatible(a: frozenset[str], b: frozenset[str]) -> bool:
+def _compatible(a: Iterable[str], b: Iterable[str]) -> bool:
     """True when some name in ``a`` equals or extends (word-wise) some name in ``b``."""
     for x in a:
         for y in b:
@@ -185,14 +185,21 @@ def place_words(places: Iterable[str]) -> set[str]:
     return words
 
 
-@lru_cache(maxsize=65_536)
-def parse_places(places: frozenset[str]) -> dict[str, frozenset[str]]:
-    """Place keys grouped by kind (``street``, ``kel``, ``kec``, ``rt``, ``rw``, ``lm-pasar``, …)."""
-    out: dict[str, set[str]] = {}
-    for key in places:
+def parse_places(places: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """Place keys grouped by kind (``street``, ``kel``, ``kec``, ``rt``, ``rw``, ``lm-pasar``, …).
+
+    Tuples, not frozensets: a cache of these (the index keeps one per distinct place set) is then
+    untracked by the garbage collector instead of adding objects for every full collection to walk.
+    """
+    out: dict[str, list[str]] = {}
+    for key in sorted(places):
         kind, _, name = key.partition(":")
-        out.setdefault(kind, set()).add(name)
-    return {kind: frozenset(names) for kind, names in out.items()}
+        names = out.get(kind)
+        if names is None:
+            out[kind] = [name]
+        elif name not in names:
+            names.append(name)
+    return {kind: tuple(names) for kind, names in out.items()}
 
 
 _LABELS = {"kel": "kelurahan", "kec": "kecamatan", "street": "street"}
@@ -205,27 +212,33 @@ def place_similarity(a: frozenset[str], b: frozenset[str]) -> tuple[float, str |
     return parsed_similarity(parse_places(a), parse_places(b))
 
 
-def parsed_similarity(pa: dict[str, frozenset[str]], pb: dict[str, frozenset[str]]) -> tuple[float, str | None]:
+def _meet(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    return any(x in b for x in a)
+
+
+def parsed_similarity(pa: dict[str, tuple[str, ...]], pb: dict[str, tuple[str, ...]]) -> tuple[float, str | None]:
     """``place_similarity`` of two non-empty place sets already grouped by ``parse_places``."""
     agree = set()
-    for kind in pa.keys() & pb.keys():
+    for kind in sorted(pa.keys() & pb.keys()):  # sorted: the same conflict named in every process
         if kind in ("rt", "rw"):
             continue
         if _compatible(pa[kind], pb[kind]):
             agree.add(kind)
         else:
             return 0.0, f"different {_LABELS.get(kind, kind[3:])}"
-    rt_a, rt_b = pa.get("rt", frozenset()), pb.get("rt", frozenset())
-    rw_a, rw_b = pa.get("rw", frozenset()), pb.get("rw", frozenset())
-    if rw_a and rw_b and not rw_a & rw_b:
+    rt_a, rt_b = pa.get("rt", ()), pb.get("rt", ())
+    rw_a, rw_b = pa.get("rw", ()), pb.get("rw", ())
+    same_rw = _meet(rw_a, rw_b)
+    if rw_a and rw_b and not same_rw:
         return 0.0, "different RW"
-    if rt_a and rt_b and not rt_a & rt_b and ((rw_a & rw_b) or not (rw_a or rw_b)):
+    same_rt = _meet(rt_a, rt_b)
+    if rt_a and rt_b and not same_rt and (same_rw or not (rw_a or rw_b)):
         return 0.0, "different RT"
-    if agree - {"kel", "kec"} or (rt_a & rt_b and rw_a & rw_b):
+    if agree - {"kel", "kec"} or (same_rt and same_rw):
         return 1.0, None
     if "kel" in agree:
         return 0.6, None
-    if "kec" in agree or rw_a & rw_b:
+    if "kec" in agree or same_rw:
         return 0.3, None
     return 0.0, None
 

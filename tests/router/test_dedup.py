@@ -170,3 +170,45 @@ def test_quality_floor_on_labelled_set():
     for level, floor in floors.items():
         assert report.scores(level)[2] >= floor, (level, report.lines())
     assert report.hard["place"][0] >= 8 and report.hard["problem"][0] >= 9 and report.hard["window"] == [1, 1]
+
+
+def test_rollback_then_compaction_decides_like_a_fresh_index():
+    rows = load(DEFAULT_SET)
+    who = reporters(rows)
+    items = [(feats(r["text"], person=who[r["id"]], channel=r["channel"], ts=n * 600.0), n, n, n)
+             for n, r in enumerate(rows, start=1)]
+    live, fresh = DedupIndex(DedupConfig()), DedupIndex(DedupConfig())
+    half = len(items) // 2
+    for f, cid, root, case in items[:half]:
+        live.add(f, cid, root, case)
+    live.commit()
+    mark = live.mark()
+    for f, cid, root, case in items[half:]:  # a batch whose transaction fails: slots are reused after
+        live.add(f, cid + 1000, root, case)
+    live.rollback(mark)
+    for f, cid, root, case in items[half:]:
+        live.add(f, cid, root, case)
+    live.commit()
+    fresh.bulk_load(items)
+    for f, *_ in items[::5]:
+        assert live.lookup(f).explain() == fresh.lookup(f).explain()
+    live.compact()
+    for f, *_ in items[::5]:
+        assert live.lookup(f).explain() == fresh.lookup(f).explain()
+
+
+def test_bucket_directory_finds_every_key():
+    import numpy as np
+
+    from router.dedup_buckets import Buckets
+
+    rng = np.random.default_rng(3)
+    # random keys plus place-like keys whose low 32 bits are all the same
+    keys = np.concatenate([rng.integers(0, 2**63, 5000, dtype=np.uint64),
+                           (np.arange(1, 3001, dtype=np.uint64) << np.uint64(32)) | np.uint64(0x9E3779B9)])
+    slots = np.arange(len(keys), dtype=np.int32)
+    buckets = Buckets()
+    buckets.rebuild(keys, slots, np.ones(len(keys), dtype=bool))
+    probed = buckets.probe(keys.tolist(), whole=64, cap=8)
+    assert [read for _, read in probed] == [[s] for s in slots.tolist()]
+    assert buckets.probe([12345], whole=64, cap=8) == []
