@@ -26,6 +26,9 @@ class Metrics:
         self.connector_up = Gauge("omnichannel_connector_up", "1 when the connector's last poll worked",
                                   ["connector"], registry=r)
         self.routed = Counter("omnichannel_routed_total", "Complaints through the router", registry=r)
+        self.router_backlog = Gauge("omnichannel_router_backlog",
+                                    "Complaints stored and not yet routed (the router yields to a busy intake)",
+                                    registry=r)
         self.outbox_depth = Gauge("omnichannel_outbox_depth", "Outbox rows by status", ["status"], registry=r)
         self.deliveries = Counter("omnichannel_deliveries_total", "Deliveries made", ["destination"], registry=r)
         self.delivery_failures = Counter("omnichannel_delivery_failures_total", "Failed delivery attempts",

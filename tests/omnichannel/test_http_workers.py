@@ -44,6 +44,12 @@ async def metric(base: str, name: str) -> float:
     return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name + "{"))
 
 
+async def metric_plain(base: str, name: str) -> float:
+    async with aiohttp.ClientSession() as http, http.get(f"{base}/metrics") as resp:
+        text = await resp.text()
+    return next(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name + " "))
+
+
 def write_config(tmp_path: Path, url: str, port: int) -> Path:
     config = tmp_path / "config.yaml"
     # router_interval is long: the router runs when woken by a commit (its own or a worker's message)
@@ -93,6 +99,7 @@ async def test_two_processes_share_the_port_and_account_for_everything(tmp_path,
                     q = select(func.count()).select_from(Complaint).where(Complaint.status == "received")
                     return (await s.exec(q)).scalar_one() == 0
             await wait_for(all_routed, 60, "the router to take every complaint")
+            assert await metric_plain(base, "omnichannel_router_backlog") == 0
         finally:
             await store.close()
 
