@@ -83,6 +83,24 @@ async def http_load(base: str, requests: int, clients: int) -> tuple[float, list
     return elapsed, latencies, errors
 
 
+async def router_catch_up(base: str) -> None:
+    """After the load: the router's backlog and how long it takes to route it (it yields during bursts)."""
+    async def backlog(http: aiohttp.ClientSession) -> float:
+        async with http.get(f"{base}/metrics") as resp:
+            text = await resp.text()
+        return float(re.search(r"^omnichannel_router_backlog (\S+)", text, re.M).group(1))
+
+    async with aiohttp.ClientSession() as http:
+        started, first = time.perf_counter(), await backlog(http)
+        left = first
+        while left > 0 and time.perf_counter() - started < 300:
+            await asyncio.sleep(0.2)
+            left = await backlog(http)
+        took = time.perf_counter() - started
+    print(f"router backlog when the load stopped: {first:,.0f} complaints; routed in {took:.1f} s after it "
+          f"({first / took if took > 0 else 0:,.0f}/s){'' if left == 0 else f', {left:,.0f} still waiting'}")
+
+
 def pct(values: list[float], p: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(len(values) * p))] * 1000
@@ -166,6 +184,8 @@ async def main() -> None:
                   f"non-201: {non2xx.group(1) if non2xx else 0}")
         else:
             print("wrk not installed (apt-get install wrk): skipped the C load generator run")
+        if not args.intake_only:
+            await router_catch_up(base)
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
