@@ -64,7 +64,8 @@ class RuleMatcher:
             tok: (tuple(words.get(tok, ())), tuple(sorted(phrases.get(tok, ()), key=lambda item: -len(item[0]))))
             for tok in set(words) | set(phrases)
         }
-        self.regexes = [(re.compile(p), tuple(hits)) for p, hits in regexes.items()]
+        # a regex runs only when one of the literal words it must start with occurs in the text
+        self.regexes = [(re.compile(p), tuple(hits), _leading_literals(p)) for p, hits in regexes.items()]
         self.known = set(self.index)
 
     def match(self, toks: list[str], norm: str) -> set[Hit]:
@@ -82,10 +83,54 @@ class RuleMatcher:
                 k = len(seq)
                 if i + k <= n and tuple(toks[i:i + k]) == seq:
                     hits.add(hit)
-        for regex, regex_hits in self.regexes:
-            if regex.search(norm):
+        for regex, regex_hits, literals in self.regexes:
+            if (literals is None or any(literal in norm for literal in literals)) and regex.search(norm):
                 hits.update(regex_hits)
         return hits
+
+
+_LEADING = re.compile(r"\\b([a-z ]+)(.?)")
+
+
+def _split_alternatives(pattern: str) -> list[str]:
+    """The top-level ``|`` alternatives of a pattern (not those inside groups or classes)."""
+    parts, depth, start, i, in_class = [], 0, 0, 0, False
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            parts.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    parts.append(pattern[start:])
+    return parts
+
+
+def _leading_literals(pattern: str) -> tuple[str, ...] | None:
+    """Literal text every match must contain: the plain words after the leading ``\\b`` of each
+    alternative, or None (always run the regex) when some alternative does not start that way."""
+    literals = []
+    for alternative in _split_alternatives(pattern):
+        found = _LEADING.match(alternative)
+        if found is None:
+            return None
+        literal, after = found.groups()
+        if after in ("?", "*", "{"):  # a quantifier applies to the literal's last character
+            literal = literal[:-1]
+        if not literal.strip():
+            return None
+        literals.append(literal)
+    return tuple(literals)
 
 
 def stem(toks: list[str], known: set[str]) -> list[str]:

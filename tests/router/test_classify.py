@@ -191,3 +191,14 @@ def test_quality_floor(classifier: Classifier, split: str, agency_floor: float, 
     report = evaluate(classifier, load_labelled(LABELLED, split))
     assert report.agency_accuracy >= agency_floor, report.errors
     assert report.kind_accuracy >= kind_floor, report.errors
+
+
+def test_regex_prefilter_literals():
+    from router.classify import _leading_literals
+
+    assert _leading_literals(r"\bjalan (?:\w+ ){0,3}(?:rusak|retak)\b") == ("jalan ",)
+    assert _leading_literals(r"\bcara(?:nya)? x\b|\bbagaimana (?:\w+ )?cara") == ("cara", "bagaimana ")
+    assert _leading_literals(r"\bjalans?\b") == ("jalan",)  # the quantified letter is not required
+    # an alternative that does not start with plain words: the regex always runs
+    assert _leading_literals(r"\b(?:sudah|alhamdulillah)\b.*\bterima kasih\b") is None
+    assert _leading_literals(r"\bair\b|[0-9]+ liter") is None
