@@ -3,7 +3,13 @@
 Usage: ``python bench/dedup_lookup.py [--sizes 10000,100000,1000000] [--queries 2000] [--brute-max 100000]``.
 Prints build time, memory per indexed complaint (index arrays, and the process RSS growth), lookup
 latency (features excluded and included), the share of near-duplicate queries whose source was
-found, and the 1M/10k cost ratio. Latencies are this thread's CPU time (``time.thread_time``) so
+found, and the 1M/10k cost ratio.
+
+Recall is given twice. *strict*: the match is the exact complaint the query was made from. *fair*:
+the match is the source or a complaint at least as similar to the query (the generator draws from a
+few dozen problems and a few thousand streets, so at 1 M several complaints read alike). The share
+of sources that the exact check itself keeps apart (the variant lost a word of the street name, so it
+names another street) is printed too: neither figure can reach 100% minus that share. Latencies are this thread's CPU time (``time.thread_time``) so
 that other processes on a shared machine do not inflate them; the wall-clock p50/p99 is printed
 too. Figures only; nothing is asserted.
 """
@@ -85,7 +91,7 @@ def run(n: int, queries: int, brute: bool, cfg: DedupConfig) -> dict:
             qs.append((gen.near_duplicate(texts[src]), src + 1))
         else:
             qs.append((gen.text(), None))
-    lookup_us, total_us, wall_us, found = [], [], [], 0
+    lookup_us, total_us, wall_us, found, fair, apart = [], [], [], 0, 0, 0
     for q, (text, src) in enumerate(qs):
         t0 = time.thread_time()
         f, _ = features(text, person=10_000_000 + q, ts=WINDOW)
@@ -95,10 +101,21 @@ def run(n: int, queries: int, brute: bool, cfg: DedupConfig) -> dict:
         lookup_us.append((t2 - t1) * 1e6)
         total_us.append((t2 - t0) * 1e6)
         wall_us.append((w2 - w1) * 1e6)
-        if src is not None and result.match is not None and result.match.candidate == src:
+        if src is None:
+            continue
+        # bulk_load into an empty index: the i-th complaint (id i + 1) sits in slot i
+        source = index.verify(f, [src - 1]).match
+        match = result.match
+        if match is not None and match.candidate == src:
             found += 1
+            fair += 1
+        elif source is None:
+            apart += 1
+        elif match is not None and match.similarity >= source.similarity - 1e-9:
+            fair += 1
     out = {"n": n, **stats, "p50": pct(lookup_us, 50), "p99": pct(lookup_us, 99), "mean": statistics.mean(lookup_us),
            "p50_total": pct(total_us, 50), "p99_total": pct(total_us, 99), "found": found / (queries // 2),
+           "fair": fair / (queries // 2), "apart": apart / (queries // 2),
            "wall_p50": pct(wall_us, 50), "wall_p99": pct(wall_us, 99)}
     if brute:
         scan = []
@@ -119,8 +136,8 @@ def main() -> None:
     parser.add_argument("--brute-max", type=int, default=100_000)
     args = parser.parse_args()
     cfg = DedupConfig()
-    print(f"num_perm={cfg.num_perm} bands={cfg.bands} rows={cfg.rows} bucket_cap={cfg.bucket_cap} "
-          f"max_candidates={cfg.max_candidates}")
+    print(f"num_perm={cfg.num_perm} bands={cfg.bands} rows={cfg.rows} bucket_whole={cfg.bucket_whole} "
+          f"bucket_cap={cfg.bucket_cap} max_candidates={cfg.max_candidates}")
     results = []
     for n in (int(s) for s in args.sizes.split(",")):
         r = run(n, args.queries, n <= args.brute_max, cfg)
@@ -129,7 +146,9 @@ def main() -> None:
               f"memory {r['arrays'] / n:.0f} B/complaint in arrays, RSS +{r['rss_bytes'] / n:.0f} B/complaint")
         print(f"    lookup p50 {r['p50']:.0f} us  p99 {r['p99']:.0f} us  mean {r['mean']:.0f} us | with features "
               f"p50 {r['p50_total']:.0f} us  p99 {r['p99_total']:.0f} us | wall p50 {r['wall_p50']:.0f} us "
-              f"p99 {r['wall_p99']:.0f} us | near-dup source found {r['found']:.1%}")
+              f"p99 {r['wall_p99']:.0f} us")
+        print(f"    near-dup source found {r['found']:.1%} strict, {r['fair']:.1%} fair (source or one at "
+              f"least as similar); source kept apart by the exact check {r['apart']:.1%}")
         if "brute_p50" in r:
             print(f"    rapidfuzz scan ({r['brute_n']} queries): p50 {r['brute_p50'] / 1000:.1f} ms  "
                   f"p99 {r['brute_p99'] / 1000:.1f} ms  ({r['brute_p50'] / r['p50']:.0f}x the LSH lookup)")

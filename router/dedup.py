@@ -189,11 +189,14 @@ class DedupIndex:
         ``person_only`` skips the incident level (a message that is not a complaint may still be a
         citizen's follow-up of their own complaint, but never joins someone else's case).
         """
-        person = self.person(f.person)
-        own = self._own(person)
-        slots = own if person_only else own + self._candidates(f)
+        own = self._own(self.person(f.person))
+        return self.verify(f, own if person_only else own + self._candidates(f))
+
+    def verify(self, f: Features, slots: list[int]) -> Lookup:
+        """The decision among ``slots`` only (in order: on equal similarity the first wins); also for benches."""
         if not slots:
             return Lookup(None, None)
+        person = self.person(f.person)
         # per-slot reads through memoryviews: a dozen slots cost less than a dozen numpy gathers
         alive, times, ids = memoryview(self._alive), memoryview(self._ts), memoryview(self._ids)
         persons, channels = memoryview(self._person_of), memoryview(self._channel_of)
