@@ -24,59 +24,24 @@ import imaplib
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
 from sqlalchemy import select
 
+from connectors.imap_batch import AckToken, Fetched, Plan, assemble, normalise, with_folder
 from connectors.imap_config import ImapConfig
 from connectors.imap_prefetch import ReadAhead
 from connectors.imap_session import DROPPED, ConnectionLost, ImapSession
-from connectors.imap_session import Fetched as FetchedMail
 from connectors.imap_workers import FetchWorkers, WorkersFailed
 from connectors.mail_parse import ParseOptions, parse_message
 from connectors.mail_pool import MailParser, RawMail
 from connectors.mail_reply import send_reply
 from omnichannel.errors import RetryableError
 from omnichannel.protocols import PluginContext
-from omnichannel.types import Batch, Envelope, IngestResult, OutboxItem, Receipt, utcnow
+from omnichannel.types import Batch, Envelope, IngestResult, OutboxItem, Receipt
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(slots=True)
-class AckToken:
-    """Which UIDs of which folder a batch covers (private to the connector)."""
-
-    folder: str
-    uidvalidity: int
-    uids: dict[str, int] = field(default_factory=dict)       # external id → uid
-    absorbed: list[int] = field(default_factory=list)        # already stored before a UIDVALIDITY change
-    checkpoint: dict[str, Any] | None = None
-
-
-@dataclass(slots=True)
-class Plan:
-    """A batch decided on the connector's connection (its UIDs and resulting position), not fetched yet."""
-
-    folder: str
-    uidvalidity: int
-    uids: list[int]
-    state: dict[str, Any]       # the folder's state once the batch is acknowledged
-    position: dict[str, Any]    # the position the batch was planned from
-    resync: bool
-
-
-@dataclass(slots=True)
-class Fetched:
-    """A batch as fetched: mail still to be parsed (``RawMail``) or already an envelope (parsed by a worker,
-    or too large); or only its ``plan`` when the fetch workers are to read it."""
-
-    batch: Batch
-    items: list[Envelope | RawMail]
-    resync: bool = False
-    plan: Plan | None = None
 
 
 class ImapConnector:
@@ -110,7 +75,7 @@ class ImapConnector:
     async def start(self, ctx: PluginContext, checkpoint: dict[str, Any] | None) -> None:
         """Connect and log in; resume from ``checkpoint``."""
         self.ctx = ctx
-        self._position = _normalise(checkpoint, rewind=True)
+        self._position = normalise(checkpoint, rewind=True)
         cfg = self.config
         self._options = parse_options(cfg, ctx.attachments_dir)
         self._stop = threading.Event()
@@ -177,7 +142,7 @@ class ImapConnector:
         if resync and batch.envelopes:
             await self._absorb_known(batch)
         if self.config.prefetch and batch.ack_token is not None and batch.checkpoint is not None:
-            self._start_prefetch(_normalise(batch.checkpoint))
+            self._start_prefetch(normalise(batch.checkpoint))
         return batch
 
     async def _parse(self, fetched: Fetched) -> tuple[Batch, bool]:
@@ -190,7 +155,8 @@ class ImapConnector:
     async def _fetch_planned(self, plan: Plan) -> Fetched:
         """The workers fetch and parse the planned batch; if they cannot, it is read here as without them."""
         try:
-            return self._assemble(plan, await self._workers.fetch(plan.folder, plan.uidvalidity, plan.uids))
+            fetched = await self._workers.fetch(plan.folder, plan.uidvalidity, plan.uids)
+            return assemble(plan, self.config.max_message_bytes, fetched)
         except WorkersFailed:
             pass  # logged by the workers
         return await self._call(self._guarded, self._fetch_here, plan)
@@ -200,7 +166,7 @@ class ImapConnector:
         if info is None or info.uidvalidity != plan.uidvalidity:
             return Fetched(Batch(next_poll_in=0), [])  # the UIDs are void now: the next poll plans again
         fetched = self._session.fetch(plan.uids, self.config.max_message_bytes)
-        return self._assemble(plan, [(item, None) for item in fetched])
+        return assemble(plan, self.config.max_message_bytes, [(item, None) for item in fetched])
 
     def _start_prefetch(self, basis: dict[str, Any]) -> None:
         """Fetch and parse what follows ``basis`` (the position once the batch just handed out is acked)."""
@@ -270,7 +236,7 @@ class ImapConnector:
         uids = [] if info.uidnext is not None and info.uidnext <= last + 1 else self._session.uids_after(last)
         uids = uids[: self.config.batch_size]
         if not uids:
-            return Fetched(Batch(checkpoint=_with(position, folder, state)), []) if changed else None
+            return Fetched(Batch(checkpoint=with_folder(position, folder, state)), []) if changed else None
         new_state = {**state, "last_uid": uids[-1], "unacked": [uids[0], uids[-1]]}
         resync = "resync_until" in new_state
         if resync and uids[-1] >= new_state["resync_until"]:
@@ -279,27 +245,7 @@ class ImapConnector:
         if self._workers.active:
             return Fetched(Batch(), [], resync, plan)  # fetched by the workers, off this thread
         fetched = self._session.fetch(uids, self.config.max_message_bytes)
-        return self._assemble(plan, [(item, None) for item in fetched])
-
-    def _assemble(self, plan: Plan, fetched: list[tuple[FetchedMail, Envelope | None]]) -> Fetched:
-        """The batch of what was fetched (``Envelope`` when already parsed) with its ack token and checkpoint."""
-        token = AckToken(plan.folder, plan.uidvalidity)
-        items: list[Envelope | RawMail] = []
-        for item, env in fetched:
-            external_id = f"{plan.folder}/{plan.uidvalidity}/{item.uid}"
-            token.uids[external_id] = item.uid
-            if item.truncated:
-                items.append(Envelope(external_id=external_id, raw=item.raw,
-                                      received_at=item.internal_date or utcnow(),
-                                      error=f"message of {item.size} bytes is over max_message_bytes "
-                                            f"({self.config.max_message_bytes}); header kept here, whole "
-                                            f"message moved to the quarantine folder"))
-            else:
-                items.append(env if env is not None else RawMail(item.raw, external_id, item.internal_date))
-        token.checkpoint = _with(plan.position, plan.folder, plan.state)
-        log.debug("%s: fetched %d messages of %s (UIDs %d-%d)", self.name, len(items), plan.folder, plan.uids[0],
-                  plan.uids[-1])
-        return Fetched(Batch([], token.checkpoint, next_poll_in=0, ack_token=token), items, plan.resync)
+        return assemble(plan, self.config.max_message_bytes, [(item, None) for item in fetched])
 
     async def _absorb_known(self, batch: Batch) -> None:
         """After a UIDVALIDITY change: drop envelopes whose Message-ID this connector already stored."""
@@ -332,7 +278,7 @@ class ImapConnector:
     async def ack(self, batch: Batch, result: IngestResult) -> None:
         """After the commit: advance the position, then \\Seen or MOVE; quarantined mail to quarantine."""
         if batch.checkpoint is not None:
-            self._position = _normalise(batch.checkpoint)
+            self._position = normalise(batch.checkpoint)
         token: AckToken | None = batch.ack_token
         if token is None:
             return
@@ -429,21 +375,3 @@ def parse_options(config: ImapConfig, attachments_dir: Path | None) -> ParseOpti
     return ParseOptions(own_addresses=frozenset(config.own_addresses), attachments_dir=attachments_dir,
                         max_attachment_bytes=config.max_attachment_bytes,
                         attachment_types=tuple(config.attachment_types))
-
-
-def _normalise(checkpoint: dict[str, Any] | None, rewind: bool = False) -> dict[str, Any]:
-    """A private copy of a checkpoint without ``unacked`` marks (``rewind``: read those UIDs again)."""
-    folders: dict[str, Any] = {}
-    for name, state in ((checkpoint or {}).get("folders") or {}).items():
-        state = dict(state)
-        unacked = state.pop("unacked", None)
-        if rewind and unacked:
-            state["last_uid"] = min(int(state["last_uid"]), int(unacked[0]) - 1)
-        folders[name] = state
-    return {"folders": folders}
-
-
-def _with(position: dict[str, Any], folder: str, state: dict[str, Any]) -> dict[str, Any]:
-    out = _normalise(position)
-    out["folders"][folder] = state
-    return out
