@@ -131,6 +131,8 @@ class FetchWorkers:
 
     async def fetch(self, folder: str, uidvalidity: int, uids: list[int]) -> list[tuple[Fetched, Envelope | None]]:
         """The messages of ``uids`` in order: (what was fetched, its envelope unless it was too large)."""
+        if not self.active:
+            raise WorkersFailed("the fetch workers are stopped")
         size = max(MIN_CHUNK, -(-len(uids) // (2 * self.workers)))
         chunks = [uids[i:i + size] for i in range(0, len(uids), size)]
         loop = asyncio.get_running_loop()
