@@ -10,9 +10,9 @@ without a second envelope. imapclient is blocking: every IMAP call runs on one d
 (``_call``), which serialises use of the single connection. Parsing runs off that thread (in a
 worker thread); with ``parse_workers`` the batch planned on that connection (UIDs, checkpoint) is
 fetched read-only and parsed by worker processes (``imap_workers``; if they fail it is read here as
-without them). With ``prefetch`` the next batch is fetched and parsed while the core stores the last one; it is handed out only if the position it started from is
-the position acknowledged meanwhile, else it is dropped and read again from the checkpoint (nothing
-is flagged on the server before an ack).
+without them). With ``prefetch`` the next batch is fetched and parsed while the core stores the last
+one; it is handed out only if the position it started from is the position acknowledged meanwhile,
+else it is dropped and read again from the checkpoint (nothing is flagged on the server before an ack).
 """
 
 from __future__ import annotations
