@@ -87,7 +87,8 @@ class Daemon:
         return await complaint_status(self.store, self.config, ref, sender_id=sender_id,
                                       channel=channel if sender_id else None, access=access)
 
-    def _stored(self, connector: str, result: IngestResult) -> None:
+    def _stored(self, connector: str, result: IngestResult, here: bool = True) -> None:
+        """Count a commit and wake the router (``here``: the intake ran in this process, not a worker's)."""
         for item in result.items:
             if item.new:
                 self.metrics.envelopes.labels(connector, item.outcome).inc()
@@ -101,7 +102,8 @@ class Daemon:
             self.worker[2].send(("stored", connector, [(i.new, i.outcome) for i in result.items]))
             return
         if result.new:
-            self._last_intake = asyncio.get_running_loop().time()
+            if here:  # a worker's intake has its own core: the router need not yield to it
+                self._last_intake = asyncio.get_running_loop().time()
             self._route_wakeup.set()
 
     async def _start_connectors(self) -> None:

@@ -107,7 +107,7 @@ class WorkerPool:
         elif kind == "stored":
             _, connector, items = message
             result = IngestResult([EnvelopeResult("", new, outcome) for new, outcome in items])
-            self.daemon._stored(connector, result)
+            self.daemon._stored(connector, result, here=False)
 
     async def _watch_loop(self) -> None:
         while not self._stopping:
