@@ -1,6 +1,6 @@
 """Intake benchmark: 201s per second and latency with 50 concurrent clients; ingest vs raw SQLite.
 
-Run: .venv/bin/python bench/intake.py [--requests 5000] [--clients 50] [--intake-only] [--workers N]
+Run: .venv/bin/python bench/intake.py [--requests 5000] [--clients 50] [--intake-only] [--workers N] [--postgres]
 Prints figures; asserts nothing.
 """
 
@@ -47,6 +47,27 @@ def _has_uvloop() -> bool:
     except ImportError:
         return False
     return True
+
+
+async def _pg_admin(sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(host="127.0.0.1", port=5432, user="postgres", database="postgres")
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+async def create_pg_database() -> str:
+    """A fresh, empty PostgreSQL database for one run (trust auth on the local service)."""
+    name = f"omni_bench_{os.urandom(4).hex()}"
+    await _pg_admin(f'CREATE DATABASE "{name}"')
+    return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+
+
+async def drop_pg_database(url: str) -> None:
+    await _pg_admin(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
 
 
 def free_port() -> int:
@@ -142,15 +163,19 @@ async def main() -> None:
     parser.add_argument("--rows", type=int, default=20000)
     parser.add_argument("--intake-only", action="store_true", help="daemon.route: false (measure intake alone)")
     parser.add_argument("--workers", type=int, default=0, help="http.workers (0: the daemon answers HTTP itself)")
+    parser.add_argument("--postgres", action="store_true",
+                        help="store in a fresh PostgreSQL database on 127.0.0.1:5432 (dropped after) instead of SQLite")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="omni-bench-"))
+    store_url = await create_pg_database() if args.postgres else None
     port = free_port()
     config = work / "config.yaml"
     config.write_text(f"data_dir: {work}/data\nhttp: {{host: 127.0.0.1, port: {port}, workers: {args.workers}}}\nlogging: {{level: WARNING}}\n"
                       f"daemon: {{route: {str(not args.intake_only).lower()}}}\n"
-                      "connectors:\n  - {name: web, kind: webform, acknowledge: false}\n")
+                      + (f"store: {{url: '{store_url}'}}\n" if store_url else "")
+                      + "connectors:\n  - {name: web, kind: webform, acknowledge: false}\n")
     print(f"daemon: web intake {'only (daemon.route: false)' if args.intake_only else 'with the router and dispatcher running'}"
-          f", http.workers {args.workers}, {'uvloop' if _has_uvloop() else 'asyncio'} event loop; every post a "
+          f", http.workers {args.workers}, store {'PostgreSQL' if store_url else 'SQLite'}, {'uvloop' if _has_uvloop() else 'asyncio'} event loop; every post a "
           "different phone number (new reporters as well as known ones)")
     proc = subprocess.Popen([sys.executable, "-m", "omnichannel.cli", "-c", str(config), "run"], cwd=work,
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
@@ -189,6 +214,8 @@ async def main() -> None:
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
+        if store_url:
+            await drop_pg_database(store_url)
     await ingest_vs_raw(args.rows, 500, work)
 
 
