@@ -55,6 +55,8 @@ class WorkerHandle:
     pipe: Connection
     state: str = "starting"
     restarts: int = 0
+    started: float = 0.0  # loop time of the spawn
+    retry_at: float = 0.0  # a worker that keeps dying at start is restarted with backoff, not in a loop
 
 
 @dataclass
@@ -89,7 +91,8 @@ class WorkerPool:
         process.start()
         theirs.close()
         old = self.handles.get(index)
-        self.handles[index] = WorkerHandle(index, process, ours, restarts=old.restarts + 1 if old else 0)
+        self.handles[index] = WorkerHandle(index, process, ours, restarts=old.restarts + 1 if old else 0,
+                                           started=asyncio.get_running_loop().time())
         self._ready[index] = asyncio.Event()
         asyncio.get_running_loop().add_reader(ours.fileno(), self._on_message, index)
 
@@ -110,15 +113,24 @@ class WorkerPool:
             self.daemon._stored(connector, result, here=False)
 
     async def _watch_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        failures: dict[int, int] = {}
         while not self._stopping:
             await asyncio.sleep(1.0)
             for index, handle in list(self.handles.items()):
                 if self._stopping or handle.process.is_alive():
                     continue
-                log.error("http worker %d exited with status %s; starting it again", index, handle.process.exitcode)
-                self._close_pipe(handle)
-                handle.state = "restarting"
-                self._spawn(index)
+                now = loop.time()
+                if handle.state != "exited":
+                    short = now - handle.started < 30  # died young: probably dies again at once
+                    failures[index] = failures.get(index, 0) + 1 if short else 0
+                    delay = min(60.0, 2.0 ** failures[index]) if short else 0.0
+                    log.error("http worker %d exited with status %s; starting it again%s", index,
+                              handle.process.exitcode, f" in {delay:.0f}s" if delay else "")
+                    self._close_pipe(handle)
+                    handle.state, handle.retry_at = "exited", now + delay
+                if now >= handle.retry_at:
+                    self._spawn(index)
 
     def _close_pipe(self, handle: WorkerHandle) -> None:
         try:
