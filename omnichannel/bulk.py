@@ -51,22 +51,27 @@ def fast(conn: Connection) -> bool:
 
 
 def insert_rows(conn: Connection, model: Any, rows: Sequence[dict[str, Any]],
-                ignore_conflict: tuple[str, ...] | None = None) -> None:
+                ignore_conflict: tuple[str, ...] | None = None) -> int:
     """INSERT ``rows`` (dicts with the same keys) into ``model``'s table in one driver call.
 
-    ``ignore_conflict`` names the unique columns of an ``ON CONFLICT DO NOTHING``.
+    ``ignore_conflict`` names the unique columns of an ``ON CONFLICT DO NOTHING``. Returns the
+    number of rows inserted.
     """
     if not rows:
-        return
+        return 0
     if not fast(conn):
         from sqlalchemy.dialects import postgresql
 
         stmt = postgresql.insert(_table(model))
         if ignore_conflict is not None:
             stmt = stmt.on_conflict_do_nothing(index_elements=list(ignore_conflict))
-        conn.execute(stmt, list(rows))
-        return
+        return conn.execute(stmt, list(rows)).rowcount
     sql, order, procs = _compiled(conn, model, tuple(rows[0]), ignore_conflict)
+    return conn.exec_driver_sql(sql, _params(rows, order, procs)).rowcount
+
+
+def _params(rows: Sequence[dict[str, Any]], order: tuple[str, ...],
+            procs: tuple[Callable[[Any], Any] | None, ...]) -> list[tuple]:
     values = itemgetter(*order)
     convert = [(i, p) for i, p in enumerate(procs) if p is not None]
     params = []
@@ -75,7 +80,35 @@ def insert_rows(conn: Connection, model: Any, rows: Sequence[dict[str, Any]],
         for i, p in convert:
             out[i] = p(out[i])
         params.append(tuple(out))
-    conn.exec_driver_sql(sql, params)
+    return params
+
+
+def update_rows(conn: Connection, model: Any, rows: Sequence[dict[str, Any]], key: str = "id",
+                only_where: tuple[str, Any] | None = None) -> int:
+    """UPDATE one row of ``model``'s table per dict (``key`` picks the row, the other keys are set).
+
+    ``only_where`` (column, value) adds a condition, e.g. ``("status", "received")``. SQLite only
+    (see ``fast``); returns the number of rows changed.
+    """
+    if not rows:
+        return 0
+    table = _table(model)
+    columns = tuple(c for c in rows[0] if c != key)
+    cache_key = (conn.dialect.name, table.name, ("update", key, *columns), only_where and (only_where[0],))
+    hit = _cache.get(cache_key)
+    if hit is None:
+        where = f'"{key}" = ?' + (f' AND "{only_where[0]}" = ?' if only_where else "")
+        sql = f'UPDATE "{table.name}" SET ' + ", ".join(f'"{c}" = ?' for c in columns) + " WHERE " + where
+        order = (*columns, key)
+        procs = tuple(table.c[c].type._cached_bind_processor(conn.dialect) for c in order)
+        hit = _cache[cache_key] = (sql, order, procs)
+    sql, order, procs = hit
+    params = _params(rows, order, procs)
+    if only_where:
+        proc = table.c[only_where[0]].type._cached_bind_processor(conn.dialect)
+        extra = only_where[1] if proc is None else proc(only_where[1])
+        params = [(*p, extra) for p in params]
+    return conn.exec_driver_sql(sql, params).rowcount
 
 
 def select_in(conn: Connection, sql: str, values: Iterable[Any], *before: Any, chunk: int = 500) -> list[tuple]:

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from omnichannel.bulk import insert_rows
 from omnichannel.models import OutboxRow
 from omnichannel.types import utcnow
 
@@ -39,8 +40,11 @@ async def enqueue_many(session: AsyncSession, items: list[tuple[str, str, str, d
          "payload": p, "status": "pending", "attempts": 0, "next_attempt_at": now, "created_at": now}
         for t, r, d, p in items
     ]
+    conn = await session.connection()
+    if conn.dialect.name == "sqlite":  # one driver executemany (see omnichannel.bulk)
+        return await conn.run_sync(lambda sync: insert_rows(sync, OutboxRow, values,
+                                                            ignore_conflict=("idempotency_key",)))
     stmt = _insert(session, OutboxRow).on_conflict_do_nothing(
         index_elements=["idempotency_key"]).returning(OutboxRow.id)
-    conn = await session.connection()
     result = await conn.execute(stmt, values)
     return len(result.all())

@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, distinct, func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from omnichannel import pii, registry
+from omnichannel.bulk import update_rows
 from omnichannel.models import Case, Complaint, EnvelopeRow, FollowUp, Identity, Ticket
 from omnichannel.outbox import enqueue_many
 from omnichannel.types import utcnow
@@ -124,7 +125,7 @@ class BatchWriter:
                                     "candidate": refs.get(dedup["nearest"]["candidate"], dedup["nearest"]["candidate"])}
             explanation = {**r.decision.explanation, "dedup": dedup}
             status = {"new": "routed", "incident": "routed", "rejected": "rejected"}.get(outcome, "merged")
-            rows.append({"b_id": r.complaint.id, "status": status, "kind": r.decision.kind,
+            rows.append({"id": r.complaint.id, "status": status, "kind": r.decision.kind,
                          "agency": r.decision.agency, "location": r.decision.location,
                          "confidence": r.decision.confidence, "explanation": explanation, "text_norm": r.norm,
                          "case_id": r.case_id if outcome != "rejected" else None,
@@ -132,9 +133,14 @@ class BatchWriter:
                          "dedup_level": match.level if match is not None else None,
                          "similarity": round(match.similarity, 4) if match is not None else None,
                          "routed_at": self.now})
+        conn = await self.session.connection()
+        if conn.dialect.name == "sqlite":  # one driver executemany (see omnichannel.bulk)
+            await conn.run_sync(lambda sync: update_rows(sync, Complaint, rows, only_where=("status", "received")))
+            return
+        for row in rows:
+            row["b_id"] = row.pop("id")
         stmt = (update(Complaint).where(Complaint.id == bindparam("b_id"), Complaint.status == "received")
                 .values(**{k: bindparam(k) for k in rows[0] if k != "b_id"}))
-        conn = await self.session.connection()
         await conn.execute(stmt.execution_options(synchronize_session=False), rows)
 
     async def _follow_ups(self) -> None:

@@ -51,3 +51,28 @@ async def test_ignore_conflict_and_select_in(store):
 
     found = await store.run_write(write)
     assert sorted(a for (a,) in found) == ["+628120", "+628121", "+628122"]
+
+
+async def test_update_rows_matches_sqlalchemy_and_respects_the_condition(store):
+    from sqlalchemy import bindparam, update
+
+    from omnichannel.bulk import update_rows
+
+    change = {"status": "routed", "kind": "pengaduan", "location": {"kelurahan": "Sukamaju"},
+              "explanation": {"rules": [["jalan", 2.0]]}, "confidence": 0.8,
+              "routed_at": datetime(2026, 4, 1, 2, 3, 4, 5, tzinfo=UTC)}
+
+    def write(conn):
+        insert_rows(conn, Complaint, [_complaint(1), _complaint(2), _complaint(3, status="merged")])
+        conn.execute(update(Complaint).where(Complaint.id == bindparam("b_id")).values(
+            **{k: bindparam(k) for k in change}), [{"b_id": 1, **change}])
+        changed = update_rows(conn, Complaint, [{"id": 2, **change}, {"id": 3, **change}],
+                              only_where=("status", "received"))
+        rows = conn.exec_driver_sql("SELECT status, kind, location, explanation, confidence, routed_at "
+                                    "FROM complaints ORDER BY id").fetchall()
+        return changed, [tuple(r) for r in rows]
+
+    changed, rows = await store.run_write(write)
+    assert changed == 1  # complaint 3 was not "received": left alone
+    assert rows[0] == rows[1]
+    assert rows[2][0] == "merged" and rows[2][1] is None
