@@ -57,6 +57,7 @@ class WorkerHandle:
     restarts: int = 0
     started: float = 0.0  # loop time of the spawn
     retry_at: float = 0.0  # a worker that keeps dying at start is restarted with backoff, not in a loop
+    delay: float = 0.0  # the backoff waited before the latest restart
 
 
 @dataclass
@@ -70,6 +71,10 @@ class WorkerPool:
     _stopping: bool = False
     _ready: dict[int, asyncio.Event] = field(default_factory=dict)
     _watch: asyncio.Task[None] | None = None
+    watch_interval: float = 1.0
+    young: float = 30.0  # a worker that dies within this many seconds of its start is restarted with backoff
+    backoff: float = 2.0  # first delay; doubles per young death, up to max_backoff
+    max_backoff: float = 60.0
 
     async def start(self, count: int, ready_timeout: float = 60.0) -> None:
         """Start ``count`` workers and wait (up to ``ready_timeout``) until each listens."""
@@ -92,7 +97,8 @@ class WorkerPool:
         theirs.close()
         old = self.handles.get(index)
         self.handles[index] = WorkerHandle(index, process, ours, restarts=old.restarts + 1 if old else 0,
-                                           started=asyncio.get_running_loop().time())
+                                           started=asyncio.get_running_loop().time(),
+                                           delay=old.delay if old else 0.0)
         self._ready[index] = asyncio.Event()
         asyncio.get_running_loop().add_reader(ours.fileno(), self._on_message, index)
 
@@ -116,19 +122,19 @@ class WorkerPool:
         loop = asyncio.get_running_loop()
         failures: dict[int, int] = {}
         while not self._stopping:
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(self.watch_interval)
             for index, handle in list(self.handles.items()):
                 if self._stopping or handle.process.is_alive():
                     continue
                 now = loop.time()
                 if handle.state != "exited":
-                    short = now - handle.started < 30  # died young: probably dies again at once
-                    failures[index] = failures.get(index, 0) + 1 if short else 0
-                    delay = min(60.0, 2.0 ** failures[index]) if short else 0.0
+                    young = now - handle.started < self.young  # died young: probably dies again at once
+                    failures[index] = failures.get(index, 0) + 1 if young else 0
+                    delay = min(self.max_backoff, self.backoff * 2 ** (failures[index] - 1)) if young else 0.0
                     log.error("http worker %d exited with status %s; starting it again%s", index,
                               handle.process.exitcode, f" in {delay:.0f}s" if delay else "")
                     self._close_pipe(handle)
-                    handle.state, handle.retry_at = "exited", now + delay
+                    handle.state, handle.retry_at, handle.delay = "exited", now + delay, delay
                 if now >= handle.retry_at:
                     self._spawn(index)
 
@@ -142,7 +148,7 @@ class WorkerPool:
     def health(self) -> dict[str, Any]:
         """``/readyz``'s view: each worker's state, pid and restarts."""
         return {str(i): {"state": h.state if h.process.is_alive() else "exited", "pid": h.process.pid,
-                         "restarts": h.restarts} for i, h in self.handles.items()}
+                         "restarts": h.restarts, "restart_delay": h.delay} for i, h in self.handles.items()}
 
     async def stop(self, deadline: float) -> None:
         """SIGTERM every worker (they drain their requests), wait up to ``deadline``, then kill."""

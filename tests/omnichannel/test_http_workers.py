@@ -146,3 +146,52 @@ async def test_a_worker_stops_when_the_primary_is_killed(tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+async def test_a_worker_that_keeps_dying_young_is_restarted_with_backoff():
+    """The watch loop's policy, with processes that are dead as soon as they are spawned."""
+    from types import SimpleNamespace
+
+    from omnichannel.workers import WorkerHandle, WorkerPool
+
+    class Dead:
+        pid, exitcode = 4242, 1
+
+        def is_alive(self) -> bool:
+            return False
+
+    pool = WorkerPool(daemon=SimpleNamespace(), internal_url="http://127.0.0.1:1", port=1,
+                      watch_interval=0.001, young=3600, backoff=0.02, max_backoff=0.08)
+    delays: list[float] = []
+    loop = asyncio.get_running_loop()
+
+    def spawn(index: int) -> None:  # what _spawn records, without a process
+        old = pool.handles.get(index)
+        if old is not None:
+            delays.append(old.delay)
+        pool.handles[index] = WorkerHandle(index, Dead(), None, restarts=old.restarts + 1 if old else 0,
+                                           started=loop.time(), delay=old.delay if old else 0.0)
+
+    pool._spawn = spawn
+    pool._close_pipe = lambda handle: None
+    spawn(1)
+    watch = asyncio.create_task(pool._watch_loop())
+    try:
+        await wait_for(lambda: asyncio.sleep(0, len(delays) >= 5), 30, "five restarts")
+    finally:
+        pool._stopping = True
+        await watch
+    assert delays[:5] == [0.02, 0.04, 0.08, 0.08, 0.08]  # doubling, capped
+    assert pool.health()["1"]["restart_delay"] == 0.08
+
+    pool.young = 0.0  # a worker that lived long is started again at once
+    pool._stopping = False
+    delays.clear()
+    pool.handles[1].state = "running"
+    watch = asyncio.create_task(pool._watch_loop())
+    try:
+        await wait_for(lambda: asyncio.sleep(0, len(delays) >= 1), 30, "a restart")
+    finally:
+        pool._stopping = True
+        await watch
+    assert delays[0] == 0.0
