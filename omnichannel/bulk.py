@@ -1,12 +1,13 @@
-"""Bulk writes for the hot ingest path with SQLAlchemy's per-statement overhead paid once.
+"""Bulk writes for the hot ingest and routing paths with SQLAlchemy's per-statement overhead paid once.
 
 ``conn.execute(insert(Model), rows)`` compiles (cached), builds an execution context and runs
 ``construct_params`` plus every column's bind processor for each row: for a webform batch of 25
 envelopes that is most of the transaction's CPU. ``insert_rows`` compiles the INSERT once per
 dialect and column set, converts each row with the same bind processors SQLAlchemy would use (so
-what is stored is identical: the same datetime text on SQLite, the same JSON), and hands the rows
-to the driver's ``executemany`` in one call. ``select_in`` does the same for ``WHERE col IN (...)``
-lookups. Both run inside the caller's transaction; PostgreSQL keeps the plain SQLAlchemy path.
+what is stored is identical: the same datetime text on SQLite, the same JSON; a test compares them
+on both backends), and hands the rows to the driver's ``executemany`` in one call (sqlite3, or
+asyncpg through SQLAlchemy's adaptor). ``update_rows`` and ``select_in`` do the same for keyed
+UPDATEs and ``WHERE col IN (...)`` lookups on SQLite. All run inside the caller's transaction.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam
-from sqlalchemy.dialects import sqlite
+from sqlalchemy.dialects import postgresql, sqlite
 
 _Compiled = tuple[str, tuple[str, ...], tuple[Callable[[Any], Any] | None, ...]]
 _cache: dict[tuple[str, str, tuple[str, ...], tuple[str, ...] | None], _Compiled] = {}
@@ -33,7 +34,8 @@ def _compiled(conn: Connection, model: Any, columns: tuple[str, ...],
     key = (dialect.name, table.name, columns, ignore_conflict)
     hit = _cache.get(key)
     if hit is None:
-        stmt = sqlite.insert(table).values({c: bindparam(c) for c in columns})
+        insert = sqlite.insert if dialect.name == "sqlite" else postgresql.insert
+        stmt = insert(table).values({c: bindparam(c) for c in columns})
         if ignore_conflict is not None:
             stmt = stmt.on_conflict_do_nothing(index_elements=list(ignore_conflict))
         compiled = stmt.compile(dialect=dialect)
@@ -59,9 +61,7 @@ def insert_rows(conn: Connection, model: Any, rows: Sequence[dict[str, Any]],
     """
     if not rows:
         return 0
-    if not fast(conn):
-        from sqlalchemy.dialects import postgresql
-
+    if not fast(conn) and conn.dialect.driver != "asyncpg":
         stmt = postgresql.insert(_table(model))
         if ignore_conflict is not None:
             stmt = stmt.on_conflict_do_nothing(index_elements=list(ignore_conflict))
