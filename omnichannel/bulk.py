@@ -57,7 +57,7 @@ def insert_rows(conn: Connection, model: Any, rows: Sequence[dict[str, Any]],
     """INSERT ``rows`` (dicts with the same keys) into ``model``'s table in one driver call.
 
     ``ignore_conflict`` names the unique columns of an ``ON CONFLICT DO NOTHING``. Returns the
-    number of rows inserted.
+    driver's row count: the rows inserted on SQLite (asyncpg's ``executemany`` may not say: -1).
     """
     if not rows:
         return 0
