@@ -22,6 +22,7 @@ from datetime import datetime
 from multiprocessing import util
 from typing import Any
 
+from connectors import mail_procs
 from connectors.imap_config import ImapConfig
 from connectors.imap_session import DROPPED, ConnectionLost, Fetched, ImapSession
 from connectors.mail_parse import ParseOptions, parse_message
@@ -117,11 +118,9 @@ class FetchWorkers:
         here: the first batch tries again, or the connector reads it itself."""
         if not self.active:
             return
-        loop = asyncio.get_running_loop()
         try:
             pool = self._ensure_pool()
-            ready = [loop.run_in_executor(pool, connect) for _ in range(self.workers)]
-            await asyncio.wait_for(asyncio.gather(*ready), self.config.timeout + 30)
+            await asyncio.wait_for(mail_procs.gather(pool, [(connect, ())] * self.workers), self.config.timeout + 30)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # e.g. refused or unreachable, a process that cannot start
@@ -135,11 +134,9 @@ class FetchWorkers:
             raise WorkersFailed("the fetch workers are stopped")
         size = max(MIN_CHUNK, -(-len(uids) // (2 * self.workers)))
         chunks = [uids[i:i + size] for i in range(0, len(uids), size)]
-        loop = asyncio.get_running_loop()
         try:
             pool = self._ensure_pool()
-            done = await asyncio.gather(*(loop.run_in_executor(pool, fetch_and_parse, folder, uidvalidity, chunk)
-                                          for chunk in chunks))
+            done = await mail_procs.gather(pool, [(fetch_and_parse, (folder, uidvalidity, chunk)) for chunk in chunks])
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # e.g. refused, a changed UIDVALIDITY, a dead worker

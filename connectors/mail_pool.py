@@ -18,6 +18,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
+from connectors import mail_procs
 from connectors.mail_parse import ParseOptions, parse_message
 from omnichannel.types import Attachment, Envelope, Sender
 
@@ -114,12 +115,10 @@ class MailParser:
             return []
         if self.workers <= 0 or self._closed:
             return await asyncio.to_thread(parse_chunk, mails, self.options)
-        loop = asyncio.get_running_loop()
         chunks = [mails[i:i + CHUNK] for i in range(0, len(mails), CHUNK)]
         try:
             pool = self._ensure_pool()
-            done = await asyncio.gather(*(loop.run_in_executor(pool, parse_packed, chunk, self.options)
-                                          for chunk in chunks))
+            done = await mail_procs.gather(pool, [(parse_packed, (chunk, self.options)) for chunk in chunks])
         except BrokenProcessPool as exc:
             log.warning("%s: a parser process died (%s); parsing this batch one mail at a time", self.name, exc)
             self._discard()
@@ -135,9 +134,8 @@ class MailParser:
         return envelopes
 
     async def _isolate(self, mails: list[RawMail]) -> list[Envelope]:
-        loop = asyncio.get_running_loop()
         try:
-            await loop.run_in_executor(self._ensure_pool(), _warm_up)
+            await mail_procs.gather(self._ensure_pool(), [(_warm_up, ())])
         except Exception as exc:  # the processes cannot run at all here: do without them from now on
             log.error("%s: parser processes do not work (%s: %s); parsing in a thread from now on", self.name,
                       type(exc).__name__, exc)
@@ -147,7 +145,7 @@ class MailParser:
         out = []
         for mail in mails:
             try:
-                [values] = await loop.run_in_executor(self._ensure_pool(), parse_packed, [mail], self.options)
+                [[values]] = await mail_procs.gather(self._ensure_pool(), [(parse_packed, ([mail], self.options))])
                 env = unpack(values)
                 env.raw = env.raw or mail.raw
             except BrokenProcessPool as exc:
