@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import socket
+from collections import Counter
 from functools import partial
 from typing import Any
 
@@ -99,7 +100,10 @@ class Daemon:
             else:
                 self.metrics.duplicates.labels(connector).inc()
         if self.worker is not None:  # the primary keeps the metrics and wakes its router
-            self.worker[2].send(("stored", connector, [(i.new, i.outcome) for i in result.items]))
+            # counts, not items: a message under PIPE_BUF is written whole, so a worker killed while
+            # sending cannot leave the primary blocked on half a message
+            counts = Counter((i.new, i.outcome) for i in result.items)
+            self.worker[2].send(("stored", connector, sorted(counts.items())))  # names: 63 chars at most
             return
         if result.new:
             if here:  # a worker's intake has its own core: the router need not yield to it

@@ -114,8 +114,8 @@ class WorkerPool:
             handle.state = "running"
             self._ready[index].set()
         elif kind == "stored":
-            _, connector, items = message
-            result = IngestResult([EnvelopeResult("", new, outcome) for new, outcome in items])
+            _, connector, counts = message
+            result = IngestResult([EnvelopeResult("", new, outcome) for (new, outcome), n in counts for _ in range(n)])
             self.daemon._stored(connector, result, here=False)
 
     async def _watch_loop(self) -> None:
