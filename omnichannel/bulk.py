@@ -19,8 +19,9 @@ from typing import Any
 from sqlalchemy import Connection, Table, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 
-_Compiled = tuple[str, tuple[str, ...], tuple[Callable[[Any], Any] | None, ...]]
-_cache: dict[tuple[str, str, tuple[str, ...], tuple[str, ...] | None], _Compiled] = {}
+# the SQL, its parameters in order, their bind processors, and scalar defaults of columns the rows lack
+_Compiled = tuple[str, tuple[str, ...], tuple[Callable[[Any], Any] | None, ...], dict[str, Any]]
+_cache: dict[tuple[Any, ...], Any] = {}
 
 
 def _table(model: Any) -> Table:
@@ -40,11 +41,21 @@ def _compiled(conn: Connection, model: Any, columns: tuple[str, ...],
             stmt = stmt.on_conflict_do_nothing(index_elements=list(ignore_conflict))
         compiled = stmt.compile(dialect=dialect)
         order = tuple(compiled.positiontup or ())
-        if sorted(order) != sorted(columns):  # pragma: no cover - a dialect we did not expect
-            raise RuntimeError(f"unexpected parameter order for {table.name}: {order}")
+        defaults: dict[str, Any] = {}
+        for c in set(order) - set(columns):  # SQLAlchemy adds columns that have a default
+            default = table.c[c].default
+            if default is None or not default.is_scalar:
+                raise _NotBulk(f"{table.name}.{c} has a default that is not a constant")
+            defaults[c] = default.arg
+        if set(order) != set(columns) | set(defaults):  # pragma: no cover - a dialect we did not expect
+            raise _NotBulk(f"unexpected parameters for {table.name}: {order}")
         procs = tuple(table.c[c].type._cached_bind_processor(dialect) for c in order)
-        hit = _cache[key] = (compiled.string, order, procs)
+        hit = _cache[key] = (compiled.string, order, procs, defaults)
     return hit
+
+
+class _NotBulk(Exception):
+    """This insert cannot take the driver-level path: SQLAlchemy's own runs it."""
 
 
 def fast(conn: Connection) -> bool:
@@ -66,7 +77,15 @@ def insert_rows(conn: Connection, model: Any, rows: Sequence[dict[str, Any]],
         if ignore_conflict is not None:
             stmt = stmt.on_conflict_do_nothing(index_elements=list(ignore_conflict))
         return conn.execute(stmt, list(rows)).rowcount
-    sql, order, procs = _compiled(conn, model, tuple(rows[0]), ignore_conflict)
+    try:
+        sql, order, procs, defaults = _compiled(conn, model, tuple(rows[0]), ignore_conflict)
+    except _NotBulk:
+        insert = (sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert)(_table(model))
+        if ignore_conflict is not None:
+            insert = insert.on_conflict_do_nothing(index_elements=list(ignore_conflict))
+        return conn.execute(insert, list(rows)).rowcount
+    if defaults:
+        rows = [{**defaults, **row} for row in rows]
     return conn.exec_driver_sql(sql, _params(rows, order, procs)).rowcount
 
 

@@ -164,7 +164,12 @@ class RouterPipeline:
             try:
                 await self._load_links(session, {c.reporter_id for c, _, _ in rows if c.reporter_id is not None})
                 routed = [self._decide(c, received, origin) for c, received, origin in rows]
-                await BatchWriter(self, session, routed).write()
+                writer = BatchWriter(self, routed)
+                if self.store.dialect == "sqlite":
+                    # one unit on the writer thread: the write lock is held only while the rows go in
+                    await self.store.run_write(writer.write)
+                else:  # in the transaction that locked the batch's rows (FOR UPDATE SKIP LOCKED)
+                    await session.run_sync(lambda sync: writer.write(sync.connection()))
                 await session.commit()
             except BaseException:
                 self.index.rollback(mark)

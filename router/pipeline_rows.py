@@ -1,17 +1,21 @@
-"""The rows one routed batch writes: cases, tickets, complaint updates, follow-ups, outbox (batched statements)."""
+"""The rows one routed batch writes: cases, tickets, complaint updates, follow-ups, outbox (batched statements).
+
+The writer is synchronous: on SQLite the whole write runs as one unit on the store's writer thread
+(``Store.run_write``: one hop, the write lock held only while it runs); on PostgreSQL it runs inside
+the router's session (``run_sync``), in the transaction that locked the batch's rows.
+"""
 
 from __future__ import annotations
 
 import logging
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, distinct, func, select, update
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy import Connection, bindparam, distinct, func, select, update
 
 from omnichannel import pii, registry
-from omnichannel.bulk import update_rows
+from omnichannel.bulk import insert_rows, update_rows
 from omnichannel.models import Case, Complaint, EnvelopeRow, FollowUp, Identity, Ticket
-from omnichannel.outbox import enqueue_many
+from omnichannel.outbox import enqueue_many_sync
 from omnichannel.types import utcnow
 
 if TYPE_CHECKING:
@@ -45,37 +49,38 @@ def kind_can_reply(kind: str) -> bool:
 class BatchWriter:
     """Writes what a batch of routing decisions means, with one statement per table where possible."""
 
-    def __init__(self, pipeline: RouterPipeline, session: AsyncSession, routed: list[Routed]) -> None:
+    def __init__(self, pipeline: RouterPipeline, routed: list[Routed]) -> None:
         self.p = pipeline
-        self.session = session
+        self.conn: Connection | None = None
         self.routed = routed
         self.now = utcnow()
         self.outbox: list[tuple[str, str, str, dict[str, Any]]] = []
         self.case_refs: dict[int, str] = {}
 
-    async def write(self) -> None:
-        """Insert and update everything for the batch inside the caller's transaction."""
+    def write(self, conn: Connection) -> None:
+        """Insert and update everything for the batch inside ``conn``'s transaction."""
+        self.conn = conn
         new = [r for r in self.routed if r.outcome == "new"]
-        tickets = await self._open_cases(new)
-        refs = await self._refs()
-        await self._update_complaints(refs)
-        await self._follow_ups()
+        tickets = self._open_cases(new)
+        refs = self._refs()
+        self._update_complaints(refs)
+        self._follow_ups()
         touched = {r.case_id for r in self.routed if r.outcome in ("new", "incident") and r.case_id}
-        counts = await self._recount(touched)
-        await self._ticket_rows(new, tickets, counts)
-        await self._ticket_updates(counts)
+        counts = self._recount(touched)
+        self._ticket_rows(new, tickets, counts)
+        self._ticket_updates(counts)
         self._acks(refs)
-        await enqueue_many(self.session, self.outbox)
+        enqueue_many_sync(conn, self.outbox)
         for r in self.routed:
             log.debug("routed %s/%s as %s", r.complaint.connector, r.complaint.ref, r.outcome)
 
-    async def _open_cases(self, new: list[Routed]) -> dict[int, dict[str, Any]]:
+    def _open_cases(self, new: list[Routed]) -> dict[int, dict[str, Any]]:
         """A case and a ticket per new complaint; maps case id → ticket row."""
         if not new:
             return {}
         store, index = self.p.store, self.p.index
-        first_case = await store.allocate("case", len(new), self.session)
-        first_ticket = await store.allocate("ticket", len(new), self.session)
+        first_case = store.allocate_sync(self.conn, "case", len(new))
+        first_ticket = store.allocate_sync(self.conn, "ticket", len(new))
         real = {-r.complaint.id: first_case + n for n, r in enumerate(new)}
         for r in self.routed:
             if r.case_id is not None and r.case_id < 0:
@@ -94,13 +99,12 @@ class BatchWriter:
                                   "agency": r.decision.agency, "kind": kind, "status": "baru",
                                   "sla_due": self.p.calendar.deadline(kind, r.received_at),
                                   "created_at": self.now, "updated_at": self.now}
-        # Core executemany: an ORM multi-VALUES insert costs ~100 us a row in attribute handling
-        conn = await self.session.connection()
-        await conn.execute(self.p.store.insert(Case), cases)
-        await conn.execute(self.p.store.insert(Ticket), list(tickets.values()))
+        # executemany: an ORM multi-VALUES insert costs ~100 us a row in attribute handling
+        insert_rows(self.conn, Case, cases)
+        insert_rows(self.conn, Ticket, list(tickets.values()))
         return tickets
 
-    async def _refs(self) -> dict[int, str]:
+    def _refs(self) -> dict[int, str]:
         ids = set()
         for r in self.routed:
             if r.found.match is not None:
@@ -110,9 +114,9 @@ class BatchWriter:
         if not ids:
             return {}
         q = select(Complaint.id, Complaint.ref).where(Complaint.id.in_(ids))
-        return dict((await self.session.exec(q)).all())
+        return dict(self.conn.execute(q).all())
 
-    async def _update_complaints(self, refs: dict[int, str]) -> None:
+    def _update_complaints(self, refs: dict[int, str]) -> None:
         rows = []
         for r in self.routed:
             match, outcome = r.found.match, r.outcome
@@ -133,31 +137,27 @@ class BatchWriter:
                          "dedup_level": match.level if match is not None else None,
                          "similarity": round(match.similarity, 4) if match is not None else None,
                          "routed_at": self.now})
-        conn = await self.session.connection()
-        if conn.dialect.name == "sqlite":  # one driver executemany (see omnichannel.bulk)
-            await conn.run_sync(lambda sync: update_rows(sync, Complaint, rows, only_where=("status", "received")))
+        if self.conn.dialect.name == "sqlite":  # one driver executemany (see omnichannel.bulk)
+            update_rows(self.conn, Complaint, rows, only_where=("status", "received"))
             return
         for row in rows:
             row["b_id"] = row.pop("id")
         stmt = (update(Complaint).where(Complaint.id == bindparam("b_id"), Complaint.status == "received")
                 .values(**{k: bindparam(k) for k in rows[0] if k != "b_id"}))
-        await conn.execute(stmt.execution_options(synchronize_session=False), rows)
+        self.conn.execute(stmt, rows)
 
-    async def _follow_ups(self) -> None:
+    def _follow_ups(self) -> None:
         merged = [r for r in self.routed if r.outcome in ("resend", "cross_channel") and r.complaint.envelope_id]
         if not merged:
             return
         values = [{"complaint_id": r.found.match.root, "envelope_id": r.complaint.envelope_id, "reason": r.outcome,
                    "similarity": round(r.found.match.similarity, 4), "created_at": self.now} for r in merged]
-        conn = await self.session.connection()
-        await conn.execute(self.p.store.insert(FollowUp).on_conflict_do_nothing(index_elements=["envelope_id"]),
-                           values)
+        insert_rows(self.conn, FollowUp, values, ignore_conflict=("envelope_id",))
         stmt = (update(EnvelopeRow).where(EnvelopeRow.id == bindparam("b_id"))
                 .values(outcome="follow_up", reason=bindparam("why")))
-        await conn.execute(stmt.execution_options(synchronize_session=False),
-                           [{"b_id": r.complaint.envelope_id, "why": r.outcome} for r in merged])
+        self.conn.execute(stmt, [{"b_id": r.complaint.envelope_id, "why": r.outcome} for r in merged])
 
-    async def _recount(self, cases: set[int]) -> dict[int, tuple[int, int]]:
+    def _recount(self, cases: set[int]) -> dict[int, tuple[int, int]]:
         """Recount complaints and distinct reporters of ``cases`` in SQL; returns case → (complaints, reporters)."""
         if not cases:
             return {}
@@ -165,11 +165,10 @@ class BatchWriter:
         n_complaints = select(func.count(Complaint.id)).where(member).scalar_subquery()
         n_reporters = select(func.count(distinct(func.coalesce(Complaint.reporter_id, -Complaint.id)))) \
             .where(member).scalar_subquery()
-        await self.session.exec(update(Case).where(Case.id.in_(cases))
-                                .values(complaint_count=n_complaints, reporter_count=n_reporters,
-                                        updated_at=self.now).execution_options(synchronize_session=False))
+        self.conn.execute(update(Case).where(Case.id.in_(cases))
+                          .values(complaint_count=n_complaints, reporter_count=n_reporters, updated_at=self.now))
         q = select(Case.id, Case.complaint_count, Case.reporter_count).where(Case.id.in_(cases))
-        return {cid: (nc, nr) for cid, nc, nr in (await self.session.exec(q)).all()}
+        return {cid: (nc, nr) for cid, nc, nr in self.conn.execute(q).all()}
 
     def _forwarders(self, item_type: str, agency: str, kind: str | None) -> list[str]:
         names = []
@@ -182,22 +181,22 @@ class BatchWriter:
                 names.append(fw.name)
         return names
 
-    async def _reporters(self, ids: set[int]) -> dict[int, dict[str, str | None]]:
+    def _reporters(self, ids: set[int]) -> dict[int, dict[str, str | None]]:
         if not ids:
             return {}
         out: dict[int, dict[str, str | None]] = {i: {"name": None, "email": None, "phone": None} for i in ids}
         q = select(Identity.reporter_id, Identity.channel, Identity.address, Identity.name).where(
             Identity.reporter_id.in_(ids)).order_by(Identity.id)
-        for rid, channel, address, name in (await self.session.exec(q)).all():
+        for rid, channel, address, name in self.conn.execute(q).all():
             entry = out[rid]
             entry["name"] = entry["name"] or name
             if channel in ("email", "phone") and not entry[channel]:
                 entry[channel] = address
         return out
 
-    async def _ticket_rows(self, new: list[Routed], tickets: dict[int, dict[str, Any]],
-                           counts: dict[int, tuple[int, int]]) -> None:
-        people = await self._reporters({r.complaint.reporter_id for r in new if r.complaint.reporter_id is not None})
+    def _ticket_rows(self, new: list[Routed], tickets: dict[int, dict[str, Any]],
+                     counts: dict[int, tuple[int, int]]) -> None:
+        people = self._reporters({r.complaint.reporter_id for r in new if r.complaint.reporter_id is not None})
         for r in new:
             c, t = r.complaint, tickets[r.case_id]
             masked = r.masked
@@ -216,13 +215,13 @@ class BatchWriter:
             for name in self._forwarders("ticket", t["agency"], t["kind"]):
                 self.outbox.append(("ticket", t["ref"], name, payload))
 
-    async def _ticket_updates(self, counts: dict[int, tuple[int, int]]) -> None:
+    def _ticket_updates(self, counts: dict[int, tuple[int, int]]) -> None:
         joined = {r.case_id: r for r in self.routed if r.outcome == "incident" and r.case_id}
         if not joined:
             return
         q = select(Ticket.ref, Ticket.case_id, Ticket.agency, Ticket.kind, Ticket.status).where(
             Ticket.case_id.in_(joined))
-        for ref, case_id, agency, kind, status in (await self.session.exec(q)).all():
+        for ref, case_id, agency, kind, status in self.conn.execute(q).all():
             n_complaints, n_reporters = counts.get(case_id, (0, 0))
             note = self.p.templates("ticket_update_reporters", ticket=ref, reporters=n_reporters,
                                     complaints=n_complaints)

@@ -229,19 +229,19 @@ async def test_crash_mid_batch_then_rerun_makes_each_row_once(any_store, monkeyp
                  env("2", "jl melati rt 3 rw 5 berlubang parah motor jatuh", "a"),
                  env("3", "Sampah numpuk di Jl. Kenanga, bau bgt", "c"))
     pipe = await started(any_store)
-    real = pipeline_rows.enqueue_many
+    real = pipeline_rows.enqueue_many_sync
 
-    async def crash(session, items):
-        await real(session, items)  # rows written inside the transaction, then the process "dies"
+    def crash(conn, items):
+        real(conn, items)  # rows written inside the transaction, then the process "dies"
         raise RuntimeError("killed")
 
-    monkeypatch.setattr(pipeline_rows, "enqueue_many", crash)
+    monkeypatch.setattr(pipeline_rows, "enqueue_many_sync", crash)
     with pytest.raises(RuntimeError):
         await pipe.process_pending()
     assert len(pipe.index) == 0  # the batch's entries left with the rolled-back transaction
     assert {c.status for c in (await complaints(any_store)).values()} == {"received"}
     assert await count(any_store, Case) == await count(any_store, OutboxRow) == 0
-    monkeypatch.setattr(pipeline_rows, "enqueue_many", real)
+    monkeypatch.setattr(pipeline_rows, "enqueue_many_sync", real)
     assert await pipe.process_pending() == 3
     assert await pipe.process_pending() == 0
     assert await count(any_store, Case) == 2 and await count(any_store, Ticket) == 2
