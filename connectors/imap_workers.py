@@ -89,7 +89,7 @@ def _row(item: Fetched, folder: str, uidvalidity: int, options: ParseOptions) ->
     return item.uid, item.size, item.internal_date, False, pack(env)
 
 
-class FetchWorkers:
+class FetchWorkers(mail_procs.PoolOwner):
     """``workers`` processes that fetch and parse for one connector (0: none, the connector does it)."""
 
     def __init__(self, workers: int, config: ImapConfig, options: ParseOptions, name: str) -> None:
@@ -159,13 +159,3 @@ class FetchWorkers:
                     env = unpack(data)
                     out.append((Fetched(uid, env.raw, size_, when), env))
         return out
-
-    def _discard(self) -> None:
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
-
-    def close(self) -> None:
-        """Stop the processes (each logs out); later batches are read by the connector itself."""
-        self._closed = True
-        self._discard()

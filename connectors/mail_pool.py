@@ -82,7 +82,7 @@ def _warm_up() -> None:
     """Nothing: importing this module in the worker (to find the function) loads the parser."""
 
 
-class MailParser:
+class MailParser(mail_procs.PoolOwner):
     """Turns fetched mail into envelopes with ``workers`` processes (0: one thread)."""
 
     def __init__(self, workers: int, options: ParseOptions, name: str = "mail") -> None:
@@ -159,13 +159,3 @@ class MailParser:
                 [env] = await asyncio.to_thread(parse_chunk, [mail], self.options)
             out.append(env)
         return out
-
-    def _discard(self) -> None:
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
-
-    def close(self) -> None:
-        """Stop the worker processes (they finish the task at hand); later batches parse in a thread."""
-        self._closed = True
-        self._discard()

@@ -77,3 +77,21 @@ async def gather(pool: ProcessPoolExecutor, calls: list[tuple[Callable[..., Any]
     finally:
         for f in futures:
             f.cancel()
+
+
+class PoolOwner:
+    """What owns a ``ProcessPoolExecutor`` that may be thrown away (a dead worker) or closed for good."""
+
+    _pool: ProcessPoolExecutor | None = None
+    _closed: bool = False
+
+    def _discard(self) -> None:
+        """Drop the pool without waiting; the next use starts fresh processes."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def close(self) -> None:
+        """Stop the processes (they finish the task at hand); later work is done without them."""
+        self._closed = True
+        self._discard()

@@ -28,6 +28,14 @@ def _table(model: Any) -> Table:
     return model.__table__ if hasattr(model, "__table__") else model
 
 
+def _insert(conn: Connection, model: Any, ignore_conflict: tuple[str, ...] | None) -> Any:
+    """The dialect's INSERT of ``model``'s table, with ``ON CONFLICT DO NOTHING`` on ``ignore_conflict``."""
+    stmt = (sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert)(_table(model))
+    if ignore_conflict is not None:
+        stmt = stmt.on_conflict_do_nothing(index_elements=list(ignore_conflict))
+    return stmt
+
+
 def _compiled(conn: Connection, model: Any, columns: tuple[str, ...],
               ignore_conflict: tuple[str, ...] | None) -> _Compiled:
     dialect = conn.dialect
@@ -35,10 +43,7 @@ def _compiled(conn: Connection, model: Any, columns: tuple[str, ...],
     key = (dialect.name, table.name, columns, ignore_conflict)
     hit = _cache.get(key)
     if hit is None:
-        insert = sqlite.insert if dialect.name == "sqlite" else postgresql.insert
-        stmt = insert(table).values({c: bindparam(c) for c in columns})
-        if ignore_conflict is not None:
-            stmt = stmt.on_conflict_do_nothing(index_elements=list(ignore_conflict))
+        stmt = _insert(conn, table, ignore_conflict).values({c: bindparam(c) for c in columns})
         compiled = stmt.compile(dialect=dialect)
         order = tuple(compiled.positiontup or ())
         defaults: dict[str, Any] = {}
@@ -59,7 +64,8 @@ class _NotBulk(Exception):
 
 
 def fast(conn: Connection) -> bool:
-    """True when ``conn`` takes the driver-level path (SQLite's qmark ``executemany``)."""
+    """True on SQLite, where ``select_in`` and ``update_rows`` (qmark SQL) apply; inserts also take the
+    driver-level path on asyncpg."""
     return conn.dialect.name == "sqlite"
 
 
@@ -72,18 +78,12 @@ def insert_rows(conn: Connection, model: Any, rows: Sequence[dict[str, Any]],
     """
     if not rows:
         return 0
-    if not fast(conn) and conn.dialect.driver != "asyncpg":
-        stmt = postgresql.insert(_table(model))
-        if ignore_conflict is not None:
-            stmt = stmt.on_conflict_do_nothing(index_elements=list(ignore_conflict))
-        return conn.execute(stmt, list(rows)).rowcount
     try:
+        if not fast(conn) and conn.dialect.driver != "asyncpg":
+            raise _NotBulk(f"driver {conn.dialect.driver}")
         sql, order, procs, defaults = _compiled(conn, model, tuple(rows[0]), ignore_conflict)
-    except _NotBulk:
-        insert = (sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert)(_table(model))
-        if ignore_conflict is not None:
-            insert = insert.on_conflict_do_nothing(index_elements=list(ignore_conflict))
-        return conn.execute(insert, list(rows)).rowcount
+    except _NotBulk:  # SQLAlchemy's own INSERT, one execution context per row
+        return conn.execute(_insert(conn, model, ignore_conflict), list(rows)).rowcount
     if defaults:
         rows = [{**defaults, **row} for row in rows]
     return conn.exec_driver_sql(sql, _params(rows, order, procs)).rowcount

@@ -90,6 +90,12 @@ class Daemon:
 
     def _stored(self, connector: str, result: IngestResult, here: bool = True) -> None:
         """Count a commit and wake the router (``here``: the intake ran in this process, not a worker's)."""
+        if self.worker is not None:  # the primary keeps the metrics and wakes its router
+            # counts, not items: a message under PIPE_BUF is written whole, so a worker killed while
+            # sending cannot leave the primary blocked on half a message
+            counts = Counter((i.new, i.outcome) for i in result.items)
+            self.worker[2].send(("stored", connector, sorted(counts.items())))  # names: 63 chars at most
+            return
         for item in result.items:
             if item.new:
                 self.metrics.envelopes.labels(connector, item.outcome).inc()
@@ -99,12 +105,6 @@ class Daemon:
                     self.metrics.quarantined.labels(connector).inc()
             else:
                 self.metrics.duplicates.labels(connector).inc()
-        if self.worker is not None:  # the primary keeps the metrics and wakes its router
-            # counts, not items: a message under PIPE_BUF is written whole, so a worker killed while
-            # sending cannot leave the primary blocked on half a message
-            counts = Counter((i.new, i.outcome) for i in result.items)
-            self.worker[2].send(("stored", connector, sorted(counts.items())))  # names: 63 chars at most
-            return
         if result.new:
             if here:  # a worker's intake has its own core: the router need not yield to it
                 self._last_intake = asyncio.get_running_loop().time()
@@ -122,10 +122,10 @@ class Daemon:
                 self.unavailable[cfg.name] = f"kind {cfg.kind!r} unavailable: {exc}"
                 log.error("connector %s disabled: %s", cfg.name, self.unavailable[cfg.name])
                 continue
-            committer = GroupCommitter(self.store, cfg.name, channel, d.ingest_batch_max, self._stored)
-            self.committers[cfg.name] = committer
             if self.worker is not None and hasattr(cls, "poll"):
                 continue  # pull connectors (and their webhooks) stay with the primary
+            committer = GroupCommitter(self.store, cfg.name, channel, d.ingest_batch_max, self._stored)
+            self.committers[cfg.name] = committer
             connector = cls(cfg.name, cfg)
             self.connectors[cfg.name] = connector
             ctx = self._context(cfg.name, committer.submit, channel)
@@ -358,16 +358,13 @@ class Daemon:
             async with self.store.session() as session:
                 q = select(OutboxRow.status, func.count()).group_by(OutboxRow.status)
                 counts = dict((await session.exec(q)).all())
+                q = select(func.count()).select_from(Complaint).where(Complaint.status == "received")
+                backlog = (await session.exec(q)).scalar_one()
         except Exception:
             return
         for status in ("pending", "in_flight", "done", "dead", "held"):
             self.metrics.outbox_depth.labels(status).set(counts.get(status, 0))
-        try:
-            async with self.store.session() as session:
-                q = select(func.count()).select_from(Complaint).where(Complaint.status == "received")
-                self.metrics.router_backlog.set((await session.exec(q)).scalar_one())
-        except Exception:
-            return
+        self.metrics.router_backlog.set(backlog)
 
     # -- lifecycle ------------------------------------------------------------------------------
     def request_stop(self) -> None:
