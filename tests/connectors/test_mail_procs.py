@@ -40,7 +40,7 @@ async def test_a_worker_killed_mid_result_gives_broken_pool_not_a_hang():
         await asyncio.to_thread(manager.join, 30)
         assert not manager.is_alive(), "the executor's manager thread is still stuck (it would hang exit)"
     finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+        mail_procs.retire(pool, stop_work=True)
 
 
 async def test_without_the_watch_the_pool_hangs(monkeypatch):
@@ -53,4 +53,4 @@ async def test_without_the_watch_the_pool_hangs(monkeypatch):
     finally:
         monkeypatch.undo()
         mail_procs.unstick(pool)  # let the stuck thread go, or the test process would hang at exit
-        pool.shutdown(wait=False, cancel_futures=True)
+        mail_procs.retire(pool, stop_work=True)
