@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import faulthandler
 import os
 import socket
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -19,6 +21,16 @@ SHARED_TESTDATA = REPO.parent / "shared" / "testdata"
 PG_HOST = os.environ.get("OMNI_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("OMNI_TEST_PG_PORT", "5432"))
 PG_USER = os.environ.get("OMNI_TEST_PG_USER", "postgres")
+
+
+EXIT_WATCHDOG = float(os.environ.get("OMNICHANNEL_TEST_EXIT_WATCHDOG", "120"))  # seconds to exit after the last test
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """If the process is still alive long after the run (a thread that keeps exit waiting), print every
+    thread's stack and exit 1: a hang after the tests must fail with what explains it, not eat CI's time."""
+    faulthandler.dump_traceback_later(EXIT_WATCHDOG, exit=True, file=sys.__stderr__)
 
 
 def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
