@@ -29,9 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from rapidfuzz import fuzz, process  # noqa: E402
 from synthetic_complaints import Generator  # noqa: E402
 
-from router.dedup import DedupIndex  # noqa: E402
-from router.dedup_config import DedupConfig  # noqa: E402
-from router.dedup_features import make_features  # noqa: E402
+from router.dedup.config import DedupConfig  # noqa: E402
+from router.dedup.features import make_features  # noqa: E402
+from router.dedup.index import DedupIndex  # noqa: E402
 from router.normalise import normalise, tokens  # noqa: E402
 
 WINDOW = 14 * 86400.0

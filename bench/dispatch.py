@@ -29,7 +29,7 @@ from omnichannel.config import Config  # noqa: E402
 from omnichannel.models import OutboxRow  # noqa: E402
 from omnichannel.outbox import enqueue_many  # noqa: E402
 from omnichannel.store import Store  # noqa: E402
-from router.dispatcher import Dispatcher  # noqa: E402
+from router.delivery.dispatcher import Dispatcher  # noqa: E402
 
 
 def _sink_process(port: int, ready: Any) -> None:
@@ -113,9 +113,9 @@ async def drain(name: str, cfg: Any, forwarder: Any, rows: int, store_kind: str,
 
 
 async def main(args: argparse.Namespace) -> None:
-    from router.forwarders.rabbitmq import RabbitMQConfig, RabbitMQForwarder
-    from router.forwarders.redis import RedisStreamConfig, RedisStreamForwarder
-    from router.forwarders.webhook import WebhookConfig, WebhookForwarder
+    from router.delivery.forwarders.rabbitmq import RabbitMQConfig, RabbitMQForwarder
+    from router.delivery.forwarders.redis import RedisStreamConfig, RedisStreamForwarder
+    from router.delivery.forwarders.webhook import WebhookConfig, WebhookForwarder
 
     only = set(args.only.split(","))
     tmp = Path(tempfile.mkdtemp(prefix="bench-dispatch-"))

@@ -24,12 +24,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from connectors.imap import ImapConnector  # noqa: E402
-from connectors.imap_config import ImapConfig  # noqa: E402
+from connectors.email.config import ImapConfig  # noqa: E402
+from connectors.email.connector import ImapConnector  # noqa: E402
 from omnichannel.ingest import ingest_batch  # noqa: E402
 from omnichannel.protocols import PluginContext  # noqa: E402
 from omnichannel.store import Store  # noqa: E402
-from tests.connectors.dovecot import cleanup, dovecot_missing_reason, start_dovecot  # noqa: E402
+from tests.connectors.email.dovecot import cleanup, dovecot_missing_reason, start_dovecot  # noqa: E402
 
 PHOTO = base64.encodebytes(b"\xff\xd8\xff\xe0" + bytes(range(256)) * 120).decode()  # ~30 KB "JPEG"
 DOVECOT_PROCESSES = {"dovecot", "imap", "imap-login", "anvil", "log", "config", "auth", "stats"}

@@ -25,8 +25,8 @@ from omnichannel.protocols import PluginContext  # noqa: E402
 from omnichannel.sandbox.lapor import LaporSandbox  # noqa: E402
 from omnichannel.store import Store  # noqa: E402
 from omnichannel.types import OutboxItem  # noqa: E402
-from router.dispatcher import Dispatcher  # noqa: E402
-from router.forwarders.lapor import LaporConfig, LaporForwarder  # noqa: E402
+from router.delivery.dispatcher import Dispatcher  # noqa: E402
+from router.delivery.forwarders.lapor import LaporConfig, LaporForwarder  # noqa: E402
 
 
 def payload(n: int) -> dict:

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from omnichannel.pii import mask
-from router.eval_routing import classifier_from, load_labelled, load_routing_config
+from router.eval.routing import classifier_from, load_labelled, load_routing_config
 from router.normalise import normalise
 
 REPO = Path(__file__).resolve().parents[1]

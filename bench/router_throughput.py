@@ -19,9 +19,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from synthetic_complaints import Generator  # noqa: E402
 
 from omnichannel.pii import mask  # noqa: E402
-from router.dedup import DedupIndex  # noqa: E402
-from router.dedup_features import make_features  # noqa: E402
-from router.eval_dedup import sections  # noqa: E402
+from router.dedup.features import make_features  # noqa: E402
+from router.dedup.index import DedupIndex  # noqa: E402
+from router.eval.dedup import sections  # noqa: E402
 from router.normalise import normalise, tokens  # noqa: E402
 
 

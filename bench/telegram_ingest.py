@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from connectors.telegram import TelegramConnector  # noqa: E402
-from connectors.telegram_config import TelegramConfig  # noqa: E402
+from connectors.telegram.config import TelegramConfig  # noqa: E402
+from connectors.telegram.connector import TelegramConnector  # noqa: E402
 from omnichannel.ingest import ingest_batch  # noqa: E402
 from omnichannel.protocols import PluginContext  # noqa: E402
 from omnichannel.sandbox.telegram import TelegramSandbox  # noqa: E402

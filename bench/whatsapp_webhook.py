@@ -25,8 +25,8 @@ from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from connectors.whatsapp import WhatsAppConnector  # noqa: E402
-from connectors.whatsapp_config import WhatsAppConfig  # noqa: E402
+from connectors.whatsapp.config import WhatsAppConfig  # noqa: E402
+from connectors.whatsapp.connector import WhatsAppConnector  # noqa: E402
 from omnichannel.committer import GroupCommitter  # noqa: E402
 from omnichannel.ingest import ingest_batch  # noqa: E402
 from omnichannel.protocols import PluginContext  # noqa: E402

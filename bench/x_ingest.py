@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from connectors.x import XConnector  # noqa: E402
-from connectors.x_config import XConfig  # noqa: E402
+from connectors.x.config import XConfig  # noqa: E402
+from connectors.x.connector import XConnector  # noqa: E402
 from omnichannel.ingest import ingest_batch  # noqa: E402
 from omnichannel.protocols import PluginContext  # noqa: E402
 from omnichannel.sandbox.x import XSandbox  # noqa: E402

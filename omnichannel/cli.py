@@ -246,13 +246,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     with path.open(encoding="utf-8") as fh:
         first = json.loads(next(line for line in fh if line.strip()))
     argv = [str(path), "--config", args.config] + (["--errors"] if args.errors else [])
-    if "case" in first:
-        from router.eval_dedup import main as dedup_main
+    from omnichannel import registry
 
-        return dedup_main(argv)
-    from router.eval_routing import main as routing_main
-
-    return routing_main(argv)
+    return registry.load(registry.EVAL_DEDUP if "case" in first else registry.EVAL_ROUTING)(argv)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -296,9 +292,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file")
     p.add_argument("--errors", action="store_true", help="list every wrong decision")
     p.set_defaults(func=cmd_eval)
-    for target in ("router.outbox_cli:add_cli", "omnichannel.sandbox.cli:add_cli", "omnichannel.demo:add_cli"):
-        from omnichannel import registry
+    from omnichannel import registry
 
+    for target in registry.CLI_EXTENSIONS:
         try:
             registry.load(target)(sub)
         except (ImportError, AttributeError):

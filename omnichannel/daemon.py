@@ -45,7 +45,7 @@ class Daemon:
 
     def __init__(self, config: Config, replica_id: str | None = None, worker: tuple[int, str, Any] | None = None) -> None:
         self.config = config
-        # (index, primary's internal URL, pipe) in an HTTP worker process (omnichannel.workers)
+        # (index, primary's internal URL, pipe) in an HTTP worker process (omnichannel.web.workers)
         self.worker = worker
         self.workers: Any = None  # the primary's WorkerPool when http.workers > 0
         self._reserved: socket.socket | None = None  # the public port, held (not listened on) for the workers
@@ -183,7 +183,7 @@ class Daemon:
             await self.pipeline.start()
             self.router_state = "running"
             self._tasks.append(asyncio.create_task(self._route_loop(), name="router"))
-        dispatcher_cls = self._optional("router.dispatcher:Dispatcher") if self.config.daemon.dispatch else None
+        dispatcher_cls = self._optional(registry.DISPATCHER) if self.config.daemon.dispatch else None
         if dispatcher_cls is not None:
             targets: dict[str, Any] = dict(self.forwarders)
             for name, connector in self.connectors.items():
@@ -194,12 +194,13 @@ class Daemon:
                 self.dispatcher.metrics = self.metrics
             self.dispatcher_state = "running"
             self._tasks.append(asyncio.create_task(self.dispatcher.run_forever(self._stop), name="dispatcher"))
-        from omnichannel.webui import routes as page_routes
+        from omnichannel.web.ui import routes as page_routes
 
         self.extra_routes.extend(page_routes(self.config))
-        officer_routes = self._optional("omnichannel.officer_api:routes")
+        officer_routes = self._optional("omnichannel.web.officer_api:routes")
         if officer_routes is not None:
-            self.extra_routes.extend(officer_routes(self.store, self.config, self.templates))
+            self.extra_routes.extend(officer_routes(self.store, self.config, self.templates,
+                                                    self._optional(registry.ANSWERS)))
         self._start_scheduler()
         if self.config.http.enabled:
             self.http_runner = web.AppRunner(self._build_app(), access_log=None,
@@ -235,7 +236,7 @@ class Daemon:
         The primary does not answer on the public port itself: its core is left to the router, the
         dispatcher and the pull connectors, and the workers' cores to the intake.
         """
-        from omnichannel.workers import WorkerPool
+        from omnichannel.web.workers import WorkerPool
 
         assert self.http_runner is not None
         family = socket.AF_INET6 if ":" in self.config.http.host else socket.AF_INET
@@ -258,8 +259,8 @@ class Daemon:
 
     async def _start_worker(self) -> None:
         """HTTP worker: push connectors' routes here, everything else passed on to the primary."""
-        from omnichannel.web import json_errors
-        from omnichannel.workers import Proxy
+        from omnichannel.web.server import json_errors
+        from omnichannel.web.workers import Proxy
 
         assert self.worker is not None
         await self._start_connectors()
@@ -275,7 +276,7 @@ class Daemon:
         self.ready = True
 
     def _build_app(self) -> web.Application:
-        from omnichannel.web import build_app
+        from omnichannel.web.server import build_app
 
         return build_app(self)
 

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
 
 if TYPE_CHECKING:  # pragma: no cover
-    from omnichannel.store import Store
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+
+class Store(Protocol):
+    """What migrations need of ``omnichannel.store.Store`` (a protocol: the store imports this module)."""
+
+    engine: AsyncEngine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 

@@ -155,3 +155,24 @@ class Forwarder(Protocol):
 
     async def probe(self) -> str:
         """Really connect; return a one-line description."""
+
+
+@runtime_checkable
+class AnswerDesk(Protocol):
+    """How the officer API answers a ticket's reporters and changes its status (``router.delivery.answers``).
+
+    Both write in the caller's session (the caller commits): the ticket update, an audit event and one
+    ``reply`` outbox row per reporter. The daemon hands the router's implementation to the HTTP side, so
+    the core never imports the router.
+    """
+
+    async def set_status(self, session: Any, ticket: Any, status: str, note: str | None, actor: str,
+                         config: Any, templates: Any) -> dict[str, Any]:
+        """Move ``ticket`` to ``status`` (ValueError when not allowed); what changed."""
+        ...
+
+    async def record_answer(self, session: Any, ticket: Any, text: str, actor: str, config: Any,
+                            templates: Any) -> int:
+        """Record an officer's answer and queue it to every reporter; how many replies were queued."""
+        ...
+

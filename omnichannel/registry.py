@@ -7,35 +7,45 @@ from typing import Any
 
 # kind -> (plugin class, config class)
 CONNECTORS: dict[str, tuple[str, str]] = {
-    "webform": ("connectors.webform:WebformConnector", "connectors.webform:WebformConfig"),
-    "telegram": ("connectors.telegram:TelegramConnector", "connectors.telegram_config:TelegramConfig"),
-    "whatsapp": ("connectors.whatsapp:WhatsAppConnector", "connectors.whatsapp_config:WhatsAppConfig"),
-    "x": ("connectors.x:XConnector", "connectors.x_config:XConfig"),
-    "imap": ("connectors.imap:ImapConnector", "connectors.imap_config:ImapConfig"),
+    "webform": ("connectors.webform.connector:WebformConnector", "connectors.webform.connector:WebformConfig"),
+    "telegram": ("connectors.telegram.connector:TelegramConnector", "connectors.telegram.config:TelegramConfig"),
+    "whatsapp": ("connectors.whatsapp.connector:WhatsAppConnector", "connectors.whatsapp.config:WhatsAppConfig"),
+    "x": ("connectors.x.connector:XConnector", "connectors.x.config:XConfig"),
+    "imap": ("connectors.email.connector:ImapConnector", "connectors.email.config:ImapConfig"),
 }
 
 FORWARDERS: dict[str, tuple[str, str]] = {
-    "db": ("router.forwarders.db:DbQueueForwarder", "router.forwarders.db:DbQueueConfig"),
-    "email": ("router.forwarders.email:EmailForwarder", "router.forwarders.email:EmailForwarderConfig"),
+    "db": ("router.delivery.forwarders.db:DbQueueForwarder", "router.delivery.forwarders.db:DbQueueConfig"),
+    "email": ("router.delivery.forwarders.email:EmailForwarder", "router.delivery.forwarders.email:EmailForwarderConfig"),
     "telegram": (
-        "router.forwarders.telegram:TelegramGroupForwarder",
-        "router.forwarders.telegram:TelegramGroupConfig",
+        "router.delivery.forwarders.telegram:TelegramGroupForwarder",
+        "router.delivery.forwarders.telegram:TelegramGroupConfig",
     ),
-    "webhook": ("router.forwarders.webhook:WebhookForwarder", "router.forwarders.webhook:WebhookConfig"),
-    "rabbitmq": ("router.forwarders.rabbitmq:RabbitMQForwarder", "router.forwarders.rabbitmq:RabbitMQConfig"),
-    "redis": ("router.forwarders.redis:RedisStreamForwarder", "router.forwarders.redis:RedisStreamConfig"),
-    "lapor": ("router.forwarders.lapor:LaporForwarder", "router.forwarders.lapor:LaporConfig"),
+    "webhook": ("router.delivery.forwarders.webhook:WebhookForwarder", "router.delivery.forwarders.webhook:WebhookConfig"),
+    "rabbitmq": ("router.delivery.forwarders.rabbitmq:RabbitMQForwarder", "router.delivery.forwarders.rabbitmq:RabbitMQConfig"),
+    "redis": ("router.delivery.forwarders.redis:RedisStreamForwarder", "router.delivery.forwarders.redis:RedisStreamConfig"),
+    "lapor": ("router.delivery.forwarders.lapor:LaporForwarder", "router.delivery.forwarders.lapor:LaporConfig"),
 }
 
 # top-level config sections whose schema belongs to another package
 SECTIONS: dict[str, str] = {
     "routing": "router.config:RoutingConfig",
-    "dedup": "router.dedup_config:DedupConfig",
+    "dedup": "router.dedup.config:DedupConfig",
     "sla": "omnichannel.sla:SlaConfig",
 }
 
 # the router pipeline the daemon runs over received complaints
 PIPELINE = "router.pipeline:RouterPipeline"
+# the dispatcher that hands outbox rows to forwarders and connectors' repliers
+DISPATCHER = "router.delivery.dispatcher:Dispatcher"
+# officers' answers and status changes (omnichannel.protocols.AnswerDesk), for the officer API
+ANSWERS = "router.delivery.answers:AnswerDesk"
+# ``omnichannel eval``: routing and grouping quality on labelled files
+EVAL_ROUTING = "router.eval.routing:main"
+EVAL_DEDUP = "router.eval.dedup:main"
+# subcommands other packages add to the CLI (each ``add_cli(subparsers)``)
+CLI_EXTENSIONS = ("router.delivery.outbox_cli:add_cli", "omnichannel.sandbox.cli:add_cli",
+                  "omnichannel.demo.runner:add_cli")
 
 
 def load(target: str) -> Any:

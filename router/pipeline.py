@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,13 +22,13 @@ from omnichannel import pii
 from omnichannel.models import Complaint, EnvelopeRow, Identity
 from omnichannel.sla import SlaConfig, WorkingCalendar
 from omnichannel.types import utcnow
-from router.classify import Classifier, Decision
+from router.classify import Classifier
 from router.config import RoutingConfig
-from router.dedup import DAY, DedupIndex, Lookup
-from router.dedup_config import DedupConfig
-from router.dedup_features import Features, make_features, phone_key
+from router.dedup.config import DedupConfig
+from router.dedup.features import make_features, phone_key
+from router.dedup.index import DAY, DedupIndex, Lookup
 from router.normalise import normalise, tokens
-from router.pipeline_rows import BatchWriter
+from router.pipeline_rows import BatchWriter, Routed
 
 log = logging.getLogger(__name__)
 
@@ -42,29 +41,6 @@ def _section(value: Any, model: type) -> Any:
 
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-@dataclass
-class Routed:
-    """What the pipeline decided for one complaint of the batch."""
-
-    complaint: Complaint
-    received_at: datetime
-    origin: dict[str, Any]
-    norm: str
-    masked: str
-    decision: Decision
-    found: Lookup
-    features: Features
-    case_id: int | None = None  # negative: a case opened in this batch, before ids are allocated
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def outcome(self) -> str:
-        """``new``, ``incident``, ``resend``, ``cross_channel`` or ``rejected``."""
-        if self.found.match is not None:
-            return self.found.match.level
-        return "rejected" if self.decision.kind == "bukan_aduan" else "new"
 
 
 class RouterPipeline:

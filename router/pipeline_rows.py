@@ -8,7 +8,8 @@ the router's session (``run_sync``), in the transaction that locked the batch's 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Connection, bindparam, distinct, func, select, update
 
@@ -19,7 +20,45 @@ from omnichannel.outbox import enqueue_many_sync
 from omnichannel.types import utcnow
 
 if TYPE_CHECKING:
-    from router.pipeline import Routed, RouterPipeline
+    from datetime import datetime
+
+    from omnichannel.sla import WorkingCalendar
+    from router.classify import Decision
+    from router.dedup.features import Features
+    from router.dedup.index import DedupIndex, Lookup
+
+
+class Pipeline(Protocol):
+    """What the writer reads of ``router.pipeline.RouterPipeline`` (a protocol: the pipeline imports this)."""
+
+    store: Any
+    index: DedupIndex
+    calendar: WorkingCalendar
+    config: Any
+    templates: Any
+
+
+@dataclass
+class Routed:
+    """What the pipeline decided for one complaint of the batch."""
+
+    complaint: Complaint
+    received_at: datetime
+    origin: dict[str, Any]
+    norm: str
+    masked: str
+    decision: Decision
+    found: Lookup
+    features: Features
+    case_id: int | None = None  # negative: a case opened in this batch, before ids are allocated
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def outcome(self) -> str:
+        """``new``, ``incident``, ``resend``, ``cross_channel`` or ``rejected``."""
+        if self.found.match is not None:
+            return self.found.match.level
+        return "rejected" if self.decision.kind == "bukan_aduan" else "new"
 
 log = logging.getLogger(__name__)
 _REPLY_CACHE: dict[str, bool] = {}
@@ -49,7 +88,7 @@ def kind_can_reply(kind: str) -> bool:
 class BatchWriter:
     """Writes what a batch of routing decisions means, with one statement per table where possible."""
 
-    def __init__(self, pipeline: RouterPipeline, routed: list[Routed]) -> None:
+    def __init__(self, pipeline: Pipeline, routed: list[Routed]) -> None:
         self.p = pipeline
         self.conn: Connection | None = None
         self.routed = routed

@@ -22,8 +22,8 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
-from omnichannel import demo_script as script
-from omnichannel.demo import SHIPPED, DemoWorld, derive_config, play_day
+from omnichannel.demo import script
+from omnichannel.demo.runner import SHIPPED, DemoWorld, derive_config, play_day
 from omnichannel.models import (
     Case,
     Complaint,

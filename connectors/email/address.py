@@ -10,7 +10,7 @@ import re
 from email import policy
 from email.utils import getaddresses
 
-from connectors.mail_text import Hint, clean, decode_header_value, needs_hint, unfold
+from connectors.email.text import Hint, clean, decode_header_value, needs_hint, unfold
 from omnichannel.types import Sender
 
 _ADDRESS = re.compile(r"^[^@\s<>()\[\],;:\"]{1,64}@[^@\s<>()\[\],;:\"]{1,255}$")

@@ -7,8 +7,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from connectors.imap_session import Fetched as FetchedMail
-from connectors.mail_pool import RawMail
+from connectors.email.pool import RawMail
+from connectors.email.session import Fetched as FetchedMail
 from omnichannel.types import Batch, Envelope, utcnow
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """Settings of the email connector (kind ``imap``): the IMAP mailbox it reads and the SMTP server it answers by.
 
-Kept apart from ``connectors/imap.py`` so validating a config never imports imapclient.
+Kept apart from ``connectors/email/connector.py`` so validating a config never imports imapclient.
 """
 
 from __future__ import annotations

@@ -29,14 +29,14 @@ from typing import Any, ClassVar
 
 from sqlalchemy import select
 
-from connectors.imap_batch import AckToken, Fetched, Plan, assemble, normalise, with_folder
-from connectors.imap_config import ImapConfig
-from connectors.imap_prefetch import ReadAhead
-from connectors.imap_session import DROPPED, ConnectionLost, ImapSession
-from connectors.imap_workers import FetchWorkers, WorkersFailed
-from connectors.mail_parse import ParseOptions, parse_message
-from connectors.mail_pool import MailParser, RawMail
-from connectors.mail_reply import send_reply
+from connectors.email.batch import AckToken, Fetched, Plan, assemble, normalise, with_folder
+from connectors.email.config import ImapConfig
+from connectors.email.parse import ParseOptions, parse_message
+from connectors.email.pool import MailParser, RawMail
+from connectors.email.prefetch import ReadAhead
+from connectors.email.reply import send_reply
+from connectors.email.session import DROPPED, ConnectionLost, ImapSession
+from connectors.email.workers import FetchWorkers, WorkersFailed
 from omnichannel.errors import RetryableError
 from omnichannel.protocols import PluginContext
 from omnichannel.types import Batch, Envelope, IngestResult, OutboxItem, Receipt

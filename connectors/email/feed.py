@@ -10,7 +10,7 @@ same tree (headers, payloads, preamble, epilogue, defects) that ``FeedParser(fac
 policy=compat32)`` builds for the same text. What it does not model exactly (a message/delivery-status
 part, a misplaced mbox ``From`` line at the end of a header block, a boundary line followed by the end
 of its part, a boundary containing a line break, runaway nesting) raises ``Unsupported`` and the
-caller uses FeedParser itself. ``tests/connectors/test_mail_feed.py`` compares both trees on the
+caller uses FeedParser itself. ``tests/connectors/email/test_feed.py`` compares both trees on the
 shared corpus.
 """
 
@@ -22,7 +22,7 @@ from email import errors
 from email.message import Message
 from email.policy import compat32
 
-from connectors.mail_mime import BoundaryPattern, CachedMessage, feedparser_tree
+from connectors.email.mime import BoundaryPattern, CachedMessage, feedparser_tree
 
 _HEADER = re.compile(r"^(From |[\041-\071\073-\176]*:|[\t ])")   # feedparser.headerRE
 _NEWLINE = re.compile(r"\r\n|\r|\n")                             # feedparser.NLCRE (used with .match)

@@ -21,11 +21,12 @@ from email.message import Message
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
-from connectors import mail_feed, mail_mime
-from connectors.mail_address import address_list, sender_of
-from connectors.mail_attach import make_attachment
-from connectors.mail_skip import skip_reason
-from connectors.mail_text import (
+from connectors.email import feed as mail_feed
+from connectors.email import mime as mail_mime
+from connectors.email.address import address_list, sender_of
+from connectors.email.attach import make_attachment
+from connectors.email.skip import skip_reason
+from connectors.email.text import (
     Hint,
     clean,
     decode_bytes,

@@ -18,8 +18,8 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from connectors import mail_procs
-from connectors.mail_parse import ParseOptions, parse_message
+from connectors.email import procs as mail_procs
+from connectors.email.parse import ParseOptions, parse_message
 from omnichannel.types import Attachment, Envelope, Sender
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from typing import Any
 
 import aiosmtplib
 
-from connectors.imap_config import SmtpConfig
+from connectors.email.config import SmtpConfig
 from omnichannel.errors import PermanentDeliveryError, RetryableError
 from omnichannel.templates import Templates
 from omnichannel.types import OutboxItem, Receipt

@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 from imapclient import IMAPClient
 from imapclient.exceptions import LoginError, ProtocolError
 
-from connectors import imap_fetch
-from connectors.imap_config import ImapConfig
+from connectors.email import fetch as imap_fetch
+from connectors.email.config import ImapConfig
 from omnichannel.errors import AuthError
 
 log = logging.getLogger(__name__)

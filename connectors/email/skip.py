@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from connectors.mail_text import clean, unfold
+from connectors.email.text import clean, unfold
 
 _VACATION = re.compile(
     r"^\s*(\[?(auto(matic|matische)?[\s_-]?(reply|response|antwort|answer)|autoreply|autoresponder"

@@ -22,11 +22,11 @@ from datetime import datetime
 from multiprocessing import util
 from typing import Any
 
-from connectors import mail_procs
-from connectors.imap_config import ImapConfig
-from connectors.imap_session import DROPPED, ConnectionLost, Fetched, ImapSession
-from connectors.mail_parse import ParseOptions, parse_message
-from connectors.mail_pool import pack, unpack
+from connectors.email import procs as mail_procs
+from connectors.email.config import ImapConfig
+from connectors.email.parse import ParseOptions, parse_message
+from connectors.email.pool import pack, unpack
+from connectors.email.session import DROPPED, ConnectionLost, Fetched, ImapSession
 from omnichannel.types import Envelope
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from connectors.telegram_parse import Command
+from connectors.telegram.parse import Command
 
 REF = re.compile(r"^ADU-\d{4}-\d{6,}$")
 StatusLookup = Callable[..., Awaitable[dict[str, Any] | None]]

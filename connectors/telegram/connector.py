@@ -33,9 +33,9 @@ from telegram.error import (
 from telegram.request import HTTPXRequest
 
 from connectors.attachments import save_attachment
-from connectors.telegram_commands import command_answer
-from connectors.telegram_config import TelegramConfig
-from connectors.telegram_parse import FileRef, Parsed, parse_update
+from connectors.telegram.commands import command_answer
+from connectors.telegram.config import TelegramConfig
+from connectors.telegram.parse import FileRef, Parsed, parse_update
 from omnichannel.errors import AuthError, PermanentDeliveryError, RetryableError
 from omnichannel.protocols import PluginContext
 from omnichannel.templates import Templates

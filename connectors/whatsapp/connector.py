@@ -22,8 +22,8 @@ from aiohttp import web
 from sqlalchemy import func, select
 
 from connectors.attachments import save_attachment
-from connectors.whatsapp_config import WhatsAppConfig
-from connectors.whatsapp_parse import MediaRef, parse_payload
+from connectors.whatsapp.config import WhatsAppConfig
+from connectors.whatsapp.parse import MediaRef, parse_payload
 from omnichannel.errors import AuthError, PermanentDeliveryError, RetryableError
 from omnichannel.protocols import PluginContext
 from omnichannel.templates import Templates

@@ -1,4 +1,4 @@
-"""Settings of the X (Twitter) connector; kept apart from ``connectors.x`` so validating never imports tweepy."""
+"""Settings of the X (Twitter) connector; kept apart from ``connectors.x.connector`` so validating never imports tweepy."""
 
 from __future__ import annotations
 

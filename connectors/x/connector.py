@@ -18,9 +18,9 @@ import aiohttp
 import tweepy
 from tweepy.asynchronous import AsyncClient
 
-from connectors.x_config import XConfig
-from connectors.x_http import EndpointLimits, RedirectingSession, api_detail, translate
-from connectors.x_tweets import (
+from connectors.x.config import XConfig
+from connectors.x.http import EndpointLimits, RedirectingSession, api_detail, translate
+from connectors.x.tweets import (
     EXPANSIONS,
     TWEET_FIELDS,
     USER_FIELDS,

@@ -3,7 +3,7 @@
 Starts the Telegram, WhatsApp, X and LAPOR! sandboxes on free loopback ports (plus Dovecot and an SMTP
 sink when Dovecot is installed), a temporary SQLite store and the daemon with a config derived from
 the shipped ``config.yaml`` (secrets only through the environment), plays the scripted day of
-``omnichannel.demo_script``, prints a summary and leaves the HTTP API up until Ctrl-C. The
+``omnichannel.demo.script``, prints a summary and leaves the HTTP API up until Ctrl-C. The
 end-to-end test (``tests/test_end_to_end.py``) uses the same world, config and script.
 """
 
@@ -28,8 +28,8 @@ from typing import Any
 import yaml
 from sqlalchemy import func, select
 
-from omnichannel import demo_script as script
-from omnichannel.demo_mail import ADDRESS, MailWorld
+from omnichannel.demo import script
+from omnichannel.demo.mail import ADDRESS, MailWorld
 from omnichannel.errors import ConfigError
 from omnichannel.models import Complaint, EnvelopeRow, OutboxRow
 from omnichannel.sandbox.lapor import LaporSandbox
@@ -304,7 +304,7 @@ async def run_demo(args: argparse.Namespace) -> int:
     """Sandboxes, daemon, the scripted day, the summary; then serve until Ctrl-C (or exit with --exit)."""
     from omnichannel.config import parse_config
     from omnichannel.daemon import Daemon
-    from omnichannel.demo_summary import endpoints, summary
+    from omnichannel.demo.summary import endpoints, summary
 
     base, keep, work = workspace(args)
     started = time.monotonic()

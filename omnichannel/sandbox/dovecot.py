@@ -5,7 +5,7 @@ daemonizing ``dovecot -c`` returns, which races). Mail lives on /dev/shm when it
 fsync-bound on disk. Each test gets a fresh user (``mailbox`` fixture), so tests share one server
 without seeing each other's mail; Dovecot re-reads the passwd-file when it changes.
 
-The pytest fixtures built on it live in ``tests/connectors/dovecot.py``.
+The pytest fixtures built on it live in ``tests/connectors/email/dovecot.py``.
 """
 
 from __future__ import annotations

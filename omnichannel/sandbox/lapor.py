@@ -10,6 +10,7 @@ is kept in ``submissions`` so tests can check anonymity and duplicates.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import hashlib
 import html
@@ -430,3 +431,25 @@ class LaporSandbox(SandboxServer):
 
 def _iso(ts: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
+
+
+async def _serve(args: argparse.Namespace) -> None:
+    from omnichannel.sandbox.base import serve_until_signal
+
+    sandbox = LaporSandbox(tokens=(args.token,), keytoken=args.keytoken, host=args.host, port=args.port)
+    await serve_until_signal([sandbox], lambda: print(
+        f"LAPOR! sandbox at {sandbox.base_url}  token {args.token}  KEYTOKEN {args.keytoken}", flush=True))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the LAPOR! sandbox until Ctrl-C."""
+    p = argparse.ArgumentParser(prog="python -m omnichannel.sandbox.lapor", description=main.__doc__)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8083)
+    p.add_argument("--token", default="sandbox-token")
+    p.add_argument("--keytoken", default="sandbox-keytoken")
+    asyncio.run(_serve(p.parse_args(argv)))
+
+
+if __name__ == "__main__":
+    main()

@@ -10,17 +10,15 @@
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
-if TYPE_CHECKING:  # pragma: no cover
-    from omnichannel.sandbox.lapor import LaporSandbox
+# The sandbox a set of routes drives is typed ``Any``: its module imports this one to mount the routes.
 
 
-def control_routes(sandbox: LaporSandbox) -> list[web.RouteDef]:
+
+def control_routes(sandbox: Any) -> list[web.RouteDef]:
     """Control routes for a ``LaporSandbox`` (tests in other processes, demos)."""
 
     async def body(request: web.Request) -> dict[str, Any]:
@@ -58,26 +56,3 @@ def control_routes(sandbox: LaporSandbox) -> list[web.RouteDef]:
 
     return [web.post("/_sandbox/lapor/advance", advance), web.post("/_sandbox/lapor/force", force),
             web.post("/_sandbox/lapor/failures", failures), web.get("/_sandbox/lapor/reports", reports)]
-
-
-async def _serve(args: argparse.Namespace) -> None:
-    from omnichannel.sandbox.base import serve_until_signal
-    from omnichannel.sandbox.lapor import LaporSandbox
-
-    sandbox = LaporSandbox(tokens=(args.token,), keytoken=args.keytoken, host=args.host, port=args.port)
-    await serve_until_signal([sandbox], lambda: print(
-        f"LAPOR! sandbox at {sandbox.base_url}  token {args.token}  KEYTOKEN {args.keytoken}", flush=True))
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Run the LAPOR! sandbox until Ctrl-C."""
-    p = argparse.ArgumentParser(prog="python -m omnichannel.sandbox.lapor_control", description=main.__doc__)
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8083)
-    p.add_argument("--token", default="sandbox-token")
-    p.add_argument("--keytoken", default="sandbox-keytoken")
-    asyncio.run(_serve(p.parse_args(argv)))
-
-
-if __name__ == "__main__":
-    main()

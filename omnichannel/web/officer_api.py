@@ -21,6 +21,7 @@ from sqlalchemy import and_, func, or_, select
 
 from omnichannel.models import Case, Complaint, Ticket
 from omnichannel.pii import mask
+from omnichannel.protocols import AnswerDesk
 from omnichannel.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -54,10 +55,11 @@ def _iso(value: datetime | None) -> str | None:
 class OfficerApi:
     """Handlers bound to one store and config."""
 
-    def __init__(self, store: Any, config: Any, templates: Any) -> None:
+    def __init__(self, store: Any, config: Any, templates: Any, answers: AnswerDesk | None = None) -> None:
         self.store = store
         self.config = config
         self.templates = templates
+        self.answers = answers
         self._tokens: list[tuple[bytes, str | None]] = []
         for agency in config.agencies:
             for token in agency.officer_tokens:
@@ -91,6 +93,11 @@ class OfficerApi:
         if caller is None:
             raise _Reply(_error(401, "unauthorized", "a valid officer token is required (Authorization: Bearer)"))
         return caller
+
+    def _answers(self) -> AnswerDesk:
+        if self.answers is None:
+            raise _Reply(_error(503, "unavailable", "answering needs the router, which is not installed here"))
+        return self.answers
 
     async def _ticket(self, session: Any, ref: str, caller: Caller) -> Ticket:
         ticket = (await session.exec(select(Ticket).where(Ticket.ref == ref.upper()))).scalars().first()
@@ -189,9 +196,8 @@ class OfficerApi:
 
     async def post_status(self, request: web.Request) -> web.Response:
         """``POST /api/v1/tickets/{ref}/status`` with ``{"status": "diterima|diproses|selesai|ditolak", "note"}``."""
-        from router.answers import set_status
-
         caller = self._auth(request)
+        answers = self._answers()
         body = await self._body(request)
         status, note = body.get("status"), body.get("note")
         if not isinstance(status, str) or (note is not None and not isinstance(note, str)):
@@ -199,7 +205,7 @@ class OfficerApi:
         async with self.store.session() as session:
             ticket = await self._ticket(session, request.match_info["ref"], caller)
             try:
-                result = await set_status(session, ticket, status, note, caller.actor, self.config, self.templates)
+                result = await answers.set_status(session, ticket, status, note, caller.actor, self.config, self.templates)
             except ValueError as exc:
                 return _error(422, "invalid", str(exc))
             await session.commit()
@@ -208,16 +214,15 @@ class OfficerApi:
 
     async def post_reply(self, request: web.Request) -> web.Response:
         """``POST /api/v1/tickets/{ref}/reply`` with ``{"text": ...}``: answer every reporter of the case."""
-        from router.answers import record_answer
-
         caller = self._auth(request)
+        answers = self._answers()
         body = await self._body(request)
         text = body.get("text")
         if not isinstance(text, str) or not text.strip():
             return _error(422, "invalid", "text must be a non-empty string")
         async with self.store.session() as session:
             ticket = await self._ticket(session, request.match_info["ref"], caller)
-            replies = await record_answer(session, ticket, text, caller.actor, self.config, self.templates)
+            replies = await answers.record_answer(session, ticket, text, caller.actor, self.config, self.templates)
             status = ticket.status
             await session.commit()
         return web.json_response({"ticket": ticket.ref, "replies": replies, "status": status}, status=201)
@@ -239,9 +244,10 @@ def _wrap(handler: Any) -> Any:
     return run
 
 
-def routes(store: Any, config: Any, templates: Any) -> list[web.RouteDef]:
-    """The officer API's routes, for the daemon's one aiohttp app."""
-    api = OfficerApi(store, config, templates)
+def routes(store: Any, config: Any, templates: Any, answers: AnswerDesk | None = None) -> list[web.RouteDef]:
+    """The officer API's routes, for the daemon's one aiohttp app; ``answers`` is the router's answer desk
+    (without it, reading works and answering says the router is not installed)."""
+    api = OfficerApi(store, config, templates, answers)
     return [
         web.get("/api/v1/agencies/{code}/tickets", _wrap(api.list_tickets)),
         web.get("/api/v1/tickets/{ref}", _wrap(api.get_ticket)),

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from aiohttp import web
-
-if TYPE_CHECKING:  # pragma: no cover
-    from omnichannel.daemon import Daemon
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +25,25 @@ async def json_errors(request: web.Request, handler: web.Handler) -> web.StreamR
         return web.json_response({"error": "internal error; the request was not stored"}, status=500)
 
 
-def build_app(daemon: Daemon) -> web.Application:
+class Served(Protocol):
+    """What the server reads of the daemon (``omnichannel.daemon.Daemon``; a protocol, so this module does
+    not import the daemon that imports it)."""
+
+    config: Any
+    store: Any
+    ready: bool
+    router_state: str
+    dispatcher_state: str
+    workers: Any
+    metrics: Any
+    extra_routes: list[web.RouteDef]
+
+    def connector_health(self) -> dict[str, Any]: ...
+
+    async def refresh_gauges(self) -> None: ...
+
+
+def build_app(daemon: Served) -> web.Application:
     """Mount every route the daemon serves."""
     app = web.Application(client_max_size=daemon.config.http.max_body_bytes, middlewares=[json_errors])
 

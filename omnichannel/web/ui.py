@@ -19,7 +19,7 @@ def _page(config: Config, name: str) -> str:
         override = Path(config.templates_dir) / name
         if override.is_file():
             return override.read_text(encoding="utf-8")
-    return resources.files("omnichannel.pages").joinpath(name).read_text(encoding="utf-8")
+    return resources.files("omnichannel.web.pages").joinpath(name).read_text(encoding="utf-8")
 
 
 def routes(config: Config) -> list[web.RouteDef]:

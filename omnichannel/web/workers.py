@@ -29,7 +29,7 @@ import os
 import signal
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aiohttp import ClientSession, ClientTimeout, TCPConnector, web
 
@@ -37,7 +37,15 @@ from omnichannel.types import EnvelopeResult, IngestResult
 
 if TYPE_CHECKING:  # pragma: no cover
     from omnichannel.config import Config
-    from omnichannel.daemon import Daemon
+
+
+class Primary(Protocol):
+    """What the pool needs of the daemon that owns it (``omnichannel.daemon.Daemon``; a protocol, so
+    this module does not import the daemon that imports it)."""
+
+    config: Config
+
+    def _stored(self, connector: str, result: IngestResult, here: bool = True) -> None: ...
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +72,7 @@ class WorkerHandle:
 class WorkerPool:
     """Starts, watches and stops the worker processes of a primary daemon."""
 
-    daemon: Daemon
+    daemon: Primary
     internal_url: str
     port: int
     handles: dict[int, WorkerHandle] = field(default_factory=dict)
@@ -91,7 +99,8 @@ class WorkerPool:
         ctx = multiprocessing.get_context("spawn")
         ours, theirs = ctx.Pipe(duplex=False)
         config = worker_config(self.daemon.config, self.port)
-        process = ctx.Process(target=worker_main, args=(config, index, self.internal_url, theirs),
+        # the worker runs a daemon of the primary's own class (passed by reference, not imported here)
+        process = ctx.Process(target=worker_main, args=(type(self.daemon), config, index, self.internal_url, theirs),
                               name=f"omnichannel-http-{index}", daemon=False)
         process.start()
         theirs.close()
@@ -219,7 +228,7 @@ def _stop_with_parent() -> None:
         os.kill(os.getpid(), signal.SIGTERM)
 
 
-def worker_main(config: Config, index: int, primary: str, pipe: Connection) -> None:
+def worker_main(daemon_cls: type, config: Config, index: int, primary: str, pipe: Connection) -> None:
     """Entry point of a worker process (``multiprocessing`` spawn)."""
     from omnichannel.logs import setup_logging
 
@@ -227,16 +236,14 @@ def worker_main(config: Config, index: int, primary: str, pipe: Connection) -> N
     try:
         import uvloop
     except ImportError:
-        asyncio.run(_serve(config, index, primary, pipe))
+        asyncio.run(_serve(daemon_cls, config, index, primary, pipe))
     else:
-        uvloop.run(_serve(config, index, primary, pipe))
+        uvloop.run(_serve(daemon_cls, config, index, primary, pipe))
 
 
-async def _serve(config: Config, index: int, primary: str, pipe: Connection) -> None:
-    from omnichannel.daemon import Daemon
-
+async def _serve(daemon_cls: type, config: Config, index: int, primary: str, pipe: Connection) -> None:
     _stop_with_parent()
-    daemon = Daemon(config, replica_id=f"{config.daemon.replica_id or 'http'}-worker{index}",
+    daemon = daemon_cls(config, replica_id=f"{config.daemon.replica_id or 'http'}-worker{index}",
                     worker=(index, primary, pipe))
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

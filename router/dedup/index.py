@@ -19,9 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from router.dedup_buckets import Buckets, Ragged
-from router.dedup_config import DedupConfig
-from router.dedup_features import Features, parse_places, parsed_similarity, stable_hash
+from router.dedup.buckets import Buckets, Ragged
+from router.dedup.config import DedupConfig
+from router.dedup.features import Features, parse_places, parsed_similarity, stable_hash
 
 log = logging.getLogger(__name__)
 

@@ -152,3 +152,11 @@ async def set_status(session: AsyncSession, ticket: Ticket, status: str, note: s
     session.add(AuditEvent(at=now, actor=actor, action="status", subject_type="ticket", subject_ref=ticket.ref,
                            detail={"from": previous, "to": status, "note": note, "replies": replies}))
     return {"ticket": ticket.ref, "from": previous, "status": status, "replies": replies, "updates": updates}
+
+
+class AnswerDesk:
+    """This module as the officer API's ``omnichannel.protocols.AnswerDesk`` (named in the registry)."""
+
+    set_status = staticmethod(set_status)
+    record_answer = staticmethod(record_answer)
+

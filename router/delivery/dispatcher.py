@@ -24,8 +24,8 @@ from typing import Any
 from omnichannel.config import Config, ForwarderConfig
 from omnichannel.errors import AuthError, PermanentDeliveryError, RetryableError
 from omnichannel.types import OutboxItem, utcnow
-from router import outbox_ops
-from router.outbox_ops import Claimed, Outcome
+from router.delivery import outbox as outbox_ops
+from router.delivery.outbox import Claimed, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -313,7 +313,7 @@ class Dispatcher:
         return self.last_summary
 
 
-# -- standalone entry point: ``python -m router.dispatcher --config FILE`` -------------------------
+# -- standalone entry point: ``python -m router.delivery.dispatcher --config FILE`` -------------------------
 async def _main(args: argparse.Namespace) -> int:
     from omnichannel import registry
     from omnichannel.config import load_config
@@ -350,7 +350,7 @@ async def _main(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one dispatcher over the configured forwarders until SIGTERM."""
-    p = argparse.ArgumentParser(prog="python -m router.dispatcher", description=main.__doc__)
+    p = argparse.ArgumentParser(prog="python -m router.delivery.dispatcher", description=main.__doc__)
     p.add_argument("--config", required=True)
     p.add_argument("--owner", default=None, help="stable id: a restart takes back its own claims at once")
     p.add_argument("--poll-interval", type=float, default=0.5)

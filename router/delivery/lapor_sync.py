@@ -2,10 +2,10 @@
 
 The LAPOR! forwarder schedules ``sync_once`` every ``status_sync_interval`` seconds (``periodic_jobs``).
 Per ticket, in one transaction: every tindak lanjut not seen before goes through
-``router.answers.record_answer`` (one ``reply`` row per reporter, on each one's own channel) and is
+``router.delivery.answers.record_answer`` (one ``reply`` row per reporter, on each one's own channel) and is
 remembered by an audit event ``lapor_tindak_lanjut`` carrying its id; a new LAPOR! status is stored in
 ``Ticket.lapor_status`` and, where ``ticket_status_map`` says so, moves the ticket forward through
-``router.answers.set_status`` (``selesai`` sends the ``closed`` notice). Tickets never move backwards.
+``router.delivery.answers.set_status`` (``selesai`` sends the ``closed`` notice). Tickets never move backwards.
 Reads go through the JSON mapping (``get_path``, ``followups_path``) whatever the submission wire is:
 the published legacy API has no status call. A Pemda without LAPOR!'s JSON API sets
 ``json: {get_path: null}`` and the sync stays off.
@@ -22,8 +22,8 @@ from sqlalchemy import select
 from omnichannel.errors import PermanentDeliveryError, RetryableError
 from omnichannel.models import AuditEvent, Ticket
 from omnichannel.types import utcnow
-from router.answers import STATUSES, record_answer, set_status
-from router.lapor_wire import LaporWire, RemoteReport
+from router.delivery.answers import STATUSES, record_answer, set_status
+from router.delivery.lapor_wire import LaporWire, RemoteReport
 
 log = logging.getLogger(__name__)
 CLOSED = ("selesai", "ditolak")

@@ -8,7 +8,7 @@ import json
 import sys
 from typing import Any
 
-from router import outbox_ops
+from router.delivery import outbox as outbox_ops
 
 
 def add_cli(subparsers: Any) -> None:
@@ -72,7 +72,7 @@ async def _run(args: argparse.Namespace, config: Any) -> int:
             from sqlalchemy import select
 
             from omnichannel.models import OutboxRow
-            from router.forwarders.lapor import record_tracking_id
+            from router.delivery.forwarders.lapor import record_tracking_id
 
             ticket = args.ticket.upper()
             async with store.session() as session:

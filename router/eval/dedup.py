@@ -1,6 +1,6 @@
 """Dedup quality on a labelled set: precision, recall and F1 per level, and hard negatives kept apart.
 
-Usage: ``python -m router.eval_dedup [FILE] [--config config.yaml]``. Each JSONL line is one message:
+Usage: ``python -m router.eval.dedup [FILE] [--config config.yaml]``. Each JSONL line is one message:
 ``id, ts, channel, sender, name, phone, email, text, case`` (gold incident/complaint group), ``expect``
 (``new|resend|cross_channel|incident``, relative to the earlier lines), optional ``hard_negative``
 (``place|problem|window``) and ``link`` (a sender id an officer linked this sender to).
@@ -20,9 +20,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from router.dedup import DedupIndex
-from router.dedup_config import DedupConfig
-from router.dedup_features import features_for, phone_key
+from router.dedup.config import DedupConfig
+from router.dedup.features import features_for, phone_key
+from router.dedup.index import DedupIndex
 
 LEVELS = ("resend", "cross_channel", "incident")
 DEFAULT_SET = Path(__file__).resolve().parents[1] / "tests" / "data" / "dedup_labelled.jsonl"

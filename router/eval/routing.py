@@ -1,6 +1,6 @@
 """Evaluate classification on a labelled JSONL file: agency/kind accuracy, per-agency precision/recall.
 
-Run: ``python -m router.eval_routing tests/data/routing_labelled.jsonl [--config config.yaml]
+Run: ``python -m router.eval.routing tests/data/routing_labelled.jsonl [--config config.yaml]
 [--split all|train|test] [--errors]``. The split is fixed by a hash of each message id (~30% test),
 so rules can be tuned on ``train`` and reported honestly on ``test``.
 """

@@ -33,7 +33,7 @@ from omnichannel.models import DeadLetter, OutboxRow
 from omnichannel.outbox import enqueue
 from omnichannel.protocols import PluginContext
 from omnichannel.types import OutboxItem, utcnow
-from router.dispatcher import Dispatcher
+from router.delivery.dispatcher import Dispatcher
 
 NAME = "contract-fwd"
 

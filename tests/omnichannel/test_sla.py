@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from omnichannel.models import Case, OutboxRow, Ticket
 from omnichannel.sla import SlaConfig, WorkingCalendar, mark_overdue
-from router.eval_routing import load_routing_config
+from router.eval.routing import load_routing_config
 
 REPO = Path(__file__).resolve().parents[2]
 WIB = ZoneInfo("Asia/Jakarta")

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from router.classify import Classifier
 from router.config import RoutingConfig
-from router.eval_routing import classifier_from, evaluate, load_labelled, load_routing_config, split_of
+from router.eval.routing import classifier_from, evaluate, load_labelled, load_routing_config, split_of
 
 REPO = Path(__file__).resolve().parents[2]
 LABELLED = REPO / "tests" / "data" / "routing_labelled.jsonl"

@@ -15,7 +15,7 @@ from omnichannel.templates import Templates
 from omnichannel.types import Batch, Envelope, Sender
 from router import pipeline_rows
 from router.config import KindRules, RoutingConfig, RuleSet
-from router.dedup_config import DedupConfig
+from router.dedup.config import DedupConfig
 from router.pipeline import RouterPipeline
 
 ROUTING = RoutingConfig(

@@ -7,7 +7,7 @@ import pytest
 import tweepy
 from tweepy.asynchronous import AsyncClient
 
-from connectors.x_http import RedirectingSession
+from connectors.x.http import RedirectingSession
 from omnichannel.sandbox.x import XSandbox
 
 FIELDS = {"tweet_fields": ["created_at", "author_id", "conversation_id", "referenced_tweets", "in_reply_to_user_id"],

@@ -40,8 +40,8 @@ from omnichannel.errors import AuthError, PermanentDeliveryError, RetryableError
 from omnichannel.models import AuditEvent, OutboxRow, Ticket
 from omnichannel.protocols import PluginContext
 from omnichannel.types import OutboxItem, Receipt, utcnow
-from router.forwarders.summary import describe_location
-from router.lapor_wire import (
+from router.delivery.forwarders.summary import describe_location
+from router.delivery.lapor_wire import (
     WIRES,
     LaporJsonMapping,
     LaporReport,
@@ -155,7 +155,7 @@ class LaporForwarder:
 
     async def sync_status(self) -> Any:
         """One status-sync round over this forwarder's open tickets."""
-        from router.lapor_sync import sync_once
+        from router.delivery.lapor_sync import sync_once
 
         assert self.wire is not None
         return await sync_once(self.store, self.app_config, self.wire, self.config, self.name, self.templates)
@@ -258,7 +258,7 @@ class LaporForwarder:
             reason = (f"held: an earlier LAPOR! submission of {ref} (attempt {earlier.get('attempt')}, "
                       f"{earlier.get('at')}) ended without an answer, and the {self.config.wire} wire format "
                       f"cannot look reports up. Check LAPOR! for a report containing '{ref}': if it is there, "
-                      f"record its tracking id (router.forwarders.lapor.record_tracking_id); if not, "
+                      f"record its tracking id (router.delivery.forwarders.lapor.record_tracking_id); if not, "
                       f"`omnichannel outbox retry {item.id}` submits it again.")
             async with self.store.session() as session:
                 await session.exec(update(OutboxRow).where(OutboxRow.id == item.id, OutboxRow.status == "in_flight")

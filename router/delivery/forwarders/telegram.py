@@ -3,8 +3,8 @@
 ``send`` posts the ``officer_ticket`` summary (ticket ref, kind, location, SLA deadline, reporter
 count, PII-masked text) with inline buttons. A background task started in ``start`` long-polls the
 officer bot's getUpdates: a button press (callback query) moves the ticket through
-``router.answers.set_status`` (audit event, ``ticket_update`` rows, ``closed`` notices); an officer's
-reply to one of the bot's messages becomes the answer through ``router.answers.record_answer``. Each
+``router.delivery.answers.set_status`` (audit event, ``ticket_update`` rows, ``closed`` notices); an officer's
+reply to one of the bot's messages becomes the answer through ``router.delivery.answers.record_answer``. Each
 update is handled in one transaction with the getUpdates offset, kept in the checkpoint table under
 ``fw:<forwarder name>`` (a connector may share the name), so a crash repeats no action and loses none.
 Only one replica polls at a time (the checkpoint row's lease).
@@ -34,9 +34,9 @@ from omnichannel.protocols import PluginContext
 from omnichannel.supervisor import acquire_lease, release_lease
 from omnichannel.templates import Templates, status_text
 from omnichannel.types import OutboxItem, Receipt
-from router.answers import record_answer, set_status
-from router.forwarders.summary import describe_deadline, describe_location
-from router.lapor_sync import moves_forward
+from router.delivery.answers import record_answer, set_status
+from router.delivery.forwarders.summary import describe_deadline, describe_location
+from router.delivery.lapor_sync import moves_forward
 
 log = logging.getLogger(__name__)
 TICKET_REF = re.compile(r"\bTIK-\d{4}-\d{6,}\b")

@@ -2,7 +2,7 @@
 
 Use in a test module::
 
-    from tests.connectors.dovecot import dovecot_server, mailbox  # noqa: F401  (pytest fixtures)
+    from tests.connectors.email.dovecot import dovecot_server, mailbox  # noqa: F401  (pytest fixtures)
 """
 
 from __future__ import annotations

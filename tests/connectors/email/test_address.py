@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from email.utils import getaddresses
 
-from connectors.mail_address import _SIMPLE, parse_addresses
+from connectors.email.address import _SIMPLE, parse_addresses
 
 
 def _candidates(count: int) -> list[str]:

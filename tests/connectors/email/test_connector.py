@@ -1,4 +1,4 @@
-"""The email connector against a real Dovecot (tests/connectors/dovecot.py) and an in-process SMTP server."""
+"""The email connector against a real Dovecot (tests/connectors/email/dovecot.py) and an in-process SMTP server."""
 
 from __future__ import annotations
 
@@ -12,16 +12,16 @@ import pytest
 from aiosmtpd.smtp import SMTP as SmtpServer
 from sqlalchemy import func, select
 
-from connectors.imap import ImapConnector
-from connectors.imap_config import ImapConfig, SmtpConfig
+from connectors.email.config import ImapConfig, SmtpConfig
+from connectors.email.connector import ImapConnector
 from omnichannel.errors import AuthError, PermanentDeliveryError, RetryableError
 from omnichannel.ingest import ingest_batch
 from omnichannel.models import EnvelopeRow, Quarantine
 from omnichannel.protocols import PluginContext
 from omnichannel.templates import Templates
 from omnichannel.types import OutboxItem
-from tests.connectors import dovecot
-from tests.connectors.dovecot import Mailbox, free_port
+from tests.connectors.email import dovecot
+from tests.connectors.email.dovecot import Mailbox, free_port
 from tests.contract.connector_contract import PullConnectorContract
 
 NAME = "mail"

@@ -6,17 +6,17 @@ from __future__ import annotations
 import collections
 import csv
 import re
-from pathlib import Path
 
 import pytest
 from imapclient.exceptions import IMAPClientError
 from sqlalchemy import select
 
 from omnichannel.models import EnvelopeRow, Quarantine
-from tests.connectors import dovecot
-from tests.connectors.test_imap import NAME, drain, server_search, started
+from tests.conftest import SHARED_TESTDATA
+from tests.connectors.email import dovecot
+from tests.connectors.email.test_connector import NAME, drain, server_search, started
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "testdata" / "mail"
+CORPUS = SHARED_TESTDATA / "mail"
 dovecot_server = dovecot.dovecot_server  # pytest fixtures
 mailbox = dovecot.mailbox
 OUTCOMES = {"complaint", "follow_up", "skipped", "quarantined"}

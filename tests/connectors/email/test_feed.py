@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from email.message import Message
-from pathlib import Path
 
 import pytest
 
-from connectors import mail_feed
-from connectors.mail_mime import CachedMessage, feedparser_tree
+from connectors.email import feed as mail_feed
+from connectors.email.mime import CachedMessage, feedparser_tree
+from tests.conftest import SHARED_TESTDATA
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "testdata" / "mail"
+CORPUS = SHARED_TESTDATA / "mail"
 
 
 def shape(msg: Message) -> tuple:

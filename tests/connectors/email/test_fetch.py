@@ -5,9 +5,9 @@ from __future__ import annotations
 from imapclient.imapclient import join_message_ids, seq_to_parenstr_upper
 from imapclient.response_parser import parse_fetch_response
 
-from connectors import imap_fetch
-from tests.connectors import dovecot
-from tests.connectors.test_imap import complaint
+from connectors.email import fetch as imap_fetch
+from tests.connectors.email import dovecot
+from tests.connectors.email.test_connector import complaint
 
 dovecot_server = dovecot.dovecot_server  # pytest fixtures
 mailbox = dovecot.mailbox

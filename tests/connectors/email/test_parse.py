@@ -6,12 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from connectors.imap import ImapConnector
-from connectors.mail_attach import safe_filename
-from connectors.mail_parse import ParseOptions, parse_message
-from connectors.mail_text import decode_bytes, html_to_text, strip_quotes_and_signature
+from connectors.email.attach import safe_filename
+from connectors.email.connector import ImapConnector
+from connectors.email.parse import ParseOptions, parse_message
+from connectors.email.text import decode_bytes, html_to_text, strip_quotes_and_signature
+from tests.conftest import REPO
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "mail"
+DATA = REPO / "tests" / "data" / "mail"
 OWN = frozenset({"pengaduan@kab-contoh.go.id"})
 
 
@@ -217,7 +218,7 @@ def test_reparse_classmethod_matches_the_parser():
 
 
 def test_reparse_with_the_connector_config_uses_the_live_options(tmp_path):
-    from connectors.imap_config import ImapConfig
+    from connectors.email.config import ImapConfig
 
     config = ImapConfig(name="mail", host="127.0.0.1", username="u", password="p", own_addresses=list(OWN))
     own = (DATA / "own_address.eml").read_bytes()

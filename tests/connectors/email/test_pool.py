@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from pathlib import Path
 
-from connectors.mail_parse import ParseOptions, parse_message
-from connectors.mail_pool import MailParser, RawMail
+from connectors.email.parse import ParseOptions, parse_message
+from connectors.email.pool import MailParser, RawMail
+from tests.conftest import REPO
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "mail"
+DATA = REPO / "tests" / "data" / "mail"
 OWN = frozenset({"pengaduan@kab-contoh.go.id"})
 
 

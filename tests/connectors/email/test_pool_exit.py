@@ -15,12 +15,14 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import REPO
+
+ROOT = REPO
 
 PRELUDE = """
 import asyncio, multiprocessing, os, signal, sys, time
 from concurrent.futures import ProcessPoolExecutor
-from connectors import mail_procs
+from connectors.email import procs as mail_procs
 
 BIG = b"x" * 1_000_000  # a call larger than a pipe holds: its feeder thread blocks until a worker reads
 

@@ -13,7 +13,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 import pytest
 
-from connectors import mail_procs
+from connectors.email import procs as mail_procs
 
 
 def half_written_then_killed() -> None:

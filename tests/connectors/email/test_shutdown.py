@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import free_port
-from tests.connectors import dovecot
-from tests.connectors.test_imap import OWN, complaint
+from tests.connectors.email import dovecot
+from tests.connectors.email.test_connector import OWN, complaint
 
 pytestmark = pytest.mark.slow
 dovecot_server = dovecot.dovecot_server  # pytest fixtures

@@ -9,8 +9,16 @@ import os
 import signal
 
 from omnichannel.ingest import ingest_batch
-from tests.connectors import dovecot
-from tests.connectors.test_imap import NAME, complaint, drain, outcomes, server_search, started, stored
+from tests.connectors.email import dovecot
+from tests.connectors.email.test_connector import (
+    NAME,
+    complaint,
+    drain,
+    outcomes,
+    server_search,
+    started,
+    stored,
+)
 
 dovecot_server = dovecot.dovecot_server  # pytest fixtures
 mailbox = dovecot.mailbox

@@ -12,8 +12,8 @@ import pytest
 from aiohttp import web
 from sqlalchemy import select
 
-from connectors.telegram import TelegramConnector
-from connectors.telegram_config import TelegramConfig
+from connectors.telegram.config import TelegramConfig
+from connectors.telegram.connector import TelegramConnector
 from omnichannel.config import Config
 from omnichannel.errors import AuthError, PermanentDeliveryError, RetryableError
 from omnichannel.ingest import ingest_batch

@@ -11,7 +11,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
-from connectors.webform import WebformConfig, WebformConnector
+from connectors.webform.connector import WebformConfig, WebformConnector
 from omnichannel.models import EnvelopeRow
 from tests.contract.connector_contract import PushConnectorContract, make_context
 
@@ -152,7 +152,7 @@ def test_phone_fast_path_agrees_with_phonenumbers():
 
     import phonenumbers
 
-    from connectors.webform import _MOBILE, normalise_phone
+    from connectors.webform.connector import _MOBILE, normalise_phone
 
     rng = random.Random(7)
     spellings = []

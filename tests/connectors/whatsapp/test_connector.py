@@ -11,8 +11,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
-from connectors.whatsapp import WhatsAppConnector
-from connectors.whatsapp_config import WhatsAppConfig
+from connectors.whatsapp.config import WhatsAppConfig
+from connectors.whatsapp.connector import WhatsAppConnector
 from omnichannel.errors import AuthError, PermanentDeliveryError, RetryableError
 from omnichannel.ingest import ingest_batch
 from omnichannel.models import EnvelopeRow, Identity

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import select
 
-from connectors.x import XConnector
-from connectors.x_config import XConfig
+from connectors.x.config import XConfig
+from connectors.x.connector import XConnector
 from omnichannel.errors import AuthError, ConfigError, PermanentDeliveryError, RetryableError
 from omnichannel.ingest import ingest_batch
 from omnichannel.models import EnvelopeRow, OutboxRow
@@ -461,7 +461,7 @@ async def test_unknown_account_is_a_config_error(sandbox, store, tmp_path):
 
 
 def test_an_oddly_shaped_tweet_in_a_page_is_quarantined_and_its_neighbours_parsed():
-    from connectors.x_tweets import envelope_from_document, page_documents
+    from connectors.x.tweets import envelope_from_document, page_documents
 
     good = {"id": "1800000000000000010", "text": "@pemkot_contoh jalan rusak", "author_id": "2000000001",
             "referenced_tweets": [{"type": "replied_to", "id": "1800000000000000001"}]}

@@ -15,9 +15,10 @@ from sqlalchemy import select
 
 from omnichannel.config import Config, parse_config
 from omnichannel.models import AuditEvent, Case, Complaint, EnvelopeRow, OutboxRow, Reporter, Ticket
-from omnichannel.officer_api import routes
 from omnichannel.templates import Templates
 from omnichannel.types import utcnow
+from omnichannel.web.officer_api import routes
+from router.delivery.answers import AnswerDesk
 
 ENV = {"TOK_PUPR": "tok-pupr", "TOK_DINKES": "tok-dinkes", "TOK_COORD": "tok-coord", "BOT": "123:abc",
        "XB": "xb", "XK": "xk", "XS": "xs", "XA": "xa", "XT": "xt"}
@@ -78,7 +79,7 @@ async def seed(store: Any) -> None:
 async def client(store: Any) -> AsyncIterator[TestClient]:
     await seed(store)
     app = web.Application()
-    app.router.add_routes(routes(store, make_config(), Templates()))
+    app.router.add_routes(routes(store, make_config(), Templates(), AnswerDesk()))
     async with TestClient(TestServer(app)) as c:
         yield c
 

@@ -6,6 +6,7 @@ import asyncio
 
 from omnichannel.daemon import Daemon
 from tests.browser import chromium
+from tests.conftest import REPO
 from tests.omnichannel.helpers import minimal_config
 
 
@@ -73,11 +74,10 @@ def officer_session(driver, base: str, token: str, shot: str) -> dict[str, str]:
 
 
 async def test_officer_answers_and_closes_a_ticket_in_the_inbox(tmp_path):
-    from pathlib import Path
 
     from omnichannel.config import parse_config
 
-    shipped = (Path(__file__).resolve().parents[2] / "config.yaml").read_text()
+    shipped = (REPO / "config.yaml").read_text()
     env = {"PUPR_OFFICER_TOKEN": "pupr-officer-token-123", "OMNICHANNEL_HTTP_PORT": "0"}
     config = parse_config(shipped.replace("data_dir: ./data", f"data_dir: {tmp_path}/data"), env=env)
     config.daemon.router_interval = 0.2

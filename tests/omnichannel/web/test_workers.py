@@ -152,7 +152,7 @@ async def test_a_worker_that_keeps_dying_young_is_restarted_with_backoff():
     """The watch loop's policy, with processes that are dead as soon as they are spawned."""
     from types import SimpleNamespace
 
-    from omnichannel.workers import WorkerHandle, WorkerPool
+    from omnichannel.web.workers import WorkerHandle, WorkerPool
 
     class Dead:
         pid, exitcode = 4242, 1

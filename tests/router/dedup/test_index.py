@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from router.dedup import DAY, DedupIndex
-from router.dedup_config import DedupConfig, LevelConfig
-from router.dedup_features import extract_places, make_features, phone_key, place_similarity, stem
-from router.eval_dedup import DEFAULT_SET, evaluate, load, reporters
+from router.dedup.config import DedupConfig, LevelConfig
+from router.dedup.features import extract_places, make_features, phone_key, place_similarity, stem
+from router.dedup.index import DAY, DedupIndex
+from router.eval.dedup import DEFAULT_SET, evaluate, load, reporters
 
 
 def feats(text: str, person: int | None = None, channel: str = "telegram", ts: float = 0.0,
@@ -200,7 +200,7 @@ def test_rollback_then_compaction_decides_like_a_fresh_index():
 def test_bucket_directory_finds_every_key():
     import numpy as np
 
-    from router.dedup_buckets import Buckets
+    from router.dedup.buckets import Buckets
 
     rng = np.random.default_rng(3)
     # random keys plus place-like keys whose low 32 bits are all the same

@@ -27,7 +27,7 @@ from omnichannel.models import OutboxRow
 from omnichannel.outbox import enqueue_many
 from omnichannel.store import Store
 from tests.contract.forwarder_contract import ticket_payload
-from tests.router.forwarders.webhook_sink import WebhookSink
+from tests.router.delivery.forwarders.webhook_sink import WebhookSink
 
 ITEMS = 1000
 KILLS = 50
@@ -96,15 +96,15 @@ class WebhookDestination(ChaosDestination):
 
 def destinations() -> list[ChaosDestination]:
     """Every destination the chaos run feeds."""
-    from tests.router.chaos_lapor import LaporDestination
+    from tests.router.delivery.chaos_lapor import LaporDestination
 
     return [WebhookDestination(), LaporDestination()]
 
 
 def _child(argv: list[str], env: dict[str, str]) -> None:
-    """The dispatcher process: exactly ``python -m router.dispatcher ARGV``, forked from a warm forkserver."""
+    """The dispatcher process: exactly ``python -m router.delivery.dispatcher ARGV``, forked from a warm forkserver."""
     os.environ.update(env)
-    from router.dispatcher import main
+    from router.delivery.dispatcher import main
 
     sys.exit(main(argv))
 
@@ -122,7 +122,7 @@ class Dispatcher:
     def spawn(cls, config: Path, owner: str, env: dict[str, str], modules: list[str]) -> Dispatcher:
         if cls.context is None:
             cls.context = multiprocessing.get_context("forkserver")
-            cls.context.set_forkserver_preload(["router.dispatcher", "omnichannel.store", *modules])
+            cls.context.set_forkserver_preload(["router.delivery.dispatcher", "omnichannel.store", *modules])
         argv = ["--config", str(config), "--owner", owner, "--poll-interval", "0.05", "--claim-grace", "1",
                 "--housekeeping-interval", "0.3", "--backoff-base", "0.05", "--backoff-max", "0.5",
                 "--log-level", "ERROR"]

@@ -17,8 +17,8 @@ from omnichannel.metrics import Metrics
 from omnichannel.models import DeadLetter, OutboxRow
 from omnichannel.outbox import enqueue_many
 from omnichannel.types import OutboxItem, Receipt, utcnow
-from router import outbox_ops
-from router.dispatcher import Dispatcher, backoff_delay
+from router.delivery import outbox as outbox_ops
+from router.delivery.dispatcher import Dispatcher, backoff_delay
 
 
 class Recorder:

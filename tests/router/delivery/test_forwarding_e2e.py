@@ -10,7 +10,7 @@ import aiohttp
 
 from omnichannel.config import parse_config
 from omnichannel.daemon import Daemon
-from tests.router.forwarders.webhook_sink import WebhookSink
+from tests.router.delivery.forwarders.webhook_sink import WebhookSink
 
 
 async def wait_for(predicate, limit: float = 30.0) -> None:

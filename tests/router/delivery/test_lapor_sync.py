@@ -17,8 +17,8 @@ from omnichannel.protocols import PluginContext
 from omnichannel.sandbox.lapor import STATUSES, LaporSandbox
 from omnichannel.templates import Templates
 from omnichannel.types import OutboxItem
-from router.forwarders.lapor import LaporConfig, LaporForwarder
-from router.lapor_sync import moves_forward
+from router.delivery.forwarders.lapor import LaporConfig, LaporForwarder
+from router.delivery.lapor_sync import moves_forward
 from tests.contract.forwarder_contract import ticket_payload
 
 TICKET = "TIK-2026-000001"

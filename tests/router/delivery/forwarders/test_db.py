@@ -12,8 +12,8 @@ from omnichannel.errors import PermanentDeliveryError
 from omnichannel.models import AuditEvent, Case, DeadLetter, OutboxRow, Ticket
 from omnichannel.outbox import enqueue
 from omnichannel.types import OutboxItem
-from router.dispatcher import Dispatcher
-from router.forwarders.db import DbQueueConfig, DbQueueForwarder
+from router.delivery.dispatcher import Dispatcher
+from router.delivery.forwarders.db import DbQueueConfig, DbQueueForwarder
 from tests.contract.forwarder_contract import ForwarderContract, start_forwarder, ticket_payload
 
 

@@ -17,7 +17,7 @@ from omnichannel.errors import PermanentDeliveryError
 from omnichannel.protocols import PluginContext
 from omnichannel.templates import Templates
 from omnichannel.types import OutboxItem
-from router.forwarders.email import EmailForwarder, EmailForwarderConfig, message_id
+from router.delivery.forwarders.email import EmailForwarder, EmailForwarderConfig, message_id
 from tests.contract.forwarder_contract import ForwarderContract, ticket_payload
 
 

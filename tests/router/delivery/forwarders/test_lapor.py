@@ -23,10 +23,10 @@ from omnichannel.models import AuditEvent, Case, OutboxRow, Ticket
 from omnichannel.outbox import enqueue
 from omnichannel.sandbox.lapor import LaporSandbox
 from omnichannel.types import OutboxItem, utcnow
-from router import outbox_ops
-from router.dispatcher import Dispatcher
-from router.forwarders.lapor import LaporConfig, LaporForwarder, record_tracking_id
-from router.lapor_wire import LaporJsonMapping
+from router.delivery import outbox as outbox_ops
+from router.delivery.dispatcher import Dispatcher
+from router.delivery.forwarders.lapor import LaporConfig, LaporForwarder, record_tracking_id
+from router.delivery.lapor_wire import LaporJsonMapping
 from tests.contract.forwarder_contract import NAME, ForwarderContract, start_forwarder, ticket_payload
 
 WIRES = ["json", "legacy-xml"]
@@ -222,7 +222,7 @@ def test_json_mapping_follows_config(sandbox: LaporSandbox) -> None:
                                                "external_ref": "meta.ref", "name": None}, flags_as="int")
     fwd = LaporForwarder(NAME, LaporConfig(name=NAME, token=SecretStr("t"), wire="json", json=mapping,
                                            default_topic="99"))
-    from router.lapor_wire import JsonWire
+    from router.delivery.lapor_wire import JsonWire
 
     wire = JsonWire(None, "http://127.0.0.1:1", "t", 1.0, mapping=mapping)  # type: ignore[arg-type]
     body = wire.body(fwd.report(ticket_payload(3)))

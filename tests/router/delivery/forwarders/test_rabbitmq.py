@@ -13,10 +13,10 @@ from pydantic import SecretStr
 
 from omnichannel.errors import RetryableError
 from omnichannel.types import OutboxItem
-from router.forwarders.rabbitmq import RabbitMQConfig, RabbitMQForwarder
+from router.delivery.forwarders.rabbitmq import RabbitMQConfig, RabbitMQForwarder
 from tests.conftest import port_open
 from tests.contract.forwarder_contract import ForwarderContract, ticket_payload
-from tests.router.forwarders.tcp_proxy import TcpProxy
+from tests.router.delivery.forwarders.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.skipif(not port_open("127.0.0.1", 5672),
                                 reason="RabbitMQ is not running on 127.0.0.1:5672")

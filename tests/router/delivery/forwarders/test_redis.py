@@ -11,10 +11,10 @@ import pytest_asyncio
 
 from omnichannel.errors import PermanentDeliveryError, RetryableError
 from omnichannel.types import OutboxItem
-from router.forwarders.redis import RedisStreamConfig, RedisStreamForwarder
+from router.delivery.forwarders.redis import RedisStreamConfig, RedisStreamForwarder
 from tests.conftest import port_open
 from tests.contract.forwarder_contract import ForwarderContract, ticket_payload
-from tests.router.forwarders.tcp_proxy import TcpProxy
+from tests.router.delivery.forwarders.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.skipif(not port_open("127.0.0.1", 6379), reason="Redis is not running on 127.0.0.1:6379")
 

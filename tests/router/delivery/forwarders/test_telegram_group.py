@@ -28,7 +28,7 @@ from omnichannel.protocols import PluginContext
 from omnichannel.sandbox.telegram import DEFAULT_TOKEN, TelegramSandbox
 from omnichannel.templates import Templates
 from omnichannel.types import OutboxItem
-from router.forwarders.telegram import TICKET_REF, TelegramGroupConfig, TelegramGroupForwarder
+from router.delivery.forwarders.telegram import TICKET_REF, TelegramGroupConfig, TelegramGroupForwarder
 from tests.contract.forwarder_contract import NAME, ForwarderContract, ticket_payload
 
 GROUP = -100500

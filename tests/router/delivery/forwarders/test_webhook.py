@@ -14,9 +14,9 @@ from pydantic import SecretStr
 
 from omnichannel.errors import PermanentDeliveryError, RetryableError
 from omnichannel.types import OutboxItem
-from router.forwarders.webhook import WebhookConfig, WebhookForwarder, parse_retry_after
+from router.delivery.forwarders.webhook import WebhookConfig, WebhookForwarder, parse_retry_after
 from tests.contract.forwarder_contract import ForwarderContract, ticket_payload
-from tests.router.forwarders.webhook_sink import WebhookSink
+from tests.router.delivery.forwarders.webhook_sink import WebhookSink
 
 SECRET = b"rahasia-uji"
 

@@ -1,0 +1,1 @@
+"""The email channel: an IMAP mailbox read as a complaint channel, replies by SMTP."""

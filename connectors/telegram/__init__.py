@@ -1,0 +1,1 @@
+"""The Telegram channel: a bot (long polling or webhook) and its replies."""

@@ -1,0 +1,1 @@
+"""The web form channel: complaints posted to the daemon's HTTP intake."""

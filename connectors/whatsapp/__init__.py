@@ -1,0 +1,1 @@
+"""The WhatsApp channel: WhatsApp Cloud API webhooks and replies."""

@@ -1,0 +1,1 @@
+"""``omnichannel demo``: the whole flow on one machine with the sandboxes."""

@@ -1,0 +1,1 @@
+"""Delivery: the dispatcher, outbox operations, forwarders, the LAPOR! wire and sync, answers to citizens."""

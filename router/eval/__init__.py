@@ -1,0 +1,1 @@
+"""Evaluation: routing and grouping quality on labelled files (``omnichannel eval``)."""
