@@ -39,9 +39,9 @@ from omnichannel.sandbox.x import XSandbox
 
 OFFICER_AGENCIES = ("bpbd", "pupr", "dlh", "pdam", "disdukcapil")
 OFFICER_GROUP = -1001234567890
-SHIPPED = Path(__file__).resolve().parents[1] / "config.yaml"
+SHIPPED = Path(__file__).resolve().parents[2] / "config.yaml"
 if not SHIPPED.is_file():  # installed from a wheel: the packaged copy of the shipped config
-    SHIPPED = Path(__file__).resolve().with_name("default_config.yaml")
+    SHIPPED = Path(__file__).resolve().parents[1] / "default_config.yaml"
 
 
 def free_port(preferred: int = 0) -> int:
