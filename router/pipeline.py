@@ -134,7 +134,10 @@ class RouterPipeline:
         async with self.store.session() as session:
             q = (select(Complaint, EnvelopeRow.received_at, EnvelopeRow.origin)
                  .outerjoin(EnvelopeRow, EnvelopeRow.id == Complaint.envelope_id)
-                 .where(Complaint.status == "received").order_by(Complaint.id).limit(limit))
+                 .where(Complaint.status == "received")
+                 # arrival order: ids come in blocks per replica, so with several taking complaints in,
+                 # id order is not the order they were received in
+                 .order_by(Complaint.created_at, Complaint.id).limit(limit))
             if self.store.dialect == "postgresql":
                 q = q.with_for_update(of=Complaint, skip_locked=True)
             rows = (await session.exec(q)).all()
