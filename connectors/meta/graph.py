@@ -43,7 +43,11 @@ class WindowClosedError(PermanentDeliveryError):
 
 
 class PrivateReplyUsedError(PermanentDeliveryError):
-    """The one private reply a comment allows was already sent, or the comment is older than 7 days."""
+    """The one private reply a comment allows was already sent (10900), or the comment is too old (10903)."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def _wait_hint(headers: Any, default: float) -> float:
@@ -83,7 +87,7 @@ def classify(status: int, body: Any, headers: Any = None, retry_after: float = 6
     if code == 10 and sub in WINDOW_SUBCODES:
         return WindowClosedError(text)
     if code in PRIVATE_REPLY_USED:
-        return PrivateReplyUsedError(text)
+        return PrivateReplyUsedError(text, code)
     if status in (401, 403) and code is None:
         return TokenRefusedError(f"access token refused (HTTP {status})")
     return PermanentDeliveryError(text)

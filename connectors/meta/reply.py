@@ -113,8 +113,8 @@ async def private(conn: MetaConnector, origin: dict[str, Any], text: str, purpos
         try:
             data = await conn.graph.post(f"{conn.config.page_id}/messages", body)
             return data.get("message_id"), "private_reply"
-        except PrivateReplyUsedError:
-            if purpose == "ack":  # the only private reply we send for a comment: an earlier try went through
+        except PrivateReplyUsedError as exc:
+            if purpose == "ack" and exc.code == 10900:  # the only private reply we send: an earlier try went through
                 return None, "private_reply (sent before)"
             log.info("%s: private reply to %s already used; trying a direct message", conn.name, origin["object_id"])
     author = origin.get("author_id")
