@@ -32,17 +32,11 @@ from aiohttp import web
 
 from omnichannel.sandbox.base import SandboxServer
 from omnichannel.sandbox.meta_graph import GraphAPI
+from omnichannel.sandbox.whatsapp import sign  # one signature scheme for every Meta webhook
 
 DEFAULT_ACCESS_TOKEN = "EAAB-sandbox-page-token"
 DEFAULT_APP_SECRET = "sandbox-meta-app-secret"
 PAGE_ID, IG_ID = "104857600123456", "17841400000000001"
-
-
-def sign(body: bytes, app_secret: str) -> str:
-    """The ``X-Hub-Signature-256`` header value for ``body``."""
-    import hmac
-
-    return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 def iso(at: float) -> str:

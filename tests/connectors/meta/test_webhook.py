@@ -247,3 +247,18 @@ async def test_stored_raw_parses_again_alone(sandbox, wired, store):
     again = type(conn).reparse(row.raw, row.external_id)
     assert again.text == "Drainase meluap di perumahan" and again.origin == row.origin
     assert json.loads(row.raw)["entry"][0]["changes"][0]["value"]
+
+
+async def test_probe_checks_the_token_and_the_webhook_subscription(sandbox):
+    from omnichannel.errors import AuthError, OmnichannelError
+    from tests.connectors.meta.helpers import make_connector
+
+    lines = [await make_connector(p, sandbox.base_url).probe() for p in PLATFORMS]
+    assert lines[0].startswith(f"Facebook Page Pemerintah Kota Contoh ({sandbox.page_id}); webhook fields: feed")
+    assert lines[1].startswith(f"Instagram @pemkot_contoh ({sandbox.instagram_id})")
+    sandbox.subscribed_fields = ["messages"]
+    with pytest.raises(OmnichannelError, match="lacks feed"):
+        await make_connector("facebook", sandbox.base_url).probe()
+    sandbox.expire_token()
+    with pytest.raises(AuthError, match="190"):
+        await make_connector("instagram", sandbox.base_url).probe()
