@@ -14,20 +14,18 @@ Limitation: comments on posts older than the ``catch_up_posts`` most recent ones
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from connectors.meta.parse import parse_payload, when
 from omnichannel.types import Batch
 
-if TYPE_CHECKING:  # pragma: no cover
-    from connectors.meta.connector import MetaConnector
-
+# ``conn`` below is the MetaConnector; typed ``Any`` because connector.py imports this module
 MESSAGE_FIELDS = "id,created_time,from,to,message,attachments{id,mime_type,name,size,image_data,video_data,file_url}"
 CONVERSATIONS = 200
 MESSAGES = 500
 
 
-def resume(conn: MetaConnector, checkpoint: dict[str, Any] | None) -> None:
+def resume(conn: Any, checkpoint: dict[str, Any] | None) -> None:
     """Set the position from a stored checkpoint, or ``catch_up_lookback_hours`` ago on a first start."""
     checkpoint = checkpoint or {}
     try:
@@ -51,7 +49,7 @@ def _attachments(message: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-async def conversations(conn: MetaConnector, since: float) -> list[tuple[float, str, dict[str, Any]]]:
+async def conversations(conn: Any, since: float) -> list[tuple[float, str, dict[str, Any]]]:
     """Citizens' direct messages since ``since``, as (time, mid, webhook ``messaging`` event)."""
     platform = "instagram" if conn.kind == "instagram" else "messenger"
     own = {conn.config.page_id, conn.account_id}
@@ -79,7 +77,7 @@ async def conversations(conn: MetaConnector, since: float) -> list[tuple[float, 
     return found
 
 
-async def poll(conn: MetaConnector) -> Batch:
+async def poll(conn: Any) -> Batch:
     """The next envelopes after the checkpoint, oldest first, at most ``batch_size`` (ties kept together)."""
     since, seen = conn.since, conn.seen
     items = await conversations(conn, since) + await conn.recent_comments(since)

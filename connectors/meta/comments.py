@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from connectors.meta.parse import Lookup, Parsed, digest, when
+from connectors.meta.shapes import Lookup, Parsed, digest, when
 from omnichannel.types import Envelope, Sender
 
 POST_ITEMS = {"post", "status", "photo", "video", "share"}

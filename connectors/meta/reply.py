@@ -16,7 +16,7 @@ import logging
 import re
 import time
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from connectors.meta.graph import PrivateReplyUsedError, TokenRefusedError, WindowClosedError
 from omnichannel import pii
@@ -24,9 +24,7 @@ from omnichannel.errors import PermanentDeliveryError, RetryableError
 from omnichannel.templates import Templates
 from omnichannel.types import OutboxItem, Receipt
 
-if TYPE_CHECKING:  # pragma: no cover
-    from connectors.meta.connector import MetaConnector
-
+# ``conn`` below is the MetaConnector; typed ``Any`` because connector.py imports this module
 log = logging.getLogger(__name__)
 
 REF = re.compile(r"^ADU-\d{4}-\d{6,}$")
@@ -39,7 +37,7 @@ PRIVATE_REPLY_DAYS = 7
 PARKED_WAIT = 900.0
 
 
-def _templates(conn: MetaConnector) -> Any:
+def _templates(conn: Any) -> Any:
     return (conn.ctx.templates if conn.ctx and conn.ctx.templates else None) or Templates()
 
 
@@ -73,7 +71,7 @@ def chunks(text: str, limit: int) -> list[str]:
     return [*out, text] if text else out
 
 
-async def direct(conn: MetaConnector, user_id: str, text: str) -> Receipt:
+async def direct(conn: Any, user_id: str, text: str) -> Receipt:
     """A direct message to ``user_id`` inside the window (or with the HUMAN_AGENT tag), else undeliverable."""
     config, templates = conn.config, _templates(conn)
     last = await conn.last_seen(user_id)
@@ -103,7 +101,7 @@ async def direct(conn: MetaConnector, user_id: str, text: str) -> Receipt:
     return Receipt(remote_ref=first, detail={"messaging_type": kind["messaging_type"]})
 
 
-async def private(conn: MetaConnector, origin: dict[str, Any], text: str, purpose: str) -> tuple[str | None, str]:
+async def private(conn: Any, origin: dict[str, Any], text: str, purpose: str) -> tuple[str | None, str]:
     """The details to the comment's author: a private reply while Meta allows it, else a direct message."""
     created = origin.get("created_time")
     young = created is None or time.time() - float(created) < PRIVATE_REPLY_DAYS * 86400
@@ -124,7 +122,7 @@ async def private(conn: MetaConnector, origin: dict[str, Any], text: str, purpos
     return receipt.remote_ref, receipt.detail.get("messaging_type", "direct")
 
 
-async def comment(conn: MetaConnector, item: OutboxItem, origin: dict[str, Any], text: str) -> Receipt:
+async def comment(conn: Any, item: OutboxItem, origin: dict[str, Any], text: str) -> Receipt:
     """A public reply with the ref only, then the details privately."""
     mode = conn.config.comment_replies
     if mode == "none":
@@ -142,7 +140,7 @@ async def comment(conn: MetaConnector, item: OutboxItem, origin: dict[str, Any],
     return Receipt(remote_ref=private_ref or public_ref, detail={"public": public_ref, "private": how})
 
 
-async def answer(conn: MetaConnector, item: OutboxItem) -> Receipt:
+async def answer(conn: Any, item: OutboxItem) -> Receipt:
     """Deliver one reply row (``Replier.reply``)."""
     if conn.parked:
         raise RetryableError(f"{conn.name} is parked (access token refused); the reply waits for a new token",
