@@ -240,13 +240,14 @@ class MetaSandbox(GraphAPI, SandboxServer):
 
     async def deliver(self, platform: str, payload: dict[str, Any] | bytes, *, signature: str | None = "auto",
                       url: str | None = None) -> int:
-        """POST one delivery; the receiver's HTTP status (0 when it is down: the delivery is kept undelivered)."""
+        """POST one delivery; the receiver's HTTP status (0 when it is down or none is configured: kept undelivered)."""
         assert self._session is not None, "start() the sandbox first"
         target = url or self.webhooks.get(platform)
-        if not target:
-            raise RuntimeError(f"no webhook URL for {platform}")
         body = self.body(payload)
         self.deliveries.append((platform, body))
+        if not target:  # no webhook configured yet: like a receiver that is down
+            self.undelivered.append((platform, body))
+            return 0
         try:
             async with self._session.post(target, data=body, headers=self.headers(body, signature)) as resp:
                 await resp.read()
