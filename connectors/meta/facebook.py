@@ -51,7 +51,7 @@ class FacebookConnector(MetaConnector):
                                               since=int(since), fields=COMMENT_FIELDS, limit=100)
             for item in comments:
                 at = when(item.get("created_time")).timestamp()
-                if at < since:
+                if at < since or (item.get("from") or {}).get("id") == page:  # our own replies are not citizens'
                     continue
                 value = {"item": "comment", "verb": "add", "comment_id": item["id"], "post_id": post["id"],
                          "parent_id": (item.get("parent") or {}).get("id") or post["id"], "from": item.get("from"),

@@ -61,7 +61,8 @@ class InstagramConnector(MetaConnector):
                 found.append(self._change(comment, str(item["id"]), None))
                 for reply in (comment.get("replies") or {}).get("data") or []:
                     found.append(self._change(reply, str(item["id"]), str(comment["id"])))
-        return [f for f in found if f[0] >= since]
+        own = self.account_id  # our own replies are not citizens'
+        return [f for f in found if f[0] >= since and f[2]["changes"]["value"]["from"].get("id") != own]
 
     async def public_reply(self, origin: dict[str, Any], text: str) -> str:
         """A reply under the comment (or to the mention), unless the account already posted that very text."""

@@ -56,8 +56,29 @@ async def test_downtime_is_caught_up_without_gaps_or_doubles(sandbox, store, tmp
     reply = got[missed[3][0]]
     assert reply.outcome == "follow_up"  # a reply under the stored comment stays with its complaint
     assert got[missed[0][0]].meta["via"] == "catch-up" and got[missed[0][0]].sender_id == rina
-    # our own answers in the conversation are not citizens' messages: not read back
+    # our own answers (in the conversation, under the comments) are not citizens' messages: not read back
     assert all(r.sender_id not in (sandbox.page_id, sandbox.instagram_id) for r in got.values())
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+async def test_our_own_replies_are_not_read_back(sandbox, store, tmp_path, platform):
+    citizen = sandbox.user(platform, "Wati")
+    conn, client = await open_connector(sandbox, store, tmp_path, platform)
+    try:
+        comment_id, _ = await sandbox.comment(platform, citizen, "Pasar becek, atap bocor")
+        mid, _ = await sandbox.dm(platform, citizen, "Detail: di los sayur")
+        origin = next(r.origin for r in await rows(store) if r.external_id == comment_id)
+        from omnichannel.types import OutboxItem
+
+        await conn.reply(OutboxItem(1, "reply", "ADU-2026-000001#ack", f"reply:{NAME}",
+                                    {"origin": origin, "text": "Aduan ADU-2026-000001 diterima.",
+                                     "complaint": "ADU-2026-000001", "purpose": "ack"}), "k")
+        assert len(sandbox.public) == 1 and len(sandbox.sent) == 1
+        assert await drain(conn, store, platform) == 0
+    finally:
+        await client.close()
+        await conn.stop()
+    assert [r.external_id for r in await rows(store)] == [comment_id, mid]
 
 
 async def test_throttled_catch_up_retries_from_the_same_place(sandbox, store, tmp_path):
