@@ -145,6 +145,8 @@ class Daemon:
                 await connector.start(ctx, checkpoint)
                 self.extra_routes.extend(connector.routes())
             if hasattr(connector, "routes") and hasattr(connector, "poll"):
+                if hasattr(connector, "attach"):  # its webhooks and replies work before the first poll (and
+                    connector.attach(ctx)         # on replicas without the poll lease): Facebook, Instagram
                 self.extra_routes.extend(connector.routes())  # e.g. Telegram in webhook mode
 
     async def _start_forwarders(self) -> None:
@@ -455,7 +457,7 @@ class Daemon:
         for runner in self.runners.values():
             await runner.stop()
         for name, connector in self.connectors.items():
-            if name not in self.runners:
+            if name not in self.runners or (hasattr(connector, "attach") and not self.runners[name].started):
                 try:
                     await connector.stop()
                 except Exception as exc:

@@ -92,6 +92,14 @@ class MetaConnector:
         """The webhook route."""
         return self.config.path or f"/webhooks/{self.kind}/{self.name}"
 
+    def attach(self, ctx: PluginContext) -> None:
+        """Serve webhooks and replies with ``ctx`` before ``start``: the daemon starts a pull connector at its
+        first poll, and only on the replica holding its lease; the intake must not wait for either."""
+        if self.ctx is None:
+            self.ctx = ctx
+        if not self.config.app_secret.get_secret_value():
+            log.error("%s: app_secret is empty: every webhook delivery will be refused", self.name)
+
     async def start(self, ctx: PluginContext, checkpoint: dict[str, Any] | None) -> None:
         """Remember the context and where catch-up resumes; the HTTP client opens on first use."""
         self.ctx = ctx

@@ -88,3 +88,37 @@ async def test_both_platforms_through_the_daemon(tmp_path):
         assert sum("ADU-" in t for t in texts) >= 2
         assert any(m["recipient"] == {"comment_id": late} for m in sb.sent[before:])
         assert any(m["recipient"] == {"id": rina} for m in sb.sent[before:]), missed
+
+
+async def test_webhooks_and_replies_work_on_a_replica_without_the_catch_up_lease(tmp_path):
+    """Another replica holds the poll lease: this one never starts catch-up, but stores and answers."""
+    from omnichannel.store import Store
+    from omnichannel.supervisor import acquire_lease
+
+    port = free_port()
+    hooks = {"facebook": f"http://127.0.0.1:{port}/webhooks/facebook/fb",
+             "instagram": f"http://127.0.0.1:{port}/webhooks/instagram/ig"}
+    async with MetaSandbox(webhooks=hooks) as sb:
+        cfg = config(tmp_path, port, sb)
+        (tmp_path / "data").mkdir(exist_ok=True)
+        store = Store(f"sqlite+aiosqlite:///{tmp_path}/data/omnichannel.db")
+        await store.open(migrate=True)
+        try:
+            for name in ("fb", "ig"):
+                assert await acquire_lease(store, name, "the-other-replica", 600)
+        finally:
+            await store.close()
+        daemon = Daemon(cfg)
+        await daemon.start()
+        try:
+            budi, rina = sb.user("facebook", "Budi"), sb.user("instagram", "rina")
+            assert (await sb.dm("facebook", budi, "Jalan berlubang besar di Jl. Pemuda dekat pasar, mohon "
+                                                  "segera diperbaiki"))[1] == 200
+            assert (await sb.dm("instagram", rina, "Sampah menumpuk di TPS Jl. Melati sudah seminggu, bau "
+                                                   "sekali"))[1] == 200
+            assert await wait_for(lambda: len(sb.sent) >= 2)
+            assert not any(r.started for r in daemon.runners.values())
+            assert {r.health.state for r in daemon.runners.values()} == {"standby"}
+        finally:
+            await asyncio.wait_for(daemon.stop(), 15)
+    assert {m["to"] for m in sb.sent} == {budi, rina} and all("ADU-" in m["message"]["text"] for m in sb.sent)
