@@ -84,8 +84,13 @@ class MetaConnector:
             parsed = parse_payload(load_object(raw), cls.webhook_object)
         except ValueError as exc:
             return Envelope(external_id=external_id, raw=raw, error=f"malformed webhook body: {exc}")
-        found = next((e for e in parsed.envelopes if e.external_id == external_id), None)
-        return found or Envelope(external_id=external_id, raw=raw, error="no event with that id in the stored payload")
+        index = next((i for i, e in enumerate(parsed.envelopes) if e.external_id == external_id), None)
+        if index is None:
+            return Envelope(external_id=external_id, raw=raw, error="no event with that id in the stored payload")
+        if any(lookup.index == index for lookup in parsed.lookups):  # its text is only in the Graph API
+            return Envelope(external_id=external_id, raw=raw, error="a mention is read through the Graph API, "
+                            "which a re-parse cannot do: ask Meta to redeliver it, or read it on the platform")
+        return parsed.envelopes[index]
 
     @property
     def path(self) -> str:

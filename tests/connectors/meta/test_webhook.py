@@ -192,6 +192,8 @@ async def test_a_mention_that_cannot_be_read_is_quarantined_not_lost(sandbox, wi
     await sandbox.mention(platform, citizen, "PJU mati")
     (row,) = await rows(store)
     assert row.outcome == "quarantined" and "mention could not be read" in row.reason and "80001" in row.reason
+    again = type(wired[1]).reparse(row.raw, row.external_id)  # a re-parse cannot read it: stays quarantined
+    assert again.error and "Graph API" in again.error
 
 
 async def test_story_mentions_and_replies(sandbox, store, tmp_path):
