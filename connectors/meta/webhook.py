@@ -24,11 +24,11 @@ def sign(body: bytes, app_secret: str) -> str:
 
 
 def signature_ok(app_secret: str, given: str | None, body: bytes) -> bool:
-    """True only for a non-empty secret and the exact ``sha256=<hex>`` of ``body`` (constant-time).
+    """True only for a non-blank secret and the exact ``sha256=<hex>`` of ``body`` (constant-time).
 
-    An empty app secret verifies nothing: anyone could compute its HMAC, so it refuses every delivery.
+    An empty (or blank) app secret verifies nothing: anyone could compute its HMAC, so it refuses everything.
     """
-    if not app_secret or not given:
+    if not app_secret.strip() or not given:
         return False
     expected = sign(body, app_secret).encode()
     # the header may hold any bytes a client sent: compare bytes, never decode

@@ -118,7 +118,7 @@ async def test_webhooks_and_replies_work_on_a_replica_without_the_catch_up_lease
                                                    "sekali"))[1] == 200
             assert await wait_for(lambda: len(sb.sent) >= 2)
             assert not any(r.started for r in daemon.runners.values())
-            assert {r.health.state for r in daemon.runners.values()} == {"standby"}
+            assert {r.health.state for r in daemon.runners.values()} <= {"standby", "starting"}
         finally:
             await asyncio.wait_for(daemon.stop(), 15)
     assert {m["to"] for m in sb.sent} == {budi, rina} and all("ADU-" in m["message"]["text"] for m in sb.sent)

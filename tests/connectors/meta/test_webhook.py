@@ -36,6 +36,7 @@ def test_signature_check_refuses_missing_wrong_and_empty_secret():
     assert not signature_ok("s3cret", good.replace("sha256=", "sha1="), body)
     assert not signature_ok("s3cret", good, body + b" ")
     assert not signature_ok("", sign(body, ""), body)  # an empty secret verifies nothing
+    assert not signature_ok("  ", sign(body, "  "), body)
     assert not signature_ok("s3cret", "sha256=\udcff" + good[8:], body)  # undecodable header bytes
 
 
