@@ -19,14 +19,14 @@ async def sandbox():
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)
-async def test_downtime_is_caught_up_without_gaps_or_doubles(sandbox, store, tmp_path, platform):
+async def test_downtime_is_caught_up_without_gaps_or_doubles(sandbox, any_store, tmp_path, platform):
     budi, siti, rina = (sandbox.user(platform, n) for n in ("Budi", "Siti", "Rina"))
-    conn, client = await open_connector(sandbox, store, tmp_path, platform)
+    conn, client = await open_connector(sandbox, any_store, tmp_path, platform)
     try:
         before = [await sandbox.dm(platform, budi, "Jalan rusak di Jl. Merdeka"),
                   await sandbox.comment(platform, siti, "Sampah menumpuk di pasar")]
         assert [status for _, status in before] == [200, 200]
-        assert await drain(conn, store, platform) == 0  # catch-up finds nothing new: webhooks had it all
+        assert await drain(conn, any_store, platform) == 0  # catch-up finds nothing new: webhooks had it all
     finally:
         await client.close()  # the daemon goes down
         await conn.stop()
@@ -35,20 +35,20 @@ async def test_downtime_is_caught_up_without_gaps_or_doubles(sandbox, store, tmp
               await sandbox.comment(platform, budi, "Lampu jalan mati sejak kemarin"),
               await sandbox.comment(platform, siti, "Masih menumpuk", parent=before[1][0])]
     assert [status for _, status in missed] == [0, 0, 0, 0] and len(sandbox.undelivered) == 4
-    checkpoint = await store.load_checkpoint(NAME)
+    checkpoint = await any_store.load_checkpoint(NAME)
     assert checkpoint and checkpoint["since"]
-    conn, client = await open_connector(sandbox, store, tmp_path, platform, checkpoint=checkpoint, batch_size=2)
+    conn, client = await open_connector(sandbox, any_store, tmp_path, platform, checkpoint=checkpoint, batch_size=2)
     try:
-        assert await drain(conn, store, platform) == 4
-        assert await drain(conn, store, platform) == 0
+        assert await drain(conn, any_store, platform) == 4
+        assert await drain(conn, any_store, platform) == 0
         # Meta retries its failed deliveries once we are back: absorbed
         for p, body in list(sandbox.undelivered):
             assert await sandbox.deliver(p, body) == 200
     finally:
         await client.close()
         await conn.stop()
-    assert await count_envelopes(store) == (6, 6)
-    got = {r.external_id: r for r in await rows(store)}
+    assert await count_envelopes(any_store) == (6, 6)
+    got = {r.external_id: r for r in await rows(any_store)}
     ids = [i for i, _ in before + missed]
     assert sorted(got) == sorted(ids)
     photo = got[missed[1][0]]

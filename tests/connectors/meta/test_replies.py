@@ -68,20 +68,20 @@ async def test_outside_24_hours_without_the_tag_the_reply_is_undeliverable_with_
     assert sandbox.sent == [] and sandbox.rejected == []  # nothing was even tried
 
 
-async def test_human_agent_tag_up_to_seven_days(sandbox, store, tmp_path):
-    conn, client = await wire(sandbox, store, tmp_path, "instagram", human_agent_tag=True)
+async def test_human_agent_tag_up_to_seven_days(sandbox, any_store, tmp_path):
+    conn, client = await wire(sandbox, any_store, tmp_path, "instagram", human_agent_tag=True)
     try:
         recent, old = sandbox.user("instagram", "sari"), sandbox.user("instagram", "tono")
         mid, _ = await sandbox.dm("instagram", recent, "Sampah di sungai", at=sandbox.now() - 3 * DAY)
         old_mid, _ = await sandbox.dm("instagram", old, "Sampah di sungai juga", at=sandbox.now() - 8 * DAY)
-        await conn.reply(item(await stored_origin(store, mid)), "k")
+        await conn.reply(item(await stored_origin(any_store, mid)), "k")
         (sent,) = sandbox.sent
         assert sent["messaging_type"] == "MESSAGE_TAG" and sent["tag"] == "HUMAN_AGENT" and sent["to"] == recent
         with pytest.raises(PermanentDeliveryError, match="lebih dari 7 hari"):
-            await conn.reply(item(await stored_origin(store, old_mid)), "k")
+            await conn.reply(item(await stored_origin(any_store, old_mid)), "k")
         sandbox.human_agent = False  # Meta says no (the app lost the permission): a clear permanent error
         with pytest.raises(PermanentDeliveryError, match="menolak pesan di luar jendela"):
-            await conn.reply(item(await stored_origin(store, mid)), "k")
+            await conn.reply(item(await stored_origin(any_store, mid)), "k")
         assert sandbox.rejected[-1]["error_subcode"] == 2534022
     finally:
         await client.close()

@@ -137,15 +137,15 @@ async def test_comment_replies_thread_under_the_complaint(sandbox, wired, store)
     assert got[0].origin["author_id"] == citizen
 
 
-async def test_facebook_edits_and_deletions_are_recorded_on_the_stored_comment(sandbox, store, tmp_path):
-    conn, client = await open_connector(sandbox, store, tmp_path, "facebook")
+async def test_facebook_edits_and_deletions_are_recorded_on_the_stored_comment(sandbox, any_store, tmp_path):
+    conn, client = await open_connector(sandbox, any_store, tmp_path, "facebook")
     try:
         citizen = sandbox.user("facebook", "Rudi")
         comment_id, _ = await sandbox.comment("facebook", citizen, "Jembatan retak di Desa Sukamaju")
         assert await sandbox.edit_comment(comment_id, "Jembatan retak parah di Desa Sukamaju, RT 02") == 200
         assert await sandbox.delete_comment(comment_id) == 200
         assert await sandbox.redeliver(1) == [200]
-        got = await rows(store)
+        got = await rows(any_store)
         assert [(r.outcome, r.reason) for r in got] == [
             ("complaint", None), ("follow_up", "edit"),
             ("skipped", "comment deleted by its author (the stored copy is kept, marked deleted)")]
