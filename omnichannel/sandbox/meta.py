@@ -316,6 +316,16 @@ class MetaSandbox(GraphAPI, SandboxServer):
             item = {"field": "mentions", "value": {"media_id": post_id, "comment_id": comment_id}}
         return comment_id, await self._send(platform, self.payload(platform, "changes", item), deliver)
 
+    async def visitor_post(self, user_id: str, text: str, *, deliver: bool = True) -> tuple[str, int | None]:
+        """A citizen posts on the Page's timeline (a Facebook ``feed`` item ``status``, verb ``add``)."""
+        author = {"id": user_id, **{k: v for k, v in self.users.get(user_id, {}).items() if k != "platform"}}
+        post_id = self.post("facebook", text, author=author)
+        self.posts[post_id]["own"] = True  # on the Page's feed
+        value = {"from": author, "post_id": post_id, "message": text, "created_time": int(self.now()),
+                 "item": "status", "verb": "add", "published": 1}
+        return post_id, await self._send("facebook", self.payload("facebook", "changes",
+                                                                  {"field": "feed", "value": value}), deliver)
+
     async def verify(self, url: str, verify_token: str, challenge: str = "1158201444") -> tuple[int, str]:
         """The GET handshake Meta does when a webhook is configured; returns (status, body)."""
         assert self._session is not None

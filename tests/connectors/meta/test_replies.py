@@ -221,3 +221,19 @@ async def test_expired_token_parks_the_connector_and_nothing_is_lost(sandbox, wi
     with pytest.raises(RetryableError):
         await conn.reply(item(await stored_origin(store, second)), "k")
     assert sandbox.sent == []
+
+
+async def test_a_visitor_post_on_the_page_is_answered_under_it_and_privately(sandbox, store, tmp_path):
+    conn, client = await wire(sandbox, store, tmp_path, "facebook")
+    try:
+        citizen = sandbox.user("facebook", "Sri")
+        post_id, status = await sandbox.visitor_post(citizen, "Pak, pasar Johar becek dan atapnya bocor, mohon dicek")
+        assert status == 200
+        (row,) = await rows(store)
+        assert row.outcome == "complaint" and row.origin["type"] == "post" and row.origin["object_id"] == post_id
+        await conn.reply(item(row.origin, text="Aduan ADU-2026-000042 diterima.", purpose="ack"), "k")
+        assert [p["object_id"] for p in sandbox.public] == [post_id]
+        assert sandbox.sent[0]["recipient"] == {"post_id": post_id} and sandbox.sent[0]["to"] == citizen
+    finally:
+        await client.close()
+        await conn.stop()
