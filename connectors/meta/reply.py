@@ -128,9 +128,10 @@ async def comment(conn: Any, item: OutboxItem, origin: dict[str, Any], text: str
     if mode == "none":
         raise PermanentDeliveryError("comment replies are off for this connector (comment_replies: none)")
     public_ref = None
-    if mode == "public_and_private":
-        public_ref = await conn.public_reply(origin, public_text(item.payload, _templates(conn), COMMENT_PUBLIC))
     purpose = str(item.payload.get("purpose") or "")
+    # a purpose without a public wording (a future one) still goes privately, never with a guessed public text
+    if mode == "public_and_private" and purpose.split("-", 1)[0] in COMMENT_PUBLIC:
+        public_ref = await conn.public_reply(origin, public_text(item.payload, _templates(conn), COMMENT_PUBLIC))
     try:
         private_ref, how = await private(conn, origin, text, purpose)
     except PermanentDeliveryError as exc:

@@ -147,6 +147,15 @@ async def test_private_reply_to_an_old_comment_is_refused_with_a_reason(sandbox,
     assert sandbox.rejected[-1]["error"] == 10903 and len(sandbox.public) == 1
 
 
+async def test_a_purpose_without_public_wording_goes_privately_only(sandbox, wired, store):
+    platform, conn = wired
+    citizen = sandbox.user(platform)
+    comment_id, _ = await sandbox.comment(platform, citizen, "Selokan mampet")
+    await conn.reply(item(await stored_origin(store, comment_id), text="Aduan Anda dibuka kembali.",
+                          purpose="reopened"), "k")
+    assert sandbox.public == [] and sandbox.sent[0]["recipient"] == {"comment_id": comment_id}
+
+
 async def test_private_only_and_none_modes(sandbox, store, tmp_path):
     conn, client = await wire(sandbox, store, tmp_path, "facebook", comment_replies="private")
     try:
