@@ -82,7 +82,7 @@ class DemoWorld:
         if self.mail_skipped is None:
             mail = MailWorld()
             try:
-                await asyncio.to_thread(mail.start)
+                await mail.start()
                 self.mail = mail
             except Exception as exc:
                 self.mail_skipped = f"Dovecot could not start here: {exc}"
@@ -91,7 +91,7 @@ class DemoWorld:
     async def stop(self) -> None:
         """Stop everything started (safe twice)."""
         if self.mail is not None:
-            await asyncio.to_thread(self.mail.stop)
+            await self.mail.stop()
             self.mail = None
         for sandbox in (self.meta, self.lapor, self.x, self.whatsapp, self.officer_bot, self.telegram):
             await sandbox.stop()
