@@ -280,7 +280,13 @@ async def play_day(world: DemoWorld, store: Any, traffic: script.Traffic,
 # -- the command ----------------------------------------------------------------------------------
 def add_cli(subparsers: Any) -> None:
     """Register ``omnichannel demo``."""
-    p = subparsers.add_parser("demo", help="the whole flow on this machine with the sandboxes")
+    p = subparsers.add_parser(
+        "demo", help="the whole flow on this machine with the sandboxes",
+        description="Start local stand-ins of Telegram, WhatsApp, X and SP4N-LAPOR! (and email when Dovecot is "
+                    "installed), run the daemon on a temporary SQLite store with a config derived from "
+                    "config.yaml, play a scripted day of citizen complaints, print a summary in Bahasa "
+                    "Indonesia, and serve the citizens' form and the officers' inbox until Ctrl-C. No account "
+                    "anywhere is needed.")
     p.add_argument("--exit", action="store_true", help="exit after the summary instead of serving until Ctrl-C")
     p.add_argument("--port", type=int, default=8080, help="HTTP port of the daemon (another is taken if busy)")
     p.add_argument("--keep", metavar="DIR", help="keep the store and config in DIR (default: a temporary dir)")
@@ -300,9 +306,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def workspace(args: argparse.Namespace) -> tuple[Path, Path | None, Path]:
     """(config to derive from, directory to keep or None, working directory)."""
-    base = Path(args.config) if Path(args.config).is_file() else SHIPPED
+    from omnichannel.cli import config_source
+
+    base, packaged = config_source(args)
+    base = SHIPPED if packaged else base
     if not base.is_file():
-        raise ConfigError("", f"no {args.config} here to derive the demo from: run it in the repository or give -c")
+        raise ConfigError("", f"config file {base} not found: the demo derives its config from it")
     keep = Path(args.keep).resolve() if args.keep else None
     work = keep or Path(tempfile.mkdtemp(prefix="omnichannel-demo-"))
     work.mkdir(parents=True, exist_ok=True)
