@@ -29,7 +29,7 @@ from omnichannel.models import (
 from omnichannel.pii import mask
 
 CHANNELS = {"telegram": "Telegram", "whatsapp": "WhatsApp", "x": "X", "email": "Email", "webform": "Formulir web",
-            "web": "Formulir web"}
+            "web": "Formulir web", "facebook": "Facebook", "instagram": "Instagram"}
 OUTCOMES = {"complaint": "aduan baru", "follow_up": "tambahan", "skipped": "diabaikan", "quarantined": "dikarantina"}
 KINDS = {"pengaduan": "pengaduan", "informasi": "permintaan informasi", "aspirasi": "aspirasi",
          "bukan_aduan": "bukan aduan"}
@@ -196,6 +196,12 @@ async def summary(store: Any, config: Any, world: Any, traffic: Any, day: dict[s
     out += ["", "Balasan ke warga, di kanal masing-masing"]
     seen = {"telegram": len(world.telegram.sent), "whatsapp": len(world.whatsapp.sent), "x": len(world.x.replies),
             "email": len(world.mail.received) if world.mail else 0}
+    meta = getattr(world, "meta", None)
+    public: dict[str, int] = {}
+    if meta is not None:  # a comment is answered twice: the ref in public under it, the details privately
+        for platform in ("facebook", "instagram"):
+            public[platform] = sum(1 for p in meta.public if p.get("platform") == platform)
+            seen[platform] = sum(1 for m in meta.sent if m.get("platform") == platform) + public[platform]
     channel_of = {connector: channel for connector, channel in table}
     for connector, counts in sorted(n["replies"].items(), key=lambda kv: channel_label(channel_of.get(kv[0], kv[0]))):
         channel = channel_of.get(connector, connector)
@@ -203,9 +209,13 @@ async def summary(store: Any, config: Any, world: Any, traffic: Any, day: dict[s
         states = Counter({k.removeprefix("status:"): v for k, v in counts.items() if k.startswith("status:")})
         line = f"  {channel_label(channel):<13} {_count(purposes, PURPOSES)} — {_count(states, DELIVERY)}"
         if channel in seen:
+            line += f"; diterima warga: {seen[channel]}"
             extra = seen[channel] - sum(purposes.values())
-            line += f"; diterima warga: {seen[channel]}" + (f" (termasuk {extra} jawaban langsung bot, mis. "
-                                                             "panduan /start)" if extra > 0 else "")
+            if public.get(channel):
+                line += (f" ({public[channel]} balasan publik di bawah komentar berisi nomor aduan saja, "
+                         f"{seen[channel] - public[channel]} pesan pribadi)")
+            elif extra > 0:
+                line += f" (termasuk {extra} jawaban langsung bot, mis. panduan /start)"
         out.append(line)
     if day.get("web_answer"):
         name, answer = day["web_answer"]

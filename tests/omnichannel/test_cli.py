@@ -150,8 +150,10 @@ async def test_check_connect_starts_probes_and_stops_every_plugin_of_the_demo(tm
     finally:
         await world.stop()
     assert proc.returncode == 0, out + err
-    enabled = ["web", "telegram", "whatsapp", "x", "queue", "lapor", "grup-petugas"]
-    enabled += ["email"] if world.mail_skipped is None else []
+    demo = yaml.safe_load(text)
+    enabled = [p["name"] for p in demo["connectors"] + demo["forwarders"] if p.get("enabled", True)]
+    assert {"web", "telegram", "whatsapp", "x", "queue", "lapor", "grup-petugas"} <= set(enabled)
+    assert ("email" in enabled) == (world.mail_skipped is None)
     for name in enabled:
         assert f"\n{name}: " in out and f"\n{name}: FAILED" not in out, out
     assert "LAPOR! http://127.0.0.1" in out and "topics" in out
