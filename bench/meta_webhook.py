@@ -7,6 +7,10 @@ the 200, through the daemon's GroupCommitter (concurrent deliveries share transa
 ``--direct``, one ``ingest_batch`` per delivery. Run:
 
     .venv/bin/python bench/meta_webhook.py [--deliveries 3000] [--senders 50] [--direct] [--pg URL]
+                                           [--platform both|facebook|instagram]
+
+With both platforms, two connectors commit side by side (two group committers on one store), as in a
+daemon that runs both; one platform compares with bench/whatsapp_webhook.py (one connector).
 
 Prints figures; asserts nothing.
 """
@@ -48,12 +52,14 @@ def connectors() -> list[tuple[str, object]]:
                 **common)))]
 
 
-async def run(url: str, deliveries: int, senders: int, direct: bool, tmp: Path) -> None:
+async def run(url: str, deliveries: int, senders: int, direct: bool, tmp: Path, only: str) -> None:
     store = Store(url)
     await store.open(migrate=True)
     app = web.Application()
     started = []
     for platform, connector in connectors():
+        if only not in ("both", platform):
+            continue
         committer = GroupCommitter(store, connector.name, platform, 500)
 
         async def one_by_one(batch, name=connector.name, channel=platform):
@@ -72,7 +78,7 @@ async def run(url: str, deliveries: int, senders: int, direct: bool, tmp: Path) 
     builder = MetaSandbox()
     requests = []
     for n in range(deliveries):
-        platform = "facebook" if n % 2 == 0 else "instagram"
+        platform = only if only != "both" else ("facebook" if n % 2 == 0 else "instagram")
         user = builder.user(platform, f"Warga {n}")
         text = f"Lampu PJU mati di Jalan Merdeka nomor {n}, sudah 3 hari"
         payload = builder.dm_payload(platform, user, text) if n % 4 < 2 else builder.comment_payload(platform, user,
@@ -102,7 +108,7 @@ async def run(url: str, deliveries: int, senders: int, direct: bool, tmp: Path) 
     latencies.sort()
     mode = "one transaction per delivery" if direct else "group commit"
     backend = "postgresql" if url.startswith("postgresql") else "sqlite"
-    print(f"{backend} ({mode}), {senders} senders: {deliveries} signed Facebook/Instagram deliveries stored in "
+    print(f"{backend} ({mode}, {only}), {senders} senders: {deliveries} signed deliveries stored in "
           f"{elapsed:.2f}s = {deliveries / elapsed:,.0f}/s; latency p50 {statistics.median(latencies) * 1000:.1f} ms, "
           f"p95 {latencies[int(len(latencies) * 0.95)] * 1000:.1f} ms; non-200: {failures}; envelopes in the store: {stored}")
     await runner.cleanup()
@@ -117,10 +123,11 @@ async def main() -> None:
     parser.add_argument("--senders", type=int, default=50)
     parser.add_argument("--direct", action="store_true", help="no group commit: one transaction per delivery")
     parser.add_argument("--pg", help="PostgreSQL URL instead of a temporary SQLite file")
+    parser.add_argument("--platform", choices=["both", "facebook", "instagram"], default="both")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = args.pg or f"sqlite+aiosqlite:///{tmp}/bench.db"
-        await run(url, args.deliveries, args.senders, args.direct, Path(tmp))
+        await run(url, args.deliveries, args.senders, args.direct, Path(tmp), args.platform)
 
 
 if __name__ == "__main__":
