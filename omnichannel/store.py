@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, text, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -65,6 +65,8 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 RESERVE_BLOCK = 200  # ids a PostgreSQL process reserves from a counter at a time
+# counters in the order an ingest transaction takes them (reporter, envelope, complaint)
+_BUMP_ORDER = {"reporter": 0, "envelope": 1, "complaint": 2}
 
 
 class Store:
@@ -190,11 +192,22 @@ class Store:
             short = {name: count for name, count in needs.items() if self._left(name) < count}
             if not short:
                 return
-            async with self.engine.begin() as conn:
-                for name, count in short.items():
-                    block = max(count, RESERVE_BLOCK)
-                    first = await conn.run_sync(lambda c, n=name, b=block: self._bump_sync(c, n, b))
-                    self._reserved[name] = [first, first + block]
+            for attempt in range(4):
+                taken: dict[str, list[int]] = {}
+                try:
+                    async with self.engine.begin() as conn:
+                        # the order ingest_sync bumps them in when its pool ran dry: one lock order for all
+                        for name, count in sorted(short.items(), key=lambda kv: _BUMP_ORDER.get(kv[0], 9)):
+                            block = max(count, RESERVE_BLOCK)
+                            first = await conn.run_sync(lambda c, n=name, b=block: self._bump_sync(c, n, b))
+                            taken[name] = [first, first + block]
+                except DBAPIError as exc:  # deadlock with an ingest transaction bumping a counter itself
+                    if attempt == 3 or (getattr(exc.orig, "sqlstate", None) or "") not in ("40P01", "40001"):
+                        raise
+                    continue
+                # only a committed bump is ours: a rolled-back one would hand the same ids out twice
+                self._reserved.update(taken)
+                return
 
     def _left(self, name: str) -> int:
         pool = self._reserved.get(name)

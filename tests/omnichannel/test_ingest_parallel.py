@@ -48,3 +48,29 @@ async def test_parallel_commits_keep_ids_unique_and_one_citizen_one_reporter(any
                                   .join(Complaint, Complaint.reporter_id == Identity.reporter_id)
                                   .where(Identity.channel == "phone").group_by(Identity.address))).all()
     assert len(per_phone) == 41 and all(n == 1 for _, n in per_phone)
+
+
+async def test_a_reservation_rolled_back_is_not_handed_out(pg_store):
+    """A deadlock while reserving rolls the counters back: the ids of that attempt must not be used."""
+    from sqlalchemy.exc import DBAPIError
+
+    class Deadlock(Exception):
+        sqlstate = "40P01"
+
+    real, calls = pg_store._bump_sync, []
+
+    def flaky(conn, name, count):
+        calls.append(name)
+        first = real(conn, name, count)
+        if len(calls) == 2:  # the second counter of the first attempt: deadlock, the transaction rolls back
+            raise DBAPIError("UPDATE counters", {}, Deadlock())
+        return first
+
+    pg_store._bump_sync = flaky
+    await pg_store.reserve({"envelope": 1, "complaint": 1, "reporter": 1})
+    pg_store._bump_sync = real
+    assert calls[:3] == ["reporter", "envelope", "reporter"]  # one lock order; the attempt was redone
+    async with pg_store.engine.begin() as conn:
+        taken = {name: await conn.run_sync(lambda c, n=name: real(c, n, 1)) for name in ("reporter", "envelope")}
+    for name, first in taken.items():  # the counter is past every id this process holds
+        assert first >= pg_store._reserved[name][1], (name, first, pg_store._reserved[name])
