@@ -257,6 +257,37 @@ class MetaConnector:
                         break
         return max(seen) if seen else None
 
+    async def link(self, author_id: str | None, recipient_id: str | None) -> None:
+        """Meta answers a private reply with the commenter's messaging id, which may differ from the comment's
+        ``from.id`` (Facebook): record it as another identity of the same reporter, so the citizen's answer in
+        Messenger joins them and later replies can reach them there."""
+        store = self.ctx.extra.get("store") if self.ctx else None
+        if store is None or not author_id or not recipient_id or author_id == recipient_id:
+            return
+        from omnichannel.models import Identity
+
+        async with store.session() as session:
+            q = select(Identity.reporter_id).where(Identity.channel == self.kind, Identity.address == author_id)
+            reporter = (await session.exec(q)).scalars().first()
+            if reporter is not None:
+                await session.exec(store.insert(Identity).values(
+                    channel=self.kind, address=recipient_id, reporter_id=reporter, linked_by="private_reply",
+                    created_at=datetime.now(UTC)).on_conflict_do_nothing(index_elements=["channel", "address"]))
+                await session.commit()
+
+    async def messaging_ids(self, user_id: str) -> list[str]:
+        """``user_id`` and the reporter's other ids on this platform (e.g. the PSID a private reply revealed)."""
+        store = self.ctx.extra.get("store") if self.ctx else None
+        if store is None:
+            return [user_id]
+        from omnichannel.models import Identity
+
+        async with store.session() as session:
+            mine = select(Identity.reporter_id).where(Identity.channel == self.kind, Identity.address == user_id)
+            q = select(Identity.address).where(Identity.channel == self.kind, Identity.reporter_id.in_(mine))
+            others = [a for a in (await session.exec(q)).scalars() if a != user_id]
+        return [user_id, *others]
+
     async def reply(self, item: OutboxItem, idempotency_key: str) -> Receipt:
         """Answer on the thread the citizen used: a direct message, or a public plus a private reply."""
         return await reply.answer(self, item)

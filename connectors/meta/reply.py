@@ -110,6 +110,7 @@ async def private(conn: Any, origin: dict[str, Any], text: str, purpose: str) ->
         body = {"recipient": {key: origin["object_id"]}, "message": {"text": chunks(text, conn.text_limit)[0]}}
         try:
             data = await conn.graph.post(f"{conn.config.page_id}/messages", body)
+            await conn.link(origin.get("author_id"), data.get("recipient_id"))
             return data.get("message_id"), "private_reply"
         except PrivateReplyUsedError as exc:
             if purpose == "ack" and exc.code == 10900:  # the only private reply we send: an earlier try went through
@@ -118,7 +119,11 @@ async def private(conn: Any, origin: dict[str, Any], text: str, purpose: str) ->
     author = origin.get("author_id")
     if not author:
         raise PermanentDeliveryError("the comment's author is unknown: details cannot be sent privately")
-    receipt = await direct(conn, str(author), text)
+    # the id the citizen last wrote to us from (a Facebook commenter's PSID differs from the comment's from.id)
+    ids = await conn.messaging_ids(str(author))
+    seen = [(await conn.last_seen(i), i) for i in ids]
+    recent = max(((at, i) for at, i in seen if at is not None), default=(None, str(author)))
+    receipt = await direct(conn, recent[1], text)
     return receipt.remote_ref, receipt.detail.get("messaging_type", "direct")
 
 

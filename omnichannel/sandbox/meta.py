@@ -53,12 +53,16 @@ class MetaSandbox(GraphAPI, SandboxServer):
     def __init__(self, *, access_token: str = DEFAULT_ACCESS_TOKEN, app_secret: str = DEFAULT_APP_SECRET,
                  page_id: str = PAGE_ID, instagram_id: str = IG_ID, page_name: str = "Pemerintah Kota Contoh",
                  username: str = "pemkot_contoh", webhooks: dict[str, str] | None = None,
-                 human_agent: bool = True, host: str = "127.0.0.1", port: int = 0) -> None:
+                 human_agent: bool = True, comment_scoped_ids: bool = False, host: str = "127.0.0.1",
+                 port: int = 0) -> None:
         super().__init__(host, port)
         self.access_token, self.app_secret = access_token, app_secret
         self.page_id, self.instagram_id, self.page_name, self.username = page_id, instagram_id, page_name, username
         self.webhooks: dict[str, str] = dict(webhooks or {})  # platform ("facebook"/"instagram") -> URL
         self.human_agent = human_agent                       # the app has Human Agent permission
+        # Facebook comments carry an id of the commenter that is not their Messenger PSID (a private reply's
+        # answer gives the PSID): alias -> PSID
+        self.comment_scoped_ids, self.alias_of = comment_scoped_ids, {}
         self.subscribed_fields = ["feed", "mention", "message_echoes", "message_edits", "messages",
                                   "messaging_postbacks"]
         self.offset = 0.0                                    # seconds the clock was moved forward
@@ -202,6 +206,10 @@ class MetaSandbox(GraphAPI, SandboxServer):
         else:
             comment_id = f"{17_850_000_000_000_000 + self._n()}"
         author = {"id": user_id, **{k: v for k, v in self.users.get(user_id, {}).items() if k != "platform"}}
+        if platform == "facebook" and self.comment_scoped_ids:
+            alias = next((a for a, u in self.alias_of.items() if u == user_id), None) or f"{10**14 + self._n()}"
+            self.alias_of[alias] = user_id
+            author["id"] = alias
         self.comments[comment_id] = {"id": comment_id, "platform": platform, "on": on, "parent": parent,
                                      "from": author, "text": text, "created": at}
         self.posts[on]["updated"] = at

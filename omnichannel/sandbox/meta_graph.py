@@ -58,6 +58,7 @@ class GraphAPI:
     posts: dict[str, dict[str, Any]]
     comments: dict[str, dict[str, Any]]
     last_inbound: dict[str, float]
+    alias_of: dict[str, str]
     private_replied: set[str]
     sent: list[dict[str, Any]]
     public: list[dict[str, Any]]
@@ -274,6 +275,7 @@ class GraphAPI:
             if now - target["created"] > PRIVATE_REPLY:
                 return self._refuse(body, 400, 10903, "(#10903) This activity can't be replied to")
             user, kind = str(target["from"]["id"]), "private_reply"
+            user = self.alias_of.get(user, user)  # Meta answers with the commenter's messaging id
             self.private_replied.add(object_id)
         else:
             user, kind = str(recipient.get("id") or ""), str(body.get("messaging_type") or "RESPONSE")

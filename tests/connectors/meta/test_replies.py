@@ -246,3 +246,24 @@ async def test_a_visitor_post_on_the_page_is_answered_under_it_and_privately(san
     finally:
         await client.close()
         await conn.stop()
+
+
+async def test_a_facebook_commenter_is_reached_by_the_id_the_private_reply_revealed(store, tmp_path):
+    """On Facebook a comment's from.id is not the commenter's Messenger id; the private reply's answer is."""
+    async with MetaSandbox(comment_scoped_ids=True) as sandbox:
+        conn, client = await wire(sandbox, store, tmp_path, "facebook")
+        try:
+            psid = sandbox.user("facebook", "Rudi")
+            comment_id, _ = await sandbox.comment("facebook", psid, "Drainase mampet di Jl. Gajah Raya")
+            origin = await stored_origin(store, comment_id)
+            assert origin["author_id"] != psid
+            await conn.reply(item(origin, text="Aduan ADU-2026-000042 diterima.", purpose="ack"), "k")
+            assert sandbox.sent[-1]["to"] == psid
+            await sandbox.dm("facebook", psid, "Lokasinya di depan masjid, Pak")  # answering the private reply
+            comment_row, dm_row = await rows(store)
+            assert dm_row.reporter_id == comment_row.reporter_id  # one citizen, not two
+            await conn.reply(item(origin, purpose="answer"), "k")
+            assert sandbox.sent[-1]["recipient"] == {"id": psid} and sandbox.sent[-1]["message"]["text"] == DETAIL
+        finally:
+            await client.close()
+            await conn.stop()
