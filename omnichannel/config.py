@@ -68,6 +68,30 @@ class StoreConfig(Model):
         return value
 
 
+class RateLimit(Model):
+    """One group's limits: per client (a minute, with a burst) and for everyone together (a second)."""
+
+    per_client: float = Field(gt=0, description="requests a minute from one client")
+    per_client_burst: int = Field(gt=0, description="requests one client may send at once")
+    overall: float = Field(gt=0, description="requests a second from all clients together")
+    overall_burst: int = Field(gt=0, description="requests all clients together may send at once")
+
+
+class RateLimits(Model):
+    """429 with Retry-After past these (``enabled: ${OMNICHANNEL_RATE_LIMITS:-true}`` in the shipped config)."""
+
+    enabled: bool = Field(True, description="false: no limits (benchmarks and load tests)")
+    intake: RateLimit = Field(default_factory=lambda: RateLimit(per_client=10, per_client_burst=5, overall=50,
+                                                                overall_burst=200),
+                              description="filing a complaint on the web intake")
+    status: RateLimit = Field(default_factory=lambda: RateLimit(per_client=60, per_client_burst=20, overall=100,
+                                                                overall_burst=300),
+                              description="citizens' status lookups")
+    login: RateLimit = Field(default_factory=lambda: RateLimit(per_client=10, per_client_burst=10, overall=5,
+                                                               overall_burst=50),
+                             description="failed officer sign-ins (wrong or missing token)")
+
+
 class HttpConfig(Model):
     """The one aiohttp server for intake, webhooks, the officer API and ops endpoints."""
 
@@ -81,6 +105,24 @@ class HttpConfig(Model):
     public_url: str | None = Field(None, description="how the outside reaches us (webhook registration)")
     coordinator_tokens: list[SecretStr] = Field(
         default_factory=list, description="officer API tokens that see every agency's tickets (complaint desk)")
+    trusted_proxies: list[str] = Field(default_factory=list, description=(
+        "addresses or networks (CIDR) of reverse proxies whose X-Forwarded-For names the client"))
+    header_timeout: float = Field(15.0, gt=0, description=(
+        "seconds a connection may take to send its request headers (also the idle keep-alive time)"))
+    body_timeout: float = Field(30.0, gt=0, description="seconds a client may take to send a request body")
+    rate_limits: RateLimits = Field(default_factory=RateLimits)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network") from None
+        return value
 
 
 class LoggingConfig(Model):

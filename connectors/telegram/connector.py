@@ -49,6 +49,16 @@ STALE_OFFSET = 6 * 86400  # after a week without updates Telegram may restart up
 MAX_TEXT = 4096
 
 
+def update_json(update: dict[str, Any]) -> str:
+    """The update as JSON text that UTF-8 can hold: a lone surrogate stays escaped, as Telegram sent it."""
+    text = json.dumps(update, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(update)
+    return text
+
+
 def retry_seconds(exc: RetryAfter) -> float:
     """``RetryAfter.retry_after`` in seconds (an int or a timedelta depending on PTB settings)."""
     with warnings.catch_warnings():
@@ -82,7 +92,7 @@ class TelegramConnector:
     @classmethod
     def reparse(cls, raw: bytes, external_id: str) -> Envelope:
         """Parse a stored update again (``omnichannel quarantine retry``); files are not fetched."""
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8", "surrogatepass")
         return parse_update(json.loads(text), text).envelope
 
     # -- lifecycle --------------------------------------------------------------------------------
@@ -163,7 +173,7 @@ class TelegramConnector:
             self._sent_offset = self._offset
             if not updates:
                 return Batch()
-            parsed = [parse_update(u, json.dumps(u, ensure_ascii=False), private_only=self.config.private_only)
+            parsed = [parse_update(u, update_json(u), private_only=self.config.private_only)
                       for u in updates]
             for item in parsed:
                 await self._materialise(item)
