@@ -5,16 +5,26 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from omnichannel import registry
 from omnichannel.errors import ConfigError
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def _not_blank(value: SecretStr) -> SecretStr:
+    if not value.get_secret_value().strip():
+        raise ValueError("must not be empty or whitespace (an empty key would make any signature or token valid)")
+    return value
+
+
+RequiredSecret = Annotated[SecretStr, AfterValidator(_not_blank)]
+"""A secret that signs or proves something: refused at load when empty or whitespace."""
 
 
 class Model(BaseModel):
@@ -256,6 +266,8 @@ def _check_secrets(model: BaseModel, path: str, from_env: set[str]) -> None:
         if isinstance(value, SecretStr):
             if value.get_secret_value() and sub not in from_env:
                 raise ConfigError(sub, "secrets must come from the environment: write ${SOME_VAR}")
+            if value.get_secret_value() and not value.get_secret_value().strip():
+                raise ConfigError(sub, "is only whitespace: set the variable to the secret or leave it empty")
         elif isinstance(value, BaseModel):
             _check_secrets(value, sub, from_env)
         elif isinstance(value, list):
@@ -264,6 +276,9 @@ def _check_secrets(model: BaseModel, path: str, from_env: set[str]) -> None:
                     _check_secrets(item, f"{sub}[{i}]", from_env)
                 elif isinstance(item, SecretStr) and item.get_secret_value() and f"{sub}[{i}]" not in from_env:
                     raise ConfigError(f"{sub}[{i}]", "secrets must come from the environment: write ${SOME_VAR}")
+                elif isinstance(item, SecretStr) and item.get_secret_value() and not item.get_secret_value().strip():
+                    raise ConfigError(f"{sub}[{i}]", "is only whitespace: set the variable to the token or leave it "
+                                                    "empty (an empty token is not configured)")
 
 
 def _disabled_prefixes(data: dict[str, Any]) -> list[str]:

@@ -12,7 +12,15 @@ from typing import Any, ClassVar, Literal
 
 import phonenumbers
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from omnichannel import storable
 from omnichannel.config import ConnectorConfig
@@ -37,6 +45,12 @@ class WebformConfig(ConnectorConfig):
     token: SecretStr | None = Field(None, description="bearer token, or the HMAC key for auth: hmac")
     max_body_bytes: int = Field(65_536, gt=0)
     max_text_chars: int = Field(10_000, gt=0)
+
+    @model_validator(mode="after")
+    def _token_when_authenticated(self) -> WebformConfig:
+        if self.auth != "none" and not (self.token and self.token.get_secret_value().strip()):
+            raise ValueError(f"auth: {self.auth} needs a token that is not empty or whitespace")
+        return self
 
 
 class ComplaintIn(BaseModel):
