@@ -81,10 +81,10 @@ class StoreConfig(Model):
 class RateLimit(Model):
     """One group's limits: per client (a minute, with a burst) and for everyone together (a second)."""
 
-    per_client: float = Field(gt=0, description="requests a minute from one client")
-    per_client_burst: int = Field(gt=0, description="requests one client may send at once")
-    overall: float = Field(gt=0, description="requests a second from all clients together")
-    overall_burst: int = Field(gt=0, description="requests all clients together may send at once")
+    per_client: float = Field(60, gt=0, description="requests a minute from one client (intake: 10, login: 10)")
+    per_client_burst: int = Field(20, gt=0, description="requests one client may send at once (intake: 5, login: 10)")
+    overall: float = Field(100, gt=0, description="requests a second from all clients together (intake: 50, login: 5)")
+    overall_burst: int = Field(300, gt=0, description="requests all together may send at once (intake: 200, login: 50)")
 
 
 class RateLimits(Model):
