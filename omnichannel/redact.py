@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlsplit
 from pydantic import BaseModel, SecretStr
 
 MASK = "***"
-MIN_LENGTH = 4  # shorter values would mask ordinary words; config load refuses blank secrets anyway
+MIN_LENGTH = 6  # shorter values would mask ordinary words (config load refuses blank secrets anyway)
 
 _lock = threading.Lock()
 _known: set[str] = set()
