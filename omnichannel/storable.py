@@ -25,9 +25,22 @@ KEY_CHARS = 512      # envelopes.external_id, thread_id, message_id
 ADDRESS_CHARS = 320  # envelopes.sender_id, identities.address
 
 
+def _clean(value: str) -> bool:
+    """True when ``value`` has neither NUL nor a lone surrogate (the fast checks first: ~0.1 us)."""
+    if "\x00" in value:
+        return False
+    if value.isascii():
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def text(value: str | None) -> str | None:
     """``value`` with NUL and lone surrogates replaced by U+FFFD (None stays None)."""
-    if value is None or not isinstance(value, str) or not _UNSTORABLE.search(value):
+    if value is None or not isinstance(value, str) or _clean(value):
         return value
     return _UNSTORABLE.sub(REPLACEMENT, value)
 
@@ -86,8 +99,52 @@ def _attachment(att: Attachment) -> Attachment:
                                        if isinstance(getattr(att, f.name), (str, float))})
 
 
+def _data_ok(value: Any) -> bool:
+    kind = type(value)  # exact types first: this runs for every envelope's origin and meta
+    if kind is str:
+        return ("\x00" not in value and value.isascii()) or _clean(value)
+    if kind is dict:
+        for key_, item in value.items():
+            if not (type(key_) is str and _clean(key_) and _data_ok(item)):
+                return False
+        return True
+    if kind is float:
+        return math.isfinite(value)
+    if kind is list or kind is tuple:
+        for item in value:
+            if not _data_ok(item):
+                return False
+        return True
+    if isinstance(value, (str, float, dict, list, tuple)):  # subclasses
+        return _data_ok(data(value)) and data(value) == value
+    return True
+
+
+def _fits(value: str | None, limit: int) -> bool:
+    return value is None or (len(value) <= limit and _clean(value))
+
+
+def storable_as_is(env: Envelope) -> bool:
+    """True when every field of ``env`` is already storable (the common case: no copy is made)."""
+    sender = env.sender
+    if sender is not None and not (_fits(sender.id, ADDRESS_CHARS) and _fits(sender.name, 1 << 30)
+                                   and _fits(sender.username, 1 << 30) and _fits(sender.phone, ADDRESS_CHARS)
+                                   and _fits(sender.email, ADDRESS_CHARS)):
+        return False
+    return (_fits(env.external_id, KEY_CHARS) and _fits(env.text, 1 << 30) and _fits(env.subject, 1 << 30)
+            and _fits(env.thread_id, KEY_CHARS) and _fits(env.message_id, KEY_CHARS) and _fits(env.edit_of, KEY_CHARS)
+            and _fits(env.ticket_ref, 32) and _fits(env.skip_reason, 1 << 30) and _fits(env.error, 1 << 30)
+            and all(_fits(r, KEY_CHARS) for r in env.reply_to)
+            and _data_ok(env.origin) and _data_ok(env.meta)
+            and all(_fits(a.filename, 1 << 30) and _fits(a.content_type, 1 << 30) and _fits(a.skipped_reason, 1 << 30)
+                    and _fits(a.path, 1 << 30) for a in env.attachments))
+
+
 def envelope(env: Envelope) -> Envelope:
-    """A copy of ``env`` whose every stored field both databases accept (``raw`` untouched)."""
+    """``env`` itself when it is storable as it is, else a copy whose every stored field both databases
+    accept (``raw`` untouched)."""
+    if storable_as_is(env):
+        return env
     return dataclasses.replace(
         env, external_id=key(env.external_id) or "", sender=_sender(env.sender), text=text(env.text),
         subject=text(env.subject), reply_to=[key(r) or "" for r in env.reply_to], ticket_ref=key(env.ticket_ref, 32),
