@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import hmac
 import json
 import logging
 from datetime import UTC, datetime, timedelta
@@ -22,13 +21,14 @@ from aiohttp import web
 from sqlalchemy import func, select
 
 from connectors.attachments import save_attachment
+from connectors.meta.webhook import SIGNATURE_HEADER, handshake, signature_ok
 from connectors.whatsapp.config import WhatsAppConfig
 from connectors.whatsapp.parse import MediaRef, parse_payload
 from omnichannel.errors import AuthError, PermanentDeliveryError, RetryableError
 from omnichannel.protocols import PluginContext
 from omnichannel.templates import Templates
 from omnichannel.types import Attachment, Batch, Envelope, OutboxItem, Receipt
-from omnichannel.web.body import BodyError, header_bytes, parse_json, read_body
+from omnichannel.web.body import BodyError, parse_json, read_body
 
 log = logging.getLogger(__name__)
 THROTTLED = {4, 80007, 130429, 131056}      # Graph/Cloud API throughput and pair-rate limits
@@ -111,18 +111,10 @@ class WhatsAppConnector:
     # -- webhook ----------------------------------------------------------------------------------
     async def handle_verify(self, request: web.Request) -> web.Response:
         """Echo ``hub.challenge`` when ``hub.mode`` is subscribe and ``hub.verify_token`` matches."""
-        given = request.query.get("hub.verify_token", "").encode("utf-8", "surrogateescape")
-        expected = self.config.verify_token.get_secret_value().encode()
-        if request.query.get("hub.mode") == "subscribe" and hmac.compare_digest(given, expected):
-            return web.Response(text=request.query.get("hub.challenge", ""))
-        return web.Response(status=403, text="verification failed")
+        return handshake(request, self.config.verify_token.get_secret_value())
 
     def _signed(self, request: web.Request, body: bytes) -> bool:
-        secret = self.config.app_secret.get_secret_value()
-        if not secret.strip():  # config load refuses it too: an empty key would make every signature valid
-            return False
-        digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-        return hmac.compare_digest(header_bytes(request, "X-Hub-Signature-256"), f"sha256={digest}".encode())
+        return signature_ok(self.config.app_secret.get_secret_value(), request.headers.get(SIGNATURE_HEADER), body)
 
     async def handle_post(self, request: web.Request) -> web.Response:
         """Verify the signature over the raw body, store everything, answer 200 after the commit."""

@@ -1,6 +1,6 @@
 """``omnichannel demo``: the whole flow on one machine, with the sandboxes standing in for every channel.
 
-Starts the Telegram, WhatsApp, X and LAPOR! sandboxes on free loopback ports (plus Dovecot and an SMTP
+Starts the Telegram, WhatsApp, X, Meta (Facebook + Instagram) and LAPOR! sandboxes on free loopback ports (plus Dovecot and an SMTP
 sink when Dovecot is installed), a temporary SQLite store and the daemon with a config derived from
 the shipped ``config.yaml`` (secrets only through the environment), plays the scripted day of
 ``omnichannel.demo.script``, prints a summary and leaves the HTTP API up until Ctrl-C. The
@@ -33,15 +33,16 @@ from omnichannel.demo.mail import ADDRESS, MailWorld
 from omnichannel.errors import ConfigError
 from omnichannel.models import Complaint, EnvelopeRow, OutboxRow
 from omnichannel.sandbox.lapor import LaporSandbox
+from omnichannel.sandbox.meta import MetaSandbox
 from omnichannel.sandbox.telegram import TelegramSandbox
 from omnichannel.sandbox.whatsapp import WhatsAppSandbox
 from omnichannel.sandbox.x import XSandbox
 
 OFFICER_AGENCIES = ("bpbd", "pupr", "dlh", "pdam", "disdukcapil")
 OFFICER_GROUP = -1001234567890
-SHIPPED = Path(__file__).resolve().parents[1] / "config.yaml"
+SHIPPED = Path(__file__).resolve().parents[2] / "config.yaml"
 if not SHIPPED.is_file():  # installed from a wheel: the packaged copy of the shipped config
-    SHIPPED = Path(__file__).resolve().with_name("default_config.yaml")
+    SHIPPED = Path(__file__).resolve().parents[1] / "default_config.yaml"
 
 
 def free_port(preferred: int = 0) -> int:
@@ -65,6 +66,8 @@ class DemoWorld:
         self.telegram = TelegramSandbox()
         self.officer_bot = TelegramSandbox("987654321:SANDBOX-officer-bot", username="petugas_sandbox_bot")
         self.whatsapp = WhatsAppSandbox(webhook_url=f"http://127.0.0.1:{http_port}/webhooks/whatsapp/whatsapp")
+        self.meta = MetaSandbox(webhooks={p: f"http://127.0.0.1:{http_port}/webhooks/{p}/{p}"
+                                          for p in ("facebook", "instagram")})
         self.x = XSandbox(account_username=account_username)
         self.lapor = LaporSandbox()
         self.mail: MailWorld | None = None
@@ -72,7 +75,7 @@ class DemoWorld:
 
     async def start(self, with_mail: bool = True) -> DemoWorld:
         """Start the sandboxes, and email when it can run here."""
-        for sandbox in (self.telegram, self.officer_bot, self.whatsapp, self.x, self.lapor):
+        for sandbox in (self.telegram, self.officer_bot, self.whatsapp, self.x, self.lapor, self.meta):
             await sandbox.start()
         if not with_mail:
             self.mail_skipped = "email left out on request"
@@ -90,7 +93,7 @@ class DemoWorld:
         if self.mail is not None:
             await asyncio.to_thread(self.mail.stop)
             self.mail = None
-        for sandbox in (self.lapor, self.x, self.whatsapp, self.officer_bot, self.telegram):
+        for sandbox in (self.meta, self.lapor, self.x, self.whatsapp, self.officer_bot, self.telegram):
             await sandbox.stop()
 
 
@@ -118,7 +121,7 @@ def derive_config(base_text: str, world: DemoWorld, data_dir: Path) -> tuple[str
     w = world
     for conn in data.get("connectors") or []:
         kind = conn["kind"]
-        if kind not in ("webform", "telegram", "whatsapp", "x") and not (kind == "imap" and w.mail is not None):
+        if kind not in ("webform", "telegram", "whatsapp", "x", "facebook", "instagram") and not (kind == "imap" and w.mail is not None):
             conn["enabled"] = False  # nothing outside this machine: only channels with a stand-in run
         if kind == "telegram":
             conn.update(enabled=True, token=secret("DEMO_TELEGRAM_TOKEN", w.telegram.token),
@@ -129,6 +132,12 @@ def derive_config(base_text: str, world: DemoWorld, data_dir: Path) -> tuple[str
                         app_secret=secret("DEMO_WHATSAPP_SECRET", w.whatsapp.app_secret),
                         verify_token=secret("DEMO_WHATSAPP_VERIFY", "verifikasi-demo"),
                         phone_number_id=w.whatsapp.phone_number_id, graph_base_url=w.whatsapp.base_url)
+        elif kind in ("facebook", "instagram"):
+            conn.update(enabled=True, access_token=secret("DEMO_META_TOKEN", w.meta.access_token),
+                        app_secret=secret("DEMO_META_SECRET", w.meta.app_secret),
+                        verify_token=secret("DEMO_META_VERIFY", "verifikasi-demo"), page_id=w.meta.page_id,
+                        graph_base_url=w.meta.base_url, poll_interval=2,
+                        **({"instagram_account_id": w.meta.instagram_id} if kind == "instagram" else {}))
         elif kind == "x":
             conn.update(enabled=True, bearer_token=secret("DEMO_X_BEARER", w.x.bearer_token),
                         consumer_key=secret("DEMO_X_CONSUMER_KEY", w.x.consumer_key),

@@ -26,6 +26,8 @@ class Citizen:
     x: str | None = None          # X username
     email: str | None = None
     phone: str | None = None      # as typed into the web form
+    facebook: str | None = None   # page-scoped id (Messenger)
+    instagram: str | None = None  # Instagram-scoped id; ``name`` is the username
 
 
 CITIZENS = {
@@ -50,6 +52,8 @@ CITIZENS = {
     "dewi": Citizen("Dewi Lestari", email="dewi.lestari@contoh.id", phone="081390012002"),
     "ahmad": Citizen("Ahmad Fauzi", email="ahmad.fauzi@contoh.web.id"),
     "tono": Citizen("Tono"),
+    "nur": Citizen("Nur Hidayah", facebook="7000000000000101"),
+    "ikhsan": Citizen("ikhsan_smg", instagram="5800000000000201", phone="0813-2500-7007"),
 }
 NIK = "3374012507900003"
 # personal data that must never show in logs above DEBUG or in a public reply
@@ -63,7 +67,7 @@ PERSONAL_DATA = sorted({NIK, "0812-3456-7001", "081234567001"}
 class Step:
     """One thing that happens: a citizen writes, or something odd arrives."""
 
-    channel: str                 # telegram | whatsapp | x | email | web
+    channel: str                 # telegram | whatsapp | x | email | web | facebook | instagram
     who: str                     # key of CITIZENS
     text: str = ""
     what: str = "complaint"      # what it shows, for the progress lines
@@ -87,6 +91,10 @@ MORNING = [
          "Terima kasih,\nAgus Wibowo\nHP 0812-3456-7001", subject="Pelayanan Puskesmas Ngaliyan lambat"),
     Step("web", "dewi", "Anak sy ditolak PPDB jalur zonasi di SMPN padahal rmh kami cuma 500 m dr sekolah, "
          "di Kel. Srondol Kulon Banyumanik. tolong dicek min"),
+    Step("instagram", "ikhsan", "min taman Simpang Lima kotor bgt, sampah berserakan & tempat sampahnya rusak "
+         "smua. tlg dibersihin ya, bisa hub sy di 0813-2500-7007", what="komentar Instagram"),
+    Step("facebook", "nur", "Selamat pagi. Pagar jembatan kecil di Kel. Bendan Ngisor, Gajahmungkur patah, "
+         "bahaya untuk pejalan kaki malam hari. Mohon diperbaiki.", what="pesan Facebook"),
     Step("telegram", "joko", f"udh 3 bln blangko KTP-el kosong trs, sy blm bisa cetak KTP. NIK {NIK}, "
          "domisili Gayamsari. kpn bisa dicetak min?"),
     Step("x", "eko", "lampu merah perempatan Kalibanteng mati dr pagi, macet parah smp bundaran. tlg dishub "
@@ -174,6 +182,7 @@ class Traffic:
         self.outcomes: dict[str, int] = {}       # expected outcome → steps
         self.web: dict[str, dict[str, Any]] = {}  # citizen → the web form's 201 answer
         self.tweets: dict[str, str] = {}          # citizen → their tweet id
+        self.comments: dict[str, str] = {}        # citizen → their Instagram comment id
         self.web_keys: dict[str, str] = {}
         self.session: aiohttp.ClientSession | None = None
 
@@ -187,7 +196,7 @@ class Traffic:
 
     def _count(self, step: Step, stored: int) -> None:
         if stored:
-            name = CONNECTORS[step.channel]
+            name = CONNECTORS.get(step.channel, step.channel)  # facebook, instagram: the kind is the name
             self.expected[name] = self.expected.get(name, 0) + stored
         self.outcomes[step.expect] = self.outcomes.get(step.expect, 0) + 1
 
@@ -212,6 +221,15 @@ class Traffic:
                 status = (await w.whatsapp.say(who.whatsapp, step.text, name=who.name))[1]
             if status != 200:
                 raise RuntimeError(f"the WhatsApp webhook answered {status}")
+            self._count(step, 1)
+        elif step.channel in ("facebook", "instagram"):
+            user = w.meta.user(step.channel, who.name, who.facebook or who.instagram)
+            if step.channel == "facebook":
+                status = (await w.meta.dm("facebook", user, step.text))[1]
+            else:
+                self.comments[step.who], status = await w.meta.comment("instagram", user, step.text)
+            if status != 200:
+                raise RuntimeError(f"the {step.channel} webhook answered {status}")
             self._count(step, 1)
         elif step.channel == "x":
             self.tweets[step.who] = w.x.post_tweet(step.text, who.x)["id"]

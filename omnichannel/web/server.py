@@ -73,6 +73,8 @@ class Served(Protocol):
 
     def connector_health(self) -> dict[str, Any]: ...
 
+    def replica_view(self) -> dict[str, Any]: ...
+
     async def refresh_gauges(self) -> None: ...
 
 
@@ -87,7 +89,7 @@ def build_app(daemon: Served) -> web.Application:
         store_ok = await daemon.store.ping() if daemon.store else False
         body = {"ready": daemon.ready and store_ok, "store": "ok" if store_ok else "unreachable",
                 "connectors": daemon.connector_health(), "router": daemon.router_state,
-                "dispatcher": daemon.dispatcher_state}
+                "dispatcher": daemon.dispatcher_state, "replica": daemon.replica_view()}
         if daemon.workers is not None:
             body["http_workers"] = daemon.workers.health()
         # a library's error text can carry a credential (a bot token in a URL): never shown here
