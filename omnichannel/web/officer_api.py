@@ -19,6 +19,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import and_, func, or_, select
 
+from omnichannel import storable
 from omnichannel.models import Case, Complaint, Identity, Reporter, Ticket
 from omnichannel.pii import mask
 from omnichannel.protocols import AnswerDesk
@@ -124,7 +125,7 @@ class OfficerApi:
             raise _Reply(_error(exc.status, "bad_request", exc.reason)) from None
         if not isinstance(body, dict):
             raise _Reply(_error(400, "bad_request", "the body must be a JSON object"))
-        return body
+        return storable.data(body)  # NUL and lone surrogates (which no database stores) become U+FFFD
 
     # -- handlers -------------------------------------------------------------------------------
     async def list_tickets(self, request: web.Request) -> web.Response:

@@ -54,6 +54,12 @@ def config(tmp_path: Path, sandbox: TelegramSandbox, port: int, *, limits: bool 
           - {{name: tg, kind: telegram, token: "${{TG_TOKEN}}", base_url: "{sandbox.base_url}", mode: webhook,
              webhook_path: {TG_PATH}, webhook_url: "http://127.0.0.1:{port}{TG_PATH}",
              webhook_secret: "${{TG_SECRET}}"}}
+          - {{name: fb, kind: facebook, verify_token: "${{WA_VERIFY}}", app_secret: "${{WA_SECRET}}",
+             access_token: "${{WA_ACCESS}}", page_id: "1234567890", graph_base_url: "http://127.0.0.1:9",
+             catch_up: false, download_media: false}}
+          - {{name: ig, kind: instagram, verify_token: "${{WA_VERIFY}}", app_secret: "${{WA_SECRET}}",
+             access_token: "${{WA_ACCESS}}", page_id: "1234567890", instagram_account_id: "9876543210",
+             graph_base_url: "http://127.0.0.1:9", catch_up: false, download_media: false}}
         agencies:
           - {{code: pupr, name: Dinas PUPR, officer_tokens: ["${{PUPR}}"]}}
         """)

@@ -354,3 +354,23 @@ async def test_status_needs_the_access_key_so_refs_cannot_be_enumerated(tmp_path
             async with http.get(f"{base}{FORM}/{ref}{query}") as resp:
                 assert resp.status == 404
                 assert "agency" not in await resp.json()
+
+
+async def test_an_officer_answer_with_a_lone_surrogate_is_stored_not_500(tmp_path):
+    """Found by the fuzz test: the answer went into the store as it was and the database refused it."""
+    async with running(tmp_path) as (daemon, base, _sb), aiohttp.ClientSession() as http:
+        from omnichannel.models import Case, Ticket
+
+        async with daemon.store.session() as s:
+            s.add(Case(id=900, ref="KAS-2026-000900", title="Jalan rusak"))
+            await s.flush()
+            s.add(Ticket(ref="TIK-2026-000001", case_id=900, agency="pupr", kind="pengaduan"))
+            await s.commit()
+        async with http.post(base + "/api/v1/tickets/TIK-2026-000001/reply", data=b'{"text": "sudah \\ud800 \\u0000"}',
+                             headers={"Authorization": f"Bearer {PUPR}", **JSON}) as resp:
+            assert resp.status == 201, await resp.text()
+        async with daemon.store.session() as s:
+            from sqlalchemy import select
+
+            answer = (await s.exec(select(Ticket.answer))).scalars().one()
+        assert answer == "sudah \ufffd \ufffd"
