@@ -21,7 +21,7 @@ from omnichannel.config import Config
 from omnichannel.errors import OmnichannelError
 from omnichannel.leadership import ROUTER, Lease, LeaseLost, once_per_period
 from omnichannel.metrics import Metrics
-from omnichannel.models import Complaint, OutboxRow
+from omnichannel.models import Complaint, EnvelopeRow, OutboxRow
 from omnichannel.protocols import PluginContext
 from omnichannel.status import complaint_status
 from omnichannel.store import Store
@@ -40,6 +40,8 @@ INTAKE_HOT = 0.2
 ROUTE_BATCH_HOT = 20
 ROUTE_SHARE = 0.25
 SLA_INTERVAL = 300.0  # seconds between overdue marks
+# /readyz counts envelopes in the store; a count is reused this long unless this process committed since
+ENVELOPE_COUNT_TTL = 1.0
 
 
 class Daemon:
@@ -79,6 +81,7 @@ class Daemon:
         self._route_wakeup = asyncio.Event()
         self._stop = asyncio.Event()
         self._last_intake = float("-inf")  # loop time of the last commit of new envelopes
+        self._envelope_counts: tuple[float, dict[str, int]] | None = None  # (loop time, connector → stored)
 
     # -- wiring ---------------------------------------------------------------------------------
     def _context(self, name: str, submit: Any = None, channel: str | None = None) -> PluginContext:
@@ -113,6 +116,7 @@ class Daemon:
             else:
                 self.metrics.duplicates.labels(connector).inc()
         if result.new:
+            self._envelope_counts = None  # /readyz reads the store afresh
             if here:  # a worker's intake has its own core: the router need not yield to it
                 self._last_intake = asyncio.get_running_loop().time()
             self._route_wakeup.set()
@@ -412,6 +416,28 @@ class Daemon:
         for name, why in self.unavailable.items():
             out[name] = {"state": "unavailable", "last_error": why}
         return out
+
+    async def envelope_counts(self) -> dict[str, int] | None:
+        """Envelopes stored per connector, counted in the store (every replica, since the store began).
+
+        Reused for ``ENVELOPE_COUNT_TTL`` seconds unless this process committed new envelopes since;
+        None when the store does not answer.
+        """
+        if self.store is None:
+            return None
+        now = asyncio.get_running_loop().time()
+        cached = self._envelope_counts
+        if cached is not None and now - cached[0] < ENVELOPE_COUNT_TTL:
+            return cached[1]
+        try:
+            async with self.store.session() as session:
+                q = select(EnvelopeRow.connector, func.count()).group_by(EnvelopeRow.connector)
+                counts = {name: n for name, n in (await session.exec(q)).all()}
+        except Exception as exc:
+            log.debug("envelope counts unavailable: %s", exc)
+            return None
+        self._envelope_counts = (now, counts)
+        return counts
 
     async def refresh_gauges(self) -> None:
         """Outbox depth by status and the router's backlog (read at scrape time)."""

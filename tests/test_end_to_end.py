@@ -90,6 +90,12 @@ async def test_scripted_day_through_the_daemon_process(tmp_path: Path, with_mail
             day = await play_day(world, store, traffic, lambda line: None, wait=90)
             assert day["settled"] == [True, True, True], f"not settled: {day}\n{log.read_text()[-3000:]}"
             await _check_store(store, world, traffic, day)
+            async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/readyz") as resp:
+                health = (await resp.json())["connectors"]
+            # /readyz counts what the store holds, push connectors (web, WhatsApp) included
+            assert set(traffic.expected) <= set(health)
+            assert {name: h["envelopes"] for name, h in health.items()} == {
+                name: traffic.expected.get(name, 0) for name in health}
     finally:
         code = await _stop(proc)
         await store.close()

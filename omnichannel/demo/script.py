@@ -70,7 +70,7 @@ class Step:
     channel: str                 # telegram | whatsapp | x | email | web | facebook | instagram
     who: str                     # key of CITIZENS
     text: str = ""
-    what: str = "complaint"      # what it shows, for the progress lines
+    what: str = "aduan"          # what it is, in the progress lines (Bahasa Indonesia: the operator reads them)
     subject: str | None = None
     special: str | None = None   # start, group, broken, status, autoreply, retry, anonymous
     expect: str = "complaint"    # complaint | follow_up | skipped | quarantined | rejected | none
@@ -112,37 +112,37 @@ MORNING = [
     Step("email", "maya", "Dengan hormat, sesuai UU 14 tahun 2008 saya mengajukan permohonan informasi publik "
          "berupa salinan dokumen rincian anggaran perbaikan jalan di Kecamatan Tembalang tahun 2025. Mohon "
          "informasi prosedur dan jadwal pengambilannya.\n\nHormat saya,\nMaya Anggraini",
-         what="information request", subject="Permohonan informasi publik"),
+         what="permintaan informasi", subject="Permohonan informasi publik"),
     Step("telegram", "tari", "banjir lg di Jl. Kaligawe Raya, Gayamsari! air udh selutut, motor pd mogok, air "
-         "msk rmh warga. pompa nya gk nyala ya min?", what="incident (reporter 1/5)"),
-    Step("telegram", "baru", "/start", what="/start greeting", special="start", expect="skipped"),
-    Step("telegram", "anon_tg", "halo min, tes", what="greeting", expect="rejected"),
-    Step("telegram", "hendra", "info grup RT: kerja bakti minggu pagi", what="group message", special="group",
+         "msk rmh warga. pompa nya gk nyala ya min?", what="kejadian banjir (pelapor 1/5)"),
+    Step("telegram", "baru", "/start", what="/start: minta panduan", special="start", expect="skipped"),
+    Step("telegram", "anon_tg", "halo min, tes", what="sapaan saja", expect="rejected"),
+    Step("telegram", "hendra", "info grup RT: kerja bakti minggu pagi", what="pesan di grup RT", special="group",
          expect="skipped"),
-    Step("whatsapp", "budi", what="delivery status callback", special="status", expect="skipped"),
+    Step("whatsapp", "budi", what="laporan status pengiriman", special="status", expect="skipped"),
 ]
 
 AFTERNOON = [
     Step("telegram", "joko", "udh 3 bln blangko KTP-el kosong trs, sy blm bisa cetak KTP. domisili Gayamsari. "
-         "kpn bisa dicetak min??", what="resend", expect="follow_up"),
+         "kpn bisa dicetak min??", what="mengirim ulang aduannya", expect="follow_up"),
     Step("web", "budi", "Sampah di TPS Pedurungan Kidul sudah seminggu tidak diangkut, baunya sampai ke rumah "
-         "warga. Mohon segera diangkut.", what="same citizen, other channel (same phone)", expect="follow_up"),
+         "warga. Mohon segera diangkut.", what="aduan yang sama lewat kanal lain (nomor HP sama)", expect="follow_up"),
     Step("whatsapp", "yanto", "Kaligawe banjir parah lg min, air masuk rmh warga di Gayamsari, jln Kaligawe Raya "
-         "gk bisa dilewatin motor", what="incident (reporter 2/5)"),
+         "gk bisa dilewatin motor", what="kejadian banjir (pelapor 2/5)"),
     Step("x", "fajar", "Jl. Kaligawe Raya Gayamsari banjir lg, air msk rumah warga, motor pd mogok "
-         "@pemkot_contoh #LaporWalikota", what="incident (reporter 3/5)"),
+         "@pemkot_contoh #LaporWalikota", what="kejadian banjir (pelapor 3/5)"),
     Step("email", "siti", "Jalan Kaligawe Raya di Gayamsari banjir lagi sejak subuh, air masuk ke rumah warga "
-         "setinggi lutut. Mohon pompa segera dinyalakan.", what="incident (reporter 4/5)",
+         "setinggi lutut. Mohon pompa segera dinyalakan.", what="kejadian banjir (pelapor 4/5)",
          subject="Banjir Kaligawe"),
     Step("web", "ahmad", "Banjir di Jl. Kaligawe Raya, Gayamsari. Air masuk rumah warga, jalan tidak bisa "
-         "dilewati motor.", what="incident (reporter 5/5)"),
-    Step("web", "dewi", what="form posted again (same Idempotency-Key)", special="retry", expect="none"),
-    Step("whatsapp", "wati", what="broken webhook body", special="broken", expect="quarantined"),
+         "dilewati motor.", what="kejadian banjir (pelapor 5/5)"),
+    Step("web", "dewi", what="formulir terkirim dua kali (Idempotency-Key sama)", special="retry", expect="none"),
+    Step("whatsapp", "wati", what="kiriman webhook rusak", special="broken", expect="quarantined"),
     Step("email", "agus", "Saya sedang cuti sampai 20 Juni dan akan membalas email Anda setelah kembali.",
-         what="auto-reply", subject="Balasan otomatis: sedang cuti", special="autoreply", expect="skipped"),
+         what="balasan otomatis", subject="Balasan otomatis: sedang cuti", special="autoreply", expect="skipped"),
     Step("x", "spammer", "slot gacor maxwin hr ini!! deposit 10rb bonus 100%, cek bio @pemkot_contoh",
-         what="spam", expect="rejected"),
-    Step("whatsapp", "lina", "terima kasih min, sudah ditangani, mantap 👍", what="thank-you note",
+         what="promosi judi (spam)", expect="rejected"),
+    Step("whatsapp", "lina", "terima kasih min, sudah ditangani, mantap 👍", what="ucapan terima kasih",
          expect="rejected"),
 ]
 
@@ -152,9 +152,10 @@ ANSWER_TEXT = ("Tim BPBD sudah menyalakan 3 pompa portabel di Jl. Kaligawe Raya 
 LAPOR_TEXT = ("Lubang di Jl. Kedungmundu Raya sudah ditambal oleh tim UPTD Jalan pada pagi ini. Terima kasih "
               "atas laporannya.")
 CLOSE_NOTE = "Sampah di TPS Pedurungan Kidul sudah diangkut dua truk pagi ini."
-PHASES = [("Morning: complaints arrive on every channel", MORNING),
-          ("Midday: a resend, one citizen on two channels, a flood reported by five, spam, a broken message",
+PHASES = [("Pagi: aduan masuk dari semua kanal", MORNING),
+          ("Siang: aduan dikirim ulang, satu warga di dua kanal, banjir dilaporkan lima warga, spam, pesan rusak",
            AFTERNOON)]
+CLOSING = "Sore: petugas menjawab dan menutup tiket, SP4N-LAPOR! mengirim tindak lanjut"
 CONNECTORS = {"telegram": "telegram", "whatsapp": "whatsapp", "x": "x", "email": "email", "web": "web"}
 
 

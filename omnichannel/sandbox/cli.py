@@ -208,60 +208,74 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _fill(parser: argparse.ArgumentParser) -> None:
-    sub = parser.add_subparsers(dest="sandbox", required=True)
+    sub = parser.add_subparsers(dest="sandbox", required=True, metavar="SANDBOX", title="sandboxes")
     serve = sub.add_parser("serve", help="run the Telegram, WhatsApp, LAPOR!, X and Meta sandboxes until Ctrl-C")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--telegram-port", type=int, default=8081)
-    serve.add_argument("--whatsapp-port", type=int, default=8082)
-    serve.add_argument("--lapor-port", type=int, default=8083)
-    serve.add_argument("--x-port", type=int, default=8084)
-    serve.add_argument("--meta-port", type=int, default=8085, help="Facebook Page + Instagram (Graph API)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    serve.add_argument("--telegram-port", type=int, default=8081, help="Telegram Bot API port (default: 8081)")
+    serve.add_argument("--whatsapp-port", type=int, default=8082, help="WhatsApp Cloud API port (default: 8082)")
+    serve.add_argument("--lapor-port", type=int, default=8083, help="SP4N-LAPOR! port (default: 8083)")
+    serve.add_argument("--x-port", type=int, default=8084, help="X API port (default: 8084)")
+    serve.add_argument("--meta-port", type=int, default=8085,
+                       help="Facebook Page + Instagram (Graph API) port (default: 8085)")
     serve.add_argument("--x-account", default="pemkot_contoh", help="username of the government's X account")
     serve.add_argument("--telegram-token", help="bot token the sandbox accepts")
     serve.add_argument("--whatsapp-token", help="Graph API access token the sandbox accepts")
     serve.add_argument("--whatsapp-secret", help="app secret that signs webhook deliveries")
     serve.add_argument("--whatsapp-webhook", help="where WhatsApp deliveries go (the daemon's webhook URL)")
     telegram = sub.add_parser("telegram", help="talk to a running Telegram sandbox")
-    telegram.add_argument("action", choices=["say", "sent"])
-    telegram.add_argument("text", nargs="?", default="")
+    telegram.add_argument("action", choices=["say", "sent"],
+                          help="say: a citizen sends TEXT to the bot; sent: what the bot has sent")
+    telegram.add_argument("text", nargs="?", default="", help="say: the message")
     telegram.add_argument("--chat", type=int, default=42, help="chat id of the citizen (default 42)")
-    telegram.add_argument("--name", default="Warga")
+    telegram.add_argument("--name", default="Warga", help="the citizen's display name (default: Warga)")
     telegram.add_argument("--photo", help="attach this image file (the text becomes its caption)")
     telegram.add_argument("--reply-to", type=int, help="message id this one replies to")
-    telegram.add_argument("--url", default=TELEGRAM_URL)
+    telegram.add_argument("--url", default=TELEGRAM_URL, help="the sandbox (default: %(default)s)")
     whatsapp = sub.add_parser("whatsapp", help="talk to a running WhatsApp sandbox")
-    whatsapp.add_argument("action", choices=["say", "sent"])
-    whatsapp.add_argument("text", nargs="?", default="")
+    whatsapp.add_argument("action", choices=["say", "sent"],
+                          help="say: a citizen sends TEXT (a signed webhook delivery); sent: what was sent to citizens")
+    whatsapp.add_argument("text", nargs="?", default="", help="say: the message")
     whatsapp.add_argument("--from", dest="sender", default="6281234567890", help="the citizen's wa_id")
-    whatsapp.add_argument("--name", default="Warga")
+    whatsapp.add_argument("--name", default="Warga", help="the citizen's profile name (default: Warga)")
     whatsapp.add_argument("--webhook", help="deliver to this URL (default: the sandbox's configured one)")
-    whatsapp.add_argument("--url", default=WHATSAPP_URL)
+    whatsapp.add_argument("--url", default=WHATSAPP_URL, help="the sandbox (default: %(default)s)")
     x = sub.add_parser("x", help="talk to a running X sandbox")
-    x.add_argument("action", choices=["mention", "tweet", "replies"])
-    x.add_argument("text", nargs="?", default="")
+    x.add_argument("action", choices=["mention", "tweet", "replies"],
+                   help="mention: a citizen's post that mentions the account; tweet: a post the search "
+                        "queries find; replies: what the account has replied")
+    x.add_argument("text", nargs="?", default="", help="mention, tweet: the post")
     x.add_argument("--author", default="warga", help="username of the citizen posting")
     x.add_argument("--in-reply-to", help="tweet id this one replies to")
-    x.add_argument("--url", default=X_URL)
+    x.add_argument("--url", default=X_URL, help="the sandbox (default: %(default)s)")
     meta = sub.add_parser("meta", help="talk to a running Meta (Facebook Page + Instagram) sandbox")
-    meta.add_argument("action", choices=["dm", "comment", "mention", "sent"])
-    meta.add_argument("text", nargs="?", default="")
-    meta.add_argument("--platform", choices=["facebook", "instagram"], default="facebook")
+    meta.add_argument("action", choices=["dm", "comment", "mention", "sent"],
+                      help="dm: a citizen's private message; comment: a comment under the Page's or account's "
+                           "post; mention: a post that mentions the account; sent: what was sent to citizens")
+    meta.add_argument("text", nargs="?", default="", help="dm, comment, mention: the message")
+    meta.add_argument("--platform", choices=["facebook", "instagram"], default="facebook",
+                      help="which platform the citizen writes on (default: facebook)")
     meta.add_argument("--name", default="Warga", help="the citizen's name (Facebook) or username (Instagram)")
     meta.add_argument("--user", help="the citizen's page- or Instagram-scoped id (default: a new one)")
     meta.add_argument("--webhook", help="deliver to this URL from now on (the daemon's webhook for the platform)")
-    meta.add_argument("--url", default=META_URL)
+    meta.add_argument("--url", default=META_URL, help="the sandbox (default: %(default)s)")
     lapor = sub.add_parser("lapor", help="drive a running LAPOR! sandbox (reports, clock, status)")
-    lapor.add_argument("action", choices=["reports", "advance", "force"])
+    lapor.add_argument("action", choices=["reports", "advance", "force"],
+                       help="reports: list the reports received; advance: move the clock --days; force: set a "
+                            "report's STATUS (and --text)")
     lapor.add_argument("tracking_id", nargs="?", help="force: the report's tracking id")
     lapor.add_argument("status", nargs="?", help="force: belum terverifikasi … selesai")
     lapor.add_argument("--days", type=float, default=1.0, help="advance: days to move the clock")
     lapor.add_argument("--text", help="force: a tindak lanjut to add")
-    lapor.add_argument("--url", default=LAPOR_URL)
+    lapor.add_argument("--url", default=LAPOR_URL, help="the sandbox (default: %(default)s)")
 
 
 def add_cli(subparsers: Any) -> None:
     """Register ``sandbox`` on the ``omnichannel`` command."""
-    parser = subparsers.add_parser("sandbox", help="local Telegram/WhatsApp/X/LAPOR!/Meta stand-ins for demos and tests")
+    parser = subparsers.add_parser("sandbox", help="local Telegram/WhatsApp/X/LAPOR!/Meta stand-ins for demos and tests",
+                                   description="Run local stand-ins of the Telegram Bot API, WhatsApp Cloud API, "
+                                               "Meta Graph API (Facebook Page, Instagram), X API and SP4N-LAPOR!, "
+                                               "and drive them by hand:\n" + __doc__.split("\n", 1)[1].rstrip(),
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
     _fill(parser)
     parser.set_defaults(func=run)
 
