@@ -153,7 +153,9 @@ class DaemonConfig(Model):
     router_interval: float = Field(1.0, gt=0, description="seconds between router sweeps (it also wakes on ingest)")
     ingest_batch_max: int = Field(500, gt=0, description="most envelopes committed in one transaction")
     lease_ttl: float = Field(30.0, gt=0, description="seconds a replica holds a connector's lease")
-    replica_id: str | None = Field(None, description="name of this replica (default host:pid)")
+    replica_id: str | None = Field(None, description=(
+        "name of this replica (default host:N, N the first free slot under data_dir/replicas: a restart after a "
+        "crash gets the same name and takes its predecessor's claims back at once)"))
     route: bool = Field(True, description="run the router in this process (false: an intake-only replica)")
     dispatch: bool = Field(True, description="run the outbox dispatcher in this process")
 
