@@ -114,7 +114,7 @@ def router_pipeline(store: Store):
     from omnichannel.templates import Templates
     from router.pipeline import RouterPipeline
 
-    env = {**os.environ, **{k: os.environ.get(k, "bench") for k in (
+    env = {**os.environ, "OMNICHANNEL_RATE_LIMITS": "false", **{k: os.environ.get(k, "bench") for k in (
         "TELEGRAM_BOT_TOKEN", "WHATSAPP_ACCESS_TOKEN", "WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN",
         "IMAP_PASSWORD", "X_BEARER_TOKEN", "SMTP_PASSWORD")}}
     config = load_config(ROOT / "omnichannel" / "default_config.yaml", env=env)

@@ -170,7 +170,8 @@ async def main() -> None:
     store_url = await create_pg_database() if args.postgres else None
     port = free_port()
     config = work / "config.yaml"
-    config.write_text(f"data_dir: {work}/data\nhttp: {{host: 127.0.0.1, port: {port}, workers: {args.workers}}}\nlogging: {{level: WARNING}}\n"
+    config.write_text(f"data_dir: {work}/data\nhttp: {{host: 127.0.0.1, port: {port}, workers: {args.workers}, "
+                      f"rate_limits: {{enabled: ${{OMNICHANNEL_RATE_LIMITS:-true}}}}}}\nlogging: {{level: WARNING}}\n"
                       f"daemon: {{route: {str(not args.intake_only).lower()}}}\n"
                       + (f"store: {{url: '{store_url}'}}\n" if store_url else "")
                       + "connectors:\n  - {name: web, kind: webform, acknowledge: false}\n")
@@ -178,7 +179,7 @@ async def main() -> None:
           f", http.workers {args.workers}, store {'PostgreSQL' if store_url else 'SQLite'}, {'uvloop' if _has_uvloop() else 'asyncio'} event loop; every post a "
           "different phone number (new reporters as well as known ones)")
     proc = subprocess.Popen([sys.executable, "-m", "omnichannel.cli", "-c", str(config), "run"], cwd=work,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                            env={**os.environ, "PYTHONUNBUFFERED": "1", "OMNICHANNEL_RATE_LIMITS": "false"})
     base = f"http://127.0.0.1:{port}"
     try:
         async with aiohttp.ClientSession() as http:

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from omnichannel.ingest import ingest_batch
-from omnichannel.types import Batch, IngestResult
+from omnichannel.types import Batch, Envelope, EnvelopeResult, IngestResult
 
 if TYPE_CHECKING:  # pragma: no cover
     from omnichannel.store import Store
@@ -57,23 +57,102 @@ class GroupCommitter:
                 item = self._queue.pop(0)
                 taken.append(item)
                 count += len(item[0].envelopes)
-            combined = Batch(envelopes=[e for b, _ in taken for e in b.envelopes])
-            for b, _ in taken:
-                if b.checkpoint is not None:
-                    combined.checkpoint = b.checkpoint
-            try:
+            await self._commit(taken)
+
+    async def _commit(self, taken: list[tuple[Batch, asyncio.Future[IngestResult]]]) -> None:
+        """Store ``taken`` together; when the store refuses a row, halve until only its own submission
+        is left (the others commit without it), and that one stores the refused envelope in quarantine."""
+        combined = Batch(envelopes=[e for b, _ in taken for e in b.envelopes])
+        for b, _ in taken:
+            if b.checkpoint is not None:
+                combined.checkpoint = b.checkpoint
+        try:
+            if len(taken) == 1 and len(combined.envelopes) > 0:
+                try:
+                    result = await ingest_batch(self.store, self.connector, self.channel, combined)
+                except Exception as exc:
+                    if not refused(exc):
+                        raise
+                    result = await self._isolate(combined, exc)
+            else:
                 result = await ingest_batch(self.store, self.connector, self.channel, combined)
-            except Exception as exc:
-                log.warning("%s: commit of %d envelopes failed: %s", self.connector, count, exc)
-                for _, fut in taken:
-                    if not fut.done():
-                        fut.set_exception(exc)
-                continue
-            if self.on_stored is not None:
-                self.on_stored(self.connector, result)
-            offset = 0
-            for b, fut in taken:
-                part = IngestResult(result.items[offset:offset + len(b.envelopes)])
-                offset += len(b.envelopes)
+        except Exception as exc:
+            if len(taken) > 1 and refused(exc):
+                half = len(taken) // 2
+                await self._commit(taken[:half])
+                await self._commit(taken[half:])
+                return
+            log.warning("%s: commit of %d envelopes failed: %s", self.connector, len(combined.envelopes),
+                        short_reason(exc))
+            for _, fut in taken:
                 if not fut.done():
-                    fut.set_result(part)
+                    fut.set_exception(exc)
+            return
+        if self.on_stored is not None:
+            self.on_stored(self.connector, result)
+        offset = 0
+        for b, fut in taken:
+            part = IngestResult(result.items[offset:offset + len(b.envelopes)])
+            offset += len(b.envelopes)
+            if not fut.done():
+                fut.set_result(part)
+
+    async def _isolate(self, batch: Batch, first_error: BaseException) -> IngestResult:
+        """Store ``batch`` in parts, each refused envelope in quarantine (raw kept), then the checkpoint."""
+        envelopes = batch.envelopes
+        results: dict[int, EnvelopeResult] = {}
+        poison: dict[int, BaseException] = {}
+
+        async def attempt(indexes: list[int]) -> None:
+            try:
+                part = await ingest_batch(self.store, self.connector, self.channel,
+                                          Batch([envelopes[i] for i in indexes]))
+            except Exception as exc:
+                if not refused(exc):
+                    raise
+                if len(indexes) == 1:
+                    poison[indexes[0]] = exc
+                    return
+                half = len(indexes) // 2
+                await attempt(indexes[:half])
+                await attempt(indexes[half:])
+                return
+            results.update(zip(indexes, part.items, strict=True))
+
+        everything = list(range(len(envelopes)))
+        if len(everything) == 1:  # the whole batch was refused already: its one envelope is the poison
+            poison[0] = first_error
+        else:
+            half = len(everything) // 2
+            await attempt(everything[:half])
+            await attempt(everything[half:])
+        kept = []
+        for i, exc in sorted(poison.items()):
+            env = envelopes[i]
+            reason = f"the store refused this message: {short_reason(exc)}"
+            log.warning("%s %s: %s; kept in quarantine", self.connector, env.external_id, reason)
+            kept.append(Envelope(external_id=env.external_id, raw=env.raw, received_at=env.received_at,
+                                 error=reason))
+        last = await ingest_batch(self.store, self.connector, self.channel, Batch(kept, checkpoint=batch.checkpoint))
+        results.update(zip(sorted(poison), last.items, strict=True))
+        return IngestResult([results[i] for i in everything])
+
+
+def refused(exc: BaseException) -> bool:
+    """True when the store refused the data (a row, a value), not when it was unreachable or busy."""
+    from sqlalchemy.exc import DataError, IntegrityError, OperationalError, StatementError
+
+    if isinstance(exc, (IntegrityError, DataError)):
+        return True
+    if isinstance(exc, OperationalError):
+        return False
+    if isinstance(exc, StatementError):  # an error raised while binding a parameter
+        exc = exc.orig if exc.orig is not None else exc
+    return isinstance(exc, (UnicodeError, ValueError, TypeError, OverflowError))
+
+
+def short_reason(exc: BaseException) -> str:
+    """``Type: first line`` of the driver's message: no SQL, no parameters (they hold personal data)."""
+    orig = getattr(exc, "orig", None) or exc
+    lines = str(orig).strip().splitlines()
+    return f"{type(orig).__name__}: {lines[0][:200]}" if lines else type(orig).__name__

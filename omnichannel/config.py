@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from omnichannel import registry
 from omnichannel.errors import ConfigError
@@ -17,6 +17,16 @@ NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 # the password in a URL's user info: postgresql+asyncpg://user:PASSWORD@host/db, redis://:PASSWORD@host
 _URL_PASSWORD = re.compile(r"^([a-z][a-z0-9+.-]*://[^/?#@:]*:)[^/?#@]+(@)", re.IGNORECASE)
+
+
+def _not_blank(value: SecretStr) -> SecretStr:
+    if not value.get_secret_value().strip():
+        raise ValueError("must not be empty or whitespace (an empty key would make any signature or token valid)")
+    return value
+
+
+RequiredSecret = Annotated[SecretStr, AfterValidator(_not_blank)]
+"""A secret that signs or proves something: refused at load when empty or whitespace."""
 
 
 class Model(BaseModel):
@@ -70,6 +80,30 @@ class StoreConfig(Model):
         return value
 
 
+class RateLimit(Model):
+    """One group's limits: per client (a minute, with a burst) and for everyone together (a second)."""
+
+    per_client: float = Field(60, gt=0, description="requests a minute from one client (intake: 10, login: 10)")
+    per_client_burst: int = Field(20, gt=0, description="requests one client may send at once (intake: 5, login: 10)")
+    overall: float = Field(100, gt=0, description="requests a second from all clients together (intake: 50, login: 5)")
+    overall_burst: int = Field(300, gt=0, description="requests all together may send at once (intake: 200, login: 50)")
+
+
+class RateLimits(Model):
+    """429 with Retry-After past these (``enabled: ${OMNICHANNEL_RATE_LIMITS:-true}`` in the shipped config)."""
+
+    enabled: bool = Field(True, description="false: no limits (benchmarks and load tests)")
+    intake: RateLimit = Field(default_factory=lambda: RateLimit(per_client=10, per_client_burst=5, overall=50,
+                                                                overall_burst=200),
+                              description="filing a complaint on the web intake")
+    status: RateLimit = Field(default_factory=lambda: RateLimit(per_client=60, per_client_burst=20, overall=100,
+                                                                overall_burst=300),
+                              description="citizens' status lookups")
+    login: RateLimit = Field(default_factory=lambda: RateLimit(per_client=10, per_client_burst=10, overall=5,
+                                                               overall_burst=50),
+                             description="failed officer sign-ins (wrong or missing token)")
+
+
 class HttpConfig(Model):
     """The one aiohttp server for intake, webhooks, the officer API and ops endpoints."""
 
@@ -83,6 +117,24 @@ class HttpConfig(Model):
     public_url: str | None = Field(None, description="how the outside reaches us (webhook registration)")
     coordinator_tokens: list[SecretStr] = Field(
         default_factory=list, description="officer API tokens that see every agency's tickets (complaint desk)")
+    trusted_proxies: list[str] = Field(default_factory=list, description=(
+        "addresses or networks (CIDR) of reverse proxies whose X-Forwarded-For names the client"))
+    header_timeout: float = Field(15.0, gt=0, description=(
+        "seconds a connection may take to send its request headers (also the idle keep-alive time)"))
+    body_timeout: float = Field(30.0, gt=0, description="seconds a client may take to send a request body")
+    rate_limits: RateLimits = Field(default_factory=RateLimits)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        import ipaddress
+
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network") from None
+        return value
 
 
 class LoggingConfig(Model):
@@ -101,7 +153,9 @@ class DaemonConfig(Model):
     router_interval: float = Field(1.0, gt=0, description="seconds between router sweeps (it also wakes on ingest)")
     ingest_batch_max: int = Field(500, gt=0, description="most envelopes committed in one transaction")
     lease_ttl: float = Field(30.0, gt=0, description="seconds a replica holds a connector's lease")
-    replica_id: str | None = Field(None, description="name of this replica (default host:pid)")
+    replica_id: str | None = Field(None, description=(
+        "name of this replica (default host:N, N the first free slot under data_dir/replicas: a restart after a "
+        "crash gets the same name and takes its predecessor's claims back at once)"))
     route: bool = Field(True, description="run the router in this process (false: an intake-only replica)")
     dispatch: bool = Field(True, description="run the outbox dispatcher in this process")
 
@@ -229,6 +283,8 @@ def _check_secrets(model: BaseModel, path: str, from_env: set[str]) -> None:
         if isinstance(value, SecretStr):
             if value.get_secret_value() and sub not in from_env:
                 raise ConfigError(sub, "secrets must come from the environment: write ${SOME_VAR}")
+            if value.get_secret_value() and not value.get_secret_value().strip():
+                raise ConfigError(sub, "is only whitespace: set the variable to the secret or leave it empty")
         elif isinstance(value, BaseModel):
             _check_secrets(value, sub, from_env)
         elif isinstance(value, list):
@@ -237,6 +293,9 @@ def _check_secrets(model: BaseModel, path: str, from_env: set[str]) -> None:
                     _check_secrets(item, f"{sub}[{i}]", from_env)
                 elif isinstance(item, SecretStr) and item.get_secret_value() and f"{sub}[{i}]" not in from_env:
                     raise ConfigError(f"{sub}[{i}]", "secrets must come from the environment: write ${SOME_VAR}")
+                elif isinstance(item, SecretStr) and item.get_secret_value() and not item.get_secret_value().strip():
+                    raise ConfigError(f"{sub}[{i}]", "is only whitespace: set the variable to the token or leave it "
+                                                    "empty (an empty token is not configured)")
 
 
 def _disabled_prefixes(data: dict[str, Any]) -> list[str]:

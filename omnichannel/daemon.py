@@ -15,7 +15,7 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import func, select
 
-from omnichannel import registry
+from omnichannel import redact, registry
 from omnichannel.committer import GroupCommitter
 from omnichannel.config import Config
 from omnichannel.errors import OmnichannelError
@@ -54,6 +54,9 @@ class Daemon:
         self.workers: Any = None  # the primary's WorkerPool when http.workers > 0
         self._reserved: socket.socket | None = None  # the public port, held (not listened on) for the workers
         self.replica_id = replica_id or config.daemon.replica_id or f"{socket.gethostname()}:{os.getpid()}"
+        # no name given: ``start`` takes a stable one (omnichannel.replica) so a restart after a crash
+        # releases the claims of the process it replaces
+        self._name_slot: Any = None if (replica_id or config.daemon.replica_id or worker) else False
         self.metrics = Metrics()
         self.templates = Templates(config.templates, config.templates_dir)
         self.store: Store | None = None
@@ -180,6 +183,13 @@ class Daemon:
 
     async def start(self) -> None:
         """Open the store, start every enabled plugin, the router, the dispatcher and the server."""
+        redact.register_config(self.config)
+        if self._name_slot is False:
+            from omnichannel.replica import take_slot
+
+            taken = take_slot(self.config.data_dir)
+            if taken is not None:
+                self.replica_id, self._name_slot = taken
         self.store = Store(self.config.store.url, echo=self.config.store.echo)
         await self.store.open(migrate=self.config.store.migrate_on_start)
         if self.worker is not None:
@@ -205,7 +215,7 @@ class Daemon:
             for name, connector in self.connectors.items():
                 if hasattr(connector, "reply"):
                     targets[f"reply:{name}"] = connector
-            self.dispatcher = dispatcher_cls(self.store, self.config, targets)
+            self.dispatcher = dispatcher_cls(self.store, self.config, targets, owner=self.replica_id)
             if hasattr(self.dispatcher, "metrics"):
                 self.dispatcher.metrics = self.metrics
             self.dispatcher_state = "running"
@@ -220,7 +230,8 @@ class Daemon:
         self._start_scheduler()
         if self.config.http.enabled:
             self.http_runner = web.AppRunner(self._build_app(), access_log=None,
-                                             shutdown_timeout=self.config.daemon.shutdown_deadline / 2)
+                                             shutdown_timeout=self.config.daemon.shutdown_deadline / 2,
+                                             keepalive_timeout=self.config.http.header_timeout)
             await self.http_runner.setup()
             if self.config.http.workers:
                 await self._start_workers()
@@ -275,18 +286,19 @@ class Daemon:
 
     async def _start_worker(self) -> None:
         """HTTP worker: push connectors' routes here, everything else passed on to the primary."""
-        from omnichannel.web.server import json_errors
+        from omnichannel.web.server import make_app
         from omnichannel.web.workers import Proxy
 
         assert self.worker is not None
         await self._start_connectors()
-        app = web.Application(client_max_size=self.config.http.max_body_bytes, middlewares=[json_errors])
+        app = make_app(self.config.http)
         app.router.add_routes(self.extra_routes)
         proxy = Proxy(self.worker[1])
         app.router.add_route("*", "/{tail:.*}", proxy.forward)
         app.on_cleanup.append(proxy.close)
         self.http_runner = web.AppRunner(app, access_log=None,
-                                         shutdown_timeout=self.config.daemon.shutdown_deadline / 2)
+                                         shutdown_timeout=self.config.daemon.shutdown_deadline / 2,
+                                         keepalive_timeout=self.config.http.header_timeout)
         await self.http_runner.setup()
         await self._listen(reuse_port=True)
         self.ready = True
@@ -502,6 +514,9 @@ class Daemon:
             await asyncio.sleep(0)
         if self.store is not None:
             await self.store.close()
+        if self._name_slot:
+            self._name_slot.close()  # the name is free for the next start
+            self._name_slot = False
         log.info("stopped")
 
 

@@ -9,15 +9,16 @@ with what the first delivery became, so a client's retry gets the same complaint
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import asdict
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, and_, or_, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from omnichannel import storable
 from omnichannel.bulk import fast, insert_rows, select_in
 from omnichannel.models import Complaint, EnvelopeRow, FollowUp, Identity, OutboxRow, Quarantine, Reporter
 from omnichannel.pii import anonymity_request
@@ -25,6 +26,7 @@ from omnichannel.store import Store
 from omnichannel.types import Batch, Envelope, EnvelopeResult, IngestResult, Sender, utcnow
 
 log = logging.getLogger(__name__)
+REF_TIMEZONE = ZoneInfo("Asia/Jakarta")
 
 
 def complaint_ref(number: int, year: int) -> str:
@@ -33,12 +35,8 @@ def complaint_ref(number: int, year: int) -> str:
 
 
 def raw_bytes(raw: bytes | str | dict | list) -> bytes:
-    """The envelope's raw payload as bytes (JSON for structured payloads)."""
-    if isinstance(raw, bytes):
-        return raw
-    if isinstance(raw, str):
-        return raw.encode("utf-8")
-    return json.dumps(raw, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    """The envelope's raw payload as bytes, exactly (JSON for structured payloads; see ``storable``)."""
+    return storable.raw_bytes(raw)
 
 
 def identity_keys(channel: str, sender: Sender | None) -> list[tuple[str, str]]:
@@ -226,11 +224,13 @@ async def ingest_in_session(store: Store, session: AsyncSession, connector: str,
 
 def ingest_sync(store: Store, conn: Connection, connector: str, channel: str, batch: Batch) -> IngestResult:
     """The ingest transaction's body on a synchronous connection (the caller commits)."""
+    # NUL, lone surrogates, NaN, over-long keys: cleaned here so one message cannot fail the batch
+    envelopes = [storable.envelope(env) for env in batch.envelopes]
     # the same external id twice in one batch counts once, like a redelivery
     first_index: dict[str, int] = {}
-    for i, env in enumerate(batch.envelopes):
+    for i, env in enumerate(envelopes):
         first_index.setdefault(env.external_id, i)
-    unique = [batch.envelopes[i] for i in sorted(first_index.values())]
+    unique = [envelopes[i] for i in sorted(first_index.values())]
     outcomes: dict[str, EnvelopeResult] = {}
     if unique:
         for ext, outcome, reason, ref in _stored_before(conn, connector, [e.external_id for e in unique]):
@@ -241,7 +241,7 @@ def ingest_sync(store: Store, conn: Connection, connector: str, channel: str, ba
     if batch.checkpoint is not None:
         store.save_checkpoint_sync(conn, connector, batch.checkpoint)
     items = []
-    for i, env in enumerate(batch.envelopes):
+    for i, env in enumerate(envelopes):
         res = outcomes[env.external_id]
         if first_index[env.external_id] != i:  # repeated inside the batch
             res = EnvelopeResult(res.external_id, False, res.outcome, res.complaint_ref, res.reason)
@@ -327,12 +327,14 @@ def _store_fresh(store: Store, conn: Connection, connector: str, channel: str,
                                "status": "received", "created_at": now})
         rows.append(row)
     if complaints:
+        # the year of receipt by the daemon: a channel's clock (a Telegram ``date: 1``) never sets it
+        year = now.astimezone(REF_TIMEZONE).year
         first = store.allocate_sync(conn, "complaint", len(complaints))
         for k, comp in enumerate(complaints):
             n = comp.pop("n")
             env = envelopes[n]
             comp["id"] = first + k
-            comp["ref"] = complaint_ref(first + k, env.received_at.year)
+            comp["ref"] = complaint_ref(first + k, year)
             rows[n]["complaint_id"] = comp["id"]
             outcomes[env.external_id] = EnvelopeResult(env.external_id, True, "complaint", comp["ref"])
         for n, k, why in pending_follow_ups:

@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
+from omnichannel.redact import scrub
+
 _connector: contextvars.ContextVar[str] = contextvars.ContextVar("connector", default="-")
 _external_id: contextvars.ContextVar[str] = contextvars.ContextVar("external_id", default="-")
 
@@ -38,7 +40,8 @@ def _mask(text: str) -> str:
 
 
 class ContextFilter(logging.Filter):
-    """Adds ``connector``/``external_id`` and masks personal data in records above DEBUG."""
+    """Adds ``connector``/``external_id``, scrubs secrets from every record and masks personal data
+    in records above DEBUG."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Annotate (and mask) the record; never drops it."""
@@ -46,13 +49,16 @@ class ContextFilter(logging.Filter):
             record.connector = _connector.get()
         if not hasattr(record, "external_id"):
             record.external_id = _external_id.get()
+        message = record.getMessage()
+        # secrets (a bot token in a library's message, a URL's password) at every level
+        cleaned = scrub(message)
         if record.levelno > logging.DEBUG:
-            message = record.getMessage()
-            masked = _mask(message)
-            if masked != message or record.args:
-                record.msg, record.args = masked, None
-            if record.exc_info:  # another handler may have cached the unmasked traceback already
-                record.exc_text = _mask(record.exc_text or logging.Formatter().formatException(record.exc_info))
+            cleaned = _mask(cleaned)
+        if cleaned != message or record.args:
+            record.msg, record.args = cleaned, None
+        if record.exc_info or record.exc_text:  # another handler may have cached the unmasked traceback
+            text = scrub(record.exc_text or logging.Formatter().formatException(record.exc_info))
+            record.exc_text = _mask(text) if record.levelno > logging.DEBUG else text
         return True
 
 

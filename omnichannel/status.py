@@ -22,8 +22,8 @@ async def complaint_status(store: Store, config: Config, ref: str, *, sender_id:
                            channel: str | None = None, access: str | None = None) -> dict[str, Any] | None:
     """The status a citizen may see for ``ref``; with ``sender_id`` only when it is that sender's own.
 
-    ``access`` is the key the web intake gave the reporter: when it matches, the agency's answer is
-    included (refs are guessable, so without it nobody sees more than the status).
+    ``access`` is the key the web intake gave the reporter: when it is given it must match (else None,
+    as for an unknown ref), and the agency's answer is included.
     """
     async with store.session() as session:
         complaint = (await session.exec(select(Complaint).where(Complaint.ref == ref.upper()))).scalars().first()
@@ -41,10 +41,13 @@ async def complaint_status(store: Store, config: Config, ref: str, *, sender_id:
             if not own:
                 return None
         owner = False
-        if access and complaint.envelope_id is not None:
-            env = await session.get(EnvelopeRow, complaint.envelope_id)
+        if access is not None:  # a key was given: it must be this complaint's (else: not found)
+            env = await session.get(EnvelopeRow, complaint.envelope_id) if complaint.envelope_id else None
             stored = (env.origin or {}).get("access") if env is not None else None
-            owner = bool(stored) and hmac.compare_digest(str(stored), access)
+            owner = bool(stored) and hmac.compare_digest(str(stored).encode(),
+                                                         access.encode("utf-8", "surrogateescape"))
+            if not owner:
+                return None
         main = complaint
         if complaint.status == "merged" and complaint.duplicate_of:
             main = await session.get(Complaint, complaint.duplicate_of) or complaint

@@ -16,18 +16,18 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field
 
-from omnichannel.config import ConnectorConfig
+from omnichannel.config import ConnectorConfig, RequiredSecret
 
 
 class MetaConfig(ConnectorConfig):
     """What the Facebook and Instagram connectors share: webhook, Graph API, replies and catch-up."""
 
     path: str | None = Field(None, description="webhook route; default /webhooks/<kind>/<name>")
-    verify_token: SecretStr = Field(description="the token typed into the Meta app's webhook settings")
-    app_secret: SecretStr = Field(description="the Meta app secret that signs deliveries (X-Hub-Signature-256)")
-    access_token: SecretStr = Field(description="Page access token for the Graph API")
+    verify_token: RequiredSecret = Field(description="the token typed into the Meta app's webhook settings")
+    app_secret: RequiredSecret = Field(description="the Meta app secret that signs deliveries (X-Hub-Signature-256)")
+    access_token: RequiredSecret = Field(description="Page access token for the Graph API")
     page_id: str = Field(pattern=r"^\d{5,25}$", description="the Facebook Page (for Instagram: the linked Page)")
     graph_base_url: str = "https://graph.facebook.com"
     graph_version: str = Field("v21.0", pattern=r"^v\d+\.\d+$")

@@ -15,6 +15,9 @@ from typing import Any
 
 from aiohttp import web
 
+from omnichannel.web.body import BodyError
+from omnichannel.web.body import read_body as read_whole
+
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 
 
@@ -45,17 +48,14 @@ def handshake(request: web.Request, verify_token: str) -> web.Response:
 
 
 async def read_body(request: web.Request, limit: int) -> bytes | None:
-    """The whole request body, or None when it is larger than ``limit`` (read to the end, not its first chunk)."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        chunk = await request.content.read(65536)
-        if not chunk:
-            return b"".join(chunks)
-        size += len(chunk)
-        if size > limit:
+    """The whole request body, or None when it is larger than ``limit`` (read to the end, not its first chunk,
+    within the daemon's body timeout: a slow or vanished client is a ``BodyError`` the server answers 408/400)."""
+    try:
+        return await read_whole(request, limit)
+    except BodyError as exc:
+        if exc.status == 413:
             return None
-        chunks.append(chunk)
+        raise
 
 
 def load_object(body: bytes) -> dict[str, Any]:

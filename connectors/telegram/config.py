@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 
-from omnichannel.config import ConnectorConfig
+from omnichannel.config import ConnectorConfig, RequiredSecret
 
 UPDATE_TYPES = ["message", "edited_message"]
 
@@ -15,7 +15,7 @@ class TelegramConfig(ConnectorConfig):
     """A Telegram bot that citizens write to (long polling by default, webhook as an alternative)."""
 
     kind: Literal["telegram"] = "telegram"
-    token: SecretStr = Field(description="bot token from @BotFather, as ${TELEGRAM_BOT_TOKEN}")
+    token: RequiredSecret = Field(description="bot token from @BotFather, as ${TELEGRAM_BOT_TOKEN}")
     base_url: str = Field("https://api.telegram.org", description="Bot API server (the sandbox in tests)")
     mode: Literal["polling", "webhook"] = "polling"
     long_poll_timeout: float = Field(20.0, ge=0, le=50, description="getUpdates timeout in seconds")
@@ -32,7 +32,7 @@ class TelegramConfig(ConnectorConfig):
 
     @model_validator(mode="after")
     def _consistent(self) -> TelegramConfig:
-        if self.mode == "webhook" and not (self.webhook_secret and self.webhook_secret.get_secret_value()):
+        if self.mode == "webhook" and not (self.webhook_secret and self.webhook_secret.get_secret_value().strip()):
             raise ValueError("webhook mode needs webhook_secret (1-256 characters A-Z a-z 0-9 _ -)")
         if self.mode == "polling" and self.long_poll_timeout + self.request_timeout >= self.poll_timeout:
             raise ValueError("long_poll_timeout + request_timeout must stay below poll_timeout")

@@ -38,8 +38,10 @@ from connectors.telegram.config import TelegramConfig
 from connectors.telegram.parse import FileRef, Parsed, parse_update
 from omnichannel.errors import AuthError, PermanentDeliveryError, RetryableError
 from omnichannel.protocols import PluginContext
+from omnichannel.redact import register, scrub
 from omnichannel.templates import Templates
 from omnichannel.types import Attachment, Batch, Envelope, IngestResult, OutboxItem, Receipt
+from omnichannel.web.body import BodyError, header_bytes, parse_json, read_body
 
 log = logging.getLogger(__name__)
 # getUpdates goes through do_api_request to get the update JSON as Telegram sent it; Bot API method
@@ -47,6 +49,17 @@ log = logging.getLogger(__name__)
 GET_UPDATES = "getupdates"
 STALE_OFFSET = 6 * 86400  # after a week without updates Telegram may restart update_id lower
 MAX_TEXT = 4096
+MAX_UPDATE_BYTES = 1_048_576  # a webhook update is a few KB; files come by getFile
+
+
+def update_json(update: dict[str, Any]) -> str:
+    """The update as JSON text that UTF-8 can hold: a lone surrogate stays escaped, as Telegram sent it."""
+    text = json.dumps(update, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(update)
+    return text
 
 
 def retry_seconds(exc: RetryAfter) -> float:
@@ -59,11 +72,12 @@ def retry_seconds(exc: RetryAfter) -> float:
 
 def translate(exc: TelegramError, what: str) -> Exception:
     """A PTB error as one of ours."""
+    message = scrub(exc.message)  # PTB's InvalidToken says "The token `<token>` was rejected"
     if isinstance(exc, (InvalidToken, Forbidden, EndPointNotFound)):  # 401/404 after getMe: token revoked
-        return AuthError(f"{what}: Telegram refused the bot token ({exc.message})")
+        return AuthError(f"{what}: Telegram refused the bot token ({message})")
     if isinstance(exc, RetryAfter):
         return RetryableError(f"{what}: flood control", retry_after=retry_seconds(exc))
-    return RetryableError(f"{what}: {type(exc).__name__}: {exc.message}")
+    return RetryableError(f"{what}: {type(exc).__name__}: {message}")
 
 
 class TelegramConnector:
@@ -73,6 +87,7 @@ class TelegramConnector:
 
     def __init__(self, name: str, config: TelegramConfig) -> None:
         self.name, self.config = name, config
+        register(config.token, config.webhook_secret)  # scrubbed from every message that leaves
         self.ctx: PluginContext | None = None
         self.bot: Bot | None = None
         self._offset: int | None = None
@@ -82,7 +97,7 @@ class TelegramConnector:
     @classmethod
     def reparse(cls, raw: bytes, external_id: str) -> Envelope:
         """Parse a stored update again (``omnichannel quarantine retry``); files are not fetched."""
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8", "surrogatepass")
         return parse_update(json.loads(text), text).envelope
 
     # -- lifecycle --------------------------------------------------------------------------------
@@ -163,7 +178,7 @@ class TelegramConnector:
             self._sent_offset = self._offset
             if not updates:
                 return Batch()
-            parsed = [parse_update(u, json.dumps(u, ensure_ascii=False), private_only=self.config.private_only)
+            parsed = [parse_update(u, update_json(u), private_only=self.config.private_only)
                       for u in updates]
             for item in parsed:
                 await self._materialise(item)
@@ -198,16 +213,16 @@ class TelegramConnector:
         """Verify the secret header, store the update, answer 200 only after the commit."""
         if self.ctx is None or self.ctx.submit is None or self.config.webhook_secret is None:
             return web.json_response({"error": "not started"}, status=503)
-        given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "").encode()
+        given = header_bytes(request, "X-Telegram-Bot-Api-Secret-Token")
         if not hmac.compare_digest(given, self.config.webhook_secret.get_secret_value().encode()):
             return web.json_response({"error": "missing or wrong secret token"}, status=401)
-        body = await request.read()
         try:
-            update = json.loads(body)
-            if not isinstance(update, dict):
-                raise ValueError("not an object")
-        except ValueError as exc:
-            return web.json_response({"error": f"malformed update: {exc}"}, status=400)
+            body = await read_body(request, MAX_UPDATE_BYTES)
+            update = parse_json(body)  # UTF-8 only (a UTF-16 body is 400), no NaN, bounded depth
+        except BodyError as exc:
+            return web.json_response({"error": f"malformed update: {exc.reason}"}, status=exc.status)
+        if not isinstance(update, dict):
+            return web.json_response({"error": "malformed update: not an object"}, status=400)
         parsed = parse_update(update, body.decode("utf-8"), private_only=self.config.private_only)
         try:
             await self._materialise(parsed)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import os
 import re
@@ -13,11 +12,22 @@ from typing import Any, ClassVar, Literal
 
 import phonenumbers
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from omnichannel import storable
 from omnichannel.config import ConnectorConfig
 from omnichannel.protocols import PluginContext
 from omnichannel.types import Batch, Envelope, Sender
+from omnichannel.web.body import BodyError, header_bytes, parse_json, read_body
+from omnichannel.web.limits import limiter
 
 log = logging.getLogger(__name__)
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,}$")
@@ -35,6 +45,12 @@ class WebformConfig(ConnectorConfig):
     token: SecretStr | None = Field(None, description="bearer token, or the HMAC key for auth: hmac")
     max_body_bytes: int = Field(65_536, gt=0)
     max_text_chars: int = Field(10_000, gt=0)
+
+    @model_validator(mode="after")
+    def _token_when_authenticated(self) -> WebformConfig:
+        if self.auth != "none" and not (self.token and self.token.get_secret_value().strip()):
+            raise ValueError(f"auth: {self.auth} needs a token that is not empty or whitespace")
+        return self
 
 
 class ComplaintIn(BaseModel):
@@ -113,35 +129,39 @@ class WebformConnector:
         if self.config.auth == "none":
             return True
         secret = self.config.token.get_secret_value() if self.config.token else ""
-        if not secret:
+        if not secret.strip():
             return False
         if self.config.auth == "bearer":
-            given = request.headers.get("Authorization", "")
-            return hmac.compare_digest(given.encode(), f"Bearer {secret}".encode())
-        given = request.headers.get("X-Signature-256", "")
+            return hmac.compare_digest(header_bytes(request, "Authorization"), f"Bearer {secret}".encode())
         expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-        return hmac.compare_digest(given.encode(), expected.encode())
+        return hmac.compare_digest(header_bytes(request, "X-Signature-256"), expected.encode())
+
+    def _client(self, request: web.Request) -> str:
+        """Whose idempotency keys these are: the token's holder, or (no auth) the client's address."""
+        if self.config.auth != "none":
+            return "token"
+        rate = limiter(request)
+        return rate.client(request) if rate is not None else (request.remote or "")
 
     async def handle_post(self, request: web.Request) -> web.Response:
         """Validate, store, and answer 201 with the complaint ref (200 for a repeated key)."""
         assert self.ctx is not None and self.ctx.submit is not None
-        if request.content_length is not None and request.content_length > self.config.max_body_bytes:
-            return _error(413, f"body larger than {self.config.max_body_bytes} bytes")
-        body = await request.content.read(self.config.max_body_bytes + 1)
-        if len(body) > self.config.max_body_bytes:
-            return _error(413, f"body larger than {self.config.max_body_bytes} bytes")
-        if not self._authorised(request, body):
-            return _error(401, "missing or invalid credentials")
-        if request.content_type != "application/json":
-            return _error(415, "send JSON with Content-Type: application/json")
+        rate = limiter(request)
+        if rate is not None and (refused := rate.check("intake", request)) is not None:
+            return refused
         try:
-            data = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            return _error(400, f"malformed JSON: {exc}")
+            body = await read_body(request, self.config.max_body_bytes)
+            if not self._authorised(request, body):
+                return _error(401, "missing or invalid credentials")
+            if request.content_type != "application/json":
+                return _error(415, "send JSON with Content-Type: application/json")
+            data = parse_json(body)
+        except BodyError as exc:
+            return exc.response()
         if not isinstance(data, dict):
             return _error(422, "the body must be a JSON object")
         try:
-            form = ComplaintIn.model_validate(data)
+            form = ComplaintIn.model_validate(storable.data(data))  # NUL, lone surrogates: U+FFFD
         except ValidationError as exc:
             problems = [{"field": ".".join(str(p) for p in e["loc"]) or "body", "problem": e["msg"]}
                         for e in exc.errors()]
@@ -152,43 +172,48 @@ class WebformConnector:
         key = request.headers.get("Idempotency-Key", "").strip()
         if key and (len(key) > 200 or not key.isprintable()):
             return _error(400, "Idempotency-Key must be printable and at most 200 characters")
-        envelope = self._envelope(form, body, key)
+        envelope = self._envelope(form, body, key, self._client(request))
         result = await self.ctx.submit(Batch([envelope]))
         item = result.items[0]
         ref = item.complaint_ref
-        if not item.new and self.ctx.status_lookup is not None and ref:
-            # a retry with the same key gets the access key stored the first time
-            envelope.origin["access"] = await self._stored_access(ref) or envelope.origin["access"]
+        if not item.new:
+            # the same key again: the same body gets what the first request got, another body 409
+            stored = await self._stored_origin(envelope.external_id)
+            if stored is not None and stored.get("body_sha256") != envelope.origin["body_sha256"]:
+                return _error(409, "this Idempotency-Key was already used for another request")
+            envelope.origin["access"] = (stored or {}).get("access") or envelope.origin["access"]
         log.debug("%s stored %s as %s (%s)", self.name, envelope.external_id, item.outcome, ref)
         templates = self.ctx.templates
         message = templates("ack_webform", ref=ref) if templates and ref else None
         status = 201 if item.new else 200
-        body = {"complaint": ref, "status": "diterima", "outcome": item.outcome, "message": message}
+        answer = {"complaint": ref, "status": "diterima", "outcome": item.outcome, "message": message}
         if ref:
-            body["status_url"] = f"{self.config.path}/{ref}?akses={envelope.origin['access']}"
-        return web.json_response(body, status=status)
+            answer["status_url"] = f"{self.config.path}/{ref}?akses={envelope.origin['access']}"
+        return web.json_response(answer, status=status)
 
-    async def _stored_access(self, ref: str) -> str | None:
+    async def _stored_origin(self, external_id: str) -> dict[str, Any] | None:
         store = self.ctx.extra.get("store") if self.ctx else None
-        if store is None:
+        if store is None or self.ctx is None:
             return None
         from sqlalchemy import select
 
-        from omnichannel.models import Complaint, EnvelopeRow
+        from omnichannel.models import EnvelopeRow
 
         async with store.session() as session:
-            q = (select(EnvelopeRow.origin).join(Complaint, Complaint.envelope_id == EnvelopeRow.id)
-                 .where(Complaint.ref == ref))
-            origin = (await session.exec(q)).scalars().first()
-        return (origin or {}).get("access")
+            q = select(EnvelopeRow.origin).where(EnvelopeRow.connector == self.ctx.name,
+                                                 EnvelopeRow.external_id == external_id)
+            return (await session.exec(q)).scalars().first() or {}
 
-    def _envelope(self, form: ComplaintIn, body: bytes, key: str) -> Envelope:
+    def _envelope(self, form: ComplaintIn, body: bytes, key: str, client: str) -> Envelope:
         contact = form.email or form.phone
         sender = Sender(id=contact, name=form.name, email=form.email, phone=form.phone) if contact else None
         location = form.location if isinstance(form.location, dict) else (
             {"text": form.location} if form.location else None)
-        external_id = f"key:{key}" if key else f"uuid:{os.urandom(16).hex()}"
-        origin: dict[str, Any] = {"access": secrets.token_urlsafe(12)}
+        # a key is the client's own: another client's identical key is another request
+        scoped = hashlib.sha256(f"{client}\0{key}".encode("utf-8", "surrogateescape")).hexdigest()[:40]
+        external_id = f"key:{scoped}" if key else f"uuid:{os.urandom(16).hex()}"
+        origin: dict[str, Any] = {"access": secrets.token_urlsafe(16),
+                                  "body_sha256": hashlib.sha256(body).hexdigest()}
         if contact:
             origin.update(email=form.email, phone=form.phone)
         return Envelope(external_id=external_id, raw=body, sender=sender,
@@ -199,13 +224,19 @@ class WebformConnector:
     async def handle_status(self, request: web.Request) -> web.Response:
         """Citizen-safe status of one complaint: no personal data, no other citizens' text.
 
-    With ``?akses=<key>`` from the 201 answer, the reporter also sees the agency's answer.
+    Only with ``?akses=<key>`` from the 201 answer; the reporter then also sees the agency's answer.
     """
+        rate = limiter(request)
+        if rate is not None and (refused := rate.check("status", request)) is not None:
+            return refused
         ref = request.match_info["ref"].upper()
         if not _REF.match(ref):
             return _error(400, "not a complaint ref (e.g. ADU-2026-000123)")
         assert self.ctx is not None and self.ctx.status_lookup is not None
-        status = await self.ctx.status_lookup(ref, access=request.query.get("akses"))
+        access = request.query.get("akses", "")
+        # refs are sequential: only the access key from the 201 answer opens a status, so that
+        # counting through ADU-2026-000001... tells nobody anything (missing and wrong key alike: 404)
+        status = await self.ctx.status_lookup(ref, access=access) if access else None
         if status is None:
-            return _error(404, f"complaint {ref} not found")
+            return _error(404, f"complaint {ref} not found with this access key (akses)")
         return web.json_response(status)

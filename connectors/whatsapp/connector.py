@@ -28,6 +28,7 @@ from omnichannel.errors import AuthError, PermanentDeliveryError, RetryableError
 from omnichannel.protocols import PluginContext
 from omnichannel.templates import Templates
 from omnichannel.types import Attachment, Batch, Envelope, OutboxItem, Receipt
+from omnichannel.web.body import BodyError, parse_json, read_body
 
 log = logging.getLogger(__name__)
 THROTTLED = {4, 80007, 130429, 131056}      # Graph/Cloud API throughput and pair-rate limits
@@ -119,19 +120,22 @@ class WhatsAppConnector:
         """Verify the signature over the raw body, store everything, answer 200 after the commit."""
         if self.ctx is None or self.ctx.submit is None:
             return web.json_response({"error": "not started"}, status=503)
-        limit = self.config.max_body_bytes
-        body = await request.content.read(limit + 1)
-        if len(body) > limit:
-            return web.json_response({"error": f"body larger than {limit} bytes"}, status=413)
+        try:
+            body = await read_body(request, self.config.max_body_bytes)
+        except BodyError as exc:
+            return exc.response()
         if not self._signed(request, body):
             log.warning("%s: delivery with a missing or wrong X-Hub-Signature-256 refused", self.name)
             return web.json_response({"error": "missing or invalid signature"}, status=401)
         try:
-            payload = json.loads(body)
+            try:
+                payload = parse_json(body)
+            except BodyError as exc:
+                raise ValueError(exc.reason) from None
             if not isinstance(payload, dict):
                 raise ValueError("not a JSON object")
             envelopes, media = parse_payload(payload)
-        except ValueError as exc:  # signed but unreadable: keep it whole in quarantine
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:  # signed but unreadable: quarantine
             envelopes, media = [Envelope(external_id=f"body:{hashlib.sha256(body).hexdigest()[:40]}", raw=body,
                                          error=f"malformed webhook body: {exc}")], []
         await asyncio.gather(*(self._fetch(ref, envelopes[ref.index]) for ref in media))

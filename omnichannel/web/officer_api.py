@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,15 +19,20 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import and_, func, or_, select
 
-from omnichannel.models import Case, Complaint, Ticket
+from omnichannel import storable
+from omnichannel.models import Case, Complaint, Identity, Reporter, Ticket
 from omnichannel.pii import mask
 from omnichannel.protocols import AnswerDesk
 from omnichannel.types import utcnow
+from omnichannel.web.body import BodyError, header_bytes, parse_json, read_body
+from omnichannel.web.limits import limiter
 
 log = logging.getLogger(__name__)
 
 CLOSED = ("selesai", "ditolak")
 MAX_LIMIT = 200
+MAX_OFFSET = 1_000_000_000
+_REF = re.compile(r"^[A-Za-z0-9-]{1,40}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,11 +74,11 @@ class OfficerApi:
 
     def caller(self, request: web.Request) -> Caller | None:
         """Match the bearer token against every configured token in constant time."""
-        header = request.headers.get("Authorization", "")
-        scheme, _, given = header.partition(" ")
-        if scheme.lower() != "bearer" or not given.strip():
+        header = header_bytes(request, "Authorization")  # any bytes a client sends: never a 500
+        scheme, _, given = header.partition(b" ")
+        if scheme.lower() != b"bearer" or not given.strip():
             return None
-        presented = given.strip().encode()
+        presented = given.strip()
         agencies: set[str] = set()
         coordinator = False
         for token, agency in self._tokens:  # no early exit: timing does not tell which entry matched
@@ -89,8 +94,13 @@ class OfficerApi:
         return Caller(frozenset(agencies), coordinator, f"officer:{who}#{fingerprint}")
 
     def _auth(self, request: web.Request) -> Caller:
+        rate = limiter(request)
+        if rate is not None and (refused := rate.blocked("login", request)) is not None:
+            raise _Reply(refused)  # too many wrong tokens from this client: not even checked
         caller = self.caller(request)
         if caller is None:
+            if rate is not None:
+                rate.charge("login", request)
             raise _Reply(_error(401, "unauthorized", "a valid officer token is required (Authorization: Bearer)"))
         return caller
 
@@ -100,6 +110,8 @@ class OfficerApi:
         return self.answers
 
     async def _ticket(self, session: Any, ref: str, caller: Caller) -> Ticket:
+        if not _REF.match(ref):  # NUL or other bytes the database refuses: no such ticket
+            raise _Reply(_error(404, "not_found", "no such ticket in your agency's queue"))
         ticket = (await session.exec(select(Ticket).where(Ticket.ref == ref.upper()))).scalars().first()
         if ticket is None or not (caller.coordinator or caller.owns(ticket.agency)):
             raise _Reply(_error(404, "not_found", f"no ticket {ref} in your agency's queue"))
@@ -108,12 +120,12 @@ class OfficerApi:
     @staticmethod
     async def _body(request: web.Request) -> dict[str, Any]:
         try:
-            body = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
-            raise _Reply(_error(400, "bad_request", "the body must be a JSON object")) from None
+            body = parse_json(await read_body(request, request.app._client_max_size))
+        except BodyError as exc:
+            raise _Reply(_error(exc.status, "bad_request", exc.reason)) from None
         if not isinstance(body, dict):
             raise _Reply(_error(400, "bad_request", "the body must be a JSON object"))
-        return body
+        return storable.data(body)  # NUL and lone surrogates (which no database stores) become U+FFFD
 
     # -- handlers -------------------------------------------------------------------------------
     async def list_tickets(self, request: web.Request) -> web.Response:
@@ -129,9 +141,14 @@ class OfficerApi:
             offset = max(0, int(request.query.get("offset", "0")))
         except ValueError:
             return _error(400, "bad_request", "limit and offset must be integers")
+        if offset > MAX_OFFSET:  # past a 64-bit column the database refuses the number itself
+            return _error(400, "bad_request", f"offset must be at most {MAX_OFFSET}")
         cond = [Ticket.agency == code]
         if request.query.get("status"):
-            cond.append(Ticket.status.in_([s.strip() for s in request.query["status"].split(",") if s.strip()]))
+            wanted = [s.strip() for s in request.query["status"].split(",") if s.strip()]
+            if not all(w.isidentifier() for w in wanted):
+                return _error(400, "bad_request", "status is a comma-separated list of status names")
+            cond.append(Ticket.status.in_(wanted))
         overdue_expr = or_(Ticket.overdue.is_(True),  # never NULL, so ``~`` selects the rest exactly
                            and_(Ticket.sla_due.is_not(None), Ticket.sla_due < utcnow(), Ticket.status.not_in(CLOSED)))
         overdue = request.query.get("overdue", "").lower()
@@ -146,12 +163,19 @@ class OfficerApi:
             q = (select(Ticket, Case).join(Case, Case.id == Ticket.case_id).where(*cond)
                  .order_by(Ticket.sla_due.is_(None), Ticket.sla_due, Ticket.id).limit(limit).offset(offset))
             rows = (await session.exec(q)).all()
+            case_names: dict[int, list[str]] = {}
+            if rows:  # a title is the start of a complaint's text: its reporters' names are masked in it
+                reporters = (await session.exec(select(Complaint.case_id, Complaint.reporter_id).where(
+                    Complaint.case_id.in_({c.id for _, c in rows}), Complaint.reporter_id.is_not(None)))).all()
+                names = await _names(session, {r for _, r in reporters})
+                for case_id, rid in reporters:
+                    case_names.setdefault(case_id, []).extend(names.get(rid, []))
         now = utcnow()
         tickets = [{"ref": t.ref, "kind": t.kind, "status": t.status, "agency": t.agency,
                     "sla_due": _iso(t.sla_due), "overdue": bool(t.overdue or (t.sla_due and t.sla_due < now
                                                                                and t.status not in CLOSED)),
                     "reporters": c.reporter_count, "complaints": c.complaint_count,
-                    "title": mask(c.title) if c.title else None, "location": c.location,
+                    "title": mask(c.title, case_names.get(c.id)) if c.title else None, "location": c.location,
                     "lapor_tracking_id": t.lapor_tracking_id, "created_at": _iso(t.created_at),
                     "updated_at": _iso(t.updated_at)} for t, c in rows]
         nxt = offset + len(tickets) if offset + len(tickets) < total else None
@@ -171,6 +195,7 @@ class OfficerApi:
             complaints = (await session.exec(q)).scalars().all()
             others = (await session.exec(select(Ticket.ref, Ticket.agency, Ticket.status).where(
                 Ticket.case_id == ticket.case_id, Ticket.id != ticket.id))).all()
+            names = await _names(session, {c.reporter_id for c in complaints if c.reporter_id is not None})
         full = caller.owns(ticket.agency)
         agency = self.config.agency(ticket.agency)
         body = {"ref": ticket.ref, "agency": ticket.agency, "agency_name": agency.name if agency else None,
@@ -183,13 +208,14 @@ class OfficerApi:
                          "complaints": case.complaint_count if case else 0,
                          "location": case.location if case else None},
                 "other_tickets": [{"ref": r, "agency": a, "status": s} for r, a, s in others],
-                "complaints": [self._complaint(c, full) for c in complaints]}
+                "complaints": [self._complaint(c, full, names.get(c.reporter_id, [])) for c in complaints]}
         return web.json_response(body)
 
     @staticmethod
-    def _complaint(c: Complaint, full: bool) -> dict[str, Any]:
-        text = c.text if full and not c.anonymous else mask(c.text)
-        subject = c.subject if full or not c.subject else mask(c.subject)
+    def _complaint(c: Complaint, full: bool, names: list[str]) -> dict[str, Any]:
+        # a viewer who may not see personal data does not read the reporter's own name in the text either
+        text = c.text if full and not c.anonymous else mask(c.text, names)
+        subject = c.subject if (full and not c.anonymous) or not c.subject else mask(c.subject, names)
         return {"ref": c.ref, "channel": c.channel, "status": c.status, "subject": subject, "text": text,
                 "anonymous": c.anonymous, "confidential": c.confidential, "location": c.location,
                 "dedup_level": c.dedup_level, "created_at": _iso(c.created_at)}
@@ -226,6 +252,22 @@ class OfficerApi:
             status = ticket.status
             await session.commit()
         return web.json_response({"ticket": ticket.ref, "replies": replies, "status": status}, status=201)
+
+
+async def _names(session: Any, reporter_ids: set[int]) -> dict[int, list[str]]:
+    """Every name recorded for these reporters (their own display name and each identity's name)."""
+    out: dict[int, list[str]] = {}
+    if not reporter_ids:
+        return out
+    for rid, name in (await session.exec(select(Reporter.id, Reporter.display_name).where(
+            Reporter.id.in_(reporter_ids)))).all():
+        if name:
+            out.setdefault(rid, []).append(name)
+    for rid, name in (await session.exec(select(Identity.reporter_id, Identity.name).where(
+            Identity.reporter_id.in_(reporter_ids)))).all():
+        if name:
+            out.setdefault(rid, []).append(name)
+    return out
 
 
 class _Reply(Exception):  # noqa: N818 (an early answer, not an error)

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from aiohttp import ClientSession, ClientTimeout, TCPConnector, web
 
 from omnichannel.types import EnvelopeResult, IngestResult
+from omnichannel.web.limits import limiter
 
 if TYPE_CHECKING:  # pragma: no cover
     from omnichannel.config import Config
@@ -200,7 +201,8 @@ class Proxy:
             self._session = ClientSession(connector=TCPConnector(limit=64), auto_decompress=False,
                                           timeout=ClientTimeout(total=120))
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP}
-        headers["X-Forwarded-For"] = request.remote or ""
+        rate = limiter(request)  # the client as this worker sees it (a trusted proxy's X-Forwarded-For too)
+        headers["X-Forwarded-For"] = rate.client(request) if rate is not None else (request.remote or "")
         headers["X-Forwarded-Host"] = request.host
         body = await request.read()
         async with self._session.request(request.method, self.primary + str(request.rel_url), headers=headers,

@@ -27,8 +27,9 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
+from omnichannel.committer import GroupCommitter
 from omnichannel.ingest import ingest_batch
 from omnichannel.models import EnvelopeRow
 from omnichannel.protocols import PluginContext
@@ -51,6 +52,30 @@ def make_context(store: Store, tmp_path: Path, channel: str) -> PluginContext:
     return PluginContext(name=NAME, data_dir=tmp_path, attachments_dir=tmp_path / "attachments",
                          submit=submit, status_lookup=status_lookup, templates=Templates(),
                          extra={"store": store})
+
+
+def committer_context(store: Store, tmp_path: Path, channel: str) -> PluginContext:
+    """A context whose ``submit`` goes through the daemon's group committer, as in production."""
+    ctx = make_context(store, tmp_path, channel)
+    ctx.submit = GroupCommitter(store, NAME, channel).submit
+    return ctx
+
+
+async def refuse_in_store(store: Store, condition: str) -> None:
+    """Make SQLite itself refuse (``RAISE(ABORT)``) every envelope row matching ``condition`` that is
+    not a quarantine record: a real refusal by the database, as PostgreSQL gives for NUL or NaN."""
+    async with store.session() as s:
+        await s.exec(text("CREATE TRIGGER contract_poison BEFORE INSERT ON envelopes "
+                          f"WHEN NEW.outcome <> 'quarantined' AND ({condition}) "
+                          "BEGIN SELECT RAISE(ABORT, 'refused by the contract test'); END"))
+        await s.commit()
+
+
+async def outcomes(store: Store) -> list[str]:
+    """The outcome of every stored envelope of the contract connector, in storing order."""
+    async with store.session() as s:
+        q = select(EnvelopeRow.outcome).where(EnvelopeRow.connector == NAME).order_by(EnvelopeRow.id)
+        return list((await s.exec(q)).scalars())
 
 
 async def count_envelopes(store: Store) -> tuple[int, int]:
@@ -141,6 +166,32 @@ class PullConnectorContract:
             assert secret and secret not in dumped
 
 
+    async def test_poison_message_is_quarantined_and_the_connector_moves_on(
+            self, store, tmp_path, contract_make_connector, contract_feed, contract_channel):
+        await contract_feed(4)
+        connector = await contract_make_connector()
+        ctx = committer_context(store, tmp_path, contract_channel)
+        await connector.start(ctx, None)
+        try:
+            polls = 0
+            while polls < 50:
+                polls += 1
+                batch = await connector.poll()
+                if polls == 1:  # the store will refuse the first message of the first batch
+                    assert batch.envelopes
+                    poison = batch.envelopes[0].external_id.replace("'", "''")
+                    await refuse_in_store(store, f"NEW.external_id = '{poison}'")
+                if not batch.envelopes:
+                    break
+                result = await ctx.submit(batch)  # as the runner does: store, then ack
+                await connector.ack(batch, result)
+        finally:
+            await connector.stop()
+        stored = await outcomes(store)
+        assert len(stored) == 4 and stored.count("quarantined") == 1, stored
+        assert await store.load_checkpoint(NAME) is not None
+
+
 class PushConnectorContract:
     """Signed deliveries stored once; unsigned or tampered ones refused and not stored; secrets hidden."""
 
@@ -167,6 +218,25 @@ class PushConnectorContract:
             await client.close()
             await connector.stop()
         assert await count_envelopes(store) == (2, 2)
+
+    async def test_poison_delivery_is_quarantined_and_the_next_is_stored(
+            self, store, tmp_path, contract_make_connector, contract_request, contract_channel):
+        await refuse_in_store(store, "NOT EXISTS (SELECT 1 FROM envelopes WHERE connector = NEW.connector)")
+        connector = await contract_make_connector()
+        await connector.start(committer_context(store, tmp_path, contract_channel), None)
+        app = web.Application()
+        app.router.add_routes(connector.routes())
+        client = TestClient(TestServer(app))
+        await client.start_server()
+        try:
+            for n in (1, 2):
+                method, path, headers, body = contract_request(n)
+                resp = await client.request(method, path, headers=headers, data=body)
+                assert resp.status < 300, await resp.text()
+        finally:
+            await client.close()
+            await connector.stop()
+        assert await outcomes(store) == ["quarantined", "complaint"]
 
     async def test_unsigned_delivery_is_refused_and_not_stored(self, store, tmp_path, contract_make_connector,
                                                                contract_request, contract_channel):

@@ -99,7 +99,7 @@ async def test_sigkill_mid_burst_loses_no_acknowledged_complaint(tmp_path, backe
     config.write_text(f"""
 data_dir: {tmp_path}/data
 store: {{url: "{url}"}}
-http: {{host: 127.0.0.1, port: {port}}}
+http: {{host: 127.0.0.1, port: {port}, rate_limits: {{enabled: false}}}}  # a load test
 logging: {{level: WARNING}}
 connectors:
   - {{name: web, kind: webform, acknowledge: false}}

@@ -23,7 +23,7 @@ async def test_intake_status_health_metrics(tmp_path):
                 body = await resp.json()
             ref = body["complaint"]
             assert ref.startswith("ADU-") and ref in body["message"]
-            async with http.get(f"{base}/api/v1/complaints/{ref}") as resp:
+            async with http.get(base + body["status_url"]) as resp:
                 status = await resp.json()
                 assert resp.status == 200 and status["complaint"] == ref
                 assert "Siti" not in str(status) and "812" not in str(status)
@@ -48,9 +48,9 @@ async def test_intake_only_replica_does_not_route(tmp_path):
         base = f"http://127.0.0.1:{daemon.http_port}"
         async with aiohttp.ClientSession() as http:
             async with http.post(f"{base}/api/v1/complaints", json={"text": "Sampah menumpuk di pasar"}) as resp:
-                ref = (await resp.json())["complaint"]
+                status_url = (await resp.json())["status_url"]
             await asyncio.sleep(0.5)
-            async with http.get(f"{base}/api/v1/complaints/{ref}") as resp:
+            async with http.get(base + status_url) as resp:
                 assert (await resp.json())["status"] == "received"
             async with http.get(f"{base}/readyz") as resp:
                 body = await resp.json()

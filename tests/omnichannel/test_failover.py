@@ -52,7 +52,7 @@ def config_text(tmp: Path, url: str, port: int, name: str, hook: str) -> str:
     return f"""
 data_dir: {tmp}/data-{name}
 store: {{url: "{url}", migrate_on_start: true}}
-http: {{host: 127.0.0.1, port: {port}}}
+http: {{host: 127.0.0.1, port: {port}, rate_limits: {{enabled: false}}}}
 logging: {{level: INFO}}
 daemon: {{replica_id: {name}, lease_ttl: {LEASE_TTL}, router_interval: 0.2, shutdown_deadline: 5}}
 connectors:

@@ -78,7 +78,7 @@ async def test_officer_answers_and_closes_a_ticket_in_the_inbox(tmp_path):
     from omnichannel.config import parse_config
 
     shipped = (REPO / "config.yaml").read_text()
-    env = {"PUPR_OFFICER_TOKEN": "pupr-officer-token-123", "OMNICHANNEL_HTTP_PORT": "0"}
+    env = {"PUPR_OFFICER_TOKEN": "pupr-officer-token-123", "OMNICHANNEL_HTTP_PORT": "0", "OMNICHANNEL_RATE_LIMITS": "false"}
     config = parse_config(shipped.replace("data_dir: ./data", f"data_dir: {tmp_path}/data"), env=env)
     config.daemon.router_interval = 0.2
     daemon = Daemon(config)
@@ -91,9 +91,9 @@ async def test_officer_answers_and_closes_a_ticket_in_the_inbox(tmp_path):
             resp = await http.post(f"{base}/api/v1/complaints", json={
                 "text": "Jalan berlubang besar di Jl. Setiabudi depan pasar, sudah dua motor jatuh", "name": "Ani",
                 "email": "ani@example.id"})
-            ref = (await resp.json())["complaint"]
+            status_url = base + (await resp.json())["status_url"]
             for _ in range(100):
-                async with http.get(f"{base}/api/v1/complaints/{ref}") as r:
+                async with http.get(status_url) as r:
                     if (await r.json()).get("ticket"):
                         break
                 await asyncio.sleep(0.1)
@@ -105,7 +105,7 @@ async def test_officer_answers_and_closes_a_ticket_in_the_inbox(tmp_path):
         assert "Jalan berlubang besar" in seen["detail"]
         assert "Tanggapan disimpan" in seen["info"]
         assert "selesai" in seen["title"]
-        async with aiohttp.ClientSession() as http, http.get(f"{base}/api/v1/complaints/{ref}") as r:
+        async with aiohttp.ClientSession() as http, http.get(status_url) as r:
             assert (await r.json())["status"] == "selesai"
     finally:
         await daemon.stop()

@@ -56,7 +56,7 @@ def write_config(tmp_path: Path, url: str, port: int) -> Path:
     config.write_text(f"""
 data_dir: {tmp_path}/data
 store: {{url: "{url}"}}
-http: {{host: 127.0.0.1, port: {port}, workers: 2}}
+http: {{host: 127.0.0.1, port: {port}, workers: 2, rate_limits: {{enabled: false}}}}  # a load test
 logging: {{level: WARNING}}
 daemon: {{router_interval: 600, shutdown_deadline: 10}}
 connectors:
