@@ -137,7 +137,7 @@ class BatchWriter:
             tickets[r.case_id] = {"id": tid, "ref": ticket_ref(tid, year), "case_id": r.case_id,
                                   "agency": r.decision.agency, "kind": kind, "status": "baru",
                                   "sla_due": self.p.calendar.deadline(kind, r.received_at),
-                                  "created_at": self.now, "updated_at": self.now}
+                                  "received_at": r.received_at, "created_at": self.now, "updated_at": self.now}
         # executemany: an ORM multi-VALUES insert costs ~100 us a row in attribute handling
         insert_rows(self.conn, Case, cases)
         insert_rows(self.conn, Ticket, list(tickets.values()))

@@ -1,0 +1,163 @@
+"""The report's SQL: a handful of GROUP BY queries whose results are histograms and counts, never rows.
+
+Every query runs on the connection that holds the ``report_days`` table (``omnichannel.reports.days``);
+durations are differences of working-day numbers, so the database groups by them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, case, func, literal, not_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from omnichannel.models import Complaint, FollowUp, Objection, Ticket
+from omnichannel.reports.days import REPORT_DAYS, local_date
+from omnichannel.sla import WorkingCalendar
+
+T = Ticket.__table__
+C = Complaint.__table__
+F = FollowUp.__table__
+O = Objection.__table__  # noqa: E741 (the table's initial, like T and C)
+MOVED = "dialihkan"  # a ticket closed because it was reassigned (issue 15): the new agency's ticket counts
+
+
+def _count(cond: Any) -> Any:
+    return func.sum(case((cond, 1), else_=0))
+
+
+@dataclass
+class Scope:
+    """What one report covers: received in [start, end), seen as of ``as_of``, optionally one agency."""
+
+    dialect: str
+    calendar: WorkingCalendar
+    start: datetime
+    end: datetime
+    as_of: datetime
+    agency: str | None = None
+
+    def local(self, column: Any) -> Any:
+        """The column's local date."""
+        return local_date(self.dialect, column, self.calendar, self.as_of)
+
+
+def _closed(scope: Scope) -> Any:
+    return and_(T.c.closed_at.is_not(None), T.c.closed_at <= scope.as_of)
+
+
+def _tickets_in(scope: Scope, q: Any) -> Any:
+    q = q.where(T.c.received_at >= scope.start, T.c.received_at < scope.end, T.c.status != MOVED)
+    return q.where(T.c.agency == scope.agency) if scope.agency else q
+
+
+async def tickets(conn: AsyncConnection, scope: Scope) -> list[Any]:
+    """Tickets received in the period, grouped by agency, kind, working days to first response and to
+    completion, and the information-request decision; with counts of what the figures need."""
+    r, f, c = REPORT_DAYS.alias("r"), REPORT_DAYS.alias("f"), REPORT_DAYS.alias("c")
+    closed = _closed(scope)
+    responded = and_(T.c.first_response_at.is_not(None), T.c.first_response_at <= scope.as_of)
+    # reassigned: the ticket's agency is not the one the router chose for the complaint that opened the
+    # case (no reassignment API exists yet; issue 15 adds one and closes the old ticket as "dialihkan")
+    moved_in = (select(literal(1)).select_from(C)
+                .where(C.c.case_id == T.c.case_id, C.c.dedup_level.is_(None), C.c.agency != T.c.agency)
+                .exists())
+    fr = (f.c.n - r.c.n).label("fr")
+    done = (c.c.n - r.c.n).label("done")
+    q = (select(T.c.agency, T.c.kind, fr, done, T.c.info_outcome, T.c.refusal_reason, T.c.sla_extended,
+                func.count().label("n"),
+                _count(closed).label("completed"),
+                _count(and_(closed, T.c.sla_due.is_not(None), T.c.closed_at <= T.c.sla_due)).label("met"),
+                _count(and_(not_(closed), T.c.sla_due < scope.as_of)).label("overdue"),
+                _count(T.c.reopened > 0).label("reopened"),
+                _count(moved_in).label("reassigned"))
+         .select_from(T.join(r, r.c.day == scope.local(T.c.received_at))
+                      .outerjoin(f, and_(responded, f.c.day == scope.local(T.c.first_response_at)))
+                      .outerjoin(c, and_(closed, c.c.day == scope.local(T.c.closed_at))))
+         .group_by(T.c.agency, T.c.kind, fr, done, T.c.info_outcome, T.c.refusal_reason, T.c.sla_extended))
+    return list((await conn.execute(_tickets_in(scope, q))).all())
+
+
+async def backlog(conn: AsyncConnection, scope: Scope, as_of_number: int) -> list[Any]:
+    """Tickets of the period still open at ``as_of``, by agency and age in working days."""
+    r = REPORT_DAYS.alias("r")
+    age = (literal(as_of_number) - r.c.n).label("age")
+    q = (select(T.c.agency, age, func.count().label("n"),
+                _count(T.c.sla_due < scope.as_of).label("overdue"))
+         .select_from(T.join(r, r.c.day == scope.local(T.c.received_at)))
+         .where(not_(_closed(scope)))
+         .group_by(T.c.agency, age))
+    return list((await conn.execute(_tickets_in(scope, q))).all())
+
+
+def _complaints_in(scope: Scope, q: Any) -> Any:
+    q = q.where(C.c.created_at >= scope.start, C.c.created_at < scope.end)
+    return q.where(C.c.agency == scope.agency) if scope.agency else q
+
+
+async def complaints(conn: AsyncConnection, scope: Scope) -> list[Any]:
+    """Complaints received in the period by agency, channel, kind, status and what dedup found."""
+    q = (select(C.c.agency, C.c.channel, C.c.kind, C.c.status, C.c.dedup_level, func.count().label("n"))
+         .group_by(C.c.agency, C.c.channel, C.c.kind, C.c.status, C.c.dedup_level))
+    return list((await conn.execute(_complaints_in(scope, q))).all())
+
+
+async def kecamatan(conn: AsyncConnection, scope: Scope) -> list[Any]:
+    """Complaints received in the period by agency and the kecamatan the router found."""
+    kec = C.c.location["kecamatan"].as_string().label("kecamatan")
+    q = (select(C.c.agency, kec, func.count().label("n"))
+         .where(C.c.location.is_not(None), C.c.status != "rejected")
+         .group_by(C.c.agency, kec))
+    return list((await conn.execute(_complaints_in(scope, q))).all())
+
+
+async def follow_ups(conn: AsyncConnection, scope: Scope) -> list[Any]:
+    """Messages absorbed into an existing complaint in the period, by agency and reason."""
+    q = (select(C.c.agency, F.c.reason, func.count().label("n"))
+         .select_from(F.join(C, C.c.id == F.c.complaint_id))
+         .where(F.c.created_at >= scope.start, F.c.created_at < scope.end)
+         .group_by(C.c.agency, F.c.reason))
+    if scope.agency:
+        q = q.where(C.c.agency == scope.agency)
+    return list((await conn.execute(q)).all())
+
+
+async def objections(conn: AsyncConnection, scope: Scope) -> list[Any]:
+    """Keberatan filed in the period, by agency, reason, outcome and working days to the answer."""
+    a, b = REPORT_DAYS.alias("fa"), REPORT_DAYS.alias("aa")
+    answered = and_(O.c.answered_at.is_not(None), O.c.answered_at <= scope.as_of)
+    days = (b.c.n - a.c.n).label("days")
+    q = (select(T.c.agency, O.c.reason, O.c.outcome, days, func.count().label("n"),
+                _count(answered).label("answered"),
+                _count(and_(answered, O.c.answered_at <= O.c.due_at)).label("on_time"),
+                _count(and_(not_(answered), O.c.due_at < scope.as_of)).label("overdue"),
+                _count(and_(O.c.commission_at.is_not(None), O.c.commission_at <= scope.as_of)).label("commission"))
+         .select_from(O.join(T, T.c.id == O.c.ticket_id)
+                      .join(a, a.c.day == scope.local(O.c.filed_at))
+                      .outerjoin(b, and_(answered, b.c.day == scope.local(O.c.answered_at))))
+         .where(O.c.filed_at >= scope.start, O.c.filed_at < scope.end)
+         .group_by(T.c.agency, O.c.reason, O.c.outcome, days))
+    if scope.agency:
+        q = q.where(T.c.agency == scope.agency)
+    return list((await conn.execute(q)).all())
+
+
+async def trend(conn: AsyncConnection, scope: Scope) -> list[Any]:
+    """Tickets received per local day of the period, with how many of them are completed."""
+    day = scope.local(T.c.received_at).label("day")
+    q = (select(day, func.count().label("n"), _count(_closed(scope)).label("completed"),
+                _count(and_(not_(_closed(scope)), T.c.sla_due < scope.as_of)).label("overdue"))
+         .group_by(day).order_by(day))
+    return list((await conn.execute(_tickets_in(scope, q))).all())
+
+
+async def oldest_overdue(conn: AsyncConnection, scope: Scope, limit: int = 10) -> list[Any]:
+    """The open tickets longest past their deadline (any receipt date), oldest deadline first."""
+    q = (select(T.c.ref, T.c.agency, T.c.kind, T.c.sla_due, T.c.received_at)
+         .where(T.c.closed_at.is_(None), T.c.status != MOVED, T.c.sla_due < scope.as_of)
+         .order_by(T.c.sla_due, T.c.id).limit(limit))
+    if scope.agency:
+        q = q.where(T.c.agency == scope.agency)
+    return list((await conn.execute(q)).all())
