@@ -197,10 +197,14 @@ class Daemon:
         from omnichannel.web.ui import routes as page_routes
 
         self.extra_routes.extend(page_routes(self.config))
-        officer_routes = self._optional("omnichannel.web.officer_api:routes")
-        if officer_routes is not None:
-            self.extra_routes.extend(officer_routes(self.store, self.config, self.templates,
-                                                    self._optional(registry.ANSWERS)))
+        for target in ("omnichannel.web.officer_api:routes", "omnichannel.web.ppid_api:routes"):
+            officer_routes = self._optional(target)
+            if officer_routes is not None:
+                self.extra_routes.extend(officer_routes(self.store, self.config, self.templates,
+                                                        self._optional(registry.ANSWERS)))
+        dashboard = self._optional("omnichannel.web.dashboard:routes")
+        if dashboard is not None:
+            self.extra_routes.extend(dashboard(self.store, self.config))
         self._start_scheduler()
         if self.config.http.enabled:
             self.http_runner = web.AppRunner(self._build_app(), access_log=None,
