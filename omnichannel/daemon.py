@@ -295,6 +295,10 @@ class Daemon:
         if mark_overdue is not None and self.config.sla is not None:
             self.scheduler.add_job(self._tracked, "interval", args=[partial(mark_overdue, self.store, self.config)],
                                    seconds=300, id="sla", next_run_time=_now())
+        digest = self._optional("omnichannel.reports.digest:schedule")
+        if digest is not None:
+            send = self._optional("omnichannel.reports.digest:send_digest")
+            digest(self.scheduler, partial(self._tracked, partial(send, self.store, self.config)), self.config)
         for name, forwarder in self.forwarders.items():
             for job_id, seconds, job in getattr(forwarder, "periodic_jobs", lambda: [])():
                 self.scheduler.add_job(self._tracked, "interval", args=[job], seconds=seconds,

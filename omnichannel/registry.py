@@ -32,6 +32,7 @@ SECTIONS: dict[str, str] = {
     "routing": "router.config:RoutingConfig",
     "dedup": "router.dedup.config:DedupConfig",
     "sla": "omnichannel.sla:SlaConfig",
+    "reports": "omnichannel.reports.digest:ReportsConfig",
 }
 
 # the router pipeline the daemon runs over received complaints

@@ -1,5 +1,2 @@
-"""Reports: the figures a Pemda is judged by (SQL aggregates), their renderings, the weekly digest."""
-
-from omnichannel.reports.figures import build_report
-
-__all__ = ["build_report"]
+"""Reports: the figures a Pemda is judged by (``figures``, SQL aggregates in ``queries``), their renderings
+(``render``, ``ppid``), the command (``cli``) and the weekly digest (``digest``)."""

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, not_, select
+from sqlalchemy import and_, case, func, literal, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from omnichannel.models import Complaint, FollowUp, Objection, Ticket
@@ -154,9 +154,10 @@ async def trend(conn: AsyncConnection, scope: Scope) -> list[Any]:
 
 
 async def oldest_overdue(conn: AsyncConnection, scope: Scope, limit: int = 10) -> list[Any]:
-    """The open tickets longest past their deadline (any receipt date), oldest deadline first."""
+    """The tickets open at ``as_of`` longest past their deadline (any receipt date), oldest deadline first."""
     q = (select(T.c.ref, T.c.agency, T.c.kind, T.c.sla_due, T.c.received_at)
-         .where(T.c.closed_at.is_(None), T.c.status != MOVED, T.c.sla_due < scope.as_of)
+         .where(or_(T.c.closed_at.is_(None), T.c.closed_at > scope.as_of), T.c.received_at <= scope.as_of,
+                T.c.status != MOVED, T.c.sla_due < scope.as_of)
          .order_by(T.c.sla_due, T.c.id).limit(limit))
     if scope.agency:
         q = q.where(T.c.agency == scope.agency)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from omnichannel.reports import build_report
+from omnichannel.reports.figures import build_report
 from tests.omnichannel.reports import timelines
 from tests.omnichannel.reports.timelines import AS_OF, build, report_config
 

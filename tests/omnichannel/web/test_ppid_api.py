@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from omnichannel.config import Config, parse_config
 from omnichannel.models import Case, Complaint, Objection, Ticket
-from omnichannel.reports import build_report
+from omnichannel.reports.figures import build_report
 from omnichannel.sla import WorkingCalendar
 from omnichannel.templates import Templates
 from omnichannel.types import utcnow
