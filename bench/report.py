@@ -86,7 +86,8 @@ class Generator:
                 roll = rng.random()
                 kind = "informasi" if roll < 0.05 else ("aspirasi" if roll < 0.15 else "pengaduan")
                 agency = "diskominfo" if kind == "informasi" else rng.choice(AGENCIES)
-                location = json.dumps({"kecamatan": rng.choice(KECAMATAN)}) if rng.random() < 0.6 else None
+                kec = rng.choice(KECAMATAN) if rng.random() < 0.6 else None
+                location = json.dumps({"kecamatan": kec}) if kec else None
                 outcome = rng.random()
                 if outcome < 0.70 or not roots:  # a new case and its ticket
                     case_id += 1
@@ -95,7 +96,7 @@ class Generator:
                     if len(roots) > 500:
                         roots.pop(0)
                     out["complaints"].append((cid, f"ADU-{YEAR}-{cid:07d}", channel, channel, "…", "routed", kind,
-                                              agency, location, case_id, None, None, created))
+                                              agency, location, kec, case_id, None, None, created))
                     out["cases"].append((case_id, f"KAS-{YEAR}-{case_id:07d}", created, created))
                     out["tickets"].append(self._ticket(ticket_id, case_id, agency, kind, created))
                     if kind == "informasi" and rng.random() < 0.05:
@@ -111,7 +112,7 @@ class Generator:
                 level = "incident" if outcome < 0.85 else ("resend" if outcome < 0.95 else "cross_channel")
                 status = "routed" if level == "incident" else "merged"
                 out["complaints"].append((cid, f"ADU-{YEAR}-{cid:07d}", channel, channel, "…", status, kind,
-                                          root_agency, location, case, root if level != "incident" else None,
+                                          root_agency, location, kec, case, root if level != "incident" else None,
                                           level, created))
                 if level != "incident":
                     envelope_id += 1
@@ -135,16 +136,17 @@ class Generator:
             if info == "ditolak":
                 status = "ditolak"
         reopened = 1 if closed and rng.random() < 0.03 else 0
+        routed = "triage" if rng.random() < 0.02 else agency  # 2 % came through the triage desk and were moved
         return (tid, f"TIK-{YEAR}-{tid:07d}", case_id, agency, kind, status, due, extended, received, received,
-                closed, received, first, reopened, info, reason)
+                closed, received, first, reopened, info, reason, routed)
 
 
 COLUMNS = {
-    "complaints": "id, ref, connector, channel, text, status, kind, agency, location, case_id, duplicate_of, "
-                  "dedup_level, created_at",
+    "complaints": "id, ref, connector, channel, text, status, kind, agency, location, kecamatan, case_id, "
+                  "duplicate_of, dedup_level, created_at",
     "cases": "id, ref, created_at, updated_at",
     "tickets": "id, ref, case_id, agency, kind, status, sla_due, sla_extended, created_at, updated_at, closed_at, "
-               "received_at, first_response_at, reopened, info_outcome, refusal_reason",
+               "received_at, first_response_at, reopened, info_outcome, refusal_reason, routed_agency",
     "envelopes": "id, channel, external_id, received_at, stored_at",
     "follow_ups": "complaint_id, envelope_id, reason, created_at",
     "objections": "id, ref, ticket_id, reason, filed_at, due_at, answered_at, outcome, created_at",

@@ -122,6 +122,7 @@ class Complaint(SQLModel, table=True):
     similarity: float | None = None
     created_at: datetime = Field(default_factory=utcnow, index=True)
     routed_at: datetime | None = None
+    kecamatan: str | None = Field(default=None, max_length=64, description="from location, for the reports")
 
 
 class FollowUp(SQLModel, table=True):
@@ -176,6 +177,8 @@ class Ticket(SQLModel, table=True):
     # what the reports count from (omnichannel.reports): the SLA clock starts at received_at
     received_at: datetime = Field(default_factory=utcnow,
                                   description="when the first message of the case arrived (not when it was routed)")
+    routed_agency: str | None = Field(default=None, max_length=64, description=(
+        "the agency the router chose; a ticket whose agency differs was reassigned (reports)"))
     first_response_at: datetime | None = Field(default=None, description="first officer answer or status change")
     reopened: int = Field(default=0, description="times the ticket was reopened after being closed")
     info_outcome: str | None = Field(default=None, max_length=24, description=(

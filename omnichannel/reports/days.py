@@ -17,10 +17,19 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from omnichannel.sla import WorkingCalendar
 
-# a metadata of its own: the table is created per report, never by migrations
+# a metadata of its own: the table is created per report, never by migrations. On SQLite a date is its
+# julian day number (an INTEGER PRIMARY KEY is the rowid: the cheapest lookup), on PostgreSQL a DATE
 _META = MetaData()
 REPORT_DAYS = Table("report_days", _META, Column("day", Date, primary_key=True),
                     Column("n", Integer, nullable=False), prefixes=["TEMPORARY"])
+REPORT_DAYS_SQLITE = Table("report_days", MetaData(), Column("day", Integer, primary_key=True),
+                           Column("n", Integer, nullable=False), prefixes=["TEMPORARY"])
+JULIAN_ORDINAL = 1721425  # date.toordinal() + this = the date's julian day number
+
+
+def table(dialect: str) -> Table:
+    """The temporary table's definition on ``dialect``."""
+    return REPORT_DAYS_SQLITE if dialect == "sqlite" else REPORT_DAYS
 
 
 def numbering(calendar: WorkingCalendar, first: date, last: date) -> list[dict[str, Any]]:
@@ -37,20 +46,26 @@ def numbering(calendar: WorkingCalendar, first: date, last: date) -> list[dict[s
 def local_date(dialect: str, column: Any, calendar: WorkingCalendar, around: datetime) -> Any:
     """SQL for the calendar-zone date of a UTC timestamp column.
 
-    PostgreSQL converts with the zone's rules. SQLite stores UTC text and has no zone data: the zone's
-    UTC offset at ``around`` is added (Indonesia's WIB, WITA and WIT have no daylight saving time).
+    PostgreSQL converts with the zone's rules (a DATE). SQLite stores UTC text and has no zone data: the
+    zone's UTC offset at ``around`` is added (Indonesia's WIB, WITA and WIT have no daylight saving time)
+    and the result is the local date's julian day number.
     """
     if dialect == "postgresql":
         return cast(func.timezone(calendar.cfg.timezone, column), Date)
     offset = around.astimezone(calendar.zone).utcoffset() or timedelta(0)
-    return func.date(column, f"{int(offset.total_seconds() // 60):+d} minutes")
+    # julianday() counts from noon: + 0.5 makes the integer part the civil day, + offset the local one
+    return cast(func.julianday(column) + (0.5 + offset.total_seconds() / 86400), Integer)
 
 
 async def create(conn: AsyncConnection, calendar: WorkingCalendar, first: date, last: date) -> None:
     """(Re)create the temporary table on ``conn`` for ``first`` .. ``last``."""
+    dialect = conn.dialect.name
+    rows = numbering(calendar, first, last)
+    if dialect == "sqlite":
+        rows = [{"day": r["day"].toordinal() + JULIAN_ORDINAL, "n": r["n"]} for r in rows]
     await conn.execute(text("DROP TABLE IF EXISTS report_days"))
-    await conn.run_sync(lambda sync: REPORT_DAYS.create(sync))
-    await conn.execute(insert(REPORT_DAYS), numbering(calendar, first, last))
+    await conn.run_sync(lambda sync: table(dialect).create(sync))
+    await conn.execute(insert(table(dialect)), rows)
 
 
 async def drop(conn: AsyncConnection) -> None:

@@ -104,8 +104,7 @@ def _fold_tickets(acc: dict[str, dict[str, Any]], rows: list[Any], sla: SlaConfi
                 info["late"] += row.completed
 
 
-def _fold_complaints(acc: dict[str, dict[str, Any]], rows: list[Any], kec: list[Any], fups: list[Any],
-                     triage: str) -> None:
+def _fold_complaints(acc: dict[str, dict[str, Any]], rows: list[Any], fups: list[Any], triage: str) -> None:
     for row in rows:
         c = acc[row.agency or UNROUTED]["complaints"]
         c["received"] += row.n
@@ -120,9 +119,8 @@ def _fold_complaints(acc: dict[str, dict[str, Any]], rows: list[Any], kec: list[
             c["routed_by_triage" if row.agency == triage else "routed_automatically"] += row.n
         if row.dedup_level == "incident":
             acc[row.agency or UNROUTED]["dedup"]["incident"] += row.n
-    for row in kec:
-        if row.kecamatan:
-            acc[row.agency or UNROUTED]["complaints"]["by_kecamatan"][row.kecamatan] += row.n
+        if row.kecamatan and row.status != "rejected":
+            c["by_kecamatan"][row.kecamatan] += row.n
     for row in fups:
         acc[row.agency or UNROUTED]["dedup"][row.reason] += row.n
 
@@ -222,8 +220,8 @@ async def build_report(store: Any, config: Any, first: date, last: date, agency:
             _fold_tickets(acc, await queries.tickets(conn, scope), sla)
             for row in await queries.backlog(conn, scope, numbered.get(as_of_day, 0)):
                 acc[row.agency]["age"][max(0, int(row.age))] += row.n
-            _fold_complaints(acc, await queries.complaints(conn, scope), await queries.kecamatan(conn, scope),
-                             await queries.follow_ups(conn, scope), triage_agency(config))
+            _fold_complaints(acc, await queries.complaints(conn, scope), await queries.follow_ups(conn, scope),
+                             triage_agency(config))
             _fold_objections(acc, await queries.objections(conn, scope))
             if with_trend:
                 extra["trend"] = [{"day": str(r.day), "received": r.n, "completed": r.completed,

@@ -14,7 +14,7 @@ from sqlalchemy import and_, case, func, literal, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from omnichannel.models import Complaint, FollowUp, Objection, Ticket
-from omnichannel.reports.days import REPORT_DAYS, local_date
+from omnichannel.reports.days import local_date, table
 from omnichannel.sla import WorkingCalendar
 
 T = Ticket.__table__
@@ -40,8 +40,12 @@ class Scope:
     agency: str | None = None
 
     def local(self, column: Any) -> Any:
-        """The column's local date."""
+        """The column's local date (as the ``report_days`` table keys it)."""
         return local_date(self.dialect, column, self.calendar, self.as_of)
+
+    def days(self, name: str) -> Any:
+        """An alias of the ``report_days`` table."""
+        return table(self.dialect).alias(name)
 
 
 def _closed(scope: Scope) -> Any:
@@ -56,14 +60,12 @@ def _tickets_in(scope: Scope, q: Any) -> Any:
 async def tickets(conn: AsyncConnection, scope: Scope) -> list[Any]:
     """Tickets received in the period, grouped by agency, kind, working days to first response and to
     completion, and the information-request decision; with counts of what the figures need."""
-    r, f, c = REPORT_DAYS.alias("r"), REPORT_DAYS.alias("f"), REPORT_DAYS.alias("c")
+    r, f, c = scope.days("r"), scope.days("f"), scope.days("c")
     closed = _closed(scope)
     responded = and_(T.c.first_response_at.is_not(None), T.c.first_response_at <= scope.as_of)
-    # reassigned: the ticket's agency is not the one the router chose for the complaint that opened the
-    # case (no reassignment API exists yet; issue 15 adds one and closes the old ticket as "dialihkan")
-    moved_in = (select(literal(1)).select_from(C)
-                .where(C.c.case_id == T.c.case_id, C.c.dedup_level.is_(None), C.c.agency != T.c.agency)
-                .exists())
+    # reassigned: the ticket's agency is not the one the router chose (no reassignment API exists yet;
+    # issue 15 adds one, closing the old ticket as "dialihkan" and opening one for the new agency)
+    moved_in = and_(T.c.routed_agency.is_not(None), T.c.routed_agency != T.c.agency)
     fr = (f.c.n - r.c.n).label("fr")
     done = (c.c.n - r.c.n).label("done")
     q = (select(T.c.agency, T.c.kind, fr, done, T.c.info_outcome, T.c.refusal_reason, T.c.sla_extended,
@@ -82,7 +84,7 @@ async def tickets(conn: AsyncConnection, scope: Scope) -> list[Any]:
 
 async def backlog(conn: AsyncConnection, scope: Scope, as_of_number: int) -> list[Any]:
     """Tickets of the period still open at ``as_of``, by agency and age in working days."""
-    r = REPORT_DAYS.alias("r")
+    r = scope.days("r")
     age = (literal(as_of_number) - r.c.n).label("age")
     q = (select(T.c.agency, age, func.count().label("n"),
                 _count(T.c.sla_due < scope.as_of).label("overdue"))
@@ -98,18 +100,10 @@ def _complaints_in(scope: Scope, q: Any) -> Any:
 
 
 async def complaints(conn: AsyncConnection, scope: Scope) -> list[Any]:
-    """Complaints received in the period by agency, channel, kind, status and what dedup found."""
-    q = (select(C.c.agency, C.c.channel, C.c.kind, C.c.status, C.c.dedup_level, func.count().label("n"))
-         .group_by(C.c.agency, C.c.channel, C.c.kind, C.c.status, C.c.dedup_level))
-    return list((await conn.execute(_complaints_in(scope, q))).all())
-
-
-async def kecamatan(conn: AsyncConnection, scope: Scope) -> list[Any]:
-    """Complaints received in the period by agency and the kecamatan the router found."""
-    kec = C.c.location["kecamatan"].as_string().label("kecamatan")
-    q = (select(C.c.agency, kec, func.count().label("n"))
-         .where(C.c.location.is_not(None), C.c.status != "rejected")
-         .group_by(C.c.agency, kec))
+    """Complaints received in the period by agency, channel, kind, status, what dedup found and kecamatan."""
+    q = (select(C.c.agency, C.c.channel, C.c.kind, C.c.status, C.c.dedup_level, C.c.kecamatan,
+                func.count().label("n"))
+         .group_by(C.c.agency, C.c.channel, C.c.kind, C.c.status, C.c.dedup_level, C.c.kecamatan))
     return list((await conn.execute(_complaints_in(scope, q))).all())
 
 
@@ -126,7 +120,7 @@ async def follow_ups(conn: AsyncConnection, scope: Scope) -> list[Any]:
 
 async def objections(conn: AsyncConnection, scope: Scope) -> list[Any]:
     """Keberatan filed in the period, by agency, reason, outcome and working days to the answer."""
-    a, b = REPORT_DAYS.alias("fa"), REPORT_DAYS.alias("aa")
+    a, b = scope.days("fa"), scope.days("aa")
     answered = and_(O.c.answered_at.is_not(None), O.c.answered_at <= scope.as_of)
     days = (b.c.n - a.c.n).label("days")
     q = (select(T.c.agency, O.c.reason, O.c.outcome, days, func.count().label("n"),

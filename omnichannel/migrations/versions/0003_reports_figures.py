@@ -5,7 +5,9 @@ now records when the citizen's first message arrived (``received_at``, the SLA c
 only on the complaint), its first response, how often it was reopened, and for information
 requests the decision and the UU 14/2008 reason of a refusal. ``objections`` holds keberatan with
 the superior's 30-working-day deadline. Existing tickets get ``received_at`` from their case's first
-complaint and ``first_response_at`` from the audit log's first answer or status change.
+complaint, ``routed_agency`` from the agency the router chose for that complaint, and
+``first_response_at`` from the audit log's first answer or status change; complaints get ``kecamatan``
+from their location (grouping by a column is far cheaper than by a JSON path).
 
 Revision ID: 0003_reports
 Revises: 0002
@@ -28,6 +30,14 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("reopened", sa.Integer(), nullable=False, server_default="0"))
         batch_op.add_column(sa.Column("info_outcome", sqlmodel.sql.sqltypes.AutoString(length=24), nullable=True))
         batch_op.add_column(sa.Column("refusal_reason", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True))
+        batch_op.add_column(sa.Column("routed_agency", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True))
+    with op.batch_alter_table("complaints", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("kecamatan", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True))
+    kecamatan = ("json_extract(location, '$.kecamatan')" if op.get_bind().dialect.name == "sqlite"
+                 else "(location::json ->> 'kecamatan')")
+    op.execute(f"UPDATE complaints SET kecamatan = substr({kecamatan}, 1, 64) WHERE location IS NOT NULL")
+    op.execute("UPDATE tickets SET routed_agency = (SELECT c.agency FROM complaints c WHERE c.case_id = tickets.case_id "
+               "AND c.dedup_level IS NULL ORDER BY c.id LIMIT 1)")
     op.execute("UPDATE tickets SET received_at = COALESCE((SELECT MIN(c.created_at) FROM complaints c "
                "WHERE c.case_id = tickets.case_id), created_at)")
     op.execute("UPDATE tickets SET first_response_at = (SELECT MIN(a.at) FROM audit_events a "
@@ -69,8 +79,11 @@ def downgrade() -> None:
     op.drop_table("objections")
     with op.batch_alter_table("follow_ups", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_follow_ups_created_at"))
+    with op.batch_alter_table("complaints", schema=None) as batch_op:
+        batch_op.drop_column("kecamatan")
     with op.batch_alter_table("tickets", schema=None) as batch_op:
         batch_op.drop_index("ix_tickets_received_at")
+        batch_op.drop_column("routed_agency")
         batch_op.drop_column("refusal_reason")
         batch_op.drop_column("info_outcome")
         batch_op.drop_column("reopened")

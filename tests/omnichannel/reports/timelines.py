@@ -59,7 +59,8 @@ TICKETS = [
     ("T4", "pupr", "pengaduan", "x", "pupr", wib(3, 9, 10), None, None, end_of(3, 16), {}),
     # answered 1 Apr, open, due 8 Apr: not overdue; open for 21 - 17 = 4 working days
     ("T5", "pupr", "aspirasi", "webform", "pupr", wib(3, 31, 11), wib(4, 1), None, end_of(4, 8), {}),
-    # the router sent it to DLH; it was moved to PUPR (DLH's ticket closed as "dialihkan"): reassigned
+    # the router sent it to DLH; it was moved to PUPR (DLH's ticket closed as "dialihkan"): reassigned,
+    # recorded as the ticket's routed_agency (dlh) differing from its agency (pupr)
     ("T6", "pupr", "pengaduan", "telegram", "dlh", wib(3, 4, 10), wib(3, 4, 11), wib(3, 11), end_of(3, 11), {}),
     # dlh: received on a Saturday; answered Monday 16 Mar (1), done 25 Mar (13 - 10 = 3)
     ("T8", "dlh", "pengaduan", "whatsapp", "dlh", wib(3, 14, 10), wib(3, 16, 8), wib(3, 25), end_of(3, 27), {}),
@@ -89,16 +90,19 @@ async def build(store) -> dict[str, int]:
             s.add(Case(id=n, ref=f"KAS-{n}", created_at=received, updated_at=received))
             location = {"kecamatan": KECAMATAN[ref]} if ref in KECAMATAN else None
             s.add(Complaint(id=n, ref=f"ADU-{ref}", connector=channel, channel=channel, text="…", status="routed",
-                            kind=kind, agency=routed_to, location=location, case_id=n, created_at=received,
+                            kind=kind, agency=routed_to, location=location, kecamatan=KECAMATAN.get(ref), case_id=n,
+                            created_at=received,
                             routed_at=received + timedelta(seconds=5)))
             status = extra.pop("status", "selesai" if closed else ("diproses" if first else "baru"))
-            s.add(Ticket(id=n, ref=ref, case_id=n, agency=agency, kind=kind, status=status, sla_due=due,
+            s.add(Ticket(id=n, ref=ref, case_id=n, agency=agency, routed_agency=routed_to, kind=kind, status=status,
+                         sla_due=due,
                          received_at=received, created_at=received + timedelta(seconds=5), updated_at=received,
                          first_response_at=first, closed_at=closed, **extra))
             ids[ref] = n
         await s.flush()
         # DLH's ticket for T6's case, closed when the case moved to PUPR: not counted for DLH
-        s.add(Ticket(id=100, ref="T6-DLH", case_id=ids["T6"], agency="dlh", kind="pengaduan", status="dialihkan",
+        s.add(Ticket(id=100, ref="T6-DLH", case_id=ids["T6"], agency="dlh", routed_agency="dlh", kind="pengaduan",
+                     status="dialihkan",
                      sla_due=end_of(3, 11), received_at=wib(3, 4, 10), closed_at=wib(3, 4, 12)))
         # complaints that made no ticket: a resend of T1, the same citizen on another channel about T2,
         # a second citizen about T8's incident, a message that is no complaint
@@ -110,7 +114,7 @@ async def build(store) -> dict[str, int]:
                             dedup_level=level, created_at=at))
         s.add(Complaint(id=203, ref="ADU-203", connector="whatsapp", channel="whatsapp", text="…", status="routed",
                         kind="pengaduan", agency="dlh", case_id=ids["T8"], dedup_level="incident",
-                        location={"kecamatan": "Coblong"}, created_at=wib(3, 16, 9)))
+                        location={"kecamatan": "Coblong"}, kecamatan="Coblong", created_at=wib(3, 16, 9)))
         s.add(Complaint(id=204, ref="ADU-204", connector="webform", channel="webform", text="…", status="rejected",
                         kind="bukan_aduan", agency="triage", created_at=wib(3, 5)))
         await s.flush()
