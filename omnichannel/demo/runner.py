@@ -304,7 +304,7 @@ async def run_demo(args: argparse.Namespace) -> int:
     """Sandboxes, daemon, the scripted day, the summary; then serve until Ctrl-C (or exit with --exit)."""
     from omnichannel.config import parse_config
     from omnichannel.daemon import Daemon
-    from omnichannel.demo.summary import endpoints, summary
+    from omnichannel.demo.summary import day_report, endpoints, summary
 
     base, keep, work = workspace(args)
     started = time.monotonic()
@@ -326,6 +326,7 @@ async def run_demo(args: argparse.Namespace) -> int:
                                   {k: v for k, v in tokens.items() if k != "*"}, tokens["*"]) as traffic:
             day = await play_day(world, daemon.store, traffic, print)
         print(await summary(daemon.store, config, world, traffic, day, time.monotonic() - started))
+        print(await day_report(daemon.store, config))
         print(endpoints(daemon.http_port, tokens, world, work / "demo-config.yaml", keep is not None))
         if not args.exit:
             stop = asyncio.Event()

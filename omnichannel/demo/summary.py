@@ -125,6 +125,7 @@ def endpoints(port: int, tokens: dict[str, str], world: Any, config_path: Path, 
     out = ["", "== Explore " + "=" * 60,
            f"  citizen form      {base}/",
            f"  officers' inbox   {base}/petugas",
+           f"  dashboard         {base}/dasbor   (log in with the coordinator token)",
            f"  health / metrics  {base}/readyz   {base}/metrics",
            f"  LAPOR! sandbox    {world.lapor.base_url}/pengaduan/<tracking id>",
            f"  config used       {config_path}" + ("" if kept else " (removed at exit; --keep DIR keeps it)"),
@@ -133,3 +134,14 @@ def endpoints(port: int, tokens: dict[str, str], world: Any, config_path: Path, 
     some = next(code for code in tokens if code != "*")
     out.append(f"  e.g. curl -s -H 'Authorization: Bearer {tokens[some]}' {base}/api/v1/agencies/{some}/tickets")
     return "\n".join(out)
+
+
+async def day_report(store: Any, config: Any) -> str:
+    """The figures of the demo's day (``omnichannel report`` for today), in a few lines."""
+    from omnichannel.reports.figures import build_report, sla_config
+    from omnichannel.reports.render import brief
+    from omnichannel.sla import WorkingCalendar
+    from omnichannel.types import utcnow
+
+    today = WorkingCalendar(sla_config(config)).local_date(utcnow())
+    return brief(await build_report(store, config, today, today), "Laporan hari demo")

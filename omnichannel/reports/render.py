@@ -185,3 +185,19 @@ def monev_table(report: dict[str, Any]) -> str:
              for cells in [headers, *body]]
     period = report["period"]
     return f"Monev SP4N-LAPOR! {period['from']} s.d. {period['to']}\n\n" + "\n".join(lines) + "\n"
+
+
+def brief(report: dict[str, Any], title: str = "Laporan hari ini") -> str:
+    """A few lines per agency: what the demo prints at the end of its day."""
+    t = report["total"]
+    out = ["", f"== {title} ({report['period']['from']}, waktu dalam hari kerja) " + "=" * 20,
+           f"  {t['received']} tiket diterima, {t['completed']} selesai ({pct(t['completion_rate'])}), "
+           f"respons pertama rata-rata {num(t['first_response_working_days']['mean'])} hari kerja, "
+           f"{t['overdue']} terlambat; {t['complaints']['received']} aduan masuk, "
+           f"{t['dedup']['resends'] + t['dedup']['cross_channel'] + t['dedup']['follow_ups']} pesan duplikat/lanjutan "
+           f"terserap, {t['dedup']['incident_joined']} laporan digabung ke kasus"]
+    for a in report["agencies"]:
+        if a["received"]:
+            out.append(f"  {a['name']:<32} {a['received']:>3} diterima {a['completed']:>3} selesai  "
+                       f"respons {num(a['first_response_working_days']['mean']):>4} hari kerja")
+    return "\n".join(out)

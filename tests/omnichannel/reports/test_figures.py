@@ -112,3 +112,16 @@ async def test_an_empty_period_has_no_figures(any_store, tmp_path):
     report = await build_report(any_store, report_config(tmp_path), date(2025, 1, 1), date(2025, 1, 31))
     assert report["agencies"] == []
     assert report["total"]["received"] == 0 and report["total"]["completion_rate"] is None
+
+
+async def test_the_demo_prints_a_brief_of_its_day(store, tmp_path):
+    from omnichannel.reports.render import brief
+
+    await build(store)
+    report = await build_report(store, report_config(tmp_path), date(2026, 3, 2), date(2026, 3, 2), as_of=AS_OF)
+    text = brief(report, "Laporan hari demo")
+    # 2 March: T1 and I1, I4 received; T1 and I1 done by the time of the report, I4 too (27 March)
+    assert "Laporan hari demo (2026-03-02" in text
+    assert "3 tiket diterima, 3 selesai (100,0 %)" in text
+    assert "1 pesan duplikat/lanjutan terserap" in text
+    assert "Dinas PUPR" in text and "PPID Diskominfo" in text
