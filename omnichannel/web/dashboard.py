@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import time
 from datetime import date, timedelta
 from typing import Any
 
@@ -26,6 +27,8 @@ from omnichannel.web.officer_api import Caller, OfficerApi
 log = logging.getLogger(__name__)
 COOKIE = "omni_dasbor"
 MAX_DAYS = 3 * 366
+CACHE_SECONDS = 60.0
+CACHE_ENTRIES = 32
 HEADERS = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
                                       "form-action 'self'; frame-ancestors 'none'",
            "X-Frame-Options": "DENY", "Cache-Control": "no-store", "Referrer-Policy": "same-origin"}
@@ -46,6 +49,22 @@ class Dashboard:
         self.calendar = WorkingCalendar(sla_config(config))
         public = getattr(config.http, "public_url", None) or ""
         self.secure = public.startswith("https://")
+        self._cache: dict[tuple[date, date, str | None], tuple[float, dict[str, Any]]] = {}
+
+    async def _report(self, first: date, last: date, agency: str | None) -> dict[str, Any]:
+        """The figures, kept for ``CACHE_SECONDS`` (a year on a big store takes seconds; the page says as of when)."""
+        key = (first, last, agency)
+        now = time.monotonic()
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        report = await build_report(self.store, self.config, first, last, agency, with_trend=True)
+        if len(self._cache) >= CACHE_ENTRIES:
+            self._cache = {k: v for k, v in self._cache.items() if v[0] > now}
+            if len(self._cache) >= CACHE_ENTRIES:
+                self._cache.clear()
+        self._cache[key] = (now + CACHE_SECONDS, report)
+        return report
 
     def caller(self, request: web.Request) -> Caller | None:
         """Who is asking: a bearer token, or the dashboard's cookie."""
@@ -129,7 +148,7 @@ class Dashboard:
             return self._html(view.page("Dasbor Kinerja Pengaduan",
                                         '<p id="galat" class="galat">Anda tidak berhak melihat instansi ini.</p>'
                                         '<p><a href="/dasbor">Kembali</a></p>', caller.actor), 403)
-        report = await build_report(self.store, self.config, first, last, agency, with_trend=True)
+        report = await self._report(first, last, agency)
         who = "Koordinator" if caller.coordinator else ", ".join(agency_name(self.config, c) for c in sorted(caller.agencies))
         return self._html(view.dashboard(report, first, last, agency, self._choices(caller), today, who, error))
 
