@@ -224,7 +224,7 @@ async def build_report(store: Any, config: Any, first: date, last: date, agency:
                              triage_agency(config))
             _fold_objections(acc, await queries.objections(conn, scope))
             if with_trend:
-                extra["trend"] = [{"day": str(r.day), "received": r.n, "completed": r.completed,
+                extra["trend"] = [{"day": days.as_date(r.day).isoformat(), "received": r.n, "completed": r.completed,
                                    "overdue": r.overdue} for r in await queries.trend(conn, scope)]
                 extra["oldest_overdue"] = [
                     {"ticket": r.ref, "agency": r.agency, "name": agency_name(config, r.agency), "kind": r.kind,

@@ -125,3 +125,16 @@ async def test_the_demo_prints_a_brief_of_its_day(store, tmp_path):
     assert "3 tiket diterima, 3 selesai (100,0 %)" in text
     assert "1 pesan duplikat/lanjutan terserap" in text
     assert "Dinas PUPR" in text and "PPID Diskominfo" in text
+
+
+async def test_the_trend_counts_tickets_per_local_day(any_store, tmp_path):
+    await build(any_store)
+    report = await build_report(any_store, report_config(tmp_path), date(2026, 3, 1), date(2026, 3, 10),
+                                as_of=AS_OF, with_trend=True)
+    trend = {row["day"]: (row["received"], row["completed"]) for row in report["trend"]}
+    # 2 March: T1, I1, I4 (all closed by 7 April); 4 March: T6; 6 March: T3; 9 March: T4 (open); 10 March: I2
+    assert trend == {"2026-03-02": (3, 3), "2026-03-04": (1, 1), "2026-03-06": (1, 1), "2026-03-09": (1, 0),
+                     "2026-03-10": (1, 1)}
+    # open at 7 April 10:00 and past the deadline, oldest deadline first: T4 (16 March, 21 - 11 = 10 working
+    # days late), then T9 (31 March, 21 - 17 = 4)
+    assert [(o["ticket"], o["working_days_overdue"]) for o in report["oldest_overdue"]] == [("T4", 10), ("T9", 4)]

@@ -52,6 +52,7 @@ def coordinator_session(driver, base: str, shots: str) -> dict:
     driver.find_element(By.ID, "tombol-masuk").click()
     logged_in(driver)
     driver.get(base + MARCH)
+    WebDriverWait(driver, 30).until(ec.presence_of_element_located((By.ID, "angka")), driver.page_source[:3000])
     seen["charts"] = [e.get_attribute("id") for e in driver.find_elements(By.CSS_SELECTOR, "svg.grafik")]
     seen["bars"] = len(driver.find_elements(By.CSS_SELECTOR, "#grafik-instansi rect.batang"))
     seen["cards"] = driver.find_element(By.ID, "angka").text
