@@ -231,7 +231,8 @@ async def main() -> None:
     parser.add_argument("--complaints", type=int, default=1_000_000)
     parser.add_argument("--postgres", action="store_true")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--keep", help="SQLite: build (or reuse) the store in this directory")
+    parser.add_argument("--keep", help="SQLite: build (or reuse) the store in this directory; "
+                                       "PostgreSQL: build (or reuse) this database, not dropped after")
     args = parser.parse_args()
     config = parse_config(CONFIG, env={})
     calendar = WorkingCalendar(config.sla if isinstance(config.sla, SlaConfig) else SlaConfig())
@@ -240,9 +241,10 @@ async def main() -> None:
     if args.postgres:
         import asyncpg
 
-        pg_name = f"omni_bench_report_{uuid.uuid4().hex[:8]}"
+        pg_name = args.keep or f"omni_bench_report_{uuid.uuid4().hex[:8]}"
         admin = await asyncpg.connect(host="127.0.0.1", user="postgres", database="postgres")
-        await admin.execute(f'CREATE DATABASE "{pg_name}"')
+        if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", pg_name):
+            await admin.execute(f'CREATE DATABASE "{pg_name}"')
         await admin.close()
         url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{pg_name}"
     else:
@@ -252,11 +254,8 @@ async def main() -> None:
     store = Store(url)
     try:
         await store.open(migrate=True)
-        fresh = True
-        if not args.postgres:
-            db = sqlite3.connect(url.split("///", 1)[1])
-            fresh = db.execute("SELECT count(*) FROM complaints").fetchone()[0] == 0
-            db.close()
+        async with store.engine.connect() as conn:
+            fresh = (await conn.exec_driver_sql("SELECT count(*) FROM complaints")).scalar() == 0
         started = time.perf_counter()
         if fresh:
             if args.postgres:
@@ -276,7 +275,7 @@ async def main() -> None:
                   f"max {max(values):6.2f} s   ({len(values)} runs)")
     finally:
         await store.close()
-        if pg_name:
+        if pg_name and not args.keep:
             import asyncpg
 
             admin = await asyncpg.connect(host="127.0.0.1", user="postgres", database="postgres")

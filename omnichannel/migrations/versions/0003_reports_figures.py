@@ -33,6 +33,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("routed_agency", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True))
     with op.batch_alter_table("complaints", schema=None) as batch_op:
         batch_op.add_column(sa.Column("kecamatan", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True))
+        batch_op.create_index("ix_complaints_report", ["agency", "channel", "kind", "status", "dedup_level",
+                                                       "kecamatan", "created_at"], unique=False)
     kecamatan = ("json_extract(location, '$.kecamatan')" if op.get_bind().dialect.name == "sqlite"
                  else "(location::json ->> 'kecamatan')")
     op.execute(f"UPDATE complaints SET kecamatan = substr({kecamatan}, 1, 64) WHERE location IS NOT NULL")
@@ -80,6 +82,7 @@ def downgrade() -> None:
     with op.batch_alter_table("follow_ups", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_follow_ups_created_at"))
     with op.batch_alter_table("complaints", schema=None) as batch_op:
+        batch_op.drop_index("ix_complaints_report")
         batch_op.drop_column("kecamatan")
     with op.batch_alter_table("tickets", schema=None) as batch_op:
         batch_op.drop_index("ix_tickets_received_at")
