@@ -1,9 +1,9 @@
-"""Working days in SQL: a temporary table maps each local date to its working-day number.
+"""Working days in SQL: each local date's working-day number, as a table (SQLite) or an array (PostgreSQL).
 
-``n(D)`` is the number of working days from the table's first date up to and including ``D`` on the
+``n(D)`` is the number of working days from the report's first date up to and including ``D`` on the
 project's calendar (``omnichannel.sla.WorkingCalendar``: weekends, national holidays, cuti bersama).
 So ``n(b) - n(a)`` is ``WorkingCalendar.working_days_between(a, b)``: the working days after ``a``'s
-date up to and including ``b``'s. A report joins each timestamp's local date to the table, groups by
+date up to and including ``b``'s. A report maps each timestamp's local date to its number, groups by
 the difference and reads back a histogram, never the rows.
 """
 
@@ -64,10 +64,9 @@ def local_date(dialect: str, column: Any, calendar: WorkingCalendar, around: dat
     return cast(func.julianday(column) + (0.5 + offset.total_seconds() / 86400), Integer)
 
 
-async def create(conn: AsyncConnection, calendar: WorkingCalendar, first: date, last: date) -> None:
-    """(Re)create the temporary table on ``conn`` for ``first`` .. ``last``."""
+async def create(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    """(Re)create the temporary table on ``conn`` with ``numbering``'s rows (SQLite; PostgreSQL takes an array)."""
     dialect = conn.dialect.name
-    rows = numbering(calendar, first, last)
     if dialect == "sqlite":
         rows = [{"day": r["day"].toordinal() + JULIAN_ORDINAL, "n": r["n"]} for r in rows]
     await conn.execute(text("DROP TABLE IF EXISTS report_days"))

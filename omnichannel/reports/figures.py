@@ -210,12 +210,14 @@ async def build_report(store: Any, config: Any, first: date, last: date, agency:
     as_of = (as_of or utcnow()).astimezone(UTC)
     as_of_day = calendar.local_date(as_of)
     numbering_end = max(last, as_of_day) + timedelta(days=1)
-    scope = queries.Scope(store.dialect, calendar, start, end, as_of, agency)
-    numbered = {r["day"]: r["n"] for r in days.numbering(calendar, first, numbering_end)}
+    numbering = days.numbering(calendar, first, numbering_end)
+    numbered = {r["day"]: r["n"] for r in numbering}
+    scope = queries.Scope(store.dialect, calendar, start, end, as_of, first, [r["n"] for r in numbering], agency)
     acc: dict[str, dict[str, Any]] = defaultdict(_blank)
     extra: dict[str, Any] = {}
     async with store.engine.connect() as conn:
-        await days.create(conn, calendar, first, numbering_end)
+        if store.dialect == "sqlite":
+            await days.create(conn, numbering)
         try:
             _fold_tickets(acc, await queries.tickets(conn, scope), sla)
             for row in await queries.backlog(conn, scope, numbered.get(as_of_day, 0)):
@@ -232,8 +234,9 @@ async def build_report(store: Any, config: Any, first: date, last: date, agency:
                      "working_days_overdue": calendar.working_days_between(r.sla_due, as_of)}
                     for r in await queries.oldest_overdue(conn, scope)]
         finally:
-            await days.drop(conn)
-            await conn.commit()
+            if store.dialect == "sqlite":
+                await days.drop(conn)
+            await conn.rollback()  # read only (SQLite: the temporary table is gone with the drop)
     if agency:
         acc.setdefault(agency, _blank())
     codes = sorted(acc, key=lambda code: (code == UNROUTED, agency_name(config, code).lower()))

@@ -1,17 +1,21 @@
 """The report's SQL: a handful of GROUP BY queries whose results are histograms and counts, never rows.
 
-Every query runs on the connection that holds the ``report_days`` table (``omnichannel.reports.days``);
-durations are differences of working-day numbers, so the database groups by them.
+A timestamp's working-day number (``omnichannel.reports.days``) is an expression: on PostgreSQL an
+element of an integer array passed with the query (indexed by the local date; no join, parallel-safe),
+on SQLite a lookup into the temporary ``report_days`` table by julian day number (its rowid). Durations
+are differences of those numbers, so the database groups by them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, literal_column, not_, or_, select
+from sqlalchemy import Date, Integer, and_, bindparam, case, func, literal, literal_column, not_, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import Grouping
 
 from omnichannel.models import Complaint, FollowUp, Objection, Ticket
 from omnichannel.reports.days import local_date, table
@@ -21,8 +25,8 @@ T = Ticket.__table__
 C = Complaint.__table__
 F = FollowUp.__table__
 O = Objection.__table__  # noqa: E741 (the table's initial, like T and C)
-MOVED = "dialihkan"
-LONG_PERIOD = timedelta(days=90)  # a ticket closed because it was reassigned (issue 15): the new agency's ticket counts
+MOVED = "dialihkan"  # a ticket closed because it was reassigned (issue 15): the new agency's ticket counts
+LONG_PERIOD = timedelta(days=90)
 
 
 def _count(cond: Any) -> Any:
@@ -31,22 +35,34 @@ def _count(cond: Any) -> Any:
 
 @dataclass
 class Scope:
-    """What one report covers: received in [start, end), seen as of ``as_of``, optionally one agency."""
+    """What one report covers: received in [start, end), seen as of ``as_of``, optionally one agency;
+    ``numbers[i]`` is the working-day number of local date ``first_day + i``."""
 
     dialect: str
     calendar: WorkingCalendar
     start: datetime
     end: datetime
     as_of: datetime
+    first_day: date
+    numbers: list[int]
     agency: str | None = None
 
+    def __post_init__(self) -> None:
+        self._array = Grouping(bindparam("report_numbers", value=self.numbers, type_=ARRAY(Integer)))
+        self._first = bindparam("report_first_day", value=self.first_day, type_=Date)
+
     def local(self, column: Any) -> Any:
-        """The column's local date (as the ``report_days`` table keys it)."""
+        """The column's local date (SQLite: its julian day number)."""
         return local_date(self.dialect, column, self.calendar, self.as_of)
 
-    def days(self, name: str) -> Any:
-        """An alias of the ``report_days`` table."""
-        return table(self.dialect).alias(name)
+    def number(self, column: Any, when: Any = None) -> Any:
+        """The working-day number of the timestamp in ``column`` (NULL when NULL, or when ``when`` is false)."""
+        if self.dialect == "postgresql":
+            value = self._array[self.local(column) - self._first + 1]
+        else:
+            days = table(self.dialect)
+            value = select(days.c.n).where(days.c.day == self.local(column)).scalar_subquery()
+        return value if when is None else case((when, value), else_=None)
 
 
 def _closed(scope: Scope) -> Any:
@@ -62,14 +78,14 @@ def _tickets_in(scope: Scope, q: Any) -> Any:
 async def tickets(conn: AsyncConnection, scope: Scope) -> list[Any]:
     """Tickets received in the period, grouped by agency, kind, working days to first response and to
     completion, and the information-request decision; with counts of what the figures need."""
-    r, f, c = scope.days("r"), scope.days("f"), scope.days("c")
     closed = _closed(scope)
     responded = and_(T.c.first_response_at.is_not(None), T.c.first_response_at <= scope.as_of)
     # reassigned: the ticket's agency is not the one the router chose (no reassignment API exists yet;
     # issue 15 adds one, closing the old ticket as "dialihkan" and opening one for the new agency)
     moved_in = and_(T.c.routed_agency.is_not(None), T.c.routed_agency != T.c.agency)
-    fr = (f.c.n - r.c.n).label("fr")
-    done = (c.c.n - r.c.n).label("done")
+    received = scope.number(T.c.received_at)
+    fr = (scope.number(T.c.first_response_at, responded) - received).label("fr")
+    done = (scope.number(T.c.closed_at, closed) - received).label("done")
     q = (select(T.c.agency, T.c.kind, fr, done, T.c.info_outcome, T.c.refusal_reason, T.c.sla_extended,
                 func.count().label("n"),
                 _count(closed).label("completed"),
@@ -77,22 +93,18 @@ async def tickets(conn: AsyncConnection, scope: Scope) -> list[Any]:
                 _count(and_(not_(closed), T.c.sla_due < scope.as_of)).label("overdue"),
                 _count(T.c.reopened > 0).label("reopened"),
                 _count(moved_in).label("reassigned"))
-         .select_from(T.join(r, r.c.day == scope.local(T.c.received_at))
-                      .outerjoin(f, and_(responded, f.c.day == scope.local(T.c.first_response_at)))
-                      .outerjoin(c, and_(closed, c.c.day == scope.local(T.c.closed_at))))
-         .group_by(T.c.agency, T.c.kind, fr, done, T.c.info_outcome, T.c.refusal_reason, T.c.sla_extended))
+         .group_by(T.c.agency, T.c.kind, literal_column("fr"), literal_column("done"), T.c.info_outcome,
+                   T.c.refusal_reason, T.c.sla_extended))
     return list((await conn.execute(_tickets_in(scope, q))).all())
 
 
 async def backlog(conn: AsyncConnection, scope: Scope, as_of_number: int) -> list[Any]:
     """Tickets of the period still open at ``as_of``, by agency and age in working days."""
-    r = scope.days("r")
-    age = (literal(as_of_number) - r.c.n).label("age")
+    age = (literal(as_of_number) - scope.number(T.c.received_at)).label("age")
     q = (select(T.c.agency, age, func.count().label("n"),
                 _count(T.c.sla_due < scope.as_of).label("overdue"))
-         .select_from(T.join(r, r.c.day == scope.local(T.c.received_at)))
          .where(not_(_closed(scope)))
-         .group_by(T.c.agency, age))
+         .group_by(T.c.agency, literal_column("age")))
     return list((await conn.execute(_tickets_in(scope, q))).all())
 
 
@@ -132,19 +144,16 @@ async def follow_ups(conn: AsyncConnection, scope: Scope) -> list[Any]:
 
 async def objections(conn: AsyncConnection, scope: Scope) -> list[Any]:
     """Keberatan filed in the period, by agency, reason, outcome and working days to the answer."""
-    a, b = scope.days("fa"), scope.days("aa")
     answered = and_(O.c.answered_at.is_not(None), O.c.answered_at <= scope.as_of)
-    days = (b.c.n - a.c.n).label("days")
+    days = (scope.number(O.c.answered_at, answered) - scope.number(O.c.filed_at)).label("days")
     q = (select(T.c.agency, O.c.reason, O.c.outcome, days, func.count().label("n"),
                 _count(answered).label("answered"),
                 _count(and_(answered, O.c.answered_at <= O.c.due_at)).label("on_time"),
                 _count(and_(not_(answered), O.c.due_at < scope.as_of)).label("overdue"),
                 _count(and_(O.c.commission_at.is_not(None), O.c.commission_at <= scope.as_of)).label("commission"))
-         .select_from(O.join(T, T.c.id == O.c.ticket_id)
-                      .join(a, a.c.day == scope.local(O.c.filed_at))
-                      .outerjoin(b, and_(answered, b.c.day == scope.local(O.c.answered_at))))
+         .select_from(O.join(T, T.c.id == O.c.ticket_id))
          .where(O.c.filed_at >= scope.start, O.c.filed_at < scope.end)
-         .group_by(T.c.agency, O.c.reason, O.c.outcome, days))
+         .group_by(T.c.agency, O.c.reason, O.c.outcome, literal_column("days")))
     if scope.agency:
         q = q.where(T.c.agency == scope.agency)
     return list((await conn.execute(q)).all())
