@@ -78,6 +78,8 @@ def _fold_tickets(acc: dict[str, dict[str, Any]], rows: list[Any], sla: SlaConfi
         a["overdue"] += row.overdue
         a["reopened"] += row.reopened
         a["reassigned"] += row.reassigned
+        if row.age is not None:
+            a["age"][max(0, int(row.age))] += row.n
         if row.fr is not None:
             a["fr"][int(row.fr)] += row.n
         if row.done is not None:
@@ -212,7 +214,8 @@ async def build_report(store: Any, config: Any, first: date, last: date, agency:
     numbering_end = max(last, as_of_day) + timedelta(days=1)
     numbering = days.numbering(calendar, first, numbering_end)
     numbered = {r["day"]: r["n"] for r in numbering}
-    scope = queries.Scope(store.dialect, calendar, start, end, as_of, first, [r["n"] for r in numbering], agency)
+    scope = queries.Scope(store.dialect, calendar, start, end, as_of, first, [r["n"] for r in numbering], agency,
+                          numbered.get(as_of_day, 0))
     acc: dict[str, dict[str, Any]] = defaultdict(_blank)
     extra: dict[str, Any] = {}
     async with store.engine.connect() as conn:
@@ -220,8 +223,6 @@ async def build_report(store: Any, config: Any, first: date, last: date, agency:
             await days.create(conn, numbering)
         try:
             _fold_tickets(acc, await queries.tickets(conn, scope), sla)
-            for row in await queries.backlog(conn, scope, numbered.get(as_of_day, 0)):
-                acc[row.agency]["age"][max(0, int(row.age))] += row.n
             _fold_complaints(acc, await queries.complaints(conn, scope), await queries.follow_ups(conn, scope),
                              triage_agency(config))
             _fold_objections(acc, await queries.objections(conn, scope))
