@@ -22,6 +22,8 @@ from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import text
+
 from omnichannel.information import refusal_category
 from omnichannel.reports import days, queries
 from omnichannel.reports.stats import rate, summary
@@ -221,6 +223,11 @@ async def build_report(store: Any, config: Any, first: date, last: date, agency:
     async with store.engine.connect() as conn:
         if store.dialect == "sqlite":
             await days.create(conn, numbering)
+        else:
+            # PostgreSQL cannot estimate how few groups there are (durations are expressions): with the
+            # default work_mem it sorts every ticket to disk instead of hashing; this transaction only
+            await conn.execute(text("SET LOCAL work_mem = '256MB'"))
+            await conn.execute(text("SET LOCAL jit = off"))
         try:
             _fold_tickets(acc, await queries.tickets(conn, scope), sla)
             _fold_complaints(acc, await queries.complaints(conn, scope), await queries.follow_ups(conn, scope),
