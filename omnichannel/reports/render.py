@@ -196,8 +196,9 @@ def brief(report: dict[str, Any], title: str = "Laporan hari ini") -> str:
            f"{t['overdue']} terlambat; {t['complaints']['received']} aduan masuk, "
            f"{t['dedup']['resends'] + t['dedup']['cross_channel'] + t['dedup']['follow_ups']} pesan duplikat/lanjutan "
            f"terserap, {t['dedup']['incident_joined']} laporan digabung ke kasus"]
-    for a in report["agencies"]:
-        if a["received"]:
-            out.append(f"  {a['name']:<32} {a['received']:>3} diterima {a['completed']:>3} selesai  "
-                       f"respons {num(a['first_response_working_days']['mean']):>4} hari kerja")
+    shown = [a for a in report["agencies"] if a["received"]]
+    width = max((len(a["name"]) for a in shown), default=0)
+    for a in shown:
+        out.append(f"  {a['name']:<{width}}  {a['received']:>3} diterima {a['completed']:>3} selesai  "
+                   f"respons {num(a['first_response_working_days']['mean']):>4} hari kerja")
     return "\n".join(out)
