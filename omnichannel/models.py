@@ -98,8 +98,9 @@ class Complaint(SQLModel, table=True):
     """
 
     __tablename__ = "complaints"
+    # the router takes received complaints in the order the store received them (see migration 0003);
     # ix_complaints_report: the reports' GROUP BY read in index order (SQLite then streams it, no sort)
-    __table_args__ = (Index("ix_complaints_status", "status"),
+    __table_args__ = (Index("ix_complaints_route_order", "status", "created_at", "id"),
                       Index("ix_complaints_report", "agency", "channel", "kind", "status", "dedup_level", "kecamatan",
                             "created_at"))
     id: int | None = Field(default=None, primary_key=True)

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, text, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -64,6 +64,11 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+RESERVE_BLOCK = 200  # ids a PostgreSQL process reserves from a counter at a time
+# counters in the order an ingest transaction takes them (reporter, envelope, complaint)
+_BUMP_ORDER = {"reporter": 0, "envelope": 1, "complaint": 2}
+
+
 class Store:
     """Owns the engine; hands out sessions; knows the dialect's upsert."""
 
@@ -80,6 +85,11 @@ class Store:
             kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         self._counters: set[str] = set()
+        # PostgreSQL: ids this process reserved from a counter in a short transaction of their own
+        # (name → [next, end)), so an ingest transaction takes ids without locking the counter's row
+        # and several can run at once (see ``reserve``)
+        self._reserved: dict[str, list[int]] = {}
+        self._reserving: asyncio.Lock | None = None
         self._sync_engine: Engine | None = None
         self._writer: ThreadPoolExecutor | None = None
         self._lock_path: str | None = None
@@ -163,8 +173,58 @@ class Store:
         finally:
             fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
+    async def reserve(self, needs: dict[str, int]) -> None:
+        """PostgreSQL: make sure this process holds at least ``needs[name]`` reserved ids of each counter.
+
+        A block (``RESERVE_BLOCK`` ids or more) is taken from the counter in a short transaction that
+        commits at once; ``allocate_sync`` then hands them out without touching the counter row, whose
+        lock would otherwise serialise every ingest transaction until its commit. Ids stay unique
+        across processes (each block is the counter's); what a process does not use before it stops is
+        a gap, and ids are no longer in arrival order across processes (the router orders by
+        ``created_at``). SQLite has one writer: nothing to gain, so nothing changes there."""
+        if self.dialect != "postgresql":
+            return
+        if all(self._left(name) >= count for name, count in needs.items()):
+            return
+        if self._reserving is None:
+            self._reserving = asyncio.Lock()
+        async with self._reserving:
+            short = {name: count for name, count in needs.items() if self._left(name) < count}
+            if not short:
+                return
+            for attempt in range(4):
+                taken: dict[str, list[int]] = {}
+                try:
+                    async with self.engine.begin() as conn:
+                        # the order ingest_sync bumps them in when its pool ran dry: one lock order for all
+                        for name, count in sorted(short.items(), key=lambda kv: _BUMP_ORDER.get(kv[0], 9)):
+                            block = max(count, RESERVE_BLOCK)
+                            first = await conn.run_sync(lambda c, n=name, b=block: self._bump_sync(c, n, b))
+                            taken[name] = [first, first + block]
+                except DBAPIError as exc:  # deadlock with an ingest transaction bumping a counter itself
+                    if attempt == 3 or (getattr(exc.orig, "sqlstate", None) or "") not in ("40P01", "40001"):
+                        raise
+                    continue
+                # only a committed bump is ours: a rolled-back one would hand the same ids out twice
+                self._reserved.update(taken)
+                return
+
+    def _left(self, name: str) -> int:
+        pool = self._reserved.get(name)
+        return pool[1] - pool[0] if pool else 0
+
     def allocate_sync(self, conn: Connection, name: str, count: int = 1) -> int:
-        """``allocate`` on a synchronous connection, inside its transaction."""
+        """``allocate`` on a synchronous connection, inside its transaction (from ids this process reserved,
+        when it holds enough: see ``reserve``)."""
+        pool = self._reserved.get(name)
+        if pool is not None and pool[1] - pool[0] >= count:
+            first = pool[0]
+            pool[0] += count
+            return first
+        return self._bump_sync(conn, name, count)
+
+    def _bump_sync(self, conn: Connection, name: str, count: int) -> int:
+        """Advance counter ``name`` by ``count`` in ``conn``'s transaction; the first of the numbers taken."""
         if self.dialect == "sqlite" and name in self._counters:
             # the hot path (three counters per ingest batch) without building statements
             row = conn.exec_driver_sql("UPDATE counters SET value = value + ? WHERE name = ? RETURNING value",

@@ -20,7 +20,7 @@ async def test_migrated_schema_matches_the_models(any_store):
 
 
 async def test_reports_migration_fills_what_existing_rows_already_say(any_store):
-    """0003_reports: tickets get received_at, routed_agency and first_response_at from their case and
+    """0004_reports: tickets get received_at, routed_agency and first_response_at from their case and
     audit log; complaints their kecamatan from the location."""
     from alembic import command
     from sqlalchemy import text
@@ -29,7 +29,7 @@ async def test_reports_migration_fills_what_existing_rows_already_say(any_store)
 
     await upgrade(any_store)
     async with any_store.engine.begin() as conn:  # the store as it was before (this also runs the downgrade)
-        await conn.run_sync(lambda sync: command.downgrade(alembic_config(sync), "0002"))
+        await conn.run_sync(lambda sync: command.downgrade(alembic_config(sync), "0003"))
     stamp = "2026-03-02 02:00:00" if any_store.dialect == "sqlite" else "2026-03-02 02:00:00+00"
     later = "2026-03-03 04:00:00" if any_store.dialect == "sqlite" else "2026-03-03 04:00:00+00"
     async with any_store.engine.begin() as conn:

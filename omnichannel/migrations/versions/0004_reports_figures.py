@@ -9,16 +9,16 @@ complaint, ``routed_agency`` from the agency the router chose for that complaint
 ``first_response_at`` from the audit log's first answer or status change; complaints get ``kecamatan``
 from their location (grouping by a column is far cheaper than by a JSON path).
 
-Revision ID: 0003_reports
-Revises: 0002
+Revision ID: 0004_reports
+Revises: 0003
 Create Date: 2026-12-06 11:40:00
 """
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision = "0003_reports"
-down_revision = "0002"
+revision = "0004_reports"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
