@@ -30,12 +30,13 @@ def add_cli(subparsers: Any) -> None:
     p.add_argument("--format", choices=FORMATS, help="default: table on the terminal, or from -o's extension")
     sub = p.add_subparsers(dest="report_kind")
     q = sub.add_parser("ppid", help="the PPID's yearly public-information service report (XLSX and printable HTML)")
-    q.add_argument("--year", type=int, required=True)
+    q.add_argument("--year", type=int, required=True, help="the year reported (1 January to 31 December, local)")
     q.add_argument("-o", "--output", help="file name without extension (default: laporan-ppid-YEAR)")
     q.add_argument("--as-of", type=_date, help="count what was done up to the end of this day (default: now)")
     q = sub.add_parser("lapor", help="SP4N-LAPOR! monev figures per instansi (follow-up and completion rates)")
     _period_args(q)
-    q.add_argument("--format", choices=("table", "json", "csv", "xlsx"))
+    q.add_argument("--format", choices=("table", "json", "csv", "xlsx"),
+                   help="default: table on the terminal, or from -o's extension")
     p.set_defaults(func=cmd_report)
 
 
