@@ -188,6 +188,7 @@ class Config(Model):
     routing: Any = None
     dedup: Any = None
     sla: Any = None
+    reports: Any = None
 
     def connector(self, name: str) -> Any:
         """The connector config called ``name``."""

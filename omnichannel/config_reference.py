@@ -70,7 +70,7 @@ def reference() -> str:
            "Generated from the code by `omnichannel check --reference`. Every key is optional unless marked "
            "**required**; unknown keys are errors; secrets only as `${ENV_VAR}`.", "",
            "## Top level", "", head]
-    out += model_table(cfg.Config, skip={"connectors", "forwarders", "agencies", "routing", "dedup", "sla"})
+    out += model_table(cfg.Config, skip={"connectors", "forwarders", "agencies", "routing", "dedup", "sla", "reports"})
     out += ["", "## agencies[]", "", head, *model_table(cfg.AgencyConfig, "agencies[].")]
     for title, table, base in (("connectors", registry.CONNECTORS, cfg.ConnectorConfig),
                                ("forwarders", registry.FORWARDERS, cfg.ForwarderConfig)):

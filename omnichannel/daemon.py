@@ -223,10 +223,14 @@ class Daemon:
         from omnichannel.web.ui import routes as page_routes
 
         self.extra_routes.extend(page_routes(self.config))
-        officer_routes = self._optional("omnichannel.web.officer_api:routes")
-        if officer_routes is not None:
-            self.extra_routes.extend(officer_routes(self.store, self.config, self.templates,
-                                                    self._optional(registry.ANSWERS)))
+        for target in ("omnichannel.web.officer_api:routes", "omnichannel.web.ppid_api:routes"):
+            officer_routes = self._optional(target)
+            if officer_routes is not None:
+                self.extra_routes.extend(officer_routes(self.store, self.config, self.templates,
+                                                        self._optional(registry.ANSWERS)))
+        dashboard = self._optional("omnichannel.web.dashboard:routes")
+        if dashboard is not None:
+            self.extra_routes.extend(dashboard(self.store, self.config))
         self._start_scheduler()
         if self.config.http.enabled:
             self.http_runner = web.AppRunner(self._build_app(), access_log=None,
@@ -325,6 +329,10 @@ class Daemon:
         for job_id, seconds, job in jobs:  # each runs once per period across the replicas
             self.scheduler.add_job(self._tracked, "interval", args=[self._periodic(job_id, seconds, job)],
                                    seconds=seconds, id=job_id, next_run_time=_now())
+        digest = self._optional("omnichannel.reports.digest:schedule")
+        if digest is not None:  # a weekly cron job; its outbox key makes it one delivery across replicas
+            send = self._optional("omnichannel.reports.digest:send_digest")
+            digest(self.scheduler, partial(self._tracked, partial(send, self.store, self.config)), self.config)
         self.scheduler.start()
 
     def _periodic(self, job_id: str, seconds: float, job: Any) -> Any:

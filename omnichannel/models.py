@@ -98,8 +98,11 @@ class Complaint(SQLModel, table=True):
     """
 
     __tablename__ = "complaints"
-    # the router takes received complaints in the order the store received them (see migration 0003)
-    __table_args__ = (Index("ix_complaints_route_order", "status", "created_at", "id"),)
+    # the router takes received complaints in the order the store received them (see migration 0003);
+    # ix_complaints_report: the reports' GROUP BY read in index order (SQLite then streams it, no sort)
+    __table_args__ = (Index("ix_complaints_route_order", "status", "created_at", "id"),
+                      Index("ix_complaints_report", "agency", "channel", "kind", "status", "dedup_level", "kecamatan",
+                            "created_at"))
     id: int | None = Field(default=None, primary_key=True)
     ref: str = Field(max_length=32, unique=True)
     envelope_id: int | None = Field(default=None, index=True)
@@ -123,6 +126,7 @@ class Complaint(SQLModel, table=True):
     similarity: float | None = None
     created_at: datetime = Field(default_factory=utcnow, index=True)
     routed_at: datetime | None = None
+    kecamatan: str | None = Field(default=None, max_length=64, description="from location, for the reports")
 
 
 class FollowUp(SQLModel, table=True):
@@ -134,7 +138,7 @@ class FollowUp(SQLModel, table=True):
     envelope_id: int = Field(foreign_key="envelopes.id", unique=True)
     reason: str = Field(max_length=24, description="reply, edit, ticket_ref, thread, resend, cross_channel")
     similarity: float | None = None
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
 
 
 class Case(SQLModel, table=True):
@@ -156,7 +160,8 @@ class Ticket(SQLModel, table=True):
 
     __tablename__ = "tickets"
     __table_args__ = (UniqueConstraint("case_id", "agency", name="uq_tickets_case_agency"),
-                      Index("ix_tickets_agency_status", "agency", "status"))
+                      Index("ix_tickets_agency_status", "agency", "status"),
+                      Index("ix_tickets_received_at", "received_at"))
     id: int | None = Field(default=None, primary_key=True)
     ref: str = Field(max_length=32, unique=True)
     case_id: int = Field(foreign_key="cases.id")
@@ -173,6 +178,40 @@ class Ticket(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     closed_at: datetime | None = None
+    # what the reports count from (omnichannel.reports): the SLA clock starts at received_at
+    received_at: datetime = Field(default_factory=utcnow,
+                                  description="when the first message of the case arrived (not when it was routed)")
+    routed_agency: str | None = Field(default=None, max_length=64, description=(
+        "the agency the router chose; a ticket whose agency differs was reassigned (reports)"))
+    first_response_at: datetime | None = Field(default=None, description="first officer answer or status change")
+    reopened: int = Field(default=0, description="times the ticket was reopened after being closed")
+    info_outcome: str | None = Field(default=None, max_length=24, description=(
+        "information requests: dikabulkan, dikabulkan_sebagian or ditolak (omnichannel.information)"))
+    refusal_reason: str | None = Field(default=None, max_length=32, description=(
+        "information requests refused in whole or part: the UU 14/2008 reason (omnichannel.information)"))
+
+
+class Objection(SQLModel, table=True):
+    """A keberatan (UU 14/2008 Pasal 35-36) against the decision on an information request.
+
+    The PPID's superior (atasan PPID) answers within 30 working days of ``filed_at`` (``due_at``); the
+    citizen may then take it to the Komisi Informasi (``commission_at``).
+    """
+
+    __tablename__ = "objections"
+    id: int | None = Field(default=None, primary_key=True)
+    ref: str = Field(max_length=32, unique=True)
+    ticket_id: int = Field(foreign_key="tickets.id", index=True)
+    reason: str = Field(max_length=32, description="Pasal 35 ayat 1 huruf a-g (omnichannel.information)")
+    text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    filed_at: datetime = Field(default_factory=utcnow, index=True)
+    due_at: datetime
+    answered_at: datetime | None = None
+    answer: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    outcome: str | None = Field(default=None, max_length=24, description="dikabulkan or ditolak")
+    commission_at: datetime | None = Field(default=None, description="taken to the Komisi Informasi")
+    actor: str = Field(max_length=128)
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 class OutboxRow(SQLModel, table=True):

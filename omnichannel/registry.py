@@ -34,6 +34,7 @@ SECTIONS: dict[str, str] = {
     "routing": "router.config:RoutingConfig",
     "dedup": "router.dedup.config:DedupConfig",
     "sla": "omnichannel.sla:SlaConfig",
+    "reports": "omnichannel.reports.digest:ReportsConfig",
 }
 
 # the router pipeline the daemon runs over received complaints
@@ -47,7 +48,7 @@ EVAL_ROUTING = "router.eval.routing:main"
 EVAL_DEDUP = "router.eval.dedup:main"
 # subcommands other packages add to the CLI (each ``add_cli(subparsers)``)
 CLI_EXTENSIONS = ("router.delivery.outbox_cli:add_cli", "omnichannel.sandbox.cli:add_cli",
-                  "omnichannel.demo.runner:add_cli")
+                  "omnichannel.demo.runner:add_cli", "omnichannel.reports.cli:add_cli")
 
 
 def load(target: str) -> Any:

@@ -45,6 +45,21 @@ DEFAULTS: dict[str, str] = {
     ),
     "ticket_update_reporters": "Tiket {ticket}: kini {reporters} warga melaporkan kejadian yang sama ({complaints} aduan).",
     "escalation": "Tiket {ticket} untuk {agency} melewati batas waktu ({sla_due}). Mohon segera ditindaklanjuti.",
+    "digest_subject": "Ringkasan mingguan layanan pengaduan {period_from} s.d. {period_to}",
+    "digest": (
+        "Ringkasan mingguan layanan pengaduan, tiket yang diterima {period_from} s.d. {period_to} "
+        "(waktu dalam hari kerja).\n\nPer instansi:\n{agencies}\n\nTiket terlambat terlama:\n{overdue}\n\n"
+        "Dibanding minggu sebelumnya: {changes}"
+    ),
+    "digest_agency": (
+        "- {agency}: {received} diterima, {completed} selesai ({completion_rate}), respons pertama rata-rata "
+        "{first_response} hari kerja, tepat waktu {sla_met_rate}, {overdue} terlambat"
+    ),
+    "digest_overdue": "- {ticket} ({agency}): batas waktu {sla_due}, terlambat {days} hari kerja",
+    "digest_change": (
+        "diterima {received}; selesai {completed}; tingkat penyelesaian {completion_rate}; "
+        "respons pertama rata-rata {first_response} hari kerja; terlambat {overdue}."
+    ),
     "officer_ticket_update": "Pembaruan tiket {ticket}: status {status_text}, {reporters} warga melapor. {note}",
     "officer_status_changed": "Tiket {ticket} {status_text} (oleh {officer}).",
     "officer_answer_recorded": "Tanggapan untuk tiket {ticket} dicatat dan dikirim ke {replies} warga.",

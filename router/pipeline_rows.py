@@ -137,6 +137,7 @@ class BatchWriter:
             tickets[r.case_id] = {"id": tid, "ref": ticket_ref(tid, year), "case_id": r.case_id,
                                   "agency": r.decision.agency, "kind": kind, "status": "baru",
                                   "sla_due": self.p.calendar.deadline(kind, r.received_at),
+                                  "received_at": r.received_at, "routed_agency": r.decision.agency,
                                   "created_at": self.now, "updated_at": self.now}
         # executemany: an ORM multi-VALUES insert costs ~100 us a row in attribute handling
         insert_rows(self.conn, Case, cases)
@@ -170,6 +171,7 @@ class BatchWriter:
             status = {"new": "routed", "incident": "routed", "rejected": "rejected"}.get(outcome, "merged")
             rows.append({"id": r.complaint.id, "status": status, "kind": r.decision.kind,
                          "agency": r.decision.agency, "location": r.decision.location,
+                         "kecamatan": str((r.decision.location or {}).get("kecamatan") or "")[:64] or None,
                          "confidence": r.decision.confidence, "explanation": explanation, "text_norm": r.norm,
                          "case_id": r.case_id if outcome != "rejected" else None,
                          "duplicate_of": match.root if match is not None else None,

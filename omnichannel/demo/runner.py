@@ -359,7 +359,7 @@ async def run_demo(args: argparse.Namespace) -> int:
     """Sandboxes, daemon, the scripted day, the summary; then serve until Ctrl-C (or exit with --exit)."""
     from omnichannel.config import parse_config
     from omnichannel.daemon import Daemon
-    from omnichannel.demo.summary import endpoints, summary
+    from omnichannel.demo.summary import day_report, endpoints, summary
 
     base, keep, work = workspace(args)
     started = time.monotonic()
@@ -382,6 +382,7 @@ async def run_demo(args: argparse.Namespace) -> int:
                                   {k: v for k, v in tokens.items() if k != "*"}, tokens["*"]) as traffic:
             day = await play_day(world, daemon.store, traffic, print)
         print(await summary(daemon.store, config, world, traffic, day))
+        print(await day_report(daemon.store, config))
         print(f"(hari demo selesai dalam {time.monotonic() - started:.0f} detik)")
         print(endpoints(daemon.http_port, tokens, world, work / "demo-config.yaml", keep is not None))
         if not args.exit:

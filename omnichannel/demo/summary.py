@@ -299,6 +299,7 @@ def endpoints(port: int, tokens: dict[str, str], world: Any, config_path: Path, 
     out = ["", "== Silakan dicoba " + "=" * 65,
            f"  formulir warga      {base}/",
            f"  kotak masuk petugas {base}/petugas",
+           f"  dasbor kinerja      {base}/dasbor   (masuk dengan token koordinator)",
            f"  kesehatan / metrik  {base}/readyz   {base}/metrics",
            f"  sandbox SP4N-LAPOR! {world.lapor.base_url}/pengaduan/<no. SP4N-LAPOR!>",
            f"  config demo         {config_path}" + ("" if kept else " (dihapus saat keluar; --keep DIR menyimpannya)"),
@@ -307,3 +308,14 @@ def endpoints(port: int, tokens: dict[str, str], world: Any, config_path: Path, 
     some = next(code for code in tokens if code != "*")
     out.append(f"  contoh: curl -s -H 'Authorization: Bearer {tokens[some]}' {base}/api/v1/agencies/{some}/tickets")
     return "\n".join(out)
+
+
+async def day_report(store: Any, config: Any) -> str:
+    """The figures of the demo's day (``omnichannel report`` for today), in a few lines."""
+    from omnichannel.reports.figures import build_report, sla_config
+    from omnichannel.reports.render import brief
+    from omnichannel.sla import WorkingCalendar
+    from omnichannel.types import utcnow
+
+    today = WorkingCalendar(sla_config(config)).local_date(utcnow())
+    return brief(await build_report(store, config, today, today), "Laporan hari demo")

@@ -119,6 +119,7 @@ async def record_answer(session: AsyncSession, ticket: Ticket, text: str, actor:
     now = utcnow()
     ticket.answer = text
     ticket.updated_at = now
+    ticket.first_response_at = ticket.first_response_at or now
     if ticket.status in ("baru", "diterima"):
         ticket.status = "diproses"
     session.add(ticket)
@@ -143,7 +144,11 @@ async def set_status(session: AsyncSession, ticket: Ticket, status: str, note: s
     if status in ("selesai", "ditolak"):
         ticket.closed_at = ticket.closed_at or now
     else:
+        if previous in ("selesai", "ditolak"):  # the reports count reopened tickets
+            ticket.reopened = (ticket.reopened or 0) + 1
         ticket.closed_at = None
+    if status != "baru" and ticket.first_response_at is None:  # the agency's first response (reports)
+        ticket.first_response_at = now
     session.add(ticket)
     replies = 0
     if status == "selesai" and previous != "selesai":

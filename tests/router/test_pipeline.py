@@ -99,6 +99,9 @@ async def test_new_complaint_opens_case_ticket_and_outbox(any_store):
     assert ticket.ref.startswith("TIK-2026-") and ticket.agency == "pupr" and ticket.case_id == case.id
     # Monday 2 March 2026 + 5 working days = Monday 9 March, end of day in Jakarta
     assert ticket.sla_due.replace(tzinfo=UTC) == datetime(2026, 3, 9, 16, 59, 59, tzinfo=UTC)
+    # what the reports count from: the citizen's message time, and the router's own choice of agency
+    assert ticket.received_at == datetime(2026, 3, 2, 2, 0, tzinfo=UTC) and ticket.routed_agency == "pupr"
+    assert c.kecamatan == (c.location or {}).get("kecamatan")
     rows = {(r.item_type, r.destination): r for r in await outbox(any_store)}
     assert set(rows) == {("ticket", "queue"), ("reply", "reply:tg")}  # dlh-mail serves only dlh
     payload = rows[("ticket", "queue")].payload
