@@ -156,8 +156,11 @@ def _find_parents(conn: Connection, channel: str, connector: str,
             OutboxRow.destination == f"reply:{connector}", OutboxRow.remote_ref.in_(id_list))
         sent = {remote: item.split("#", 1)[0] for remote, item in (conn.execute(q)).all()}
         if sent:
-            q = select(Complaint.ref, Complaint.id).where(Complaint.ref.in_(set(sent.values())))
-            cids = dict((conn.execute(q)).all())
+            # an answer to the acknowledgement of a resend continues the complaint the resend belongs to
+            q = select(Complaint.ref, Complaint.id, Complaint.duplicate_of, Complaint.status).where(
+                Complaint.ref.in_(set(sent.values())))
+            cids = {ref: dup if (status == "merged" and dup) else cid
+                    for ref, cid, dup, status in (conn.execute(q)).all()}
             for remote, ref in sent.items():
                 if ref in cids:
                     by_msg.setdefault(remote, cids[ref])
