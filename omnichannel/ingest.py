@@ -248,11 +248,42 @@ def _stored_before(conn: Connection, connector: str, external_ids: list[str]) ->
     return out
 
 
+def _copies(conn: Connection, connector: str, envelopes: list[Envelope]) -> dict[int, str]:
+    """Batch index → skip reason for envelopes that repeat a message already stored (or earlier in the batch)
+    under another external id: the same channel message id from the same sender, e.g. a mail delivered
+    twice, a loop copy or a copy through a mailing list. A copy is recorded, never answered or routed."""
+    wanted = {env.message_id for env in envelopes if env.message_id and not env.skip_reason and not env.error}
+    if not wanted:
+        return {}
+    seen: dict[str, list[tuple[str, str | None]]] = {}  # message id → [(external id, sender)]
+    ids = list(wanted)
+    for start in range(0, len(ids), 500):
+        q = select(EnvelopeRow.message_id, EnvelopeRow.external_id, EnvelopeRow.sender_id).where(
+            EnvelopeRow.connector == connector, EnvelopeRow.message_id.in_(ids[start:start + 500]))
+        for mid, ext, sender in conn.execute(q).all():
+            seen.setdefault(mid, []).append((ext, sender))
+    out: dict[int, str] = {}
+    for n, env in enumerate(envelopes):
+        if not env.message_id or env.skip_reason or env.error:
+            continue
+        sender = env.sender.id if env.sender else None
+        earlier = seen.setdefault(env.message_id, [])
+        first = next((ext for ext, who in earlier
+                      if ext != env.external_id and (who is None or sender is None or who == sender)), None)
+        if first is not None:
+            out[n] = f"duplicate (a copy of {first}: same message id)"[:500]
+        else:
+            earlier.append((env.external_id, sender))
+    return out
+
+
 def _store_fresh(store: Store, conn: Connection, connector: str, channel: str,
                  envelopes: list[Envelope], outcomes: dict[str, EnvelopeResult]) -> None:
     """Decide what each new envelope is and write its rows (complaints first, envelopes with final values)."""
     reporters = _resolve_reporters(store, conn, channel, envelopes)
-    candidates = [(n, env) for n, env in enumerate(envelopes) if not env.skip_reason and not env.error]
+    copies = _copies(conn, connector, envelopes)
+    candidates = [(n, env) for n, env in enumerate(envelopes)
+                  if not env.skip_reason and not env.error and n not in copies]
     parents = _find_parents(conn, channel, connector, candidates) if any(
         e.reply_to or e.edit_of or e.ticket_ref or e.thread_id for _, e in candidates) else {}
     parent_refs: dict[int, str] = {}
@@ -279,9 +310,10 @@ def _store_fresh(store: Store, conn: Connection, connector: str, channel: str,
             "outcome": "complaint", "reason": None, "complaint_id": None,
         }
         ext = env.external_id
-        if env.skip_reason:
-            row.update(outcome="skipped", reason=env.skip_reason)
-            outcomes[ext] = EnvelopeResult(ext, True, "skipped", None, env.skip_reason)
+        skip = env.skip_reason or (None if env.error else copies.get(n))
+        if skip:
+            row.update(outcome="skipped", reason=skip)
+            outcomes[ext] = EnvelopeResult(ext, True, "skipped", None, skip)
         elif env.error:
             row.update(outcome="quarantined", reason=env.error)
             quarantine.append({"connector": connector, "external_id": ext, "envelope_id": eid,
