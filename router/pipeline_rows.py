@@ -172,6 +172,8 @@ class BatchWriter:
                 dedup["nearest"] = {**dedup["nearest"],
                                     "candidate": refs.get(dedup["nearest"]["candidate"], dedup["nearest"]["candidate"])}
             explanation = {**r.decision.explanation, "dedup": dedup}
+            if r.origin.get("no_reply"):  # the connector judged it not to be answered automatically
+                explanation["no_reply"] = str(r.origin["no_reply"])[:300]
             status = {"new": "routed", "incident": "routed", "rejected": "rejected"}.get(outcome, "merged")
             rows.append({"id": r.complaint.id, "status": status, "kind": r.decision.kind,
                          "agency": r.decision.agency, "location": r.decision.location,
@@ -276,7 +278,7 @@ class BatchWriter:
     def _acks(self, refs: dict[int, str]) -> None:
         for r in self.routed:
             c = r.complaint
-            if r.outcome == "rejected" or not r.origin:
+            if r.outcome == "rejected" or not r.origin or r.origin.get("no_reply"):
                 continue
             try:
                 conn = self.p.config.connector(c.connector)

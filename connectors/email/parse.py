@@ -25,7 +25,7 @@ from connectors.email import feed as mail_feed
 from connectors.email import mime as mail_mime
 from connectors.email.address import address_list, sender_of
 from connectors.email.attach import make_attachment
-from connectors.email.skip import skip_reason
+from connectors.email.skip import no_answer_reason, skip_reason
 from connectors.email.text import (
     Hint,
     clean,
@@ -167,7 +167,13 @@ def _parse(raw: bytes, external_id: str, options: ParseOptions, received_at: dat
     if body.reports:
         env.meta["reports"] = sorted(body.reports)
     env.skip_reason = skip_reason(headers, msg.get_content_type(), body.reports,
-                                  sender.email if sender else None, env.subject or "", options.own_addresses)
+                                  sender.email if sender else None, env.subject or "", options.own_addresses,
+                                  reply_address)
+    if env.skip_reason is None:
+        quiet = "not answered automatically: no address to answer" if not reply_address else no_answer_reason(
+            headers, f"{env.subject or ''}\n{text}", html_only, sender.email if sender else None, reply_address)
+        if quiet:
+            env.origin["no_reply"] = quiet
     return env
 
 
