@@ -32,6 +32,7 @@ from connectors.email.text import (
     decode_bytes,
     decode_header_value,
     html_to_text,
+    normalise_charset,
     strip_quotes_and_signature,
     tidy,
     unfold,
@@ -263,7 +264,7 @@ def _walk(part: Message, body: _Body, options: ParseOptions, depth: int) -> None
     if is_text and disposition != "attachment" and (filename is None or not (body.plain or body.html)):
         text = body.decoded.pop(id(part), None)
         if text is None:
-            text = _decoded_text(part)
+            text = _decoded_text(part, body.defects)
         (body.html if ctype == "text/html" else body.plain).append(text)
         if maintype == "multipart":
             body.defects.add("MultipartWithoutParts")
@@ -282,7 +283,7 @@ def _best_alternative(children: list[Message], body: _Body) -> Message:
             if ctype == wanted and _disposition(child) != "attachment":
                 if wanted == "text/html":
                     return child
-                text = body.decoded[id(child)] = _decoded_text(child)  # kept for the walk into it
+                text = body.decoded[id(child)] = _decoded_text(child, body.defects)  # kept for the walk into it
                 if text.strip():
                     return child
     for child in reversed(children):
@@ -371,9 +372,11 @@ def _content(part: Message) -> bytes:
     return data
 
 
-def _decoded_text(part: Message) -> str:
+def _decoded_text(part: Message, defects: set[str]) -> str:
     try:
         charset = part.get_content_charset()
     except Exception:
         charset = None
+    if charset and normalise_charset(charset) is None:  # decoded leniently all the same (UTF-8, else bytewise)
+        defects.add(f"UnknownCharsetDefect({charset[:40]})")
     return clean(decode_bytes(_content(part), charset))
