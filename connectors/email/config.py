@@ -53,8 +53,9 @@ class ImapConfig(ConnectorConfig):
     prefetch: bool = Field(True, description="fetch and parse the next batch while the last one is stored")
     poll_interval: float = Field(5.0, gt=0, description="seconds between polls when IDLE is off or unavailable")
     idle: bool = Field(True, description="wait with IMAP IDLE when the server offers it")
-    idle_timeout: float = Field(25.0, gt=0, le=1740,
-                                description="seconds one IDLE lasts before it is re-issued (RFC 2177: < 29 min)")
+    idle_timeout: float = Field(1500.0, gt=0, le=1740,
+                                description="seconds one IDLE lasts before it is re-issued (RFC 2177: < 29 min); "
+                                            "IDLE stays open all the time on a connection of its own per folder")
     ack: Literal["seen", "move"] = Field("seen", description="after the commit: set \\Seen, or MOVE away")
     processed_folder: str | None = Field(None, description="where ack: move puts processed mail")
     quarantine_folder: str | None = Field("Quarantine", description="where mail that cannot be processed goes")
@@ -76,8 +77,6 @@ class ImapConfig(ConnectorConfig):
     def _consistent(self) -> ImapConfig:
         if self.ack == "move" and not self.processed_folder:
             raise ValueError("ack: move needs processed_folder")
-        if self.idle and self.idle_timeout >= self.poll_timeout:
-            raise ValueError(f"idle_timeout ({self.idle_timeout}) must be below poll_timeout ({self.poll_timeout})")
         watched = set(self.folders)
         for key in ("processed_folder", "quarantine_folder"):
             if getattr(self, key) in watched:

@@ -182,23 +182,6 @@ class ImapSession:
                 out.append(Fetched(uid, bytes(heads[uid].get(b"BODY[HEADER]") or b""), size, when, True))
         return out
 
-    def idle_wait(self, timeout: float) -> bool:
-        """IDLE on the selected folder up to ``timeout`` seconds; True when the server announced new mail."""
-        client = self._require()
-        client.idle()
-        woke = False
-        try:
-            remaining = timeout
-            while remaining > 0 and not self.stop.is_set():
-                responses = client.idle_check(min(IDLE_SLICE, remaining))
-                remaining -= IDLE_SLICE
-                if any(len(r) >= 2 and r[1] in (b"EXISTS", b"RECENT") for r in responses):
-                    woke = True
-                    break
-        finally:
-            client.idle_done()
-        return woke
-
     def mark_seen(self, uids: list[int]) -> None:
         """Set \\Seen on ``uids`` in the selected folder."""
         if uids:
