@@ -62,7 +62,8 @@ def assemble(plan: Plan, max_bytes: int, fetched: list[tuple[FetchedMail, Envelo
                                         f"({max_bytes}); header kept here, whole "
                                         f"message moved to the quarantine folder"))
         else:
-            items.append(env if env is not None else RawMail(item.raw, external_id, item.internal_date))
+            items.append(env if env is not None else RawMail(item.raw, external_id, item.internal_date,
+                                                                        item.parts))
     token.checkpoint = with_folder(plan.position, plan.folder, plan.state)
     log.debug("fetched %d messages of %s (UIDs %d-%d)", len(items), plan.folder, plan.uids[0], plan.uids[-1])
     return Fetched(Batch([], token.checkpoint, next_poll_in=0, ack_token=token), items, plan.resync)

@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
+from connectors.email.parts import PartLimits
 from omnichannel.config import ConnectorConfig, Model
 
 Security = Literal["none", "tls", "starttls"]
@@ -62,6 +63,9 @@ class ImapConfig(ConnectorConfig):
     own_addresses: list[str] = Field(default_factory=list,
                                      description="our own addresses: mail from them is skipped (no loops)")
     max_message_bytes: int = Field(50 * 1024 * 1024, gt=0, description="larger mail is quarantined unread")
+    read_in_parts_over: int = Field(1024 * 1024, gt=0,
+                                    description="larger mail is read in parts (its text, and the attachments within "
+                                                "max_attachment_bytes), so memory stays bounded by the limits")
     max_attachment_bytes: int = Field(10 * 1024 * 1024, ge=0, description="larger attachments: metadata only")
     attachment_types: list[str] = Field(default_factory=lambda: list(DEFAULT_ATTACHMENT_TYPES),
                                         description="MIME types whose content is saved (type/* allowed)")
@@ -82,6 +86,12 @@ class ImapConfig(ConnectorConfig):
             if getattr(self, key) in watched:
                 raise ValueError(f"{key} must not be one of the folders read")
         return self
+
+    def part_limits(self) -> PartLimits:
+        """When and how much of a large mail is read (``connectors.email.parts``)."""
+        return PartLimits(over=self.read_in_parts_over, max_attachment_bytes=self.max_attachment_bytes,
+                          attachment_types=tuple(self.attachment_types),
+                          budget=max(self.read_in_parts_over, self.max_attachment_bytes + 1024 * 1024))
 
     @property
     def effective_port(self) -> int:

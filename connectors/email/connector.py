@@ -178,7 +178,7 @@ class ImapConnector:
         info = self._session.select(plan.folder)
         if info is None or info.uidvalidity != plan.uidvalidity:
             return Fetched(Batch(next_poll_in=0), [])  # the UIDs are void now: the next poll plans again
-        fetched = self._session.fetch(plan.uids, self.config.max_message_bytes)
+        fetched = self._session.fetch(plan.uids, self.config.max_message_bytes, self.config.part_limits())
         return assemble(plan, self.config.max_message_bytes, [(item, None) for item in fetched])
 
     def _start_prefetch(self, basis: dict[str, Any]) -> None:
@@ -248,7 +248,7 @@ class ImapConnector:
         plan = Plan(folder, info.uidvalidity, uids, new_state, position, resync)
         if self._workers.active:
             return Fetched(Batch(), [], resync, plan)  # fetched by the workers, off this thread
-        fetched = self._session.fetch(uids, self.config.max_message_bytes)
+        fetched = self._session.fetch(uids, self.config.max_message_bytes, self.config.part_limits())
         return assemble(plan, self.config.max_message_bytes, [(item, None) for item in fetched])
 
     async def _absorb_known(self, batch: Batch) -> None:
