@@ -13,6 +13,7 @@ from connectors.email.connector import ImapConnector
 from omnichannel.config import AgencyConfig, Config
 from omnichannel.models import EnvelopeRow, OutboxRow
 from omnichannel.templates import Templates
+from omnichannel.transfer import export_rows
 from router.delivery.dispatcher import Dispatcher
 from router.pipeline import RouterPipeline
 from tests.conftest import REPO
@@ -73,6 +74,8 @@ async def test_copies_of_one_mail_are_skipped_as_duplicates_and_never_answered(m
     assert all(reason.startswith("duplicate (a copy of INBOX/") for _, _, reason in stored[1:])
     replies = await route_all(store, make_config(mailbox))
     assert [r.payload["purpose"] for r in replies] == ["ack"]  # the original only, answered once
+    exported = [row for row in await export_rows(store) if row["outcome"] == "skipped"]
+    assert [row["reason"][:9] for row in exported] == ["duplicate"] * 4   # visible in `omnichannel export`
 
 
 async def dispatch_all(store, config: Config, connector) -> list[OutboxRow]:
