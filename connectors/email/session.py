@@ -13,7 +13,6 @@ import ssl
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from imapclient import IMAPClient
 from imapclient.exceptions import LoginError, ProtocolError
@@ -178,11 +177,18 @@ class ImapSession:
         large = [u for u in uids if u in found and u not in bodies and u not in unanswered]
         sizes = {uid: int(found[uid].get(b"RFC822.SIZE", 0)) for uid in found}
         in_parts = {u for u in large if limits is not None and sizes[u] <= max_bytes}
-        heads = client.fetch(large, [b"BODY.PEEK[HEADER]", *([b"BODYSTRUCTURE"] if in_parts else [])]) if large else {}
+        heads = client.fetch(large, [b"BODY.PEEK[HEADER]"]) if large else {}
         read: dict[int, tuple[bytes, list[Omitted]]] = {}
         for uid in sorted(in_parts):
             if uid in heads and limits is not None:
-                read[uid] = self._read_in_parts(uid, heads[uid], limits)
+                try:
+                    read[uid] = self._read_in_parts(uid, bytes(heads[uid].get(b"BODY[HEADER]") or b""), limits)
+                except (imaplib.IMAP4.abort, OSError, EOFError):
+                    raise  # the connection, not the mail
+                except (ProtocolError, imaplib.IMAP4.error, ValueError, TypeError, IndexError, KeyError) as exc:
+                    # a structure the client cannot read: the mail is quarantined with its header, as one too large
+                    log.warning("UID %d (%d bytes) could not be read in parts: %s: %s", uid, sizes[uid],
+                                type(exc).__name__, exc)
         out = []
         for uid in uids:
             if uid not in found:
@@ -196,11 +202,11 @@ class ImapSession:
                 out.append(Fetched(uid, bytes(heads[uid].get(b"BODY[HEADER]") or b""), size, when, True))
         return out
 
-    def _read_in_parts(self, uid: int, head: dict[bytes, Any], limits: PartLimits) -> tuple[bytes, list[Omitted]]:
+    def _read_in_parts(self, uid: int, header: bytes, limits: PartLimits) -> tuple[bytes, list[Omitted]]:
         """The text and the accepted attachments of one large mail, put together; and what was left."""
-        header = bytes(head.get(b"BODY[HEADER]") or b"")
-        chosen = parts.plan(head[b"BODYSTRUCTURE"], limits)
-        data = self._require().fetch([uid], parts.items(chosen, limits)).get(uid, {}) if chosen.fetch else {}
+        client = self._require()
+        chosen = parts.plan(client.fetch([uid], [b"BODYSTRUCTURE"])[uid][b"BODYSTRUCTURE"], limits)
+        data = client.fetch([uid], parts.items(chosen, limits)).get(uid, {}) if chosen.fetch else {}
         return parts.assemble(header, chosen, data), chosen.omitted
 
     def mark_seen(self, uids: list[int]) -> None:
