@@ -4,6 +4,10 @@ A web intake under load sends many one-envelope batches at once; committing each
 bind throughput to the disk's fsync rate. One writer task per connector takes everything that
 queued while the previous commit ran, stores it in a single ``ingest_batch`` call, and hands each
 caller its own results. A caller still gets its answer only after the commit that holds its data.
+
+On PostgreSQL up to ``PARALLEL`` such transactions of one connector run at once (ids come from blocks
+the store reserved, so they do not queue on a counter row): while one waits for its commit, the next
+is already being written. SQLite has one writer, so there it stays one at a time.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from omnichannel.store import Store
 
 log = logging.getLogger(__name__)
+PARALLEL = 4  # PostgreSQL: ingest transactions of one connector in flight at once
 
 
 class GroupCommitter:
@@ -31,14 +36,17 @@ class GroupCommitter:
         self.max_envelopes = max_envelopes
         self.on_stored = on_stored
         self._queue: list[tuple[Batch, asyncio.Future[IngestResult]]] = []
-        self._writer: asyncio.Task[None] | None = None
+        self._writers: set[asyncio.Task[None]] = set()
+        self.parallel = PARALLEL if getattr(store, "dialect", "sqlite") == "postgresql" else 1
 
     async def submit(self, batch: Batch) -> IngestResult:
         """Store ``batch`` (with others that arrive meanwhile); return its own results after the commit."""
         future: asyncio.Future[IngestResult] = asyncio.get_running_loop().create_future()
         self._queue.append((batch, future))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._drain(), name=f"commit-{self.connector}")
+        if len(self._writers) < self.parallel:
+            writer = asyncio.create_task(self._drain(), name=f"commit-{self.connector}")
+            self._writers.add(writer)
+            writer.add_done_callback(self._writers.discard)
         return await asyncio.shield(future)
 
     async def _drain(self) -> None:

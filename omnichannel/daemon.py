@@ -19,8 +19,9 @@ from omnichannel import registry
 from omnichannel.committer import GroupCommitter
 from omnichannel.config import Config
 from omnichannel.errors import OmnichannelError
+from omnichannel.leadership import ROUTER, Lease, LeaseLost, once_per_period
 from omnichannel.metrics import Metrics
-from omnichannel.models import Complaint, OutboxRow
+from omnichannel.models import Complaint, EnvelopeRow, OutboxRow
 from omnichannel.protocols import PluginContext
 from omnichannel.status import complaint_status
 from omnichannel.store import Store
@@ -38,6 +39,9 @@ ROUTE_BATCH = 100
 INTAKE_HOT = 0.2
 ROUTE_BATCH_HOT = 20
 ROUTE_SHARE = 0.25
+SLA_INTERVAL = 300.0  # seconds between overdue marks
+# /readyz counts envelopes in the store; a count is reused this long unless this process committed since
+ENVELOPE_COUNT_TTL = 1.0
 
 
 class Daemon:
@@ -61,6 +65,8 @@ class Daemon:
         self.committers: dict[str, GroupCommitter] = {}
         self.extra_routes: list[web.RouteDef] = []
         self.pipeline: Any = None
+        self.router_lease: Lease | None = None  # only the replica holding it routes (omnichannel.leadership)
+        self.job_runs: Counter[str] = Counter()  # periodic jobs run here (each runs once per period overall)
         self.dispatcher: Any = None
         self.router_state = "disabled"
         self.dispatcher_state = "disabled"
@@ -72,6 +78,7 @@ class Daemon:
         self._route_wakeup = asyncio.Event()
         self._stop = asyncio.Event()
         self._last_intake = float("-inf")  # loop time of the last commit of new envelopes
+        self._envelope_counts: tuple[float, dict[str, int]] | None = None  # (loop time, connector → stored)
 
     # -- wiring ---------------------------------------------------------------------------------
     def _context(self, name: str, submit: Any = None, channel: str | None = None) -> PluginContext:
@@ -106,6 +113,7 @@ class Daemon:
             else:
                 self.metrics.duplicates.labels(connector).inc()
         if result.new:
+            self._envelope_counts = None  # /readyz reads the store afresh
             if here:  # a worker's intake has its own core: the router need not yield to it
                 self._last_intake = asyncio.get_running_loop().time()
             self._route_wakeup.set()
@@ -143,6 +151,8 @@ class Daemon:
                 await connector.start(ctx, checkpoint)
                 self.extra_routes.extend(connector.routes())
             if hasattr(connector, "routes") and hasattr(connector, "poll"):
+                if hasattr(connector, "attach"):  # its webhooks and replies work before the first poll (and
+                    connector.attach(ctx)         # on replicas without the poll lease): Facebook, Instagram
                 self.extra_routes.extend(connector.routes())  # e.g. Telegram in webhook mode
 
     async def _start_forwarders(self) -> None:
@@ -182,8 +192,14 @@ class Daemon:
         pipeline_cls = self._optional(registry.PIPELINE) if self.config.daemon.route else None
         if pipeline_cls is not None:
             self.pipeline = pipeline_cls(self.config, self.store, self.templates)
-            await self.pipeline.start()
-            self.router_state = "running"
+            self.router_lease = Lease(self.store, ROUTER, self.replica_id, self.config.daemon.lease_ttl)
+            self.pipeline.fence = self.router_lease.fence
+            if await self.router_lease.hold():
+                await self.pipeline.start()
+                self.router_state = "running"
+            else:
+                self.router_state = "standby"
+                log.info("router standing by: another replica routes")
             self._tasks.append(asyncio.create_task(self._route_loop(), name="router"))
         dispatcher_cls = self._optional(registry.DISPATCHER) if self.config.daemon.dispatch else None
         if dispatcher_cls is not None:
@@ -289,14 +305,16 @@ class Daemon:
             interval = self.config.connector(name).poll_interval
             self.scheduler.add_job(self._tracked, "interval", args=[runner.tick], seconds=interval,
                                    id=f"poll:{name}", name=f"poll:{name}", next_run_time=_now())
+        jobs: list[tuple[str, float, Any]] = []
         mark_overdue = self._optional("omnichannel.sla:mark_overdue")
         if mark_overdue is not None and self.config.sla is not None:
-            self.scheduler.add_job(self._tracked, "interval", args=[partial(mark_overdue, self.store, self.config)],
-                                   seconds=300, id="sla", next_run_time=_now())
+            jobs.append(("sla", SLA_INTERVAL, partial(mark_overdue, self.store, self.config)))
         for name, forwarder in self.forwarders.items():
             for job_id, seconds, job in getattr(forwarder, "periodic_jobs", lambda: [])():
-                self.scheduler.add_job(self._tracked, "interval", args=[job], seconds=seconds,
-                                       id=f"{name}:{job_id}", next_run_time=_now())
+                jobs.append((f"{name}:{job_id}", seconds, job))
+        for job_id, seconds, job in jobs:  # each runs once per period across the replicas
+            self.scheduler.add_job(self._tracked, "interval", args=[self._periodic(job_id, seconds, job)],
+                                   seconds=seconds, id=job_id, next_run_time=_now())
         self.scheduler.start()
 
     def _waker(self, name: str) -> Any:
@@ -316,6 +334,15 @@ class Daemon:
         if runner is not None and self.scheduler is not None and not self._stop.is_set():
             asyncio.ensure_future(self._tracked(runner.tick))
 
+    def _periodic(self, job_id: str, seconds: float, job: Any) -> Any:
+        guarded = once_per_period(self.store, job_id, seconds, self.replica_id, job)
+
+        async def run() -> None:
+            if await guarded():
+                self.job_runs[job_id] += 1
+
+        return run
+
     async def _tracked(self, job: Any) -> None:
         task = asyncio.current_task()
         assert task is not None
@@ -328,14 +355,21 @@ class Daemon:
             self._inflight.discard(task)
 
     async def _route_loop(self) -> None:
-        interval = self.config.daemon.router_interval
+        assert self.router_lease is not None
+        # the lease is looked at (and renewed) at least three times per lease_ttl, idle or not
+        interval = min(self.config.daemon.router_interval, self.config.daemon.lease_ttl / 3)
         while not self._stop.is_set():
             try:
                 await asyncio.wait_for(self._route_wakeup.wait(), interval)
             except TimeoutError:
                 pass
             self._route_wakeup.clear()
+            if self._stop.is_set():
+                break
             loop = asyncio.get_running_loop()
+            if not await self.router_lease.hold():
+                await self._stand_by()
+                continue
             try:
                 while not self._stop.is_set():
                     # routing is CPU work on the event loop: while the intake is busy it yields
@@ -352,13 +386,33 @@ class Daemon:
                     pause = (loop.time() - started) * (1 / ROUTE_SHARE - 1) if hot else 0
                     await asyncio.sleep(pause)
                 if self.router_state != "running":
-                    log.info("router recovered")
+                    log.info("router running" if self.router_state in ("standby", "starting") else "router recovered")
                 self.router_state = "running"
+            except LeaseLost as exc:
+                log.warning("router: %s; the batch was rolled back", exc)
+                await self._stand_by()
             except Exception as exc:
                 if self.router_state == "running":
                     log.exception("router failing: %s", exc)
                 self.router_state = f"failing: {type(exc).__name__}"
                 await asyncio.sleep(min(30, interval * 5))
+
+    async def _stand_by(self) -> None:
+        """Another replica routes: drop the dedup index (rebuilt from the store when the lease comes back)."""
+        if self.router_state != "standby":
+            log.info("router standing by: another replica routes")
+            self.router_state = "standby"
+            await self.pipeline.stop()
+
+    def replica_view(self) -> dict[str, Any]:
+        """What ``/readyz`` shows of this replica: its name, its roles and the leases it holds now."""
+        leases = sorted(name for name, runner in self.runners.items() if runner._has_lease)
+        if self.router_lease is not None and self.router_lease.held:
+            leases.insert(0, self.router_lease.key)
+        d = self.config.daemon
+        roles = [role for role, on in (("route", d.route), ("dispatch", d.dispatch),
+                                       ("intake", self.config.http.enabled)) if on]
+        return {"id": self.replica_id, "roles": roles, "leases": leases, "jobs_run": dict(self.job_runs)}
 
     # -- health and gauges ----------------------------------------------------------------------
     def connector_health(self) -> dict[str, Any]:
@@ -369,6 +423,28 @@ class Daemon:
         for name, why in self.unavailable.items():
             out[name] = {"state": "unavailable", "last_error": why}
         return out
+
+    async def envelope_counts(self) -> dict[str, int] | None:
+        """Envelopes stored per connector, counted in the store (every replica, since the store began).
+
+        Reused for ``ENVELOPE_COUNT_TTL`` seconds unless this process committed new envelopes since;
+        None when the store does not answer.
+        """
+        if self.store is None:
+            return None
+        now = asyncio.get_running_loop().time()
+        cached = self._envelope_counts
+        if cached is not None and now - cached[0] < ENVELOPE_COUNT_TTL:
+            return cached[1]
+        try:
+            async with self.store.session() as session:
+                q = select(EnvelopeRow.connector, func.count()).group_by(EnvelopeRow.connector)
+                counts = {name: n for name, n in (await session.exec(q)).all()}
+        except Exception as exc:
+            log.debug("envelope counts unavailable: %s", exc)
+            return None
+        self._envelope_counts = (now, counts)
+        return counts
 
     async def refresh_gauges(self) -> None:
         """Outbox depth by status and the router's backlog (read at scrape time)."""
@@ -382,6 +458,10 @@ class Daemon:
                 backlog = (await session.exec(q)).scalar_one()
         except Exception:
             return
+        self.metrics.replica.labels(self.replica_id).set(1)
+        held = set(self.replica_view()["leases"])
+        for key in [ROUTER] + list(self.runners):
+            self.metrics.lease_held.labels(self.replica_id, key).set(1 if key in held else 0)
         for status in ("pending", "in_flight", "done", "dead", "held"):
             self.metrics.outbox_depth.labels(status).set(counts.get(status, 0))
         self.metrics.router_backlog.set(backlog)
@@ -422,7 +502,7 @@ class Daemon:
         for runner in self.runners.values():
             await runner.stop()
         for name, connector in self.connectors.items():
-            if name not in self.runners:
+            if name not in self.runners or (hasattr(connector, "attach") and not self.runners[name].started):
                 try:
                     await connector.stop()
                 except Exception as exc:
@@ -434,6 +514,8 @@ class Daemon:
                 log.warning("forwarder %s stop failed: %s", name, exc)
         if self.pipeline is not None and hasattr(self.pipeline, "stop"):
             await self.pipeline.stop()
+        if self.router_lease is not None:
+            await self.router_lease.release()  # a standby replica routes at once
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
             await asyncio.sleep(0)

@@ -15,7 +15,7 @@ from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy import Connection, and_, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from omnichannel.bulk import fast, insert_rows, select_in
@@ -111,7 +111,10 @@ def _resolve_reporters(store: Store, conn: Connection, channel: str,
         rows = [{"channel": v["channel"], "address": v["address"], "name": v["name"],
                  "linked_by": v["linked_by"], "reporter_id": v["reporter"], "created_at": now}
                 for v in new_identities.values()]
-        insert_rows(conn, Identity, rows, ignore_conflict=("channel", "address"))
+        # no ON CONFLICT: a concurrent transaction that made the same identity makes this one fail and
+        # retry, and the retry finds that identity's reporter (ignoring the conflict would leave this
+        # batch's new reporter without the identity, so the router could not tell it is the same citizen)
+        insert_rows(conn, Identity, rows)
     return result
 
 
@@ -192,14 +195,30 @@ async def ingest_batch(store: Store, connector: str, channel: str, batch: Batch)
     second try sees those envelopes as redeliveries. The transaction runs as one synchronous unit
     (``Store.run_write``): on SQLite that is one hop to the writer thread instead of one per statement.
     """
-    for attempt in range(3):
+    # ids from this process's reserved blocks (PostgreSQL): no counter row locked until the commit
+    size = len(batch.envelopes)
+    await store.reserve({"envelope": size, "complaint": size, "reporter": size})
+    for attempt in range(ATTEMPTS):
         try:
             return await store.run_write(lambda conn: ingest_sync(store, conn, connector, channel, batch))
-        except IntegrityError:
-            if attempt == 2:
+        except DBAPIError as exc:
+            if attempt == ATTEMPTS - 1 or not _retryable(exc):
                 raise
-            log.debug("%s: concurrent insert of the same envelopes; retrying the batch", connector)
+            log.debug("%s: concurrent transaction (%s); retrying the batch", connector, type(exc.orig).__name__)
     raise AssertionError("unreachable")
+
+
+ATTEMPTS = 4
+# PostgreSQL: deadlock detected, serialization failure (concurrent ingest transactions of one process or
+# of several replicas); retried like a concurrent insert of the same envelope or identity
+_RETRY_SQLSTATES = {"40P01", "40001"}
+
+
+def _retryable(exc: DBAPIError) -> bool:
+    if isinstance(exc, IntegrityError):
+        return True
+    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return code in _RETRY_SQLSTATES
 
 
 async def ingest_in_session(store: Store, session: AsyncSession, connector: str, channel: str,

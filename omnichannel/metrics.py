@@ -35,6 +35,11 @@ class Metrics:
                                          ["destination", "kind"], registry=r)
         self.dead_letters = Counter("omnichannel_dead_letters_total", "Deliveries dead-lettered",
                                     ["destination"], registry=r)
+        # several replicas scrape as one job: which one this is, and what it leads
+        self.replica = Gauge("omnichannel_replica_info", "1, labelled with this replica's name", ["replica"],
+                             registry=r)
+        self.lease_held = Gauge("omnichannel_lease_held", "1 while this replica holds the lease (router, "
+                                "pull connectors)", ["replica", "lease"], registry=r)
 
     def render(self) -> bytes:
         """The Prometheus text exposition."""

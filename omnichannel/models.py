@@ -98,7 +98,8 @@ class Complaint(SQLModel, table=True):
     """
 
     __tablename__ = "complaints"
-    __table_args__ = (Index("ix_complaints_status", "status"),)
+    # the router takes received complaints in the order the store received them (see migration 0003)
+    __table_args__ = (Index("ix_complaints_route_order", "status", "created_at", "id"),)
     id: int | None = Field(default=None, primary_key=True)
     ref: str = Field(max_length=32, unique=True)
     envelope_id: int | None = Field(default=None, index=True)

@@ -64,6 +64,9 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+RESERVE_BLOCK = 200  # ids a PostgreSQL process reserves from a counter at a time
+
+
 class Store:
     """Owns the engine; hands out sessions; knows the dialect's upsert."""
 
@@ -80,6 +83,11 @@ class Store:
             kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         self._counters: set[str] = set()
+        # PostgreSQL: ids this process reserved from a counter in a short transaction of their own
+        # (name → [next, end)), so an ingest transaction takes ids without locking the counter's row
+        # and several can run at once (see ``reserve``)
+        self._reserved: dict[str, list[int]] = {}
+        self._reserving: asyncio.Lock | None = None
         self._sync_engine: Engine | None = None
         self._writer: ThreadPoolExecutor | None = None
         self._lock_path: str | None = None
@@ -163,8 +171,47 @@ class Store:
         finally:
             fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
+    async def reserve(self, needs: dict[str, int]) -> None:
+        """PostgreSQL: make sure this process holds at least ``needs[name]`` reserved ids of each counter.
+
+        A block (``RESERVE_BLOCK`` ids or more) is taken from the counter in a short transaction that
+        commits at once; ``allocate_sync`` then hands them out without touching the counter row, whose
+        lock would otherwise serialise every ingest transaction until its commit. Ids stay unique
+        across processes (each block is the counter's); what a process does not use before it stops is
+        a gap, and ids are no longer in arrival order across processes (the router orders by
+        ``created_at``). SQLite has one writer: nothing to gain, so nothing changes there."""
+        if self.dialect != "postgresql":
+            return
+        if all(self._left(name) >= count for name, count in needs.items()):
+            return
+        if self._reserving is None:
+            self._reserving = asyncio.Lock()
+        async with self._reserving:
+            short = {name: count for name, count in needs.items() if self._left(name) < count}
+            if not short:
+                return
+            async with self.engine.begin() as conn:
+                for name, count in short.items():
+                    block = max(count, RESERVE_BLOCK)
+                    first = await conn.run_sync(lambda c, n=name, b=block: self._bump_sync(c, n, b))
+                    self._reserved[name] = [first, first + block]
+
+    def _left(self, name: str) -> int:
+        pool = self._reserved.get(name)
+        return pool[1] - pool[0] if pool else 0
+
     def allocate_sync(self, conn: Connection, name: str, count: int = 1) -> int:
-        """``allocate`` on a synchronous connection, inside its transaction."""
+        """``allocate`` on a synchronous connection, inside its transaction (from ids this process reserved,
+        when it holds enough: see ``reserve``)."""
+        pool = self._reserved.get(name)
+        if pool is not None and pool[1] - pool[0] >= count:
+            first = pool[0]
+            pool[0] += count
+            return first
+        return self._bump_sync(conn, name, count)
+
+    def _bump_sync(self, conn: Connection, name: str, count: int) -> int:
+        """Advance counter ``name`` by ``count`` in ``conn``'s transaction; the first of the numbers taken."""
         if self.dialect == "sqlite" and name in self._counters:
             # the hot path (three counters per ingest batch) without building statements
             row = conn.exec_driver_sql("UPDATE counters SET value = value + ? WHERE name = ? RETURNING value",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -59,6 +60,9 @@ class RouterPipeline:
         self.index = DedupIndex(self.dedup_cfg)
         self._contacts: dict[str, int] = {}  # "phone:62812…" / "email:x@y" → first reporter seen with it
         self._started = False
+        # called with the write transaction's connection before a batch is written; raises to roll it back
+        # (the daemon's router lease: only the replica that holds it writes routing decisions)
+        self.fence: Callable[[Any], None] | None = None
 
     # ---- lifecycle -----------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -152,7 +156,10 @@ class RouterPipeline:
         async with self.store.session() as session:
             q = (select(Complaint, EnvelopeRow.received_at, EnvelopeRow.origin)
                  .outerjoin(EnvelopeRow, EnvelopeRow.id == Complaint.envelope_id)
-                 .where(Complaint.status == "received").order_by(Complaint.id).limit(limit))
+                 .where(Complaint.status == "received")
+                 # arrival order: ids come in blocks per replica, so with several taking complaints in,
+                 # id order is not the order they were received in
+                 .order_by(Complaint.created_at, Complaint.id).limit(limit))
             if self.store.dialect == "postgresql":
                 q = q.with_for_update(of=Complaint, skip_locked=True)
             rows = (await session.exec(q)).all()
@@ -165,11 +172,18 @@ class RouterPipeline:
                 names = await self._names(session, reporters)
                 routed = [self._decide(c, received, origin, names.get(c.reporter_id)) for c, received, origin in rows]
                 writer = BatchWriter(self, routed)
+                fence = self.fence
+
+                def write(conn: Any) -> None:
+                    if fence is not None:
+                        fence(conn)
+                    writer.write(conn)
+
                 if self.store.dialect == "sqlite":
                     # one unit on the writer thread: the write lock is held only while the rows go in
-                    await self.store.run_write(writer.write)
+                    await self.store.run_write(write)
                 else:  # in the transaction that locked the batch's rows (FOR UPDATE SKIP LOCKED)
-                    await session.run_sync(lambda sync: writer.write(sync.connection()))
+                    await session.run_sync(lambda sync: write(sync.connection()))
                 await session.commit()
             except BaseException:
                 self.index.rollback(mark)
