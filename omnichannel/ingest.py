@@ -267,32 +267,39 @@ def _stored_before(conn: Connection, connector: str, external_ids: list[str]) ->
     return out
 
 
+def _same_words(a: str | None, b: str | None) -> bool:
+    """True when one text is the other, or the other with something added at its end (a list's footer)."""
+    a, b = " ".join((a or "").split()), " ".join((b or "").split())
+    return a == b or (bool(a) and bool(b) and (a.startswith(b) or b.startswith(a)))
+
+
 def _copies(conn: Connection, connector: str, envelopes: list[Envelope]) -> dict[int, str]:
     """Batch index → skip reason for envelopes that repeat a message already stored (or earlier in the batch)
-    under another external id: the same channel message id from the same sender, e.g. a mail delivered
-    twice, a loop copy or a copy through a mailing list. A copy is recorded, never answered or routed."""
+    under another external id: the same channel message id, from the same sender, with the same text (a
+    mailing list may add a footer), e.g. a mail delivered twice, a loop copy or a copy through a list. A copy
+    is recorded, never answered or routed. A message id reused for other words is not a copy."""
     wanted = {env.message_id for env in envelopes if env.message_id and not env.skip_reason and not env.error}
     if not wanted:
         return {}
-    seen: dict[str, list[tuple[str, str | None]]] = {}  # message id → [(external id, sender)]
+    seen: dict[str, list[tuple[str, str | None, str | None]]] = {}  # message id → [(external id, sender, text)]
     ids = list(wanted)
     for start in range(0, len(ids), 500):
-        q = select(EnvelopeRow.message_id, EnvelopeRow.external_id, EnvelopeRow.sender_id).where(
+        q = select(EnvelopeRow.message_id, EnvelopeRow.external_id, EnvelopeRow.sender_id, EnvelopeRow.text).where(
             EnvelopeRow.connector == connector, EnvelopeRow.message_id.in_(ids[start:start + 500]))
-        for mid, ext, sender in conn.execute(q).all():
-            seen.setdefault(mid, []).append((ext, sender))
+        for mid, ext, sender, text in conn.execute(q).all():
+            seen.setdefault(mid, []).append((ext, sender, text))
     out: dict[int, str] = {}
     for n, env in enumerate(envelopes):
         if not env.message_id or env.skip_reason or env.error:
             continue
         sender = env.sender.id if env.sender else None
         earlier = seen.setdefault(env.message_id, [])
-        first = next((ext for ext, who in earlier
-                      if ext != env.external_id and (who is None or sender is None or who == sender)), None)
+        first = next((ext for ext, who, text in earlier if ext != env.external_id and
+                      (who is None or sender is None or who == sender) and _same_words(text, env.text)), None)
         if first is not None:
             out[n] = f"duplicate (a copy of {first}: same message id)"[:500]
         else:
-            earlier.append((env.external_id, sender))
+            earlier.append((env.external_id, sender, env.text))
     return out
 
 
