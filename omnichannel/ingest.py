@@ -283,11 +283,17 @@ def _copies(conn: Connection, connector: str, envelopes: list[Envelope]) -> dict
         return {}
     seen: dict[str, list[tuple[str, str | None, str | None]]] = {}  # message id → [(external id, sender, text)]
     ids = list(wanted)
-    for start in range(0, len(ids), 500):
-        q = select(EnvelopeRow.message_id, EnvelopeRow.external_id, EnvelopeRow.sender_id, EnvelopeRow.text).where(
-            EnvelopeRow.connector == connector, EnvelopeRow.message_id.in_(ids[start:start + 500]))
-        for mid, ext, sender, text in conn.execute(q).all():
-            seen.setdefault(mid, []).append((ext, sender, text))
+    if fast(conn):
+        found = select_in(conn, "SELECT message_id, external_id, sender_id, text FROM envelopes "
+                          "WHERE connector = ? AND message_id IN ({in})", ids, connector)
+    else:
+        found = []
+        for start in range(0, len(ids), 500):
+            q = select(EnvelopeRow.message_id, EnvelopeRow.external_id, EnvelopeRow.sender_id, EnvelopeRow.text).where(
+                EnvelopeRow.connector == connector, EnvelopeRow.message_id.in_(ids[start:start + 500]))
+            found.extend(conn.execute(q).all())
+    for mid, ext, sender, text in found:
+        seen.setdefault(mid, []).append((ext, sender, text))
     out: dict[int, str] = {}
     for n, env in enumerate(envelopes):
         if not env.message_id or env.skip_reason or env.error:
