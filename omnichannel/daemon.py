@@ -143,6 +143,8 @@ class Daemon:
             ctx.extra["config"] = self.config
             ctx.extra["store"] = self.store
             if hasattr(connector, "poll"):
+                ctx.extra["wake"] = self._waker(cfg.name)  # "new data is waiting": poll now, from any thread
+            if hasattr(connector, "poll"):
                 self.runners[cfg.name] = ConnectorRunner(
                     connector, cfg.name, cfg.kind, ctx, self.store, committer.submit,
                     poll_timeout=cfg.poll_timeout, backoff_initial=d.backoff_initial, backoff_max=d.backoff_max,
@@ -335,6 +337,23 @@ class Daemon:
             digest(self.scheduler, partial(self._tracked, partial(send, self.store, self.config)), self.config)
         self.scheduler.start()
 
+    def _waker(self, name: str) -> Any:
+        """A thread-safe callable that makes ``name``'s runner poll at once (e.g. IMAP IDLE saw new mail)."""
+        loop = asyncio.get_running_loop()
+
+        def wake() -> None:
+            try:
+                loop.call_soon_threadsafe(self._wake, name)
+            except RuntimeError:  # the loop is closed: the daemon has stopped
+                pass
+
+        return wake
+
+    def _wake(self, name: str) -> None:
+        runner = self.runners.get(name)
+        if runner is not None and self.scheduler is not None and not self._stop.is_set():
+            asyncio.ensure_future(self._tracked(runner.tick))
+
     def _periodic(self, job_id: str, seconds: float, job: Any) -> Any:
         guarded = once_per_period(self.store, job_id, seconds, self.replica_id, job)
 
@@ -485,7 +504,7 @@ class Daemon:
         if self.scheduler is not None:
             self.scheduler.pause()
         for runner in self.runners.values():
-            runner._stopping = True
+            runner.interrupt()  # a connector waiting in IDLE or a long poll returns now, not at the deadline
         if self.workers is not None:  # they pass requests on to us: stop them first
             await self.workers.stop(deadline)
         if self._reserved is not None:

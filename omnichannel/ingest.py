@@ -157,8 +157,11 @@ def _find_parents(conn: Connection, channel: str, connector: str,
             OutboxRow.destination == f"reply:{connector}", OutboxRow.remote_ref.in_(id_list))
         sent = {remote: item.split("#", 1)[0] for remote, item in (conn.execute(q)).all()}
         if sent:
-            q = select(Complaint.ref, Complaint.id).where(Complaint.ref.in_(set(sent.values())))
-            cids = dict((conn.execute(q)).all())
+            # an answer to the acknowledgement of a resend continues the complaint the resend belongs to
+            q = select(Complaint.ref, Complaint.id, Complaint.duplicate_of, Complaint.status).where(
+                Complaint.ref.in_(set(sent.values())))
+            cids = {ref: dup if (status == "merged" and dup) else cid
+                    for ref, cid, dup, status in (conn.execute(q)).all()}
             for remote, ref in sent.items():
                 if ref in cids:
                     by_msg.setdefault(remote, cids[ref])
@@ -264,11 +267,55 @@ def _stored_before(conn: Connection, connector: str, external_ids: list[str]) ->
     return out
 
 
+def _same_words(a: str | None, b: str | None) -> bool:
+    """True when one text is the other, or the other with something added at its end (a list's footer)."""
+    a, b = " ".join((a or "").split()), " ".join((b or "").split())
+    return a == b or (bool(a) and bool(b) and (a.startswith(b) or b.startswith(a)))
+
+
+def _copies(conn: Connection, connector: str, envelopes: list[Envelope]) -> dict[int, str]:
+    """Batch index → skip reason for envelopes that repeat a message already stored (or earlier in the batch)
+    under another external id: the same channel message id, from the same sender, with the same text (a
+    mailing list may add a footer), e.g. a mail delivered twice, a loop copy or a copy through a list. A copy
+    is recorded, never answered or routed. A message id reused for other words is not a copy."""
+    wanted = {env.message_id for env in envelopes if env.message_id and not env.skip_reason and not env.error}
+    if not wanted:
+        return {}
+    seen: dict[str, list[tuple[str, str | None, str | None]]] = {}  # message id → [(external id, sender, text)]
+    ids = list(wanted)
+    if fast(conn):
+        found = select_in(conn, "SELECT message_id, external_id, sender_id, text FROM envelopes "
+                          "WHERE connector = ? AND message_id IN ({in})", ids, connector)
+    else:
+        found = []
+        for start in range(0, len(ids), 500):
+            q = select(EnvelopeRow.message_id, EnvelopeRow.external_id, EnvelopeRow.sender_id, EnvelopeRow.text).where(
+                EnvelopeRow.connector == connector, EnvelopeRow.message_id.in_(ids[start:start + 500]))
+            found.extend(conn.execute(q).all())
+    for mid, ext, sender, text in found:
+        seen.setdefault(mid, []).append((ext, sender, text))
+    out: dict[int, str] = {}
+    for n, env in enumerate(envelopes):
+        if not env.message_id or env.skip_reason or env.error:
+            continue
+        sender = env.sender.id if env.sender else None
+        earlier = seen.setdefault(env.message_id, [])
+        first = next((ext for ext, who, text in earlier if ext != env.external_id and
+                      (who is None or sender is None or who == sender) and _same_words(text, env.text)), None)
+        if first is not None:
+            out[n] = f"duplicate (a copy of {first}: same message id)"[:500]
+        else:
+            earlier.append((env.external_id, sender, env.text))
+    return out
+
+
 def _store_fresh(store: Store, conn: Connection, connector: str, channel: str,
                  envelopes: list[Envelope], outcomes: dict[str, EnvelopeResult]) -> None:
     """Decide what each new envelope is and write its rows (complaints first, envelopes with final values)."""
     reporters = _resolve_reporters(store, conn, channel, envelopes)
-    candidates = [(n, env) for n, env in enumerate(envelopes) if not env.skip_reason and not env.error]
+    copies = _copies(conn, connector, envelopes)
+    candidates = [(n, env) for n, env in enumerate(envelopes)
+                  if not env.skip_reason and not env.error and n not in copies]
     parents = _find_parents(conn, channel, connector, candidates) if any(
         e.reply_to or e.edit_of or e.ticket_ref or e.thread_id for _, e in candidates) else {}
     parent_refs: dict[int, str] = {}
@@ -295,9 +342,10 @@ def _store_fresh(store: Store, conn: Connection, connector: str, channel: str,
             "outcome": "complaint", "reason": None, "complaint_id": None,
         }
         ext = env.external_id
-        if env.skip_reason:
-            row.update(outcome="skipped", reason=env.skip_reason)
-            outcomes[ext] = EnvelopeResult(ext, True, "skipped", None, env.skip_reason)
+        skip = env.skip_reason or (None if env.error else copies.get(n))
+        if skip:
+            row.update(outcome="skipped", reason=skip)
+            outcomes[ext] = EnvelopeResult(ext, True, "skipped", None, skip)
         elif env.error:
             row.update(outcome="quarantined", reason=env.error)
             quarantine.append({"connector": connector, "external_id": ext, "envelope_id": eid,

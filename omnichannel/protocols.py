@@ -32,7 +32,11 @@ class PluginContext:
             for chat commands such as ``/status ADU-2026-000123``.
         templates: renders an editable Bahasa Indonesia template by name with keyword values.
         logger: a logger already carrying the plugin's name.
-        extra: room for wiring that a particular plugin needs (tests inject fakes here).
+        extra: room for wiring that a particular plugin needs (tests inject fakes here). The daemon puts
+            ``store`` and ``config`` there and, for a pull connector, ``wake``: a callable, safe from any
+            thread, that asks for a poll now (e.g. IMAP IDLE saw new mail) instead of at the next interval.
+            A pull connector may also have ``interrupt()`` (sync, thread-safe): called when shutdown
+            begins so it ends a long wait at once; ``stop`` follows.
         probe_only: started only for ``omnichannel check --connect``: open clients for ``probe`` but start
             no background work (pollers, consumers) that would compete with a running daemon.
     """

@@ -102,9 +102,36 @@ class ConnectorRunner:
         self._has_lease = False
         self._stopping = False
         self._next_at = 0.0
+        self._busy = False
+        self._again = False
 
     async def tick(self) -> None:
-        """One scheduled run: poll until drained (within a budget), or note the failure."""
+        """One scheduled (or woken) run: poll until drained (within a budget), or note the failure.
+
+        Runs never overlap: a tick asked for while one runs (the schedule, or a connector's wake-up that
+        new data is waiting) makes the running one poll once more instead.
+        """
+        if self._busy:
+            self._again = True
+            return
+        self._busy = True
+        try:
+            while True:
+                self._again = False
+                await self._tick_once()
+                if not self._again or self._stopping:
+                    break
+        finally:
+            self._busy = False
+
+    def interrupt(self) -> None:
+        """Shutdown has begun: no new polls, and the connector ends any wait (IDLE) now if it can."""
+        self._stopping = True
+        interrupt = getattr(self.connector, "interrupt", None)
+        if interrupt is not None and self.started:
+            interrupt()
+
+    async def _tick_once(self) -> None:
         if self._stopping or self.health.state == "parked" or time.monotonic() < self._next_at:
             return
         with log_context(connector=self.name):

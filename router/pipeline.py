@@ -26,7 +26,7 @@ from omnichannel.types import utcnow
 from router.classify import Classifier
 from router.config import RoutingConfig
 from router.dedup.config import DedupConfig
-from router.dedup.features import make_features, phone_key
+from router.dedup.features import make_features, name_words, phone_key, without_names
 from router.dedup.index import DAY, DedupIndex, Lookup
 from router.normalise import normalise, tokens
 from router.pipeline_rows import BatchWriter, Routed
@@ -34,6 +34,7 @@ from router.pipeline_rows import BatchWriter, Routed
 log = logging.getLogger(__name__)
 
 ROUTED_STATUSES = ("received", "rejected")  # statuses *not* indexed at start
+FOLLOW_UP_LEVELS = ("resend", "cross_channel")  # a reporter's own earlier complaint, said again
 
 
 def _section(value: Any, model: type) -> Any:
@@ -73,20 +74,30 @@ class RouterPipeline:
             await self._load_links(session, None)
             q = (select(Complaint.id, Complaint.reporter_id, Complaint.channel, Complaint.text, Complaint.text_norm,
                         Complaint.agency, Complaint.confidence, Complaint.location, Complaint.case_id,
-                        Complaint.duplicate_of, Complaint.created_at, EnvelopeRow.received_at)
+                        Complaint.duplicate_of, Complaint.dedup_level, Complaint.created_at,
+                        EnvelopeRow.received_at)
                  .outerjoin(EnvelopeRow, EnvelopeRow.id == Complaint.envelope_id)
                  .where(Complaint.status.not_in(ROUTED_STATUSES), Complaint.created_at >= cutoff)
                  .order_by(Complaint.id))
             rows = (await session.exec(q)).all()
+            names = await self._names(session, {r[1] for r in rows if r[1] is not None})
         items = []
-        for cid, reporter, channel, text, norm, agency, confidence, location, case_id, dup, created, received in rows:
+        reporter_of = {r[0]: r[1] for r in rows}
+        person = self.index.person
+        for cid, reporter, channel, text, norm, agency, confidence, location, case_id, dup, level, created, \
+                received in rows:
             masked = pii.mask(text)
             norm = norm if norm is not None else normalise(masked, self.classifier.lexicon)
             compare = agency if agency and agency != self.routing.triage_agency and (confidence or 0) >= \
                 self.routing.threshold else None
-            feats = make_features(tokens(norm), masked, location=location, agency=compare, person=reporter,
-                                  channel=channel, ts=_aware(received or created).timestamp())
-            items.append((feats, cid, dup or cid, case_id))
+            feats = make_features(without_names(tokens(norm), names.get(reporter)), masked, location=location,
+                                  agency=compare, person=reporter, channel=channel,
+                                  ts=_aware(received or created).timestamp())
+            # a follow-up belongs to its reporter's own complaint; anything else is a complaint of its own (and
+            # so is a follow-up that an older version filed under another citizen's complaint)
+            mine = dup is not None and person(reporter_of.get(dup)) == person(reporter)
+            own = dup if level in FOLLOW_UP_LEVELS and mine else cid
+            items.append((feats, cid, own, case_id))
         await asyncio.to_thread(self.index.bulk_load, items)
         indexed = len(items)
         del rows, items
@@ -126,6 +137,17 @@ class RouterPipeline:
             if first != reporter:
                 self.index.link(first, reporter)
 
+    async def _names(self, session: AsyncSession, reporters: set[int]) -> dict[int, frozenset[str]]:
+        """The words of each reporter's known names: they say who wrote, not what about (left out of matching)."""
+        out: dict[int, set[str]] = {}
+        ids = list(reporters)
+        for start in range(0, len(ids), 5000):
+            q = select(Identity.reporter_id, Identity.name).where(Identity.reporter_id.in_(ids[start:start + 5000]),
+                                                                 Identity.name.is_not(None))
+            for reporter, name in (await session.exec(q)).all():
+                out.setdefault(reporter, set()).update(name_words(name))
+        return {r: frozenset(words) for r, words in out.items() if words}
+
     # ---- routing -------------------------------------------------------------------------------------
     async def process_pending(self, limit: int = 500) -> int:
         """Route up to ``limit`` received complaints in one transaction; returns how many were routed."""
@@ -145,8 +167,10 @@ class RouterPipeline:
                 return 0
             mark = self.index.mark()
             try:
-                await self._load_links(session, {c.reporter_id for c, _, _ in rows if c.reporter_id is not None})
-                routed = [self._decide(c, received, origin) for c, received, origin in rows]
+                reporters = {c.reporter_id for c, _, _ in rows if c.reporter_id is not None}
+                await self._load_links(session, reporters)
+                names = await self._names(session, reporters)
+                routed = [self._decide(c, received, origin, names.get(c.reporter_id)) for c, received, origin in rows]
                 writer = BatchWriter(self, routed)
                 fence = self.fence
 
@@ -170,7 +194,8 @@ class RouterPipeline:
             await asyncio.to_thread(self.index.compact)
         return len(rows)
 
-    def _decide(self, complaint: Complaint, received_at: datetime | None, origin: dict[str, Any] | None) -> Routed:
+    def _decide(self, complaint: Complaint, received_at: datetime | None, origin: dict[str, Any] | None,
+                names: frozenset[str] | None = None) -> Routed:
         text = complaint.text if not complaint.subject or complaint.subject in complaint.text \
             else f"{complaint.subject}\n{complaint.text}"
         masked = pii.mask(text)
@@ -182,8 +207,9 @@ class RouterPipeline:
         compare = decision.agency if decision.agency != self.routing.triage_agency and \
             decision.confidence >= self.routing.threshold else None
         received = _aware(received_at or complaint.created_at or utcnow())
-        feats = make_features(tokens(norm), masked, location=decision.location, agency=compare,
-                              person=complaint.reporter_id, channel=complaint.channel, ts=received.timestamp())
+        feats = make_features(without_names(tokens(norm), names), masked, location=decision.location,
+                              agency=compare, person=complaint.reporter_id, channel=complaint.channel,
+                              ts=received.timestamp())
         if self.dedup_cfg.enabled:
             found = self.index.lookup(feats, person_only=decision.kind == "bukan_aduan")
         else:
@@ -196,7 +222,10 @@ class RouterPipeline:
             item.found, match = found, None
         if match is not None:
             item.case_id = match.case_id
-            self.index.add(feats, complaint.id, match.root, match.case_id)
+            # a resend is indexed under its reporter's own complaint (match.root); a complaint that joins
+            # an incident is a complaint of its own, never a follow-up of the other citizen's
+            own = match.root if match.level in FOLLOW_UP_LEVELS else complaint.id
+            self.index.add(feats, complaint.id, own, match.case_id)
         elif decision.kind != "bukan_aduan":
             item.case_id = -complaint.id  # placeholder until the batch's case ids are allocated
             self.index.add(feats, complaint.id, complaint.id, item.case_id)

@@ -95,6 +95,7 @@ class BatchWriter:
         self.now = utcnow()
         self.outbox: list[tuple[str, str, str, dict[str, Any]]] = []
         self.case_refs: dict[int, str] = {}
+        self.reporter_of: dict[int, int | None] = {}  # complaint id → reporter, for the refs looked up
 
     def write(self, conn: Connection) -> None:
         """Insert and update everything for the batch inside ``conn``'s transaction."""
@@ -153,8 +154,12 @@ class BatchWriter:
                 ids.add(r.found.rejected["candidate"])
         if not ids:
             return {}
-        q = select(Complaint.id, Complaint.ref).where(Complaint.id.in_(ids))
-        return dict(self.conn.execute(q).all())
+        q = select(Complaint.id, Complaint.ref, Complaint.reporter_id).where(Complaint.id.in_(ids))
+        refs = {}
+        for cid, ref, reporter in self.conn.execute(q).all():
+            refs[cid] = ref
+            self.reporter_of[cid] = reporter
+        return refs
 
     def _update_complaints(self, refs: dict[int, str]) -> None:
         rows = []
@@ -168,6 +173,8 @@ class BatchWriter:
                 dedup["nearest"] = {**dedup["nearest"],
                                     "candidate": refs.get(dedup["nearest"]["candidate"], dedup["nearest"]["candidate"])}
             explanation = {**r.decision.explanation, "dedup": dedup}
+            if r.origin.get("no_reply"):  # the connector judged it not to be answered automatically
+                explanation["no_reply"] = str(r.origin["no_reply"])[:300]
             status = {"new": "routed", "incident": "routed", "rejected": "rejected"}.get(outcome, "merged")
             rows.append({"id": r.complaint.id, "status": status, "kind": r.decision.kind,
                          "agency": r.decision.agency, "location": r.decision.location,
@@ -273,7 +280,7 @@ class BatchWriter:
     def _acks(self, refs: dict[int, str]) -> None:
         for r in self.routed:
             c = r.complaint
-            if r.outcome == "rejected" or not r.origin:
+            if r.outcome == "rejected" or not r.origin or r.origin.get("no_reply"):
                 continue
             try:
                 conn = self.p.config.connector(c.connector)
@@ -282,11 +289,23 @@ class BatchWriter:
             if not getattr(conn, "acknowledge", False) or not kind_can_reply(conn.kind):
                 continue
             public = conn.kind == "x"
+            own = c.ref
             if r.outcome in ("resend", "cross_channel"):
-                purpose, original = "ack_followup", refs.get(r.found.match.root, c.ref)
-                text = self.p.templates("ack_followup", ref=original)
+                purpose, own = "ack_followup", self._own_ref(r, refs)
+                text = self.p.templates("ack_followup", ref=own)
             else:
                 purpose = "ack"
                 text = self.p.templates("ack_public" if public else "ack", ref=c.ref)
-            payload = {"origin": r.origin, "text": text, "complaint": c.ref, "purpose": purpose, "public": public}
+            payload = {"origin": r.origin, "text": text, "complaint": own, "purpose": purpose, "public": public}
             self.outbox.append(("reply", f"{c.ref}#{purpose}", f"reply:{c.connector}", payload))
+
+    def _own_ref(self, r: Routed, refs: dict[int, str]) -> str:
+        """The ref a follow-up's acknowledgement names: the reporter's own earlier complaint, never another
+        citizen's (should the index ever point elsewhere, the follow-up's own ref is named instead)."""
+        root = r.found.match.root
+        index = self.p.index
+        if root in refs and index.person(self.reporter_of.get(root)) == index.person(r.complaint.reporter_id):
+            return refs[root]
+        log.warning("follow-up %s points at complaint %s of another reporter; acknowledged under its own ref",
+                    r.complaint.ref, refs.get(root, root))
+        return r.complaint.ref

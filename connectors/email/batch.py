@@ -58,11 +58,13 @@ def assemble(plan: Plan, max_bytes: int, fetched: list[tuple[FetchedMail, Envelo
         if item.truncated:
             items.append(Envelope(external_id=external_id, raw=item.raw,
                                   received_at=item.internal_date or utcnow(),
-                                  error=f"message of {item.size} bytes is over max_message_bytes "
-                                        f"({max_bytes}); header kept here, whole "
-                                        f"message moved to the quarantine folder"))
+                                  error=(f"message of {item.size} bytes is over max_message_bytes ({max_bytes})"
+                                         if item.size > max_bytes else f"message of {item.size} bytes could not "
+                                         "be read in parts (its structure)") + "; header kept here, whole "
+                                        "message moved to the quarantine folder"))
         else:
-            items.append(env if env is not None else RawMail(item.raw, external_id, item.internal_date))
+            items.append(env if env is not None else RawMail(item.raw, external_id, item.internal_date,
+                                                                        item.parts))
     token.checkpoint = with_folder(plan.position, plan.folder, plan.state)
     log.debug("fetched %d messages of %s (UIDs %d-%d)", len(items), plan.folder, plan.uids[0], plan.uids[-1])
     return Fetched(Batch([], token.checkpoint, next_poll_in=0, ack_token=token), items, plan.resync)

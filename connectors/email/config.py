@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
+from connectors.email.parts import PartLimits
 from omnichannel.config import ConnectorConfig, Model
 
 Security = Literal["none", "tls", "starttls"]
@@ -53,14 +54,18 @@ class ImapConfig(ConnectorConfig):
     prefetch: bool = Field(True, description="fetch and parse the next batch while the last one is stored")
     poll_interval: float = Field(5.0, gt=0, description="seconds between polls when IDLE is off or unavailable")
     idle: bool = Field(True, description="wait with IMAP IDLE when the server offers it")
-    idle_timeout: float = Field(25.0, gt=0, le=1740,
-                                description="seconds one IDLE lasts before it is re-issued (RFC 2177: < 29 min)")
+    idle_timeout: float = Field(1500.0, gt=0, le=1740,
+                                description="seconds one IDLE lasts before it is re-issued (RFC 2177: < 29 min); "
+                                            "IDLE stays open all the time on a connection of its own per folder")
     ack: Literal["seen", "move"] = Field("seen", description="after the commit: set \\Seen, or MOVE away")
     processed_folder: str | None = Field(None, description="where ack: move puts processed mail")
     quarantine_folder: str | None = Field("Quarantine", description="where mail that cannot be processed goes")
     own_addresses: list[str] = Field(default_factory=list,
                                      description="our own addresses: mail from them is skipped (no loops)")
     max_message_bytes: int = Field(50 * 1024 * 1024, gt=0, description="larger mail is quarantined unread")
+    read_in_parts_over: int = Field(1024 * 1024, gt=0,
+                                    description="larger mail is read in parts (its text, and the attachments within "
+                                                "max_attachment_bytes), so memory stays bounded by the limits")
     max_attachment_bytes: int = Field(10 * 1024 * 1024, ge=0, description="larger attachments: metadata only")
     attachment_types: list[str] = Field(default_factory=lambda: list(DEFAULT_ATTACHMENT_TYPES),
                                         description="MIME types whose content is saved (type/* allowed)")
@@ -76,13 +81,17 @@ class ImapConfig(ConnectorConfig):
     def _consistent(self) -> ImapConfig:
         if self.ack == "move" and not self.processed_folder:
             raise ValueError("ack: move needs processed_folder")
-        if self.idle and self.idle_timeout >= self.poll_timeout:
-            raise ValueError(f"idle_timeout ({self.idle_timeout}) must be below poll_timeout ({self.poll_timeout})")
         watched = set(self.folders)
         for key in ("processed_folder", "quarantine_folder"):
             if getattr(self, key) in watched:
                 raise ValueError(f"{key} must not be one of the folders read")
         return self
+
+    def part_limits(self) -> PartLimits:
+        """When and how much of a large mail is read (``connectors.email.parts``)."""
+        return PartLimits(over=self.read_in_parts_over, max_attachment_bytes=self.max_attachment_bytes,
+                          attachment_types=tuple(self.attachment_types),
+                          budget=max(self.read_in_parts_over, self.max_attachment_bytes + 1024 * 1024))
 
     @property
     def effective_port(self) -> int:

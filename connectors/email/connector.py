@@ -31,6 +31,7 @@ from sqlalchemy import select
 
 from connectors.email.batch import AckToken, Fetched, Plan, assemble, normalise, with_folder
 from connectors.email.config import ImapConfig
+from connectors.email.idle import IdleWatchers
 from connectors.email.parse import ParseOptions, parse_message
 from connectors.email.pool import MailParser, RawMail
 from connectors.email.prefetch import ReadAhead
@@ -63,6 +64,7 @@ class ImapConnector:
         self._parser = MailParser(0, self._options, name)
         self._workers = FetchWorkers(0, config, self._options, name)
         self._ahead: ReadAhead[tuple[Batch, bool]] = ReadAhead(name)
+        self._idle = IdleWatchers(name, config)
 
     # -- the one seam to the blocking library ----------------------------------------------------
     async def _call(self, fn: Any, *args: Any) -> Any:
@@ -92,12 +94,23 @@ class ImapConnector:
             self._workers.close()
             raise
         await warming
+        self._idle = IdleWatchers(self.name, cfg)
+        if self._can_idle():  # IDLE open all the time on connections of its own: new mail wakes a poll at once
+            self._idle.start(cfg.folders, ctx.extra.get("wake"))
         log.info("%s connected to %s as %s (%s)", self.name, cfg.host, cfg.username,
                  "IDLE" if self._can_idle() else "polling")
 
+    def interrupt(self) -> None:
+        """Shutdown has begun: end IDLE and any wait now (thread-safe; ``stop`` still closes everything)."""
+        self._stop.set()
+        self._idle.stop.set()
+
     async def stop(self) -> None:
         """Leave IDLE at once, log out, release the thread. Safe to call twice."""
-        self._stop.set()
+        self.interrupt()
+        idle, self._idle = self._idle, IdleWatchers(self.name, self.config)
+        if idle.watchers:
+            await asyncio.to_thread(idle.close, self.config.timeout)
         self._ahead.drop()
         self._workers.close()
         self._parser.close()
@@ -165,7 +178,7 @@ class ImapConnector:
         info = self._session.select(plan.folder)
         if info is None or info.uidvalidity != plan.uidvalidity:
             return Fetched(Batch(next_poll_in=0), [])  # the UIDs are void now: the next poll plans again
-        fetched = self._session.fetch(plan.uids, self.config.max_message_bytes)
+        fetched = self._session.fetch(plan.uids, self.config.max_message_bytes, self.config.part_limits())
         return assemble(plan, self.config.max_message_bytes, [(item, None) for item in fetched])
 
     def _start_prefetch(self, basis: dict[str, Any]) -> None:
@@ -179,14 +192,17 @@ class ImapConnector:
     def _poll_blocking(self, position: dict[str, Any]) -> Fetched:
         self._ensure_connected()
         self._guarded(self._flush_pending)
+        self._idle.new_mail.clear()  # mail announced from here on makes the next poll look again
         found = self._find(position)
         if found is not None:
             return found
-        folders = self.config.folders
-        if self._can_idle() and not self._stop.is_set() and self._idle(folders[0]):
-            found = self._guarded(self._collect, folders[0], position)
-            if found is not None:
-                return found
+        idle = self._idle
+        if idle.active and not idle.wakes and not self._stop.is_set():
+            # nobody to wake (a caller polling by hand): wait here, bounded below the poll timeout
+            if idle.wait(max(1.0, min(self.config.idle_timeout, self.config.poll_timeout - 5))):
+                found = self._find(position)
+                if found is not None:
+                    return found
         return Fetched(Batch(), [])
 
     def _prefetch_blocking(self, position: dict[str, Any]) -> Fetched | None:
@@ -205,18 +221,6 @@ class ImapConnector:
                 self._next_folder = (index + 1) % len(folders)
                 return found
         return None
-
-    def _idle(self, folder: str) -> bool:
-        """Wait for new mail; a dropped connection ends the wait (reconnected, not re-issued: the poll is bounded)."""
-        try:
-            if self._session.selected != folder and self._session.select(folder) is None:
-                return False
-            return self._session.idle_wait(self.config.idle_timeout)
-        except (ConnectionLost, *DROPPED) as exc:
-            log.warning("%s: IMAP connection lost while idling (%s); reconnecting", self.name, exc)
-            self._session.drop()
-            self._connect_with_backoff()
-            return True
 
     def _collect(self, folder: str, position: dict[str, Any]) -> Fetched | None:
         info = self._session.select(folder)
@@ -244,7 +248,7 @@ class ImapConnector:
         plan = Plan(folder, info.uidvalidity, uids, new_state, position, resync)
         if self._workers.active:
             return Fetched(Batch(), [], resync, plan)  # fetched by the workers, off this thread
-        fetched = self._session.fetch(uids, self.config.max_message_bytes)
+        fetched = self._session.fetch(uids, self.config.max_message_bytes, self.config.part_limits())
         return assemble(plan, self.config.max_message_bytes, [(item, None) for item in fetched])
 
     async def _absorb_known(self, batch: Batch) -> None:

@@ -25,13 +25,14 @@ from connectors.email import feed as mail_feed
 from connectors.email import mime as mail_mime
 from connectors.email.address import address_list, sender_of
 from connectors.email.attach import make_attachment
-from connectors.email.skip import skip_reason
+from connectors.email.skip import no_answer_reason, skip_reason
 from connectors.email.text import (
     Hint,
     clean,
     decode_bytes,
     decode_header_value,
     html_to_text,
+    normalise_charset,
     strip_quotes_and_signature,
     tidy,
     unfold,
@@ -167,7 +168,13 @@ def _parse(raw: bytes, external_id: str, options: ParseOptions, received_at: dat
     if body.reports:
         env.meta["reports"] = sorted(body.reports)
     env.skip_reason = skip_reason(headers, msg.get_content_type(), body.reports,
-                                  sender.email if sender else None, env.subject or "", options.own_addresses)
+                                  sender.email if sender else None, env.subject or "", options.own_addresses,
+                                  reply_address)
+    if env.skip_reason is None:
+        quiet = "not answered automatically: no address to answer" if not reply_address else no_answer_reason(
+            headers, f"{env.subject or ''}\n{text}", html_only, sender.email if sender else None, reply_address)
+        if quiet:
+            env.origin["no_reply"] = quiet
     return env
 
 
@@ -257,7 +264,7 @@ def _walk(part: Message, body: _Body, options: ParseOptions, depth: int) -> None
     if is_text and disposition != "attachment" and (filename is None or not (body.plain or body.html)):
         text = body.decoded.pop(id(part), None)
         if text is None:
-            text = _decoded_text(part)
+            text = _decoded_text(part, body.defects)
         (body.html if ctype == "text/html" else body.plain).append(text)
         if maintype == "multipart":
             body.defects.add("MultipartWithoutParts")
@@ -276,7 +283,7 @@ def _best_alternative(children: list[Message], body: _Body) -> Message:
             if ctype == wanted and _disposition(child) != "attachment":
                 if wanted == "text/html":
                     return child
-                text = body.decoded[id(child)] = _decoded_text(child)  # kept for the walk into it
+                text = body.decoded[id(child)] = _decoded_text(child, body.defects)  # kept for the walk into it
                 if text.strip():
                     return child
     for child in reversed(children):
@@ -365,9 +372,11 @@ def _content(part: Message) -> bytes:
     return data
 
 
-def _decoded_text(part: Message) -> str:
+def _decoded_text(part: Message, defects: set[str]) -> str:
     try:
         charset = part.get_content_charset()
     except Exception:
         charset = None
+    if charset and normalise_charset(charset) is None:  # decoded leniently all the same (UTF-8, else bytewise)
+        defects.add(f"UnknownCharsetDefect({charset[:40]})")
     return clean(decode_bytes(_content(part), charset))

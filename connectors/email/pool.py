@@ -20,6 +20,7 @@ from typing import Any
 
 from connectors.email import procs as mail_procs
 from connectors.email.parse import ParseOptions, parse_message
+from connectors.email.parts import Omitted, with_omitted
 from omnichannel.types import Attachment, Envelope, Sender
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ class RawMail:
     raw: bytes
     external_id: str
     received_at: datetime | None
+    parts: tuple[int, list[Omitted]] | None = None  # read in parts: (the mail's size, what was left)
 
 
 _FIELDS = tuple(f.name for f in fields(Envelope))
@@ -67,6 +69,8 @@ def parse_chunk(mails: list[RawMail], options: ParseOptions, keep_raw: bool = Tr
     out = []
     for mail in mails:
         env = parse_message(mail.raw, mail.external_id, options, mail.received_at)
+        if mail.parts is not None:
+            with_omitted(env, *mail.parts)
         if not keep_raw and env.raw is mail.raw:
             env.raw = b""
         out.append(env)

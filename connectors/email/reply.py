@@ -41,17 +41,18 @@ def build_reply(smtp: SmtpConfig, item: OutboxItem, idempotency_key: str,
     """The answer as a MIME message (plain text, UTF-8)."""
     payload: dict[str, Any] = item.payload
     origin = payload.get("origin") or {}
-    to = str(origin.get("address") or "").strip()
-    if not _ADDRESS.match(to):
-        raise PermanentDeliveryError("the original mail has no address to answer")
+    purpose = str(payload.get("purpose") or "").split("-")[0]
+    if origin.get("no_reply") and purpose in AUTOMATIC:
+        raise PermanentDeliveryError(str(origin["no_reply"])[:300])
+    to = writable_address(str(origin.get("address") or ""))
     ref = str(payload.get("complaint") or item.item_ref.split("#", 1)[0])
     msg = EmailMessage()
     msg["From"] = Address(smtp.from_name or "", addr_spec=smtp.from_address)
     name = str(origin.get("name") or "").replace("\r", " ").replace("\n", " ")[:100]
     try:
         msg["To"] = Address(name, addr_spec=to)
-    except (ValueError, IndexError):  # an address the header model rejects: send to the bare address
-        msg["To"] = to
+    except Exception:  # a display name the header model rejects: the bare address (checked writable above)
+        msg["To"] = Address(addr_spec=to)
     msg["Subject"] = reply_subject(origin.get("subject"), ref, templates)
     msg["Date"] = formatdate(localtime=False)
     domain = smtp.from_address.rsplit("@", 1)[-1]
@@ -70,6 +71,27 @@ def build_reply(smtp: SmtpConfig, item: OutboxItem, idempotency_key: str,
     footer = templates("email_footer", ref=ref)
     msg.set_content(f"{payload.get('text', '')}\n\n{footer}\n", charset="utf-8")
     return msg
+
+
+def writable_address(raw: str) -> str:
+    """The reply address as it can go into a header and an SMTP RCPT, or ``PermanentDeliveryError``.
+
+    A trailing dot on the domain (``warga@yahoo.com.``, a fully qualified name some clients write) is
+    dropped; anything the header model still refuses cannot be answered by mail, ever, so it is a
+    permanent failure with the reason (the officer sees it as a dead letter) rather than a retry for ever.
+    """
+    to = raw.strip().strip("<>").strip()
+    local, at, domain = to.rpartition("@")
+    if at:
+        to = f"{local}@{domain.rstrip('.').lower()}"
+    if not _ADDRESS.match(to):
+        raise PermanentDeliveryError("the original mail has no address to answer")
+    try:
+        Address(addr_spec=to)
+    except Exception as exc:  # HeaderParseError, ValueError, IndexError: not an address a mail can carry
+        raise PermanentDeliveryError(f"the reply address cannot be written in a mail header "
+                                     f"({type(exc).__name__}: {str(exc)[:120]})") from exc
+    return to
 
 
 def message_id_for(idempotency_key: str, domain: str) -> str:

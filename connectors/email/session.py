@@ -18,7 +18,9 @@ from imapclient import IMAPClient
 from imapclient.exceptions import LoginError, ProtocolError
 
 from connectors.email import fetch as imap_fetch
+from connectors.email import parts
 from connectors.email.config import ImapConfig
+from connectors.email.parts import Omitted, PartLimits
 from omnichannel.errors import AuthError
 
 log = logging.getLogger(__name__)
@@ -43,6 +45,7 @@ class Fetched:
     size: int
     internal_date: datetime | None
     truncated: bool = False
+    parts: tuple[int, list[Omitted]] | None = None  # read in parts: (the mail's size, what was left)
 
 
 @dataclass(slots=True)
@@ -142,23 +145,26 @@ class ImapSession:
         found = self._require().search(["UID", f"{last_uid + 1}:*"])
         return sorted(u for u in found if u > last_uid)
 
-    def fetch(self, uids: list[int], max_bytes: int) -> list[Fetched]:
-        """Whole messages (BODY.PEEK: \\Seen stays unset); over ``max_bytes`` only the header.
+    def fetch(self, uids: list[int], max_bytes: int, limits: PartLimits | None = None) -> list[Fetched]:
+        """Whole messages (BODY.PEEK: \\Seen stays unset); over ``limits.over`` in parts; over ``max_bytes``
+        only the header.
 
-        One FETCH asks for the size, the date and at most ``max_bytes + 1`` octets of each message (a
-        second round trip for sizes alone cost a third of the fetch). A message that is larger, by its
-        size or by the octets that came, is fetched again as its header only: never cut silently.
+        One FETCH asks for the size, the date and at most ``limit + 1`` octets of each message (a second
+        round trip for sizes alone cost a third of the fetch). A message that is larger, by its size or by
+        the octets that came, is read in parts (``connectors.email.parts``) or, over ``max_bytes``, fetched
+        again as its header only: never cut silently.
         """
         if not uids:
             return []
         client = self._require()
+        whole = max_bytes if limits is None else min(max_bytes, limits.over)
         found = imap_fetch.fetch(client, uids, [b"RFC822.SIZE", b"INTERNALDATE",
-                                                f"BODY.PEEK[]<0.{max_bytes + 1}>".encode()])
+                                                f"BODY.PEEK[]<0.{whole + 1}>".encode()])
         bodies: dict[int, bytes] = {}
         unanswered = []  # a server that answers a partial FETCH under another name: fetched whole, as before
         for uid, data in found.items():
-            body = data.get(b"BODY[]<0>", data.get(b"BODY[]"))
-            if int(data.get(b"RFC822.SIZE", 0)) > max_bytes or (body is not None and len(body) > max_bytes):
+            body = data.pop(b"BODY[]<0>", data.pop(b"BODY[]", None))
+            if int(data.get(b"RFC822.SIZE", 0)) > whole or (body is not None and len(body) > whole):
                 continue
             if body is None:
                 unanswered.append(uid)
@@ -169,35 +175,39 @@ class ImapSession:
                 if data.get(b"BODY[]") is not None:
                     bodies[uid] = bytes(data[b"BODY[]"])
         large = [u for u in uids if u in found and u not in bodies and u not in unanswered]
+        sizes = {uid: int(found[uid].get(b"RFC822.SIZE", 0)) for uid in found}
+        in_parts = {u for u in large if limits is not None and sizes[u] <= max_bytes}
         heads = client.fetch(large, [b"BODY.PEEK[HEADER]"]) if large else {}
+        read: dict[int, tuple[bytes, list[Omitted]]] = {}
+        for uid in sorted(in_parts):
+            if uid in heads and limits is not None:
+                try:
+                    read[uid] = self._read_in_parts(uid, bytes(heads[uid].get(b"BODY[HEADER]") or b""), limits)
+                except (imaplib.IMAP4.abort, OSError, EOFError):
+                    raise  # the connection, not the mail
+                except (ProtocolError, imaplib.IMAP4.error, ValueError, TypeError, IndexError, KeyError) as exc:
+                    # a structure the client cannot read: the mail is quarantined with its header, as one too large
+                    log.warning("UID %d (%d bytes) could not be read in parts: %s: %s", uid, sizes[uid],
+                                type(exc).__name__, exc)
         out = []
         for uid in uids:
             if uid not in found:
                 continue  # expunged between SEARCH and FETCH
-            size = int(found[uid].get(b"RFC822.SIZE", 0))
-            when = _utc(found[uid].get(b"INTERNALDATE"))
+            size, when = sizes[uid], _utc(found[uid].get(b"INTERNALDATE"))
             if uid in bodies:
                 out.append(Fetched(uid, bodies[uid], size, when))
+            elif uid in read:
+                out.append(Fetched(uid, read[uid][0], size, when, parts=(size, read[uid][1])))
             elif uid in heads:
                 out.append(Fetched(uid, bytes(heads[uid].get(b"BODY[HEADER]") or b""), size, when, True))
         return out
 
-    def idle_wait(self, timeout: float) -> bool:
-        """IDLE on the selected folder up to ``timeout`` seconds; True when the server announced new mail."""
+    def _read_in_parts(self, uid: int, header: bytes, limits: PartLimits) -> tuple[bytes, list[Omitted]]:
+        """The text and the accepted attachments of one large mail, put together; and what was left."""
         client = self._require()
-        client.idle()
-        woke = False
-        try:
-            remaining = timeout
-            while remaining > 0 and not self.stop.is_set():
-                responses = client.idle_check(min(IDLE_SLICE, remaining))
-                remaining -= IDLE_SLICE
-                if any(len(r) >= 2 and r[1] in (b"EXISTS", b"RECENT") for r in responses):
-                    woke = True
-                    break
-        finally:
-            client.idle_done()
-        return woke
+        chosen = parts.plan(client.fetch([uid], [b"BODYSTRUCTURE"])[uid][b"BODYSTRUCTURE"], limits)
+        data = client.fetch([uid], parts.items(chosen, limits)).get(uid, {}) if chosen.fetch else {}
+        return parts.assemble(header, chosen, data), chosen.omitted
 
     def mark_seen(self, uids: list[int]) -> None:
         """Set \\Seen on ``uids`` in the selected folder."""

@@ -47,9 +47,11 @@ def normalise_charset(name: str | None) -> str | None:
         if not candidate:
             continue
         try:
-            return codecs.lookup(candidate).name
+            info = codecs.lookup(candidate)
         except (LookupError, ValueError):
             continue
+        if getattr(info, "_is_text_encoding", True):  # not zlib, base64, rot13...: codecs, not charsets
+            return info.name
     return None
 
 
@@ -73,6 +75,12 @@ def decode_bytes(data: bytes, declared: str | None = None) -> str:
     charset (or Windows-1252) where it is not.
     """
     charset = normalise_charset(declared)
+    if b"\x80" in data and data.count(b"\x80") * 4 >= len(data):
+        # NUL bytes as Dovecot serves them (0x80, RFC 3501 forbids NUL in a literal): here every other byte,
+        # i.e. UTF-16 text of a Latin script; without them the text reads again
+        data = data.replace(b"\x80", b"")
+        if charset and charset.startswith(("utf_16", "utf-16", "utf_32", "utf-32")):
+            charset = None
     if charset and charset.startswith(("iso2022", "utf-7", "utf-16", "utf-32", "hz")):
         try:
             return data.decode(charset)
@@ -89,6 +97,11 @@ def decode_bytes(data: bytes, declared: str | None = None) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    if b"\x80" in data and charset in (None, "ascii", "utf-8"):
+        try:  # stray NULs served as 0x80 in ASCII or UTF-8 text (a lone 0x80 is never valid UTF-8)
+            return data.replace(b"\x80", b"").decode("utf-8")
+        except UnicodeDecodeError:
+            pass
     if charset and charset not in ("ascii", "utf-8") and not _single_byte(charset):
         try:
             return data.decode(charset)

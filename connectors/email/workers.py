@@ -25,6 +25,7 @@ from typing import Any
 from connectors.email import procs as mail_procs
 from connectors.email.config import ImapConfig
 from connectors.email.parse import ParseOptions, parse_message
+from connectors.email.parts import with_omitted
 from connectors.email.pool import pack, unpack
 from connectors.email.session import DROPPED, ConnectionLost, Fetched, ImapSession
 from omnichannel.types import Envelope
@@ -73,7 +74,7 @@ def fetch_and_parse(folder: str, uidvalidity: int, uids: list[int]) -> list[Row]
             info = session.select(folder, readonly=True)
             if info is None or info.uidvalidity != uidvalidity:
                 raise WorkersFailed(f"UIDVALIDITY of {folder} is no longer {uidvalidity}")
-            fetched = session.fetch(uids, config.max_message_bytes)
+            fetched = session.fetch(uids, config.max_message_bytes, config.part_limits())
             break
         except (ConnectionLost, *DROPPED):
             session.drop()
@@ -86,6 +87,8 @@ def _row(item: Fetched, folder: str, uidvalidity: int, options: ParseOptions) ->
     if item.truncated:
         return item.uid, item.size, item.internal_date, True, item.raw
     env = parse_message(item.raw, f"{folder}/{uidvalidity}/{item.uid}", options, item.internal_date)
+    if item.parts is not None:
+        with_omitted(env, *item.parts)
     return item.uid, item.size, item.internal_date, False, pack(env)
 
 

@@ -23,6 +23,7 @@ min mimin admin kak kakak pak bapak bu ibu mas mbak bang gan sis om tante bro so
 tolong mohon minta dong donk deh sih nih ya yah yaa kok loh lho kan lah pun aja saja juga lagi
 segera cepat secepatnya buruan please plis pls tlg thx terima kasih makasih trims maaf permisi
 selamat pagi siang sore malam assalamualaikum salam halo hai hallo hi
+hormat yth kepada petugas wassalamualaikum mengganggu bantuan bantuannya
 yang dan atau di ke dari ini itu ada sudah udah belum blm sdh tidak tak gak ga nggak enggak kagak
 dengan untuk pada oleh karena krn jadi sangat banget bgt sekali amat agak cukup masih sedang
 saya aku gue gw kami kita kamu anda dia mereka kalian warga kami nya
@@ -294,6 +295,19 @@ def make_features(tokens: Iterable[str], text: str, *, location: Mapping[str, An
         shingles.add(stable_hash(key))
     return Features(content=frozenset(content), places=frozenset(places), agency=agency, person=person,
                     channel=channel, ts=ts, shingles=np.fromiter(shingles, dtype=np.uint64, count=len(shingles)))
+
+
+def name_words(name: str | None) -> set[str]:
+    """The lower-case words (three letters or more) of a person's name."""
+    return {w for w in re.findall(r"\w+", (name or "").lower()) if len(w) >= 3 and not w.isdigit()}
+
+
+def without_names(tokens: Iterable[str], names: frozenset[str] | set[str] | None) -> Iterable[str]:
+    """``tokens`` less the reporter's own name words: a signature says who wrote, not what about, and two
+    different complaints of one reporter must not look alike because both are signed."""
+    if not names:
+        return tokens
+    return [t for t in tokens if t not in names]
 
 
 def content_similarity(a: frozenset[int], b: frozenset[int]) -> float:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from router.dedup.config import DedupConfig
-from router.dedup.features import features_for, phone_key
+from router.dedup.features import features_for, name_words, phone_key, without_names
 from router.dedup.index import DedupIndex
 
 LEVELS = ("resend", "cross_channel", "incident")
@@ -109,7 +109,8 @@ def evaluate(rows: list[dict[str, Any]], cfg: DedupConfig, classifier: Any = Non
         norm = normalise(masked)
         decision = classifier.classify(masked, norm=norm, channel=row["channel"]) if classifier else None
         ts = datetime.fromisoformat(row["ts"]).timestamp()
-        feats = features_for(masked, tokens(norm), decision, person=who[row["id"]], channel=row["channel"], ts=ts)
+        toks = without_names(tokens(norm), name_words(row.get("name")))  # as the pipeline does
+        feats = features_for(masked, toks, decision, person=who[row["id"]], channel=row["channel"], ts=ts)
         found = index.lookup(feats, person_only=decision is not None and decision.kind == "bukan_aduan")
         match = found.match
         predicted = match.level if match else "new"
@@ -128,7 +129,7 @@ def evaluate(rows: list[dict[str, Any]], cfg: DedupConfig, classifier: Any = Non
             report.errors.append(f"{row['id']} expect={expected} got={predicted} {found.explain()} "
                                  f"places={sorted(feats.places)}")
         case_of[n] = row["case"]
-        index.add(feats, n, match.root if match else n, None)
+        index.add(feats, n, match.root if match and match.level in ("resend", "cross_channel") else n, None)
         index.commit()
     return report
 

@@ -50,8 +50,9 @@ def _telegram_can_reply(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def env(ext: str, text: str, sender: str, phone: str | None = None, at: str = "2026-03-02T09:00:00+07:00",
-        **kw) -> Envelope:
-    return Envelope(external_id=ext, raw=f'{{"id": "{ext}"}}', text=text, sender=Sender(id=sender, phone=phone),
+        name: str | None = None, **kw) -> Envelope:
+    return Envelope(external_id=ext, raw=f'{{"id": "{ext}"}}', text=text,
+                    sender=Sender(id=sender, phone=phone, name=name),
                     received_at=datetime.fromisoformat(at), origin={"chat_id": sender}, **kw)
 
 
@@ -252,3 +253,50 @@ async def test_crash_mid_batch_then_rerun_makes_each_row_once(any_store, monkeyp
     assert len(keys) == len(set(keys)) == 6  # 2 tickets to queue, the dlh one to dlh-mail, 2 acks, 1 ack_followup
     restarted = await started(any_store)
     assert await restarted.process_pending() == 0 and len(restarted.index) == 3
+
+
+async def test_a_resend_is_a_follow_up_of_the_reporters_own_complaint_never_of_another_citizens(any_store):
+    bridge = "Jembatan kayu di Gg. Mawar kel. Sukaluyu ambruk, anak sekolah gk bisa lewat"
+    await ingest(any_store, "tg", "telegram", env("1", bridge, "a"))
+    pipe = await started(any_store)
+    await pipe.process_pending()
+    await ingest(any_store, "tg", "telegram",            # another citizen, own words: joins the case
+                 env("2", "pak jembatan di gg mawar sukaluyu roboh, warga harus muter jauh", "b",
+                     at="2026-03-02T11:00:00+07:00"))
+    await pipe.process_pending()
+    await ingest(any_store, "tg", "telegram",            # and that citizen says it again
+                 env("3", "tolong cepat, jembatan di gg mawar sukaluyu roboh, warga harus muter jauh", "b",
+                     at="2026-03-02T15:00:00+07:00"))
+    await pipe.process_pending()
+    first, theirs, again = (await complaints(any_store)).values()
+    assert (theirs.dedup_level, theirs.case_id) == ("incident", first.case_id)
+    assert (again.status, again.dedup_level, again.duplicate_of) == ("merged", "resend", theirs.id)
+    async with any_store.session() as s:
+        fu = (await s.exec(select(FollowUp))).scalars().one()
+    assert fu.complaint_id == theirs.id
+    [ack] = [r for r in await outbox(any_store) if r.item_ref == f"{again.ref}#ack_followup"]
+    assert theirs.ref in ack.payload["text"] and first.ref not in ack.payload["text"]
+    assert ack.payload["complaint"] == theirs.ref                    # the subject names the same ref
+    restarted = await started(any_store)                             # and so does the rebuilt index
+    await ingest(any_store, "tg", "telegram",
+                 env("4", "sekali lagi pak, jembatan di gg mawar sukaluyu roboh, warga harus muter jauh", "b",
+                     at="2026-03-02T18:00:00+07:00"))
+    await restarted.process_pending()
+    last = list((await complaints(any_store)).values())[-1]
+    assert (last.dedup_level, last.duplicate_of) == ("resend", theirs.id)
+
+
+async def test_two_letters_of_one_reporter_on_one_day_stay_two_complaints(any_store):
+    letter = ("Dengan hormat, Bapak/Ibu petugas. Saya Budi Santoso warga Jl. Teratai No. 12 RT 04/RW 02 "
+              "Kel. Tegalrejo. {} Mohon segera ditindaklanjuti. Hormat saya, Budi Santoso")
+    await ingest(any_store, "tg", "telegram",
+                 env("1", letter.format("Aspal jalan di depan gang kami berlubang, lubang besar, sudah dua motor jatuh."), "a",
+                     name="Budi Santoso"),
+                 env("2", letter.format("Got di depan gang kami mampet total, airnya meluap ke jalan."), "a",
+                     name="Budi Santoso", at="2026-03-02T10:00:00+07:00"))
+    pipe = await started(any_store)
+    await pipe.process_pending()
+    async with any_store.session() as s:
+        first, second = (await s.exec(select(Complaint).order_by(Complaint.id))).scalars().all()
+    assert first.agency == second.agency             # no agency conflict to keep them apart: only the text
+    assert second.dedup_level is None and second.status == "routed" and second.case_id != first.case_id

@@ -11,10 +11,21 @@ import pytest
 from imapclient.exceptions import IMAPClientError
 from sqlalchemy import select
 
-from omnichannel.models import EnvelopeRow, Quarantine
+from connectors.email.config import SmtpConfig
+from omnichannel.models import Complaint, EnvelopeRow, Quarantine
 from tests.conftest import SHARED_TESTDATA
 from tests.connectors.email import dovecot
-from tests.connectors.email.test_connector import NAME, drain, server_search, started
+from tests.connectors.email.test_answers import dispatch_all, route_all, routing_config
+from tests.connectors.email.test_connector import (
+    NAME,
+    OWN,
+    Sink,
+    drain,
+    make_config,
+    server_search,
+    smtp_server,
+    started,
+)
 
 CORPUS = SHARED_TESTDATA / "mail"
 dovecot_server = dovecot.dovecot_server  # pytest fixtures
@@ -54,12 +65,20 @@ async def test_every_corpus_mail_is_accounted_for(mailbox, store, tmp_path):
     assert appended + len(refused) == len(rows)
     assert len(server_search(mailbox, "INBOX", ["ALL"])) == appended
 
+    sink = Sink()
+    server, port = await smtp_server(sink)
+    smtp = SmtpConfig(host="127.0.0.1", port=port, security="none", from_address=OWN)
     connector = await started(mailbox, store, tmp_path, batch_size=50, quarantine_folder="Quarantine",
-                              max_attachment_bytes=2_000_000)
+                              max_attachment_bytes=2_000_000, smtp=smtp)
     try:
         await drain(connector, store)
+        cfg = make_config(mailbox, smtp=smtp)
+        await route_all(store, cfg)                                      # the real router acknowledges
+        replies = await dispatch_all(store, routing_config(cfg), connector)  # the dispatcher sends by SMTP
     finally:
         await connector.stop()
+        server.close()
+        await server.wait_closed()
 
     async with store.session() as s:
         envelopes = (await s.exec(select(EnvelopeRow.external_id, EnvelopeRow.outcome, EnvelopeRow.reason)
@@ -73,6 +92,17 @@ async def test_every_corpus_mail_is_accounted_for(mailbox, store, tmp_path):
     assert len(server_search(mailbox, "INBOX", ["ALL"])) == appended - len(quarantined)
     assert len(server_search(mailbox, "Quarantine", ["ALL"])) == len(quarantined)
 
+    # no answer to machine mail or spam; every answer sent, or dead-lettered with the reason
+    async with store.session() as s:
+        replied = dict((await s.exec(select(Complaint.ref, EnvelopeRow.external_id)
+                                     .join(EnvelopeRow, EnvelopeRow.id == Complaint.envelope_id))).all())
+    answered = [by_uid[int(replied[r.item_ref.split("#")[0]].rsplit("/", 1)[1])] for r in replies]
+    machine = [(a["path"], a["kind"]) for a in answered if a["kind"] in ("auto", "spam")]
+    assert machine == [], machine
+    assert {r.status for r in replies} <= {"done", "dead"}
+    assert all(r.last_error for r in replies if r.status == "dead")
+    assert len(sink.messages) == sum(1 for r in replies if r.status == "done")
+
     tally = collections.Counter(o for _, o, _ in envelopes)
     by_kind: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     reasons = collections.Counter()
@@ -82,6 +112,9 @@ async def test_every_corpus_mail_is_accounted_for(mailbox, store, tmp_path):
         if outcome in ("skipped", "quarantined"):
             reasons[f"{outcome}: {reason}"] += 1
     print(f"\nmail corpus: {len(rows)} files, {appended} appended, {len(refused)} refused by the server")
+    print("  answered: " + ", ".join(f"{k} {v}" for k, v in sorted(collections.Counter(
+        a["kind"] for a in answered).items())) + f"; replies done {len(sink.messages)}, dead "
+        f"{sum(1 for r in replies if r.status == 'dead')}")
     for path, why in refused:
         print(f"  refused {path}: {why}")
     print("  outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(tally.items())) + f" (sum {sum(tally.values())})")
