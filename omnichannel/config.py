@@ -113,6 +113,8 @@ class AgencyConfig(Model):
     officer_tokens: list[SecretStr] = Field(default_factory=list,
                                             description="bearer tokens of this agency's officers")
     lapor_topic: str | None = Field(None, description="SP4N-LAPOR! topic id for this agency")
+    remit: str = Field("", description="the agency's duties in plain Indonesian, as the Pemda's regulation on "
+                       "OPD duties states them; the router uses them as evidence and in its explanation")
 
 
 class Config(Model):

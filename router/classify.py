@@ -8,13 +8,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from router.config import KINDS, ChannelDefault, GazetteerConfig, RoutingConfig, RuleSet
+from router.config import KINDS, ChannelDefault, RoutingConfig, RuleSet
 from router.normalise import normalise
+from router.places import Gazetteer
+from router.remit import RemitIndex
 
 log = logging.getLogger(__name__)
 
-_RT = re.compile(r"\brt (\d{1,3})\b")
-_RW = re.compile(r"\brw (\d{1,3})\b")
 # suffixes stripped from a token that is not itself a rule word ("jalannya" → "jalan")
 _SUFFIXES = ("nya", "lah", "kah")
 
@@ -148,90 +148,21 @@ def stem(toks: list[str], known: set[str]) -> list[str]:
     return out
 
 
-class Gazetteer:
-    """Kecamatan and kelurahan names (with variants) matched on tokens."""
-
-    def __init__(self, cfg: GazetteerConfig, lexicon: dict[str, str]) -> None:
-        self.kota = cfg.kota
-        self.context = {t for w in cfg.context_words for t in normalise(w, lexicon).split()}
-        # first token → [(tokens, level, kecamatan, kelurahan, needs_context)]
-        self.index: dict[str, list[tuple[tuple[str, ...], str, str, str | None, bool]]] = defaultdict(list)
-        for kec in cfg.kecamatan:
-            for variant in {kec.name, *kec.variants}:
-                self._add(variant, "kecamatan", kec.name, None, kec.needs_context, lexicon)
-            for kel in kec.kelurahan:
-                for variant in {kel.name, *kel.variants}:
-                    self._add(variant, "kelurahan", kec.name, kel.name, kel.needs_context, lexicon)
-        for first in self.index:
-            self.index[first].sort(key=lambda item: -len(item[0]))
-
-    def _add(self, variant: str, level: str, kec: str, kel: str | None, needs_context: bool,
-             lexicon: dict[str, str]) -> None:
-        toks = tuple(normalise(variant, lexicon).split())
-        if toks:
-            self.index[toks[0]].append((toks, level, kec, kel, needs_context))
-
-    def locate(self, toks: list[str], norm: str) -> tuple[dict[str, Any] | None, dict[str, Any]]:
-        """The location named in the tokens, and how it was found."""
-        kec_hits: list[str] = []
-        kel_hits: list[tuple[str, str]] = []  # (kelurahan, kecamatan) — one name may exist in two kecamatan
-        matched: list[list[str]] = []
-        i, n = 0, len(toks)
-        while i < n:
-            entries = self.index.get(toks[i])
-            if not entries:
-                i += 1
-                continue
-            prev = toks[i - 1] if i else ""
-            best_len = 0
-            found: list[tuple[str, str, str | None]] = []
-            for seq, level, kec, kel, needs_context in entries:
-                k = len(seq)
-                if k < best_len or i + k > n or tuple(toks[i:i + k]) != seq:
-                    continue
-                if needs_context and prev not in self.context:
-                    continue
-                best_len = k
-                found.append((level, kec, kel))
-            if not found:
-                i += 1
-                continue
-            levels = {level for level, _, _ in found}
-            if len(levels) == 2:  # "Tembalang" is a kecamatan and one of its kelurahan
-                want = "kelurahan" if prev in ("kelurahan", "desa") else "kecamatan"
-                found = [f for f in found if f[0] == want]
-            for level, kec, kel in found:
-                if level == "kecamatan":
-                    kec_hits.append(kec)
-                elif kel is not None:
-                    kel_hits.append((kel, kec))
-            matched.append([" ".join(toks[i:i + best_len]), found[0][0]])
-            i += best_len
-        location: dict[str, Any] = {}
-        how: dict[str, Any] = {}
-        if kel_hits:
-            names = [kel for kel, _ in kel_hits]
-            kel_name = names[0]
-            candidates = sorted({kec for kel, kec in kel_hits if kel == kel_name})
-            location["kelurahan"] = kel_name
-            inside = [kec for kec in candidates if kec in kec_hits]
-            if inside or len(candidates) == 1:
-                location["kecamatan"] = (inside or candidates)[0]
-            else:
-                how["ambiguous"] = candidates
-                if kec_hits:
-                    location["kecamatan"] = kec_hits[0]
-        elif kec_hits:
-            location["kecamatan"] = kec_hits[0]
-        if "rt " in norm or "rw " in norm:
-            rt, rw = _RT.search(norm), _RW.search(norm)
-            if rt:
-                location["rt"] = rt.group(1)
-            if rw:
-                location["rw"] = rw.group(1)
-        if matched:
-            how["matched"] = matched
-        return (location or None), how
+def _agency_remits(agencies: list[Any]) -> tuple[list[str], dict[str, str]]:
+    """Codes and remits (remit text with the agency's name) of agency configs, dicts or bare codes."""
+    codes: list[str] = []
+    remits: dict[str, str] = {}
+    for agency in agencies:
+        if isinstance(agency, str):
+            codes.append(agency)
+            continue
+        get = agency.get if isinstance(agency, dict) else lambda key, a=agency: getattr(a, key, None)
+        code = get("code")
+        codes.append(code)
+        remit = get("remit") or ""
+        if remit.strip():
+            remits[code] = f"{remit}\n{get('name') or ''}"
+    return codes, remits
 
 
 def _confidence(top: float, second: float, half: float) -> float:
@@ -243,9 +174,11 @@ def _confidence(top: float, second: float, half: float) -> float:
 class Classifier:
     """Decides kind, agency and location of one message from the routing config."""
 
-    def __init__(self, routing: RoutingConfig, agencies: list[str]) -> None:
+    def __init__(self, routing: RoutingConfig, agencies: list[Any]) -> None:
+        """``agencies``: codes, or agency configs (objects or dicts with ``code`` and optional ``remit``)."""
         self.cfg = routing
-        self.agencies = set(agencies) | {routing.triage_agency}
+        codes, remits = _agency_remits(agencies)
+        self.agencies = set(codes) | {routing.triage_agency}
         self.lexicon = routing.lexicon or None
         unknown = set(routing.agencies) - self.agencies
         if unknown:
@@ -254,9 +187,14 @@ class Classifier:
                                        if code in self.agencies}
         rules.update({("kind", kind): rs for kind, rs in routing.kinds.rules.items()})
         self.rules = RuleMatcher(rules, routing.lexicon)
-        self.gazetteer = Gazetteer(routing.gazetteer, routing.lexicon)
+        self.gazetteer = Gazetteer(routing.gazetteer, routing.lexicon, common=self.rules.known)
         self._no_channel = ChannelDefault()
         self._known = self.rules.known | set(self.gazetteer.index)
+        settings = routing.remits
+        self.remits = RemitIndex(remits if settings.enabled else {}, routing.lexicon, weight=settings.weight,
+                                 pair_weight=settings.pair_weight, max_score=settings.max_score)
+        self.ppid_utama = routing.kinds.ppid_utama if routing.kinds.ppid_utama in self.agencies \
+            else routing.triage_agency
 
     def _stem(self, toks: list[str]) -> list[str]:
         return stem(toks, self._known)
@@ -287,6 +225,13 @@ class Classifier:
                 continue
             scores[label] += weight
             rules.append([f"{label}:{name}", weight])
+        rules_only = max(scores, key=lambda c: scores[c]) if scores else None
+        remit_terms: dict[str, list[str]] = {}
+        for hit in self.remits.match(toks):
+            if hit.agency in self.agencies:
+                scores[hit.agency] += hit.score
+                remit_terms[hit.agency] = list(hit.terms[:6])
+                rules.append([f"{hit.agency}:remit:{', '.join(hit.terms[:3])}", hit.score])
         if location and ("kecamatan" in location or "kelurahan" in location):
             for code, bonus in cfg.gazetteer.location_bonus.items():
                 if scores.get(code, 0.0) > 0:
@@ -303,8 +248,12 @@ class Classifier:
         if forced is not None:
             agency, chosen_by = forced, f"kind:{kind}"
             confidence = kind_explained["confidence"]
+        elif kind == "informasi":
+            agency, chosen_by = self._ppid(ranked)
+            confidence = kind_explained["confidence"]
         elif confidence >= cfg.threshold and top_agency in self.agencies:
-            agency, chosen_by = top_agency, "rules"
+            agency = top_agency
+            chosen_by = "remit" if top_agency in remit_terms and top_agency != rules_only else "rules"
         elif default_agency:
             agency, chosen_by = default_agency, "default_agency"
         elif channel_cfg.agency:
@@ -316,11 +265,27 @@ class Classifier:
             "kind": kind_explained,
             "agency": {"rules": rules, "scores": {c: round(s, 3) for s, c in ranked},
                        "score": round(top_score, 3), "best": top_agency if ranked else None,
-                       "threshold": cfg.threshold, "confidence": confidence, "chosen_by": chosen_by},
+                       "threshold": cfg.threshold, "confidence": confidence, "chosen_by": chosen_by,
+                       "remit": remit_terms.get(agency, [])},
             "location": location_how,
         }
         return Decision(kind=kind, agency=agency, confidence=confidence, location=location,
                         explanation=explanation)
+
+    def _ppid(self, ranked: list[tuple[float, str]]) -> tuple[str, str]:
+        """Where an information request goes: the PPID pelaksana of the agency the text is about, else the
+        PPID utama (UU 14/2008; the SLA is the information one either way, by kind).
+
+        The PPID utama's own evidence is not compared: "informasi publik", "PPID", "UU 14/2008" say what
+        kind of message it is, not which agency holds the information.
+        """
+        for score, code in ranked:
+            if code in (self.ppid_utama, self.cfg.triage_agency):
+                continue
+            if score >= self.cfg.kinds.informasi_min_score:
+                return code, "ppid_pelaksana"
+            break
+        return self.ppid_utama, "ppid_utama"
 
     def _kind(self, hits: list[Hit], n_tokens: int, agency_score: float,
               channel_cfg: ChannelDefault) -> tuple[str, dict[str, Any]]:

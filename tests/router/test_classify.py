@@ -89,10 +89,19 @@ def test_competing_evidence_lowers_confidence(classifier: Classifier) -> None:
     assert mixed.confidence < clear.confidence
 
 
-def test_information_request_goes_to_ppid(classifier: Classifier) -> None:
+def test_information_request_goes_to_the_ppid_of_the_agency_it_is_about(classifier: Classifier) -> None:
     decision = classifier.classify("Sesuai UU No. 14 Tahun 2008 saya memohon salinan dokumen kontrak proyek jalan")
+    assert (decision.kind, decision.agency) == ("informasi", "pupr")
+    assert decision.explanation["agency"]["chosen_by"] == "ppid_pelaksana"
+    decision = classifier.classify("min mau tanya berapa tagihan air pdam kalau pasang baru?")
+    assert (decision.kind, decision.agency) == ("informasi", "pdam")
+
+
+def test_information_request_about_no_agency_goes_to_the_ppid_utama(classifier: Classifier) -> None:
+    decision = classifier.classify("Dengan hormat, sesuai UU 14 tahun 2008 saya memohon informasi publik berupa "
+                                   "salinan LKPJ Wali Kota tahun 2025.")
     assert (decision.kind, decision.agency) == ("informasi", "diskominfo")
-    assert decision.explanation["agency"]["chosen_by"] == "kind:informasi"
+    assert decision.explanation["agency"]["chosen_by"] == "ppid_utama"
 
 
 def test_suggestion(classifier: Classifier) -> None:
