@@ -238,7 +238,18 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    """Print routing quality (rows labelled with agency/kind) or dedup quality (rows labelled with case)."""
+    """Print routing quality (rows labelled with agency/kind) or dedup quality (rows labelled with case), or
+    with ``--cross-city`` both per held-out city, the router configured for each city."""
+    from omnichannel import registry
+
+    if args.cross_city is not None:
+        argv = [args.cross_city] if args.cross_city else []
+        argv += ["--config", args.config] if Path(args.config).is_file() else []
+        argv += (["--json"] if args.json else []) + [arg for city in args.city or [] for arg in ("--city", city)]
+        return registry.load(registry.EVAL_CITIES)(argv)
+    if not args.file:
+        print("omnichannel: eval needs a labelled file or --cross-city", file=sys.stderr)
+        return 2
     path = Path(args.file)
     if not path.is_file():
         print(f"omnichannel: no such file: {path}", file=sys.stderr)
@@ -246,8 +257,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
     with path.open(encoding="utf-8") as fh:
         first = json.loads(next(line for line in fh if line.strip()))
     argv = [str(path), "--config", args.config] + (["--errors"] if args.errors else [])
-    from omnichannel import registry
-
     return registry.load(registry.EVAL_DEDUP if "case" in first else registry.EVAL_ROUTING)(argv)
 
 
@@ -288,9 +297,13 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("ids", type=int, nargs="*", help="item ids (default: all)")
     qsub.add_parser("export")
     p.set_defaults(func=cmd_quarantine)
-    p = sub.add_parser("eval", help="routing and dedup quality on a labelled JSONL file")
-    p.add_argument("file")
+    p = sub.add_parser("eval", help="routing and dedup quality on a labelled JSONL file, or per held-out city")
+    p.add_argument("file", nargs="?")
     p.add_argument("--errors", action="store_true", help="list every wrong decision")
+    p.add_argument("--cross-city", nargs="?", const="", metavar="DIR",
+                   help="score each city of DIR (default tests/data/cities) with the router configured for it")
+    p.add_argument("--city", action="append", help="with --cross-city: only this held-out city (repeatable)")
+    p.add_argument("--json", action="store_true", help="with --cross-city: print the figures as JSON")
     p.set_defaults(func=cmd_eval)
     from omnichannel import registry
 

@@ -161,7 +161,8 @@ def _agency_remits(agencies: list[Any]) -> tuple[list[str], dict[str, str]]:
         codes.append(code)
         remit = get("remit") or ""
         if remit.strip():
-            remits[code] = f"{remit}\n{get('name') or ''}"
+            aliases = " ".join(get("aliases") or [])
+            remits[code] = f"{remit}\n{get('name') or ''}\n{aliases}"
     return codes, remits
 
 

@@ -71,6 +71,7 @@ class Report:
     fn: dict[str, int] = field(default_factory=lambda: dict.fromkeys(LEVELS, 0))
     hard: dict[str, list[int]] = field(default_factory=dict)  # kind -> [kept apart, total]
     errors: list[str] = field(default_factory=list)
+    links: list[tuple[str, str | None, str]] = field(default_factory=list)  # (row id, matched row id, level)
 
     def scores(self, level: str) -> tuple[float, float, float]:
         """(precision, recall, F1) of one level."""
@@ -103,6 +104,7 @@ def evaluate(rows: list[dict[str, Any]], cfg: DedupConfig, classifier: Any = Non
     index = DedupIndex(cfg)
     who = reporters(rows)
     case_of: dict[int, str] = {}
+    id_of: dict[int, str] = {}
     report = Report()
     for n, row in enumerate(rows, start=1):
         masked = mask(row["text"])
@@ -128,6 +130,8 @@ def evaluate(rows: list[dict[str, Any]], cfg: DedupConfig, classifier: Any = Non
             report.errors.append(f"{row['id']} expect={expected} got={predicted} {found.explain()} "
                                  f"places={sorted(feats.places)}")
         case_of[n] = row["case"]
+        id_of[n] = row["id"]
+        report.links.append((row["id"], id_of.get(match.candidate) if match else None, predicted))
         index.add(feats, n, match.root if match else n, None)
         index.commit()
     return report
