@@ -148,10 +148,12 @@ def stem(toks: list[str], known: set[str]) -> list[str]:
     return out
 
 
-def _agency_remits(agencies: list[Any]) -> tuple[list[str], dict[str, str]]:
-    """Codes and remits (remit text with the agency's name) of agency configs, dicts or bare codes."""
+def _agency_remits(agencies: list[Any]) -> tuple[list[str], dict[str, str], dict[str, str]]:
+    """Codes, remits (remit text with the agency's name and aliases) and names of agency configs, dicts or
+    bare codes."""
     codes: list[str] = []
     remits: dict[str, str] = {}
+    names: dict[str, str] = {}
     for agency in agencies:
         if isinstance(agency, str):
             codes.append(agency)
@@ -159,11 +161,12 @@ def _agency_remits(agencies: list[Any]) -> tuple[list[str], dict[str, str]]:
         get = agency.get if isinstance(agency, dict) else lambda key, a=agency: getattr(a, key, None)
         code = get("code")
         codes.append(code)
+        names[code] = get("name") or ""
         remit = get("remit") or ""
         if remit.strip():
             aliases = " ".join(get("aliases") or [])
             remits[code] = f"{remit}\n{get('name') or ''}\n{aliases}"
-    return codes, remits
+    return codes, remits, names
 
 
 def _confidence(top: float, second: float, half: float) -> float:
@@ -178,7 +181,7 @@ class Classifier:
     def __init__(self, routing: RoutingConfig, agencies: list[Any]) -> None:
         """``agencies``: codes, or agency configs (objects or dicts with ``code`` and optional ``remit``)."""
         self.cfg = routing
-        codes, remits = _agency_remits(agencies)
+        codes, remits, self.names = _agency_remits(agencies)
         self.agencies = set(codes) | {routing.triage_agency}
         self.lexicon = routing.lexicon or None
         unknown = set(routing.agencies) - self.agencies
@@ -194,8 +197,38 @@ class Classifier:
         settings = routing.remits
         self.remits = RemitIndex(remits if settings.enabled else {}, routing.lexicon, weight=settings.weight,
                                  pair_weight=settings.pair_weight, max_score=settings.max_score)
+        self.owner = self._owners(rules, routing.lexicon) if settings.transfer else {}
         self.ppid_utama = routing.kinds.ppid_utama if routing.kinds.ppid_utama in self.agencies \
             else routing.triage_agency
+
+    def _owners(self, rulesets: dict[Label, RuleSet], lexicon: dict[str, str]) -> dict[tuple[str, str], str]:
+        """(agency, rule name) → the agency whose remit owns what the rule recognises, where that is another.
+
+        The rules say what the problem is ("lampu jalan"); the remits say whose it is in this Pemda. A rule
+        of an agency with a remit moves to the one other agency whose remit names every word of the rule
+        when its own remit does not name them (or excludes them).
+        """
+        moved: dict[tuple[str, str], str] = {}
+        remits = self.remits
+        for (group, code), rules in rulesets.items():
+            if group != "agency" or code not in remits.agencies:
+                continue
+            for name, text in [(f"word:{w}", w) for w in rules.words] + [(f"phrase:{p}", p) for p in rules.phrases]:
+                weight = rules.words.get(text, rules.phrases.get(text, 0))
+                if weight < 1.0 or text.lower() in (code, *str(self.names.get(code, "")).lower().split()):
+                    continue  # weak hints stay; so do an agency's own code and name
+                owners, excluders = remits.owners(normalise(text, lexicon).split())
+                if code in owners:
+                    continue
+                owners &= self.agencies
+                if len(owners) == 1 and (code in excluders or not self._names(code, text, lexicon)):
+                    moved[(code, name)] = owners.pop()
+        return moved
+
+    def _names(self, code: str, text: str, lexicon: dict[str, str]) -> bool:
+        """Whether ``code``'s remit names any content word of ``text``."""
+        owners, _ = self.remits.owners(normalise(text, lexicon).split()[:1])
+        return code in owners
 
     def _stem(self, toks: list[str]) -> list[str]:
         return stem(toks, self._known)
@@ -219,14 +252,21 @@ class Classifier:
                 scores[code] += prior
                 rules.append([f"{code}:channel_prior:{channel}", prior])
         kind_hits: list[Hit] = []
+        by_rules: dict[str, float] = defaultdict(float)  # what the rules alone would say
         for hit in self.rules.match(toks, norm):
             (group, label), name, weight = hit
             if group == "kind":
                 kind_hits.append(hit)
                 continue
+            by_rules[label] += weight
+            owner = self.owner.get((label, name)) if self.owner else None
+            if owner is not None:
+                scores[owner] += weight
+                rules.append([f"{owner}:{name} (remit; rule of {label})", weight])
+                continue
             scores[label] += weight
             rules.append([f"{label}:{name}", weight])
-        rules_only = max(scores, key=lambda c: scores[c]) if scores else None
+        rules_only = max(by_rules, key=lambda c: by_rules[c]) if by_rules else None
         remit_terms: dict[str, list[str]] = {}
         for hit in self.remits.match(toks):
             if hit.agency in self.agencies:
@@ -254,7 +294,8 @@ class Classifier:
             confidence = kind_explained["confidence"]
         elif confidence >= cfg.threshold and top_agency in self.agencies:
             agency = top_agency
-            chosen_by = "remit" if top_agency in remit_terms and top_agency != rules_only else "rules"
+            chosen_by = "remit" if top_agency != rules_only and (
+                top_agency in remit_terms or any("(remit;" in r[0] for r in rules)) else "rules"
         elif default_agency:
             agency, chosen_by = default_agency, "default_agency"
         elif channel_cfg.agency:

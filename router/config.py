@@ -119,6 +119,9 @@ class RemitSettings(Model):
                           "(a word in n remits scores weight/n; an excluding clause scores against)")
     pair_weight: float = Field(1.5, ge=0, description="score of a remit word pair (\"pohon tumbang\") found in the text")
     max_score: float = Field(4.0, ge=0, description="most evidence one agency's remit can add (or take away)")
+    transfer: bool = Field(True, description="a rule whose words another agency's remit names (and its own "
+                           "does not) counts for that agency: the rules recognise the problem, the remits say "
+                           "whose it is in this Pemda")
 
 
 class ChannelDefault(Model):

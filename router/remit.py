@@ -114,6 +114,28 @@ class RemitIndex:
                         for s in stems(term, True):
                             self.words[s].append((code, term, w))
         self.empty = not self.words and not self.pairs
+        self.agencies = set(remits)
+        # stem → agencies whose remit holds / excludes a word with that stem (who owns a problem)
+        self.owners_of: dict[str, set[str]] = defaultdict(set)
+        self.excluders_of: dict[str, set[str]] = defaultdict(set)
+        for target, out in ((positive, self.owners_of), (negative, self.excluders_of)):
+            for term, codes in target.items():
+                if " " not in term:
+                    for s in stems(term, True):
+                        out[s].update(codes)
+
+    def owners(self, words: list[str]) -> tuple[set[str], set[str]]:
+        """(agencies whose remit names every content word of a rule, agencies whose remit excludes one)."""
+        content = [w for w in words if len(w) >= 3 and w not in STOPWORDS and not w.isdigit()]
+        if not content:
+            return set(), set()
+        owners: set[str] | None = None
+        excluders: set[str] = set()
+        for word in content:
+            found = set().union(*(self.owners_of.get(s, set()) for s in stems(word)))
+            owners = found if owners is None else owners & found
+            excluders |= set().union(*(self.excluders_of.get(s, set()) for s in stems(word)))
+        return owners or set(), excluders - (owners or set())
 
     def match(self, toks: list[str]) -> list[RemitHit]:
         """The agencies whose remits the tokens speak of, strongest first (each remit term counted once)."""
