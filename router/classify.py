@@ -201,14 +201,16 @@ class Classifier:
         self.ppid_utama = routing.kinds.ppid_utama if routing.kinds.ppid_utama in self.agencies \
             else routing.triage_agency
 
-    def _owners(self, rulesets: dict[Label, RuleSet], lexicon: dict[str, str]) -> dict[tuple[str, str], str]:
-        """(agency, rule name) → the agency whose remit owns what the rule recognises, where that is another.
+    def _owners(self, rulesets: dict[Label, RuleSet],
+                lexicon: dict[str, str]) -> dict[tuple[str, str], tuple[str, ...]]:
+        """(agency, rule name) → the agencies whose remits own what the rule recognises, where that is others.
 
         The rules say what the problem is ("lampu jalan"); the remits say whose it is in this Pemda. A rule
         of an agency with a remit moves to the one other agency whose remit names every word of the rule
-        when its own remit does not name them (or excludes them).
+        when its own remit does not name them; when its own remit excludes them, it is shared among the
+        agencies whose remits name them.
         """
-        moved: dict[tuple[str, str], str] = {}
+        moved: dict[tuple[str, str], tuple[str, ...]] = {}
         remits = self.remits
         for (group, code), rules in rulesets.items():
             if group != "agency" or code not in remits.agencies:
@@ -221,8 +223,10 @@ class Classifier:
                 if code in owners:
                     continue
                 owners &= self.agencies
-                if len(owners) == 1 and (code in excluders or not self._names(code, text, lexicon)):
-                    moved[(code, name)] = owners.pop()
+                if code in excluders and owners:
+                    moved[(code, name)] = tuple(sorted(owners))
+                elif len(owners) == 1 and not self._names(code, text, lexicon):
+                    moved[(code, name)] = tuple(owners)
         return moved
 
     def _names(self, code: str, text: str, lexicon: dict[str, str]) -> bool:
@@ -259,10 +263,12 @@ class Classifier:
                 kind_hits.append(hit)
                 continue
             by_rules[label] += weight
-            owner = self.owner.get((label, name)) if self.owner else None
-            if owner is not None:
-                scores[owner] += weight
-                rules.append([f"{owner}:{name} (remit; rule of {label})", weight])
+            owners = self.owner.get((label, name)) if self.owner else None
+            if owners is not None:
+                share = weight / len(owners)
+                for owner in owners:
+                    scores[owner] += share
+                    rules.append([f"{owner}:{name} (remit; rule of {label})", share])
                 continue
             scores[label] += weight
             rules.append([f"{label}:{name}", weight])
@@ -283,7 +289,10 @@ class Classifier:
         second = ranked[1][0] if len(ranked) > 1 else 0.0
         confidence = _confidence(top_score, second, cfg.confidence_half_score)
 
-        kind, kind_explained = self._kind(kind_hits, len(toks), top_score, channel_cfg)
+        # whether it is a complaint at all is for the rules to say; the remits only say whose it is
+        rules_score = max(by_rules.values(), default=0.0)
+        kind, kind_explained = self._kind(kind_hits, len(toks), min(top_score, rules_score) if rules_score > 0
+                                          else 0.0, channel_cfg, "?" in text and rules_score > 0)
 
         forced = cfg.kinds.agency_for_kind.get(kind)
         if forced is not None:
@@ -330,7 +339,7 @@ class Classifier:
         return self.ppid_utama, "ppid_utama"
 
     def _kind(self, hits: list[Hit], n_tokens: int, agency_score: float,
-              channel_cfg: ChannelDefault) -> tuple[str, dict[str, Any]]:
+              channel_cfg: ChannelDefault, question: bool = False) -> tuple[str, dict[str, Any]]:
         kinds_cfg = self.cfg.kinds
         scores = {k: kinds_cfg.prior.get(k, 0.0) for k in KINDS}
         rules: list[list[Any]] = []
@@ -339,6 +348,10 @@ class Classifier:
             scores[label] += weight
             evidence += abs(weight)
             rules.append([f"{label}:{name}", weight])
+        if question:  # a question mark is evidence, not proof: "kapan diperbaiki??" is a complaint
+            for label, weight in kinds_cfg.question_mark.items():
+                scores[label] += weight
+                rules.append([f"{label}:question_mark", weight])
         others = max(scores[k] for k in KINDS if k != "bukan_aduan")
         not_complaint = scores["bukan_aduan"]
         if not_complaint > 0 and not_complaint >= others and (

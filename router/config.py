@@ -54,13 +54,16 @@ class KindRules(Model):
     agency_for_kind: dict[str, str] = Field(
         default_factory=lambda: {"bukan_aduan": "triage"},
         description="kinds that always go to one agency, whatever the text is about")
+    question_mark: dict[str, float] = Field(
+        default_factory=lambda: {"informasi": 0.7},
+        description="kind → score added when the text asks a question (has a '?')")
     ppid_utama: str = Field(
         "diskominfo", description="information requests (kind informasi) about no evident agency go to this "
         "PPID utama; the others go to the PPID pelaksana of the agency the text is about (UU 14/2008)")
     informasi_min_score: float = Field(
         1.5, ge=0, description="agency evidence an information request needs to go to that agency's PPID pelaksana")
 
-    @field_validator("rules", "prior")
+    @field_validator("rules", "prior", "question_mark")
     @classmethod
     def _known_kinds(cls, value: dict[str, object]) -> dict[str, object]:
         unknown = set(value) - set(KINDS)

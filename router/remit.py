@@ -29,7 +29,7 @@ kebijakan program kegiatan tugas fungsi kewenangan wewenang skala tingkat kota k
 pemerintah pemkot pemda pemkab dinas badan kantor satuan unit upt uptd perangkat perumda opd
 masyarakat warga umum milik terkait sesuai bagi agar secara baik tidak bukan ada sini melainkan
 kecuali hanya saja tetap lagi sudah akan dapat bisa menerima diterima dulu awal utama
-kota kab jl no
+kota kab jl no saya aku kami kita anda dia mereka belum jelas sekaligus beberapa mana hal
 """.split())
 # a clause that says what the agency does NOT do
 _EXCLUSION = re.compile(r"\b(?:bukan|tidak termasuk|tidak menangani|tidak mencakup|kecuali|melainkan|"
