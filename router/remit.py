@@ -114,6 +114,8 @@ class RemitIndex:
                         for s in stems(term, True):
                             self.words[s].append((code, term, w))
         self.empty = not self.words and not self.pairs
+        self._firsts = {a for a, _ in self.pairs}
+        self._tokens: dict[str, tuple[tuple[str, ...] | None, dict[tuple[str, str], float], tuple[str, ...]]] = {}
         self.agencies = set(remits)
         # stem → agencies whose remit holds / excludes a word with that stem (who owns a problem)
         self.owners_of: dict[str, set[str]] = defaultdict(set)
@@ -142,25 +144,46 @@ class RemitIndex:
         if self.empty:
             return []
         found: dict[tuple[str, str], float] = {}
-        words, pairs = self.words, self.pairs
-        content = [stems(t) for t in toks if len(t) >= 3 and t not in STOPWORDS]
-        for i, cands in enumerate(content):
-            for s in cands:
-                for code, term, w in words.get(s, ()):
-                    found[(code, term)] = w
-            if i + 1 < len(content):
-                for a in cands:
-                    for b in content[i + 1]:
-                        for code, term, w in pairs.get((a, b), ()):
-                            found[(code, term)] = w
+        pairs = self.pairs
+        cache = self._tokens
+        previous: tuple[str, ...] = ()
+        for tok in toks:
+            entry = cache.get(tok)
+            if entry is None:
+                entry = self._token(tok)
+            cands, hits, starts = entry
+            if hits:
+                found.update(hits)
+            if cands is None:  # a stopword or too short: pairs do not reach across it
+                previous = ()
+                continue
+            for a in previous:
+                for b in cands:
+                    for code, term, w in pairs.get((a, b), ()):
+                        found[(code, term)] = w
+            previous = starts
+        if not found:
+            return []
         per_agency: dict[str, list[tuple[float, str]]] = defaultdict(list)
         for (code, term), w in found.items():
             per_agency[code].append((w, term))
-        hits = []
+        hits_out = []
         for code, items in per_agency.items():
             score = sum(w for w, _ in items)
             score = max(min(score, self.max_score), -self.max_score)
             terms = tuple(term for _, term in sorted(items, key=lambda x: -abs(x[0])))
             if abs(score) >= 0.05:
-                hits.append(RemitHit(code, round(score, 3), terms))
-        return sorted(hits, key=lambda h: -h.score)
+                hits_out.append(RemitHit(code, round(score, 3), terms))
+        return sorted(hits_out, key=lambda h: -h.score)
+
+    def _token(self, tok: str) -> tuple[tuple[str, ...] | None, dict[tuple[str, str], float], tuple[str, ...]]:
+        """(stems or None for a stopword, the word hits, the stems that start a remit pair) of one token."""
+        if len(tok) < 3 or tok in STOPWORDS:
+            entry: tuple[tuple[str, ...] | None, dict[tuple[str, str], float], tuple[str, ...]] = (None, {}, ())
+        else:
+            cands = stems(tok)
+            hits = {(code, term): w for s in cands for code, term, w in self.words.get(s, ())}
+            entry = (cands, hits, tuple(s for s in cands if s in self._firsts))
+        if len(self._tokens) < 200_000:
+            self._tokens[tok] = entry
+        return entry
