@@ -245,7 +245,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.cross_city is not None:
         argv = [args.cross_city] if args.cross_city else []
         argv += ["--config", args.config] if Path(args.config).is_file() else []
-        argv += (["--json"] if args.json else []) + [arg for city in args.city or [] for arg in ("--city", city)]
+        argv += (["--json"] if args.json else []) + (["--rules-only"] if args.rules_only else [])
+        argv += [arg for city in args.city or [] for arg in ("--city", city)]
         return registry.load(registry.EVAL_CITIES)(argv)
     if not args.file:
         print("omnichannel: eval needs a labelled file or --cross-city", file=sys.stderr)
@@ -304,6 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="score each city of DIR (default tests/data/cities) with the router configured for it")
     p.add_argument("--city", action="append", help="with --cross-city: only this held-out city (repeatable)")
     p.add_argument("--json", action="store_true", help="with --cross-city: print the figures as JSON")
+    p.add_argument("--rules-only", action="store_true", help="with --cross-city: without the learned layer")
     p.set_defaults(func=cmd_eval)
     from omnichannel import registry
 

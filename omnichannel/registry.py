@@ -46,7 +46,7 @@ EVAL_DEDUP = "router.eval.dedup:main"
 EVAL_CITIES = "router.eval.cities:main"
 # subcommands other packages add to the CLI (each ``add_cli(subparsers)``)
 CLI_EXTENSIONS = ("router.delivery.outbox_cli:add_cli", "omnichannel.sandbox.cli:add_cli",
-                  "omnichannel.demo.runner:add_cli")
+                  "omnichannel.demo.runner:add_cli", "router.train:add_cli")
 
 
 def load(target: str) -> Any:

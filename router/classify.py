@@ -6,6 +6,7 @@ import logging
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from router.config import KINDS, ChannelDefault, RoutingConfig, RuleSet
@@ -148,6 +149,31 @@ def stem(toks: list[str], known: set[str]) -> list[str]:
     return out
 
 
+def _top(probabilities: dict[str, float], n: int = 3) -> dict[str, float]:
+    return {k: round(v, 3) for k, v in sorted(probabilities.items(), key=lambda kv: -kv[1])[:n]}
+
+
+_MODELS: dict[str, Any] = {}
+
+
+def _load_model(routing: RoutingConfig) -> Any:
+    """The configured model (or the shipped one), loaded once per file; None when off or absent."""
+    settings = routing.model
+    if not settings.enabled:
+        return None
+    from router.model import MODEL_PATH, Model
+
+    path = Path(settings.path) if settings.path else MODEL_PATH
+    if not path.is_file():
+        if settings.path:
+            log.warning("routing.model.path %s does not exist; routing with the rules alone", path)
+        return None
+    key = str(path.resolve())
+    if key not in _MODELS:
+        _MODELS[key] = Model.load(path)
+    return _MODELS[key]
+
+
 def _agency_remits(agencies: list[Any]) -> tuple[list[str], dict[str, str], dict[str, str]]:
     """Codes, remits (remit text with the agency's name and aliases) and names of agency configs, dicts or
     bare codes."""
@@ -178,8 +204,9 @@ def _confidence(top: float, second: float, half: float) -> float:
 class Classifier:
     """Decides kind, agency and location of one message from the routing config."""
 
-    def __init__(self, routing: RoutingConfig, agencies: list[Any]) -> None:
-        """``agencies``: codes, or agency configs (objects or dicts with ``code`` and optional ``remit``)."""
+    def __init__(self, routing: RoutingConfig, agencies: list[Any], model: Any = None) -> None:
+        """``agencies``: codes, or agency configs (objects or dicts with ``code`` and optional ``remit``);
+        ``model``: a trained ``router.model.Model`` (default: the configured or shipped one, if any)."""
         self.cfg = routing
         codes, remits, self.names = _agency_remits(agencies)
         self.agencies = set(codes) | {routing.triage_agency}
@@ -198,6 +225,7 @@ class Classifier:
         self.remits = RemitIndex(remits if settings.enabled else {}, routing.lexicon, weight=settings.weight,
                                  pair_weight=settings.pair_weight, max_score=settings.max_score)
         self.owner = self._owners(rules, routing.lexicon) if settings.transfer else {}
+        self.model = model if model is not None else _load_model(routing)
         self.ppid_utama = routing.kinds.ppid_utama if routing.kinds.ppid_utama in self.agencies \
             else routing.triage_agency
 
@@ -279,6 +307,12 @@ class Classifier:
                 scores[hit.agency] += hit.score
                 remit_terms[hit.agency] = list(hit.terms[:6])
                 rules.append([f"{hit.agency}:remit:{', '.join(hit.terms[:3])}", hit.score])
+        learned = self.model.predict(toks) if self.model is not None else None
+        if learned is not None and cfg.model.agency_weight:
+            for code, p in learned[1].items():
+                if p * cfg.model.agency_weight >= 0.1 and code in self.agencies:
+                    scores[code] += p * cfg.model.agency_weight
+                    rules.append([f"{code}:model", round(p * cfg.model.agency_weight, 3)])
         if location and ("kecamatan" in location or "kelurahan" in location):
             for code, bonus in cfg.gazetteer.location_bonus.items():
                 if scores.get(code, 0.0) > 0:
@@ -292,7 +326,8 @@ class Classifier:
         # whether it is a complaint at all is for the rules to say; the remits only say whose it is
         rules_score = max(by_rules.values(), default=0.0)
         kind, kind_explained = self._kind(kind_hits, len(toks), min(top_score, rules_score) if rules_score > 0
-                                          else 0.0, channel_cfg, "?" in text and rules_score > 0)
+                                          else 0.0, channel_cfg, "?" in text and rules_score > 0,
+                                          learned[0] if learned else None)
 
         forced = cfg.kinds.agency_for_kind.get(kind)
         if forced is not None:
@@ -305,6 +340,9 @@ class Classifier:
             agency = top_agency
             chosen_by = "remit" if top_agency != rules_only and (
                 top_agency in remit_terms or any("(remit;" in r[0] for r in rules)) else "rules"
+        elif learned is not None and self._learned_agency(learned[1]) is not None:
+            agency, confidence = self._learned_agency(learned[1])
+            chosen_by = "model"
         elif default_agency:
             agency, chosen_by = default_agency, "default_agency"
         elif channel_cfg.agency:
@@ -317,7 +355,8 @@ class Classifier:
             "agency": {"rules": rules, "scores": {c: round(s, 3) for s, c in ranked},
                        "score": round(top_score, 3), "best": top_agency if ranked else None,
                        "threshold": cfg.threshold, "confidence": confidence, "chosen_by": chosen_by,
-                       "remit": remit_terms.get(agency, [])},
+                       "remit": remit_terms.get(agency, []),
+                       **({"model": _top(learned[1])} if learned else {})},
             "location": location_how,
         }
         return Decision(kind=kind, agency=agency, confidence=confidence, location=location,
@@ -338,8 +377,17 @@ class Classifier:
             break
         return self.ppid_utama, "ppid_utama"
 
+    def _learned_agency(self, probabilities: dict[str, float]) -> tuple[str, float] | None:
+        """The model's agency and probability where it is sure enough (never triage itself)."""
+        code = max(probabilities, key=probabilities.__getitem__)
+        p = probabilities[code]
+        if p >= self.cfg.model.agency_threshold and code in self.agencies and code != self.cfg.triage_agency:
+            return code, round(p, 4)
+        return None
+
     def _kind(self, hits: list[Hit], n_tokens: int, agency_score: float,
-              channel_cfg: ChannelDefault, question: bool = False) -> tuple[str, dict[str, Any]]:
+              channel_cfg: ChannelDefault, question: bool = False,
+              learned: dict[str, float] | None = None) -> tuple[str, dict[str, Any]]:
         kinds_cfg = self.cfg.kinds
         scores = {k: kinds_cfg.prior.get(k, 0.0) for k in KINDS}
         rules: list[list[Any]] = []
@@ -348,6 +396,12 @@ class Classifier:
             scores[label] += weight
             evidence += abs(weight)
             rules.append([f"{label}:{name}", weight])
+        if learned:  # the model's calibrated belief, weighed like one more rule per kind
+            weight = self.cfg.model.kind_weight
+            for label, p in learned.items():
+                if label in scores and p * weight >= 0.05:
+                    scores[label] += p * weight
+                    rules.append([f"{label}:model", round(p * weight, 3)])
         if question:  # a question mark is evidence, not proof: "kapan diperbaiki??" is a complaint
             for label, weight in kinds_cfg.question_mark.items():
                 scores[label] += weight

@@ -127,6 +127,20 @@ class RemitSettings(Model):
                            "whose it is in this Pemda")
 
 
+class ModelSettings(Model):
+    """The learned layer (``omnichannel train``) and where it may decide."""
+
+    enabled: bool = True
+    path: str | None = Field(None, description="model file (default: the one shipped in router/data/model.npz)")
+    kind_weight: float = Field(1.0, ge=0, description="the model's kind probability × this is added to each "
+                               "kind's rule score")
+    agency_weight: float = Field(0.0, ge=0, description="the model's agency probability × this is added to "
+                                 "each agency's score")
+    agency_threshold: float = Field(0.8, ge=0, le=1, description="where the rules are below the routing "
+                                    "threshold, the model's agency is taken when its calibrated probability "
+                                    "reaches this (else triage)")
+
+
 class ChannelDefault(Model):
     """Fallbacks for one connector/channel when the rules say too little."""
 
@@ -144,6 +158,7 @@ class RoutingConfig(Model):
                                                         description="channel or connector name → defaults")
     gazetteer: GazetteerConfig = Field(default_factory=GazetteerConfig)
     remits: RemitSettings = Field(default_factory=RemitSettings)
+    model: ModelSettings = Field(default_factory=ModelSettings)
     threshold: float = Field(0.3, ge=0, le=1, description="confidence below which the agency is triage")
     confidence_half_score: float = Field(
         2.0, gt=0, description="score at which an unopposed agency reaches confidence 0.5")

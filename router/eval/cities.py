@@ -64,6 +64,7 @@ class CityFigures:
     hard_negative_merges: int = 0
     levels: dict[str, list[float]] = field(default_factory=dict)
     trained_on: list[str] = field(default_factory=list)
+    learned: bool = False
 
 
 def load_cities(directory: Path) -> list[City]:
@@ -203,10 +204,14 @@ def grouping_figures(rows: list[dict[str, Any]], report: Any) -> dict[str, Any]:
             "hard_negatives": len(hard), "hard_negative_merges": merges}
 
 
-def evaluate_city(city: City, base: Config, trained_on: list[City] | None = None,
-                  errors: bool = False) -> tuple[CityFigures, list[str]]:
-    """Configure the router for ``city`` and score it on the city's labelled files."""
-    classifier = Classifier(city_routing(city, base), city_agencies(city, base))
+def evaluate_city(city: City, base: Config, trained_on: list[City] | None = None, errors: bool = False,
+                  model: Any = None) -> tuple[CityFigures, list[str]]:
+    """Configure the router for ``city`` (with ``model``, trained without it, or the rules alone) and score
+    it on the city's labelled files."""
+    routing = city_routing(city, base)
+    if model is None:
+        routing.model.enabled = False  # never the shipped model: it may have been trained on this city
+    classifier = Classifier(routing, city_agencies(city, base), model=model)
     figures = CityFigures(city=city.name, trained_on=[c.name for c in trained_on or []])
     lines: list[str] = []
     if city.routing_file is not None:
@@ -236,8 +241,8 @@ def evaluate_city(city: City, base: Config, trained_on: list[City] | None = None
 
 
 def cross_city(directory: Path, config_path: Path, only: list[str] | None = None,
-               errors_for: str | None = None) -> tuple[list[CityFigures], list[str]]:
-    """Each city held out in turn (the others are what tuning and training may use)."""
+               errors_for: str | None = None, learned: bool = True) -> tuple[list[CityFigures], list[str]]:
+    """Each city held out in turn: the learned layer is trained on the others (as tuning may use only them)."""
     base = load_routing_config(config_path)
     cities = load_cities(directory)
     out, lines = [], []
@@ -245,7 +250,13 @@ def cross_city(directory: Path, config_path: Path, only: list[str] | None = None
         if only and held_out.slug not in only:
             continue
         others = [c for c in cities if c is not held_out]
-        figures, errs = evaluate_city(held_out, base, others, errors=held_out.slug == errors_for)
+        model = None
+        if learned and base.routing.model.enabled and any(c.routing_file for c in others):
+            from router.train import train_on
+
+            model = train_on(others, base)
+        figures, errs = evaluate_city(held_out, base, others, errors=held_out.slug == errors_for, model=model)
+        figures.learned = model is not None
         out.append(figures)
         lines += errs
     return out, lines
@@ -259,7 +270,8 @@ def format_table(figures: list[CityFigures]) -> str:
     for f in figures:
         lines.append(f"{f.city:<16}{f.messages:>6}{f.agency:>8.3f}{f.kind:>7.3f}{f.dedup_messages:>7}"
                      f"{f.same_complaint_f1:>14.3f}{f.same_case_f1:>9.3f}"
-                     f"{f'{f.hard_negative_merges}/{f.hard_negatives}':>17}   {', '.join(f.trained_on)}")
+                     f"{f'{f.hard_negative_merges}/{f.hard_negatives}':>17}   {', '.join(f.trained_on)}"
+                     f"{' (rules + learned layer)' if f.learned else ' (rules only)'}")
     for f in figures:
         kinds = " ".join(f"{k} {v:.2f}" for k, v in f.per_kind.items())
         levels = " ".join(f"{k} P/R/F1 {'/'.join(f'{x:.2f}' for x in v)}" for k, v in f.levels.items())
@@ -275,11 +287,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--city", action="append", help="only these held-out cities (directory names)")
     parser.add_argument("--errors", metavar="CITY", help="list the wrong decisions of one city (never a held-out one)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--rules-only", action="store_true", help="without the learned layer")
     args = parser.parse_args(argv)
     if not args.directory.is_dir():
         print(f"omnichannel: no such directory: {args.directory}", file=sys.stderr)
         return 2
-    figures, lines = cross_city(args.directory, args.config, args.city, args.errors)
+    figures, lines = cross_city(args.directory, args.config, args.city, args.errors, learned=not args.rules_only)
     if args.json:
         print(json.dumps([asdict(f) for f in figures], ensure_ascii=False, indent=1))
     else:
