@@ -149,6 +149,11 @@ def stem(toks: list[str], known: set[str]) -> list[str]:
     return out
 
 
+def _margin(scores: dict[str, float]) -> float:
+    ranked = sorted((max(v, 0.0) for v in scores.values()), reverse=True)
+    return ranked[0] - (ranked[1] if len(ranked) > 1 else 0.0) if ranked else 0.0
+
+
 def _top(probabilities: dict[str, float], n: int = 3) -> dict[str, float]:
     return {k: round(v, 3) for k, v in sorted(probabilities.items(), key=lambda kv: -kv[1])[:n]}
 
@@ -307,12 +312,6 @@ class Classifier:
                 scores[hit.agency] += hit.score
                 remit_terms[hit.agency] = list(hit.terms[:6])
                 rules.append([f"{hit.agency}:remit:{', '.join(hit.terms[:3])}", hit.score])
-        learned = self.model.predict(toks) if self.model is not None else None
-        if learned is not None and cfg.model.agency_weight:
-            for code, p in learned[1].items():
-                if p * cfg.model.agency_weight >= 0.1 and code in self.agencies:
-                    scores[code] += p * cfg.model.agency_weight
-                    rules.append([f"{code}:model", round(p * cfg.model.agency_weight, 3)])
         if location and ("kecamatan" in location or "kelurahan" in location):
             for code, bonus in cfg.gazetteer.location_bonus.items():
                 if scores.get(code, 0.0) > 0:
@@ -325,9 +324,15 @@ class Classifier:
 
         # whether it is a complaint at all is for the rules to say; the remits only say whose it is
         rules_score = max(by_rules.values(), default=0.0)
-        kind, kind_explained = self._kind(kind_hits, len(toks), min(top_score, rules_score) if rules_score > 0
-                                          else 0.0, channel_cfg, "?" in text and rules_score > 0,
-                                          learned[0] if learned else None)
+        kind_args = (kind_hits, len(toks), min(top_score, rules_score) if rules_score > 0 else 0.0, channel_cfg,
+                     "?" in text and rules_score > 0)
+        kind, kind_explained = self._kind(*kind_args)
+        # the learned layer is asked only where the rules are weak: no agency, or a close call on the kind
+        learned = None
+        if self.model is not None and (confidence < cfg.threshold or _margin(kind_explained["scores"])
+                                       < cfg.model.kind_margin):
+            learned = self.model.predict(toks)
+            kind, kind_explained = self._kind(*kind_args, learned[0])
 
         forced = cfg.kinds.agency_for_kind.get(kind)
         if forced is not None:

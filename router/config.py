@@ -134,8 +134,8 @@ class ModelSettings(Model):
     path: str | None = Field(None, description="model file (default: the one shipped in router/data/model.npz)")
     kind_weight: float = Field(1.0, ge=0, description="the model's kind probability × this is added to each "
                                "kind's rule score")
-    agency_weight: float = Field(0.0, ge=0, description="the model's agency probability × this is added to "
-                                 "each agency's score")
+    kind_margin: float = Field(1.5, ge=0, description="the model is asked about the kind only when the rules' "
+                               "best kind leads the next by less than this (or the agency is below the threshold)")
     agency_threshold: float = Field(0.8, ge=0, le=1, description="where the rules are below the routing "
                                     "threshold, the model's agency is taken when its calibrated probability "
                                     "reaches this (else triage)")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,9 +40,9 @@ class Featurizer:
     """Hashed word unigrams and bigrams and character 3-5-grams of each word (cached per word)."""
 
     def __init__(self) -> None:
-        self._words: dict[str, tuple[int, ...]] = {}
+        self._words: dict[str, np.ndarray] = {}
 
-    def word(self, tok: str) -> tuple[int, ...]:
+    def word(self, tok: str) -> np.ndarray:
         """The feature ids of one token (its unigram and its character n-grams)."""
         ids = self._words.get(tok)
         if ids is None:
@@ -49,18 +50,19 @@ class Featurizer:
             grams = {f"w:{tok}"}
             for n in _CHAR_SIZES:
                 grams.update(f"c:{padded[i:i + n]}" for i in range(max(len(padded) - n + 1, 0)))
-            ids = tuple(sorted({_hash(g) for g in grams}))
+            ids = np.array(sorted({_hash(g) for g in grams}), dtype=np.int64)
             if len(self._words) < 300_000:
                 self._words[tok] = ids
         return ids
 
     def ids(self, toks: list[str]) -> np.ndarray:
-        """Feature ids of a tokenised text (a set: each feature counts once)."""
-        out: set[int] = set()
-        for tok in toks:
-            out.update(self.word(tok))
-        out.update(_hash(f"b:{a} {b}") for a, b in zip(toks, toks[1:], strict=False))
-        return np.fromiter(out, dtype=np.int64, count=len(out))
+        """Feature ids of a tokenised text (a word's features once per distinct word, then its bigrams)."""
+        if not toks:
+            return np.zeros(0, dtype=np.int64)
+        words = self._words
+        parts = [words.get(tok) if tok in words else self.word(tok) for tok in dict.fromkeys(toks)]
+        parts.append(np.array([_hash(f"b:{a} {b}") for a, b in zip(toks, toks[1:], strict=False)], dtype=np.int64))
+        return np.concatenate(parts)
 
 
 @dataclass
@@ -126,6 +128,13 @@ def _calibrate(head: Head, ids: list[np.ndarray], y: np.ndarray) -> float:
     return best
 
 
+def _softmax(logits: list[float], head: Head) -> dict[str, float]:
+    top = max(logits)
+    exps = [math.exp((x - top) / head.temperature) for x in logits]
+    total = sum(exps)
+    return {label: e / total for label, e in zip(head.labels, exps, strict=True)}
+
+
 @dataclass
 class Model:
     """The kind and agency heads and where they were trained from."""
@@ -135,13 +144,49 @@ class Model:
     sources: dict[str, Any]
     featurizer: Featurizer
 
+    def __post_init__(self) -> None:
+        # both heads in one matrix: one gather per message
+        self._weights = np.ascontiguousarray(np.hstack([self.kind.weights, self.agency.weights]), dtype=np.float32)
+        self._bias = np.concatenate([self.kind.bias, self.agency.bias]).astype(np.float64)
+        self._split = len(self.kind.labels)
+        self._tokens: dict[str, tuple[np.ndarray, int]] = {}  # token → (its features' summed weights, count)
+        self._pairs: dict[tuple[str, str], int] = {}
+
+    def _token(self, tok: str) -> tuple[np.ndarray, int]:
+        ids = self.featurizer.word(tok)
+        entry = (self._weights[ids].sum(axis=0, dtype=np.float64), len(ids))
+        if len(self._tokens) < 300_000:
+            self._tokens[tok] = entry
+        return entry
+
     def predict(self, toks: list[str]) -> tuple[dict[str, float], dict[str, float]]:
-        """(kind → probability, agency → probability) of a normalised, tokenised text."""
-        ids = self.featurizer.ids(toks)
-        kinds = self.kind.probabilities(ids)
-        agencies = self.agency.probabilities(ids)
-        return dict(zip(self.kind.labels, kinds.tolist(), strict=True)), \
-            dict(zip(self.agency.labels, agencies.tolist(), strict=True))
+        """(kind → probability, agency → probability) of a normalised, tokenised text.
+
+        The same sum as over ``Featurizer.ids``, from per-word sums cached (a word's features never change).
+        """
+        cache = self._tokens
+        vectors, count = [], 0
+        for tok in dict.fromkeys(toks):
+            entry = cache.get(tok) or self._token(tok)
+            vectors.append(entry[0])
+            count += entry[1]
+        if len(toks) > 1:
+            pairs = self._pairs
+            bigrams = [pairs.get(pair) or self._pair(pair) for pair in zip(toks, toks[1:], strict=False)]
+            vectors.append(self._weights[bigrams].sum(axis=0, dtype=np.float64))
+            count += len(bigrams)
+        if not vectors:
+            return _softmax(self._bias[:self._split].tolist(), self.kind), \
+                _softmax(self._bias[self._split:].tolist(), self.agency)
+        scale = 1.0 / math.sqrt(max(count, 1))
+        logits = (np.add.reduce(vectors) * scale + self._bias).tolist()
+        return _softmax(logits[:self._split], self.kind), _softmax(logits[self._split:], self.agency)
+
+    def _pair(self, pair: tuple[str, str]) -> int:
+        feature = _hash(f"b:{pair[0]} {pair[1]}")
+        if len(self._pairs) < 500_000:
+            self._pairs[pair] = feature
+        return feature
 
     def save(self, path: Path) -> None:
         """Write the model as one compressed .npz (only the weight rows in use)."""
