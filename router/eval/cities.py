@@ -88,10 +88,12 @@ def city_agencies(city: City, base: Config) -> list[dict[str, Any]]:
     if not listed:
         return [{"code": a.code, "name": a.name, "remit": a.remit, "aliases": list(getattr(a, "aliases", []))}
                 for a in base.agencies]
-    accounts = city.facts.get("agency_accounts") or {}
+    accounts = city.facts.get("agency_accounts") or (city.facts.get("accounts") or {}).get("agency_x") or {}
     out = []
     for agency in listed:
         handles = accounts.get(agency["code"]) or {}
+        if isinstance(handles, str):
+            handles = [handles]
         aliases = [h for h in (handles.values() if isinstance(handles, dict) else handles) if h]
         out.append({"code": agency["code"], "name": agency.get("name", ""), "remit": agency.get("remit", ""),
                     "aliases": aliases})
