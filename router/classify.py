@@ -179,12 +179,43 @@ def _load_model(routing: RoutingConfig) -> Any:
     return _MODELS[key]
 
 
-def _agency_remits(agencies: list[Any]) -> tuple[list[str], dict[str, str], dict[str, str]]:
-    """Codes, remits (remit text with the agency's name and aliases) and names of agency configs, dicts or
-    bare codes."""
+_CAPS = re.compile(r"\b[A-Z][A-Z]{2,}\b")
+
+
+def _addressee_index(addressees: dict[str, list[str]], lexicon: dict[str, str]
+                     ) -> dict[str, list[tuple[tuple[str, ...], str]]]:
+    """First token → [(tokens, agency)] of the names, abbreviations and accounts only one agency has."""
+    owners: dict[tuple[str, ...], set[str]] = defaultdict(set)
+    for code, names in addressees.items():
+        for name in names:
+            toks = tuple(normalise(name, lexicon).split())
+            if toks and (len(toks) > 1 or len(toks[0]) >= 3):
+                owners[toks].add(code)
+    index: dict[str, list[tuple[tuple[str, ...], str]]] = defaultdict(list)
+    for toks, codes in owners.items():
+        if len(codes) == 1:
+            index[toks[0]].append((toks, next(iter(codes))))
+    return dict(index)
+
+
+def _addressed(index: dict[str, list[tuple[tuple[str, ...], str]]], toks: list[str]) -> set[str]:
+    found: set[str] = set()
+    n = len(toks)
+    for i, tok in enumerate(toks):
+        for seq, code in index.get(tok, ()):
+            if i + len(seq) <= n and tuple(toks[i:i + len(seq)]) == seq:
+                found.add(code)
+    return found
+
+
+def _agency_remits(agencies: list[Any]) -> tuple[list[str], dict[str, str], dict[str, str], dict[str, list[str]]]:
+    """Codes, remits (remit text with the agency's name and aliases), names and the ways a writer addresses
+    each agency (its name before any parenthesis, abbreviations in capitals, accounts) of agency configs,
+    dicts or bare codes."""
     codes: list[str] = []
     remits: dict[str, str] = {}
     names: dict[str, str] = {}
+    addressees: dict[str, list[str]] = {}
     for agency in agencies:
         if isinstance(agency, str):
             codes.append(agency)
@@ -194,10 +225,13 @@ def _agency_remits(agencies: list[Any]) -> tuple[list[str], dict[str, str], dict
         codes.append(code)
         names[code] = get("name") or ""
         remit = get("remit") or ""
+        name = get("name") or ""
         if remit.strip():
             aliases = " ".join(get("aliases") or [])
-            remits[code] = f"{remit}\n{get('name') or ''}\n{aliases}"
-    return codes, remits, names
+            remits[code] = f"{remit}\n{name}\n{aliases}"
+            plain = re.split(r"\s[-–(]|\(", name)[0].strip()
+            addressees[code] = [*(get("aliases") or []), *_CAPS.findall(name), *([plain] if " " in plain else [])]
+    return codes, remits, names, addressees
 
 
 def _confidence(top: float, second: float, half: float) -> float:
@@ -213,7 +247,7 @@ class Classifier:
         """``agencies``: codes, or agency configs (objects or dicts with ``code`` and optional ``remit``);
         ``model``: a trained ``router.model.Model`` (default: the configured or shipped one, if any)."""
         self.cfg = routing
-        codes, remits, self.names = _agency_remits(agencies)
+        codes, remits, self.names, addressees = _agency_remits(agencies)
         self.agencies = set(codes) | {routing.triage_agency}
         self.lexicon = routing.lexicon or None
         unknown = set(routing.agencies) - self.agencies
@@ -230,6 +264,7 @@ class Classifier:
         self.remits = RemitIndex(remits if settings.enabled else {}, routing.lexicon, weight=settings.weight,
                                  pair_weight=settings.pair_weight, max_score=settings.max_score)
         self.owner = self._owners(rules, routing.lexicon) if settings.transfer else {}
+        self.addressed = _addressee_index(addressees, routing.lexicon) if settings.enabled else {}
         self.model = model if model is not None else _load_model(routing)
         self.ppid_utama = routing.kinds.ppid_utama if routing.kinds.ppid_utama in self.agencies \
             else routing.triage_agency
@@ -312,6 +347,11 @@ class Classifier:
                 scores[hit.agency] += hit.score
                 remit_terms[hit.agency] = list(hit.terms[:6])
                 rules.append([f"{hit.agency}:remit:{', '.join(hit.terms[:3])}", hit.score])
+        if self.addressed:  # "@dinsoskotabdg …", "Yth. Kepala Dinas Lingkungan Hidup": the writer chose
+            for code in _addressed(self.addressed, toks):
+                if code in self.agencies:
+                    scores[code] += cfg.remits.addressee_weight
+                    rules.append([f"{code}:addressed", cfg.remits.addressee_weight])
         if location and ("kecamatan" in location or "kelurahan" in location):
             for code, bonus in cfg.gazetteer.location_bonus.items():
                 if scores.get(code, 0.0) > 0:
@@ -415,7 +455,7 @@ class Classifier:
         not_complaint = scores["bukan_aduan"]
         if not_complaint > 0 and not_complaint >= others and (
                 agency_score < kinds_cfg.bukan_aduan_max_agency_score
-                or not_complaint >= kinds_cfg.bukan_aduan_strong):
+                or (not_complaint >= kinds_cfg.bukan_aduan_strong and n_tokens <= kinds_cfg.bukan_aduan_strong_max_tokens)):
             kind, chosen_by = "bukan_aduan", "rules"
         elif kinds_cfg.empty_is_bukan_aduan and evidence == 0 and agency_score <= 0 \
                 and n_tokens <= kinds_cfg.bukan_aduan_max_tokens:

@@ -47,6 +47,8 @@ class KindRules(Model):
         2.0, ge=0, description="a message with at least this much agency evidence is never bukan_aduan")
     bukan_aduan_strong: float = Field(
         3.0, ge=0, description="bukan_aduan evidence this strong wins over agency evidence (thanks, praise)")
+    bukan_aduan_strong_max_tokens: int = Field(
+        40, ge=0, description="a longer text with agency evidence is a complaint however politely it thanks")
     empty_is_bukan_aduan: bool = Field(
         True, description="no evidence at all (no agency, no kind rule) in a short message → bukan_aduan")
     bukan_aduan_max_tokens: int = Field(
@@ -122,6 +124,8 @@ class RemitSettings(Model):
                           "(a word in n remits scores weight/n; an excluding clause scores against)")
     pair_weight: float = Field(1.5, ge=0, description="score of a remit word pair (\"pohon tumbang\") found in the text")
     max_score: float = Field(4.0, ge=0, description="most evidence one agency's remit can add (or take away)")
+    addressee_weight: float = Field(3.0, ge=0, description="score of an agency the text addresses by its name, "
+                                    "an abbreviation of it in capitals or one of its accounts (aliases)")
     transfer: bool = Field(True, description="a rule whose words another agency's remit names (and its own "
                            "does not) counts for that agency: the rules recognise the problem, the remits say "
                            "whose it is in this Pemda")

@@ -89,12 +89,15 @@ def city_agencies(city: City, base: Config) -> list[dict[str, Any]]:
         return [{"code": a.code, "name": a.name, "remit": a.remit, "aliases": list(getattr(a, "aliases", []))}
                 for a in base.agencies]
     accounts = city.facts.get("agency_accounts") or (city.facts.get("accounts") or {}).get("agency_x") or {}
+    # the Pemda's own accounts address no agency in particular
+    pemda = {str(v).lower() for k, v in (city.facts.get("accounts") or {}).items() if isinstance(v, str)}
     out = []
     for agency in listed:
         handles = accounts.get(agency["code"]) or {}
         if isinstance(handles, str):
             handles = [handles]
-        aliases = [h for h in (handles.values() if isinstance(handles, dict) else handles) if h]
+        aliases = [h for h in (handles.values() if isinstance(handles, dict) else handles)
+                   if h and str(h).lower() not in pemda]
         out.append({"code": agency["code"], "name": agency.get("name", ""), "remit": agency.get("remit", ""),
                     "aliases": aliases})
     return out
