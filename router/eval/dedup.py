@@ -25,7 +25,7 @@ from router.dedup.features import features_for, phone_key
 from router.dedup.index import DedupIndex
 
 LEVELS = ("resend", "cross_channel", "incident")
-DEFAULT_SET = Path(__file__).resolve().parents[1] / "tests" / "data" / "dedup_labelled.jsonl"
+DEFAULT_SET = Path(__file__).resolve().parents[2] / "tests" / "data" / "dedup_labelled.jsonl"
 
 
 def load(path: Path) -> list[dict[str, Any]]:
