@@ -325,7 +325,7 @@ class Classifier:
                 rules.append([f"{code}:channel_prior:{channel}", prior])
         kind_hits: list[Hit] = []
         by_rules: dict[str, float] = defaultdict(float)  # what the rules alone would say
-        for hit in self.rules.match(toks, norm):
+        for hit in sorted(self.rules.match(toks, norm)):  # a fixed order: float sums alike in every process
             (group, label), name, weight = hit
             if group == "kind":
                 kind_hits.append(hit)
@@ -357,7 +357,7 @@ class Classifier:
                 if scores.get(code, 0.0) > 0:
                     scores[code] += bonus
                     rules.append([f"{code}:location", bonus])
-        ranked = sorted(((s, c) for c, s in scores.items() if s > 0), reverse=True)
+        ranked = sorted(((round(s, 6), c) for c, s in scores.items() if s > 0), reverse=True)  # sums in any order tie alike
         top_score, top_agency = ranked[0] if ranked else (0.0, cfg.triage_agency)
         second = ranked[1][0] if len(ranked) > 1 else 0.0
         confidence = _confidence(top_score, second, cfg.confidence_half_score)
@@ -369,10 +369,21 @@ class Classifier:
         kind, kind_explained = self._kind(*kind_args)
         # the learned layer is asked only where the rules are weak: no agency, or a close call on the kind
         learned = None
-        if self.model is not None and (confidence < cfg.threshold or _margin(kind_explained["scores"])
-                                       < cfg.model.kind_margin):
+        model_cfg = cfg.model
+        if self.model is not None and (confidence < model_cfg.agency_confidence or _margin(kind_explained["scores"])
+                                       < model_cfg.kind_margin):
             learned = self.model.predict(toks)
             kind, kind_explained = self._kind(*kind_args, learned[0])
+            if model_cfg.agency_weight and confidence < model_cfg.agency_confidence and ranked:
+                # a close call between agencies: the model's belief weighs like one more rule
+                for code, p in learned[1].items():
+                    if code in self.agencies and p * model_cfg.agency_weight >= 0.1:
+                        scores[code] += p * model_cfg.agency_weight
+                        rules.append([f"{code}:model", round(p * model_cfg.agency_weight, 3)])
+                ranked = sorted(((round(s, 6), c) for c, s in scores.items() if s > 0), reverse=True)  # sums in any order tie alike
+                top_score, top_agency = ranked[0]
+                second = ranked[1][0] if len(ranked) > 1 else 0.0
+                confidence = _confidence(top_score, second, cfg.confidence_half_score)
 
         forced = cfg.kinds.agency_for_kind.get(kind)
         if forced is not None:

@@ -140,6 +140,10 @@ class ModelSettings(Model):
                                "kind's rule score")
     kind_margin: float = Field(1.5, ge=0, description="the model is asked about the kind only when the rules' "
                                "best kind leads the next by less than this (or the agency is below the threshold)")
+    agency_confidence: float = Field(0.5, ge=0, le=1, description="the model is asked about the agency when "
+                                     "the rules' confidence is below this")
+    agency_weight: float = Field(1.5, ge=0, description="where it is asked, the model's agency probability × "
+                                 "this is added to each agency's score (0: it only decides below the threshold)")
     agency_threshold: float = Field(0.8, ge=0, le=1, description="where the rules are below the routing "
                                     "threshold, the model's agency is taken when its calibrated probability "
                                     "reaches this (else triage)")

@@ -103,7 +103,7 @@ class RemitIndex:
                 is_pair = " " in term
                 base = pair_weight if is_pair else weight
                 holders = len(positive.get(term, ())) or len(codes)
-                for code in codes:
+                for code in sorted(codes):
                     w = sign * base / holders
                     if is_pair:
                         first, second = term.split(" ", 1)
@@ -122,7 +122,7 @@ class RemitIndex:
         self.excluders_of: dict[str, set[str]] = defaultdict(set)
         for target, out in ((positive, self.owners_of), (negative, self.excluders_of)):
             for term, codes in target.items():
-                if " " not in term:
+                if " " not in term:  # (sets of codes: order does not matter here)
                     for s in stems(term, True):
                         out[s].update(codes)
 
