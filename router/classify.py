@@ -392,6 +392,8 @@ class Classifier:
         elif kind == "informasi":
             agency, chosen_by = self._ppid(ranked)
             confidence = kind_explained["confidence"]
+        elif self._several(ranked):
+            agency, chosen_by = cfg.triage_agency, "several_agencies"
         elif confidence >= cfg.threshold and top_agency in self.agencies:
             agency = top_agency
             chosen_by = "remit" if top_agency != rules_only and (
@@ -432,6 +434,15 @@ class Classifier:
                 return code, "ppid_pelaksana"
             break
         return self.ppid_utama, "ppid_utama"
+
+    def _several(self, ranked: list[tuple[float, str]]) -> bool:
+        """Several agencies with strong evidence and none primary: a coordinator must split the work."""
+        rule = self.cfg.several_agencies
+        if rule.min_agencies <= 1 or len(ranked) < rule.min_agencies:
+            return False
+        top = ranked[0][0]
+        strong = [s for s, c in ranked if c != self.cfg.triage_agency and s >= rule.min_score and s >= rule.share * top]
+        return len(strong) >= rule.min_agencies
 
     def _learned_agency(self, probabilities: dict[str, float]) -> tuple[str, float] | None:
         """The model's agency and probability where it is sure enough (never triage itself)."""
@@ -476,9 +487,13 @@ class Classifier:
         else:
             kind = max(("pengaduan", "aspirasi", "informasi"), key=lambda k: scores[k])
             chosen_by = "rules"
+            if kind == "informasi" and agency_score <= 0 and n_tokens <= kinds_cfg.subjectless_max_tokens \
+                    and scores["informasi"] < kinds_cfg.subjectless_max_score:
+                # "admin ini jam berapa aktifnya?": a short question about nothing a Pemda holds
+                kind, chosen_by = "bukan_aduan", "no_subject"
         positive = sum(max(s, 0.0) for s in scores.values())
         confidence = round(max(scores[kind], 0.0) / positive, 4) if positive > 0 else 0.0
-        if chosen_by == "no_evidence":
+        if chosen_by in ("no_evidence", "no_subject"):
             confidence = 0.5
         rules.sort(key=lambda r: -r[1])
         return kind, {"label": kind, "scores": {k: round(v, 3) for k, v in scores.items() if v},

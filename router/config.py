@@ -49,6 +49,10 @@ class KindRules(Model):
         3.0, ge=0, description="bukan_aduan evidence this strong wins over agency evidence (thanks, praise)")
     bukan_aduan_strong_max_tokens: int = Field(
         40, ge=0, description="a longer text with agency evidence is a complaint however politely it thanks")
+    subjectless_max_tokens: int = Field(
+        10, ge=0, description="a question this short with no agency evidence is not an information request "
+        "(\"admin ini jam berapa aktifnya?\") unless its information words reach subjectless_max_score")
+    subjectless_max_score: float = Field(2.5, ge=0)
     empty_is_bukan_aduan: bool = Field(
         True, description="no evidence at all (no agency, no kind rule) in a short message → bukan_aduan")
     bukan_aduan_max_tokens: int = Field(
@@ -149,6 +153,14 @@ class ModelSettings(Model):
                                     "reaches this (else triage)")
 
 
+class SeveralAgencies(Model):
+    """When a text names problems of several agencies with none primary, it goes to triage."""
+
+    min_agencies: int = Field(3, ge=0, description="this many agencies with strong evidence (0: never)")
+    min_score: float = Field(4.0, ge=0, description="evidence an agency needs to count")
+    share: float = Field(0.4, ge=0, le=1, description="… and at least this share of the best agency's")
+
+
 class ChannelDefault(Model):
     """Fallbacks for one connector/channel when the rules say too little."""
 
@@ -167,6 +179,7 @@ class RoutingConfig(Model):
     gazetteer: GazetteerConfig = Field(default_factory=GazetteerConfig)
     remits: RemitSettings = Field(default_factory=RemitSettings)
     model: ModelSettings = Field(default_factory=ModelSettings)
+    several_agencies: SeveralAgencies = Field(default_factory=SeveralAgencies)
     threshold: float = Field(0.3, ge=0, le=1, description="confidence below which the agency is triage")
     confidence_half_score: float = Field(
         2.0, gt=0, description="score at which an unopposed agency reaches confidence 0.5")
