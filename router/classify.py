@@ -373,7 +373,10 @@ class Classifier:
         if self.model is not None and (confidence < model_cfg.agency_confidence or _margin(kind_explained["scores"])
                                        < model_cfg.kind_margin):
             learned = self.model.predict(toks)
+            by_rules_kind = kind
             kind, kind_explained = self._kind(*kind_args, learned[0])
+            if kind != by_rules_kind:
+                kind_explained["chosen_by"] = "model"
             if model_cfg.agency_weight and confidence < model_cfg.agency_confidence and ranked:
                 # a close call between agencies: the model's belief weighs like one more rule
                 for code, p in learned[1].items():
