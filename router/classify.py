@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,12 +11,11 @@ from typing import Any
 from router.config import KINDS, ChannelDefault, RoutingConfig, RuleSet
 from router.normalise import normalise
 from router.places import Gazetteer
-from router.remit import RemitIndex
+from router.remit import RemitIndex, addressed, addressee_index, agency_remits
+from router.rules import Hit, Label, RuleMatcher, _leading_literals, stem  # noqa: F401 (re-exported)
 
 log = logging.getLogger(__name__)
 
-# suffixes stripped from a token that is not itself a rule word ("jalannya" → "jalan")
-_SUFFIXES = ("nya", "lah", "kah")
 
 
 @dataclass
@@ -31,122 +29,6 @@ class Decision:
     explanation: dict[str, Any] = field(default_factory=dict)
 
 
-Label = tuple[str, str]              # ("agency", "pupr") or ("kind", "aspirasi")
-Hit = tuple[Label, str, float]       # (label, rule name, weight)
-
-
-class RuleMatcher:
-    """Rules of many labels compiled into one token index (words and phrases) and a short regex list."""
-
-    def __init__(self, rulesets: dict[Label, RuleSet], lexicon: dict[str, str]) -> None:
-        words: dict[str, list[Hit]] = defaultdict(list)
-        phrases: dict[str, list[tuple[tuple[str, ...], Hit]]] = defaultdict(list)
-        regexes: dict[str, list[Hit]] = defaultdict(list)
-        seen: set[tuple[Label, tuple[str, ...]]] = set()
-        for label, rules in rulesets.items():
-            entries = [(f"word:{w}", w, weight) for w, weight in rules.words.items()]
-            entries += [(f"phrase:{p}", p, weight) for p, weight in rules.phrases.items()]
-            for name, text, weight in entries:
-                toks = tuple(normalise(text, lexicon).split())
-                if not toks:
-                    log.warning("routing rule %s of %s is empty after normalisation; ignored", name, label)
-                    continue
-                if (label, toks) in seen:  # "uwuh" and "sampah" normalise alike: count the evidence once
-                    continue
-                seen.add((label, toks))
-                if len(toks) == 1:
-                    words[toks[0]].append((label, name, weight))
-                else:
-                    phrases[toks[0]].append((toks, (label, name, weight)))
-            for pattern, weight in rules.regexes.items():
-                regexes[pattern].append((label, f"regex:{pattern}", weight))
-        # one lookup per token gives both the words and the phrases that start with it
-        self.index: dict[str, tuple[tuple[Hit, ...], tuple[tuple[tuple[str, ...], Hit], ...]]] = {
-            tok: (tuple(words.get(tok, ())), tuple(sorted(phrases.get(tok, ()), key=lambda item: -len(item[0]))))
-            for tok in set(words) | set(phrases)
-        }
-        # a regex runs only when one of the literal words it must start with occurs in the text
-        self.regexes = [(re.compile(p), tuple(hits), _leading_literals(p)) for p, hits in regexes.items()]
-        self.known = set(self.index)
-
-    def match(self, toks: list[str], norm: str) -> set[Hit]:
-        """Every rule that matches (each counted once)."""
-        hits: set[Hit] = set()
-        n = len(toks)
-        index = self.index
-        for i, tok in enumerate(toks):
-            entry = index.get(tok)
-            if entry is None:
-                continue
-            word_hits, phrase_hits = entry
-            hits.update(word_hits)
-            for seq, hit in phrase_hits:
-                k = len(seq)
-                if i + k <= n and tuple(toks[i:i + k]) == seq:
-                    hits.add(hit)
-        for regex, regex_hits, literals in self.regexes:
-            if (literals is None or any(literal in norm for literal in literals)) and regex.search(norm):
-                hits.update(regex_hits)
-        return hits
-
-
-_LEADING = re.compile(r"\\b([a-z ]+)(.?)")
-
-
-def _split_alternatives(pattern: str) -> list[str]:
-    """The top-level ``|`` alternatives of a pattern (not those inside groups or classes)."""
-    parts, depth, start, i, in_class = [], 0, 0, 0, False
-    while i < len(pattern):
-        char = pattern[i]
-        if char == "\\":
-            i += 2
-            continue
-        if in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif char == "|" and depth == 0:
-            parts.append(pattern[start:i])
-            start = i + 1
-        i += 1
-    parts.append(pattern[start:])
-    return parts
-
-
-def _leading_literals(pattern: str) -> tuple[str, ...] | None:
-    """Literal text every match must contain: the plain words after the leading ``\\b`` of each
-    alternative, or None (always run the regex) when some alternative does not start that way."""
-    literals = []
-    for alternative in _split_alternatives(pattern):
-        found = _LEADING.match(alternative)
-        if found is None:
-            return None
-        literal, after = found.groups()
-        if after in ("?", "*", "{"):  # a quantifier applies to the literal's last character
-            literal = literal[:-1]
-        if not literal.strip():
-            return None
-        literals.append(literal)
-    return tuple(literals)
-
-
-def stem(toks: list[str], known: set[str]) -> list[str]:
-    """Tokens with -nya/-lah/-kah dropped where the token is unknown but its stem is a known rule word."""
-    out = toks
-    for i, tok in enumerate(toks):
-        if tok in known or len(tok) < 6:
-            continue
-        for suffix in _SUFFIXES:
-            if tok.endswith(suffix) and tok[:-3] in known:
-                if out is toks:
-                    out = list(toks)
-                out[i] = tok[:-3]
-                break
-    return out
 
 
 def _margin(scores: dict[str, float]) -> float:
@@ -179,61 +61,6 @@ def _load_model(routing: RoutingConfig) -> Any:
     return _MODELS[key]
 
 
-_CAPS = re.compile(r"\b[A-Z][A-Z]{2,}\b")
-
-
-def _addressee_index(addressees: dict[str, list[str]], lexicon: dict[str, str]
-                     ) -> dict[str, list[tuple[tuple[str, ...], str]]]:
-    """First token → [(tokens, agency)] of the names, abbreviations and accounts only one agency has."""
-    owners: dict[tuple[str, ...], set[str]] = defaultdict(set)
-    for code, names in addressees.items():
-        for name in names:
-            toks = tuple(normalise(name, lexicon).split())
-            if toks and (len(toks) > 1 or len(toks[0]) >= 3):
-                owners[toks].add(code)
-    index: dict[str, list[tuple[tuple[str, ...], str]]] = defaultdict(list)
-    for toks, codes in owners.items():
-        if len(codes) == 1:
-            index[toks[0]].append((toks, next(iter(codes))))
-    return dict(index)
-
-
-def _addressed(index: dict[str, list[tuple[tuple[str, ...], str]]], toks: list[str]) -> set[str]:
-    found: set[str] = set()
-    n = len(toks)
-    for i, tok in enumerate(toks):
-        for seq, code in index.get(tok, ()):
-            if i + len(seq) <= n and tuple(toks[i:i + len(seq)]) == seq:
-                found.add(code)
-    return found
-
-
-def _agency_remits(agencies: list[Any]) -> tuple[list[str], dict[str, str], dict[str, str], dict[str, list[str]]]:
-    """Codes, remits (remit text with the agency's name and aliases), names and the ways a writer addresses
-    each agency (its name before any parenthesis, abbreviations in capitals, accounts) of agency configs,
-    dicts or bare codes."""
-    codes: list[str] = []
-    remits: dict[str, str] = {}
-    names: dict[str, str] = {}
-    addressees: dict[str, list[str]] = {}
-    for agency in agencies:
-        if isinstance(agency, str):
-            codes.append(agency)
-            continue
-        get = agency.get if isinstance(agency, dict) else lambda key, a=agency: getattr(a, key, None)
-        code = get("code")
-        codes.append(code)
-        names[code] = get("name") or ""
-        remit = get("remit") or ""
-        name = get("name") or ""
-        if remit.strip():
-            aliases = " ".join(get("aliases") or [])
-            remits[code] = f"{remit}\n{name}\n{aliases}"
-            plain = re.split(r"\s[-–(]|\(", name)[0].strip()
-            addressees[code] = [*(get("aliases") or []), *_CAPS.findall(name), *([plain] if " " in plain else [])]
-    return codes, remits, names, addressees
-
-
 def _confidence(top: float, second: float, half: float) -> float:
     if top <= 0:
         return 0.0
@@ -247,7 +74,7 @@ class Classifier:
         """``agencies``: codes, or agency configs (objects or dicts with ``code`` and optional ``remit``);
         ``model``: a trained ``router.model.Model`` (default: the configured or shipped one, if any)."""
         self.cfg = routing
-        codes, remits, self.names, addressees = _agency_remits(agencies)
+        codes, remits, self.names, addressees = agency_remits(agencies)
         self.agencies = set(codes) | {routing.triage_agency}
         self.lexicon = routing.lexicon or None
         unknown = set(routing.agencies) - self.agencies
@@ -264,7 +91,7 @@ class Classifier:
         self.remits = RemitIndex(remits if settings.enabled else {}, routing.lexicon, weight=settings.weight,
                                  pair_weight=settings.pair_weight, max_score=settings.max_score)
         self.owner = self._owners(rules, routing.lexicon) if settings.transfer else {}
-        self.addressed = _addressee_index(addressees, routing.lexicon) if settings.enabled else {}
+        self.addressed = addressee_index(addressees, routing.lexicon) if settings.enabled else {}
         self.model = model if model is not None else _load_model(routing)
         self.ppid_utama = routing.kinds.ppid_utama if routing.kinds.ppid_utama in self.agencies \
             else routing.triage_agency
@@ -348,7 +175,7 @@ class Classifier:
                 remit_terms[hit.agency] = list(hit.terms[:6])
                 rules.append([f"{hit.agency}:remit:{', '.join(hit.terms[:3])}", hit.score])
         if self.addressed:  # "@dinsoskotabdg …", "Yth. Kepala Dinas Lingkungan Hidup": the writer chose
-            for code in _addressed(self.addressed, toks):
+            for code in addressed(self.addressed, toks):
                 if code in self.agencies:
                     scores[code] += cfg.remits.addressee_weight
                     rules.append([f"{code}:addressed", cfg.remits.addressee_weight])

@@ -114,7 +114,7 @@ class GazetteerConfig(Model):
     def _known_region(cls, value: str | None) -> str | None:
         if value is None or not value.strip():
             return None
-        from router.places import region_places
+        from router.regions import region_places
 
         region_places(value.strip())  # raises ValueError naming the code
         return value.strip()

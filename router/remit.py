@@ -16,6 +16,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from router.normalise import normalise
 
@@ -187,3 +188,60 @@ class RemitIndex:
         if len(self._tokens) < 200_000:
             self._tokens[tok] = entry
         return entry
+
+
+# ---- how a config names its agencies ------------------------------------------------------------------
+
+_CAPS = re.compile(r"\b[A-Z][A-Z]{2,}\b")
+
+
+def addressee_index(addressees: dict[str, list[str]], lexicon: dict[str, str]
+                     ) -> dict[str, list[tuple[tuple[str, ...], str]]]:
+    """First token → [(tokens, agency)] of the names, abbreviations and accounts only one agency has."""
+    owners: dict[tuple[str, ...], set[str]] = defaultdict(set)
+    for code, names in addressees.items():
+        for name in names:
+            toks = tuple(normalise(name, lexicon).split())
+            if toks and (len(toks) > 1 or len(toks[0]) >= 3):
+                owners[toks].add(code)
+    index: dict[str, list[tuple[tuple[str, ...], str]]] = defaultdict(list)
+    for toks, codes in owners.items():
+        if len(codes) == 1:
+            index[toks[0]].append((toks, next(iter(codes))))
+    return dict(index)
+
+
+def addressed(index: dict[str, list[tuple[tuple[str, ...], str]]], toks: list[str]) -> set[str]:
+    found: set[str] = set()
+    n = len(toks)
+    for i, tok in enumerate(toks):
+        for seq, code in index.get(tok, ()):
+            if i + len(seq) <= n and tuple(toks[i:i + len(seq)]) == seq:
+                found.add(code)
+    return found
+
+
+def agency_remits(agencies: list[Any]) -> tuple[list[str], dict[str, str], dict[str, str], dict[str, list[str]]]:
+    """Codes, remits (remit text with the agency's name and aliases), names and the ways a writer addresses
+    each agency (its name before any parenthesis, abbreviations in capitals, accounts) of agency configs,
+    dicts or bare codes."""
+    codes: list[str] = []
+    remits: dict[str, str] = {}
+    names: dict[str, str] = {}
+    addressees: dict[str, list[str]] = {}
+    for agency in agencies:
+        if isinstance(agency, str):
+            codes.append(agency)
+            continue
+        get = agency.get if isinstance(agency, dict) else lambda key, a=agency: getattr(a, key, None)
+        code = get("code")
+        codes.append(code)
+        names[code] = get("name") or ""
+        remit = get("remit") or ""
+        name = get("name") or ""
+        if remit.strip():
+            aliases = " ".join(get("aliases") or [])
+            remits[code] = f"{remit}\n{name}\n{aliases}"
+            plain = re.split(r"\s[-–(]|\(", name)[0].strip()
+            addressees[code] = [*(get("aliases") or []), *_CAPS.findall(name), *([plain] if " " in plain else [])]
+    return codes, remits, names, addressees

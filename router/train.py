@@ -9,30 +9,13 @@ optimiser starts from zeros with a fixed schedule.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import sys
 from pathlib import Path
 from typing import Any
 
-from router.eval.cities import DEFAULT_CONFIG, DEFAULT_DIR, City, city_agencies, load_cities
-from router.eval.routing import load_labelled, load_routing_config
-from router.model import MODEL_PATH, Model, train
-
-
-def train_on(cities: list[City], base: Any) -> Model:
-    """A model trained on ``cities``' labelled routing files and remits."""
-    rows: list[dict[str, Any]] = []
-    remits: list[dict[str, str]] = []
-    sources: dict[str, Any] = {}
-    for city in cities:
-        if city.routing_file is None:
-            continue
-        city_rows = load_labelled(city.routing_file)
-        rows += [{**row, "id": f"{city.slug}:{row['id']}"} for row in city_rows]
-        remits += [{"code": a["code"], "remit": a.get("remit", "")} for a in city_agencies(city, base)]
-        sources[city.slug] = {"rows": len(city_rows),
-                              "sha1": hashlib.sha1(city.routing_file.read_bytes()).hexdigest()[:12]}
-    return train(rows, remits, base.routing.lexicon or None, sources)
+from router.eval.cities import DEFAULT_CONFIG, DEFAULT_DIR, load_cities, train_on
+from router.eval.routing import load_routing_config
+from router.model import MODEL_PATH
 
 
 def main(argv: list[str] | None = None) -> int:

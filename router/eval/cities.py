@@ -17,6 +17,7 @@ at which city's errors. Only aggregate figures are printed unless ``--errors`` i
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 from collections import Counter
@@ -31,6 +32,7 @@ from router.classify import Classifier
 from router.dedup.config import DedupConfig
 from router.eval import dedup as dedup_eval
 from router.eval.routing import evaluate, load_labelled, load_routing_config
+from router.model import Model, train
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_DIR = REPO / "tests" / "data" / "cities"
@@ -209,6 +211,22 @@ def grouping_figures(rows: list[dict[str, Any]], report: Any) -> dict[str, Any]:
             "hard_negatives": len(hard), "hard_negative_merges": merges}
 
 
+def train_on(cities: list[City], base: Any) -> Model:
+    """A model trained on ``cities``' labelled routing files and remits."""
+    rows: list[dict[str, Any]] = []
+    remits: list[dict[str, str]] = []
+    sources: dict[str, Any] = {}
+    for city in cities:
+        if city.routing_file is None:
+            continue
+        city_rows = load_labelled(city.routing_file)
+        rows += [{**row, "id": f"{city.slug}:{row['id']}"} for row in city_rows]
+        remits += [{"code": a["code"], "remit": a.get("remit", "")} for a in city_agencies(city, base)]
+        sources[city.slug] = {"rows": len(city_rows),
+                              "sha1": hashlib.sha1(city.routing_file.read_bytes()).hexdigest()[:12]}
+    return train(rows, remits, base.routing.lexicon or None, sources)
+
+
 def evaluate_city(city: City, base: Config, trained_on: list[City] | None = None, errors: bool = False,
                   model: Any = None) -> tuple[CityFigures, list[str]]:
     """Configure the router for ``city`` (with ``model``, trained without it, or the rules alone) and score
@@ -257,8 +275,6 @@ def cross_city(directory: Path, config_path: Path, only: list[str] | None = None
         others = [c for c in cities if c is not held_out]
         model = None
         if learned and base.routing.model.enabled and any(c.routing_file for c in others):
-            from router.train import train_on
-
             model = train_on(others, base)
         figures, errs = evaluate_city(held_out, base, others, errors=held_out.slug == errors_for, model=model)
         figures.learned = model is not None
