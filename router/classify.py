@@ -17,7 +17,6 @@ from router.rules import Hit, Label, RuleMatcher, _leading_literals, stem  # noq
 log = logging.getLogger(__name__)
 
 
-
 @dataclass
 class Decision:
     """What the classifier decided for one message, and why."""
@@ -27,8 +26,6 @@ class Decision:
     confidence: float
     location: dict[str, Any] | None
     explanation: dict[str, Any] = field(default_factory=dict)
-
-
 
 
 def _margin(scores: dict[str, float]) -> float:
@@ -125,7 +122,7 @@ class Classifier:
         return moved
 
     def _names(self, code: str, text: str, lexicon: dict[str, str]) -> bool:
-        """Whether ``code``'s remit names any content word of ``text``."""
+        """Whether ``code``'s remit names the first word of ``text`` (then a partial match keeps the rule home)."""
         owners, _ = self.remits.owners(normalise(text, lexicon).split()[:1])
         return code in owners
 

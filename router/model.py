@@ -147,6 +147,8 @@ class Model:
     def __post_init__(self) -> None:
         # both heads in one matrix: one gather per message
         self._weights = np.ascontiguousarray(np.hstack([self.kind.weights, self.agency.weights]), dtype=np.float32)
+        split = len(self.kind.labels)
+        self.kind.weights, self.agency.weights = self._weights[:, :split], self._weights[:, split:]  # views: one copy
         self._bias = np.concatenate([self.kind.bias, self.agency.bias]).astype(np.float64)
         self._split = len(self.kind.labels)
         self._tokens: dict[str, tuple[np.ndarray, int]] = {}  # token → (its features' summed weights, count)
