@@ -206,10 +206,3 @@ def canonical_places(text: str) -> str:
     for pattern, word in _OTHER:
         text = pattern.sub(word, text)
     return text
-
-
-def describe(location: dict[str, Any] | None) -> str:
-    """A location as one line for explanations."""
-    if not location:
-        return ""
-    return ", ".join(f"{key} {value}" for key, value in location.items())

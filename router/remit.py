@@ -212,6 +212,7 @@ def addressee_index(addressees: dict[str, list[str]], lexicon: dict[str, str]
 
 
 def addressed(index: dict[str, list[tuple[tuple[str, ...], str]]], toks: list[str]) -> set[str]:
+    """The agencies a tokenised text addresses by one of their names or accounts."""
     found: set[str] = set()
     n = len(toks)
     for i, tok in enumerate(toks):
