@@ -103,7 +103,8 @@ class GazetteerConfig(Model):
     kecamatan: list[Kecamatan] = Field(default_factory=list)
     context_words: list[str] = Field(
         default_factory=lambda: ["kelurahan", "kecamatan", "desa", "kampung", "wilayah", "daerah",
-                                 "perumahan", "perum", "dusun", "di", "area", "sekitar"],
+                                 "perumahan", "perum", "dusun", "di", "area", "sekitar", "jalan", "jl", "pasar",
+                                 "simpang", "puskesmas"],
         description="words that must come right before a place marked needs_context")
     location_bonus: dict[str, float] = Field(
         default_factory=lambda: {"kecamatan": 1.0},

@@ -27,9 +27,8 @@ _RW = re.compile(r"\brw (\d{1,3})\b")
 # one-word place names that are also everyday words in complaints
 COMMON_WORDS = frozenset("""
 pasar candi merdeka jaya baru sari indah tengah timur barat utara selatan kota kali gunung sawah tambak
-pesantren kebon jeruk kudu babakan ancol garuda arjuna citarum braga taman pelabuhan stasiun terminal
-kampung bendungan siwalan karanganyar tambangan sadeng beringin kauman pandean jagalan kranggan
-gabahan sekayu lempongsari ngaliyan wonosari darmo peneleh ketintang embong genteng gubeng kapasan
+pesantren kebon jeruk kudu babakan garuda arjuna taman pelabuhan stasiun terminal kampung bendungan
+siwalan karanganyar tambangan beringin embong genteng
 """.split())
 
 
@@ -65,7 +64,9 @@ def merged_places(cfg: GazetteerConfig, common: set[str] | None = None) -> tuple
         if kec is None:
             by_key[_key(listed.name)] = listed
             continue
-        kec.variants = sorted({*kec.variants, *listed.variants, listed.name} - {kec.name})
+        # the Pemda's own spelling is the name reported; the dataset's becomes a variant
+        kec.variants = sorted({*kec.variants, *listed.variants, kec.name} - {listed.name})
+        kec.name = listed.name
         kec.needs_context = listed.needs_context if "needs_context" in listed.model_fields_set \
             else kec.needs_context
         kels = {_key(k.name): k for k in kec.kelurahan}
@@ -75,7 +76,8 @@ def merged_places(cfg: GazetteerConfig, common: set[str] | None = None) -> tuple
                 kec.kelurahan.append(place)
                 kels[_key(place.name)] = place
                 continue
-            known.variants = sorted({*known.variants, *place.variants, place.name} - {known.name})
+            known.variants = sorted({*known.variants, *place.variants, known.name} - {place.name})
+            known.name = place.name
             if "needs_context" in place.model_fields_set:
                 known.needs_context = place.needs_context
     return cfg.kota or kota, list(by_key.values())

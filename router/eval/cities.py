@@ -59,6 +59,8 @@ class CityFigures:
     agency: float = 0.0
     kind: float = 0.0
     per_kind: dict[str, float] = field(default_factory=dict)
+    location: float = 0.0
+    located: int = 0
     dedup_messages: int = 0
     same_complaint_f1: float = 0.0
     same_case_f1: float = 0.0
@@ -241,6 +243,7 @@ def evaluate_city(city: City, base: Config, trained_on: list[City] | None = None
         rows = load_labelled(city.routing_file)
         report = evaluate(classifier, rows)
         figures.messages, figures.agency, figures.kind = report.n, report.agency_accuracy, report.kind_accuracy
+        figures.location, figures.located = report.location_accuracy, report.location_total
         wanted = Counter(r["kind"] for r in rows)
         wrong = Counter(e["want"][0] for e in report.errors if e["want"][0] != e["got"][0])
         figures.per_kind = {k: 1 - wrong[k] / n for k, n in sorted(wanted.items())}
@@ -296,7 +299,7 @@ def format_table(figures: list[CityFigures]) -> str:
     for f in figures:
         kinds = " ".join(f"{k} {v:.2f}" for k, v in f.per_kind.items())
         levels = " ".join(f"{k} P/R/F1 {'/'.join(f'{x:.2f}' for x in v)}" for k, v in f.levels.items())
-        lines.append(f"  {f.city}: kind recall {kinds}; {levels}")
+        lines.append(f"  {f.city}: kind recall {kinds}; location exact {f.location:.2f} of {f.located}; {levels}")
     return "\n".join(lines)
 
 
