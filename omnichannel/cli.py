@@ -349,7 +349,20 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    """Print routing quality (rows labelled with agency/kind) or dedup quality (rows labelled with case)."""
+    """Print routing quality (rows labelled with agency/kind) or dedup quality (rows labelled with case), or
+    with ``--cross-city`` both per held-out city, the router configured for each city."""
+    from omnichannel import registry
+
+    if args.cross_city is not None:
+        argv = [args.cross_city] if args.cross_city else []
+        config = config_source(args)[0]
+        argv += ["--config", str(config)] if config.is_file() else []
+        argv += (["--json"] if args.json else []) + (["--rules-only"] if args.rules_only else [])
+        argv += [arg for city in args.city or [] for arg in ("--city", city)]
+        return registry.load(registry.EVAL_CITIES)(argv)
+    if not args.file:
+        print("omnichannel: eval needs a labelled file or --cross-city", file=sys.stderr)
+        return 2
     path = Path(args.file)
     if not path.is_file():
         print(f"omnichannel: no such file: {path}", file=sys.stderr)
@@ -357,8 +370,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
     with path.open(encoding="utf-8") as fh:
         first = json.loads(next(line for line in fh if line.strip()))
     argv = [str(path), "--config", str(config_source(args)[0])] + (["--errors"] if args.errors else [])
-    from omnichannel import registry
-
     return registry.load(registry.EVAL_DEDUP if "case" in first else registry.EVAL_ROUTING)(argv)
 
 
@@ -466,11 +477,18 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("ids", type=int, nargs="*", metavar="ID", help="item ids (default: all)")
     qsub.add_parser("export", help="every item as JSON Lines on standard output")
     p.set_defaults(func=cmd_quarantine)
-    p = _command(sub, "eval", "routing and dedup quality on a labelled JSONL file", """
+    p = _command(sub, "eval", "routing and dedup quality on a labelled JSONL file, or per held-out city", """
         Measure the router on a labelled JSON Lines file: rows labelled with agency/kind give routing
-        quality, rows labelled with case give grouping (dedup) quality.""")
-    p.add_argument("file", metavar="FILE", help="labelled JSON Lines file")
+        quality, rows labelled with case give grouping (dedup) quality. With --cross-city, each city of
+        a directory is held out in turn: the router is configured for it (its remits, gazetteer and
+        accounts) and tuned on the others.""")
+    p.add_argument("file", metavar="FILE", nargs="?", help="labelled JSON Lines file")
     p.add_argument("--errors", action="store_true", help="list every wrong decision")
+    p.add_argument("--cross-city", nargs="?", const="", metavar="DIR",
+                   help="score each city of DIR (default tests/data/cities) with the router configured for it")
+    p.add_argument("--city", action="append", help="with --cross-city: only this held-out city (repeatable)")
+    p.add_argument("--json", action="store_true", help="with --cross-city: print the figures as JSON")
+    p.add_argument("--rules-only", action="store_true", help="with --cross-city: without the learned layer")
     p.set_defaults(func=cmd_eval)
     from omnichannel import registry
 

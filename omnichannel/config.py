@@ -169,6 +169,10 @@ class AgencyConfig(Model):
     officer_tokens: list[SecretStr] = Field(default_factory=list,
                                             description="bearer tokens of this agency's officers")
     lapor_topic: str | None = Field(None, description="SP4N-LAPOR! topic id for this agency")
+    remit: str = Field("", description="the agency's duties in plain Indonesian, as the Pemda's regulation on "
+                       "OPD duties states them; the router uses them as evidence and in its explanation")
+    aliases: list[str] = Field(default_factory=list, description="other names and social accounts citizens use "
+                               "for the agency (\"DSDABM\", \"@dishubkotabdg\"); remit evidence too")
 
 
 class Config(Model):

@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import IO, Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
-from omnichannel.ingest import ingest_batch
+from omnichannel.ingest import ingest_sync
 from omnichannel.models import Case, Complaint, EnvelopeRow, Ticket
 from omnichannel.store import Store
-from omnichannel.types import Batch, Envelope, Sender
+from omnichannel.types import Batch, Envelope, IngestResult, Sender
 
 IMPORT_CONNECTOR = "import"
 EXPORT_FIELDS = ["external_id", "connector", "channel", "received_at", "outcome", "reason", "complaint", "kind",
@@ -79,43 +80,72 @@ def read_records(path: Path) -> Iterator[tuple[int, str]]:
                 yield n, line.rstrip("\n")
 
 
+def _time_ordered(path: Path) -> list[tuple[str, Envelope]]:
+    """Every record of ``path`` as (channel, envelope), in ``received_at`` order across channels.
+
+    Records with the same time keep the file's order; records that cannot be read (no time) come last,
+    in file order, and go to quarantine.
+    """
+    records = [record_to_envelope(raw, line_no) for line_no, raw in read_records(path)]
+    records.sort(key=lambda item: (item[1].error is not None,
+                                   item[1].received_at.timestamp() if item[1].error is None else 0.0))
+    return records
+
+
+def _runs(chunk: list[tuple[str, Envelope]]) -> list[tuple[str, list[Envelope]]]:
+    """Consecutive records of one channel grouped, the chunk's order kept."""
+    runs: list[tuple[str, list[Envelope]]] = []
+    for channel, envelope in chunk:
+        if runs and runs[-1][0] == channel:
+            runs[-1][1].append(envelope)
+        else:
+            runs.append((channel, [envelope]))
+    return runs
+
+
+async def _ingest_in_order(store: Store, runs: list[tuple[str, list[Envelope]]]) -> list[IngestResult]:
+    """Store the runs in one transaction, in order, so complaint ids (the router's order) follow time."""
+    for attempt in range(3):
+        try:
+            return await store.run_write(
+                lambda conn: [ingest_sync(store, conn, IMPORT_CONNECTOR, channel, Batch(envelopes))
+                              for channel, envelopes in runs])
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
 async def import_file(store: Store, path: Path, pipeline: Any = None, batch_size: int = 500,
                       progress: bool = False) -> dict[str, int]:
-    """Ingest every record (and route it when ``pipeline`` is given); returns the tally."""
+    """Ingest every record in ``received_at`` order (and route it when ``pipeline`` is given); returns the tally.
+
+    The router takes received complaints in id order, so storing a backlog in time order across channels,
+    whatever the file's grouping, is what makes it routed (and deduplicated) in time order.
+    """
     tally = {"records": 0, "new": 0, "duplicate": 0, "complaint": 0, "follow_up": 0, "skipped": 0,
              "quarantined": 0}
+    records = _time_ordered(path)
     bar = None
     if progress:
         from tqdm import tqdm
 
-        bar = tqdm(unit="rec", desc=f"import {path.name}", file=sys.stderr)
-    pending: dict[str, list[Envelope]] = {}
-
-    async def flush(channel: str) -> None:
-        envelopes = pending.pop(channel, [])
-        if not envelopes:
-            return
-        result = await ingest_batch(store, IMPORT_CONNECTOR, channel, Batch(envelopes))
-        for item in result.items:
-            if item.new:
-                tally["new"] += 1
-                tally[item.outcome] += 1
-            else:
-                tally["duplicate"] += 1
+        bar = tqdm(unit="rec", desc=f"import {path.name}", file=sys.stderr, total=len(records))
+    for start in range(0, len(records), batch_size):
+        chunk = records[start:start + batch_size]
+        tally["records"] += len(chunk)
+        for result in await _ingest_in_order(store, _runs(chunk)):
+            for item in result.items:
+                if item.new:
+                    tally["new"] += 1
+                    tally[item.outcome] += 1
+                else:
+                    tally["duplicate"] += 1
         if pipeline is not None:
             while await pipeline.process_pending() >= 500:
                 pass
         if bar is not None:
-            bar.update(len(envelopes))
-
-    for line_no, raw in read_records(path):
-        tally["records"] += 1
-        channel, envelope = record_to_envelope(raw, line_no)
-        pending.setdefault(channel, []).append(envelope)
-        if len(pending[channel]) >= batch_size:
-            await flush(channel)
-    for channel in list(pending):
-        await flush(channel)
+            bar.update(len(chunk))
     if bar is not None:
         bar.close()
     return tally

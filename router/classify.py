@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from router.config import KINDS, ChannelDefault, GazetteerConfig, RoutingConfig, RuleSet
+from router.config import KINDS, ChannelDefault, RoutingConfig, RuleSet
 from router.normalise import normalise
+from router.places import Gazetteer
+from router.remit import RemitIndex, addressed, addressee_index, agency_remits
+from router.rules import Hit, Label, RuleMatcher, _leading_literals, stem  # noqa: F401 (re-exported)
 
 log = logging.getLogger(__name__)
-
-_RT = re.compile(r"\brt (\d{1,3})\b")
-_RW = re.compile(r"\brw (\d{1,3})\b")
-# suffixes stripped from a token that is not itself a rule word ("jalannya" → "jalan")
-_SUFFIXES = ("nya", "lah", "kah")
 
 
 @dataclass
@@ -30,208 +28,34 @@ class Decision:
     explanation: dict[str, Any] = field(default_factory=dict)
 
 
-Label = tuple[str, str]              # ("agency", "pupr") or ("kind", "aspirasi")
-Hit = tuple[Label, str, float]       # (label, rule name, weight)
+def _margin(scores: dict[str, float]) -> float:
+    ranked = sorted((max(v, 0.0) for v in scores.values()), reverse=True)
+    return ranked[0] - (ranked[1] if len(ranked) > 1 else 0.0) if ranked else 0.0
 
 
-class RuleMatcher:
-    """Rules of many labels compiled into one token index (words and phrases) and a short regex list."""
-
-    def __init__(self, rulesets: dict[Label, RuleSet], lexicon: dict[str, str]) -> None:
-        words: dict[str, list[Hit]] = defaultdict(list)
-        phrases: dict[str, list[tuple[tuple[str, ...], Hit]]] = defaultdict(list)
-        regexes: dict[str, list[Hit]] = defaultdict(list)
-        seen: set[tuple[Label, tuple[str, ...]]] = set()
-        for label, rules in rulesets.items():
-            entries = [(f"word:{w}", w, weight) for w, weight in rules.words.items()]
-            entries += [(f"phrase:{p}", p, weight) for p, weight in rules.phrases.items()]
-            for name, text, weight in entries:
-                toks = tuple(normalise(text, lexicon).split())
-                if not toks:
-                    log.warning("routing rule %s of %s is empty after normalisation; ignored", name, label)
-                    continue
-                if (label, toks) in seen:  # "uwuh" and "sampah" normalise alike: count the evidence once
-                    continue
-                seen.add((label, toks))
-                if len(toks) == 1:
-                    words[toks[0]].append((label, name, weight))
-                else:
-                    phrases[toks[0]].append((toks, (label, name, weight)))
-            for pattern, weight in rules.regexes.items():
-                regexes[pattern].append((label, f"regex:{pattern}", weight))
-        # one lookup per token gives both the words and the phrases that start with it
-        self.index: dict[str, tuple[tuple[Hit, ...], tuple[tuple[tuple[str, ...], Hit], ...]]] = {
-            tok: (tuple(words.get(tok, ())), tuple(sorted(phrases.get(tok, ()), key=lambda item: -len(item[0]))))
-            for tok in set(words) | set(phrases)
-        }
-        # a regex runs only when one of the literal words it must start with occurs in the text
-        self.regexes = [(re.compile(p), tuple(hits), _leading_literals(p)) for p, hits in regexes.items()]
-        self.known = set(self.index)
-
-    def match(self, toks: list[str], norm: str) -> set[Hit]:
-        """Every rule that matches (each counted once)."""
-        hits: set[Hit] = set()
-        n = len(toks)
-        index = self.index
-        for i, tok in enumerate(toks):
-            entry = index.get(tok)
-            if entry is None:
-                continue
-            word_hits, phrase_hits = entry
-            hits.update(word_hits)
-            for seq, hit in phrase_hits:
-                k = len(seq)
-                if i + k <= n and tuple(toks[i:i + k]) == seq:
-                    hits.add(hit)
-        for regex, regex_hits, literals in self.regexes:
-            if (literals is None or any(literal in norm for literal in literals)) and regex.search(norm):
-                hits.update(regex_hits)
-        return hits
+def _top(probabilities: dict[str, float], n: int = 3) -> dict[str, float]:
+    return {k: round(v, 3) for k, v in sorted(probabilities.items(), key=lambda kv: -kv[1])[:n]}
 
 
-_LEADING = re.compile(r"\\b([a-z ]+)(.?)")
+_MODELS: dict[str, Any] = {}
 
 
-def _split_alternatives(pattern: str) -> list[str]:
-    """The top-level ``|`` alternatives of a pattern (not those inside groups or classes)."""
-    parts, depth, start, i, in_class = [], 0, 0, 0, False
-    while i < len(pattern):
-        char = pattern[i]
-        if char == "\\":
-            i += 2
-            continue
-        if in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif char == "|" and depth == 0:
-            parts.append(pattern[start:i])
-            start = i + 1
-        i += 1
-    parts.append(pattern[start:])
-    return parts
+def _load_model(routing: RoutingConfig) -> Any:
+    """The configured model (or the shipped one), loaded once per file; None when off or absent."""
+    settings = routing.model
+    if not settings.enabled:
+        return None
+    from router.model import MODEL_PATH, Model
 
-
-def _leading_literals(pattern: str) -> tuple[str, ...] | None:
-    """Literal text every match must contain: the plain words after the leading ``\\b`` of each
-    alternative, or None (always run the regex) when some alternative does not start that way."""
-    literals = []
-    for alternative in _split_alternatives(pattern):
-        found = _LEADING.match(alternative)
-        if found is None:
-            return None
-        literal, after = found.groups()
-        if after in ("?", "*", "{"):  # a quantifier applies to the literal's last character
-            literal = literal[:-1]
-        if not literal.strip():
-            return None
-        literals.append(literal)
-    return tuple(literals)
-
-
-def stem(toks: list[str], known: set[str]) -> list[str]:
-    """Tokens with -nya/-lah/-kah dropped where the token is unknown but its stem is a known rule word."""
-    out = toks
-    for i, tok in enumerate(toks):
-        if tok in known or len(tok) < 6:
-            continue
-        for suffix in _SUFFIXES:
-            if tok.endswith(suffix) and tok[:-3] in known:
-                if out is toks:
-                    out = list(toks)
-                out[i] = tok[:-3]
-                break
-    return out
-
-
-class Gazetteer:
-    """Kecamatan and kelurahan names (with variants) matched on tokens."""
-
-    def __init__(self, cfg: GazetteerConfig, lexicon: dict[str, str]) -> None:
-        self.kota = cfg.kota
-        self.context = {t for w in cfg.context_words for t in normalise(w, lexicon).split()}
-        # first token → [(tokens, level, kecamatan, kelurahan, needs_context)]
-        self.index: dict[str, list[tuple[tuple[str, ...], str, str, str | None, bool]]] = defaultdict(list)
-        for kec in cfg.kecamatan:
-            for variant in {kec.name, *kec.variants}:
-                self._add(variant, "kecamatan", kec.name, None, kec.needs_context, lexicon)
-            for kel in kec.kelurahan:
-                for variant in {kel.name, *kel.variants}:
-                    self._add(variant, "kelurahan", kec.name, kel.name, kel.needs_context, lexicon)
-        for first in self.index:
-            self.index[first].sort(key=lambda item: -len(item[0]))
-
-    def _add(self, variant: str, level: str, kec: str, kel: str | None, needs_context: bool,
-             lexicon: dict[str, str]) -> None:
-        toks = tuple(normalise(variant, lexicon).split())
-        if toks:
-            self.index[toks[0]].append((toks, level, kec, kel, needs_context))
-
-    def locate(self, toks: list[str], norm: str) -> tuple[dict[str, Any] | None, dict[str, Any]]:
-        """The location named in the tokens, and how it was found."""
-        kec_hits: list[str] = []
-        kel_hits: list[tuple[str, str]] = []  # (kelurahan, kecamatan) — one name may exist in two kecamatan
-        matched: list[list[str]] = []
-        i, n = 0, len(toks)
-        while i < n:
-            entries = self.index.get(toks[i])
-            if not entries:
-                i += 1
-                continue
-            prev = toks[i - 1] if i else ""
-            best_len = 0
-            found: list[tuple[str, str, str | None]] = []
-            for seq, level, kec, kel, needs_context in entries:
-                k = len(seq)
-                if k < best_len or i + k > n or tuple(toks[i:i + k]) != seq:
-                    continue
-                if needs_context and prev not in self.context:
-                    continue
-                best_len = k
-                found.append((level, kec, kel))
-            if not found:
-                i += 1
-                continue
-            levels = {level for level, _, _ in found}
-            if len(levels) == 2:  # "Tembalang" is a kecamatan and one of its kelurahan
-                want = "kelurahan" if prev in ("kelurahan", "desa") else "kecamatan"
-                found = [f for f in found if f[0] == want]
-            for level, kec, kel in found:
-                if level == "kecamatan":
-                    kec_hits.append(kec)
-                elif kel is not None:
-                    kel_hits.append((kel, kec))
-            matched.append([" ".join(toks[i:i + best_len]), found[0][0]])
-            i += best_len
-        location: dict[str, Any] = {}
-        how: dict[str, Any] = {}
-        if kel_hits:
-            names = [kel for kel, _ in kel_hits]
-            kel_name = names[0]
-            candidates = sorted({kec for kel, kec in kel_hits if kel == kel_name})
-            location["kelurahan"] = kel_name
-            inside = [kec for kec in candidates if kec in kec_hits]
-            if inside or len(candidates) == 1:
-                location["kecamatan"] = (inside or candidates)[0]
-            else:
-                how["ambiguous"] = candidates
-                if kec_hits:
-                    location["kecamatan"] = kec_hits[0]
-        elif kec_hits:
-            location["kecamatan"] = kec_hits[0]
-        if "rt " in norm or "rw " in norm:
-            rt, rw = _RT.search(norm), _RW.search(norm)
-            if rt:
-                location["rt"] = rt.group(1)
-            if rw:
-                location["rw"] = rw.group(1)
-        if matched:
-            how["matched"] = matched
-        return (location or None), how
+    path = Path(settings.path) if settings.path else MODEL_PATH
+    if not path.is_file():
+        if settings.path:
+            log.warning("routing.model.path %s does not exist; routing with the rules alone", path)
+        return None
+    key = str(path.resolve())
+    if key not in _MODELS:
+        _MODELS[key] = Model.load(path)
+    return _MODELS[key]
 
 
 def _confidence(top: float, second: float, half: float) -> float:
@@ -243,9 +67,12 @@ def _confidence(top: float, second: float, half: float) -> float:
 class Classifier:
     """Decides kind, agency and location of one message from the routing config."""
 
-    def __init__(self, routing: RoutingConfig, agencies: list[str]) -> None:
+    def __init__(self, routing: RoutingConfig, agencies: list[Any], model: Any = None) -> None:
+        """``agencies``: codes, or agency configs (objects or dicts with ``code`` and optional ``remit``);
+        ``model``: a trained ``router.model.Model`` (default: the configured or shipped one, if any)."""
         self.cfg = routing
-        self.agencies = set(agencies) | {routing.triage_agency}
+        codes, remits, self.names, addressees = agency_remits(agencies)
+        self.agencies = set(codes) | {routing.triage_agency}
         self.lexicon = routing.lexicon or None
         unknown = set(routing.agencies) - self.agencies
         if unknown:
@@ -254,9 +81,50 @@ class Classifier:
                                        if code in self.agencies}
         rules.update({("kind", kind): rs for kind, rs in routing.kinds.rules.items()})
         self.rules = RuleMatcher(rules, routing.lexicon)
-        self.gazetteer = Gazetteer(routing.gazetteer, routing.lexicon)
+        self.gazetteer = Gazetteer(routing.gazetteer, routing.lexicon, common=self.rules.known)
         self._no_channel = ChannelDefault()
         self._known = self.rules.known | set(self.gazetteer.index)
+        settings = routing.remits
+        self.remits = RemitIndex(remits if settings.enabled else {}, routing.lexicon, weight=settings.weight,
+                                 pair_weight=settings.pair_weight, max_score=settings.max_score)
+        self.owner = self._owners(rules, routing.lexicon) if settings.transfer else {}
+        self.addressed = addressee_index(addressees, routing.lexicon) if settings.enabled else {}
+        self.model = model if model is not None else _load_model(routing)
+        self.ppid_utama = routing.kinds.ppid_utama if routing.kinds.ppid_utama in self.agencies \
+            else routing.triage_agency
+
+    def _owners(self, rulesets: dict[Label, RuleSet],
+                lexicon: dict[str, str]) -> dict[tuple[str, str], tuple[str, ...]]:
+        """(agency, rule name) → the agencies whose remits own what the rule recognises, where that is others.
+
+        The rules say what the problem is ("lampu jalan"); the remits say whose it is in this Pemda. A rule
+        of an agency with a remit moves to the one other agency whose remit names every word of the rule
+        when its own remit does not name them; when its own remit excludes them, it is shared among the
+        agencies whose remits name them.
+        """
+        moved: dict[tuple[str, str], tuple[str, ...]] = {}
+        remits = self.remits
+        for (group, code), rules in rulesets.items():
+            if group != "agency" or code not in remits.agencies:
+                continue
+            for name, text in [(f"word:{w}", w) for w in rules.words] + [(f"phrase:{p}", p) for p in rules.phrases]:
+                weight = rules.words.get(text, rules.phrases.get(text, 0))
+                if weight < 1.0 or text.lower() in (code, *str(self.names.get(code, "")).lower().split()):
+                    continue  # weak hints stay; so do an agency's own code and name
+                owners, excluders = remits.owners(normalise(text, lexicon).split())
+                if code in owners:
+                    continue
+                owners &= self.agencies
+                if code in excluders and owners:
+                    moved[(code, name)] = tuple(sorted(owners))
+                elif len(owners) == 1 and not self._names(code, text, lexicon):
+                    moved[(code, name)] = tuple(owners)
+        return moved
+
+    def _names(self, code: str, text: str, lexicon: dict[str, str]) -> bool:
+        """Whether ``code``'s remit names the first word of ``text`` (then a partial match keeps the rule home)."""
+        owners, _ = self.remits.owners(normalise(text, lexicon).split()[:1])
+        return code in owners
 
     def _stem(self, toks: list[str]) -> list[str]:
         return stem(toks, self._known)
@@ -280,31 +148,86 @@ class Classifier:
                 scores[code] += prior
                 rules.append([f"{code}:channel_prior:{channel}", prior])
         kind_hits: list[Hit] = []
-        for hit in self.rules.match(toks, norm):
+        by_rules: dict[str, float] = defaultdict(float)  # what the rules alone would say
+        for hit in sorted(self.rules.match(toks, norm)):  # a fixed order: float sums alike in every process
             (group, label), name, weight = hit
             if group == "kind":
                 kind_hits.append(hit)
                 continue
+            by_rules[label] += weight
+            owners = self.owner.get((label, name)) if self.owner else None
+            if owners is not None:
+                share = weight / len(owners)
+                for owner in owners:
+                    scores[owner] += share
+                    rules.append([f"{owner}:{name} (remit; rule of {label})", share])
+                continue
             scores[label] += weight
             rules.append([f"{label}:{name}", weight])
+        rules_only = max(by_rules, key=lambda c: by_rules[c]) if by_rules else None
+        remit_terms: dict[str, list[str]] = {}
+        for hit in self.remits.match(toks):
+            if hit.agency in self.agencies:
+                scores[hit.agency] += hit.score
+                remit_terms[hit.agency] = list(hit.terms[:6])
+                rules.append([f"{hit.agency}:remit:{', '.join(hit.terms[:3])}", hit.score])
+        if self.addressed:  # "@dinsoskotabdg …", "Yth. Kepala Dinas Lingkungan Hidup": the writer chose
+            for code in addressed(self.addressed, toks):
+                if code in self.agencies:
+                    scores[code] += cfg.remits.addressee_weight
+                    rules.append([f"{code}:addressed", cfg.remits.addressee_weight])
         if location and ("kecamatan" in location or "kelurahan" in location):
             for code, bonus in cfg.gazetteer.location_bonus.items():
                 if scores.get(code, 0.0) > 0:
                     scores[code] += bonus
                     rules.append([f"{code}:location", bonus])
-        ranked = sorted(((s, c) for c, s in scores.items() if s > 0), reverse=True)
+        ranked = sorted(((round(s, 6), c) for c, s in scores.items() if s > 0), reverse=True)  # sums in any order tie alike
         top_score, top_agency = ranked[0] if ranked else (0.0, cfg.triage_agency)
         second = ranked[1][0] if len(ranked) > 1 else 0.0
         confidence = _confidence(top_score, second, cfg.confidence_half_score)
 
-        kind, kind_explained = self._kind(kind_hits, len(toks), top_score, channel_cfg)
+        # whether it is a complaint at all is for the rules to say; the remits only say whose it is
+        rules_score = max(by_rules.values(), default=0.0)
+        kind_args = (kind_hits, len(toks), min(top_score, rules_score) if rules_score > 0 else 0.0, channel_cfg,
+                     "?" in text and rules_score > 0)
+        kind, kind_explained = self._kind(*kind_args)
+        # the learned layer is asked only where the rules are weak: no agency, or a close call on the kind
+        learned = None
+        model_cfg = cfg.model
+        if self.model is not None and (confidence < model_cfg.agency_confidence or _margin(kind_explained["scores"])
+                                       < model_cfg.kind_margin):
+            learned = self.model.predict(toks)
+            by_rules_kind = kind
+            kind, kind_explained = self._kind(*kind_args, learned[0])
+            if kind != by_rules_kind:
+                kind_explained["chosen_by"] = "model"
+            if model_cfg.agency_weight and confidence < model_cfg.agency_confidence and ranked:
+                # a close call between agencies: the model's belief weighs like one more rule
+                for code, p in learned[1].items():
+                    if code in self.agencies and p * model_cfg.agency_weight >= 0.1:
+                        scores[code] += p * model_cfg.agency_weight
+                        rules.append([f"{code}:model", round(p * model_cfg.agency_weight, 3)])
+                ranked = sorted(((round(s, 6), c) for c, s in scores.items() if s > 0), reverse=True)  # sums in any order tie alike
+                top_score, top_agency = ranked[0]
+                second = ranked[1][0] if len(ranked) > 1 else 0.0
+                confidence = _confidence(top_score, second, cfg.confidence_half_score)
 
         forced = cfg.kinds.agency_for_kind.get(kind)
         if forced is not None:
             agency, chosen_by = forced, f"kind:{kind}"
             confidence = kind_explained["confidence"]
+        elif kind == "informasi":
+            agency, chosen_by = self._ppid(ranked)
+            confidence = kind_explained["confidence"]
+        elif self._several(ranked):
+            agency, chosen_by = cfg.triage_agency, "several_agencies"
         elif confidence >= cfg.threshold and top_agency in self.agencies:
-            agency, chosen_by = top_agency, "rules"
+            agency = top_agency
+            chosen_by = "remit" if top_agency != rules_only and (
+                top_agency in remit_terms or any("(remit;" in r[0] for r in rules)) else "rules"
+        elif learned is not None and self._learned_agency(learned[1]) is not None:
+            agency, confidence = self._learned_agency(learned[1])
+            chosen_by = "model"
         elif default_agency:
             agency, chosen_by = default_agency, "default_agency"
         elif channel_cfg.agency:
@@ -316,14 +239,49 @@ class Classifier:
             "kind": kind_explained,
             "agency": {"rules": rules, "scores": {c: round(s, 3) for s, c in ranked},
                        "score": round(top_score, 3), "best": top_agency if ranked else None,
-                       "threshold": cfg.threshold, "confidence": confidence, "chosen_by": chosen_by},
+                       "threshold": cfg.threshold, "confidence": confidence, "chosen_by": chosen_by,
+                       "remit": remit_terms.get(agency, []),
+                       **({"model": _top(learned[1])} if learned else {})},
             "location": location_how,
         }
         return Decision(kind=kind, agency=agency, confidence=confidence, location=location,
                         explanation=explanation)
 
+    def _ppid(self, ranked: list[tuple[float, str]]) -> tuple[str, str]:
+        """Where an information request goes: the PPID pelaksana of the agency the text is about, else the
+        PPID utama (UU 14/2008; the SLA is the information one either way, by kind).
+
+        The PPID utama's own evidence is not compared: "informasi publik", "PPID", "UU 14/2008" say what
+        kind of message it is, not which agency holds the information.
+        """
+        for score, code in ranked:
+            if code in (self.ppid_utama, self.cfg.triage_agency):
+                continue
+            if score >= self.cfg.kinds.informasi_min_score:
+                return code, "ppid_pelaksana"
+            break
+        return self.ppid_utama, "ppid_utama"
+
+    def _several(self, ranked: list[tuple[float, str]]) -> bool:
+        """Several agencies with strong evidence and none primary: a coordinator must split the work."""
+        rule = self.cfg.several_agencies
+        if rule.min_agencies <= 1 or len(ranked) < rule.min_agencies:
+            return False
+        top = ranked[0][0]
+        strong = [s for s, c in ranked if c != self.cfg.triage_agency and s >= rule.min_score and s >= rule.share * top]
+        return len(strong) >= rule.min_agencies
+
+    def _learned_agency(self, probabilities: dict[str, float]) -> tuple[str, float] | None:
+        """The model's agency and probability where it is sure enough (never triage itself)."""
+        code = max(probabilities, key=probabilities.__getitem__)
+        p = probabilities[code]
+        if p >= self.cfg.model.agency_threshold and code in self.agencies and code != self.cfg.triage_agency:
+            return code, round(p, 4)
+        return None
+
     def _kind(self, hits: list[Hit], n_tokens: int, agency_score: float,
-              channel_cfg: ChannelDefault) -> tuple[str, dict[str, Any]]:
+              channel_cfg: ChannelDefault, question: bool = False,
+              learned: dict[str, float] | None = None) -> tuple[str, dict[str, Any]]:
         kinds_cfg = self.cfg.kinds
         scores = {k: kinds_cfg.prior.get(k, 0.0) for k in KINDS}
         rules: list[list[Any]] = []
@@ -332,11 +290,21 @@ class Classifier:
             scores[label] += weight
             evidence += abs(weight)
             rules.append([f"{label}:{name}", weight])
+        if learned:  # the model's calibrated belief, weighed like one more rule per kind
+            weight = self.cfg.model.kind_weight
+            for label, p in learned.items():
+                if label in scores and p * weight >= 0.05:
+                    scores[label] += p * weight
+                    rules.append([f"{label}:model", round(p * weight, 3)])
+        if question:  # a question mark is evidence, not proof: "kapan diperbaiki??" is a complaint
+            for label, weight in kinds_cfg.question_mark.items():
+                scores[label] += weight
+                rules.append([f"{label}:question_mark", weight])
         others = max(scores[k] for k in KINDS if k != "bukan_aduan")
         not_complaint = scores["bukan_aduan"]
         if not_complaint > 0 and not_complaint >= others and (
                 agency_score < kinds_cfg.bukan_aduan_max_agency_score
-                or not_complaint >= kinds_cfg.bukan_aduan_strong):
+                or (not_complaint >= kinds_cfg.bukan_aduan_strong and n_tokens <= kinds_cfg.bukan_aduan_strong_max_tokens)):
             kind, chosen_by = "bukan_aduan", "rules"
         elif kinds_cfg.empty_is_bukan_aduan and evidence == 0 and agency_score <= 0 \
                 and n_tokens <= kinds_cfg.bukan_aduan_max_tokens:
@@ -346,9 +314,13 @@ class Classifier:
         else:
             kind = max(("pengaduan", "aspirasi", "informasi"), key=lambda k: scores[k])
             chosen_by = "rules"
+            if kind == "informasi" and agency_score <= 0 and n_tokens <= kinds_cfg.subjectless_max_tokens \
+                    and scores["informasi"] < kinds_cfg.subjectless_max_score:
+                # "admin ini jam berapa aktifnya?": a short question about nothing a Pemda holds
+                kind, chosen_by = "bukan_aduan", "no_subject"
         positive = sum(max(s, 0.0) for s in scores.values())
         confidence = round(max(scores[kind], 0.0) / positive, 4) if positive > 0 else 0.0
-        if chosen_by == "no_evidence":
+        if chosen_by in ("no_evidence", "no_subject"):
             confidence = 0.5
         rules.sort(key=lambda r: -r[1])
         return kind, {"label": kind, "scores": {k: round(v, 3) for k, v in scores.items() if v},

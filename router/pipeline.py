@@ -56,7 +56,7 @@ class RouterPipeline:
         self.routing: RoutingConfig = _section(getattr(config, "routing", None), RoutingConfig)
         self.sla: SlaConfig = _section(getattr(config, "sla", None), SlaConfig)
         self.calendar = WorkingCalendar(self.sla)
-        self.classifier = Classifier(self.routing, [a.code for a in getattr(config, "agencies", [])])
+        self.classifier = Classifier(self.routing, list(getattr(config, "agencies", [])))
         self.index = DedupIndex(self.dedup_cfg)
         self._contacts: dict[str, int] = {}  # "phone:62812…" / "email:x@y" → first reporter seen with it
         self._started = False

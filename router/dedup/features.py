@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from router.places import canonical_places
+
 # Words that carry no meaning for "is this the same complaint": greetings, pleas, fillers, particles.
 # They are what a citizen adds when resending ("min tolong dong", "mohon segera ditindak").
 FILLERS = frozenset("""
@@ -114,6 +116,7 @@ _LANDMARK_HINTS = ("pasar", "perum", "terminal", "masjid", "mesjid", "musala", "
 def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[str]:
     """Place keys (``kel:…``, ``kec:…``, ``street:…``, ``rt:N``, ``rw:N``) from the text and the gazetteer."""
     places: set[str] = set()
+    text = canonical_places(text)  # "SD Negeri 5" = "SDN 5" = "SD 5"; "Jl."/"jln" = "jl"
     # ASCII text: a regex runs only when its literal words occur (re.I and str.lower agree on ASCII)
     low = text.lower() if text.isascii() else None
     if low is None or "rt" in low or "rw" in low:

@@ -71,6 +71,7 @@ class Report:
     fn: dict[str, int] = field(default_factory=lambda: dict.fromkeys(LEVELS, 0))
     hard: dict[str, list[int]] = field(default_factory=dict)  # kind -> [kept apart, total]
     errors: list[str] = field(default_factory=list)
+    links: list[tuple[str, str | None, str]] = field(default_factory=list)  # (row id, matched row id, level)
 
     def scores(self, level: str) -> tuple[float, float, float]:
         """(precision, recall, F1) of one level."""
@@ -103,6 +104,7 @@ def evaluate(rows: list[dict[str, Any]], cfg: DedupConfig, classifier: Any = Non
     index = DedupIndex(cfg)
     who = reporters(rows)
     case_of: dict[int, str] = {}
+    id_of: dict[int, str] = {}
     report = Report()
     for n, row in enumerate(rows, start=1):
         masked = mask(row["text"])
@@ -129,6 +131,8 @@ def evaluate(rows: list[dict[str, Any]], cfg: DedupConfig, classifier: Any = Non
             report.errors.append(f"{row['id']} expect={expected} got={predicted} {found.explain()} "
                                  f"places={sorted(feats.places)}")
         case_of[n] = row["case"]
+        id_of[n] = row["id"]
+        report.links.append((row["id"], id_of.get(match.candidate) if match else None, predicted))
         index.add(feats, n, match.root if match and match.level in ("resend", "cross_channel") else n, None)
         index.commit()
     return report
@@ -152,7 +156,7 @@ def sections(config_path: Path | None) -> tuple[DedupConfig, Any]:
     if not data.get("routing"):
         return cfg, None
     routing = RoutingConfig.model_validate(data["routing"])
-    agencies = [a["code"] for a in data.get("agencies") or []]
+    agencies = list(data.get("agencies") or [])
     return cfg, Classifier(routing, agencies)
 
 

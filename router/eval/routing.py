@@ -64,7 +64,7 @@ def load_routing_config(path: str | Path) -> Config:
 
 def classifier_from(config: Config) -> Classifier:
     """A classifier for the config's routing section and agencies."""
-    return Classifier(config.routing, [a.code for a in config.agencies])
+    return Classifier(config.routing, list(config.agencies))
 
 
 @dataclass

@@ -75,3 +75,38 @@ def test_cli_import_prints_summary(tmp_path, capsys):
     assert "1 quarantined" in capsys.readouterr().out
     assert main(["-c", str(config), "export", "-o", str(tmp_path / "out.jsonl")]) == 0
     assert len((tmp_path / "out.jsonl").read_text().splitlines()) == 21
+
+
+async def test_import_routes_in_received_at_order_across_channels(tmp_path):
+    """A file grouped by channel (all email, then all WhatsApp) is stored and routed in time order."""
+    from sqlalchemy import select
+
+    from omnichannel.config import parse_config
+    from omnichannel.models import Complaint, EnvelopeRow
+    from router.pipeline import RouterPipeline
+
+    store = Store(f"sqlite+aiosqlite:///{tmp_path}/s.db")
+    await store.open()
+    path = tmp_path / "grouped.jsonl"
+    times = {"email": [1, 4, 5], "whatsapp": [2, 3, 6], "telegram": [0, 7]}
+    with path.open("w", encoding="utf-8") as fh:
+        for channel, hours in times.items():
+            for hour in hours:
+                fh.write(json.dumps({"channel": channel, "external_id": f"{channel}-{hour}",
+                                     "sender": {"id": f"{channel}-citizen-{hour}"},
+                                     "received_at": f"2026-03-02T{8 + hour:02d}:00:00+07:00",
+                                     "text": f"Jalan rusak berlubang di RT {hour} dekat pasar"}) + "\n")
+        fh.write("{broken\n")
+    config = parse_config("connectors: []\n", env={})
+    pipeline = RouterPipeline(config, store, None)
+    tally = await import_file(store, path, pipeline, batch_size=3)
+    assert tally["records"] == 9 and tally["complaint"] == 8 and tally["quarantined"] == 1
+    async with store.session() as session:
+        rows = (await session.exec(select(Complaint.id, Complaint.status, EnvelopeRow.received_at, EnvelopeRow.channel)
+                                   .join(EnvelopeRow, EnvelopeRow.id == Complaint.envelope_id)
+                                   .order_by(Complaint.id))).all()
+    stamps = [received for _, _, received, _ in rows]
+    assert stamps == sorted(stamps)
+    assert [channel for *_, channel in rows][:3] == ["telegram", "email", "whatsapp"]
+    assert all(status != "received" for _, status, _, _ in rows)  # every one routed
+    await store.close()

@@ -89,10 +89,19 @@ def test_competing_evidence_lowers_confidence(classifier: Classifier) -> None:
     assert mixed.confidence < clear.confidence
 
 
-def test_information_request_goes_to_ppid(classifier: Classifier) -> None:
+def test_information_request_goes_to_the_ppid_of_the_agency_it_is_about(classifier: Classifier) -> None:
     decision = classifier.classify("Sesuai UU No. 14 Tahun 2008 saya memohon salinan dokumen kontrak proyek jalan")
+    assert (decision.kind, decision.agency) == ("informasi", "pupr")
+    assert decision.explanation["agency"]["chosen_by"] == "ppid_pelaksana"
+    decision = classifier.classify("min mau tanya berapa tagihan air pdam kalau pasang baru?")
+    assert (decision.kind, decision.agency) == ("informasi", "pdam")
+
+
+def test_information_request_about_no_agency_goes_to_the_ppid_utama(classifier: Classifier) -> None:
+    decision = classifier.classify("Dengan hormat, sesuai UU 14 tahun 2008 saya memohon informasi publik berupa "
+                                   "salinan LKPJ Wali Kota tahun 2025.")
     assert (decision.kind, decision.agency) == ("informasi", "diskominfo")
-    assert decision.explanation["agency"]["chosen_by"] == "kind:informasi"
+    assert decision.explanation["agency"]["chosen_by"] == "ppid_utama"
 
 
 def test_suggestion(classifier: Classifier) -> None:
@@ -202,3 +211,22 @@ def test_regex_prefilter_literals():
     # an alternative that does not start with plain words: the regex always runs
     assert _leading_literals(r"\b(?:sudah|alhamdulillah)\b.*\bterima kasih\b") is None
     assert _leading_literals(r"\bair\b|[0-9]+ liter") is None
+
+
+def test_several_agencies_with_none_primary_go_to_triage(classifier: Classifier) -> None:
+    text = ("jalan depan rumah berlubang parah, sampah numpuk tidak diangkut seminggu, lampu merah perempatan "
+            "mati, pkl jualan di trotoar. semuanya dibiarkan")
+    decision = classifier.classify(text)
+    assert decision.agency == "triage"
+    assert decision.explanation["agency"]["chosen_by"] == "several_agencies"
+    assert classifier.classify("jalan depan rumah berlubang parah, aspal hancur").agency == "pupr"
+
+
+def test_a_short_question_about_nothing_a_pemda_holds_is_not_an_information_request(config) -> None:
+    routing = config.routing.model_copy(deep=True)
+    routing.model.enabled = False  # the rules alone
+    classifier = Classifier(routing, list(config.agencies))
+    decision = classifier.classify("admin ini jam berapa aktifnya?")
+    assert (decision.kind, decision.agency) == ("bukan_aduan", "triage")
+    assert decision.explanation["kind"]["chosen_by"] == "no_subject"
+    assert classifier.classify("mau tanya syarat bikin KTP apa aja ya?").kind == "informasi"

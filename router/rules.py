@@ -1,0 +1,133 @@
+"""Weighted rules of many labels compiled into one token index, and the suffix stemming they match with."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import defaultdict
+
+from router.config import RuleSet
+from router.normalise import normalise
+
+log = logging.getLogger(__name__)
+
+Label = tuple[str, str]              # ("agency", "pupr") or ("kind", "aspirasi")
+Hit = tuple[Label, str, float]       # (label, rule name, weight)
+
+
+# suffixes stripped from a token that is not itself a rule word ("jalannya" → "jalan")
+_SUFFIXES = ("nya", "lah", "kah")
+
+
+class RuleMatcher:
+    """Rules of many labels compiled into one token index (words and phrases) and a short regex list."""
+
+    def __init__(self, rulesets: dict[Label, RuleSet], lexicon: dict[str, str]) -> None:
+        words: dict[str, list[Hit]] = defaultdict(list)
+        phrases: dict[str, list[tuple[tuple[str, ...], Hit]]] = defaultdict(list)
+        regexes: dict[str, list[Hit]] = defaultdict(list)
+        seen: set[tuple[Label, tuple[str, ...]]] = set()
+        for label, rules in rulesets.items():
+            entries = [(f"word:{w}", w, weight) for w, weight in rules.words.items()]
+            entries += [(f"phrase:{p}", p, weight) for p, weight in rules.phrases.items()]
+            for name, text, weight in entries:
+                toks = tuple(normalise(text, lexicon).split())
+                if not toks:
+                    log.warning("routing rule %s of %s is empty after normalisation; ignored", name, label)
+                    continue
+                if (label, toks) in seen:  # "uwuh" and "sampah" normalise alike: count the evidence once
+                    continue
+                seen.add((label, toks))
+                if len(toks) == 1:
+                    words[toks[0]].append((label, name, weight))
+                else:
+                    phrases[toks[0]].append((toks, (label, name, weight)))
+            for pattern, weight in rules.regexes.items():
+                regexes[pattern].append((label, f"regex:{pattern}", weight))
+        # one lookup per token gives both the words and the phrases that start with it
+        self.index: dict[str, tuple[tuple[Hit, ...], tuple[tuple[tuple[str, ...], Hit], ...]]] = {
+            tok: (tuple(words.get(tok, ())), tuple(sorted(phrases.get(tok, ()), key=lambda item: -len(item[0]))))
+            for tok in set(words) | set(phrases)
+        }
+        # a regex runs only when one of the literal words it must start with occurs in the text
+        self.regexes = [(re.compile(p), tuple(hits), _leading_literals(p)) for p, hits in regexes.items()]
+        self.known = set(self.index)
+
+    def match(self, toks: list[str], norm: str) -> set[Hit]:
+        """Every rule that matches (each counted once)."""
+        hits: set[Hit] = set()
+        n = len(toks)
+        index = self.index
+        for i, tok in enumerate(toks):
+            entry = index.get(tok)
+            if entry is None:
+                continue
+            word_hits, phrase_hits = entry
+            hits.update(word_hits)
+            for seq, hit in phrase_hits:
+                k = len(seq)
+                if i + k <= n and tuple(toks[i:i + k]) == seq:
+                    hits.add(hit)
+        for regex, regex_hits, literals in self.regexes:
+            if (literals is None or any(literal in norm for literal in literals)) and regex.search(norm):
+                hits.update(regex_hits)
+        return hits
+
+
+_LEADING = re.compile(r"\\b([a-z ]+)(.?)")
+
+
+def _split_alternatives(pattern: str) -> list[str]:
+    """The top-level ``|`` alternatives of a pattern (not those inside groups or classes)."""
+    parts, depth, start, i, in_class = [], 0, 0, 0, False
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            parts.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    parts.append(pattern[start:])
+    return parts
+
+
+def _leading_literals(pattern: str) -> tuple[str, ...] | None:
+    """Literal text every match must contain: the plain words after the leading ``\\b`` of each
+    alternative, or None (always run the regex) when some alternative does not start that way."""
+    literals = []
+    for alternative in _split_alternatives(pattern):
+        found = _LEADING.match(alternative)
+        if found is None:
+            return None
+        literal, after = found.groups()
+        if after in ("?", "*", "{"):  # a quantifier applies to the literal's last character
+            literal = literal[:-1]
+        if not literal.strip():
+            return None
+        literals.append(literal)
+    return tuple(literals)
+
+
+def stem(toks: list[str], known: set[str]) -> list[str]:
+    """Tokens with -nya/-lah/-kah dropped where the token is unknown but its stem is a known rule word."""
+    out = toks
+    for i, tok in enumerate(toks):
+        if tok in known or len(tok) < 6:
+            continue
+        for suffix in _SUFFIXES:
+            if tok.endswith(suffix) and tok[:-3] in known:
+                if out is toks:
+                    out = list(toks)
+                out[i] = tok[:-3]
+                break
+    return out

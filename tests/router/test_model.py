@@ -1,0 +1,99 @@
+"""The learned layer: built deterministically from files, calibrated, consulted where the rules are weak,
+and named in the explanation when it decided."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from omnichannel.cli import main
+from router.classify import Classifier
+from router.config import RoutingConfig, RuleSet
+from router.model import Model, train
+
+AGENCIES = ["triage", "pdam", "dlh", "dishub"]
+ROWS = [
+    {"id": f"r{i}", "text": text, "kind": kind, "agency": agency}
+    for i, (text, kind, agency) in enumerate([
+        ("sedot tinja penuh septic tank rumah meluap", "pengaduan", "pdam"),
+        ("mobil sedot tinja tidak datang sudah seminggu", "pengaduan", "pdam"),
+        ("layanan sedot tinja terjadwal kapan datang", "pengaduan", "pdam"),
+        ("tinja meluap dari septic tank tetangga", "pengaduan", "pdam"),
+        ("sampah numpuk di tps pasar bau sekali", "pengaduan", "dlh"),
+        ("tps penuh sampah belum diangkut", "pengaduan", "dlh"),
+        ("truk sampah tidak lewat seminggu", "pengaduan", "dlh"),
+        ("angkot ngetem sembarangan bikin macet", "pengaduan", "dishub"),
+        ("angkot trayek kami hilang tidak ada lagi", "pengaduan", "dishub"),
+        ("usul trayek angkot baru ke perumahan kami", "aspirasi", "dishub"),
+        ("usul tps baru di ujung gang kami", "aspirasi", "dlh"),
+        ("terima kasih sudah diangkut sampahnya", "bukan_aduan", "triage"),
+        ("terima kasih admin cepat sekali", "bukan_aduan", "triage"),
+        ("berapa tarif sedot tinja sekarang", "informasi", "pdam"),
+        ("jadwal truk sampah hari apa saja", "informasi", "dlh"),
+    ] * 3)
+]
+REMITS = [{"code": "pdam", "remit": "Air minum perpipaan dan layanan lumpur tinja terjadwal (sedot tinja)."},
+          {"code": "dlh", "remit": "Pengangkutan sampah, TPS dan TPA."},
+          {"code": "dishub", "remit": "Angkutan umum, trayek angkot, parkir dan lalu lintas."}]
+
+
+@pytest.fixture(scope="module")
+def model() -> Model:
+    return train(ROWS, REMITS)
+
+
+def test_training_is_deterministic(model, tmp_path):
+    again = train(list(reversed(ROWS)), REMITS)  # the order of the rows does not matter either
+    for head, other in ((model.kind, again.kind), (model.agency, again.agency)):
+        assert head.labels == other.labels and head.temperature == other.temperature
+        assert np.array_equal(head.weights, other.weights) and np.array_equal(head.bias, other.bias)
+    model.save(tmp_path / "m.npz")
+    loaded = Model.load(tmp_path / "m.npz")
+    toks = "sedot tinja belum datang".split()
+    kinds, agencies = loaded.predict(toks)
+    want_kinds, want_agencies = model.predict(toks)
+    assert max(agencies, key=agencies.get) == max(want_agencies, key=want_agencies.get) == "pdam"
+    assert abs(agencies["pdam"] - want_agencies["pdam"]) < 0.01  # float16 storage
+
+
+def test_probabilities_are_distributions(model):
+    kinds, agencies = model.predict("angkot ngetem di depan pasar".split())
+    assert abs(sum(kinds.values()) - 1) < 1e-6 and abs(sum(agencies.values()) - 1) < 1e-6
+    assert max(agencies, key=agencies.get) == "dishub"
+
+
+def test_the_model_decides_where_the_rules_are_silent_and_says_so(model):
+    routing = RoutingConfig(agencies={"dlh": RuleSet(words={"sampah": 3})})
+    routing.model.agency_threshold = 0.5
+    with_model = Classifier(routing, AGENCIES, model=model)
+    rules_only = Classifier(routing.model_copy(update={"model": routing.model.model_copy(update={"enabled": False})}),
+                            AGENCIES)
+    text = "mobil sedot tinja gak dateng2, septic tank udah meluap"
+    assert rules_only.classify(text).agency == "triage"
+    decision = with_model.classify(text)
+    assert decision.agency == "pdam"
+    assert decision.explanation["agency"]["chosen_by"] == "model"
+    assert decision.explanation["agency"]["model"]["pdam"] == decision.confidence
+    # where the rules are sure, they decide
+    assert with_model.classify("sampah numpuk").explanation["agency"]["chosen_by"] == "rules"
+
+
+def test_below_the_model_threshold_it_is_triage(model):
+    routing = RoutingConfig(agencies={"dlh": RuleSet(words={"sampah": 3})})
+    routing.model.agency_threshold = 0.999
+    assert Classifier(routing, AGENCIES, model=model).classify("septic tank meluap").agency == "triage"
+
+
+def test_train_command_builds_the_model_from_city_files(tmp_path, capsys):
+    for city, code in (("alpha", "32.73"), ("beta", "33.74")):
+        directory = tmp_path / "cities" / city
+        directory.mkdir(parents=True)
+        (directory / "city.yaml").write_text(json.dumps({"city": city, "region_code": code,
+                                                         "agencies": [dict(r, name=r["code"]) for r in REMITS]}))
+        (directory / "routing.jsonl").write_text("\n".join(json.dumps(r) for r in ROWS) + "\n")
+    out = tmp_path / "model.npz"
+    assert main(["train", str(tmp_path / "cities"), "--exclude", "beta", "-o", str(out)]) == 0
+    assert "trained on 45 messages of alpha" in capsys.readouterr().out
+    assert Model.load(out).sources["alpha"]["rows"] == 45

@@ -1,0 +1,86 @@
+"""Agencies' remits as routing evidence: the same rules, two Pemda's divisions of labour, two routes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from router.classify import Classifier
+from router.eval.routing import load_routing_config
+from router.remit import RemitIndex, stems
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return load_routing_config(REPO / "config.yaml")
+
+
+def agencies_with(shipped, **remits: str) -> list[dict[str, str]]:
+    """The shipped agencies with some remits replaced (no rule is touched)."""
+    return [{"code": a.code, "name": a.name, "remit": remits.get(a.code, a.remit)} for a in shipped.agencies]
+
+
+# Kota Bandung's division (street lights with the transport office; standing trees with the housing and
+# parks office) against the shipped one (street lights with perkim; pruning with dlh)
+OTHER_CITY = {
+    "dishub": "Urusan perhubungan: lalu lintas, APILL, rambu dan marka, parkir, angkutan umum, serta Penerangan "
+              "Jalan Umum (PJU) kota termasuk lampu jalan mati dan tiang lampu jalan miring.",
+    "perkim": "Urusan perumahan, permukiman dan pertamanan: rumah tidak layak huni, rusunawa, taman kota, pohon "
+              "pelindung jalan (pemangkasan, pohon rawan tumbang, penggantian pohon) dan tempat pemakaman umum.",
+    "dlh": "Urusan lingkungan hidup dan persampahan: TPS, pengangkutan sampah, pencemaran udara dan air. "
+           "Taman dan pohon tidak termasuk (ada di DPKP).",
+}
+DIVIDED = [
+    ("lampu jalan di gang kami mati semua, gelap gulita", "perkim", "dishub"),
+    ("min lampu PJU depan masjid udah seminggu mati", "perkim", "dishub"),
+    ("mohon pangkas pohon di pinggir jalan, dahannya udh rapuh", "dlh", "perkim"),
+]
+
+
+@pytest.mark.parametrize(("text", "shipped_agency", "other_agency"), DIVIDED)
+def test_two_remits_route_the_same_text_to_different_agencies(shipped, text, shipped_agency, other_agency):
+    here = Classifier(shipped.routing, list(shipped.agencies))
+    there = Classifier(shipped.routing, agencies_with(shipped, **OTHER_CITY))
+    assert here.classify(text).agency == shipped_agency
+    decision = there.classify(text)
+    assert decision.agency == other_agency
+    # the explanation says the remit decided and which of its words
+    assert decision.explanation["agency"]["chosen_by"] == "remit"
+    assert decision.explanation["agency"]["remit"]
+    assert any("remit" in rule for rule, _ in decision.explanation["agency"]["rules"])
+
+
+def test_without_remits_the_rules_alone_decide(shipped):
+    bare = Classifier(shipped.routing, [a.code for a in shipped.agencies])
+    decision = bare.classify("lampu jalan di gang kami mati semua, gelap gulita")
+    assert decision.agency == "perkim"
+    assert decision.explanation["agency"]["chosen_by"] == "rules"
+    assert decision.explanation["agency"]["remit"] == []
+
+
+def test_remit_words_weigh_by_how_few_remits_hold_them():
+    index = RemitIndex({"pdam": "Pelayanan air minum perpipaan: sambungan, pipa bocor, tagihan air.",
+                        "dlh": "Pengendalian pencemaran air dan udara, pengangkutan sampah.",
+                        "dinkes": "Pengawasan depot air minum dan sanitasi."})
+    hits = {h.agency: h for h in index.match("pipa bocor depan rumah airnya muncrat".split())}
+    assert max(hits, key=lambda code: hits[code].score) == "pdam"
+    assert "pipa bocor" in hits["pdam"].terms
+    # "air" is in three remits: a third of a word that only one remit holds
+    alone = {h.agency: h.score for h in index.match(["air"])}
+    assert alone["pdam"] == alone["dlh"] == alone["dinkes"] < 0.5
+
+
+def test_an_excluding_clause_counts_against():
+    index = RemitIndex({"dlh": "Pengangkutan sampah. Taman dan pohon tidak termasuk.",
+                        "perkim": "Taman kota dan pohon pelindung jalan."})
+    scores = {h.agency: h.score for h in index.match("pohon tumbang di taman".split())}
+    assert scores["perkim"] > 0 > scores["dlh"]
+
+
+def test_stems_meet_formal_and_slang_forms():
+    assert set(stems("pemangkasan", True)) & set(stems("dipangkas"))
+    assert set(stems("pengangkutan", True)) & set(stems("diangkut"))
+    assert "pohon" not in stems("memohon")  # a message word never gets a nasal root
