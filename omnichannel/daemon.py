@@ -221,6 +221,10 @@ class Daemon:
             else:
                 await self._listen()
             log.info("listening on http://%s:%s", self.config.http.host, self.http_port)
+            from omnichannel.web.accounts import announce
+
+            await announce(self.store, self.config, self.config.http.public_url
+                           or f"http://{self.config.http.host}:{self.http_port}")
         self.ready = True
         log.info("daemon %s started: %d connectors, %d forwarders", self.replica_id, len(self.connectors),
                  len(self.forwarders))

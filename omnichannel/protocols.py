@@ -176,3 +176,9 @@ class AnswerDesk(Protocol):
         """Record an officer's answer and queue it to every reporter; how many replies were queued."""
         ...
 
+    async def reassign(self, session: Any, ticket: Any, agency: str, reason: str, actor: str, config: Any,
+                       templates: Any) -> Any:
+        """Close ``ticket`` as ``dialihkan``, open the case's ticket for ``agency`` with deliveries; the new
+        ticket (ValueError when not allowed)."""
+        ...
+

@@ -45,7 +45,7 @@ EVAL_ROUTING = "router.eval.routing:main"
 EVAL_DEDUP = "router.eval.dedup:main"
 # subcommands other packages add to the CLI (each ``add_cli(subparsers)``)
 CLI_EXTENSIONS = ("router.delivery.outbox_cli:add_cli", "omnichannel.sandbox.cli:add_cli",
-                  "omnichannel.demo.runner:add_cli")
+                  "omnichannel.demo.runner:add_cli", "omnichannel.desk_cli:add_cli")
 
 
 def load(target: str) -> Any:

@@ -37,10 +37,21 @@ class Caller:
     agencies: frozenset[str]
     coordinator: bool
     actor: str
+    kinds: frozenset[str] | None = None  # a ppid sees information requests only
+    login: str | None = None  # a person logged in (omnichannel.web.accounts), not a machine token
+    role: str | None = None
 
     def owns(self, agency: str) -> bool:
         """True when the caller's agency owns tickets of ``agency``."""
         return agency in self.agencies
+
+    def sees(self, agency: str, kind: str | None) -> bool:
+        """True when the caller may read and act on a ticket of ``agency`` and ``kind``."""
+        return (self.coordinator or self.owns(agency)) and (self.kinds is None or kind in self.kinds)
+
+
+# a logged-in person's caller, put on the request by ``omnichannel.web.accounts``
+OFFICER = web.RequestKey("officer", Caller)
 
 
 def _error(status: int, code: str, reason: str) -> web.Response:
@@ -89,7 +100,7 @@ class OfficerApi:
         return Caller(frozenset(agencies), coordinator, f"officer:{who}#{fingerprint}")
 
     def _auth(self, request: web.Request) -> Caller:
-        caller = self.caller(request)
+        caller = request.get(OFFICER) or self.caller(request)  # a login session (web.accounts) or a token
         if caller is None:
             raise _Reply(_error(401, "unauthorized", "a valid officer token is required (Authorization: Bearer)"))
         return caller
@@ -101,7 +112,7 @@ class OfficerApi:
 
     async def _ticket(self, session: Any, ref: str, caller: Caller) -> Ticket:
         ticket = (await session.exec(select(Ticket).where(Ticket.ref == ref.upper()))).scalars().first()
-        if ticket is None or not (caller.coordinator or caller.owns(ticket.agency)):
+        if ticket is None or not caller.sees(ticket.agency, ticket.kind):
             raise _Reply(_error(404, "not_found", f"no ticket {ref} in your agency's queue"))
         return ticket
 
@@ -130,6 +141,8 @@ class OfficerApi:
         except ValueError:
             return _error(400, "bad_request", "limit and offset must be integers")
         cond = [Ticket.agency == code]
+        if caller.kinds is not None:
+            cond.append(Ticket.kind.in_(caller.kinds))
         if request.query.get("status"):
             cond.append(Ticket.status.in_([s.strip() for s in request.query["status"].split(",") if s.strip()]))
         overdue_expr = or_(Ticket.overdue.is_(True),  # never NULL, so ``~`` selects the rest exactly
@@ -234,10 +247,11 @@ class _Reply(Exception):  # noqa: N818 (an early answer, not an error)
         self.response = response
 
 
-def _wrap(handler: Any) -> Any:
+def _wrap(handler: Any, accounts: Any = None) -> Any:
     async def run(request: web.Request) -> web.StreamResponse:
         try:
-            return await handler(request)
+            early = await accounts.attach(request) if accounts is not None else None  # session + CSRF
+            return early or await handler(request)
         except _Reply as early:
             return early.response
 
@@ -247,10 +261,15 @@ def _wrap(handler: Any) -> Any:
 def routes(store: Any, config: Any, templates: Any, answers: AnswerDesk | None = None) -> list[web.RouteDef]:
     """The officer API's routes, for the daemon's one aiohttp app; ``answers`` is the router's answer desk
     (without it, reading works and answering says the router is not installed)."""
+    from omnichannel.web import accounts, queue
+
     api = OfficerApi(store, config, templates, answers)
+    desk = accounts.Accounts(store, config)
     return [
-        web.get("/api/v1/agencies/{code}/tickets", _wrap(api.list_tickets)),
-        web.get("/api/v1/tickets/{ref}", _wrap(api.get_ticket)),
-        web.post("/api/v1/tickets/{ref}/status", _wrap(api.post_status)),
-        web.post("/api/v1/tickets/{ref}/reply", _wrap(api.post_reply)),
+        web.get("/api/v1/agencies/{code}/tickets", _wrap(api.list_tickets, desk)),
+        web.get("/api/v1/tickets/{ref}", _wrap(api.get_ticket, desk)),
+        web.post("/api/v1/tickets/{ref}/status", _wrap(api.post_status, desk)),
+        web.post("/api/v1/tickets/{ref}/reply", _wrap(api.post_reply, desk)),
+        *desk.routes(_wrap),
+        *queue.routes(api, desk, _wrap),
     ]
