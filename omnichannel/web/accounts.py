@@ -52,9 +52,12 @@ def _secure(request: web.Request, config: Any) -> bool:
         or public.startswith("https://")
 
 
-def _me(user: User, csrf: str) -> dict[str, Any]:
+def _me(user: User, csrf: str, config: Any) -> dict[str, Any]:
+    caller = caller_for(user)
+    visible = [{"code": a.code, "name": a.name} for a in config.agencies if caller.coordinator or caller.owns(a.code)]
     return {"login": user.login, "name": user.name, "role": user.role, "agencies": list(user.agencies or []),
-            "csrf": csrf}
+            "csrf": csrf, "visible_agencies": visible, "can_reassign": caller.coordinator and caller.kinds is None,
+            "all_agencies": [{"code": a.code, "name": a.name} for a in config.agencies]}
 
 
 class Accounts:
@@ -111,7 +114,7 @@ class Accounts:
                     return _error(403, "disabled", "this account is disabled")
                 return _error(401, "bad_login", "wrong login or password")
             value, sess = await users.open_session(session, result.user)
-            me = _me(result.user, sess.csrf)
+            me = _me(result.user, sess.csrf, self.config)
             await session.commit()
         log.info("login: %s (%s) from %s", me["login"], me["role"], remote)
         resp = web.json_response(me)
@@ -129,7 +132,7 @@ class Accounts:
         if found is None:
             return _error(401, "unauthorized", "not logged in")
         user, sess = found
-        return web.json_response(_me(user, sess.csrf))
+        return web.json_response(_me(user, sess.csrf, self.config))
 
     async def logout(self, request: web.Request) -> web.Response:
         """``POST /api/v1/session/logout`` (CSRF checked by ``attach``): the session ends, the cookie goes."""

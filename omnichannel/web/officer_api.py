@@ -192,6 +192,7 @@ class OfficerApi:
                 "lapor_tracking_id": ticket.lapor_tracking_id, "lapor_status": ticket.lapor_status,
                 "answer": ticket.answer, "created_at": _iso(ticket.created_at), "updated_at": _iso(ticket.updated_at),
                 "closed_at": _iso(ticket.closed_at), "personal_data": "full" if full else "masked",
+                "assigned_to": ticket.assigned_to,
                 "case": {"ref": case.ref if case else None, "reporters": case.reporter_count if case else 0,
                          "complaints": case.complaint_count if case else 0,
                          "location": case.location if case else None},
