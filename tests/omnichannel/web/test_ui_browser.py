@@ -79,8 +79,8 @@ async def test_officer_answers_and_closes_a_ticket_in_the_inbox(tmp_path):
     from omnichannel.config import parse_config
 
     shipped = (REPO / "config.yaml").read_text()
-    env = {"PUPR_OFFICER_TOKEN": "pupr-officer-token-123", "OMNICHANNEL_HTTP_PORT": "0"}
-    config = parse_config(shipped.replace("data_dir: ./data", f"data_dir: {tmp_path}/data"), env=env)
+    env = {"OMNICHANNEL_HTTP_PORT": "0", "OMNICHANNEL_DATA_DIR": f"{tmp_path}/data"}
+    config = parse_config(shipped, env=env)
     config.daemon.router_interval = 0.2
     daemon = Daemon(config)
     await daemon.start()
