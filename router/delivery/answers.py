@@ -186,8 +186,8 @@ async def reassign(session: AsyncSession, ticket: Ticket, agency: str, reason: s
     if clash is not None:
         raise ValueError(f"the case already has ticket {clash.ref} for {agency}")
     now = utcnow()
-    number = await next_number(session, "ticket")  # past every block a replica reserved (omnichannel.store)
-    new = Ticket(ref=ticket_ref(number, now.year), case_id=ticket.case_id, agency=agency, kind=ticket.kind,
+    new_ref = await _free_ticket_ref(session, now.year)
+    new = Ticket(ref=new_ref, case_id=ticket.case_id, agency=agency, kind=ticket.kind,
                  status="baru", sla_due=ticket.sla_due, sla_extended=ticket.sla_extended, created_at=now,
                  updated_at=now)
     previous = ticket.status
@@ -206,6 +206,16 @@ async def reassign(session: AsyncSession, ticket: Ticket, agency: str, reason: s
                                  for name in forwarders_for(config, "ticket", new)])
     log.info("ticket %s reassigned from %s to %s as %s by %s", ticket.ref, ticket.agency, agency, new.ref, actor)
     return new
+
+
+async def _free_ticket_ref(session: AsyncSession, year: int) -> str:
+    """The next ticket ref from the shared counter (past every block a replica reserved), skipping refs that
+    exist anyway (imported or hand-made tickets the counter never saw)."""
+    for _ in range(1000):
+        ref = ticket_ref(await next_number(session, "ticket"), year)
+        if (await session.exec(select(Ticket.id).where(Ticket.ref == ref))).first() is None:
+            return ref
+    raise ValueError("no free ticket number found; check the 'ticket' counter")
 
 
 async def _ticket_payload(session: AsyncSession, ticket: Ticket, agency_name: str) -> dict[str, Any]:
