@@ -207,7 +207,7 @@ class Daemon:
         from omnichannel.web.ui import routes as page_routes
 
         self.extra_routes.extend(page_routes(self.config))
-        officer_routes = self._optional("omnichannel.web.officer_api:routes")
+        officer_routes = self._optional("omnichannel.web.desk:routes")
         if officer_routes is not None:
             self.extra_routes.extend(officer_routes(self.store, self.config, self.templates,
                                                     self._optional(registry.ANSWERS)))

@@ -262,15 +262,14 @@ def _wrap(handler: Any, accounts: Any = None) -> Any:
 def routes(store: Any, config: Any, templates: Any, answers: AnswerDesk | None = None) -> list[web.RouteDef]:
     """The officer API's routes, for the daemon's one aiohttp app; ``answers`` is the router's answer desk
     (without it, reading works and answering says the router is not installed)."""
-    from omnichannel.web import accounts, queue
+    return api_routes(OfficerApi(store, config, templates, answers))
 
-    api = OfficerApi(store, config, templates, answers)
-    desk = accounts.Accounts(store, config)
+
+def api_routes(api: OfficerApi, accounts: Any = None) -> list[web.RouteDef]:
+    """``api``'s routes; with ``accounts`` (``omnichannel.web.accounts``) login sessions count too."""
     return [
-        web.get("/api/v1/agencies/{code}/tickets", _wrap(api.list_tickets, desk)),
-        web.get("/api/v1/tickets/{ref}", _wrap(api.get_ticket, desk)),
-        web.post("/api/v1/tickets/{ref}/status", _wrap(api.post_status, desk)),
-        web.post("/api/v1/tickets/{ref}/reply", _wrap(api.post_reply, desk)),
-        *desk.routes(_wrap),
-        *queue.routes(api, desk, _wrap),
+        web.get("/api/v1/agencies/{code}/tickets", _wrap(api.list_tickets, accounts)),
+        web.get("/api/v1/tickets/{ref}", _wrap(api.get_ticket, accounts)),
+        web.post("/api/v1/tickets/{ref}/status", _wrap(api.post_status, accounts)),
+        web.post("/api/v1/tickets/{ref}/reply", _wrap(api.post_reply, accounts)),
     ]

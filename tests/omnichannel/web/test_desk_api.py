@@ -30,7 +30,7 @@ from omnichannel.models import (
 )
 from omnichannel.templates import Templates
 from omnichannel.types import utcnow
-from omnichannel.web.officer_api import routes
+from omnichannel.web.desk import routes
 from router.delivery.answers import AnswerDesk
 from tests.omnichannel.web.test_officer_api import COORD, PUPR, make_config, seed
 
