@@ -35,7 +35,8 @@ def routes(config: Config) -> list[web.RouteDef]:
                                          "style-src 'unsafe-inline'", "X-Frame-Options": "DENY"})
 
         out.append(web.get("/", form))
-    # always served: officers log in with personal accounts (omnichannel users add) or an agency token
+    # always served: officers log in with personal accounts (omnichannel users add); agency tokens are for
+    # machine clients of the API
     officer = _page(config, "petugas.html")
 
     async def inbox(_: web.Request) -> web.Response:
