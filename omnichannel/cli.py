@@ -1,4 +1,4 @@
-"""The ``omnichannel`` command: run, check, db, import/export, quarantine, outbox, eval, sandbox, demo."""
+"""The omnichannel command line: run, init, check, db, import, export, quarantine, outbox, eval, sandbox, demo."""
 
 from __future__ import annotations
 
@@ -8,21 +8,61 @@ import json
 import logging
 import os
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
-from omnichannel.config import Config, load_config
+from omnichannel.config import Config, load_config, mask_url
 from omnichannel.errors import ConfigError, OmnichannelError
 from omnichannel.logs import setup_logging
 
 log = logging.getLogger("omnichannel.cli")
-DEFAULT_CONFIG = os.environ.get("OMNICHANNEL_CONFIG", "config.yaml")
+DEFAULT_CONFIG = "config.yaml"  # looked for in the working directory
+PACKAGED_CONFIG = Path(__file__).resolve().with_name("default_config.yaml")  # the shipped config, in the package
+LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR"]
+
+DESCRIPTION = """\
+Collect citizen complaints from every channel (Telegram, WhatsApp, X, email, the web form), store
+them durably, group duplicates, route them to agencies (OPD) and SP4N-LAPOR!, and carry the
+agencies' answers back to every citizen on their own channel.
+
+The config file is -c FILE, else $OMNICHANNEL_CONFIG, else ./config.yaml, else the default config
+shipped in the package. -c/--config and --log-level may be given before or after the command.
+Try `omnichannel demo` to see the whole flow on this machine, `omnichannel COMMAND --help` for
+the options of a command."""
 
 
-def _config(args: argparse.Namespace) -> Config:
-    config = load_config(args.config)
-    setup_logging(args.log_level or config.logging.level, config.logging.format)
+def config_source(args: argparse.Namespace) -> tuple[Path, bool]:
+    """The config file a command reads, and whether it is the packaged default.
+
+    An explicit ``-c FILE`` or ``$OMNICHANNEL_CONFIG`` must exist (else a configuration error, exit 2);
+    without either, ``./config.yaml`` is read when present, else the default config shipped in the package.
+    """
+    given = getattr(args, "config", None) or os.environ.get("OMNICHANNEL_CONFIG")
+    if given:
+        return Path(given), False
+    if Path(DEFAULT_CONFIG).is_file():
+        return Path(DEFAULT_CONFIG), False
+    return PACKAGED_CONFIG, True
+
+
+def load_cli_config(args: argparse.Namespace) -> Config:
+    """Load the command's config and set up logging (``--log-level`` wins over ``logging.level``).
+
+    On the packaged default config the first log line says so. ``args.config_path`` and
+    ``args.config_packaged`` record what was read.
+    """
+    path, packaged = config_source(args)
+    config = load_config(path)
+    setup_logging(getattr(args, "log_level", None) or config.logging.level, config.logging.format)
+    args.config_path, args.config_packaged = path, packaged
+    if packaged:
+        log.warning("no %s in %s and no -c/--config or $OMNICHANNEL_CONFIG: running on the packaged default "
+                    "config %s (`omnichannel init` writes a copy to edit)", DEFAULT_CONFIG, Path.cwd(), path)
     return config
+
+
+_config = load_cli_config
 
 
 async def _store(config: Config, migrate: bool = True) -> Any:
@@ -51,6 +91,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from omnichannel.daemon import run_daemon
 
     config = _config(args)
+    if not args.config_packaged:
+        log.info("config %s", args.config_path.resolve())
     try:  # uvloop (optional) makes the HTTP intake markedly faster; asyncio's loop works the same
         import uvloop
     except ImportError:
@@ -74,41 +116,110 @@ def cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
+def _enabled(items: list[Any], noun: str) -> str:
+    """``5 connectors (1 enabled: web; disabled: telegram, x)``."""
+    on = [c.name for c in items if c.enabled]
+    off = [c.name for c in items if not c.enabled]
+    detail = f"{len(on)} enabled" + (f": {', '.join(on)}" if on else "") + (f"; disabled: {', '.join(off)}" if off else "")
+    return f"{len(items)} {noun}{'' if len(items) == 1 else 's'} ({detail})"
+
+
+def dump_yaml(data: Any) -> str:
+    """YAML laid out as people write it: short lists and mappings of plain values on one line."""
+    import yaml
+
+    class Dumper(yaml.SafeDumper):
+        pass
+
+    def plain(values: Any) -> bool:
+        return bool(values) and not any(isinstance(v, dict | list) for v in values)
+
+    def sequence(dumper: yaml.SafeDumper, data: list[Any]) -> Any:
+        return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=plain(data))
+
+    def mapping(dumper: yaml.SafeDumper, data: dict[str, Any]) -> Any:
+        # a short record, or a long table of numbers (the router's word weights), on one (wrapped) line
+        flow = plain(data.values()) and (len(str(data)) < 90
+                                         or all(isinstance(v, int | float) for v in data.values()))
+        return dumper.represent_mapping("tag:yaml.org,2002:map", data.items(), flow_style=flow)
+
+    Dumper.add_representer(list, sequence)
+    Dumper.add_representer(dict, mapping)
+    return yaml.dump(data, Dumper=Dumper, allow_unicode=True, sort_keys=False, width=110)
+
+
 def cmd_check(args: argparse.Namespace) -> int:
-    """Validate the config; with --connect, really connect every enabled plugin."""
+    """Validate the config; say what is enabled; --dump prints it as YAML; --connect probes every enabled plugin."""
     if args.reference:
         from omnichannel.config_reference import reference
 
         print(reference(), end="")
         return 0
     config = _config(args)
-    print(f"config OK: {len(config.connectors)} connectors, {len(config.forwarders)} forwarders, "
-          f"{len(config.agencies)} agencies; store {config.store.url.split('://')[0]}")
+    where = f"{args.config_path}" + (f" (the packaged default: no {DEFAULT_CONFIG} in {Path.cwd()})"
+                                     if args.config_packaged else "")
+    print(f"config OK: {where}\n"
+          f"  {_enabled(config.connectors, 'connector')}\n"
+          f"  {_enabled(config.forwarders, 'forwarder')}\n"
+          f"  {len(config.agencies)} agencies: {', '.join(a.code for a in config.agencies)}\n"
+          f"  store {mask_url(config.store.url)}")
     if args.dump:
-        print(json.dumps(config.redacted(), indent=2, ensure_ascii=False, default=str))
+        print(f"# {args.config_path} as the daemon reads it: defaults filled in, ${{VAR}} resolved, secrets masked")
+        print(dump_yaml(config.redacted()), end="")
     if not args.connect:
         return 0
+    return asyncio.run(probe_all(config))
 
-    async def probe_all() -> int:
-        from omnichannel import registry
 
-        failures = 0
+async def probe_all(config: Config) -> int:
+    """``check --connect``: start, probe and stop each enabled connector and forwarder, one at a time.
+
+    A forwarder is started as the daemon starts it (with the store and the templates), so its probe
+    uses the clients ``start`` opened; a connector's probe opens its own. ``stop`` always runs, so no
+    session or connection is left open. Returns 1 when any probe failed.
+    """
+    from omnichannel import registry
+    from omnichannel.protocols import PluginContext
+    from omnichannel.templates import Templates
+
+    failures = 0
+    try:
         store = await _store(config, migrate=False)
-        await store.close()
-        print("store: reachable")
+        if not await store.ping():
+            await store.close()
+            raise OmnichannelError("no answer")
+    except Exception as exc:
+        print(f"store: FAILED: {type(exc).__name__}: {exc}")
+        return 1
+    print(f"store: reachable ({mask_url(config.store.url)})")
+    templates = Templates(config.templates, config.templates_dir)
+    try:
         for section, table in (("connectors", registry.CONNECTORS), ("forwarders", registry.FORWARDERS)):
             for cfg in getattr(config, section):
                 if not cfg.enabled:
                     continue
+                plugin = None
                 try:
                     plugin = registry.load(table[cfg.kind][0])(cfg.name, cfg)
+                    if section == "forwarders":
+                        ctx = PluginContext(name=cfg.name, data_dir=config.data_dir,
+                                            attachments_dir=config.data_dir / "attachments" / cfg.name,
+                                            templates=templates, logger=logging.getLogger(f"omnichannel.plugin.{cfg.name}"),
+                                            extra={"config": config, "store": store}, probe_only=True)
+                        await asyncio.wait_for(plugin.start(ctx), 30)
                     print(f"{cfg.name}: {await asyncio.wait_for(plugin.probe(), 30)}")
                 except Exception as exc:
                     failures += 1
                     print(f"{cfg.name}: FAILED: {type(exc).__name__}: {exc}")
-        return 1 if failures else 0
-
-    return asyncio.run(probe_all())
+                finally:
+                    if plugin is not None:
+                        try:
+                            await asyncio.wait_for(plugin.stop(), 30)
+                        except Exception as exc:
+                            log.warning("%s: stop after the probe failed: %s: %s", cfg.name, type(exc).__name__, exc)
+    finally:
+        await store.close()
+    return 1 if failures else 0
 
 
 def _backup_sqlite(url: str, target: Path) -> None:
@@ -245,51 +356,120 @@ def cmd_eval(args: argparse.Namespace) -> int:
         return 2
     with path.open(encoding="utf-8") as fh:
         first = json.loads(next(line for line in fh if line.strip()))
-    argv = [str(path), "--config", args.config] + (["--errors"] if args.errors else [])
+    argv = [str(path), "--config", str(config_source(args)[0])] + (["--errors"] if args.errors else [])
     from omnichannel import registry
 
     return registry.load(registry.EVAL_DEDUP if "case" in first else registry.EVAL_ROUTING)(argv)
 
 
+def _describe(text: str) -> str:
+    """A description filled to the terminal-friendly width, paragraph by paragraph."""
+    return "\n\n".join(textwrap.fill(" ".join(p.split()), 96) for p in text.strip().split("\n\n"))
+
+
+def _command(sub: Any, name: str, help: str, description: str) -> argparse.ArgumentParser:
+    return sub.add_parser(name, help=help, description=_describe(description),
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+def _global_options(parser: argparse.ArgumentParser, top: bool) -> None:
+    """-c/--config and --log-level; on a subcommand they default to SUPPRESS so they never undo the top level's."""
+    group = parser.add_argument_group("global options (before or after the command)")
+    default = None if top else argparse.SUPPRESS
+    group.add_argument("-c", "--config", metavar="FILE", default=default,
+                       help="config file (default: $OMNICHANNEL_CONFIG, else ./config.yaml, else the default "
+                            "config shipped in the package)")
+    group.add_argument("--log-level", choices=LOG_LEVELS, default=default,
+                       help="log level of this command (default: logging.level of the config)")
+
+
+def _spread(parser: argparse.ArgumentParser, seen: set[int] | None = None) -> None:
+    """Give every subcommand, at every depth, the global options and a description (its help when unset)."""
+    seen = set() if seen is None else seen
+    for action in parser._actions:
+        if not isinstance(action, argparse._SubParsersAction):
+            continue
+        helps = {choice.dest: choice.help for choice in action._choices_actions}
+        for name, sub in action.choices.items():
+            if id(sub) in seen:
+                continue  # an alias of a parser already done
+            seen.add(id(sub))
+            if not sub.description and helps.get(name):
+                sub.description = helps[name][0].upper() + helps[name][1:] + "."
+            if not any("--config" in a.option_strings for a in sub._actions):
+                _global_options(sub, top=False)
+            _spread(sub, seen)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser (subcommands)."""
-    parser = argparse.ArgumentParser(prog="omnichannel", description=__doc__)
-    parser.add_argument("-c", "--config", default=DEFAULT_CONFIG, help="config file (default: %(default)s)")
-    parser.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"], default=None)
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="run the daemon").set_defaults(func=cmd_run)
-    p = sub.add_parser("init", help="write the shipped config.yaml into a directory")
-    p.add_argument("directory", nargs="?", default=".")
+    """The argument parser: every command, option and action with its help."""
+    parser = argparse.ArgumentParser(prog="omnichannel", description=DESCRIPTION,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    _global_options(parser, top=True)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                title="commands", description="(omnichannel COMMAND --help for each)")
+    p = _command(sub, "run", "run the daemon until SIGTERM/SIGINT", """
+        Run the daemon: every enabled connector, the router, the dispatcher and the HTTP server
+        (web intake, webhooks, /petugas, /readyz, /metrics). SIGTERM or SIGINT drains in-flight work
+        and exits 0; a configuration error exits 2.
+
+        Without -c and without ./config.yaml it runs on the default config shipped in the package
+        (SQLite under ./data, the web form on http://127.0.0.1:8080) and its first log line says so.""")
+    p.set_defaults(func=cmd_run)
+    p = _command(sub, "init", "write the shipped config.yaml into a directory", """
+        Write the shipped config.yaml (SQLite store under ./data, the web form enabled, every other
+        channel present but disabled until its credentials are set) into DIRECTORY. An existing
+        config.yaml is never overwritten.""")
+    p.add_argument("directory", nargs="?", default=".", metavar="DIRECTORY",
+                   help="where to write config.yaml (default: the working directory)")
     p.set_defaults(func=cmd_init)
-    p = sub.add_parser("check", help="validate the config (and --connect to every channel)")
-    p.add_argument("--connect", action="store_true")
-    p.add_argument("--dump", action="store_true", help="print the config with secrets masked")
-    p.add_argument("--reference", action="store_true", help="print the reference of every config key")
+    p = _command(sub, "check", "validate the config, say what is enabled, --connect to each", """
+        Validate the config (errors name the key and exit 2) and say which connectors and forwarders
+        are enabled. --dump prints the config as the daemon reads it, as YAML with secrets masked;
+        --connect really connects to the store and to every enabled channel and destination.""")
+    p.add_argument("--connect", action="store_true",
+                   help="start, probe (log in, look up the account) and stop every enabled connector and "
+                        "forwarder; exit 1 when one fails")
+    p.add_argument("--dump", action="store_true",
+                   help="print the config as YAML: defaults filled in, ${VAR} resolved, secrets masked")
+    p.add_argument("--reference", action="store_true", help="print the reference of every config key (Markdown)")
     p.set_defaults(func=cmd_check)
-    p = sub.add_parser("db", help="store migrations and backups")
-    p.add_argument("action", choices=["upgrade", "current", "backup"])
-    p.add_argument("target", nargs="?", help="backup: the file to write")
+    p = _command(sub, "db", "store migrations and backups", """
+        Schema migrations of the store (also applied at start unless store.migrate_on_start is false)
+        and an online, consistent copy of the SQLite store.""")
+    p.add_argument("action", choices=["upgrade", "current", "backup"],
+                   help="upgrade: apply pending migrations; current: show the schema revision; backup: copy "
+                        "the SQLite store to TARGET while the daemon runs")
+    p.add_argument("target", nargs="?", metavar="TARGET", help="backup: the file to write")
     p.set_defaults(func=cmd_db)
-    p = sub.add_parser("import", help="import a JSONL or CSV backlog")
-    p.add_argument("file")
+    p = _command(sub, "import", "import a JSONL or CSV backlog", """
+        Import a backlog (JSON Lines or CSV, one complaint a record) through the same ingest and router
+        path as the live channels; records already imported are counted as duplicates.""")
+    p.add_argument("file", metavar="FILE", help="the .jsonl or .csv file")
     p.add_argument("--no-route", action="store_true", help="store only; the daemon routes later")
     p.set_defaults(func=cmd_import)
-    p = sub.add_parser("export", help="export envelopes with their complaints and decisions")
-    p.add_argument("--format", choices=["jsonl", "csv"], default="jsonl")
-    p.add_argument("-o", "--output")
+    p = _command(sub, "export", "export envelopes with their complaints and decisions", """
+        Write one record per envelope (what a channel handed over) with its complaint, its outcome and
+        the router's decisions.""")
+    p.add_argument("--format", choices=["jsonl", "csv"], default="jsonl", help="output format (default: jsonl)")
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
     p.set_defaults(func=cmd_export)
-    p = sub.add_parser("quarantine", help="envelopes that could not be processed")
-    qsub = p.add_subparsers(dest="action", required=True)
-    q = qsub.add_parser("list")
+    p = _command(sub, "quarantine", "envelopes that could not be processed", """
+        Envelopes that could not be processed are kept whole in quarantine: list them, show one, retry
+        them after a fix, or export them.""")
+    qsub = p.add_subparsers(dest="action", required=True, metavar="ACTION", title="actions")
+    q = qsub.add_parser("list", help="quarantined envelopes with their reasons")
     q.add_argument("--all", action="store_true", help="include released items")
-    q = qsub.add_parser("show")
-    q.add_argument("id", type=int)
-    q = qsub.add_parser("retry")
-    q.add_argument("ids", type=int, nargs="*", help="item ids (default: all)")
-    qsub.add_parser("export")
+    q = qsub.add_parser("show", help="one item in full (JSON), with its raw content")
+    q.add_argument("id", type=int, metavar="ID", help="the item id (from list)")
+    q = qsub.add_parser("retry", help="process items again (after a fix); released ones leave quarantine")
+    q.add_argument("ids", type=int, nargs="*", metavar="ID", help="item ids (default: all)")
+    qsub.add_parser("export", help="every item as JSON Lines on standard output")
     p.set_defaults(func=cmd_quarantine)
-    p = sub.add_parser("eval", help="routing and dedup quality on a labelled JSONL file")
-    p.add_argument("file")
+    p = _command(sub, "eval", "routing and dedup quality on a labelled JSONL file", """
+        Measure the router on a labelled JSON Lines file: rows labelled with agency/kind give routing
+        quality, rows labelled with case give grouping (dedup) quality.""")
+    p.add_argument("file", metavar="FILE", help="labelled JSON Lines file")
     p.add_argument("--errors", action="store_true", help="list every wrong decision")
     p.set_defaults(func=cmd_eval)
     from omnichannel import registry
@@ -299,6 +479,7 @@ def build_parser() -> argparse.ArgumentParser:
             registry.load(target)(sub)
         except (ImportError, AttributeError):
             pass
+    _spread(parser)
     return parser
 
 

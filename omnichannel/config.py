@@ -15,6 +15,8 @@ from omnichannel.errors import ConfigError
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+# the password in a URL's user info: postgresql+asyncpg://user:PASSWORD@host/db, redis://:PASSWORD@host
+_URL_PASSWORD = re.compile(r"^([a-z][a-z0-9+.-]*://[^/?#@:]*:)[^/?#@]+(@)", re.IGNORECASE)
 
 
 class Model(BaseModel):
@@ -142,8 +144,21 @@ class Config(Model):
         return next((a for a in self.agencies if a.code == code), None)
 
     def redacted(self) -> dict[str, Any]:
-        """A dump safe for logs: every secret masked."""
-        return self.model_dump(mode="json")
+        """A dump safe for logs: every secret masked, the password in a URL (``store.url``) too."""
+        return _mask_urls(self.model_dump(mode="json"))
+
+
+def mask_url(url: str) -> str:
+    """``url`` with the password of its user info replaced by ``***``."""
+    return _URL_PASSWORD.sub(r"\1***\2", url)
+
+
+def _mask_urls(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: _mask_urls(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_mask_urls(v) for v in node]
+    return mask_url(node) if isinstance(node, str) and "://" in node else node
 
 
 def _format_loc(loc: tuple[Any, ...], prefix: str = "") -> str:

@@ -21,7 +21,7 @@ from omnichannel.config import Config
 from omnichannel.errors import OmnichannelError
 from omnichannel.leadership import ROUTER, Lease, LeaseLost, once_per_period
 from omnichannel.metrics import Metrics
-from omnichannel.models import Complaint, OutboxRow
+from omnichannel.models import Complaint, EnvelopeRow, OutboxRow
 from omnichannel.protocols import PluginContext
 from omnichannel.status import complaint_status
 from omnichannel.store import Store
@@ -40,6 +40,8 @@ INTAKE_HOT = 0.2
 ROUTE_BATCH_HOT = 20
 ROUTE_SHARE = 0.25
 SLA_INTERVAL = 300.0  # seconds between overdue marks
+# /readyz counts envelopes in the store; a count is reused this long unless this process committed since
+ENVELOPE_COUNT_TTL = 1.0
 
 
 class Daemon:
@@ -76,6 +78,7 @@ class Daemon:
         self._route_wakeup = asyncio.Event()
         self._stop = asyncio.Event()
         self._last_intake = float("-inf")  # loop time of the last commit of new envelopes
+        self._envelope_counts: tuple[float, dict[str, int]] | None = None  # (loop time, connector → stored)
 
     # -- wiring ---------------------------------------------------------------------------------
     def _context(self, name: str, submit: Any = None, channel: str | None = None) -> PluginContext:
@@ -110,6 +113,7 @@ class Daemon:
             else:
                 self.metrics.duplicates.labels(connector).inc()
         if result.new:
+            self._envelope_counts = None  # /readyz reads the store afresh
             if here:  # a worker's intake has its own core: the router need not yield to it
                 self._last_intake = asyncio.get_running_loop().time()
             self._route_wakeup.set()
@@ -145,6 +149,8 @@ class Daemon:
                 await connector.start(ctx, checkpoint)
                 self.extra_routes.extend(connector.routes())
             if hasattr(connector, "routes") and hasattr(connector, "poll"):
+                if hasattr(connector, "attach"):  # its webhooks and replies work before the first poll (and
+                    connector.attach(ctx)         # on replicas without the poll lease): Facebook, Instagram
                 self.extra_routes.extend(connector.routes())  # e.g. Telegram in webhook mode
 
     async def _start_forwarders(self) -> None:
@@ -403,6 +409,28 @@ class Daemon:
             out[name] = {"state": "unavailable", "last_error": why}
         return out
 
+    async def envelope_counts(self) -> dict[str, int] | None:
+        """Envelopes stored per connector, counted in the store (every replica, since the store began).
+
+        Reused for ``ENVELOPE_COUNT_TTL`` seconds unless this process committed new envelopes since;
+        None when the store does not answer.
+        """
+        if self.store is None:
+            return None
+        now = asyncio.get_running_loop().time()
+        cached = self._envelope_counts
+        if cached is not None and now - cached[0] < ENVELOPE_COUNT_TTL:
+            return cached[1]
+        try:
+            async with self.store.session() as session:
+                q = select(EnvelopeRow.connector, func.count()).group_by(EnvelopeRow.connector)
+                counts = {name: n for name, n in (await session.exec(q)).all()}
+        except Exception as exc:
+            log.debug("envelope counts unavailable: %s", exc)
+            return None
+        self._envelope_counts = (now, counts)
+        return counts
+
     async def refresh_gauges(self) -> None:
         """Outbox depth by status and the router's backlog (read at scrape time)."""
         if self.store is None:
@@ -459,7 +487,7 @@ class Daemon:
         for runner in self.runners.values():
             await runner.stop()
         for name, connector in self.connectors.items():
-            if name not in self.runners:
+            if name not in self.runners or (hasattr(connector, "attach") and not self.runners[name].started):
                 try:
                     await connector.stop()
                 except Exception as exc:

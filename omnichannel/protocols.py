@@ -33,6 +33,8 @@ class PluginContext:
         templates: renders an editable Bahasa Indonesia template by name with keyword values.
         logger: a logger already carrying the plugin's name.
         extra: room for wiring that a particular plugin needs (tests inject fakes here).
+        probe_only: started only for ``omnichannel check --connect``: open clients for ``probe`` but start
+            no background work (pollers, consumers) that would compete with a running daemon.
     """
 
     name: str
@@ -43,6 +45,7 @@ class PluginContext:
     templates: Callable[..., str] | None = None
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger("omnichannel.plugin"))
     extra: dict[str, Any] = field(default_factory=dict)
+    probe_only: bool = False
 
 
 @runtime_checkable

@@ -12,6 +12,8 @@ CONNECTORS: dict[str, tuple[str, str]] = {
     "whatsapp": ("connectors.whatsapp.connector:WhatsAppConnector", "connectors.whatsapp.config:WhatsAppConfig"),
     "x": ("connectors.x.connector:XConnector", "connectors.x.config:XConfig"),
     "imap": ("connectors.email.connector:ImapConnector", "connectors.email.config:ImapConfig"),
+    "facebook": ("connectors.meta.facebook:FacebookConnector", "connectors.meta.config:FacebookConfig"),
+    "instagram": ("connectors.meta.instagram:InstagramConnector", "connectors.meta.config:InstagramConfig"),
 }
 
 FORWARDERS: dict[str, tuple[str, str]] = {

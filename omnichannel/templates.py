@@ -22,6 +22,9 @@ DEFAULTS: dict[str, str] = {
     ),
     "ack_webform": "Aduan Anda telah diterima dengan nomor {ref}. Simpan nomor ini untuk memantau statusnya.",
     "ack_public": "Terima kasih, laporan Anda tercatat dengan nomor {ref}. Petugas akan menindaklanjutinya.",
+    # public answers under a Facebook / Instagram comment: the ref only, the details go by private message
+    "ack_comment_public": "Terima kasih, laporan Anda kami terima dengan nomor {ref}, detail kami kirim lewat pesan.",
+    "answer_comment_public": "Aduan {ref} sudah ditanggapi, detail kami kirim lewat pesan.",
     "start_help": (
         "Selamat datang di layanan pengaduan {pemda}. Tuliskan aduan, aspirasi, atau permintaan "
         "informasi Anda dalam satu pesan: apa yang terjadi, di mana (kelurahan/kecamatan, RT/RW), "

@@ -90,6 +90,12 @@ async def test_scripted_day_through_the_daemon_process(tmp_path: Path, with_mail
             day = await play_day(world, store, traffic, lambda line: None, wait=90)
             assert day["settled"] == [True, True, True], f"not settled: {day}\n{log.read_text()[-3000:]}"
             await _check_store(store, world, traffic, day)
+            async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/readyz") as resp:
+                health = (await resp.json())["connectors"]
+            # /readyz counts what the store holds, push connectors (web, WhatsApp) included
+            assert set(traffic.expected) <= set(health)
+            assert {name: h["envelopes"] for name, h in health.items()} == {
+                name: traffic.expected.get(name, 0) for name in health}
     finally:
         code = await _stop(proc)
         await store.close()
@@ -137,6 +143,7 @@ async def _check_store(store: Store, world: DemoWorld, traffic: script.Traffic, 
     assert len(world.telegram.sent) == done["reply:telegram"] + 1  # + the /start help, answered directly
     assert len(world.whatsapp.sent) == done["reply:whatsapp"]
     assert len(world.x.replies) == done["reply:x"]
+    assert len(world.meta.sent) == done["reply:facebook"] + done["reply:instagram"] >= 2  # DMs, private replies
     if world.mail is not None:
         assert len(world.mail.received) == done["reply:email"]
 
@@ -179,6 +186,11 @@ def _check_answers(world: DemoWorld, traffic: script.Traffic, day: dict) -> None
         assert any(r["in_reply_to_tweet_id"] == traffic.tweets[who] and "ADU-" in r["text"]
                    for r in world.x.replies), who
     assert not any(r["in_reply_to_tweet_id"] == traffic.tweets["spammer"] for r in world.x.replies)
+    # Facebook: the ref by Messenger; Instagram: the ref publicly under the comment, the details privately
+    assert any("ADU-" in m["message"]["text"] for m in world.meta.sent if m["to"] == c["nur"].facebook)
+    comment = traffic.comments["ikhsan"]
+    assert [p["object_id"] for p in world.meta.public] == [comment] and "ADU-" in world.meta.public[0]["message"]
+    assert any(m["recipient"] == {"comment_id": comment} and "ADU-" in m["message"]["text"] for m in world.meta.sent)
 
 
 def _check_no_personal_data(log_text: str, world: DemoWorld) -> None:
@@ -186,6 +198,6 @@ def _check_no_personal_data(log_text: str, world: DemoWorld) -> None:
     leaked = [p for p in script.PERSONAL_DATA if p in log_text]
     assert not leaked, f"personal data in the daemon log: {leaked}"
     texts = [s.text for _, phase in script.PHASES for s in phase if s.text]
-    for reply in world.x.replies:
-        assert not [p for p in script.PERSONAL_DATA if p in reply["text"]], reply["text"]
-        assert not any(t[:40] in reply["text"] for t in texts), reply["text"]
+    for reply in [r["text"] for r in world.x.replies] + [p["message"] for p in world.meta.public]:
+        assert not [p for p in script.PERSONAL_DATA if p in reply], reply
+        assert not any(t[:40] in reply for t in texts), reply

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import hmac
 import json
 import logging
 from datetime import UTC, datetime, timedelta
@@ -22,6 +21,7 @@ from aiohttp import web
 from sqlalchemy import func, select
 
 from connectors.attachments import save_attachment
+from connectors.meta.webhook import SIGNATURE_HEADER, handshake, signature_ok
 from connectors.whatsapp.config import WhatsAppConfig
 from connectors.whatsapp.parse import MediaRef, parse_payload
 from omnichannel.errors import AuthError, PermanentDeliveryError, RetryableError
@@ -110,16 +110,10 @@ class WhatsAppConnector:
     # -- webhook ----------------------------------------------------------------------------------
     async def handle_verify(self, request: web.Request) -> web.Response:
         """Echo ``hub.challenge`` when ``hub.mode`` is subscribe and ``hub.verify_token`` matches."""
-        given = request.query.get("hub.verify_token", "").encode()
-        expected = self.config.verify_token.get_secret_value().encode()
-        if request.query.get("hub.mode") == "subscribe" and hmac.compare_digest(given, expected):
-            return web.Response(text=request.query.get("hub.challenge", ""))
-        return web.Response(status=403, text="verification failed")
+        return handshake(request, self.config.verify_token.get_secret_value())
 
     def _signed(self, request: web.Request, body: bytes) -> bool:
-        given = request.headers.get("X-Hub-Signature-256", "")
-        digest = hmac.new(self.config.app_secret.get_secret_value().encode(), body, hashlib.sha256).hexdigest()
-        return hmac.compare_digest(given.encode(), f"sha256={digest}".encode())
+        return signature_ok(self.config.app_secret.get_secret_value(), request.headers.get(SIGNATURE_HEADER), body)
 
     async def handle_post(self, request: web.Request) -> web.Response:
         """Verify the signature over the raw body, store everything, answer 200 after the commit."""

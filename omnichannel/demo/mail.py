@@ -1,20 +1,19 @@
 """Email for ``omnichannel demo`` and the end-to-end test: a throwaway Dovecot (IMAP) and an SMTP sink.
 
 Dovecot runs in the foreground from a temporary config (``omnichannel/sandbox/dovecot.py``, the same
-server the IMAP tests use); answers to citizens go to an in-process aiosmtpd
-server that keeps every message. When either is missing, ``MailWorld.unavailable()`` says why and the
-demo runs without email.
+server the IMAP tests use); answers to citizens go to the in-process SMTP sink of
+``omnichannel/sandbox/smtp.py`` (part of the package: no dev extra needed), which keeps every message.
+When Dovecot is missing, ``MailWorld.unavailable()`` says why and the demo runs without email.
 """
 
 from __future__ import annotations
 
 import asyncio
-import email
-import email.policy
+import email.message
 from pathlib import Path
-from typing import Any
 
-from omnichannel.sandbox.dovecot import Dovecot, cleanup, dovecot_missing_reason, free_port, start_dovecot
+from omnichannel.sandbox.dovecot import Dovecot, cleanup, dovecot_missing_reason, start_dovecot
+from omnichannel.sandbox.smtp import SmtpSink
 
 ADDRESS = "pengaduan@semarangkota.go.id"
 
@@ -30,47 +29,34 @@ class MailWorld:
         self.server: Dovecot | None = None
         self.user = ""
         self.password = ""
-        self._smtp: Any = None
+        self._smtp: SmtpSink | None = None
 
     @staticmethod
     def unavailable() -> str | None:
-        """Why email cannot run here, or None."""
-        missing = dovecot_missing_reason()
-        if missing is not None:
-            return missing
+        """Why email cannot run here (Dovecot is missing), or None."""
+        return dovecot_missing_reason()
+
+    async def start(self) -> None:
+        """Start Dovecot (in a thread: it blocks until the server answers) and the SMTP sink on this loop."""
+        self._smtp = await SmtpSink(hostname="smtp.demo.local", messages=self.received).start()
+        self.smtp_port = self._smtp.port
         try:
-            import aiosmtpd  # noqa: F401
-        except ImportError:
-            return "aiosmtpd is not installed (pip install aiosmtpd, or pip install -e '.[dev]')"
-        return None
-
-    def start(self, timeout: float = 20.0) -> None:
-        """Start Dovecot and the SMTP sink (blocking; call through ``asyncio.to_thread``)."""
-        from aiosmtpd.controller import Controller
-
-        self.server = start_dovecot()
-        self.root = self.server.root
-        self.imap_port = self.server.port
-        box = self.server.add_user()
+            self.server = await asyncio.to_thread(start_dovecot)
+            self.root = self.server.root
+            self.imap_port = self.server.port
+            box = await asyncio.to_thread(self.server.add_user)
+        except BaseException:
+            await self.stop()
+            raise
         self.user, self.password = box.user, box.password
-        received = self.received
 
-        class Sink:
-            async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-                received.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
-                return "250 OK"
-
-        self.smtp_port = free_port()
-        self._smtp = Controller(Sink(), hostname="127.0.0.1", port=self.smtp_port)
-        self._smtp.start()
-
-    def stop(self) -> None:
+    async def stop(self) -> None:
         """Stop both servers and remove the mail directory (safe twice)."""
         if self._smtp is not None:
-            self._smtp.stop()
+            await self._smtp.stop()
             self._smtp = None
         if self.server is not None:
-            cleanup(self.server)
+            await asyncio.to_thread(cleanup, self.server)
             self.server = None
             self.root = None
 

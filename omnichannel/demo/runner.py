@@ -1,6 +1,6 @@
 """``omnichannel demo``: the whole flow on one machine, with the sandboxes standing in for every channel.
 
-Starts the Telegram, WhatsApp, X and LAPOR! sandboxes on free loopback ports (plus Dovecot and an SMTP
+Starts the Telegram, WhatsApp, X, Meta (Facebook + Instagram) and LAPOR! sandboxes on free loopback ports (plus Dovecot and an SMTP
 sink when Dovecot is installed), a temporary SQLite store and the daemon with a config derived from
 the shipped ``config.yaml`` (secrets only through the environment), plays the scripted day of
 ``omnichannel.demo.script``, prints a summary and leaves the HTTP API up until Ctrl-C. The
@@ -33,6 +33,7 @@ from omnichannel.demo.mail import ADDRESS, MailWorld
 from omnichannel.errors import ConfigError
 from omnichannel.models import Complaint, EnvelopeRow, OutboxRow
 from omnichannel.sandbox.lapor import LaporSandbox
+from omnichannel.sandbox.meta import MetaSandbox
 from omnichannel.sandbox.telegram import TelegramSandbox
 from omnichannel.sandbox.whatsapp import WhatsAppSandbox
 from omnichannel.sandbox.x import XSandbox
@@ -65,6 +66,8 @@ class DemoWorld:
         self.telegram = TelegramSandbox()
         self.officer_bot = TelegramSandbox("987654321:SANDBOX-officer-bot", username="petugas_sandbox_bot")
         self.whatsapp = WhatsAppSandbox(webhook_url=f"http://127.0.0.1:{http_port}/webhooks/whatsapp/whatsapp")
+        self.meta = MetaSandbox(webhooks={p: f"http://127.0.0.1:{http_port}/webhooks/{p}/{p}"
+                                          for p in ("facebook", "instagram")})
         self.x = XSandbox(account_username=account_username)
         self.lapor = LaporSandbox()
         self.mail: MailWorld | None = None
@@ -72,14 +75,14 @@ class DemoWorld:
 
     async def start(self, with_mail: bool = True) -> DemoWorld:
         """Start the sandboxes, and email when it can run here."""
-        for sandbox in (self.telegram, self.officer_bot, self.whatsapp, self.x, self.lapor):
+        for sandbox in (self.telegram, self.officer_bot, self.whatsapp, self.x, self.lapor, self.meta):
             await sandbox.start()
         if not with_mail:
             self.mail_skipped = "email left out on request"
         if self.mail_skipped is None:
             mail = MailWorld()
             try:
-                await asyncio.to_thread(mail.start)
+                await mail.start()
                 self.mail = mail
             except Exception as exc:
                 self.mail_skipped = f"Dovecot could not start here: {exc}"
@@ -88,9 +91,9 @@ class DemoWorld:
     async def stop(self) -> None:
         """Stop everything started (safe twice)."""
         if self.mail is not None:
-            await asyncio.to_thread(self.mail.stop)
+            await self.mail.stop()
             self.mail = None
-        for sandbox in (self.lapor, self.x, self.whatsapp, self.officer_bot, self.telegram):
+        for sandbox in (self.meta, self.lapor, self.x, self.whatsapp, self.officer_bot, self.telegram):
             await sandbox.stop()
 
 
@@ -118,7 +121,7 @@ def derive_config(base_text: str, world: DemoWorld, data_dir: Path) -> tuple[str
     w = world
     for conn in data.get("connectors") or []:
         kind = conn["kind"]
-        if kind not in ("webform", "telegram", "whatsapp", "x") and not (kind == "imap" and w.mail is not None):
+        if kind not in ("webform", "telegram", "whatsapp", "x", "facebook", "instagram") and not (kind == "imap" and w.mail is not None):
             conn["enabled"] = False  # nothing outside this machine: only channels with a stand-in run
         if kind == "telegram":
             conn.update(enabled=True, token=secret("DEMO_TELEGRAM_TOKEN", w.telegram.token),
@@ -129,6 +132,12 @@ def derive_config(base_text: str, world: DemoWorld, data_dir: Path) -> tuple[str
                         app_secret=secret("DEMO_WHATSAPP_SECRET", w.whatsapp.app_secret),
                         verify_token=secret("DEMO_WHATSAPP_VERIFY", "verifikasi-demo"),
                         phone_number_id=w.whatsapp.phone_number_id, graph_base_url=w.whatsapp.base_url)
+        elif kind in ("facebook", "instagram"):
+            conn.update(enabled=True, access_token=secret("DEMO_META_TOKEN", w.meta.access_token),
+                        app_secret=secret("DEMO_META_SECRET", w.meta.app_secret),
+                        verify_token=secret("DEMO_META_VERIFY", "verifikasi-demo"), page_id=w.meta.page_id,
+                        graph_base_url=w.meta.base_url, poll_interval=2,
+                        **({"instagram_account_id": w.meta.instagram_id} if kind == "instagram" else {}))
         elif kind == "x":
             conn.update(enabled=True, bearer_token=secret("DEMO_X_BEARER", w.x.bearer_token),
                         consumer_key=secret("DEMO_X_CONSUMER_KEY", w.x.consumer_key),
@@ -177,14 +186,14 @@ async def counts(store: Any) -> dict[str, Any]:
 
 
 async def settle(store: Any, traffic: script.Traffic, wait: float, until: Callable[[], bool] | None = None,
-                 report: Callable[[str], None] | None = None) -> bool:
+                 report: Callable[[str], None] | None = None, poll: float = 0.1) -> bool:
     """Wait until every expected envelope is stored, routed and delivered (and ``until()``); False on timeout."""
     deadline, last = time.monotonic() + wait, ""
     while True:
         c = await counts(store)
         got = sum(min(c["stored"].get(k, 0), n) for k, n in traffic.expected.items())
         want = sum(traffic.expected.values())
-        line = f"  stored {got}/{want}, waiting for the router {c['waiting']}, deliveries pending {c['pending']}"
+        line = f"  tersimpan {got}/{want}, menunggu router {c['waiting']}, menunggu dikirim {c['pending']}"
         if report is not None and line != last:
             report(line)
             last = line
@@ -192,32 +201,46 @@ async def settle(store: Any, traffic: script.Traffic, wait: float, until: Callab
             return True
         if time.monotonic() > deadline:
             return False
-        await asyncio.sleep(0.25)
+        await asyncio.sleep(poll)
 
 
-async def officers_act(world: DemoWorld, store: Any, traffic: script.Traffic,
-                       report: Callable[[str], None]) -> dict[str, Any]:
-    """Phase three: an officer answers the flood, another closes a ticket, LAPOR! sends a tindak lanjut."""
+async def officers_act(world: DemoWorld, store: Any, traffic: script.Traffic, report: Callable[[str], None],
+                       settled: Callable[[Callable[[], bool] | None], Any] | None = None) -> dict[str, Any]:
+    """Phase three: an officer answers the flood, another closes a ticket, LAPOR! sends a tindak lanjut.
+
+    ``settled(until)`` (optional) is awaited after each action, so each one's replies go out before the next.
+    """
     done: dict[str, Any] = {}
+
+    async def wait(until: Callable[[], bool] | None = None) -> None:
+        if settled is not None:
+            await settled(until)
+
     flood = await ticket_of(store, "telegram", str(script.CITIZENS[script.INCIDENT[0]].telegram))
     if flood is not None:
         answer = await traffic.officer("POST", f"/api/v1/tickets/{flood['ref']}/reply",
                                        traffic.token_for(flood["agency"]), {"text": script.ANSWER_TEXT})
-        done["answered"] = flood["ref"]
-        report(f"  officer of {flood['agency']} answers {flood['ref']} ({flood['reporters']} reporters): "
-               f"{answer['replies']} replies queued")
+        done["answered"], done["answered_by"] = flood["ref"], flood["agency"]
+        on_page = flood["reporters"] - answer["replies"]
+        report(f"  petugas {flood['agency'].upper()} menjawab {flood['ref']} ({flood['reporters']} pelapor): jawaban "
+               f"dikirim ke {answer['replies']} warga lewat kanal masing-masing"
+               + (f", {on_page} membacanya di halaman status aduan" if on_page > 0 else ""))
+        await wait()
     rubbish = await ticket_of(store, "whatsapp", script.CITIZENS["budi"].whatsapp or "")
     if rubbish is not None:
         await traffic.officer("POST", f"/api/v1/tickets/{rubbish['ref']}/status", traffic.token_for(rubbish["agency"]),
                               {"status": "selesai", "note": script.CLOSE_NOTE})
         done["closed"] = rubbish["ref"]
-        report(f"  officer of {rubbish['agency']} closes {rubbish['ref']} (selesai)")
+        report(f"  petugas {rubbish['agency'].upper()} menutup {rubbish['ref']} (selesai)")
+        await wait()
     road = await ticket_of(store, "telegram", str(script.CITIZENS[script.LAPOR_ANSWERED].telegram))
     if road is not None and road["lapor_tracking_id"]:
         world.lapor.force_status(road["lapor_tracking_id"], "ditindaklanjuti", text=script.LAPOR_TEXT,
                                  author="Dinas Pekerjaan Umum dan Penataan Ruang")
         done["lapor"] = road["lapor_tracking_id"]
-        report(f"  SP4N-LAPOR! report #{road['lapor_tracking_id']} ({road['ref']}) gets a tindak lanjut")
+        report(f"  SP4N-LAPOR! #{road['lapor_tracking_id']} ({road['ref']}): tindak lanjut dari Dinas PUPR, "
+               f"diteruskan ke {script.CITIZENS[script.LAPOR_ANSWERED].name} di Telegram")
+        await wait(lambda: lapor_answer_arrived(world))
     return done
 
 
@@ -246,22 +269,42 @@ def lapor_answer_arrived(world: DemoWorld) -> bool:
 
 async def play_day(world: DemoWorld, store: Any, traffic: script.Traffic,
                    report: Callable[[str], None], wait: float = 90.0) -> dict[str, Any]:
-    """Play every phase, waiting after each until it is stored, routed and delivered."""
+    """Play the scripted day one step at a time, each stored, routed and delivered before the next.
+
+    One step at a time, not a phase at once: channels deliver at their own pace (a webhook at once,
+    Telegram at its next long poll, X at its next poll), so a burst would be stored, numbered and
+    routed in a different order on every run. Step by step, complaint refs, tickets and SP4N-LAPOR!
+    tracking ids come out the same every time. ``wait`` bounds each phase.
+    """
+    from omnichannel.demo.summary import channel_label, fate
+
     result: dict[str, Any] = {"settled": []}
+    phases = len(script.PHASES) + 1
+    last = 0
     for n, (title, phase) in enumerate(script.PHASES, start=1):
-        report(f"[{n}/{len(script.PHASES) + 1}] {title}")
+        report(f"[{n}/{phases}] {title}")
+        deadline = time.monotonic() + wait
+        ok = True
         for step in phase:
             if step.channel == "email" and world.mail is None:
                 if step.special == "autoreply":
                     continue  # only mail has auto-replies
-                step = dataclasses.replace(step, channel="web", what=step.what + " (web form: no email here)")
+                step = dataclasses.replace(step, channel="web", what=step.what + " (lewat formulir web: tanpa email)")
             await traffic.play(step)
-            report(f"  {step.channel:<9} {script.CITIZENS[step.who].name:<15} {step.what}")
-        result["settled"].append(await settle(store, traffic, wait, report=report))
-    report(f"[{len(script.PHASES) + 1}/{len(script.PHASES) + 1}] Afternoon: officers answer, SP4N-LAPOR! follows up")
-    result["officers"] = await officers_act(world, store, traffic, report)
-    until = (lambda: lapor_answer_arrived(world)) if "lapor" in result["officers"] else None
-    result["settled"].append(await settle(store, traffic, wait, until=until, report=report))
+            ok = await settle(store, traffic, max(0.0, deadline - time.monotonic())) and ok
+            last, what = await fate(store, last)
+            report(f"  {channel_label(step.channel):<13} {script.CITIZENS[step.who].name:<15} {step.what} → "
+                   + ("; ".join(what) or "tidak disimpan lagi (sudah diterima)"))
+        result["settled"].append(ok)
+    report(f"[{phases}/{phases}] {script.CLOSING}")
+    deadline = time.monotonic() + wait
+    outcome: list[bool] = []
+
+    async def settled(until: Callable[[], bool] | None) -> None:
+        outcome.append(await settle(store, traffic, max(0.0, deadline - time.monotonic()), until=until))
+
+    result["officers"] = await officers_act(world, store, traffic, report, settled)
+    result["settled"].append(all(outcome) and await settle(store, traffic, max(0.0, deadline - time.monotonic())))
     web = next((who for who in script.INCIDENT if who in traffic.web), None)
     if web is not None:
         result["web_answer"] = (script.CITIZENS[web].name, (await traffic.web_status(web)).get("answer"))
@@ -271,7 +314,13 @@ async def play_day(world: DemoWorld, store: Any, traffic: script.Traffic,
 # -- the command ----------------------------------------------------------------------------------
 def add_cli(subparsers: Any) -> None:
     """Register ``omnichannel demo``."""
-    p = subparsers.add_parser("demo", help="the whole flow on this machine with the sandboxes")
+    p = subparsers.add_parser(
+        "demo", help="the whole flow on this machine with the sandboxes",
+        description="Start local stand-ins of Telegram, WhatsApp, X and SP4N-LAPOR! (and email when Dovecot is "
+                    "installed), run the daemon on a temporary SQLite store with a config derived from "
+                    "config.yaml, play a scripted day of citizen complaints, print a summary in Bahasa "
+                    "Indonesia, and serve the citizens' form and the officers' inbox until Ctrl-C. No account "
+                    "anywhere is needed.")
     p.add_argument("--exit", action="store_true", help="exit after the summary instead of serving until Ctrl-C")
     p.add_argument("--port", type=int, default=8080, help="HTTP port of the daemon (another is taken if busy)")
     p.add_argument("--keep", metavar="DIR", help="keep the store and config in DIR (default: a temporary dir)")
@@ -291,9 +340,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def workspace(args: argparse.Namespace) -> tuple[Path, Path | None, Path]:
     """(config to derive from, directory to keep or None, working directory)."""
-    base = Path(args.config) if Path(args.config).is_file() else SHIPPED
+    from omnichannel.cli import config_source
+
+    base, packaged = config_source(args)
+    base = SHIPPED if packaged else base
     if not base.is_file():
-        raise ConfigError("", f"no {args.config} here to derive the demo from: run it in the repository or give -c")
+        raise ConfigError("", f"config file {base} not found: the demo derives its config from it")
     keep = Path(args.keep).resolve() if args.keep else None
     work = keep or Path(tempfile.mkdtemp(prefix="omnichannel-demo-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -315,24 +367,26 @@ async def run_demo(args: argparse.Namespace) -> int:
         text, env, tokens = derive_config(base.read_text(encoding="utf-8"), world, work / "data")
         (work / "demo-config.yaml").write_text(text, encoding="utf-8")
         config = parse_config(text, env=env)
-        print(f"omnichannel demo — config derived from {base}, store {work / 'data' / 'omnichannel.db'}")
-        print(f"email: Dovecot on 127.0.0.1:{world.mail.imap_port}" if world.mail else
-              f"email: skipped — {world.mail_skipped}")
+        print(f"omnichannel demo — config diturunkan dari {base}, data di {work / 'data' / 'omnichannel.db'}")
+        print(f"email: Dovecot di 127.0.0.1:{world.mail.imap_port}, balasan ke warga lewat SMTP sandbox "
+              f"127.0.0.1:{world.mail.smtp_port}" if world.mail else
+              f"email: tidak ikut — {world.mail_skipped}; warga email memakai formulir web")
         if world.http_port != args.port:
-            print(f"port {args.port} is busy: the daemon listens on {world.http_port}")
+            print(f"port {args.port} sedang dipakai: daemon mendengarkan di {world.http_port}")
         daemon = Daemon(config)
         await daemon.start()
         async with script.Traffic(world, f"http://127.0.0.1:{daemon.http_port}",
                                   {k: v for k, v in tokens.items() if k != "*"}, tokens["*"]) as traffic:
             day = await play_day(world, daemon.store, traffic, print)
-        print(await summary(daemon.store, config, world, traffic, day, time.monotonic() - started))
+        print(await summary(daemon.store, config, world, traffic, day))
+        print(f"(hari demo selesai dalam {time.monotonic() - started:.0f} detik)")
         print(endpoints(daemon.http_port, tokens, world, work / "demo-config.yaml", keep is not None))
         if not args.exit:
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, stop.set)
-            print("Serving until Ctrl-C.")
+            print("Daemon tetap berjalan; tekan Ctrl-C untuk berhenti.")
             await stop.wait()
         return 0 if all(day["settled"]) else 1
     finally:

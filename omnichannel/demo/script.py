@@ -26,6 +26,8 @@ class Citizen:
     x: str | None = None          # X username
     email: str | None = None
     phone: str | None = None      # as typed into the web form
+    facebook: str | None = None   # page-scoped id (Messenger)
+    instagram: str | None = None  # Instagram-scoped id; ``name`` is the username
 
 
 CITIZENS = {
@@ -50,6 +52,8 @@ CITIZENS = {
     "dewi": Citizen("Dewi Lestari", email="dewi.lestari@contoh.id", phone="081390012002"),
     "ahmad": Citizen("Ahmad Fauzi", email="ahmad.fauzi@contoh.web.id"),
     "tono": Citizen("Tono"),
+    "nur": Citizen("Nur Hidayah", facebook="7000000000000101"),
+    "ikhsan": Citizen("ikhsan_smg", instagram="5800000000000201", phone="0813-2500-7007"),
 }
 NIK = "3374012507900003"
 # personal data that must never show in logs above DEBUG or in a public reply
@@ -63,10 +67,10 @@ PERSONAL_DATA = sorted({NIK, "0812-3456-7001", "081234567001"}
 class Step:
     """One thing that happens: a citizen writes, or something odd arrives."""
 
-    channel: str                 # telegram | whatsapp | x | email | web
+    channel: str                 # telegram | whatsapp | x | email | web | facebook | instagram
     who: str                     # key of CITIZENS
     text: str = ""
-    what: str = "complaint"      # what it shows, for the progress lines
+    what: str = "aduan"          # what it is, in the progress lines (Bahasa Indonesia: the operator reads them)
     subject: str | None = None
     special: str | None = None   # start, group, broken, status, autoreply, retry, anonymous
     expect: str = "complaint"    # complaint | follow_up | skipped | quarantined | rejected | none
@@ -87,6 +91,10 @@ MORNING = [
          "Terima kasih,\nAgus Wibowo\nHP 0812-3456-7001", subject="Pelayanan Puskesmas Ngaliyan lambat"),
     Step("web", "dewi", "Anak sy ditolak PPDB jalur zonasi di SMPN padahal rmh kami cuma 500 m dr sekolah, "
          "di Kel. Srondol Kulon Banyumanik. tolong dicek min"),
+    Step("instagram", "ikhsan", "min taman Simpang Lima kotor bgt, sampah berserakan & tempat sampahnya rusak "
+         "smua. tlg dibersihin ya, bisa hub sy di 0813-2500-7007", what="komentar Instagram"),
+    Step("facebook", "nur", "Selamat pagi. Pagar jembatan kecil di Kel. Bendan Ngisor, Gajahmungkur patah, "
+         "bahaya untuk pejalan kaki malam hari. Mohon diperbaiki.", what="pesan Facebook"),
     Step("telegram", "joko", f"udh 3 bln blangko KTP-el kosong trs, sy blm bisa cetak KTP. NIK {NIK}, "
          "domisili Gayamsari. kpn bisa dicetak min?"),
     Step("x", "eko", "lampu merah perempatan Kalibanteng mati dr pagi, macet parah smp bundaran. tlg dishub "
@@ -104,37 +112,37 @@ MORNING = [
     Step("email", "maya", "Dengan hormat, sesuai UU 14 tahun 2008 saya mengajukan permohonan informasi publik "
          "berupa salinan dokumen rincian anggaran perbaikan jalan di Kecamatan Tembalang tahun 2025. Mohon "
          "informasi prosedur dan jadwal pengambilannya.\n\nHormat saya,\nMaya Anggraini",
-         what="information request", subject="Permohonan informasi publik"),
+         what="permintaan informasi", subject="Permohonan informasi publik"),
     Step("telegram", "tari", "banjir lg di Jl. Kaligawe Raya, Gayamsari! air udh selutut, motor pd mogok, air "
-         "msk rmh warga. pompa nya gk nyala ya min?", what="incident (reporter 1/5)"),
-    Step("telegram", "baru", "/start", what="/start greeting", special="start", expect="skipped"),
-    Step("telegram", "anon_tg", "halo min, tes", what="greeting", expect="rejected"),
-    Step("telegram", "hendra", "info grup RT: kerja bakti minggu pagi", what="group message", special="group",
+         "msk rmh warga. pompa nya gk nyala ya min?", what="kejadian banjir (pelapor 1/5)"),
+    Step("telegram", "baru", "/start", what="/start: minta panduan", special="start", expect="skipped"),
+    Step("telegram", "anon_tg", "halo min, tes", what="sapaan saja", expect="rejected"),
+    Step("telegram", "hendra", "info grup RT: kerja bakti minggu pagi", what="pesan di grup RT", special="group",
          expect="skipped"),
-    Step("whatsapp", "budi", what="delivery status callback", special="status", expect="skipped"),
+    Step("whatsapp", "budi", what="laporan status pengiriman", special="status", expect="skipped"),
 ]
 
 AFTERNOON = [
     Step("telegram", "joko", "udh 3 bln blangko KTP-el kosong trs, sy blm bisa cetak KTP. domisili Gayamsari. "
-         "kpn bisa dicetak min??", what="resend", expect="follow_up"),
+         "kpn bisa dicetak min??", what="mengirim ulang aduannya", expect="follow_up"),
     Step("web", "budi", "Sampah di TPS Pedurungan Kidul sudah seminggu tidak diangkut, baunya sampai ke rumah "
-         "warga. Mohon segera diangkut.", what="same citizen, other channel (same phone)", expect="follow_up"),
+         "warga. Mohon segera diangkut.", what="aduan yang sama lewat kanal lain (nomor HP sama)", expect="follow_up"),
     Step("whatsapp", "yanto", "Kaligawe banjir parah lg min, air masuk rmh warga di Gayamsari, jln Kaligawe Raya "
-         "gk bisa dilewatin motor", what="incident (reporter 2/5)"),
+         "gk bisa dilewatin motor", what="kejadian banjir (pelapor 2/5)"),
     Step("x", "fajar", "Jl. Kaligawe Raya Gayamsari banjir lg, air msk rumah warga, motor pd mogok "
-         "@pemkot_contoh #LaporWalikota", what="incident (reporter 3/5)"),
+         "@pemkot_contoh #LaporWalikota", what="kejadian banjir (pelapor 3/5)"),
     Step("email", "siti", "Jalan Kaligawe Raya di Gayamsari banjir lagi sejak subuh, air masuk ke rumah warga "
-         "setinggi lutut. Mohon pompa segera dinyalakan.", what="incident (reporter 4/5)",
+         "setinggi lutut. Mohon pompa segera dinyalakan.", what="kejadian banjir (pelapor 4/5)",
          subject="Banjir Kaligawe"),
     Step("web", "ahmad", "Banjir di Jl. Kaligawe Raya, Gayamsari. Air masuk rumah warga, jalan tidak bisa "
-         "dilewati motor.", what="incident (reporter 5/5)"),
-    Step("web", "dewi", what="form posted again (same Idempotency-Key)", special="retry", expect="none"),
-    Step("whatsapp", "wati", what="broken webhook body", special="broken", expect="quarantined"),
+         "dilewati motor.", what="kejadian banjir (pelapor 5/5)"),
+    Step("web", "dewi", what="formulir terkirim dua kali (Idempotency-Key sama)", special="retry", expect="none"),
+    Step("whatsapp", "wati", what="kiriman webhook rusak", special="broken", expect="quarantined"),
     Step("email", "agus", "Saya sedang cuti sampai 20 Juni dan akan membalas email Anda setelah kembali.",
-         what="auto-reply", subject="Balasan otomatis: sedang cuti", special="autoreply", expect="skipped"),
+         what="balasan otomatis", subject="Balasan otomatis: sedang cuti", special="autoreply", expect="skipped"),
     Step("x", "spammer", "slot gacor maxwin hr ini!! deposit 10rb bonus 100%, cek bio @pemkot_contoh",
-         what="spam", expect="rejected"),
-    Step("whatsapp", "lina", "terima kasih min, sudah ditangani, mantap 👍", what="thank-you note",
+         what="promosi judi (spam)", expect="rejected"),
+    Step("whatsapp", "lina", "terima kasih min, sudah ditangani, mantap 👍", what="ucapan terima kasih",
          expect="rejected"),
 ]
 
@@ -144,9 +152,10 @@ ANSWER_TEXT = ("Tim BPBD sudah menyalakan 3 pompa portabel di Jl. Kaligawe Raya 
 LAPOR_TEXT = ("Lubang di Jl. Kedungmundu Raya sudah ditambal oleh tim UPTD Jalan pada pagi ini. Terima kasih "
               "atas laporannya.")
 CLOSE_NOTE = "Sampah di TPS Pedurungan Kidul sudah diangkut dua truk pagi ini."
-PHASES = [("Morning: complaints arrive on every channel", MORNING),
-          ("Midday: a resend, one citizen on two channels, a flood reported by five, spam, a broken message",
+PHASES = [("Pagi: aduan masuk dari semua kanal", MORNING),
+          ("Siang: aduan dikirim ulang, satu warga di dua kanal, banjir dilaporkan lima warga, spam, pesan rusak",
            AFTERNOON)]
+CLOSING = "Sore: petugas menjawab dan menutup tiket, SP4N-LAPOR! mengirim tindak lanjut"
 CONNECTORS = {"telegram": "telegram", "whatsapp": "whatsapp", "x": "x", "email": "email", "web": "web"}
 
 
@@ -174,6 +183,7 @@ class Traffic:
         self.outcomes: dict[str, int] = {}       # expected outcome → steps
         self.web: dict[str, dict[str, Any]] = {}  # citizen → the web form's 201 answer
         self.tweets: dict[str, str] = {}          # citizen → their tweet id
+        self.comments: dict[str, str] = {}        # citizen → their Instagram comment id
         self.web_keys: dict[str, str] = {}
         self.session: aiohttp.ClientSession | None = None
 
@@ -187,7 +197,7 @@ class Traffic:
 
     def _count(self, step: Step, stored: int) -> None:
         if stored:
-            name = CONNECTORS[step.channel]
+            name = CONNECTORS.get(step.channel, step.channel)  # facebook, instagram: the kind is the name
             self.expected[name] = self.expected.get(name, 0) + stored
         self.outcomes[step.expect] = self.outcomes.get(step.expect, 0) + 1
 
@@ -212,6 +222,15 @@ class Traffic:
                 status = (await w.whatsapp.say(who.whatsapp, step.text, name=who.name))[1]
             if status != 200:
                 raise RuntimeError(f"the WhatsApp webhook answered {status}")
+            self._count(step, 1)
+        elif step.channel in ("facebook", "instagram"):
+            user = w.meta.user(step.channel, who.name, who.facebook or who.instagram)
+            if step.channel == "facebook":
+                status = (await w.meta.dm("facebook", user, step.text))[1]
+            else:
+                self.comments[step.who], status = await w.meta.comment("instagram", user, step.text)
+            if status != 200:
+                raise RuntimeError(f"the {step.channel} webhook answered {status}")
             self._count(step, 1)
         elif step.channel == "x":
             self.tweets[step.who] = w.x.post_tweet(step.text, who.x)["id"]

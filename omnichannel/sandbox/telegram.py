@@ -223,6 +223,13 @@ class TelegramSandbox(TelegramTraffic, SandboxServer):
             raise BotApiError(403, "Forbidden: bot was blocked by the user")
         return self.chat(chat_id)
 
+    async def _m_getchat(self, params: dict[str, Any]) -> Any:
+        """ChatFullInfo of a chat (as sendMessage, the sandbox knows every chat it is asked about)."""
+        chat = self._chat_for_send(params)
+        return {**chat, "accent_color_id": 0, "max_reaction_count": 11,
+                "accepted_gift_types": {"unlimited_gifts": False, "limited_gifts": False, "unique_gifts": False,
+                                        "premium_subscription": False, "gifts_from_channels": False}}
+
     async def _m_sendmessage(self, params: dict[str, Any]) -> Any:
         chat = self._chat_for_send(params)
         text = str(params.get("text") or "")

@@ -42,6 +42,8 @@ class Served(Protocol):
 
     def replica_view(self) -> dict[str, Any]: ...
 
+    async def envelope_counts(self) -> dict[str, int] | None: ...
+
     async def refresh_gauges(self) -> None: ...
 
 
@@ -54,8 +56,14 @@ def build_app(daemon: Served) -> web.Application:
 
     async def readyz(_: web.Request) -> web.Response:
         store_ok = await daemon.store.ping() if daemon.store else False
+        connectors = daemon.connector_health()
+        stored = await daemon.envelope_counts() if store_ok else None
+        for name, health in connectors.items():
+            # what the store holds for the connector (every replica, push and pull alike), not what this
+            # process happened to count since it started
+            health["envelopes"] = None if stored is None else stored.get(name, 0)
         body = {"ready": daemon.ready and store_ok, "store": "ok" if store_ok else "unreachable",
-                "connectors": daemon.connector_health(), "router": daemon.router_state,
+                "connectors": connectors, "router": daemon.router_state,
                 "dispatcher": daemon.dispatcher_state, "replica": daemon.replica_view()}
         if daemon.workers is not None:
             body["http_workers"] = daemon.workers.health()

@@ -13,16 +13,20 @@ from router.delivery import outbox as outbox_ops
 
 def add_cli(subparsers: Any) -> None:
     """Register the ``outbox`` command on the ``omnichannel`` parser."""
-    p = subparsers.add_parser("outbox", help="deliveries: list, retry dead letters, show dead letters")
-    sub = p.add_subparsers(dest="action", required=True)
+    p = subparsers.add_parser(
+        "outbox", help="deliveries: list, retry dead letters, record a found LAPOR! report, show dead letters",
+        description="Deliveries to agencies, SP4N-LAPOR! and citizens (the outbox): what is waiting, failing, "
+                    "held for an admin or dead-lettered, and putting rows back to pending.")
+    sub = p.add_subparsers(dest="action", required=True, metavar="ACTION", title="actions")
     q = sub.add_parser("list", help="rows not yet done (or --status)")
-    q.add_argument("--status", choices=["pending", "in_flight", "done", "dead", "held"])
-    q.add_argument("--destination")
-    q.add_argument("--limit", type=int, default=100)
-    q.add_argument("--json", action="store_true")
+    q.add_argument("--status", choices=["pending", "in_flight", "done", "dead", "held"],
+                   help="only rows in this status (default: every row not done)")
+    q.add_argument("--destination", metavar="NAME", help="only rows for this forwarder or reply:<connector>")
+    q.add_argument("--limit", type=int, default=100, help="at most this many rows (default: 100)")
+    q.add_argument("--json", action="store_true", help="print JSON instead of a table")
     q = sub.add_parser("retry", help="put dead letters (or the given rows, also held ones) back to pending")
-    q.add_argument("ids", type=int, nargs="*", help="outbox row ids (default: every dead row)")
-    q.add_argument("--destination")
+    q.add_argument("ids", type=int, nargs="*", metavar="ID", help="outbox row ids (default: every dead row)")
+    q.add_argument("--destination", metavar="NAME", help="only rows for this forwarder or reply:<connector>")
     q.add_argument("--held", action="store_true", help="also rows held for an admin")
     q = sub.add_parser("found", help="a held SP4N-LAPOR! report exists: record its tracking id and finish the row "
                                      "without sending again")
@@ -31,18 +35,16 @@ def add_cli(subparsers: Any) -> None:
     q.add_argument("--destination", default="lapor", help="the LAPOR! forwarder's name (default: lapor)")
     q = sub.add_parser("dead", help="dead letters with their reasons")
     q.add_argument("--all", action="store_true", help="include ones already retried")
-    q.add_argument("--limit", type=int, default=100)
-    q.add_argument("--json", action="store_true")
+    q.add_argument("--limit", type=int, default=100, help="at most this many (default: 100)")
+    q.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=cmd_outbox)
 
 
 def cmd_outbox(args: argparse.Namespace) -> int:
     """Run one ``outbox`` action against the configured store."""
-    from omnichannel.config import load_config
-    from omnichannel.logs import setup_logging
+    from omnichannel.cli import load_cli_config
 
-    config = load_config(args.config)
-    setup_logging(getattr(args, "log_level", None) or config.logging.level, config.logging.format)
+    config = load_cli_config(args)
     return asyncio.run(_run(args, config))
 
 

@@ -19,15 +19,15 @@ from omnichannel.sandbox.whatsapp import WhatsAppSandbox
 from omnichannel.sandbox.x import XSandbox
 
 
-async def test_serve_starts_all_four_and_stops_on_sigterm():
+async def test_serve_starts_all_five_and_stops_on_sigterm():
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "omnichannel.sandbox.cli", "serve", "--telegram-port", "0", "--whatsapp-port", "0",
-        "--lapor-port", "0", "--x-port", "0", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        "--lapor-port", "0", "--x-port", "0", "--meta-port", "0", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
-        lines = [(await asyncio.wait_for(proc.stdout.readline(), 30)).decode() for _ in range(5)]
+        lines = [(await asyncio.wait_for(proc.stdout.readline(), 30)).decode() for _ in range(6)]
         urls = dict(re.findall(r"^(\w+) sandbox:\s+\w+ (http://\S+)", "".join(lines), re.M))
-        assert set(urls) == {"telegram", "whatsapp", "lapor", "x"}, lines
+        assert set(urls) == {"telegram", "whatsapp", "lapor", "x", "meta"}, lines
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
             async with http.get(urls["x"] + "/_sandbox/x/state") as resp:
                 assert resp.status == 200
@@ -91,3 +91,23 @@ async def test_every_sandbox_restarts_on_its_port_and_stops_twice(make):
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
             async with http.get(url + "/nothing-here"):
                 pass
+
+
+async def test_meta_dm_comment_and_sent(capsys):
+    from omnichannel.sandbox.meta import MetaSandbox
+
+    async with MetaSandbox() as meta:
+        # no daemon listens: the delivery fails, the command says so, the message stays for catch-up
+        assert await asyncio.to_thread(main, ["meta", "dm", "jalan rusak di Jl. Pemuda", "--name", "Budi",
+                                              "--webhook", "http://127.0.0.1:9/webhooks/facebook/fb",
+                                              "--url", meta.base_url]) == 1
+        assert await asyncio.to_thread(main, ["meta", "comment", "sampah menumpuk", "--platform", "instagram",
+                                              "--name", "rina_smg", "--url", meta.base_url]) == 1
+        assert len(meta.undelivered) == 2 and any(c["text"] == "sampah menumpuk" for c in meta.comments.values())
+        user = next(u for u, v in meta.users.items() if v.get("name") == "Budi")
+        meta.sent.append({"recipient": {"id": user}, "message": {"text": "Aduan ADU-2026-000001 diterima"},
+                          "platform": "facebook", "to": user, "kind": "RESPONSE"})
+        capsys.readouterr()
+        assert await asyncio.to_thread(main, ["meta", "sent", "--url", meta.base_url]) == 0
+        assert f"[facebook → {user} RESPONSE] Aduan ADU-2026-000001 diterima" in capsys.readouterr().out
+    assert main(["meta", "dm", "--url", "http://127.0.0.1:9"]) == 2  # no text

@@ -95,7 +95,7 @@ class TelegramGroupForwarder:
         self.templates = ctx.templates or Templates(getattr(self.app_config, "templates", None))
         if self.app_config is not None and self.app_config.daemon.replica_id:
             self.owner = self.app_config.daemon.replica_id
-        if self.config.handle_updates and self.store is not None:
+        if self.config.handle_updates and self.store is not None and not ctx.probe_only:
             self._task = asyncio.create_task(self._poll_loop(), name=f"telegram-group:{self.name}")
 
     async def stop(self) -> None:

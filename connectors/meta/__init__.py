@@ -1,0 +1,1 @@
+"""The Meta channels: Facebook Page and Instagram (direct messages, comments, mentions) and what WhatsApp shares."""
