@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from omnichannel.protocols import AnswerDesk
-from omnichannel.web import accounts, queue
+from omnichannel.web import accounts, openapi, queue
 from omnichannel.web.officer_api import OfficerApi, _wrap, api_routes
 
 
@@ -16,4 +16,4 @@ def routes(store: Any, config: Any, templates: Any, answers: AnswerDesk | None =
     """Every officer route, for the daemon's one aiohttp app (``answers``: the router's answer desk)."""
     api = OfficerApi(store, config, templates, answers)
     desk = accounts.Accounts(store, config)
-    return [*api_routes(api, desk), *desk.routes(_wrap), *queue.routes(api, desk, _wrap)]
+    return [*api_routes(api, desk), *desk.routes(_wrap), *queue.routes(api, desk, _wrap), *openapi.routes()]

@@ -488,3 +488,26 @@ async def test_coordinator_reassigns_with_history_deliveries_and_a_recorded_corr
             correction.agency_to, correction.actor) == ("reassign", "TIK-2026-000001", "ADU-2026-000001", "dpupr",
                                                         "dinkes", "user:kora")
     assert correction.reason == "Genangan air memicu demam berdarah" and correction.at is not None
+
+
+async def test_openapi_document_is_valid_and_covers_every_officer_route(desk) -> None:
+    from openapi_spec_validator import validate
+
+    from omnichannel.web.desk import routes as desk_routes
+
+    server, store = desk
+    async with Client(server) as client:
+        resp = await client.get("/api/v1/openapi.json")
+        assert resp.status == 200
+        doc = await resp.json()
+    validate(doc)  # OpenAPI 3.1 schema
+    assert doc["openapi"] == "3.1.0"
+    mounted = {(r.method.lower(), r.path) for r in desk_routes(store, make_config(), Templates(), AnswerDesk())}
+    documented = {(m, p) for p, ops in doc["paths"].items() for m in ops}
+    assert mounted == documented
+    for (method, path) in documented:
+        op = doc["paths"][path][method]
+        assert op["summary"] and any(code.startswith("2") for code in op["responses"])
+        for code, answer in op["responses"].items():
+            if code.startswith("4"):
+                assert answer["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
