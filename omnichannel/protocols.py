@@ -185,3 +185,13 @@ class AnswerDesk(Protocol):
         ticket (ValueError when not allowed)."""
         ...
 
+    async def merge_cases(self, session: Any, source: Any, target: Any, actor: str, config: Any,
+                          templates: Any) -> dict[str, Any]:
+        """Move ``source``'s complaints and tickets into ``target`` (ValueError when not allowed); what moved."""
+        ...
+
+    async def split_case(self, session: Any, case: Any, refs: list[str], actor: str, config: Any,
+                         templates: Any) -> dict[str, Any]:
+        """Move complaints ``refs`` out of ``case`` into a new case with its tickets; what moved."""
+        ...
+

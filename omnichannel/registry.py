@@ -41,7 +41,7 @@ PIPELINE = "router.pipeline:RouterPipeline"
 # the dispatcher that hands outbox rows to forwarders and connectors' repliers
 DISPATCHER = "router.delivery.dispatcher:Dispatcher"
 # officers' answers and status changes (omnichannel.protocols.AnswerDesk), for the officer API
-ANSWERS = "router.delivery.answers:AnswerDesk"
+ANSWERS = "router.delivery.desk:AnswerDesk"
 # ``omnichannel eval``: routing and grouping quality on labelled files
 EVAL_ROUTING = "router.eval.routing:main"
 EVAL_DEDUP = "router.eval.dedup:main"

@@ -74,6 +74,7 @@ STATUS_TEXT: dict[str, str] = {
     "selesai": "selesai",
     "ditolak": "ditolak",
     "dialihkan": "dialihkan ke instansi lain",
+    "digabung": "digabungkan dengan tiket lain tentang hal yang sama",
 }
 
 

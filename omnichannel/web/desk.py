@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from omnichannel.protocols import AnswerDesk
-from omnichannel.web import accounts, openapi, queue
+from omnichannel.web import accounts, cases, openapi, queue
 from omnichannel.web.officer_api import OfficerApi, _wrap, api_routes
 
 
@@ -16,4 +16,5 @@ def routes(store: Any, config: Any, templates: Any, answers: AnswerDesk | None =
     """Every officer route, for the daemon's one aiohttp app (``answers``: the router's answer desk)."""
     api = OfficerApi(store, config, templates, answers)
     desk = accounts.Accounts(store, config)
-    return [*api_routes(api, desk), *desk.routes(_wrap), *queue.routes(api, desk, _wrap), *openapi.routes()]
+    return [*api_routes(api, desk), *desk.routes(_wrap), *queue.routes(api, desk, _wrap),
+            *cases.routes(api, desk, _wrap), *openapi.routes()]

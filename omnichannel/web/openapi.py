@@ -14,6 +14,8 @@ from aiohttp import web
 ERROR = {"$ref": "#/components/schemas/Error"}
 TICKET_REF = {"name": "ref", "in": "path", "required": True, "schema": {"type": "string"},
               "description": "ticket ref, e.g. TIK-2026-000042 (case-insensitive)"}
+CASE_REF = {"name": "ref", "in": "path", "required": True, "schema": {"type": "string"},
+            "description": "case ref, e.g. KAS-2026-000042"}
 AGENCY_CODE = {"name": "code", "in": "path", "required": True, "schema": {"type": "string"},
                "description": "agency code from the config"}
 STATUSES = ["baru", "diterima", "diproses", "selesai", "ditolak", "dialihkan"]
@@ -168,6 +170,22 @@ def document() -> dict[str, Any]:
             "delete": _op("admins: delete a canned reply", {
                 **_ok("deleted", _obj(["deleted"], deleted=STR)), **_errors(401, 403, 404)},
                 params=[AGENCY_CODE, {"name": "name", "in": "path", "required": True, "schema": STR}], tag="replies")},
+        "/api/v1/cases/{ref}/merge": {"post": _op(
+            "merge this case into another: complaints and tickets move, a ticket whose agency the other case has "
+            "closes as digabung; recorded as a correction", {
+                **_ok("what moved", _obj(["case", "into"], case=STR, into=STR, complaints=INT,
+                                         closed_tickets={"type": "array", "items": STR},
+                                         moved_tickets={"type": "array", "items": STR})),
+                **_errors(400, 401, 403, 404, 422, 503)},
+            params=[CASE_REF], body=_body(_obj(["into"], into=STR)), tag="cases")},
+        "/api/v1/cases/{ref}/split": {"post": _op(
+            "split complaints out into a new case with a ticket for each agency still on it; recorded as a correction",
+            {**_ok("the new case", _obj(["case", "new_case", "complaints", "new_tickets"], case=STR, new_case=STR,
+                                        complaints={"type": "array", "items": STR},
+                                        new_tickets={"type": "array", "items": STR}), 201),
+             **_errors(400, 401, 403, 404, 422, 503)},
+            params=[CASE_REF], body=_body(_obj(["complaints"], complaints={"type": "array", "items": STR,
+                                                                          "minItems": 1})), tag="cases")},
         "/api/v1/openapi.json": {"get": _op("this document", _ok("OpenAPI 3.1", {"type": "object"}), tag="meta",
                                             public=True)},
     }

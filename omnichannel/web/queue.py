@@ -25,7 +25,7 @@ from omnichannel.web.officer_api import _Reply
 
 log = logging.getLogger(__name__)
 
-CLOSED = ("selesai", "ditolak", "dialihkan")
+CLOSED = ("selesai", "ditolak", "dialihkan", "digabung")
 DUE_SOON = timedelta(days=1)
 MAX_LIMIT = 200
 MAX_NOTE = 4000

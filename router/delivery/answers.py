@@ -136,8 +136,8 @@ async def set_status(session: AsyncSession, ticket: Ticket, status: str, note: s
     """Change a ticket's status (audit event, ``ticket_update`` rows; ``closed`` replies on ``selesai``)."""
     if status not in STATUSES:
         raise ValueError(f"unknown status {status!r}; use one of {', '.join(STATUSES)}")
-    if ticket.status == "dialihkan":
-        raise ValueError("this ticket was reassigned to another agency; work on the new ticket")
+    if ticket.status in ("dialihkan", "digabung"):
+        raise ValueError("this ticket was reassigned to another agency or merged into another; work on that one")
     if status == "ditolak" and not (note or "").strip():
         raise ValueError("rejecting a ticket needs a note with the reason")
     previous, now = ticket.status, utcnow()
@@ -177,8 +177,8 @@ async def reassign(session: AsyncSession, ticket: Ticket, agency: str, reason: s
         raise ValueError(f"no agency {agency!r}")
     if not reason.strip():
         raise ValueError("a reassignment needs a reason")
-    if ticket.status == "dialihkan":
-        raise ValueError(f"ticket {ticket.ref} was already reassigned")
+    if ticket.status in ("dialihkan", "digabung"):
+        raise ValueError(f"ticket {ticket.ref} was already reassigned or merged")
     if agency == ticket.agency:
         raise ValueError(f"ticket {ticket.ref} already belongs to {agency}")
     clash = (await session.exec(select(Ticket).where(Ticket.case_id == ticket.case_id,

@@ -31,7 +31,7 @@ from omnichannel.models import (
 from omnichannel.templates import Templates
 from omnichannel.types import utcnow
 from omnichannel.web.desk import routes
-from router.delivery.answers import AnswerDesk
+from router.delivery.desk import AnswerDesk
 from tests.omnichannel.web.test_officer_api import COORD, PUPR, make_config, seed
 
 PASSWORD = "kata-sandi-rahasia-1"
@@ -511,3 +511,87 @@ async def test_openapi_document_is_valid_and_covers_every_officer_route(desk) ->
         for code, answer in op["responses"].items():
             if code.startswith("4"):
                 assert answer["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+
+
+async def add_case(store: Any, case_id: int, agency: str, texts: list[tuple[int, str]]) -> None:
+    """A case with a ticket for ``agency`` and complaints (reporter id, text) from the web form."""
+    async with store.session() as s:
+        s.add(Case(id=case_id, ref=f"KAS-2026-{case_id:06d}", complaint_count=len(texts), reporter_count=len(texts)))
+        await s.flush()
+        for n, (reporter, text) in enumerate(texts):
+            cid = case_id * 10 + n
+            s.add(Complaint(id=cid, ref=f"ADU-2026-{cid:06d}", reporter_id=reporter, connector="web",
+                            channel="webform", text=text, status="routed", case_id=case_id, agency=agency))
+        s.add(Ticket(id=case_id, ref=f"TIK-2026-{case_id:06d}", case_id=case_id, agency=agency, kind="pengaduan",
+                     sla_due=utcnow() + timedelta(days=2)))
+        await s.commit()
+
+
+async def test_merge_moves_complaints_and_closes_the_duplicate_ticket(desk) -> None:
+    server, store = desk
+    await add_case(store, 7, "dpupr", [(3, "Jalan Merdeka rusak parah dekat sekolah")])
+    ani, csrf = await login(server, "ani")
+    budi, budi_csrf = await login(server, "budi")
+    try:
+        # dinkes cannot touch dpupr's cases, and nobody merges into a case they cannot see
+        assert (await budi.post("/api/v1/cases/KAS-2026-000007/merge", json={"into": "KAS-2026-000002"},
+                                headers=budi_csrf)).status == 404
+        assert (await ani.post("/api/v1/cases/KAS-2026-000007/merge", json={"into": "KAS-2026-000002"},
+                               headers=csrf)).status == 404
+        assert (await ani.post("/api/v1/cases/KAS-2026-000007/merge", json={"into": "KAS-2026-000007"},
+                               headers=csrf)).status == 422
+        resp = await ani.post("/api/v1/cases/KAS-2026-000007/merge", json={"into": "KAS-2026-000001"}, headers=csrf)
+        assert resp.status == 200, await resp.text()
+        result = await resp.json()
+        assert result["closed_tickets"] == ["TIK-2026-000007"] and result["complaints"] == 1
+        ticket = await (await ani.get("/api/v1/tickets/TIK-2026-000001")).json()
+        assert "ADU-2026-000070" in [c["ref"] for c in ticket["complaints"]]
+        closed = await (await ani.get("/api/v1/tickets/TIK-2026-000007")).json()
+        assert closed["status"] == "digabung"
+        assert (await ani.post("/api/v1/tickets/TIK-2026-000007/status", json={"status": "diproses"},
+                               headers=csrf)).status == 422
+        history = await (await ani.get("/api/v1/tickets/TIK-2026-000001/history")).json()
+        assert any(e["type"] == "case_merge" and e["actor"] == "user:ani" for e in history["events"])
+    finally:
+        await ani.close()
+        await budi.close()
+    async with store.session() as s:
+        case = await s.get(Case, 1)
+        [correction] = (await s.exec(select(Correction))).scalars().all()
+        updates = (await s.exec(select(OutboxRow).where(OutboxRow.item_type == "ticket_update"))).scalars().all()
+    assert (case.complaint_count, case.reporter_count) == (4, 3)  # reporter 3 was already on the case
+    assert (correction.kind, correction.case_ref, correction.complaint_ref, correction.actor) == (
+        "merge", "KAS-2026-000007", "ADU-2026-000070", "user:ani")
+    assert correction.detail["into"] == "KAS-2026-000001"
+    assert [u.payload["ticket"] for u in updates] == ["TIK-2026-000001"]
+
+
+async def test_split_opens_a_new_case_and_ticket_for_the_complaints_taken_out(desk) -> None:
+    server, store = desk
+    ani, csrf = await login(server, "ani")
+    budi, budi_csrf = await login(server, "budi")
+    try:
+        assert (await budi.post("/api/v1/cases/KAS-2026-000001/split", json={"complaints": ["ADU-2026-000003"]},
+                                headers=budi_csrf)).status == 404
+        for bad in ({"complaints": []}, {"complaints": ["ADU-2026-000004"]},
+                    {"complaints": ["ADU-2026-000001", "ADU-2026-000002", "ADU-2026-000003"]}):
+            assert (await ani.post("/api/v1/cases/KAS-2026-000001/split", json=bad, headers=csrf)).status == 422
+        resp = await ani.post("/api/v1/cases/KAS-2026-000001/split", json={"complaints": ["adu-2026-000003"]},
+                              headers=csrf)
+        assert resp.status == 201, await resp.text()
+        result = await resp.json()
+        assert result["complaints"] == ["ADU-2026-000003"] and len(result["new_tickets"]) == 1
+        new = await (await ani.get(f"/api/v1/tickets/{result['new_tickets'][0]}")).json()
+        assert [c["ref"] for c in new["complaints"]] == ["ADU-2026-000003"] and new["agency"] == "dpupr"
+        old = await (await ani.get("/api/v1/tickets/TIK-2026-000001")).json()
+        assert [c["ref"] for c in old["complaints"]] == ["ADU-2026-000001", "ADU-2026-000002"]
+        assert old["case"]["reporters"] == 2 and new["case"]["reporters"] == 1
+    finally:
+        await ani.close()
+        await budi.close()
+    async with store.session() as s:
+        [correction] = (await s.exec(select(Correction))).scalars().all()
+        tickets = (await s.exec(select(OutboxRow).where(OutboxRow.item_type == "ticket"))).scalars().all()
+    assert (correction.kind, correction.case_ref, correction.complaint_ref) == ("split", "KAS-2026-000001",
+                                                                              "ADU-2026-000003")
+    assert [t.item_ref for t in tickets] == result["new_tickets"]
