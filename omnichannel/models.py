@@ -156,7 +156,8 @@ class Ticket(SQLModel, table=True):
 
     __tablename__ = "tickets"
     __table_args__ = (UniqueConstraint("case_id", "agency", name="uq_tickets_case_agency"),
-                      Index("ix_tickets_agency_status", "agency", "status"))
+                      Index("ix_tickets_agency_status", "agency", "status"),
+                      Index("ix_tickets_status_sla_due", "status", "sla_due"))  # the desk's queue (migration 0004)
     id: int | None = Field(default=None, primary_key=True)
     ref: str = Field(max_length=32, unique=True)
     case_id: int = Field(foreign_key="cases.id")

@@ -83,6 +83,7 @@ def upgrade() -> None:
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.add_column(sa.Column('assigned_to', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True))
         batch_op.create_index(batch_op.f('ix_tickets_assigned_to'), ['assigned_to'], unique=False)
+        batch_op.create_index('ix_tickets_status_sla_due', ['status', 'sla_due'], unique=False)
 
     create_search()
 
@@ -134,6 +135,7 @@ def drop_search() -> None:
 def downgrade() -> None:
     drop_search()
     with op.batch_alter_table('tickets', schema=None) as batch_op:
+        batch_op.drop_index('ix_tickets_status_sla_due')
         batch_op.drop_index(batch_op.f('ix_tickets_assigned_to'))
         batch_op.drop_column('assigned_to')
 
