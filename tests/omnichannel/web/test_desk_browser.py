@@ -204,3 +204,72 @@ async def test_officers_desk_in_chromium(tmp_path):
     new = re.search(r"tiket baru (TIK-2026-\d+) untuk dlh", seen["reassigned"])
     assert new and int(new.group(1)[-6:]) > BASE + 200 and seen["new_title"].startswith(new.group(1))
     assert "dikunci" in seen["lockout"] and "dikunci" in seen["locked_right_password"]
+
+
+def officer_rejects_with_a_canned_reason(driver, base: str, shots: Path) -> dict:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    wait = WebDriverWait(driver, 20)
+    seen: dict = {}
+    driver.set_window_size(1280, 900)
+    driver.get(base + "/petugas")
+    wait.until(ec.visibility_of_element_located((By.ID, "login"))).send_keys("ani")
+    driver.find_element(By.ID, "sandi").send_keys(PASSWORD)
+    driver.find_element(By.ID, "tombol-masuk").click()
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#baris li.tiket")) == 50)
+    seen["instansi_hidden"] = not driver.find_element(By.ID, "f-instansi").is_displayed()
+    seen["refs"] = [r.get_attribute("data-ref") for r in driver.find_elements(By.CSS_SELECTOR, "#baris li.tiket")]
+    first = driver.find_elements(By.CSS_SELECTOR, "#baris li.tiket")[0]
+    ref = first.get_attribute("data-ref")
+    first.click()
+    wait.until(lambda d: d.find_element(By.ID, "judul-tiket").text.startswith(ref))
+    wait.until(ec.visibility_of_element_located((By.ID, "templat")))
+    Select(driver.find_element(By.ID, "templat")).select_by_value("bukan-kewenangan")
+    seen["filled"] = driver.find_element(By.ID, "tanggapan").get_attribute("value")
+    driver.find_element(By.CSS_SELECTOR, "button[data-status=ditolak]").click()
+    alert = wait.until(ec.alert_is_present())
+    seen["confirm"] = alert.text
+    alert.accept()
+    wait.until(lambda d: "ditolak" in d.find_element(By.ID, "judul-tiket").text)
+    wait.until(lambda d: "ditolak" in d.find_element(By.ID, "riwayat").text)
+    seen["history"] = driver.find_element(By.ID, "riwayat").text
+    seen["ref"] = ref
+    driver.save_screenshot(str(shots / "desk-rejected-desktop.png"))
+    return seen
+
+
+async def test_an_officer_sees_own_agency_and_rejects_with_a_canned_reason(tmp_path):
+    from omnichannel.models import AuditEvent, CannedReply
+
+    shots = Path(os.environ.get("OMNICHANNEL_ARTEFACTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    config = parse_config((REPO / "config.yaml").read_text(),
+                          env={"OMNICHANNEL_HTTP_PORT": "0", "OMNICHANNEL_DATA_DIR": f"{tmp_path}/data"})
+    daemon = Daemon(config)
+    await daemon.start()
+    try:
+        await seed(daemon.store)
+        async with daemon.store.session() as s:
+            s.add(CannedReply(agency="pupr", name="bukan-kewenangan", updated_by="user:admin",
+                              text="Aduan pada tiket {ref} bukan kewenangan {nama_instansi}; mohon ajukan ke provinsi."))
+            await s.commit()
+        with chromium() as driver:
+            seen = await asyncio.to_thread(officer_rejects_with_a_canned_reason, driver,
+                                           f"http://127.0.0.1:{daemon.http_port}", shots)
+        async with daemon.store.session() as s:
+            from sqlalchemy import select
+
+            event = (await s.exec(select(AuditEvent).where(AuditEvent.subject_ref == seen["ref"],
+                                                           AuditEvent.action == "status"))).scalars().one()
+    finally:
+        await daemon.stop()
+    assert seen["instansi_hidden"]  # one agency: no agency filter, no agency on the rows
+    assert all((int(ref[-6:]) - BASE) % 4 for ref in seen["refs"])  # every fourth seeded ticket is dinkes's
+    reason = f"Aduan pada tiket {seen['ref']} bukan kewenangan Dinas Pekerjaan Umum dan Penataan Ruang; " \
+             "mohon ajukan ke provinsi."
+    assert seen["filled"] == reason
+    assert "Alasan penolakan akan dikirim ke setiap pelapor" in seen["confirm"]
+    assert "Ani Lestari" in seen["history"] and "baru → ditolak — " + reason in seen["history"]
+    assert (event.actor, event.detail["to"], event.detail["note"]) == ("user:ani", "ditolak", reason)
