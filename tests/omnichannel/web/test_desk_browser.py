@@ -273,3 +273,67 @@ async def test_an_officer_sees_own_agency_and_rejects_with_a_canned_reason(tmp_p
     assert "Alasan penolakan akan dikirim ke setiap pelapor" in seen["confirm"]
     assert "Ani Lestari" in seen["history"] and "baru → ditolak — " + reason in seen["history"]
     assert (event.actor, event.detail["to"], event.detail["note"]) == ("user:ani", "ditolak", reason)
+
+
+def officer_splits_then_merges(driver, base: str, shots: Path) -> dict:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    wait = WebDriverWait(driver, 20)
+    info = lambda: driver.find_element(By.ID, "info").text  # noqa: E731
+    seen: dict = {}
+    driver.set_window_size(1280, 900)
+    driver.get(base + "/petugas")
+    wait.until(ec.visibility_of_element_located((By.ID, "login"))).send_keys("ani")
+    driver.find_element(By.ID, "sandi").send_keys(PASSWORD)
+    driver.find_element(By.ID, "tombol-masuk").click()
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#baris li.tiket")) == 50)
+    driver.find_element(By.ID, "cari").send_keys("selokan")
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#baris li.tiket")) == 1)
+    driver.find_element(By.CSS_SELECTOR, "#baris li.tiket").click()
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, ".pilih-aduan")) == 3)
+    driver.find_element(By.CSS_SELECTOR, "#kelompok summary").click()
+    for box in driver.find_elements(By.CSS_SELECTOR, ".pilih-aduan")[1:]:
+        box.click()
+    driver.find_element(By.ID, "pisah-tombol").click()
+    wait.until(ec.alert_is_present()).accept()
+    wait.until(lambda d: "dipisah ke kasus" in info())
+    seen["split"] = info()
+    seen["left"] = len(driver.find_elements(By.CSS_SELECTOR, "#aduan .kartu"))
+    driver.find_element(By.ID, "gabung-ke").send_keys(f"KAS-2026-{BASE + 5:06d}")
+    driver.find_element(By.ID, "gabung-tombol").click()
+    wait.until(ec.alert_is_present()).accept()
+    wait.until(lambda d: "digabung ke" in info())
+    seen["merge"] = info()
+    seen["title"] = driver.find_element(By.ID, "judul-tiket").text
+    seen["buttons_off"] = all(not b.is_enabled() for b in driver.find_elements(By.CSS_SELECTOR, "#tombol-status button"))
+    seen["regroup_hidden"] = not driver.find_element(By.ID, "kelompok").is_displayed()
+    driver.save_screenshot(str(shots / "desk-merged-desktop.png"))
+    return seen
+
+
+async def test_an_officer_splits_and_merges_cases_in_the_page(tmp_path):
+    shots = Path(os.environ.get("OMNICHANNEL_ARTEFACTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    config = parse_config((REPO / "config.yaml").read_text(),
+                          env={"OMNICHANNEL_HTTP_PORT": "0", "OMNICHANNEL_DATA_DIR": f"{tmp_path}/data"})
+    daemon = Daemon(config)
+    await daemon.start()
+    try:
+        await seed(daemon.store)
+        async with daemon.store.session() as s:  # two more messages on the first case, about something else
+            for n, text in ((1001, "Selokan mampet di gang 3, air masuk rumah"), (1002, "Selokan mampet lagi")):
+                s.add(Complaint(id=BASE + n, ref=f"ADU-2026-{BASE + n:06d}", connector="web", channel="webform",
+                                text=text, status="routed", case_id=BASE + 1, agency="pupr", kind="pengaduan"))
+            await s.commit()
+        with chromium() as driver:
+            seen = await asyncio.to_thread(officer_splits_then_merges, driver, f"http://127.0.0.1:{daemon.http_port}",
+                                           shots)
+    finally:
+        await daemon.stop()
+    new_case = re.search(r"2 aduan dipisah ke kasus (KAS-2026-\d+); tiket baru (TIK-2026-\d+)", seen["split"])
+    assert new_case and seen["left"] == 1
+    assert seen["merge"] == (f"Kasus KAS-2026-{BASE + 1:06d} digabung ke KAS-2026-{BASE + 5:06d}; "
+                             f"tiket TIK-2026-{BASE + 1:06d} ditutup sebagai digabung.")
+    assert seen["title"].endswith("digabung") and seen["buttons_off"] and seen["regroup_hidden"]
