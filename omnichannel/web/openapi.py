@@ -143,6 +143,10 @@ def document() -> dict[str, Any]:
         "/api/v1/tickets/{ref}/assign": {"post": _op("assign to a person who may work on the ticket (null: nobody)", {
             **_ok("assigned", _obj(["ticket", "assigned_to"], ticket=STR, assigned_to=NSTR, previous=NSTR)),
             **_errors(400, 401, 403, 404, 422)}, params=[TICKET_REF], body=_body(_obj(["user"], user=NSTR)))},
+        "/api/v1/tickets/{ref}/assignees": {"get": _op("active accounts that may work on the ticket", {
+            **_ok("people", _obj(["ticket", "people"], ticket=STR, assigned_to=NSTR, people={
+                "type": "array", "items": _obj(["login", "name", "role"], login=STR, name=STR, role=STR)})),
+            **_errors(401, 404)}, params=[TICKET_REF])},
         "/api/v1/tickets/{ref}/notes": {"post": _op("an internal note, never sent to a citizen", {
             **_ok("stored", _obj(["ticket", "note", "by", "at"], ticket=STR, note=STR, by=STR, at=TIME), 201),
             **_errors(400, 401, 403, 404, 422)}, params=[TICKET_REF],

@@ -211,6 +211,19 @@ class Queue:
         log.info("ticket %s assigned to %s by %s", ticket.ref, login or "(nobody)", caller.actor)
         return web.json_response({"ticket": ticket.ref, "assigned_to": login, "previous": previous})
 
+    async def assignees(self, request: web.Request) -> web.Response:
+        """``GET /api/v1/tickets/{ref}/assignees``: active accounts that may work on the ticket (for a picker)."""
+        caller = self.api._auth(request)
+        from omnichannel.web.accounts import caller_for
+
+        async with self.store.session() as session:
+            ticket = await self.api._ticket(session, request.match_info["ref"], caller)
+            people = (await session.exec(select(User).where(User.disabled.is_(False))
+                                         .order_by(User.name))).scalars().all()
+        return web.json_response({"ticket": ticket.ref, "assigned_to": ticket.assigned_to, "people": [
+            {"login": u.login, "name": u.name, "role": u.role} for u in people
+            if caller_for(u).sees(ticket.agency, ticket.kind)]})
+
     async def add_note(self, request: web.Request) -> web.Response:
         """``POST /api/v1/tickets/{ref}/notes`` ``{"text"}``: an internal note, never sent to a citizen."""
         caller = self.api._auth(request)
@@ -378,6 +391,7 @@ def routes(api: Any, accounts: Any, wrap: Any) -> list[web.RouteDef]:
         web.get("/api/v1/tickets", wrap(queue.list_tickets, accounts)),
         web.get("/api/v1/tickets/{ref}/history", wrap(queue.history, accounts)),
         web.get("/api/v1/tickets/{ref}/replies", wrap(queue.ticket_replies, accounts)),
+        web.get("/api/v1/tickets/{ref}/assignees", wrap(queue.assignees, accounts)),
         web.post("/api/v1/tickets/{ref}/assign", wrap(queue.assign, accounts)),
         web.post("/api/v1/tickets/{ref}/notes", wrap(queue.add_note, accounts)),
         web.post("/api/v1/tickets/{ref}/reassign", wrap(queue.reassign, accounts)),

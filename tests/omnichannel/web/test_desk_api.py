@@ -321,6 +321,7 @@ OTHER_AGENCY = [  # ani (dpupr) on dinkes's ticket TIK-2026-000002 and dinkes's 
     ("get", "/api/v1/tickets/TIK-2026-000002/history", None, 404),
     ("get", "/api/v1/tickets/TIK-2026-000002/replies", None, 404),
     ("post", "/api/v1/tickets/TIK-2026-000002/assign", {"user": "ani"}, 404),
+    ("get", "/api/v1/tickets/TIK-2026-000002/assignees", None, 404),
     ("post", "/api/v1/tickets/TIK-2026-000002/notes", {"text": "catatan"}, 404),
     ("post", "/api/v1/tickets/TIK-2026-000002/reassign", {"agency": "dpupr", "reason": "salah"}, 403),
     ("post", "/api/v1/tickets/TIK-2026-000002/status", {"status": "selesai"}, 404),
@@ -373,6 +374,8 @@ async def test_assign_note_and_status_are_in_the_history_with_who(desk) -> None:
     try:
         assert (await client.post("/api/v1/tickets/TIK-2026-000001/assign", json={"user": "budi"},
                                   headers=csrf)).status == 422  # budi works for dinkes
+        people = await (await client.get("/api/v1/tickets/TIK-2026-000001/assignees")).json()
+        assert [p["login"] for p in people["people"]] == ["adm", "ani", "kora"]  # by name; not budi, dewi, pim
         resp = await client.post("/api/v1/tickets/TIK-2026-000001/assign", json={"user": "ani"}, headers=csrf)
         assert resp.status == 200 and (await resp.json())["assigned_to"] == "ani"
         resp = await client.post("/api/v1/tickets/TIK-2026-000001/notes", json={"text": "Sudah cek lokasi, perlu alat berat"},

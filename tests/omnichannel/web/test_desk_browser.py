@@ -35,7 +35,8 @@ async def seed(store, n: int = 200) -> None:
     hasher = PasswordHasher()
     async with store.session() as s:
         for login, name, role, agencies in (("kora", "Kora Wibowo", "koordinator", []),
-                                            ("ani", "Ani Lestari", "petugas", ["pupr"])):
+                                            ("ani", "Ani Lestari", "petugas", ["pupr"]),
+                                            ("budi", "Budi Santoso", "petugas", ["dinkes"])):
             s.add(User(login=login, name=name, role=role, agencies=agencies, password_hash=hasher.hash(PASSWORD)))
         for i in range(1, n + 1):
             place = PLACES[i % len(PLACES)]
@@ -79,6 +80,9 @@ def desk_session(driver, base: str, shots: Path) -> dict:
     wait = WebDriverWait(driver, 20)
     keys = ActionChains(driver)
     rows = lambda: driver.find_elements(By.CSS_SELECTOR, "#baris li.tiket")  # noqa: E731
+
+    def info_text() -> str:
+        return driver.find_element(By.ID, "info").text
 
     def settle(predicate) -> None:
         try:
@@ -137,6 +141,11 @@ def desk_session(driver, base: str, shots: Path) -> dict:
     settle(lambda: "Catatan internal disimpan" in driver.find_element(By.ID, "info").text)
     seen["history"] = driver.find_element(By.ID, "riwayat").text
     driver.save_screenshot(str(shots / "desk-ticket-desktop.png"))
+    colleagues = Select(driver.find_element(By.ID, "rekan"))
+    seen["colleagues"] = [o.text for o in colleagues.options[1:]]
+    colleagues.select_by_index(1)
+    settle(lambda: "Tiket ditugaskan kepada" in info_text())
+    seen["reassigned_to"] = driver.find_element(By.ID, "penanggung").text
 
     driver.set_window_size(412, 900)
     seen["phone_ticket"] = no_horizontal_scroll(driver)
@@ -198,6 +207,9 @@ async def test_officers_desk_in_chromium(tmp_path):
     assert seen["opened"][1].startswith(seen["opened"][0])
     assert "Pintasan papan ketik" in seen["help"]
     assert seen["assignee"] == "Kora Wibowo"
+    # the picker offers the one officer of the ticket's agency (pupr: Ani, dinkes: Budi), never the other
+    assert len(seen["colleagues"]) == 1 and seen["colleagues"][0] in ("Ani Lestari (petugas)", "Budi Santoso (petugas)")
+    assert seen["reassigned_to"] == seen["colleagues"][0].split(" (")[0]
     assert "Catatan: Sudah koordinasi dengan lurah" in seen["history"] and "Kora Wibowo" in seen["history"]
     for scroll, width in (seen["phone_ticket"], seen["phone_queue"]):
         assert width <= 420 and scroll <= width, (scroll, width)
