@@ -225,7 +225,7 @@ class Daemon:
         from omnichannel.web.ui import routes as page_routes
 
         self.extra_routes.extend(page_routes(self.config))
-        for target in ("omnichannel.web.officer_api:routes", "omnichannel.web.ppid_api:routes"):
+        for target in ("omnichannel.web.desk:routes", "omnichannel.web.ppid_api:routes"):
             officer_routes = self._optional(target)
             if officer_routes is not None:
                 self.extra_routes.extend(officer_routes(self.store, self.config, self.templates,
@@ -244,6 +244,10 @@ class Daemon:
             else:
                 await self._listen()
             log.info("listening on http://%s:%s", self.config.http.host, self.http_port)
+            from omnichannel.web.accounts import announce
+
+            await announce(self.store, self.config, self.config.http.public_url
+                           or f"http://{self.config.http.host}:{self.http_port}")
         self.ready = True
         log.info("daemon %s started: %d connectors, %d forwarders", self.replica_id, len(self.connectors),
                  len(self.forwarders))

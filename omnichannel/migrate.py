@@ -41,3 +41,11 @@ async def current(store: Store) -> str | None:
 
     async with store.engine.connect() as conn:
         return await conn.run_sync(lambda c: MigrationContext.configure(c).get_current_revision())
+
+
+SEARCH_OBJECTS = ("complaints_search", "ix_complaints_search")
+
+
+def include_name(name: str | None, type_: str, _parents: dict[str, Any]) -> bool:
+    """Leave the full-text search objects (migration 0005, one per dialect) out of autogenerate."""
+    return not (name and name.startswith(SEARCH_OBJECTS))

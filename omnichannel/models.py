@@ -161,7 +161,8 @@ class Ticket(SQLModel, table=True):
     __tablename__ = "tickets"
     __table_args__ = (UniqueConstraint("case_id", "agency", name="uq_tickets_case_agency"),
                       Index("ix_tickets_agency_status", "agency", "status"),
-                      Index("ix_tickets_received_at", "received_at"))
+                      Index("ix_tickets_received_at", "received_at"),
+                      Index("ix_tickets_status_sla_due", "status", "sla_due"))  # the desk's queue (migration 0005)
     id: int | None = Field(default=None, primary_key=True)
     ref: str = Field(max_length=32, unique=True)
     case_id: int = Field(foreign_key="cases.id")
@@ -175,6 +176,7 @@ class Ticket(SQLModel, table=True):
     lapor_tracking_id: str | None = Field(default=None, max_length=64, index=True)
     lapor_status: str | None = Field(default=None, max_length=64)
     answer: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    assigned_to: str | None = Field(default=None, max_length=64, index=True, description="login of the officer on it")
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     closed_at: datetime | None = None
@@ -280,3 +282,65 @@ class AuditEvent(SQLModel, table=True):
     subject_type: str = Field(max_length=32)
     subject_ref: str = Field(max_length=64, index=True)
     detail: dict[str, Any] = _json()
+
+
+# -- the officers' workspace (omnichannel.users, omnichannel.web.accounts, omnichannel.web.queue) --------
+
+
+class User(SQLModel, table=True):
+    """A person who logs in to the officers' desk: role petugas, koordinator, ppid, admin or pimpinan."""
+
+    __tablename__ = "users"
+    id: int | None = Field(default=None, primary_key=True)
+    login: str = Field(max_length=64, unique=True)
+    name: str = Field(max_length=200)
+    role: str = Field(max_length=16)
+    agencies: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    password_hash: str = Field(max_length=255)
+    disabled: bool = False
+    failed_logins: int = 0
+    locked_until: datetime | None = None
+    last_login_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class OfficerSession(SQLModel, table=True):
+    """A login session: the cookie holds the secret, the store only its SHA-256 (shared by replicas)."""
+
+    __tablename__ = "officer_sessions"
+    id: str = Field(primary_key=True, max_length=64, description="sha256 hex of the cookie value")
+    user_id: int = Field(foreign_key="users.id", index=True)
+    csrf: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime = Field(index=True)
+
+
+class CannedReply(SQLModel, table=True):
+    """A prepared answer of one agency, with placeholders {ref}, {nama_instansi}, {batas_waktu}."""
+
+    __tablename__ = "canned_replies"
+    __table_args__ = (UniqueConstraint("agency", "name", name="uq_canned_replies_agency_name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    agency: str = Field(max_length=64)
+    name: str = Field(max_length=100)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    updated_by: str = Field(max_length=128)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Correction(SQLModel, table=True):
+    """An officer corrected the router (reassign, merge, split): what the router may learn from."""
+
+    __tablename__ = "corrections"
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16, description="reassign, merge, split")
+    ticket_ref: str | None = Field(default=None, max_length=32, index=True)
+    case_ref: str | None = Field(default=None, max_length=32)
+    complaint_ref: str | None = Field(default=None, max_length=32, description="the complaint whose text was routed")
+    agency_from: str | None = Field(default=None, max_length=64)
+    agency_to: str | None = Field(default=None, max_length=64)
+    actor: str = Field(max_length=128)
+    reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    detail: dict[str, Any] = _json()
+    at: datetime = Field(default_factory=utcnow, index=True)

@@ -183,3 +183,19 @@ class AnswerDesk(Protocol):
         """Record an officer's answer and queue it to every reporter; how many replies were queued."""
         ...
 
+    async def reassign(self, session: Any, ticket: Any, agency: str, reason: str, actor: str, config: Any,
+                       templates: Any) -> Any:
+        """Close ``ticket`` as ``dialihkan``, open the case's ticket for ``agency`` with deliveries; the new
+        ticket (ValueError when not allowed)."""
+        ...
+
+    async def merge_cases(self, session: Any, source: Any, target: Any, actor: str, config: Any,
+                          templates: Any) -> dict[str, Any]:
+        """Move ``source``'s complaints and tickets into ``target`` (ValueError when not allowed); what moved."""
+        ...
+
+    async def split_case(self, session: Any, case: Any, refs: list[str], actor: str, config: Any,
+                         templates: Any) -> dict[str, Any]:
+        """Move complaints ``refs`` out of ``case`` into a new case with its tickets; what moved."""
+        ...
+

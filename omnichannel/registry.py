@@ -42,14 +42,15 @@ PIPELINE = "router.pipeline:RouterPipeline"
 # the dispatcher that hands outbox rows to forwarders and connectors' repliers
 DISPATCHER = "router.delivery.dispatcher:Dispatcher"
 # officers' answers and status changes (omnichannel.protocols.AnswerDesk), for the officer API
-ANSWERS = "router.delivery.answers:AnswerDesk"
+ANSWERS = "router.delivery.desk:AnswerDesk"
 # ``omnichannel eval``: routing and grouping quality on labelled files
 EVAL_ROUTING = "router.eval.routing:main"
 EVAL_DEDUP = "router.eval.dedup:main"
 EVAL_CITIES = "router.eval.cities:main"
 # subcommands other packages add to the CLI (each ``add_cli(subparsers)``)
 CLI_EXTENSIONS = ("router.delivery.outbox_cli:add_cli", "omnichannel.sandbox.cli:add_cli",
-                  "omnichannel.demo.runner:add_cli", "omnichannel.reports.cli:add_cli", "router.train:add_cli")
+                  "omnichannel.demo.runner:add_cli", "omnichannel.reports.cli:add_cli", "router.train:add_cli",
+                  "omnichannel.desk_cli:add_cli")
 
 
 def load(target: str) -> Any:

@@ -38,6 +38,10 @@ DEFAULTS: dict[str, str] = {
     "answer": "Tanggapan atas aduan {ref} dari {agency}:\n\n{answer}",
     "answer_public": "Aduan {ref} telah ditanggapi oleh {agency}. Silakan cek tautan atau hubungi kami lewat pesan pribadi.",
     "closed": "Aduan {ref} telah dinyatakan selesai. Terima kasih atas partisipasi Anda.",
+    "rejected": "Aduan {ref} tidak dapat ditindaklanjuti oleh {agency}.\n\nAlasan: {reason}",
+    "rejected_public": "Aduan {ref} telah ditinjau oleh {agency}. Keterangan lengkap kami kirim lewat pesan pribadi.",
+    "reopened": "Aduan {ref} dibuka kembali oleh {agency} dan sedang ditindaklanjuti lagi. {note}",
+    "reopened_public": "Aduan {ref} dibuka kembali dan sedang ditindaklanjuti lagi oleh {agency}.",
     "unreachable": "Warga tidak dapat dihubungi melalui {channel}: {reason}",
     "officer_ticket": (
         "Tiket baru {ticket} ({kind}) untuk {agency}\n"
@@ -84,6 +88,8 @@ STATUS_TEXT: dict[str, str] = {
     "ditindaklanjuti": "sedang ditindaklanjuti",
     "selesai": "selesai",
     "ditolak": "ditolak",
+    "dialihkan": "dialihkan ke instansi lain",
+    "digabung": "digabungkan dengan tiket lain tentang hal yang sama",
 }
 
 

@@ -22,7 +22,8 @@ USER_FIELDS = ["name", "username"]
 
 REF = re.compile(r"^ADU-\d{4}-\d{6,}$")
 # purpose of a reply row -> the public template used on X (never the private one with the answer text)
-PUBLIC_TEMPLATES = {"ack": "ack_public", "ack_followup": "ack_followup", "answer": "answer_public", "closed": "closed"}
+PUBLIC_TEMPLATES = {"ack": "ack_public", "ack_followup": "ack_followup", "answer": "answer_public", "closed": "closed",
+                    "rejected": "rejected_public", "reopened": "reopened_public"}
 _ANY_REF = re.compile(r"\bADU-\d{4}-\d{6,}\b")
 FALLBACK_AGENCY = "instansi terkait"
 _LEAKS = [

@@ -355,6 +355,22 @@ def workspace(args: argparse.Namespace) -> tuple[Path, Path | None, Path]:
     return base, keep, work
 
 
+async def demo_accounts(store: Any, config: Any, tokens: dict[str, str]) -> None:
+    """A personal account for each agency with officers in the demo (login: its code) and a coordinator
+    (login: koordinator), the password being the agency's demo token; ``endpoints`` prints them."""
+    from omnichannel import users
+
+    async with store.session() as session:
+        for code, secret_value in sorted(tokens.items()):
+            agency = config.agency(code)
+            if code == "*":
+                await users.add_user(session, "koordinator", "Koordinator Pengaduan", "koordinator", [], secret_value,
+                                     "demo")
+            elif agency is not None:
+                await users.add_user(session, code, f"Petugas {agency.name}", "petugas", [code], secret_value, "demo")
+        await session.commit()
+
+
 async def run_demo(args: argparse.Namespace) -> int:
     """Sandboxes, daemon, the scripted day, the summary; then serve until Ctrl-C (or exit with --exit)."""
     from omnichannel.config import parse_config
@@ -378,6 +394,7 @@ async def run_demo(args: argparse.Namespace) -> int:
             print(f"port {args.port} sedang dipakai: daemon mendengarkan di {world.http_port}")
         daemon = Daemon(config)
         await daemon.start()
+        await demo_accounts(daemon.store, config, tokens)
         async with script.Traffic(world, f"http://127.0.0.1:{daemon.http_port}",
                                   {k: v for k, v in tokens.items() if k != "*"}, tokens["*"]) as traffic:
             day = await play_day(world, daemon.store, traffic, print)

@@ -303,8 +303,8 @@ def endpoints(port: int, tokens: dict[str, str], world: Any, config_path: Path, 
            f"  kesehatan / metrik  {base}/readyz   {base}/metrics",
            f"  sandbox SP4N-LAPOR! {world.lapor.base_url}/pengaduan/<no. SP4N-LAPOR!>",
            f"  config demo         {config_path}" + ("" if kept else " (dihapus saat keluar; --keep DIR menyimpannya)"),
-           "Token petugas (Authorization: Bearer …)"]
-    out += [f"  {'koordinator' if code == '*' else code.upper():<12} {token}" for code, token in sorted(tokens.items())]
+           f"Akun petugas di {base}/petugas (nama pengguna → kata sandi; juga token API: Authorization: Bearer …)"]
+    out += [f"  {'koordinator' if code == '*' else code:<12} {token}" for code, token in sorted(tokens.items())]
     some = next(code for code in tokens if code != "*")
     out.append(f"  contoh: curl -s -H 'Authorization: Bearer {tokens[some]}' {base}/api/v1/agencies/{some}/tickets")
     return "\n".join(out)

@@ -42,10 +42,21 @@ class Caller:
     agencies: frozenset[str]
     coordinator: bool
     actor: str
+    kinds: frozenset[str] | None = None  # a ppid sees information requests only
+    login: str | None = None  # a person logged in (omnichannel.web.accounts), not a machine token
+    role: str | None = None
 
     def owns(self, agency: str) -> bool:
         """True when the caller's agency owns tickets of ``agency``."""
         return agency in self.agencies
+
+    def sees(self, agency: str, kind: str | None) -> bool:
+        """True when the caller may read and act on a ticket of ``agency`` and ``kind``."""
+        return (self.coordinator or self.owns(agency)) and (self.kinds is None or kind in self.kinds)
+
+
+# a logged-in person's caller, put on the request by ``omnichannel.web.accounts``
+OFFICER = web.RequestKey("officer", Caller)
 
 
 def _error(status: int, code: str, reason: str) -> web.Response:
@@ -97,7 +108,7 @@ class OfficerApi:
         rate = limiter(request)
         if rate is not None and (refused := rate.blocked("login", request)) is not None:
             raise _Reply(refused)  # too many wrong tokens from this client: not even checked
-        caller = self.caller(request)
+        caller = request.get(OFFICER) or self.caller(request)  # a login session (web.accounts) or a token
         if caller is None:
             if rate is not None:
                 rate.charge("login", request)
@@ -113,7 +124,7 @@ class OfficerApi:
         if not _REF.match(ref):  # NUL or other bytes the database refuses: no such ticket
             raise _Reply(_error(404, "not_found", "no such ticket in your agency's queue"))
         ticket = (await session.exec(select(Ticket).where(Ticket.ref == ref.upper()))).scalars().first()
-        if ticket is None or not (caller.coordinator or caller.owns(ticket.agency)):
+        if ticket is None or not caller.sees(ticket.agency, ticket.kind):
             raise _Reply(_error(404, "not_found", f"no ticket {ref} in your agency's queue"))
         return ticket
 
@@ -144,6 +155,8 @@ class OfficerApi:
         if offset > MAX_OFFSET:  # past a 64-bit column the database refuses the number itself
             return _error(400, "bad_request", f"offset must be at most {MAX_OFFSET}")
         cond = [Ticket.agency == code]
+        if caller.kinds is not None:
+            cond.append(Ticket.kind.in_(caller.kinds))
         if request.query.get("status"):
             wanted = [s.strip() for s in request.query["status"].split(",") if s.strip()]
             if not all(w.isidentifier() for w in wanted):
@@ -204,6 +217,7 @@ class OfficerApi:
                 "lapor_tracking_id": ticket.lapor_tracking_id, "lapor_status": ticket.lapor_status,
                 "answer": ticket.answer, "created_at": _iso(ticket.created_at), "updated_at": _iso(ticket.updated_at),
                 "closed_at": _iso(ticket.closed_at), "personal_data": "full" if full else "masked",
+                "assigned_to": ticket.assigned_to,
                 "case": {"ref": case.ref if case else None, "reporters": case.reporter_count if case else 0,
                          "complaints": case.complaint_count if case else 0,
                          "location": case.location if case else None},
@@ -276,10 +290,11 @@ class _Reply(Exception):  # noqa: N818 (an early answer, not an error)
         self.response = response
 
 
-def _wrap(handler: Any) -> Any:
+def _wrap(handler: Any, accounts: Any = None) -> Any:
     async def run(request: web.Request) -> web.StreamResponse:
         try:
-            return await handler(request)
+            early = await accounts.attach(request) if accounts is not None else None  # session + CSRF
+            return early or await handler(request)
         except _Reply as early:
             return early.response
 
@@ -289,10 +304,14 @@ def _wrap(handler: Any) -> Any:
 def routes(store: Any, config: Any, templates: Any, answers: AnswerDesk | None = None) -> list[web.RouteDef]:
     """The officer API's routes, for the daemon's one aiohttp app; ``answers`` is the router's answer desk
     (without it, reading works and answering says the router is not installed)."""
-    api = OfficerApi(store, config, templates, answers)
+    return api_routes(OfficerApi(store, config, templates, answers))
+
+
+def api_routes(api: OfficerApi, accounts: Any = None) -> list[web.RouteDef]:
+    """``api``'s routes; with ``accounts`` (``omnichannel.web.accounts``) login sessions count too."""
     return [
-        web.get("/api/v1/agencies/{code}/tickets", _wrap(api.list_tickets)),
-        web.get("/api/v1/tickets/{ref}", _wrap(api.get_ticket)),
-        web.post("/api/v1/tickets/{ref}/status", _wrap(api.post_status)),
-        web.post("/api/v1/tickets/{ref}/reply", _wrap(api.post_reply)),
+        web.get("/api/v1/agencies/{code}/tickets", _wrap(api.list_tickets, accounts)),
+        web.get("/api/v1/tickets/{ref}", _wrap(api.get_ticket, accounts)),
+        web.post("/api/v1/tickets/{ref}/status", _wrap(api.post_status, accounts)),
+        web.post("/api/v1/tickets/{ref}/reply", _wrap(api.post_reply, accounts)),
     ]

@@ -35,14 +35,15 @@ def routes(config: Config) -> list[web.RouteDef]:
                                          "style-src 'unsafe-inline'", "X-Frame-Options": "DENY"})
 
         out.append(web.get("/", form))
-    tokens = [t for a in config.agencies for t in a.officer_tokens] + list(config.http.coordinator_tokens)
-    if any(t.get_secret_value() for t in tokens):
-        officer = _page(config, "petugas.html")
+    # always served: officers log in with personal accounts (omnichannel users add); agency tokens are for
+    # machine clients of the API
+    officer = _page(config, "petugas.html")
 
-        async def inbox(_: web.Request) -> web.Response:
-            return web.Response(text=officer, content_type="text/html", charset="utf-8",
-                                headers={"Content-Security-Policy": "default-src 'self'; script-src 'unsafe-inline'; "
-                                         "style-src 'unsafe-inline'", "X-Frame-Options": "DENY"})
+    async def inbox(_: web.Request) -> web.Response:
+        return web.Response(text=officer, content_type="text/html", charset="utf-8",
+                            headers={"Content-Security-Policy": "default-src 'self'; script-src 'unsafe-inline'; "
+                                     "style-src 'unsafe-inline'", "X-Frame-Options": "DENY",
+                                     "Cache-Control": "no-store", "Referrer-Policy": "same-origin"})
 
-        out.append(web.get("/petugas", inbox))
+    out.append(web.get("/petugas", inbox))
     return out

@@ -14,10 +14,11 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from omnichannel.models import AuditEvent, Complaint, Counter, EnvelopeRow, Ticket
+from omnichannel import pii
+from omnichannel.models import AuditEvent, Case, Complaint, Counter, EnvelopeRow, Identity, Ticket
 from omnichannel.outbox import enqueue_many
 from omnichannel.types import utcnow
-from router.pipeline_rows import kind_can_reply
+from router.pipeline_rows import kind_can_reply, ticket_ref
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +137,8 @@ async def set_status(session: AsyncSession, ticket: Ticket, status: str, note: s
     """Change a ticket's status (audit event, ``ticket_update`` rows; ``closed`` replies on ``selesai``)."""
     if status not in STATUSES:
         raise ValueError(f"unknown status {status!r}; use one of {', '.join(STATUSES)}")
+    if ticket.status in ("dialihkan", "digabung"):
+        raise ValueError("this ticket was reassigned to another agency or merged into another; work on that one")
     if status == "ditolak" and not (note or "").strip():
         raise ValueError("rejecting a ticket needs a note with the reason")
     previous, now = ticket.status, utcnow()
@@ -153,10 +156,96 @@ async def set_status(session: AsyncSession, ticket: Ticket, status: str, note: s
     replies = 0
     if status == "selesai" and previous != "selesai":
         replies, _ = await notify_reporters(session, ticket, config, templates, "closed", "closed", "closed")
+    elif status == "ditolak" and previous != "ditolak":  # the reason reaches every reporter
+        n = await next_number(session, f"rejected:{ticket.ref}")
+        replies, _ = await notify_reporters(session, ticket, config, templates, f"rejected-{n}", "rejected",
+                                            "rejected_public", reason=(note or "").strip())
+    elif previous in ("selesai", "ditolak") and status not in ("selesai", "ditolak"):  # reopened
+        n = await next_number(session, f"reopened:{ticket.ref}")
+        replies, _ = await notify_reporters(session, ticket, config, templates, f"reopened-{n}", "reopened",
+                                            "reopened_public", note=(note or "").strip())
     updates = await ticket_update(session, ticket, config, note) if previous != status else 0
     session.add(AuditEvent(at=now, actor=actor, action="status", subject_type="ticket", subject_ref=ticket.ref,
                            detail={"from": previous, "to": status, "note": note, "replies": replies}))
     return {"ticket": ticket.ref, "from": previous, "status": status, "replies": replies, "updates": updates}
+
+
+async def reassign(session: AsyncSession, ticket: Ticket, agency: str, reason: str, actor: str, config: Any,
+                   templates: Any) -> Ticket:
+    """Close ``ticket`` as ``dialihkan`` and open the case's ticket for ``agency`` (ValueError when not
+    allowed); the new agency's forwarders (and LAPOR!) get a ``ticket``, the old one's a ``ticket_update``.
+
+    The SLA deadline carries over: the citizen's wait does not restart because the Pemda routed it wrong.
+    """
+    target = config.agency(agency)
+    if target is None:
+        raise ValueError(f"no agency {agency!r}")
+    if not reason.strip():
+        raise ValueError("a reassignment needs a reason")
+    if ticket.status in ("dialihkan", "digabung"):
+        raise ValueError(f"ticket {ticket.ref} was already reassigned or merged")
+    if agency == ticket.agency:
+        raise ValueError(f"ticket {ticket.ref} already belongs to {agency}")
+    clash = (await session.exec(select(Ticket).where(Ticket.case_id == ticket.case_id,
+                                                     Ticket.agency == agency))).scalars().first()
+    if clash is not None:
+        raise ValueError(f"the case already has ticket {clash.ref} for {agency}")
+    now = utcnow()
+    new_ref = await _free_ticket_ref(session, now.year)
+    new = Ticket(ref=new_ref, case_id=ticket.case_id, agency=agency, kind=ticket.kind,
+                 status="baru", sla_due=ticket.sla_due, sla_extended=ticket.sla_extended, created_at=now,
+                 updated_at=now)
+    previous = ticket.status
+    ticket.status, ticket.updated_at, ticket.closed_at = "dialihkan", now, ticket.closed_at or now
+    session.add(ticket)
+    session.add(new)
+    await session.flush()
+    session.add(AuditEvent(at=now, actor=actor, action="reassign", subject_type="ticket", subject_ref=ticket.ref,
+                           detail={"from": previous, "agency_to": agency, "ticket_to": new.ref, "reason": reason}))
+    session.add(AuditEvent(at=now, actor=actor, action="reassigned_from", subject_type="ticket",
+                           subject_ref=new.ref, detail={"agency_from": ticket.agency, "ticket_from": ticket.ref,
+                                                        "reason": reason}))
+    await ticket_update(session, ticket, config, f"dialihkan ke {target.name} ({new.ref}): {reason}")
+    payload = await _ticket_payload(session, new, target.name)
+    await enqueue_many(session, [("ticket", new.ref, name, payload)
+                                 for name in forwarders_for(config, "ticket", new)])
+    log.info("ticket %s reassigned from %s to %s as %s by %s", ticket.ref, ticket.agency, agency, new.ref, actor)
+    return new
+
+
+async def _free_ticket_ref(session: AsyncSession, year: int) -> str:
+    """The next ticket ref from the shared counter (past every block a replica reserved), skipping refs that
+    exist anyway (imported or hand-made tickets the counter never saw)."""
+    for _ in range(1000):
+        ref = ticket_ref(await next_number(session, "ticket"), year)
+        if (await session.exec(select(Ticket.id).where(Ticket.ref == ref))).first() is None:
+            return ref
+    raise ValueError("no free ticket number found; check the 'ticket' counter")
+
+
+async def _ticket_payload(session: AsyncSession, ticket: Ticket, agency_name: str) -> dict[str, Any]:
+    """The ``ticket`` item forwarders take (as the router writes it), from the case's first complaint."""
+    members = await reporters_of(session, ticket)
+    first = members[0][0] if members else None
+    case = await session.get(Case, ticket.case_id)
+    reporter = None
+    if first is not None and not first.anonymous and first.reporter_id is not None:
+        reporter = {"name": None, "email": None, "phone": None}
+        q = select(Identity.channel, Identity.address, Identity.name).where(
+            Identity.reporter_id == first.reporter_id).order_by(Identity.id)
+        for channel, address, name in (await session.exec(q)).all():
+            reporter["name"] = reporter["name"] or name
+            if channel in ("email", "phone") and not reporter[channel]:
+                reporter[channel] = address
+    text = first.text if first else ""
+    return {"ticket": ticket.ref, "case": case.ref if case else None, "complaint": first.ref if first else None,
+            "kind": ticket.kind, "agency": ticket.agency, "agency_name": agency_name,
+            "location": (first.location if first else None) or (case.location if case else None),
+            "sla_due": ticket.sla_due.isoformat() if ticket.sla_due else None, "reporters": len(members),
+            "subject": first.subject if first else None, "text": text, "text_masked": pii.mask(text),
+            "channel": first.channel if first else None, "reporter": reporter,
+            "anonymous": bool(first and first.anonymous), "confidential": bool(first and first.confidential),
+            "created_at": (first.created_at if first and first.created_at else ticket.created_at).isoformat()}
 
 
 class AnswerDesk:
@@ -164,4 +253,5 @@ class AnswerDesk:
 
     set_status = staticmethod(set_status)
     record_answer = staticmethod(record_answer)
+    reassign = staticmethod(reassign)
 

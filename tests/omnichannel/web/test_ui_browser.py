@@ -43,21 +43,21 @@ async def test_citizen_files_a_complaint_in_the_browser(tmp_path):
         await daemon.stop()
 
 
-def officer_session(driver, base: str, token: str, shot: str) -> dict[str, str]:
+def officer_session(driver, base: str, password: str, shot: str) -> dict[str, str]:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
     wait = WebDriverWait(driver, 20)
     driver.get(base + "/petugas")
-    driver.find_element(By.ID, "instansi").send_keys("pupr")
-    driver.find_element(By.ID, "token").send_keys("wrong-token")
+    wait.until(ec.visibility_of_element_located((By.ID, "login"))).send_keys("pupr1")
+    driver.find_element(By.ID, "sandi").send_keys("wrong-password")
     driver.find_element(By.ID, "tombol-masuk").click()
     refused = wait.until(ec.visibility_of_element_located((By.ID, "galat-masuk"))).text
-    driver.find_element(By.ID, "token").clear()
-    driver.find_element(By.ID, "token").send_keys(token)
+    driver.find_element(By.ID, "sandi").clear()
+    driver.find_element(By.ID, "sandi").send_keys(password)
     driver.find_element(By.ID, "tombol-masuk").click()
-    row = wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, "tr.tiket")))
+    row = wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, "li.tiket")))
     listing = driver.find_element(By.ID, "baris").text
     row.click()
     wait.until(ec.visibility_of_element_located((By.ID, "rincian")))
@@ -67,6 +67,7 @@ def officer_session(driver, base: str, token: str, shot: str) -> dict[str, str]:
     driver.find_element(By.ID, "kirim-tanggapan").click()
     info = wait.until(ec.visibility_of_element_located((By.ID, "info"))).text
     driver.find_element(By.CSS_SELECTOR, "button[data-status=selesai]").click()
+    wait.until(ec.alert_is_present()).accept()  # it notifies every citizen: asked first
     wait.until(lambda d: "selesai" in d.find_element(By.ID, "judul-tiket").text)
     driver.save_screenshot(shot)
     return {"refused": refused, "listing": listing, "detail": detail, "info": info,
@@ -78,12 +79,17 @@ async def test_officer_answers_and_closes_a_ticket_in_the_inbox(tmp_path):
     from omnichannel.config import parse_config
 
     shipped = (REPO / "config.yaml").read_text()
-    env = {"PUPR_OFFICER_TOKEN": "pupr-officer-token-123", "OMNICHANNEL_HTTP_PORT": "0", "OMNICHANNEL_RATE_LIMITS": "false"}
-    config = parse_config(shipped.replace("data_dir: ./data", f"data_dir: {tmp_path}/data"), env=env)
+    env = {"OMNICHANNEL_HTTP_PORT": "0", "OMNICHANNEL_DATA_DIR": f"{tmp_path}/data", "OMNICHANNEL_RATE_LIMITS": "false"}
+    config = parse_config(shipped, env=env)
     config.daemon.router_interval = 0.2
     daemon = Daemon(config)
     await daemon.start()
     try:
+        from omnichannel import users
+
+        async with daemon.store.session() as s:
+            await users.add_user(s, "pupr1", "Petugas PUPR", "petugas", ["pupr"], "sandi-petugas-pupr", "test")
+            await s.commit()
         base = f"http://127.0.0.1:{daemon.http_port}"
         import aiohttp
 
@@ -98,7 +104,7 @@ async def test_officer_answers_and_closes_a_ticket_in_the_inbox(tmp_path):
                         break
                 await asyncio.sleep(0.1)
         with chromium() as driver:
-            seen = await asyncio.to_thread(officer_session, driver, base, env["PUPR_OFFICER_TOKEN"],
+            seen = await asyncio.to_thread(officer_session, driver, base, "sandi-petugas-pupr",
                                            str(tmp_path / "inbox.png"))
         assert "Tidak bisa masuk" in seen["refused"]
         assert "TIK-" in seen["listing"] and "pengaduan" in seen["listing"]
