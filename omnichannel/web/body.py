@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 from typing import Any
+from urllib.parse import parse_qs
 
 import aiohttp
 from aiohttp import web
@@ -113,3 +114,19 @@ def header_bytes(request: web.Request, name: str) -> bytes:
     """A header's value as bytes, whatever bytes the client sent (aiohttp keeps undecodable ones as
     surrogate escapes, which ``str.encode()`` refuses)."""
     return request.headers.get(name, "").encode("utf-8", "surrogateescape")
+
+
+async def read_form(request: web.Request, limit: int = 65_536) -> dict[str, str]:
+    """A small HTML form (``application/x-www-form-urlencoded``) read whole: its fields, the last value
+    of each. ``BodyError`` 415 for any other body (a multipart upload where a login form is expected),
+    400 when it is not UTF-8, and as ``read_body`` for size, time and a client gone mid-body."""
+    kind = request.content_type or ""
+    if kind not in ("application/x-www-form-urlencoded", "application/octet-stream", ""):
+        raise BodyError(415, "expected an HTML form (application/x-www-form-urlencoded)")
+    body = await read_body(request, limit)
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BodyError(400, "the form is not UTF-8") from None
+    return {key: values[-1] for key, values in parse_qs(text, keep_blank_values=True).items()}
+

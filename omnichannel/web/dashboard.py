@@ -22,6 +22,7 @@ from omnichannel.reports.figures import agency_name, build_report, sla_config
 from omnichannel.sla import WorkingCalendar
 from omnichannel.types import utcnow
 from omnichannel.web import dashboard_view as view
+from omnichannel.web.body import BodyError, read_form
 from omnichannel.web.officer_api import Caller, OfficerApi
 
 log = logging.getLogger(__name__)
@@ -93,7 +94,11 @@ class Dashboard:
 
     async def login(self, request: web.Request) -> web.Response:
         """``POST /dasbor/masuk``: a valid token sets the cookie."""
-        form = await request.post()
+        try:
+            form = await read_form(request)
+        except BodyError as exc:
+            return self._html(view.login(f"Tidak bisa masuk: isian formulir tidak terbaca ({exc.status})."),
+                              exc.status)
         token = str(form.get("token", "")).strip().encode()
         if not token or not any(hmac.compare_digest(t, token) for t, _ in self.tokens._tokens if t):
             log.info("dashboard: refused a login from %s", request.remote)
