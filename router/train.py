@@ -44,10 +44,15 @@ def main(argv: list[str] | None = None) -> int:
 
 def add_cli(subparsers: Any) -> None:
     """Register ``omnichannel train``."""
-    p = subparsers.add_parser("train", help="build the router's learned layer from the labelled cities")
-    p.add_argument("directory", nargs="?", type=Path, default=DEFAULT_DIR)
+    p = subparsers.add_parser("train", help="build the router's learned layer from the labelled cities",
+                              description="Train the linear model the router consults where its rules are unsure, "
+                                          "from the labelled cities' messages and their agencies' remits; the same "
+                                          "files give the same weights.")
+    p.add_argument("directory", nargs="?", type=Path, default=DEFAULT_DIR,
+                   help="the labelled cities, one folder each (default: %(default)s)")
     p.add_argument("--exclude", action="append", default=[], help="leave this city out (repeatable)")
-    p.add_argument("-o", "--output", type=Path, default=MODEL_PATH)
+    p.add_argument("-o", "--output", type=Path, default=MODEL_PATH,
+                   help="where to write the model (default: the copy shipped with the package)")
     p.set_defaults(func=lambda args: main([str(args.directory), "--config", str(_config_path(args)), "-o",
                                            str(args.output)] + [a for c in args.exclude for a in ("--exclude", c)]))
 

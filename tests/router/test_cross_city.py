@@ -16,8 +16,11 @@ CITIES = Path(__file__).resolve().parents[1] / "data" / "cities"
 
 # held-out city → (agency, kind, same-complaint F1, same-case F1, most hard-negative merges)
 FLOORS = {
-    "Kota Surabaya": (0.83, 0.91, 0.09, 0.26, 2),
-    "Kota Bandung": (0.88, 0.90, 0.07, 0.33, 0),
+    # same-complaint F1 fell from 0.09 / 0.078 with the email branch's stricter resend rule (threshold
+    # 0.60, the reporter's own name no longer counts as content): these cities' resends are mostly
+    # follow-ups in other words, which neither threshold catches (issue 13, item 7)
+    "Kota Surabaya": (0.83, 0.91, 0.05, 0.25, 2),
+    "Kota Bandung": (0.88, 0.90, 0.03, 0.33, 0),
     "Kota Semarang": (0.96, 0.98, 0.92, 0.79, 3),
 }
 
