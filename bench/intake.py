@@ -171,7 +171,7 @@ async def main() -> None:
     port = free_port()
     config = work / "config.yaml"
     config.write_text(f"data_dir: {work}/data\nhttp: {{host: 127.0.0.1, port: {port}, workers: {args.workers}, "
-                      f"rate_limits: {{enabled: ${{OMNICHANNEL_RATE_LIMITS:-true}}}}}}\nlogging: {{level: WARNING}}\n"
+                      f"rate_limits: {{enabled: false}}}}\nlogging: {{level: WARNING}}\n"
                       f"daemon: {{route: {str(not args.intake_only).lower()}}}\n"
                       + (f"store: {{url: '{store_url}'}}\n" if store_url else "")
                       + "connectors:\n  - {name: web, kind: webform, acknowledge: false}\n")
