@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, or_, update
 
 from omnichannel.models import ConnectorState
-from omnichannel.supervisor import acquire_lease, release_lease
+from omnichannel.supervisor import acquire_lease, ensure_state_row, release_lease
 from omnichannel.types import utcnow
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -99,8 +99,7 @@ async def claim_period(store: Store, key: str, owner: str, seconds: float) -> bo
     epoch = now.timestamp()
     boundary = now + timedelta(seconds=(epoch // seconds + 1) * seconds - epoch)
     async with store.session() as session:
-        await session.exec(store.insert(ConnectorState).values(connector=key, checkpoint=None, updated_at=now)
-                           .on_conflict_do_nothing(index_elements=["connector"]))
+        await ensure_state_row(store, session, key, now)
         stmt = (update(ConnectorState)
                 .where(ConnectorState.connector == key,
                        or_(ConnectorState.lease_until.is_(None), ConnectorState.lease_until <= now))

@@ -58,13 +58,17 @@ class Health:
                 "envelopes": self.envelopes}
 
 
+async def ensure_state_row(store: Store, session: Any, key: str, now: Any) -> None:
+    """Make sure the ``connector_state`` row that holds ``key``'s checkpoint and lease exists."""
+    await session.exec(store.insert(ConnectorState).values(connector=key, checkpoint=None, updated_at=now)
+                       .on_conflict_do_nothing(index_elements=["connector"]))
+
+
 async def acquire_lease(store: Store, connector: str, owner: str, ttl: float) -> bool:
     """Take or renew ``connector``'s lease for ``owner``; False when another live replica holds it."""
     now = utcnow()
     async with store.session() as session:
-        await session.exec(store.insert(ConnectorState).values(connector=connector, checkpoint=None,
-                                                               updated_at=now)
-                           .on_conflict_do_nothing(index_elements=["connector"]))
+        await ensure_state_row(store, session, connector, now)
         stmt = (update(ConnectorState)
                 .where(ConnectorState.connector == connector,
                        or_(ConnectorState.lease_owner.is_(None), ConnectorState.lease_owner == owner,
