@@ -112,7 +112,8 @@ class PushConnector(Protocol):
         """Prepare (e.g. register a webhook); store ``ctx`` for the handlers."""
 
     def routes(self) -> list[web.RouteDef]:
-        """The aiohttp routes this connector serves."""
+        """The aiohttp routes this connector serves. The connector also describes them with
+        ``openapi() -> {path: OpenAPI 3.1 path item}`` (``omnichannel.web.openapi`` serves them)."""
 
     async def stop(self) -> None:
         """Release what ``start`` took."""

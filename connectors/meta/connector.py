@@ -26,7 +26,14 @@ from connectors.meta.comments import fill_mention
 from connectors.meta.config import MetaConfig
 from connectors.meta.graph import Graph, TokenRefusedError
 from connectors.meta.parse import Lookup, MediaRef, Parsed, filename, parse_payload
-from connectors.meta.webhook import SIGNATURE_HEADER, handshake, load_object, read_body, signature_ok
+from connectors.meta.webhook import (
+    SIGNATURE_HEADER,
+    handshake,
+    load_object,
+    openapi_paths,
+    read_body,
+    signature_ok,
+)
 from omnichannel.errors import AuthError, OmnichannelError
 from omnichannel.protocols import PluginContext
 from omnichannel.types import Attachment, Batch, Envelope, IngestResult, OutboxItem, Receipt
@@ -139,6 +146,10 @@ class MetaConnector:
     def routes(self) -> list[web.RouteDef]:
         """GET for Meta's verification handshake, POST for deliveries."""
         return [web.get(self.path, self.handle_verify), web.post(self.path, self.handle_post)]
+
+    def openapi(self) -> dict[str, Any]:
+        """The routes above as OpenAPI path items."""
+        return openapi_paths(self.path, f"{self.kind.capitalize()} ({self.name})", self.config.max_body_bytes)
 
     # -- webhook ----------------------------------------------------------------------------------
     async def handle_verify(self, request: web.Request) -> web.Response:

@@ -209,6 +209,25 @@ class TelegramConnector:
             return []
         return [web.post(self.config.webhook_path or f"/webhooks/telegram/{self.name}", self.handle_webhook)]
 
+    def openapi(self) -> dict[str, Any]:
+        """The webhook route as an OpenAPI path item (webhook mode only)."""
+        if self.config.mode != "webhook":
+            return {}
+        from omnichannel.web.openapi import problems
+
+        path = self.config.webhook_path or f"/webhooks/telegram/{self.name}"
+        return {path: {"post": {
+            "summary": f"Telegram ({self.name}): a Bot API update, stored before it is answered 200 (Telegram "
+                       "redelivers anything else)", "tags": ["webhooks"], "security": [],
+            "parameters": [{"name": "X-Telegram-Bot-Api-Secret-Token", "in": "header", "required": True,
+                            "schema": {"type": "string"}, "description": "the connector's webhook_secret"}],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "description": "a Telegram Update (update_id, message, ...)"}}}},
+            "responses": {"200": {"description": "stored", "content": {"application/json": {"schema": {
+                "type": "object"}}}}, **problems(400, 401, 408, 413, 422, 503, words={
+                    401: "missing or wrong secret token", 422: "malformed update: not a JSON number, or too deep",
+                    503: "not started, or Telegram's flood control while fetching a file (Retry-After)"})}}}}
+
     async def handle_webhook(self, request: web.Request) -> web.Response:
         """Verify the secret header, store the update, answer 200 only after the commit."""
         if self.ctx is None or self.ctx.submit is None or self.config.webhook_secret is None:

@@ -125,6 +125,66 @@ class WebformConnector:
         return [web.post(self.config.path, self.handle_post),
                 web.get(self.config.path + "/{ref}", self.handle_status)]
 
+    def openapi(self) -> dict[str, Any]:
+        """The routes above as OpenAPI path items."""
+        from omnichannel.web.openapi import problems
+
+        nstr = {"type": ["string", "null"]}
+        form = {"type": "object", "additionalProperties": False, "required": ["text"], "properties": {
+            "text": {"type": "string", "minLength": 3, "maxLength": self.config.max_text_chars,
+                     "description": "the complaint (surrounding whitespace is trimmed before the length counts)"},
+            "subject": {"type": ["string", "null"], "maxLength": 200},
+            "name": {"type": ["string", "null"], "maxLength": 120},
+            "email": {"type": ["string", "null"], "maxLength": 320, "format": "email"},
+            "phone": {"type": ["string", "null"], "maxLength": 32, "description": "an Indonesian number, any spelling"},
+            "location": {"description": "what the citizen typed, or fields (kelurahan, kecamatan, rt, rw, lat, lon)",
+                         "anyOf": [{"type": "string"}, {"type": "object"}, {"type": "null"}]},
+            "anonymous": {"type": "boolean", "default": False},
+            "confidential": {"type": "boolean", "default": False}}}
+        answer = {"type": "object", "required": ["complaint", "status", "outcome"], "properties": {
+            "complaint": {**nstr, "description": "the complaint ref (ADU-...)"}, "status": {"type": "string"},
+            "outcome": {"type": "string", "description": "complaint, duplicate, quarantined, ..."},
+            "message": {**nstr, "description": "the acknowledgement in Bahasa Indonesia"},
+            "status_url": {"type": "string", "description": "the status page's address with the access key"}}}
+        status = {"type": "object", "required": ["complaint", "status", "status_text"], "properties": {
+            "complaint": {"type": "string"}, "merged_into": nstr, "status": {"type": "string"},
+            "status_text": {"type": "string"}, "kind": nstr, "agency": nstr, "ticket": nstr,
+            "sla_due": {"type": ["string", "null"], "format": "date-time"}, "lapor_tracking_id": nstr,
+            "received_at": {"type": "string", "format": "date-time"},
+            "updated_at": {"type": "string", "format": "date-time"},
+            "answer": {**nstr, "description": "the agency's answer (only with the access key)"}}}
+        auth: list[dict[str, Any]] = []
+        if self.config.auth == "bearer":
+            auth = [{"name": "Authorization", "in": "header", "required": True, "schema": {"type": "string"},
+                     "description": "Bearer <the connector's token>"}]
+        elif self.config.auth == "hmac":
+            auth = [{"name": "X-Signature-256", "in": "header", "required": True, "schema": {"type": "string"},
+                     "description": "sha256=<hex HMAC-SHA256 of the raw body with the connector's token>"}]
+        key = {"name": "Idempotency-Key", "in": "header", "required": False,
+               "schema": {"type": "string", "maxLength": 200},
+               "description": "the same key and body again answers what the first request got (200)"}
+        ok = {"content": {"application/json": {"schema": answer}}}
+        return {
+            self.config.path: {"post": {
+                "summary": f"file a complaint ({self.name}); answered after it is stored", "tags": ["intake"],
+                "security": [], "parameters": [*auth, key],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": form}}},
+                "responses": {"201": {"description": "stored", **ok},
+                              "200": {"description": "a repeated Idempotency-Key with the same body", **ok},
+                              **problems(400, 401, 408, 409, 413, 415, 422, 429)}}},
+            self.config.path + "/{ref}": {"get": {
+                "summary": "a complaint's status, for the citizen holding its access key (no personal data)",
+                "tags": ["intake"], "security": [], "parameters": [
+                    {"name": "ref", "in": "path", "required": True, "example": "ADU-2026-000001",
+                     "schema": {"type": "string", "pattern": "^[Aa][Dd][Uu]-[0-9]{4}-[0-9]{6,}$"},
+                     "description": "the complaint ref (case-insensitive)"},
+                    {"name": "akses", "in": "query", "required": True, "schema": {"type": "string"},
+                     "description": "the access key from the 201 answer's status_url"}],
+                "responses": {"200": {"description": "the status", "content": {"application/json": {
+                    "schema": status}}}, **problems(400, 404, 429, words={
+                        404: "no such complaint with this access key (a missing key answers the same)"})}}},
+        }
+
     def _authorised(self, request: web.Request, body: bytes) -> bool:
         if self.config.auth == "none":
             return True

@@ -21,7 +21,7 @@ from aiohttp import web
 from sqlalchemy import func, select
 
 from connectors.attachments import save_attachment
-from connectors.meta.webhook import SIGNATURE_HEADER, handshake, signature_ok
+from connectors.meta.webhook import SIGNATURE_HEADER, handshake, openapi_paths, signature_ok
 from connectors.whatsapp.config import WhatsAppConfig
 from connectors.whatsapp.parse import MediaRef, parse_payload
 from omnichannel.errors import AuthError, PermanentDeliveryError, RetryableError
@@ -107,6 +107,10 @@ class WhatsAppConnector:
     def routes(self) -> list[web.RouteDef]:
         """GET for Meta's verification handshake, POST for deliveries."""
         return [web.get(self.path, self.handle_verify), web.post(self.path, self.handle_post)]
+
+    def openapi(self) -> dict[str, Any]:
+        """The routes above as OpenAPI path items."""
+        return openapi_paths(self.path, f"WhatsApp Cloud API ({self.name})", self.config.max_body_bytes)
 
     # -- webhook ----------------------------------------------------------------------------------
     async def handle_verify(self, request: web.Request) -> web.Response:

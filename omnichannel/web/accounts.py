@@ -11,7 +11,6 @@ and is judged by its token alone (no cookie, no CSRF). A handler finds a logged-
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from typing import Any
 
@@ -19,6 +18,7 @@ from aiohttp import web
 
 from omnichannel import users
 from omnichannel.models import User
+from omnichannel.web.body import BodyError, parse_json, read_body
 from omnichannel.web.officer_api import OFFICER, Caller
 
 log = logging.getLogger(__name__)
@@ -93,10 +93,10 @@ class Accounts:
         site cannot send it without a CORS preflight)."""
         if request.content_type != "application/json":
             return _error(415, "unsupported_media_type", "send the login as application/json")
-        try:
-            body = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
-            body = None
+        try:  # read whole, within the body timeout and size limit: any refusal in the officers' error shape
+            body = parse_json(await read_body(request, min(request.app._client_max_size, 65_536)))
+        except BodyError as exc:
+            return _error(exc.status, "bad_request", exc.reason)
         if not isinstance(body, dict) or not isinstance(body.get("login"), str) \
                 or not isinstance(body.get("password"), str):
             return _error(400, "bad_request", "the body must be {\"login\": string, \"password\": string}")

@@ -1,7 +1,7 @@
 """The PPID's part of the officer API: the decision on an information request, the extension, keberatan.
 
-Same bearer tokens and rules as ``omnichannel.web.officer_api`` (an agency's officer acts on its own
-tickets, a coordinator on all). Errors are JSON ``{"error", "reason"}``.
+Same bearer tokens, login sessions and rules as ``omnichannel.web.officer_api`` (an agency's officer acts on
+its own tickets, a coordinator on all). Errors are JSON ``{"error", "reason"}``.
 
 - ``POST /api/v1/tickets/{ref}/decision`` ``{"outcome": "dikabulkan|dikabulkan_sebagian|ditolak",
   "reason": "pasal17a..pasal17j|belum_dikuasai|belum_didokumentasikan", "note"}`` records the decision and
@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from omnichannel import information
 from omnichannel.models import Objection, Ticket
+from omnichannel.web.accounts import Accounts
 from omnichannel.web.officer_api import OfficerApi, _error, _wrap
 
 
@@ -119,9 +120,11 @@ class PpidApi(OfficerApi):
 def routes(store: Any, config: Any, templates: Any, answers: Any = None) -> list[web.RouteDef]:
     """The PPID routes, for the daemon's one aiohttp app."""
     api = PpidApi(store, config, templates, answers)
+    # a logged-in ppid (cookie + X-CSRF-Token) acts here as on the rest of the desk, not only a bearer token
+    sessions = Accounts(store, config)
     return [
-        web.post("/api/v1/tickets/{ref}/decision", _wrap(api.post_decision)),
-        web.post("/api/v1/tickets/{ref}/extend", _wrap(api.post_extend)),
-        web.post("/api/v1/tickets/{ref}/keberatan", _wrap(api.post_objection)),
-        web.post("/api/v1/keberatan/{ref}/answer", _wrap(api.post_objection_answer)),
+        web.post("/api/v1/tickets/{ref}/decision", _wrap(api.post_decision, sessions)),
+        web.post("/api/v1/tickets/{ref}/extend", _wrap(api.post_extend, sessions)),
+        web.post("/api/v1/tickets/{ref}/keberatan", _wrap(api.post_objection, sessions)),
+        web.post("/api/v1/keberatan/{ref}/answer", _wrap(api.post_objection_answer, sessions)),
     ]
