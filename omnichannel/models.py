@@ -102,7 +102,10 @@ class Complaint(SQLModel, table=True):
     # ix_complaints_report: the reports' GROUP BY read in index order (SQLite then streams it, no sort)
     __table_args__ = (Index("ix_complaints_route_order", "status", "created_at", "id"),
                       Index("ix_complaints_report", "agency", "channel", "kind", "status", "dedup_level", "kecamatan",
-                            "created_at"))
+                            "created_at"),
+                      # the queue's channel filter, and full-text matches (complaint ids) to their cases (0006)
+                      Index("ix_complaints_case_channel", "case_id", "channel"),
+                      Index("ix_complaints_id_case", "id", "case_id"))
     id: int | None = Field(default=None, primary_key=True)
     ref: str = Field(max_length=32, unique=True)
     envelope_id: int | None = Field(default=None, index=True)
@@ -162,7 +165,10 @@ class Ticket(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("case_id", "agency", name="uq_tickets_case_agency"),
                       Index("ix_tickets_agency_status", "agency", "status"),
                       Index("ix_tickets_received_at", "received_at"),
-                      Index("ix_tickets_status_sla_due", "status", "sla_due"))  # the desk's queue (migration 0005)
+                      Index("ix_tickets_status_sla_due", "status", "sla_due"),  # the desk's queue (migration 0005)
+                      # the queue's three orders, walked instead of sorted (migration 0006)
+                      Index("ix_tickets_sla_due_id", "sla_due", "id"), Index("ix_tickets_created_at_id", "created_at", "id"),
+                      Index("ix_tickets_updated_at_id", "updated_at", "id"))
     id: int | None = Field(default=None, primary_key=True)
     ref: str = Field(max_length=32, unique=True)
     case_id: int = Field(foreign_key="cases.id")

@@ -118,7 +118,10 @@ SCHEMAS: dict[str, Any] = {
                      updated_at=TIME, sla_due=TIME, overdue=BOOL,
                      due_soon={"type": "boolean", "description": "deadline within a day (hampir jatuh tempo)"},
                      assigned_to=NSTR, assignee_name=NSTR),
-    "Queue": _obj(["total", "limit", "offset", "tickets"], total=INT, limit=INT, offset=INT,
+    "Queue": _obj(["total", "total_exact", "limit", "offset", "tickets"],
+                  total={"type": "integer", "description": "matching tickets, counted up to 1000; past that there "
+                                                            "are more than this (total_exact false)"},
+                  total_exact=BOOL, limit=INT, offset=INT,
                   next_offset={"type": ["integer", "null"]}, sort=STR,
                   tickets={"type": "array", "items": {"$ref": "#/components/schemas/QueueRow"}}),
     "Ticket": {"type": "object", "required": ["ref", "agency", "kind", "status", "personal_data", "case",
