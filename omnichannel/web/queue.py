@@ -8,13 +8,15 @@ every agency. Every action is an audit event with the person (or token) that too
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import Integer, and_, func, literal_column, or_, select, text
+from sqlalchemy import Integer, and_, func, literal_column, or_, select, text, tuple_
 
 from omnichannel import corrections
 from omnichannel.models import AuditEvent, CannedReply, Case, Complaint, Ticket, User
@@ -28,6 +30,7 @@ log = logging.getLogger(__name__)
 CLOSED = ("selesai", "ditolak", "dialihkan", "digabung")
 DUE_SOON = timedelta(days=1)
 MAX_LIMIT = 200
+MAX_OFFSET = 1_000_000_000
 MAX_NOTE = 4000
 COUNT_CAP = 1000  # a queue counts its matches up to here; past it the total is a lower bound
 SEARCH_WALK = 1000  # SQLite: a search matching more complaints walks the queue's order (see Queue._search)
@@ -57,6 +60,13 @@ class Queue:
             offset = max(0, int(query.get("offset", "0")))
         except ValueError:
             return _error(400, "bad_request", "limit and offset must be integers")
+        if offset > MAX_OFFSET:  # past a 64-bit integer the database refuses the number itself (a 500)
+            return _error(400, "bad_request", f"offset must be at most {MAX_OFFSET}")
+        after = _cursor(query.get("after", ""))
+        if after is False:
+            return _error(400, "bad_request", "after must be a next_after value from an earlier page")
+        if after is not None and offset:
+            return _error(400, "bad_request", "give after or offset, not both")
         sort = query.get("sort", "sla_due")
         if sort not in SORTS:
             return _error(400, "bad_request", f"sort must be one of {', '.join(SORTS)}")
@@ -116,7 +126,7 @@ class Queue:
                     return _error(400, "bad_request", "q needs at least one word")
                 cond.append(matched)
             column, desc = SORTS[sort]
-            page = await _page(session, cond, column, desc, limit + 1, offset)
+            page = await _page(session, cond, column, desc, limit + 1, offset, after)
             more = len(page) > limit
             page = page[:limit]
             # counting every match of a 100,000-ticket queue cost more than the page itself: count up to
@@ -145,9 +155,11 @@ class Queue:
                 "complaints": c.complaint_count, "created_at": _iso(t.created_at), "updated_at": _iso(t.updated_at),
                 "sla_due": _iso(t.sla_due), "overdue": late, "due_soon": soon, "assigned_to": t.assigned_to,
                 "assignee_name": names.get(t.assigned_to) if t.assigned_to else None})
-        nxt = offset + len(tickets) if more else None
+        nxt = offset + len(tickets) if more and after is None else None
+        last = rows[-1][0] if rows and more else None
         return web.json_response({"total": total, "total_exact": exact, "limit": limit, "offset": offset,
-                                  "next_offset": nxt, "sort": sort, "tickets": tickets})
+                                  "next_offset": nxt, "next_after": _cursor_of(last, column.key) if last else None,
+                                  "sort": sort, "tickets": tickets})
 
     async def _search(self, session: Any, q: str) -> Any:
         """A condition on tickets: their case has a complaint matching every word of ``q`` (FTS5 on SQLite,
@@ -360,22 +372,56 @@ class Queue:
             {"name": r.name, "text": _fill(r.text, values)} for r in rows]})
 
 
-async def _page(session: Any, cond: list[Any], column: Any, desc: bool, want: int, offset: int) -> list[int]:
-    """Ids of up to ``want`` tickets from ``offset`` in the order of ``column`` (then id), tickets without a
-    value (no deadline) last. Two reads, each walking an index (ix_tickets_<column>_id) instead of sorting
-    every match: the tickets with a value, then, when the page reaches past them, those without."""
-    order = [column.desc(), Ticket.id.desc()] if desc else [column, Ticket.id]
-    page = list((await session.exec(select(Ticket.id).where(*cond, column.is_not(None)).order_by(*order)
-                                    .limit(want).offset(offset))).scalars().all())
+async def _page(session: Any, cond: list[Any], column: Any, desc: bool, want: int, offset: int,
+                after: tuple[datetime | None, int] | None = None) -> list[int]:
+    """Ids of up to ``want`` tickets from ``offset`` (or after the ticket ``after`` names: its value and id)
+    in the order of ``column`` (then id), tickets without a value (no deadline) last, by id. Two reads, each
+    walking an index (ix_tickets_<column>_id) instead of sorting every match: the tickets with a value, then,
+    when the page reaches past them, those without. ``after`` (keyset) costs the same on any page; ``offset``
+    walks past every skipped ticket."""
+    page: list[int] = []
+    valued = after is None or after[0] is not None
+    if valued:
+        order = [column.desc(), Ticket.id.desc()] if desc else [column, Ticket.id]
+        where = [*cond, column.is_not(None)]
+        if after is not None:
+            key = tuple_(column, Ticket.id)
+            where.append(key < tuple_(*after) if desc else key > tuple_(*after))
+        page = list((await session.exec(select(Ticket.id).where(*where).order_by(*order).limit(want)
+                                        .offset(offset))).scalars().all())
     if len(page) < want and Ticket.__table__.c[column.key].nullable:
-        skip = 0
-        if not page and offset:  # the page starts past every ticket with a value: how far past
-            valued = (await session.exec(select(func.count()).select_from(Ticket).where(
+        skip, where = 0, [*cond, column.is_(None)]
+        if after is not None and not valued:
+            where.append(Ticket.id > after[1])
+        elif not page and offset:  # the page starts past every ticket with a value: how far past
+            counted = (await session.exec(select(func.count()).select_from(Ticket).where(
                 *cond, column.is_not(None)))).scalar_one()
-            skip = max(0, offset - valued)
-        page += list((await session.exec(select(Ticket.id).where(*cond, column.is_(None)).order_by(Ticket.id)
+            skip = max(0, offset - counted)
+        page += list((await session.exec(select(Ticket.id).where(*where).order_by(Ticket.id)
                                          .limit(want - len(page)).offset(skip))).scalars().all())
     return page
+
+
+def _cursor_of(ticket: Ticket, key: str) -> str:
+    """``next_after``: the last ticket's value of the sort column and its id, opaque to clients."""
+    value = getattr(ticket, key)
+    raw = json.dumps([value.isoformat() if value is not None else None, ticket.id])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _cursor(text_: str) -> tuple[datetime | None, int] | None | bool:
+    """The ``after`` parameter: None when absent, False when it is not one of ours."""
+    if not text_:
+        return None
+    try:
+        value, last = json.loads(base64.urlsafe_b64decode(text_ + "=" * (-len(text_) % 4)))
+        when = datetime.fromisoformat(value) if value is not None else None
+        if not isinstance(last, int) or isinstance(last, bool) or not 0 < last <= MAX_OFFSET \
+                or (when is not None and when.tzinfo is None):
+            return False
+        return when, last
+    except (ValueError, TypeError, UnicodeDecodeError):
+        return False
 
 
 def _first_line(subject: str | None, body: str | None) -> str:

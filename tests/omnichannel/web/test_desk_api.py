@@ -634,6 +634,7 @@ async def test_pages_walk_the_order_with_tickets_without_a_deadline_last_and_cou
             assert resp.status == 200, await resp.text()
             return await resp.json()
 
+        first_after = (await page("?limit=3"))["next_after"]
         for sort, expected in (("sla_due", ascending), ("-sla_due", descending)):
             seen, offset = [], 0
             while offset is not None:
@@ -641,7 +642,16 @@ async def test_pages_walk_the_order_with_tickets_without_a_deadline_last_and_cou
                 seen += [t["ref"] for t in doc["tickets"]]
                 offset = doc["next_offset"]
             assert seen == expected, sort
+            seen, after = [], ""  # the same walk by keyset
+            while after is not None:
+                doc = await page(f"?sort={sort}&limit=3" + (f"&after={after}" if after else ""))
+                seen += [t["ref"] for t in doc["tickets"]]
+                after = doc["next_after"]
+            assert seen == expected, sort
             assert [t["ref"] for t in (await page(f"?sort={sort}&limit=2&offset=9"))["tickets"]] == expected[9:11]
+        for bad in ("?after=xyz", "?after=WzEsMl0", "?offset=99999999999999999999999", "?offset=3&after=" +
+                    first_after):
+            assert (await client.get("/api/v1/tickets" + bad, headers=COORD)).status == 400, bad
         first = await page("?limit=3")
         assert (first["total"], first["total_exact"], first["next_offset"]) == (5, False, 3)  # more than 5
         deep = await page("?limit=3&offset=6")
