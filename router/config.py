@@ -157,7 +157,8 @@ class ModelSettings(Model):
 class CorrectionSettings(Model):
     """Officers' corrections (reassign, merge, split) as routing and grouping evidence, at once and without a restart."""
 
-    enabled: bool = True
+    enabled: bool = Field(True, description="the router reads the corrections table at start and before every batch "
+                          "and weighs corrected complaints' neighbours in (router/corrections.py)")
     text_similarity: float = Field(0.6, ge=0, le=1, description="a message whose content words overlap a corrected "
                                    "complaint's this much (Dice) is its neighbour: the correction weighs in fully")
     problem_similarity: float = Field(0.5, ge=0, le=1, description="a message whose agency rules share the corrected complaint's rule words "

@@ -156,11 +156,17 @@ class CorrectionMemory:
         self.routing: list[Entry] = []
         self.grouping: list[Entry] = []
         self._routing_postings = _Postings()
+        self.merged_into: dict[int, tuple[int, int]] = {}  # a merged case → (the case it joined, correction id)
+        self.split_out: dict[int, tuple[int, int]] = {}  # a complaint split out → (its new case, correction id)
         self.seen: set[int] = set()
         self.last_id = 0
 
     def __bool__(self) -> bool:
-        return bool(self.routing or self.grouping)
+        return bool(self.routing or self.grouping or self.merged_into or self.split_out)
+
+    def groups(self) -> bool:
+        """Whether any merge or split was learned (else ``regroup`` has nothing to do)."""
+        return bool(self.grouping or self.merged_into or self.split_out)
 
     # ---- profiles ------------------------------------------------------------------------------------
     def profile(self, text: str) -> tuple[frozenset[str], frozenset[tuple[str, str]], tuple[str | None, str | None]]:
@@ -249,13 +255,15 @@ class CorrectionMemory:
     def regroup(self, toks: list[str], location: dict[str, Any] | None, found: Lookup, ts: float,
                 window: float, complaint: bool = True) -> Lookup:
         """Apply merges and splits to a dedup lookup: join a merged case, keep a split pair apart."""
-        if not self.grouping:
+        if not self.groups():
             return found
         words = content(toks)
         place = _place(location)
         limit = self.settings.text_similarity
         match = found.match
         if match is not None and match.case_id is not None:
+            match = self._moved(match)
+            found = Lookup(match, found.rejected) if match is not found.match else found
             # a split: the message is nearer the side that left the matched case than the side that stayed
             near: dict[tuple[int, int], float] = {}
             for e in self.grouping:
@@ -285,6 +293,20 @@ class CorrectionMemory:
             return found
         return Lookup(CorrectedMatch("incident", best[0], chosen.complaint_id or chosen.root, chosen.root,
                                      chosen.case_id, correction=chosen.id))
+
+    def _moved(self, match: Match) -> Match:
+        """The match with the case its candidate is in now: a router's index does not see officers move
+        complaints (a split moves them to a new case; a merge moves a whole case into another)."""
+        case, correction = match.case_id, 0
+        if match.candidate in self.split_out:
+            case, correction = self.split_out[match.candidate]
+        for _ in range(16):  # merged into a case that was merged in turn
+            if case not in self.merged_into:
+                break
+            case, correction = self.merged_into[case]
+        if case == match.case_id:
+            return match
+        return CorrectedMatch(match.level, match.similarity, match.candidate, match.root, case, correction=correction)
 
     # ---- the store -----------------------------------------------------------------------------------
     async def load(self, session: Any) -> int:
@@ -328,15 +350,18 @@ class CorrectionMemory:
                        is not None)
         if row.kind == "merge":
             into = await _case_id(session, detail.get("into"))
-            moved = [r for r in detail.get("complaints") or [] if isinstance(r, str)]
+            source_case = await _case_id(session, row.case_ref)
             if into is None:
                 return 0
-            source = await _complaints(session, refs=moved[:3] or ([row.complaint_ref] if row.complaint_ref else []))
-            target = await _complaints(session, case_id=into, exclude=moved, limit=3)
+            if source_case is not None:
+                self.merged_into[source_case] = (into, row.id)
+            first = [row.complaint_ref] if row.complaint_ref else []
+            source = await _complaints(session, refs=first)
+            target = await _complaints(session, case_id=into, exclude=first, limit=3)
             everyone = source + target
             if not everyone:
                 return 0
-            root = (target or source)[0]
+            root = min(everyone, key=lambda c: c.id)
             for c in everyone:
                 words, rules, place = self.profile(_text(c))
                 self.add_group(Entry(row.id, "merge", None, None, None, words, rules, place, complaint_id=c.id,
@@ -348,6 +373,8 @@ class CorrectionMemory:
             moved = [r for r in detail.get("complaints") or [] if isinstance(r, str)]
             if stayed_case is None or left_case is None or not moved:
                 return 0
+            for cid in (await session.exec(select(Complaint.id).where(Complaint.ref.in_(moved)))).scalars().all():
+                self.split_out[cid] = (left_case, row.id)
             sides = ((0, stayed_case, left_case, await _complaints(session, case_id=stayed_case, exclude=moved,
                                                                     limit=3)),
                      (1, left_case, stayed_case, await _complaints(session, refs=moved[:3])))

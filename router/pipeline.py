@@ -221,7 +221,7 @@ class RouterPipeline:
             found = self.index.lookup(feats, person_only=decision.kind == "bukan_aduan")
         else:
             found = Lookup(None)
-        if self.corrections.grouping and self.dedup_cfg.enabled:  # merges and splits officers made
+        if self.corrections.groups() and self.dedup_cfg.enabled:  # merges and splits officers made
             found = self.corrections.regroup(tokens(norm), decision.location, found, received.timestamp(),
                                              self.window_seconds(), complaint=decision.kind != "bukan_aduan")
         item = Routed(complaint, received, origin or {}, norm, masked, decision, found, feats)
