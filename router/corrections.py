@@ -28,6 +28,7 @@ an index on the primary key and on ``at`` keeps that one query cheap. No restart
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -132,19 +133,22 @@ class CorrectedMatch(Match):
 @dataclass
 class _Postings:
     by_word: dict[str, list[int]] = field(default_factory=dict)
-    by_problem: dict[str, list[int]] = field(default_factory=dict)
+    by_set: dict[frozenset[str], list[int]] = field(default_factory=dict)  # problem words → entries, oldest first
+    sets_by_word: dict[str, set[frozenset[str]]] = field(default_factory=dict)
 
     def add(self, i: int, entry: Entry) -> None:
         for w in entry.words:
             self.by_word.setdefault(w, []).append(i)
-        for w in entry.problem:
-            self.by_problem.setdefault(w, []).append(i)
+        if entry.problem:
+            self.by_set.setdefault(entry.problem, []).append(i)
+            for w in entry.problem:
+                self.sets_by_word.setdefault(w, set()).add(entry.problem)
 
 
 class CorrectionMemory:
     """The corrections the router has seen, as profiles it can match new messages against."""
 
-    COMMON = 500  # a word in more profiles than this does not make candidates by itself (it still counts)
+    COMMON = 64  # a word in more profiles than this makes no text-neighbour candidates (it still counts)
 
     def __init__(self, classifier: Any, settings: CorrectionSettings | None = None) -> None:
         self.classifier = classifier
@@ -209,47 +213,73 @@ class CorrectionMemory:
     def consult(self, toks: list[str], location: dict[str, Any] | None,
                 hits: frozenset[tuple[str, str]], kind: str | None = None) -> Consulted | None:
         """The correction nearest to a message (tokens, place, agency rules that fired, kind by the rules), if one
-        is near enough. A problem neighbour must be an information request if and only if the corrected ticket
-        was one: a request reassigned to a PPID says nothing about whose a complaint on the same problem is."""
+        is near enough: a text neighbour first, else the closest problem neighbour, the newest on a tie.
+
+        A problem neighbour must be an information request if and only if the corrected ticket was one: a
+        request reassigned to a PPID says nothing about whose a complaint on the same problem is.
+        """
         if not self.routing:
             return None
         s = self.settings
         words = content(toks)
-        postings = self._routing_postings
-        candidates: set[int] = set()
-        for w in words:
-            found = postings.by_word.get(w)
-            if found is not None and len(found) <= self.COMMON:
-                candidates.update(found)
-        problem = problem_words(hits)
-        for w in problem:
-            found = postings.by_problem.get(w)
-            if found is not None:
-                candidates.update(found)
-        if not candidates:
+        if not words:
             return None
         place = _place(location)
-        best: tuple[int, float, int] | None = None
-        best_consulted = None
-        for i in candidates:
+        found = self._text_neighbour(words, place)
+        if found is not None:
+            return found
+        problem = problem_words(hits)
+        if not problem:
+            return None
+        postings = self._routing_postings
+        sets: set[frozenset[str]] = set()
+        for w in problem:
+            sets.update(postings.sets_by_word.get(w, ()))
+        scored = sorted(((problem_similarity(p, problem), p) for p in sets), key=lambda sp: -sp[0])
+        informasi = kind == "informasi"
+        best: Consulted | None = None
+        for sim, p in scored:
+            if sim < s.problem_similarity or (best is not None and sim < best.similarity):
+                break
+            for i in reversed(postings.by_set[p]):  # the newest first
+                entry = self.routing[i]
+                if kind is not None and entry.complaint_kind is not None and \
+                        informasi != (entry.complaint_kind == "informasi"):
+                    continue
+                if elsewhere(place, entry.place) or dice(words, entry.words) < s.min_overlap:
+                    continue
+                if best is None or (sim, entry.id) > (best.similarity, best.entry.id):
+                    best = Consulted(entry, sim, "problem")
+                break
+        return best
+
+    def _text_neighbour(self, words: frozenset[str], place: tuple[str | None, str | None]) -> Consulted | None:
+        """The closest corrected complaint whose words overlap the message's by ``text_similarity`` (candidates
+        are those sharing a word that few corrected complaints have: a neighbour that close shares one)."""
+        postings = self._routing_postings
+        shared: Counter[int] = Counter()
+        skipped = 0
+        for w in words:
+            found = postings.by_word.get(w)
+            if found is not None:
+                if len(found) <= self.COMMON:
+                    shared.update(found)
+                else:
+                    skipped += 1
+        if not shared:
+            return None
+        limit, n = self.settings.text_similarity, len(words)
+        best: Consulted | None = None
+        for i, count in shared.items():
             entry = self.routing[i]
+            if 2 * (count + skipped) < limit * (n + len(entry.words)):  # cannot reach it: most end here
+                continue
             if elsewhere(place, entry.place):
                 continue
-            overlap = dice(words, entry.words)
-            if overlap >= s.text_similarity:
-                tier, sim = "text", overlap
-            elif entry.problem and problem and overlap >= s.min_overlap and (
-                    kind is None or entry.complaint_kind is None or (kind == "informasi") == (entry.complaint_kind == "informasi")):
-                sim = problem_similarity(entry.problem, problem)
-                if sim < s.problem_similarity:
-                    continue
-                tier = "problem"
-            else:
-                continue
-            key = (tier == "text", sim, entry.id)  # a text neighbour first, then the closest, then the newest
-            if best is None or key > best:
-                best, best_consulted = key, Consulted(entry, sim, tier)
-        return best_consulted
+            sim = dice(words, entry.words)
+            if sim >= limit and (best is None or (sim, entry.id) > (best.similarity, best.entry.id)):
+                best = Consulted(entry, sim, "text")
+        return best
 
     # ---- grouping ------------------------------------------------------------------------------------
     def regroup(self, toks: list[str], location: dict[str, Any] | None, found: Lookup, ts: float,
