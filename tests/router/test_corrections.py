@@ -289,6 +289,28 @@ async def test_corrections_exported_from_a_store_train_like_the_store_itself(des
     assert [(r["id"], r["text"], r["agency"]) for r in read_examples(path)] == \
         [(r["id"], r["text"], r["agency"]) for r in rows]
 
+    # the commands: train --store, and --export-corrections then train --corrections, give the same bytes
+    from omnichannel.cli import main as cli
+
+    async def main(argv: list[str]) -> int:  # the command runs its own event loop
+        import asyncio
+
+        return await asyncio.to_thread(cli, argv)
+
+    url = store.url
+    cfg = tmp_path / "pemda.yaml"
+    cfg.write_text(f"data_dir: {tmp_path}/data\nstore:\n  url: \"{url}\"\n  migrate_on_start: false\n"
+                   "agencies:\n  - {code: triage, name: Koordinator}\n  - {code: perkim, name: Perkim}\n"
+                   "  - {code: bpbd, name: BPBD}\n", encoding="utf-8")
+    cities = _tiny_city(tmp_path)
+    exported = tmp_path / "exported.jsonl"
+    assert await main(["-c", str(cfg), "train", str(cities), "--export-corrections", str(exported)]) == 0
+    assert [json.loads(line)["agency"] for line in exported.read_text(encoding="utf-8").splitlines()] == ["perkim"]
+    assert await main(["-c", str(cfg), "train", str(cities), "--store", "-o", str(tmp_path / "a.npz")]) == 0
+    assert await main(["-c", str(cfg), "train", str(cities), "--corrections", str(exported),
+                 "-o", str(tmp_path / "b.npz")]) == 0
+    assert (tmp_path / "a.npz").read_bytes() == (tmp_path / "b.npz").read_bytes()
+
 
 def test_the_measurement_runs_on_a_measured_city() -> None:
     from router.eval.corrections import main, measure
@@ -302,3 +324,70 @@ def test_the_measurement_runs_on_a_measured_city() -> None:
     assert 0.5 < f.without <= 1 and 0.5 < f.with_corrections <= 1
     assert f.with_corrections - f.without == pytest.approx((f.fixed - f.broken) / f.second_half)
     assert main(["--city", "makassar"]) == 2  # never a held-out city
+
+
+DAEMON_EXTRA = """
+agencies:
+  - {code: triage, name: Koordinator}
+  - {code: bpbd, name: BPBD}
+  - {code: perkim, name: Dinas Perkim}
+  - {code: dlh, name: DLH}
+routing:
+  model: {enabled: false}
+  agencies:
+    bpbd:
+      words: {tumbang: 2, banjir: 3}
+      phrases: {pohon tumbang: 2}
+    perkim:
+      words: {taman: 2}
+    dlh:
+      words: {sampah: 3}
+"""
+
+
+async def test_the_running_daemon_follows_a_reassignment_made_on_its_desk(tmp_path: Path) -> None:
+    import asyncio
+
+    import aiohttp
+
+    from omnichannel.daemon import Daemon
+    from tests.omnichannel.helpers import minimal_config
+
+    daemon = Daemon(minimal_config(tmp_path, DAEMON_EXTRA))
+    await daemon.start()
+    try:
+        store = daemon.store
+        async with store.session() as s:
+            s.add(User(login="kora", name="Kora Wibowo", role="koordinator", agencies=[],
+                       password_hash=PasswordHasher().hash(PASSWORD)))
+            await s.commit()
+        base = f"http://127.0.0.1:{daemon.http_port}"
+
+        async def routed(text: str) -> Complaint:
+            async with aiohttp.ClientSession() as http, http.post(f"{base}/api/v1/complaints",
+                                                                  json={"text": text}) as resp:
+                assert resp.status == 201, await resp.text()
+            for _ in range(100):
+                c = await complaint(store, text)
+                if c.status != "received":
+                    return c
+                await asyncio.sleep(0.1)
+            raise AssertionError(f"not routed: {text}")
+
+        first = await routed("pohon tumbang di taman kota menimpa pagar rumah warga")
+        assert first.agency == "bpbd"
+        ticket = await ticket_of(store, first)
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            async with http.post(f"{base}/api/v1/session", json={"login": "kora", "password": PASSWORD}) as resp:
+                assert resp.status == 200, await resp.text()
+                csrf = (await resp.json())["csrf"]
+            async with http.post(f"{base}/api/v1/tickets/{ticket.ref}/reassign", headers={"X-CSRF-Token": csrf},
+                                 json={"agency": "perkim", "reason": "pohon di taman kota tugas DPKP"}) as resp:
+                assert resp.status == 201, await resp.text()
+        later = await routed("ada pohon tumbang lagi di taman kota, pagar rumah warga ketimpa")
+        assert later.agency == "perkim"
+        assert later.explanation["agency"]["correction"]["ticket"] == ticket.ref
+        other = await routed("sampah menumpuk di taman kota")
+        assert other.agency == "dlh"
+    finally:
+        await asyncio.wait_for(daemon.stop(), 10)
