@@ -207,14 +207,17 @@ class Classifier:
         kind_args = (kind_hits, len(toks), min(top_score, rules_score) if rules_score > 0 else 0.0, channel_cfg,
                      "?" in text and rules_score > 0)
         kind, kind_explained = self._kind(*kind_args)
-        correction = None
+        correction, decided = None, False
         if self.corrections:  # an officer corrected a message like this one: it weighs in (router.corrections)
+            before = top_agency if ranked else None
             correction = self._corrected(toks, location, credited, scores, rules, kind)
             if correction is not None:
                 ranked = sorted(((round(s, 6), c) for c, s in scores.items() if s > 0), reverse=True)
                 top_score, top_agency = ranked[0] if ranked else (0.0, cfg.triage_agency)
                 second = ranked[1][0] if len(ranked) > 1 else 0.0
                 confidence = _confidence(top_score, second, cfg.confidence_half_score)
+                # it decided when it changed the answer (a correction that agrees with the rules is not why)
+                decided = top_agency == correction.entry.agency_to != before
         # the learned layer is asked only where the rules are weak: no agency, or a close call on the kind
         learned = None
         model_cfg = cfg.model
@@ -243,12 +246,12 @@ class Classifier:
         elif kind == "informasi":
             agency, chosen_by = self._ppid(ranked)
             confidence = kind_explained["confidence"]
-        elif self._several(ranked) and not (correction and top_agency == correction.entry.agency_to):
+        elif self._several(ranked) and not (correction is not None and top_agency == correction.entry.agency_to):
             agency, chosen_by = cfg.triage_agency, "several_agencies"
         elif confidence >= cfg.threshold and top_agency in self.agencies:
             agency = top_agency
-            if correction is not None and top_agency == correction.entry.agency_to:
-                chosen_by = "correction"
+            if correction is not None and top_agency == correction.entry.agency_to and (decided or self._several(ranked)):
+                chosen_by = "correction"  # it changed the answer, or settled what several agencies shared
             else:
                 chosen_by = "remit" if top_agency != rules_only and (
                     top_agency in remit_terms or any("(remit;" in r[0] for r in rules)) else "rules"

@@ -391,3 +391,32 @@ async def test_the_running_daemon_follows_a_reassignment_made_on_its_desk(tmp_pa
         assert other.agency == "dlh"
     finally:
         await asyncio.wait_for(daemon.stop(), 10)
+
+
+def _memory() -> Any:
+    from router.classify import Classifier
+    from router.corrections import CorrectionMemory
+
+    config = make_config()
+    classifier = Classifier(config.routing.model_copy(update={"model": config.routing.model.model_copy(
+        update={"enabled": False})}), list(config.agencies))
+    memory = CorrectionMemory(classifier, config.routing.corrections)
+    classifier.corrections = memory
+    return classifier, memory
+
+
+def test_a_problem_neighbour_follows_a_correction_but_not_across_kinds_and_an_agreeing_one_decides_nothing() -> None:
+    classifier, memory = _memory()
+    # the division of labour: fallen trees are Perkim's here, wherever they fall
+    memory.add_reassign(1, "TIK-2026-000001", "bpbd", "perkim", "pohon tumbang di taman depan sekolah", "pengaduan")
+    moved = classifier.classify("tolong pohon tumbang menghalangi taman bermain anak")
+    assert moved.agency == "perkim" and moved.explanation["agency"]["correction"]["match"] == "problem"
+    assert any("moved by correction TIK-2026-000001" in r[0] for r in moved.explanation["agency"]["rules"])
+    # a question about trees is an information request: that correction was about a complaint
+    asked = classifier.classify("berapa jumlah pohon tumbang di taman tahun ini? mohon informasi datanya")
+    assert asked.kind == "informasi" and asked.agency == "bpbd" and "correction" not in asked.explanation["agency"]
+    # a correction that says what the rules say anyway is named, but it is not why
+    memory.add_reassign(2, "TIK-2026-000002", "triage", "dlh", "sampah menumpuk di pinggir jalan raya", "pengaduan")
+    same = classifier.classify("sampah menumpuk di pinggir jalan raya dekat pasar")
+    assert same.agency == "dlh" and same.explanation["agency"]["chosen_by"] == "rules"
+    assert same.explanation["agency"]["correction"]["ticket"] == "TIK-2026-000002"
