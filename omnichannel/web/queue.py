@@ -126,13 +126,16 @@ class Queue:
                     return _error(400, "bad_request", "q needs at least one word")
                 cond.append(matched)
             column, desc = SORTS[sort]
-            page = await _page(session, cond, column, desc, limit + 1, offset, after)
+            # counting every match of a 100,000-ticket queue cost more than the page itself: count up to
+            # COUNT_CAP, past that there are more than ``total`` (total_exact false: "lebih dari 1000"). The
+            # count rides on the page's statement, so a search's matches are collected once for both.
+            capped = select(func.count()).select_from(
+                select(Ticket.id).where(*cond).limit(COUNT_CAP + 1).subquery()).scalar_subquery()
+            page, counted = await _page(session, cond, column, desc, limit + 1, offset, after, capped)
             more = len(page) > limit
             page = page[:limit]
-            # counting every match of a 100,000-ticket queue cost more than the page itself: count up to
-            # COUNT_CAP, past that there are more than ``total`` (total_exact false: "lebih dari 1000")
-            counted = (await session.exec(select(func.count()).select_from(
-                select(Ticket.id).where(*cond).limit(COUNT_CAP + 1).subquery()))).scalar_one()
+            if counted is None:  # the page started past every ticket with a value
+                counted = (await session.exec(select(capped))).scalar_one()
             exact = counted <= COUNT_CAP
             total = counted if exact else max(COUNT_CAP, offset + len(page))  # not exact: more than this
             found = {t.id: (t, c) for t, c in (await session.exec(
@@ -179,7 +182,8 @@ class Queue:
         # without statistics picks the row: 86 ms instead of 24 for 27,000 matches)
         cases = text("SELECT case_id FROM complaints INDEXED BY ix_complaints_id_case WHERE id IN (SELECT rowid "
                      "FROM complaints_search WHERE complaints_search MATCH :match) AND case_id IS NOT NULL"
-                     ).bindparams(match=match).columns(case_id=Integer)
+                     ).bindparams(match=match).columns(case_id=Integer).cte("matched").prefix_with("MATERIALIZED")
+        cases = select(cases.c.case_id)  # collected once per statement: the page and its count share it
         many = (await session.exec(select(func.count()).select_from(text("complaints_search")).where(
             found))).scalar_one() > SEARCH_WALK  # FTS5 counts its matches in a millisecond or two
         # a rare word: read the few matching tickets and sort them. A common one: walk the queue in its
@@ -373,13 +377,15 @@ class Queue:
 
 
 async def _page(session: Any, cond: list[Any], column: Any, desc: bool, want: int, offset: int,
-                after: tuple[datetime | None, int] | None = None) -> list[int]:
+                after: tuple[datetime | None, int] | None = None, extra: Any = None) -> tuple[list[int], Any]:
     """Ids of up to ``want`` tickets from ``offset`` (or after the ticket ``after`` names: its value and id)
     in the order of ``column`` (then id), tickets without a value (no deadline) last, by id. Two reads, each
     walking an index (ix_tickets_<column>_id) instead of sorting every match: the tickets with a value, then,
     when the page reaches past them, those without. ``after`` (keyset) costs the same on any page; ``offset``
-    walks past every skipped ticket."""
+    walks past every skipped ticket. ``extra``: a scalar subquery read along with the first read (its value
+    is returned, None when that read found nothing)."""
     page: list[int] = []
+    value = None
     valued = after is None or after[0] is not None
     if valued:
         order = [column.desc(), Ticket.id.desc()] if desc else [column, Ticket.id]
@@ -387,8 +393,10 @@ async def _page(session: Any, cond: list[Any], column: Any, desc: bool, want: in
         if after is not None:
             key = tuple_(column, Ticket.id)
             where.append(key < tuple_(*after) if desc else key > tuple_(*after))
-        page = list((await session.exec(select(Ticket.id).where(*where).order_by(*order).limit(want)
-                                        .offset(offset))).scalars().all())
+        read = (await session.exec(select(Ticket.id, extra if extra is not None else literal_column("NULL"))
+                                   .where(*where).order_by(*order).limit(want).offset(offset))).all()
+        page = [row[0] for row in read]
+        value = read[0][1] if read else None
     if len(page) < want and Ticket.__table__.c[column.key].nullable:
         skip, where = 0, [*cond, column.is_(None)]
         if after is not None and not valued:
@@ -399,7 +407,7 @@ async def _page(session: Any, cond: list[Any], column: Any, desc: bool, want: in
             skip = max(0, offset - counted)
         page += list((await session.exec(select(Ticket.id).where(*where).order_by(Ticket.id)
                                          .limit(want - len(page)).offset(skip))).scalars().all())
-    return page
+    return page, value
 
 
 def _cursor_of(ticket: Ticket, key: str) -> str:
