@@ -38,10 +38,15 @@ class Match:
     candidate: int  # complaint id of the matched entry
     root: int  # the complaint it is a follow-up of (resend/cross_channel) or first of its case (incident)
     case_id: int | None
+    slot: int = -1  # the matched entry's slot (``add(joined=…)`` files the new entry under its case's opener)
+    identity: bool = False  # cross_channel through names/handles and a self-reference, not a shared contact
 
     def explain(self) -> dict[str, Any]:
         """The ``dedup`` part of a complaint's explanation."""
-        return {"level": self.level, "similarity": round(self.similarity, 3), "candidate": self.candidate}
+        out = {"level": self.level, "similarity": round(self.similarity, 3), "candidate": self.candidate}
+        if self.identity:
+            out["linked_by"] = "name and self-reference"
+        return out
 
 
 @dataclass(slots=True)
@@ -65,7 +70,7 @@ class DedupIndex:
     """The sliding-window index and the three-level decision."""
 
     _COLUMNS = ("_ts", "_alive", "_ids", "_roots", "_cases", "_person_of", "_agency_of", "_channel_of",
-                "_prev_own", "_problems_of", "_flags_of")
+                "_prev_own", "_problems_of", "_flags_of", "_opener_of")
 
     def __init__(self, cfg: DedupConfig) -> None:
         self.cfg = cfg
@@ -88,6 +93,7 @@ class DedupIndex:
         self._prev_own = np.zeros(cap, dtype=np.int32)  # the same person's previous slot, -1 = none
         self._problems_of = np.zeros(cap, dtype=np.int64)  # problem class bit masks
         self._flags_of = np.zeros(cap, dtype=np.int8)  # reference flags
+        self._opener_of = np.zeros(cap, dtype=np.int32)  # slot of the first complaint of the entry's group
         self._content = Ragged(np.uint32)
         self._ident = Ragged(np.uint32)  # identity keys of the sender (name words, handle prefixes)
         self._places = Ragged(np.int32)
@@ -215,6 +221,7 @@ class DedupIndex:
         alive, times, ids = memoryview(self._alive), memoryview(self._ts), memoryview(self._ids)
         persons, channels = memoryview(self._person_of), memoryview(self._channel_of)
         agencies, problems = memoryview(self._agency_of), memoryview(self._problems_of)
+        openers = memoryview(self._opener_of)
         c_off, content_data = memoryview(self._content.offsets), memoryview(self._content.data)
         p_off, place_data = memoryview(self._places.offsets), memoryview(self._places.data)
         i_off, ident_data = memoryview(self._ident.offsets), memoryview(self._ident.data)
@@ -278,7 +285,7 @@ class DedupIndex:
                 ceiling = w_content * content_sim + w_place + w_problem * shared if both else content_sim
                 if ceiling < threshold:
                     continue  # cannot reach the threshold whatever the places say
-            elif not shared and content_sim < threshold:
+            elif not shared and content_sim < threshold and (f_problems or not both):
                 rejected = _nearer(rejected, content_sim, ids[slot], "below threshold")
                 continue
             if best is not None and (rank, 1.0) <= best_key:
@@ -289,6 +296,11 @@ class DedupIndex:
                 place_score, why = parsed_similarity(f_parsed, self._place_set(place_data, p_lo, p_hi))
             else:
                 place_score, why = 0.0, None
+            opener = openers[slot]
+            if why is None and both and opener != slot and p_off[opener + 1] > p_off[opener]:
+                # the group's first complaint bounds it too: "Jl. Pahlawan RT 2 RW 4" joined a case opened in
+                # Sidomulyo is no match for the same street number in Tanjung Sari
+                _, why = parsed_similarity(f_parsed, self._place_set(place_data, p_off[opener], p_off[opener + 1]))
             if why is None and f_problems and other_problems and not shared:
                 why = "different problem"
             agency = names[agencies[slot]]
@@ -302,6 +314,11 @@ class DedupIndex:
                 rejected = _nearer(rejected, sim, ids[slot], why)
                 continue
             if rank == 2:
+                if not shared and content_sim < threshold and place_score < 1.0:
+                    # a reminder that names no problem ("kumaha laporan gang RT 02 RW 04 Binong?") is about
+                    # the complaint at the very place it names
+                    rejected = _nearer(rejected, sim, ids[slot], "below threshold")
+                    continue
                 sim = max(sim, content_sim)  # the sender's own: the same problem or the same words
             elif rank == 1:
                 # another account of the same citizen: it says it wrote before, or the same problem at the
@@ -311,7 +328,7 @@ class DedupIndex:
             if rank == 0 and sim < threshold:
                 rejected = _nearer(rejected, sim, ids[slot], "below threshold")
             elif best is None or (rank, sim) > best_key:
-                best = Match(level, sim, ids[slot], int(self._roots[slot]), self._case(slot))
+                best = Match(level, sim, ids[slot], int(self._roots[slot]), self._case(slot), slot, rank == 1)
                 best_key = (rank, sim)
         return Lookup(best, None if best else rejected)
 
@@ -339,7 +356,10 @@ class DedupIndex:
         cfg = self.cfg
         scores: dict[int, float] = {}
         get = scores.get
-        for size, slots in self._buckets.probe(self.band_keys(f), cfg.bucket_whole, cfg.bucket_cap):
+        keys = self.band_keys(f)
+        if f.ident_probe and cfg.identity_links:
+            keys = keys + [(k << 32) | 0x7F4A7C15 for k in f.ident_probe]
+        for size, slots in self._buckets.probe(keys, cfg.bucket_whole, cfg.bucket_cap):
             weight = size ** -0.5
             for slot in slots:
                 scores[slot] = get(slot, 0.0) + weight
@@ -359,10 +379,15 @@ class DedupIndex:
 
     # ---- maintenance ---------------------------------------------------------------------------------
     def add(self, f: Features, complaint_id: int, root: int | None = None, case_id: int | None = None,
-            keys: list[int] | None = None) -> int:
-        """Index a complaint (kept in the insert buffer until ``commit``); returns its slot."""
+            keys: list[int] | None = None, joined: Match | None = None) -> int:
+        """Index a complaint (kept in the insert buffer until ``commit``); returns its slot. ``joined``: the
+        match that put it in an existing group (its places then also bound who may join that group)."""
         keys = self.band_keys(f) if keys is None else keys
+        if f.ident:
+            keys = keys + [(k << 32) | 0x7F4A7C15 for k in f.ident]
         slot = self._append(f, complaint_id, root, case_id)
+        if joined is not None and 0 <= joined.slot < slot:
+            self._opener_of[slot] = self._opener_of[joined.slot]
         self._buckets.add(keys, slot)
         self._pending[complaint_id] = (slot, keys)
         return slot
@@ -380,6 +405,7 @@ class DedupIndex:
         self._places.append([self._code(p) for p in sorted(f.places)])
         self._ident.append(sorted(f.ident))
         self._problems_of[slot], self._flags_of[slot] = f.problems, f.flags
+        self._opener_of[slot] = slot
         person = self.person(f.person)
         if person is not None:
             self._prev_own[slot] = self._last_own.get(person, -1)
@@ -460,7 +486,7 @@ class DedupIndex:
         extra_slots: list[int] = []
         for f, cid, root, case in items:
             slot = self._append(f, cid, root, case)
-            extra = place_keys(f)
+            extra = place_keys(f) + [(k << 32) | 0x7F4A7C15 for k in f.ident]
             extra_keys += extra
             extra_slots += [slot] * len(extra)
         slots = np.repeat(np.arange(first, self._n, dtype=np.int32), self.cfg.bands)

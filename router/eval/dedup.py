@@ -136,7 +136,8 @@ def evaluate(rows: list[dict[str, Any]], cfg: DedupConfig, classifier: Any = Non
         case_of[n] = row["case"]
         id_of[n] = row["id"]
         report.links.append((row["id"], id_of.get(match.candidate) if match else None, predicted))
-        index.add(feats, n, match.root if match and match.level in ("resend", "cross_channel") else n, None)
+        index.add(feats, n, match.root if match and match.level in ("resend", "cross_channel") else n, None,
+                  joined=match)
         index.commit()
     return report
 
