@@ -30,14 +30,14 @@ _CLASS_WORDS: dict[str, str] = {
     "no_water": "kering pompa",
     "leak": "bocor kebocoran bocornya muncrat rembes merembes pecah terbuang",
     "bill": "tagihan rekening tarif meteran",
-    "flood": "banjir kebanjiran caah genangan tergenang menggenang rob meluap luapan surut sepinggang selutut "
+    "flood": "banjir kebanjiran caah genangan tergenang menggenang rob surut sepinggang selutut "
              "sepaha sebetis sedada merendam terendam ngaleut",
     "drain": "saluran selokan solokan got gorong drainase mampet tersumbat sumbat sedimentasi dikeruk keruk "
              "pengerukan",
     # rubbish left uncollected (the object "sampah" alone is no problem: it also blocks drains and is burnt)
-    "waste": "angkut diangkut pengangkutan tumpukan menumpuk numpuk menggunung",
+    "waste": "diangkut pengangkutan tumpukan menumpuk numpuk menggunung",
     "burning": "bakar membakar dibakar pembakaran asap",
-    "fire": "kebakaran terbakar kahuruan seuneu hangus damkar",
+    "fire": "kebakaran terbakar kahuruan seuneu hangus",
     "road": "berlubang lubang bolong aspal amblas ambles ambrol retak ngelupas mengelupas paving tambal "
             "diaspal",
     "streetlight": "pju penerangan gelap",
@@ -51,7 +51,7 @@ _CLASS_WORDS: dict[str, str] = {
     "dog": "anjing",
     "mental": "odgj jiwa gila",
     "street_people": "pengemis pengamen ngamen gelandangan manusia silver punk",
-    "elderly": "lansia jompo terlantar",
+    "elderly": "jompo terlantar telantar",
     "vendor": "pkl lapak pedagang dagang jualan berjualan",
     "parking": "parkir jukir",
     "transport": "angkot ngetem trayek bus",
@@ -78,7 +78,7 @@ _CLASS_PAIRS: dict[tuple[str, str], str] = {
     ("air", "bersih"): "no_water",
     ("puting", "beliung"): "storm", ("manusia", "silver"): "street_people", ("anak", "jalanan"): "street_people",
     ("kaki", "lima"): "vendor", ("study", "tour"): "school_fee", ("kartu", "keluarga"): "civil_registry",
-    ("bantuan", "beras"): "welfare", ("jalan", "rusak"): "road",
+    ("bantuan", "beras"): "welfare", ("jalan", "rusak"): "road", ("gang", "rusak"): "road",
 }
 CLASSES: tuple[str, ...] = tuple(_CLASS_WORDS)
 _BIT = {name: 1 << i for i, name in enumerate(CLASSES)}
@@ -89,6 +89,8 @@ for _name, _words in _CLASS_WORDS.items():
 _PAIR_MASK = {pair: _BIT[name] for pair, name in _CLASS_PAIRS.items()}
 _PAIR_FIRST = frozenset(first for first, _ in _CLASS_PAIRS)
 CLASS_WORDS = frozenset(_WORD_MASK)
+# events that cover an area: reports naming only the same kelurahan are about one event
+AREA_CLASSES = sum(_BIT[name] for name in ("flood", "landslide", "storm", "fire", "dengue", "no_water", "power"))
 
 
 def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None) -> int:
@@ -96,6 +98,7 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
     not listed is looked up again by its ``stem`` ("kebocorannya" → "bocor")."""
     mask = 0
     previous = ""
+    lamp = False
     words = _WORD_MASK
     for token in tokens:
         bit = words.get(token)
@@ -105,7 +108,11 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
             mask |= bit
         if previous in _PAIR_FIRST:
             mask |= _PAIR_MASK.get((previous, token), 0)
+        elif token == "lampu":
+            lamp = True
         previous = token
+    if lamp and not mask & (_BIT["trafficlight"] | _BIT["streetlight"]):
+        mask |= _BIT["streetlight"]  # "lampu gegerkalong hilir mati": a lamp out in the street
     return mask
 
 
@@ -119,6 +126,7 @@ def class_names(mask: int) -> list[str]:
 SELF_REF = 1  # points to the sender's own earlier report ("sudah saya WA", "nu tadi WA", "laporan saya")
 AGAIN = 2  # the problem happened again ("banjir lagi", "numpuk deui", "kembali padam")
 FOLLOW = 4  # a follow-up ("[foto]", "masih", "belum", "gimana")
+LASTING = 16  # says how long the problem has lasted ("udah seminggu lebih"): ongoing, not back again
 OTHER = 8  # says it is another one ("beda sama yg tadi", "beda gang", "bukan yang kemarin")
 
 _CHANNEL = r"(?:wa|whatsapp|whats app|watsap|email|e-mail|surel|telegram|tele|dm|twitter|x|lapor|sms|telp|telepon)"
@@ -137,12 +145,15 @@ _FOLLOW = re.compile(r"\[foto\]|\bfoto(?:nya)?\b|\b(?:masih|msh|belum|blm|teu\s+
 _OTHER = re.compile(r"\bbeda\s+(?:sama|dengan|dgn|dari|dr|ama|jeung|ti|karo|gang|pabrik|sekolah|jalan|jl|rt|rw|"
                     r"tempat|lokasi|masjid|pasar|rumah|kasus|kejadian)\b|\bbukan\s+(?:yang|yg)\s+(?:tadi|kemarin|kmrn|di)\b"
                     r"|\blain\s+(?:lagi|tempat|lokasi)\b|\bsanes\s+nu\b", re.I)
+_LASTING = re.compile(r"\b(?:udah|udh|sudah|sdh|tos|wis|dah)\s+(?:\d+|se|sa|satu|dua|tiga|empat|lima|berapa)\s*"
+                      r"(?:hari|hr|minggu|mg|bulan|bln|dinten|minggon|malem|malam)\b(?!\s+(?:lalu|kemarin|kamari|"
+                      r"kapengker|kemaren))|\b(?:seminggu|sebulan|dua minggu)\s+lebih\b", re.I)
 # "again" that is not a recurrence: "sekali lagi", "lagi2", a plea repeated
 _AGAIN_NOT = re.compile(r"\b(?:sekali|sekali-kali)\s+lagi\b|\blagi\s+(?:dong|donk|pls|please)\b", re.I)
 
 
 def reference_flags(text: str) -> int:
-    """SELF_REF | AGAIN | FOLLOW | OTHER as found in ``text`` (raw or masked; case does not matter)."""
+    """SELF_REF | AGAIN | FOLLOW | OTHER | LASTING as found in ``text`` (raw or masked; case does not matter)."""
     flags = 0
     if _SELF_REF.search(text):
         flags |= SELF_REF
@@ -152,6 +163,8 @@ def reference_flags(text: str) -> int:
         flags |= FOLLOW
     if _OTHER.search(text):
         flags |= OTHER
+    if flags & AGAIN and _LASTING.search(text):
+        flags |= LASTING
     return flags
 
 

@@ -41,17 +41,24 @@ _RT_RW = re.compile(r"\brt\s*/\s*rw\.?\s*:?\s*0*(\d{1,3})\s*/\s*0*(\d{1,3})", re
 _RT = re.compile(r"\brt\.?\s*:?\s*0*(\d{1,3})(?:\s*/\s*(?:rw\.?\s*:?\s*)?0*(\d{1,3}))?", re.I)
 _RW = re.compile(r"\brw\.?\s*:?\s*0*(\d{1,3})", re.I)
 _NAME = r"([a-z][a-z0-9'\-]*)(?:\s+([a-z][a-z0-9'\-]*))?"
-_ABBREV_STREET = re.compile(r"\b(jl|jln|gg)\b\.?\s*(?:raya\s+)?" + _NAME, re.I)
+# titles before a street's name: "Jl. Ir. H. Juanda" is Juanda, "Jl. KH. Ahmad Dahlan" is Ahmad Dahlan
+_TITLES = r"(?:(?:ir|h|hj|dr|kh|k\.h|prof|kol|jend|mayjen|letjen|brigjen)\.?\s+)*"
+_ABBREV_STREET = re.compile(r"\b(jl|jln|gg)\b\.?\s*(?:raya\s+)?" + _TITLES + _NAME, re.I)
 _LONG_STREET = re.compile(r"\b(?:[Jj]alan|[Gg]ang)\s+(?:Raya\s+)?([A-Z][a-z][a-z0-9'\-]*)(?:\s+([A-Z][a-z][a-z0-9'\-]*))?")
 # landmarks citizens name: "TPS Pasar Baru", "Perum Griya Asri", "SDN 3 Margahayu", "masjid Al Ikhlas"
 _LANDMARK = re.compile(r"\b(pasar|perum|perumahan|terminal|masjid|mesjid|musala|musholla|gereja|sdn|sd|smpn|smp|sman|sma|"
                        r"smkn|smk|puskesmas|rsud|taman|stasiun|kantor pos|alun alun|alun-alun|alun2|kampung|komplek|"
-                       r"kompleks|perumnas|griya|bumi)\b\s*(\d{1,3}|[a-z][a-z'\-]*)(?:\s+([a-z][a-z'\-]*))?",
+                       r"kompleks|perumnas|griya|bumi|simpang|tpu|rusunawa|rusun|pt|cv|jembatan|gor|stadion|kampus)"
+                       r"\b\.?\s*(\d{1,3}|[a-z][a-z'\-]*)(?:\s+([a-z][a-z'\-]*))?",
                        re.I)
 _LANDMARK_TYPE = {"perumahan": "perum", "griya": "perum", "bumi": "perum", "perumnas": "perum", "komplek": "perum",
                   "kompleks": "perum", "mesjid": "masjid", "musholla": "masjid", "musala": "masjid", "sdn": "sd",
                   "smpn": "smp", "sman": "sma", "smkn": "smk", "alun-alun": "alun", "alun alun": "alun",
-                  "alun2": "alun"}
+                  "alun2": "alun", "rusun": "rusunawa", "cv": "usaha", "pt": "usaha"}
+# landmark kinds whose next word is often running text ("deket jembatan berlubang", "simpang tiga macet")
+_LOOSE_LANDMARKS = frozenset(("simpang", "jembatan", "tpu", "gor", "stadion", "kampus", "pt", "cv"))
+# a block of a housing estate or a flat ("Blok C"): two blocks are two places
+_BLOK = re.compile(r"\bblok\s*([a-z]{1,2}\d{0,2}|\d{1,2})\b", re.I)
 _AREA = re.compile(r"\b(kel(?:urahan)?|desa|kec(?:amatan)?)\b\.?\s+([a-z][a-z\-]+(?:\s+[a-z][a-z\-]+)?)", re.I)
 _NOT_A_NAME = frozenset("""
 no nomor rt rw kel kelurahan kec kecamatan dekat dkt depan samping belakang sebelah seberang ujung pinggir arah
@@ -127,7 +134,8 @@ def _clean_name(name: str) -> str:
 
 _LANDMARK_HINTS = ("pasar", "perum", "terminal", "masjid", "mesjid", "musala", "musholla", "gereja", "sd", "smp",
                    "sma", "smk", "puskesmas", "rsud", "taman", "stasiun", "kantor pos", "alun", "kampung",
-                   "komplek", "griya", "bumi")
+                   "komplek", "griya", "bumi", "simpang", "tpu", "rusun", "pt", "cv", "jembatan", "gor", "stadion",
+                   "kampus")
 
 
 def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[str]:
@@ -175,10 +183,16 @@ def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[
                 _add_name(places, "kel", first, second, cased)
     if low is None or any(hint in low for hint in _LANDMARK_HINTS):
         for kind, first, second in _LANDMARK.findall(text):
+            if kind.lower() == "bumi" and not kind[0].isupper():
+                continue  # Sundanese "bumi" is a house ("cai tos lebet ka bumi"), not Perumahan Bumi …
             kind = kind.lower()
+            if kind in _LOOSE_LANDMARKS and (first.lower() in _common_words() or _AFFIXED.match(first.lower())):
+                continue
             if kind in ("griya", "bumi"):  # part of the estate's name: "Griya Asri"
                 first, second = f"{kind} {first.lower()}", ""
             _add_name(places, "lm-" + _LANDMARK_TYPE.get(kind, kind), first, second, cased)
+    if low is None or "blok" in low:
+        places.update(f"blok:{name.lower()}" for name in _BLOK.findall(text))
     if location:
         for key, value in location.items():
             prefix = _LOCATION_KEYS.get(str(key).lower())
@@ -209,6 +223,8 @@ def _add_name(places: set[str], kind: str, first: str, second: str, cased: bool 
     if cased and second and not second[:1].isupper():
         second = ""
     first, second = first.lower(), second.lower()
+    if "-" in first.strip("-"):  # "Al-Furqon" = "Al Furqon"; "kircon-jakarta" names two
+        first, _, second = first.strip("-").partition("-")
     if not first or first in _NOT_A_NAME or first in FILLERS or first in _RUNNING:
         return
     common = _common_words()

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from router.dedup.buckets import Buckets, Ragged
-from router.dedup.concepts import AGAIN, OTHER, SELF_REF
+from router.dedup.concepts import AGAIN, AREA_CLASSES, FOLLOW, LASTING, OTHER, SELF_REF
 from router.dedup.config import DedupConfig
 from router.dedup.features import Features, parse_places, parsed_similarity, stable_hash
 
@@ -232,7 +232,9 @@ class DedupIndex:
         w_content = max(0.0, 1.0 - w_place - w_problem)
         content, f_places, f_agency, ts, f_channel = f.content, f.places, f.agency, f.ts, f.channel
         f_problems, probe = f.problems, f.ident_probe
-        again = f.flags & AGAIN
+        f_flags = f.flags
+        # "banjir lagi" is a new occurrence; "meluap lagi, udah seminggu lebih" is the same one going on
+        again, self_ref = f_flags & AGAIN and not f_flags & LASTING, f_flags & SELF_REF
         recurrence = cfg.recurrence_days * DAY
         link_ids = cfg.identity_links and bool(probe)
         n_content = len(content)
@@ -276,18 +278,18 @@ class DedupIndex:
                     content_sim = 0.5 * jaccard + 0.5 * containment
             p_lo, p_hi = p_off[slot], p_off[slot + 1]
             both = bool(f_places) and p_hi > p_lo
-            if linked and not shared and content_sim < threshold:
+            if linked and not shared and content_sim < threshold and not self_ref:
                 # a name alone says nothing about which complaint: compared as another citizen's
                 level, linked = "incident", False
                 threshold = levels[level][0]
             rank = 2 if mine else 1 if linked else 0
             if rank == 0:
-                ceiling = w_content * content_sim + w_place + w_problem * shared if both else content_sim
+                ceiling = w_content * content_sim + w_place + w_problem if both else content_sim
                 if ceiling < threshold:
                     continue  # cannot reach the threshold whatever the places say
-            elif not shared and content_sim < threshold and (f_problems or not both):
+            elif rank == 2 and not shared and content_sim < threshold and f_problems and not self_ref:
                 rejected = _nearer(rejected, content_sim, ids[slot], "below threshold")
-                continue
+                continue  # names a problem its sender's earlier complaint does not, in other words
             if best is not None and (rank, 1.0) <= best_key:
                 continue  # cannot beat the match in hand
             if both:
@@ -304,26 +306,35 @@ class DedupIndex:
             if why is None and f_problems and other_problems and not shared:
                 why = "different problem"
             agency = names[agencies[slot]]
-            if why is None and f_agency and agency and f_agency != agency and not shared:
+            same_agency = bool(f_agency) and agency == f_agency
+            # a terse follow-up of one's own complaint, or one that says it follows up, has a guessed agency
+            if why is None and f_agency and agency and not same_agency and not shared and \
+                    not (rank == 2 and (self_ref or not f_problems)):
                 why = f"different agency ({agency} vs {f_agency})"
+            if why:
+                rejected = _nearer(rejected, content_sim, ids[slot], why)
+                continue
+            # the problem: a shared class, or (one side's class unknown) the same agency chosen by the rules
+            problem = 1.0 if shared else 0.5 if same_agency and not (f_problems and other_problems) else 0.0
             if both:
-                sim = w_content * content_sim + w_place * place_score + w_problem * shared
+                if shared and place_score >= 0.6 and f_problems & other_problems & AREA_CLASSES and \
+                        not _finer(f_parsed) and not _finer(self._place_set(place_data, p_lo, p_hi)):
+                    place_score = 1.0  # a flood, a landslide, a fire told by kelurahan: the kelurahan is the place
+                sim = w_content * content_sim + w_place * place_score + w_problem * problem
             else:
                 sim = content_sim
-            if why:
-                rejected = _nearer(rejected, sim, ids[slot], why)
-                continue
             if rank == 2:
-                if not shared and content_sim < threshold and place_score < 1.0:
+                if not shared and content_sim < threshold and not self_ref and not (
+                        place_score >= 1.0 or (place_score >= 0.6 and f_flags & FOLLOW)):
                     # a reminder that names no problem ("kumaha laporan gang RT 02 RW 04 Binong?") is about
-                    # the complaint at the very place it names
+                    # the complaint at the place it names
                     rejected = _nearer(rejected, sim, ids[slot], "below threshold")
                     continue
                 sim = max(sim, content_sim)  # the sender's own: the same problem or the same words
             elif rank == 1:
                 # another account of the same citizen: it says it wrote before, or the same problem at the
                 # same place
-                if not ((f.flags & SELF_REF) or (shared and place_score >= 0.6)):
+                if not (self_ref or (shared and place_score >= 0.6)):
                     rank, level, threshold = 0, "incident", levels["incident"][0]
             if rank == 0 and sim < threshold:
                 rejected = _nearer(rejected, sim, ids[slot], "below threshold")
@@ -512,16 +523,22 @@ class DedupIndex:
             setattr(self, name, new)
 
 
+def _finer(parsed: dict[str, tuple[str, ...]] | None) -> bool:
+    """True when a place set names something finer than a kelurahan (a street or a landmark)."""
+    return bool(parsed) and any(kind == "street" or kind.startswith("lm-") for kind in parsed)  # type: ignore[union-attr]
+
+
 def place_keys(f: Features) -> list[int]:
-    """Blocking keys: each place (not a bare RT/RW) with the agency, and with each problem class, so that
-    reports of one thing at one place meet however little their wording shares (and whichever agency the
-    classifier picked for each)."""
+    """Blocking keys: each place (not a bare RT/RW) alone, with the agency and with each problem class, so
+    that reports of one thing at one place meet however little their wording shares (and whichever agency
+    the classifier picked for each, or none)."""
     keys = []
     agency = f.agency or "-"
     classes = [bit for bit in range(63) if f.problems >> bit & 1] if f.problems else []
     for place in f.places:
         if not place.startswith(("rt:", "rw:")):
             keys.append((stable_hash(f"{place}|{agency}") << 32) | 0x9E3779B9)
+            keys.append((stable_hash(place) << 32) | 0x9E3779B9)
             for bit in classes:
                 keys.append((stable_hash(f"{place}|p{bit}") << 32) | 0x9E3779B9)
     return keys
