@@ -102,8 +102,10 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
     words = _WORD_MASK
     for token in tokens:
         bit = words.get(token)
-        if bit is None and stem is not None and len(token) > 5:
-            bit = words.get(stem(token))
+        if bit is None and len(token) > 5:
+            bit = words.get(token[:-3]) if token.endswith("nya") else None  # "amblasnya", "bocornya"
+            if bit is None and stem is not None:
+                bit = words.get(stem(token))
         if bit is not None:
             mask |= bit
         if previous in _PAIR_FIRST:

@@ -346,6 +346,33 @@ class Features:
     flags: int = 0  # how the text refers back (SELF_REF, AGAIN, FOLLOW)
     ident: frozenset[int] = frozenset()  # the sender's identity keys (name words, handle prefixes)
     ident_probe: frozenset[int] = frozenset()  # what meets another sender's ``ident``
+    mentions: frozenset[int] = frozenset()  # hashed words of a text that names no place with a keyword
+
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def mentioned(parsed: Mapping[str, tuple[str, ...]], words: frozenset[int]) -> float:
+    """How well a text's ``words`` (``Features.mentions``) name one of the places in ``parsed``: 1.0 for a
+    street or landmark whose name's words all occur, 0.6 for a kelurahan, else 0."""
+    score = 0.0
+    for kind, names in parsed.items():
+        if kind == "street" or kind.startswith("lm-"):
+            value = 1.0
+        elif kind == "kel":
+            value = 0.6
+        else:
+            continue
+        if value <= score:
+            continue
+        for name in names:
+            parts = name.split()
+            if parts and parts[0] == "gg":
+                parts = parts[1:]
+            if parts and not parts[0].isdigit() and all(stable_hash(w) in words for w in parts):
+                score = value
+                break
+    return score
 
 
 _TOKEN_HASH: dict[str, int | None] = {}
@@ -389,9 +416,13 @@ def make_features(tokens: Iterable[str], text: str, *, location: Mapping[str, An
     for key in places:
         shingles.add(stable_hash(key))
     ident, probe = identity_keys(names, handles, skip) if names or handles else (frozenset(), frozenset())
+    # a text that names no place with a keyword may still mention one ("trotoar dalem kaum", "minimarket
+    # dipatiukur"): its words are kept to be looked up against another complaint's place names
+    mentions = frozenset(stable_hash(w) for w in _WORD.findall(text.lower())) if not places else frozenset()
     return Features(content=frozenset(content), places=frozenset(places), agency=agency, person=person,
                     channel=channel, ts=ts, shingles=np.fromiter(shingles, dtype=np.uint64, count=len(shingles)),
-                    problems=problem_mask(tokens, stem), flags=reference_flags(text), ident=ident, ident_probe=probe)
+                    problems=problem_mask(tokens, stem), flags=reference_flags(text), ident=ident, ident_probe=probe,
+                    mentions=mentions)
 
 
 def name_words(name: str | None) -> set[str]:

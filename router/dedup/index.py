@@ -22,7 +22,7 @@ import numpy as np
 from router.dedup.buckets import Buckets, Ragged
 from router.dedup.concepts import AGAIN, AREA_CLASSES, FOLLOW, LASTING, OTHER, SELF_REF
 from router.dedup.config import DedupConfig
-from router.dedup.features import Features, parse_places, parsed_similarity, stable_hash
+from router.dedup.features import Features, mentioned, parse_places, parsed_similarity, stable_hash
 
 log = logging.getLogger(__name__)
 
@@ -284,7 +284,7 @@ class DedupIndex:
                 threshold = levels[level][0]
             rank = 2 if mine else 1 if linked else 0
             if rank == 0:
-                ceiling = w_content * content_sim + w_place + w_problem if both else content_sim
+                ceiling = w_content * content_sim + w_place + w_problem if both or f.mentions else content_sim
                 if ceiling < threshold:
                     continue  # cannot reach the threshold whatever the places say
             elif rank == 2 and not shared and content_sim < threshold and f_problems and not self_ref:
@@ -296,6 +296,8 @@ class DedupIndex:
                 if f_parsed is None:
                     f_parsed = parse_places(f_places)
                 place_score, why = parsed_similarity(f_parsed, self._place_set(place_data, p_lo, p_hi))
+            elif f.mentions and p_hi > p_lo:  # no place named with a keyword: perhaps mentioned in passing
+                place_score, why = mentioned(self._place_set(place_data, p_lo, p_hi), f.mentions), None
             else:
                 place_score, why = 0.0, None
             opener = openers[slot]
@@ -316,8 +318,8 @@ class DedupIndex:
                 continue
             # the problem: a shared class, or (one side's class unknown) the same agency chosen by the rules
             problem = 1.0 if shared else 0.5 if same_agency and not (f_problems and other_problems) else 0.0
-            if both:
-                if shared and place_score >= 0.6 and f_problems & other_problems & AREA_CLASSES and \
+            if both or place_score:
+                if both and shared and place_score >= 0.6 and f_problems & other_problems & AREA_CLASSES and \
                         not _finer(f_parsed) and not _finer(self._place_set(place_data, p_lo, p_hi)):
                     place_score = 1.0  # a flood, a landslide, a fire told by kelurahan: the kelurahan is the place
                 sim = w_content * content_sim + w_place * place_score + w_problem * problem
