@@ -297,3 +297,15 @@ def test_recurrence_days_is_configurable():
     s.send("banjir di Jl. Mawar RW 06 Sukamulya, air selutut", person=1)
     assert s.level("banjir lagi di Jl. Mawar RW 06 Sukamulya", person=1, hours=9 * 24) == "resend"
     assert DAY == 86400.0
+
+
+def test_a_place_mentioned_without_a_keyword_counts():
+    s = Stream()
+    s.send("PKL di Jl. Cihampelas makin penuh sampai trotoar, pejalan kaki turun ke jalan", person=1)
+    assert s.level("trotoar cihampelas skrg isinya lapak pedagang semua, pejalan kaki minggir", person=2,
+                   channel="x", hours=2) == "incident"
+    # the same words about another street named in passing stay apart
+    s = Stream()
+    s.send("PKL di Jl. Cihampelas makin penuh sampai trotoar, pejalan kaki turun ke jalan", person=1)
+    assert s.level("trotoar dipatiukur skrg isinya lapak pedagang semua, pejalan kaki minggir", person=3,
+                   channel="x", hours=3) == "new"
