@@ -43,6 +43,7 @@ _CLASS_WORDS: dict[str, str] = {
     "streetlight": "pju penerangan gelap",
     "trafficlight": "apill",
     "power": "pln listrik",
+    "collapse": "ambruk roboh runtuh rubuh",
     "tree": "pohon tangkal dahan ranting tumbang doyong condong",
     "landslide": "longsor urug tebing",
     "storm": "puting beliung angin",

@@ -57,6 +57,8 @@ _LANDMARK_TYPE = {"perumahan": "perum", "griya": "perum", "bumi": "perum", "peru
                   "alun2": "alun", "rusun": "rusunawa", "cv": "usaha", "pt": "usaha"}
 # landmark kinds whose next word is often running text ("deket jembatan berlubang", "simpang tiga macet")
 _LOOSE_LANDMARKS = frozenset(("simpang", "jembatan", "tpu", "gor", "stadion", "kampus", "pt", "cv"))
+# their names are often a description ("jembatan kayu", "simpang tiga"): they agree, never conflict
+_SOFT_KINDS = frozenset("lm-" + _LANDMARK_TYPE.get(kind, kind) for kind in _LOOSE_LANDMARKS)
 # a block of a housing estate or a flat ("Blok C"): two blocks are two places
 _BLOK = re.compile(r"\bblok\s*([a-z]{1,2}\d{0,2}|\d{1,2})\b", re.I)
 _AREA = re.compile(r"\b(kel(?:urahan)?|desa|kec(?:amatan)?)\b\.?\s+([a-z][a-z\-]+(?:\s+[a-z][a-z\-]+)?)", re.I)
@@ -82,7 +84,7 @@ gang jalan jl jln gg kaki setapak tol lingkar no nomor blok rt rw kel kec kelura
 """.split())
 _TITLE_WORD = re.compile(r"(?<=[ (/,-])[A-Z][a-z]{2,}")
 _AFFIXED = re.compile(r"^(?:di|ter|ber|mem|men|meng|meny|pe|per|ke)[a-z]{4,}$")
-_JALAN_LOWER = re.compile(r"\bjalan\s+([a-z][a-z'\-]+)(?:\s+([a-z][a-z'\-]+))?")
+_JALAN_LOWER = re.compile(r"\b(jalan|gang)\s+([a-z][a-z'\-]+)(?:\s+([a-z][a-z'\-]+))?")
 # a kelurahan written after the RT/RW without "kel.": "RT 02/RW 04 Sidomulyo" (capitalised only)
 _AFTER_RW = re.compile(r"\b[Rr][Ww]\.?\s*:?\s*0*\d{1,3}\s*,?\s+([A-Z][a-z]{3,})(?:\s+([A-Z][a-z]{3,}))?")
 _LOCATION_KEYS = {"kelurahan": "kel", "desa": "kel", "village": "kel", "kecamatan": "kec", "district": "kec",
@@ -167,11 +169,14 @@ def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[
     if low is None or "jalan" in low or "gang" in low:
         for first, second in _LONG_STREET.findall(text.title() if text.isupper() else text):
             _add_name(places, "street", first, second, cased)
-        if low is None or "jalan " in low:  # lower-case "jalan sekeloa": a street unless a common word follows
+        if low is None or "jalan " in low or "gang " in low:  # "jalan sekeloa": a street unless a common word
             common = _common_words()
-            for first, second in _JALAN_LOWER.findall(text):
+            for kind, first, second in _JALAN_LOWER.findall(text):
                 if first not in common and not _AFFIXED.match(first) and len(first) >= 4:
-                    _add_name(places, "street", first, second, cased)
+                    if kind == "gang":
+                        _add_gang(places, first, second, cased)
+                    else:
+                        _add_name(places, "street", first, second, cased)
     if low is None or "kel" in low or "kec" in low or "desa" in low:
         for kind, name in _AREA.findall(text):
             first, _, second = name.partition(" ")
@@ -303,6 +308,10 @@ def parsed_similarity(pa: dict[str, tuple[str, ...]], pb: dict[str, tuple[str, .
         if kind in ("rt", "rw"):
             continue
         a, b = pa[kind], pb[kind]
+        if kind in _SOFT_KINDS:  # "jembatan kayu" / "Jembatan Gantung": agreement counts, a difference does not
+            if _compatible(a, b):
+                agree.add(kind)
+            continue
         if len(a) >= 2 and len(b) >= 2 and kind == "street":
             # two crossings that share one street are two places: both streets must meet
             if sum(_compatible((x,), b) for x in a) >= 2:
