@@ -73,7 +73,7 @@ _CLASS_WORDS: dict[str, str] = {
 }
 # two-word names of a problem (normalised): the second word is read after the first
 _CLASS_PAIRS: dict[tuple[str, str], str] = {
-    ("lampu", "jalan"): "streetlight", ("lampu", "merah"): "trafficlight", ("lampu", "lalu"): "trafficlight",
+    ("lampu", "jalan"): "streetlight", ("lampu", "merah"): "trafficlight", ("lampu", "lalu"): "trafficlight", ("lintas", "light"): "trafficlight",
     ("air", "mati"): "no_water", ("pdam", "mati"): "no_water", ("tidak", "mengalir"): "no_water",
     ("tidak", "ngalir"): "no_water", ("belum", "mengalir"): "no_water", ("tidak", "keluar"): "no_water",
     ("air", "bersih"): "no_water",

@@ -57,8 +57,8 @@ _LANDMARK_TYPE = {"perumahan": "perum", "griya": "perum", "bumi": "perum", "peru
                   "alun2": "alun", "rusun": "rusunawa", "cv": "usaha", "pt": "usaha"}
 # landmark kinds whose next word is often running text ("deket jembatan berlubang", "simpang tiga macet")
 _LOOSE_LANDMARKS = frozenset(("simpang", "jembatan", "tpu", "gor", "stadion", "kampus", "pt", "cv"))
-# their names are often a description ("jembatan kayu", "simpang tiga"): they agree, never conflict
-_SOFT_KINDS = frozenset("lm-" + _LANDMARK_TYPE.get(kind, kind) for kind in _LOOSE_LANDMARKS)
+# their names are often a description ("jembatan kayu", "PT" + a trade name): they agree, never conflict
+_SOFT_KINDS = frozenset(("lm-jembatan", "lm-usaha", "lm-kampus", "lm-gor", "lm-stadion"))
 # a block of a housing estate or a flat ("Blok C"): two blocks are two places
 _BLOK = re.compile(r"\bblok\s*([a-z]{1,2}\d{0,2}|\d{1,2})\b", re.I)
 _AREA = re.compile(r"\b(kel(?:urahan)?|desa|kec(?:amatan)?)\b\.?\s+([a-z][a-z\-]+(?:\s+[a-z][a-z\-]+)?)", re.I)
@@ -83,7 +83,8 @@ pas lagi lg mulu banget bgt parah hilang rusak
 gang jalan jl jln gg kaki setapak tol lingkar no nomor blok rt rw kel kec kelurahan kecamatan
 """.split())
 _TITLE_WORD = re.compile(r"(?<=[ (/,-])[A-Z][a-z]{2,}")
-_AFFIXED = re.compile(r"^(?:di|ter|ber|mem|men|meng|meny|pe|per|ke)[a-z]{4,}$")
+# a verb or noun with an Indonesian affix ("dipersulit", "tersumbat", "kebanjiran"): running text, not a name
+_AFFIXED = re.compile(r"^(?:di|ter|ber|mem|men|meng|meny|per)[a-z]{4,}$|^(?:ke|pe)[a-z]{3,}an$")
 _JALAN_LOWER = re.compile(r"\b(jalan|gang)\s+([a-z][a-z'\-]+)(?:\s+([a-z][a-z'\-]+))?")
 # a kelurahan written after the RT/RW without "kel.": "RT 02/RW 04 Sidomulyo" (capitalised only)
 _AFTER_RW = re.compile(r"\b[Rr][Ww]\.?\s*:?\s*0*\d{1,3}\s*,?\s+([A-Z][a-z]{3,})(?:\s+([A-Z][a-z]{3,}))?")
@@ -191,10 +192,15 @@ def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[
             if kind.lower() == "bumi" and not kind[0].isupper():
                 continue  # Sundanese "bumi" is a house ("cai tos lebet ka bumi"), not Perumahan Bumi …
             kind = kind.lower()
-            if kind in _LOOSE_LANDMARKS and (first.lower() in _common_words() or _AFFIXED.match(first.lower())):
+            if kind in _LOOSE_LANDMARKS and (first.lower() in _common_words() or
+                                             (not first[:1].isupper() and _AFFIXED.match(first.lower()))):
                 continue
             if kind in ("griya", "bumi"):  # part of the estate's name: "Griya Asri"
                 first, second = f"{kind} {first.lower()}", ""
+            elif kind == "simpang" and "-" in first.strip("-"):  # "simpang kircon-jakarta": two streets meet
+                for part in first.strip("-").split("-"):
+                    _add_name(places, "lm-simpang", part, "", cased)
+                continue
             _add_name(places, "lm-" + _LANDMARK_TYPE.get(kind, kind), first, second, cased)
     if low is None or "blok" in low:
         places.update(f"blok:{name.lower()}" for name in _BLOK.findall(text))
@@ -355,15 +361,16 @@ class Features:
     flags: int = 0  # how the text refers back (SELF_REF, AGAIN, FOLLOW)
     ident: frozenset[int] = frozenset()  # the sender's identity keys (name words, handle prefixes)
     ident_probe: frozenset[int] = frozenset()  # what meets another sender's ``ident``
-    mentions: frozenset[int] = frozenset()  # hashed words of a text that names no place with a keyword
+    mentions: frozenset[int] = frozenset()  # hashed words of the text (places mentioned without a keyword)
 
 
 _WORD = re.compile(r"[a-z0-9]+")
 
 
-def mentioned(parsed: Mapping[str, tuple[str, ...]], words: frozenset[int]) -> float:
+def mentioned(parsed: Mapping[str, tuple[str, ...]], words: frozenset[int], partial: bool = True) -> float:
     """How well a text's ``words`` (``Features.mentions``) name one of the places in ``parsed``: 1.0 for a
-    street or landmark whose name's words all occur, 0.6 for a kelurahan, else 0."""
+    street or landmark whose name's words all occur (both streets of a crossing), 0.6 for a kelurahan or
+    (``partial``: the text names no street or landmark of its own) one street of a crossing, else 0."""
     score = 0.0
     for kind, names in parsed.items():
         if kind == "street" or kind.startswith("lm-"):
@@ -374,13 +381,18 @@ def mentioned(parsed: Mapping[str, tuple[str, ...]], words: frozenset[int]) -> f
             continue
         if value <= score:
             continue
+        found = 0
         for name in names:
             parts = name.split()
             if parts and parts[0] == "gg":
                 parts = parts[1:]
             if parts and not parts[0].isdigit() and all(stable_hash(w) in words for w in parts):
-                score = value
-                break
+                found += 1
+        # a crossing (two streets named) is mentioned with both its streets; one of them counts as the area
+        if found >= (2 if kind == "street" and len(names) >= 2 else 1):
+            score = value
+        elif found and partial:
+            score = max(score, 0.6)
     return score
 
 
@@ -425,9 +437,9 @@ def make_features(tokens: Iterable[str], text: str, *, location: Mapping[str, An
     for key in places:
         shingles.add(stable_hash(key))
     ident, probe = identity_keys(names, handles, skip) if names or handles else (frozenset(), frozenset())
-    # a text that names no place with a keyword may still mention one ("trotoar dalem kaum", "minimarket
-    # dipatiukur"): its words are kept to be looked up against another complaint's place names
-    mentions = frozenset(stable_hash(w) for w in _WORD.findall(text.lower())) if not places else frozenset()
+    # a text may mention a place without a keyword ("trotoar dalem kaum", "simpang Sudirman Gatot Subroto"):
+    # its words are kept to be looked up against another complaint's place names
+    mentions = frozenset(map(stable_hash, _WORD.findall(text.lower())))
     return Features(content=frozenset(content), places=frozenset(places), agency=agency, person=person,
                     channel=channel, ts=ts, shingles=np.fromiter(shingles, dtype=np.uint64, count=len(shingles)),
                     problems=problem_mask(tokens, stem), flags=reference_flags(text), ident=ident, ident_probe=probe,

@@ -295,7 +295,12 @@ class DedupIndex:
             if both:
                 if f_parsed is None:
                     f_parsed = parse_places(f_places)
-                place_score, why = parsed_similarity(f_parsed, self._place_set(place_data, p_lo, p_hi))
+                other_parsed = self._place_set(place_data, p_lo, p_hi)
+                place_score, why = parsed_similarity(f_parsed, other_parsed)
+                if not place_score and why is None and f.mentions and \
+                        not (f_parsed.keys() & other_parsed.keys()) - _AREA_KINDS:
+                    # nothing named alike ("simpang Sudirman Gatot Subroto" / "Jl. Sudirman - Jl. Gatot Subroto")
+                    place_score = mentioned(other_parsed, f.mentions, not _finer(f_parsed))
             elif f.mentions and p_hi > p_lo:  # no place named with a keyword: perhaps mentioned in passing
                 place_score, why = mentioned(self._place_set(place_data, p_lo, p_hi), f.mentions), None
             else:
@@ -523,6 +528,9 @@ class DedupIndex:
             new = np.zeros(len(old) * 2, dtype=old.dtype)
             new[: len(old)] = old
             setattr(self, name, new)
+
+
+_AREA_KINDS = frozenset(("kel", "kec", "rt", "rw"))
 
 
 def _finer(parsed: dict[str, tuple[str, ...]] | None) -> bool:

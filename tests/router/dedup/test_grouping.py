@@ -309,3 +309,13 @@ def test_a_place_mentioned_without_a_keyword_counts():
     s.send("PKL di Jl. Cihampelas makin penuh sampai trotoar, pejalan kaki turun ke jalan", person=1)
     assert s.level("trotoar dipatiukur skrg isinya lapak pedagang semua, pejalan kaki minggir", person=3,
                    channel="x", hours=3) == "new"
+
+
+def test_a_crossing_named_two_ways():
+    s = Stream()
+    s.send("bangjo perempatan Jl. Kenari - Jl. Cemara mati, semrawut", person=1)
+    assert s.level("Traffic light di simpang Kenari Cemara padam dari pagi", person=2, channel="telegram",
+                   hours=1) == "incident"
+    # another crossing named as a simpang does not meet one of its streets mentioned in passing
+    s.send("lampu merah simpang Kenari mati dari subuh, semua arah nyelonong", person=3, hours=2)
+    assert s.level("lampu merah simpang Melati mati, arah ke kenari kacau", person=4, hours=3) == "new"
