@@ -155,16 +155,32 @@ _LASTING = re.compile(r"\b(?:udah|udh|sudah|sdh|tos|wis|dah)\s+(?:\d+|se|sa|satu
 _AGAIN_NOT = re.compile(r"\b(?:sekali|sekali-kali)\s+lagi\b|\blagi\s+(?:dong|donk|pls|please)\b", re.I)
 
 
-def reference_flags(text: str) -> int:
-    """SELF_REF | AGAIN | FOLLOW | OTHER | LASTING as found in ``text`` (raw or masked; case does not matter)."""
+# words without which a pattern above cannot match: a message is searched only for the patterns it may hold
+_SELF_REF_WORDS = frozenset("""
+wa whatsapp kirim ngirim lapor laporkan melapor melaporkan ngadu mengadu sampaikan menyampaikan email
+menyusul melanjutkan menindaklanjuti menyambung sebagaimana lanjutan laporan via lewat melalui ngalangkungan
+ulang lagi
+""".split())
+_AGAIN_WORDS = frozenset("lagi lg deui kembali balik maning meneh again".split())
+_FOLLOW_WORDS = frozenset("foto fotonya masih msh belum blm acan tetep tetap gimana gmn kapan sampe sampai beuki "
+                          "makin".split())
+_OTHER_WORDS = frozenset("beda bukan lain sanes".split())
+
+
+def reference_flags(text: str, words: frozenset[str] | set[str] | None = None) -> int:
+    """SELF_REF | AGAIN | FOLLOW | OTHER | LASTING as found in ``text`` (raw or masked; case does not matter).
+    ``words``: the text's lower-case words, when the caller has them (each pattern then runs only when one
+    of the words it needs occurs)."""
+    if words is None:
+        words = set(re.findall(r"[a-z]+", text.lower()))
     flags = 0
-    if _SELF_REF.search(text):
+    if not words.isdisjoint(_SELF_REF_WORDS) and _SELF_REF.search(text):
         flags |= SELF_REF
-    if _AGAIN.search(text) and not _AGAIN_NOT.search(text):
+    if not words.isdisjoint(_AGAIN_WORDS) and _AGAIN.search(text) and not _AGAIN_NOT.search(text):
         flags |= AGAIN
-    if _FOLLOW.search(text):
+    if (not words.isdisjoint(_FOLLOW_WORDS) or "[foto]" in text) and _FOLLOW.search(text):
         flags |= FOLLOW
-    if _OTHER.search(text):
+    if not words.isdisjoint(_OTHER_WORDS) and _OTHER.search(text):
         flags |= OTHER
     if flags & AGAIN and _LASTING.search(text):
         flags |= LASTING

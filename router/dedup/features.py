@@ -139,13 +139,14 @@ _LANDMARK_HINTS = ("pasar", "perum", "terminal", "masjid", "mesjid", "musala", "
                    "sma", "smk", "puskesmas", "rsud", "taman", "stasiun", "kantor pos", "alun", "kampung",
                    "komplek", "griya", "bumi", "simpang", "tpu", "rusun", "pt", "cv", "jembatan", "gor", "stadion",
                    "kampus")
+_LANDMARK_HINT = re.compile("|".join(_LANDMARK_HINTS))
 
 
 def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[str]:
     """Place keys (``kel:…``, ``kec:…``, ``street:…``, ``rt:N``, ``rw:N``) from the text and the gazetteer."""
     places: set[str] = set()
     # written with capitals (names capitalised, not only acronyms): a lower-case word after a name is running text
-    cased = _TITLE_WORD.search(text) is not None
+    cased = not text.islower() and _TITLE_WORD.search(text) is not None
     text = canonical_places(text)  # "SD Negeri 5" = "SDN 5" = "SD 5"; "Jl."/"jln" = "jl"
     # ASCII text: a regex runs only when its literal words occur (re.I and str.lower agree on ASCII)
     low = text.lower() if text.isascii() else None
@@ -187,7 +188,7 @@ def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[
         for first, second in _AFTER_RW.findall(text):
             if first.lower() not in ("kel", "kelurahan", "desa", "kec", "kecamatan"):
                 _add_name(places, "kel", first, second, cased)
-    if low is None or any(hint in low for hint in _LANDMARK_HINTS):
+    if low is None or _LANDMARK_HINT.search(low):
         for kind, first, second in _LANDMARK.findall(text):
             if kind.lower() == "bumi" and not kind[0].isupper():
                 continue  # Sundanese "bumi" is a house ("cai tos lebet ka bumi"), not Perumahan Bumi …
@@ -361,7 +362,7 @@ class Features:
     flags: int = 0  # how the text refers back (SELF_REF, AGAIN, FOLLOW)
     ident: frozenset[int] = frozenset()  # the sender's identity keys (name words, handle prefixes)
     ident_probe: frozenset[int] = frozenset()  # what meets another sender's ``ident``
-    mentions: frozenset[int] = frozenset()  # hashed words of the text (places mentioned without a keyword)
+    mentions: frozenset[int] = frozenset()  # hash() of the text's words (places mentioned without a keyword)
 
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -386,7 +387,7 @@ def mentioned(parsed: Mapping[str, tuple[str, ...]], words: frozenset[int], part
             parts = name.split()
             if parts and parts[0] == "gg":
                 parts = parts[1:]
-            if parts and not parts[0].isdigit() and all(stable_hash(w) in words for w in parts):
+            if parts and not parts[0].isdigit() and all(hash(w) in words for w in parts):
                 found += 1
         # a crossing (two streets named) is mentioned with both its streets; one of them counts as the area
         if found >= (2 if kind == "street" and len(names) >= 2 else 1):
@@ -439,10 +440,12 @@ def make_features(tokens: Iterable[str], text: str, *, location: Mapping[str, An
     ident, probe = identity_keys(names, handles, skip) if names or handles else (frozenset(), frozenset())
     # a text may mention a place without a keyword ("trotoar dalem kaum", "simpang Sudirman Gatot Subroto"):
     # its words are kept to be looked up against another complaint's place names
-    mentions = frozenset(map(stable_hash, _WORD.findall(text.lower())))
+    # (Python's own string hash: these are compared in this process only, never stored)
+    words = set(_WORD.findall(text.lower()))
+    mentions = frozenset(map(hash, words))
     return Features(content=frozenset(content), places=frozenset(places), agency=agency, person=person,
                     channel=channel, ts=ts, shingles=np.fromiter(shingles, dtype=np.uint64, count=len(shingles)),
-                    problems=problem_mask(tokens, stem), flags=reference_flags(text), ident=ident, ident_probe=probe,
+                    problems=problem_mask(tokens, stem), flags=reference_flags(text, words), ident=ident, ident_probe=probe,
                     mentions=mentions)
 
 

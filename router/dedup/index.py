@@ -231,7 +231,7 @@ class DedupIndex:
         w_place, w_problem = cfg.place_weight, cfg.problem_weight
         w_content = max(0.0, 1.0 - w_place - w_problem)
         content, f_places, f_agency, ts, f_channel = f.content, f.places, f.agency, f.ts, f.channel
-        f_problems, probe = f.problems, f.ident_probe
+        f_problems, probe, f_mentions = f.problems, f.ident_probe, f.mentions
         f_flags = f.flags
         # "banjir lagi" is a new occurrence; "meluap lagi, udah seminggu lebih" is the same one going on
         again, self_ref = f_flags & AGAIN and not f_flags & LASTING, f_flags & SELF_REF
@@ -284,7 +284,13 @@ class DedupIndex:
                 threshold = levels[level][0]
             rank = 2 if mine else 1 if linked else 0
             if rank == 0:
-                ceiling = w_content * content_sim + w_place + w_problem if both or f.mentions else content_sim
+                if both or f_mentions:
+                    # the most the places and the problem can add (classes known on both sides and none
+                    # shared: kept apart anyway)
+                    bound = 1.0 if shared else 0.0 if f_problems and other_problems else 0.5
+                    ceiling = w_content * content_sim + w_place + w_problem * bound
+                else:
+                    ceiling = content_sim
                 if ceiling < threshold:
                     continue  # cannot reach the threshold whatever the places say
             elif rank == 2 and not shared and content_sim < threshold and f_problems and not self_ref:
@@ -297,14 +303,15 @@ class DedupIndex:
                     f_parsed = parse_places(f_places)
                 other_parsed = self._place_set(place_data, p_lo, p_hi)
                 place_score, why = parsed_similarity(f_parsed, other_parsed)
-                if not place_score and why is None and f.mentions and \
+                if not place_score and why is None and f_mentions and \
                         not (f_parsed.keys() & other_parsed.keys()) - _AREA_KINDS:
                     # nothing named alike ("simpang Sudirman Gatot Subroto" / "Jl. Sudirman - Jl. Gatot Subroto")
                     place_score = mentioned(other_parsed, f.mentions, not _finer(f_parsed))
-            elif f.mentions and p_hi > p_lo:  # no place named with a keyword: perhaps mentioned in passing
-                place_score, why = mentioned(self._place_set(place_data, p_lo, p_hi), f.mentions), None
+            elif f_mentions and p_hi > p_lo:  # no place named with a keyword: perhaps mentioned in passing
+                other_parsed = self._place_set(place_data, p_lo, p_hi)
+                place_score, why = mentioned(other_parsed, f_mentions), None
             else:
-                place_score, why = 0.0, None
+                place_score, why, other_parsed = 0.0, None, None
             opener = openers[slot]
             if why is None and both and opener != slot and p_off[opener + 1] > p_off[opener]:
                 # the group's first complaint bounds it too: "Jl. Pahlawan RT 2 RW 4" joined a case opened in
@@ -325,7 +332,7 @@ class DedupIndex:
             problem = 1.0 if shared else 0.5 if same_agency and not (f_problems and other_problems) else 0.0
             if both or place_score:
                 if both and shared and place_score >= 0.6 and f_problems & other_problems & AREA_CLASSES and \
-                        not _finer(f_parsed) and not _finer(self._place_set(place_data, p_lo, p_hi)):
+                        not _finer(f_parsed) and not _finer(other_parsed):
                     place_score = 1.0  # a flood, a landslide, a fire told by kelurahan: the kelurahan is the place
                 sim = w_content * content_sim + w_place * place_score + w_problem * problem
             else:
@@ -539,15 +546,13 @@ def _finer(parsed: dict[str, tuple[str, ...]] | None) -> bool:
 
 
 def place_keys(f: Features) -> list[int]:
-    """Blocking keys: each place (not a bare RT/RW) alone, with the agency and with each problem class, so
-    that reports of one thing at one place meet however little their wording shares (and whichever agency
-    the classifier picked for each, or none)."""
+    """Blocking keys: each place (not a bare RT/RW) alone and with each problem class, so that reports of
+    one thing at one place meet however little their wording shares, whichever agency the classifier picked
+    for each (the class key is the rarer, stronger evidence where a place is crowded)."""
     keys = []
-    agency = f.agency or "-"
     classes = [bit for bit in range(63) if f.problems >> bit & 1] if f.problems else []
     for place in f.places:
         if not place.startswith(("rt:", "rw:")):
-            keys.append((stable_hash(f"{place}|{agency}") << 32) | 0x9E3779B9)
             keys.append((stable_hash(place) << 32) | 0x9E3779B9)
             for bit in classes:
                 keys.append((stable_hash(f"{place}|p{bit}") << 32) | 0x9E3779B9)
