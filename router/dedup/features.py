@@ -362,13 +362,13 @@ class Features:
     flags: int = 0  # how the text refers back (SELF_REF, AGAIN, FOLLOW)
     ident: frozenset[int] = frozenset()  # the sender's identity keys (name words, handle prefixes)
     ident_probe: frozenset[int] = frozenset()  # what meets another sender's ``ident``
-    mentions: frozenset[int] = frozenset()  # hash() of the text's words (places mentioned without a keyword)
+    mentions: str = ""  # the text's words, " "-separated and padded (places mentioned without a keyword)
 
 
 _WORD = re.compile(r"[a-z0-9]+")
 
 
-def mentioned(parsed: Mapping[str, tuple[str, ...]], words: frozenset[int], partial: bool = True) -> float:
+def mentioned(parsed: Mapping[str, tuple[str, ...]], words: str, partial: bool = True) -> float:
     """How well a text's ``words`` (``Features.mentions``) name one of the places in ``parsed``: 1.0 for a
     street or landmark whose name's words all occur (both streets of a crossing), 0.6 for a kelurahan or
     (``partial``: the text names no street or landmark of its own) one street of a crossing, else 0."""
@@ -387,7 +387,7 @@ def mentioned(parsed: Mapping[str, tuple[str, ...]], words: frozenset[int], part
             parts = name.split()
             if parts and parts[0] == "gg":
                 parts = parts[1:]
-            if parts and not parts[0].isdigit() and all(hash(w) in words for w in parts):
+            if parts and not parts[0].isdigit() and all(f" {w} " in words for w in parts):
                 found += 1
         # a crossing (two streets named) is mentioned with both its streets; one of them counts as the area
         if found >= (2 if kind == "street" and len(names) >= 2 else 1):
@@ -440,9 +440,9 @@ def make_features(tokens: Iterable[str], text: str, *, location: Mapping[str, An
     ident, probe = identity_keys(names, handles, skip) if names or handles else (frozenset(), frozenset())
     # a text may mention a place without a keyword ("trotoar dalem kaum", "simpang Sudirman Gatot Subroto"):
     # its words are kept to be looked up against another complaint's place names
-    # (Python's own string hash: these are compared in this process only, never stored)
-    words = set(_WORD.findall(text.lower()))
-    mentions = frozenset(map(hash, words))
+    found = _WORD.findall(text.lower())
+    words = set(found)
+    mentions = f" {' '.join(found)} "  # a string, not a set: an index rebuilt at start holds many at once
     return Features(content=frozenset(content), places=frozenset(places), agency=agency, person=person,
                     channel=channel, ts=ts, shingles=np.fromiter(shingles, dtype=np.uint64, count=len(shingles)),
                     problems=problem_mask(tokens, stem), flags=reference_flags(text, words), ident=ident, ident_probe=probe,
