@@ -11,8 +11,8 @@ from omnichannel.models import Ticket
 from omnichannel.reports import stamps
 from omnichannel.reports.figures import build_report, sla_config
 from omnichannel.sla import WorkingCalendar
-from tests.omnichannel.reports.timelines import AS_OF, build, report_config, wib
 from tests.omnichannel.helpers import minimal_config
+from tests.omnichannel.reports.timelines import AS_OF, build, report_config, wib
 
 
 async def _stamps(store, ref: str) -> tuple:
