@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from omnichannel import information
 from omnichannel.models import Objection, Ticket
+from omnichannel.web import accounts
 from omnichannel.web.officer_api import OfficerApi, _error, _wrap
 
 
@@ -117,11 +118,13 @@ class PpidApi(OfficerApi):
 
 
 def routes(store: Any, config: Any, templates: Any, answers: Any = None) -> list[web.RouteDef]:
-    """The PPID routes, for the daemon's one aiohttp app."""
+    """The PPID routes, for the daemon's one aiohttp app: bearer tokens, or an officer's login session
+    (``omnichannel.web.accounts``: CSRF checked, the read-only ``pimpinan`` refused)."""
     api = PpidApi(store, config, templates, answers)
+    desk = accounts.Accounts(store, config)
     return [
-        web.post("/api/v1/tickets/{ref}/decision", _wrap(api.post_decision)),
-        web.post("/api/v1/tickets/{ref}/extend", _wrap(api.post_extend)),
-        web.post("/api/v1/tickets/{ref}/keberatan", _wrap(api.post_objection)),
-        web.post("/api/v1/keberatan/{ref}/answer", _wrap(api.post_objection_answer)),
+        web.post("/api/v1/tickets/{ref}/decision", _wrap(api.post_decision, desk)),
+        web.post("/api/v1/tickets/{ref}/extend", _wrap(api.post_extend, desk)),
+        web.post("/api/v1/tickets/{ref}/keberatan", _wrap(api.post_objection, desk)),
+        web.post("/api/v1/keberatan/{ref}/answer", _wrap(api.post_objection_answer, desk)),
     ]
