@@ -19,6 +19,7 @@ The keberatan lands for the PPID's superior with its 30-working-day clock (``inf
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime
 from html import escape
 from typing import Any
@@ -33,6 +34,7 @@ from omnichannel.web.body import BodyError, parse_json, read_body, read_form
 from omnichannel.web.limits import limiter
 
 log = logging.getLogger(__name__)
+REF = re.compile(r"^ADU-\d{4}-\d{6,}$")  # anything else (NUL bytes, which a database refuses, included): not found
 DEFAULT_PATH = "/api/v1/complaints"
 HEADERS = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
                                       "frame-ancestors 'none'",
@@ -101,6 +103,8 @@ class Keberatan:
         if not isinstance(body, dict):
             return _error(400, "bad_request", "the body must be a JSON object")
         body = storable.data(body)
+        if not REF.match(request.match_info["ref"].upper()):
+            return _error(404, "not_found", "not a complaint ref (e.g. ADU-2026-000123)")
         access = body.get("akses", request.query.get("akses", ""))
         reason, text = body.get("reason"), body.get("text")
         if not isinstance(access, str) or not isinstance(reason, str) or (text is not None and not isinstance(text, str)):
@@ -120,7 +124,8 @@ class Keberatan:
         return await self._render(ref, access)
 
     async def _render(self, ref: str, access: str, notice: str = "", status: int = 200) -> web.Response:
-        status_info = await complaint_status(self.store, self.config, ref, access=access) if access else None
+        known = REF.match(ref) and access and "\x00" not in access
+        status_info = await complaint_status(self.store, self.config, ref, access=access) if known else None
         if status_info is None:
             return _page("Status aduan", f'<section><p class="galat">{REFUSED_TEXT["not_found"]}</p></section>', 404)
         rows = [("Nomor aduan", status_info["complaint"]), ("Status", status_info["status_text"]),
@@ -198,6 +203,8 @@ placeholder="Jelaskan mengapa Anda keberatan atas keputusan ini"></textarea></la
             return _page("Keberatan", f'<section><p class="galat">Isian formulir tidak terbaca ({exc.status}).</p>'
                                       "</section>", exc.status)
         access, reason, text = str(form.get("akses", "")), str(form.get("alasan", "")), form.get("isi")
+        if not REF.match(ref):
+            return await self._render(ref, access)  # the page's "not found"
         try:
             result = await information.citizen_objection(self.store, self.config, self.templates, ref, access, reason,
                                                          str(text) if text else None)
