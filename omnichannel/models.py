@@ -166,6 +166,7 @@ class Ticket(SQLModel, table=True):
                       # the reports (migration 0006): tickets still to stamp, and three covering indexes whose
                       # order is a report query's GROUP BY, so SQLite streams them instead of sorting every ticket
                       Index("ix_tickets_wd_calendar", "wd_calendar"),
+                      Index("ix_tickets_sla_due", "sla_due"),  # the oldest overdue, in deadline order
                       Index("ix_tickets_report_completion", "kind", "agency", "info_outcome", "refusal_reason",
                             "sla_extended", "completion_days", "received_at", "status", "closed_at", "sla_due",
                             "reopened", "routed_agency"),

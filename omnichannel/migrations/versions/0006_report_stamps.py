@@ -39,6 +39,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("completion_days", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("wd_calendar", sa.BigInteger(), nullable=True))
         batch_op.create_index("ix_tickets_wd_calendar", ["wd_calendar"], unique=False)
+        # the dashboard's oldest overdue tickets: read in deadline order, stop after ten (was: sort them all)
+        batch_op.create_index("ix_tickets_sla_due", ["sla_due"], unique=False)
         batch_op.create_index("ix_tickets_report_completion", [*INDEXES["ix_tickets_report_completion"]], unique=False)
         batch_op.create_index("ix_tickets_report_response", [*INDEXES["ix_tickets_report_response"]], unique=False)
         batch_op.create_index("ix_tickets_report_day", [*INDEXES["ix_tickets_report_day"]], unique=False)
@@ -48,6 +50,7 @@ def downgrade() -> None:
     with op.batch_alter_table("tickets", schema=None) as batch_op:
         for name in INDEXES:
             batch_op.drop_index(name)
+        batch_op.drop_index("ix_tickets_sla_due")
         batch_op.drop_index("ix_tickets_wd_calendar")
         batch_op.drop_column("wd_calendar")
         batch_op.drop_column("completion_days")
