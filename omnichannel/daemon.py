@@ -225,7 +225,8 @@ class Daemon:
         from omnichannel.web.ui import routes as page_routes
 
         self.extra_routes.extend(page_routes(self.config))
-        for target in ("omnichannel.web.desk:routes", "omnichannel.web.ppid_api:routes"):
+        for target in ("omnichannel.web.desk:routes", "omnichannel.web.ppid_api:routes",
+                       "omnichannel.web.keberatan:routes"):
             officer_routes = self._optional(target)
             if officer_routes is not None:
                 self.extra_routes.extend(officer_routes(self.store, self.config, self.templates,

@@ -21,6 +21,13 @@ DEFAULTS: dict[str, str] = {
         "Terima kasih, pesan Anda kami catat sebagai tambahan untuk aduan {ref}."
     ),
     "ack_webform": "Aduan Anda telah diterima dengan nomor {ref}. Simpan nomor ini untuk memantau statusnya.",
+    # a citizen's keberatan (UU 14/2008 Pasal 35-36) against the decision on an information request
+    "keberatan_ack": (
+        "Keberatan Anda atas permohonan informasi {ref} telah kami terima dengan nomor {keberatan} "
+        "pada {filed_at}, dengan alasan: {reason}. Atasan PPID wajib memberikan tanggapan tertulis paling "
+        "lambat {due_at} (30 hari kerja, UU 14/2008 Pasal 36). Bila Anda tidak puas dengan tanggapan tersebut, "
+        "Anda dapat mengajukan penyelesaian sengketa informasi kepada Komisi Informasi."
+    ),
     "ack_public": "Terima kasih, laporan Anda tercatat dengan nomor {ref}. Petugas akan menindaklanjutinya.",
     # public answers under a Facebook / Instagram comment: the ref only, the details go by private message
     "ack_comment_public": "Terima kasih, laporan Anda kami terima dengan nomor {ref}, detail kami kirim lewat pesan.",

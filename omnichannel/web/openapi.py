@@ -97,6 +97,40 @@ SCHEMAS: dict[str, Any] = {
 }
 
 
+def _keberatan_paths() -> dict[str, Any]:
+    """Keberatan (UU 14/2008 Pasal 35-36): the citizen's own filing and the PPID's list (web.keberatan, web.ppid_api)."""
+    keberatan = _obj(["ref", "ticket", "agency", "reason", "filed_at", "due_at", "overdue"], ref=STR, ticket=STR,
+                     agency=STR, reason={"enum": list("abcdefg")}, reason_text=NSTR, text=NSTR,
+                     filed_by={"enum": ["citizen", "officer"]}, filed_at=TIME,
+                     due_at={"type": "string", "format": "date-time", "description": "30 working days after filing"},
+                     overdue=BOOL, answered_at=TIME, outcome={"enum": ["dikabulkan", "ditolak", None]})
+    return {
+        "/api/v1/keberatan": {"get": _op("keberatan against the caller's agencies' information requests, oldest "
+                                         "deadline first", {
+            **_ok("keberatan", _obj(["keberatan"], keberatan={"type": "array", "items": keberatan})),
+            **_errors(401, 403)}, params=[_query("open", "true: only those not answered yet")], tag="keberatan")},
+        "/api/v1/complaints/{ref}/keberatan": {"post": _op(
+            "a citizen's keberatan against the decision on their information request, proven by the web intake's "
+            "access key; within 30 working days of the decision (or of a deadline that passed unanswered: grounds c "
+            "or g); answers the acknowledgement (template keberatan_ack)", {
+                **_ok("filed", _obj(["keberatan", "complaint", "ticket", "reason", "filed_at", "due_at", "message"],
+                                    keberatan=STR, complaint=STR, ticket=STR, reason=STR, reason_text=STR,
+                                    filed_at=TIME, due_at=TIME, filing_deadline=TIME,
+                                    message={"type": "string", "description": "the acknowledgement, Bahasa Indonesia"}),
+                      201),
+                **_errors(400, 422),
+                "404": {"description": "unknown ref or wrong access key", "content": {"application/json": {
+                    "schema": ERROR}}},
+                "409": {"description": "not an information request, not decided yet, or a keberatan still open",
+                        "content": {"application/json": {"schema": ERROR}}}},
+            params=[{"name": "ref", "in": "path", "required": True, "schema": STR,
+                     "description": "the complaint ref, e.g. ADU-2026-000123"},
+                    _query("akses", "the access key (or in the body)")],
+            body=_body(_obj(["reason"], akses=STR, reason={"enum": list("abcdefg"), "description": "Pasal 35 ayat 1"},
+                            text={"type": ["string", "null"], "maxLength": 4000})), tag="keberatan", public=True)},
+    }
+
+
 def document() -> dict[str, Any]:
     """The OpenAPI 3.1 document."""
     def schema(name: str) -> dict[str, Any]:
@@ -193,6 +227,7 @@ def document() -> dict[str, Any]:
         "/api/v1/openapi.json": {"get": _op("this document", _ok("OpenAPI 3.1", {"type": "object"}), tag="meta",
                                             public=True)},
     }
+    paths.update(_keberatan_paths())
     return {
         "openapi": "3.1.0",
         "info": {"title": "omnichannel officers' API", "version": "1",
