@@ -21,6 +21,11 @@ DEFAULTS: dict[str, str] = {
         "Terima kasih, pesan Anda kami catat sebagai tambahan untuk aduan {ref}."
     ),
     "ack_webform": "Aduan Anda telah diterima dengan nomor {ref}. Simpan nomor ini untuk memantau statusnya.",
+    # the citizen form's upload refusals (the whole report is not sent; the page shows the text)
+    "upload_too_many": "Lampiran terlalu banyak: paling banyak {max} berkas untuk satu laporan.",
+    "upload_too_big": "Berkas {berkas} terlalu besar: paling besar {batas} per berkas.",
+    "upload_bad_type": "Berkas {berkas} tidak dapat diterima: isinya bukan {jenis}.",
+    "upload_empty": "Berkas {berkas} kosong.",
     "ack_public": "Terima kasih, laporan Anda tercatat dengan nomor {ref}. Petugas akan menindaklanjutinya.",
     # public answers under a Facebook / Instagram comment: the ref only, the details go by private message
     "ack_comment_public": "Terima kasih, laporan Anda kami terima dengan nomor {ref}, detail kami kirim lewat pesan.",

@@ -42,7 +42,7 @@ def mail_with(parts: list[tuple[str, str, bytes]], alternative: bool = True) -> 
 
 
 async def test_a_large_mail_is_read_in_parts_and_what_is_left_is_listed(mailbox, store, tmp_path):
-    letter = os.urandom(60_000)
+    letter = b"%PDF-1.4\n" + os.urandom(60_000)  # stored by what its bytes are, as a real PDF
     big = mail_with([("application/pdf", "surat.pdf", letter),
                      ("application/zip", "video.zip", os.urandom(300_000)),          # over max_attachment_bytes
                      ("application/x-msdownload", "setup.exe", os.urandom(1000))])   # type not accepted
