@@ -177,7 +177,8 @@ async def _file(part: aiohttp.BodyPartReader, upload: Upload, root: Path, max_by
     if size == 0:
         raise UploadError(422, "empty file", templates("upload_empty", berkas=name))
     if found not in types:
-        allowed = ", ".join(TYPE_NAMES.get(t, t) for t in types)
+        names = [TYPE_NAMES.get(t, t) for t in types]
+        allowed = ", ".join(names[:-1]) + " atau " + names[-1] if len(names) > 1 else "".join(names)
         raise UploadError(415, f"file type {found or 'unknown'} not accepted",
                           templates("upload_bad_type", berkas=name, jenis=allowed))
     return Incoming(filename=name, temp=temp, size=size, sha256=digest.hexdigest(), content_type=found)

@@ -86,9 +86,9 @@ async def test_a_form_without_files_and_an_empty_file_input_work_as_before(clien
     ([(f"f{i}.png", png(8 + i, 8), "image/png") for i in range(4)], 422,
      "Lampiran terlalu banyak: paling banyak 3 berkas untuk satu laporan."),
     ([("foto.jpg", EXE, "image/jpeg")], 415,
-     "Berkas foto.jpg tidak dapat diterima: isinya bukan JPEG, PNG, WebP, PDF."),
+     "Berkas foto.jpg tidak dapat diterima: isinya bukan JPEG, PNG, WebP atau PDF."),
     ([("gambar.png", b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>", "image/png")], 415,
-     "Berkas gambar.png tidak dapat diterima: isinya bukan JPEG, PNG, WebP, PDF."),
+     "Berkas gambar.png tidak dapat diterima: isinya bukan JPEG, PNG, WebP atau PDF."),
     ([("kosong.jpg", b"", "image/jpeg")], 422, "Berkas kosong.jpg kosong."),
 ])
 async def test_a_bad_file_refuses_the_whole_submission_and_stores_nothing(client, store, tmp_path, files, status,
