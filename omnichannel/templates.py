@@ -21,6 +21,8 @@ DEFAULTS: dict[str, str] = {
         "Terima kasih, pesan Anda kami catat sebagai tambahan untuk aduan {ref}."
     ),
     "ack_webform": "Aduan Anda telah diterima dengan nomor {ref}. Simpan nomor ini untuk memantau statusnya.",
+    # under a forwarded ticket mail whose files did not all fit (email forwarder: max_attachment_bytes)
+    "officer_files_left": "Lampiran yang tidak disertakan di email ini (lihat di Meja Petugas): {files}.",
     # the citizen form's upload refusals (the whole report is not sent; the page shows the text)
     "upload_too_many": "Lampiran terlalu banyak: paling banyak {max} berkas untuk satu laporan.",
     "upload_too_big": "Berkas {berkas} terlalu besar: paling besar {batas} per berkas.",

@@ -48,6 +48,11 @@ async def for_complaints(session: Any, complaint_ids: list[int]) -> dict[int, li
     return out
 
 
+def _error(status: int, code: str, reason: str) -> web.Response:
+    # the officer API's error shape (``omnichannel.web.officer_api`` imports this module, not the reverse)
+    return web.json_response({"error": code, "reason": reason}, status=status)
+
+
 def _disposition(filename: str, content_type: str, download: bool) -> str:
     kind = "attachment" if download or content_type not in INLINE else "inline"
     ascii_name = re.sub(r'[^A-Za-z0-9._ ()-]', "_", filename) or "lampiran"
@@ -62,8 +67,6 @@ class AttachmentApi:
 
     async def get(self, request: web.Request) -> web.StreamResponse:
         """The stored bytes of one attachment, to a caller who may see its ticket."""
-        from omnichannel.web.officer_api import _error
-
         caller = self.api._auth(request)
         match = _ID.match(request.match_info["id"])
         missing = _error(404, "not_found", "no such attachment in your agency's tickets")
