@@ -206,13 +206,13 @@ def keep_file(source: Path, sha256: str, ctype: str, root: Path) -> str:
 
 
 def resolve(root: Path, path: str | None) -> Path | None:
-    """The file of a stored ``path`` (relative to ``root``; an absolute one from before must lie inside
-    ``root``'s data directory), or ``None`` when it is missing or points outside."""
+    """The file of a stored ``path`` (relative to ``root``; an absolute one, as stored before paths were
+    relative, must lie inside ``root`` too), or ``None`` when it is missing or points outside."""
     if not path:
         return None
     base = root.resolve()
     candidate = Path(path)
     target = (candidate if candidate.is_absolute() else base / candidate).resolve()
-    if not (target.is_relative_to(base) or target.is_relative_to(base.parent)) or not target.is_file():
+    if not target.is_relative_to(base) or not target.is_file():
         return None
     return target
