@@ -16,6 +16,7 @@ import re
 import tempfile
 import unicodedata
 from pathlib import Path
+from typing import Any
 
 from omnichannel.types import Attachment
 
@@ -120,6 +121,18 @@ def content_type(head: bytes, declared: str | None) -> str | None:
     if found in _CONTAINERS and declared in _CONTAINERS[found]:
         return declared
     return found
+
+
+async def read_limited(stream: Any, limit: int) -> bytes:
+    """A response body read to its end or to just past ``limit`` bytes (more than ``limit`` back means too big):
+    ``StreamReader.read(n)`` returns what has arrived, not ``n`` bytes."""
+    data = bytearray()
+    while len(data) <= limit:
+        chunk = await stream.read(min(CHUNK, limit + 1 - len(data)))
+        if not chunk:
+            break
+        data += chunk
+    return bytes(data)
 
 
 def relative_path(sha256: str, ctype: str) -> str:

@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from connectors.meta.webhook import SIGNATURE_HEADER, handshake, signature_ok
 from connectors.whatsapp.config import WhatsAppConfig
 from connectors.whatsapp.parse import MediaRef, parse_payload
-from omnichannel.attachments import keep_async
+from omnichannel.attachments import keep_async, read_limited
 from omnichannel.errors import AuthError, PermanentDeliveryError, RetryableError
 from omnichannel.protocols import PluginContext
 from omnichannel.templates import Templates
@@ -171,7 +171,7 @@ class WhatsAppConnector:
                 if resp.status >= 300:
                     att.skipped_reason = f"media download failed: HTTP {resp.status}"
                     return
-                data = await resp.content.read(limit + 1)
+                data = await read_limited(resp.content, limit)
         except (aiohttp.ClientError, TimeoutError, KeyError, ValueError) as exc:
             att.skipped_reason = f"media download failed: {type(exc).__name__}"
             # never the exception itself: an aiohttp ClientResponseError's repr carries the request
