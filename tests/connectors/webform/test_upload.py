@@ -132,3 +132,34 @@ async def test_hmac_intake_takes_json_only(store, tmp_path):
         assert resp.status == 415 and stored_files(tmp_path) == []
     async with store.session() as s:
         assert (await s.exec(select(func.count()).select_from(EnvelopeRow))).scalar_one() == 0
+
+
+async def test_a_large_upload_is_streamed_to_disk_not_held_in_memory(store, tmp_path):
+    import tracemalloc
+
+    cfg = WebformConfig(name="web", kind="webform", max_file_bytes=20 * 1024 * 1024)
+    conn = WebformConnector("web", cfg)
+    await conn.start(make_context(store, tmp_path, "webform"), None)
+    app = web.Application()
+    app.router.add_routes(conn.routes())
+    big = tmp_path / "scan.pdf"
+    with big.open("wb") as f:  # a 12 MB PDF, written without holding it in memory either
+        f.write(PDF)
+        for _ in range(12 * 16):
+            f.write(b"%" * 65_536)
+    async with TestClient(TestServer(app)) as c:
+        tracemalloc.start()
+        try:
+            with big.open("rb") as f:
+                data = aiohttp.FormData()
+                data.add_field("text", "Scan surat keterangan RT, ukurannya besar")
+                data.add_field("files", f, filename="scan.pdf", content_type="application/pdf")
+                resp = await c.post(PATH, data=data)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert resp.status == 201, await resp.text()
+    (row,) = await envelopes(store)
+    assert row.attachments[0]["size"] == big.stat().st_size
+    print(f"peak traced memory for a 12 MB upload: {peak / 1e6:.2f} MB")
+    assert peak < 4 * 1024 * 1024, peak  # client and server together, for a 12 MB body

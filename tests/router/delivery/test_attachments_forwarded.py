@@ -1,5 +1,5 @@
-"""End to end through the daemon: a photo filed on the citizen form is routed with its complaint and reaches the
-agency's mailbox attached to the ticket mail (email forwarder, aiosmtpd sink)."""
+"""End to end through the daemon: a 3 MB photo filed on the citizen form is routed with its complaint and reaches
+the agency's mailbox attached to the ticket mail (email forwarder, aiosmtpd sink)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ async def test_a_form_photo_is_attached_to_the_agency_mail(tmp_path: Path) -> No
                                                   agencies=["pupr"]))
     daemon = Daemon(config)
     await daemon.start()
-    photo = png(120, 90)
+    photo = png(120, 90) + b"\x00" * 3_000_000  # larger than http.max_body_bytes (1 MB): the upload streams
     try:
         form = aiohttp.FormData()
         form.add_field("text", "Jalan berlubang besar di Jl. Setiabudi depan pasar, sudah dua motor jatuh")
