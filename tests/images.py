@@ -1,27 +1,14 @@
-"""Small real image files for tests (PNG written by hand: no imaging library needed)."""
+"""Small real image files for tests (PNG drawn by ``omnichannel.demo.photo``: no imaging library needed)."""
 
 from __future__ import annotations
 
-import struct
-import zlib
-
-
-def _chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+from omnichannel.demo import photo
 
 
 def png(width: int = 64, height: int = 48, rgb: tuple[int, int, int] = (200, 40, 40)) -> bytes:
-    """A valid RGB PNG of one colour with a darker diagonal band (so a screenshot shows it is drawn)."""
-    rows = []
-    for y in range(height):
-        row = bytearray([0])
-        for x in range(width):
-            band = abs(x * height - y * width) < width * 4
-            row += bytes(c // 3 if band else c for c in rgb)
-        rows.append(bytes(row))
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(b"".join(rows)))
-            + _chunk(b"IEND", b""))
+    """A PNG of one colour with a darker diagonal band (so a screenshot shows it is drawn)."""
+    dark = tuple(c // 3 for c in rgb)
+    return photo.png(width, height, lambda x, y: dark if abs(x * height - y * width) < width * 4 else rgb)
 
 
 # the start of a JPEG (SOI + JFIF APP0): what sniffing looks at; browsers are not asked to draw it
