@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from omnichannel import attachments
 from omnichannel.models import Complaint, EnvelopeRow, Ticket
+from omnichannel.pii import mask
 
 log = logging.getLogger(__name__)
 _ID = re.compile(r"^(\d{1,18})-(\d{1,4})$")
@@ -99,8 +100,11 @@ class AttachmentApi:
         ctype = att.get("content_type") or "application/octet-stream"
         if ctype.startswith("text/html") or "xml" in ctype:
             ctype = "text/plain"  # markup never runs in the desk's origin
+        filename = att.get("filename") or "lampiran"
+        if not any(caller.owns(agency) for agency, _ in tickets):  # as in the ticket JSON: masked for others
+            filename = mask(filename)
         headers = {"Content-Type": ctype, "X-Content-Type-Options": "nosniff",
-                   "Content-Disposition": _disposition(att.get("filename") or "lampiran", ctype,
+                   "Content-Disposition": _disposition(filename, ctype,
                                                        request.query.get("unduh") is not None),
                    "Content-Security-Policy": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox",
                    "Cache-Control": "private, max-age=3600", "Referrer-Policy": "no-referrer"}

@@ -225,7 +225,8 @@ class OfficerApi:
                          "location": case.location if case else None},
                 "other_tickets": [{"ref": r, "agency": a, "status": s} for r, a, s in others],
                 "complaints": [{**self._complaint(c, full, names.get(c.reporter_id, [])),
-                                "attachments": files.get(c.id, [])} for c in complaints]}
+                                "attachments": _files(files.get(c.id, []), full and not c.anonymous,
+                                                      names.get(c.reporter_id, []))} for c in complaints]}
         return web.json_response(body)
 
     @staticmethod
@@ -269,6 +270,11 @@ class OfficerApi:
             status = ticket.status
             await session.commit()
         return web.json_response({"ticket": ticket.ref, "replies": replies, "status": status}, status=201)
+
+
+def _files(items: list[dict[str, Any]], full: bool, names: list[str]) -> list[dict[str, Any]]:
+    # a file name can carry personal data too (KTP_Budi_3374....jpg): masked like the text for other viewers
+    return items if full else [{**a, "filename": mask(a["filename"] or "", names)} for a in items]
 
 
 async def _names(session: Any, reporter_ids: set[int]) -> dict[int, list[str]]:

@@ -146,3 +146,21 @@ async def test_a_merged_complaints_attachment_follows_its_case(desk, store) -> N
     async with Client(server) as client:
         assert (await client.get("/api/v1/attachments/4-0", headers=PUPR)).status == 200
         assert (await client.get("/api/v1/attachments/4-0", headers=DINKES)).status == 404
+
+
+async def test_file_names_are_masked_like_the_text_for_viewers_without_full_access(desk, store) -> None:
+    server, _ = desk
+    async with store.session() as s:
+        row = await s.get(EnvelopeRow, 4)
+        row.attachments = [{**row.attachments[0], "filename": "KTP 3374011508900001 Warga 1.png"}]
+        s.add(row)
+        await s.commit()
+    async with Client(server) as client:
+        own = await (await client.get("/api/v1/tickets/TIK-2026-000002", headers=DINKES)).json()
+        coordinator = await (await client.get("/api/v1/tickets/TIK-2026-000002", headers=COORD)).json()
+    assert own["complaints"][0]["attachments"][0]["filename"] == "KTP 3374011508900001 Warga 1.png"
+    masked = coordinator["complaints"][0]["attachments"][0]["filename"]
+    assert "3374011508900001" not in masked and "Warga 1" not in masked and masked.endswith(".png")
+    async with Client(server) as client:
+        download = await client.get("/api/v1/attachments/4-0", headers=COORD)
+    assert download.status == 200 and "3374011508900001" not in download.headers["Content-Disposition"]
