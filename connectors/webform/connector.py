@@ -192,7 +192,7 @@ class WebformConnector:
             raw = json.dumps(upload.raw(), ensure_ascii=False, sort_keys=True).encode()
             return await self._file(request, dict(upload.fields), raw, upload)
         finally:
-            upload.discard()
+            await asyncio.to_thread(upload.discard)
 
     async def _file(self, request: web.Request, data: Any, body: bytes, upload: Upload | None = None) -> web.Response:
         """Validate the complaint, keep its files, store it and answer."""
