@@ -25,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from connectors.webform.upload import Upload, read_upload
+from connectors.webform.upload import Upload, read_upload, sweep
 from omnichannel import storable
 from omnichannel.config import ConnectorConfig
 from omnichannel.protocols import PluginContext
@@ -120,8 +120,11 @@ class WebformConnector:
         self.ctx: PluginContext | None = None
 
     async def start(self, ctx: PluginContext, checkpoint: dict[str, Any] | None) -> None:
-        """Remember the context; nothing to open."""
+        """Remember the context; clear temporary upload directories a crash left behind."""
         self.ctx = ctx
+        removed = await asyncio.to_thread(sweep, Path(ctx.attachments_dir))
+        if removed:
+            log.info("%s: removed %d temporary upload directories left by an interrupted run", self.name, removed)
 
     async def stop(self) -> None:
         """Nothing to close."""

@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -182,3 +183,20 @@ async def _file(part: aiohttp.BodyPartReader, upload: Upload, root: Path, max_by
         raise UploadError(415, f"file type {found or 'unknown'} not accepted",
                           templates("upload_bad_type", berkas=name, jenis=allowed))
     return Incoming(filename=name, temp=temp, size=size, sha256=digest.hexdigest(), content_type=found)
+
+
+def sweep(root: Path, older_than: float = 3600.0) -> int:
+    """Remove temporary upload directories a crash left behind (older than ``older_than`` seconds, so another
+    replica's upload in progress is kept); how many were removed. Blocking: run it in a thread."""
+    removed = 0
+    if not root.is_dir():
+        return 0
+    for folder in root.glob(".upload-*"):
+        try:
+            stale = folder.is_dir() and time.time() - folder.stat().st_mtime > older_than
+        except OSError:
+            continue
+        if stale:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    return removed

@@ -163,3 +163,17 @@ async def test_a_large_upload_is_streamed_to_disk_not_held_in_memory(store, tmp_
     assert row.attachments[0]["size"] == big.stat().st_size
     print(f"peak traced memory for a 12 MB upload: {peak / 1e6:.2f} MB")
     assert peak < 4 * 1024 * 1024, peak  # client and server together, for a 12 MB body
+
+
+async def test_temporary_upload_directories_left_by_a_crash_are_swept_at_start(store, tmp_path):
+    import os
+
+    root = tmp_path / "attachments"
+    old, fresh = root / ".upload-old", root / ".upload-fresh"
+    for folder in (old, fresh):
+        folder.mkdir(parents=True)
+        (folder / "0.part").write_bytes(b"half a photo")
+    os.utime(old, (0, 0))  # left by a run that died long ago; fresh may be another replica's upload now
+    conn = WebformConnector("web", WebformConfig(name="web", kind="webform"))
+    await conn.start(make_context(store, tmp_path, "webform"), None)
+    assert not old.exists() and fresh.exists()
