@@ -87,7 +87,7 @@ class Daemon:
     def _context(self, name: str, submit: Any = None, channel: str | None = None) -> PluginContext:
         data_dir = self.config.data_dir
         return PluginContext(
-            name=name, data_dir=data_dir, attachments_dir=data_dir / "attachments" / name, submit=submit,
+            name=name, data_dir=data_dir, attachments_dir=data_dir / "attachments", submit=submit,
             status_lookup=partial(self.status_lookup, channel=channel), templates=self.templates,
             logger=logging.getLogger(f"omnichannel.plugin.{name}"))
 

@@ -87,7 +87,15 @@ SCHEMAS: dict[str, Any] = {
                               "sla_due": TIME, "overdue": BOOL, "assigned_to": NSTR, "answer": NSTR,
                               "personal_data": {"enum": ["full", "masked"]},
                               "case": {"type": "object"}, "other_tickets": {"type": "array"},
-                              "complaints": {"type": "array", "items": {"type": "object"}}}},
+                              "complaints": {"type": "array", "items": {"type": "object", "properties": {
+                                  "attachments": {"type": "array",
+                                                  "items": {"$ref": "#/components/schemas/Attachment"}}}}}}},
+    "Attachment": _obj(["id", "filename", "content_type", "size", "stored"], id=STR, filename=STR,
+                       content_type={"type": "string", "description": "sniffed from the bytes when stored"},
+                       size=INT, sha256=NSTR, stored=BOOL,
+                       skipped_reason={"type": ["string", "null"],
+                                       "description": "why only the metadata was kept (oversize, type, download)"},
+                       url={"type": ["string", "null"], "description": "GET it for the bytes; null when not stored"}),
     "Event": _obj(["at", "type", "actor"], at=TIME, actor=STR, actor_name=NSTR, ticket=STR,
                   type={"type": "string", "description": "complaint, routed, status, answer, note, assign, reassign, "
                                                           "reassigned_from, delivery, lapor_*, ..."},
@@ -163,6 +171,15 @@ def document() -> dict[str, Any]:
             _query("limit", "1-200", INT), _query("offset", "rows to skip", INT)])},
         "/api/v1/tickets/{ref}": {"get": _op("one ticket with its case and complaints", {
             **_ok("the ticket", schema("Ticket")), **_errors(401, 404)}, params=[TICKET_REF])},
+        "/api/v1/attachments/{id}": {"get": _op(
+            "the bytes of one attachment (a photo or file a reporter sent), to a caller who sees its ticket", {
+                "200": {"description": "the file, with its sniffed Content-Type, Content-Disposition (inline for "
+                                       "pictures and PDF, attachment otherwise or with ?unduh) and nosniff",
+                        "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}},
+                **_errors(401, 404)}, tag="attachments", params=[
+                {"name": "id", "in": "path", "required": True, "schema": {"type": "string"},
+                 "description": "the attachment id from the ticket's complaints, <envelope>-<position>"},
+                _query("unduh", "present: always a download (Content-Disposition: attachment)")])},
         "/api/v1/tickets/{ref}/status": {"post": _op(
             "change the status; ditolak needs a note (sent to every reporter), reopening tells every reporter", {
                 **_ok("what changed", {"type": "object"}), **_errors(400, 401, 403, 404, 422, 503)},
