@@ -227,8 +227,9 @@ def grouping_figures(rows: list[dict[str, Any]], report: Any) -> dict[str, Any]:
             "hard_negatives": len(hard), "hard_negative_merges": merges}
 
 
-def train_on(cities: list[City], base: Any) -> Model:
-    """A model trained on ``cities``' labelled routing files and remits."""
+def train_on(cities: list[City], base: Any, corrections: list[dict[str, Any]] | None = None) -> Model:
+    """A model trained on ``cities``' labelled routing files and remits, and officers' ``corrections``
+    (rows ``id``, ``text``, ``kind``, ``agency``: ``router.corrections.corrected_examples``)."""
     rows: list[dict[str, Any]] = []
     remits: list[dict[str, str]] = []
     sources: dict[str, Any] = {}
@@ -240,6 +241,12 @@ def train_on(cities: list[City], base: Any) -> Model:
         remits += [{"code": a["code"], "remit": a.get("remit", "")} for a in city_agencies(city, base)]
         sources[city.slug] = {"rows": len(city_rows),
                               "sha1": hashlib.sha1(city.routing_file.read_bytes()).hexdigest()[:12]}
+    if corrections:
+        rows += [{"id": str(r["id"]), "text": r["text"], "kind": r.get("kind") or "pengaduan", "agency": r["agency"]}
+                 for r in corrections]
+        digest = hashlib.sha1(json.dumps(sorted((str(r["id"]), r["text"], r["agency"]) for r in corrections),
+                                         ensure_ascii=False).encode("utf-8")).hexdigest()[:12]
+        sources["corrections"] = {"rows": len(corrections), "sha1": digest}
     return train(rows, remits, base.routing.lexicon or None, sources)
 
 
