@@ -166,7 +166,7 @@ def gold_complaints(rows: list[dict[str, Any]]) -> dict[str, str]:
 
     The name-word step was added with issue 13's grouping work: without it a cross-channel row whose writer
     signed differently ("Asep S." for "Asep Sunandar") was paired with the case's latest row on another
-    channel, often another citizen's (Bandung: 15 of 40 cross-channel rows), which no grouping can or
+    channel, sometimes another citizen's (Bandung: 4 of 40 cross-channel rows), which no grouping can or
     should reproduce."""
     union = _Union()
     earlier: dict[str, list[dict[str, Any]]] = {}
