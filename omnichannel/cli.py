@@ -203,7 +203,7 @@ async def probe_all(config: Config) -> int:
                     plugin = registry.load(table[cfg.kind][0])(cfg.name, cfg)
                     if section == "forwarders":
                         ctx = PluginContext(name=cfg.name, data_dir=config.data_dir,
-                                            attachments_dir=config.data_dir / "attachments" / cfg.name,
+                                            attachments_dir=config.data_dir / "attachments",
                                             templates=templates, logger=logging.getLogger(f"omnichannel.plugin.{cfg.name}"),
                                             extra={"config": config, "store": store}, probe_only=True)
                         await asyncio.wait_for(plugin.start(ctx), 30)

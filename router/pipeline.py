@@ -216,7 +216,7 @@ class RouterPipeline:
         received = _aware(received_at or complaint.created_at or utcnow())
         feats = make_features(without_names(tokens(norm), names), masked, location=decision.location,
                               agency=compare, person=complaint.reporter_id, channel=complaint.channel,
-                              ts=received.timestamp())
+                              ts=received.timestamp(), names=names or ())
         if self.dedup_cfg.enabled:
             found = self.index.lookup(feats, person_only=decision.kind == "bukan_aduan")
         else:
@@ -235,7 +235,7 @@ class RouterPipeline:
             # a resend is indexed under its reporter's own complaint (match.root); a complaint that joins
             # an incident is a complaint of its own, never a follow-up of the other citizen's
             own = match.root if match.level in FOLLOW_UP_LEVELS else complaint.id
-            self.index.add(feats, complaint.id, own, match.case_id)
+            self.index.add(feats, complaint.id, own, match.case_id, joined=match)
         elif decision.kind != "bukan_aduan":
             item.case_id = -complaint.id  # placeholder until the batch's case ids are allocated
             self.index.add(feats, complaint.id, complaint.id, item.case_id)

@@ -12,13 +12,13 @@ Plain ``op.create_index`` (no batch mode): on SQLite a batch that recreated ``co
 full-text triggers of migration 0005.
 
 Revision ID: 0006_desk_queue
-Revises: 0005
+Revises: 0006_report_stamps (written after 0005; chained after the reports migration when main was merged)
 Create Date: 2026-12-06 14:30:00
 """
 from alembic import op
 
 revision = "0006_desk_queue"
-down_revision = "0005"
+down_revision = "0006_report_stamps"
 branch_labels = None
 depends_on = None
 

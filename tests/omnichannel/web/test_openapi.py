@@ -39,6 +39,8 @@ NOT_API = {
     ("get", "/dasbor"),        # the performance dashboard page and its HTML login form (web.dashboard)
     ("post", "/dasbor/masuk"),
     ("post", "/dasbor/keluar"),
+    ("get", "/status/{ref}"),  # the citizen's status page with the keberatan form, and that form's post
+    ("post", "/status/{ref}/keberatan"),  # (web.keberatan; the JSON filing is POST {intake}/{ref}/keberatan)
 }
 ADMIN_PASSWORD = "admin-password-123"
 EXAMPLES = 6  # per operation, caller and generation mode
