@@ -311,6 +311,27 @@ def _advance(event: Event, pos_t: int, pos_a: int) -> tuple[int, int]:
     return (max(pos_t, event.id), pos_a) if event.source == "t" else (pos_t, max(pos_a, event.id))
 
 
+OPENAPI_PATH: dict[str, Any] = {"get": {
+    "summary": "live queue updates as server-sent events (never ends by itself; not for property-based fuzzing)",
+    "tags": ["tickets"], "x-streaming": True,
+    "parameters": [
+        {"name": "Last-Event-ID", "in": "header", "required": False, "schema": {"type": "string",
+         "pattern": "^[0-9]+\\.[0-9]+$"}, "description": "the id of the last event received: what was missed is sent"},
+        {"name": "last", "in": "query", "required": False, "schema": {"type": "string"},
+         "description": "the same as Last-Event-ID, for a client that cannot set headers"}],
+    "responses": {
+        "200": {"description": "text/event-stream: `siap` (connected), `tiket` (JSON: type, ref, agency, kind, status, "
+                               "assigned_to, actor), `reset` (reload the queue), `keluar` (the session ended); "
+                               "a `: ping` comment every heartbeat",
+                "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+        "401": {"description": "no valid token or session",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+        "429": {"description": "too many streams for this person",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+        "503": {"description": "the server is stopping or holds too many streams",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}}}
+
+
 def routes(api: Any, accounts: Any, wrap: Any) -> list[web.RouteDef]:
     """The event stream's route; its handler carries ``on_shutdown`` (the hub's close) for the app."""
     hub = Hub(api.store)

@@ -193,6 +193,9 @@ def document() -> dict[str, Any]:
         "/api/v1/openapi.json": {"get": _op("this document", _ok("OpenAPI 3.1", {"type": "object"}), tag="meta",
                                             public=True)},
     }
+    from omnichannel.web.events import OPENAPI_PATH as events_path  # the live stream documents itself
+
+    paths["/api/v1/events"] = events_path
     return {
         "openapi": "3.1.0",
         "info": {"title": "omnichannel officers' API", "version": "1",

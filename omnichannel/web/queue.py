@@ -20,6 +20,7 @@ from omnichannel import corrections
 from omnichannel.models import AuditEvent, CannedReply, Case, Complaint, Ticket, User
 from omnichannel.pii import mask
 from omnichannel.types import utcnow
+from omnichannel.web import contacts
 from omnichannel.web.history import ticket_history
 from omnichannel.web.officer_api import _Reply
 
@@ -181,7 +182,7 @@ class Queue:
         caller = self.api._auth(request)
         async with self.store.session() as session:
             ticket = await self.api._ticket(session, request.match_info["ref"], caller)
-            events = await ticket_history(session, ticket, full=caller.owns(ticket.agency))
+            events = await ticket_history(session, ticket, full=contacts.full_view(caller, ticket.agency))
         return web.json_response({"ticket": ticket.ref, "events": events})
 
     async def assign(self, request: web.Request) -> web.Response:
