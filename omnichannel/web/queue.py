@@ -292,6 +292,14 @@ class Queue:
         reply_text = body.get("text")
         if not name or len(name) > 100 or not isinstance(reply_text, str) or not reply_text.strip():
             return _error(422, "invalid", "a name of at most 100 characters and a non-empty text are required")
+        if len(reply_text) > MAX_NOTE:
+            return _error(422, "invalid", f"the text must be at most {MAX_NOTE} characters")
+        unknown = unknown_placeholders(reply_text)
+        if unknown:  # a typo would reach citizens as "{nama_instansii}": refused with what is allowed
+            return web.json_response({"error": "invalid", "unknown": unknown, "allowed": list(PLACEHOLDERS),
+                                      "reason": "unknown placeholders: " + ", ".join("{" + u + "}" for u in unknown)
+                                      + "; allowed: " + ", ".join("{" + p + "}" for p in PLACEHOLDERS)},
+                                     status=422)
         async with self.store.session() as session:
             row = (await session.exec(select(CannedReply).where(CannedReply.agency == code,
                                                                 CannedReply.name == name))).scalars().first()
@@ -333,6 +341,18 @@ class Queue:
                   "batas_waktu": _jakarta(ticket.sla_due)}
         return web.json_response({"ticket": ticket.ref, "replies": [
             {"name": r.name, "text": _fill(r.text, values)} for r in rows]})
+
+
+_BRACED = re.compile(r"\{([^{}\n]{0,60})\}")
+
+
+def unknown_placeholders(template: str) -> list[str]:
+    """The ``{name}`` placeholders of ``template`` that no ticket fills (in order, once each)."""
+    out: list[str] = []
+    for found in _BRACED.findall(template):
+        if found not in PLACEHOLDERS and found not in out:
+            out.append(found)
+    return out
 
 
 def _first_line(subject: str | None, body: str | None) -> str:

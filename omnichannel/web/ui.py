@@ -1,7 +1,8 @@
-"""Pages people read in a browser: the citizen's form (``/``) and the officers' inbox (``/petugas``).
+"""Pages people read in a browser: the citizen's form (``/``), the officers' inbox (``/petugas``) and the canned
+replies editor (``/petugas/templat``).
 
 Texts are Bahasa Indonesia; a Pemda overrides a page by putting a file of the same name
-(``lapor.html``, ``petugas.html``) in ``templates_dir``.
+(``lapor.html``, ``petugas.html``, ``templat.html``) in ``templates_dir``.
 """
 
 from __future__ import annotations
@@ -46,4 +47,13 @@ def routes(config: Config) -> list[web.RouteDef]:
                                      "Cache-Control": "no-store", "Referrer-Policy": "same-origin"})
 
     out.append(web.get("/petugas", inbox))
+    replies = _page(config, "templat.html")  # canned replies per agency: admins edit, others read
+
+    async def canned(_: web.Request) -> web.Response:
+        return web.Response(text=replies, content_type="text/html", charset="utf-8",
+                            headers={"Content-Security-Policy": "default-src 'self'; script-src 'unsafe-inline'; "
+                                     "style-src 'unsafe-inline'", "X-Frame-Options": "DENY",
+                                     "Cache-Control": "no-store", "Referrer-Policy": "same-origin"})
+
+    out.append(web.get("/petugas/templat", canned))
     return out
