@@ -116,6 +116,12 @@ def _resolve_reporters(store: Store, conn: Connection, channel: str,
     return result
 
 
+def _typed_location(meta: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The location a channel was given apart from the text (``meta["location"]``), when it is a mapping."""
+    place = (meta or {}).get("location")
+    return dict(place) if isinstance(place, dict) and place else None
+
+
 def _in_batch_parent(env: Envelope, in_batch: dict[str, int]) -> tuple[int, str] | None:
     """(complaint index, reason) when ``env`` continues a complaint made earlier in the same batch."""
     if env.edit_of and f"id:{env.edit_of}" in in_batch:
@@ -372,6 +378,9 @@ def _store_fresh(store: Store, conn: Connection, connector: str, channel: str,
                                "text": (env.text or env.subject or "").strip() or "(lampiran)",
                                "anonymous": env.anonymous or asked_anonymous,
                                "confidential": env.confidential or asked_confidential,
+                               # where the citizen said it is (the web form's ``location``); the router
+                               # adds what it reads in the text
+                               "location": _typed_location(env.meta),
                                "status": "received", "created_at": now})
         rows.append(row)
     if complaints:

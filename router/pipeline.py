@@ -210,6 +210,8 @@ class RouterPipeline:
         feats = make_features(without_names(tokens(norm), names), masked, location=decision.location,
                               agency=compare, person=complaint.reporter_id, channel=complaint.channel,
                               ts=received.timestamp())
+        if complaint.location:  # what the citizen typed (the web form's location) stays with what the text says
+            decision.location = {**(decision.location or {}), **complaint.location}
         if self.dedup_cfg.enabled:
             found = self.index.lookup(feats, person_only=decision.kind == "bukan_aduan")
         else:
