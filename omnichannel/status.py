@@ -18,6 +18,20 @@ if TYPE_CHECKING:  # pragma: no cover
 JAKARTA = ZoneInfo("Asia/Jakarta")
 
 
+def status_link(config: Config, ref: str, access: str | None) -> str | None:
+    """The citizens' status page of ``ref`` (``omnichannel.web.ui``) with its access key, when the outside can
+    open it: ``http.public_url`` is set and an open web intake serves the page and its API; else None."""
+    public = (config.http.public_url or "").rstrip("/")
+    if not access or not public or not config.http.enabled:
+        return None
+    intake = next((c for c in config.connectors if c.kind == "webform" and c.enabled), None)
+    if intake is None or getattr(intake, "auth", "none") != "none":
+        return None
+    from urllib.parse import quote
+
+    return f"{public}/status/{quote(ref)}?akses={quote(access)}"
+
+
 async def complaint_status(store: Store, config: Config, ref: str, *, sender_id: str | None = None,
                            channel: str | None = None, access: str | None = None) -> dict[str, Any] | None:
     """The status a citizen may see for ``ref``; with ``sender_id`` only when it is that sender's own.

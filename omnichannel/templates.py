@@ -21,6 +21,8 @@ DEFAULTS: dict[str, str] = {
         "Terima kasih, pesan Anda kami catat sebagai tambahan untuk aduan {ref}."
     ),
     "ack_webform": "Aduan Anda telah diterima dengan nomor {ref}. Simpan nomor ini untuk memantau statusnya.",
+    # appended to a private acknowledgement when the citizens' status page is public (http.public_url)
+    "ack_status_link": "Pantau status dan tanggapan instansi di tautan ini (jangan dibagikan): {url}",
     "ack_public": "Terima kasih, laporan Anda tercatat dengan nomor {ref}. Petugas akan menindaklanjutinya.",
     # public answers under a Facebook / Instagram comment: the ref only, the details go by private message
     "ack_comment_public": "Terima kasih, laporan Anda kami terima dengan nomor {ref}, detail kami kirim lewat pesan.",
