@@ -374,10 +374,10 @@ def _store_fresh(store: Store, conn: Connection, connector: str, channel: str,
                 if key:
                     in_batch.setdefault(key, len(complaints))
             asked_anonymous, asked_confidential = anonymity_request(env.text)
-            if isinstance(env.origin, dict) and "access" not in env.origin:
-                # the key of the reporter's status link (omnichannel.status), as the web form gives its own
-                env.origin["access"] = secrets.token_urlsafe(16)
-                row["origin"] = env.origin
+            if not (env.origin or {}).get("access"):
+                # the key of the reporter's status link (omnichannel.status); the web form keeps its own in
+                # ``origin``, which otherwise holds only what the channel said (a reparse gives it again)
+                row["meta"] = {**(env.meta or {}), "access": secrets.token_urlsafe(16)}
             complaints.append({"n": n, "envelope_id": eid, "reporter_id": reporters.get(n), "connector": connector,
                                "channel": channel, "subject": env.subject,
                                "text": (env.text or env.subject or "").strip() or "(lampiran)",

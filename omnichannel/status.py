@@ -57,7 +57,7 @@ async def complaint_status(store: Store, config: Config, ref: str, *, sender_id:
         owner = False
         if access is not None:  # a key was given: it must be this complaint's (else: not found)
             env = await session.get(EnvelopeRow, complaint.envelope_id) if complaint.envelope_id else None
-            stored = (env.origin or {}).get("access") if env is not None else None
+            stored = ((env.origin or {}).get("access") or (env.meta or {}).get("access")) if env is not None else None
             owner = bool(stored) and hmac.compare_digest(str(stored).encode(),
                                                          access.encode("utf-8", "surrogateescape"))
             if not owner:

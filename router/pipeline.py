@@ -154,7 +154,7 @@ class RouterPipeline:
         if not self._started:
             await self.start()
         async with self.store.session() as session:
-            q = (select(Complaint, EnvelopeRow.received_at, EnvelopeRow.origin)
+            q = (select(Complaint, EnvelopeRow.received_at, EnvelopeRow.origin, EnvelopeRow.meta)
                  .outerjoin(EnvelopeRow, EnvelopeRow.id == Complaint.envelope_id)
                  .where(Complaint.status == "received")
                  # arrival order: ids come in blocks per replica, so with several taking complaints in,
@@ -162,7 +162,9 @@ class RouterPipeline:
                  .order_by(Complaint.created_at, Complaint.id).limit(limit))
             if self.store.dialect == "postgresql":
                 q = q.with_for_update(of=Complaint, skip_locked=True)
-            rows = (await session.exec(q)).all()
+            # the reporter's status link key (kept in meta by the ingest) travels with the reply address
+            rows = [(c, received, {**origin, "access": meta["access"]} if origin and (meta or {}).get("access")
+                     else origin) for c, received, origin, meta in (await session.exec(q)).all()]
             if not rows:
                 return 0
             mark = self.index.mark()
