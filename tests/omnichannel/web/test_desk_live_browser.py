@@ -78,8 +78,10 @@ def two_officers(ani, kora, base: str, shots: Path, router_opens) -> dict:
     ani.save_screenshot(str(shots / "desk-live-ticket-phone.png"))
     ani.find_element(By.ID, "kembali").click()
     wait.until(lambda d: d.find_element(By.ID, "daftar").is_displayed())
+    seen["badge_later"] = ani.find_element(By.ID, "tiket-baru").text  # Kora's note refreshed the list meanwhile
     ani.find_element(By.ID, "tiket-baru").click()
     wait.until(lambda d: not d.find_element(By.ID, "tiket-baru").is_displayed())
+    seen["top_after_badge"] = rows(ani)[0].get_attribute("data-ref")
     seen["phone_queue"] = no_horizontal_scroll(ani)
     ani.save_screenshot(str(shots / "desk-live-queue-phone.png"))
     seen["no_reload_end"] = ani.execute_script("return window.tanpaMuatUlang")
@@ -116,7 +118,8 @@ async def test_one_officers_action_appears_in_another_officers_open_queue(tmp_pa
         await daemon.stop()
     assert "belum ditugaskan" in seen["before"] and "petugas: Kora Wibowo" in seen["after"]
     assert seen["still_selected"] and seen["flash"] and seen["no_reload"] == "ya" == seen["no_reload_end"]
-    assert seen["badge"] == "1 tiket baru — tampilkan"
+    assert seen["badge"] == seen["badge_later"] == "1 tiket baru — tampilkan"
+    assert seen["top_after_badge"] == f"TIK-2026-{BASE + 900:06d}"  # shown newest first
     assert "baru saja diperbarui (catatan oleh kora)" in seen["notice"]
     for scroll, width in (seen["phone"], seen["phone_queue"]):
         assert width <= 420 and scroll <= width, (scroll, width)
