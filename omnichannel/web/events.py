@@ -271,14 +271,21 @@ class Stream:
                             await self._send(resp, "tiket", event.data(), pos_t, pos_a)
             await self._send(resp, "siap", json.dumps({"heartbeat": HEARTBEAT_SECONDS}), pos_t, pos_a)
             session_cookie = request.cookies.get(COOKIE) if caller.login else None
+            quiet_since = time.monotonic()
             while True:
                 try:
-                    event = await asyncio.wait_for(listener.queue.get(), HEARTBEAT_SECONDS)
+                    event = await asyncio.wait_for(listener.queue.get(), min(HEARTBEAT_SECONDS, 2.0))
                 except TimeoutError:
+                    transport = request.transport
+                    if transport is None or transport.is_closing():  # the browser left: free the slot now
+                        break
+                    if time.monotonic() - quiet_since < HEARTBEAT_SECONDS:
+                        continue
                     if session_cookie and not await self._still_logged_in(session_cookie):
                         await self._send(resp, "keluar", "{}", pos_t, pos_a)
                         break
                     await resp.write(b": ping\n\n")
+                    quiet_since = time.monotonic()
                     continue
                 if event is None or self.hub.closing.is_set():
                     break

@@ -300,3 +300,19 @@ async def test_sigterm_ends_open_streams_instead_of_waiting_for_them(tmp_path: P
     assert first.startswith(b"retry:") and b"event: siap" in rest or b"event: siap" in first + rest
     assert code == 0, out
     assert "stopped" in out and "cancelled" not in out
+
+
+async def test_a_browser_that_leaves_frees_its_slot_without_waiting_for_a_heartbeat(replicas, monkeypatch) -> None:
+    a, _, _ = replicas
+    monkeypatch.setattr(events, "HEARTBEAT_SECONDS", 3600.0)  # no write would notice the closed connection
+    hub = next(r.handler.hub for r in a.app.router.routes() if hasattr(r.handler, "hub"))
+    ani = await Listener(a, "ani").start()
+    assert len(hub.listeners) == 1
+    await ani.close()  # the tab is closed
+
+    async def gone() -> None:
+        while hub.listeners:
+            await asyncio.sleep(0.05)
+
+    await asyncio.wait_for(gone(), HANG)
+    assert ani.pings == 0
