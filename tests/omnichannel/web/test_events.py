@@ -316,3 +316,63 @@ async def test_a_browser_that_leaves_frees_its_slot_without_waiting_for_a_heartb
 
     await asyncio.wait_for(gone(), HANG)
     assert ani.pings == 0
+
+
+async def test_the_stream_passes_through_http_workers_and_ends_on_sigterm(tmp_path: Path) -> None:
+    """With ``http.workers`` the worker passes the stream on as it comes (not buffered to its end), and a SIGTERM
+    to the daemon ends it although the worker, which stops first, holds it open."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    config = tmp_path / "config.yaml"
+    config.write_text(f"""
+data_dir: {tmp_path}/data
+http: {{host: 127.0.0.1, port: {port}, workers: 1, rate_limits: {{enabled: false}}}}
+logging: {{level: INFO}}
+daemon: {{router_interval: 0.3, shutdown_deadline: 600}}
+connectors:
+  - {{name: web, kind: webform, acknowledge: false}}
+""")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    subprocess.run([sys.executable, "-m", "omnichannel.cli", "users", "add", "kora", "--name", "Kora", "--role",
+                    "koordinator", "--config", str(config)], input=PASSWORD, text=True, env=env, check=True,
+                   capture_output=True)
+    log = tmp_path / "daemon.log"
+    proc = subprocess.Popen([sys.executable, "-m", "omnichannel.cli", "-c", str(config), "run"], env=env,
+                            stdout=log.open("ab"), stderr=subprocess.STDOUT)
+    try:
+        async with ClientSession(cookie_jar=CookieJar(unsafe=True), timeout=ClientTimeout(total=None)) as http:
+            for _ in range(600):
+                try:
+                    async with http.get(base + "/readyz") as r:
+                        if r.status == 200:
+                            break
+                except OSError:
+                    pass
+                await asyncio.sleep(0.1)
+            async with http.post(base + "/api/v1/session", json={"login": "kora", "password": PASSWORD}) as r:
+                assert r.status == 200
+
+            async def follow() -> bytes:
+                async with http.get(base + "/api/v1/events", headers={"Accept": "text/event-stream"}) as stream:
+                    assert stream.status == 200 and stream.content_type == "text/event-stream"
+                    hello = b""
+                    while b"event: siap" not in hello:  # a worker buffering to the end would never show it
+                        hello += await stream.content.readuntil(b"\n\n")
+                    async with http.post(base + "/api/v1/complaints",
+                                         json={"text": "Lampu jalan mati di Jl. Pemuda sejak kemarin malam"}) as r:
+                        assert r.status == 201
+                    news = b""
+                    while b"event: tiket" not in news:  # passed on while the stream is still open
+                        news += await stream.content.readuntil(b"\n\n")
+                    proc.send_signal(signal.SIGTERM)
+                    await stream.content.read()  # ended, not left hanging
+                    return news
+
+            news = await asyncio.wait_for(follow(), HANG)
+        code = await asyncio.to_thread(proc.wait, HANG)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert b'"type": "ticket"' in news and b'"ref": "TIK-' in news
+    assert code == 0, log.read_text()[-3000:]
