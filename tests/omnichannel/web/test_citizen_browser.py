@@ -67,6 +67,19 @@ def status_page(driver, link: str, shots: Path, width: int, name: str) -> dict:
     return out
 
 
+def paste_link(driver, base: str, link: str) -> str:
+    """The form's status check takes a pasted status link and opens the status page."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.set_window_size(412, 900)
+    driver.get(base + "/")
+    driver.find_element(By.ID, "ref").send_keys(link)
+    driver.find_element(By.ID, "cek-tombol").click()
+    WebDriverWait(driver, 20).until(lambda d: "/status/" in d.current_url and d.find_element(By.ID, "isi").is_displayed())
+    return driver.find_element(By.TAG_NAME, "body").text
+
+
 async def test_a_citizen_files_keeps_the_link_and_reads_the_answer_on_a_phone(tmp_path):
     shots = Path(os.environ.get("OMNICHANNEL_ARTEFACTS") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
@@ -103,6 +116,7 @@ async def test_a_citizen_files_keeps_the_link_and_reads_the_answer_on_a_phone(tm
             phone = await asyncio.to_thread(status_page, other, link, shots, 412, "citizen-status-phone.png")
             desktop = await asyncio.to_thread(status_page, other, link, shots, 1366, "citizen-status-desktop.png")
             wrong = await asyncio.to_thread(status_page, other, link[:-3] + "xyz", shots, 412, "citizen-status-wrong.png")
+            pasted = await asyncio.to_thread(paste_link, other, base, link)
     finally:
         await daemon.stop()
     assert seen["error"] == "Laporan belum terkirim: Nomor HP tidak valid (contoh: 0812 3456 7890)."
@@ -115,3 +129,4 @@ async def test_a_citizen_files_keeps_the_link_and_reads_the_answer_on_a_phone(tm
     for scroll, width in (phone["scroll"], seen["phone_form"]):
         assert width <= 420 and scroll <= width, (scroll, width)
     assert "tidak ditemukan dengan tautan ini" in wrong["text"] and ANSWER not in wrong["text"]
+    assert ANSWER in pasted
