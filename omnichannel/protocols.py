@@ -25,7 +25,9 @@ class PluginContext:
 
     Attributes:
         name: the configured name of this connector or forwarder (used in logs and keys).
-        data_dir: the daemon's data directory; ``attachments_dir`` is where content may be saved.
+        data_dir: the daemon's data directory; ``attachments_dir`` (``<data_dir>/attachments``, shared by every
+            channel and replica) is where content is saved with ``omnichannel.attachments.keep``; the path an
+            ``Attachment`` records is relative to it.
         submit: for push connectors (webhooks): store a batch durably and return what was stored.
             Answer the channel 2xx only after it returns.
         status_lookup: returns the citizen-safe status of a complaint ref (``None`` when unknown),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -30,6 +31,19 @@ def status_link(config: Config, ref: str, access: str | None) -> str | None:
     from urllib.parse import quote
 
     return f"{public}/status/{quote(ref)}?akses={quote(access)}"
+
+
+async def owned_complaint(session: Any, ref: str, access: str) -> Complaint | None:
+    """The complaint ``ref`` when ``access`` is the key the web intake gave its reporter, else None (an
+    unknown ref and a wrong key look the same)."""
+    complaint = (await session.exec(select(Complaint).where(Complaint.ref == ref.upper()))).scalars().first()
+    if complaint is None or complaint.envelope_id is None or not access:
+        return None
+    env = await session.get(EnvelopeRow, complaint.envelope_id)
+    stored = ((env.origin or {}).get("access") or (env.meta or {}).get("access")) if env is not None else None
+    if not stored or not hmac.compare_digest(str(stored).encode(), access.encode("utf-8", "surrogateescape")):
+        return None
+    return complaint
 
 
 async def complaint_status(store: Store, config: Config, ref: str, *, sender_id: str | None = None,
@@ -86,4 +100,6 @@ async def complaint_status(store: Store, config: Config, ref: str, *, sender_id:
     }
     if owner:
         result["answer"] = ticket.answer if ticket else None
+        # the page a citizen reads it on, with the keberatan form for an information request (web.keberatan)
+        result["status_page"] = f"/status/{complaint.ref}?akses={quote(access or '', safe='')}"
     return result

@@ -9,7 +9,6 @@ not use PTB's ``Updater``: it confirms updates when they are queued, not when th
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 import logging
@@ -32,10 +31,10 @@ from telegram.error import (
 )
 from telegram.request import HTTPXRequest
 
-from connectors.attachments import save_attachment
 from connectors.telegram.commands import command_answer
 from connectors.telegram.config import TelegramConfig
 from connectors.telegram.parse import FileRef, Parsed, parse_update
+from omnichannel.attachments import keep_async
 from omnichannel.errors import AuthError, PermanentDeliveryError, RetryableError
 from omnichannel.protocols import PluginContext
 from omnichannel.redact import register, scrub
@@ -269,11 +268,9 @@ class TelegramConnector:
         if len(data) > limit:
             att.skipped_reason = f"larger than {limit} bytes ({len(data)})"
             return att
-        att.size, att.sha256 = len(data), hashlib.sha256(data).hexdigest()
         assert self.ctx is not None
-        path = Path(self.ctx.attachments_dir) / (att.sha256 + (Path(ref.filename).suffix or ".bin"))
-        att.path = str(await save_attachment(path, data))
-        return att
+        return await keep_async(data, ref.filename, ref.content_type, root=Path(self.ctx.attachments_dir),
+                                max_bytes=limit)
 
     # -- answers ----------------------------------------------------------------------------------
     async def _answer_commands(self, parsed: list[Parsed], result: IngestResult) -> None:

@@ -27,6 +27,8 @@ COOKIE = "omni_sesi"
 OFFICER_USER = web.RequestKey("officer_user", User)  # the account behind a session (the dashboard reads it)
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+READ_ONLY_ROLES = frozenset({"pimpinan"})  # leaders read the dashboard and reports; they change nothing
+LOGOUT_PATHS = frozenset({"/api/v1/session/logout"})
 
 
 def caller_for(user: User) -> Caller:
@@ -84,6 +86,11 @@ class Accounts:
             log.warning("refused %s %s for %s: missing or wrong CSRF token", request.method, request.path,
                         user.login)
             return _error(403, "csrf", f"a state-changing request needs the session's {CSRF_HEADER} header")
+        if user.role in READ_ONLY_ROLES and request.method not in SAFE_METHODS and request.path not in LOGOUT_PATHS:
+            log.warning("refused %s %s for %s: the %s role only reads", request.method, request.path, user.login,
+                        user.role)
+            return _error(403, "read_only", f"the {user.role} role can read the dashboard and reports, "
+                                            "not change anything")
         request[OFFICER] = caller_for(user)
         request[OFFICER_USER] = user
         return None

@@ -87,7 +87,15 @@ SCHEMAS: dict[str, Any] = {
                               "sla_due": TIME, "overdue": BOOL, "assigned_to": NSTR, "answer": NSTR,
                               "personal_data": {"enum": ["full", "masked"]},
                               "case": {"type": "object"}, "other_tickets": {"type": "array"},
-                              "complaints": {"type": "array", "items": {"type": "object"}}}},
+                              "complaints": {"type": "array", "items": {"type": "object", "properties": {
+                                  "attachments": {"type": "array",
+                                                  "items": {"$ref": "#/components/schemas/Attachment"}}}}}}},
+    "Attachment": _obj(["id", "filename", "content_type", "size", "stored"], id=STR, filename=STR,
+                       content_type={"type": "string", "description": "sniffed from the bytes when stored"},
+                       size=INT, sha256=NSTR, stored=BOOL,
+                       skipped_reason={"type": ["string", "null"],
+                                       "description": "why only the metadata was kept (oversize, type, download)"},
+                       url={"type": ["string", "null"], "description": "GET it for the bytes; null when not stored"}),
     "Event": _obj(["at", "type", "actor"], at=TIME, actor=STR, actor_name=NSTR, ticket=STR,
                   type={"type": "string", "description": "complaint, routed, status, answer, note, assign, reassign, "
                                                           "reassigned_from, delivery, lapor_*, ..."},
@@ -95,6 +103,40 @@ SCHEMAS: dict[str, Any] = {
     "CannedReply": _obj(["agency", "name", "text"], agency=STR, name=STR, text=STR, updated_by=STR,
                         updated_at=TIME),
 }
+
+
+def _keberatan_paths() -> dict[str, Any]:
+    """Keberatan (UU 14/2008 Pasal 35-36): the citizen's own filing and the PPID's list (web.keberatan, web.ppid_api)."""
+    keberatan = _obj(["ref", "ticket", "agency", "reason", "filed_at", "due_at", "overdue"], ref=STR, ticket=STR,
+                     agency=STR, reason={"enum": list("abcdefg")}, reason_text=NSTR, text=NSTR,
+                     filed_by={"enum": ["citizen", "officer"]}, filed_at=TIME,
+                     due_at={"type": "string", "format": "date-time", "description": "30 working days after filing"},
+                     overdue=BOOL, answered_at=TIME, outcome={"enum": ["dikabulkan", "ditolak", None]})
+    return {
+        "/api/v1/keberatan": {"get": _op("keberatan against the caller's agencies' information requests, oldest "
+                                         "deadline first", {
+            **_ok("keberatan", _obj(["keberatan"], keberatan={"type": "array", "items": keberatan})),
+            **_errors(401, 403)}, params=[_query("open", "true: only those not answered yet")], tag="keberatan")},
+        "/api/v1/complaints/{ref}/keberatan": {"post": _op(
+            "a citizen's keberatan against the decision on their information request, proven by the web intake's "
+            "access key; within 30 working days of the decision (or of a deadline that passed unanswered: grounds c "
+            "or g); answers the acknowledgement (template keberatan_ack)", {
+                **_ok("filed", _obj(["keberatan", "complaint", "ticket", "reason", "filed_at", "due_at", "message"],
+                                    keberatan=STR, complaint=STR, ticket=STR, reason=STR, reason_text=STR,
+                                    filed_at=TIME, due_at=TIME, filing_deadline=TIME,
+                                    message={"type": "string", "description": "the acknowledgement, Bahasa Indonesia"}),
+                      201),
+                **_errors(400, 422),
+                "404": {"description": "unknown ref or wrong access key", "content": {"application/json": {
+                    "schema": ERROR}}},
+                "409": {"description": "not an information request, not decided yet, or a keberatan still open",
+                        "content": {"application/json": {"schema": ERROR}}}},
+            params=[{"name": "ref", "in": "path", "required": True, "schema": STR,
+                     "description": "the complaint ref, e.g. ADU-2026-000123"},
+                    _query("akses", "the access key (or in the body)")],
+            body=_body(_obj(["reason"], akses=STR, reason={"enum": list("abcdefg"), "description": "Pasal 35 ayat 1"},
+                            text={"type": ["string", "null"], "maxLength": 4000})), tag="keberatan", public=True)},
+    }
 
 
 def document() -> dict[str, Any]:
@@ -129,6 +171,15 @@ def document() -> dict[str, Any]:
             _query("limit", "1-200", INT), _query("offset", "rows to skip", INT)])},
         "/api/v1/tickets/{ref}": {"get": _op("one ticket with its case and complaints", {
             **_ok("the ticket", schema("Ticket")), **_errors(401, 404)}, params=[TICKET_REF])},
+        "/api/v1/attachments/{id}": {"get": _op(
+            "the bytes of one attachment (a photo or file a reporter sent), to a caller who sees its ticket", {
+                "200": {"description": "the file, with its sniffed Content-Type, Content-Disposition (inline for "
+                                       "pictures and PDF, attachment otherwise or with ?unduh) and nosniff",
+                        "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}},
+                **_errors(401, 404)}, tag="attachments", params=[
+                {"name": "id", "in": "path", "required": True, "schema": {"type": "string"},
+                 "description": "the attachment id from the ticket's complaints, <envelope>-<position>"},
+                _query("unduh", "present: always a download (Content-Disposition: attachment)")])},
         "/api/v1/tickets/{ref}/status": {"post": _op(
             "change the status; ditolak needs a note (sent to every reporter), reopening tells every reporter", {
                 **_ok("what changed", {"type": "object"}), **_errors(400, 401, 403, 404, 422, 503)},
@@ -193,6 +244,7 @@ def document() -> dict[str, Any]:
         "/api/v1/openapi.json": {"get": _op("this document", _ok("OpenAPI 3.1", {"type": "object"}), tag="meta",
                                             public=True)},
     }
+    paths.update(_keberatan_paths())
     from omnichannel.web.events import OPENAPI_PATH as events_path  # the live stream documents itself
 
     paths["/api/v1/events"] = events_path

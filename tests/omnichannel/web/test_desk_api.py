@@ -511,6 +511,8 @@ async def test_openapi_document_is_valid_and_covers_every_officer_route(desk) ->
     assert doc["openapi"] == "3.1.0"
     mounted = {(r.method.lower(), r.path) for r in desk_routes(store, make_config(), Templates(), AnswerDesk())}
     documented = {(m, p) for p, ops in doc["paths"].items() for m in ops}
+    # keberatan: the PPID's list (web.ppid_api) and the citizen's own filing (web.keberatan), mounted beside the desk
+    mounted |= {("get", "/api/v1/keberatan"), ("post", "/api/v1/complaints/{ref}/keberatan")}
     assert mounted == documented
     for (method, path) in documented:
         op = doc["paths"][path][method]
