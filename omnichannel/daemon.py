@@ -306,6 +306,7 @@ class Daemon:
         app.router.add_routes(self.extra_routes)
         proxy = Proxy(self.worker[1])
         app.router.add_route("*", "/{tail:.*}", proxy.forward)
+        app.on_shutdown.append(proxy.end_streams)
         app.on_cleanup.append(proxy.close)
         self.http_runner = web.AppRunner(app, access_log=None,
                                          shutdown_timeout=self.config.daemon.shutdown_deadline / 2,

@@ -10,6 +10,7 @@ with what the first delivery became, so a client's retry gets the same complaint
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import asdict
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -124,6 +125,12 @@ def _resolve_reporters(store: Store, conn: Connection, channel: str,
         # batch's new reporter without the identity, so the router could not tell it is the same citizen)
         insert_rows(conn, Identity, rows)
     return result
+
+
+def _typed_location(meta: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The location a channel was given apart from the text (``meta["location"]``), when it is a mapping."""
+    place = (meta or {}).get("location")
+    return dict(place) if isinstance(place, dict) and place else None
 
 
 def _in_batch_parent(env: Envelope, in_batch: dict[str, int]) -> tuple[int, str] | None:
@@ -385,11 +392,18 @@ def _store_fresh(store: Store, conn: Connection, connector: str, channel: str,
                 if key:
                     in_batch.setdefault(key, len(complaints))
             asked_anonymous, asked_confidential = anonymity_request(env.text)
+            if not (env.origin or {}).get("access"):
+                # the key of the reporter's status link (omnichannel.status); the web form keeps its own in
+                # ``origin``, which otherwise holds only what the channel said (a reparse gives it again)
+                row["meta"] = {**(env.meta or {}), "access": secrets.token_urlsafe(16)}
             complaints.append({"n": n, "envelope_id": eid, "reporter_id": reporters.get(n), "connector": connector,
                                "channel": channel, "subject": env.subject,
                                "text": (env.text or env.subject or "").strip() or "(lampiran)",
                                "anonymous": env.anonymous or asked_anonymous,
                                "confidential": env.confidential or asked_confidential,
+                               # where the citizen said it is (the web form's ``location``); the router
+                               # adds what it reads in the text
+                               "location": _typed_location(env.meta),
                                "status": "received", "created_at": now})
         rows.append(row)
     if complaints:

@@ -19,6 +19,20 @@ if TYPE_CHECKING:  # pragma: no cover
 JAKARTA = ZoneInfo("Asia/Jakarta")
 
 
+def status_link(config: Config, ref: str, access: str | None) -> str | None:
+    """The citizens' status page of ``ref`` (``omnichannel.web.ui``) with its access key, when the outside can
+    open it: ``http.public_url`` is set and an open web intake serves the page and its API; else None."""
+    public = (config.http.public_url or "").rstrip("/")
+    if not access or not public or not config.http.enabled:
+        return None
+    intake = next((c for c in config.connectors if c.kind == "webform" and c.enabled), None)
+    if intake is None or getattr(intake, "auth", "none") != "none":
+        return None
+    from urllib.parse import quote
+
+    return f"{public}/status/{quote(ref)}?akses={quote(access)}"
+
+
 async def owned_complaint(session: Any, ref: str, access: str) -> Complaint | None:
     """The complaint ``ref`` when ``access`` is the key the web intake gave its reporter, else None (an
     unknown ref and a wrong key look the same)."""
@@ -26,7 +40,7 @@ async def owned_complaint(session: Any, ref: str, access: str) -> Complaint | No
     if complaint is None or complaint.envelope_id is None or not access:
         return None
     env = await session.get(EnvelopeRow, complaint.envelope_id)
-    stored = (env.origin or {}).get("access") if env is not None else None
+    stored = ((env.origin or {}).get("access") or (env.meta or {}).get("access")) if env is not None else None
     if not stored or not hmac.compare_digest(str(stored).encode(), access.encode("utf-8", "surrogateescape")):
         return None
     return complaint
@@ -57,7 +71,7 @@ async def complaint_status(store: Store, config: Config, ref: str, *, sender_id:
         owner = False
         if access is not None:  # a key was given: it must be this complaint's (else: not found)
             env = await session.get(EnvelopeRow, complaint.envelope_id) if complaint.envelope_id else None
-            stored = (env.origin or {}).get("access") if env is not None else None
+            stored = ((env.origin or {}).get("access") or (env.meta or {}).get("access")) if env is not None else None
             owner = bool(stored) and hmac.compare_digest(str(stored).encode(),
                                                          access.encode("utf-8", "surrogateescape"))
             if not owner:

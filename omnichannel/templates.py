@@ -21,6 +21,8 @@ DEFAULTS: dict[str, str] = {
         "Terima kasih, pesan Anda kami catat sebagai tambahan untuk aduan {ref}."
     ),
     "ack_webform": "Aduan Anda telah diterima dengan nomor {ref}. Simpan nomor ini untuk memantau statusnya.",
+    # appended to a private acknowledgement when the citizens' status page is public (http.public_url)
+    "ack_status_link": "Pantau status dan tanggapan instansi di tautan ini (jangan dibagikan): {url}",
     # a citizen's keberatan (UU 14/2008 Pasal 35-36) against the decision on an information request
     "keberatan_ack": (
         "Keberatan Anda atas permohonan informasi {ref} telah kami terima dengan nomor {keberatan} "

@@ -160,7 +160,7 @@ class RouterPipeline:
         if not self._started:
             await self.start()
         async with self.store.session() as session:
-            q = (select(Complaint, EnvelopeRow.received_at, EnvelopeRow.origin)
+            q = (select(Complaint, EnvelopeRow.received_at, EnvelopeRow.origin, EnvelopeRow.meta)
                  .outerjoin(EnvelopeRow, EnvelopeRow.id == Complaint.envelope_id)
                  .where(Complaint.status == "received")
                  # arrival order: ids come in blocks per replica, so with several taking complaints in,
@@ -168,7 +168,9 @@ class RouterPipeline:
                  .order_by(Complaint.created_at, Complaint.id).limit(limit))
             if self.store.dialect == "postgresql":
                 q = q.with_for_update(of=Complaint, skip_locked=True)
-            rows = (await session.exec(q)).all()
+            # the reporter's status link key (kept in meta by the ingest) travels with the reply address
+            rows = [(c, received, {**origin, "access": meta["access"]} if origin and (meta or {}).get("access")
+                     else origin) for c, received, origin, meta in (await session.exec(q)).all()]
             if not rows:
                 return 0
             await self.corrections.refresh(session)  # corrections committed since the last batch, by any process
@@ -217,6 +219,8 @@ class RouterPipeline:
         feats = make_features(without_names(tokens(norm), names), masked, location=decision.location,
                               agency=compare, person=complaint.reporter_id, channel=complaint.channel,
                               ts=received.timestamp(), names=names or ())
+        if complaint.location:  # what the citizen typed (the web form's location) stays with what the text says
+            decision.location = {**(decision.location or {}), **complaint.location}
         if self.dedup_cfg.enabled:
             found = self.index.lookup(feats, person_only=decision.kind == "bukan_aduan")
         else:

@@ -17,6 +17,7 @@ from omnichannel import pii, registry
 from omnichannel.bulk import insert_rows, update_rows
 from omnichannel.models import Case, Complaint, EnvelopeRow, FollowUp, Identity, Ticket
 from omnichannel.outbox import enqueue_many_sync
+from omnichannel.status import status_link
 from omnichannel.types import utcnow
 
 if TYPE_CHECKING:
@@ -312,6 +313,9 @@ class BatchWriter:
             else:
                 purpose = "ack"
                 text = self.p.templates("ack_public" if public else "ack", ref=c.ref)
+                link = None if public else status_link(self.p.config, c.ref, r.origin.get("access"))
+                if link:  # a private reply carries the reporter's own status link (public ones never do)
+                    text = f"{text}\n\n{self.p.templates('ack_status_link', url=link)}"
             payload = {"origin": r.origin, "text": text, "complaint": own, "purpose": purpose, "public": public}
             self.outbox.append(("reply", f"{c.ref}#{purpose}", f"reply:{c.connector}", payload))
 

@@ -293,6 +293,8 @@ class WebformConnector:
         answer = {"complaint": ref, "status": "diterima", "outcome": item.outcome, "message": message}
         if ref:
             answer["status_url"] = f"{self.config.path}/{ref}?akses={envelope.origin['access']}"
+            if self.config.auth == "none":  # the citizens' page (omnichannel.web.ui) for the same status
+                answer["status_page"] = f"/status/{ref}?akses={envelope.origin['access']}"
         return web.json_response(answer, status=status)
 
     async def _stored_origin(self, external_id: str) -> dict[str, Any] | None:

@@ -355,20 +355,35 @@ def workspace(args: argparse.Namespace) -> tuple[Path, Path | None, Path]:
     return base, keep, work
 
 
-async def demo_accounts(store: Any, config: Any, tokens: dict[str, str]) -> None:
-    """A personal account for each agency with officers in the demo (login: its code) and a coordinator
-    (login: koordinator), the password being the agency's demo token; ``endpoints`` prints them."""
-    from omnichannel import users
+async def demo_accounts(store: Any, config: Any, tokens: dict[str, str],
+                        accounts: dict[str, str] | None = None) -> dict[str, str]:
+    """Personal accounts (login → password) for the coordinator (login: koordinator) and every agency that has
+    demo officers or tickets in the store (login: its code); an agency with a demo token gets that token as its
+    password, any other a fresh one. Called again after the day, it adds the agencies the day gave tickets to
+    and keeps the accounts already made (``accounts``). ``endpoints`` prints them."""
+    from sqlalchemy import select
 
+    from omnichannel import users
+    from omnichannel.models import Ticket
+
+    made = dict(accounts or {})
     async with store.session() as session:
-        for code, secret_value in sorted(tokens.items()):
-            agency = config.agency(code)
+        with_tickets = set((await session.exec(select(Ticket.agency).distinct())).scalars().all())
+        wanted = ["*", *sorted(c for c in tokens if c != "*"),
+                  *sorted(c for c in with_tickets if c not in tokens and config.agency(c) is not None)]
+        for code in wanted:
+            login = "koordinator" if code == "*" else code
+            if login in made or await users.find_user(session, login) is not None:
+                continue
+            password = tokens.get(code) or f"petugas-{code}-{secrets.token_hex(4)}"
             if code == "*":
-                await users.add_user(session, "koordinator", "Koordinator Pengaduan", "koordinator", [], secret_value,
-                                     "demo")
-            elif agency is not None:
-                await users.add_user(session, code, f"Petugas {agency.name}", "petugas", [code], secret_value, "demo")
+                await users.add_user(session, login, "Koordinator Pengaduan", "koordinator", [], password, "demo")
+            else:
+                await users.add_user(session, login, f"Petugas {config.agency(code).name}", "petugas", [code],
+                                     password, "demo")
+            made[login] = password
         await session.commit()
+    return made
 
 
 async def run_demo(args: argparse.Namespace) -> int:
@@ -394,14 +409,15 @@ async def run_demo(args: argparse.Namespace) -> int:
             print(f"port {args.port} sedang dipakai: daemon mendengarkan di {world.http_port}")
         daemon = Daemon(config)
         await daemon.start()
-        await demo_accounts(daemon.store, config, tokens)
+        accounts = await demo_accounts(daemon.store, config, tokens)
         async with script.Traffic(world, f"http://127.0.0.1:{daemon.http_port}",
                                   {k: v for k, v in tokens.items() if k != "*"}, tokens["*"]) as traffic:
             day = await play_day(world, daemon.store, traffic, print)
         print(await summary(daemon.store, config, world, traffic, day))
         print(await day_report(daemon.store, config))
         print(f"(hari demo selesai dalam {time.monotonic() - started:.0f} detik)")
-        print(endpoints(daemon.http_port, tokens, world, work / "demo-config.yaml", keep is not None))
+        accounts = await demo_accounts(daemon.store, config, tokens, accounts)  # agencies the day gave tickets to
+        print(endpoints(daemon.http_port, tokens, world, work / "demo-config.yaml", keep is not None, accounts))
         if not args.exit:
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()

@@ -293,8 +293,9 @@ async def fate(store: Any, after_id: int) -> tuple[int, list[str]]:
     return last, lines
 
 
-def endpoints(port: int, tokens: dict[str, str], world: Any, config_path: Path, kept: bool) -> str:
-    """Where to look next, with the officers' tokens."""
+def endpoints(port: int, tokens: dict[str, str], world: Any, config_path: Path, kept: bool,
+              accounts: dict[str, str] | None = None) -> str:
+    """Where to look next, with the officers' accounts (login → password) and API tokens."""
     base = f"http://127.0.0.1:{port}"
     out = ["", "== Silakan dicoba " + "=" * 65,
            f"  formulir warga      {base}/",
@@ -303,8 +304,14 @@ def endpoints(port: int, tokens: dict[str, str], world: Any, config_path: Path, 
            f"  kesehatan / metrik  {base}/readyz   {base}/metrics",
            f"  sandbox SP4N-LAPOR! {world.lapor.base_url}/pengaduan/<no. SP4N-LAPOR!>",
            f"  config demo         {config_path}" + ("" if kept else " (dihapus saat keluar; --keep DIR menyimpannya)"),
-           f"Akun petugas di {base}/petugas (nama pengguna → kata sandi; juga token API: Authorization: Bearer …)"]
-    out += [f"  {'koordinator' if code == '*' else code:<12} {token}" for code, token in sorted(tokens.items())]
+           f"Akun petugas di {base}/petugas (nama pengguna → kata sandi; yang bertanda * juga token API: "
+           "Authorization: Bearer …)"]
+    if accounts is None:
+        accounts = {("koordinator" if code == "*" else code): token for code, token in tokens.items()}
+    api = set(tokens.values())
+    first = ["koordinator"] if "koordinator" in accounts else []
+    out += [f"  {login:<12} {accounts[login]}{' *' if accounts[login] in api else ''}"
+            for login in first + sorted(k for k in accounts if k != "koordinator")]
     some = next(code for code in tokens if code != "*")
     out.append(f"  contoh: curl -s -H 'Authorization: Bearer {tokens[some]}' {base}/api/v1/agencies/{some}/tickets")
     return "\n".join(out)

@@ -1,5 +1,6 @@
 """The officers' desk API as the daemon mounts it: the officer API (tokens and login sessions), the session
-endpoints (``web.accounts``) and the queue, history, notes, replies and corrections (``web.queue``)."""
+endpoints (``web.accounts``), the queue, history, notes, replies and corrections (``web.queue``) and the
+live event stream (``web.events``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from omnichannel.protocols import AnswerDesk
-from omnichannel.web import accounts, attachments, cases, openapi, queue
+from omnichannel.web import accounts, attachments, cases, events, openapi, queue
 from omnichannel.web.officer_api import OfficerApi, _wrap, api_routes
 
 
@@ -17,4 +18,5 @@ def routes(store: Any, config: Any, templates: Any, answers: AnswerDesk | None =
     api = OfficerApi(store, config, templates, answers)
     desk = accounts.Accounts(store, config)
     return [*api_routes(api, desk), *desk.routes(_wrap), *queue.routes(api, desk, _wrap),
-            *cases.routes(api, desk, _wrap), *attachments.routes(api, desk, _wrap), *openapi.routes(config)]
+            *cases.routes(api, desk, _wrap), *attachments.routes(api, desk, _wrap), *events.routes(api, desk, _wrap),
+            *openapi.routes(config)]

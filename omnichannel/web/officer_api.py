@@ -24,6 +24,7 @@ from omnichannel.models import Case, Complaint, Identity, Reporter, Ticket
 from omnichannel.pii import mask
 from omnichannel.protocols import AnswerDesk
 from omnichannel.types import utcnow
+from omnichannel.web import contacts
 from omnichannel.web.attachments import for_complaints as attachment_list
 from omnichannel.web.body import BodyError, header_bytes, parse_json, read_body
 from omnichannel.web.limits import limiter
@@ -210,8 +211,9 @@ class OfficerApi:
             others = (await session.exec(select(Ticket.ref, Ticket.agency, Ticket.status).where(
                 Ticket.case_id == ticket.case_id, Ticket.id != ticket.id))).all()
             names = await _names(session, {c.reporter_id for c in complaints if c.reporter_id is not None})
+            reporters = await contacts.reporters(session, list(complaints))
             files = await attachment_list(session, [c.id for c in complaints])
-        full = caller.owns(ticket.agency)
+        full = contacts.full_view(caller, ticket.agency)
         agency = self.config.agency(ticket.agency)
         body = {"ref": ticket.ref, "agency": ticket.agency, "agency_name": agency.name if agency else None,
                 "kind": ticket.kind, "status": ticket.status, "sla_due": _iso(ticket.sla_due),
@@ -227,6 +229,9 @@ class OfficerApi:
                 "complaints": [{**self._complaint(c, full, names.get(c.reporter_id, [])),
                                 "attachments": _files(files.get(c.id, []), full and not c.anonymous,
                                                       names.get(c.reporter_id, []))} for c in complaints]}
+        # -- reporter contacts (web.contacts): to call back; masked for a viewer outside the owning agency --
+        for c, out in zip(complaints, body["complaints"], strict=True):
+            out["reporter"] = contacts.shown(reporters.get(c.reporter_id), full, c.anonymous)
         return web.json_response(body)
 
     @staticmethod

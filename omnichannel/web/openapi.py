@@ -356,6 +356,10 @@ def document() -> dict[str, Any]:
             "description": "metrics", "content": {"text/plain": {"schema": STR}}}}, tag="ops", public=True)},
     }
     paths.update(_keberatan_paths())
+    from omnichannel.web.events import OPENAPI_PATH as events_path  # the live stream documents itself
+
+    paths["/api/v1/events"] = events_path
+
     for item in paths.values():  # what every operation can meet besides its own answers
         for op in item.values():
             if op.get("security") != []:

@@ -22,6 +22,7 @@ from omnichannel import corrections
 from omnichannel.models import AuditEvent, CannedReply, Case, Complaint, Ticket, User
 from omnichannel.pii import mask
 from omnichannel.types import utcnow
+from omnichannel.web import contacts
 from omnichannel.web.history import ticket_history
 from omnichannel.web.officer_api import _Reply
 
@@ -223,7 +224,7 @@ class Queue:
         caller = self.api._auth(request)
         async with self.store.session() as session:
             ticket = await self.api._ticket(session, request.match_info["ref"], caller)
-            events = await ticket_history(session, ticket, full=caller.owns(ticket.agency))
+            events = await ticket_history(session, ticket, full=contacts.full_view(caller, ticket.agency))
         return web.json_response({"ticket": ticket.ref, "events": events})
 
     async def assign(self, request: web.Request) -> web.Response:
@@ -333,6 +334,14 @@ class Queue:
         reply_text = body.get("text")
         if not name or len(name) > 100 or not isinstance(reply_text, str) or not reply_text.strip():
             return _error(422, "invalid", "a name of at most 100 characters and a non-empty text are required")
+        if len(reply_text) > MAX_NOTE:
+            return _error(422, "invalid", f"the text must be at most {MAX_NOTE} characters")
+        unknown = unknown_placeholders(reply_text)
+        if unknown:  # a typo would reach citizens as "{nama_instansii}": refused with what is allowed
+            return web.json_response({"error": "invalid", "unknown": unknown, "allowed": list(PLACEHOLDERS),
+                                      "reason": "unknown placeholders: " + ", ".join("{" + u + "}" for u in unknown)
+                                      + "; allowed: " + ", ".join("{" + p + "}" for p in PLACEHOLDERS)},
+                                     status=422)
         async with self.store.session() as session:
             row = (await session.exec(select(CannedReply).where(CannedReply.agency == code,
                                                                 CannedReply.name == name))).scalars().first()
@@ -430,6 +439,18 @@ def _cursor(text_: str) -> tuple[datetime | None, int] | None | bool:
         return when, last
     except (ValueError, TypeError, UnicodeDecodeError):
         return False
+
+
+_BRACED = re.compile(r"\{([^{}\n]{0,60})\}")
+
+
+def unknown_placeholders(template: str) -> list[str]:
+    """The ``{name}`` placeholders of ``template`` that no ticket fills (in order, once each)."""
+    out: list[str] = []
+    for found in _BRACED.findall(template):
+        if found not in PLACEHOLDERS and found not in out:
+            out.append(found)
+    return out
 
 
 def _first_line(subject: str | None, body: str | None) -> str:

@@ -113,4 +113,8 @@ def build_app(daemon: Served) -> web.Application:
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
     app.router.add_routes(daemon.extra_routes)
+    for route in daemon.extra_routes:  # a long-lived handler (the desk's event stream) ends its streams first
+        hook = getattr(route.handler, "on_shutdown", None)
+        if hook is not None:
+            app.on_shutdown.append(hook)
     return app

@@ -1,7 +1,8 @@
-"""Pages people read in a browser: the citizen's form (``/``) and the officers' inbox (``/petugas``).
+"""Pages people read in a browser: the citizen's form (``/``) and status page (``/status/{ref}?akses=KEY``),
+the officers' inbox (``/petugas``) and the canned replies editor (``/petugas/templat``).
 
 Texts are Bahasa Indonesia; a Pemda overrides a page by putting a file of the same name
-(``lapor.html``, ``petugas.html``) in ``templates_dir``.
+(``lapor.html``, ``status.html``, ``petugas.html``, ``templat.html``) in ``templates_dir``.
 """
 
 from __future__ import annotations
@@ -39,6 +40,15 @@ def routes(config: Config) -> list[web.RouteDef]:
                                          "style-src 'unsafe-inline'", "X-Frame-Options": "DENY"})
 
         out.append(web.get("/", form))
+        status_page = _page(config, "status.html").replace("{{API_PATH}}", intake.path)
+
+        async def status(_: web.Request) -> web.Response:  # the link a reporter keeps: /status/REF?akses=KEY
+            return web.Response(text=status_page, content_type="text/html", charset="utf-8",
+                                headers={"Content-Security-Policy": "default-src 'self'; script-src 'unsafe-inline'; "
+                                         "style-src 'unsafe-inline'", "X-Frame-Options": "DENY",
+                                         "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"})
+
+        out.append(web.get("/status/{ref}", status))
     # always served: officers log in with personal accounts (omnichannel users add); agency tokens are for
     # machine clients of the API
     officer = _page(config, "petugas.html")
@@ -50,4 +60,13 @@ def routes(config: Config) -> list[web.RouteDef]:
                                      "Cache-Control": "no-store", "Referrer-Policy": "same-origin"})
 
     out.append(web.get("/petugas", inbox))
+    replies = _page(config, "templat.html")  # canned replies per agency: admins edit, others read
+
+    async def canned(_: web.Request) -> web.Response:
+        return web.Response(text=replies, content_type="text/html", charset="utf-8",
+                            headers={"Content-Security-Policy": "default-src 'self'; script-src 'unsafe-inline'; "
+                                     "style-src 'unsafe-inline'", "X-Frame-Options": "DENY",
+                                     "Cache-Control": "no-store", "Referrer-Policy": "same-origin"})
+
+    out.append(web.get("/petugas/templat", canned))
     return out

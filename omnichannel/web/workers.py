@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any, Protocol
 
-from aiohttp import ClientSession, ClientTimeout, TCPConnector, web
+from aiohttp import ClientError, ClientSession, ClientTimeout, TCPConnector, web
 
 from omnichannel.types import EnvelopeResult, IngestResult
 from omnichannel.web.limits import limiter
@@ -194,6 +194,7 @@ class Proxy:
     def __init__(self, primary: str) -> None:
         self.primary = primary
         self._session: ClientSession | None = None
+        self._streams: set[Any] = set()
 
     async def forward(self, request: web.Request) -> web.StreamResponse:
         """The catch-all route of a worker."""
@@ -205,11 +206,34 @@ class Proxy:
         headers["X-Forwarded-For"] = rate.client(request) if rate is not None else (request.remote or "")
         headers["X-Forwarded-Host"] = request.host
         body = await request.read()
+        streams = request.headers.get("Accept", "").startswith("text/event-stream")
+        timeout = ClientTimeout(total=None, sock_read=None) if streams else None
         async with self._session.request(request.method, self.primary + str(request.rel_url), headers=headers,
-                                         data=body or None, allow_redirects=False) as answer:
-            payload = await answer.read()
+                                         data=body or None, allow_redirects=False,
+                                         **({"timeout": timeout} if timeout else {})) as answer:
             out = {k: v for k, v in answer.headers.items() if k.lower() not in _HOP}
+            if answer.content_type == "text/event-stream":  # the desk's live updates: passed on as they come
+                return await self._stream(request, answer, out)
+            payload = await answer.read()
             return web.Response(status=answer.status, body=payload, headers=out)
+
+    async def _stream(self, request: web.Request, answer: Any, headers: dict[str, str]) -> web.StreamResponse:
+        resp = web.StreamResponse(status=answer.status, headers=headers)
+        await resp.prepare(request)
+        self._streams.add(answer)
+        try:
+            while chunk := await answer.content.readany():
+                await resp.write(chunk)
+        except (ConnectionResetError, ClientError):
+            pass  # the browser or the primary went away; the browser reconnects (Last-Event-ID)
+        finally:
+            self._streams.discard(answer)
+        return resp
+
+    async def end_streams(self, _app: web.Application | None = None) -> None:
+        """End every passed-on event stream (the app's shutdown: a worker's SIGTERM must not wait for them)."""
+        for answer in list(self._streams):
+            answer.close()
 
     async def close(self, _app: web.Application | None = None) -> None:
         """Close the connection pool to the primary (the app's cleanup)."""

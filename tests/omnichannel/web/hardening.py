@@ -186,6 +186,8 @@ class Live:
     async def _send(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, str]:
         async with self.http.request(method, self.base + path, headers=headers, data=body or None,
                                      allow_redirects=False) as resp:
+            if resp.content_type == "text/event-stream":  # the desk's live stream never ends: its first event
+                return resp.status, (await resp.content.readuntil(b"\n\n")).decode(errors="replace")[:300]
             return resp.status, (await resp.text(errors="replace"))[:300]
 
     def send(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, str]:

@@ -430,6 +430,10 @@ async def test_canned_replies_admin_edits_officers_use_with_placeholders(desk) -
         assert resp.status == 201
         assert (await admin.put("/api/v1/agencies/dpupr/replies/diterima", json={"text": text},
                                 headers=admin_csrf)).status == 200
+        typo = await admin.put("/api/v1/agencies/dpupr/replies/salah", headers=admin_csrf,
+                               json={"text": "Tiket {ref} untuk {nama_pelapor} dan {nama_pelapor}, {batas waktu}"})
+        assert typo.status == 422  # a typo would reach citizens as "{nama_pelapor}"
+        assert (await typo.json())["unknown"] == ["nama_pelapor", "batas waktu"]
         assert (await ani.put("/api/v1/agencies/dpupr/replies/lain", json={"text": "x"},
                               headers=ani_csrf)).status == 403  # officers use, admins edit
         listed = await (await ani.get("/api/v1/agencies/dpupr/replies")).json()
