@@ -330,11 +330,16 @@ OPENAPI_PATH: dict[str, Any] = {"get": {
         "200": {"description": "text/event-stream: `siap` (connected), `tiket` (JSON: type, ref, agency, kind, status, "
                                "assigned_to, actor), `reset` (reload the queue), `keluar` (the session ended); "
                                "a `: ping` comment every heartbeat",
-                "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+                # each event as schemathesis and other SSE-aware tools read it: its fields, data as text
+                "content": {"text/event-stream": {"schema": {
+                    "type": "object", "properties": {"id": {"type": "string"}, "event": {"type": "string"},
+                                                     "data": {"type": "string"}, "retry": {"type": "integer"}}}}}},
         "401": {"description": "no valid token or session",
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-        "429": {"description": "too many streams for this person",
-                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+        "429": {"description": "too many streams for this person (Error), or too many requests from this address "
+                               "(the rate limiter's Problem)",
+                "content": {"application/json": {"schema": {"anyOf": [{"$ref": "#/components/schemas/Error"},
+                                                                      {"$ref": "#/components/schemas/Problem"}]}}}},
         "503": {"description": "the server is stopping or holds too many streams",
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}}}
 

@@ -520,7 +520,12 @@ async def test_openapi_document_is_valid_and_covers_every_officer_route(desk) ->
         for code, answer in op["responses"].items():
             if code.startswith("4"):  # the officers' Error, but for the rate limiter's 429 (Problem)
                 shape = "Problem" if code == "429" else "Error"
-                assert answer["content"]["application/json"]["schema"] == {"$ref": f"#/components/schemas/{shape}"}
+                schema = answer["content"]["application/json"]["schema"]
+                if code == "429" and path == "/api/v1/events":  # its own limit (streams per person) besides
+                    assert schema == {"anyOf": [{"$ref": "#/components/schemas/Error"},
+                                                {"$ref": "#/components/schemas/Problem"}]}
+                    continue
+                assert schema == {"$ref": f"#/components/schemas/{shape}"}
 
 
 async def add_case(store: Any, case_id: int, agency: str, texts: list[tuple[int, str]]) -> None:
