@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import and_, func, or_, select, text
+from sqlalchemy import and_, column, func, or_, select, table, text
 
 from omnichannel import corrections
 from omnichannel.models import AuditEvent, CannedReply, Case, Complaint, Ticket, User
@@ -141,10 +141,11 @@ class Queue:
         if not words:
             return None
         dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-        if dialect == "postgresql":
-            doc = func.to_tsvector("simple", func.coalesce(Complaint.subject, "") + " " + Complaint.text)
+        if dialect == "postgresql":  # complaints_search: filled after each commit (omnichannel.search)
             tsq = func.to_tsquery("simple", " & ".join(f"{w}:*" for w in words))
-            return select(Complaint.case_id).where(doc.op("@@")(tsq), Complaint.case_id.is_not(None))
+            ids = select(column("complaint_id")).select_from(table("complaints_search")).where(
+                column("doc").op("@@")(tsq))
+            return select(Complaint.case_id).where(Complaint.id.in_(ids), Complaint.case_id.is_not(None))
         match = " ".join(f'"{w}"*' for w in words)  # quoted: an officer's input is never FTS5 syntax
         ids = select(text("rowid")).select_from(text("complaints_search")).where(
             text("complaints_search MATCH :match").bindparams(match=match))
