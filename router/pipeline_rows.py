@@ -42,7 +42,7 @@ class Pipeline(Protocol):
 class Routed:
     """What the pipeline decided for one complaint of the batch."""
 
-    complaint: Complaint
+    complaint: Complaint  # or a row of the complaints table (the same column names and values)
     received_at: datetime
     origin: dict[str, Any]
     norm: str
