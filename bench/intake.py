@@ -122,6 +122,27 @@ async def router_catch_up(base: str) -> None:
           f"({first / took if took > 0 else 0:,.0f}/s){'' if left == 0 else f', {left:,.0f} still waiting'}")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def postgres_backends(url: str) -> list[int]:
+    """Process ids of the PostgreSQL backends connected to ``url``'s database (the daemon's pool)."""
+    import asyncpg
+
+    conn = await asyncpg.connect(host="127.0.0.1", port=5432, user="postgres", database="postgres")
+    try:
+        rows = await conn.fetch("SELECT pid FROM pg_stat_activity WHERE datname = $1", url.rsplit("/", 1)[1])
+    finally:
+        await conn.close()
+    return [r["pid"] for r in rows]
+
+
 def pct(values: list[float], p: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(len(values) * p))] * 1000
@@ -199,6 +220,8 @@ async def main() -> None:
         if shutil.which("wrk"):
             script = work / "post.lua"
             script.write_text(WRK_SCRIPT)
+            backends = await postgres_backends(store_url) if store_url else []
+            cpu_before, pg_before = cpu_seconds(proc.pid), sum(map(cpu_seconds, backends))
             out = subprocess.run(["wrk", "-t1", f"-c{args.clients}", "-d8s", "--latency", "-s", str(script), base],
                                  capture_output=True, text=True, timeout=60).stdout
             rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
@@ -208,6 +231,13 @@ async def main() -> None:
             print(f"intake (wrk, C load generator): {float(rps.group(1)):,.0f} complaints/s with {args.clients} "
                   f"connections for 8 s; latency p50 {p50.group(1)}, p99 {p99.group(1)}; "
                   f"non-201: {non2xx.group(1) if non2xx else 0}")
+            done = float(rps.group(1)) * 8
+            daemon_us = (cpu_seconds(proc.pid) - cpu_before) / done * 1e6
+            line = f"CPU per complaint during the wrk run: daemon {daemon_us:,.0f} µs"
+            if store_url:
+                line += f", PostgreSQL backends {(sum(map(cpu_seconds, backends)) - pg_before) / done * 1e6:,.0f} µs"
+            print(line + f" (a core given to the daemon alone would take {1e6 / daemon_us:,.0f} complaints/s; "
+                  f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
         else:
             print("wrk not installed (apt-get install wrk): skipped the C load generator run")
         if not args.intake_only:

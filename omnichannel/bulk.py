@@ -44,7 +44,8 @@ def _compiled(conn: Connection, model: Any, columns: tuple[str, ...],
     key = (dialect.name, table.name, columns, ignore_conflict)
     hit = _cache.get(key)
     if hit is None:
-        stmt = _insert(conn, table, ignore_conflict).values({c: bindparam(c) for c in columns})
+        # inline: no RETURNING of the generated key (executemany has nowhere to put it)
+        stmt = _insert(conn, table, ignore_conflict).values({c: bindparam(c) for c in columns}).inline()
         compiled = stmt.compile(dialect=dialect)
         order = tuple(compiled.positiontup or ())
         defaults: dict[str, Any] = {}

@@ -70,6 +70,16 @@ def _resolve_reporters(store: Store, conn: Connection, channel: str,
         marks = ",".join("?" * len(kinds))
         found = select_in(conn, f"SELECT channel, address, reporter_id FROM identities WHERE channel IN ({marks}) "
                           "AND address IN ({in})", addresses, *kinds)
+    elif conn.dialect.driver == "asyncpg":
+        # one index probe per (channel, address) pair, in one statement whose text never changes (a
+        # ``channel IN (..) AND address IN (..)`` probes every combination and is a new statement for
+        # every batch size)
+        pairs = sorted(all_keys)
+        found = conn.exec_driver_sql(
+            "SELECT k.channel, k.address, i.reporter_id FROM unnest($1::varchar[], $2::varchar[]) AS "
+            "k(channel, address) CROSS JOIN LATERAL (SELECT reporter_id FROM identities WHERE "
+            "channel = k.channel AND address = k.address LIMIT 1) AS i",  # LIMIT: always the index, never a hash join
+            ([c for c, _ in pairs], [a for _, a in pairs])).all()
     else:
         found = []
         for start in range(0, len(addresses), 500):
@@ -213,7 +223,7 @@ _RETRY_SQLSTATES = {"40P01", "40001"}
 
 
 def _retryable(exc: DBAPIError) -> bool:
-    if isinstance(exc, IntegrityError):
+    if isinstance(exc, IntegrityError) or exc.connection_invalidated:  # a lost connection: the pool has a new one
         return True
     code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
     return code in _RETRY_SQLSTATES
@@ -258,6 +268,11 @@ def _stored_before(conn: Connection, connector: str, external_ids: list[str]) ->
         return select_in(conn, "SELECT e.external_id, e.outcome, e.reason, c.ref FROM envelopes e "
                          "LEFT OUTER JOIN complaints c ON c.id = e.complaint_id "
                          "WHERE e.connector = ? AND e.external_id IN ({in})", external_ids, connector)
+    if conn.dialect.driver == "asyncpg":  # one statement text for every batch size: prepared once
+        return [tuple(r) for r in conn.exec_driver_sql(
+            "SELECT e.external_id, e.outcome, e.reason, c.ref FROM envelopes e "
+            "LEFT OUTER JOIN complaints c ON c.id = e.complaint_id "
+            "WHERE e.connector = $1 AND e.external_id = ANY($2::varchar[])", (connector, external_ids)).all()]
     out: list[tuple] = []
     for start in range(0, len(external_ids), 500):
         q = (select(EnvelopeRow.external_id, EnvelopeRow.outcome, EnvelopeRow.reason, Complaint.ref)

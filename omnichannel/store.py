@@ -82,7 +82,11 @@ class Store:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
             kwargs.update(pool_size=4, max_overflow=4)
         else:
-            kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+            # no pre-ping: it is a round trip before every transaction (the ingest path's most frequent
+            # one). A connection the server dropped fails its first statement with
+            # ``connection_invalidated``; SQLAlchemy then replaces every pooled connection and the
+            # ingest transaction is retried (see ``ingest._retryable``); other callers retry on their loop.
+            kwargs.update(pool_size=10, max_overflow=10)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         self._counters: set[str] = set()
         # PostgreSQL: ids this process reserved from a counter in a short transaction of their own
@@ -202,7 +206,8 @@ class Store:
                             first = await conn.run_sync(lambda c, n=name, b=block: self._bump_sync(c, n, b))
                             taken[name] = [first, first + block]
                 except DBAPIError as exc:  # deadlock with an ingest transaction bumping a counter itself
-                    if attempt == 3 or (getattr(exc.orig, "sqlstate", None) or "") not in ("40P01", "40001"):
+                    if attempt == 3 or not (exc.connection_invalidated or  # a dropped connection, replaced
+                                            (getattr(exc.orig, "sqlstate", None) or "") in ("40P01", "40001")):
                         raise
                     continue
                 # only a committed bump is ours: a rolled-back one would hand the same ids out twice

@@ -121,6 +121,11 @@ connectors:
         ready = await wait_ready(base, proc)
         assert ready["ready"] is True and ready["store"] == "ok"
         again = await post_all(base, keys, stop_after=None, proc=None)
+        for _ in range(3):  # a citizen whose post timed out on a loaded machine posts again, same key
+            missing = [k for k in keys if k not in again]
+            if not missing:
+                break
+            again.update(await post_all(base, missing, stop_after=None, proc=None))
         assert len(again) == TOTAL
         assert all(again[k] == ref for k, ref in acked.items()), "a retried post got a different ref"
         envelopes, complaints = await check_store(url, again)

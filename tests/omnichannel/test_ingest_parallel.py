@@ -8,6 +8,7 @@ import asyncio
 from sqlalchemy import func, select
 
 from omnichannel.committer import GroupCommitter
+from omnichannel.ingest import ingest_batch
 from omnichannel.models import Complaint, EnvelopeRow, Identity, Reporter
 from omnichannel.store import Store
 from omnichannel.types import Batch, Envelope, Sender
@@ -74,3 +75,18 @@ async def test_a_reservation_rolled_back_is_not_handed_out(pg_store):
         taken = {name: await conn.run_sync(lambda c, n=name: real(c, n, 1)) for name in ("reporter", "envelope")}
     for name, first in taken.items():  # the counter is past every id this process holds
         assert first >= pg_store._reserved[name][1], (name, first, pg_store._reserved[name])
+
+
+async def test_a_connection_the_server_dropped_costs_no_submission(pg_store):
+    """The pool does not ping before each transaction (a round trip per batch): when the server has
+    dropped the pooled connections (a restart, an idle timeout), the next ingest fails once on the dead
+    connection, the pool is replaced and the batch is retried, so the citizen still gets a ref."""
+    from tests.conftest import _pg_admin
+
+    first = await ingest_batch(pg_store, "web", "webform", Batch([env("before", "+6281200000001")]))
+    assert first.items[0].complaint_ref
+    database = pg_store.url.rsplit("/", 1)[1]
+    await _pg_admin(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{database}'")
+    after = await ingest_batch(pg_store, "web", "webform", Batch([env("after", "+6281200000002")]))
+    assert after.items[0].new and after.items[0].complaint_ref
+    assert (await counts(pg_store))[:2] == (2, 2)

@@ -22,6 +22,8 @@ FLOORS = {
     "Kota Surabaya": (0.83, 0.91, 0.05, 0.25, 2),
     "Kota Bandung": (0.88, 0.90, 0.03, 0.33, 0),
     "Kota Semarang": (0.96, 0.98, 0.92, 0.79, 3),
+    # written apart and added untuned; first recorded at 0.856 / 0.916 / 0.085 / 0.286 / 3 of 51
+    "Kota Makassar": (0.85, 0.91, 0.08, 0.28, 3),
 }
 
 
