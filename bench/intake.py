@@ -131,6 +131,19 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+async def postgres_commits(url: str) -> int:
+    """Transactions committed in ``url``'s database so far (the server's statistics, flushed lazily)."""
+    import asyncpg
+
+    conn = await asyncpg.connect(host="127.0.0.1", port=5432, user="postgres", database="postgres")
+    try:
+        await conn.execute("SELECT pg_stat_clear_snapshot()")
+        return await conn.fetchval("SELECT xact_commit FROM pg_stat_database WHERE datname = $1",
+                                   url.rsplit("/", 1)[1])
+    finally:
+        await conn.close()
+
+
 async def postgres_backends(url: str) -> list[int]:
     """Process ids of the PostgreSQL backends connected to ``url``'s database (the daemon's pool)."""
     import asyncpg
@@ -222,6 +235,7 @@ async def main() -> None:
             script.write_text(WRK_SCRIPT)
             backends = await postgres_backends(store_url) if store_url else []
             cpu_before, pg_before = cpu_seconds(proc.pid), sum(map(cpu_seconds, backends))
+            commits_before = await postgres_commits(store_url) if store_url else 0
             out = subprocess.run(["wrk", "-t1", f"-c{args.clients}", "-d8s", "--latency", "-s", str(script), base],
                                  capture_output=True, text=True, timeout=60).stdout
             rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
@@ -236,6 +250,9 @@ async def main() -> None:
             line = f"CPU per complaint during the wrk run: daemon {daemon_us:,.0f} µs"
             if store_url:
                 line += f", PostgreSQL backends {(sum(map(cpu_seconds, backends)) - pg_before) / done * 1e6:,.0f} µs"
+                await asyncio.sleep(1)  # the server's statistics are flushed at most once a second
+                commits = await postgres_commits(store_url) - commits_before
+                line += f" ({commits:,} transactions, {done / max(1, commits):.1f} complaints each)"
             print(line + f" (a core given to the daemon alone would take {1e6 / daemon_us:,.0f} complaints/s; "
                   f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
         else:

@@ -1,6 +1,8 @@
 """Router throughput on one core: messages/s through normalise + (mask) + classify + dedup (lookup and add).
 
-Usage: ``python bench/router_throughput.py [--indexed 100000] [--messages 20000] [--config config.yaml]``.
+Usage: ``python bench/router_throughput.py [--indexed 100000] [--messages 20000] [--corrections 0]
+[--config config.yaml]``. ``--corrections N`` gives the classifier a memory of N officers' reassignments
+(synthetic complaints moved to another agency), which it consults for every message.
 The classifier uses the ``routing`` and ``agencies`` sections of the config (the shipped taxonomy);
 the dedup index is pre-filled with ``--indexed`` synthetic complaints. CPU time of this thread is
 reported next to wall time (the machine may be shared). Figures only; nothing is asserted.
@@ -29,12 +31,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--indexed", type=int, default=100_000)
     parser.add_argument("--messages", type=int, default=20_000)
+    parser.add_argument("--corrections", type=int, default=0, help="reassignments in the correction memory")
     parser.add_argument("--config", type=Path, default=Path(__file__).resolve().parents[1] / "config.yaml")
     args = parser.parse_args()
     cfg, classifier = sections(args.config)
     if classifier is None:
         print("no routing section in the config: classify is skipped")
     gen = Generator(seed=11)
+    if args.corrections and classifier is not None:
+        from router.corrections import CorrectionMemory
+
+        memory = CorrectionMemory(classifier)
+        agencies = sorted(classifier.agencies - {"triage"})
+        learned = 0
+        for i in range(args.corrections):
+            text = gen.text()
+            decided = classifier.classify(text).agency
+            target = agencies[(agencies.index(decided) + 1) % len(agencies)] if decided in agencies else agencies[0]
+            learned += memory.add_reassign(i + 1, f"TIK-2026-{i + 1:06d}", decided, target, text) is not None
+        classifier.corrections = memory
+        print(f"correction memory: {learned} reassignments")
     index = DedupIndex(cfg)
     items = []
     for i in range(args.indexed):

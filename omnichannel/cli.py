@@ -203,7 +203,7 @@ async def probe_all(config: Config) -> int:
                     plugin = registry.load(table[cfg.kind][0])(cfg.name, cfg)
                     if section == "forwarders":
                         ctx = PluginContext(name=cfg.name, data_dir=config.data_dir,
-                                            attachments_dir=config.data_dir / "attachments" / cfg.name,
+                                            attachments_dir=config.data_dir / "attachments",
                                             templates=templates, logger=logging.getLogger(f"omnichannel.plugin.{cfg.name}"),
                                             extra={"config": config, "store": store}, probe_only=True)
                         await asyncio.wait_for(plugin.start(ctx), 30)
@@ -350,9 +350,16 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     """Print routing quality (rows labelled with agency/kind) or dedup quality (rows labelled with case), or
-    with ``--cross-city`` both per held-out city, the router configured for each city."""
+    with ``--cross-city`` both per held-out city, the router configured for each city, or with ``--corrections``
+    the second half's agency accuracy with and without the first half's corrections."""
     from omnichannel import registry
 
+    if args.corrections is not None:
+        argv = [args.corrections] if args.corrections else []
+        config = config_source(args)[0]
+        argv += ["--config", str(config)] if config.is_file() else []
+        argv += (["--json"] if args.json else []) + [arg for city in args.city or [] for arg in ("--city", city)]
+        return registry.load(registry.EVAL_CORRECTIONS)(argv)
     if args.cross_city is not None:
         argv = [args.cross_city] if args.cross_city else []
         config = config_source(args)[0]
@@ -481,13 +488,20 @@ def build_parser() -> argparse.ArgumentParser:
         Measure the router on a labelled JSON Lines file: rows labelled with agency/kind give routing
         quality, rows labelled with case give grouping (dedup) quality. With --cross-city, each city of
         a directory is held out in turn: the router is configured for it (its remits, gazetteer and
-        accounts) and tuned on the others.""")
+        accounts) and tuned on the others. With --corrections, the first half of a city's stream is
+        routed, its mistakes reassigned as a coordinator would, and the second half routed with and
+        without those corrections.""")
     p.add_argument("file", metavar="FILE", nargs="?", help="labelled JSON Lines file")
     p.add_argument("--errors", action="store_true", help="list every wrong decision")
     p.add_argument("--cross-city", nargs="?", const="", metavar="DIR",
                    help="score each city of DIR (default tests/data/cities) with the router configured for it")
-    p.add_argument("--city", action="append", help="with --cross-city: only this held-out city (repeatable)")
-    p.add_argument("--json", action="store_true", help="with --cross-city: print the figures as JSON")
+    p.add_argument("--corrections", nargs="?", const="", metavar="DIR",
+                   help="what officers' corrections are worth: route the first half of each measured city's stream "
+                        "(semarang, bandung under DIR, default tests/data/cities), reassign its mistakes, route the "
+                        "second half; agency accuracy on the second half with and without them")
+    p.add_argument("--city", action="append",
+                   help="with --cross-city or --corrections: only this city (repeatable)")
+    p.add_argument("--json", action="store_true", help="with --cross-city or --corrections: print the figures as JSON")
     p.add_argument("--rules-only", action="store_true", help="with --cross-city: without the learned layer")
     p.set_defaults(func=cmd_eval)
     from omnichannel import registry

@@ -89,7 +89,7 @@ class Daemon:
     def _context(self, name: str, submit: Any = None, channel: str | None = None) -> PluginContext:
         data_dir = self.config.data_dir
         return PluginContext(
-            name=name, data_dir=data_dir, attachments_dir=data_dir / "attachments" / name, submit=submit,
+            name=name, data_dir=data_dir, attachments_dir=data_dir / "attachments", submit=submit,
             status_lookup=partial(self.status_lookup, channel=channel), templates=self.templates,
             logger=logging.getLogger(f"omnichannel.plugin.{name}"))
 
@@ -230,7 +230,8 @@ class Daemon:
         from omnichannel.web.ui import routes as page_routes
 
         self.extra_routes.extend(page_routes(self.config))
-        for target in ("omnichannel.web.desk:routes", "omnichannel.web.ppid_api:routes"):
+        for target in ("omnichannel.web.desk:routes", "omnichannel.web.ppid_api:routes",
+                       "omnichannel.web.keberatan:routes"):
             officer_routes = self._optional(target)
             if officer_routes is not None:
                 self.extra_routes.extend(officer_routes(self.store, self.config, self.templates,

@@ -53,8 +53,9 @@ def cmd_users(args: argparse.Namespace) -> int:
             password = _password(args)
             user = await users.add_user(session, args.login, args.name, args.role, args.agency or [], password,
                                         _actor(), config)
+            where = "/dasbor (read only)" if user.role == "pimpinan" else "/petugas (figures: /dasbor)"
             print(f"account {user.login} ({user.role}{': ' + ', '.join(user.agencies) if user.agencies else ''}) "
-                  "created; log in at /petugas")
+                  f"created; log in at {where}")
         elif args.action == "list":
             rows = await users.list_users(session)
             for u in rows:

@@ -15,8 +15,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from omnichannel.models import AuditEvent, Objection, Ticket
+from omnichannel.models import AuditEvent, Complaint, Objection, Ticket
 from omnichannel.sla import SlaConfig, WorkingCalendar
+from omnichannel.status import owned_complaint
 from omnichannel.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,11 @@ def record_decision(ticket: Ticket, outcome: str, reason: str | None) -> None:
     check_decision(outcome, reason)
     ticket.info_outcome = outcome
     ticket.refusal_reason = reason if outcome != "dikabulkan" else None
+
+
+def calendar_of(config: Any) -> WorkingCalendar:
+    """The config's working calendar."""
+    return _calendar(config)
 
 
 def _calendar(config: Any) -> WorkingCalendar:
@@ -154,3 +160,100 @@ async def answer_objection(session: AsyncSession, ref: str, outcome: str, answer
     session.add(AuditEvent(at=objection.answered_at, actor=actor, action="keberatan_answer",
                            subject_type="objection", subject_ref=objection.ref, detail={"outcome": outcome}))
     return objection
+
+
+# a citizen files a keberatan within 30 working days of finding its ground (Pasal 36 ayat 1): the
+# decision, or, for a request never answered (c) or answered late (g), the deadline that passed
+FILING_DAYS = 30
+UNANSWERED_REASONS = ("c", "g")
+CLOSED_AWAY = ("dialihkan", "digabung")  # a ticket that moved to another agency or case
+
+
+class ObjectionRefused(ValueError):
+    """Why a citizen cannot file a keberatan now: an HTTP status, a code and a reason in English."""
+
+    def __init__(self, status: int, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.status, self.code = status, code
+
+
+def filing_window(ticket: Ticket, calendar: WorkingCalendar, now: datetime) -> tuple[datetime, tuple[str, ...]]:
+    """Until when a keberatan against ``ticket`` may be filed, and on which grounds (ObjectionRefused
+    when none may be now)."""
+    if ticket.kind != "informasi":
+        raise ObjectionRefused(409, "not_information_request",
+                               f"{ticket.ref} is a {ticket.kind}, not an information request")
+    decided = ticket.closed_at is not None and ticket.closed_at <= now
+    if decided:
+        start, reasons = ticket.closed_at, tuple(OBJECTION_REASONS)
+    elif ticket.sla_due is not None and ticket.sla_due < now:
+        start, reasons = ticket.sla_due, UNANSWERED_REASONS  # not answered in time: c or g
+    else:
+        raise ObjectionRefused(409, "not_decided", "the request is not decided yet and its deadline has not passed")
+    assert start is not None
+    until = calendar.add_working_days(start, FILING_DAYS)
+    if now > until:
+        raise ObjectionRefused(422, "too_late", f"the {FILING_DAYS} working days to object ended on "
+                                                f"{until.isoformat()}")
+    return until, reasons
+
+
+async def request_ticket(session: AsyncSession, case_id: int | None) -> Ticket | None:
+    """The information request's ticket of a case (the one still with an agency, else the first)."""
+    if case_id is None:
+        return None
+    tickets = list((await session.exec(select(Ticket).where(Ticket.case_id == case_id).order_by(Ticket.id)))
+                   .scalars().all())
+    live = [t for t in tickets if t.status not in CLOSED_AWAY]
+    return (live or tickets or [None])[0]
+
+
+async def objections_of(session: AsyncSession, ticket_id: int) -> list[Objection]:
+    """Every keberatan filed against a ticket, oldest first."""
+    q = select(Objection).where(Objection.ticket_id == ticket_id).order_by(Objection.id)
+    return list((await session.exec(q)).scalars().all())
+
+
+async def citizen_objection(store: Any, config: Any, templates: Any, ref: str, access: str, reason: str,
+                            text: str | None, now: datetime | None = None) -> dict[str, Any]:
+    """A citizen's own keberatan against the decision on their information request ``ref`` (a complaint
+    ref), proven by the access key of the web intake. Records it for the PPID's superior with the
+    30-working-day deadline and answers the acknowledgement (template ``keberatan_ack``).
+
+    ObjectionRefused: 404 unknown ref or wrong key, 409 not an information request / not decided yet /
+    a keberatan still open, 422 bad reason or text / too late.
+    """
+    now = now or utcnow()
+    if reason not in OBJECTION_REASONS:
+        raise ObjectionRefused(422, "invalid", f"unknown keberatan reason {reason!r}; use one of "
+                                               f"{', '.join(OBJECTION_REASONS)} (Pasal 35 ayat 1)")
+    if text is not None and len(text) > 4000:
+        raise ObjectionRefused(422, "invalid", "the text is limited to 4000 characters")
+    calendar = _calendar(config)
+    async with store.session() as session:
+        complaint = await owned_complaint(session, ref, access)
+        if complaint is None:
+            raise ObjectionRefused(404, "not_found", f"complaint {ref.upper()} not found with this access key (akses)")
+        main = complaint
+        if complaint.status == "merged" and complaint.duplicate_of:
+            main = await session.get(Complaint, complaint.duplicate_of) or complaint
+        ticket = await request_ticket(session, main.case_id)
+        if ticket is None:
+            raise ObjectionRefused(409, "not_decided", "the request has no ticket yet")
+        until, reasons = filing_window(ticket, calendar, now)
+        if reason not in reasons:
+            raise ObjectionRefused(422, "invalid", f"before a decision only reasons {' or '.join(reasons)} apply "
+                                                   "(not answered, or answered late)")
+        pending = [o for o in await objections_of(session, ticket.id) if o.answered_at is None]
+        if pending:
+            raise ObjectionRefused(409, "already_filed", f"keberatan {pending[0].ref} is still waiting for its answer")
+        objection = await file_objection(session, store, ticket, reason, text, f"warga:{complaint.ref}", config, now)
+        await session.commit()
+        zone = calendar.zone
+        message = templates("keberatan_ack", ref=complaint.ref, keberatan=objection.ref,
+                            reason=OBJECTION_REASONS[reason],
+                            filed_at=objection.filed_at.astimezone(zone).strftime("%d-%m-%Y %H:%M"),
+                            due_at=objection.due_at.astimezone(zone).strftime("%d-%m-%Y"))
+        return {"keberatan": objection.ref, "complaint": complaint.ref, "ticket": ticket.ref, "reason": reason,
+                "reason_text": OBJECTION_REASONS[reason], "filed_at": objection.filed_at.isoformat(),
+                "due_at": objection.due_at.isoformat(), "filing_deadline": until.isoformat(), "message": message}

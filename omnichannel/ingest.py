@@ -270,9 +270,12 @@ def _stored_before(conn: Connection, connector: str, external_ids: list[str]) ->
                          "WHERE e.connector = ? AND e.external_id IN ({in})", external_ids, connector)
     if conn.dialect.driver == "asyncpg":  # one statement text for every batch size: prepared once
         return [tuple(r) for r in conn.exec_driver_sql(
-            "SELECT e.external_id, e.outcome, e.reason, c.ref FROM envelopes e "
-            "LEFT OUTER JOIN complaints c ON c.id = e.complaint_id "
-            "WHERE e.connector = $1 AND e.external_id = ANY($2::varchar[])", (connector, external_ids)).all()]
+            # one probe of the (connector, external_id) key per id: with ``external_id = ANY(..)`` a plan made
+            # before the table's first ANALYZE walks every envelope of the connector
+            "SELECT e.external_id, e.outcome, e.reason, c.ref FROM unnest($2::varchar[]) AS k(external_id) "
+            "CROSS JOIN LATERAL (SELECT external_id, outcome, reason, complaint_id FROM envelopes "
+            "WHERE connector = $1 AND external_id = k.external_id LIMIT 1) AS e "
+            "LEFT OUTER JOIN complaints c ON c.id = e.complaint_id", (connector, external_ids)).all()]
     out: list[tuple] = []
     for start in range(0, len(external_ids), 500):
         q = (select(EnvelopeRow.external_id, EnvelopeRow.outcome, EnvelopeRow.reason, Complaint.ref)

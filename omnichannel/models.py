@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, Text, UniqueConstraint, event, inspect
 from sqlmodel import Field, SQLModel
 
 from omnichannel.types import utcnow
@@ -102,7 +102,10 @@ class Complaint(SQLModel, table=True):
     # ix_complaints_report: the reports' GROUP BY read in index order (SQLite then streams it, no sort)
     __table_args__ = (Index("ix_complaints_route_order", "status", "created_at", "id"),
                       Index("ix_complaints_report", "agency", "channel", "kind", "status", "dedup_level", "kecamatan",
-                            "created_at"))
+                            "created_at"),
+                      # the queue's channel filter, and full-text matches (complaint ids) to their cases (0006)
+                      Index("ix_complaints_case_channel", "case_id", "channel"),
+                      Index("ix_complaints_id_case", "id", "case_id"))
     id: int | None = Field(default=None, primary_key=True)
     ref: str = Field(max_length=32, unique=True)
     envelope_id: int | None = Field(default=None, index=True)
@@ -162,7 +165,21 @@ class Ticket(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("case_id", "agency", name="uq_tickets_case_agency"),
                       Index("ix_tickets_agency_status", "agency", "status"),
                       Index("ix_tickets_received_at", "received_at"),
-                      Index("ix_tickets_status_sla_due", "status", "sla_due"))  # the desk's queue (migration 0005)
+                      Index("ix_tickets_status_sla_due", "status", "sla_due"),  # the desk's queue (migration 0005)
+                      # the queue's three orders, walked instead of sorted (migration 0006)
+                      Index("ix_tickets_sla_due_id", "sla_due", "id"), Index("ix_tickets_created_at_id", "created_at", "id"),
+                      Index("ix_tickets_updated_at_id", "updated_at", "id"),
+                      # the reports (migration 0006): tickets still to stamp, and three covering indexes whose
+                      # order is a report query's GROUP BY, so SQLite streams them instead of sorting every ticket
+                      Index("ix_tickets_wd_calendar", "wd_calendar"),
+                      Index("ix_tickets_sla_due", "sla_due"),  # the oldest overdue, in deadline order
+                      Index("ix_tickets_report_completion", "kind", "agency", "info_outcome", "refusal_reason",
+                            "sla_extended", "completion_days", "received_at", "status", "closed_at", "sla_due",
+                            "reopened", "routed_agency"),
+                      Index("ix_tickets_report_response", "kind", "agency", "response_days", "received_at", "status",
+                            "first_response_at"),
+                      Index("ix_tickets_report_day", "kind", "agency", "received_day", "received_wd", "received_at",
+                            "status", "closed_at", "sla_due"))
     id: int | None = Field(default=None, primary_key=True)
     ref: str = Field(max_length=32, unique=True)
     case_id: int = Field(foreign_key="cases.id")
@@ -191,6 +208,13 @@ class Ticket(SQLModel, table=True):
         "information requests: dikabulkan, dikabulkan_sebagian or ditolak (omnichannel.information)"))
     refusal_reason: str | None = Field(default=None, max_length=32, description=(
         "information requests refused in whole or part: the UU 14/2008 reason (omnichannel.information)"))
+    # working-day stamps (omnichannel.reports.stamps), computed on the calendar whose fingerprint is
+    # wd_calendar; NULL wd_calendar: not stamped yet, or one of the three timestamps changed since
+    received_day: int | None = Field(default=None, description="local date of received_at (date.toordinal)")
+    received_wd: int | None = Field(default=None, description="working-day ordinal of received_day")
+    response_days: int | None = Field(default=None, description="working days from receipt to first response")
+    completion_days: int | None = Field(default=None, description="working days from receipt to closing")
+    wd_calendar: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
 
 
 class Objection(SQLModel, table=True):
@@ -344,3 +368,15 @@ class Correction(SQLModel, table=True):
     reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     detail: dict[str, Any] = _json()
     at: datetime = Field(default_factory=utcnow, index=True)
+
+
+STAMPED_TIMESTAMPS = ("received_at", "first_response_at", "closed_at")
+
+
+@event.listens_for(Ticket, "before_update", propagate=True)
+def _unstamp_changed(_mapper: Any, _conn: Any, target: Ticket) -> None:
+    """A ticket whose received, first-response or closing time changes loses its working-day stamp (the
+    next report stamps it again: omnichannel.reports.stamps)."""
+    state = inspect(target)
+    if any(state.attrs[name].history.has_changes() for name in STAMPED_TIMESTAMPS):
+        target.wd_calendar = None

@@ -25,7 +25,9 @@ class PluginContext:
 
     Attributes:
         name: the configured name of this connector or forwarder (used in logs and keys).
-        data_dir: the daemon's data directory; ``attachments_dir`` is where content may be saved.
+        data_dir: the daemon's data directory; ``attachments_dir`` (``<data_dir>/attachments``, shared by every
+            channel and replica) is where content is saved with ``omnichannel.attachments.keep``; the path an
+            ``Attachment`` records is relative to it.
         submit: for push connectors (webhooks): store a batch durably and return what was stored.
             Answer the channel 2xx only after it returns.
         status_lookup: returns the citizen-safe status of a complaint ref (``None`` when unknown),
@@ -112,7 +114,8 @@ class PushConnector(Protocol):
         """Prepare (e.g. register a webhook); store ``ctx`` for the handlers."""
 
     def routes(self) -> list[web.RouteDef]:
-        """The aiohttp routes this connector serves."""
+        """The aiohttp routes this connector serves. The connector also describes them with
+        ``openapi() -> {path: OpenAPI 3.1 path item}`` (``omnichannel.web.openapi`` serves them)."""
 
     async def stop(self) -> None:
         """Release what ``start`` took."""

@@ -87,7 +87,7 @@ def _reparse(config: Config, connector: str, raw: bytes, external_id: str,
     if "config" in params:
         kwargs["config"] = cfg
     if "attachments_dir" in params:
-        kwargs["attachments_dir"] = config.data_dir / "attachments" / connector
+        kwargs["attachments_dir"] = config.data_dir / "attachments"
     try:
         env = reparse(raw, external_id, **kwargs)
     except Exception as exc:  # a parser bug must not lose the item: it stays quarantined

@@ -47,6 +47,7 @@ ANSWERS = "router.delivery.desk:AnswerDesk"
 EVAL_ROUTING = "router.eval.routing:main"
 EVAL_DEDUP = "router.eval.dedup:main"
 EVAL_CITIES = "router.eval.cities:main"
+EVAL_CORRECTIONS = "router.eval.corrections:main"
 # subcommands other packages add to the CLI (each ``add_cli(subparsers)``)
 CLI_EXTENSIONS = ("router.delivery.outbox_cli:add_cli", "omnichannel.sandbox.cli:add_cli",
                   "omnichannel.demo.runner:add_cli", "omnichannel.reports.cli:add_cli", "router.train:add_cli",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -16,6 +17,19 @@ if TYPE_CHECKING:  # pragma: no cover
     from omnichannel.store import Store
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
+
+
+async def owned_complaint(session: Any, ref: str, access: str) -> Complaint | None:
+    """The complaint ``ref`` when ``access`` is the key the web intake gave its reporter, else None (an
+    unknown ref and a wrong key look the same)."""
+    complaint = (await session.exec(select(Complaint).where(Complaint.ref == ref.upper()))).scalars().first()
+    if complaint is None or complaint.envelope_id is None or not access:
+        return None
+    env = await session.get(EnvelopeRow, complaint.envelope_id)
+    stored = (env.origin or {}).get("access") if env is not None else None
+    if not stored or not hmac.compare_digest(str(stored).encode(), access.encode("utf-8", "surrogateescape")):
+        return None
+    return complaint
 
 
 async def complaint_status(store: Store, config: Config, ref: str, *, sender_id: str | None = None,
@@ -72,4 +86,6 @@ async def complaint_status(store: Store, config: Config, ref: str, *, sender_id:
     }
     if owner:
         result["answer"] = ticket.answer if ticket else None
+        # the page a citizen reads it on, with the keberatan form for an information request (web.keberatan)
+        result["status_page"] = f"/status/{complaint.ref}?akses={quote(access or '', safe='')}"
     return result

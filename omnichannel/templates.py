@@ -21,6 +21,20 @@ DEFAULTS: dict[str, str] = {
         "Terima kasih, pesan Anda kami catat sebagai tambahan untuk aduan {ref}."
     ),
     "ack_webform": "Aduan Anda telah diterima dengan nomor {ref}. Simpan nomor ini untuk memantau statusnya.",
+    # a citizen's keberatan (UU 14/2008 Pasal 35-36) against the decision on an information request
+    "keberatan_ack": (
+        "Keberatan Anda atas permohonan informasi {ref} telah kami terima dengan nomor {keberatan} "
+        "pada {filed_at}, dengan alasan: {reason}. Atasan PPID wajib memberikan tanggapan tertulis paling "
+        "lambat {due_at} (30 hari kerja, UU 14/2008 Pasal 36). Bila Anda tidak puas dengan tanggapan tersebut, "
+        "Anda dapat mengajukan penyelesaian sengketa informasi kepada Komisi Informasi."
+    ),
+    # under a forwarded ticket mail whose files did not all fit (email forwarder: max_attachment_bytes)
+    "officer_files_left": "Lampiran yang tidak disertakan di email ini (lihat di Meja Petugas): {files}.",
+    # the citizen form's upload refusals (the whole report is not sent; the page shows the text)
+    "upload_too_many": "Lampiran terlalu banyak: paling banyak {max} berkas untuk satu laporan.",
+    "upload_too_big": "Berkas {berkas} terlalu besar: paling besar {batas} per berkas.",
+    "upload_bad_type": "Berkas {berkas} tidak dapat diterima: isinya bukan {jenis}.",
+    "upload_empty": "Berkas {berkas} kosong.",
     "ack_public": "Terima kasih, laporan Anda tercatat dengan nomor {ref}. Petugas akan menindaklanjutinya.",
     # public answers under a Facebook / Instagram comment: the ref only, the details go by private message
     "ack_comment_public": "Terima kasih, laporan Anda kami terima dengan nomor {ref}, detail kami kirim lewat pesan.",

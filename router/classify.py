@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from router.config import KINDS, ChannelDefault, RoutingConfig, RuleSet
+from router.corrections import problem_words
 from router.normalise import normalise
 from router.places import Gazetteer
 from router.remit import RemitIndex, addressed, addressee_index, agency_remits
@@ -92,6 +93,18 @@ class Classifier:
         self.model = model if model is not None else _load_model(routing)
         self.ppid_utama = routing.kinds.ppid_utama if routing.kinds.ppid_utama in self.agencies \
             else routing.triage_agency
+        # officers' corrections (``router.corrections.CorrectionMemory``), set by whoever loads them
+        self.corrections: Any = None
+
+    def profile(self, text: str) -> tuple[list[str], list[tuple[str, str, float]], dict[str, Any] | None]:
+        """(stemmed tokens, agency rule hits as (agency, rule, weight), location) of a text: what a correction
+        remembers of the complaint it corrected."""
+        norm = normalise(text, self.lexicon)
+        toks = self._stem(norm.split())
+        location, _ = self.gazetteer.locate(toks, norm)
+        hits = [(label, name, weight) for (group, label), name, weight in sorted(self.rules.match(toks, norm))
+                if group == "agency"]
+        return toks, hits, location
 
     def _owners(self, rulesets: dict[Label, RuleSet],
                 lexicon: dict[str, str]) -> dict[tuple[str, str], tuple[str, ...]]:
@@ -149,6 +162,7 @@ class Classifier:
                 rules.append([f"{code}:channel_prior:{channel}", prior])
         kind_hits: list[Hit] = []
         by_rules: dict[str, float] = defaultdict(float)  # what the rules alone would say
+        credited: list[tuple[str, str, float, tuple[str, ...]]] = []  # (agency, rule, weight, counted for)
         for hit in sorted(self.rules.match(toks, norm)):  # a fixed order: float sums alike in every process
             (group, label), name, weight = hit
             if group == "kind":
@@ -161,9 +175,11 @@ class Classifier:
                 for owner in owners:
                     scores[owner] += share
                     rules.append([f"{owner}:{name} (remit; rule of {label})", share])
+                credited.append((label, name, weight, owners))
                 continue
             scores[label] += weight
             rules.append([f"{label}:{name}", weight])
+            credited.append((label, name, weight, (label,)))
         rules_only = max(by_rules, key=lambda c: by_rules[c]) if by_rules else None
         remit_terms: dict[str, list[str]] = {}
         for hit in self.remits.match(toks):
@@ -191,6 +207,17 @@ class Classifier:
         kind_args = (kind_hits, len(toks), min(top_score, rules_score) if rules_score > 0 else 0.0, channel_cfg,
                      "?" in text and rules_score > 0)
         kind, kind_explained = self._kind(*kind_args)
+        correction, decided = None, False
+        if self.corrections:  # an officer corrected a message like this one: it weighs in (router.corrections)
+            before = top_agency if ranked else None
+            correction = self._corrected(toks, location, credited, scores, rules, kind)
+            if correction is not None:
+                ranked = sorted(((round(s, 6), c) for c, s in scores.items() if s > 0), reverse=True)
+                top_score, top_agency = ranked[0] if ranked else (0.0, cfg.triage_agency)
+                second = ranked[1][0] if len(ranked) > 1 else 0.0
+                confidence = _confidence(top_score, second, cfg.confidence_half_score)
+                # it decided when it changed the answer (a correction that agrees with the rules is not why)
+                decided = top_agency == correction.entry.agency_to != before
         # the learned layer is asked only where the rules are weak: no agency, or a close call on the kind
         learned = None
         model_cfg = cfg.model
@@ -219,12 +246,15 @@ class Classifier:
         elif kind == "informasi":
             agency, chosen_by = self._ppid(ranked)
             confidence = kind_explained["confidence"]
-        elif self._several(ranked):
+        elif self._several(ranked) and not (correction is not None and top_agency == correction.entry.agency_to):
             agency, chosen_by = cfg.triage_agency, "several_agencies"
         elif confidence >= cfg.threshold and top_agency in self.agencies:
             agency = top_agency
-            chosen_by = "remit" if top_agency != rules_only and (
-                top_agency in remit_terms or any("(remit;" in r[0] for r in rules)) else "rules"
+            if correction is not None and top_agency == correction.entry.agency_to and (decided or self._several(ranked)):
+                chosen_by = "correction"  # it changed the answer, or settled what several agencies shared
+            else:
+                chosen_by = "remit" if top_agency != rules_only and (
+                    top_agency in remit_terms or any("(remit;" in r[0] for r in rules)) else "rules"
         elif learned is not None and self._learned_agency(learned[1]) is not None:
             agency, confidence = self._learned_agency(learned[1])
             chosen_by = "model"
@@ -241,11 +271,45 @@ class Classifier:
                        "score": round(top_score, 3), "best": top_agency if ranked else None,
                        "threshold": cfg.threshold, "confidence": confidence, "chosen_by": chosen_by,
                        "remit": remit_terms.get(agency, []),
-                       **({"model": _top(learned[1])} if learned else {})},
+                       **({"model": _top(learned[1])} if learned else {}),
+                       **({"correction": correction.explain()} if correction is not None else {})},
             "location": location_how,
         }
         return Decision(kind=kind, agency=agency, confidence=confidence, location=location,
                         explanation=explanation)
+
+    def _corrected(self, toks: list[str], location: dict[str, Any] | None,
+                   credited: list[tuple[str, str, float, tuple[str, ...]]], scores: dict[str, float],
+                   rules: list[list[Any]], kind: str) -> Any:
+        """Weigh in the nearest officer's correction, if any: the shared rules count for the agency it chose,
+        plus its own weight × similarity. Returns the correction consulted (or None)."""
+        hits = frozenset((label, name) for label, name, weight, _ in credited if weight >= 1.0)
+        found = self.corrections.consult(toks, location, hits, kind)
+        if found is None:
+            return None
+        entry, settings = found.entry, self.corrections.settings
+        to, ref = entry.agency_to, entry.ticket or f"#{entry.id}"
+        if to not in self.agencies:
+            return None
+        for label, name, weight, owners in credited:
+            # the rules that misled the corrected complaint (or name its problem's words) count for ``to``
+            if owners == (to,) or ((label, name) not in entry.rules and not (
+                    found.tier == "problem" and entry.agency_from in owners
+                    and problem_words(frozenset([(label, name)])) <= entry.problem)):
+                continue
+            share = weight / len(owners)
+            for owner in owners:
+                if owner == to:
+                    continue
+                scores[owner] -= share
+                scores[to] += share
+                rules.append([f"{owner}:{name} (moved by correction {ref})", -round(share, 3)])
+                rules.append([f"{to}:{name} (correction {ref}; rule of {label})", round(share, 3)])
+        weight = (settings.text_weight if found.tier == "text" else settings.problem_weight) * found.similarity
+        if weight > 0:
+            scores[to] += weight
+            rules.append([f"{to}:correction:{ref}", round(weight, 3)])
+        return found
 
     def _ppid(self, ranked: list[tuple[float, str]]) -> tuple[str, str]:
         """Where an information request goes: the PPID pelaksana of the agency the text is about, else the

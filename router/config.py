@@ -154,6 +154,27 @@ class ModelSettings(Model):
                                     "reaches this (else triage)")
 
 
+class CorrectionSettings(Model):
+    """Officers' corrections (reassign, merge, split) as routing and grouping evidence, at once and without a restart."""
+
+    enabled: bool = Field(True, description="the router reads the corrections table at start and before every batch "
+                          "and weighs corrected complaints' neighbours in (router/corrections.py)")
+    text_similarity: float = Field(0.6, ge=0, le=1, description="a message whose content words overlap a corrected "
+                                   "complaint's this much (Dice) is its neighbour: the correction weighs in fully")
+    problem_similarity: float = Field(0.5, ge=0, le=1, description="a message whose agency rules share the corrected complaint's rule words "
+                                      "(mean of containment and Jaccard) shares its problem: "
+                                      "those rules count for the agency the coordinator chose")
+    min_overlap: float = Field(0.2, ge=0, le=1, description="least content-word overlap (Dice) of a problem "
+                               "neighbour; below it the correction is not evidence")
+    text_weight: float = Field(3.0, ge=0, description="score added to the corrected agency for a text neighbour, "
+                               "× its similarity")
+    problem_weight: float = Field(1.0, ge=0, description="score added to the corrected agency for a problem "
+                                  "neighbour, × its similarity (besides moving the shared rules' scores)")
+    max_entries: int = Field(20000, ge=0, description="newest corrections held in memory")
+    recheck_seconds: float = Field(120.0, ge=0, description="corrections this recent are looked up again by time, "
+                                   "not only by id: a replica may commit a lower id after a higher one")
+
+
 class SeveralAgencies(Model):
     """When a text names problems of several agencies with none primary, it goes to triage."""
 
@@ -180,6 +201,7 @@ class RoutingConfig(Model):
     gazetteer: GazetteerConfig = Field(default_factory=GazetteerConfig)
     remits: RemitSettings = Field(default_factory=RemitSettings)
     model: ModelSettings = Field(default_factory=ModelSettings)
+    corrections: CorrectionSettings = Field(default_factory=CorrectionSettings)
     several_agencies: SeveralAgencies = Field(default_factory=SeveralAgencies)
     threshold: float = Field(0.3, ge=0, le=1, description="confidence below which the agency is triage")
     confidence_half_score: float = Field(

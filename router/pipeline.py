@@ -25,6 +25,7 @@ from omnichannel.sla import SlaConfig, WorkingCalendar
 from omnichannel.types import utcnow
 from router.classify import Classifier
 from router.config import RoutingConfig
+from router.corrections import CorrectionMemory
 from router.dedup.config import DedupConfig
 from router.dedup.features import make_features, name_words, phone_key, without_names
 from router.dedup.index import DAY, DedupIndex, Lookup
@@ -59,6 +60,10 @@ class RouterPipeline:
         self.calendar = WorkingCalendar(self.sla)
         self.classifier = Classifier(self.routing, list(getattr(config, "agencies", [])))
         self.index = DedupIndex(self.dedup_cfg)
+        # officers' corrections: read at start, then every batch picks up the new ones (any process wrote them)
+        self.corrections = CorrectionMemory(self.classifier, self.routing.corrections)
+        if self.routing.corrections.enabled:
+            self.classifier.corrections = self.corrections
         self._contacts: dict[str, int] = {}  # "phone:62812…" / "email:x@y" → first reporter seen with it
         self._started = False
         # called with the write transaction's connection before a batch is written; raises to roll it back
@@ -72,6 +77,7 @@ class RouterPipeline:
         self._contacts.clear()
         cutoff = utcnow() - timedelta(days=self.dedup_cfg.max_window_days())
         async with self.store.session() as session:
+            learned = await self.corrections.load(session)
             await self._load_links(session, None)
             q = (select(Complaint.id, Complaint.reporter_id, Complaint.channel, Complaint.text, Complaint.text_norm,
                         Complaint.agency, Complaint.confidence, Complaint.location, Complaint.case_id,
@@ -106,8 +112,8 @@ class RouterPipeline:
         # keep it out of the collector's scans, which otherwise cost routing time in proportion to it
         gc.freeze()
         self._started = True
-        log.info("router: dedup index rebuilt with %d complaints from the last %.0f days",
-                 indexed, self.dedup_cfg.max_window_days())
+        log.info("router: dedup index rebuilt with %d complaints from the last %.0f days; %d corrections learned",
+                 indexed, self.dedup_cfg.max_window_days(), learned)
 
     async def stop(self) -> None:
         """Drop the in-memory index (the store holds everything)."""
@@ -168,6 +174,7 @@ class RouterPipeline:
             rows = (await session.exec(q)).all()
             if not rows:
                 return 0
+            await self.corrections.refresh(session)  # corrections committed since the last batch, by any process
             mark = self.index.mark()
             try:
                 reporters = {c.reporter_id for c in rows if c.reporter_id is not None}
@@ -212,11 +219,14 @@ class RouterPipeline:
         received = _aware(received_at or complaint.created_at or utcnow())
         feats = make_features(without_names(tokens(norm), names), masked, location=decision.location,
                               agency=compare, person=complaint.reporter_id, channel=complaint.channel,
-                              ts=received.timestamp())
+                              ts=received.timestamp(), names=names or ())
         if self.dedup_cfg.enabled:
             found = self.index.lookup(feats, person_only=decision.kind == "bukan_aduan")
         else:
             found = Lookup(None)
+        if self.corrections.groups() and self.dedup_cfg.enabled:  # merges and splits officers made
+            found = self.corrections.regroup(tokens(norm), decision.location, found, received.timestamp(),
+                                             self.window_seconds(), complaint=decision.kind != "bukan_aduan")
         item = Routed(complaint, received, origin or {}, norm, masked, decision, found, feats)
         match = found.match
         if match is not None and match.level == "incident" and match.case_id is None:
@@ -228,7 +238,7 @@ class RouterPipeline:
             # a resend is indexed under its reporter's own complaint (match.root); a complaint that joins
             # an incident is a complaint of its own, never a follow-up of the other citizen's
             own = match.root if match.level in FOLLOW_UP_LEVELS else complaint.id
-            self.index.add(feats, complaint.id, own, match.case_id)
+            self.index.add(feats, complaint.id, own, match.case_id, joined=match)
         elif decision.kind != "bukan_aduan":
             item.case_id = -complaint.id  # placeholder until the batch's case ids are allocated
             self.index.add(feats, complaint.id, complaint.id, item.case_id)

@@ -255,9 +255,23 @@ class BatchWriter:
                 entry[channel] = address
         return out
 
+    def _files(self, envelope_ids: set[int]) -> dict[int, list[dict[str, Any]]]:
+        """The stored attachments of these envelopes, for forwarders that can carry files (email)."""
+        if not envelope_ids:
+            return {}
+        out: dict[int, list[dict[str, Any]]] = {}
+        q = select(EnvelopeRow.id, EnvelopeRow.attachments).where(EnvelopeRow.id.in_(envelope_ids))
+        for eid, items in self.conn.execute(q).all():
+            kept = [{k: a.get(k) for k in ("filename", "content_type", "size", "sha256", "path")}
+                    for a in items or [] if isinstance(a, dict) and a.get("path")]
+            if kept:
+                out[eid] = kept
+        return out
+
     def _ticket_rows(self, new: list[Routed], tickets: dict[int, dict[str, Any]],
                      counts: dict[int, tuple[int, int]]) -> None:
         people = self._reporters({r.complaint.reporter_id for r in new if r.complaint.reporter_id is not None})
+        files = self._files({r.complaint.envelope_id for r in new if r.complaint.envelope_id is not None})
         for r in new:
             c, t = r.complaint, tickets[r.case_id]
             masked = r.masked
@@ -273,6 +287,8 @@ class BatchWriter:
                        "reporter": None if c.anonymous or c.reporter_id is None else people.get(c.reporter_id),
                        "anonymous": c.anonymous, "confidential": c.confidential,
                        "created_at": (c.created_at or self.now).isoformat()}
+            if c.envelope_id in files:  # paths relative to <data_dir>/attachments
+                payload["attachments"] = files[c.envelope_id]
             for name in self._forwarders("ticket", t["agency"], t["kind"]):
                 self.outbox.append(("ticket", t["ref"], name, payload))
 

@@ -2,13 +2,18 @@
 
 Every city directory under ``tests/data/cities`` (its ``routing.jsonl`` and its agencies' remits) is a
 source; ``--exclude`` leaves cities out (the cross-city evaluation trains without the held-out one).
-The same files give the same model, byte for byte: rows are sorted, features hashed with CRC-32 and the
-optimiser starts from zeros with a fixed schedule.
+Officers' corrections fold in as more labelled messages (the complaint's masked text, the agency the
+coordinator chose): ``--corrections FILE`` reads them from a JSON Lines file that ``--export-corrections
+FILE`` wrote from the store, ``--store`` straight from the configured store. The same inputs give the
+same model, byte for byte: rows are sorted, features hashed with CRC-32 and the optimiser starts from
+zeros with a fixed schedule.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,12 +23,16 @@ from router.eval.routing import load_routing_config
 from router.model import MODEL_PATH
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Train and write the model."""
+def main(argv: list[str] | None = None, corrections: list[dict[str, Any]] | None = None) -> int:
+    """Train and write the model (``corrections``: rows read from a store, added to ``--corrections FILE``)."""
+    from router.corrections import read_examples
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("directory", nargs="?", type=Path, default=DEFAULT_DIR)
     parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
     parser.add_argument("--exclude", action="append", default=[], help="leave this city out (repeatable)")
+    parser.add_argument("--corrections", type=Path, action="append", default=[],
+                        help="officers' corrections exported as JSON Lines (repeatable)")
     parser.add_argument("-o", "--output", type=Path, default=MODEL_PATH)
     args = parser.parse_args(argv)
     if not args.directory.is_dir():
@@ -33,7 +42,14 @@ def main(argv: list[str] | None = None) -> int:
     if not cities:
         print("omnichannel: no city to train on", file=sys.stderr)
         return 2
-    model = train_on(cities, load_routing_config(args.config))
+    extra = list(corrections or [])
+    for path in args.corrections:
+        try:
+            extra += read_examples(path)
+        except (OSError, ValueError) as exc:
+            print(f"omnichannel: --corrections: {exc}", file=sys.stderr)
+            return 2
+    model = train_on(cities, load_routing_config(args.config), extra)
     model.save(args.output)
     rows = sum(s["rows"] for s in model.sources.values())
     print(f"trained on {rows} messages of {', '.join(model.sources)}: kind {len(model.kind.labels)} labels "
@@ -51,10 +67,46 @@ def add_cli(subparsers: Any) -> None:
     p.add_argument("directory", nargs="?", type=Path, default=DEFAULT_DIR,
                    help="the labelled cities, one folder each (default: %(default)s)")
     p.add_argument("--exclude", action="append", default=[], help="leave this city out (repeatable)")
+    p.add_argument("--corrections", metavar="FILE", action="append", default=[],
+                   help="fold in officers' corrections from a JSON Lines file (written by --export-corrections; "
+                        "rows with text, agency and kind; repeatable)")
+    p.add_argument("--store", action="store_true",
+                   help="fold in the corrections recorded in the configured store (-c/--config's store.url)")
+    p.add_argument("--export-corrections", metavar="FILE",
+                   help="write the store's corrections as JSON Lines (masked text, kind, agency) and exit, "
+                        "to keep them in the repository and train from the file")
     p.add_argument("-o", "--output", type=Path, default=MODEL_PATH,
                    help="where to write the model (default: the copy shipped with the package)")
-    p.set_defaults(func=lambda args: main([str(args.directory), "--config", str(_config_path(args)), "-o",
-                                           str(args.output)] + [a for c in args.exclude for a in ("--exclude", c)]))
+    p.set_defaults(func=_cli)
+
+
+def _cli(args: argparse.Namespace) -> int:
+    argv = [str(args.directory), "--config", str(_config_path(args)), "-o", str(args.output)]
+    argv += [a for c in args.exclude for a in ("--exclude", c)]
+    argv += [a for f in args.corrections for a in ("--corrections", f)]
+    if not (args.store or args.export_corrections):
+        return main(argv)
+    rows = asyncio.run(_store_corrections(args))
+    if args.export_corrections:
+        out = Path(args.export_corrections)
+        out.write_text("".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in rows),
+                       encoding="utf-8")
+        print(f"exported {len(rows)} corrections → {out}")
+        return 0
+    return main(argv, corrections=rows)
+
+
+async def _store_corrections(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """The reassignment corrections of the configured store, as training rows."""
+    from omnichannel.cli import _config, _store
+    from router.corrections import corrected_examples
+
+    store = await _store(_config(args))
+    try:
+        async with store.session() as session:
+            return await corrected_examples(session)
+    finally:
+        await store.close()
 
 
 def _config_path(args: argparse.Namespace) -> Path:

@@ -22,7 +22,7 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
-from omnichannel.demo import script
+from omnichannel.demo import photo, script
 from omnichannel.demo.runner import SHIPPED, DemoWorld, derive_config, play_day
 from omnichannel.models import (
     Case,
@@ -89,7 +89,7 @@ async def test_scripted_day_through_the_daemon_process(tmp_path: Path, with_mail
         async with script.Traffic(world, f"http://127.0.0.1:{port}", officers, tokens["*"]) as traffic:
             day = await play_day(world, store, traffic, lambda line: None, wait=90)
             assert day["settled"] == [True, True, True], f"not settled: {day}\n{log.read_text()[-3000:]}"
-            await _check_store(store, world, traffic, day)
+            await _check_store(store, world, traffic, day, tmp_path / "data")
             async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/readyz") as resp:
                 health = (await resp.json())["connectors"]
             # /readyz counts what the store holds, push connectors (web, WhatsApp) included
@@ -104,7 +104,7 @@ async def test_scripted_day_through_the_daemon_process(tmp_path: Path, with_mail
     _check_no_personal_data(log.read_text(encoding="utf-8"), world)
 
 
-async def _check_store(store: Store, world: DemoWorld, traffic: script.Traffic, day: dict) -> None:
+async def _check_store(store: Store, world: DemoWorld, traffic: script.Traffic, day: dict, data: Path) -> None:
     async with store.session() as s:
         envelopes = (await s.exec(select(EnvelopeRow))).scalars().all()
         complaints = (await s.exec(select(Complaint))).scalars().all()
@@ -146,6 +146,11 @@ async def _check_store(store: Store, world: DemoWorld, traffic: script.Traffic, 
     assert len(world.meta.sent) == done["reply:facebook"] + done["reply:instagram"] >= 2  # DMs, private replies
     if world.mail is not None:
         assert len(world.mail.received) == done["reply:email"]
+
+    # the photo Rina sent on Telegram is a file in the shared attachment store, linked to her envelope
+    photos = [a for e in envelopes if e.connector == "telegram" for a in e.attachments]
+    assert [(a["content_type"], a["skipped_reason"]) for a in photos] == [("image/png", None)]
+    assert (data / "attachments" / photos[0]["path"]).read_bytes() == photo.pothole()
 
     # 3. every decision explained
     for c in complaints:

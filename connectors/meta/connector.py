@@ -20,13 +20,20 @@ from typing import Any, ClassVar
 from aiohttp import web
 from sqlalchemy import select
 
-from connectors.attachments import save_attachment
 from connectors.meta import catchup, reply
 from connectors.meta.comments import fill_mention
 from connectors.meta.config import MetaConfig
 from connectors.meta.graph import Graph, TokenRefusedError
 from connectors.meta.parse import Lookup, MediaRef, Parsed, filename, parse_payload
-from connectors.meta.webhook import SIGNATURE_HEADER, handshake, load_object, read_body, signature_ok
+from connectors.meta.webhook import (
+    SIGNATURE_HEADER,
+    handshake,
+    load_object,
+    openapi_paths,
+    read_body,
+    signature_ok,
+)
+from omnichannel.attachments import keep_async
 from omnichannel.errors import AuthError, OmnichannelError
 from omnichannel.protocols import PluginContext
 from omnichannel.types import Attachment, Batch, Envelope, IngestResult, OutboxItem, Receipt
@@ -140,6 +147,10 @@ class MetaConnector:
         """GET for Meta's verification handshake, POST for deliveries."""
         return [web.get(self.path, self.handle_verify), web.post(self.path, self.handle_post)]
 
+    def openapi(self) -> dict[str, Any]:
+        """The routes above as OpenAPI path items."""
+        return openapi_paths(self.path, f"{self.kind.capitalize()} ({self.name})", self.config.max_body_bytes)
+
     # -- webhook ----------------------------------------------------------------------------------
     async def handle_verify(self, request: web.Request) -> web.Response:
         """Echo ``hub.challenge`` to a subscribe request with our verify token."""
@@ -198,11 +209,11 @@ class MetaConnector:
             att.skipped_reason = reason
             log.warning("%s %s: attachment not fetched: %s", self.name, env.external_id, reason)
             return
-        digest = hashlib.sha256(data).hexdigest()
-        att.size, att.sha256 = len(data), digest
         assert self.ctx is not None
-        target = Path(self.ctx.attachments_dir) / (digest + Path(att.filename).suffix)
-        att.path = str(await save_attachment(target, data))
+        kept = await keep_async(data, att.filename, att.content_type, root=Path(self.ctx.attachments_dir),
+                                max_bytes=self.config.max_media_bytes)
+        att.size, att.sha256, att.content_type = kept.size, kept.sha256, kept.content_type
+        att.path, att.skipped_reason = kept.path, kept.skipped_reason
 
     async def mark(self, marks: list[tuple[str, dict[str, Any]]]) -> None:
         """Note an edit, deletion or hiding on the stored envelope (its content is kept as it was)."""

@@ -69,3 +69,38 @@ def load_object(body: bytes) -> dict[str, Any]:
     if not isinstance(payload, dict):
         raise ValueError("not a JSON object")
     return payload
+
+
+def openapi_paths(path: str, product: str, max_body_bytes: int) -> dict[str, Any]:
+    """The OpenAPI path item of one Meta webhook (``omnichannel.web.openapi`` serves it)."""
+    from omnichannel.web.openapi import problems
+
+    def query(name: str, description: str) -> dict[str, Any]:
+        return {"name": name, "in": "query", "required": False, "schema": {"type": "string"},
+                "description": description}
+
+    return {path: {
+        "get": {"summary": f"{product}: Meta's subscription handshake (echoes hub.challenge)", "tags": ["webhooks"],
+                "security": [], "parameters": [query("hub.mode", "subscribe"),
+                                               query("hub.verify_token", "the connector's verify_token"),
+                                               query("hub.challenge", "echoed back")],
+                "responses": {"200": {"description": "the challenge", "content": {"text/plain": {
+                                  "schema": {"type": "string"}}}},
+                              "403": {"description": "wrong mode or verify token", "content": {"text/plain": {
+                                  "schema": {"type": "string"}}}}}},
+        "post": {"summary": f"{product}: a delivery from Meta, stored before it is answered (Meta redelivers "
+                            "anything but 2xx); a signed body that cannot be read is quarantined whole",
+                 "tags": ["webhooks"], "security": [],
+                 "parameters": [{"name": SIGNATURE_HEADER, "in": "header", "required": True,
+                                 "schema": {"type": "string"},
+                                 "description": "sha256=<hex HMAC-SHA256 of the raw body with the app secret>"}],
+                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                     "type": "object", "description": "Meta's webhook payload (object, entry[...])"}}}},
+                 "responses": {
+                     "200": {"description": "stored", "content": {"application/json": {"schema": {
+                         "type": "object", "required": ["received", "new"],
+                         "properties": {"received": {"type": "integer"}, "new": {"type": "integer"}}}}}},
+                     **problems(400, 401, 408, 413, 503, words={
+                         401: "missing or wrong X-Hub-Signature-256",
+                         413: f"body larger than {max_body_bytes} bytes"})}},
+    }}

@@ -9,7 +9,6 @@ not use PTB's ``Updater``: it confirms updates when they are queued, not when th
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 import logging
@@ -32,10 +31,10 @@ from telegram.error import (
 )
 from telegram.request import HTTPXRequest
 
-from connectors.attachments import save_attachment
 from connectors.telegram.commands import command_answer
 from connectors.telegram.config import TelegramConfig
 from connectors.telegram.parse import FileRef, Parsed, parse_update
+from omnichannel.attachments import keep_async
 from omnichannel.errors import AuthError, PermanentDeliveryError, RetryableError
 from omnichannel.protocols import PluginContext
 from omnichannel.redact import register, scrub
@@ -209,6 +208,25 @@ class TelegramConnector:
             return []
         return [web.post(self.config.webhook_path or f"/webhooks/telegram/{self.name}", self.handle_webhook)]
 
+    def openapi(self) -> dict[str, Any]:
+        """The webhook route as an OpenAPI path item (webhook mode only)."""
+        if self.config.mode != "webhook":
+            return {}
+        from omnichannel.web.openapi import problems
+
+        path = self.config.webhook_path or f"/webhooks/telegram/{self.name}"
+        return {path: {"post": {
+            "summary": f"Telegram ({self.name}): a Bot API update, stored before it is answered 200 (Telegram "
+                       "redelivers anything else)", "tags": ["webhooks"], "security": [],
+            "parameters": [{"name": "X-Telegram-Bot-Api-Secret-Token", "in": "header", "required": True,
+                            "schema": {"type": "string"}, "description": "the connector's webhook_secret"}],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "description": "a Telegram Update (update_id, message, ...)"}}}},
+            "responses": {"200": {"description": "stored", "content": {"application/json": {"schema": {
+                "type": "object"}}}}, **problems(400, 401, 408, 413, 422, 503, words={
+                    401: "missing or wrong secret token", 422: "malformed update: not a JSON number, or too deep",
+                    503: "not started, or Telegram's flood control while fetching a file (Retry-After)"})}}}}
+
     async def handle_webhook(self, request: web.Request) -> web.Response:
         """Verify the secret header, store the update, answer 200 only after the commit."""
         if self.ctx is None or self.ctx.submit is None or self.config.webhook_secret is None:
@@ -269,11 +287,9 @@ class TelegramConnector:
         if len(data) > limit:
             att.skipped_reason = f"larger than {limit} bytes ({len(data)})"
             return att
-        att.size, att.sha256 = len(data), hashlib.sha256(data).hexdigest()
         assert self.ctx is not None
-        path = Path(self.ctx.attachments_dir) / (att.sha256 + (Path(ref.filename).suffix or ".bin"))
-        att.path = str(await save_attachment(path, data))
-        return att
+        return await keep_async(data, ref.filename, ref.content_type, root=Path(self.ctx.attachments_dir),
+                                max_bytes=limit)
 
     # -- answers ----------------------------------------------------------------------------------
     async def _answer_commands(self, parsed: list[Parsed], result: IngestResult) -> None:

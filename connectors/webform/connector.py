@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
+import json
 import logging
 import os
 import re
 import secrets
+from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import phonenumbers
@@ -22,9 +25,11 @@ from pydantic import (
     model_validator,
 )
 
+from connectors.webform.upload import Upload, read_upload, sweep
 from omnichannel import storable
 from omnichannel.config import ConnectorConfig
 from omnichannel.protocols import PluginContext
+from omnichannel.templates import Templates
 from omnichannel.types import Batch, Envelope, Sender
 from omnichannel.web.body import BodyError, header_bytes, parse_json, read_body
 from omnichannel.web.limits import limiter
@@ -43,8 +48,13 @@ class WebformConfig(ConnectorConfig):
     path: str = "/api/v1/complaints"
     auth: Literal["none", "bearer", "hmac"] = "none"
     token: SecretStr | None = Field(None, description="bearer token, or the HMAC key for auth: hmac")
-    max_body_bytes: int = Field(65_536, gt=0)
+    max_body_bytes: int = Field(65_536, gt=0, description="largest JSON body, and the form fields of an upload")
     max_text_chars: int = Field(10_000, gt=0)
+    max_files: int = Field(5, ge=0, description="files one multipart/form-data complaint may carry (0: no upload)")
+    max_file_bytes: int = Field(10 * 1024 * 1024, gt=0, description="largest uploaded file; a larger one refuses the "
+                                                                     "whole submission (413)")
+    file_types: list[str] = Field(default_factory=lambda: ["image/jpeg", "image/png", "image/webp", "application/pdf"],
+                                  description="content types accepted, judged from the file's bytes (not its name)")
 
     @model_validator(mode="after")
     def _token_when_authenticated(self) -> WebformConfig:
@@ -110,8 +120,11 @@ class WebformConnector:
         self.ctx: PluginContext | None = None
 
     async def start(self, ctx: PluginContext, checkpoint: dict[str, Any] | None) -> None:
-        """Remember the context; nothing to open."""
+        """Remember the context; clear temporary upload directories a crash left behind."""
         self.ctx = ctx
+        removed = await asyncio.to_thread(sweep, Path(ctx.attachments_dir))
+        if removed:
+            log.info("%s: removed %d temporary upload directories left by an interrupted run", self.name, removed)
 
     async def stop(self) -> None:
         """Nothing to close."""
@@ -124,6 +137,66 @@ class WebformConnector:
         """``POST`` to file, ``GET .../{ref}`` for the citizen-safe status."""
         return [web.post(self.config.path, self.handle_post),
                 web.get(self.config.path + "/{ref}", self.handle_status)]
+
+    def openapi(self) -> dict[str, Any]:
+        """The routes above as OpenAPI path items."""
+        from omnichannel.web.openapi import problems
+
+        nstr = {"type": ["string", "null"]}
+        form = {"type": "object", "additionalProperties": False, "required": ["text"], "properties": {
+            "text": {"type": "string", "minLength": 3, "maxLength": self.config.max_text_chars,
+                     "description": "the complaint (surrounding whitespace is trimmed before the length counts)"},
+            "subject": {"type": ["string", "null"], "maxLength": 200},
+            "name": {"type": ["string", "null"], "maxLength": 120},
+            "email": {"type": ["string", "null"], "maxLength": 320, "format": "email"},
+            "phone": {"type": ["string", "null"], "maxLength": 32, "description": "an Indonesian number, any spelling"},
+            "location": {"description": "what the citizen typed, or fields (kelurahan, kecamatan, rt, rw, lat, lon)",
+                         "anyOf": [{"type": "string"}, {"type": "object"}, {"type": "null"}]},
+            "anonymous": {"type": "boolean", "default": False},
+            "confidential": {"type": "boolean", "default": False}}}
+        answer = {"type": "object", "required": ["complaint", "status", "outcome"], "properties": {
+            "complaint": {**nstr, "description": "the complaint ref (ADU-...)"}, "status": {"type": "string"},
+            "outcome": {"type": "string", "description": "complaint, duplicate, quarantined, ..."},
+            "message": {**nstr, "description": "the acknowledgement in Bahasa Indonesia"},
+            "status_url": {"type": "string", "description": "the status page's address with the access key"}}}
+        status = {"type": "object", "required": ["complaint", "status", "status_text"], "properties": {
+            "complaint": {"type": "string"}, "merged_into": nstr, "status": {"type": "string"},
+            "status_text": {"type": "string"}, "kind": nstr, "agency": nstr, "ticket": nstr,
+            "sla_due": {"type": ["string", "null"], "format": "date-time"}, "lapor_tracking_id": nstr,
+            "received_at": {"type": "string", "format": "date-time"},
+            "updated_at": {"type": "string", "format": "date-time"},
+            "answer": {**nstr, "description": "the agency's answer (only with the access key)"}}}
+        auth: list[dict[str, Any]] = []
+        if self.config.auth == "bearer":
+            auth = [{"name": "Authorization", "in": "header", "required": True, "schema": {"type": "string"},
+                     "description": "Bearer <the connector's token>"}]
+        elif self.config.auth == "hmac":
+            auth = [{"name": "X-Signature-256", "in": "header", "required": True, "schema": {"type": "string"},
+                     "description": "sha256=<hex HMAC-SHA256 of the raw body with the connector's token>"}]
+        key = {"name": "Idempotency-Key", "in": "header", "required": False,
+               "schema": {"type": "string", "maxLength": 200},
+               "description": "the same key and body again answers what the first request got (200)"}
+        ok = {"content": {"application/json": {"schema": answer}}}
+        return {
+            self.config.path: {"post": {
+                "summary": f"file a complaint ({self.name}); answered after it is stored", "tags": ["intake"],
+                "security": [], "parameters": [*auth, key],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": form}}},
+                "responses": {"201": {"description": "stored", **ok},
+                              "200": {"description": "a repeated Idempotency-Key with the same body", **ok},
+                              **problems(400, 401, 408, 409, 413, 415, 422, 429)}}},
+            self.config.path + "/{ref}": {"get": {
+                "summary": "a complaint's status, for the citizen holding its access key (no personal data)",
+                "tags": ["intake"], "security": [], "parameters": [
+                    {"name": "ref", "in": "path", "required": True, "example": "ADU-2026-000001",
+                     "schema": {"type": "string", "pattern": "^[Aa][Dd][Uu]-[0-9]{4}-[0-9]{6,}$"},
+                     "description": "the complaint ref (case-insensitive)"},
+                    {"name": "akses", "in": "query", "required": True, "schema": {"type": "string"},
+                     "description": "the access key from the 201 answer's status_url"}],
+                "responses": {"200": {"description": "the status", "content": {"application/json": {
+                    "schema": status}}}, **problems(400, 404, 429, words={
+                        404: "no such complaint with this access key (a missing key answers the same)"})}}},
+        }
 
     def _authorised(self, request: web.Request, body: bytes) -> bool:
         if self.config.auth == "none":
@@ -144,20 +217,49 @@ class WebformConnector:
         return rate.client(request) if rate is not None else (request.remote or "")
 
     async def handle_post(self, request: web.Request) -> web.Response:
-        """Validate, store, and answer 201 with the complaint ref (200 for a repeated key)."""
+        """Validate, store, and answer 201 with the complaint ref (200 for a repeated key); JSON, or
+        ``multipart/form-data`` with files (see ``connectors.webform.upload``)."""
         assert self.ctx is not None and self.ctx.submit is not None
         rate = limiter(request)
         if rate is not None and (refused := rate.check("intake", request)) is not None:
             return refused
+        if request.content_type == "multipart/form-data":
+            return await self._handle_upload(request)
         try:
             body = await read_body(request, self.config.max_body_bytes)
             if not self._authorised(request, body):
                 return _error(401, "missing or invalid credentials")
             if request.content_type != "application/json":
-                return _error(415, "send JSON with Content-Type: application/json")
+                return _error(415, "send JSON with Content-Type: application/json, or multipart/form-data")
             data = parse_json(body)
         except BodyError as exc:
             return exc.response()
+        return await self._file(request, data, body)
+
+    async def _handle_upload(self, request: web.Request) -> web.Response:
+        """A form with files: fields and files read with bounded memory; refused whole when a file is."""
+        assert self.ctx is not None
+        if self.config.auth == "hmac":  # the signature covers a body this handler never holds whole
+            return _error(415, "auth: hmac takes JSON bodies only")
+        if not self._authorised(request, b""):
+            return _error(401, "missing or invalid credentials")
+        root = Path(self.ctx.attachments_dir)
+        try:
+            upload = await read_upload(request, root=root, max_fields_bytes=self.config.max_body_bytes,
+                                       max_files=self.config.max_files, max_file_bytes=self.config.max_file_bytes,
+                                       types=self.config.file_types, templates=self.ctx.templates or Templates())
+        except BodyError as exc:
+            log.info("%s: upload refused: %s", self.name, exc.reason)
+            return exc.response()
+        try:
+            raw = json.dumps(upload.raw(), ensure_ascii=False, sort_keys=True).encode()
+            return await self._file(request, dict(upload.fields), raw, upload)
+        finally:
+            await asyncio.to_thread(upload.discard)
+
+    async def _file(self, request: web.Request, data: Any, body: bytes, upload: Upload | None = None) -> web.Response:
+        """Validate the complaint, keep its files, store it and answer."""
+        assert self.ctx is not None and self.ctx.submit is not None
         if not isinstance(data, dict):
             return _error(422, "the body must be a JSON object")
         try:
@@ -173,6 +275,8 @@ class WebformConnector:
         if key and (len(key) > 200 or not key.isprintable()):
             return _error(400, "Idempotency-Key must be printable and at most 200 characters")
         envelope = self._envelope(form, body, key, self._client(request))
+        if upload is not None and upload.files:
+            envelope.attachments = await asyncio.to_thread(upload.keep, Path(self.ctx.attachments_dir))
         result = await self.ctx.submit(Batch([envelope]))
         item = result.items[0]
         ref = item.complaint_ref

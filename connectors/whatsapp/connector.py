@@ -20,10 +20,10 @@ import aiohttp
 from aiohttp import web
 from sqlalchemy import func, select
 
-from connectors.attachments import save_attachment
-from connectors.meta.webhook import SIGNATURE_HEADER, handshake, signature_ok
+from connectors.meta.webhook import SIGNATURE_HEADER, handshake, openapi_paths, signature_ok
 from connectors.whatsapp.config import WhatsAppConfig
 from connectors.whatsapp.parse import MediaRef, parse_payload
+from omnichannel.attachments import keep_async, read_limited
 from omnichannel.errors import AuthError, PermanentDeliveryError, RetryableError
 from omnichannel.protocols import PluginContext
 from omnichannel.templates import Templates
@@ -108,6 +108,10 @@ class WhatsAppConnector:
         """GET for Meta's verification handshake, POST for deliveries."""
         return [web.get(self.path, self.handle_verify), web.post(self.path, self.handle_post)]
 
+    def openapi(self) -> dict[str, Any]:
+        """The routes above as OpenAPI path items."""
+        return openapi_paths(self.path, f"WhatsApp Cloud API ({self.name})", self.config.max_body_bytes)
+
     # -- webhook ----------------------------------------------------------------------------------
     async def handle_verify(self, request: web.Request) -> web.Response:
         """Echo ``hub.challenge`` when ``hub.mode`` is subscribe and ``hub.verify_token`` matches."""
@@ -171,7 +175,7 @@ class WhatsAppConnector:
                 if resp.status >= 300:
                     att.skipped_reason = f"media download failed: HTTP {resp.status}"
                     return
-                data = await resp.content.read(limit + 1)
+                data = await read_limited(resp.content, limit)
         except (aiohttp.ClientError, TimeoutError, KeyError, ValueError) as exc:
             att.skipped_reason = f"media download failed: {type(exc).__name__}"
             # never the exception itself: an aiohttp ClientResponseError's repr carries the request
@@ -187,9 +191,10 @@ class WhatsAppConnector:
         if ref.sha256 and ref.sha256 != digest:
             att.skipped_reason = "media checksum mismatch"
             return
-        att.size, att.sha256 = len(data), digest
         assert self.ctx is not None
-        att.path = str(await save_attachment(Path(self.ctx.attachments_dir) / (digest + Path(ref.filename).suffix), data))
+        kept = await keep_async(data, ref.filename, ref.mime_type, root=Path(self.ctx.attachments_dir), max_bytes=limit)
+        att.size, att.sha256, att.content_type = kept.size, kept.sha256, kept.content_type
+        att.path, att.skipped_reason = kept.path, kept.skipped_reason
 
     # -- replies ----------------------------------------------------------------------------------
     async def _last_seen(self, wa_id: str) -> datetime | None:

@@ -31,6 +31,8 @@ class XConfig(ConnectorConfig):
     timeout: float = Field(30.0, gt=0, description="seconds per HTTP request")
     rate_limit_backoff_initial: float = Field(60.0, gt=0, description="first wait after a 429 without headers")
     rate_limit_backoff_max: float = Field(900.0, gt=0)
+    download_media: bool = Field(True, description="download a tweet's photos into the attachment store")
+    max_media_bytes: int = Field(16 * 1024 * 1024, gt=0, description="larger photos are kept as metadata only")
 
     @model_validator(mode="before")
     @classmethod

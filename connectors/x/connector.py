@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 from typing import Any, ClassVar
 
 import aiohttp
@@ -20,18 +21,21 @@ from tweepy.asynchronous import AsyncClient
 
 from connectors.x.config import XConfig
 from connectors.x.http import EndpointLimits, RedirectingSession, api_detail, translate
+from connectors.x.media import fetch_media
 from connectors.x.tweets import (
     EXPANSIONS,
+    MEDIA_FIELDS,
     TWEET_FIELDS,
     USER_FIELDS,
     envelope_from_document,
+    media_of,
     page_documents,
     public_reply_text,
 )
 from omnichannel.errors import ConfigError, PermanentDeliveryError, RetryableError
 from omnichannel.protocols import PluginContext
 from omnichannel.templates import Templates
-from omnichannel.types import Batch, Envelope, IngestResult, OutboxItem, Receipt
+from omnichannel.types import Attachment, Batch, Envelope, IngestResult, OutboxItem, Receipt
 
 log = logging.getLogger(__name__)
 _TRANSIENT = (tweepy.TwitterServerError, aiohttp.ClientError, TimeoutError, ValueError)
@@ -56,6 +60,8 @@ class XConnector:
         self._client: AsyncClient | None = None
         self._poster: tuple[RedirectingSession, AsyncClient] | None = None
         self._templates: Any = None
+        self._ctx: PluginContext | None = None
+        self._media: aiohttp.ClientSession | None = None  # the media CDN: another host, never the API token
 
     # -- lifecycle -----------------------------------------------------------------------------
     def _open(self) -> tuple[RedirectingSession, AsyncClient]:
@@ -80,6 +86,7 @@ class XConnector:
         """Open the client, resolve the account id if needed, and resume from ``checkpoint``."""
         self.limits.clock = ctx.extra.get("clock", self.limits.clock)
         self._templates = ctx.templates
+        self._ctx = ctx
         keys = {key for key, _, _ in self.sources()}
         stored = (checkpoint or {}).get("sources") or {}
         self._state = {k: dict(v) for k, v in stored.items() if k in keys and isinstance(v, dict)}
@@ -90,10 +97,10 @@ class XConnector:
 
     async def stop(self) -> None:
         """Close the sessions (safe to call twice)."""
-        for session in (self._session, self._poster[0] if self._poster else None):
+        for session in (self._session, self._poster[0] if self._poster else None, self._media):
             if session is not None and not session.closed:
                 await session.close()
-        self._session = self._client = self._poster = None
+        self._session = self._client = self._poster = self._media = None
 
     async def _lookup_account(self, client: AsyncClient) -> dict[str, Any]:
         c = self.config
@@ -157,8 +164,11 @@ class XConnector:
                                  f"({', '.join(sorted(self.limits.blocked()))})", retry_after=max(1.0, min(waits)))
         if not documents and not updates:
             return Batch()
-        envelopes = [envelope_from_document(doc, tid) for tid, doc in sorted(documents.items(),
-                                                                              key=lambda item: _order(item[0]))]
+        ordered = sorted(documents.items(), key=lambda item: _order(item[0]))
+        envelopes = [envelope_from_document(doc, tid) for tid, doc in ordered]
+        for (_, doc), env in zip(ordered, envelopes, strict=True):
+            if env.error is None and env.skip_reason is None:
+                env.attachments = [await self._fetch(m, env.external_id) for m in media_of(doc)]
         # oldest first, so a thread's first tweet becomes the complaint and the rest its follow-ups
         return Batch(envelopes=envelopes, checkpoint={"sources": {**self._state, **updates}})
 
@@ -210,7 +220,7 @@ class XConnector:
     async def _page(self, endpoint: str, query: str | None, since: str | None, token: str | None) -> dict[str, Any]:
         assert self._client is not None
         common = {"since_id": since, "max_results": self.config.max_results, "tweet_fields": TWEET_FIELDS,
-                  "expansions": EXPANSIONS, "user_fields": USER_FIELDS}
+                  "expansions": EXPANSIONS, "user_fields": USER_FIELDS, "media_fields": MEDIA_FIELDS}
         if endpoint == "mentions":
             resp = await self._client.get_users_mentions(self._account_id, pagination_token=token, **common)
         else:
@@ -221,6 +231,13 @@ class XConnector:
             detail = "; ".join(str(e.get("detail") or e.get("message")) for e in body["errors"])
             raise ConfigError(self._key("account_user_id" if endpoint == "mentions" else "search_queries"), detail)
         return body
+
+    async def _fetch(self, media: dict[str, Any], external_id: str) -> Attachment:
+        if self._media is None or self._media.closed:
+            self._media = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.config.timeout))
+        assert self._ctx is not None
+        return await fetch_media(self._media, media, root=Path(self._ctx.attachments_dir), config=self.config,
+                                 where=f"{self.name} {external_id}")
 
     def _blocked(self, key: str, endpoint: str, why: str, wait: float) -> None:
         log.warning("%s %s: %s; endpoint %s paused for %.0fs, other sources keep polling",

@@ -1,7 +1,7 @@
 """Tweets → envelopes, and the only texts the X connector will ever post publicly.
 
 Each envelope's ``raw`` is a self-contained JSON document in the API's own shape (``data`` = the
-tweet, ``includes`` = its author and referenced tweets) plus the account id and the source, so
+tweet, ``includes`` = its author, referenced tweets and media) plus the account id and the source, so
 ``reparse`` can rebuild the envelope from the stored bytes alone.
 """
 
@@ -16,9 +16,11 @@ from typing import Any
 from omnichannel.errors import PermanentDeliveryError
 from omnichannel.types import Envelope, Sender
 
-TWEET_FIELDS = ["created_at", "author_id", "conversation_id", "in_reply_to_user_id", "referenced_tweets", "lang"]
-EXPANSIONS = ["author_id", "referenced_tweets.id", "referenced_tweets.id.author_id"]
+TWEET_FIELDS = ["created_at", "author_id", "conversation_id", "in_reply_to_user_id", "referenced_tweets", "lang",
+                "attachments"]
+EXPANSIONS = ["author_id", "referenced_tweets.id", "referenced_tweets.id.author_id", "attachments.media_keys"]
 USER_FIELDS = ["name", "username"]
+MEDIA_FIELDS = ["type", "url", "preview_image_url", "alt_text"]
 
 REF = re.compile(r"^ADU-\d{4}-\d{6,}$")
 # purpose of a reply row -> the public template used on X (never the private one with the answer text)
@@ -43,6 +45,7 @@ def page_documents(body: dict[str, Any], account_id: str, source: str) -> list[t
     includes = body.get("includes") if isinstance(body.get("includes"), dict) else {}
     users = {str(u.get("id")): u for u in _dicts(includes.get("users"))}
     tweets = {str(t.get("id")): t for t in _dicts(includes.get("tweets"))}
+    media = {str(m.get("media_key")): m for m in _dicts(includes.get("media"))}
     out = []
     for tweet in body.get("data") or []:
         fields = tweet if isinstance(tweet, dict) else {}
@@ -51,6 +54,10 @@ def page_documents(body: dict[str, Any], account_id: str, source: str) -> list[t
         doc = {"data": tweet, "includes": {"users": [users[a] for a in sorted(authors) if a in users],
                                            "tweets": refs},
                "account_id": account_id, "source": source}
+        attached = fields.get("attachments") if isinstance(fields.get("attachments"), dict) else {}
+        keys = attached.get("media_keys") if isinstance(attached.get("media_keys"), list) else []
+        if any(str(k) in media for k in keys):
+            doc["includes"]["media"] = [media[str(k)] for k in keys if str(k) in media]
         tid = str(fields.get("id") or "")
         if not tid.isdigit():
             tid = "invalid-" + hashlib.sha256(json.dumps(tweet, sort_keys=True, default=str).encode()).hexdigest()[:24]
@@ -155,3 +162,9 @@ def leak(text: str, ref: str, mask: Any = None) -> str | None:
     if mask is not None and mask(probe) != probe:
         return "personal data (omnichannel.pii)"
     return None
+
+
+def media_of(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """The media objects a raw document carries (photos have a ``url``; a video only a preview and streams)."""
+    includes = doc.get("includes") if isinstance(doc.get("includes"), dict) else {}
+    return _dicts(includes.get("media"))

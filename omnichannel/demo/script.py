@@ -15,6 +15,8 @@ from typing import Any
 
 import aiohttp
 
+from omnichannel.demo.photo import pothole
+
 
 @dataclass(frozen=True)
 class Citizen:
@@ -74,6 +76,7 @@ class Step:
     subject: str | None = None
     special: str | None = None   # start, group, broken, status, autoreply, retry, anonymous
     expect: str = "complaint"    # complaint | follow_up | skipped | quarantined | rejected | none
+    photo: bool = False          # a Telegram step sent as a photo with the text as its caption
 
 
 INCIDENT = ("tari", "yanto", "fajar", "siti", "ahmad")   # five citizens, one flood
@@ -81,7 +84,7 @@ LAPOR_ANSWERED = "rina"  # her ticket gets a tindak lanjut in LAPOR!, synced bac
 
 MORNING = [
     Step("telegram", "rina", "min jln Kedungmundu Raya dkt Tembalang berlubang gede bgt, udh 2 minggu gk "
-         "diperbaiki. semalem ada yg jatuh dr motor 😢 tlg segera ditambal"),
+         "diperbaiki. semalem ada yg jatuh dr motor 😢 tlg segera ditambal", photo=True),
     Step("whatsapp", "budi", "Assalamualaikum. sampah di TPS Pedurungan Kidul numpuk udh seminggu gk diangkut, "
          "baunya sampe ke rumah warga. mohon segera diangkut"),
     Step("x", "sari", "lampu PJU sepanjang jln Srondol Wetan Banyumanik mati semua udh 5 hari, gelap bgt & "
@@ -207,9 +210,10 @@ class Traffic:
         w = self.world
         if step.channel == "telegram":
             chat = -1001555000111 if step.special == "group" else who.telegram
-            w.telegram.say(chat, step.text, user=w.telegram.user(who.telegram, who.name),
+            w.telegram.say(chat, None if step.photo else step.text, user=w.telegram.user(who.telegram, who.name),
                            chat_type="supergroup" if step.special == "group" else None,
-                           title="Warga RT 03" if step.special == "group" else None)
+                           title="Warga RT 03" if step.special == "group" else None,
+                           photo=pothole() if step.photo else None, caption=step.text if step.photo else None)
             self._count(step, 1)
         elif step.channel == "whatsapp":
             if step.special == "broken":

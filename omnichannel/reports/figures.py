@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import text
 
 from omnichannel.information import refusal_category
-from omnichannel.reports import days, queries
+from omnichannel.reports import days, queries, stamps
 from omnichannel.reports.stats import rate, summary
 from omnichannel.sla import SlaConfig, WorkingCalendar
 from omnichannel.types import utcnow
@@ -80,12 +80,9 @@ def _fold_tickets(acc: dict[str, dict[str, Any]], rows: list[Any], sla: SlaConfi
         a["overdue"] += row.overdue
         a["reopened"] += row.reopened
         a["reassigned"] += row.reassigned
-        if row.age is not None:
-            a["age"][max(0, int(row.age))] += row.n
-        if row.fr is not None:
-            a["fr"][int(row.fr)] += row.n
-        if row.done is not None:
-            a["done"][int(row.done)] += row.n
+        done = row.completion_days if row.completed else None  # closed after as_of: not yet done
+        if done is not None:
+            a["done"][int(done)] += row.completed
         if row.kind != "informasi":
             continue
         info = a["info"]
@@ -98,14 +95,35 @@ def _fold_tickets(acc: dict[str, dict[str, Any]], rows: list[Any], sla: SlaConfi
         if row.refusal_reason and row.info_outcome in ("ditolak", "dikabulkan_sebagian"):
             info["reasons"][row.refusal_reason] += row.completed
             info["categories"][refusal_category(row.refusal_reason)] += row.completed
-        if row.done is not None:
-            info["days"][int(row.done)] += row.completed
-            if row.done <= deadline:
+        if done is not None:
+            info["days"][int(done)] += row.completed
+            if done <= deadline:
                 info["within_deadline"] += row.completed
-            elif row.sla_extended and row.done <= deadline + extension:
+            elif row.sla_extended and done <= deadline + extension:
                 info["within_extension"] += row.completed
             else:
                 info["late"] += row.completed
+
+
+def _fold_responses(acc: dict[str, dict[str, Any]], rows: list[Any]) -> None:
+    for row in rows:
+        if row.response_days is not None and row.responded:
+            acc[row.agency]["fr"][int(row.response_days)] += row.responded
+
+
+def _fold_days(acc: dict[str, dict[str, Any]], rows: list[Any], as_of_number: int) -> list[dict[str, Any]]:
+    """The backlog's age into ``acc``; the daily trend (received, completed, overdue per local date)."""
+    trend: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for row in rows:
+        if row.open and row.received_wd is not None:
+            acc[row.agency]["age"][max(0, as_of_number - int(row.received_wd))] += row.open
+        if row.received_day is not None:
+            day = trend[int(row.received_day)]
+            day[0] += row.n
+            day[1] += row.completed
+            day[2] += row.overdue
+    return [{"day": date.fromordinal(d).isoformat(), "received": n, "completed": c, "overdue": o}
+            for d, (n, c, o) in sorted(trend.items())]
 
 
 def _fold_complaints(acc: dict[str, dict[str, Any]], rows: list[Any], fups: list[Any], triage: str) -> None:
@@ -214,12 +232,14 @@ async def build_report(store: Any, config: Any, first: date, last: date, agency:
     as_of = (as_of or utcnow()).astimezone(UTC)
     as_of_day = calendar.local_date(as_of)
     numbering_end = max(last, as_of_day) + timedelta(days=1)
-    numbering = days.numbering(calendar, first, numbering_end)
-    numbered = {r["day"]: r["n"] for r in numbering}
+    numbering = days.numbering(calendar, first, numbering_end)  # keberatan (few rows) are numbered per report
+    ordinals = stamps.Ordinals(calendar, until=numbering_end)
     scope = queries.Scope(store.dialect, calendar, start, end, as_of, first, [r["n"] for r in numbering], agency,
-                          numbered.get(as_of_day, 0))
+                          ordinals.of(as_of_day) or 0)
     acc: dict[str, dict[str, Any]] = defaultdict(_blank)
     extra: dict[str, Any] = {}
+    async with store.engine.begin() as conn:  # tickets new or changed since the last report get their numbers
+        await stamps.stamp(conn, calendar, ordinals)
     async with store.engine.connect() as conn:
         if store.dialect == "sqlite":
             await days.create(conn, numbering)
@@ -230,12 +250,13 @@ async def build_report(store: Any, config: Any, first: date, last: date, agency:
             await conn.execute(text("SET LOCAL jit = off"))
         try:
             _fold_tickets(acc, await queries.tickets(conn, scope), sla)
+            _fold_responses(acc, await queries.responses(conn, scope))
+            trend = _fold_days(acc, await queries.days_received(conn, scope), scope.as_of_number)
             _fold_complaints(acc, await queries.complaints(conn, scope), await queries.follow_ups(conn, scope),
                              triage_agency(config))
             _fold_objections(acc, await queries.objections(conn, scope))
             if with_trend:
-                extra["trend"] = [{"day": days.as_date(r.day).isoformat(), "received": r.n, "completed": r.completed,
-                                   "overdue": r.overdue} for r in await queries.trend(conn, scope)]
+                extra["trend"] = trend
                 extra["oldest_overdue"] = [
                     {"ticket": r.ref, "agency": r.agency, "name": agency_name(config, r.agency), "kind": r.kind,
                      "sla_due": r.sla_due.isoformat() if r.sla_due else None,

@@ -1,9 +1,10 @@
 """The report's SQL: a handful of GROUP BY queries whose results are histograms and counts, never rows.
 
-A timestamp's working-day number (``omnichannel.reports.days``) is an expression: on PostgreSQL an
-element of an integer array passed with the query (indexed by the local date; no join, parallel-safe),
-on SQLite a lookup into the temporary ``report_days`` table by julian day number (its rowid). Durations
-are differences of those numbers, so the database groups by them.
+Tickets carry their working-day numbers (``omnichannel.reports.stamps``: stamped before each report),
+so the ticket queries group by stored integers, each along a covering index in its GROUP BY order.
+Keberatan (few rows) are numbered per report (``omnichannel.reports.days``): on PostgreSQL an element
+of an integer array passed with the query, on SQLite a lookup into the temporary ``report_days`` table
+by julian day number (its rowid).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Date, Integer, and_, bindparam, case, func, literal, literal_column, not_, or_, select
+from sqlalchemy import Date, Integer, and_, bindparam, case, func, literal_column, not_, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import Grouping
@@ -87,31 +88,43 @@ def _tickets_in(scope: Scope, q: Any) -> Any:
 
 
 async def tickets(conn: AsyncConnection, scope: Scope) -> list[Any]:
-    """Tickets received in the period, grouped by agency, kind, working days to first response and to
-    completion, the age of those still open, and the information-request decision; with counts of what
-    the figures need. One pass over the tickets."""
+    """Tickets received in the period by agency, kind, the information-request decision and working days
+    to completion (``completion_days``, stamped), with how many of them are closed as of ``as_of``, met
+    their deadline, are overdue, were reopened or reassigned. Streams ``ix_tickets_report_completion``."""
     closed = _closed(scope)
-    responded = and_(T.c.first_response_at.is_not(None), T.c.first_response_at <= scope.as_of)
-    # reassigned: the ticket's agency is not the one the router chose (no reassignment API exists yet;
-    # issue 15 adds one, closing the old ticket as "dialihkan" and opening one for the new agency)
+    # reassigned: the ticket's agency is not the one the router chose (a reassignment closes the old
+    # ticket as "dialihkan" and opens one for the new agency with routed_agency kept)
     moved_in = and_(T.c.routed_agency.is_not(None), T.c.routed_agency != T.c.agency)
-    source, n = scope.numbered(T, {"r": (T.c.received_at, None), "f": (T.c.first_response_at, responded),
-                                   "c": (T.c.closed_at, closed)})
-    fr = (n["f"] - n["r"]).label("fr")
-    done = (n["c"] - n["r"]).label("done")
-    age = case((not_(closed), literal(scope.as_of_number) - n["r"]), else_=None).label("age")  # the backlog's
-    q = (select(T.c.agency, T.c.kind, fr, done, age, T.c.info_outcome, T.c.refusal_reason, T.c.sla_extended,
-                func.count().label("n"),
+    keys = (T.c.kind, T.c.agency, T.c.info_outcome, T.c.refusal_reason, T.c.sla_extended, T.c.completion_days)
+    q = (select(*keys, func.count().label("n"),
                 _count(closed).label("completed"),
                 _count(and_(closed, T.c.sla_due.is_not(None), T.c.closed_at <= T.c.sla_due)).label("met"),
                 _count(and_(not_(closed), T.c.sla_due < scope.as_of)).label("overdue"),
                 _count(T.c.reopened > 0).label("reopened"),
                 _count(moved_in).label("reassigned"))
-         .select_from(source)
-         # kind first: no index starts with it, so SQLite reads the table in order instead of walking
-         # ix_tickets_agency_status (a lookup into the table for every ticket)
-         .group_by(T.c.kind, T.c.agency, literal_column("fr"), literal_column("done"), literal_column("age"),
-                   T.c.info_outcome, T.c.refusal_reason, T.c.sla_extended))
+         .group_by(*keys))
+    return list((await conn.execute(_tickets_in(scope, q))).all())
+
+
+async def responses(conn: AsyncConnection, scope: Scope) -> list[Any]:
+    """Tickets received in the period by agency, kind and working days to the first response
+    (``response_days``), with how many had one as of ``as_of``. Streams ``ix_tickets_report_response``."""
+    responded = and_(T.c.first_response_at.is_not(None), T.c.first_response_at <= scope.as_of)
+    keys = (T.c.kind, T.c.agency, T.c.response_days)
+    q = select(*keys, _count(responded).label("responded")).group_by(*keys)
+    return list((await conn.execute(_tickets_in(scope, q))).all())
+
+
+async def days_received(conn: AsyncConnection, scope: Scope) -> list[Any]:
+    """Tickets received in the period by agency, kind and local day (``received_day``, with its working-day
+    ordinal ``received_wd``): how many, closed, still open and overdue as of ``as_of`` (the backlog's age
+    and the daily trend). Streams ``ix_tickets_report_day``."""
+    closed = _closed(scope)
+    keys = (T.c.kind, T.c.agency, T.c.received_day, T.c.received_wd)
+    q = (select(*keys, func.count().label("n"), _count(closed).label("completed"),
+                _count(not_(closed)).label("open"),
+                _count(and_(not_(closed), T.c.sla_due < scope.as_of)).label("overdue"))
+         .group_by(*keys))
     return list((await conn.execute(_tickets_in(scope, q))).all())
 
 
@@ -166,15 +179,6 @@ async def objections(conn: AsyncConnection, scope: Scope) -> list[Any]:
     if scope.agency:
         q = q.where(T.c.agency == scope.agency)
     return list((await conn.execute(q)).all())
-
-
-async def trend(conn: AsyncConnection, scope: Scope) -> list[Any]:
-    """Tickets received per local day of the period, with how many of them are completed."""
-    day = scope.local(T.c.received_at).label("day")
-    q = (select(day, func.count().label("n"), _count(_closed(scope)).label("completed"),
-                _count(and_(not_(_closed(scope)), T.c.sla_due < scope.as_of)).label("overdue"))
-         .group_by(day).order_by(day))
-    return list((await conn.execute(_tickets_in(scope, q))).all())
 
 
 async def oldest_overdue(conn: AsyncConnection, scope: Scope, limit: int = 10) -> list[Any]:

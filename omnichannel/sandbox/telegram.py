@@ -14,6 +14,7 @@ The bot API is at ``{base_url}/bot<token>/`` (python-telegram-bot: ``base_url=sa
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
 import json
 import re
@@ -60,7 +61,8 @@ class TelegramSandbox(TelegramTraffic, SandboxServer):
         self.token = token
         self.bot = {"id": int(token.split(":", 1)[0]) if token.split(":", 1)[0].isdigit() else 1,
                     "is_bot": True, "first_name": "Sandbox", "username": username}
-        self.sent: list[dict[str, Any]] = []          # messages the bot sent (sendMessage)
+        self.sent: list[dict[str, Any]] = []          # messages the bot sent (sendMessage, sendPhoto)
+        self.sent_photos: list[bytes] = []            # the bytes of each sendPhoto upload
         self.edits: list[dict[str, Any]] = []         # editMessageText / editMessageReplyMarkup results
         self.callback_answers: list[dict[str, Any]] = []
         self.calls: list[tuple[str, dict[str, Any]]] = []  # every API call: (method, params)
@@ -251,6 +253,31 @@ class TelegramSandbox(TelegramTraffic, SandboxServer):
             message["reply_markup"] = params["reply_markup"]
         self._messages[(chat["id"], message["message_id"])] = message
         self.sent.append(message)
+        return message
+
+    async def _m_sendphoto(self, params: dict[str, Any]) -> Any:
+        chat = self._chat_for_send(params)
+        photo = params.get("photo")
+        if not isinstance(photo, bytes) or not photo:
+            raise BotApiError(400, "Bad Request: there is no photo in the request")
+        if len(photo) > 10 * 1024 * 1024:
+            raise BotApiError(400, "Bad Request: PHOTO_SAVE_FILE_INVALID")
+        if not photo.startswith((b"\xff\xd8\xff", b"\x89PNG", b"RIFF")):
+            raise BotApiError(400, "Bad Request: IMAGE_PROCESS_FAILED")
+        file_id = f"sbx-sent-{hashlib.sha256(photo).hexdigest()[:24]}"
+        message: dict[str, Any] = {"message_id": self._next_message_id(chat["id"]), "from": self.bot, "chat": chat,
+                                   "date": int(time.time()),
+                                   "photo": [{"file_id": file_id, "file_unique_id": file_id[-12:], "width": 1280,
+                                              "height": 960, "file_size": len(photo)}]}
+        if params.get("caption"):
+            message["caption"] = str(params["caption"])[:1024]
+        reply = params.get("reply_parameters") or {}
+        original = self._messages.get((chat["id"], int(reply.get("message_id") or 0)))
+        if original is not None:
+            message["reply_to_message"] = original
+        self._messages[(chat["id"], message["message_id"])] = message
+        self.sent.append(message)
+        self.sent_photos.append(photo)
         return message
 
     def _editable(self, params: dict[str, Any]) -> dict[str, Any]:

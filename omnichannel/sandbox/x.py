@@ -28,10 +28,12 @@ from omnichannel.sandbox.x_query import base36, epoch, iso, query_matcher
 REAL_HOST = "https://api.twitter.com"
 PROBLEM = "https://api.twitter.com/2/problems/"
 TWEET_FIELDS = {"id", "text", "edit_history_tweet_ids", "author_id", "created_at", "conversation_id",
-                "in_reply_to_user_id", "referenced_tweets", "lang", "entities", "public_metrics", "source"}
+                "in_reply_to_user_id", "referenced_tweets", "lang", "entities", "public_metrics", "source", "attachments"}
 USER_FIELDS = {"id", "name", "username", "created_at", "description", "protected", "verified", "location"}
 EXPANSIONS = {"author_id", "referenced_tweets.id", "referenced_tweets.id.author_id", "in_reply_to_user_id",
-              "entities.mentions.username"}
+              "entities.mentions.username", "attachments.media_keys"}
+MEDIA_FIELDS = {"media_key", "type", "url", "preview_image_url", "width", "height", "alt_text", "duration_ms",
+                "variants"}
 # (requests per 15-minute window) as in the app-level limits of the paid tiers
 DEFAULT_LIMITS = {"mentions": 450, "search": 450, "tweets": 200, "users_me": 75, "users": 300}
 WINDOW = 900
@@ -75,6 +77,9 @@ class XSandbox(SandboxServer):
         self._storms: dict[str, list[tuple[bool, float]]] = {}
         self._storm_after: dict[str, int] = {}
         self._failures: dict[str, list[int]] = {}
+        self.media: dict[str, dict[str, Any]] = {}  # media_key -> the media object (url made at render time)
+        self.media_bytes: dict[str, bytes] = {}     # what pbs.twimg.com would serve for a photo
+        self._media_ids = itertools.count(1_700_000_000_000_000_000)
         self.add_user(account_username, name="Pemerintah Kota Contoh", user_id=account_id)
 
     # -- lifecycle (start, stop, base_url, async with: SandboxServer) ------------------------------
@@ -105,8 +110,10 @@ class XSandbox(SandboxServer):
 
     def post_tweet(self, text: str, author: str = "warga", *, in_reply_to: str | None = None,
                    quote_of: str | None = None, retweet_of: str | None = None,
-                   created_at: float | None = None, auto_mentions: bool = True) -> dict[str, Any]:
-        """Publish a tweet as ``author`` (a username, created on first use); returns the stored tweet."""
+                   created_at: float | None = None, auto_mentions: bool = True, photos: list[bytes] | None = None,
+                   videos: int = 0) -> dict[str, Any]:
+        """Publish a tweet as ``author`` (a username, created on first use), with ``photos`` (bytes served at
+        the media object's ``url``) and ``videos`` (metadata only: X gives a video as stream variants)."""
         user = self.add_user(author)
         tid = str(next(self._ids))
         refs: list[dict[str, str]] = []
@@ -131,9 +138,31 @@ class XSandbox(SandboxServer):
             refs.append({"type": "replied_to", "id": in_reply_to})
         if refs:
             tweet["referenced_tweets"] = refs
+        keys = [self._add_media("photo", content) for content in photos or []]
+        keys += [self._add_media("video", None) for _ in range(videos)]
+        if keys:
+            tweet["attachments"] = {"media_keys": keys}
         self.tweets[tid] = tweet
         self._order.append(int(tid))
         return tweet
+
+    def _add_media(self, kind: str, content: bytes | None) -> str:
+        key = f"{3 if kind == 'photo' else 7}_{next(self._media_ids)}"
+        self.media[key] = {"media_key": key, "type": kind, "width": 1200, "height": 900}
+        if content is not None:
+            self.media_bytes[key] = content
+        else:
+            self.media[key].update(duration_ms=8000, variants=[{"content_type": "application/x-mpegURL",
+                                                                "url": f"/ext_tw_video/{key}/pl/playlist.m3u8"}])
+        return key
+
+    def _render_media(self, key: str, fields: set[str]) -> dict[str, Any]:
+        media = dict(self.media[key])
+        if media["type"] == "photo":
+            media["url"] = f"{self.base_url}/_sandbox/x/media/{key}.jpg"
+        else:
+            media["preview_image_url"] = f"{self.base_url}/_sandbox/x/media/{key}-thumb.jpg"
+        return {k: v for k, v in media.items() if k in {"media_key", "type"} | fields}
 
     def post_mention(self, text: str, author: str = "warga", **kw: Any) -> dict[str, Any]:
         """A tweet that mentions the account (``@account`` is prefixed unless the text has it)."""
@@ -251,6 +280,7 @@ class XSandbox(SandboxServer):
         tweet_fields = self._fields(query, "tweet.fields", TWEET_FIELDS)
         user_fields = self._fields(query, "user.fields", USER_FIELDS)
         expansions = self._fields(query, "expansions", EXPANSIONS)
+        media_fields = self._fields(query, "media.fields", MEDIA_FIELDS)
         max_results = query.get("max_results", "10")
         if not max_results.isdigit() or not bounds[0] <= int(max_results) <= bounds[1]:
             raise _invalid("max_results", max_results, f"The `max_results` query parameter value [{max_results}] "
@@ -293,6 +323,10 @@ class XSandbox(SandboxServer):
                         author = refs[ref["id"]]["author_id"]
                         users[author] = self.users[author]
         includes: dict[str, Any] = {}
+        if "attachments.media_keys" in expansions:
+            keys = [k for t in page for k in (t.get("attachments") or {}).get("media_keys", []) if k in self.media]
+            if keys:
+                includes["media"] = [self._render_media(k, media_fields) for k in keys]
         if users:
             includes["users"] = [self._render_user(u, user_fields) for u in users.values()]
         if refs:

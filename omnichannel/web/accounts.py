@@ -11,7 +11,6 @@ and is judged by its token alone (no cookie, no CSRF). A handler finds a logged-
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from typing import Any
 
@@ -19,6 +18,7 @@ from aiohttp import web
 
 from omnichannel import users
 from omnichannel.models import User
+from omnichannel.web.body import BodyError, parse_json, read_body
 from omnichannel.web.officer_api import OFFICER, Caller
 
 log = logging.getLogger(__name__)
@@ -27,6 +27,8 @@ COOKIE = "omni_sesi"
 OFFICER_USER = web.RequestKey("officer_user", User)  # the account behind a session (the dashboard reads it)
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+READ_ONLY_ROLES = frozenset({"pimpinan"})  # leaders read the dashboard and reports; they change nothing
+LOGOUT_PATHS = frozenset({"/api/v1/session/logout"})
 
 
 def caller_for(user: User) -> Caller:
@@ -84,6 +86,11 @@ class Accounts:
             log.warning("refused %s %s for %s: missing or wrong CSRF token", request.method, request.path,
                         user.login)
             return _error(403, "csrf", f"a state-changing request needs the session's {CSRF_HEADER} header")
+        if user.role in READ_ONLY_ROLES and request.method not in SAFE_METHODS and request.path not in LOGOUT_PATHS:
+            log.warning("refused %s %s for %s: the %s role only reads", request.method, request.path, user.login,
+                        user.role)
+            return _error(403, "read_only", f"the {user.role} role can read the dashboard and reports, "
+                                            "not change anything")
         request[OFFICER] = caller_for(user)
         request[OFFICER_USER] = user
         return None
@@ -93,10 +100,10 @@ class Accounts:
         site cannot send it without a CORS preflight)."""
         if request.content_type != "application/json":
             return _error(415, "unsupported_media_type", "send the login as application/json")
-        try:
-            body = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
-            body = None
+        try:  # read whole, within the body timeout and size limit: any refusal in the officers' error shape
+            body = parse_json(await read_body(request, min(request.app._client_max_size, 65_536)))
+        except BodyError as exc:
+            return _error(exc.status, "bad_request", exc.reason)
         if not isinstance(body, dict) or not isinstance(body.get("login"), str) \
                 or not isinstance(body.get("password"), str):
             return _error(400, "bad_request", "the body must be {\"login\": string, \"password\": string}")

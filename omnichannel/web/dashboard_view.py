@@ -34,10 +34,11 @@ details{margin-top:6px} section{margin:16px 0} h2{font-size:1.05rem} .galat{colo
 """
 
 
-def page(title: str, body: str, who: str | None = None) -> str:
-    """The page around ``body``."""
-    logout = ('<form method="post" action="/dasbor/keluar"><button id="keluar" type="submit">Keluar</button></form>'
-              if who else "")
+def page(title: str, body: str, who: str | None = None, csrf: str | None = None) -> str:
+    """The page around ``body``; ``csrf``: the login session's token, which the log-out form carries."""
+    hidden = f'<input type="hidden" name="csrf" value="{escape(csrf)}">' if csrf else ""
+    logout = (f'<form method="post" action="/dasbor/keluar">{hidden}<button id="keluar" type="submit">Keluar</button>'
+              "</form>" if who else "")
     return (f'<!doctype html><html lang="id"><head><meta charset="utf-8"><meta name="viewport" '
             f'content="width=device-width,initial-scale=1"><title>{escape(title)}</title><style>{STYLE}</style></head>'
             f'<body><header><h1>{escape(title)}</h1>{f"<span>{escape(who)}</span>" if who else ""}{logout}</header>'
@@ -45,14 +46,20 @@ def page(title: str, body: str, who: str | None = None) -> str:
 
 
 def login(error: str | None = None) -> str:
-    """The token form (until personal accounts exist)."""
+    """The log-in form: a personal account; a token for machine access folded away."""
     message = f'<p id="galat-masuk" class="galat">{escape(error)}</p>' if error else ""
     return page("Dasbor Kinerja Pengaduan", f"""
 <section><h2>Masuk</h2>{message}
-<form method="post" action="/dasbor/masuk" class="pemilih">
-<label>Token petugas atau koordinator<input id="token" name="token" type="password" autocomplete="off" required></label>
+<form id="masuk-akun" method="post" action="/dasbor/masuk" class="pemilih">
+<label>Nama pengguna<input id="login" name="login" autocomplete="username" required></label>
+<label>Kata sandi<input id="sandi" name="password" type="password" autocomplete="current-password" required></label>
 <button id="tombol-masuk" type="submit">Masuk</button></form>
-<p class="catatan">Dasbor hanya menampilkan angka; tidak ada yang dapat diubah dari halaman ini.</p></section>""")
+<p class="catatan">Masuk dengan akun petugas Anda (koordinator, admin, pimpinan; petugas melihat instansinya
+sendiri). Dasbor hanya menampilkan angka; tidak ada yang dapat diubah dari halaman ini.</p>
+<details><summary>Masuk dengan token API</summary>
+<form id="masuk-token" method="post" action="/dasbor/masuk" class="pemilih">
+<label>Token petugas atau koordinator<input id="token" name="token" type="password" autocomplete="off" required></label>
+<button id="tombol-token" type="submit">Masuk</button></form></details></section>""")
 
 
 def _pickers(first: date, last: date, agency: str | None, choices: list[tuple[str, str]], today: date) -> str:
@@ -88,7 +95,8 @@ def _figure(fid: str, title: str, svg: str, headers: list[str], rows: list[list[
 
 
 def dashboard(report: dict[str, Any], first: date, last: date, agency: str | None,
-              choices: list[tuple[str, str]], today: date, who: str, error: str | None = None) -> str:
+              choices: list[tuple[str, str]], today: date, who: str, error: str | None = None,
+              csrf: str | None = None) -> str:
     """The whole dashboard page."""
     t = report["total"]
     cards = [("Diterima", num(t["received"])), ("Selesai", f"{num(t['completed'])} ({pct(t['completion_rate'])})"),
@@ -147,7 +155,7 @@ kerja).</p></section>
 <section><h2>Tiket terlambat terlama</h2><div class="tabel"><table id="terlambat"><thead><tr><th>Tiket</th>
 <th>Instansi</th><th>Jenis</th><th>Batas waktu</th><th>Hari kerja terlambat</th></tr></thead><tbody>{overdue_rows}
 </tbody></table></div></section>"""
-    return page("Dasbor Kinerja Pengaduan", body, who)
+    return page("Dasbor Kinerja Pengaduan", body, who, csrf)
 
 
 def _agency_table(report: dict[str, Any]) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from omnichannel.protocols import AnswerDesk
-from omnichannel.web import accounts, cases, openapi, queue
+from omnichannel.web import accounts, attachments, cases, openapi, queue
 from omnichannel.web.officer_api import OfficerApi, _wrap, api_routes
 
 
@@ -17,4 +17,4 @@ def routes(store: Any, config: Any, templates: Any, answers: AnswerDesk | None =
     api = OfficerApi(store, config, templates, answers)
     desk = accounts.Accounts(store, config)
     return [*api_routes(api, desk), *desk.routes(_wrap), *queue.routes(api, desk, _wrap),
-            *cases.routes(api, desk, _wrap), *openapi.routes()]
+            *cases.routes(api, desk, _wrap), *attachments.routes(api, desk, _wrap), *openapi.routes(config)]

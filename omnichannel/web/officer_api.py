@@ -24,6 +24,7 @@ from omnichannel.models import Case, Complaint, Identity, Reporter, Ticket
 from omnichannel.pii import mask
 from omnichannel.protocols import AnswerDesk
 from omnichannel.types import utcnow
+from omnichannel.web.attachments import for_complaints as attachment_list
 from omnichannel.web.body import BodyError, header_bytes, parse_json, read_body
 from omnichannel.web.limits import limiter
 
@@ -209,6 +210,7 @@ class OfficerApi:
             others = (await session.exec(select(Ticket.ref, Ticket.agency, Ticket.status).where(
                 Ticket.case_id == ticket.case_id, Ticket.id != ticket.id))).all()
             names = await _names(session, {c.reporter_id for c in complaints if c.reporter_id is not None})
+            files = await attachment_list(session, [c.id for c in complaints])
         full = caller.owns(ticket.agency)
         agency = self.config.agency(ticket.agency)
         body = {"ref": ticket.ref, "agency": ticket.agency, "agency_name": agency.name if agency else None,
@@ -222,7 +224,9 @@ class OfficerApi:
                          "complaints": case.complaint_count if case else 0,
                          "location": case.location if case else None},
                 "other_tickets": [{"ref": r, "agency": a, "status": s} for r, a, s in others],
-                "complaints": [self._complaint(c, full, names.get(c.reporter_id, [])) for c in complaints]}
+                "complaints": [{**self._complaint(c, full, names.get(c.reporter_id, [])),
+                                "attachments": _files(files.get(c.id, []), full and not c.anonymous,
+                                                      names.get(c.reporter_id, []))} for c in complaints]}
         return web.json_response(body)
 
     @staticmethod
@@ -266,6 +270,11 @@ class OfficerApi:
             status = ticket.status
             await session.commit()
         return web.json_response({"ticket": ticket.ref, "replies": replies, "status": status}, status=201)
+
+
+def _files(items: list[dict[str, Any]], full: bool, names: list[str]) -> list[dict[str, Any]]:
+    # a file name can carry personal data too (KTP_Budi_3374....jpg): masked like the text for other viewers
+    return items if full else [{**a, "filename": mask(a["filename"] or "", names)} for a in items]
 
 
 async def _names(session: Any, reporter_ids: set[int]) -> dict[int, list[str]]:

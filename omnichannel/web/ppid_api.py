@@ -1,7 +1,7 @@
 """The PPID's part of the officer API: the decision on an information request, the extension, keberatan.
 
-Same bearer tokens and rules as ``omnichannel.web.officer_api`` (an agency's officer acts on its own
-tickets, a coordinator on all). Errors are JSON ``{"error", "reason"}``.
+Same bearer tokens, login sessions and rules as ``omnichannel.web.officer_api`` (an agency's officer acts on
+its own tickets, a coordinator on all). Errors are JSON ``{"error", "reason"}``.
 
 - ``POST /api/v1/tickets/{ref}/decision`` ``{"outcome": "dikabulkan|dikabulkan_sebagian|ditolak",
   "reason": "pasal17a..pasal17j|belum_dikuasai|belum_didokumentasikan", "note"}`` records the decision and
@@ -10,6 +10,9 @@ tickets, a coordinator on all). Errors are JSON ``{"error", "reason"}``.
 - ``POST /api/v1/tickets/{ref}/keberatan`` ``{"reason": "a".."g", "text", "filed_at"?}``: a citizen's keberatan,
   recorded by the PPID (the superior answers within 30 working days).
 - ``POST /api/v1/keberatan/{ref}/answer`` ``{"outcome": "dikabulkan|ditolak", "answer"}``.
+- ``GET /api/v1/keberatan?open=true``: the keberatan against the caller's agencies' requests (filed by a
+  citizen from the status page or API, ``omnichannel.web.keberatan``, or recorded by the PPID), oldest
+  deadline first, with the 30-working-day deadline and whether it passed.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from sqlalchemy import select
 
 from omnichannel import information
 from omnichannel.models import Objection, Ticket
+from omnichannel.types import utcnow
+from omnichannel.web import accounts
 from omnichannel.web.officer_api import OfficerApi, _error, _wrap
 
 
@@ -93,6 +98,28 @@ class PpidApi(OfficerApi):
                                   "filed_at": objection.filed_at.isoformat(), "due_at": objection.due_at.isoformat()},
                                  status=201)
 
+    async def list_objections(self, request: web.Request) -> web.Response:
+        """The keberatan the caller answers for (``?open=true``: only those still unanswered)."""
+        caller = self._auth(request)
+        only_open = request.query.get("open", "").lower() in ("1", "true", "ya")
+        q = (select(Objection, Ticket.ref, Ticket.agency).join(Ticket, Ticket.id == Objection.ticket_id)
+             .order_by(Objection.due_at, Objection.id).limit(500))
+        if only_open:
+            q = q.where(Objection.answered_at.is_(None))
+        if not caller.coordinator:
+            q = q.where(Ticket.agency.in_(sorted(caller.agencies) or [""]))
+        now = utcnow()
+        async with self.store.session() as session:
+            rows = (await session.exec(q)).all()
+        return web.json_response({"keberatan": [
+            {"ref": o.ref, "ticket": ref, "agency": agency, "reason": o.reason,
+             "reason_text": information.OBJECTION_REASONS.get(o.reason), "text": o.text,
+             "filed_by": "citizen" if o.actor.startswith("warga:") else "officer",
+             "filed_at": o.filed_at.isoformat(), "due_at": o.due_at.isoformat(),
+             "overdue": o.answered_at is None and o.due_at < now,
+             "answered_at": o.answered_at.isoformat() if o.answered_at else None, "outcome": o.outcome}
+            for o, ref, agency in rows]})
+
     async def post_objection_answer(self, request: web.Request) -> web.Response:
         """Record the superior's answer to a keberatan."""
         caller = self._auth(request)
@@ -117,11 +144,14 @@ class PpidApi(OfficerApi):
 
 
 def routes(store: Any, config: Any, templates: Any, answers: Any = None) -> list[web.RouteDef]:
-    """The PPID routes, for the daemon's one aiohttp app."""
+    """The PPID routes, for the daemon's one aiohttp app: bearer tokens, or an officer's login session
+    (``omnichannel.web.accounts``: CSRF checked, the read-only ``pimpinan`` refused)."""
     api = PpidApi(store, config, templates, answers)
+    desk = accounts.Accounts(store, config)
     return [
-        web.post("/api/v1/tickets/{ref}/decision", _wrap(api.post_decision)),
-        web.post("/api/v1/tickets/{ref}/extend", _wrap(api.post_extend)),
-        web.post("/api/v1/tickets/{ref}/keberatan", _wrap(api.post_objection)),
-        web.post("/api/v1/keberatan/{ref}/answer", _wrap(api.post_objection_answer)),
+        web.post("/api/v1/tickets/{ref}/decision", _wrap(api.post_decision, desk)),
+        web.post("/api/v1/tickets/{ref}/extend", _wrap(api.post_extend, desk)),
+        web.post("/api/v1/tickets/{ref}/keberatan", _wrap(api.post_objection, desk)),
+        web.post("/api/v1/keberatan/{ref}/answer", _wrap(api.post_objection_answer, desk)),
+        web.get("/api/v1/keberatan", _wrap(api.list_objections, desk)),
     ]

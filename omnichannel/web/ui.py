@@ -27,7 +27,11 @@ def routes(config: Config) -> list[web.RouteDef]:
     out: list[web.RouteDef] = []
     intake = next((c for c in config.connectors if c.kind == "webform" and c.enabled), None)
     if intake is not None and getattr(intake, "auth", "none") == "none":
-        html = _page(config, "lapor.html").replace("{{API_PATH}}", intake.path)
+        max_bytes = int(getattr(intake, "max_file_bytes", 0))
+        size = f"{max_bytes / 1_048_576:.1f}".removesuffix(".0") + " MB" if max_bytes >= 1_048_576 \
+            else f"{max(1, max_bytes // 1024)} KB"
+        html = (_page(config, "lapor.html").replace("{{API_PATH}}", intake.path)
+                .replace("{{MAX_FILES}}", str(getattr(intake, "max_files", 0))).replace("{{MAX_FILE_SIZE}}", size))
 
         async def form(_: web.Request) -> web.Response:
             return web.Response(text=html, content_type="text/html", charset="utf-8",

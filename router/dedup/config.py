@@ -20,11 +20,22 @@ class DedupConfig(Model):
     enabled: bool = True
     # 0.60 from tests/data/dedup_labelled.jsonl: the highest pair of two different complaints of one reporter
     # (letters sharing greeting, address and sign-off) scored 0.599, the lowest resend kept 0.606
-    resend: LevelConfig = Field(default_factory=lambda: LevelConfig(threshold=0.60, window_days=7))
+    # 14 days: an unanswered complaint is recalled for weeks ("surat ketiga kami … surat 4 dan 7 Mei"); a
+    # problem that is back after a quiet spell ("banjir lagi") is told apart by recurrence_days instead
+    resend: LevelConfig = Field(default_factory=lambda: LevelConfig(threshold=0.60, window_days=14))
     cross_channel: LevelConfig = Field(default_factory=lambda: LevelConfig(threshold=0.55, window_days=14))
     incident: LevelConfig = Field(default_factory=lambda: LevelConfig(threshold=0.45, window_days=14))
     place_weight: float = Field(0.3, ge=0.0, le=1.0,
                                 description="share of the incident similarity given by an agreeing place")
+    problem_weight: float = Field(0.2, ge=0.0, le=1.0,
+                                  description="share of the incident similarity given by a shared problem class "
+                                              "(router.dedup.concepts: a leak is a leak in any words)")
+    recurrence_days: float = Field(3.0, ge=0.0,
+                                   description="a message saying the problem is back (lagi, deui, kembali) this "
+                                               "many days or more after a complaint is a new occurrence, not a reminder")
+    identity_links: bool = Field(True, description="link one citizen's messages on two channels without a shared "
+                                                   "contact: a name or handle that meets, a self-reference or the "
+                                                   "same place and problem")
     num_perm: int = Field(32, ge=4, le=512, description="MinHash permutations")
     bands: int = Field(16, ge=1, description="LSH bands")
     rows: int = Field(2, ge=1, description="rows (permutations) per band")

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from router.dedup.concepts import CLASS_WORDS, identity_keys, problem_mask, reference_flags
 from router.places import canonical_places
 
 # Words that carry no meaning for "is this the same complaint": greetings, pleas, fillers, particles.
@@ -40,17 +41,26 @@ _RT_RW = re.compile(r"\brt\s*/\s*rw\.?\s*:?\s*0*(\d{1,3})\s*/\s*0*(\d{1,3})", re
 _RT = re.compile(r"\brt\.?\s*:?\s*0*(\d{1,3})(?:\s*/\s*(?:rw\.?\s*:?\s*)?0*(\d{1,3}))?", re.I)
 _RW = re.compile(r"\brw\.?\s*:?\s*0*(\d{1,3})", re.I)
 _NAME = r"([a-z][a-z0-9'\-]*)(?:\s+([a-z][a-z0-9'\-]*))?"
-_ABBREV_STREET = re.compile(r"\b(?:jl|jln|gg)\b\.?\s*(?:raya\s+)?" + _NAME, re.I)
+# titles before a street's name: "Jl. Ir. H. Juanda" is Juanda, "Jl. KH. Ahmad Dahlan" is Ahmad Dahlan
+_TITLES = r"(?:(?:ir|h|hj|dr|kh|k\.h|prof|kol|jend|mayjen|letjen|brigjen)\.?\s+)*"
+_ABBREV_STREET = re.compile(r"\b(jl|jln|gg)\b\.?\s*(?:raya\s+)?" + _TITLES + _NAME, re.I)
 _LONG_STREET = re.compile(r"\b(?:[Jj]alan|[Gg]ang)\s+(?:Raya\s+)?([A-Z][a-z][a-z0-9'\-]*)(?:\s+([A-Z][a-z][a-z0-9'\-]*))?")
 # landmarks citizens name: "TPS Pasar Baru", "Perum Griya Asri", "SDN 3 Margahayu", "masjid Al Ikhlas"
 _LANDMARK = re.compile(r"\b(pasar|perum|perumahan|terminal|masjid|mesjid|musala|musholla|gereja|sdn|sd|smpn|smp|sman|sma|"
                        r"smkn|smk|puskesmas|rsud|taman|stasiun|kantor pos|alun alun|alun-alun|alun2|kampung|komplek|"
-                       r"kompleks|perumnas|griya|bumi)\b\s*(\d{1,3}|[a-z][a-z'\-]*)(?:\s+([a-z][a-z'\-]*))?",
+                       r"kompleks|perumnas|griya|bumi|simpang|tpu|rusunawa|rusun|pt|cv|jembatan|gor|stadion|kampus)"
+                       r"\b\.?\s*(\d{1,3}|[a-z][a-z'\-]*)(?:\s+([a-z][a-z'\-]*))?",
                        re.I)
 _LANDMARK_TYPE = {"perumahan": "perum", "griya": "perum", "bumi": "perum", "perumnas": "perum", "komplek": "perum",
                   "kompleks": "perum", "mesjid": "masjid", "musholla": "masjid", "musala": "masjid", "sdn": "sd",
                   "smpn": "smp", "sman": "sma", "smkn": "smk", "alun-alun": "alun", "alun alun": "alun",
-                  "alun2": "alun"}
+                  "alun2": "alun", "rusun": "rusunawa", "cv": "usaha", "pt": "usaha"}
+# landmark kinds whose next word is often running text ("deket jembatan berlubang", "simpang tiga macet")
+_LOOSE_LANDMARKS = frozenset(("simpang", "jembatan", "tpu", "gor", "stadion", "kampus", "pt", "cv"))
+# their names are often a description ("jembatan kayu", "PT" + a trade name): they agree, never conflict
+_SOFT_KINDS = frozenset(("lm-jembatan", "lm-usaha", "lm-kampus", "lm-gor", "lm-stadion"))
+# a block of a housing estate or a flat ("Blok C"): two blocks are two places
+_BLOK = re.compile(r"\bblok\s*([a-z]{1,2}\d{0,2}|\d{1,2})\b", re.I)
 _AREA = re.compile(r"\b(kel(?:urahan)?|desa|kec(?:amatan)?)\b\.?\s+([a-z][a-z\-]+(?:\s+[a-z][a-z\-]+)?)", re.I)
 _NOT_A_NAME = frozenset("""
 no nomor rt rw kel kelurahan kec kecamatan dekat dkt depan samping belakang sebelah seberang ujung pinggir arah
@@ -61,6 +71,23 @@ rusak berlubang bolong ambles amblas retak hancur licin gelap banjir tergenang m
 di ke yang yg dan dari ini itu nya utama raya tol masuk menuju depan dekat dkt samping belakang arah
 kampung desa kota sudah udah blm belum gak ga tidak tdk sangat parah banyak lagi sering mulu terus
 """.split())
+# Sundanese, Javanese and slang function words that follow a place name in running text ("Jl. Sekeloa teu
+# acan", "Masjid Pajajaran deket warung"): never part of the name
+_RUNNING = frozenset("""
+teu tos acan aya nu ka ti di sareng jeung dugi payun caket deket dket palih beulah handapeun luhur gigireun
+tukangeun hareupeun deui pisan mah teh atuh euy wae oge ge kanggo ku ieu eta ayeuna tadi enjing wengi sonten
+isuk kamari minggu dinten poe jam subuh pagi siang sore malem malam
+kok wis wes ora ning nang karo neng cedhak ngarep mburi
+sama ama ampe sampe sampai dari dr arah jg juga trs terus skrg sekarang udah udh blm belum masih msh
+pas lagi lg mulu banget bgt parah hilang rusak
+gang jalan jl jln gg kaki setapak tol lingkar no nomor blok rt rw kel kec kelurahan kecamatan
+""".split())
+_TITLE_WORD = re.compile(r"(?<=[ (/,-])[A-Z][a-z]{2,}")
+# a verb or noun with an Indonesian affix ("dipersulit", "tersumbat", "kebanjiran"): running text, not a name
+_AFFIXED = re.compile(r"^(?:di|ter|ber|mem|men|meng|meny|per)[a-z]{4,}$|^(?:ke|pe)[a-z]{3,}an$")
+_JALAN_LOWER = re.compile(r"\b(jalan|gang)\s+([a-z][a-z'\-]+)(?:\s+([a-z][a-z'\-]+))?")
+# a kelurahan written after the RT/RW without "kel.": "RT 02/RW 04 Sidomulyo" (capitalised only)
+_AFTER_RW = re.compile(r"\b[Rr][Ww]\.?\s*:?\s*0*\d{1,3}\s*,?\s+([A-Z][a-z]{3,})(?:\s+([A-Z][a-z]{3,}))?")
 _LOCATION_KEYS = {"kelurahan": "kel", "desa": "kel", "village": "kel", "kecamatan": "kec", "district": "kec",
                   "street": "street", "jalan": "street", "rt": "rt", "rw": "rw"}
 
@@ -110,12 +137,16 @@ def _clean_name(name: str) -> str:
 
 _LANDMARK_HINTS = ("pasar", "perum", "terminal", "masjid", "mesjid", "musala", "musholla", "gereja", "sd", "smp",
                    "sma", "smk", "puskesmas", "rsud", "taman", "stasiun", "kantor pos", "alun", "kampung",
-                   "komplek", "griya", "bumi")
+                   "komplek", "griya", "bumi", "simpang", "tpu", "rusun", "pt", "cv", "jembatan", "gor", "stadion",
+                   "kampus")
+_LANDMARK_HINT = re.compile("|".join(_LANDMARK_HINTS))
 
 
 def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[str]:
     """Place keys (``kel:…``, ``kec:…``, ``street:…``, ``rt:N``, ``rw:N``) from the text and the gazetteer."""
     places: set[str] = set()
+    # written with capitals (names capitalised, not only acronyms): a lower-case word after a name is running text
+    cased = not text.islower() and _TITLE_WORD.search(text) is not None
     text = canonical_places(text)  # "SD Negeri 5" = "SDN 5" = "SD 5"; "Jl."/"jln" = "jl"
     # ASCII text: a regex runs only when its literal words occur (re.I and str.lower agree on ASCII)
     low = text.lower() if text.isascii() else None
@@ -131,21 +162,49 @@ def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[
         for rw in _RW.findall(text_rest):
             places.add(f"rw:{int(rw)}")
     if low is None or "jl" in low or "gg" in low:
-        for first, second in _ABBREV_STREET.findall(text):
-            _add_name(places, "street", first, second)
+        for kind, first, second in _ABBREV_STREET.findall(text):
+            # a gang and a street of one name are two places ("Gg. Kenanga" off "Jl. Kenanga")
+            if kind.lower() == "gg":
+                _add_gang(places, first, second, cased)
+            else:
+                _add_name(places, "street", first, second, cased)
     if low is None or "jalan" in low or "gang" in low:
         for first, second in _LONG_STREET.findall(text.title() if text.isupper() else text):
-            _add_name(places, "street", first, second)
+            _add_name(places, "street", first, second, cased)
+        if low is None or "jalan " in low or "gang " in low:  # "jalan sekeloa": a street unless a common word
+            common = _common_words()
+            for kind, first, second in _JALAN_LOWER.findall(text):
+                if first not in common and not _AFFIXED.match(first) and len(first) >= 4:
+                    if kind == "gang":
+                        _add_gang(places, first, second, cased)
+                    else:
+                        _add_name(places, "street", first, second, cased)
     if low is None or "kel" in low or "kec" in low or "desa" in low:
         for kind, name in _AREA.findall(text):
-            first, _, second = _clean_name(name).partition(" ")
-            _add_name(places, "kec" if kind.lower().startswith("kec") else "kel", first, second)
-    if low is None or any(hint in low for hint in _LANDMARK_HINTS):
+            first, _, second = name.partition(" ")
+            _add_name(places, "kec" if kind.lower().startswith("kec") else "kel", _clean_name(first),
+                      second.strip(), cased)
+    if cased and (low is None or "rw" in low):
+        for first, second in _AFTER_RW.findall(text):
+            if first.lower() not in ("kel", "kelurahan", "desa", "kec", "kecamatan"):
+                _add_name(places, "kel", first, second, cased)
+    if low is None or _LANDMARK_HINT.search(low):
         for kind, first, second in _LANDMARK.findall(text):
+            if kind.lower() == "bumi" and not kind[0].isupper():
+                continue  # Sundanese "bumi" is a house ("cai tos lebet ka bumi"), not Perumahan Bumi …
             kind = kind.lower()
+            if kind in _LOOSE_LANDMARKS and (first.lower() in _common_words() or
+                                             (not first[:1].isupper() and _AFFIXED.match(first.lower()))):
+                continue
             if kind in ("griya", "bumi"):  # part of the estate's name: "Griya Asri"
                 first, second = f"{kind} {first.lower()}", ""
-            _add_name(places, "lm-" + _LANDMARK_TYPE.get(kind, kind), first, second)
+            elif kind == "simpang" and "-" in first.strip("-"):  # "simpang kircon-jakarta": two streets meet
+                for part in first.strip("-").split("-"):
+                    _add_name(places, "lm-simpang", part, "", cased)
+                continue
+            _add_name(places, "lm-" + _LANDMARK_TYPE.get(kind, kind), first, second, cased)
+    if low is None or "blok" in low:
+        places.update(f"blok:{name.lower()}" for name in _BLOK.findall(text))
     if location:
         for key, value in location.items():
             prefix = _LOCATION_KEYS.get(str(key).lower())
@@ -157,15 +216,44 @@ def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[
     return places
 
 
-def _add_name(places: set[str], kind: str, first: str, second: str) -> None:
-    """Add ``kind:first second`` (or ``kind:first``); a shorter name is compatible with its longer form."""
+@lru_cache(maxsize=1)
+def _common_words() -> frozenset[str]:
+    """Words that are never a place name's second word in lower-case text: fillers, running words, the
+    problem words and every word of the slang lexicon (either side)."""
+    from router.normalise import default_lexicon
+
+    lexicon = default_lexicon()
+    words = {w for value in lexicon.values() for w in value.split()} | set(lexicon)
+    return frozenset(words | FILLERS | _NOT_A_NAME | _RUNNING | CLASS_WORDS)
+
+
+def _add_name(places: set[str], kind: str, first: str, second: str, cased: bool = False) -> None:
+    """Add ``kind:first second`` (or ``kind:first``); a shorter name is compatible with its longer form.
+
+    ``cased``: the text uses capitals, so a lower-case second word ("Jl. Sekeloa teu acan") is running text.
+    """
+    if cased and second and not second[:1].isupper():
+        second = ""
     first, second = first.lower(), second.lower()
-    if not first or first in _NOT_A_NAME or first in FILLERS:
+    if "-" in first.strip("-"):  # "Al-Furqon" = "Al Furqon"; "kircon-jakarta" names two
+        first, _, second = first.strip("-").partition("-")
+    if not first or first in _NOT_A_NAME or first in FILLERS or first in _RUNNING:
         return
-    if second and second not in _NOT_A_NAME and second not in FILLERS and not second.isdigit():
+    common = _common_words()
+    if second and (second in common or second.isdigit() or (not cased and _AFFIXED.match(second))):
+        second = ""
+    if second:
         places.add(f"{kind}:{first} {second}")
     else:
         places.add(f"{kind}:{first}")
+
+
+def _add_gang(places: set[str], first: str, second: str, cased: bool) -> None:
+    """A gang is a street named ``gg …``: never the same place as the street of that name, and a street
+    and a gang of other names conflict as two streets do."""
+    found: set[str] = set()
+    _add_name(found, "street", first, second, cased)
+    places.update(f"street:gg {key.partition(':')[2]}" for key in found)
 
 
 def _compatible(a: Iterable[str], b: Iterable[str]) -> bool:
@@ -226,7 +314,18 @@ def parsed_similarity(pa: dict[str, tuple[str, ...]], pb: dict[str, tuple[str, .
     for kind in sorted(pa.keys() & pb.keys()):  # sorted: the same conflict named in every process
         if kind in ("rt", "rw"):
             continue
-        if _compatible(pa[kind], pb[kind]):
+        a, b = pa[kind], pb[kind]
+        if kind in _SOFT_KINDS:  # "jembatan kayu" / "Jembatan Gantung": agreement counts, a difference does not
+            if _compatible(a, b):
+                agree.add(kind)
+            continue
+        if len(a) >= 2 and len(b) >= 2 and kind == "street":
+            # two crossings that share one street are two places: both streets must meet
+            if sum(_compatible((x,), b) for x in a) >= 2:
+                agree.add(kind)
+            else:
+                return 0.0, "different crossing"
+        elif _compatible(a, b):
             agree.add(kind)
         else:
             return 0.0, f"different {_LABELS.get(kind, kind[3:])}"
@@ -259,6 +358,43 @@ class Features:
     ts: float = 0.0
     shingles: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.uint64))
     keys: list[int] | None = None  # LSH band keys, computed once by the index
+    problems: int = 0  # problem classes (router.dedup.concepts bit mask)
+    flags: int = 0  # how the text refers back (SELF_REF, AGAIN, FOLLOW)
+    ident: frozenset[int] = frozenset()  # the sender's identity keys (name words, handle prefixes)
+    ident_probe: frozenset[int] = frozenset()  # what meets another sender's ``ident``
+    mentions: str = ""  # the text's words, " "-separated and padded (places mentioned without a keyword)
+
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def mentioned(parsed: Mapping[str, tuple[str, ...]], words: str, partial: bool = True) -> float:
+    """How well a text's ``words`` (``Features.mentions``) name one of the places in ``parsed``: 1.0 for a
+    street or landmark whose name's words all occur (both streets of a crossing), 0.6 for a kelurahan or
+    (``partial``: the text names no street or landmark of its own) one street of a crossing, else 0."""
+    score = 0.0
+    for kind, names in parsed.items():
+        if kind == "street" or kind.startswith("lm-"):
+            value = 1.0
+        elif kind == "kel":
+            value = 0.6
+        else:
+            continue
+        if value <= score:
+            continue
+        found = 0
+        for name in names:
+            parts = name.split()
+            if parts and parts[0] == "gg":
+                parts = parts[1:]
+            if parts and not parts[0].isdigit() and all(f" {w} " in words for w in parts):
+                found += 1
+        # a crossing (two streets named) is mentioned with both its streets; one of them counts as the area
+        if found >= (2 if kind == "street" and len(names) >= 2 else 1):
+            score = value
+        elif found and partial:
+            score = max(score, 0.6)
+    return score
 
 
 _TOKEN_HASH: dict[str, int | None] = {}
@@ -278,8 +414,13 @@ def _token_hash(token: str) -> int | None:
 
 def make_features(tokens: Iterable[str], text: str, *, location: Mapping[str, Any] | None = None,
                   agency: str | None = None, person: int | None = None, channel: str = "",
-                  ts: float = 0.0) -> Features:
-    """Build features from normalised tokens, the original text and the classifier's location."""
+                  ts: float = 0.0, names: Iterable[str | None] = (), handles: Iterable[str | None] = ()) -> Features:
+    """Build features from normalised tokens, the original text and the classifier's location.
+
+    ``names`` (display names, signatures) and ``handles`` (account names) of the sender give the identity
+    keys that link one citizen's messages on two channels without a shared phone or e-mail.
+    """
+    tokens = tokens if isinstance(tokens, list) else list(tokens)
     places = extract_places(text, location)
     skip = place_words(places)
     content: set[int] = set()
@@ -296,8 +437,16 @@ def make_features(tokens: Iterable[str], text: str, *, location: Mapping[str, An
             content.add(h)
     for key in places:
         shingles.add(stable_hash(key))
+    ident, probe = identity_keys(names, handles, skip) if names or handles else (frozenset(), frozenset())
+    # a text may mention a place without a keyword ("trotoar dalem kaum", "simpang Sudirman Gatot Subroto"):
+    # its words are kept to be looked up against another complaint's place names
+    found = _WORD.findall(text.lower())
+    words = set(found)
+    mentions = f" {' '.join(found)} "  # a string, not a set: an index rebuilt at start holds many at once
     return Features(content=frozenset(content), places=frozenset(places), agency=agency, person=person,
-                    channel=channel, ts=ts, shingles=np.fromiter(shingles, dtype=np.uint64, count=len(shingles)))
+                    channel=channel, ts=ts, shingles=np.fromiter(shingles, dtype=np.uint64, count=len(shingles)),
+                    problems=problem_mask(tokens, stem), flags=reference_flags(text, words), ident=ident, ident_probe=probe,
+                    mentions=mentions)
 
 
 def name_words(name: str | None) -> set[str]:
@@ -344,8 +493,8 @@ def decided_agency(decision: Any) -> str | None:
 
 
 def features_for(text: str, toks: Iterable[str], decision: Any, *, person: int | None, channel: str,
-                 ts: float) -> Features:
+                 ts: float, names: Iterable[str | None] = (), handles: Iterable[str | None] = ()) -> Features:
     """Features of one complaint from its (masked) text, normalised tokens and the classifier's decision."""
     location = decision.location if decision is not None else None
     return make_features(toks, text, location=location, agency=decided_agency(decision), person=person,
-                         channel=channel, ts=ts)
+                         channel=channel, ts=ts, names=names, handles=handles)

@@ -20,8 +20,9 @@ from typing import Any
 import numpy as np
 
 from router.dedup.buckets import Buckets, Ragged
+from router.dedup.concepts import AGAIN, AREA_CLASSES, FOLLOW, LASTING, OTHER, SELF_REF
 from router.dedup.config import DedupConfig
-from router.dedup.features import Features, parse_places, parsed_similarity, stable_hash
+from router.dedup.features import Features, mentioned, parse_places, parsed_similarity, stable_hash
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +38,15 @@ class Match:
     candidate: int  # complaint id of the matched entry
     root: int  # the complaint it is a follow-up of (resend/cross_channel) or first of its case (incident)
     case_id: int | None
+    slot: int = -1  # the matched entry's slot (``add(joined=…)`` files the new entry under its case's opener)
+    identity: bool = False  # cross_channel through names/handles and a self-reference, not a shared contact
 
     def explain(self) -> dict[str, Any]:
         """The ``dedup`` part of a complaint's explanation."""
-        return {"level": self.level, "similarity": round(self.similarity, 3), "candidate": self.candidate}
+        out = {"level": self.level, "similarity": round(self.similarity, 3), "candidate": self.candidate}
+        if self.identity:
+            out["linked_by"] = "name and self-reference"
+        return out
 
 
 @dataclass(slots=True)
@@ -64,7 +70,7 @@ class DedupIndex:
     """The sliding-window index and the three-level decision."""
 
     _COLUMNS = ("_ts", "_alive", "_ids", "_roots", "_cases", "_person_of", "_agency_of", "_channel_of",
-                "_prev_own")
+                "_prev_own", "_problems_of", "_flags_of", "_opener_of")
 
     def __init__(self, cfg: DedupConfig) -> None:
         self.cfg = cfg
@@ -85,7 +91,11 @@ class DedupIndex:
         self._agency_of = np.zeros(cap, dtype=np.int16)
         self._channel_of = np.zeros(cap, dtype=np.int16)
         self._prev_own = np.zeros(cap, dtype=np.int32)  # the same person's previous slot, -1 = none
+        self._problems_of = np.zeros(cap, dtype=np.int64)  # problem class bit masks
+        self._flags_of = np.zeros(cap, dtype=np.int8)  # reference flags
+        self._opener_of = np.zeros(cap, dtype=np.int32)  # slot of the first complaint of the entry's group
         self._content = Ragged(np.uint32)
+        self._ident = Ragged(np.uint32)  # identity keys of the sender (name words, handle prefixes)
         self._places = Ragged(np.int32)
         self._codes: dict[str, int] = {"": 0}  # agency, channel and place names -> small ints
         self._names: list[str] = [""]
@@ -133,10 +143,7 @@ class DedupIndex:
             sig = (shingles[:, None] * self._a + self._b).min(axis=0) >> np.uint64(32)
         rows = sig[: self.cfg.bands * self.cfg.rows].reshape(self.cfg.bands, self.cfg.rows)
         keys = ((rows * self._mix).sum(axis=1) ^ self._salt).tolist()
-        agency = f.agency or "-"
-        for place in f.places:
-            if not place.startswith(("rt:", "rw:")):
-                keys.append((stable_hash(f"{place}|{agency}") << 32) | 0x9E3779B9)
+        keys += place_keys(f)
         f.keys = keys
         return keys
 
@@ -193,36 +200,73 @@ class DedupIndex:
         return self.verify(f, own if person_only else own + self._candidates(f))
 
     def verify(self, f: Features, slots: list[int]) -> Lookup:
-        """The decision among ``slots`` only (in order: on equal similarity the first wins); also for benches."""
+        """The decision among ``slots`` only (in order: on equal similarity the first wins); also for benches.
+
+        A candidate is kept apart by a conflicting place (street, landmark, school number, RT/RW,
+        kelurahan), by problem classes that are both known and share none, by another agency where no
+        problem class is shared, and by a recurrence ("banjir lagi") some days after it. Otherwise:
+
+        * the sender's own complaint (resend, cross_channel) is the same complaint when the texts say the same
+          thing (content similarity at the level's threshold) or name the same problem class;
+        * another sender's complaint on another channel is the same citizen's (cross_channel) when their
+          names or handles meet and the message refers back to an earlier report or names the same problem;
+        * otherwise it joins the case (incident) when wording, place and problem class together reach the
+          incident threshold.
+        """
         if not slots:
             return Lookup(None, None)
         person = self.person(f.person)
+        cfg = self.cfg
         # per-slot reads through memoryviews: a dozen slots cost less than a dozen numpy gathers
         alive, times, ids = memoryview(self._alive), memoryview(self._ts), memoryview(self._ids)
         persons, channels = memoryview(self._person_of), memoryview(self._channel_of)
-        agencies = memoryview(self._agency_of)
+        agencies, problems = memoryview(self._agency_of), memoryview(self._problems_of)
+        openers = memoryview(self._opener_of)
         c_off, content_data = memoryview(self._content.offsets), memoryview(self._content.data)
         p_off, place_data = memoryview(self._places.offsets), memoryview(self._places.data)
+        i_off, ident_data = memoryview(self._ident.offsets), memoryview(self._ident.data)
         # an alive slot's person always has an entry in _last_own: a person without one matches nobody
         check_person = person is not None and person in self._last_own
-        names, levels, weight = self._names, self._levels, self.cfg.place_weight
+        names, levels = self._names, self._levels
+        w_place, w_problem = cfg.place_weight, cfg.problem_weight
+        w_content = max(0.0, 1.0 - w_place - w_problem)
         content, f_places, f_agency, ts, f_channel = f.content, f.places, f.agency, f.ts, f.channel
+        f_problems, probe, f_mentions = f.problems, f.ident_probe, f.mentions
+        f_flags = f.flags
+        # "banjir lagi" is a new occurrence; "meluap lagi, udah seminggu lebih" is the same one going on
+        again, self_ref = f_flags & AGAIN and not f_flags & LASTING, f_flags & SELF_REF
+        recurrence = cfg.recurrence_days * DAY
+        link_ids = cfg.identity_links and bool(probe)
         n_content = len(content)
         f_parsed: dict[str, tuple[str, ...]] | None = None
         best: Match | None = None
-        best_key: tuple[bool, float] = (False, 0.0)
+        best_key: tuple[int, float] = (-1, 0.0)
         rejected: dict[str, Any] | None = None
         for slot in dict.fromkeys(slots):  # each slot once, first position kept
             if not alive[slot]:
                 continue
             mine = check_person and self.person(persons[slot]) == person
+            same_channel = names[channels[slot]] == f_channel
+            linked = False
             if mine:
-                level = "resend" if names[channels[slot]] == f_channel else "cross_channel"
+                level = "resend" if same_channel else "cross_channel"
+            elif link_ids and not same_channel and i_off[slot + 1] > i_off[slot] and \
+                    not probe.isdisjoint(ident_data[i_off[slot]:i_off[slot + 1]].tolist()):
+                level, linked = "cross_channel", True
             else:
                 level = "incident"
             threshold, window = levels[level]
-            if abs(ts - times[slot]) > window:
+            age = ts - times[slot]
+            if abs(age) > window:
                 continue
+            if f.flags & OTHER and not mine:
+                rejected = _nearer(rejected, 0.0, ids[slot], "the text says it is another one")
+                continue
+            if again and age >= recurrence:
+                rejected = _nearer(rejected, 0.0, ids[slot], "the problem is back: a new occurrence")
+                continue
+            other_problems = problems[slot]
+            shared = bool(f_problems & other_problems)
             content_sim = 0.0
             c_lo, c_hi = c_off[slot], c_off[slot + 1]
             if n_content and c_hi > c_lo:
@@ -234,28 +278,83 @@ class DedupIndex:
                     content_sim = 0.5 * jaccard + 0.5 * containment
             p_lo, p_hi = p_off[slot], p_off[slot + 1]
             both = bool(f_places) and p_hi > p_lo
-            ceiling = (1 - weight) * content_sim + weight if both else content_sim
-            if ceiling < threshold:
-                continue  # cannot reach the threshold whatever the places say
-            if best is not None and (mine, ceiling) <= best_key:
-                continue  # cannot beat the match in hand (the nearest rejection is only reported without one)
-            agency = names[agencies[slot]]
+            if linked and not shared and content_sim < threshold and not self_ref:
+                # a name alone says nothing about which complaint: compared as another citizen's
+                level, linked = "incident", False
+                threshold = levels[level][0]
+            rank = 2 if mine else 1 if linked else 0
+            if rank == 0:
+                if both or f_mentions:
+                    # the most the places and the problem can add (classes known on both sides and none
+                    # shared: kept apart anyway)
+                    bound = 1.0 if shared else 0.0 if f_problems and other_problems else 0.5
+                    ceiling = w_content * content_sim + w_place + w_problem * bound
+                else:
+                    ceiling = content_sim
+                if ceiling < threshold:
+                    continue  # cannot reach the threshold whatever the places say
+            elif rank == 2 and not shared and content_sim < threshold and f_problems and not self_ref:
+                rejected = _nearer(rejected, content_sim, ids[slot], "below threshold")
+                continue  # names a problem its sender's earlier complaint does not, in other words
+            if best is not None and (rank, 1.0) <= best_key:
+                continue  # cannot beat the match in hand
             if both:
                 if f_parsed is None:
                     f_parsed = parse_places(f_places)
-                place_score, why = parsed_similarity(f_parsed, self._place_set(place_data, p_lo, p_hi))
+                other_parsed = self._place_set(place_data, p_lo, p_hi)
+                place_score, why = parsed_similarity(f_parsed, other_parsed)
+                if not place_score and why is None and f_mentions and \
+                        not (f_parsed.keys() & other_parsed.keys()) - _AREA_KINDS:
+                    # nothing named alike ("simpang Sudirman Gatot Subroto" / "Jl. Sudirman - Jl. Gatot Subroto")
+                    place_score = mentioned(other_parsed, f.mentions, not _finer(f_parsed))
+            elif f_mentions and p_hi > p_lo:  # no place named with a keyword: perhaps mentioned in passing
+                other_parsed = self._place_set(place_data, p_lo, p_hi)
+                place_score, why = mentioned(other_parsed, f_mentions), None
             else:
-                place_score, why = 0.0, None
-            if f_agency and agency and f_agency != agency:
+                place_score, why, other_parsed = 0.0, None, None
+            opener = openers[slot]
+            if why is None and both and opener != slot and p_off[opener + 1] > p_off[opener]:
+                # the group's first complaint bounds it too: "Jl. Pahlawan RT 2 RW 4" joined a case opened in
+                # Sidomulyo is no match for the same street number in Tanjung Sari
+                _, why = parsed_similarity(f_parsed, self._place_set(place_data, p_off[opener], p_off[opener + 1]))
+            if why is None and f_problems and other_problems and not shared:
+                why = "different problem"
+            agency = names[agencies[slot]]
+            same_agency = bool(f_agency) and agency == f_agency
+            # a terse follow-up of one's own complaint, or one that says it follows up, has a guessed agency
+            if why is None and f_agency and agency and not same_agency and not shared and \
+                    not (rank == 2 and (self_ref or not f_problems)):
                 why = f"different agency ({agency} vs {f_agency})"
-            sim = (1 - weight) * content_sim + weight * place_score if both else content_sim
             if why:
-                rejected = _nearer(rejected, sim, ids[slot], why)
-            elif sim < threshold:
+                rejected = _nearer(rejected, content_sim, ids[slot], why)
+                continue
+            # the problem: a shared class, or (one side's class unknown) the same agency chosen by the rules
+            problem = 1.0 if shared else 0.5 if same_agency and not (f_problems and other_problems) else 0.0
+            if both or place_score:
+                if both and shared and place_score >= 0.6 and f_problems & other_problems & AREA_CLASSES and \
+                        not _finer(f_parsed) and not _finer(other_parsed):
+                    place_score = 1.0  # a flood, a landslide, a fire told by kelurahan: the kelurahan is the place
+                sim = w_content * content_sim + w_place * place_score + w_problem * problem
+            else:
+                sim = content_sim
+            if rank == 2:
+                if not shared and content_sim < threshold and not self_ref and not (
+                        place_score >= 1.0 or (place_score >= 0.6 and f_flags & FOLLOW)):
+                    # a reminder that names no problem ("kumaha laporan gang RT 02 RW 04 Binong?") is about
+                    # the complaint at the place it names
+                    rejected = _nearer(rejected, sim, ids[slot], "below threshold")
+                    continue
+                sim = max(sim, content_sim)  # the sender's own: the same problem or the same words
+            elif rank == 1:
+                # another account of the same citizen: it says it wrote before, or the same problem at the
+                # same place
+                if not (self_ref or (shared and place_score >= 0.6)):
+                    rank, level, threshold = 0, "incident", levels["incident"][0]
+            if rank == 0 and sim < threshold:
                 rejected = _nearer(rejected, sim, ids[slot], "below threshold")
-            elif best is None or (mine, sim) > best_key:
-                best = Match(level, sim, ids[slot], int(self._roots[slot]), self._case(slot))
-                best_key = (mine, sim)
+            elif best is None or (rank, sim) > best_key:
+                best = Match(level, sim, ids[slot], int(self._roots[slot]), self._case(slot), slot, rank == 1)
+                best_key = (rank, sim)
         return Lookup(best, None if best else rejected)
 
     def _case(self, slot: int) -> int | None:
@@ -282,7 +381,10 @@ class DedupIndex:
         cfg = self.cfg
         scores: dict[int, float] = {}
         get = scores.get
-        for size, slots in self._buckets.probe(self.band_keys(f), cfg.bucket_whole, cfg.bucket_cap):
+        keys = self.band_keys(f)
+        if f.ident_probe and cfg.identity_links:
+            keys = keys + [(k << 32) | 0x7F4A7C15 for k in f.ident_probe]
+        for size, slots in self._buckets.probe(keys, cfg.bucket_whole, cfg.bucket_cap):
             weight = size ** -0.5
             for slot in slots:
                 scores[slot] = get(slot, 0.0) + weight
@@ -302,10 +404,15 @@ class DedupIndex:
 
     # ---- maintenance ---------------------------------------------------------------------------------
     def add(self, f: Features, complaint_id: int, root: int | None = None, case_id: int | None = None,
-            keys: list[int] | None = None) -> int:
-        """Index a complaint (kept in the insert buffer until ``commit``); returns its slot."""
+            keys: list[int] | None = None, joined: Match | None = None) -> int:
+        """Index a complaint (kept in the insert buffer until ``commit``); returns its slot. ``joined``: the
+        match that put it in an existing group (its places then also bound who may join that group)."""
         keys = self.band_keys(f) if keys is None else keys
+        if f.ident:
+            keys = keys + [(k << 32) | 0x7F4A7C15 for k in f.ident]
         slot = self._append(f, complaint_id, root, case_id)
+        if joined is not None and 0 <= joined.slot < slot:
+            self._opener_of[slot] = self._opener_of[joined.slot]
         self._buckets.add(keys, slot)
         self._pending[complaint_id] = (slot, keys)
         return slot
@@ -321,6 +428,9 @@ class DedupIndex:
         self._agency_of[slot], self._channel_of[slot] = self._code(f.agency), self._code(f.channel)
         self._content.append(sorted(f.content))
         self._places.append([self._code(p) for p in sorted(f.places)])
+        self._ident.append(sorted(f.ident))
+        self._problems_of[slot], self._flags_of[slot] = f.problems, f.flags
+        self._opener_of[slot] = slot
         person = self.person(f.person)
         if person is not None:
             self._prev_own[slot] = self._last_own.get(person, -1)
@@ -362,6 +472,7 @@ class DedupIndex:
         self._n = mark
         self._content.truncate(mark)
         self._places.truncate(mark)
+        self._ident.truncate(mark)
 
     def expire(self, now: float | None = None) -> int:
         """Drop entries older than the longest window; compact when the insert buffer is large."""
@@ -400,11 +511,9 @@ class DedupIndex:
         extra_slots: list[int] = []
         for f, cid, root, case in items:
             slot = self._append(f, cid, root, case)
-            agency = f.agency or "-"
-            for place in f.places:
-                if not place.startswith(("rt:", "rw:")):
-                    extra_keys.append((stable_hash(f"{place}|{agency}") << 32) | 0x9E3779B9)
-                    extra_slots.append(slot)
+            extra = place_keys(f) + [(k << 32) | 0x7F4A7C15 for k in f.ident]
+            extra_keys += extra
+            extra_slots += [slot] * len(extra)
         slots = np.repeat(np.arange(first, self._n, dtype=np.int32), self.cfg.bands)
         old_keys, old_slots = self._buckets.entries()
         keys = np.concatenate([old_keys, band.reshape(-1), np.array(extra_keys, dtype=np.uint64)])
@@ -417,7 +526,8 @@ class DedupIndex:
     def memory_bytes(self) -> int:
         """Approximate bytes held by the index's arrays (the bench also measures the whole process)."""
         per_slot = sum(getattr(self, name).itemsize for name in self._COLUMNS)
-        return per_slot * self._n + self._buckets.nbytes() + self._content.nbytes() + self._places.nbytes()
+        return (per_slot * self._n + self._buckets.nbytes() + self._content.nbytes() + self._places.nbytes()
+                + self._ident.nbytes())
 
     def _grow(self) -> None:
         for name in self._COLUMNS:
@@ -425,6 +535,28 @@ class DedupIndex:
             new = np.zeros(len(old) * 2, dtype=old.dtype)
             new[: len(old)] = old
             setattr(self, name, new)
+
+
+_AREA_KINDS = frozenset(("kel", "kec", "rt", "rw"))
+
+
+def _finer(parsed: dict[str, tuple[str, ...]] | None) -> bool:
+    """True when a place set names something finer than a kelurahan (a street or a landmark)."""
+    return bool(parsed) and any(kind == "street" or kind.startswith("lm-") for kind in parsed)  # type: ignore[union-attr]
+
+
+def place_keys(f: Features) -> list[int]:
+    """Blocking keys: each place (not a bare RT/RW) alone and with each problem class, so that reports of
+    one thing at one place meet however little their wording shares, whichever agency the classifier picked
+    for each (the class key is the rarer, stronger evidence where a place is crowded)."""
+    keys = []
+    classes = [bit for bit in range(63) if f.problems >> bit & 1] if f.problems else []
+    for place in f.places:
+        if not place.startswith(("rt:", "rw:")):
+            keys.append((stable_hash(place) << 32) | 0x9E3779B9)
+            for bit in classes:
+                keys.append((stable_hash(f"{place}|p{bit}") << 32) | 0x9E3779B9)
+    return keys
 
 
 def _nearer(current: dict[str, Any] | None, sim: float, candidate: int, why: str) -> dict[str, Any]:

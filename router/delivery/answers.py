@@ -191,8 +191,8 @@ async def reassign(session: AsyncSession, ticket: Ticket, agency: str, reason: s
     if clash is not None:
         raise ValueError(f"the case already has ticket {clash.ref} for {agency}")
     now = utcnow()
-    new_ref = await _free_ticket_ref(session, now.year)
-    new = Ticket(ref=new_ref, case_id=ticket.case_id, agency=agency, kind=ticket.kind,
+    new_id, new_ref = await free_ticket(session, now.year)
+    new = Ticket(id=new_id, ref=new_ref, case_id=ticket.case_id, agency=agency, kind=ticket.kind,
                  status="baru", sla_due=ticket.sla_due, sla_extended=ticket.sla_extended, created_at=now,
                  updated_at=now)
     previous = ticket.status
@@ -216,10 +216,18 @@ async def reassign(session: AsyncSession, ticket: Ticket, agency: str, reason: s
 async def _free_ticket_ref(session: AsyncSession, year: int) -> str:
     """The next ticket ref from the shared counter (past every block a replica reserved), skipping refs that
     exist anyway (imported or hand-made tickets the counter never saw)."""
+    return (await free_ticket(session, year))[1]
+
+
+async def free_ticket(session: AsyncSession, year: int) -> tuple[int, str]:
+    """The next ticket id and ref from the shared counter, both unused. The router writes tickets with the
+    counter's numbers as ids, so a ticket made here takes its id from the counter too: on PostgreSQL the
+    table's own sequence never moved and would hand out an id the router already used."""
     for _ in range(1000):
-        ref = ticket_ref(await next_number(session, "ticket"), year)
-        if (await session.exec(select(Ticket.id).where(Ticket.ref == ref))).first() is None:
-            return ref
+        number = await next_number(session, "ticket")
+        ref = ticket_ref(number, year)
+        if (await session.exec(select(Ticket.id).where((Ticket.ref == ref) | (Ticket.id == number)))).first() is None:
+            return number, ref
     raise ValueError("no free ticket number found; check the 'ticket' counter")
 
 

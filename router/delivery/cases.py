@@ -17,9 +17,9 @@ from omnichannel.models import AuditEvent, Case, Complaint, Ticket
 from omnichannel.outbox import enqueue_many
 from omnichannel.types import utcnow
 from router.delivery.answers import (
-    _free_ticket_ref,
     _ticket_payload,
     forwarders_for,
+    free_ticket,
     next_number,
     ticket_update,
 )
@@ -95,7 +95,8 @@ async def split_case(session: AsyncSession, case: Case, refs: list[str], actor: 
     if len(moving) == len(members):
         raise ValueError("a split must leave at least one complaint in the case")
     now = utcnow()
-    new = Case(ref=await _free_case_ref(session, now.year), title=None, location=chosen[0].location,
+    case_id, ref = await _free_case(session, now.year)
+    new = Case(id=case_id, ref=ref, title=None, location=chosen[0].location,
                created_at=now, updated_at=now)
     session.add(new)
     await session.flush()
@@ -104,7 +105,8 @@ async def split_case(session: AsyncSession, case: Case, refs: list[str], actor: 
     for t in (await session.exec(select(Ticket).where(Ticket.case_id == case.id))).scalars().all():
         if t.status in FINISHED:
             continue
-        fresh = Ticket(ref=await _free_ticket_ref(session, now.year), case_id=new.id, agency=t.agency, kind=t.kind,
+        ticket_id, ticket_ref = await free_ticket(session, now.year)
+        fresh = Ticket(id=ticket_id, ref=ticket_ref, case_id=new.id, agency=t.agency, kind=t.kind,
                        status="baru", sla_due=t.sla_due, sla_extended=t.sla_extended, created_at=now, updated_at=now)
         session.add(fresh)
         await session.flush()
@@ -129,8 +131,15 @@ async def split_case(session: AsyncSession, case: Case, refs: list[str], actor: 
 
 
 async def _free_case_ref(session: AsyncSession, year: int) -> str:
+    return (await _free_case(session, year))[1]
+
+
+async def _free_case(session: AsyncSession, year: int) -> tuple[int, str]:
+    """The next case id and ref from the shared counter, both unused (the router's case ids are the
+    counter's numbers; on PostgreSQL the table's own sequence never moved)."""
     for _ in range(1000):
-        ref = case_ref(await next_number(session, "case"), year)
-        if (await session.exec(select(Case.id).where(Case.ref == ref))).first() is None:
-            return ref
+        number = await next_number(session, "case")
+        ref = case_ref(number, year)
+        if (await session.exec(select(Case.id).where((Case.ref == ref) | (Case.id == number)))).first() is None:
+            return number, ref
     raise ValueError("no free case number found; check the 'case' counter")

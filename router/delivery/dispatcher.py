@@ -327,7 +327,7 @@ async def _main(args: argparse.Namespace) -> int:
     for cfg in config.forwarders:
         if cfg.enabled:
             forwarder = registry.load(registry.FORWARDERS[cfg.kind][0])(cfg.name, cfg)
-            ctx = PluginContext(name=cfg.name, data_dir=config.data_dir, attachments_dir=config.data_dir / "att",
+            ctx = PluginContext(name=cfg.name, data_dir=config.data_dir, attachments_dir=config.data_dir / "attachments",
                                 logger=logging.getLogger(f"omnichannel.plugin.{cfg.name}"))
             ctx.extra.update(config=config, store=store)
             await forwarder.start(ctx)

@@ -29,6 +29,7 @@ import yaml
 
 from omnichannel.config import Config
 from router.classify import Classifier
+from router.dedup.concepts import identity_keys
 from router.dedup.config import DedupConfig
 from router.eval import dedup as dedup_eval
 from router.eval.routing import evaluate, load_labelled, load_routing_config
@@ -161,7 +162,12 @@ class _Union:
 def gold_complaints(rows: list[dict[str, Any]]) -> dict[str, str]:
     """Row id → gold complaint: a resend joins the same sender's earlier row of the case; a cross-channel
     message the earlier row of the case on another channel by the same person (shared phone, email or
-    name when there is one, else the latest)."""
+    name when there is one, else a shared name word or handle, else the latest).
+
+    The name-word step was added with issue 13's grouping work: without it a cross-channel row whose writer
+    signed differently ("Asep S." for "Asep Sunandar") was paired with the case's latest row on another
+    channel, sometimes another citizen's (Bandung: 4 of 40 cross-channel rows), which no grouping can or
+    should reproduce."""
     union = _Union()
     earlier: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
@@ -176,7 +182,15 @@ def gold_complaints(rows: list[dict[str, Any]]) -> dict[str, str]:
                 return any(row.get(k) and r.get(k) and str(row[k]).strip().lower() == str(r[k]).strip().lower()
                            for k in ("phone", "email", "name"))
 
-            target = next((r for r in reversed(others) if shares(r)), others[-1] if others else None)
+            def named(r: dict[str, Any], row: dict[str, Any] = row) -> bool:
+                # "Asep S." (x:@asepsun_) wrote "Asep Sunandar"'s WhatsApp complaint: a shared name word, or a
+                # name word that begins the other's handle (titles such as Pak, Bu, Ceu, Neng left out)
+                a = identity_keys([row.get("name")], [row["sender"]])
+                b = identity_keys([r.get("name")], [r["sender"]])
+                return not (a[1].isdisjoint(b[0]) and b[1].isdisjoint(a[0]))
+
+            target = next((r for r in reversed(others) if shares(r)), None) or \
+                next((r for r in reversed(others) if named(r)), others[-1] if others else None)
         union.find(row["id"])
         if target is not None:
             union.union(row["id"], target["id"])
@@ -213,8 +227,9 @@ def grouping_figures(rows: list[dict[str, Any]], report: Any) -> dict[str, Any]:
             "hard_negatives": len(hard), "hard_negative_merges": merges}
 
 
-def train_on(cities: list[City], base: Any) -> Model:
-    """A model trained on ``cities``' labelled routing files and remits."""
+def train_on(cities: list[City], base: Any, corrections: list[dict[str, Any]] | None = None) -> Model:
+    """A model trained on ``cities``' labelled routing files and remits, and officers' ``corrections``
+    (rows ``id``, ``text``, ``kind``, ``agency``: ``router.corrections.corrected_examples``)."""
     rows: list[dict[str, Any]] = []
     remits: list[dict[str, str]] = []
     sources: dict[str, Any] = {}
@@ -226,6 +241,12 @@ def train_on(cities: list[City], base: Any) -> Model:
         remits += [{"code": a["code"], "remit": a.get("remit", "")} for a in city_agencies(city, base)]
         sources[city.slug] = {"rows": len(city_rows),
                               "sha1": hashlib.sha1(city.routing_file.read_bytes()).hexdigest()[:12]}
+    if corrections:
+        rows += [{"id": str(r["id"]), "text": r["text"], "kind": r.get("kind") or "pengaduan", "agency": r["agency"]}
+                 for r in corrections]
+        digest = hashlib.sha1(json.dumps(sorted((str(r["id"]), r["text"], r["agency"]) for r in corrections),
+                                         ensure_ascii=False).encode("utf-8")).hexdigest()[:12]
+        sources["corrections"] = {"rows": len(corrections), "sha1": digest}
     return train(rows, remits, base.routing.lexicon or None, sources)
 
 

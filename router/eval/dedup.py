@@ -25,6 +25,7 @@ from router.dedup.features import features_for, name_words, phone_key, without_n
 from router.dedup.index import DedupIndex
 
 LEVELS = ("resend", "cross_channel", "incident")
+HANDLE_CHANNELS = ("x", "telegram", "instagram", "facebook")  # a sender id there is an account name, not a contact
 DEFAULT_SET = Path(__file__).resolve().parents[2] / "tests" / "data" / "dedup_labelled.jsonl"
 
 
@@ -112,7 +113,9 @@ def evaluate(rows: list[dict[str, Any]], cfg: DedupConfig, classifier: Any = Non
         decision = classifier.classify(masked, norm=norm, channel=row["channel"]) if classifier else None
         ts = datetime.fromisoformat(row["ts"]).timestamp()
         toks = without_names(tokens(norm), name_words(row.get("name")))  # as the pipeline does
-        feats = features_for(masked, toks, decision, person=who[row["id"]], channel=row["channel"], ts=ts)
+        handle = row["sender"] if row["channel"] in HANDLE_CHANNELS else None
+        feats = features_for(masked, toks, decision, person=who[row["id"]], channel=row["channel"], ts=ts,
+                             names=[row.get("name")], handles=[handle])
         found = index.lookup(feats, person_only=decision is not None and decision.kind == "bukan_aduan")
         match = found.match
         predicted = match.level if match else "new"
@@ -133,7 +136,8 @@ def evaluate(rows: list[dict[str, Any]], cfg: DedupConfig, classifier: Any = Non
         case_of[n] = row["case"]
         id_of[n] = row["id"]
         report.links.append((row["id"], id_of.get(match.candidate) if match else None, predicted))
-        index.add(feats, n, match.root if match and match.level in ("resend", "cross_channel") else n, None)
+        index.add(feats, n, match.root if match and match.level in ("resend", "cross_channel") else n, None,
+                  joined=match)
         index.commit()
     return report
 

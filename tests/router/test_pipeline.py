@@ -300,3 +300,20 @@ async def test_two_letters_of_one_reporter_on_one_day_stay_two_complaints(any_st
         first, second = (await s.exec(select(Complaint).order_by(Complaint.id))).scalars().all()
     assert first.agency == second.agency             # no agency conflict to keep them apart: only the text
     assert second.dedup_level is None and second.status == "routed" and second.case_id != first.case_id
+
+
+async def test_cross_channel_without_a_shared_contact_links_by_name_and_self_reference(any_store):
+    # two identities with no phone or e-mail in common: the name and "Menyusul pesan WhatsApp saya" link them
+    await ingest(any_store, "wa", "whatsapp",
+                 env("w1", "Pipa PDAM bocor di Jl. Kenari depan warung, air muncrat ke jalan", "6281300001111",
+                     name="Dewi Lestari"))
+    await ingest(any_store, "tg", "telegram",
+                 env("t1", "Menyusul pesan WhatsApp saya tadi pagi: pipa di Jl. Kenari masih bocor, belum ada petugas",
+                     "t-555", name="Dewi L.", at="2026-03-02T13:00:00+07:00"))
+    pipe = await started(any_store)
+    assert await pipe.process_pending() == 2
+    first, other = (await complaints(any_store)).values()
+    assert first.reporter_id != other.reporter_id
+    assert (other.status, other.dedup_level, other.duplicate_of) == ("merged", "cross_channel", first.id)
+    assert other.explanation["dedup"]["linked_by"]
+    assert await count(any_store, Ticket) == 1

@@ -20,14 +20,14 @@ A later SQLite migration that recreates ``complaints`` (batch mode) drops the tr
 table and must create them again (``search_triggers`` below, not 0005's).
 
 Revision ID: 0006_ingest
-Revises: 0005
+Revises: 0006_desk_queue (written after 0005; chained after main's head when main was merged)
 Create Date: 2026-12-06 14:20:00
 """
 from alembic import op
 
 
 revision = '0006_ingest'
-down_revision = '0005'
+down_revision = '0006_desk_queue'
 branch_labels = None
 depends_on = None
 

@@ -8,17 +8,20 @@ credentials → ``AuthError`` (retried: fixing the password lets the queue drain
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
+from pathlib import Path
 from typing import Any, ClassVar, Literal
 from zoneinfo import ZoneInfo
 
 import aiosmtplib
 from pydantic import Field, SecretStr
 
+from omnichannel import attachments
 from omnichannel.config import ForwarderConfig
 from omnichannel.errors import AuthError, PermanentDeliveryError, RetryableError
 from omnichannel.protocols import PluginContext
@@ -44,6 +47,10 @@ class EmailForwarderConfig(ForwarderConfig):
     to: list[str] = Field(default_factory=list, description="fixed recipients; empty = the agency's email")
     message_id_domain: str = "omnichannel.local"
     include_reporter: bool = Field(True, description="reporter contact for the owning agency (never if anonim)")
+    attach_files: bool = Field(True, description="attach the reporter's stored photos and files to a new ticket's mail")
+    max_attachment_bytes: int = Field(10 * 1024 * 1024, ge=0,
+                                      description="total size of files attached to one mail; the rest are listed "
+                                                  "by name (the desk has them all)")
 
 
 def message_id(idempotency_key: str, domain: str) -> str:
@@ -77,11 +84,14 @@ class EmailForwarder:
         self.config = config
         self.templates: Any = Templates()
         self.agency_emails: dict[str, str] = {}
+        self.attachments_dir: Path | None = None
 
     async def start(self, ctx: PluginContext) -> None:
         """Take templates and agency mailboxes from the daemon (no connection yet)."""
         if ctx is not None and ctx.templates is not None:
             self.templates = ctx.templates
+        if ctx is not None:
+            self.attachments_dir = Path(ctx.attachments_dir)
         config = ctx.extra.get("config") if ctx is not None else None
         for agency in getattr(config, "agencies", []) or []:
             if agency.email:
@@ -122,9 +132,35 @@ class EmailForwarder:
             item.item_type, "Pemberitahuan layanan pengaduan")
         return str(subject), str(p.get("text") or "")
 
-    def build(self, item: OutboxItem, idempotency_key: str) -> EmailMessage:
-        """The message exactly as sent."""
+    def files(self, item: OutboxItem) -> tuple[list[tuple[dict[str, Any], bytes]], list[str]]:
+        """The files to attach within ``max_attachment_bytes`` (read from the attachment store), and the names of
+        those left out (too big for the cap, or gone from the store). Blocking: call it from a thread."""
+        wanted = item.payload.get("attachments") if item.item_type == "ticket" else None
+        if not wanted or not isinstance(wanted, list) or not self.config.attach_files or self.attachments_dir is None:
+            return [], []
+        out: list[tuple[dict[str, Any], bytes]] = []
+        left: list[str] = []
+        budget = self.config.max_attachment_bytes
+        for att in wanted:
+            if not isinstance(att, dict):
+                continue
+            name = str(att.get("filename") or "lampiran")
+            path = attachments.resolve(self.attachments_dir, att.get("path"))
+            size = path.stat().st_size if path is not None else 0
+            if path is None or size > budget:
+                left.append(name)
+                continue
+            out.append((att, path.read_bytes()))
+            budget -= size
+        return out, left
+
+    def build(self, item: OutboxItem, idempotency_key: str,
+              files: tuple[list[tuple[dict[str, Any], bytes]], list[str]] = ([], [])) -> EmailMessage:
+        """The message exactly as sent, with ``files`` (from ``files()``) attached."""
         subject, body = self.render(item)
+        attached, left = files
+        if left:
+            body += "\n\n" + self.templates("officer_files_left", files=", ".join(left))
         msg = EmailMessage()
         msg["From"] = formataddr((self.config.sender_name, self.config.sender))
         msg["To"] = ", ".join(self.recipients(item))
@@ -133,11 +169,15 @@ class EmailForwarder:
         msg["Message-ID"] = message_id(idempotency_key, self.config.message_id_domain)
         msg["X-Omnichannel-Idempotency-Key"] = idempotency_key
         msg.set_content(body)
+        for att, content in attached:
+            maintype, _, subtype = str(att.get("content_type") or "application/octet-stream").partition("/")
+            msg.add_attachment(content, maintype=maintype, subtype=subtype or "octet-stream",
+                               filename=str(att.get("filename") or "lampiran"))
         return msg
 
     async def send(self, item: OutboxItem, idempotency_key: str) -> Receipt:
         """Deliver by SMTP and translate the server's answer."""
-        msg = self.build(item, idempotency_key)
+        msg = self.build(item, idempotency_key, await asyncio.to_thread(self.files, item))
         c = self.config
         try:
             await aiosmtplib.send(msg, hostname=c.host, port=c.port, username=c.username,

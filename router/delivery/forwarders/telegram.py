@@ -19,6 +19,7 @@ import re
 import socket
 import warnings
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field, SecretStr
@@ -27,6 +28,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParam
 from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, RetryAfter, TelegramError
 from telegram.request import HTTPXRequest
 
+from omnichannel import attachments
 from omnichannel.config import ForwarderConfig
 from omnichannel.errors import PermanentDeliveryError, RetryableError
 from omnichannel.models import OutboxRow, Ticket
@@ -42,6 +44,8 @@ log = logging.getLogger(__name__)
 TICKET_REF = re.compile(r"\bTIK-\d{4}-\d{6,}\b")
 ACTIONS = {"terima": "diterima", "selesai": "selesai"}
 MAX_TEXT = 4096
+PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
+PHOTO_MAX = 10 * 1024 * 1024  # sendPhoto's upload limit
 
 
 class TelegramGroupConfig(ForwarderConfig):
@@ -56,6 +60,9 @@ class TelegramGroupConfig(ForwarderConfig):
     long_poll_timeout: float = Field(20.0, ge=0, le=50)
     officers: list[int] | None = Field(None, description="Telegram user ids allowed to act; None = any member")
     summary_chars: int = Field(600, gt=0, description="how much of the (masked) complaint text is shown")
+    send_photos: bool = Field(True, description="post a new ticket's photos under its summary (never for an anonymous "
+                                                "or confidential complaint)")
+    max_photos: int = Field(4, ge=0, le=10, description="photos posted per ticket; the desk has them all")
 
 
 def _retry_seconds(exc: RetryAfter) -> float:
@@ -88,11 +95,13 @@ class TelegramGroupForwarder:
         self.owner = f"{socket.gethostname()}:{os.getpid()}"
         self._task: asyncio.Task[None] | None = None
         self._failures: dict[int, int] = {}
+        self.attachments_dir: Path | None = None
 
     async def start(self, ctx: PluginContext) -> None:
         """Keep the store and config; start the update poller (it connects lazily and retries)."""
         self.store, self.app_config = ctx.extra.get("store"), ctx.extra.get("config")
         self.templates = ctx.templates or Templates(getattr(self.app_config, "templates", None))
+        self.attachments_dir = Path(ctx.attachments_dir)
         if self.app_config is not None and self.app_config.daemon.replica_id:
             self.owner = self.app_config.daemon.replica_id
         if self.config.handle_updates and self.store is not None and not ctx.probe_only:
@@ -170,7 +179,31 @@ class TelegramGroupForwarder:
         except TelegramError as exc:
             raise RetryableError(f"Telegram: {type(exc).__name__}: {exc.message}") from exc
         log.info("telegram group %s: posted %s (%s)", self.name, item.item_ref, idempotency_key)
+        await self._photos(bot, item, message.message_id)
         return Receipt(remote_ref=f"{self.config.chat_id}:{message.message_id}")
+
+    async def _photos(self, bot: Bot, item: OutboxItem, summary_id: int) -> None:
+        """A new ticket's photos as replies to its summary. Best effort: the summary is delivered already, so a
+        photo Telegram refuses is logged, not retried (a retry would post the summary twice)."""
+        p = item.payload
+        if (item.item_type != "ticket" or not self.config.send_photos or p.get("anonymous") or p.get("confidential")
+                or self.attachments_dir is None):
+            return
+        photos = [a for a in p.get("attachments") or [] if isinstance(a, dict)
+                  and a.get("content_type") in PHOTO_TYPES and (a.get("size") or 0) <= PHOTO_MAX]
+        for att in photos[:self.config.max_photos]:
+            path = attachments.resolve(self.attachments_dir, att.get("path"))
+            if path is None:
+                continue
+            try:
+                await bot.send_photo(self.config.chat_id, await asyncio.to_thread(path.read_bytes),
+                                     caption=f"{p.get('ticket')}: foto dari pelapor",
+                                     reply_parameters=ReplyParameters(message_id=summary_id,
+                                                                      allow_sending_without_reply=True))
+            except TelegramError as exc:
+                log.warning("telegram group %s: photo of %s not posted: %s", self.name, item.item_ref,
+                            type(exc).__name__)
+                return
 
     # -- updates from the group -----------------------------------------------------------------
     async def _poll_loop(self) -> None:

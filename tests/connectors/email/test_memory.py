@@ -10,8 +10,10 @@ import subprocess
 import sys
 
 import pytest
+from sqlalchemy import select
 
 from omnichannel.ingest import ingest_batch
+from omnichannel.models import EnvelopeRow
 from tests.conftest import REPO
 from tests.connectors.email import dovecot
 from tests.connectors.email.test_connector import NAME, OWN, complaint, server_search, started
@@ -42,7 +44,7 @@ def mail_with(parts: list[tuple[str, str, bytes]], alternative: bool = True) -> 
 
 
 async def test_a_large_mail_is_read_in_parts_and_what_is_left_is_listed(mailbox, store, tmp_path):
-    letter = os.urandom(60_000)
+    letter = b"%PDF-1.4\n" + os.urandom(60_000)  # stored by what its bytes are, as a real PDF
     big = mail_with([("application/pdf", "surat.pdf", letter),
                      ("application/zip", "video.zip", os.urandom(300_000)),          # over max_attachment_bytes
                      ("application/x-msdownload", "setup.exe", os.urandom(1000))])   # type not accepted
@@ -61,6 +63,11 @@ async def test_a_large_mail_is_read_in_parts_and_what_is_left_is_listed(mailbox,
     assert len(env.raw) < 100_000 < len(big)                                          # what was read, not the mail
     by_name = {a.filename: a for a in env.attachments}
     assert by_name["surat.pdf"].sha256 == hashlib.sha256(letter).hexdigest() and by_name["surat.pdf"].path
+    saved = by_name["surat.pdf"]  # Dovecot → a file in the shared store and the envelope row pointing at it
+    assert saved.content_type == "application/pdf" and (tmp_path / "attachments" / saved.path).read_bytes() == letter
+    async with store.session() as session:
+        row = (await session.exec(select(EnvelopeRow).where(EnvelopeRow.external_id == env.external_id))).scalar_one()
+    assert {a["filename"]: a["path"] for a in row.attachments}["surat.pdf"] == saved.path
     assert by_name["video.zip"].skipped_reason.startswith("larger than 200000 bytes: left on the mail server")
     assert by_name["setup.exe"].skipped_reason.startswith("type application/x-msdownload not accepted")
     assert server_search(mailbox, "INBOX", ["UNSEEN"]) == []                           # the whole mail stays

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from connectors.email.attach import safe_filename
@@ -97,15 +95,15 @@ def test_attachments_saved_within_limits_and_names_neutralised(tmp_path):
     assert env.text == "Saluran air di RT 02 mampet, foto terlampir."
     png, exe, pdf, win = env.attachments
     assert png.filename == "evil.png" and png.content_type == "image/png" and png.size == 72
-    assert png.path and Path(png.path).resolve().is_relative_to(store.resolve())
-    assert Path(png.path).read_bytes().startswith(b"\x89PNG")
+    assert png.path == f"{png.sha256[:2]}/{png.sha256}.png"  # relative to the shared store, named by content
+    assert (store / png.path).read_bytes().startswith(b"\x89PNG")
     assert exe.path is None and exe.skipped_reason == "type application/x-msdownload not accepted"
     assert pdf.filename == "laporan lengkap_RT02.pdf" and pdf.size > 2000
-    assert pdf.path is None and pdf.skipped_reason == "larger than 2000 bytes"
+    assert pdf.path is None and pdf.skipped_reason.startswith("larger than 2000 bytes (")
     assert "/" not in win.filename and "\\" not in win.filename and win.filename.startswith("lampiran_con")
     assert win.sha256 == png.sha256
     saved = [p for p in store.rglob("*") if p.is_file()]
-    assert all(p.resolve().is_relative_to(store.resolve()) for p in saved) and len(saved) == 2
+    assert all(p.resolve().is_relative_to(store.resolve()) for p in saved) and len(saved) == 1  # evil.png and the CON name: same bytes, one file
     assert not (tmp_path / "etc").exists()
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from omnichannel.errors import RetryableError
@@ -31,7 +29,7 @@ async def test_downtime_is_caught_up_without_gaps_or_doubles(sandbox, any_store,
         await client.close()  # the daemon goes down
         await conn.stop()
     missed = [await sandbox.dm(platform, rina, "Banjir setinggi lutut di RT 04"),
-              await sandbox.photo(platform, rina, b"\xff\xd8banjir", text="Fotonya"),
+              await sandbox.photo(platform, rina, b"\xff\xd8\xffbanjir", text="Fotonya"),
               await sandbox.comment(platform, budi, "Lampu jalan mati sejak kemarin"),
               await sandbox.comment(platform, siti, "Masih menumpuk", parent=before[1][0])]
     assert [status for _, status in missed] == [0, 0, 0, 0] and len(sandbox.undelivered) == 4
@@ -52,7 +50,7 @@ async def test_downtime_is_caught_up_without_gaps_or_doubles(sandbox, any_store,
     ids = [i for i, _ in before + missed]
     assert sorted(got) == sorted(ids)
     photo = got[missed[1][0]]
-    assert photo.text == "Fotonya" and Path(photo.attachments[0]["path"]).read_bytes() == b"\xff\xd8banjir"
+    assert photo.text == "Fotonya" and (tmp_path / "att" / photo.attachments[0]["path"]).read_bytes() == b"\xff\xd8\xffbanjir"
     reply = got[missed[3][0]]
     assert reply.outcome == "follow_up"  # a reply under the stored comment stays with its complaint
     assert got[missed[0][0]].meta["via"] == "catch-up" and got[missed[0][0]].sender_id == rina

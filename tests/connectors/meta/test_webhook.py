@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -93,11 +92,11 @@ async def test_redeliveries_are_absorbed(sandbox, wired, store):
     assert [(r.external_id, r.outcome) for r in got] == [(mid, "complaint"), (comment_id, "complaint")]
 
 
-async def test_messages_attachments_and_quick_replies(sandbox, wired, store):
+async def test_messages_attachments_and_quick_replies(sandbox, wired, store, tmp_path):
     platform, conn = wired
     citizen = sandbox.user(platform, "Siti")
     await sandbox.dm(platform, citizen, "Saluran air tersumbat di RT 03")
-    await sandbox.photo(platform, citizen, b"\xff\xd8jpeg" * 10, text="Foto saluran")
+    await sandbox.photo(platform, citizen, b"\xff\xd8\xffjpeg" * 10, text="Foto saluran")
     await sandbox.photo(platform, citizen, b"x" * 5000, text="Foto besar")
     await sandbox.dm(platform, citizen, "Jalan rusak", quick_reply="KATEGORI_JALAN")
     await sandbox.dm(platform, citizen, None, attachments=[{"type": "image", "payload": {"sticker_id": 369239263222822,
@@ -107,8 +106,8 @@ async def test_messages_attachments_and_quick_replies(sandbox, wired, store):
         ("complaint", "Saluran air tersumbat di RT 03"), ("complaint", "Foto saluran"), ("complaint", "Foto besar"),
         ("complaint", "Jalan rusak"), ("skipped", None)]
     photo, big = got[1].attachments[0], got[2].attachments[0]
-    assert Path(photo["path"]).read_bytes() == b"\xff\xd8jpeg" * 10 and photo["filename"] == "foto.jpg"
-    assert photo["content_type"] == "image/jpeg" and photo["size"] == 60
+    assert (tmp_path / "att" / photo["path"]).read_bytes() == b"\xff\xd8\xffjpeg" * 10 and photo["filename"] == "foto.jpg"
+    assert photo["content_type"] == "image/jpeg" and photo["size"] == 70
     assert big["path"] is None and big["skipped_reason"].startswith("larger than 1000 bytes")
     assert got[3].meta["quick_reply"] == "KATEGORI_JALAN" and got[4].reason == "sticker"
     assert got[0].origin == {"type": "message", "platform": platform, "recipient_id": citizen,
@@ -207,11 +206,11 @@ async def test_story_mentions_and_replies(sandbox, store, tmp_path):
     conn, client = await open_connector(sandbox, store, tmp_path, "instagram")
     try:
         citizen = sandbox.user("instagram", "wati")
-        await sandbox.story_mention(citizen, b"\xff\xd8story")
+        await sandbox.story_mention(citizen, b"\xff\xd8\xffstory")
         await sandbox.dm("instagram", citizen, "Ini jalannya, Pak", story={"id": "1799", "url": "http://cdn/story"})
         mention, reply = await rows(store)
         assert mention.outcome == "complaint" and mention.meta["story_mention"] is True
-        assert Path(mention.attachments[0]["path"]).read_bytes() == b"\xff\xd8story"
+        assert (tmp_path / "att" / mention.attachments[0]["path"]).read_bytes() == b"\xff\xd8\xffstory"
         assert reply.meta["story_reply"] == {"id": "1799", "url": "http://cdn/story"}
     finally:
         await client.close()

@@ -204,16 +204,21 @@ async def test_commands_answer_in_bahasa_and_status_only_for_the_own_complaint(s
 
 
 async def test_files_are_downloaded_within_the_size_limit(sandbox, store, connector, tmp_path):
-    small, big = b"s" * 400, b"B" * 5000
+    small, big = b"\xff\xd8\xff\xe0" + b"s" * 396, b"\xff\xd8\xff\xe0" + b"B" * 4996
     sandbox.say(42, caption="Foto jalan berlubang", photo=[small, big])
     sandbox.say(42, caption="Surat pengantar", document=b"D" * 5000, filename="surat.pdf")
+    sandbox.say(42, caption="Dokumen", document=b"MZ\x90\x00 program", filename="foto.jpg")
     await drain(connector, store, "telegram")
-    photo_row, doc_row = await rows(store)
+    photo_row, doc_row, exe_row = await rows(store)
     photo = photo_row.attachments[0]
-    assert photo["size"] == 400 and photo["skipped_reason"] is None
-    assert Path(photo["path"]).read_bytes() == small and Path(photo["path"]).is_relative_to(tmp_path / "att")
+    assert photo["size"] == 400 and photo["skipped_reason"] is None and photo["content_type"] == "image/jpeg"
+    assert photo["path"] == f"{photo['sha256'][:2]}/{photo['sha256']}.jpg"  # relative: replicas share the dir
+    assert (tmp_path / "att" / photo["path"]).read_bytes() == small
     assert doc_row.attachments[0]["skipped_reason"] == "larger than 1000 bytes (5000)"
     assert doc_row.attachments[0]["path"] is None and doc_row.text == "Surat pengantar"
+    exe = exe_row.attachments[0]  # a program named foto.jpg: metadata and the reason, no file
+    assert exe["path"] is None and exe["skipped_reason"] == "type application/x-msdownload not accepted"
+    assert exe["filename"] == "foto.jpg" and exe["sha256"]
     assert photo_row.outcome == doc_row.outcome == "complaint"
 
 

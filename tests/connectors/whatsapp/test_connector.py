@@ -131,9 +131,9 @@ async def test_the_same_wamid_delivered_five_times_is_stored_once(sandbox, wired
     assert phones == [f"+{CITIZEN}"]
 
 
-async def test_every_message_type_and_statuses(sandbox, wired, store):
+async def test_every_message_type_and_statuses(sandbox, wired, store, tmp_path):
     await sandbox.deliver(sandbox.text_payload(CITIZEN, "Saluran air tersumbat", name="Siti"))
-    await sandbox.deliver(sandbox.media_payload(CITIZEN, "image", b"\xff\xd8jpeg" * 10, "image/jpeg",
+    await sandbox.deliver(sandbox.media_payload(CITIZEN, "image", b"\xff\xd8\xffjpeg" * 10, "image/jpeg",
                                                 caption="Foto saluran"))
     await sandbox.deliver(sandbox.media_payload(CITIZEN, "document", b"%PDF-1.4", "application/pdf",
                                                 filename="surat.pdf", caption="Surat RT"))
@@ -150,8 +150,8 @@ async def test_every_message_type_and_statuses(sandbox, wired, store):
         ("complaint", "Jalan rusak"), ("skipped", None), ("skipped", None)]
     assert [r.reason for r in stored[-2:]] == ["status callback: delivered", "status callback: read"]
     image, doc, audio = (r.attachments[0] for r in stored[1:4])
-    assert Path(image["path"]).read_bytes() == b"\xff\xd8jpeg" * 10 and image["filename"] == "foto.jpg"
-    assert doc["filename"] == "surat.pdf" and Path(doc["path"]).read_bytes() == b"%PDF-1.4"
+    assert (tmp_path / "att" / image["path"]).read_bytes() == b"\xff\xd8\xffjpeg" * 10 and image["filename"] == "foto.jpg"
+    assert doc["filename"] == "surat.pdf" and (tmp_path / "att" / doc["path"]).read_bytes() == b"%PDF-1.4"
     assert audio["content_type"].startswith("audio/ogg") and stored[3].meta["voice"] is True
     assert stored[4].meta["location"] == {"lat": -6.9147, "lon": 107.6098, "name": "Pasar Baru"}
     assert stored[5].meta["interactive"]["id"] == "kategori-jalan"

@@ -475,3 +475,32 @@ def test_an_oddly_shaped_tweet_in_a_page_is_quarantined_and_its_neighbours_parse
     assert envelopes[0].error is None and envelopes[0].sender.username == "warga"
     assert all(e.error for e in envelopes[1:])
     assert len({e.external_id for e in envelopes}) == 4
+
+
+async def test_a_mention_with_photos_stores_them_and_a_video_as_metadata(sandbox, store, connectors, tmp_path):
+    from tests.images import EXE, JPEG
+
+    sandbox.post_mention("Jalan berlubang di Jl. Melati, fotonya", "budi", photos=[JPEG, EXE], videos=1)
+    sandbox.post_mention("Lampu jalan mati", "sari")
+    connector = await connectors()
+    await drain(connector, store)
+    with_media, plain = (r[0] if isinstance(r, tuple) else r for r in await stored(store))
+    photo, disguised, video = with_media.attachments
+    assert photo["content_type"] == "image/jpeg" and photo["size"] == len(JPEG) and photo["skipped_reason"] is None
+    assert (tmp_path / "attachments" / photo["path"]).read_bytes() == JPEG
+    assert disguised["path"] is None and disguised["skipped_reason"] == "type application/x-msdownload not accepted"
+    assert video["path"] is None and video["skipped_reason"] == "video: not downloaded (only photos are)"
+    assert plain.attachments == [] and "media" not in json.loads(plain.raw)["includes"]
+    assert json.loads(with_media.raw)["includes"]["media"][0]["type"] == "photo"  # kept whole for a re-parse
+    assert not any(BEARER in str(req) for _, req in sandbox.requests if "media" in str(req))
+
+
+async def test_a_photo_the_cdn_cannot_serve_is_kept_as_metadata_with_the_reason(sandbox, store, connectors):
+    from tests.images import JPEG
+
+    tweet = sandbox.post_mention("Sampah menumpuk, lihat foto", "budi", photos=[JPEG])
+    sandbox.media_bytes.pop(tweet["attachments"]["media_keys"][0])  # gone from the CDN
+    connector = await connectors()
+    await drain(connector, store)
+    (row,) = (r[0] if isinstance(r, tuple) else r for r in await stored(store))
+    assert row.outcome == "complaint" and row.attachments[0]["skipped_reason"] == "media download failed: HTTP 404"

@@ -120,3 +120,8 @@ async def test_the_demo_tells_the_same_day_twice_with_email_and_no_dev_extra(tmp
     # every step's fate is told: a ref, a ticket, or why not
     assert "Tari            kejadian banjir (pelapor 1/5) → ADU-" in first
     assert re.search(r"Ahmad Fauzi .* → ADU-\d{4}-\d{6}, tiket (TIK-\d{4}-\d{6}) untuk \w+, 5 pelapor", first)
+    # it ends with a short report of the day and where the dashboard is, with how to log in
+    tail = first[first.index("Laporan hari demo"):]
+    assert re.search(r"tiket diterima, \d+ selesai", tail), tail[:600]
+    assert re.search(r"dasbor kinerja +http://127\.0\.0\.1:\d+/dasbor +\(masuk dengan akun koordinator", tail), tail
+    assert re.search(r"^  koordinator +\S+", tail, re.MULTILINE), tail

@@ -6,11 +6,14 @@ import asyncio
 import hashlib
 import hmac
 import json
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from textwrap import dedent
 from typing import Any
+
+import aiohttp
 
 from omnichannel.config import Config, parse_config
 from omnichannel.daemon import Daemon
@@ -140,3 +143,50 @@ def post_head(path: str, length: int, headers: dict[str, str] | None = None) -> 
     lines = [f"POST {path} HTTP/1.1", "Host: 127.0.0.1", f"Content-Length: {length}", "Connection: close",
              *(f"{k}: {v}" for k, v in (headers or {"Content-Type": "application/json"}).items())]
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+class Live:
+    """A daemon running on an event loop in a thread, so that synchronous Hypothesis tests can call it."""
+
+    def __init__(self, tmp_path: Any, **kw: Any) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="fuzz-daemon", daemon=True)
+        self.thread.start()
+        self._cm = running(tmp_path, **kw)
+        self.daemon, self.base, _ = self.run(self._cm.__aenter__())
+        self.http = self.run(self._session())
+        self.run(self._seed())
+        app = self.daemon.http_runner.app
+        self.routes = sorted({(r.method, r.resource.canonical) for r in app.router.routes()
+                              if r.method != "HEAD" and r.resource is not None})
+
+    async def _seed(self) -> None:
+        """A ticket of agency pupr, so that the officer routes get past "not found" too."""
+        from omnichannel.models import Case, Ticket
+
+        async with self.daemon.store.session() as s:
+            s.add(Case(id=900, ref="KAS-2026-000900", title="Jalan rusak"))
+            await s.flush()
+            s.add(Ticket(ref="TIK-2026-000001", case_id=900, agency="pupr", kind="pengaduan"))
+            await s.commit()
+
+    async def _session(self) -> aiohttp.ClientSession:
+        return aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+
+    def run(self, coro: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(120)
+
+    def close(self) -> None:
+        self.run(self.http.close())
+        self.run(self._cm.__aexit__(None, None, None))
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()
+
+    async def _send(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, str]:
+        async with self.http.request(method, self.base + path, headers=headers, data=body or None,
+                                     allow_redirects=False) as resp:
+            return resp.status, (await resp.text(errors="replace"))[:300]
+
+    def send(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, str]:
+        return self.run(self._send(method, path, headers, body))

@@ -8,71 +8,21 @@ secret, an officer's token) so the parsers behind it are reached too.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
-import aiohttp
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.omnichannel.web.hardening import COORD, PUPR, TG_PATH, TG_SECRET, WA_PATH, running, wa_headers
+from tests.omnichannel.web.hardening import COORD, PUPR, TG_PATH, TG_SECRET, WA_PATH, Live, wa_headers
 
 pytestmark = pytest.mark.slow
 
 EXAMPLES_PER_ROUTE = 60
-
-
-class Live:
-    """A daemon running on an event loop in a thread, so that synchronous Hypothesis tests can call it."""
-
-    def __init__(self, tmp_path: Any) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, name="fuzz-daemon", daemon=True)
-        self.thread.start()
-        self._cm = running(tmp_path)
-        self.daemon, self.base, _ = self.run(self._cm.__aenter__())
-        self.http = self.run(self._session())
-        self.run(self._seed())
-        app = self.daemon.http_runner.app
-        self.routes = sorted({(r.method, r.resource.canonical) for r in app.router.routes()
-                              if r.method != "HEAD" and r.resource is not None})
-
-    async def _seed(self) -> None:
-        """A ticket of agency pupr, so that the officer routes get past "not found" too."""
-        from omnichannel.models import Case, Ticket
-
-        async with self.daemon.store.session() as s:
-            s.add(Case(id=900, ref="KAS-2026-000900", title="Jalan rusak"))
-            await s.flush()
-            s.add(Ticket(ref="TIK-2026-000001", case_id=900, agency="pupr", kind="pengaduan"))
-            await s.commit()
-
-    async def _session(self) -> aiohttp.ClientSession:
-        return aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
-
-    def run(self, coro: Any) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(120)
-
-    def close(self) -> None:
-        self.run(self.http.close())
-        self.run(self._cm.__aexit__(None, None, None))
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
-        self.loop.close()
-
-    async def _send(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, str]:
-        async with self.http.request(method, self.base + path, headers=headers, data=body or None,
-                                     allow_redirects=False) as resp:
-            return resp.status, (await resp.text(errors="replace"))[:300]
-
-    def send(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, str]:
-        return self.run(self._send(method, path, headers, body))
 
 
 @pytest.fixture(scope="module")

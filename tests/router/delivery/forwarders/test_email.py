@@ -141,3 +141,31 @@ async def test_notification_mail(sink: SmtpSink, tmp_path: Any) -> None:
                               {"subject": "Pengiriman tertunda", "text": "Ada 3 pengiriman"}), "k5")
     assert sink.messages[0]["Subject"] == "Pengiriman tertunda"
     assert "Ada 3 pengiriman" in sink.messages[0].get_content()
+
+
+async def test_a_new_ticket_mail_carries_the_reporters_files_within_the_cap(sink: SmtpSink, tmp_path: Any) -> None:
+    from omnichannel import attachments
+    from tests.images import PDF, png
+
+    photo = png()
+    big = PDF + b"%" * 5000
+    kept = [attachments.keep(photo, "jalan.png", "image/png", root=tmp_path, max_bytes=10**6),
+            attachments.keep(big, "surat.pdf", "application/pdf", root=tmp_path, max_bytes=10**6)]
+    files = [{"filename": a.filename, "content_type": a.content_type, "size": a.size, "sha256": a.sha256,
+              "path": a.path} for a in kept]
+    files.append({"filename": "hilang.jpg", "content_type": "image/jpeg", "size": 10, "path": "ab/gone.jpg"})
+    cap = len(photo) + 1000  # the photo fits, the PDF does not
+    fwd = await started(EmailForwarderConfig(name="mail", port=sink.port, max_attachment_bytes=cap), tmp_path)
+    await fwd.send(OutboxItem(1, "ticket", "TIK-2026-000009", "mail", {**ticket_payload(9), "attachments": files}),
+                   "k9")
+    msg = sink.messages[0]
+    parts = list(msg.iter_attachments())
+    assert [(p.get_filename(), p.get_content_type()) for p in parts] == [("jalan.png", "image/png")]
+    assert parts[0].get_content() == photo
+    body = msg.get_body(("plain",)).get_content()
+    assert "Tiket baru TIK-2026-000009" in body
+    assert "tidak disertakan di email ini (lihat di Meja Petugas): surat.pdf, hilang.jpg." in body
+    off = await started(EmailForwarderConfig(name="mail", port=sink.port, attach_files=False), tmp_path)
+    await off.send(OutboxItem(2, "ticket", "TIK-2026-000009", "mail", {**ticket_payload(9), "attachments": files}),
+                   "k10")
+    assert list(sink.messages[1].iter_attachments()) == []

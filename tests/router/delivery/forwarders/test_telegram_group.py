@@ -271,3 +271,22 @@ async def _async(value: Any) -> Any:
 
 async def _status_is(store: Any, status: str) -> bool:
     return (await ticket(store)).status == status
+
+
+async def test_a_new_tickets_photos_follow_its_summary_but_never_an_anonymous_ones(
+        sandbox: TelegramSandbox, store: Any, group: TelegramGroupForwarder, tmp_path: Path) -> None:
+    from omnichannel import attachments
+    from tests.images import PDF, png
+
+    photo = png()
+    files = [{"filename": a.filename, "content_type": a.content_type, "size": a.size, "path": a.path} for a in (
+        attachments.keep(photo, "lubang.png", None, root=tmp_path, max_bytes=10**6),
+        attachments.keep(PDF, "surat.pdf", None, root=tmp_path, max_bytes=10**6))]
+    payload = {**ticket_payload(1), "attachments": files}
+    await group.send(OutboxItem(1, "ticket", "TIK-2026-000001", NAME, payload), "k1")
+    summary, picture = sandbox.sent
+    assert "TIK-2026-000001" in summary["text"] and sandbox.sent_photos == [photo]  # the PDF stays on the desk
+    assert picture["reply_to_message"]["message_id"] == summary["message_id"]
+    assert picture["caption"] == "TIK-2026-000001: foto dari pelapor"
+    await group.send(OutboxItem(2, "ticket", "TIK-2026-000002", NAME, {**payload, "anonymous": True}), "k2")
+    assert len(sandbox.sent_photos) == 1 and len(sandbox.sent) == 3

@@ -1,0 +1,227 @@
+"""Domain knowledge for grouping: what problem a complaint is about, how it refers to earlier messages,
+and who signed it — in the words citizens use (Indonesian, slang, Sundanese, Javanese).
+
+*Problem classes* are coarse: a pipe that bursts (``bocor``, ``kebocoran``, ``muncrat``, ``pecah``) is a
+leak whoever tells it; a street light that is ``mati``/``padam``/``pareum`` is a street light. Two
+complaints whose classes are both known and share none are about different problems, whatever their words
+share (a flood and a dark street at one address). Classes are a bit mask (at most 63).
+
+*Reference flags* read how a message points back: to the sender's own earlier report on another channel
+("sudah saya WA tanggal 7 Mei", "ieu Ceu Popon nu tadi WA", "Menyusul pesan WhatsApp saya"), a follow-up
+("[foto]", "masih", "belum"), a recurrence ("banjir lagi", "numpuk deui", "kembali padam") — after days of
+quiet that is a new occurrence, not a reminder — or a fix ("sudah surut", "sudah diangkut").
+
+*Identity keys* compare senders without a shared contact: the words of a display name (honorifics and
+account words left out) and the prefixes of a handle ("@asepsun_" → asep, asepsu, …) meet "Asep Sunandar".
+
+Every word list here was written by hand for this project.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Callable, Iterable
+
+# problem class -> words (normalised tokens: the lexicon has already turned "cai" into "air",
+# "pareum" into "mati", "runtah" into "sampah"; the raw regional word is listed too for texts the
+# lexicon does not know)
+_CLASS_WORDS: dict[str, str] = {
+    "no_water": "kering pompa",
+    "leak": "bocor kebocoran bocornya muncrat rembes merembes pecah terbuang",
+    "bill": "tagihan rekening tarif meteran",
+    "flood": "banjir kebanjiran caah genangan tergenang menggenang rob surut sepinggang selutut "
+             "sepaha sebetis sedada merendam terendam ngaleut",
+    "drain": "saluran selokan solokan got gorong drainase mampet tersumbat sumbat sedimentasi dikeruk keruk "
+             "pengerukan",
+    # rubbish left uncollected (the object "sampah" alone is no problem: it also blocks drains and is burnt)
+    "waste": "diangkut pengangkutan tumpukan menumpuk numpuk menggunung",
+    "burning": "bakar membakar dibakar pembakaran asap",
+    "fire": "kebakaran terbakar kahuruan seuneu hangus",
+    "road": "berlubang lubang bolong aspal amblas ambles ambrol retak ngelupas mengelupas paving tambal "
+            "diaspal",
+    "streetlight": "pju penerangan gelap",
+    "trafficlight": "apill",
+    "power": "pln listrik",
+    "collapse": "ambruk roboh runtuh rubuh",
+    "tree": "pohon tangkal dahan ranting tumbang doyong condong",
+    "landslide": "longsor urug tebing",
+    "storm": "puting beliung angin",
+    "snake": "ular sanca kobra",
+    "bees": "tawon lebah vespa",
+    "dog": "anjing",
+    "mental": "odgj jiwa gila",
+    "street_people": "pengemis pengamen ngamen gelandangan manusia silver punk",
+    "elderly": "jompo terlantar telantar",
+    "vendor": "pkl lapak pedagang dagang jualan berjualan",
+    "parking": "parkir jukir",
+    "transport": "angkot ngetem trayek bus",
+    "noise": "karaoke bising berisik musik knalpot",
+    "sewage": "limbah tinja septic septik tai manhole ipal sedot",
+    "dengue": "dbd demam berdarah fogging nyamuk jentik",
+    "clinic": "puskesmas antrean antrian",
+    "hospital": "rsud bpjs pasien",
+    "civil_registry": "ktp kk akta dukcapil disdukcapil nik domisili",
+    "welfare": "bansos bpnt pkh blt sembako dtks",
+    "labour": "thr gaji upah phk pesangon buruh karyawan pekerja",
+    "school_fee": "pungutan pungli lks seragam iuran sumbangan spp",
+    "school_building": "atap plafon kelas",
+    "admission": "ppdb zonasi",
+    "building": "bangunan pbg imb sempadan",
+    "billboard": "reklame baliho spanduk",
+    "digital": "aplikasi website situs login otp wifi",
+}
+# two-word names of a problem (normalised): the second word is read after the first
+_CLASS_PAIRS: dict[tuple[str, str], str] = {
+    ("lampu", "jalan"): "streetlight", ("lampu", "merah"): "trafficlight", ("lampu", "lalu"): "trafficlight", ("lintas", "light"): "trafficlight",
+    ("air", "mati"): "no_water", ("pdam", "mati"): "no_water", ("tidak", "mengalir"): "no_water",
+    ("tidak", "ngalir"): "no_water", ("belum", "mengalir"): "no_water", ("tidak", "keluar"): "no_water",
+    ("air", "bersih"): "no_water",
+    ("puting", "beliung"): "storm", ("manusia", "silver"): "street_people", ("anak", "jalanan"): "street_people",
+    ("kaki", "lima"): "vendor", ("study", "tour"): "school_fee", ("kartu", "keluarga"): "civil_registry",
+    ("bantuan", "beras"): "welfare", ("jalan", "rusak"): "road", ("gang", "rusak"): "road",
+}
+CLASSES: tuple[str, ...] = tuple(_CLASS_WORDS)
+_BIT = {name: 1 << i for i, name in enumerate(CLASSES)}
+_WORD_MASK: dict[str, int] = {}
+for _name, _words in _CLASS_WORDS.items():
+    for _word in _words.split():
+        _WORD_MASK[_word] = _WORD_MASK.get(_word, 0) | _BIT[_name]
+_PAIR_MASK = {pair: _BIT[name] for pair, name in _CLASS_PAIRS.items()}
+_PAIR_FIRST = frozenset(first for first, _ in _CLASS_PAIRS)
+CLASS_WORDS = frozenset(_WORD_MASK)
+# events that cover an area: reports naming only the same kelurahan are about one event
+AREA_CLASSES = sum(_BIT[name] for name in ("flood", "landslide", "storm", "fire", "dengue", "no_water", "power"))
+
+
+def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None) -> int:
+    """The problem classes named by normalised ``tokens``, as a bit mask (0 = none recognised); a word
+    not listed is looked up again by its ``stem`` ("kebocorannya" → "bocor")."""
+    mask = 0
+    previous = ""
+    lamp = False
+    words = _WORD_MASK
+    for token in tokens:
+        bit = words.get(token)
+        if bit is None and len(token) > 5:
+            bit = words.get(token[:-3]) if token.endswith("nya") else None  # "amblasnya", "bocornya"
+            if bit is None and stem is not None:
+                bit = words.get(stem(token))
+        if bit is not None:
+            mask |= bit
+        if previous in _PAIR_FIRST:
+            mask |= _PAIR_MASK.get((previous, token), 0)
+        elif token == "lampu":
+            lamp = True
+        previous = token
+    if lamp and not mask & (_BIT["trafficlight"] | _BIT["streetlight"]):
+        mask |= _BIT["streetlight"]  # "lampu gegerkalong hilir mati": a lamp out in the street
+    return mask
+
+
+def class_names(mask: int) -> list[str]:
+    """The names of the classes in ``mask`` (for explanations and tests)."""
+    return [name for name, bit in _BIT.items() if mask & bit]
+
+
+# ---- how a message refers back ------------------------------------------------------------------------
+
+SELF_REF = 1  # points to the sender's own earlier report ("sudah saya WA", "nu tadi WA", "laporan saya")
+AGAIN = 2  # the problem happened again ("banjir lagi", "numpuk deui", "kembali padam")
+FOLLOW = 4  # a follow-up ("[foto]", "masih", "belum", "gimana")
+LASTING = 16  # says how long the problem has lasted ("udah seminggu lebih"): ongoing, not back again
+OTHER = 8  # says it is another one ("beda sama yg tadi", "beda gang", "bukan yang kemarin")
+
+_CHANNEL = r"(?:wa|whatsapp|whats app|watsap|email|e-mail|surel|telegram|tele|dm|twitter|x|lapor|sms|telp|telepon)"
+_SELF_REF = re.compile(
+    r"\b(?:udah|udh|sudah|sdh|dah|telah|pernah|tos|wis|uwis|wes)\s+(?:\w+\s+){0,2}?"
+    r"(?:wa|whatsapp|kirim|ngirim|lapor|laporkan|melapor|melaporkan|ngadu|mengadu|sampaikan|menyampaikan|email)\b"
+    r"|\b(?:menyusul|melanjutkan|menindaklanjuti|menyambung|sebagaimana|lanjutan)\b"
+    r"|\b(?:nu|yang|yg)\s+(?:tadi|tos|kantos|kemarin|kmrn|semalem|semalam)\s+(?:\w+\s+)?(?:wa|kirim|lapor|ngirim)\b"
+    r"|\blaporan\s+(?:saya|sy|kami|abdi)\b|\b(?:saya|sy|abdi)\s+(?:lapor|laporkan)\s+(?:kemarin|kmrn|tadi|semalam)\b"
+    r"|\b(?:via|lewat|melalui|ngalangkungan)\s+" + _CHANNEL + r"\b"
+    r"|\bkirim\s+ulang\b|\bmengirim\s+ulang\b|\bmenanyakan\s+lagi\b|\bnanya\s+lagi\b",
+    re.I)
+_AGAIN = re.compile(r"\b(?:lagi|lg|deui|kembali|balik\s+lagi|maning|meneh|again)\b", re.I)
+_FOLLOW = re.compile(r"\[foto\]|\bfoto(?:nya)?\b|\b(?:masih|msh|belum|blm|teu\s+acan|tetep|tetap|gimana|gmn|"
+                     r"kapan|sampe\s+skrg|sampai\s+sekarang|beuki|makin)\b", re.I)
+_OTHER = re.compile(r"\bbeda\s+(?:sama|dengan|dgn|dari|dr|ama|jeung|ti|karo|gang|pabrik|sekolah|jalan|jl|rt|rw|"
+                    r"tempat|lokasi|masjid|pasar|rumah|kasus|kejadian)\b|\bbukan\s+(?:yang|yg)\s+(?:tadi|kemarin|kmrn|di)\b"
+                    r"|\blain\s+(?:lagi|tempat|lokasi)\b|\bsanes\s+nu\b", re.I)
+_LASTING = re.compile(r"\b(?:udah|udh|sudah|sdh|tos|wis|dah)\s+(?:\d+|se|sa|satu|dua|tiga|empat|lima|berapa)\s*"
+                      r"(?:hari|hr|minggu|mg|bulan|bln|dinten|minggon|malem|malam)\b(?!\s+(?:lalu|kemarin|kamari|"
+                      r"kapengker|kemaren))|\b(?:seminggu|sebulan|dua minggu)\s+lebih\b", re.I)
+# "again" that is not a recurrence: "sekali lagi", "lagi2", a plea repeated
+_AGAIN_NOT = re.compile(r"\b(?:sekali|sekali-kali)\s+lagi\b|\blagi\s+(?:dong|donk|pls|please)\b", re.I)
+
+
+# words without which a pattern above cannot match: a message is searched only for the patterns it may hold
+_SELF_REF_WORDS = frozenset("""
+wa whatsapp kirim ngirim lapor laporkan melapor melaporkan ngadu mengadu sampaikan menyampaikan email
+menyusul melanjutkan menindaklanjuti menyambung sebagaimana lanjutan laporan via lewat melalui ngalangkungan
+ulang lagi
+""".split())
+_AGAIN_WORDS = frozenset("lagi lg deui kembali balik maning meneh again".split())
+_FOLLOW_WORDS = frozenset("foto fotonya masih msh belum blm acan tetep tetap gimana gmn kapan sampe sampai beuki "
+                          "makin".split())
+_OTHER_WORDS = frozenset("beda bukan lain sanes".split())
+
+
+def reference_flags(text: str, words: frozenset[str] | set[str] | None = None) -> int:
+    """SELF_REF | AGAIN | FOLLOW | OTHER | LASTING as found in ``text`` (raw or masked; case does not matter).
+    ``words``: the text's lower-case words, when the caller has them (each pattern then runs only when one
+    of the words it needs occurs)."""
+    if words is None:
+        words = set(re.findall(r"[a-z]+", text.lower()))
+    flags = 0
+    if not words.isdisjoint(_SELF_REF_WORDS) and _SELF_REF.search(text):
+        flags |= SELF_REF
+    if not words.isdisjoint(_AGAIN_WORDS) and _AGAIN.search(text) and not _AGAIN_NOT.search(text):
+        flags |= AGAIN
+    if (not words.isdisjoint(_FOLLOW_WORDS) or "[foto]" in text) and _FOLLOW.search(text):
+        flags |= FOLLOW
+    if not words.isdisjoint(_OTHER_WORDS) and _OTHER.search(text):
+        flags |= OTHER
+    if flags & AGAIN and _LASTING.search(text):
+        flags |= LASTING
+    return flags
+
+
+# ---- who signed it -------------------------------------------------------------------------------------
+
+# titles, kinship terms and account words: they say nothing about which person it is
+_NOT_NAME = frozenset("""
+pak bapak bpk pa bu ibu bunda neng kang akang aa teh teteh ceu euceu mang emang mamah mama mah abah ema
+mas mbak mba dik adik kak kakak om tante bang abang haji hajah ustadz ustad kyai dr drs ir prof
+ketua rt rw warga info informasi update news berita kita kota bandung official admin komunitas forum
+dan the of team tim grup group ortu orang tua murid wali kelas pengurus
+""".split())
+
+
+def _key(text: str) -> int:
+    return zlib.crc32(text.encode("utf-8"))
+
+
+def identity_keys(names: Iterable[str | None], handles: Iterable[str | None] = (),
+                  exclude: Iterable[str] = ()) -> tuple[frozenset[int], frozenset[int]]:
+    """(stored, probe) keys of a sender: a name word stores ``n:word``; a handle stores its prefixes of
+    three letters or more as ``h:prefix``. Two senders may be one person when one's probe meets the other's
+    stored keys (a shared name word, or a name word that begins the other's handle). Words in ``exclude``
+    (the places the message names: "Warga Malabar", "Ujungberung Info") are not names."""
+    skip = set(exclude)
+    words: set[str] = set()
+    for name in names:
+        for word in re.findall(r"[a-z]+", (name or "").lower()):
+            if len(word) >= 3 and word not in _NOT_NAME and word not in skip:
+                words.add(word)
+    prefixes: set[str] = set()
+    for handle in handles:
+        handle = (handle or "").lower().rpartition(":")[2]
+        for run in re.findall(r"[a-z]+", handle):
+            if run in _NOT_NAME or run in skip:
+                continue
+            prefixes.update(run[:n] for n in range(3, len(run) + 1))
+    stored = {_key("n:" + w) for w in words} | {_key("h:" + p) for p in prefixes}
+    probe = {_key("n:" + w) for w in words} | {_key("h:" + w) for w in words} | \
+        {_key("n:" + p) for p in prefixes}
+    return frozenset(stored), frozenset(probe)
