@@ -43,6 +43,9 @@ class GroupCommitter:
         """Store ``batch`` (with others that arrive meanwhile); return its own results after the commit."""
         future: asyncio.Future[IngestResult] = asyncio.get_running_loop().create_future()
         self._queue.append((batch, future))
+        # a writer whose coroutine has returned (queue empty) is gone even before its done-callback has run:
+        # counted, it kept a submission made in between waiting for a writer that never looks again
+        self._writers.difference_update([w for w in self._writers if w.done()])
         if len(self._writers) < self.parallel:
             writer = asyncio.create_task(self._drain(), name=f"commit-{self.connector}")
             self._writers.add(writer)

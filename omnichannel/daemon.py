@@ -23,6 +23,7 @@ from omnichannel.leadership import ROUTER, Lease, LeaseLost, once_per_period
 from omnichannel.metrics import Metrics
 from omnichannel.models import Complaint, EnvelopeRow, OutboxRow
 from omnichannel.protocols import PluginContext
+from omnichannel.search import SearchIndexer
 from omnichannel.status import complaint_status
 from omnichannel.store import Store
 from omnichannel.supervisor import ConnectorRunner, Health
@@ -71,6 +72,7 @@ class Daemon:
         self.router_lease: Lease | None = None  # only the replica holding it routes (omnichannel.leadership)
         self.job_runs: Counter[str] = Counter()  # periodic jobs run here (each runs once per period overall)
         self.dispatcher: Any = None
+        self.search_indexer: SearchIndexer | None = None  # the officers' full-text index, after each commit
         self.router_state = "disabled"
         self.dispatcher_state = "disabled"
         self.scheduler: AsyncIOScheduler | None = None
@@ -222,6 +224,9 @@ class Daemon:
                 self.dispatcher.metrics = self.metrics
             self.dispatcher_state = "running"
             self._tasks.append(asyncio.create_task(self.dispatcher.run_forever(self._stop), name="dispatcher"))
+        # complaints are indexed for the officers' search after the commits that stored them (omnichannel.search)
+        self.search_indexer = SearchIndexer(self.store)
+        self._tasks.append(asyncio.create_task(self.search_indexer.run_forever(self._stop), name="search-index"))
         from omnichannel.web.ui import routes as page_routes
 
         self.extra_routes.extend(page_routes(self.config))

@@ -428,5 +428,6 @@ def _store_fresh(store: Store, conn: Connection, connector: str, channel: str,
     insert_rows(conn, EnvelopeRow, rows)
     insert_rows(conn, FollowUp, follow_ups)
     insert_rows(conn, Quarantine, quarantine)
-    for row in rows:
-        log.debug("stored %s/%s as %s", connector, row["external_id"], row["outcome"])
+    if log.isEnabledFor(logging.DEBUG):
+        for row in rows:
+            log.debug("stored %s/%s as %s", connector, row["external_id"], row["outcome"])

@@ -36,10 +36,18 @@ log = logging.getLogger(__name__)
 
 ROUTED_STATUSES = ("received", "rejected")  # statuses *not* indexed at start
 FOLLOW_UP_LEVELS = ("resend", "cross_channel")  # a reporter's own earlier complaint, said again
+_COMPLAINT_COLUMNS = tuple(Complaint.__table__.c)  # type: ignore[attr-defined]
 
 
 def _section(value: Any, model: type) -> Any:
     return value if isinstance(value, model) else model.model_validate(value or {})
+
+
+def _reply_origin(row: Any) -> dict[str, Any] | None:
+    """The reply address of a complaint's envelope, with the reporter's status link key (kept in the
+    envelope's meta by the ingest) travelling with it."""
+    origin, meta = row.origin, row.meta or {}
+    return {**origin, "access": meta["access"]} if origin and meta.get("access") else origin
 
 
 def _aware(value: datetime) -> datetime:
@@ -160,26 +168,26 @@ class RouterPipeline:
         if not self._started:
             await self.start()
         async with self.store.session() as session:
-            q = (select(Complaint, EnvelopeRow.received_at, EnvelopeRow.origin, EnvelopeRow.meta)
+            # plain rows, not ORM objects: a row reads like a Complaint (same column names and types) at a
+            # fraction of the cost of building and tracking 500 instances a batch
+            q = (select(*_COMPLAINT_COLUMNS, EnvelopeRow.received_at, EnvelopeRow.origin, EnvelopeRow.meta)
                  .outerjoin(EnvelopeRow, EnvelopeRow.id == Complaint.envelope_id)
                  .where(Complaint.status == "received")
                  # arrival order: ids come in blocks per replica, so with several taking complaints in,
                  # id order is not the order they were received in
                  .order_by(Complaint.created_at, Complaint.id).limit(limit))
             if self.store.dialect == "postgresql":
-                q = q.with_for_update(of=Complaint, skip_locked=True)
-            # the reporter's status link key (kept in meta by the ingest) travels with the reply address
-            rows = [(c, received, {**origin, "access": meta["access"]} if origin and (meta or {}).get("access")
-                     else origin) for c, received, origin, meta in (await session.exec(q)).all()]
+                q = q.with_for_update(of=Complaint.__table__, skip_locked=True)
+            rows = (await session.exec(q)).all()
             if not rows:
                 return 0
             await self.corrections.refresh(session)  # corrections committed since the last batch, by any process
             mark = self.index.mark()
             try:
-                reporters = {c.reporter_id for c, _, _ in rows if c.reporter_id is not None}
+                reporters = {c.reporter_id for c in rows if c.reporter_id is not None}
                 await self._load_links(session, reporters)
                 names = await self._names(session, reporters)
-                routed = [self._decide(c, received, origin, names.get(c.reporter_id)) for c, received, origin in rows]
+                routed = [self._decide(c, c.received_at, _reply_origin(c), names.get(c.reporter_id)) for c in rows]
                 writer = BatchWriter(self, routed)
                 fence = self.fence
 

@@ -36,6 +36,18 @@ class ConnectionLost(Exception):
 DROPPED = (imaplib.IMAP4.abort, OSError, ProtocolError, EOFError)
 
 
+def quiet_protocol_trace(client: IMAPClient) -> None:
+    """Turn imaplib's protocol trace off unless the logger imapclient sends it to would keep it.
+
+    imapclient sets imaplib's debug level to 5 to forward the trace to the ``imapclient.imaplib`` logger;
+    imaplib then formats the ``repr`` of every line, every literal and every whole response before the
+    logger drops it: for a FETCH of 500 mails, megabytes of text built for nothing (a third of the
+    connector's fetch time). With that logger at DEBUG the trace stays on, as before."""
+    imap = getattr(client, "_imap", None)
+    if imap is not None and not logging.getLogger("imapclient.imaplib").isEnabledFor(logging.DEBUG):
+        imap.debug = 0
+
+
 @dataclass(slots=True)
 class Fetched:
     """One message as fetched: the whole bytes, or only the header when it is over the size limit."""
@@ -82,6 +94,7 @@ class ImapSession:
         except DROPPED as exc:
             raise ConnectionLost(f"cannot connect to {cfg.host}:{cfg.effective_port}: {exc}") from exc
         client.normalise_times = False
+        quiet_protocol_trace(client)
         try:
             if cfg.security == "starttls":
                 client.starttls(context)

@@ -17,6 +17,8 @@ from typing import Any
 
 from aiohttp import web
 from sqlalchemy import Integer, and_, func, literal_column, or_, select, text, tuple_
+from sqlalchemy import column as sql_column
+from sqlalchemy import table as sql_table
 
 from omnichannel import corrections
 from omnichannel.models import AuditEvent, CannedReply, Case, Complaint, Ticket, User
@@ -167,15 +169,16 @@ class Queue:
 
     async def _search(self, session: Any, q: str) -> Any:
         """A condition on tickets: their case has a complaint matching every word of ``q`` (FTS5 on SQLite,
-        the GIN tsvector index of migration 0005 on PostgreSQL)."""
+        the tsvector table of migration 0006_ingest on PostgreSQL, filled after each commit)."""
         words = _WORD.findall(q.lower())[:12]
         if not words:
             return None
         dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-        if dialect == "postgresql":
-            doc = func.to_tsvector("simple", func.coalesce(Complaint.subject, "") + " " + Complaint.text)
+        if dialect == "postgresql":  # complaints_search: filled after each commit (omnichannel.search)
             tsq = func.to_tsquery("simple", " & ".join(f"{w}:*" for w in words))
-            return Ticket.case_id.in_(select(Complaint.case_id).where(doc.op("@@")(tsq),
+            ids = select(sql_column("complaint_id")).select_from(sql_table("complaints_search")).where(
+                sql_column("doc").op("@@")(tsq))
+            return Ticket.case_id.in_(select(Complaint.case_id).where(Complaint.id.in_(ids),
                                                                       Complaint.case_id.is_not(None)))
         match = " ".join(f'"{w}"*' for w in words)  # quoted: an officer's input is never FTS5 syntax
         found = text("complaints_search MATCH :match").bindparams(match=match)

@@ -90,3 +90,16 @@ async def test_a_connection_the_server_dropped_costs_no_submission(pg_store):
     after = await ingest_batch(pg_store, "web", "webform", Batch([env("after", "+6281200000002")]))
     assert after.items[0].new and after.items[0].complaint_ref
     assert (await counts(pg_store))[:2] == (2, 2)
+
+
+async def test_a_submission_while_the_last_writer_finishes_is_committed(store):
+    """A writer's task is done as soon as it found the queue empty, but its done-callback (which takes it off
+    the writers) runs later: a submission in between must not wait for it. It did, for good, when nothing else
+    was submitted after it (the last requests of a burst hung until the daemon stopped)."""
+    committer = GroupCommitter(store, "web", "webform")
+    finished = asyncio.get_running_loop().create_future()
+    finished.set_result(None)  # a writer that has returned, its done-callback not yet run
+    committer._writers.add(finished)  # type: ignore[arg-type]
+    result = await asyncio.wait_for(committer.submit(Batch([env("late", "081200000001")])), 20)
+    assert [item.outcome for item in result.items] == ["complaint"]
+    assert (await counts(store))[0] == 1

@@ -39,3 +39,32 @@ def test_fetch_shortcut_answers_what_imapclient_answers(mailbox):
     finally:
         client.logout()
         other.logout()
+
+
+def test_the_protocol_trace_is_built_only_for_a_logger_that_keeps_it(mailbox, caplog):
+    """imaplib formats every line and literal of the trace imapclient turns on; the session turns it off while
+    ``imapclient.imaplib`` would drop it, and leaves it on (the mails in the DEBUG log) when that logger keeps it."""
+    import logging
+    import threading
+
+    from connectors.email.session import ImapSession
+    from tests.connectors.email.test_connector import make_config
+
+    mailbox.append([complaint(1)])
+    traced: list[str] = []
+
+    def run() -> int:
+        session = ImapSession(make_config(mailbox), threading.Event())
+        session.connect()
+        try:
+            session.client._imap._mesg = traced.append  # what imaplib hands the logger, formatted or not
+            session.select("INBOX")
+            session.fetch(session.uids_after(0), 1_000_000, None)
+            return session.client._imap.debug
+        finally:
+            session.close()
+
+    caplog.set_level(logging.INFO, logger="imapclient.imaplib")
+    assert run() == 0 and traced == []
+    caplog.set_level(logging.DEBUG, logger="imapclient.imaplib")
+    assert run() == 5 and any("Jalan" in line or "FETCH" in line for line in traced)

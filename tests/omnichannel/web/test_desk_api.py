@@ -16,6 +16,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
+from omnichannel import search as search_index
 from omnichannel import users
 from omnichannel.models import (
     AuditEvent,
@@ -301,6 +302,9 @@ async def test_search_finds_words_in_any_message_of_the_case(any_store) -> None:
         s.add(Complaint(id=6, ref="ADU-2026-000006", connector="web", channel="webform", status="merged",
                         text="Tambahan: gorong-gorong tersumbat sampah", case_id=1, agency="dpupr"))
         await s.commit()
+    assert await search_index.pending(any_store) > 0  # stored, not yet indexed (no work in the ingest transaction)
+    await search_index.flush(any_store)  # what the daemon's background indexer does within a second
+    assert await search_index.pending(any_store) == 0
     app = web.Application()
     app.router.add_routes(routes(any_store, make_config(), Templates(), AnswerDesk()))
     async with TestClient(TestServer(app)) as client:
@@ -630,6 +634,7 @@ async def test_pages_walk_the_order_with_tickets_without_a_deadline_last_and_cou
             due = None if i in (2, 5, 9) else now + timedelta(hours=(i * 7) % 10)
             s.add(Ticket(id=i, ref=f"TIK-2026-{i:06d}", case_id=i, agency="dpupr", kind="pengaduan", sla_due=due))
         await s.commit()
+    await search_index.flush(any_store)  # the daemon's background indexer; the test searches at once
     async with any_store.session() as s:
         tickets = (await s.exec(select(Ticket))).scalars().all()
     dated = [t for t in tickets if t.sla_due is not None]

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from argon2 import PasswordHasher
 
+from omnichannel import search
 from omnichannel.config import parse_config
 from omnichannel.daemon import Daemon
 from omnichannel.models import Case, Complaint, Counter, Ticket, User
@@ -63,6 +64,7 @@ async def seed(store, n: int = 200) -> None:
             counter.value = max(counter.value, BASE + n)
             s.add(counter)
         await s.commit()
+    await search.flush(store)  # the daemon indexes in the background; the test searches at once
 
 
 def no_horizontal_scroll(driver) -> tuple[int, int]:
