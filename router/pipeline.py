@@ -177,7 +177,11 @@ class RouterPipeline:
                  # id order is not the order they were received in
                  .order_by(Complaint.created_at, Complaint.id).limit(limit))
             if self.store.dialect == "postgresql":
-                q = q.with_for_update(of=Complaint.__table__, skip_locked=True)
+                # wait for a row another transaction holds instead of skipping it: one router (the @router
+                # lease) routes in arrival order, and a skipped row (held by the transaction of a leader that
+                # was just killed, say) would be routed after later ones, which then became its root. NO KEY:
+                # routing changes no key, so rows keep taking child rows (follow-ups, envelopes) meanwhile
+                q = q.with_for_update(of=Complaint.__table__, key_share=True)
             rows = (await session.exec(q)).all()
             if not rows:
                 return 0
