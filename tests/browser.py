@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,3 +40,20 @@ def chromium() -> Iterator[object]:
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+def artefacts(tmp_path: Path) -> Path:
+    """Where a page test keeps its screenshots: $OMNICHANNEL_ARTEFACTS (CI keeps it), else the test's tmp dir."""
+    shots = Path(os.environ.get("OMNICHANNEL_ARTEFACTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    return shots
+
+
+def shipped_config(tmp_path: Path, **env: str) -> Any:
+    """The shipped config.yaml with the HTTP port left to the system and the data under ``tmp_path``
+    (``env``: more variables, e.g. ``OMNICHANNEL_RATE_LIMITS="false"`` for a test that posts a lot)."""
+    from omnichannel.config import parse_config
+    from tests.conftest import REPO
+
+    return parse_config((REPO / "config.yaml").read_text(),
+                        env={"OMNICHANNEL_HTTP_PORT": "0", "OMNICHANNEL_DATA_DIR": f"{tmp_path}/data", **env})

@@ -5,16 +5,13 @@ at 1366 and 412 px are kept in ``$OMNICHANNEL_ARTEFACTS`` (default: the test's t
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 
 from sqlalchemy import select
 
-from omnichannel.config import parse_config
 from omnichannel.daemon import Daemon
 from omnichannel.models import EnvelopeRow, Ticket
-from tests.browser import chromium
-from tests.conftest import REPO
+from tests.browser import artefacts, chromium, shipped_config
 from tests.images import EXE, png
 
 PASSWORD = "sandi-petugas-pupr"
@@ -82,13 +79,11 @@ def officer_sees_the_photo(driver, base: str, shots: Path) -> dict:
 
 
 async def test_a_photo_filed_on_the_form_is_shown_to_the_officer(tmp_path):
-    shots = Path(os.environ.get("OMNICHANNEL_ARTEFACTS") or tmp_path)
-    shots.mkdir(parents=True, exist_ok=True)
+    shots = artefacts(tmp_path)
     photo, disguised = tmp_path / "jalan-berlubang.png", tmp_path / "foto.jpg"
     photo.write_bytes(png(320, 240, (90, 110, 140)))
     disguised.write_bytes(EXE)
-    env = {"OMNICHANNEL_HTTP_PORT": "0", "OMNICHANNEL_DATA_DIR": f"{tmp_path}/data", "OMNICHANNEL_RATE_LIMITS": "false"}
-    config = parse_config((REPO / "config.yaml").read_text(), env=env)
+    config = shipped_config(tmp_path, OMNICHANNEL_RATE_LIMITS="false")
     config.daemon.router_interval = 0.2
     daemon = Daemon(config)
     await daemon.start()

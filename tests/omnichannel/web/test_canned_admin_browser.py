@@ -6,17 +6,14 @@ offered filled in on that agency's tickets; a coordinator reads the page without
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
-from omnichannel.config import parse_config
 from omnichannel.daemon import Daemon
 from omnichannel.models import CannedReply, User
-from tests.browser import chromium
-from tests.conftest import REPO
+from tests.browser import artefacts, chromium, shipped_config
 from tests.omnichannel.web.test_desk_browser import PASSWORD, no_horizontal_scroll, seed
 
 
@@ -97,10 +94,8 @@ def admin_edits(driver, base: str, shots: Path) -> dict:
 
 
 async def test_an_admin_edits_canned_replies_in_the_page(tmp_path):
-    shots = Path(os.environ.get("OMNICHANNEL_ARTEFACTS") or tmp_path)
-    shots.mkdir(parents=True, exist_ok=True)
-    config = parse_config((REPO / "config.yaml").read_text(),
-                          env={"OMNICHANNEL_HTTP_PORT": "0", "OMNICHANNEL_DATA_DIR": f"{tmp_path}/data"})
+    shots = artefacts(tmp_path)
+    config = shipped_config(tmp_path)
     daemon = Daemon(config)
     await daemon.start()
     try:

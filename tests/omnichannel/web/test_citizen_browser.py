@@ -6,16 +6,13 @@ in another browser shows the agency's answer without horizontal scrolling."""
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 
 import aiohttp
 
 from omnichannel import users
-from omnichannel.config import parse_config
 from omnichannel.daemon import Daemon
-from tests.browser import chromium
-from tests.conftest import REPO
+from tests.browser import artefacts, chromium, shipped_config
 
 ANSWER = "Lampu sudah kami ganti Selasa pagi. Terima kasih laporannya."
 
@@ -81,10 +78,8 @@ def paste_link(driver, base: str, link: str) -> str:
 
 
 async def test_a_citizen_files_keeps_the_link_and_reads_the_answer_on_a_phone(tmp_path):
-    shots = Path(os.environ.get("OMNICHANNEL_ARTEFACTS") or tmp_path)
-    shots.mkdir(parents=True, exist_ok=True)
-    env = {"OMNICHANNEL_HTTP_PORT": "0", "OMNICHANNEL_DATA_DIR": f"{tmp_path}/data", "OMNICHANNEL_RATE_LIMITS": "false"}
-    config = parse_config((REPO / "config.yaml").read_text(), env=env)
+    shots = artefacts(tmp_path)
+    config = shipped_config(tmp_path, OMNICHANNEL_RATE_LIMITS="false")
     config.daemon.router_interval = 0.2
     daemon = Daemon(config)
     await daemon.start()

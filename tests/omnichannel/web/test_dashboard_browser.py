@@ -6,8 +6,6 @@ Screenshots go to ``$OMNICHANNEL_ARTEFACTS`` (default: the test's temporary dire
 from __future__ import annotations
 
 import asyncio
-import os
-from pathlib import Path
 from textwrap import dedent
 
 import aiohttp
@@ -20,7 +18,7 @@ from omnichannel.models import User
 from omnichannel.templates import Templates
 from omnichannel.web import dashboard, desk, ppid_api
 from router.delivery.desk import AnswerDesk
-from tests.browser import chromium
+from tests.browser import artefacts, chromium
 from tests.omnichannel.reports.timelines import CUTI_BERSAMA, build
 
 ENV = {"COORD": "coord-token-123", "PUPR": "pupr-token-456"}
@@ -157,8 +155,7 @@ async def test_dashboard_in_chromium(store, tmp_path):
     await build(store)
     await add_accounts(store)
     config = make_config()
-    shots = Path(os.environ.get("OMNICHANNEL_ARTEFACTS") or tmp_path)
-    shots.mkdir(parents=True, exist_ok=True)
+    shots = artefacts(tmp_path)
     app = web.Application()
     app.router.add_routes(dashboard.routes(store, config))
     app.router.add_routes(desk.routes(store, config, Templates(), AnswerDesk()))

@@ -5,7 +5,6 @@ assign, note, reassign, and a phone-width layout without horizontal scrolling. S
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -13,12 +12,10 @@ from pathlib import Path
 from argon2 import PasswordHasher
 
 from omnichannel import search
-from omnichannel.config import parse_config
 from omnichannel.daemon import Daemon
 from omnichannel.models import Case, Complaint, Counter, Ticket, User
 from omnichannel.types import utcnow
-from tests.browser import chromium
-from tests.conftest import REPO
+from tests.browser import artefacts, chromium, shipped_config
 
 PASSWORD = "sandi-yang-cukup-panjang"
 CHANNELS = ("telegram", "whatsapp", "x", "email", "webform")
@@ -188,10 +185,8 @@ def desk_session(driver, base: str, shots: Path) -> dict:
 
 
 async def test_officers_desk_in_chromium(tmp_path):
-    shots = Path(os.environ.get("OMNICHANNEL_ARTEFACTS") or tmp_path)
-    shots.mkdir(parents=True, exist_ok=True)
-    shipped = (REPO / "config.yaml").read_text()
-    config = parse_config(shipped, env={"OMNICHANNEL_HTTP_PORT": "0", "OMNICHANNEL_DATA_DIR": f"{tmp_path}/data"})
+    shots = artefacts(tmp_path)
+    config = shipped_config(tmp_path)
     daemon = Daemon(config)
     await daemon.start()
     try:
@@ -257,10 +252,8 @@ def officer_rejects_with_a_canned_reason(driver, base: str, shots: Path) -> dict
 async def test_an_officer_sees_own_agency_and_rejects_with_a_canned_reason(tmp_path):
     from omnichannel.models import AuditEvent, CannedReply
 
-    shots = Path(os.environ.get("OMNICHANNEL_ARTEFACTS") or tmp_path)
-    shots.mkdir(parents=True, exist_ok=True)
-    config = parse_config((REPO / "config.yaml").read_text(),
-                          env={"OMNICHANNEL_HTTP_PORT": "0", "OMNICHANNEL_DATA_DIR": f"{tmp_path}/data"})
+    shots = artefacts(tmp_path)
+    config = shipped_config(tmp_path)
     daemon = Daemon(config)
     await daemon.start()
     try:
@@ -328,10 +321,8 @@ def officer_splits_then_merges(driver, base: str, shots: Path) -> dict:
 
 
 async def test_an_officer_splits_and_merges_cases_in_the_page(tmp_path):
-    shots = Path(os.environ.get("OMNICHANNEL_ARTEFACTS") or tmp_path)
-    shots.mkdir(parents=True, exist_ok=True)
-    config = parse_config((REPO / "config.yaml").read_text(),
-                          env={"OMNICHANNEL_HTTP_PORT": "0", "OMNICHANNEL_DATA_DIR": f"{tmp_path}/data"})
+    shots = artefacts(tmp_path)
+    config = shipped_config(tmp_path)
     daemon = Daemon(config)
     await daemon.start()
     try:

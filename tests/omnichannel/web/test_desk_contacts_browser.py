@@ -6,17 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from pathlib import Path
 
 from argon2 import PasswordHasher
 
-from omnichannel.config import parse_config
 from omnichannel.daemon import Daemon
 from omnichannel.models import Case, Complaint, EnvelopeRow, Identity, Reporter, Ticket, User
 from omnichannel.types import utcnow
-from tests.browser import chromium
-from tests.conftest import REPO
+from tests.browser import artefacts, chromium, shipped_config
 from tests.omnichannel.web.test_desk_browser import BASE, PASSWORD, no_horizontal_scroll, seed
 from tests.omnichannel.web.test_desk_live_browser import log_in
 
@@ -90,10 +87,8 @@ def contacts_per_role(driver, base: str, shots: Path) -> dict:
 
 
 async def test_contacts_shown_to_the_owner_and_masked_to_others_in_chromium(tmp_path):
-    shots = Path(os.environ.get("OMNICHANNEL_ARTEFACTS") or tmp_path)
-    shots.mkdir(parents=True, exist_ok=True)
-    config = parse_config((REPO / "config.yaml").read_text(),
-                          env={"OMNICHANNEL_HTTP_PORT": "0", "OMNICHANNEL_DATA_DIR": f"{tmp_path}/data"})
+    shots = artefacts(tmp_path)
+    config = shipped_config(tmp_path)
     daemon = Daemon(config)
     await daemon.start()
     try:

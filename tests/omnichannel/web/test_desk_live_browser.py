@@ -5,14 +5,11 @@ her selected row; a ticket the router opens shows up as "1 tiket baru". Screensh
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 
-from omnichannel.config import parse_config
 from omnichannel.daemon import Daemon
 from omnichannel.models import Case, Complaint, Ticket
-from tests.browser import chromium
-from tests.conftest import REPO
+from tests.browser import artefacts, chromium, shipped_config
 from tests.omnichannel.web.test_desk_browser import BASE, PASSWORD, no_horizontal_scroll, seed
 
 
@@ -89,10 +86,8 @@ def two_officers(ani, kora, base: str, shots: Path, router_opens) -> dict:
 
 
 async def test_one_officers_action_appears_in_another_officers_open_queue(tmp_path):
-    shots = Path(os.environ.get("OMNICHANNEL_ARTEFACTS") or tmp_path)
-    shots.mkdir(parents=True, exist_ok=True)
-    config = parse_config((REPO / "config.yaml").read_text(),
-                          env={"OMNICHANNEL_HTTP_PORT": "0", "OMNICHANNEL_DATA_DIR": f"{tmp_path}/data"})
+    shots = artefacts(tmp_path)
+    config = shipped_config(tmp_path)
     daemon = Daemon(config)
     await daemon.start()
     loop = asyncio.get_running_loop()

@@ -4,7 +4,6 @@ a confirmation in the page that says the citizens will be told, and the page con
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 from textwrap import dedent
 
@@ -12,7 +11,7 @@ from omnichannel import users
 from omnichannel.config import parse_config
 from omnichannel.daemon import Daemon
 from omnichannel.sandbox.telegram import TelegramSandbox
-from tests.browser import chromium
+from tests.browser import artefacts, chromium
 from tests.conftest import free_port
 
 PASSWORD = "sandi-koordinator-1"
@@ -62,8 +61,7 @@ def reject_then_reopen(driver, base: str, shots: Path, sent) -> dict:
 
 
 async def test_rejection_and_reopening_reach_the_citizen_on_telegram(tmp_path):
-    shots = Path(os.environ.get("OMNICHANNEL_ARTEFACTS") or tmp_path)
-    shots.mkdir(parents=True, exist_ok=True)
+    shots = artefacts(tmp_path)
     port = free_port()
     async with TelegramSandbox() as tg:
         config = parse_config(dedent(f"""

@@ -6,7 +6,6 @@ editable template, and the report counts it."""
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -26,7 +25,7 @@ from omnichannel.templates import Templates
 from omnichannel.types import utcnow
 from omnichannel.web import keberatan, officer_api, ppid_api
 from router.delivery.answers import AnswerDesk
-from tests.browser import chromium
+from tests.browser import artefacts, chromium
 
 PPID = {"Authorization": "Bearer tok-ppid"}
 KEY = "kunci-akses-rahasia-123"
@@ -182,8 +181,7 @@ def file_from_the_page(driver, url: str, shots: Path) -> dict:
 
 async def test_a_citizen_objects_from_the_status_page_in_chromium(store, tmp_path):
     await seed(store)
-    shots = Path(os.environ.get("OMNICHANNEL_ARTEFACTS") or tmp_path)
-    shots.mkdir(parents=True, exist_ok=True)
+    shots = artefacts(tmp_path)
     async with TestServer(make_app(store, Templates())) as server:
         async with TestClient(server) as client:
             resp = await client.post("/api/v1/tickets/TIK-1/decision", headers=PPID,

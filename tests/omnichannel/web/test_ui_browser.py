@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from omnichannel.daemon import Daemon
-from tests.browser import chromium
-from tests.conftest import REPO
+from tests.browser import chromium, shipped_config
 from tests.omnichannel.helpers import minimal_config
 
 
@@ -76,11 +75,8 @@ def officer_session(driver, base: str, password: str, shot: str) -> dict[str, st
 
 async def test_officer_answers_and_closes_a_ticket_in_the_inbox(tmp_path):
 
-    from omnichannel.config import parse_config
 
-    shipped = (REPO / "config.yaml").read_text()
-    env = {"OMNICHANNEL_HTTP_PORT": "0", "OMNICHANNEL_DATA_DIR": f"{tmp_path}/data", "OMNICHANNEL_RATE_LIMITS": "false"}
-    config = parse_config(shipped, env=env)
+    config = shipped_config(tmp_path, OMNICHANNEL_RATE_LIMITS="false")
     config.daemon.router_interval = 0.2
     daemon = Daemon(config)
     await daemon.start()

@@ -8,18 +8,16 @@ from pathlib import Path
 
 import aiohttp
 
-from omnichannel.config import parse_config
 from omnichannel.daemon import Daemon
 from router.delivery.forwarders.email import EmailForwarderConfig
-from tests.conftest import REPO
+from tests.browser import shipped_config
 from tests.images import png
 from tests.router.delivery.forwarders.test_email import SmtpSink
 
 
 async def test_a_form_photo_is_attached_to_the_agency_mail(tmp_path: Path) -> None:
     sink = await SmtpSink().start()
-    env = {"OMNICHANNEL_HTTP_PORT": "0", "OMNICHANNEL_DATA_DIR": f"{tmp_path}/data", "OMNICHANNEL_RATE_LIMITS": "false"}
-    config = parse_config((REPO / "config.yaml").read_text(), env=env)
+    config = shipped_config(tmp_path, OMNICHANNEL_RATE_LIMITS="false")
     config.daemon.router_interval = 0.2
     config.forwarders.append(EmailForwarderConfig(name="mail", port=sink.port, to=["pupr@pemkot.example.id"],
                                                   agencies=["pupr"]))
