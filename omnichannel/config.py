@@ -14,6 +14,14 @@ from omnichannel import registry
 from omnichannel.errors import ConfigError
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+
+
+def forwarder_names(value: list[str]) -> list[str]:
+    """A list of forwarder names, each a valid name (``sla.escalate_to``, ``digest.to``)."""
+    for name in value:
+        if not re.match(NAME_PATTERN, name):
+            raise ValueError(f"{name!r} is not a forwarder name")
+    return value
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 # the password in a URL's user info: postgresql+asyncpg://user:PASSWORD@host/db, redis://:PASSWORD@host
 _URL_PASSWORD = re.compile(r"^([a-z][a-z0-9+.-]*://[^/?#@:]*:)[^/?#@]+(@)", re.IGNORECASE)

@@ -12,7 +12,7 @@ import holidays
 from pydantic import Field, field_validator
 from sqlalchemy import update
 
-from omnichannel.config import NAME_PATTERN, Model
+from omnichannel.config import Model, forwarder_names
 from omnichannel.models import Ticket
 from omnichannel.outbox import enqueue
 from omnichannel.templates import Templates
@@ -62,12 +62,7 @@ class SlaConfig(Model):
     @field_validator("escalate_to")
     @classmethod
     def _names(cls, value: list[str]) -> list[str]:
-        import re
-
-        for name in value:
-            if not re.match(NAME_PATTERN, name):
-                raise ValueError(f"{name!r} is not a forwarder name")
-        return value
+        return forwarder_names(value)
 
     def deadline_days(self, kind: str) -> int:
         """Working days allowed for a ticket of ``kind``."""

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from omnichannel.config import NAME_PATTERN, Model
+from omnichannel.config import Model, forwarder_names
 from omnichannel.outbox import enqueue
 from omnichannel.reports.figures import build_report, sla_config
 from omnichannel.reports.render import num, pct
@@ -35,12 +35,7 @@ class DigestConfig(Model):
     @field_validator("to")
     @classmethod
     def _names(cls, value: list[str]) -> list[str]:
-        import re
-
-        for name in value:
-            if not re.match(NAME_PATTERN, name):
-                raise ValueError(f"{name!r} is not a forwarder name")
-        return value
+        return forwarder_names(value)
 
 
 class ReportsConfig(Model):

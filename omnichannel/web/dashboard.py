@@ -27,7 +27,7 @@ from omnichannel.types import utcnow
 from omnichannel.web import accounts
 from omnichannel.web import dashboard_view as view
 from omnichannel.web.body import BodyError, read_form
-from omnichannel.web.officer_api import Caller, OfficerApi
+from omnichannel.web.officer_api import Caller, OfficerApi, match_secrets
 
 log = logging.getLogger(__name__)
 COOKIE = "omni_dasbor"
@@ -99,14 +99,7 @@ class Dashboard:
         given = request.cookies.get(COOKIE, "")
         if not given:
             return None
-        agencies: set[str] = set()
-        coordinator = False
-        for digest, agency in self._digests:  # no early exit, as for bearer tokens
-            if hmac.compare_digest(digest, given):
-                if agency is None:
-                    coordinator = True
-                else:
-                    agencies.add(agency)
+        agencies, coordinator = match_secrets(self._digests, given)
         if not agencies and not coordinator:
             return None
         who = "coordinator" if coordinator else ",".join(sorted(agencies))

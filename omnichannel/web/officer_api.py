@@ -37,6 +37,21 @@ MAX_OFFSET = 1_000_000_000
 _REF = re.compile(r"^[A-Za-z0-9-]{1,40}$")
 
 
+def match_secrets(entries: list[tuple[Any, str | None]], presented: Any) -> tuple[set[str], bool]:
+    """The agencies (and whether the coordinator's) of every entry whose secret equals ``presented``, compared
+    in constant time with no early exit, so timing does not tell which entry matched (secrets and ``presented``
+    of one type: bytes, or ASCII text). Agency None: the coordinator."""
+    agencies: set[str] = set()
+    coordinator = False
+    for secret, agency in entries:
+        if hmac.compare_digest(secret, presented):
+            if agency is None:
+                coordinator = True
+            else:
+                agencies.add(agency)
+    return agencies, coordinator
+
+
 @dataclass(frozen=True, slots=True)
 class Caller:
     """Who is asking: the agencies the token acts for, or a coordinator."""
@@ -92,14 +107,7 @@ class OfficerApi:
         if scheme.lower() != b"bearer" or not given.strip():
             return None
         presented = given.strip()
-        agencies: set[str] = set()
-        coordinator = False
-        for token, agency in self._tokens:  # no early exit: timing does not tell which entry matched
-            if hmac.compare_digest(token, presented) and token:
-                if agency is None:
-                    coordinator = True
-                else:
-                    agencies.add(agency)
+        agencies, coordinator = match_secrets([(t, a) for t, a in self._tokens if t], presented)
         if not agencies and not coordinator:
             return None
         who = "coordinator" if coordinator else ",".join(sorted(agencies))
