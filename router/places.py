@@ -179,11 +179,13 @@ _SCHOOL_LEVEL = {"sekolah dasar": "SD", "sekolah menengah pertama": "SMP", "seko
                  "sdn": "SD", "smpn": "SMP", "sman": "SMA", "smkn": "SMK", "min": "MI", "mtsn": "MTS", "man": "MA"}
 # "jalan" is a street only before a name written as one ("jalan Melati"); "jalan rusak" is a road
 _STREET = re.compile(r"\b(?i:jln|jl)\b\.?\s*|\b[Jj]alan\s+(?=[A-Z])|\bJALAN\s+(?=[A-Z])")
-_GANG = re.compile(r"\b(?i:gg)\b\.?\s*|\b[Gg]ang\s+(?=[A-Z])|\bGANG\s+(?=[A-Z])")
+# a numbered gang or lorong is a gang too: "gang 3", "Lorong 7", "lr. 9" → "gg 3"
+_GANG = re.compile(r"\b(?i:gg|lr|lorong)\b\.?\s*|\b[Gg]ang\s+(?=[A-Z]|\d)|\bGANG\s+(?=[A-Z]|\d)")
 _OTHER = (
     (re.compile(r"\b(?:perumahan|perum|komplek|kompleks)\b\.?", re.I), "perum"),
     (re.compile(r"\b(?:mesjid|masjid|musholla|mushola|musala)\b", re.I), "masjid"),
     (re.compile(r"\b(?:pkm|puskes)\b\.?", re.I), "puskesmas"),
+    (re.compile(r"\bpsr\b\.?", re.I), "pasar"),
     (re.compile(r"\b(?:kantor (?:ke)?lurah(?:an)?|balai kelurahan)\b", re.I), "kelurahan"),
     (re.compile(r"\b(?:kantor camat|kantor kecamatan)\b", re.I), "kecamatan"),
 )
@@ -203,7 +205,7 @@ def canonical_places(text: str) -> str:
         text = _SCHOOL.sub(_school, text)
     if "jl" in low or "jalan" in low:
         text = _STREET.sub("jl ", text)
-    if "gg" in low or "gang" in low:
+    if "gg" in low or "gang" in low or "lr" in low or "lorong" in low:
         text = _GANG.sub("gg ", text)
     for pattern, word in _OTHER:
         text = pattern.sub(word, text)

@@ -28,17 +28,20 @@ from collections.abc import Callable, Iterable
 # lexicon does not know)
 _CLASS_WORDS: dict[str, str] = {
     "no_water": "kering pompa",
+    # water that runs but cannot be used: another problem than no water or a leak
+    "water_quality": "keruh butek kaporit kecoklatan berpasir",
     "leak": "bocor kebocoran bocornya muncrat rembes merembes pecah terbuang",
     "bill": "tagihan rekening tarif meteran",
     "flood": "banjir kebanjiran caah genangan tergenang menggenang rob surut sepinggang selutut "
              "sepaha sebetis sedada merendam terendam ngaleut",
-    "drain": "saluran selokan solokan got gorong drainase mampet tersumbat sumbat sedimentasi dikeruk keruk "
+    "drain": "saluran selokan solokan got gorong drainase mampet tersumbat sumbat buntu sedimentasi dikeruk keruk "
              "pengerukan",
     # rubbish left uncollected (the object "sampah" alone is no problem: it also blocks drains and is burnt)
     "waste": "diangkut pengangkutan tumpukan menumpuk numpuk menggunung",
     "burning": "bakar membakar dibakar pembakaran asap",
     "fire": "kebakaran terbakar kahuruan seuneu hangus",
-    "road": "berlubang lubang bolong aspal amblas ambles ambrol retak ngelupas mengelupas paving tambal "
+    # (not "aspal": the object is named by a drain or a flood complaint too, "air naik ke aspal")
+    "road": "berlubang lubang bolong amblas ambles ambrol retak ngelupas mengelupas paving tambal "
             "diaspal",
     "streetlight": "pju penerangan gelap",
     "trafficlight": "apill",
@@ -69,7 +72,7 @@ _CLASS_WORDS: dict[str, str] = {
     "admission": "ppdb zonasi",
     "building": "bangunan pbg imb sempadan",
     "billboard": "reklame baliho spanduk",
-    "digital": "aplikasi website situs login otp wifi",
+    "digital": "aplikasi website web situs login otp wifi",
 }
 # two-word names of a problem (normalised): the second word is read after the first
 _CLASS_PAIRS: dict[tuple[str, str], str] = {
@@ -90,8 +93,42 @@ for _name, _words in _CLASS_WORDS.items():
 _PAIR_MASK = {pair: _BIT[name] for pair, name in _CLASS_PAIRS.items()}
 _PAIR_FIRST = frozenset(first for first, _ in _CLASS_PAIRS)
 CLASS_WORDS = frozenset(_WORD_MASK)
+
+# States, kept apart from the classes (never "the same problem" by themselves): how the thing is wrong.
+# A risk ("rawan longsor", "pohon miring mau tumbang", "mohon dipangkas") is another problem than the event
+# it fears ("pohon tumbang"); a traffic light that is out is another problem than one whose timing is wrong.
+EVENT = 1 << 55  # an event happened: fell, collapsed, slid, flooded
+RISK = 1 << 56  # an event is feared, or a sign of one (leaning, rotten, to be pruned)
+BROKEN = 1 << 57  # out, dead ("mati", "padam")
+TIMING = 1 << 58  # the timing is wrong ("durasinya kelamaan")
+STATES = EVENT | RISK | BROKEN | TIMING
+_EVENT_WORDS = frozenset("tumbang roboh ambruk runtuh rubuh longsor banjir kebanjiran ambles amblas ambrol "
+                         "patah jebol".split())
+_HEDGES = frozenset("rawan mau hampir nyaris berpotensi potensi terancam khawatir takut bisa sebelum bakal "
+                    "akan".split())
+_RISK_WORDS = frozenset("miring condong doyong lapuk keropos pangkas dipangkas pemangkasan".split())
+_BROKEN_WORDS = frozenset("mati padam pareum".split())
+_TIMING_WORDS = frozenset("durasi durasinya kelamaan timer detik".split())
 # events that cover an area: reports naming only the same kelurahan are about one event
 AREA_CLASSES = sum(_BIT[name] for name in ("flood", "landslide", "storm", "fire", "dengue", "no_water", "power"))
+# systems without a place: one outage told by many is one incident though nobody names a place
+PLACELESS_CLASSES = _BIT["digital"]
+
+
+def class_bit(name: str) -> int:
+    """The bit of one problem class."""
+    return _BIT[name]
+
+
+def different_states(a: int, b: int) -> bool:
+    """True when two problem masks say the thing is wrong in different ways: a feared event against the
+    event itself, or states known on both sides that share none (out vs. badly timed)."""
+    risk_a = a & RISK and not a & EVENT
+    risk_b = b & RISK and not b & EVENT
+    if (risk_a and b & EVENT and not b & RISK) or (risk_b and a & EVENT and not a & RISK):
+        return True
+    sa, sb = a & (BROKEN | TIMING), b & (BROKEN | TIMING)
+    return bool(sa and sb and not sa & sb)
 
 
 def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None) -> int:
@@ -101,7 +138,20 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
     previous = ""
     lamp = False
     words = _WORD_MASK
+    hedged = 0  # tokens left that a hedge ("rawan", "mau", "hampir") still covers
     for token in tokens:
+        if token in _HEDGES:
+            hedged = 3
+        elif hedged:
+            hedged -= 1
+        if token in _EVENT_WORDS:
+            mask |= RISK if hedged else EVENT
+        elif token in _RISK_WORDS:
+            mask |= RISK
+        elif token in _BROKEN_WORDS:
+            mask |= BROKEN
+        elif token in _TIMING_WORDS:
+            mask |= TIMING
         bit = words.get(token)
         if bit is None and len(token) > 5:
             bit = words.get(token[:-3]) if token.endswith("nya") else None  # "amblasnya", "bocornya"
@@ -121,7 +171,8 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
 
 def class_names(mask: int) -> list[str]:
     """The names of the classes in ``mask`` (for explanations and tests)."""
-    return [name for name, bit in _BIT.items() if mask & bit]
+    return [name for name, bit in _BIT.items() if mask & bit] + \
+        [name for name, bit in (("event", EVENT), ("risk", RISK), ("broken", BROKEN), ("timing", TIMING)) if mask & bit]
 
 
 # ---- how a message refers back ------------------------------------------------------------------------

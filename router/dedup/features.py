@@ -42,19 +42,29 @@ _RT = re.compile(r"\brt\.?\s*:?\s*0*(\d{1,3})(?:\s*/\s*(?:rw\.?\s*:?\s*)?0*(\d{1
 _RW = re.compile(r"\brw\.?\s*:?\s*0*(\d{1,3})", re.I)
 _NAME = r"([a-z][a-z0-9'\-]*)(?:\s+([a-z][a-z0-9'\-]*))?"
 # titles before a street's name: "Jl. Ir. H. Juanda" is Juanda, "Jl. KH. Ahmad Dahlan" is Ahmad Dahlan
-_TITLES = r"(?:(?:ir|h|hj|dr|kh|k\.h|prof|kol|jend|mayjen|letjen|brigjen)\.?\s+)*"
+# and initials: "Jl. A. Yani" is Yani, "Jl. R.E. Martadinata" is Martadinata
+_TITLES = r"(?:(?:ir|h|hj|dr|kh|k\.h|prof|kol|jend|mayjen|letjen|brigjen)\.?\s+|(?:[a-z]\.\s*){1,3}(?=[a-z]{3}))*"
 _ABBREV_STREET = re.compile(r"\b(jl|jln|gg)\b\.?\s*(?:raya\s+)?" + _TITLES + _NAME, re.I)
 _LONG_STREET = re.compile(r"\b(?:[Jj]alan|[Gg]ang)\s+(?:Raya\s+)?([A-Z][a-z][a-z0-9'\-]*)(?:\s+([A-Z][a-z][a-z0-9'\-]*))?")
 # landmarks citizens name: "TPS Pasar Baru", "Perum Griya Asri", "SDN 3 Margahayu", "masjid Al Ikhlas"
 _LANDMARK = re.compile(r"\b(pasar|perum|perumahan|terminal|masjid|mesjid|musala|musholla|gereja|sdn|sd|smpn|smp|sman|sma|"
-                       r"smkn|smk|puskesmas|rsud|taman|stasiun|kantor pos|alun alun|alun-alun|alun2|kampung|komplek|"
-                       r"kompleks|perumnas|griya|bumi|simpang|tpu|rusunawa|rusun|pt|cv|jembatan|gor|stadion|kampus)"
+                       r"smkn|smk|MTsN|MTs|MTS|MIN|MI|MA|puskesmas|rsud|rsia|rsi|rs|rumah sakit|taman|stasiun|kantor pos|"
+                       r"alun alun|alun-alun|alun2|kampung|komplek|kompleks|perumnas|griya|bumi|simpang|tpu|tps|tpa|halte|"
+                       r"sungai|Kali|lapangan|rusunawa|rusun|pt|cv|jembatan|gor|stadion|kampus)"
                        r"\b\.?\s*(\d{1,3}|[a-z][a-z'\-]*)(?:\s+([a-z][a-z'\-]*))?",
                        re.I)
 _LANDMARK_TYPE = {"perumahan": "perum", "griya": "perum", "bumi": "perum", "perumnas": "perum", "komplek": "perum",
                   "kompleks": "perum", "mesjid": "masjid", "musholla": "masjid", "musala": "masjid", "sdn": "sd",
                   "smpn": "smp", "sman": "sma", "smkn": "smk", "alun-alun": "alun", "alun alun": "alun",
-                  "alun2": "alun", "rusun": "rusunawa", "cv": "usaha", "pt": "usaha"}
+                  "alun2": "alun", "rusun": "rusunawa", "cv": "usaha", "pt": "usaha",
+                  "rsud": "rs", "rsia": "rs", "rsi": "rs", "rumah sakit": "rs", "kali": "sungai"}
+# schools are one kind of landmark: "SD 5" and "SMP 5" are two schools, as are "SD 5" and "SD 15"
+_SCHOOL_KINDS = {"sd": "sd", "sdn": "sd", "smp": "smp", "smpn": "smp", "sma": "sma", "sman": "sma", "smk": "smk",
+                 "smkn": "smk", "mi": "mi", "min": "mi", "mts": "mts", "mtsn": "mts", "ma": "ma"}
+_LANDMARK_WORD = re.compile(r"pasar|terminal|masjid|stasiun|puskesmas|rsud|rs|taman|perum|perumahan|alun|sd|smp|"
+                            r"sma|smk|sdn|smpn|sman|smkn|gor|stadion|kampus|jembatan|halte|tps", re.I)
+# written in capitals only: in lower case they are words ("mi ayam", "ma", "kali ini")
+_CASED_KINDS = frozenset(("mi", "min", "mts", "mtsn", "ma", "kali"))
 # landmark kinds whose next word is often running text ("deket jembatan berlubang", "simpang tiga macet")
 _LOOSE_LANDMARKS = frozenset(("simpang", "jembatan", "tpu", "gor", "stadion", "kampus", "pt", "cv"))
 # their names are often a description ("jembatan kayu", "PT" + a trade name): they agree, never conflict
@@ -88,6 +98,17 @@ _AFFIXED = re.compile(r"^(?:di|ter|ber|mem|men|meng|meny|per)[a-z]{4,}$|^(?:ke|p
 _JALAN_LOWER = re.compile(r"\b(jalan|gang)\s+([a-z][a-z'\-]+)(?:\s+([a-z][a-z'\-]+))?")
 # a kelurahan written after the RT/RW without "kel.": "RT 02/RW 04 Sidomulyo" (capitalised only)
 _AFTER_RW = re.compile(r"\b[Rr][Ww]\.?\s*:?\s*0*\d{1,3}\s*,?\s+([A-Z][a-z]{3,})(?:\s+([A-Z][a-z]{3,}))?")
+# "Gang Mawar II" / "gg mawar 2": the number is part of the name ("Mawar IV" is another gang); "gang 3",
+# "lorong 7": a numbered gang (places.canonical_places has written gang and lorong as "gg")
+_ROMAN = {"ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9, "x": 10}
+_NUMBERED = re.compile(r"\b(jl|gg)\s+(?:raya\s+)?([A-Za-z][a-z'\-]+)\s+(II|III|IV|VI|VII|VIII|IX|V|X|ii|iii|iv|vi|vii|viii|ix)\b"
+                       r"|\b(gg)\s+([a-z][a-z'\-]+)\s+(\d{1,2})\b(?!\s*[/.:]\s*\d)", re.I)
+_GANG_NUMBER = re.compile(r"\bgg\s*(\d{1,3})\b(?!\s*[/.:]\s*\d)", re.I)
+# a house number on a street ("Jl. Pandanaran No. 12"), unless it is the writer's own address ("warga Jl. …")
+_HOUSE = re.compile(r"\b(?:jl|gg)\s+[A-Za-z][^,;()\n]{0,40}?\b(?:no|nomor)\b\.?\s*(\d{1,4})\b", re.I)
+_OWN_ADDRESS = re.compile(r"\b(?:warga|alamat|beralamat|tinggal|domisili|rumah\s+(?:saya|kami|sy))\b[^.\n]{0,25}$", re.I)
+# old spelling in street names ("Soedarto" = "Sudarto", "Achmad" = "Ahmad", "Djuanda" = "Juanda")
+_OLD_SPELLING = (("oe", "u"), ("dj", "j"), ("tj", "c"), ("sj", "sy"), ("ch", "h"))
 _LOCATION_KEYS = {"kelurahan": "kel", "desa": "kel", "village": "kel", "kecamatan": "kec", "district": "kec",
                   "street": "street", "jalan": "street", "rt": "rt", "rw": "rw"}
 
@@ -136,9 +157,9 @@ def _clean_name(name: str) -> str:
 
 
 _LANDMARK_HINTS = ("pasar", "perum", "terminal", "masjid", "mesjid", "musala", "musholla", "gereja", "sd", "smp",
-                   "sma", "smk", "puskesmas", "rsud", "taman", "stasiun", "kantor pos", "alun", "kampung",
-                   "komplek", "griya", "bumi", "simpang", "tpu", "rusun", "pt", "cv", "jembatan", "gor", "stadion",
-                   "kampus")
+                   "sma", "smk", "puskesmas", "rs", "rumah sakit", "taman", "stasiun", "kantor pos", "alun", "kampung",
+                   "komplek", "griya", "bumi", "simpang", "tp", "rusun", "pt", "cv", "jembatan", "gor", "stadion",
+                   "kampus", "halte", "sungai", "kali", "lapangan", "mi", "mts", "ma")
 _LANDMARK_HINT = re.compile("|".join(_LANDMARK_HINTS))
 
 
@@ -179,6 +200,12 @@ def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[
                         _add_gang(places, first, second, cased)
                     else:
                         _add_name(places, "street", first, second, cased)
+    if low is None or "gg" in low or "jl" in low:
+        _numbered(places, text)
+    if low is None or " no" in low:
+        for match in _HOUSE.finditer(text):
+            if not _OWN_ADDRESS.search(text, max(0, match.start() - 40), match.start()):
+                places.add(f"hn:{int(match.group(1))}")
     if low is None or "kel" in low or "kec" in low or "desa" in low:
         for kind, name in _AREA.findall(text):
             first, _, second = name.partition(" ")
@@ -189,10 +216,32 @@ def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[
             if first.lower() not in ("kel", "kelurahan", "desa", "kec", "kecamatan"):
                 _add_name(places, "kel", first, second, cased)
     if low is None or _LANDMARK_HINT.search(low):
-        for kind, first, second in _LANDMARK.findall(text):
+        pos = 0
+        while (match := _LANDMARK.search(text, pos)) is not None:
+            kind, first, second = match.group(1), match.group(2), match.group(3) or ""
+            pos = match.start(2)  # "TPS di pasar Cicadas": a landmark may follow in the words read as a name
+            if _LANDMARK_WORD.fullmatch(first):
+                continue  # "TPS Pasar Baru", "Halte Terminal Mangkang": the inner landmark names it
             if kind.lower() == "bumi" and not kind[0].isupper():
                 continue  # Sundanese "bumi" is a house ("cai tos lebet ka bumi"), not Perumahan Bumi …
+            if kind.lower() in _CASED_KINDS and not (kind[0].isupper() and first[:1].isupper()):
+                continue
             kind = kind.lower()
+            level = _SCHOOL_KINDS.get(kind)
+            if level is not None:
+                if first.isdigit():
+                    # the word after the number: the school's kelurahan ("SDN 3 Cibiru"), unless an
+                    # abbreviation ("SMPN 3 Smg") or running text
+                    found = set()
+                    if second and len(second) > 3:
+                        _add_name(found, "x", "n", second, cased)
+                    extra = next((key[4:] for key in found if key.startswith("x:n ")), "")
+                    places.add(f"lm-sekolah:{level} {int(first)}{' ' + extra if extra else ''}")
+                else:
+                    found: set[str] = set()
+                    _add_name(found, "x", first, second, cased)
+                    places.update(f"lm-sekolah:{level} {key[2:]}" for key in found)
+                continue
             if kind in _LOOSE_LANDMARKS and (first.lower() in _common_words() or
                                              (not first[:1].isupper() and _AFFIXED.match(first.lower()))):
                 continue
@@ -224,17 +273,56 @@ def _common_words() -> frozenset[str]:
 
     lexicon = default_lexicon()
     words = {w for value in lexicon.values() for w in value.split()} | set(lexicon)
-    return frozenset(words | FILLERS | _NOT_A_NAME | _RUNNING | CLASS_WORDS)
+    return frozenset(words | FILLERS | _NOT_A_NAME | _RUNNING | CLASS_WORDS | _OBJECTS)
+
+
+# things complained about: never a place name's second word in lower-case text ("jl fatmawati pipa pdam pecah")
+_OBJECTS = frozenset("""
+pipa kabel tiang lampu air sampah trotoar aspal paving pju motor mobil truk rumah toko warung sekolah kantor
+pohon got selokan saluran lubang jembatan pdam pln listrik genangan macet parkir pedagang lapak
+""".split())
+
+
+def _numbered(places: set[str], text: str) -> None:
+    """Numbered gangs and streets: "gg 3"; "Gang Mawar II" = "gg mawar 2" replaces the unnumbered key."""
+    for number in _GANG_NUMBER.findall(text):
+        places.add(f"street:gg {int(number)}")
+    for kind, name, roman, gkind, gname, digits in _NUMBERED.findall(text):
+        kind, name = (kind or gkind).lower(), _street_word((name or gname).lower())
+        if name in _NOT_A_NAME or name in FILLERS or name in _RUNNING:
+            continue
+        number = _ROMAN[roman.lower()] if roman else int(digits)
+        prefix = "street:gg " if kind == "gg" else "street:"
+        places.discard(prefix + name)
+        if roman:
+            places.discard(f"{prefix}{name} {roman.lower()}")
+        places.add(f"{prefix}{name} {number}")
+
+
+def _street_word(word: str) -> str:
+    for old, new in _OLD_SPELLING:
+        if old in word:
+            word = word.replace(old, new)
+    return word
+
+
+_STREET_TITLES = frozenset("ir h hj dr kh prof kol jend mayjen letjen brigjen".split())
 
 
 def _add_name(places: set[str], kind: str, first: str, second: str, cased: bool = False) -> None:
     """Add ``kind:first second`` (or ``kind:first``); a shorter name is compatible with its longer form.
 
     ``cased``: the text uses capitals, so a lower-case second word ("Jl. Sekeloa teu acan") is running text.
+    A street's name is written one way: old spelling ("Soedarto") as now, a leading title or initials
+    ("Prof. Sudarto", "MT Haryono", "A. Yani") left out.
     """
     if cased and second and not second[:1].isupper():
         second = ""
     first, second = first.lower(), second.lower()
+    if kind == "street":
+        first, second = _street_word(first), _street_word(second)
+        if second and not second.isdigit() and (first in _STREET_TITLES or (len(first) <= 2 and not first.isdigit())):
+            first, second = second, ""
     if "-" in first.strip("-"):  # "Al-Furqon" = "Al Furqon"; "kircon-jakarta" names two
         first, _, second = first.strip("-").partition("-")
     if not first or first in _NOT_A_NAME or first in FILLERS or first in _RUNNING:
@@ -256,11 +344,15 @@ def _add_gang(places: set[str], first: str, second: str, cased: bool) -> None:
     places.update(f"street:gg {key.partition(':')[2]}" for key in found)
 
 
-def _compatible(a: Iterable[str], b: Iterable[str]) -> bool:
-    """True when some name in ``a`` equals or extends (word-wise) some name in ``b``."""
+def _compatible(a: Iterable[str], b: Iterable[str], suffix: bool = False) -> bool:
+    """True when some name in ``a`` equals or extends (word-wise) some name in ``b``; with ``suffix`` (streets)
+    also when one ends with the other ("Ahmad Yani" / "Yani", written "Jl. A. Yani")."""
     for x in a:
         for y in b:
             if x == y or x.startswith(y + " ") or y.startswith(x + " "):
+                return True
+            if suffix and not x.startswith("gg ") and not y.startswith("gg ") and \
+                    (x.endswith(" " + y) and not y.isdigit() or y.endswith(" " + x) and not x.isdigit()):
                 return True
     return False
 
@@ -272,7 +364,7 @@ def place_words(places: Iterable[str]) -> set[str]:
         kind, _, name = key.partition(":")
         if kind in ("kel", "kec", "street") or kind.startswith("lm-"):
             words.update(name.split())
-            if kind.startswith("lm-"):
+            if kind.startswith("lm-") and kind != "lm-sungai":  # "sungai" says what, as "banjir" does
                 words.add(kind[3:])
     return words
 
@@ -304,6 +396,12 @@ def place_similarity(a: frozenset[str], b: frozenset[str]) -> tuple[float, str |
     return parsed_similarity(parse_places(a), parse_places(b))
 
 
+def house_conflict(pa: Mapping[str, tuple[str, ...]], pb: Mapping[str, tuple[str, ...]]) -> bool:
+    """Both name a house number on a street and the numbers differ ("Jl. Pandanaran No. 12" / "No. 88")."""
+    a, b = pa.get("hn"), pb.get("hn")
+    return bool(a and b and not _meet(a, b))
+
+
 def _meet(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     return any(x in b for x in a)
 
@@ -312,7 +410,7 @@ def parsed_similarity(pa: dict[str, tuple[str, ...]], pb: dict[str, tuple[str, .
     """``place_similarity`` of two non-empty place sets already grouped by ``parse_places``."""
     agree = set()
     for kind in sorted(pa.keys() & pb.keys()):  # sorted: the same conflict named in every process
-        if kind in ("rt", "rw"):
+        if kind in ("rt", "rw", "hn"):
             continue
         a, b = pa[kind], pb[kind]
         if kind in _SOFT_KINDS:  # "jembatan kayu" / "Jembatan Gantung": agreement counts, a difference does not
@@ -321,11 +419,11 @@ def parsed_similarity(pa: dict[str, tuple[str, ...]], pb: dict[str, tuple[str, .
             continue
         if len(a) >= 2 and len(b) >= 2 and kind == "street":
             # two crossings that share one street are two places: both streets must meet
-            if sum(_compatible((x,), b) for x in a) >= 2:
+            if sum(_compatible((x,), b, True) for x in a) >= 2:
                 agree.add(kind)
             else:
                 return 0.0, "different crossing"
-        elif _compatible(a, b):
+        elif _compatible(a, b, kind == "street"):
             agree.add(kind)
         else:
             return 0.0, f"different {_LABELS.get(kind, kind[3:])}"

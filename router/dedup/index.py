@@ -20,9 +20,27 @@ from typing import Any
 import numpy as np
 
 from router.dedup.buckets import Buckets, Ragged
-from router.dedup.concepts import AGAIN, AREA_CLASSES, FOLLOW, LASTING, OTHER, SELF_REF
+from router.dedup.concepts import (
+    AGAIN,
+    AREA_CLASSES,
+    FOLLOW,
+    LASTING,
+    OTHER,
+    PLACELESS_CLASSES,
+    SELF_REF,
+    STATES,
+    class_bit,
+    different_states,
+)
 from router.dedup.config import DedupConfig
-from router.dedup.features import Features, mentioned, parse_places, parsed_similarity, stable_hash
+from router.dedup.features import (
+    Features,
+    house_conflict,
+    mentioned,
+    parse_places,
+    parsed_similarity,
+    stable_hash,
+)
 
 log = logging.getLogger(__name__)
 
@@ -231,7 +249,8 @@ class DedupIndex:
         w_place, w_problem = cfg.place_weight, cfg.problem_weight
         w_content = max(0.0, 1.0 - w_place - w_problem)
         content, f_places, f_agency, ts, f_channel = f.content, f.places, f.agency, f.ts, f.channel
-        f_problems, probe, f_mentions = f.problems, f.ident_probe, f.mentions
+        f_states, probe, f_mentions = f.problems, f.ident_probe, f.mentions
+        f_problems = f_states & ~STATES  # the classes; the states only say how the thing is wrong
         f_flags = f.flags
         # "banjir lagi" is a new occurrence; "meluap lagi, udah seminggu lebih" is the same one going on
         again, self_ref = f_flags & AGAIN and not f_flags & LASTING, f_flags & SELF_REF
@@ -265,7 +284,8 @@ class DedupIndex:
             if again and age >= recurrence:
                 rejected = _nearer(rejected, 0.0, ids[slot], "the problem is back: a new occurrence")
                 continue
-            other_problems = problems[slot]
+            other_states = problems[slot]
+            other_problems = other_states & ~STATES
             shared = bool(f_problems & other_problems)
             content_sim = 0.0
             c_lo, c_hi = c_off[slot], c_off[slot + 1]
@@ -319,6 +339,11 @@ class DedupIndex:
                 _, why = parsed_similarity(f_parsed, self._place_set(place_data, p_off[opener], p_off[opener + 1]))
             if why is None and f_problems and other_problems and not shared:
                 why = "different problem"
+            if why is None and different_states(f_states, other_states):
+                why = "different problem (how it is wrong)"
+            if why is None and both and house_conflict(f_parsed, other_parsed) and \
+                    not f_problems & other_problems & SPREADING:
+                why = "different house number"
             agency = names[agencies[slot]]
             same_agency = bool(f_agency) and agency == f_agency
             # a terse follow-up of one's own complaint, or one that says it follows up, has a guessed agency
@@ -338,10 +363,12 @@ class DedupIndex:
             else:
                 sim = content_sim
             if rank == 2:
-                if not shared and content_sim < threshold and not self_ref and not (
+                # a reminder that names no problem ("kumaha laporan gang RT 02 RW 04 Binong?") is about the
+                # complaint at the place it names; a bare follow-up ("[foto] belum ada perbaikan") that names
+                # neither problem nor place, about the sender's latest complaint
+                reminder = not f_problems and (place_score >= 0.3 or (f_flags & FOLLOW and not f_places))
+                if not shared and content_sim < threshold and not self_ref and not reminder and not (
                         place_score >= 1.0 or (place_score >= 0.6 and f_flags & FOLLOW)):
-                    # a reminder that names no problem ("kumaha laporan gang RT 02 RW 04 Binong?") is about
-                    # the complaint at the place it names
                     rejected = _nearer(rejected, sim, ids[slot], "below threshold")
                     continue
                 sim = max(sim, content_sim)  # the sender's own: the same problem or the same words
@@ -350,7 +377,13 @@ class DedupIndex:
                 # same place
                 if not (self_ref or (shared and place_score >= 0.6)):
                     rank, level, threshold = 0, "incident", levels["incident"][0]
-            if rank == 0 and sim < threshold:
+            if rank == 0 and not (place_score >= 0.6 or (place_score and f_problems & other_problems & AREA_CLASSES)
+                                  or (not both and f_problems & other_problems & PLACELESS_CLASSES)):
+                # another citizen's complaint joins a case only at a place both name (a kelurahan or finer;
+                # for a flood or an outage, the same kecamatan or RW will do): look-alike wording about no
+                # shared place is another complaint ("KTP saya belum jadi", "THR di PT … belum dibayar")
+                rejected = _nearer(rejected, sim, ids[slot], "no shared place")
+            elif rank == 0 and sim < threshold:
                 rejected = _nearer(rejected, sim, ids[slot], "below threshold")
             elif best is None or (rank, sim) > best_key:
                 best = Match(level, sim, ids[slot], int(self._roots[slot]), self._case(slot), slot, rank == 1)
@@ -538,11 +571,14 @@ class DedupIndex:
 
 
 _AREA_KINDS = frozenset(("kel", "kec", "rt", "rw"))
+# problems that spread along a street past many houses: two house numbers are one event
+SPREADING = AREA_CLASSES & ~class_bit("power")  # "kabel listrik" is an object, not an outage
 
 
 def _finer(parsed: dict[str, tuple[str, ...]] | None) -> bool:
     """True when a place set names something finer than a kelurahan (a street or a landmark)."""
-    return bool(parsed) and any(kind == "street" or kind.startswith("lm-") for kind in parsed)  # type: ignore[union-attr]
+    # a river runs through kelurahan: naming it is no finer than naming the kelurahan
+    return bool(parsed) and any(kind == "street" or (kind.startswith("lm-") and kind != "lm-sungai") for kind in parsed)  # type: ignore[union-attr]
 
 
 def place_keys(f: Features) -> list[int]:
@@ -550,12 +586,19 @@ def place_keys(f: Features) -> list[int]:
     one thing at one place meet however little their wording shares, whichever agency the classifier picked
     for each (the class key is the rarer, stronger evidence where a place is crowded)."""
     keys = []
-    classes = [bit for bit in range(63) if f.problems >> bit & 1] if f.problems else []
+    problems = f.problems & ~STATES
+    classes = [bit for bit in range(63) if problems >> bit & 1] if problems else []
     for place in f.places:
-        if not place.startswith(("rt:", "rw:")):
+        if not place.startswith(("rt:", "rw:", "hn:")):
             keys.append((stable_hash(place) << 32) | 0x9E3779B9)
             for bit in classes:
                 keys.append((stable_hash(f"{place}|p{bit}") << 32) | 0x9E3779B9)
+            if place.startswith("street:") and " " in place:
+                # "Ahmad Yani" meets "Yani" ("Jl. A. Yani"), "Fatmawati Raya" meets "Fatmawati"
+                words = place[7:].split()
+                for word in {words[0], words[-1]} - {"gg"}:
+                    if not word.isdigit():
+                        keys.append((stable_hash(f"street:{word}") << 32) | 0x9E3779B9)
     return keys
 
 

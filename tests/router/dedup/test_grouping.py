@@ -102,7 +102,7 @@ def test_identity_keys(a, b, meet):
 @pytest.mark.parametrize(("a", "b"), [
     ("depan SDN 12 Cikutra", "SD Negeri 12 Cikutra"),
     ("sd 12 cikutra", "Sekolah Dasar Negeri 12 Cikutra"),
-    ("jl kenari no 4", "Jl. Kenari"),
+    ("jl kenari no 4", "Jl. Kenari No. 04"),
     ("gang rt2 rw4", "RT 02/RW 04"),
 ])
 def test_landmarks_spelled_differently_give_one_key(a, b):
