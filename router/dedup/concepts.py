@@ -182,6 +182,7 @@ AGAIN = 2  # the problem happened again ("banjir lagi", "numpuk deui", "kembali 
 FOLLOW = 4  # a follow-up ("[foto]", "masih", "belum", "gimana")
 LASTING = 16  # says how long the problem has lasted ("udah seminggu lebih"): ongoing, not back again
 OTHER = 8  # says it is another one ("beda sama yg tadi", "beda gang", "bukan yang kemarin")
+ALSO = 32  # adds another complaint of the same writer ("sekalian", "selain itu", "satu lagi")
 
 _CHANNEL = r"(?:wa|whatsapp|whats app|watsap|email|e-mail|surel|telegram|tele|dm|twitter|x|lapor|sms|telp|telepon)"
 _SELF_REF = re.compile(
@@ -203,7 +204,10 @@ _LASTING = re.compile(r"\b(?:udah|udh|sudah|sdh|tos|wis|dah)\s+(?:\d+|se|sa|satu
                       r"(?:hari|hr|minggu|mg|bulan|bln|dinten|minggon|malem|malam)\b(?!\s+(?:lalu|kemarin|kamari|"
                       r"kapengker|kemaren))|\b(?:seminggu|sebulan|dua minggu)\s+lebih\b", re.I)
 # "again" that is not a recurrence: "sekali lagi", "lagi2", a plea repeated
-_AGAIN_NOT = re.compile(r"\b(?:sekali|sekali-kali)\s+lagi\b|\blagi\s+(?:dong|donk|pls|please)\b", re.I)
+# "mengingatkan kembali", "kami tanyakan lagi": the writer repeats, the problem is not back
+_AGAIN_NOT = re.compile(r"\b(?:sekali|sekali-kali)\s+lagi\b|\blagi\s+(?:dong|donk|pls|please)\b"
+                        r"|\b(?:mengingatkan|ingatkan|menanyakan|tanyakan|nanya|nanyain|mengirimkan|kirimkan|kirim|"
+                        r"menyampaikan|sampaikan|mengulang|ulang)\s+(?:lagi|kembali|lg)\b", re.I)
 
 
 # words without which a pattern above cannot match: a message is searched only for the patterns it may hold
@@ -216,10 +220,13 @@ _AGAIN_WORDS = frozenset("lagi lg deui kembali balik maning meneh again".split()
 _FOLLOW_WORDS = frozenset("foto fotonya masih msh belum blm acan tetep tetap gimana gmn kapan sampe sampai beuki "
                           "makin".split())
 _OTHER_WORDS = frozenset("beda bukan lain sanes".split())
+_ALSO = re.compile(r"\b(?:sekalian|selain\s+itu|satu\s+lagi|ada\s+lagi|laporan\s+lain|masalah\s+lain|hal\s+lain|"
+                   r"tambahan\s+lagi|oh\s+iya|oya|btw)\b", re.I)
+_ALSO_WORDS = frozenset("sekalian selain satu ada laporan masalah hal tambahan oh oya btw".split())
 
 
 def reference_flags(text: str, words: frozenset[str] | set[str] | None = None) -> int:
-    """SELF_REF | AGAIN | FOLLOW | OTHER | LASTING as found in ``text`` (raw or masked; case does not matter).
+    """SELF_REF | AGAIN | FOLLOW | OTHER | LASTING | ALSO as found in ``text`` (raw or masked; case does not matter).
     ``words``: the text's lower-case words, when the caller has them (each pattern then runs only when one
     of the words it needs occurs)."""
     if words is None:
@@ -233,6 +240,8 @@ def reference_flags(text: str, words: frozenset[str] | set[str] | None = None) -
         flags |= FOLLOW
     if not words.isdisjoint(_OTHER_WORDS) and _OTHER.search(text):
         flags |= OTHER
+    if not words.isdisjoint(_ALSO_WORDS) and _ALSO.search(text):
+        flags |= ALSO
     if flags & AGAIN and _LASTING.search(text):
         flags |= LASTING
     return flags

@@ -101,7 +101,8 @@ _AFTER_RW = re.compile(r"\b[Rr][Ww]\.?\s*:?\s*0*\d{1,3}\s*,?\s+([A-Z][a-z]{3,})(
 # "Gang Mawar II" / "gg mawar 2": the number is part of the name ("Mawar IV" is another gang); "gang 3",
 # "lorong 7": a numbered gang (places.canonical_places has written gang and lorong as "gg")
 _ROMAN = {"ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9, "x": 10}
-_NUMBERED = re.compile(r"\b(jl|gg)\s+(?:raya\s+)?([A-Za-z][a-z'\-]+)\s+(II|III|IV|VI|VII|VIII|IX|V|X|ii|iii|iv|vi|vii|viii|ix)\b"
+_NUMBERED = re.compile(r"\b(jl|gg)\s+(?:raya\s+)?([A-Za-z][a-z'\-]+(?:\s+[A-Za-z][a-z'\-]+)?)\s+"
+                       r"(II|III|IV|VI|VII|VIII|IX|V|X|ii|iii|iv|vi|vii|viii|ix)\b"
                        r"|\b(gg)\s+([a-z][a-z'\-]+)\s+(\d{1,2})\b(?!\s*[/.:]\s*\d)", re.I)
 _GANG_NUMBER = re.compile(r"\bgg\s*(\d{1,3})\b(?!\s*[/.:]\s*\d)", re.I)
 # a house number on a street ("Jl. Pandanaran No. 12"), unless it is the writer's own address ("warga Jl. …")
@@ -288,8 +289,9 @@ def _numbered(places: set[str], text: str) -> None:
     for number in _GANG_NUMBER.findall(text):
         places.add(f"street:gg {int(number)}")
     for kind, name, roman, gkind, gname, digits in _NUMBERED.findall(text):
-        kind, name = (kind or gkind).lower(), _street_word((name or gname).lower())
-        if name in _NOT_A_NAME or name in FILLERS or name in _RUNNING:
+        kind = (kind or gkind).lower()
+        name = " ".join(_street_word(word) for word in (name or gname).lower().split())
+        if name.partition(" ")[0] in _NOT_A_NAME or name in FILLERS or name in _RUNNING:
             continue
         number = _ROMAN[roman.lower()] if roman else int(digits)
         prefix = "street:gg " if kind == "gg" else "street:"
@@ -344,12 +346,21 @@ def _add_gang(places: set[str], first: str, second: str, cased: bool) -> None:
     places.update(f"street:gg {key.partition(':')[2]}" for key in found)
 
 
+def _abbreviates(short: str, long: str) -> bool:
+    """``short`` is a syllable abbreviation of the one-word name ``long`` ("kircon" for "kiaracondong"):
+    five letters or more, the same first two, every letter in order, and clearly shorter."""
+    if len(short) < 5 or " " in short or " " in long or len(long) * 2 < len(short) * 3 or short[:2] != long[:2]:
+        return False
+    rest = iter(long[2:])
+    return all(ch in rest for ch in short[2:])
+
+
 def _compatible(a: Iterable[str], b: Iterable[str], suffix: bool = False) -> bool:
     """True when some name in ``a`` equals or extends (word-wise) some name in ``b``; with ``suffix`` (streets)
     also when one ends with the other ("Ahmad Yani" / "Yani", written "Jl. A. Yani")."""
     for x in a:
         for y in b:
-            if x == y or x.startswith(y + " ") or y.startswith(x + " "):
+            if x == y or x.startswith(y + " ") or y.startswith(x + " ") or _abbreviates(x, y) or _abbreviates(y, x):
                 return True
             if suffix and not x.startswith("gg ") and not y.startswith("gg ") and \
                     (x.endswith(" " + y) and not y.isdigit() or y.endswith(" " + x) and not x.isdigit()):

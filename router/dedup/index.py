@@ -22,6 +22,7 @@ import numpy as np
 from router.dedup.buckets import Buckets, Ragged
 from router.dedup.concepts import (
     AGAIN,
+    ALSO,
     AREA_CLASSES,
     FOLLOW,
     LASTING,
@@ -313,7 +314,8 @@ class DedupIndex:
                     ceiling = content_sim
                 if ceiling < threshold:
                     continue  # cannot reach the threshold whatever the places say
-            elif rank == 2 and not shared and content_sim < threshold and f_problems and not self_ref:
+            elif rank == 2 and not shared and content_sim < threshold and f_problems and other_problems and \
+                    not self_ref:
                 rejected = _nearer(rejected, content_sim, ids[slot], "below threshold")
                 continue  # names a problem its sender's earlier complaint does not, in other words
             if best is not None and (rank, 1.0) <= best_key:
@@ -347,8 +349,11 @@ class DedupIndex:
             agency = names[agencies[slot]]
             same_agency = bool(f_agency) and agency == f_agency
             # a terse follow-up of one's own complaint, or one that says it follows up, has a guessed agency
+            # (the sender's own: another agency guessed for a text that says the same words or names the same
+            # place is a reminder, not another complaint)
             if why is None and f_agency and agency and not same_agency and not shared and \
-                    not (rank == 2 and (self_ref or not f_problems)):
+                    not (rank == 2 and (self_ref or not f_problems or not other_problems or place_score >= 0.6
+                                        or content_sim >= threshold)):
                 why = f"different agency ({agency} vs {f_agency})"
             if why:
                 rejected = _nearer(rejected, content_sim, ids[slot], why)
@@ -366,9 +371,11 @@ class DedupIndex:
                 # a reminder that names no problem ("kumaha laporan gang RT 02 RW 04 Binong?") is about the
                 # complaint at the place it names; a bare follow-up ("[foto] belum ada perbaikan") that names
                 # neither problem nor place, about the sender's latest complaint
-                reminder = not f_problems and (place_score >= 0.3 or (f_flags & FOLLOW and not f_places))
-                if not shared and content_sim < threshold and not self_ref and not reminder and not (
-                        place_score >= 1.0 or (place_score >= 0.6 and f_flags & FOLLOW)):
+                reminder = not f_flags & ALSO and (
+                    (not f_problems and (place_score >= 0.3 or (f_flags & FOLLOW and not f_places)))
+                    or (not other_problems and place_score >= 0.6))  # the problem named only the second time
+                if not shared and content_sim < threshold and not self_ref and not reminder and (f_flags & ALSO or not (
+                        place_score >= 1.0 or (place_score >= 0.6 and f_flags & FOLLOW))):
                     rejected = _nearer(rejected, sim, ids[slot], "below threshold")
                     continue
                 sim = max(sim, content_sim)  # the sender's own: the same problem or the same words
@@ -593,6 +600,8 @@ def place_keys(f: Features) -> list[int]:
             keys.append((stable_hash(place) << 32) | 0x9E3779B9)
             for bit in classes:
                 keys.append((stable_hash(f"{place}|p{bit}") << 32) | 0x9E3779B9)
+            if place.startswith("lm-sekolah:") and place.count(" ") >= 2:  # "SMP 3 Semarang" meets "SMPN 03"
+                keys.append((stable_hash(" ".join(place.split()[:2])) << 32) | 0x9E3779B9)
             if place.startswith("street:") and " " in place:
                 # "Ahmad Yani" meets "Yani" ("Jl. A. Yani"), "Fatmawati Raya" meets "Fatmawati"
                 words = place[7:].split()
