@@ -68,7 +68,7 @@ _CLASS_WORDS: dict[str, str] = {
     "welfare": "bansos bpnt pkh blt sembako dtks",
     "labour": "thr gaji upah phk pesangon buruh karyawan pekerja",
     "school_fee": "pungutan pungli lks seragam iuran sumbangan spp",
-    "school_building": "atap plafon kelas",
+    "school_building": "atap plafon",  # and "ruang kelas" (below): "kelas 6" is a grade
     "admission": "ppdb zonasi",
     "building": "bangunan pbg imb sempadan",
     "billboard": "reklame baliho spanduk",
@@ -81,7 +81,7 @@ _CLASS_PAIRS: dict[tuple[str, str], str] = {
     ("tidak", "ngalir"): "no_water", ("belum", "mengalir"): "no_water", ("tidak", "keluar"): "no_water",
     ("air", "bersih"): "no_water",
     ("puting", "beliung"): "storm", ("manusia", "silver"): "street_people", ("anak", "jalanan"): "street_people",
-    ("kaki", "lima"): "vendor", ("study", "tour"): "school_fee", ("kartu", "keluarga"): "civil_registry",
+    ("kaki", "lima"): "vendor", ("ruang", "kelas"): "school_building", ("study", "tour"): "school_fee", ("kartu", "keluarga"): "civil_registry",
     ("bantuan", "beras"): "welfare", ("jalan", "rusak"): "road", ("gang", "rusak"): "road",
 }
 CLASSES: tuple[str, ...] = tuple(_CLASS_WORDS)
@@ -105,7 +105,7 @@ STATES = EVENT | RISK | BROKEN | TIMING
 _EVENT_WORDS = frozenset("tumbang roboh ambruk runtuh rubuh longsor banjir kebanjiran ambles amblas ambrol "
                          "patah jebol".split())
 _HEDGES = frozenset("rawan mau hampir nyaris berpotensi potensi terancam khawatir takut bisa sebelum bakal "
-                    "akan".split())
+                    "akan sakdurunge sadurunge selak mundhak wedi".split())
 _RISK_WORDS = frozenset("miring condong doyong lapuk keropos pangkas dipangkas pemangkasan".split())
 _BROKEN_WORDS = frozenset("mati padam pareum".split())
 _TIMING_WORDS = frozenset("durasi durasinya kelamaan timer detik".split())
@@ -220,9 +220,12 @@ _AGAIN_WORDS = frozenset("lagi lg deui kembali balik maning meneh again".split()
 _FOLLOW_WORDS = frozenset("foto fotonya masih msh belum blm acan tetep tetap gimana gmn kapan sampe sampai beuki "
                           "makin".split())
 _OTHER_WORDS = frozenset("beda bukan lain sanes".split())
-_ALSO = re.compile(r"\b(?:sekalian|selain\s+itu|satu\s+lagi|ada\s+lagi|laporan\s+lain|masalah\s+lain|hal\s+lain|"
+# "lokasi terpisah", "(bukan alkid)", "kali ini di …", "giliran …": the writer's next complaint, elsewhere
+_ALSO = re.compile(r"\(\s*(?:bukan|dudu|sanes)\s+\w+|\b(?:lokasi|tempat|tempatnya)\s+(?:terpisah|berbeda|lain)\b|"
+                   r"\bkali\s+ini\s+(?:di|nang|neng)\b|\bgiliran\b|\b(?:sekalian|selain\s+itu|satu\s+lagi|ada\s+lagi|laporan\s+lain|masalah\s+lain|hal\s+lain|"
                    r"tambahan\s+lagi|oh\s+iya|oya|btw)\b", re.I)
-_ALSO_WORDS = frozenset("sekalian selain satu ada laporan masalah hal tambahan oh oya btw".split())
+_ALSO_WORDS = frozenset("sekalian selain satu ada laporan masalah hal tambahan oh oya btw bukan dudu sanes lokasi "
+                        "tempat tempatnya kali giliran".split())
 
 
 def reference_flags(text: str, words: frozenset[str] | set[str] | None = None) -> int:

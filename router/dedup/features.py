@@ -18,6 +18,7 @@ import numpy as np
 
 from router.dedup.concepts import CLASS_WORDS, identity_keys, problem_mask, reference_flags
 from router.places import canonical_places
+from router.regions import city_words
 
 # Words that carry no meaning for "is this the same complaint": greetings, pleas, fillers, particles.
 # They are what a citizen adds when resending ("min tolong dong", "mohon segera ditindak").
@@ -98,6 +99,14 @@ _AFFIXED = re.compile(r"^(?:di|ter|ber|mem|men|meng|meny|per)[a-z]{4,}$|^(?:ke|p
 _JALAN_LOWER = re.compile(r"\b(jalan|gang)\s+([a-z][a-z'\-]+)(?:\s+([a-z][a-z'\-]+))?")
 # a kelurahan written after the RT/RW without "kel.": "RT 02/RW 04 Sidomulyo" (capitalised only)
 _AFTER_RW = re.compile(r"\b[Rr][Ww]\.?\s*:?\s*0*\d{1,3}\s*,?\s+([A-Z][a-z]{3,})(?:\s+([A-Z][a-z]{3,}))?")
+# a place named with a compass word ("Pojok Beteng Wetan", "jokteng kulon", "Srondol Wetan"): the same name
+# with another direction is another place
+_COMPASS = {"wetan": "timur", "kulon": "barat", "lor": "utara", "kidul": "selatan"}
+_COMPASS_CASED = re.compile(r"(?<![Aa]rah )(?<![Ss]ebelah )(?<![Ss]isi )(?<![Ss]isih )\b([A-Z][a-z]{2,}(?:\s+[A-Z][a-z]{2,})?)\s+"
+                            r"(Wetan|Kulon|Lor|Kidul|Timur|Barat|Utara|Selatan)\b")
+_COMPASS_LOWER = re.compile(r"(?<!arah )(?<!sebelah )(?<!sisi )(?<!sisih )(?<!palih )\b([a-z]{3,})\s+(wetan|kulon|lor|kidul)\b")
+_COMPASS_HINT = re.compile(r"wetan|kulon|\blor\b|kidul|timur|barat|utara|selatan")
+_SLASH_STREET = re.compile(r"\b(?:jl|jln)\b\.?\s*[A-Za-z][a-z'\-]+\s*/\s*([A-Za-z][a-z'\-]{3,})", re.I)
 # "Gang Mawar II" / "gg mawar 2": the number is part of the name ("Mawar IV" is another gang); "gang 3",
 # "lorong 7": a numbered gang (places.canonical_places has written gang and lorong as "gg")
 _ROMAN = {"ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9, "x": 10}
@@ -203,6 +212,13 @@ def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[
                         _add_name(places, "street", first, second, cased)
     if low is None or "gg" in low or "jl" in low:
         _numbered(places, text)
+        for first in _SLASH_STREET.findall(text):  # "Jl Prawirotaman/Parangtritis": two streets
+            _add_name(places, "street", first, "", cased)
+    if low is None or _COMPASS_HINT.search(low):
+        for name, direction in (_COMPASS_CASED.findall(text) if cased else []) + _COMPASS_LOWER.findall(text.lower()):
+            words = [w for w in name.lower().split() if w not in _NOT_A_NAME and w not in FILLERS]
+            if words and not any(w in _RUNNING or w in CLASS_WORDS for w in words):
+                places.add(f"arah:{''.join(words)} {_COMPASS.get(direction.lower(), direction.lower())}")
     if low is None or " no" in low:
         for match in _HOUSE.finditer(text):
             if not _OWN_ADDRESS.search(text, max(0, match.start() - 40), match.start()):
@@ -221,11 +237,14 @@ def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[
         while (match := _LANDMARK.search(text, pos)) is not None:
             kind, first, second = match.group(1), match.group(2), match.group(3) or ""
             pos = match.start(2)  # "TPS di pasar Cicadas": a landmark may follow in the words read as a name
+            if text[max(0, match.start() - 3):match.start()].lower() == "jl ":
+                continue  # "Jl. Taman Siswa", "Jl. Pasar Kembang": a street's name
             if _LANDMARK_WORD.fullmatch(first):
                 continue  # "TPS Pasar Baru", "Halte Terminal Mangkang": the inner landmark names it
             if kind.lower() == "bumi" and not kind[0].isupper():
                 continue  # Sundanese "bumi" is a house ("cai tos lebet ka bumi"), not Perumahan Bumi …
-            if kind.lower() in _CASED_KINDS and not (kind[0].isupper() and first[:1].isupper()):
+            if kind.lower() in _CASED_KINDS and not (kind[:2].isupper() if kind.lower() != "kali" else
+                                                     kind[0].isupper() and first[:1].isupper()):
                 continue
             kind = kind.lower()
             level = _SCHOOL_KINDS.get(kind)
@@ -234,7 +253,7 @@ def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[
                     # the word after the number: the school's kelurahan ("SDN 3 Cibiru"), unless an
                     # abbreviation ("SMPN 3 Smg") or running text
                     found = set()
-                    if second and len(second) > 3:
+                    if second and len(second) > 3 and second.lower() not in city_words():
                         _add_name(found, "x", "n", second, cased)
                     extra = next((key[4:] for key in found if key.startswith("x:n ")), "")
                     places.add(f"lm-sekolah:{level} {int(first)}{' ' + extra if extra else ''}")
@@ -287,7 +306,7 @@ pohon got selokan saluran lubang jembatan pdam pln listrik genangan macet parkir
 def _numbered(places: set[str], text: str) -> None:
     """Numbered gangs and streets: "gg 3"; "Gang Mawar II" = "gg mawar 2" replaces the unnumbered key."""
     for number in _GANG_NUMBER.findall(text):
-        places.add(f"street:gg {int(number)}")
+        places.add(f"gg:{int(number)}")  # "gang 1" of some street: another numbered gang is another place
     for kind, name, roman, gkind, gname, digits in _NUMBERED.findall(text):
         kind = (kind or gkind).lower()
         name = " ".join(_street_word(word) for word in (name or gname).lower().split())
@@ -308,6 +327,7 @@ def _street_word(word: str) -> str:
     return word
 
 
+_LANDMARK_FIRST = frozenset("taman pasar kampung stasiun terminal masjid".split())
 _STREET_TITLES = frozenset("ir h hj dr kh prof kol jend mayjen letjen brigjen".split())
 
 
@@ -330,7 +350,8 @@ def _add_name(places: set[str], kind: str, first: str, second: str, cased: bool 
     if not first or first in _NOT_A_NAME or first in FILLERS or first in _RUNNING:
         return
     common = _common_words()
-    if second and (second in common or second.isdigit() or (not cased and _AFFIXED.match(second))):
+    if second and (second in common or second.isdigit() or (not cased and _AFFIXED.match(second))) and \
+            not (kind == "street" and first in _LANDMARK_FIRST):  # "Jl. Taman Siswa", "jl pasar kembang"
         second = ""
     if second:
         places.add(f"{kind}:{first} {second}")
@@ -361,6 +382,8 @@ def _compatible(a: Iterable[str], b: Iterable[str], suffix: bool = False) -> boo
     for x in a:
         for y in b:
             if x == y or x.startswith(y + " ") or y.startswith(x + " ") or _abbreviates(x, y) or _abbreviates(y, x):
+                return True
+            if suffix and x.replace(" ", "") == y.replace(" ", ""):  # "Taman Siswa" = "Tamansiswa"
                 return True
             if suffix and not x.startswith("gg ") and not y.startswith("gg ") and \
                     (x.endswith(" " + y) and not y.isdigit() or y.endswith(" " + x) and not x.isdigit()):
@@ -397,7 +420,7 @@ def parse_places(places: Iterable[str]) -> dict[str, tuple[str, ...]]:
     return {kind: tuple(names) for kind, names in out.items()}
 
 
-_LABELS = {"kel": "kelurahan", "kec": "kecamatan", "street": "street"}
+_LABELS = {"kel": "kelurahan", "kec": "kecamatan", "street": "street", "gg": "gang"}
 
 
 def place_similarity(a: frozenset[str], b: frozenset[str]) -> tuple[float, str | None]:
@@ -405,6 +428,37 @@ def place_similarity(a: frozenset[str], b: frozenset[str]) -> tuple[float, str |
     if not a or not b:
         return 0.0, None
     return parsed_similarity(parse_places(a), parse_places(b))
+
+
+def _same_base(a: str, b: str) -> bool:
+    """One name of a place before its compass word: equal, one ends the other ("beteng"/"pojokbeteng") or a
+    syllable abbreviation of it ("jokteng" for "pojokbeteng")."""
+    if a == b:
+        return True
+    short, long = (a, b) if len(a) <= len(b) else (b, a)
+    if len(short) < 5:
+        return False
+    if long.endswith(short):
+        return True
+    if len(long) * 10 < len(short) * 14:
+        return False
+    rest = iter(long)
+    return all(ch in rest for ch in short)
+
+
+def _directions(a: tuple[str, ...], b: tuple[str, ...]) -> bool | None:
+    """True when a name is on the same side in both, False when only on different sides, None when no name
+    is shared."""
+    verdict = None
+    for x in a:
+        base_x, _, side_x = x.rpartition(" ")
+        for y in b:
+            base_y, _, side_y = y.rpartition(" ")
+            if _same_base(base_x, base_y):
+                if side_x == side_y:
+                    return True
+                verdict = False
+    return verdict
 
 
 def house_conflict(pa: Mapping[str, tuple[str, ...]], pb: Mapping[str, tuple[str, ...]]) -> bool:
@@ -422,6 +476,13 @@ def parsed_similarity(pa: dict[str, tuple[str, ...]], pb: dict[str, tuple[str, .
     agree = set()
     for kind in sorted(pa.keys() & pb.keys()):  # sorted: the same conflict named in every process
         if kind in ("rt", "rw", "hn"):
+            continue
+        if kind == "arah":  # only the same name with another direction conflicts ("jokteng wetan"/"jokteng kulon")
+            met = _directions(pa[kind], pb[kind])
+            if met is False:
+                return 0.0, "different side (wetan/kulon, lor/kidul)"
+            if met:
+                agree.add(kind)
             continue
         a, b = pa[kind], pb[kind]
         if kind in _SOFT_KINDS:  # "jembatan kayu" / "Jembatan Gantung": agreement counts, a difference does not

@@ -279,7 +279,7 @@ class DedupIndex:
             age = ts - times[slot]
             if abs(age) > window:
                 continue
-            if f.flags & OTHER and not mine:
+            if f.flags & OTHER and not (mine and self_ref):
                 rejected = _nearer(rejected, 0.0, ids[slot], "the text says it is another one")
                 continue
             if again and age >= recurrence:
@@ -339,7 +339,8 @@ class DedupIndex:
                 # the group's first complaint bounds it too: "Jl. Pahlawan RT 2 RW 4" joined a case opened in
                 # Sidomulyo is no match for the same street number in Tanjung Sari
                 _, why = parsed_similarity(f_parsed, self._place_set(place_data, p_off[opener], p_off[opener + 1]))
-            if why is None and f_problems and other_problems and not shared:
+            if why is None and f_problems and other_problems and not shared and \
+                    not (rank >= 1 and self_ref and place_score >= 0.6):  # "melanjutkan WA saya tadi" at one place
                 why = "different problem"
             if why is None and different_states(f_states, other_states):
                 why = "different problem (how it is wrong)"
@@ -373,7 +374,10 @@ class DedupIndex:
                 # neither problem nor place, about the sender's latest complaint
                 reminder = not f_flags & ALSO and (
                     (not f_problems and (place_score >= 0.3 or (f_flags & FOLLOW and not f_places)))
-                    or (not other_problems and place_score >= 0.6))  # the problem named only the second time
+                    or (not other_problems and place_score >= 0.6 and f_flags & FOLLOW))  # named only the second time
+                if f_flags & ALSO and content_sim < threshold and not self_ref:
+                    rejected = _nearer(rejected, sim, ids[slot], "adds another complaint")
+                    continue
                 if not shared and content_sim < threshold and not self_ref and not reminder and (f_flags & ALSO or not (
                         place_score >= 1.0 or (place_score >= 0.6 and f_flags & FOLLOW))):
                     rejected = _nearer(rejected, sim, ids[slot], "below threshold")
