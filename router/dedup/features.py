@@ -104,7 +104,8 @@ _AFTER_RW = re.compile(r"\b[Rr][Ww]\.?\s*:?\s*0*\d{1,3}\s*,?\s+([A-Z][a-z]{3,})(
 _COMPASS = {"wetan": "timur", "kulon": "barat", "lor": "utara", "kidul": "selatan"}
 _COMPASS_CASED = re.compile(r"(?<![Aa]rah )(?<![Ss]ebelah )(?<![Ss]isi )(?<![Ss]isih )\b([A-Z][a-z]{2,}(?:\s+[A-Z][a-z]{2,})?)\s+"
                             r"(Wetan|Kulon|Lor|Kidul|Timur|Barat|Utara|Selatan)\b")
-_COMPASS_LOWER = re.compile(r"(?<!arah )(?<!sebelah )(?<!sisi )(?<!sisih )(?<!palih )\b([a-z]{3,})\s+(wetan|kulon|lor|kidul)\b")
+_COMPASS_LOWER = re.compile(r"(?<!arah )(?<!sebelah )(?<!sisi )(?<!sisih )(?<!palih )\b([a-z]{3,})\s+"
+                            r"(wetan|kulon|lor|kidul|timur|barat|utara|selatan)\b")
 _COMPASS_HINT = re.compile(r"wetan|kulon|\blor\b|kidul|timur|barat|utara|selatan")
 _SLASH_STREET = re.compile(r"\b(?:jl|jln)\b\.?\s*[A-Za-z][a-z'\-]+\s*/\s*([A-Za-z][a-z'\-]{3,})", re.I)
 # "Gang Mawar II" / "gg mawar 2": the number is part of the name ("Mawar IV" is another gang); "gang 3",
@@ -217,7 +218,9 @@ def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[
     if low is None or _COMPASS_HINT.search(low):
         for name, direction in (_COMPASS_CASED.findall(text) if cased else []) + _COMPASS_LOWER.findall(text.lower()):
             words = [w for w in name.lower().split() if w not in _NOT_A_NAME and w not in FILLERS]
-            if words and not any(w in _RUNNING or w in CLASS_WORDS for w in words):
+            if words and not any(w in _RUNNING or w in CLASS_WORDS for w in words) and \
+                    (name[:1].isupper() or direction in ("wetan", "kulon", "lor", "kidul") or
+                     words[0] not in _common_words()):
                 places.add(f"arah:{''.join(words)} {_COMPASS.get(direction.lower(), direction.lower())}")
     if low is None or " no" in low:
         for match in _HOUSE.finditer(text):
@@ -383,7 +386,7 @@ def _compatible(a: Iterable[str], b: Iterable[str], suffix: bool = False) -> boo
         for y in b:
             if x == y or x.startswith(y + " ") or y.startswith(x + " ") or _abbreviates(x, y) or _abbreviates(y, x):
                 return True
-            if suffix and x.replace(" ", "") == y.replace(" ", ""):  # "Taman Siswa" = "Tamansiswa"
+            if x.replace(" ", "") == y.replace(" ", ""):  # "Taman Siswa" = "Tamansiswa", "Mandala Krida"
                 return True
             if suffix and not x.startswith("gg ") and not y.startswith("gg ") and \
                     (x.endswith(" " + y) and not y.isdigit() or y.endswith(" " + x) and not x.isdigit()):

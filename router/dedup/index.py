@@ -354,7 +354,7 @@ class DedupIndex:
             # place is a reminder, not another complaint)
             if why is None and f_agency and agency and not same_agency and not shared and \
                     not (rank == 2 and (self_ref or not f_problems or not other_problems or place_score >= 0.6
-                                        or content_sim >= threshold)):
+                                        or content_sim >= threshold)) and not (rank == 1 and self_ref and place_score >= 0.6):
                 why = f"different agency ({agency} vs {f_agency})"
             if why:
                 rejected = _nearer(rejected, content_sim, ids[slot], why)
@@ -425,7 +425,7 @@ class DedupIndex:
         cfg = self.cfg
         scores: dict[int, float] = {}
         get = scores.get
-        keys = self.band_keys(f)
+        keys = self.band_keys(f) + mention_keys(f)
         if f.ident_probe and cfg.identity_links:
             keys = keys + [(k << 32) | 0x7F4A7C15 for k in f.ident_probe]
         for size, slots in self._buckets.probe(keys, cfg.bucket_whole, cfg.bucket_cap):
@@ -604,6 +604,8 @@ def place_keys(f: Features) -> list[int]:
             keys.append((stable_hash(place) << 32) | 0x9E3779B9)
             for bit in classes:
                 keys.append((stable_hash(f"{place}|p{bit}") << 32) | 0x9E3779B9)
+            if " " in place and not place.startswith("street:"):  # "Mandala Krida" meets "Mandalakrida"
+                keys.append((stable_hash(place.replace(" ", "")) << 32) | 0x9E3779B9)
             if place.startswith("lm-sekolah:") and place.count(" ") >= 2:  # "SMP 3 Semarang" meets "SMPN 03"
                 keys.append((stable_hash(" ".join(place.split()[:2])) << 32) | 0x9E3779B9)
             if place.startswith("street:") and " " in place:
@@ -612,7 +614,23 @@ def place_keys(f: Features) -> list[int]:
                 for word in {words[0], words[-1]} - {"gg"}:
                     if not word.isdigit():
                         keys.append((stable_hash(f"street:{word}") << 32) | 0x9E3779B9)
+                keys.append((stable_hash("street:" + "".join(words)) << 32) | 0x9E3779B9)
+            if place.startswith(("street:", "lm-", "kel:")):
+                # the name's words, met by another text that mentions it without a keyword ("karaoke di
+                # sosrowijayan" / "Jl Sosrowijayan"): see mention_keys
+                for word in place.partition(":")[2].split():
+                    if len(word) >= 5 and not word.isdigit():
+                        keys.append((stable_hash("w:" + word) << 32) | 0x9E3779B9)
     return keys
+
+
+def mention_keys(f: Features) -> list[int]:
+    """Lookup keys of the longer words of a text that names no place with a keyword: they meet the name
+    words another complaint's places were indexed under (``place_keys``)."""
+    if f.places:
+        return []
+    return [(stable_hash("w:" + word) << 32) | 0x9E3779B9 for word in set(f.mentions.split()) if len(word) >= 5
+            and not word.isdigit()]
 
 
 def _nearer(current: dict[str, Any] | None, sim: float, candidate: int, why: str) -> dict[str, Any]:
