@@ -160,7 +160,10 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
         if bit is not None:
             mask |= bit
         if previous in _PAIR_FIRST:
-            mask |= _PAIR_MASK.get((previous, token), 0)
+            pair = _PAIR_MASK.get((previous, token), 0)
+            if not pair and token.endswith("nya") and len(token) > 5:  # "lampu merahnya"
+                pair = _PAIR_MASK.get((previous, token[:-3]), 0)
+            mask |= pair
         elif token == "lampu":
             lamp = True
         previous = token
