@@ -109,6 +109,9 @@ _HEDGES = frozenset("rawan mau hampir nyaris berpotensi potensi terancam khawati
 _RISK_WORDS = frozenset("miring condong doyong lapuk keropos pangkas dipangkas pemangkasan".split())
 _BROKEN_WORDS = frozenset("mati padam pareum".split())
 _TIMING_WORDS = frozenset("durasi durasinya kelamaan timer detik".split())
+HEDGE = 1 << 54  # (not stored) a word that makes the next event words a risk
+_STATE_OF = {**dict.fromkeys(_TIMING_WORDS, TIMING), **dict.fromkeys(_BROKEN_WORDS, BROKEN),
+             **dict.fromkeys(_RISK_WORDS, RISK), **dict.fromkeys(_EVENT_WORDS, EVENT), **dict.fromkeys(_HEDGES, HEDGE)}
 # events that cover an area: reports naming only the same kelurahan are about one event
 AREA_CLASSES = sum(_BIT[name] for name in ("flood", "landslide", "storm", "fire", "dengue", "no_water", "power"))
 # systems without a place: one outage told by many is one incident though nobody names a place
@@ -139,19 +142,18 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
     lamp = False
     words = _WORD_MASK
     hedged = 0  # tokens left that a hedge ("rawan", "mau", "hampir") still covers
+    states = _STATE_OF
     for token in tokens:
-        if token in _HEDGES:
-            hedged = 3
-        elif hedged:
+        state = states.get(token)
+        if state is not None:
+            if state == HEDGE:
+                hedged = 3  # the next two tokens
+            elif state == EVENT:
+                mask |= RISK if hedged else EVENT
+            else:
+                mask |= state
+        if hedged:
             hedged -= 1
-        if token in _EVENT_WORDS:
-            mask |= RISK if hedged else EVENT
-        elif token in _RISK_WORDS:
-            mask |= RISK
-        elif token in _BROKEN_WORDS:
-            mask |= BROKEN
-        elif token in _TIMING_WORDS:
-            mask |= TIMING
         bit = words.get(token)
         if bit is None and len(token) > 5:
             bit = words.get(token[:-3]) if token.endswith("nya") else None  # "amblasnya", "bocornya"

@@ -1,7 +1,9 @@
 """What deduplication compares: content tokens (hashed), place keys, agency, person, channel and time.
 
 Place keys come from the classifier's gazetteer location (kelurahan, kecamatan) and from the text itself
-(RT/RW numbers, street and gang names). They are kept apart from the content tokens so that "the same
+(RT/RW numbers, street and gang names, numbered gangs ``gg:3``, house numbers ``hn:12``, landmarks
+``lm-<kind>:<name>`` with schools as ``lm-sekolah:<level> <number> [kelurahan]``, and places named with a
+compass word ``arah:<name> <side>``). They are kept apart from the content tokens so that "the same
 wording about a different place" and "a different problem at the same place" can both be told apart.
 """
 
@@ -106,7 +108,7 @@ _COMPASS_CASED = re.compile(r"(?<![Aa]rah )(?<![Ss]ebelah )(?<![Ss]isi )(?<![Ss]
                             r"(Wetan|Kulon|Lor|Kidul|Timur|Barat|Utara|Selatan)\b")
 _COMPASS_LOWER = re.compile(r"(?<!arah )(?<!sebelah )(?<!sisi )(?<!sisih )(?<!palih )\b([a-z]{3,})\s+"
                             r"(wetan|kulon|lor|kidul|timur|barat|utara|selatan)\b")
-_COMPASS_HINT = re.compile(r"wetan|kulon|\blor\b|kidul|timur|barat|utara|selatan")
+_COMPASS_WORDS = frozenset("wetan kulon lor kidul timur barat utara selatan".split())
 _SLASH_STREET = re.compile(r"\b(?:jl|jln)\b\.?\s*[A-Za-z][a-z'\-]+\s*/\s*([A-Za-z][a-z'\-]{3,})", re.I)
 # "Gang Mawar II" / "gg mawar 2": the number is part of the name ("Mawar IV" is another gang); "gang 3",
 # "lorong 7": a numbered gang (places.canonical_places has written gang and lorong as "gg")
@@ -167,11 +169,15 @@ def _clean_name(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", name.lower()).strip()
 
 
-_LANDMARK_HINTS = ("pasar", "perum", "terminal", "masjid", "mesjid", "musala", "musholla", "gereja", "sd", "smp",
-                   "sma", "smk", "puskesmas", "rs", "rumah sakit", "taman", "stasiun", "kantor pos", "alun", "kampung",
-                   "komplek", "griya", "bumi", "simpang", "tp", "rusun", "pt", "cv", "jembatan", "gor", "stadion",
-                   "kampus", "halte", "sungai", "kali", "lapangan", "mi", "mts", "ma")
-_LANDMARK_HINT = re.compile("|".join(_LANDMARK_HINTS))
+# the words a landmark regex match starts with (a text without one is not searched); the weak ones are words
+# in lower case ("kali ini", "rumah", "mi ayam") and searched only when written as a landmark
+_LANDMARK_KINDS = frozenset("""
+pasar perum perumahan terminal masjid mesjid musala musholla gereja sdn sd smpn smp sman sma smkn smk mtsn mts min
+mi ma puskesmas rsud rsia rsi rs rumah taman stasiun kantor alun alun2 kampung komplek kompleks perumnas griya bumi
+simpang tpu tps tpa halte sungai kali lapangan rusunawa rusun pt cv jembatan gor stadion kampus
+""".split())
+_WEAK_KINDS = frozenset("kali mi ma min rumah".split())
+_WEAK_KIND = re.compile(r"\b(?:MI|MA|MIN|Kali)\b|[Rr]umah [Ss]akit")
 
 
 def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[str]:
@@ -182,6 +188,7 @@ def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[
     text = canonical_places(text)  # "SD Negeri 5" = "SDN 5" = "SD 5"; "Jl."/"jln" = "jl"
     # ASCII text: a regex runs only when its literal words occur (re.I and str.lower agree on ASCII)
     low = text.lower() if text.isascii() else None
+    text_words = set(_WORD.findall(low)) if low is not None else set()
     if low is None or "rt" in low or "rw" in low:
         pairs = _RT_RW.findall(text)
         for rt, rw in pairs:
@@ -213,16 +220,18 @@ def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[
                         _add_name(places, "street", first, second, cased)
     if low is None or "gg" in low or "jl" in low:
         _numbered(places, text)
-        for first in _SLASH_STREET.findall(text):  # "Jl Prawirotaman/Parangtritis": two streets
-            _add_name(places, "street", first, "", cased)
-    if low is None or _COMPASS_HINT.search(low):
-        for name, direction in (_COMPASS_CASED.findall(text) if cased else []) + _COMPASS_LOWER.findall(text.lower()):
+        if "/" in text:
+            for first in _SLASH_STREET.findall(text):  # "Jl Prawirotaman/Parangtritis": two streets
+                _add_name(places, "street", first, "", cased)
+    if low is None or not text_words.isdisjoint(_COMPASS_WORDS):
+        lower = low if low is not None else text.lower()
+        for name, direction in (_COMPASS_CASED.findall(text) if cased else []) + _COMPASS_LOWER.findall(lower):
             words = [w for w in name.lower().split() if w not in _NOT_A_NAME and w not in FILLERS]
             if words and not any(w in _RUNNING or w in CLASS_WORDS for w in words) and \
                     (name[:1].isupper() or direction in ("wetan", "kulon", "lor", "kidul") or
                      words[0] not in _common_words()):
                 places.add(f"arah:{''.join(words)} {_COMPASS.get(direction.lower(), direction.lower())}")
-    if low is None or " no" in low:
+    if low is None or " no " in low or " no." in low or "nomor" in low:
         for match in _HOUSE.finditer(text):
             if not _OWN_ADDRESS.search(text, max(0, match.start() - 40), match.start()):
                 places.add(f"hn:{int(match.group(1))}")
@@ -235,7 +244,8 @@ def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[
         for first, second in _AFTER_RW.findall(text):
             if first.lower() not in ("kel", "kelurahan", "desa", "kec", "kecamatan"):
                 _add_name(places, "kel", first, second, cased)
-    if low is None or _LANDMARK_HINT.search(low):
+    kinds = text_words & _LANDMARK_KINDS
+    if low is None or (kinds and (not kinds <= _WEAK_KINDS or _WEAK_KIND.search(text))):
         pos = 0
         while (match := _LANDMARK.search(text, pos)) is not None:
             kind, first, second = match.group(1), match.group(2), match.group(3) or ""

@@ -221,12 +221,17 @@ class DedupIndex:
     def verify(self, f: Features, slots: list[int]) -> Lookup:
         """The decision among ``slots`` only (in order: on equal similarity the first wins); also for benches.
 
-        A candidate is kept apart by a conflicting place (street, landmark, school number, RT/RW,
-        kelurahan), by problem classes that are both known and share none, by another agency where no
-        problem class is shared, and by a recurrence ("banjir lagi") some days after it. Otherwise:
+        A candidate is kept apart by a conflicting place (street, numbered gang, landmark of one kind, school
+        level and number, RT/RW, kelurahan, side "wetan/kulon", house number for a problem that does not
+        spread), by problem classes that are both known and share none, by another state of one thing (a
+        risk vs the event, out vs badly timed), by another agency where no problem class is shared, and by a
+        recurrence ("banjir lagi") some days after it. Another citizen's complaint joins a case only at a
+        place both name (kelurahan or finer; the kecamatan or RW for an area event). Otherwise:
 
         * the sender's own complaint (resend, cross_channel) is the same complaint when the texts say the same
-          thing (content similarity at the level's threshold) or name the same problem class;
+          thing (content similarity at the level's threshold) or name the same problem class, or when the
+          new one is a reminder (names no problem but the place, or is a bare "[foto] belum ada perbaikan"),
+          unless it says it adds another complaint ("sekalian …", "giliran …");
         * another sender's complaint on another channel is the same citizen's (cross_channel) when their
           names or handles meet and the message refers back to an earlier report or names the same problem;
         * otherwise it joins the case (incident) when wording, place and problem class together reach the
