@@ -252,7 +252,7 @@ class DedupIndex:
         # an alive slot's person always has an entry in _last_own: a person without one matches nobody
         check_person = person is not None and person in self._last_own
         names, levels = self._names, self._levels
-        w_place, w_problem = cfg.place_weight, cfg.problem_weight
+        w_place, w_problem, unknown = cfg.place_weight, cfg.problem_weight, cfg.unknown_problem
         w_content = max(0.0, 1.0 - w_place - w_problem)
         content, f_places, f_agency, ts, f_channel = f.content, f.places, f.agency, f.ts, f.channel
         f_states, probe, f_mentions = f.problems, f.ident_probe, f.mentions
@@ -313,7 +313,7 @@ class DedupIndex:
                 if both or f_mentions:
                     # the most the places and the problem can add (classes known on both sides and none
                     # shared: kept apart anyway)
-                    bound = 1.0 if shared else 0.0 if f_problems and other_problems else 0.5
+                    bound = 1.0 if shared else 0.0 if f_problems and other_problems else unknown
                     ceiling = w_content * content_sim + w_place + w_problem * bound
                 else:
                     ceiling = content_sim
@@ -365,7 +365,7 @@ class DedupIndex:
                 rejected = _nearer(rejected, content_sim, ids[slot], why)
                 continue
             # the problem: a shared class, or (one side's class unknown) the same agency chosen by the rules
-            problem = 1.0 if shared else 0.5 if same_agency and not (f_problems and other_problems) else 0.0
+            problem = 1.0 if shared else unknown if same_agency and not (f_problems and other_problems) else 0.0
             if both or place_score:
                 if both and shared and place_score >= 0.6 and f_problems & other_problems & AREA_CLASSES and \
                         not _finer(f_parsed) and not _finer(other_parsed):

@@ -77,11 +77,10 @@ def test_adversarial_grouping_sets_keep_look_alikes_apart():
 
     data = Path(__file__).resolve().parents[1] / "data"
     cfg, classifier = dedup_eval.sections(data.parents[1] / "config.yaml")  # as `omnichannel eval FILE` reads it
-    floors = {"dedup_adversarial.jsonl": (0.97, 0.95), "dedup_adversarial_b.jsonl": (0.97, 0.85)}
+    floors = {"dedup_adversarial.jsonl": (0.97, 0.95), "dedup_adversarial_b.jsonl": (0.97, 0.92)}
     for name, (complaint, case) in floors.items():
         rows = dedup_eval.load(data / name)
         figures = grouping_figures(rows, dedup_eval.evaluate(rows, cfg, classifier))
         assert figures["hard_negatives"] >= 12
-        assert figures["hard_negative_merges"] == 0 or name == "dedup_adversarial_b.jsonl" and \
-            figures["hard_negative_merges"] <= 1, (name, figures)
+        assert figures["hard_negative_merges"] == 0, (name, figures)
         assert figures["same_complaint_f1"] >= complaint and figures["same_case_f1"] >= case, (name, figures)
