@@ -43,7 +43,8 @@ apa kapan bagaimana gimana kenapa mengapa kok
 _RT_RW = re.compile(r"\brt\s*/\s*rw\.?\s*:?\s*0*(\d{1,3})\s*/\s*0*(\d{1,3})", re.I)
 _RT = re.compile(r"\brt\.?\s*:?\s*0*(\d{1,3})(?:\s*/\s*(?:rw\.?\s*:?\s*)?0*(\d{1,3}))?", re.I)
 _RW = re.compile(r"\brw\.?\s*:?\s*0*(\d{1,3})", re.I)
-_NAME = r"([a-z][a-z0-9'\-]*)(?:\s+([a-z][a-z0-9'\-]*))?"
+# (a second word is never the next street's keyword: "Jl. Gajahmada Gg. Anggrek" names two)
+_NAME = r"([a-z][a-z0-9'\-]*)(?:\s+(?!(?:jl|jln|gg)\b)([a-z][a-z0-9'\-]*))?"
 # titles before a street's name: "Jl. Ir. H. Juanda" is Juanda, "Jl. KH. Ahmad Dahlan" is Ahmad Dahlan
 # and initials: "Jl. A. Yani" is Yani, "Jl. R.E. Martadinata" is Martadinata
 _TITLES = r"(?:(?:ir|h|hj|dr|kh|k\.h|prof|kol|jend|mayjen|letjen|brigjen)\.?\s+|(?:[a-z]\.\s*){1,3}(?=[a-z]{3}))*"
@@ -72,6 +73,13 @@ _CASED_KINDS = frozenset(("mi", "min", "mts", "mtsn", "ma", "kali"))
 _LOOSE_LANDMARKS = frozenset(("simpang", "jembatan", "tpu", "gor", "stadion", "kampus", "pt", "cv"))
 # their names are often a description ("jembatan kayu", "PT" + a trade name): they agree, never conflict
 _SOFT_KINDS = frozenset(("lm-jembatan", "lm-usaha", "lm-kampus", "lm-gor", "lm-stadion"))
+# a numbered unit of a place ("koridor 2", "trayek C10", "lantai 3", "tiang PJU nomor 23", "loket 4"): the same
+# label with another number is another place (another bus line, floor, lamp post)
+_UNIT = re.compile(r"\b(koridor|trayek|jalur|lantai|lt|tiang(?:\s+(?:pju|listrik|lampu|telkom))?|loket|peron|kios|los|"
+                   r"gerbang|pintu\s+air|rumah\s+pompa)\b\.?\s*(?:no\.?\s*|nomor\s*)?([a-z]{0,2}\d{1,3}[a-z]?)\b"
+                   r"(?!\s*(?:-|sampai|sd|s/d|dan|&|,)\s*\d)", re.I)  # not a range: "lantai 3-5"
+_UNIT_LABEL = {"lt": "lantai", "peron": "jalur"}
+_UNIT_WORDS = frozenset("koridor trayek jalur lantai lt tiang loket peron kios los gerbang pintu rumah".split())
 # a block of a housing estate or a flat ("Blok C"): two blocks are two places
 _BLOK = re.compile(r"\bblok\s*([a-z]{1,2}\d{0,2}|\d{1,2})\b", re.I)
 _AREA = re.compile(r"\b(kel(?:urahan)?|desa|kec(?:amatan)?)\b\.?\s+([a-z][a-z\-]+(?:\s+[a-z][a-z\-]+)?)", re.I)
@@ -285,6 +293,10 @@ def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[
                     _add_name(places, "lm-simpang", part, "", cased)
                 continue
             _add_name(places, "lm-" + _LANDMARK_TYPE.get(kind, kind), first, second, cased)
+    if low is None or not text_words.isdisjoint(_UNIT_WORDS):
+        for label, number in _UNIT.findall(text):
+            label = label.lower().split()[0]
+            places.add(f"unit-{_UNIT_LABEL.get(label, label)}:{number.lower().lstrip('0') or '0'}")
     if low is None or "blok" in low:
         places.update(f"blok:{name.lower()}" for name in _BLOK.findall(text))
     if location:
@@ -313,6 +325,7 @@ def _common_words() -> frozenset[str]:
 _OBJECTS = frozenset("""
 pipa kabel tiang lampu air sampah trotoar aspal paving pju motor mobil truk rumah toko warung sekolah kantor
 pohon got selokan saluran lubang jembatan pdam pln listrik genangan macet parkir pedagang lapak
+lt lantai koridor trayek loket kios los blok tiang
 """.split())
 
 
@@ -511,7 +524,7 @@ def parsed_similarity(pa: dict[str, tuple[str, ...]], pb: dict[str, tuple[str, .
         elif _compatible(a, b, kind == "street"):
             agree.add(kind)
         else:
-            return 0.0, f"different {_LABELS.get(kind, kind[3:])}"
+            return 0.0, f"different {_LABELS.get(kind, kind.partition('-')[2])}"
     rt_a, rt_b = pa.get("rt", ()), pb.get("rt", ())
     rw_a, rw_b = pa.get("rw", ()), pb.get("rw", ())
     same_rw = _meet(rw_a, rw_b)

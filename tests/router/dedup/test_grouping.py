@@ -330,6 +330,7 @@ def test_a_crossing_named_two_ways():
     ("Gang Dahlia III", "gg dahlia 3"),  # a roman numeral is the gang's number
     ("Jl. Prof. Soedarto", "jalan prof sudarto"),  # old spelling, a title
     ("lorong 7", "Lr. 7"),
+    ("Pasar Bulu lantai 2", "pasar bulu lt. 2"),
 ])
 def test_one_place_written_two_ways(a, b):
     assert extract_places(a) == extract_places(b) != set()
@@ -349,6 +350,9 @@ def test_a_city_after_a_school_number_is_not_a_place_in_it():
     ("PKL di depan Pasar Peterongan makan badan jalan", "PKL di depan Pasar Karangayu makan badan jalan"),
     ("TPS Wonodri penuh, sampah tumpah ke jalan", "TPS Jomblang penuh, sampah tumpah ke jalan"),
     ("Sungai Banjir Kanal penuh eceng gondok, mohon dibersihkan", "Kali Garang penuh eceng gondok, mohon dibersihkan"),
+    ("bus Trans koridor 3 selalu telat, nunggu sejam", "bus Trans koridor 6 selalu telat, nunggu sejam"),
+    ("Pasar Bulu lantai 2 atapnya bocor, dagangan basah", "Pasar Bulu lantai 4 atapnya bocor, dagangan basah"),
+    ("Jl. Kenari Gg. Melati banjir tiap hujan", "Jl. Kenari Gg. Mawar banjir tiap hujan"),
 ])
 def test_another_explicit_place_of_the_same_kind_stays_apart(first, second):
     s = Stream()
