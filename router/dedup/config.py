@@ -30,6 +30,10 @@ class DedupConfig(Model):
     problem_weight: float = Field(0.2, ge=0.0, le=1.0,
                                   description="share of the incident similarity given by a shared problem class "
                                               "(router.dedup.concepts: a leak is a leak in any words)")
+    unknown_problem: float = Field(0.25, ge=0.0, le=1.0,
+                                   description="the share of the problem weight given when one side's problem "
+                                               "class is unknown and the rules chose one agency for both (a "
+                                               "vocabulary gap is weak evidence: 0.5 merged look-alikes)")
     recurrence_days: float = Field(3.0, ge=0.0,
                                    description="a message saying the problem is back (lagi, deui, kembali) this "
                                                "many days or more after a complaint is a new occurrence, not a reminder")

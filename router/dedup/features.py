@@ -1,7 +1,9 @@
 """What deduplication compares: content tokens (hashed), place keys, agency, person, channel and time.
 
 Place keys come from the classifier's gazetteer location (kelurahan, kecamatan) and from the text itself
-(RT/RW numbers, street and gang names). They are kept apart from the content tokens so that "the same
+(RT/RW numbers, street and gang names, numbered gangs ``gg:3``, house numbers ``hn:12``, landmarks
+``lm-<kind>:<name>`` with schools as ``lm-sekolah:<level> <number> [kelurahan]``, and places named with a
+compass word ``arah:<name> <side>``). They are kept apart from the content tokens so that "the same
 wording about a different place" and "a different problem at the same place" can both be told apart.
 """
 
@@ -18,6 +20,7 @@ import numpy as np
 
 from router.dedup.concepts import CLASS_WORDS, identity_keys, problem_mask, reference_flags
 from router.places import canonical_places
+from router.regions import city_words
 
 # Words that carry no meaning for "is this the same complaint": greetings, pleas, fillers, particles.
 # They are what a citizen adds when resending ("min tolong dong", "mohon segera ditindak").
@@ -40,25 +43,43 @@ apa kapan bagaimana gimana kenapa mengapa kok
 _RT_RW = re.compile(r"\brt\s*/\s*rw\.?\s*:?\s*0*(\d{1,3})\s*/\s*0*(\d{1,3})", re.I)
 _RT = re.compile(r"\brt\.?\s*:?\s*0*(\d{1,3})(?:\s*/\s*(?:rw\.?\s*:?\s*)?0*(\d{1,3}))?", re.I)
 _RW = re.compile(r"\brw\.?\s*:?\s*0*(\d{1,3})", re.I)
-_NAME = r"([a-z][a-z0-9'\-]*)(?:\s+([a-z][a-z0-9'\-]*))?"
+# (a second word is never the next street's keyword: "Jl. Gajahmada Gg. Anggrek" names two)
+_NAME = r"([a-z][a-z0-9'\-]*)(?:\s+(?!(?:jl|jln|gg)\b)([a-z][a-z0-9'\-]*))?"
 # titles before a street's name: "Jl. Ir. H. Juanda" is Juanda, "Jl. KH. Ahmad Dahlan" is Ahmad Dahlan
-_TITLES = r"(?:(?:ir|h|hj|dr|kh|k\.h|prof|kol|jend|mayjen|letjen|brigjen)\.?\s+)*"
+# and initials: "Jl. A. Yani" is Yani, "Jl. R.E. Martadinata" is Martadinata
+_TITLES = r"(?:(?:ir|h|hj|dr|kh|k\.h|prof|kol|jend|mayjen|letjen|brigjen)\.?\s+|(?:[a-z]\.\s*){1,3}(?=[a-z]{3}))*"
 _ABBREV_STREET = re.compile(r"\b(jl|jln|gg)\b\.?\s*(?:raya\s+)?" + _TITLES + _NAME, re.I)
 _LONG_STREET = re.compile(r"\b(?:[Jj]alan|[Gg]ang)\s+(?:Raya\s+)?([A-Z][a-z][a-z0-9'\-]*)(?:\s+([A-Z][a-z][a-z0-9'\-]*))?")
 # landmarks citizens name: "TPS Pasar Baru", "Perum Griya Asri", "SDN 3 Margahayu", "masjid Al Ikhlas"
 _LANDMARK = re.compile(r"\b(pasar|perum|perumahan|terminal|masjid|mesjid|musala|musholla|gereja|sdn|sd|smpn|smp|sman|sma|"
-                       r"smkn|smk|puskesmas|rsud|taman|stasiun|kantor pos|alun alun|alun-alun|alun2|kampung|komplek|"
-                       r"kompleks|perumnas|griya|bumi|simpang|tpu|rusunawa|rusun|pt|cv|jembatan|gor|stadion|kampus)"
+                       r"smkn|smk|MTsN|MTs|MTS|MIN|MI|MA|puskesmas|rsud|rsia|rsi|rs|rumah sakit|taman|stasiun|kantor pos|"
+                       r"alun alun|alun-alun|alun2|kampung|komplek|kompleks|perumnas|griya|bumi|simpang|tpu|tps|tpa|halte|"
+                       r"sungai|Kali|lapangan|rusunawa|rusun|pt|cv|jembatan|gor|stadion|kampus)"
                        r"\b\.?\s*(\d{1,3}|[a-z][a-z'\-]*)(?:\s+([a-z][a-z'\-]*))?",
                        re.I)
 _LANDMARK_TYPE = {"perumahan": "perum", "griya": "perum", "bumi": "perum", "perumnas": "perum", "komplek": "perum",
                   "kompleks": "perum", "mesjid": "masjid", "musholla": "masjid", "musala": "masjid", "sdn": "sd",
                   "smpn": "smp", "sman": "sma", "smkn": "smk", "alun-alun": "alun", "alun alun": "alun",
-                  "alun2": "alun", "rusun": "rusunawa", "cv": "usaha", "pt": "usaha"}
+                  "alun2": "alun", "rusun": "rusunawa", "cv": "usaha", "pt": "usaha",
+                  "rsud": "rs", "rsia": "rs", "rsi": "rs", "rumah sakit": "rs", "kali": "sungai"}
+# schools are one kind of landmark: "SD 5" and "SMP 5" are two schools, as are "SD 5" and "SD 15"
+_SCHOOL_KINDS = {"sd": "sd", "sdn": "sd", "smp": "smp", "smpn": "smp", "sma": "sma", "sman": "sma", "smk": "smk",
+                 "smkn": "smk", "mi": "mi", "min": "mi", "mts": "mts", "mtsn": "mts", "ma": "ma"}
+_LANDMARK_WORD = re.compile(r"pasar|terminal|masjid|stasiun|puskesmas|rsud|rs|taman|perum|perumahan|alun|sd|smp|"
+                            r"sma|smk|sdn|smpn|sman|smkn|gor|stadion|kampus|jembatan|halte|tps", re.I)
+# written in capitals only: in lower case they are words ("mi ayam", "ma", "kali ini")
+_CASED_KINDS = frozenset(("mi", "min", "mts", "mtsn", "ma", "kali"))
 # landmark kinds whose next word is often running text ("deket jembatan berlubang", "simpang tiga macet")
 _LOOSE_LANDMARKS = frozenset(("simpang", "jembatan", "tpu", "gor", "stadion", "kampus", "pt", "cv"))
 # their names are often a description ("jembatan kayu", "PT" + a trade name): they agree, never conflict
 _SOFT_KINDS = frozenset(("lm-jembatan", "lm-usaha", "lm-kampus", "lm-gor", "lm-stadion"))
+# a numbered unit of a place ("koridor 2", "trayek C10", "lantai 3", "tiang PJU nomor 23", "loket 4"): the same
+# label with another number is another place (another bus line, floor, lamp post)
+_UNIT = re.compile(r"\b(koridor|trayek|jalur|lantai|lt|tiang(?:\s+(?:pju|listrik|lampu|telkom))?|loket|peron|kios|los|"
+                   r"gerbang|pintu\s+air|rumah\s+pompa)\b\.?\s*(?:no\.?\s*|nomor\s*)?([a-z]{0,2}\d{1,3}[a-z]?)\b"
+                   r"(?!\s*(?:-|sampai|sd|s/d|dan|&|,)\s*\d)", re.I)  # not a range: "lantai 3-5"
+_UNIT_LABEL = {"lt": "lantai", "peron": "jalur"}
+_UNIT_WORDS = frozenset("koridor trayek jalur lantai lt tiang loket peron kios los gerbang pintu rumah".split())
 # a block of a housing estate or a flat ("Blok C"): two blocks are two places
 _BLOK = re.compile(r"\bblok\s*([a-z]{1,2}\d{0,2}|\d{1,2})\b", re.I)
 _AREA = re.compile(r"\b(kel(?:urahan)?|desa|kec(?:amatan)?)\b\.?\s+([a-z][a-z\-]+(?:\s+[a-z][a-z\-]+)?)", re.I)
@@ -88,6 +109,27 @@ _AFFIXED = re.compile(r"^(?:di|ter|ber|mem|men|meng|meny|per)[a-z]{4,}$|^(?:ke|p
 _JALAN_LOWER = re.compile(r"\b(jalan|gang)\s+([a-z][a-z'\-]+)(?:\s+([a-z][a-z'\-]+))?")
 # a kelurahan written after the RT/RW without "kel.": "RT 02/RW 04 Sidomulyo" (capitalised only)
 _AFTER_RW = re.compile(r"\b[Rr][Ww]\.?\s*:?\s*0*\d{1,3}\s*,?\s+([A-Z][a-z]{3,})(?:\s+([A-Z][a-z]{3,}))?")
+# a place named with a compass word ("Pojok Beteng Wetan", "jokteng kulon", "Srondol Wetan"): the same name
+# with another direction is another place
+_COMPASS = {"wetan": "timur", "kulon": "barat", "lor": "utara", "kidul": "selatan"}
+_COMPASS_CASED = re.compile(r"(?<![Aa]rah )(?<![Ss]ebelah )(?<![Ss]isi )(?<![Ss]isih )\b([A-Z][a-z]{2,}(?:\s+[A-Z][a-z]{2,})?)\s+"
+                            r"(Wetan|Kulon|Lor|Kidul|Timur|Barat|Utara|Selatan)\b")
+_COMPASS_LOWER = re.compile(r"(?<!arah )(?<!sebelah )(?<!sisi )(?<!sisih )(?<!palih )\b([a-z]{3,})\s+"
+                            r"(wetan|kulon|lor|kidul|timur|barat|utara|selatan)\b")
+_COMPASS_WORDS = frozenset("wetan kulon lor kidul timur barat utara selatan".split())
+_SLASH_STREET = re.compile(r"\b(?:jl|jln)\b\.?\s*[A-Za-z][a-z'\-]+\s*/\s*([A-Za-z][a-z'\-]{3,})", re.I)
+# "Gang Mawar II" / "gg mawar 2": the number is part of the name ("Mawar IV" is another gang); "gang 3",
+# "lorong 7": a numbered gang (places.canonical_places has written gang and lorong as "gg")
+_ROMAN = {"ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9, "x": 10}
+_NUMBERED = re.compile(r"\b(jl|gg)\s+(?:raya\s+)?([A-Za-z][a-z'\-]+(?:\s+[A-Za-z][a-z'\-]+)?)\s+"
+                       r"(II|III|IV|VI|VII|VIII|IX|V|X|ii|iii|iv|vi|vii|viii|ix)\b"
+                       r"|\b(gg)\s+([a-z][a-z'\-]+)\s+(\d{1,2})\b(?!\s*[/.:]\s*\d)", re.I)
+_GANG_NUMBER = re.compile(r"\bgg\s*(\d{1,3})\b(?!\s*[/.:]\s*\d)", re.I)
+# a house number on a street ("Jl. Pandanaran No. 12"), unless it is the writer's own address ("warga Jl. …")
+_HOUSE = re.compile(r"\b(?:jl|gg)\s+[A-Za-z][^,;()\n]{0,40}?\b(?:no|nomor)\b\.?\s*(\d{1,4})\b", re.I)
+_OWN_ADDRESS = re.compile(r"\b(?:warga|alamat|beralamat|tinggal|domisili|rumah\s+(?:saya|kami|sy))\b[^.\n]{0,25}$", re.I)
+# old spelling in street names ("Soedarto" = "Sudarto", "Achmad" = "Ahmad", "Djuanda" = "Juanda")
+_OLD_SPELLING = (("oe", "u"), ("dj", "j"), ("tj", "c"), ("sj", "sy"), ("ch", "h"))
 _LOCATION_KEYS = {"kelurahan": "kel", "desa": "kel", "village": "kel", "kecamatan": "kec", "district": "kec",
                   "street": "street", "jalan": "street", "rt": "rt", "rw": "rw"}
 
@@ -135,11 +177,15 @@ def _clean_name(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", name.lower()).strip()
 
 
-_LANDMARK_HINTS = ("pasar", "perum", "terminal", "masjid", "mesjid", "musala", "musholla", "gereja", "sd", "smp",
-                   "sma", "smk", "puskesmas", "rsud", "taman", "stasiun", "kantor pos", "alun", "kampung",
-                   "komplek", "griya", "bumi", "simpang", "tpu", "rusun", "pt", "cv", "jembatan", "gor", "stadion",
-                   "kampus")
-_LANDMARK_HINT = re.compile("|".join(_LANDMARK_HINTS))
+# the words a landmark regex match starts with (a text without one is not searched); the weak ones are words
+# in lower case ("kali ini", "rumah", "mi ayam") and searched only when written as a landmark
+_LANDMARK_KINDS = frozenset("""
+pasar perum perumahan terminal masjid mesjid musala musholla gereja sdn sd smpn smp sman sma smkn smk mtsn mts min
+mi ma puskesmas rsud rsia rsi rs rumah taman stasiun kantor alun alun2 kampung komplek kompleks perumnas griya bumi
+simpang tpu tps tpa halte sungai kali lapangan rusunawa rusun pt cv jembatan gor stadion kampus
+""".split())
+_WEAK_KINDS = frozenset("kali mi ma min rumah".split())
+_WEAK_KIND = re.compile(r"\b(?:MI|MA|MIN|Kali)\b|[Rr]umah [Ss]akit")
 
 
 def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[str]:
@@ -150,6 +196,7 @@ def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[
     text = canonical_places(text)  # "SD Negeri 5" = "SDN 5" = "SD 5"; "Jl."/"jln" = "jl"
     # ASCII text: a regex runs only when its literal words occur (re.I and str.lower agree on ASCII)
     low = text.lower() if text.isascii() else None
+    text_words = set(_WORD.findall(low)) if low is not None else set()
     if low is None or "rt" in low or "rw" in low:
         pairs = _RT_RW.findall(text)
         for rt, rw in pairs:
@@ -179,6 +226,23 @@ def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[
                         _add_gang(places, first, second, cased)
                     else:
                         _add_name(places, "street", first, second, cased)
+    if low is None or "gg" in low or "jl" in low:
+        _numbered(places, text)
+        if "/" in text:
+            for first in _SLASH_STREET.findall(text):  # "Jl Prawirotaman/Parangtritis": two streets
+                _add_name(places, "street", first, "", cased)
+    if low is None or not text_words.isdisjoint(_COMPASS_WORDS):
+        lower = low if low is not None else text.lower()
+        for name, direction in (_COMPASS_CASED.findall(text) if cased else []) + _COMPASS_LOWER.findall(lower):
+            words = [w for w in name.lower().split() if w not in _NOT_A_NAME and w not in FILLERS]
+            if words and not any(w in _RUNNING or w in CLASS_WORDS for w in words) and \
+                    (name[:1].isupper() or direction in ("wetan", "kulon", "lor", "kidul") or
+                     words[0] not in _common_words()):
+                places.add(f"arah:{''.join(words)} {_COMPASS.get(direction.lower(), direction.lower())}")
+    if low is None or " no " in low or " no." in low or "nomor" in low:
+        for match in _HOUSE.finditer(text):
+            if not _OWN_ADDRESS.search(text, max(0, match.start() - 40), match.start()):
+                places.add(f"hn:{int(match.group(1))}")
     if low is None or "kel" in low or "kec" in low or "desa" in low:
         for kind, name in _AREA.findall(text):
             first, _, second = name.partition(" ")
@@ -188,11 +252,37 @@ def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[
         for first, second in _AFTER_RW.findall(text):
             if first.lower() not in ("kel", "kelurahan", "desa", "kec", "kecamatan"):
                 _add_name(places, "kel", first, second, cased)
-    if low is None or _LANDMARK_HINT.search(low):
-        for kind, first, second in _LANDMARK.findall(text):
+    kinds = text_words & _LANDMARK_KINDS
+    if low is None or (kinds and (not kinds <= _WEAK_KINDS or _WEAK_KIND.search(text))):
+        pos = 0
+        while (match := _LANDMARK.search(text, pos)) is not None:
+            kind, first, second = match.group(1), match.group(2), match.group(3) or ""
+            pos = match.start(2)  # "TPS di pasar Cicadas": a landmark may follow in the words read as a name
+            if text[max(0, match.start() - 3):match.start()].lower() == "jl ":
+                continue  # "Jl. Taman Siswa", "Jl. Pasar Kembang": a street's name
+            if _LANDMARK_WORD.fullmatch(first):
+                continue  # "TPS Pasar Baru", "Halte Terminal Mangkang": the inner landmark names it
             if kind.lower() == "bumi" and not kind[0].isupper():
                 continue  # Sundanese "bumi" is a house ("cai tos lebet ka bumi"), not Perumahan Bumi …
+            if kind.lower() in _CASED_KINDS and not (kind[:2].isupper() if kind.lower() != "kali" else
+                                                     kind[0].isupper() and first[:1].isupper()):
+                continue
             kind = kind.lower()
+            level = _SCHOOL_KINDS.get(kind)
+            if level is not None:
+                if first.isdigit():
+                    # the word after the number: the school's kelurahan ("SDN 3 Cibiru"), unless an
+                    # abbreviation ("SMPN 3 Smg") or running text
+                    found = set()
+                    if second and len(second) > 3 and second.lower() not in city_words():
+                        _add_name(found, "x", "n", second, cased)
+                    extra = next((key[4:] for key in found if key.startswith("x:n ")), "")
+                    places.add(f"lm-sekolah:{level} {int(first)}{' ' + extra if extra else ''}")
+                else:
+                    found: set[str] = set()
+                    _add_name(found, "x", first, second, cased)
+                    places.update(f"lm-sekolah:{level} {key[2:]}" for key in found)
+                continue
             if kind in _LOOSE_LANDMARKS and (first.lower() in _common_words() or
                                              (not first[:1].isupper() and _AFFIXED.match(first.lower()))):
                 continue
@@ -203,6 +293,10 @@ def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[
                     _add_name(places, "lm-simpang", part, "", cased)
                 continue
             _add_name(places, "lm-" + _LANDMARK_TYPE.get(kind, kind), first, second, cased)
+    if low is None or not text_words.isdisjoint(_UNIT_WORDS):
+        for label, number in _UNIT.findall(text):
+            label = label.lower().split()[0]
+            places.add(f"unit-{_UNIT_LABEL.get(label, label)}:{number.lower().lstrip('0') or '0'}")
     if low is None or "blok" in low:
         places.update(f"blok:{name.lower()}" for name in _BLOK.findall(text))
     if location:
@@ -224,23 +318,66 @@ def _common_words() -> frozenset[str]:
 
     lexicon = default_lexicon()
     words = {w for value in lexicon.values() for w in value.split()} | set(lexicon)
-    return frozenset(words | FILLERS | _NOT_A_NAME | _RUNNING | CLASS_WORDS)
+    return frozenset(words | FILLERS | _NOT_A_NAME | _RUNNING | CLASS_WORDS | _OBJECTS)
+
+
+# things complained about: never a place name's second word in lower-case text ("jl fatmawati pipa pdam pecah")
+_OBJECTS = frozenset("""
+pipa kabel tiang lampu air sampah trotoar aspal paving pju motor mobil truk rumah toko warung sekolah kantor
+pohon got selokan saluran lubang jembatan pdam pln listrik genangan macet parkir pedagang lapak
+lt lantai koridor trayek loket kios los blok tiang
+""".split())
+
+
+def _numbered(places: set[str], text: str) -> None:
+    """Numbered gangs and streets: "gg 3"; "Gang Mawar II" = "gg mawar 2" replaces the unnumbered key."""
+    for number in _GANG_NUMBER.findall(text):
+        places.add(f"gg:{int(number)}")  # "gang 1" of some street: another numbered gang is another place
+    for kind, name, roman, gkind, gname, digits in _NUMBERED.findall(text):
+        kind = (kind or gkind).lower()
+        name = " ".join(_street_word(word) for word in (name or gname).lower().split())
+        if name.partition(" ")[0] in _NOT_A_NAME or name in FILLERS or name in _RUNNING:
+            continue
+        number = _ROMAN[roman.lower()] if roman else int(digits)
+        prefix = "street:gg " if kind == "gg" else "street:"
+        places.discard(prefix + name)
+        if roman:
+            places.discard(f"{prefix}{name} {roman.lower()}")
+        places.add(f"{prefix}{name} {number}")
+
+
+def _street_word(word: str) -> str:
+    for old, new in _OLD_SPELLING:
+        if old in word:
+            word = word.replace(old, new)
+    return word
+
+
+_LANDMARK_FIRST = frozenset("taman pasar kampung stasiun terminal masjid".split())
+_STREET_TITLES = frozenset("ir h hj dr kh prof kol jend mayjen letjen brigjen".split())
 
 
 def _add_name(places: set[str], kind: str, first: str, second: str, cased: bool = False) -> None:
     """Add ``kind:first second`` (or ``kind:first``); a shorter name is compatible with its longer form.
 
     ``cased``: the text uses capitals, so a lower-case second word ("Jl. Sekeloa teu acan") is running text.
+    A street's name is written one way: old spelling ("Soedarto") as now, a leading title or initials
+    ("Prof. Sudarto", "MT Haryono", "A. Yani") left out.
     """
     if cased and second and not second[:1].isupper():
         second = ""
     first, second = first.lower(), second.lower()
+    if kind == "street":
+        first, second = _street_word(first), _street_word(second)
+        if second and not second.isdigit() and (first in _STREET_TITLES or (len(first) <= 2 and not first.isdigit())):
+            first, second = second, ""
     if "-" in first.strip("-"):  # "Al-Furqon" = "Al Furqon"; "kircon-jakarta" names two
         first, _, second = first.strip("-").partition("-")
     if not first or first in _NOT_A_NAME or first in FILLERS or first in _RUNNING:
         return
     common = _common_words()
-    if second and (second in common or second.isdigit() or (not cased and _AFFIXED.match(second))):
+    if second and (second in common or second.isdigit() or (not cased and _AFFIXED.match(second))) and \
+            not (kind == "street" and first in _LANDMARK_FIRST):  # "Jl. Taman Siswa", "jl pasar kembang"
         second = ""
     if second:
         places.add(f"{kind}:{first} {second}")
@@ -256,11 +393,26 @@ def _add_gang(places: set[str], first: str, second: str, cased: bool) -> None:
     places.update(f"street:gg {key.partition(':')[2]}" for key in found)
 
 
-def _compatible(a: Iterable[str], b: Iterable[str]) -> bool:
-    """True when some name in ``a`` equals or extends (word-wise) some name in ``b``."""
+def _abbreviates(short: str, long: str) -> bool:
+    """``short`` is a syllable abbreviation of the one-word name ``long`` ("kircon" for "kiaracondong"):
+    five letters or more, the same first two, every letter in order, and clearly shorter."""
+    if len(short) < 5 or " " in short or " " in long or len(long) * 2 < len(short) * 3 or short[:2] != long[:2]:
+        return False
+    rest = iter(long[2:])
+    return all(ch in rest for ch in short[2:])
+
+
+def _compatible(a: Iterable[str], b: Iterable[str], suffix: bool = False) -> bool:
+    """True when some name in ``a`` equals or extends (word-wise) some name in ``b``; with ``suffix`` (streets)
+    also when one ends with the other ("Ahmad Yani" / "Yani", written "Jl. A. Yani")."""
     for x in a:
         for y in b:
-            if x == y or x.startswith(y + " ") or y.startswith(x + " "):
+            if x == y or x.startswith(y + " ") or y.startswith(x + " ") or _abbreviates(x, y) or _abbreviates(y, x):
+                return True
+            if x.replace(" ", "") == y.replace(" ", ""):  # "Taman Siswa" = "Tamansiswa", "Mandala Krida"
+                return True
+            if suffix and not x.startswith("gg ") and not y.startswith("gg ") and \
+                    (x.endswith(" " + y) and not y.isdigit() or y.endswith(" " + x) and not x.isdigit()):
                 return True
     return False
 
@@ -272,7 +424,7 @@ def place_words(places: Iterable[str]) -> set[str]:
         kind, _, name = key.partition(":")
         if kind in ("kel", "kec", "street") or kind.startswith("lm-"):
             words.update(name.split())
-            if kind.startswith("lm-"):
+            if kind.startswith("lm-") and kind != "lm-sungai":  # "sungai" says what, as "banjir" does
                 words.add(kind[3:])
     return words
 
@@ -294,7 +446,7 @@ def parse_places(places: Iterable[str]) -> dict[str, tuple[str, ...]]:
     return {kind: tuple(names) for kind, names in out.items()}
 
 
-_LABELS = {"kel": "kelurahan", "kec": "kecamatan", "street": "street"}
+_LABELS = {"kel": "kelurahan", "kec": "kecamatan", "street": "street", "gg": "gang"}
 
 
 def place_similarity(a: frozenset[str], b: frozenset[str]) -> tuple[float, str | None]:
@@ -302,6 +454,43 @@ def place_similarity(a: frozenset[str], b: frozenset[str]) -> tuple[float, str |
     if not a or not b:
         return 0.0, None
     return parsed_similarity(parse_places(a), parse_places(b))
+
+
+def _same_base(a: str, b: str) -> bool:
+    """One name of a place before its compass word: equal, one ends the other ("beteng"/"pojokbeteng") or a
+    syllable abbreviation of it ("jokteng" for "pojokbeteng")."""
+    if a == b:
+        return True
+    short, long = (a, b) if len(a) <= len(b) else (b, a)
+    if len(short) < 5:
+        return False
+    if long.endswith(short):
+        return True
+    if len(long) * 10 < len(short) * 14:
+        return False
+    rest = iter(long)
+    return all(ch in rest for ch in short)
+
+
+def _directions(a: tuple[str, ...], b: tuple[str, ...]) -> bool | None:
+    """True when a name is on the same side in both, False when only on different sides, None when no name
+    is shared."""
+    verdict = None
+    for x in a:
+        base_x, _, side_x = x.rpartition(" ")
+        for y in b:
+            base_y, _, side_y = y.rpartition(" ")
+            if _same_base(base_x, base_y):
+                if side_x == side_y:
+                    return True
+                verdict = False
+    return verdict
+
+
+def house_conflict(pa: Mapping[str, tuple[str, ...]], pb: Mapping[str, tuple[str, ...]]) -> bool:
+    """Both name a house number on a street and the numbers differ ("Jl. Pandanaran No. 12" / "No. 88")."""
+    a, b = pa.get("hn"), pb.get("hn")
+    return bool(a and b and not _meet(a, b))
 
 
 def _meet(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
@@ -312,7 +501,14 @@ def parsed_similarity(pa: dict[str, tuple[str, ...]], pb: dict[str, tuple[str, .
     """``place_similarity`` of two non-empty place sets already grouped by ``parse_places``."""
     agree = set()
     for kind in sorted(pa.keys() & pb.keys()):  # sorted: the same conflict named in every process
-        if kind in ("rt", "rw"):
+        if kind in ("rt", "rw", "hn"):
+            continue
+        if kind == "arah":  # only the same name with another direction conflicts ("jokteng wetan"/"jokteng kulon")
+            met = _directions(pa[kind], pb[kind])
+            if met is False:
+                return 0.0, "different side (wetan/kulon, lor/kidul)"
+            if met:
+                agree.add(kind)
             continue
         a, b = pa[kind], pb[kind]
         if kind in _SOFT_KINDS:  # "jembatan kayu" / "Jembatan Gantung": agreement counts, a difference does not
@@ -321,14 +517,14 @@ def parsed_similarity(pa: dict[str, tuple[str, ...]], pb: dict[str, tuple[str, .
             continue
         if len(a) >= 2 and len(b) >= 2 and kind == "street":
             # two crossings that share one street are two places: both streets must meet
-            if sum(_compatible((x,), b) for x in a) >= 2:
+            if sum(_compatible((x,), b, True) for x in a) >= 2:
                 agree.add(kind)
             else:
                 return 0.0, "different crossing"
-        elif _compatible(a, b):
+        elif _compatible(a, b, kind == "street"):
             agree.add(kind)
         else:
-            return 0.0, f"different {_LABELS.get(kind, kind[3:])}"
+            return 0.0, f"different {_LABELS.get(kind, kind.partition('-')[2])}"
     rt_a, rt_b = pa.get("rt", ()), pb.get("rt", ())
     rw_a, rw_b = pa.get("rw", ()), pb.get("rw", ())
     same_rw = _meet(rw_a, rw_b)

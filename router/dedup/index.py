@@ -20,9 +20,28 @@ from typing import Any
 import numpy as np
 
 from router.dedup.buckets import Buckets, Ragged
-from router.dedup.concepts import AGAIN, AREA_CLASSES, FOLLOW, LASTING, OTHER, SELF_REF
+from router.dedup.concepts import (
+    AGAIN,
+    ALSO,
+    AREA_CLASSES,
+    FOLLOW,
+    LASTING,
+    OTHER,
+    PLACELESS_CLASSES,
+    SELF_REF,
+    STATES,
+    class_bit,
+    different_states,
+)
 from router.dedup.config import DedupConfig
-from router.dedup.features import Features, mentioned, parse_places, parsed_similarity, stable_hash
+from router.dedup.features import (
+    Features,
+    house_conflict,
+    mentioned,
+    parse_places,
+    parsed_similarity,
+    stable_hash,
+)
 
 log = logging.getLogger(__name__)
 
@@ -202,12 +221,17 @@ class DedupIndex:
     def verify(self, f: Features, slots: list[int]) -> Lookup:
         """The decision among ``slots`` only (in order: on equal similarity the first wins); also for benches.
 
-        A candidate is kept apart by a conflicting place (street, landmark, school number, RT/RW,
-        kelurahan), by problem classes that are both known and share none, by another agency where no
-        problem class is shared, and by a recurrence ("banjir lagi") some days after it. Otherwise:
+        A candidate is kept apart by a conflicting place (street, numbered gang, landmark of one kind, school
+        level and number, RT/RW, kelurahan, side "wetan/kulon", house number for a problem that does not
+        spread), by problem classes that are both known and share none, by another state of one thing (a
+        risk vs the event, out vs badly timed), by another agency where no problem class is shared, and by a
+        recurrence ("banjir lagi") some days after it. Another citizen's complaint joins a case only at a
+        place both name (kelurahan or finer; the kecamatan or RW for an area event). Otherwise:
 
         * the sender's own complaint (resend, cross_channel) is the same complaint when the texts say the same
-          thing (content similarity at the level's threshold) or name the same problem class;
+          thing (content similarity at the level's threshold) or name the same problem class, or when the
+          new one is a reminder (names no problem but the place, or is a bare "[foto] belum ada perbaikan"),
+          unless it says it adds another complaint ("sekalian …", "giliran …");
         * another sender's complaint on another channel is the same citizen's (cross_channel) when their
           names or handles meet and the message refers back to an earlier report or names the same problem;
         * otherwise it joins the case (incident) when wording, place and problem class together reach the
@@ -228,10 +252,11 @@ class DedupIndex:
         # an alive slot's person always has an entry in _last_own: a person without one matches nobody
         check_person = person is not None and person in self._last_own
         names, levels = self._names, self._levels
-        w_place, w_problem = cfg.place_weight, cfg.problem_weight
+        w_place, w_problem, unknown = cfg.place_weight, cfg.problem_weight, cfg.unknown_problem
         w_content = max(0.0, 1.0 - w_place - w_problem)
         content, f_places, f_agency, ts, f_channel = f.content, f.places, f.agency, f.ts, f.channel
-        f_problems, probe, f_mentions = f.problems, f.ident_probe, f.mentions
+        f_states, probe, f_mentions = f.problems, f.ident_probe, f.mentions
+        f_problems = f_states & ~STATES  # the classes; the states only say how the thing is wrong
         f_flags = f.flags
         # "banjir lagi" is a new occurrence; "meluap lagi, udah seminggu lebih" is the same one going on
         again, self_ref = f_flags & AGAIN and not f_flags & LASTING, f_flags & SELF_REF
@@ -259,13 +284,14 @@ class DedupIndex:
             age = ts - times[slot]
             if abs(age) > window:
                 continue
-            if f.flags & OTHER and not mine:
+            if f.flags & OTHER and not (mine and self_ref):
                 rejected = _nearer(rejected, 0.0, ids[slot], "the text says it is another one")
                 continue
             if again and age >= recurrence:
                 rejected = _nearer(rejected, 0.0, ids[slot], "the problem is back: a new occurrence")
                 continue
-            other_problems = problems[slot]
+            other_states = problems[slot]
+            other_problems = other_states & ~STATES
             shared = bool(f_problems & other_problems)
             content_sim = 0.0
             c_lo, c_hi = c_off[slot], c_off[slot + 1]
@@ -287,13 +313,14 @@ class DedupIndex:
                 if both or f_mentions:
                     # the most the places and the problem can add (classes known on both sides and none
                     # shared: kept apart anyway)
-                    bound = 1.0 if shared else 0.0 if f_problems and other_problems else 0.5
+                    bound = 1.0 if shared else 0.0 if f_problems and other_problems else unknown
                     ceiling = w_content * content_sim + w_place + w_problem * bound
                 else:
                     ceiling = content_sim
                 if ceiling < threshold:
                     continue  # cannot reach the threshold whatever the places say
-            elif rank == 2 and not shared and content_sim < threshold and f_problems and not self_ref:
+            elif rank == 2 and not shared and content_sim < threshold and f_problems and other_problems and \
+                    not self_ref:
                 rejected = _nearer(rejected, content_sim, ids[slot], "below threshold")
                 continue  # names a problem its sender's earlier complaint does not, in other words
             if best is not None and (rank, 1.0) <= best_key:
@@ -317,19 +344,28 @@ class DedupIndex:
                 # the group's first complaint bounds it too: "Jl. Pahlawan RT 2 RW 4" joined a case opened in
                 # Sidomulyo is no match for the same street number in Tanjung Sari
                 _, why = parsed_similarity(f_parsed, self._place_set(place_data, p_off[opener], p_off[opener + 1]))
-            if why is None and f_problems and other_problems and not shared:
+            if why is None and f_problems and other_problems and not shared and \
+                    not (rank >= 1 and self_ref and place_score >= 0.6):  # "melanjutkan WA saya tadi" at one place
                 why = "different problem"
+            if why is None and different_states(f_states, other_states):
+                why = "different problem (how it is wrong)"
+            if why is None and both and house_conflict(f_parsed, other_parsed) and \
+                    not f_problems & other_problems & SPREADING:
+                why = "different house number"
             agency = names[agencies[slot]]
             same_agency = bool(f_agency) and agency == f_agency
             # a terse follow-up of one's own complaint, or one that says it follows up, has a guessed agency
+            # (the sender's own: another agency guessed for a text that says the same words or names the same
+            # place is a reminder, not another complaint)
             if why is None and f_agency and agency and not same_agency and not shared and \
-                    not (rank == 2 and (self_ref or not f_problems)):
+                    not (rank == 2 and (self_ref or not f_problems or not other_problems or place_score >= 0.6
+                                        or content_sim >= threshold)) and not (rank == 1 and self_ref and place_score >= 0.6):
                 why = f"different agency ({agency} vs {f_agency})"
             if why:
                 rejected = _nearer(rejected, content_sim, ids[slot], why)
                 continue
             # the problem: a shared class, or (one side's class unknown) the same agency chosen by the rules
-            problem = 1.0 if shared else 0.5 if same_agency and not (f_problems and other_problems) else 0.0
+            problem = 1.0 if shared else unknown if same_agency and not (f_problems and other_problems) else 0.0
             if both or place_score:
                 if both and shared and place_score >= 0.6 and f_problems & other_problems & AREA_CLASSES and \
                         not _finer(f_parsed) and not _finer(other_parsed):
@@ -338,10 +374,17 @@ class DedupIndex:
             else:
                 sim = content_sim
             if rank == 2:
-                if not shared and content_sim < threshold and not self_ref and not (
-                        place_score >= 1.0 or (place_score >= 0.6 and f_flags & FOLLOW)):
-                    # a reminder that names no problem ("kumaha laporan gang RT 02 RW 04 Binong?") is about
-                    # the complaint at the place it names
+                # a reminder that names no problem ("kumaha laporan gang RT 02 RW 04 Binong?") is about the
+                # complaint at the place it names; a bare follow-up ("[foto] belum ada perbaikan") that names
+                # neither problem nor place, about the sender's latest complaint
+                reminder = not f_flags & ALSO and (
+                    (not f_problems and (place_score >= 0.3 or (f_flags & FOLLOW and not f_places)))
+                    or (not other_problems and place_score >= 0.6 and f_flags & FOLLOW))  # named only the second time
+                if f_flags & ALSO and content_sim < threshold and not self_ref:
+                    rejected = _nearer(rejected, sim, ids[slot], "adds another complaint")
+                    continue
+                if not shared and content_sim < threshold and not self_ref and not reminder and (f_flags & ALSO or not (
+                        place_score >= 1.0 or (place_score >= 0.6 and f_flags & FOLLOW))):
                     rejected = _nearer(rejected, sim, ids[slot], "below threshold")
                     continue
                 sim = max(sim, content_sim)  # the sender's own: the same problem or the same words
@@ -350,7 +393,13 @@ class DedupIndex:
                 # same place
                 if not (self_ref or (shared and place_score >= 0.6)):
                     rank, level, threshold = 0, "incident", levels["incident"][0]
-            if rank == 0 and sim < threshold:
+            if rank == 0 and not (place_score >= 0.6 or (place_score and f_problems & other_problems & AREA_CLASSES)
+                                  or (not both and f_problems & other_problems & PLACELESS_CLASSES)):
+                # another citizen's complaint joins a case only at a place both name (a kelurahan or finer;
+                # for a flood or an outage, the same kecamatan or RW will do): look-alike wording about no
+                # shared place is another complaint ("KTP saya belum jadi", "THR di PT … belum dibayar")
+                rejected = _nearer(rejected, sim, ids[slot], "no shared place")
+            elif rank == 0 and sim < threshold:
                 rejected = _nearer(rejected, sim, ids[slot], "below threshold")
             elif best is None or (rank, sim) > best_key:
                 best = Match(level, sim, ids[slot], int(self._roots[slot]), self._case(slot), slot, rank == 1)
@@ -381,7 +430,7 @@ class DedupIndex:
         cfg = self.cfg
         scores: dict[int, float] = {}
         get = scores.get
-        keys = self.band_keys(f)
+        keys = self.band_keys(f) + mention_keys(f)
         if f.ident_probe and cfg.identity_links:
             keys = keys + [(k << 32) | 0x7F4A7C15 for k in f.ident_probe]
         for size, slots in self._buckets.probe(keys, cfg.bucket_whole, cfg.bucket_cap):
@@ -538,11 +587,14 @@ class DedupIndex:
 
 
 _AREA_KINDS = frozenset(("kel", "kec", "rt", "rw"))
+# problems that spread along a street past many houses: two house numbers are one event
+SPREADING = AREA_CLASSES & ~class_bit("power")  # "kabel listrik" is an object, not an outage
 
 
 def _finer(parsed: dict[str, tuple[str, ...]] | None) -> bool:
     """True when a place set names something finer than a kelurahan (a street or a landmark)."""
-    return bool(parsed) and any(kind == "street" or kind.startswith("lm-") for kind in parsed)  # type: ignore[union-attr]
+    # a river runs through kelurahan: naming it is no finer than naming the kelurahan
+    return bool(parsed) and any(kind == "street" or (kind.startswith("lm-") and kind != "lm-sungai") for kind in parsed)  # type: ignore[union-attr]
 
 
 def place_keys(f: Features) -> list[int]:
@@ -550,13 +602,40 @@ def place_keys(f: Features) -> list[int]:
     one thing at one place meet however little their wording shares, whichever agency the classifier picked
     for each (the class key is the rarer, stronger evidence where a place is crowded)."""
     keys = []
-    classes = [bit for bit in range(63) if f.problems >> bit & 1] if f.problems else []
+    problems = f.problems & ~STATES
+    classes = [bit for bit in range(63) if problems >> bit & 1] if problems else []
     for place in f.places:
-        if not place.startswith(("rt:", "rw:")):
+        if not place.startswith(("rt:", "rw:", "hn:")):
             keys.append((stable_hash(place) << 32) | 0x9E3779B9)
             for bit in classes:
                 keys.append((stable_hash(f"{place}|p{bit}") << 32) | 0x9E3779B9)
+            if " " in place and not place.startswith("street:"):  # "Mandala Krida" meets "Mandalakrida"
+                keys.append((stable_hash(place.replace(" ", "")) << 32) | 0x9E3779B9)
+            if place.startswith("lm-sekolah:") and place.count(" ") >= 2:  # "SMP 3 Semarang" meets "SMPN 03"
+                keys.append((stable_hash(" ".join(place.split()[:2])) << 32) | 0x9E3779B9)
+            if place.startswith("street:") and " " in place:
+                # "Ahmad Yani" meets "Yani" ("Jl. A. Yani"), "Fatmawati Raya" meets "Fatmawati"
+                words = place[7:].split()
+                for word in {words[0], words[-1]} - {"gg"}:
+                    if not word.isdigit():
+                        keys.append((stable_hash(f"street:{word}") << 32) | 0x9E3779B9)
+                keys.append((stable_hash("street:" + "".join(words)) << 32) | 0x9E3779B9)
+            if place.startswith(("street:", "lm-", "kel:")):
+                # the name's words, met by another text that mentions it without a keyword ("karaoke di
+                # sosrowijayan" / "Jl Sosrowijayan"): see mention_keys
+                for word in place.partition(":")[2].split():
+                    if len(word) >= 5 and not word.isdigit():
+                        keys.append((stable_hash("w:" + word) << 32) | 0x9E3779B9)
     return keys
+
+
+def mention_keys(f: Features) -> list[int]:
+    """Lookup keys of the longer words of a text that names no place with a keyword: they meet the name
+    words another complaint's places were indexed under (``place_keys``)."""
+    if f.places:
+        return []
+    return [(stable_hash("w:" + word) << 32) | 0x9E3779B9 for word in set(f.mentions.split()) if len(word) >= 5
+            and not word.isdigit()]
 
 
 def _nearer(current: dict[str, Any] | None, sim: float, candidate: int, why: str) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from types import SimpleNamespace
 
 import yaml
@@ -66,3 +67,21 @@ def test_pair_f1_of_same_complaint_and_same_case_and_hard_negative_merges():
     assert figures["hard_negative_merges"] == 1
     assert round(figures["same_complaint_f1"], 3) == 0.5   # 1 of 3 gold pairs, 1 predicted pair
     assert figures["same_case_f1"] < 1.0
+
+
+def test_adversarial_grouping_sets_keep_look_alikes_apart():
+    """The hand-written adversarial sets (tests/data/dedup_adversarial*.jsonl: every hard-negative kind in
+    several registers, with paraphrased incidents and resends) through the shipped config: no look-alike
+    merged, and the floors reached when they were written (issue 13)."""
+    from router.eval import dedup as dedup_eval
+
+    data = Path(__file__).resolve().parents[1] / "data"
+    cfg, classifier = dedup_eval.sections(data.parents[1] / "config.yaml")  # as `omnichannel eval FILE` reads it
+    floors = {"dedup_adversarial.jsonl": (0.97, 0.95), "dedup_adversarial_b.jsonl": (0.97, 0.92),
+              "dedup_adversarial_c.jsonl": (0.97, 0.88)}
+    for name, (complaint, case) in floors.items():
+        rows = dedup_eval.load(data / name)
+        figures = grouping_figures(rows, dedup_eval.evaluate(rows, cfg, classifier))
+        assert figures["hard_negatives"] >= 12
+        assert figures["hard_negative_merges"] == 0, (name, figures)
+        assert figures["same_complaint_f1"] >= complaint and figures["same_case_f1"] >= case, (name, figures)

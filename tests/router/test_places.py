@@ -75,12 +75,12 @@ def test_an_unknown_region_code_is_a_config_error_naming_the_key(tmp_path, capsy
 @pytest.mark.parametrize("spelling", ["SDN 5 Sukaluyu", "SD 5 sukaluyu", "SD Negeri 5 Sukaluyu", "SD N 05 Sukaluyu",
                                       "Sekolah Dasar Negeri 5 Sukaluyu"])
 def test_school_spellings_are_one_place(spelling):
-    assert extract_places(f"atap {spelling} bocor") == {"lm-sd:5 sukaluyu"}
+    assert extract_places(f"atap {spelling} bocor") == {"lm-sekolah:sd 5 sukaluyu"}
 
 
 def test_streets_and_landmarks_are_one_key():
-    assert extract_places("Jl. Melati no 4 banjir") == extract_places("jln melati banjir") \
-        == extract_places("jalan Melati banjir") == {"street:melati"}
+    assert extract_places("jln melati banjir") == extract_places("jalan Melati banjir") == {"street:melati"}
+    assert extract_places("Jl. Melati no 4 banjir") == {"street:melati", "hn:4"}  # and a house on it
     assert extract_places("jalan rusak parah") == set()  # a road, not a street's name
     assert canonical_places("mesjid Al Ikhlas") == "masjid Al Ikhlas"
     assert canonical_places("depan kantor lurah Sukaluyu") == "depan kelurahan Sukaluyu"

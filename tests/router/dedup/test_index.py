@@ -42,7 +42,7 @@ def index() -> DedupIndex:
     ("jalan rusak parah", set()),
     ("kel. Tanjung Sari", {"kel:tanjung sari"}),
     ("TPS Pasar Kosambi", {"lm-pasar:kosambi"}),
-    ("depan SDN 3 Margahayu", {"lm-sd:3 margahayu"}),
+    ("depan SDN 3 Margahayu", {"lm-sekolah:sd 3 margahayu"}),
     ("perum griya asri", {"lm-perum:griya asri"}),
 ])
 def test_places_from_text(text, expected):
@@ -60,7 +60,7 @@ def test_places_from_gazetteer_location():
     ({"rt:3", "rw:5"}, {"rt:4", "rw:5"}, 0.0, "different RT"),
     ({"rw:5"}, {"rw:6"}, 0.0, "different RW"),
     ({"kel:sidomulyo"}, {"kel:tanjung sari"}, 0.0, "different kelurahan"),
-    ({"lm-sd:3 cibiru"}, {"lm-sd:3 margahayu"}, 0.0, "different sd"),
+    ({"lm-sekolah:sd 3 cibiru"}, {"lm-sekolah:sd 3 margahayu"}, 0.0, "different sekolah"),
     ({"kel:sukaluyu"}, {"kel:sukaluyu", "street:mawar"}, 0.6, None),
     ({"rt:3", "rw:5"}, {"rt:3", "rw:5"}, 1.0, None),
     (set(), {"street:melati"}, 0.0, None),
