@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,10 @@ class Decision:
 def _margin(scores: dict[str, float]) -> float:
     ranked = sorted((max(v, 0.0) for v in scores.values()), reverse=True)
     return ranked[0] - (ranked[1] if len(ranked) > 1 else 0.0) if ranked else 0.0
+
+
+# a question: the clause before a "?" (after the previous sentence's end)
+_QUESTION = re.compile(r"[^.!?\n]*\?")
 
 
 def _top(probabilities: dict[str, float], n: int = 3) -> dict[str, float]:
@@ -82,6 +87,8 @@ class Classifier:
                                        if code in self.agencies}
         rules.update({("kind", kind): rs for kind, rs in routing.kinds.rules.items()})
         self.rules = RuleMatcher(rules, routing.lexicon)
+        self.questions = RuleMatcher({("kind", kind): rs for kind, rs in routing.kinds.question_rules.items()},
+                                     routing.lexicon) if routing.kinds.question_rules else None
         self.gazetteer = Gazetteer(routing.gazetteer, routing.lexicon, common=self.rules.known)
         self._no_channel = ChannelDefault()
         self._known = self.rules.known | set(self.gazetteer.index)
@@ -91,6 +98,9 @@ class Classifier:
         self.owner = self._owners(rules, routing.lexicon) if settings.transfer else {}
         self.addressed = addressee_index(addressees, routing.lexicon) if settings.enabled else {}
         self.model = model if model is not None else _load_model(routing)
+        info = routing.kinds.rules.get("informasi")
+        self._info_terms = {normalise(t, routing.lexicon) for t in [*info.words, *info.phrases]} if info else set()
+        self._info_words = {w for t in self._info_terms for w in t.split()}
         self.ppid_utama = routing.kinds.ppid_utama if routing.kinds.ppid_utama in self.agencies \
             else routing.triage_agency
         # officers' corrections (``router.corrections.CorrectionMemory``), set by whoever loads them
@@ -181,6 +191,8 @@ class Classifier:
             rules.append([f"{label}:{name}", weight])
             credited.append((label, name, weight, (label,)))
         rules_only = max(by_rules, key=lambda c: by_rules[c]) if by_rules else None
+        if self.questions is not None and by_rules and "?" in text:
+            kind_hits += self._question_hits(text)
         remit_terms: dict[str, list[str]] = {}
         for hit in self.remits.match(toks):
             if hit.agency in self.agencies:
@@ -244,7 +256,7 @@ class Classifier:
             agency, chosen_by = forced, f"kind:{kind}"
             confidence = kind_explained["confidence"]
         elif kind == "informasi":
-            agency, chosen_by = self._ppid(ranked)
+            agency, chosen_by = self._ppid(ranked, self._asking(rules, remit_terms))
             confidence = kind_explained["confidence"]
         elif self._several(ranked) and not (correction is not None and top_agency == correction.entry.agency_to):
             agency, chosen_by = cfg.triage_agency, "several_agencies"
@@ -277,6 +289,15 @@ class Classifier:
         }
         return Decision(kind=kind, agency=agency, confidence=confidence, location=location,
                         explanation=explanation)
+
+    def _question_hits(self, text: str) -> list[Hit]:
+        """Kind rules matched inside the text's questions (each rule once): what is asked, not that it is."""
+        found: set[Hit] = set()
+        for clause in _QUESTION.findall(text):
+            norm = normalise(clause, self.lexicon)
+            if norm:
+                found |= self.questions.match(self._stem(norm.split()), norm)
+        return [(label, f"question:{name}", weight) for label, name, weight in sorted(found)]
 
     def _corrected(self, toks: list[str], location: dict[str, Any] | None,
                    credited: list[tuple[str, str, float, tuple[str, ...]]], scores: dict[str, float],
@@ -311,17 +332,41 @@ class Classifier:
             rules.append([f"{to}:correction:{ref}", round(weight, 3)])
         return found
 
-    def _ppid(self, ranked: list[tuple[float, str]]) -> tuple[str, str]:
+    def _asking(self, rules: list[list[Any]], remit_terms: dict[str, list[str]]) -> float:
+        """How much of the PPID utama's agency score only says that information is asked for: its rules and
+        remit terms that are information-request words too ("PPID", "informasi publik")."""
+        utama, words = self.ppid_utama, self._info_words
+        prefix = f"{utama}:"
+        out = 0.0
+        for name, weight in rules:
+            if not name.startswith(prefix):
+                continue
+            _, how, what = (name.split(":", 2) + ["", ""])[:3]
+            if how == "remit":
+                if any(w in words for term in remit_terms.get(utama, ()) for w in term.split()):
+                    out += weight
+            elif how in ("word", "phrase") and what in self._info_terms:
+                out += weight
+        return out
+
+    def _ppid(self, ranked: list[tuple[float, str]], asking: float = 0.0) -> tuple[str, str]:
         """Where an information request goes: the PPID pelaksana of the agency the text is about, else the
         PPID utama (UU 14/2008; the SLA is the information one either way, by kind).
 
         The PPID utama's own evidence is not compared: "informasi publik", "PPID", "UU 14/2008" say what
         kind of message it is, not which agency holds the information.
         """
-        for score, code in ranked:
-            if code in (self.ppid_utama, self.cfg.triage_agency):
+        kinds = self.cfg.kinds
+        candidates = [(score, code) for score, code in ranked if code != self.cfg.triage_agency]
+        for i, (score, code) in enumerate(candidates):
+            if code == self.ppid_utama:
+                # its own service (the website, public Wi-Fi) when its evidence, less the words that only ask
+                # for information, dwarfs every other agency's
+                rest = candidates[i + 1][0] if i + 1 < len(candidates) else 0.0
+                if i == 0 and score - asking >= kinds.ppid_utama_margin * max(rest, kinds.informasi_min_score):
+                    return code, "ppid_utama"
                 continue
-            if score >= self.cfg.kinds.informasi_min_score:
+            if score >= kinds.informasi_min_score:
                 return code, "ppid_pelaksana"
             break
         return self.ppid_utama, "ppid_utama"

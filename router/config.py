@@ -63,13 +63,21 @@ class KindRules(Model):
     question_mark: dict[str, float] = Field(
         default_factory=lambda: {"informasi": 0.7},
         description="kind → score added when the text asks a question (has a '?')")
+    question_rules: dict[str, RuleSet] = Field(
+        default_factory=dict,
+        description="kind → rules matched only inside a question (a clause ending in '?', normalised): what the "
+        "question asks — a polar tag (\"buka tidak?\"), where/how much — or a rhetorical complaint (\"mengapa …?\")")
     ppid_utama: str = Field(
         "diskominfo", description="information requests (kind informasi) about no evident agency go to this "
         "PPID utama; the others go to the PPID pelaksana of the agency the text is about (UU 14/2008)")
     informasi_min_score: float = Field(
         1.5, ge=0, description="agency evidence an information request needs to go to that agency's PPID pelaksana")
+    ppid_utama_margin: float = Field(
+        3.0, ge=1, description="an information request whose evidence for the PPID utama's agency is this many times "
+        "the next agency's (and informasi_min_score) is about that agency's own service; otherwise the PPID utama's "
+        "evidence (\"PPID\", \"informasi publik\") only says what kind of message it is")
 
-    @field_validator("rules", "prior", "question_mark")
+    @field_validator("rules", "prior", "question_mark", "question_rules")
     @classmethod
     def _known_kinds(cls, value: dict[str, object]) -> dict[str, object]:
         unknown = set(value) - set(KINDS)
