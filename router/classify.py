@@ -87,6 +87,8 @@ class Classifier:
                                        if code in self.agencies}
         rules.update({("kind", kind): rs for kind, rs in routing.kinds.rules.items()})
         self.rules = RuleMatcher(rules, routing.lexicon)
+        self.landmark_words = frozenset(normalise(" ".join(routing.landmark_words), routing.lexicon).split()) \
+            if routing.landmark_weight < 1 else frozenset()
         self.questions = RuleMatcher({("kind", kind): rs for kind, rs in routing.kinds.question_rules.items()},
                                      routing.lexicon) if routing.kinds.question_rules else None
         self.gazetteer = Gazetteer(routing.gazetteer, routing.lexicon, common=self.rules.known)
@@ -172,23 +174,28 @@ class Classifier:
                 rules.append([f"{code}:channel_prior:{channel}", prior])
         kind_hits: list[Hit] = []
         by_rules: dict[str, float] = defaultdict(float)  # what the rules alone would say
+        landmarks = self._landmarks(toks) if self.landmark_words else None
         credited: list[tuple[str, str, float, tuple[str, ...]]] = []  # (agency, rule, weight, counted for)
         for hit in sorted(self.rules.match(toks, norm)):  # a fixed order: float sums alike in every process
             (group, label), name, weight = hit
             if group == "kind":
                 kind_hits.append(hit)
                 continue
-            by_rules[label] += weight
             owners = self.owner.get((label, name)) if self.owner else None
+            shown = name
+            if landmarks and self.rules.first_token.get(((group, label), name)) in landmarks:
+                weight *= cfg.landmark_weight  # "depan sekolah": where it is, not what is wrong
+                shown = f"{name} (landmark)"
+            by_rules[label] += weight
             if owners is not None:
                 share = weight / len(owners)
                 for owner in owners:
                     scores[owner] += share
-                    rules.append([f"{owner}:{name} (remit; rule of {label})", share])
+                    rules.append([f"{owner}:{shown} (remit; rule of {label})", share])
                 credited.append((label, name, weight, owners))
                 continue
             scores[label] += weight
-            rules.append([f"{label}:{name}", weight])
+            rules.append([f"{label}:{shown}", weight])
             credited.append((label, name, weight, (label,)))
         rules_only = max(by_rules, key=lambda c: by_rules[c]) if by_rules else None
         if self.questions is not None and by_rules and "?" in text:
@@ -289,6 +296,15 @@ class Classifier:
         }
         return Decision(kind=kind, agency=agency, confidence=confidence, location=location,
                         explanation=explanation)
+
+    def _landmarks(self, toks: list[str]) -> set[str] | None:
+        """Tokens that only come right after a landmark word ("depan", "dekat"): places, not problems."""
+        words = self.landmark_words
+        after = {toks[i] for i in range(1, len(toks)) if toks[i - 1] in words}
+        if not after:
+            return None
+        after.difference_update(toks[i] for i in range(len(toks)) if i == 0 or toks[i - 1] not in words)
+        return after or None
 
     def _question_hits(self, text: str) -> list[Hit]:
         """Kind rules matched inside the text's questions (each rule once): what is asked, not that it is."""

@@ -216,6 +216,11 @@ class RoutingConfig(Model):
         2.0, gt=0, description="score at which an unopposed agency reaches confidence 0.5")
     triage_agency: str = "triage"
     lexicon: dict[str, str] = Field(default_factory=dict, description="extra slang → standard entries")
+    landmark_words: list[str] = Field(
+        default_factory=list, description="words after which an agency's word names where, not what "
+        "(\"depan sekolah\", \"dekat puskesmas\"): its rule counts landmark_weight of its weight there, "
+        "unless the word is used elsewhere in the text too")
+    landmark_weight: float = Field(1.0, ge=0, le=1)
 
     @model_validator(mode="after")
     def _agency_codes(self) -> RoutingConfig:
