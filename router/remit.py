@@ -133,11 +133,18 @@ class RemitIndex:
         if not content:
             return set(), set()
         owners: set[str] | None = None
+        named: set[str] | None = None  # the same over the words some remit names ("pohon" of "pohon keropos")
         excluders: set[str] = set()
         for word in content:
             found = set().union(*(self.owners_of.get(s, set()) for s in stems(word)))
             owners = found if owners is None else owners & found
+            if found:
+                named = found if named is None else named & found
             excluders |= set().union(*(self.excluders_of.get(s, set()) for s in stems(word)))
+        if not owners and excluders and named:
+            # a remit excludes a word of the rule and no remit names all of them: the remits that name what
+            # is named own it ("Taman dan pohon tidak termasuk" moves "pohon keropos" to who holds "pohon")
+            owners = named
         return owners or set(), excluders - (owners or set())
 
     def match(self, toks: list[str]) -> list[RemitHit]:
