@@ -39,8 +39,9 @@ _EXCLUSION = re.compile(r"\b(?:bukan|tidak termasuk|tidak menangani|tidak mencak
 _CLAUSES = re.compile(r"[.;:,()\n]|\s-\s|\s–\s")
 _NASAL = (("meng", "k"), ("peng", "k"), ("meny", "s"), ("peny", "s"), ("mem", "p"), ("pem", "p"),
           ("men", "t"), ("pen", "t"))
+# "nge-"/"ng-"/"ny-" are the everyday active prefixes (Jakarta, Javanese, Sundanese): "ngamen", "ngemis"
 _PREFIXES = ("memper", "diper", "meng", "meny", "peng", "peny", "ber", "ter", "per", "mem", "men", "pem", "pen",
-             "me", "pe", "di", "ke", "se")
+             "nge", "me", "pe", "di", "ke", "se", "ng", "ny")
 _SUFFIXES = ("nya", "kan", "an", "i")
 _VOWELS = frozenset("aeiou")
 
