@@ -230,3 +230,89 @@ def test_a_short_question_about_nothing_a_pemda_holds_is_not_an_information_requ
     assert (decision.kind, decision.agency) == ("bukan_aduan", "triage")
     assert decision.explanation["kind"]["chosen_by"] == "no_subject"
     assert classifier.classify("mau tanya syarat bikin KTP apa aja ya?").kind == "informasi"
+
+
+def _rules_only(config) -> Classifier:
+    routing = config.routing.model_copy(deep=True)
+    routing.model.enabled = False
+    return Classifier(routing, list(config.agencies))
+
+
+@pytest.mark.parametrize("text", [
+    "jam layanan dukcapil hari sabtu buka ga?",             # a polar tag ends the question
+    "tarif parkir resmi tepi jalan berapa sih?",            # how much
+    "kantor kelurahan dinten Saptu buka teu nya? bade nyandak surat pengantar",  # Sundanese tag and particle
+    "KTP rusak bisa cetak ulang di kecamatan ga? atau harus ke dukcapil",
+])
+def test_what_a_question_asks_makes_an_information_request(config, text) -> None:
+    decision = _rules_only(config).classify(text)
+    assert decision.kind == "informasi", decision.explanation["kind"]
+    assert any(name.startswith("informasi:question:") for name, _ in decision.explanation["kind"]["rules"])
+
+
+def test_question_rules_count_only_inside_the_question(config) -> None:
+    classifier = _rules_only(config)
+    # the same words with no question mark are no question: the polar tag does not fire
+    decision = classifier.classify("jam layanan dukcapil hari sabtu buka ga. antre panjang")
+    assert not any(name.startswith("informasi:question:") for name, _ in decision.explanation["kind"]["rules"])
+    # a rhetorical question complains
+    assert classifier.classify("jalan berlubang depan pasar sampai kapan dibiarkan begini?").kind == "pengaduan"
+
+
+def test_question_rules_can_be_switched_off(config) -> None:
+    routing = config.routing.model_copy(deep=True)
+    routing.model.enabled = False
+    routing.kinds.question_rules = {}
+    decision = Classifier(routing, list(config.agencies)).classify("jam layanan dukcapil hari sabtu buka ga?")
+    assert not any(name.startswith("informasi:question:") for name, _ in decision.explanation["kind"]["rules"])
+
+
+@pytest.mark.parametrize("text", [
+    "laporan saya yg kemarin gimana ya min? blm ada kabar",   # a bare follow-up on one's own report
+    "Dear Sir/Madam, we offer SEO services to boost your website ranking. Reply for a free quote.",
+    "terima kasih buat petugas kebersihan di jalan kami, rajin sekali",
+])
+def test_follow_ups_thanks_and_foreign_spam_are_not_complaints(config, text) -> None:
+    decision = _rules_only(config).classify(text)
+    assert (decision.kind, decision.agency) == ("bukan_aduan", "triage"), decision.explanation["kind"]
+
+
+@pytest.mark.parametrize("text", [
+    "trotoar jl. dipatiukur kalo bisa dilebarin, pejalan kaki numpuk di pinggir jalan",
+    "mending bikin sumur resapan lebih banyak daripada tiap tahun banjir",
+])
+def test_proposals_in_everyday_words(config, text) -> None:
+    assert _rules_only(config).classify(text).kind == "aspirasi"
+
+
+def test_a_landmark_names_where_not_what(config) -> None:
+    classifier = _rules_only(config)
+    decision = classifier.classify("pohon besar depan sd keropos dan miring ke jalan, takut tumbang")
+    assert decision.agency == "dlh", decision.explanation["agency"]
+    assert any("(landmark)" in name for name, _ in decision.explanation["agency"]["rules"])
+    routing = config.routing.model_copy(deep=True)
+    routing.model.enabled = False
+    routing.landmark_weight = 1.0  # off: the school's word counts in full
+    off = Classifier(routing, list(config.agencies)).classify("pohon besar depan sd keropos dan miring ke jalan, takut tumbang")
+    assert not any("(landmark)" in name for name, _ in off.explanation["agency"]["rules"])
+
+
+def test_a_fallen_tree_and_a_tree_at_risk(config) -> None:
+    classifier = _rules_only(config)
+    assert classifier.classify("pohon tumbang menutup jalan, motor tertimpa").agency == "bpbd"
+    assert classifier.classify("pohon di pinggir jalan rawan tumbang, batangnya keropos").agency == "dlh"
+
+
+def test_people_at_a_traffic_light_are_not_a_traffic_light_fault(config) -> None:
+    classifier = _rules_only(config)
+    assert classifier.classify("di lampu merah ada pengamen maksa minta duit, ngancem").agency == "satpolpp"
+    assert classifier.classify("lampu merah perempatan mati, semrawut").agency == "dishub"
+
+
+def test_information_about_the_ppid_utamas_own_service_stays_with_it(config) -> None:
+    decision = _rules_only(config).classify("wifi gratis di balai RW masih ada gak? passwordnya apa ya")
+    assert (decision.kind, decision.agency) == ("informasi", "diskominfo"), decision.explanation["agency"]
+    # words that only ask for information do not make the request the PPID utama's own
+    other = _rules_only(config).classify("Dengan hormat, berdasarkan UU 14/2008 tentang keterbukaan informasi publik "
+                                         "saya memohon salinan kontrak proyek perbaikan jalan berlubang tahun 2025.")
+    assert (other.kind, other.agency) == ("informasi", "pupr"), other.explanation["agency"]

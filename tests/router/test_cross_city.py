@@ -1,4 +1,4 @@
-"""Floors of the cross-city evaluation on the labelled cities (Surabaya is held out from tuning).
+"""Floors of the cross-city evaluation on the labelled cities (Surabaya and Makassar are held out from tuning).
 
 The figures are what the router reached when this test was written; a change that loses ground on a
 city it was not tuned on fails here. Raise the floors when the figures rise.
@@ -25,8 +25,12 @@ FLOORS = {
     # cities, 0.690 / 0.797 on the tuning ones, and no longer joined three citizens' report of one incident
     # in the hand-written pipeline and grouping tests; so the weights above stay.
     "Kota Surabaya": (0.83, 0.91, 0.78, 0.65, 9),
-    "Kota Bandung": (0.88, 0.90, 0.95, 0.94, 0),
-    "Kota Semarang": (0.96, 0.98, 0.98, 0.95, 1),
+    # routing (branch `route`): question rules, kind markers in everyday words, landmark words, trees at risk and
+    # people at traffic lights, tuned on Bandung, Semarang and then Yogyakarta; Yogyakarta's grouping floors are
+    # its figures when it arrived (nobody had tuned grouping on it yet)
+    "Kota Bandung": (0.90, 0.94, 0.95, 0.94, 0),
+    "Kota Semarang": (0.97, 0.99, 0.98, 0.95, 1),
+    "Kota Yogyakarta": (0.88, 0.94, 0.79, 0.60, 9),
     "Kota Makassar": (0.85, 0.91, 0.79, 0.67, 13),
 }
 

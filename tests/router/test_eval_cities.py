@@ -66,3 +66,13 @@ def test_pair_f1_of_same_complaint_and_same_case_and_hard_negative_merges():
     assert figures["hard_negative_merges"] == 1
     assert round(figures["same_complaint_f1"], 3) == 0.5   # 1 of 3 gold pairs, 1 predicted pair
     assert figures["same_case_f1"] < 1.0
+
+
+def test_an_excluded_city_is_neither_scored_nor_trained_on(tmp_path):
+    write_city(tmp_path, "kota-a", "33.74", LIGHTS, "perkim")
+    write_city(tmp_path, "kota-b", "32.73", LIGHTS_WITH_TRANSPORT, "dishub")
+    write_city(tmp_path, "kota-c", "35.78", LIGHTS, "perkim")
+    figures, _ = cross_city(tmp_path, DEFAULT_CONFIG, exclude=["kota-c"])
+    assert [f.city for f in figures] == ["kota-a", "kota-b"]
+    assert all("kota-c" not in f.trained_on for f in figures)
+    assert [f.trained_on for f in figures] == [["kota-b"], ["kota-a"]]

@@ -84,3 +84,21 @@ def test_stems_meet_formal_and_slang_forms():
     assert set(stems("pemangkasan", True)) & set(stems("dipangkas"))
     assert set(stems("pengangkutan", True)) & set(stems("diangkut"))
     assert "pohon" not in stems("memohon")  # a message word never gets a nasal root
+
+
+def test_a_rule_whose_word_a_remit_excludes_moves_to_who_names_it(shipped):
+    """"Taman dan pohon tidak termasuk": a tree-care rule of DLH no remit names in full ("pohon keropos")
+    moves to the remits that name its tree."""
+    there = Classifier(shipped.routing, agencies_with(shipped, **OTHER_CITY))
+    moved = there.owner[("dlh", "phrase:pohon keropos")]
+    assert "perkim" in moved and "dlh" not in moved
+    text = "pohon keropos dan miring di jl. riau, mohon segera dipangkas"
+    assert there.classify(text).agency == "perkim", there.classify(text).explanation["agency"]
+    here = Classifier(shipped.routing, list(shipped.agencies))
+    assert ("dlh", "phrase:pohon keropos") not in here.owner
+    assert here.classify(text).agency == "dlh"
+
+
+def test_everyday_active_prefixes_meet_a_remit():
+    assert set(stems("ngemis")) & set(stems("pengemis", True))
+    assert set(stems("ngamen")) & set(stems("pengamen", True))
