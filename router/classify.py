@@ -199,7 +199,7 @@ class Classifier:
             credited.append((label, name, weight, (label,)))
         rules_only = max(by_rules, key=lambda c: by_rules[c]) if by_rules else None
         if self.questions is not None and by_rules and "?" in text:
-            kind_hits += self._question_hits(text)
+            kind_hits += self._question_hits(text, norm, toks)
         remit_terms: dict[str, list[str]] = {}
         for hit in self.remits.match(toks):
             if hit.agency in self.agencies:
@@ -300,19 +300,25 @@ class Classifier:
     def _landmarks(self, toks: list[str]) -> set[str] | None:
         """Tokens that only come right after a landmark word ("depan", "dekat"): places, not problems."""
         words = self.landmark_words
+        if words.isdisjoint(toks):  # most texts: no landmark word at all
+            return None
         after = {toks[i] for i in range(1, len(toks)) if toks[i - 1] in words}
         if not after:
             return None
         after.difference_update(toks[i] for i in range(len(toks)) if i == 0 or toks[i - 1] not in words)
         return after or None
 
-    def _question_hits(self, text: str) -> list[Hit]:
+    def _question_hits(self, text: str, norm: str, toks: list[str]) -> list[Hit]:
         """Kind rules matched inside the text's questions (each rule once): what is asked, not that it is."""
         found: set[Hit] = set()
+        whole = text.rstrip().rstrip("?")
         for clause in _QUESTION.findall(text):
-            norm = normalise(clause, self.lexicon)
-            if norm:
-                found |= self.questions.match(self._stem(norm.split()), norm)
+            if clause.rstrip("?") == whole:  # the text is one question: its normal form is at hand
+                found |= self.questions.match(toks, norm)
+                continue
+            clause_norm = normalise(clause, self.lexicon)
+            if clause_norm:
+                found |= self.questions.match(self._stem(clause_norm.split()), clause_norm)
         return [(label, f"question:{name}", weight) for label, name, weight in sorted(found)]
 
     def _corrected(self, toks: list[str], location: dict[str, Any] | None,
