@@ -137,6 +137,9 @@ class RemitSettings(Model):
                           "(a word in n remits scores weight/n; an excluding clause scores against)")
     pair_weight: float = Field(1.5, ge=0, description="score of a remit word pair (\"pohon tumbang\") found in the text")
     max_score: float = Field(4.0, ge=0, description="most evidence one agency's remit can add (or take away)")
+    exclusion_weight: float = Field(
+        1.0, ge=0, description="how many times a positive mention an excluding clause weighs against its agency "
+        "(\"SMA/SMK adalah kewenangan Provinsi\", \"gang skala RW melalui Kemantren\" say plainly whose it is not)")
     addressee_weight: float = Field(3.0, ge=0, description="score of an agency the text addresses by its name, "
                                     "an abbreviation of it in capitals or one of its accounts (aliases)")
     transfer: bool = Field(True, description="a rule whose words another agency's remit names (and its own "

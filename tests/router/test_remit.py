@@ -102,3 +102,24 @@ def test_a_rule_whose_word_a_remit_excludes_moves_to_who_names_it(shipped):
 def test_everyday_active_prefixes_meet_a_remit():
     assert set(stems("ngemis")) & set(stems("pengemis", True))
     assert set(stems("ngamen")) & set(stems("pengamen", True))
+
+
+GANG_WORKS = {
+    "pupr": "Urusan pekerjaan umum: jalan kota, jembatan, trotoar dan drainase kota. Jalan kampung dan gang skala RW "
+            "melalui kelurahan.",
+    "kecamatan": "Pelayanan kelurahan: surat pengantar, pembinaan RT dan RW, serta pembangunan skala RW: perbaikan "
+                 "gang, paving gang dan saluran gang.",
+}
+
+
+def test_an_excluding_clause_weighs_more_than_a_mention(shipped):
+    """"Gang skala RW melalui kelurahan": a remit that sends something elsewhere says plainly whose it is not."""
+    text = "gang di RW 07 berlubang, paving hancur, tolong diperbaiki"
+    agencies = agencies_with(shipped, **GANG_WORKS)
+    assert Classifier(shipped.routing, agencies).classify(text).agency == "kecamatan"
+    weak = shipped.routing.model_copy(deep=True)
+    weak.remits.exclusion_weight = 0.0
+    assert Classifier(weak, agencies).classify(text).agency == "pupr"
+    # the agency's own word is not excluded by the clause that excludes one use of it ("jalan kampung")
+    index = RemitIndex({"pupr": GANG_WORKS["pupr"], "kecamatan": GANG_WORKS["kecamatan"]}, exclusion_weight=4.0)
+    assert all(w > 0 for code, _, w in index.words["jalan"] if code == "pupr")
