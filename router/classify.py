@@ -87,6 +87,11 @@ class Classifier:
                                        if code in self.agencies}
         rules.update({("kind", kind): rs for kind, rs in routing.kinds.rules.items()})
         self.rules = RuleMatcher(rules, routing.lexicon)
+        self.signatures: dict[str, list[tuple[str, ...]]] = defaultdict(list)
+        for marker in routing.signature_markers:
+            seq = tuple(normalise(marker, routing.lexicon).split())
+            if seq:
+                self.signatures[seq[0]].append(seq)
         self.landmark_words = frozenset(normalise(" ".join(routing.landmark_words), routing.lexicon).split()) \
             if routing.landmark_weight < 1 else frozenset()
         self.questions = RuleMatcher({("kind", kind): rs for kind, rs in routing.kinds.question_rules.items()},
@@ -166,6 +171,8 @@ class Classifier:
 
         # location first: it can add evidence for the kecamatan office
         location, location_how = self.gazetteer.locate(toks, norm)
+        if self.signatures and ("hormat" in norm or "wassalam" in norm):
+            toks, norm = self._unsigned(toks, norm)
 
         scores: dict[str, float] = defaultdict(float)
         rules: list[list[Any]] = []
@@ -297,6 +304,15 @@ class Classifier:
         }
         return Decision(kind=kind, agency=agency, confidence=confidence, location=location,
                         explanation=explanation)
+
+    def _unsigned(self, toks: list[str], norm: str) -> tuple[list[str], str]:
+        """A letter without its signature block ("Hormat kami, Lurah Palasari"): who signs is not what is wrong."""
+        n = len(toks)
+        for i in range(n - 1, n // 2 - 1, -1):
+            for seq in self.signatures.get(toks[i], ()):
+                if tuple(toks[i:i + len(seq)]) == seq:
+                    return toks[:i], " ".join(norm.split()[:i])
+        return toks, norm
 
     def _landmarks(self, toks: list[str]) -> set[str] | None:
         """Tokens that only come right after a landmark word ("depan", "dekat"): places, not problems."""

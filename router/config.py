@@ -224,6 +224,10 @@ class RoutingConfig(Model):
         "(\"depan sekolah\", \"dekat puskesmas\"): its rule counts landmark_weight of its weight there, "
         "unless the word is used elsewhere in the text too")
     landmark_weight: float = Field(1.0, ge=0, le=1)
+    signature_markers: list[str] = Field(
+        default_factory=list, description="words that open a letter's signature block (\"hormat kami\"): what "
+        "follows them in the second half of a text names who writes (\"Lurah Palasari\", \"Ketua RT 03\"), not "
+        "what is wrong, and is left out of the rules, remits and model (the gazetteer still reads it)")
 
     @model_validator(mode="after")
     def _agency_codes(self) -> RoutingConfig:

@@ -316,3 +316,23 @@ def test_information_about_the_ppid_utamas_own_service_stays_with_it(config) -> 
     other = _rules_only(config).classify("Dengan hormat, berdasarkan UU 14/2008 tentang keterbukaan informasi publik "
                                          "saya memohon salinan kontrak proyek perbaikan jalan berlubang tahun 2025.")
     assert (other.kind, other.agency) == ("informasi", "pupr"), other.explanation["agency"]
+
+
+LETTER = ("Dengan hormat,\nMelalui surat ini kami laporkan bahwa telah terjadi pergerakan tanah dan longsor kecil di "
+          "RT 02 RW 10. Tiga rumah retak dindingnya. Mohon kaji cepat dan penanganan darurat.\n\nHormat kami,\n"
+          "Lurah Banyumanik (tembusan Camat Banyumanik)")
+
+
+def test_a_letters_signature_names_who_writes_not_what_is_wrong(config) -> None:
+    decision = _rules_only(config).classify(LETTER)
+    assert decision.agency == "bpbd", decision.explanation["agency"]
+    assert not any(name.startswith("kecamatan:word:lurah") for name, _ in decision.explanation["agency"]["rules"])
+    routing = config.routing.model_copy(deep=True)
+    routing.model.enabled = False
+    routing.signature_markers = []
+    unsigned = Classifier(routing, list(config.agencies)).classify(LETTER)
+    assert any(name.startswith("kecamatan:word:lurah") for name, _ in unsigned.explanation["agency"]["rules"])
+    # "hormat kami" early in a text is no signature: nothing is cut
+    early = _rules_only(config).classify("hormat kami kepada pak lurah, tapi surat pengantar kami ditolak tanpa alasan "
+                                         "padahal syarat sudah lengkap dan antre dari pagi di kantor kelurahan")
+    assert early.agency == "kecamatan"
