@@ -420,10 +420,13 @@ class Classifier:
         return len(strong) >= rule.min_agencies
 
     def _learned_agency(self, probabilities: dict[str, float]) -> tuple[str, float] | None:
-        """The model's agency and probability where it is sure enough (never triage itself)."""
+        """The model's agency and probability where it is sure enough: never triage itself, nor the PPID utama,
+        which the model learns as the catch-all of texts about "the Pemkot" (information requests about no
+        agency go there) and would otherwise receive vague complaints ("pelayanan pemkot makin buruk")."""
         code = max(probabilities, key=probabilities.__getitem__)
         p = probabilities[code]
-        if p >= self.cfg.model.agency_threshold and code in self.agencies and code != self.cfg.triage_agency:
+        if p >= self.cfg.model.agency_threshold and code in self.agencies \
+                and code not in (self.cfg.triage_agency, self.ppid_utama):
             return code, round(p, 4)
         return None
 

@@ -336,3 +336,21 @@ def test_a_letters_signature_names_who_writes_not_what_is_wrong(config) -> None:
     early = _rules_only(config).classify("hormat kami kepada pak lurah, tapi surat pengantar kami ditolak tanpa alasan "
                                          "padahal syarat sudah lengkap dan antre dari pagi di kantor kelurahan")
     assert early.agency == "kecamatan"
+
+
+class _SureModel:
+    """A stand-in for the learned layer that is sure of one agency."""
+
+    def __init__(self, agency: str) -> None:
+        self.agency = agency
+
+    def predict(self, toks):
+        return {"pengaduan": 0.9, "aspirasi": 0.05, "informasi": 0.03, "bukan_aduan": 0.02}, {self.agency: 0.95}
+
+
+def test_the_learned_fallback_never_sends_a_vague_complaint_to_the_ppid_utama(config) -> None:
+    text = "pelayanan pemkot makin hari makin buruk, kecewa berat"
+    vague = Classifier(config.routing, list(config.agencies), model=_SureModel("diskominfo")).classify(text)
+    assert vague.agency == "triage" and vague.explanation["agency"]["chosen_by"] != "model"
+    sure = Classifier(config.routing, list(config.agencies), model=_SureModel("dinsos")).classify(text)
+    assert (sure.agency, sure.explanation["agency"]["chosen_by"]) == ("dinsos", "model")
