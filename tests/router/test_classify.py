@@ -280,6 +280,7 @@ def test_follow_ups_thanks_and_foreign_spam_are_not_complaints(config, text) -> 
 @pytest.mark.parametrize("text", [
     "trotoar jl. dipatiukur kalo bisa dilebarin, pejalan kaki numpuk di pinggir jalan",
     "mending bikin sumur resapan lebih banyak daripada tiap tahun banjir",
+    "bikin aplikasi cek pemakaian air harian dong, biar kalo ada pipa bocor ketauan cepet",
 ])
 def test_proposals_in_everyday_words(config, text) -> None:
     assert _rules_only(config).classify(text).kind == "aspirasi"
