@@ -37,6 +37,7 @@ def _margin(scores: dict[str, float]) -> float:
 
 # a question: the clause before a "?" (after the previous sentence's end)
 _QUESTION = re.compile(r"[^.!?\n]*\?")
+_WORD = re.compile(r"\w+")
 
 
 def _top(probabilities: dict[str, float], n: int = 3) -> dict[str, float]:
@@ -329,7 +330,12 @@ class Classifier:
         """Kind rules matched inside the text's questions (each rule once): what is asked, not that it is."""
         found: set[Hit] = set()
         whole = text.rstrip().rstrip("?")
+        particles = self.cfg.kinds.question_particles
         for clause in _QUESTION.findall(text):
+            if particles:
+                words = set(_WORD.findall(clause.lower()))
+                found.update((("kind", kind), f"particle:{word}", weight) for kind, table in particles.items()
+                             for word, weight in table.items() if word in words)
             if clause.rstrip("?") == whole:  # the text is one question: its normal form is at hand
                 found |= self.questions.match(toks, norm)
                 continue

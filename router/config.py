@@ -67,6 +67,10 @@ class KindRules(Model):
         default_factory=dict,
         description="kind → rules matched only inside a question (a clause ending in '?', normalised): what the "
         "question asks — a polar tag (\"buka tidak?\"), where/how much — or a rhetorical complaint (\"mengapa …?\")")
+    question_particles: dict[str, dict[str, float]] = Field(
+        default_factory=dict,
+        description="kind → particle → score, matched as written (before normalisation drops particles such as "
+        "\"kok\") in a question: \"kok ditutup, buang ke mana?\" is a complaint, not a request for information")
     ppid_utama: str = Field(
         "diskominfo", description="information requests (kind informasi) about no evident agency go to this "
         "PPID utama; the others go to the PPID pelaksana of the agency the text is about (UU 14/2008)")
@@ -77,7 +81,7 @@ class KindRules(Model):
         "the next agency's (and informasi_min_score) is about that agency's own service; otherwise the PPID utama's "
         "evidence (\"PPID\", \"informasi publik\") only says what kind of message it is")
 
-    @field_validator("rules", "prior", "question_mark", "question_rules")
+    @field_validator("rules", "prior", "question_mark", "question_rules", "question_particles")
     @classmethod
     def _known_kinds(cls, value: dict[str, object]) -> dict[str, object]:
         unknown = set(value) - set(KINDS)

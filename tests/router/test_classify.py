@@ -255,8 +255,10 @@ def test_question_rules_count_only_inside_the_question(config) -> None:
     # the same words with no question mark are no question: the polar tag does not fire
     decision = classifier.classify("jam layanan dukcapil hari sabtu buka ga. antre panjang")
     assert not any(name.startswith("informasi:question:") for name, _ in decision.explanation["kind"]["rules"])
-    # a rhetorical question complains
+    # a rhetorical question complains, also when its particle is one normalisation drops ("kok")
     assert classifier.classify("jalan berlubang depan pasar sampai kapan dibiarkan begini?").kind == "pengaduan"
+    kok = classifier.classify("depo sampah kok ditutup, warga disuruh buang sampah ke mana?")
+    assert kok.kind == "pengaduan" and ["pengaduan:question:particle:kok", 1.5] in kok.explanation["kind"]["rules"]
 
 
 def test_question_rules_can_be_switched_off(config) -> None:
