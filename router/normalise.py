@@ -87,7 +87,8 @@ def normalise(text: str, extra_lexicon: dict[str, str] | None = None) -> str:
     if "[" in text:
         text = _PII_PLACEHOLDER.sub(" ", text)
     text = text.lower() if text.isascii() else unicodedata.normalize("NFKC", text).casefold()
-    if "/" in text or "www." in text:
+    if ("/" in text and ("://" in text or ".com/" in text or ".id/" in text or ".net/" in text or ".org/" in text
+                         or ".ly/" in text or ".me/" in text)) or "www." in text:  # what _URL needs
         text = _URL.sub(" ", text)
     if "@" in text:
         text = _EMAIL.sub(" ", text)

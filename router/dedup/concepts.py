@@ -23,6 +23,8 @@ import re
 import zlib
 from collections.abc import Callable, Iterable
 
+from router.fastre import AnySearch
+
 # problem class -> words (normalised tokens: the lexicon has already turned "cai" into "air",
 # "pareum" into "mati", "runtah" into "sampah"; the raw regional word is listed too for texts the
 # lexicon does not know)
@@ -167,6 +169,9 @@ _FOLLOW_WORDS = frozenset("foto fotonya masih msh belum blm acan tetep tetap gim
 _OTHER_WORDS = frozenset("beda bukan lain sanes".split())
 
 
+_self_ref = AnySearch(_SELF_REF)  # whether _SELF_REF matches, trying only the alternatives whose words occur
+
+
 def reference_flags(text: str, words: frozenset[str] | set[str] | None = None) -> int:
     """SELF_REF | AGAIN | FOLLOW | OTHER | LASTING as found in ``text`` (raw or masked; case does not matter).
     ``words``: the text's lower-case words, when the caller has them (each pattern then runs only when one
@@ -174,7 +179,7 @@ def reference_flags(text: str, words: frozenset[str] | set[str] | None = None) -
     if words is None:
         words = set(re.findall(r"[a-z]+", text.lower()))
     flags = 0
-    if not words.isdisjoint(_SELF_REF_WORDS) and _SELF_REF.search(text):
+    if not words.isdisjoint(_SELF_REF_WORDS) and _self_ref(text):
         flags |= SELF_REF
     if not words.isdisjoint(_AGAIN_WORDS) and _AGAIN.search(text) and not _AGAIN_NOT.search(text):
         flags |= AGAIN
