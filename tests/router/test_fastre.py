@@ -1,0 +1,82 @@
+"""router.fastre: regexes skipped where they cannot match give exactly the answers of running them."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from router import places
+from router.dedup import concepts
+from router.fastre import AnySearch, hints, literals, sub_where_possible
+from router.normalise import _URL, normalise
+
+TEXTS = [
+    "Jalan rusak di Gg. Mawar RT 03/RW 05 nomor 3. Sudah 2 minggu tidak diperbaiki.",
+    "Sudah saya WA kemarin, laporan saya belum ditindaklanjuti",
+    "sdh sy kirim lewat email tp blm ada kabar",
+    "yg tadi saya lapor itu gmn min? kirim ulang ya",
+    "Banjir di depan SD Negeri 5 dan SDN 7, juga SMP N 4 dan MAN 2 Kota",
+    "sekolah dasar negeri 3 dan sekolah menengah pertama 12; MI N 1; Mts Neg 3; ma n 2",
+    "Minggu ini lampu di Perumahan Griya Asri mati, masjid Al Ikhlas gelap, PKM tutup",
+    "Kantor kelurahan Sukamaju dan kantor camat Cibeunying, balai kelurahan rusak",
+    "Komplek Bumi Indah, mushola, Puskes. dekat kantor lurah",
+    "lihat https://lapor.go.id/x atau www.example.com dan kab.go.id/aduan, link bit.ly/abc",
+    "jalan/gang 3/4 rusak, RT/RW 3/5",
+    "Kelurahan Sukamaju \u2014 SDN 5 \u263a masjid",
+    "\u212aantor camat (Kelvin sign) dan \u017fudah saya WA",  # re.I folds these; str.lower does not
+    "SUDAH SAYA LAPORKAN VIA WHATSAPP, MASJID RAYA DAN PERUM INDAH",
+    "menyusul laporan kemarin: nu tadi kirim foto",
+    "",
+]
+
+
+def _canonical_reference(text: str) -> str:
+    """canonical_places as it was before the regexes were skipped: every pattern run."""
+    low = text.lower()
+    if "sd" in low or "sm" in low or "sekolah" in low or "mi" in low or "ma" in low:
+        text = places._SCHOOL.sub(places._school, text)
+    if "jl" in low or "jalan" in low:
+        text = places._STREET.sub("jl ", text)
+    if "gg" in low or "gang" in low:
+        text = places._GANG.sub("gg ", text)
+    for pattern, word in places._OTHER:
+        text = pattern.sub(word, text)
+    return text
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_skipping_changes_no_answer(text):
+    assert places.canonical_places(text) == _canonical_reference(text)
+    assert AnySearch(concepts._SELF_REF)(text) == bool(concepts._SELF_REF.search(text))
+    for pattern, word in places._OTHER:
+        low = text.lower() if text.isascii() else None
+        assert sub_where_possible(pattern, word, text, low, hints(pattern)) == pattern.sub(word, text)
+    low = text.lower()
+    if _URL.search(low):  # normalise runs _URL where it can match: a URL's marks are there
+        assert "www." in low or "/" in low and any(m in low for m in (
+            "://", ".com/", ".id/", ".net/", ".org/", ".ly/", ".me/"))
+        assert "/" not in normalise(text) or "://" not in text
+
+
+def test_the_examples_exercise_what_is_skipped():
+    """Each skipped pattern matches some example (else the comparison above proves nothing)."""
+    assert sum(AnySearch(concepts._SELF_REF)(t) for t in TEXTS) >= 5
+    assert sum(bool(places._SCHOOL.search(t)) for t in TEXTS) >= 2
+    for pattern, _ in places._OTHER:
+        assert any(pattern.search(t) for t in TEXTS), pattern.pattern
+
+
+def test_literals_are_read_off_the_pattern():
+    assert literals(r"\b(?:perumahan|perum|komplek)\b\.?") == ("perumahan", "perum", "komplek")
+    assert literals(r"\b(?:kantor (?:ke)?lurah(?:an)?|balai kelurahan)\b") == ("kantor ", "balai kelurahan")
+    assert literals(r"\bfotos?\b") == ("foto",)  # the optional last letter is not required
+    assert literals(r"\b(?:ab|cd)?x") is None  # an optional group requires nothing
+    assert literals(r"\[foto\]") is None and literals(r"\b(?i:jl)") is None
+    assert hints(re.compile(r"\bpasar\b|\b(?:taman|kampung)\s+\w+")) == ("pasar", "taman", "kampung")
+    assert hints(re.compile(r"\bpasar\b|[A-Z]\w+")) is None  # one unreadable alternative: always run
+
+
+def test_a_skipped_alternative_is_one_whose_words_are_absent():
+    search = AnySearch(re.compile(r"\bmasih\b|\bbelum\s+ada\b", re.I))
+    assert search("BELUM ADA perbaikan") and search("masih rusak") and not search("belumada masihan")
