@@ -85,7 +85,8 @@ def hints(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
 
 
 class AnySearch:
-    """``bool(pattern.search(text))``, trying only the top-level alternatives whose words occur."""
+    """``bool(pattern.search(text))``, trying each top-level alternative only where one of its words begins
+    (``match`` at that position: ``\\b`` still sees the character before it)."""
 
     def __init__(self, pattern: re.Pattern[str]) -> None:
         self.pattern = pattern
@@ -99,10 +100,17 @@ class AnySearch:
             return self.pattern.search(text) is not None
         low = text.lower()
         for regex, words in self.parts:
-            if words is not None and not any(word in low for word in words):
+            if words is None:
+                if regex.search(text) is not None:
+                    return True
                 continue
-            if regex.search(text) is not None:
-                return True
+            # a match of this alternative begins where one of its words does: try it there only
+            for word in words:
+                at = low.find(word)
+                while at >= 0:
+                    if regex.match(text, at) is not None:
+                        return True
+                    at = low.find(word, at + 1)
         return False
 
 

@@ -80,3 +80,25 @@ def test_literals_are_read_off_the_pattern():
 def test_a_skipped_alternative_is_one_whose_words_are_absent():
     search = AnySearch(re.compile(r"\bmasih\b|\bbelum\s+ada\b", re.I))
     assert search("BELUM ADA perbaikan") and search("masih rusak") and not search("belumada masihan")
+
+
+def test_random_texts_of_the_patterns_words_get_the_same_answers():
+    """Texts made of the patterns' own words (in any case, glued to punctuation, digits and underscores)."""
+    import random
+
+    patterns = [concepts._SELF_REF, concepts._AGAIN, concepts._AGAIN_NOT, concepts._FOLLOW, concepts._OTHER,
+                concepts._LASTING]
+    vocab = sorted({w for p in patterns for part in (hints(p) or ()) for w in part.split()}
+                   | {"wa", "email", "kirim", "ulang", "lagi", "dong", "tadi", "kemarin", "hari", "minggu", "2",
+                      "lapor", "saya", "yg", "jeung", "gang", "lebih", "[foto]", "fotonya", "skrg", "acan", "tempat"})
+    rng = random.Random(16)
+    glue = [" ", " ", " ", "  ", ", ", ". ", "\n", "-", "_", "/", "2", "(", ")"]
+    checked = 0
+    for _ in range(3000):
+        words = [rng.choice(vocab) for _ in range(rng.randint(1, 9))]
+        words = [w.upper() if rng.random() < 0.1 else w.title() if rng.random() < 0.2 else w for w in words]
+        text = "".join(w + rng.choice(glue) for w in words)
+        for pattern in patterns:
+            assert AnySearch(pattern)(text) == bool(pattern.search(text)), (pattern.pattern[:40], text)
+            checked += bool(pattern.search(text))
+    assert checked > 1000  # the texts do match, often
