@@ -56,14 +56,18 @@ def literals(alternative: str) -> tuple[str, ...] | None:
     if not alternative.startswith("\\b"):
         return None
     rest = alternative[2:]
-    if not rest.startswith("(?:"):
+    if rest.startswith("(?:"):
+        start = 3
+    elif rest.startswith("(") and not rest.startswith("(?"):  # a capturing group
+        start = 1
+    else:
         literal = _leading(rest)
         return (literal,) if literal else None
     end = _group_end(rest, 0)
     if end < 0 or rest[end + 1:end + 2] in _OPTIONAL:  # unclosed, or the group may be absent
         return None
     out = []
-    for inner in _split_alternatives(rest[3:end]):
+    for inner in _split_alternatives(rest[start:end]):
         literal = _leading(inner)
         if literal is None:
             return None
@@ -121,3 +125,43 @@ def sub_where_possible(pattern: re.Pattern[str], repl: str, text: str, low: str 
     if low is not None and words is not None and not any(word in low for word in words):
         return text
     return pattern.sub(repl, text)
+
+
+class Anchored:
+    """A compiled pattern whose ``findall`` tries a match only where one of its words begins (ASCII text):
+    the same list as ``re.Pattern.findall``, which tries every position. Everything else is the pattern's."""
+
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        self.compiled = pattern
+        self.words = hints(pattern)
+
+    def __getattr__(self, name: str):
+        return getattr(self.compiled, name)
+
+    def findall(self, text: str) -> list:
+        words = self.words
+        if words is None or not text.isascii():
+            return self.compiled.findall(text)
+        low = text.lower()
+        starts: set[int] = set()
+        for word in words:
+            at = low.find(word)
+            while at >= 0:
+                starts.add(at)
+                at = low.find(word, at + 1)
+        if not starts:
+            return []
+        match, groups = self.compiled.match, self.compiled.groups
+        found: list = []
+        last = 0
+        for at in sorted(starts):
+            if at < last:
+                continue
+            m = match(text, at)
+            if m is None:
+                continue
+            if m.end() == at:  # an empty match: re's own rules for those
+                return self.compiled.findall(text)
+            found.append(m.group(0) if groups == 0 else m.group(1) or "" if groups == 1 else m.groups(""))
+            last = m.end()
+        return found

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from router.dedup.concepts import CLASS_WORDS, identity_keys, problem_mask, reference_flags
+from router.fastre import Anchored
 from router.places import canonical_places
 
 # Words that carry no meaning for "is this the same complaint": greetings, pleas, fillers, particles.
@@ -140,6 +141,9 @@ _LANDMARK_HINTS = ("pasar", "perum", "terminal", "masjid", "mesjid", "musala", "
                    "komplek", "griya", "bumi", "simpang", "tpu", "rusun", "pt", "cv", "jembatan", "gor", "stadion",
                    "kampus")
 _LANDMARK_HINT = re.compile("|".join(_LANDMARK_HINTS))
+# their findall tries a match only where one of the pattern's words begins (router.fastre: the same lists)
+_RT_RW, _RT, _RW, _ABBREV_STREET, _JALAN_LOWER, _AREA, _LANDMARK, _BLOK = map(  # type: ignore[assignment]
+    Anchored, (_RT_RW, _RT, _RW, _ABBREV_STREET, _JALAN_LOWER, _AREA, _LANDMARK, _BLOK))
 
 
 def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[str]:

@@ -102,3 +102,33 @@ def test_random_texts_of_the_patterns_words_get_the_same_answers():
             assert AnySearch(pattern)(text) == bool(pattern.search(text)), (pattern.pattern[:40], text)
             checked += bool(pattern.search(text))
     assert checked > 1000  # the texts do match, often
+
+
+def test_anchored_findall_lists_what_the_pattern_finds():
+    """extract_places' patterns (wrapped in Anchored) against the plain compiled patterns, on texts made of
+    their own words, names, numbers and punctuation in any case (and a non-ASCII one, run whole)."""
+    import random
+
+    from router.dedup import features
+    from router.fastre import Anchored
+
+    wrapped = [getattr(features, n) for n in ("_RT_RW", "_RT", "_RW", "_ABBREV_STREET", "_JALAN_LOWER", "_AREA",
+                                              "_LANDMARK", "_BLOK")]
+    assert all(isinstance(w, Anchored) for w in wrapped)
+    vocab = sorted({w for a in wrapped for w in a.words} | {
+        "Merdeka", "sukamaju", "Ir.", "H.", "Juanda", "raya", "no", "3", "03", "/", "rw.", "rt:", "Al-Ikhlas",
+        "Griya", "asri", "kel.", "Kec.", "Blok", "C2", "di", "rusak", "simpang", "kircon-jakarta", "alun-alun",
+        "alun2", "Kantor", "pos", "\u00e9"})
+    rng = random.Random(160)
+    glue = [" ", " ", "  ", ", ", ". ", ".", "\n", "-", "_", "/", ":"]
+    hits = 0
+    for _ in range(3000):
+        words = [rng.choice(vocab) for _ in range(rng.randint(1, 10))]
+        words = [w.upper() if rng.random() < 0.1 else w.title() if rng.random() < 0.2 else w for w in words]
+        text = "".join(w + rng.choice(glue) for w in words)
+        for anchored in wrapped:
+            expected = anchored.compiled.findall(text)
+            assert anchored.findall(text) == expected, (anchored.pattern[:40], text)
+            hits += bool(expected)
+    assert hits > 2000
+    assert features._RT_RW.sub(" ", "RT/RW 03/05 jalan") == features._RT_RW.compiled.sub(" ", "RT/RW 03/05 jalan")
