@@ -12,8 +12,18 @@ edited later stays right); an alternative whose start cannot be read (not ``\\b`
 from __future__ import annotations
 
 import re
+from functools import cache
 
-from router.rules import _split_alternatives
+
+@cache
+def _rules():  # imported when first needed: router.rules imports router.normalise, which uses this module
+    from router import rules
+
+    return rules
+
+
+def _split_alternatives(pattern: str) -> list[str]:
+    return _rules()._split_alternatives(pattern)
 
 _LETTERS = re.compile(r"[a-z ]+")
 _OPTIONAL = ("?", "*", "{")
@@ -128,20 +138,27 @@ def sub_where_possible(pattern: re.Pattern[str], repl: str, text: str, low: str 
 
 
 class Anchored:
-    """A compiled pattern whose ``findall`` tries a match only where one of its words begins (ASCII text):
-    the same list as ``re.Pattern.findall``, which tries every position. Everything else is the pattern's."""
+    """A compiled pattern whose ``findall`` and ``sub`` try a match only where one of its words begins (ASCII
+    text): the same results as ``re.Pattern``'s, which try every position. Everything else is the pattern's."""
 
     def __init__(self, pattern: re.Pattern[str]) -> None:
         self.compiled = pattern
-        self.words = hints(pattern)
+        self._words: tuple[str, ...] | None | bool = False  # read off the pattern at first use
+
+    @property
+    def words(self) -> tuple[str, ...] | None:
+        if self._words is False:
+            self._words = hints(self.compiled)
+        return self._words  # type: ignore[return-value]
 
     def __getattr__(self, name: str):
         return getattr(self.compiled, name)
 
-    def findall(self, text: str) -> list:
+    def _matches(self, text: str) -> list[re.Match[str]] | None:
+        """The matches ``finditer`` gives (ASCII text), or None where this cannot tell (run the pattern)."""
         words = self.words
         if words is None or not text.isascii():
-            return self.compiled.findall(text)
+            return None
         low = text.lower()
         starts: set[int] = set()
         for word in words:
@@ -149,10 +166,8 @@ class Anchored:
             while at >= 0:
                 starts.add(at)
                 at = low.find(word, at + 1)
-        if not starts:
-            return []
-        match, groups = self.compiled.match, self.compiled.groups
-        found: list = []
+        found: list[re.Match[str]] = []
+        match = self.compiled.match
         last = 0
         for at in sorted(starts):
             if at < last:
@@ -161,7 +176,28 @@ class Anchored:
             if m is None:
                 continue
             if m.end() == at:  # an empty match: re's own rules for those
-                return self.compiled.findall(text)
-            found.append(m.group(0) if groups == 0 else m.group(1) or "" if groups == 1 else m.groups(""))
+                return None
+            found.append(m)
             last = m.end()
         return found
+
+    def findall(self, text: str) -> list:
+        found = self._matches(text)
+        if found is None:
+            return self.compiled.findall(text)
+        groups = self.compiled.groups
+        return [m.group(0) if groups == 0 else m.group(1) or "" if groups == 1 else m.groups("") for m in found]
+
+    def sub(self, repl, text: str) -> str:
+        found = self._matches(text)
+        if found is None:
+            return self.compiled.sub(repl, text)
+        if not found:
+            return text
+        parts, last = [], 0
+        for m in found:
+            parts.append(text[last:m.start()])
+            parts.append(repl(m) if callable(repl) else m.expand(repl))
+            last = m.end()
+        parts.append(text[last:])
+        return "".join(parts)

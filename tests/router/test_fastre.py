@@ -132,3 +132,24 @@ def test_anchored_findall_lists_what_the_pattern_finds():
             hits += bool(expected)
     assert hits > 2000
     assert features._RT_RW.sub(" ", "RT/RW 03/05 jalan") == features._RT_RW.compiled.sub(" ", "RT/RW 03/05 jalan")
+
+
+def test_anchored_sub_writes_what_the_pattern_writes():
+    """normalise's RT/RW and number-glued patterns (lower-case text, as normalise has it by then)."""
+    import random
+
+    from router import normalise as n
+
+    cases = [(n._RT_RW_PAIR, r" rt \1 rw \2 "), (n._RT_RW_GLUED, r"\1 "), (n._DIGIT_LETTER, r"\1 \2"),
+             (n._DIGIT_LETTER, lambda m: m.group(0).upper())]
+    vocab = ["rt", "rw", "no", "km", "rp", "rt03", "rw.5", "rt:3", "rt/rw", "no5", "km12", "rp5000", "nomor",
+             "3", "03", "/", "-", ".", ":", "jalan", "sekarang", "bro", "rtx", "xrt", "\u00e9"]
+    rng = random.Random(1600)
+    changed = 0
+    for _ in range(3000):
+        text = "".join(rng.choice(vocab) + rng.choice(["", " ", "  ", "/", "."]) for _ in range(rng.randint(1, 10)))
+        for anchored, repl in cases:
+            expected = anchored.compiled.sub(repl, text)
+            assert anchored.sub(repl, text) == expected, (anchored.pattern, text)
+            changed += expected != text
+    assert changed > 2000
