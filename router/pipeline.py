@@ -65,6 +65,9 @@ class RouterPipeline:
         self.routing: RoutingConfig = _section(getattr(config, "routing", None), RoutingConfig)
         self.sla: SlaConfig = _section(getattr(config, "sla", None), SlaConfig)
         self.calendar = WorkingCalendar(self.sla)
+        # the national holidays (the ``holidays`` package: ~0.5 s of imports) load now, with the rules, not
+        # inside the first batch's routing
+        self.calendar.is_working_day(utcnow())
         self.classifier = Classifier(self.routing, list(getattr(config, "agencies", [])))
         self.index = DedupIndex(self.dedup_cfg)
         # officers' corrections: read at start, then every batch picks up the new ones (any process wrote them)
