@@ -77,3 +77,36 @@ async def test_a_router_process_routes_as_the_daemon_itself_would(tmp_path):
     assert ready["replica"]["router_process"]["state"] == "running"
     assert f"omnichannel_routed_total {float(len(TEXTS))}" in ready["metrics"]
     assert ready["pid"] != os.getpid() and not alive(ready["pid"])  # it stopped with the daemon
+
+
+async def test_a_router_process_that_dies_is_started_again_and_routes_on(tmp_path):
+    import signal
+
+    config = minimal_config(tmp_path)
+    config.daemon.route_process = True
+    config.daemon.dispatch = False
+    daemon = Daemon(config)
+    await daemon.start()
+    try:
+        daemon.router_process.watch_interval = 0.1
+        first = daemon.router_process.process.pid
+        deadline = time.monotonic() + 60
+        while daemon.router_state != "running":
+            assert time.monotonic() < deadline, daemon.router_state
+            await asyncio.sleep(0.05)
+        os.kill(first, signal.SIGKILL)
+        base = f"http://127.0.0.1:{daemon.http_port}"
+        async with aiohttp.ClientSession() as http:
+            async with http.post(f"{base}/api/v1/complaints", json={"text": TEXTS[0][0], "phone": TEXTS[0][1]}) as resp:
+                ref = (await resp.json())["complaint"]
+        while True:  # stored while no router ran: routed by the new one
+            async with daemon.store.session() as s:
+                status = (await s.exec(select(Complaint.status).where(Complaint.ref == ref))).one()[0]
+            if status != "received":
+                break
+            assert time.monotonic() < deadline, daemon.router_process.health()
+            await asyncio.sleep(0.1)
+        assert daemon.router_process.restarts == 1 and daemon.router_process.process.pid != first
+        assert not alive(first)
+    finally:
+        await asyncio.wait_for(daemon.stop(), 30)
