@@ -188,8 +188,9 @@ simpang tpu tps tpa halte sungai kali lapangan rusunawa rusun pt cv jembatan gor
 _WEAK_KINDS = frozenset("kali mi ma min rumah".split())
 _WEAK_KIND = re.compile(r"\b(?:MI|MA|MIN|Kali)\b|[Rr]umah [Ss]akit")
 # their findall tries a match only where one of the pattern's words begins (router.fastre: the same lists)
-_RT_RW, _RT, _RW, _ABBREV_STREET, _JALAN_LOWER, _AREA, _LANDMARK, _BLOK = map(  # type: ignore[assignment]
-    Anchored, (_RT_RW, _RT, _RW, _ABBREV_STREET, _JALAN_LOWER, _AREA, _LANDMARK, _BLOK))
+# (_LANDMARK is searched match by match behind its own word check, _LANDMARK_KINDS)
+_RT_RW, _RT, _RW, _ABBREV_STREET, _JALAN_LOWER, _AREA, _BLOK = map(  # type: ignore[assignment]
+    Anchored, (_RT_RW, _RT, _RW, _ABBREV_STREET, _JALAN_LOWER, _AREA, _BLOK))
 
 
 def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[str]:

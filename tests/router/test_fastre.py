@@ -12,6 +12,8 @@ from router.fastre import AnySearch, hints, literals, sub_where_possible
 from router.normalise import _URL, normalise
 
 TEXTS = [
+    "sampah numpuk di psr. Johar, bau bgt",
+    "depo sampah Pengok penuh sampai keluar pagar",
     "Jalan rusak di Gg. Mawar RT 03/RW 05 nomor 3. Sudah 2 minggu tidak diperbaiki.",
     "Sudah saya WA kemarin, laporan saya belum ditindaklanjuti",
     "sdh sy kirim lewat email tp blm ada kabar",
@@ -113,15 +115,15 @@ def test_anchored_findall_lists_what_the_pattern_finds():
     from router.fastre import Anchored
 
     wrapped = [getattr(features, n) for n in ("_RT_RW", "_RT", "_RW", "_ABBREV_STREET", "_JALAN_LOWER", "_AREA",
-                                              "_LANDMARK", "_BLOK")]
+                                              "_BLOK")]
     assert all(isinstance(w, Anchored) for w in wrapped)
     vocab = sorted({w for a in wrapped for w in a.words} | {
         "Merdeka", "sukamaju", "Ir.", "H.", "Juanda", "raya", "no", "3", "03", "/", "rw.", "rt:", "Al-Ikhlas",
         "Griya", "asri", "kel.", "Kec.", "Blok", "C2", "di", "rusak", "simpang", "kircon-jakarta", "alun-alun",
-        "alun2", "Kantor", "pos", "\u00e9"})
+        "alun2", "Kantor", "pos", "RT/RW", "rt/rw:", "03/05", "2 / 5", "\u00e9"})
     rng = random.Random(160)
     glue = [" ", " ", "  ", ", ", ". ", ".", "\n", "-", "_", "/", ":"]
-    hits = 0
+    hits = {id(a): 0 for a in wrapped}
     for _ in range(3000):
         words = [rng.choice(vocab) for _ in range(rng.randint(1, 10))]
         words = [w.upper() if rng.random() < 0.1 else w.title() if rng.random() < 0.2 else w for w in words]
@@ -129,8 +131,8 @@ def test_anchored_findall_lists_what_the_pattern_finds():
         for anchored in wrapped:
             expected = anchored.compiled.findall(text)
             assert anchored.findall(text) == expected, (anchored.pattern[:40], text)
-            hits += bool(expected)
-    assert hits > 2000
+            hits[id(anchored)] += bool(expected)
+    assert min(hits.values()) >= 10, hits  # every pattern found something often: the comparison means something
     assert features._RT_RW.sub(" ", "RT/RW 03/05 jalan") == features._RT_RW.compiled.sub(" ", "RT/RW 03/05 jalan")
 
 
