@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from router.dedup.concepts import CLASS_WORDS, identity_keys, problem_mask, reference_flags
+from router.dedup.concepts import CLASS_WORDS, identity_keys, problem_mask, reference_flags, without_aside
 from router.places import canonical_places
 from router.regions import city_words
 
@@ -117,6 +117,14 @@ _COMPASS_CASED = re.compile(r"(?<![Aa]rah )(?<![Ss]ebelah )(?<![Ss]isi )(?<![Ss]
 _COMPASS_LOWER = re.compile(r"(?<!arah )(?<!sebelah )(?<!sisi )(?<!sisih )(?<!palih )\b([a-z]{3,})\s+"
                             r"(wetan|kulon|lor|kidul|timur|barat|utara|selatan)\b")
 _COMPASS_WORDS = frozenset("wetan kulon lor kidul timur barat utara selatan".split())
+# named units below a kelurahan, as RT/RW are numbered ones: a Balinese banjar ("Banjar Tohpati", "Br. Kaja"),
+# a dusun, a lingkungan ("Lingkungan V"): another unit of one kelurahan is another place
+_SUB = re.compile(r"(?<!kota )(?<!kab )(?<!kabupaten )(?<!dinas )\b(banjar|br|dusun|dsn|lingkungan|ling|lingk)\b\.?\s+"
+                  r"(?:dinas\s+|adat\s+)?([A-Za-z][a-z'\-]*|\d{1,2}\b)(?:\s+([A-Za-z][a-z'\-]+))?", re.I)
+_SUB_WORDS = frozenset("banjar br dusun dsn lingkungan ling lingk".split())
+# the second word of a unit's name when it is a side: Balinese kaja/kelod/kangin/kauh, Javanese and Indonesian
+_SIDES = frozenset("kaja kelod kangin kauh tengah kawan kaler delod wetan kulon lor kidul timur barat utara selatan "
+                   "anyar baru".split())
 _SLASH_STREET = re.compile(r"\b(?:jl|jln)\b\.?\s*[A-Za-z][a-z'\-]+\s*/\s*([A-Za-z][a-z'\-]{3,})", re.I)
 # "Gang Mawar II" / "gg mawar 2": the number is part of the name ("Mawar IV" is another gang); "gang 3",
 # "lorong 7": a numbered gang (places.canonical_places has written gang and lorong as "gg")
@@ -124,6 +132,9 @@ _ROMAN = {"ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix"
 _NUMBERED = re.compile(r"\b(jl|gg)\s+(?:raya\s+)?([A-Za-z][a-z'\-]+(?:\s+[A-Za-z][a-z'\-]+)?)\s+"
                        r"(II|III|IV|VI|VII|VIII|IX|V|X|ii|iii|iv|vi|vii|viii|ix)\b"
                        r"|\b(gg)\s+([a-z][a-z'\-]+)\s+(\d{1,2})\b(?!\s*[/.:]\s*\d)", re.I)
+# a two-digit number after a one-word street name is part of the name ("Jl. Angkatan 45" and "Jl. Angkatan 66"
+# are two streets); a house number is written after "no"/"nomor"
+_NUMBERED_STREET = re.compile(r"\bjl\s+(?:raya\s+)?([A-Za-z][a-z'\-]{3,})\s+(\d{2})\b(?!\s*[/.:,\-]\s*\d)", re.I)
 _GANG_NUMBER = re.compile(r"\bgg\s*(\d{1,3})\b(?!\s*[/.:]\s*\d)", re.I)
 # a house number on a street ("Jl. Pandanaran No. 12"), unless it is the writer's own address ("warga Jl. …")
 _HOUSE = re.compile(r"\b(?:jl|gg)\s+[A-Za-z][^,;()\n]{0,40}?\b(?:no|nomor)\b\.?\s*(\d{1,4})\b", re.I)
@@ -297,6 +308,9 @@ def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[
         for label, number in _UNIT.findall(text):
             label = label.lower().split()[0]
             places.add(f"unit-{_UNIT_LABEL.get(label, label)}:{number.lower().lstrip('0') or '0'}")
+    if low is None or not text_words.isdisjoint(_SUB_WORDS):
+        for match in _SUB.finditer(text):
+            _sub_unit(places, match)
     if low is None or "blok" in low:
         places.update(f"blok:{name.lower()}" for name in _BLOK.findall(text))
     if location:
@@ -344,6 +358,30 @@ def _numbered(places: set[str], text: str) -> None:
         if roman:
             places.discard(f"{prefix}{name} {roman.lower()}")
         places.add(f"{prefix}{name} {number}")
+    for name, digits in _NUMBERED_STREET.findall(text):
+        name = _street_word(name.lower())
+        if name in _NOT_A_NAME or name in FILLERS or name in _RUNNING or name in _common_words():
+            continue
+        places.discard("street:" + name)
+        places.add(f"street:{name} {int(digits)}")
+
+
+def _sub_unit(places: set[str], match: re.Match[str]) -> None:
+    """``sub:<name>`` for "Banjar Sekar Kangin", "Br. Kaja", "Dusun Krajan", "Lingkungan V" (= "lingkungan 5")."""
+    unit, first, second = match.group(1), match.group(2), match.group(3) or ""
+    if unit.lower() in ("ling", "lingk", "dsn") and not (first[:1].isupper() or first.isdigit()):
+        return  # an abbreviation is a unit's only before a name written as one
+    if unit == "br" and match.string[:match.start()].lower() != match.string[:match.start()]:
+        return  # "br" is also "baru": in lower case only in a text written all in lower case
+    if first.isdigit() or (first.isupper() and (first.lower() in _ROMAN or first == "I")):
+        places.add(f"sub:{int(first) if first.isdigit() else _ROMAN.get(first.lower(), 1)}")
+        return
+    name = first.lower()
+    if name in _common_words() or name in _SUB_WORDS or len(name) < 3:
+        return  # "balai banjar kami", "lingkungan sekitar"
+    if second.lower() in _SIDES:
+        name += " " + second.lower()
+    places.add(f"sub:{name}")
 
 
 def _street_word(word: str) -> str:
@@ -422,7 +460,7 @@ def place_words(places: Iterable[str]) -> set[str]:
     words: set[str] = set()
     for key in places:
         kind, _, name = key.partition(":")
-        if kind in ("kel", "kec", "street") or kind.startswith("lm-"):
+        if kind in ("kel", "kec", "street", "sub") or kind.startswith("lm-"):
             words.update(name.split())
             if kind.startswith("lm-") and kind != "lm-sungai":  # "sungai" says what, as "banjir" does
                 words.add(kind[3:])
@@ -446,7 +484,7 @@ def parse_places(places: Iterable[str]) -> dict[str, tuple[str, ...]]:
     return {kind: tuple(names) for kind, names in out.items()}
 
 
-_LABELS = {"kel": "kelurahan", "kec": "kecamatan", "street": "street", "gg": "gang"}
+_LABELS = {"kel": "kelurahan", "kec": "kecamatan", "street": "street", "gg": "gang", "sub": "banjar/dusun/lingkungan"}
 
 
 def place_similarity(a: frozenset[str], b: frozenset[str]) -> tuple[float, str | None]:
@@ -487,6 +525,16 @@ def _directions(a: tuple[str, ...], b: tuple[str, ...]) -> bool | None:
     return verdict
 
 
+def _side_only(pa: Mapping[str, tuple[str, ...]], pb: Mapping[str, tuple[str, ...]]) -> bool:
+    """``pa`` names a place with a side ("Teuku Umar Barat") and ``pb`` a street of that name without one
+    ("Jl. Teuku Umar"): in most cities the street with a compass word is another street."""
+    sides, streets = pa.get("arah"), pb.get("street")
+    if not sides or not streets or pb.get("arah"):
+        return False
+    return any(_same_base(base, street.replace(" ", "")) or base == street.rpartition(" ")[2]
+               for base in (side.rpartition(" ")[0] for side in sides) for street in streets)
+
+
 def house_conflict(pa: Mapping[str, tuple[str, ...]], pb: Mapping[str, tuple[str, ...]]) -> bool:
     """Both name a house number on a street and the numbers differ ("Jl. Pandanaran No. 12" / "No. 88")."""
     a, b = pa.get("hn"), pb.get("hn")
@@ -525,6 +573,8 @@ def parsed_similarity(pa: dict[str, tuple[str, ...]], pb: dict[str, tuple[str, .
             agree.add(kind)
         else:
             return 0.0, f"different {_LABELS.get(kind, kind.partition('-')[2])}"
+    if _side_only(pa, pb) or _side_only(pb, pa):
+        return 0.0, "different street (one side of it)"
     rt_a, rt_b = pa.get("rt", ()), pb.get("rt", ())
     rw_a, rw_b = pa.get("rw", ()), pb.get("rw", ())
     same_rw = _meet(rw_a, rw_b)
@@ -641,7 +691,8 @@ def make_features(tokens: Iterable[str], text: str, *, location: Mapping[str, An
     mentions = f" {' '.join(found)} "  # a string, not a set: an index rebuilt at start holds many at once
     return Features(content=frozenset(content), places=frozenset(places), agency=agency, person=person,
                     channel=channel, ts=ts, shingles=np.fromiter(shingles, dtype=np.uint64, count=len(shingles)),
-                    problems=problem_mask(tokens, stem), flags=reference_flags(text, words), ident=ident, ident_probe=probe,
+                    problems=without_aside(problem_mask(tokens, stem), text, words), flags=reference_flags(text, words),
+                    ident=ident, ident_probe=probe,
                     mentions=mentions)
 
 

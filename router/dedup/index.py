@@ -28,7 +28,9 @@ from router.dedup.concepts import (
     LASTING,
     OTHER,
     PLACELESS_CLASSES,
+    RECUR,
     SELF_REF,
+    SETTLED,
     STATES,
     class_bit,
     different_states,
@@ -245,7 +247,7 @@ class DedupIndex:
         alive, times, ids = memoryview(self._alive), memoryview(self._ts), memoryview(self._ids)
         persons, channels = memoryview(self._person_of), memoryview(self._channel_of)
         agencies, problems = memoryview(self._agency_of), memoryview(self._problems_of)
-        openers = memoryview(self._opener_of)
+        openers, flags_of = memoryview(self._opener_of), memoryview(self._flags_of)
         c_off, content_data = memoryview(self._content.offsets), memoryview(self._content.data)
         p_off, place_data = memoryview(self._places.offsets), memoryview(self._places.data)
         i_off, ident_data = memoryview(self._ident.offsets), memoryview(self._ident.data)
@@ -290,6 +292,11 @@ class DedupIndex:
             if again and age >= recurrence:
                 rejected = _nearer(rejected, 0.0, ids[slot], "the problem is back: a new occurrence")
                 continue
+            if f_flags & RECUR and not flags_of[slot] & RECUR:
+                # "pecah lagi, padahal tanggal 22 sudah diperbaiki": whatever the days between, reports from
+                # before the fix are another occurrence (another report of the recurrence is not)
+                rejected = _nearer(rejected, 0.0, ids[slot], "the problem is back after it was dealt with")
+                continue
             other_states = problems[slot]
             other_problems = other_states & ~STATES
             shared = bool(f_problems & other_problems)
@@ -323,6 +330,12 @@ class DedupIndex:
                     not self_ref:
                 rejected = _nearer(rejected, content_sim, ids[slot], "below threshold")
                 continue  # names a problem its sender's earlier complaint does not, in other words
+            if f_flags & SETTLED and f_problems & ~other_problems and content_sim < threshold and \
+                    not (rank >= 1 and self_ref):
+                # "air sudah normal, tapi tagihan melonjak", "ayek la surut, tapi sampah numpuk": the earlier
+                # complaint is dealt with, the problem it did not name is another complaint
+                rejected = _nearer(rejected, content_sim, ids[slot], "the earlier one is dealt with: another problem")
+                continue
             if best is not None and (rank, 1.0) <= best_key:
                 continue  # cannot beat the match in hand
             if both:
@@ -478,7 +491,7 @@ class DedupIndex:
         self._content.append(sorted(f.content))
         self._places.append([self._code(p) for p in sorted(f.places)])
         self._ident.append(sorted(f.ident))
-        self._problems_of[slot], self._flags_of[slot] = f.problems, f.flags
+        self._problems_of[slot], self._flags_of[slot] = f.problems, f.flags & 0x7F  # (SETTLED is not kept)
         self._opener_of[slot] = slot
         person = self.person(f.person)
         if person is not None:
@@ -592,9 +605,10 @@ SPREADING = AREA_CLASSES & ~class_bit("power")  # "kabel listrik" is an object, 
 
 
 def _finer(parsed: dict[str, tuple[str, ...]] | None) -> bool:
-    """True when a place set names something finer than a kelurahan (a street or a landmark)."""
+    """True when a place set names something finer than a kelurahan (a street, a landmark, a banjar)."""
     # a river runs through kelurahan: naming it is no finer than naming the kelurahan
-    return bool(parsed) and any(kind == "street" or (kind.startswith("lm-") and kind != "lm-sungai") for kind in parsed)  # type: ignore[union-attr]
+    return bool(parsed) and any(kind in ("street", "sub") or (kind.startswith("lm-") and kind != "lm-sungai")
+                                for kind in parsed)  # type: ignore[union-attr]
 
 
 def place_keys(f: Features) -> list[int]:
