@@ -10,7 +10,6 @@ import pytest
 from router.dedup.concepts import class_names, problem_mask
 from router.dedup.features import extract_places, make_features, place_similarity, stem
 from router.normalise import normalise, tokens
-
 from tests.router.dedup.test_grouping import Stream
 
 
