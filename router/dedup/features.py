@@ -125,6 +125,18 @@ _SUB_WORDS = frozenset("banjar br dusun dsn lingkungan ling lingk".split())
 # the second word of a unit's name when it is a side: Balinese kaja/kelod/kangin/kauh, Javanese and Indonesian
 _SIDES = frozenset("kaja kelod kangin kauh tengah kawan kaler delod wetan kulon lor kidul timur barat utara selatan "
                    "anyar baru".split())
+# the spot on a street a citizen points at ("Jl. Sudirman depan Pasar Cinde", "dkt pom bensin"): on one long
+# street, two spots named with no word in common are two places
+_REF = re.compile(r"\b(?:depan|dpn|dekat|dkt|deket|samping|sebelah|seberang|belakang|cedhak|ngarep)\s+"
+                  r"([A-Za-z][A-Za-z0-9'\-]*)(?:\s+([A-Za-z][A-Za-z0-9'\-]*))?", re.I)
+_REF_WORDS = frozenset("depan dpn dekat dkt deket samping sebelah seberang belakang cedhak ngarep".split())
+# what stands on every street: no spot of its own
+_REF_SKIP = frozenset("rumah toko warung kantor gerbang pintu gang jalan simpang kafe cafe kami saya sini situ "
+                      "sana tempat lokasi persis pas ruko kampus sekolah masjid mesjid pasar hotel mall minimarket "
+                      "bank apotek klinik puskesmas gereja lapangan taman halte terminal stasiun jembatan "
+                      "perumahan perum komplek kompleks dealer bengkel umah".split())
+ANOTHER_SPOT = "another spot on the street"  # (a conflict for another citizen's report only)
+_REF_SAME = {"pom": "spbu", "bensin": "spbu", "pertamina": "spbu"}
 _SLASH_STREET = re.compile(r"\b(?:jl|jln)\b\.?\s*[A-Za-z][a-z'\-]+\s*/\s*([A-Za-z][a-z'\-]{3,})", re.I)
 # "Gang Mawar II" / "gg mawar 2": the number is part of the name ("Mawar IV" is another gang); "gang 3",
 # "lorong 7": a numbered gang (places.canonical_places has written gang and lorong as "gg")
@@ -308,6 +320,8 @@ def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[
         for label, number in _UNIT.findall(text):
             label = label.lower().split()[0]
             places.add(f"unit-{_UNIT_LABEL.get(label, label)}:{number.lower().lstrip('0') or '0'}")
+    if (low is None or not text_words.isdisjoint(_REF_WORDS)) and any(p.startswith("street:") for p in places):
+        _spots(places, text)
     if low is None or not text_words.isdisjoint(_SUB_WORDS):
         for match in _SUB.finditer(text):
             _sub_unit(places, match)
@@ -364,6 +378,18 @@ def _numbered(places: set[str], text: str) -> None:
             continue
         places.discard("street:" + name)
         places.add(f"street:{name} {int(digits)}")
+
+
+def _spots(places: set[str], text: str) -> None:
+    """``ref:<name>`` for the named spot a street complaint points at ("depan Pasar Cinde" → cinde, "dkt pom
+    bensin" → spbu); a kind of building alone ("depan kampus", "depan ruko") names no spot."""
+    common = _common_words()
+    street_words = {w for p in places if p.startswith("street:") for w in p[7:].split()}
+    for first, second in _REF.findall(text):
+        for word in (first.lower().rstrip("0123456789"), second.lower().rstrip("0123456789")):
+            if len(word) >= 3 and word not in common and word not in _REF_SKIP and word not in street_words and \
+                    word not in _COMPASS_WORDS and not _AFFIXED.match(word):
+                places.add("ref:" + _REF_SAME.get(word, word))
 
 
 def _sub_unit(places: set[str], match: re.Match[str]) -> None:
@@ -549,7 +575,7 @@ def parsed_similarity(pa: dict[str, tuple[str, ...]], pb: dict[str, tuple[str, .
     """``place_similarity`` of two non-empty place sets already grouped by ``parse_places``."""
     agree = set()
     for kind in sorted(pa.keys() & pb.keys()):  # sorted: the same conflict named in every process
-        if kind in ("rt", "rw", "hn"):
+        if kind in ("rt", "rw", "hn", "ref"):
             continue
         if kind == "arah":  # only the same name with another direction conflicts ("jokteng wetan"/"jokteng kulon")
             met = _directions(pa[kind], pb[kind])
@@ -573,6 +599,9 @@ def parsed_similarity(pa: dict[str, tuple[str, ...]], pb: dict[str, tuple[str, .
             agree.add(kind)
         else:
             return 0.0, f"different {_LABELS.get(kind, kind.partition('-')[2])}"
+    if "street" in agree and not agree - {"street", "kel", "kec"} and pa.get("ref") and pb.get("ref") and \
+            not _meet(pa["ref"], pb["ref"]):
+        return 0.0, ANOTHER_SPOT
     if _side_only(pa, pb) or _side_only(pb, pa):
         return 0.0, "different street (one side of it)"
     rt_a, rt_b = pa.get("rt", ()), pb.get("rt", ())

@@ -37,6 +37,7 @@ from router.dedup.concepts import (
 )
 from router.dedup.config import DedupConfig
 from router.dedup.features import (
+    ANOTHER_SPOT,
     Features,
     house_conflict,
     mentioned,
@@ -352,6 +353,8 @@ class DedupIndex:
                 place_score, why = mentioned(other_parsed, f_mentions), None
             else:
                 place_score, why, other_parsed = 0.0, None, None
+            if why == ANOTHER_SPOT and rank >= 1:
+                place_score, why = 1.0, None  # the sender's own: "depan hotel" then "dekat simpang" is one hole
             opener = openers[slot]
             if why is None and both and opener != slot and p_off[opener + 1] > p_off[opener]:
                 # the group's first complaint bounds it too: "Jl. Pahlawan RT 2 RW 4" joined a case opened in
@@ -619,7 +622,7 @@ def place_keys(f: Features) -> list[int]:
     problems = f.problems & ~STATES
     classes = [bit for bit in range(63) if problems >> bit & 1] if problems else []
     for place in f.places:
-        if not place.startswith(("rt:", "rw:", "hn:")):
+        if not place.startswith(("rt:", "rw:", "hn:", "ref:")):
             keys.append((stable_hash(place) << 32) | 0x9E3779B9)
             for bit in classes:
                 keys.append((stable_hash(f"{place}|p{bit}") << 32) | 0x9E3779B9)
