@@ -129,6 +129,7 @@ _SIDES = frozenset("kaja kelod kangin kauh tengah kawan kaler delod wetan kulon 
 # street, two spots named with no word in common are two places
 _REF = re.compile(r"\b(?:depan|dpn|dekat|dkt|deket|samping|sebelah|seberang|belakang|cedhak|ngarep)\s+"
                   r"([A-Za-z][A-Za-z0-9'\-]*)(?:\s+([A-Za-z][A-Za-z0-9'\-]*))?", re.I)
+_NEAR = re.compile(r"\b(?:dekat|deket|dkt|cedhak|cedak|sebelah|samping|near)\s+$", re.I)
 _REF_WORDS = frozenset("depan dpn dekat dkt deket samping sebelah seberang belakang cedhak ngarep".split())
 # what stands on every street: no spot of its own
 _REF_SKIP = frozenset("rumah toko warung kantor gerbang pintu gang jalan simpang kafe cafe kami saya sini situ "
@@ -314,6 +315,12 @@ def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[
             elif kind == "simpang" and "-" in first.strip("-"):  # "simpang kircon-jakarta": two streets meet
                 for part in first.strip("-").split("-"):
                     _add_name(places, "lm-simpang", part, "", cased)
+                continue
+            if _NEAR.search(text, max(0, match.start() - 9), match.start()):
+                # "rumah kebakaran di Bumijo dekat Pasar Kranggan": a reference point, not the place itself
+                found = set()
+                _add_name(found, "near", _LANDMARK_TYPE.get(kind, kind) + " " + first.lower(), "", cased)
+                places.update(found)
                 continue
             _add_name(places, "lm-" + _LANDMARK_TYPE.get(kind, kind), first, second, cased)
     if low is None or not text_words.isdisjoint(_UNIT_WORDS):
@@ -576,6 +583,10 @@ def parsed_similarity(pa: dict[str, tuple[str, ...]], pb: dict[str, tuple[str, .
     agree = set()
     for kind in sorted(pa.keys() & pb.keys()):  # sorted: the same conflict named in every process
         if kind in ("rt", "rw", "hn", "ref"):
+            continue
+        if kind == "near":  # two reports near one landmark agree; near it and at it neither agree nor conflict
+            if _meet(pa[kind], pb[kind]):
+                agree.add(kind)
             continue
         if kind == "arah":  # only the same name with another direction conflicts ("jokteng wetan"/"jokteng kulon")
             met = _directions(pa[kind], pb[kind])

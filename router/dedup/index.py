@@ -344,9 +344,10 @@ class DedupIndex:
                     f_parsed = parse_places(f_places)
                 other_parsed = self._place_set(place_data, p_lo, p_hi)
                 place_score, why = parsed_similarity(f_parsed, other_parsed)
-                if not place_score and why is None and f_mentions and \
+                if not place_score and why is None and f_mentions and ("near" not in f_parsed or rank >= 1) and \
                         not (f_parsed.keys() & other_parsed.keys()) - _AREA_KINDS:
-                    # nothing named alike ("simpang Sudirman Gatot Subroto" / "Jl. Sudirman - Jl. Gatot Subroto")
+                    # nothing named alike ("simpang Sudirman Gatot Subroto" / "Jl. Sudirman - Jl. Gatot Subroto");
+                    # not words of a reference point ("dekat Pasar Kranggan" is not at the market)
                     place_score = mentioned(other_parsed, f.mentions, not _finer(f_parsed))
             elif f_mentions and p_hi > p_lo:  # no place named with a keyword: perhaps mentioned in passing
                 other_parsed = self._place_set(place_data, p_lo, p_hi)

@@ -174,3 +174,15 @@ def test_a_street_with_a_compass_word_is_another_street():
     s.send("banjir di Jl. Diponegoro Barat depan dealer setinggi lutut, got mampet", person=1)
     assert s.level("Depan toko kami di Jl. Diponegoro (dekat bundaran) juga tergenang 30 cm", person=2,
                    channel="x", hours=1) == "new"
+
+
+def test_a_landmark_named_as_a_reference_point_is_not_the_place():
+    assert extract_places("rumah warga terbakar dekat Pasar Gading, apinya dari dapur") == {"near:pasar gading"}
+    s = Stream()
+    s.send("Pasar Gading terbakar, api besar di los sayur, tolong damkar!", person=1)
+    assert s.level("ada rumah kebakaran dekat Pasar Gading, apinya dari dapur, tolong", person=2, channel="x",
+                   hours=1) == "new"
+    # two reports near the same landmark still meet
+    s = Stream()
+    s.send("pohon tumbang dekat Pasar Gading, jalan tertutup", person=1)
+    assert s.level("ada pohon tumbang deket pasar gading, ga bisa lewat", person=2, channel="x", hours=1) == "incident"
