@@ -1,17 +1,20 @@
 """Email ingest benchmark: a mailbox end to end (fetch, parse, store, ack), without and with routing,
 beside a raw imapclient FETCH of the same mailbox in the same run.
 
-Run: .venv/bin/python bench/imap_ingest.py [--messages 5000] [--batch-size 500] [--disk] [--route | --no-route]
+Run: .venv/bin/python bench/imap_ingest.py [--messages 5000] [--batch-size 500] [--disk]
+         [--route | --no-route | --route-process]
      .venv/bin/python bench/imap_ingest.py --host imap.example.id --port 993 --security tls --user NAME \
          [--password PW | env OMNI_BENCH_PASSWORD] [--folder INBOX]
 Without ``--host`` a local Dovecot is started and seeded with ``--messages`` realistic mails; the Maildir
 and the SQLite store live on /dev/shm (tmpfs) unless --disk is given. With ``--host`` any mailbox is read
 as it is (nothing is appended; the end-to-end runs set \\Seen as the connector does, each starting from
-the first UID with a fresh store). Each end-to-end run is timed twice over the same mailbox: plain
-(fetch, parse, store, ack) and with the router pipeline (normalise, classify, dedup, cases, tickets,
+the first UID with a fresh store). Each end-to-end run is timed three times over the same mailbox: plain
+(fetch, parse, store, ack); with the router pipeline (normalise, classify, dedup, cases, tickets,
 outbox rows; the shipped default config's taxonomy and agencies) run over the stored complaints after
-each batch, in the same process and event loop, as a daemon with both roles does; ``--route`` or
-``--no-route`` runs one of them only. Prints figures; asserts nothing.
+each batch, in the same process and event loop, as a daemon with both roles does; and with the router in
+a process of its own beside the intake (``daemon.route_process: true``), woken after each commit, the
+run ending when it has routed every complaint. ``--route``, ``--no-route`` or ``--route-process`` runs
+one of them only. Prints figures; asserts nothing.
 """
 
 from __future__ import annotations
@@ -136,23 +139,55 @@ class Remote:
         return client
 
 
-def router_pipeline(store: Store):
-    """The router pipeline with the shipped default config (dummy values for its required secrets)."""
+def bench_config():
+    """The shipped default config (dummy values for its required secrets)."""
     from omnichannel.config import load_config
-    from omnichannel.templates import Templates
-    from router.pipeline import RouterPipeline
 
     env = {**os.environ, "OMNICHANNEL_RATE_LIMITS": "false", **{k: os.environ.get(k, "bench") for k in (
         "TELEGRAM_BOT_TOKEN", "WHATSAPP_ACCESS_TOKEN", "WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN",
         "IMAP_PASSWORD", "X_BEARER_TOKEN", "SMTP_PASSWORD")}}
-    config = load_config(ROOT / "omnichannel" / "default_config.yaml", env=env)
+    return load_config(ROOT / "omnichannel" / "default_config.yaml", env=env)
+
+
+def router_pipeline(store: Store):
+    """The router pipeline with the shipped default config."""
+    from omnichannel.templates import Templates
+    from router.pipeline import RouterPipeline
+
+    config = bench_config()
     return RouterPipeline(config, store, Templates(config.templates, config.templates_dir))
 
 
-async def end_to_end(box, work: Path, batch_size: int, route: bool = False,
+def router_process(url: str):
+    """The router in a process of its own (``daemon.route_process``) on the store at ``url``."""
+    from omnichannel.daemon import Daemon
+    from omnichannel.router_process import RouterProcess
+
+    config = bench_config()
+    config = config.model_copy(update={"store": config.store.model_copy(update={"url": url}),
+                                       "logging": config.logging.model_copy(update={"level": "WARNING"})})
+    return RouterProcess(Daemon, config, "bench")
+
+
+async def received(store: Store) -> int:
+    """Complaints not routed yet."""
+    from sqlalchemy import func, select
+
+    from omnichannel.models import Complaint
+
+    async with store.session() as session:
+        return (await session.exec(select(func.count()).where(Complaint.status == "received"))).one()[0]
+
+
+async def end_to_end(box, work: Path, batch_size: int, route: bool | str = False,
                      **options) -> tuple[float, dict[str, float], int]:
-    """Seconds for poll → ingest_batch → ack (→ route) until drained, the time per phase, and envelopes stored."""
-    store = Store(f"sqlite+aiosqlite:///{work}/bench.db")
+    """Seconds for poll → ingest_batch → ack (→ route) until drained, the time per phase, and envelopes stored.
+
+    ``route``: True routes after each batch in this process and event loop; ``"process"`` routes in a process
+    of its own beside it (``daemon.route_process``), woken after each commit, and the run ends when it has
+    routed everything."""
+    url = f"sqlite+aiosqlite:///{work}/bench.db"
+    store = Store(url)
     await store.open(migrate=True)
     name = "email"  # the default config's mailbox: routing queues its acknowledgements as it would live
     config = ImapConfig(name=name, host=box.host, port=box.port, security=getattr(box, "security", "none"),
@@ -160,14 +195,21 @@ async def end_to_end(box, work: Path, batch_size: int, route: bool = False,
     connector = ImapConnector(name, config)
     ctx = PluginContext(name=name, data_dir=work, attachments_dir=work / "attachments", extra={"store": store})
     phases = {"start": 0.0, "poll (fetch+parse)": 0.0, "store": 0.0, "ack": 0.0}
-    pipeline = router_pipeline(store) if route else None
+    pipeline = router_pipeline(store) if route is True else None
+    router = router_process(url) if route == "process" else None
     if pipeline is not None:
         phases["route"], routed = 0.0, 0
+    if router is not None:
+        phases["wait for the router process"] = 0.0
     stored, waited = 0, 0.0
     # the officers' search index is filled in the background after the commits, as in the daemon: its work
     # counts in these figures, and how long search took to catch up after the last batch is reported
     indexer, stop_indexer = SearchIndexer(store), asyncio.Event()
     indexing = asyncio.create_task(indexer.run_forever(stop_indexer))
+    if router is not None:  # not timed, as building the in-process pipeline (imports, config, rules) is not
+        await router.start()
+        while router.state == "starting" and router.process.is_alive():  # it has rebuilt its index
+            await asyncio.sleep(0.005)
     started, cpu, others = time.perf_counter(), time.process_time(), descendants_cpu()
     await connector.start(ctx, None)
     if pipeline is not None:
@@ -187,6 +229,8 @@ async def end_to_end(box, work: Path, batch_size: int, route: bool = False,
             t = time.perf_counter()
             await connector.ack(batch, result)
             phases["ack"] += time.perf_counter() - t
+            if router is not None and result.new:
+                router.wake()
             if pipeline is not None:
                 t = time.perf_counter()
                 while (done := await pipeline.process_pending(batch_size)) > 0:
@@ -194,6 +238,19 @@ async def end_to_end(box, work: Path, batch_size: int, route: bool = False,
                 phases["route"] += time.perf_counter() - t
         if pipeline is not None:
             print(f"routed {routed} complaints")
+        if router is not None:
+            t = time.perf_counter()
+            # the router process catches up: its batch reports say when it may have (no store queries meanwhile,
+            # they would cost this process CPU that the run then counts)
+            looked = 0.0
+            while router.process.is_alive() and time.perf_counter() - t < 300:
+                if router.routed >= stored or time.perf_counter() - looked > 0.1:  # not every mail is a complaint
+                    looked = time.perf_counter()
+                    if not await received(store):
+                        break
+                await asyncio.sleep(0.005)
+            phases["wait for the router process"] = time.perf_counter() - t
+            print(f"routed {stored - await received(store)} complaints in the router process")
         last = time.perf_counter()
         for _ in range(3000):  # bounded: 30 s
             if not await pending(store):
@@ -204,6 +261,11 @@ async def end_to_end(box, work: Path, batch_size: int, route: bool = False,
               f"{waited:.2f} s after the last batch was stored")
         phases["cpu of this process"] = time.process_time() - cpu
         after = descendants_cpu()
+        if router is not None:  # counted before it stops (its CPU is gone from /proc after)
+            pid = router.process.pid
+            phases["cpu of the router process"] = sum(v - others.get(key, 0.0) for key, v in after.items()
+                                                     if key[0] == pid)
+            after = {key: v for key, v in after.items() if key[0] != pid}
         for kind in ("workers", "Dovecot"):
             phases[f"cpu of {kind}"] = sum(v - others.get(key, 0.0) for key, v in after.items() if key[1] == kind)
     finally:
@@ -212,6 +274,8 @@ async def end_to_end(box, work: Path, batch_size: int, route: bool = False,
         await connector.stop()
         if pipeline is not None:
             await pipeline.stop()
+        if router is not None:
+            await router.stop(20)
         await store.close()
     return time.perf_counter() - started - waited, phases, stored
 
@@ -225,6 +289,8 @@ def main() -> None:
     parser.add_argument("--no-prefetch", action="store_true", help="fetch the next batch only when asked")
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--route", action="store_true", help="only the run that also routes the stored complaints")
+    which.add_argument("--route-process", action="store_true",
+                       help="only the run that routes in a process of its own (daemon.route_process)")
     which.add_argument("--no-route", action="store_true", help="only the run without routing")
     parser.add_argument("--host", help="read this IMAP server's mailbox instead of a seeded local Dovecot")
     parser.add_argument("--port", type=int, default=None, help="default 993 with --security tls, else 143")
@@ -261,10 +327,11 @@ def main() -> None:
         options = {"prefetch": not args.no_prefetch, "folders": [args.folder]}
         if args.parse_workers is not None:
             options["parse_workers"] = args.parse_workers
-        runs = [False, True] if not (args.route or args.no_route) else [args.route]
+        runs = [True] if args.route else [False] if args.no_route else ["process"] if args.route_process \
+            else [False, True, "process"]
         results = []
         for route in runs:
-            run_dir = work / ("route" if route else "plain")
+            run_dir = work / {False: "plain", True: "route", "process": "route-process"}[route]
             run_dir.mkdir()
             results.append((route, *asyncio.run(end_to_end(box, run_dir, args.batch_size, route, **options))))
             raws.append(raw_fetch(box, args.batch_size, args.folder))
@@ -273,14 +340,16 @@ def main() -> None:
         print(f"raw imapclient FETCH BODY.PEEK[] of {count} mails (chunks of {args.batch_size}): "
               + ", ".join(f"{count / r[0]:,.0f}" for r in raws) + f" msg/s ({size / raw / 1e6:.0f} MB/s at best)")
         for route, elapsed, phases, stored in results:
-            print(f"end to end (fetch, parse, store via ingest_batch, ack{', route' if route else ''}; "
+            how = {False: "", True: ", route", "process": ", route in a process of its own"}[route]
+            print(f"end to end (fetch, parse, store via ingest_batch, ack{how}; "
                   f"batch {args.batch_size}, parse_workers {args.parse_workers or 0}, prefetch {not args.no_prefetch})"
                   f": {stored} stored in {elapsed:.2f} s = {stored / elapsed:,.0f} msg/s "
                   f"({stored / (elapsed - phases['start']):,.0f} msg/s after start); "
                   f"ratio to the best raw FETCH {stored / elapsed / (count / raw):.3f}")
             print("  seconds the loop spent in each call: " + ", ".join(f"{k} {v:.2f} s" for k, v in phases.items()))
             cpu = sum(v for k, v in phases.items() if k.startswith("cpu of"))
-            print(f"  per CPU second (this process, workers and Dovecot: {cpu:.2f} s): {stored / cpu:,.0f} msg; "
+            print(f"  per CPU second (this process, workers{', the router process' if route == 'process' else ''} "
+                  f"and Dovecot: {cpu:.2f} s): {stored / cpu:,.0f} msg; "
                   "on a shared machine this, not the wall clock, is what the code costs")
         print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     finally:

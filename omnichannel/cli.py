@@ -366,6 +366,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         argv += ["--config", str(config)] if config.is_file() else []
         argv += (["--json"] if args.json else []) + (["--rules-only"] if args.rules_only else [])
         argv += [arg for city in args.city or [] for arg in ("--city", city)]
+        argv += [arg for city in args.exclude or [] for arg in ("--exclude", city)]
+        argv += ["--errors", args.errors_city] if args.errors_city else []
         return registry.load(registry.EVAL_CITIES)(argv)
     if not args.file:
         print("omnichannel: eval needs a labelled file or --cross-city", file=sys.stderr)
@@ -503,6 +505,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --cross-city or --corrections: only this city (repeatable)")
     p.add_argument("--json", action="store_true", help="with --cross-city or --corrections: print the figures as JSON")
     p.add_argument("--rules-only", action="store_true", help="with --cross-city: without the learned layer")
+    p.add_argument("--exclude", action="append", metavar="CITY",
+                   help="with --cross-city: leave this city out altogether, neither scored nor trained on "
+                        "(repeatable; excluding the held-out cities gives the tuning cities' leave-one-out)")
+    p.add_argument("--errors-of", dest="errors_city", metavar="CITY",
+                   help="with --cross-city: list the wrong decisions of this city (a tuning city, never a held-out one)")
     p.set_defaults(func=cmd_eval)
     from omnichannel import registry
 

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 # what a connector kind is called as a channel in the store
 CHANNELS = {"imap": "email"}
 ROUTE_BATCH = 100
+ROUTE_BATCH_OWN = 500  # in a router process of its own (daemon.route_process)
 # while the intake is busy (a commit in the last INTAKE_HOT seconds) the router takes small slices and
 # at most ROUTE_SHARE of the event loop: citizens get their acknowledgement first, routing catches up
 INTAKE_HOT = 0.2
@@ -48,8 +49,13 @@ ENVELOPE_COUNT_TTL = 1.0
 class Daemon:
     """Everything that runs in one process; ``start`` then ``wait`` then ``stop``."""
 
-    def __init__(self, config: Config, replica_id: str | None = None, worker: tuple[int, str, Any] | None = None) -> None:
+    def __init__(self, config: Config, replica_id: str | None = None, worker: tuple[int, str, Any] | None = None,
+                 router_pipe: Any = None) -> None:
         self.config = config
+        # in the router process of a daemon with ``daemon.route_process`` (omnichannel.router_process): the pipe
+        # to the daemon; this process then only routes
+        self.router_pipe = router_pipe
+        self.router_process: Any = None  # the daemon's RouterProcess when daemon.route_process is on
         # (index, primary's internal URL, pipe) in an HTTP worker process (omnichannel.web.workers)
         self.worker = worker
         self.workers: Any = None  # the primary's WorkerPool when http.workers > 0
@@ -57,7 +63,7 @@ class Daemon:
         self.replica_id = replica_id or config.daemon.replica_id or f"{socket.gethostname()}:{os.getpid()}"
         # no name given: ``start`` takes a stable one (omnichannel.replica) so a restart after a crash
         # releases the claims of the process it replaces
-        self._name_slot: Any = None if (replica_id or config.daemon.replica_id or worker) else False
+        self._name_slot: Any = None if (replica_id or config.daemon.replica_id or worker or router_pipe) else False
         self.metrics = Metrics()
         self.templates = Templates(config.templates, config.templates_dir)
         self.store: Store | None = None
@@ -122,6 +128,8 @@ class Daemon:
             if here:  # a worker's intake has its own core: the router need not yield to it
                 self._last_intake = asyncio.get_running_loop().time()
             self._route_wakeup.set()
+            if self.router_process is not None:
+                self.router_process.wake()
 
     async def _start_connectors(self) -> None:
         d = self.config.daemon
@@ -199,9 +207,20 @@ class Daemon:
         if self.worker is not None:
             await self._start_worker()
             return
+        if self.router_pipe is not None:
+            await self._start_router()
+            return
         await self._start_connectors()
         await self._start_forwarders()
         pipeline_cls = self._optional(registry.PIPELINE) if self.config.daemon.route else None
+        if pipeline_cls is not None and self.config.daemon.route_process:
+            from omnichannel.router_process import RouterProcess
+
+            self.router_process = RouterProcess(type(self), self.config, self.replica_id,
+                                                on_routed=self._routed_elsewhere, on_state=self._router_state_is)
+            await self.router_process.start()
+            self.router_state = "starting"
+            pipeline_cls = None
         if pipeline_cls is not None:
             self.pipeline = pipeline_cls(self.config, self.store, self.templates)
             self.router_lease = Lease(self.store, ROUTER, self.replica_id, self.config.daemon.lease_ttl)
@@ -257,6 +276,52 @@ class Daemon:
         self.ready = True
         log.info("daemon %s started: %d connectors, %d forwarders", self.replica_id, len(self.connectors),
                  len(self.forwarders))
+
+    async def _start_router(self) -> None:
+        """The router process of a daemon with ``daemon.route_process``: the pipeline and its lease, nothing else."""
+        assert self.store is not None
+        pipeline_cls = self._optional(registry.PIPELINE)
+        if pipeline_cls is None:
+            raise OmnichannelError("daemon.route_process: the router pipeline cannot be loaded")
+        self.pipeline = pipeline_cls(self.config, self.store, self.templates)
+        self.router_lease = Lease(self.store, ROUTER, self.replica_id, self.config.daemon.lease_ttl)
+        self.pipeline.fence = self.router_lease.fence
+        if await self.router_lease.hold():
+            await self.pipeline.start()
+            self.router_state = "running"
+        else:
+            self.router_state = "standby"
+            log.info("router standing by: another replica routes")
+        asyncio.get_running_loop().add_reader(self.router_pipe.fileno(), self._from_daemon)
+        self._tasks.append(asyncio.create_task(self._route_loop(), name="router"))
+        self.ready = True
+        log.info("router process %d of %s started", os.getpid(), self.replica_id)
+
+    def _from_daemon(self) -> None:
+        """The router process: the daemon committed new envelopes (or is gone)."""
+        try:
+            self.router_pipe.recv()
+        except (EOFError, OSError):
+            asyncio.get_running_loop().remove_reader(self.router_pipe.fileno())
+            self.request_stop()
+            return
+        self._route_wakeup.set()
+        self._tell_daemon(("woken",))
+
+    def _tell_daemon(self, message: tuple[Any, ...]) -> None:
+        try:
+            self.router_pipe.send(message)
+        except (OSError, ValueError):
+            pass  # the daemon is gone: PR_SET_PDEATHSIG stops this process
+
+    def _routed_elsewhere(self, count: int) -> None:
+        """The daemon: its router process routed ``count`` complaints."""
+        self.metrics.routed.inc(count)
+        if self.dispatcher is not None and hasattr(self.dispatcher, "wake"):
+            self.dispatcher.wake()  # new outbox rows: deliver now, not at the next sweep
+
+    def _router_state_is(self, state: str, held: bool) -> None:
+        self.router_state = state
 
     def _cannot_listen(self, exc: OSError) -> OmnichannelError:
         return OmnichannelError(f"cannot listen on {self.config.http.host}:{self.config.http.port}: "
@@ -389,7 +454,11 @@ class Daemon:
         assert self.router_lease is not None
         # the lease is looked at (and renewed) at least three times per lease_ttl, idle or not
         interval = min(self.config.daemon.router_interval, self.config.daemon.lease_ttl / 3)
+        told = None
         while not self._stop.is_set():
+            if self.router_pipe is not None and told != (self.router_state, self.router_lease.held):
+                told = (self.router_state, self.router_lease.held)  # the router process: what the daemon shows
+                self._tell_daemon(("state", *told))
             try:
                 await asyncio.wait_for(self._route_wakeup.wait(), interval)
             except TimeoutError:
@@ -405,9 +474,12 @@ class Daemon:
                 while not self._stop.is_set():
                     # routing is CPU work on the event loop: while the intake is busy it yields
                     hot = loop.time() - self._last_intake < INTAKE_HOT
-                    limit = ROUTE_BATCH_HOT if hot else ROUTE_BATCH
+                    # a router process has a core of its own: it takes what is there in the pipeline's batches
+                    limit = ROUTE_BATCH_OWN if self.router_pipe is not None else ROUTE_BATCH_HOT if hot else ROUTE_BATCH
                     started = loop.time()
                     done = await self.pipeline.process_pending(limit)
+                    if done and self.router_pipe is not None:
+                        self._tell_daemon(("routed", done))
                     if done:
                         self.metrics.routed.inc(done)
                         if self.dispatcher is not None and hasattr(self.dispatcher, "wake"):
@@ -440,10 +512,15 @@ class Daemon:
         leases = sorted(name for name, runner in self.runners.items() if runner._has_lease)
         if self.router_lease is not None and self.router_lease.held:
             leases.insert(0, self.router_lease.key)
+        elif self.router_process is not None and self.router_process.held:
+            leases.insert(0, ROUTER)
         d = self.config.daemon
         roles = [role for role, on in (("route", d.route), ("dispatch", d.dispatch),
                                        ("intake", self.config.http.enabled)) if on]
-        return {"id": self.replica_id, "roles": roles, "leases": leases, "jobs_run": dict(self.job_runs)}
+        view = {"id": self.replica_id, "roles": roles, "leases": leases, "jobs_run": dict(self.job_runs)}
+        if self.router_process is not None:
+            view["router_process"] = self.router_process.health()
+        return view
 
     # -- health and gauges ----------------------------------------------------------------------
     def connector_health(self) -> dict[str, Any]:
@@ -518,6 +595,8 @@ class Daemon:
             runner.interrupt()  # a connector waiting in IDLE or a long poll returns now, not at the deadline
         if self.workers is not None:  # they pass requests on to us: stop them first
             await self.workers.stop(deadline)
+        if self.router_process is not None:  # it finishes its batch and releases the router lease
+            await self.router_process.stop(deadline)
         if self._reserved is not None:
             self._reserved.close()
         if self.http_runner is not None:

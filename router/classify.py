@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,11 @@ class Decision:
 def _margin(scores: dict[str, float]) -> float:
     ranked = sorted((max(v, 0.0) for v in scores.values()), reverse=True)
     return ranked[0] - (ranked[1] if len(ranked) > 1 else 0.0) if ranked else 0.0
+
+
+# a question: the clause before a "?" (after the previous sentence's end)
+_QUESTION = re.compile(r"[^.!?\n]*\?")
+_WORD = re.compile(r"\w+")
 
 
 def _top(probabilities: dict[str, float], n: int = 3) -> dict[str, float]:
@@ -82,15 +88,28 @@ class Classifier:
                                        if code in self.agencies}
         rules.update({("kind", kind): rs for kind, rs in routing.kinds.rules.items()})
         self.rules = RuleMatcher(rules, routing.lexicon)
+        self.signatures: dict[str, list[tuple[str, ...]]] = defaultdict(list)
+        for marker in routing.signature_markers:
+            seq = tuple(normalise(marker, routing.lexicon).split())
+            if seq:
+                self.signatures[seq[0]].append(seq)
+        self.landmark_words = frozenset(normalise(" ".join(routing.landmark_words), routing.lexicon).split()) \
+            if routing.landmark_weight < 1 else frozenset()
+        self.questions = RuleMatcher({("kind", kind): rs for kind, rs in routing.kinds.question_rules.items()},
+                                     routing.lexicon) if routing.kinds.question_rules else None
         self.gazetteer = Gazetteer(routing.gazetteer, routing.lexicon, common=self.rules.known)
         self._no_channel = ChannelDefault()
         self._known = self.rules.known | set(self.gazetteer.index)
         settings = routing.remits
         self.remits = RemitIndex(remits if settings.enabled else {}, routing.lexicon, weight=settings.weight,
-                                 pair_weight=settings.pair_weight, max_score=settings.max_score)
+                                 pair_weight=settings.pair_weight, max_score=settings.max_score,
+                                 exclusion_weight=settings.exclusion_weight)
         self.owner = self._owners(rules, routing.lexicon) if settings.transfer else {}
         self.addressed = addressee_index(addressees, routing.lexicon) if settings.enabled else {}
         self.model = model if model is not None else _load_model(routing)
+        info = routing.kinds.rules.get("informasi")
+        self._info_terms = {normalise(t, routing.lexicon) for t in [*info.words, *info.phrases]} if info else set()
+        self._info_words = {w for t in self._info_terms for w in t.split()}
         self.ppid_utama = routing.kinds.ppid_utama if routing.kinds.ppid_utama in self.agencies \
             else routing.triage_agency
         # officers' corrections (``router.corrections.CorrectionMemory``), set by whoever loads them
@@ -153,6 +172,8 @@ class Classifier:
 
         # location first: it can add evidence for the kecamatan office
         location, location_how = self.gazetteer.locate(toks, norm)
+        if self.signatures and ("hormat" in norm or "wassalam" in norm):
+            toks, norm = self._unsigned(toks, norm)
 
         scores: dict[str, float] = defaultdict(float)
         rules: list[list[Any]] = []
@@ -162,25 +183,32 @@ class Classifier:
                 rules.append([f"{code}:channel_prior:{channel}", prior])
         kind_hits: list[Hit] = []
         by_rules: dict[str, float] = defaultdict(float)  # what the rules alone would say
+        landmarks = self._landmarks(toks) if self.landmark_words else None
         credited: list[tuple[str, str, float, tuple[str, ...]]] = []  # (agency, rule, weight, counted for)
         for hit in sorted(self.rules.match(toks, norm)):  # a fixed order: float sums alike in every process
             (group, label), name, weight = hit
             if group == "kind":
                 kind_hits.append(hit)
                 continue
-            by_rules[label] += weight
             owners = self.owner.get((label, name)) if self.owner else None
+            shown = name
+            if landmarks and self.rules.first_token.get(((group, label), name)) in landmarks:
+                weight *= cfg.landmark_weight  # "depan sekolah": where it is, not what is wrong
+                shown = f"{name} (landmark)"
+            by_rules[label] += weight
             if owners is not None:
                 share = weight / len(owners)
                 for owner in owners:
                     scores[owner] += share
-                    rules.append([f"{owner}:{name} (remit; rule of {label})", share])
+                    rules.append([f"{owner}:{shown} (remit; rule of {label})", share])
                 credited.append((label, name, weight, owners))
                 continue
             scores[label] += weight
-            rules.append([f"{label}:{name}", weight])
+            rules.append([f"{label}:{shown}", weight])
             credited.append((label, name, weight, (label,)))
         rules_only = max(by_rules, key=lambda c: by_rules[c]) if by_rules else None
+        if self.questions is not None and by_rules and "?" in text:
+            kind_hits += self._question_hits(text, norm, toks)
         remit_terms: dict[str, list[str]] = {}
         for hit in self.remits.match(toks):
             if hit.agency in self.agencies:
@@ -244,7 +272,7 @@ class Classifier:
             agency, chosen_by = forced, f"kind:{kind}"
             confidence = kind_explained["confidence"]
         elif kind == "informasi":
-            agency, chosen_by = self._ppid(ranked)
+            agency, chosen_by = self._ppid(ranked, self._asking(rules, remit_terms))
             confidence = kind_explained["confidence"]
         elif self._several(ranked) and not (correction is not None and top_agency == correction.entry.agency_to):
             agency, chosen_by = cfg.triage_agency, "several_agencies"
@@ -277,6 +305,44 @@ class Classifier:
         }
         return Decision(kind=kind, agency=agency, confidence=confidence, location=location,
                         explanation=explanation)
+
+    def _unsigned(self, toks: list[str], norm: str) -> tuple[list[str], str]:
+        """A letter without its signature block ("Hormat kami, Lurah Palasari"): who signs is not what is wrong."""
+        n = len(toks)
+        for i in range(n - 1, n // 2 - 1, -1):
+            for seq in self.signatures.get(toks[i], ()):
+                if tuple(toks[i:i + len(seq)]) == seq:
+                    return toks[:i], " ".join(norm.split()[:i])
+        return toks, norm
+
+    def _landmarks(self, toks: list[str]) -> set[str] | None:
+        """Tokens that only come right after a landmark word ("depan", "dekat"): places, not problems."""
+        words = self.landmark_words
+        if words.isdisjoint(toks):  # most texts: no landmark word at all
+            return None
+        after = {toks[i] for i in range(1, len(toks)) if toks[i - 1] in words}
+        if not after:
+            return None
+        after.difference_update(toks[i] for i in range(len(toks)) if i == 0 or toks[i - 1] not in words)
+        return after or None
+
+    def _question_hits(self, text: str, norm: str, toks: list[str]) -> list[Hit]:
+        """Kind rules matched inside the text's questions (each rule once): what is asked, not that it is."""
+        found: set[Hit] = set()
+        whole = text.rstrip().rstrip("?")
+        particles = self.cfg.kinds.question_particles
+        for clause in _QUESTION.findall(text):
+            if particles:
+                words = set(_WORD.findall(clause.lower()))
+                found.update((("kind", kind), f"particle:{word}", weight) for kind, table in particles.items()
+                             for word, weight in table.items() if word in words)
+            if clause.rstrip("?") == whole:  # the text is one question: its normal form is at hand
+                found |= self.questions.match(toks, norm)
+                continue
+            clause_norm = normalise(clause, self.lexicon)
+            if clause_norm:
+                found |= self.questions.match(self._stem(clause_norm.split()), clause_norm)
+        return [(label, f"question:{name}", weight) for label, name, weight in sorted(found)]
 
     def _corrected(self, toks: list[str], location: dict[str, Any] | None,
                    credited: list[tuple[str, str, float, tuple[str, ...]]], scores: dict[str, float],
@@ -311,17 +377,41 @@ class Classifier:
             rules.append([f"{to}:correction:{ref}", round(weight, 3)])
         return found
 
-    def _ppid(self, ranked: list[tuple[float, str]]) -> tuple[str, str]:
+    def _asking(self, rules: list[list[Any]], remit_terms: dict[str, list[str]]) -> float:
+        """How much of the PPID utama's agency score only says that information is asked for: its rules and
+        remit terms that are information-request words too ("PPID", "informasi publik")."""
+        utama, words = self.ppid_utama, self._info_words
+        prefix = f"{utama}:"
+        out = 0.0
+        for name, weight in rules:
+            if not name.startswith(prefix):
+                continue
+            _, how, what = (name.split(":", 2) + ["", ""])[:3]
+            if how == "remit":
+                if any(w in words for term in remit_terms.get(utama, ()) for w in term.split()):
+                    out += weight
+            elif how in ("word", "phrase") and what in self._info_terms:
+                out += weight
+        return out
+
+    def _ppid(self, ranked: list[tuple[float, str]], asking: float = 0.0) -> tuple[str, str]:
         """Where an information request goes: the PPID pelaksana of the agency the text is about, else the
         PPID utama (UU 14/2008; the SLA is the information one either way, by kind).
 
         The PPID utama's own evidence is not compared: "informasi publik", "PPID", "UU 14/2008" say what
         kind of message it is, not which agency holds the information.
         """
-        for score, code in ranked:
-            if code in (self.ppid_utama, self.cfg.triage_agency):
+        kinds = self.cfg.kinds
+        candidates = [(score, code) for score, code in ranked if code != self.cfg.triage_agency]
+        for i, (score, code) in enumerate(candidates):
+            if code == self.ppid_utama:
+                # its own service (the website, public Wi-Fi) when its evidence, less the words that only ask
+                # for information, dwarfs every other agency's
+                rest = candidates[i + 1][0] if i + 1 < len(candidates) else 0.0
+                if i == 0 and score - asking >= kinds.ppid_utama_margin * max(rest, kinds.informasi_min_score):
+                    return code, "ppid_utama"
                 continue
-            if score >= self.cfg.kinds.informasi_min_score:
+            if score >= kinds.informasi_min_score:
                 return code, "ppid_pelaksana"
             break
         return self.ppid_utama, "ppid_utama"
@@ -336,10 +426,13 @@ class Classifier:
         return len(strong) >= rule.min_agencies
 
     def _learned_agency(self, probabilities: dict[str, float]) -> tuple[str, float] | None:
-        """The model's agency and probability where it is sure enough (never triage itself)."""
+        """The model's agency and probability where it is sure enough: never triage itself, nor the PPID utama,
+        which the model learns as the catch-all of texts about "the Pemkot" (information requests about no
+        agency go there) and would otherwise receive vague complaints ("pelayanan pemkot makin buruk")."""
         code = max(probabilities, key=probabilities.__getitem__)
         p = probabilities[code]
-        if p >= self.cfg.model.agency_threshold and code in self.agencies and code != self.cfg.triage_agency:
+        if p >= self.cfg.model.agency_threshold and code in self.agencies \
+                and code not in (self.cfg.triage_agency, self.ppid_utama):
             return code, round(p, 4)
         return None
 

@@ -63,13 +63,25 @@ class KindRules(Model):
     question_mark: dict[str, float] = Field(
         default_factory=lambda: {"informasi": 0.7},
         description="kind → score added when the text asks a question (has a '?')")
+    question_rules: dict[str, RuleSet] = Field(
+        default_factory=dict,
+        description="kind → rules matched only inside a question (a clause ending in '?', normalised): what the "
+        "question asks — a polar tag (\"buka tidak?\"), where/how much — or a rhetorical complaint (\"mengapa …?\")")
+    question_particles: dict[str, dict[str, float]] = Field(
+        default_factory=dict,
+        description="kind → particle → score, matched as written (before normalisation drops particles such as "
+        "\"kok\") in a question: \"kok ditutup, buang ke mana?\" is a complaint, not a request for information")
     ppid_utama: str = Field(
         "diskominfo", description="information requests (kind informasi) about no evident agency go to this "
         "PPID utama; the others go to the PPID pelaksana of the agency the text is about (UU 14/2008)")
     informasi_min_score: float = Field(
         1.5, ge=0, description="agency evidence an information request needs to go to that agency's PPID pelaksana")
+    ppid_utama_margin: float = Field(
+        3.0, ge=1, description="an information request whose evidence for the PPID utama's agency is this many times "
+        "the next agency's (and informasi_min_score) is about that agency's own service; otherwise the PPID utama's "
+        "evidence (\"PPID\", \"informasi publik\") only says what kind of message it is")
 
-    @field_validator("rules", "prior", "question_mark")
+    @field_validator("rules", "prior", "question_mark", "question_rules", "question_particles")
     @classmethod
     def _known_kinds(cls, value: dict[str, object]) -> dict[str, object]:
         unknown = set(value) - set(KINDS)
@@ -129,6 +141,9 @@ class RemitSettings(Model):
                           "(a word in n remits scores weight/n; an excluding clause scores against)")
     pair_weight: float = Field(1.5, ge=0, description="score of a remit word pair (\"pohon tumbang\") found in the text")
     max_score: float = Field(4.0, ge=0, description="most evidence one agency's remit can add (or take away)")
+    exclusion_weight: float = Field(
+        1.0, ge=0, description="how many times a positive mention an excluding clause weighs against its agency "
+        "(\"SMA/SMK adalah kewenangan Provinsi\", \"gang skala RW melalui Kemantren\" say plainly whose it is not)")
     addressee_weight: float = Field(3.0, ge=0, description="score of an agency the text addresses by its name, "
                                     "an abbreviation of it in capitals or one of its accounts (aliases)")
     transfer: bool = Field(True, description="a rule whose words another agency's remit names (and its own "
@@ -208,6 +223,15 @@ class RoutingConfig(Model):
         2.0, gt=0, description="score at which an unopposed agency reaches confidence 0.5")
     triage_agency: str = "triage"
     lexicon: dict[str, str] = Field(default_factory=dict, description="extra slang → standard entries")
+    landmark_words: list[str] = Field(
+        default_factory=list, description="words after which an agency's word names where, not what "
+        "(\"depan sekolah\", \"dekat puskesmas\"): its rule counts landmark_weight of its weight there, "
+        "unless the word is used elsewhere in the text too")
+    landmark_weight: float = Field(1.0, ge=0, le=1)
+    signature_markers: list[str] = Field(
+        default_factory=list, description="words that open a letter's signature block (\"hormat kami\"): what "
+        "follows them in the second half of a text names who writes (\"Lurah Palasari\", \"Ketua RT 03\"), not "
+        "what is wrong, and is left out of the rules, remits and model (the gazetteer still reads it)")
 
     @model_validator(mode="after")
     def _agency_codes(self) -> RoutingConfig:

@@ -65,6 +65,9 @@ class RouterPipeline:
         self.routing: RoutingConfig = _section(getattr(config, "routing", None), RoutingConfig)
         self.sla: SlaConfig = _section(getattr(config, "sla", None), SlaConfig)
         self.calendar = WorkingCalendar(self.sla)
+        # the national holidays (the ``holidays`` package: ~0.5 s of imports) load now, with the rules, not
+        # inside the first batch's routing
+        self.calendar.is_working_day(utcnow())
         self.classifier = Classifier(self.routing, list(getattr(config, "agencies", [])))
         self.index = DedupIndex(self.dedup_cfg)
         # officers' corrections: read at start, then every batch picks up the new ones (any process wrote them)
@@ -72,6 +75,7 @@ class RouterPipeline:
         if self.routing.corrections.enabled:
             self.classifier.corrections = self.corrections
         self._contacts: dict[str, int] = {}  # "phone:62812…" / "email:x@y" → first reporter seen with it
+        self._defaults: dict[str, str | None] = {}  # connector name → its default_agency
         self._started = False
         # called with the write transaction's connection before a batch is written; raises to roll it back
         # (the daemon's router lease: only the replica that holds it writes routing decisions)
@@ -258,10 +262,14 @@ class RouterPipeline:
         return item
 
     def _default_agency(self, connector: str) -> str | None:
+        if connector in self._defaults:  # looked up once per connector (the config does not change)
+            return self._defaults[connector]
         try:
-            return getattr(self.config.connector(connector), "default_agency", None)
+            found = getattr(self.config.connector(connector), "default_agency", None)
         except (StopIteration, AttributeError):
-            return None
+            found = None
+        self._defaults[connector] = found
+        return found
 
     def window_seconds(self) -> float:
         """The longest dedup window in seconds."""

@@ -16,6 +16,7 @@ from collections import defaultdict
 from typing import Any
 
 from router.config import GazetteerConfig, Kecamatan, Place
+from router.fastre import hints, sub_where_possible
 from router.normalise import default_lexicon, normalise
 from router.regions import region_places
 
@@ -230,6 +231,9 @@ _OTHER = (
     (re.compile(r"\b(?:kantor (?:ke)?lurah(?:an)?|balai kelurahan)\b", re.I), "kelurahan"),
     (re.compile(r"\b(?:kantor camat|kantor kecamatan)\b", re.I), "kecamatan"),
 )
+# the words one of which each match of _SCHOOL has, lower-cased: a level (or a prefix of it) then "n" or
+# "neg…" ("SDN", "SD Negeri", "MAN"), or "sekolah"; a text without them skips _SCHOOL (same result)
+_SCHOOL_HINT = re.compile(r"(?:sd|smp|sma|smk|mi|mts|ma)\s*n(?:\b|eg)|sekolah")
 
 
 # the name before the number: "SD Negeri Jetis 1", "SDN Kotagede 3", "SD N Giwangan 1" → "SD 1 Jetis"
@@ -256,11 +260,27 @@ def canonical_places(text: str) -> str:
     if "sd" in low or "sm" in low or "sekolah" in low or "mi" in low or "ma" in low:
         if "sd" in low or "sm" in low:
             text = _SCHOOL_NAMED.sub(_school_named, text)
-        text = _SCHOOL.sub(_school, text)
+        if not text.isascii() or _SCHOOL_HINT.search(text.lower()):
+            text = _SCHOOL.sub(_school, text)
     if "jl" in low or "jalan" in low:
         text = _STREET.sub("jl ", text)
     if "gg" in low or "gang" in low or "lr" in low or "lorong" in low:
         text = _GANG.sub("gg ", text)
+    # each pattern runs only where one of its words occurs (router.fastre): the same text, less scanning
+    low = text.lower() if text.isascii() else None
     for pattern, word in _OTHER:
-        text = pattern.sub(word, text)
+        changed = sub_where_possible(pattern, word, text, low, _hints(pattern))
+        if changed is not text and low is not None:
+            low = changed.lower()
+        text = changed
     return text
+
+
+_HINTS: dict[re.Pattern[str], tuple[str, ...] | None] = {}
+
+
+def _hints(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
+    found = _HINTS.get(pattern, ())
+    if found == ():
+        found = _HINTS[pattern] = hints(pattern)
+    return found

@@ -35,12 +35,13 @@ kota kab jl no saya aku kami kita anda dia mereka belum jelas sekaligus beberapa
 # a clause that says what the agency does NOT do
 _EXCLUSION = re.compile(r"\b(?:bukan|tidak termasuk|tidak menangani|tidak mencakup|kecuali|melainkan|"
                         r"kewenangan provinsi|kewenangan pemerintah provinsi|diserahkan ke|ditangani oleh)\b"
-                        r"|\bada di \w+$")
+                        r"|\bada di \w+$|\b(?:melalui|lewat) \w+$")
 _CLAUSES = re.compile(r"[.;:,()\n]|\s-\s|\s–\s")
 _NASAL = (("meng", "k"), ("peng", "k"), ("meny", "s"), ("peny", "s"), ("mem", "p"), ("pem", "p"),
           ("men", "t"), ("pen", "t"))
+# "nge-"/"ng-"/"ny-" are the everyday active prefixes (Jakarta, Javanese, Sundanese): "ngamen", "ngemis"
 _PREFIXES = ("memper", "diper", "meng", "meny", "peng", "peny", "ber", "ter", "per", "mem", "men", "pem", "pen",
-             "me", "pe", "di", "ke", "se")
+             "nge", "me", "pe", "di", "ke", "se", "ng", "ny")
 _SUFFIXES = ("nya", "kan", "an", "i")
 _VOWELS = frozenset("aeiou")
 
@@ -82,7 +83,8 @@ class RemitIndex:
     """Every agency's remit compiled into stem and stem-pair lookups with specificity weights."""
 
     def __init__(self, remits: dict[str, str], lexicon: dict[str, str] | None = None, *,
-                 weight: float = 1.0, pair_weight: float = 2.0, max_score: float = 4.0) -> None:
+                 weight: float = 1.0, pair_weight: float = 2.0, max_score: float = 4.0,
+                 exclusion_weight: float = 1.0) -> None:
         self.max_score = max_score
         positive: dict[str, set[str]] = defaultdict(set)   # term → agencies whose remit holds it
         negative: dict[str, set[str]] = defaultdict(set)
@@ -99,12 +101,14 @@ class RemitIndex:
         # term → [(agency, weight)]; pairs are keyed by each side's stems
         self.words: dict[str, list[tuple[str, str, float]]] = defaultdict(list)
         self.pairs: dict[tuple[str, str], list[tuple[str, str, float]]] = defaultdict(list)
-        for target, sign in ((positive, 1.0), (negative, -1.0)):
+        for target, sign in ((positive, 1.0), (negative, -exclusion_weight)):
             for term, codes in target.items():
                 is_pair = " " in term
                 base = pair_weight if is_pair else weight
                 holders = len(positive.get(term, ())) or len(codes)
                 for code in sorted(codes):
+                    if sign < 0 and not is_pair and code in positive.get(term, ()):
+                        continue  # "jalan kota" theirs, "jalan lingkungan" not: the exclusion is in the pair
                     w = sign * base / holders
                     if is_pair:
                         first, second = term.split(" ", 1)
@@ -133,11 +137,18 @@ class RemitIndex:
         if not content:
             return set(), set()
         owners: set[str] | None = None
+        named: set[str] | None = None  # the same over the words some remit names ("pohon" of "pohon keropos")
         excluders: set[str] = set()
         for word in content:
             found = set().union(*(self.owners_of.get(s, set()) for s in stems(word)))
             owners = found if owners is None else owners & found
+            if found:
+                named = found if named is None else named & found
             excluders |= set().union(*(self.excluders_of.get(s, set()) for s in stems(word)))
+        if not owners and excluders and named:
+            # a remit excludes a word of the rule and no remit names all of them: the remits that name what
+            # is named own it ("Taman dan pohon tidak termasuk" moves "pohon keropos" to who holds "pohon")
+            owners = named
         return owners or set(), excluders - (owners or set())
 
     def match(self, toks: list[str]) -> list[RemitHit]:

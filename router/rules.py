@@ -27,6 +27,8 @@ class RuleMatcher:
         phrases: dict[str, list[tuple[tuple[str, ...], Hit]]] = defaultdict(list)
         regexes: dict[str, list[Hit]] = defaultdict(list)
         seen: set[tuple[Label, tuple[str, ...]]] = set()
+        # (label, rule name) → the token a word or phrase rule starts with (regexes have none)
+        self.first_token: dict[tuple[Label, str], str] = {}
         for label, rules in rulesets.items():
             entries = [(f"word:{w}", w, weight) for w, weight in rules.words.items()]
             entries += [(f"phrase:{p}", p, weight) for p, weight in rules.phrases.items()]
@@ -38,6 +40,7 @@ class RuleMatcher:
                 if (label, toks) in seen:  # "uwuh" and "sampah" normalise alike: count the evidence once
                     continue
                 seen.add((label, toks))
+                self.first_token[(label, name)] = toks[0]
                 if len(toks) == 1:
                     words[toks[0]].append((label, name, weight))
                 else:

@@ -31,6 +31,8 @@ def main(argv: list[str] | None = None, corrections: list[dict[str, Any]] | None
     parser.add_argument("directory", nargs="?", type=Path, default=DEFAULT_DIR)
     parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
     parser.add_argument("--exclude", action="append", default=[], help="leave this city out (repeatable)")
+    parser.add_argument("--include-held-out", action="store_true",
+                        help="train on cities marked shipped_model: false too")
     parser.add_argument("--corrections", type=Path, action="append", default=[],
                         help="officers' corrections exported as JSON Lines (repeatable)")
     parser.add_argument("-o", "--output", type=Path, default=MODEL_PATH)
@@ -38,7 +40,13 @@ def main(argv: list[str] | None = None, corrections: list[dict[str, Any]] | None
     if not args.directory.is_dir():
         print(f"omnichannel: no such directory: {args.directory}", file=sys.stderr)
         return 2
-    cities = [c for c in load_cities(args.directory) if c.slug not in args.exclude]
+    found = [c for c in load_cities(args.directory) if c.slug not in args.exclude]
+    # a held-out city says so in its city.yaml (shipped_model: false): the shipped model never sees it, so
+    # importing its messages stays a check nobody tuned on; --include-held-out trains on it anyway
+    cities = [c for c in found if args.include_held_out or c.facts.get("shipped_model", True) is not False]
+    if len(cities) < len(found):
+        print(f"left out (shipped_model: false in city.yaml): "
+              f"{', '.join(c.slug for c in found if c not in cities)}", file=sys.stderr)
     if not cities:
         print("omnichannel: no city to train on", file=sys.stderr)
         return 2
@@ -67,6 +75,8 @@ def add_cli(subparsers: Any) -> None:
     p.add_argument("directory", nargs="?", type=Path, default=DEFAULT_DIR,
                    help="the labelled cities, one folder each (default: %(default)s)")
     p.add_argument("--exclude", action="append", default=[], help="leave this city out (repeatable)")
+    p.add_argument("--include-held-out", action="store_true",
+                   help="train on the cities whose city.yaml says shipped_model: false (held-out cities) too")
     p.add_argument("--corrections", metavar="FILE", action="append", default=[],
                    help="fold in officers' corrections from a JSON Lines file (written by --export-corrections; "
                         "rows with text, agency and kind; repeatable)")
@@ -83,6 +93,7 @@ def add_cli(subparsers: Any) -> None:
 def _cli(args: argparse.Namespace) -> int:
     argv = [str(args.directory), "--config", str(_config_path(args)), "-o", str(args.output)]
     argv += [a for c in args.exclude for a in ("--exclude", c)]
+    argv += ["--include-held-out"] if args.include_held_out else []
     argv += [a for f in args.corrections for a in ("--corrections", f)]
     if not (args.store or args.export_corrections):
         return main(argv)

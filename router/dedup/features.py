@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from router.dedup.concepts import CLASS_WORDS, identity_keys, problem_mask, reference_flags, without_aside
+from router.fastre import Anchored
 from router.places import canonical_places
 from router.regions import city_words
 
@@ -210,6 +211,9 @@ simpang tpu tps tpa halte sungai kali lapangan rusunawa rusun pt cv jembatan gor
 """.split())
 _WEAK_KINDS = frozenset("kali mi ma min rumah".split())
 _WEAK_KIND = re.compile(r"\b(?:MI|MA|MIN|Kali)\b|[Rr]umah [Ss]akit")
+# their findall tries a match only where one of the pattern's words begins (router.fastre: the same lists)
+_RT_RW, _RT, _RW, _ABBREV_STREET, _JALAN_LOWER, _AREA, _LANDMARK, _BLOK = map(  # type: ignore[assignment]
+    Anchored, (_RT_RW, _RT, _RW, _ABBREV_STREET, _JALAN_LOWER, _AREA, _LANDMARK, _BLOK))
 
 
 def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[str]:

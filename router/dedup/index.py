@@ -267,6 +267,8 @@ class DedupIndex:
         link_ids = cfg.identity_links and bool(probe)
         n_content = len(content)
         f_parsed: dict[str, tuple[str, ...]] | None = None
+        compared: dict[int, tuple[dict[str, tuple[str, ...]], tuple[float, str | None]]] = {}
+        bounded: dict[int, str | None] = {}  # opener slot → why its places keep f apart (None: they do not)
         best: Match | None = None
         best_key: tuple[int, float] = (-1, 0.0)
         rejected: dict[str, Any] | None = None
@@ -343,7 +345,12 @@ class DedupIndex:
                 if f_parsed is None:
                     f_parsed = parse_places(f_places)
                 other_parsed = self._place_set(place_data, p_lo, p_hi)
-                place_score, why = parsed_similarity(f_parsed, other_parsed)
+                # candidates share place sets (the cached parse): each compared once per lookup (the entry
+                # holds the set, so its id stays its own meanwhile)
+                seen = compared.get(id(other_parsed))
+                if seen is None or seen[0] is not other_parsed:
+                    seen = compared[id(other_parsed)] = (other_parsed, parsed_similarity(f_parsed, other_parsed))
+                place_score, why = seen[1]
                 if not place_score and why is None and f_mentions and ("near" not in f_parsed or rank >= 1) and \
                         not (f_parsed.keys() & other_parsed.keys()) - _AREA_KINDS:
                     # nothing named alike ("simpang Sudirman Gatot Subroto" / "Jl. Sudirman - Jl. Gatot Subroto");
@@ -359,8 +366,11 @@ class DedupIndex:
             opener = openers[slot]
             if why is None and both and opener != slot and p_off[opener + 1] > p_off[opener]:
                 # the group's first complaint bounds it too: "Jl. Pahlawan RT 2 RW 4" joined a case opened in
-                # Sidomulyo is no match for the same street number in Tanjung Sari
-                _, why = parsed_similarity(f_parsed, self._place_set(place_data, p_off[opener], p_off[opener + 1]))
+                # Sidomulyo is no match for the same street number in Tanjung Sari (once per opener and lookup)
+                if opener not in bounded:
+                    bounded[opener] = parsed_similarity(
+                        f_parsed, self._place_set(place_data, p_off[opener], p_off[opener + 1]))[1]
+                why = bounded[opener]
             if why is None and f_problems and other_problems and not shared and \
                     not (rank >= 1 and self_ref and place_score >= 0.6):  # "melanjutkan WA saya tadi" at one place
                 why = "different problem"

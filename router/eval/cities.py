@@ -288,10 +288,15 @@ def evaluate_city(city: City, base: Config, trained_on: list[City] | None = None
 
 
 def cross_city(directory: Path, config_path: Path, only: list[str] | None = None,
-               errors_for: str | None = None, learned: bool = True) -> tuple[list[CityFigures], list[str]]:
-    """Each city held out in turn: the learned layer is trained on the others (as tuning may use only them)."""
+               errors_for: str | None = None, learned: bool = True,
+               exclude: list[str] | None = None) -> tuple[list[CityFigures], list[str]]:
+    """Each city held out in turn: the learned layer is trained on the others (as tuning may use only them).
+
+    ``exclude`` leaves cities out of the rotation altogether, neither scored nor trained on: with the
+    held-out cities excluded, the tuning cities score each other (a pseudo-held-out leave-one-out whose
+    figures owe nothing to the held-out cities' messages)."""
     base = load_routing_config(config_path)
-    cities = load_cities(directory)
+    cities = [c for c in load_cities(directory) if c.slug not in (exclude or ())]
     out, lines = [], []
     for held_out in cities:
         if only and held_out.slug not in only:
@@ -333,11 +338,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--errors", metavar="CITY", help="list the wrong decisions of one city (never a held-out one)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--rules-only", action="store_true", help="without the learned layer")
+    parser.add_argument("--exclude", action="append", default=[],
+                        help="leave this city out altogether: neither scored nor trained on (repeatable)")
     args = parser.parse_args(argv)
     if not args.directory.is_dir():
         print(f"omnichannel: no such directory: {args.directory}", file=sys.stderr)
         return 2
-    figures, lines = cross_city(args.directory, args.config, args.city, args.errors, learned=not args.rules_only)
+    figures, lines = cross_city(args.directory, args.config, args.city, args.errors, learned=not args.rules_only,
+                                exclude=args.exclude)
     if args.json:
         print(json.dumps([asdict(f) for f in figures], ensure_ascii=False, indent=1))
     else:

@@ -230,3 +230,130 @@ def test_a_short_question_about_nothing_a_pemda_holds_is_not_an_information_requ
     assert (decision.kind, decision.agency) == ("bukan_aduan", "triage")
     assert decision.explanation["kind"]["chosen_by"] == "no_subject"
     assert classifier.classify("mau tanya syarat bikin KTP apa aja ya?").kind == "informasi"
+
+
+def _rules_only(config) -> Classifier:
+    routing = config.routing.model_copy(deep=True)
+    routing.model.enabled = False
+    return Classifier(routing, list(config.agencies))
+
+
+@pytest.mark.parametrize("text", [
+    "jam layanan dukcapil hari sabtu buka ga?",             # a polar tag ends the question
+    "tarif parkir resmi tepi jalan berapa sih?",            # how much
+    "kantor kelurahan dinten Saptu buka teu nya? bade nyandak surat pengantar",  # Sundanese tag and particle
+    "KTP rusak bisa cetak ulang di kecamatan ga? atau harus ke dukcapil",
+])
+def test_what_a_question_asks_makes_an_information_request(config, text) -> None:
+    decision = _rules_only(config).classify(text)
+    assert decision.kind == "informasi", decision.explanation["kind"]
+    assert any(name.startswith("informasi:question:") for name, _ in decision.explanation["kind"]["rules"])
+
+
+def test_question_rules_count_only_inside_the_question(config) -> None:
+    classifier = _rules_only(config)
+    # the same words with no question mark are no question: the polar tag does not fire
+    decision = classifier.classify("jam layanan dukcapil hari sabtu buka ga. antre panjang")
+    assert not any(name.startswith("informasi:question:") for name, _ in decision.explanation["kind"]["rules"])
+    # a rhetorical question complains, also when its particle is one normalisation drops ("kok")
+    assert classifier.classify("jalan berlubang depan pasar sampai kapan dibiarkan begini?").kind == "pengaduan"
+    kok = classifier.classify("depo sampah kok ditutup, warga disuruh buang sampah ke mana?")
+    assert kok.kind == "pengaduan" and ["pengaduan:question:particle:kok", 1.5] in kok.explanation["kind"]["rules"]
+
+
+def test_question_rules_can_be_switched_off(config) -> None:
+    routing = config.routing.model_copy(deep=True)
+    routing.model.enabled = False
+    routing.kinds.question_rules = {}
+    decision = Classifier(routing, list(config.agencies)).classify("jam layanan dukcapil hari sabtu buka ga?")
+    assert not any(name.startswith("informasi:question:") for name, _ in decision.explanation["kind"]["rules"])
+
+
+@pytest.mark.parametrize("text", [
+    "laporan saya yg kemarin gimana ya min? blm ada kabar",   # a bare follow-up on one's own report
+    "Dear Sir/Madam, we offer SEO services to boost your website ranking. Reply for a free quote.",
+    "terima kasih buat petugas kebersihan di jalan kami, rajin sekali",
+])
+def test_follow_ups_thanks_and_foreign_spam_are_not_complaints(config, text) -> None:
+    decision = _rules_only(config).classify(text)
+    assert (decision.kind, decision.agency) == ("bukan_aduan", "triage"), decision.explanation["kind"]
+
+
+@pytest.mark.parametrize("text", [
+    "trotoar jl. dipatiukur kalo bisa dilebarin, pejalan kaki numpuk di pinggir jalan",
+    "mending bikin sumur resapan lebih banyak daripada tiap tahun banjir",
+    "bikin aplikasi cek pemakaian air harian dong, biar kalo ada pipa bocor ketauan cepet",
+])
+def test_proposals_in_everyday_words(config, text) -> None:
+    assert _rules_only(config).classify(text).kind == "aspirasi"
+
+
+def test_a_landmark_names_where_not_what(config) -> None:
+    classifier = _rules_only(config)
+    decision = classifier.classify("pohon besar depan sd keropos dan miring ke jalan, takut tumbang")
+    assert decision.agency == "dlh", decision.explanation["agency"]
+    assert any("(landmark)" in name for name, _ in decision.explanation["agency"]["rules"])
+    routing = config.routing.model_copy(deep=True)
+    routing.model.enabled = False
+    routing.landmark_weight = 1.0  # off: the school's word counts in full
+    off = Classifier(routing, list(config.agencies)).classify("pohon besar depan sd keropos dan miring ke jalan, takut tumbang")
+    assert not any("(landmark)" in name for name, _ in off.explanation["agency"]["rules"])
+
+
+def test_a_fallen_tree_and_a_tree_at_risk(config) -> None:
+    classifier = _rules_only(config)
+    assert classifier.classify("pohon tumbang menutup jalan, motor tertimpa").agency == "bpbd"
+    assert classifier.classify("pohon di pinggir jalan rawan tumbang, batangnya keropos").agency == "dlh"
+
+
+def test_people_at_a_traffic_light_are_not_a_traffic_light_fault(config) -> None:
+    classifier = _rules_only(config)
+    assert classifier.classify("di lampu merah ada pengamen maksa minta duit, ngancem").agency == "satpolpp"
+    assert classifier.classify("lampu merah perempatan mati, semrawut").agency == "dishub"
+
+
+def test_information_about_the_ppid_utamas_own_service_stays_with_it(config) -> None:
+    decision = _rules_only(config).classify("wifi gratis di balai RW masih ada gak? passwordnya apa ya")
+    assert (decision.kind, decision.agency) == ("informasi", "diskominfo"), decision.explanation["agency"]
+    # words that only ask for information do not make the request the PPID utama's own
+    other = _rules_only(config).classify("Dengan hormat, berdasarkan UU 14/2008 tentang keterbukaan informasi publik "
+                                         "saya memohon salinan kontrak proyek perbaikan jalan berlubang tahun 2025.")
+    assert (other.kind, other.agency) == ("informasi", "pupr"), other.explanation["agency"]
+
+
+LETTER = ("Dengan hormat,\nMelalui surat ini kami laporkan bahwa telah terjadi pergerakan tanah dan longsor kecil di "
+          "RT 02 RW 10. Tiga rumah retak dindingnya. Mohon kaji cepat dan penanganan darurat.\n\nHormat kami,\n"
+          "Lurah Banyumanik (tembusan Camat Banyumanik)")
+
+
+def test_a_letters_signature_names_who_writes_not_what_is_wrong(config) -> None:
+    decision = _rules_only(config).classify(LETTER)
+    assert decision.agency == "bpbd", decision.explanation["agency"]
+    assert not any(name.startswith("kecamatan:word:lurah") for name, _ in decision.explanation["agency"]["rules"])
+    routing = config.routing.model_copy(deep=True)
+    routing.model.enabled = False
+    routing.signature_markers = []
+    unsigned = Classifier(routing, list(config.agencies)).classify(LETTER)
+    assert any(name.startswith("kecamatan:word:lurah") for name, _ in unsigned.explanation["agency"]["rules"])
+    # "hormat kami" early in a text is no signature: nothing is cut
+    early = _rules_only(config).classify("hormat kami kepada pak lurah, tapi surat pengantar kami ditolak tanpa alasan "
+                                         "padahal syarat sudah lengkap dan antre dari pagi di kantor kelurahan")
+    assert early.agency == "kecamatan"
+
+
+class _SureModel:
+    """A stand-in for the learned layer that is sure of one agency."""
+
+    def __init__(self, agency: str) -> None:
+        self.agency = agency
+
+    def predict(self, toks):
+        return {"pengaduan": 0.9, "aspirasi": 0.05, "informasi": 0.03, "bukan_aduan": 0.02}, {self.agency: 0.95}
+
+
+def test_the_learned_fallback_never_sends_a_vague_complaint_to_the_ppid_utama(config) -> None:
+    text = "pelayanan pemkot makin hari makin buruk, kecewa berat"
+    vague = Classifier(config.routing, list(config.agencies), model=_SureModel("diskominfo")).classify(text)
+    assert vague.agency == "triage" and vague.explanation["agency"]["chosen_by"] != "model"
+    sure = Classifier(config.routing, list(config.agencies), model=_SureModel("dinsos")).classify(text)
+    assert (sure.agency, sure.explanation["agency"]["chosen_by"]) == ("dinsos", "model")

@@ -85,3 +85,13 @@ def test_adversarial_grouping_sets_keep_look_alikes_apart():
         assert figures["hard_negatives"] >= 12
         assert figures["hard_negative_merges"] == 0, (name, figures)
         assert figures["same_complaint_f1"] >= complaint and figures["same_case_f1"] >= case, (name, figures)
+
+
+def test_an_excluded_city_is_neither_scored_nor_trained_on(tmp_path):
+    write_city(tmp_path, "kota-a", "33.74", LIGHTS, "perkim")
+    write_city(tmp_path, "kota-b", "32.73", LIGHTS_WITH_TRANSPORT, "dishub")
+    write_city(tmp_path, "kota-c", "35.78", LIGHTS, "perkim")
+    figures, _ = cross_city(tmp_path, DEFAULT_CONFIG, exclude=["kota-c"])
+    assert [f.city for f in figures] == ["kota-a", "kota-b"]
+    assert all("kota-c" not in f.trained_on for f in figures)
+    assert [f.trained_on for f in figures] == [["kota-b"], ["kota-a"]]

@@ -97,3 +97,21 @@ def test_train_command_builds_the_model_from_city_files(tmp_path, capsys):
     assert main(["train", str(tmp_path / "cities"), "--exclude", "beta", "-o", str(out)]) == 0
     assert "trained on 45 messages of alpha" in capsys.readouterr().out
     assert Model.load(out).sources["alpha"]["rows"] == 45
+
+
+def test_a_held_out_city_stays_out_of_the_shipped_model_unless_asked(tmp_path, capsys):
+    for city, code, held_out in (("alpha", "32.73", False), ("gamma", "35.78", True)):
+        directory = tmp_path / "cities" / city
+        directory.mkdir(parents=True)
+        facts = {"city": city, "region_code": code, "agencies": [dict(r, name=r["code"]) for r in REMITS]}
+        if held_out:
+            facts["shipped_model"] = False
+        (directory / "city.yaml").write_text(json.dumps(facts))
+        (directory / "routing.jsonl").write_text("\n".join(json.dumps(r) for r in ROWS) + "\n")
+    out = tmp_path / "model.npz"
+    assert main(["train", str(tmp_path / "cities"), "-o", str(out)]) == 0
+    printed = capsys.readouterr()
+    assert "left out (shipped_model: false in city.yaml): gamma" in printed.err
+    assert set(Model.load(out).sources) == {"alpha"}
+    assert main(["train", str(tmp_path / "cities"), "--include-held-out", "-o", str(out)]) == 0
+    assert set(Model.load(out).sources) == {"alpha", "gamma"}

@@ -84,3 +84,42 @@ def test_stems_meet_formal_and_slang_forms():
     assert set(stems("pemangkasan", True)) & set(stems("dipangkas"))
     assert set(stems("pengangkutan", True)) & set(stems("diangkut"))
     assert "pohon" not in stems("memohon")  # a message word never gets a nasal root
+
+
+def test_a_rule_whose_word_a_remit_excludes_moves_to_who_names_it(shipped):
+    """"Taman dan pohon tidak termasuk": a tree-care rule of DLH no remit names in full ("pohon keropos")
+    moves to the remits that name its tree."""
+    there = Classifier(shipped.routing, agencies_with(shipped, **OTHER_CITY))
+    moved = there.owner[("dlh", "phrase:pohon keropos")]
+    assert "perkim" in moved and "dlh" not in moved
+    text = "pohon keropos dan miring di jl. riau, mohon segera dipangkas"
+    assert there.classify(text).agency == "perkim", there.classify(text).explanation["agency"]
+    here = Classifier(shipped.routing, list(shipped.agencies))
+    assert ("dlh", "phrase:pohon keropos") not in here.owner
+    assert here.classify(text).agency == "dlh"
+
+
+def test_everyday_active_prefixes_meet_a_remit():
+    assert set(stems("ngemis")) & set(stems("pengemis", True))
+    assert set(stems("ngamen")) & set(stems("pengamen", True))
+
+
+GANG_WORKS = {
+    "pupr": "Urusan pekerjaan umum: jalan kota, jembatan, trotoar dan drainase kota. Jalan kampung dan gang skala RW "
+            "melalui kelurahan.",
+    "kecamatan": "Pelayanan kelurahan: surat pengantar, pembinaan RT dan RW, serta pembangunan skala RW: perbaikan "
+                 "gang, paving gang dan saluran gang.",
+}
+
+
+def test_an_excluding_clause_weighs_more_than_a_mention(shipped):
+    """"Gang skala RW melalui kelurahan": a remit that sends something elsewhere says plainly whose it is not."""
+    text = "gang di RW 07 berlubang, paving hancur, tolong diperbaiki"
+    agencies = agencies_with(shipped, **GANG_WORKS)
+    assert Classifier(shipped.routing, agencies).classify(text).agency == "kecamatan"
+    weak = shipped.routing.model_copy(deep=True)
+    weak.remits.exclusion_weight = 0.0
+    assert Classifier(weak, agencies).classify(text).agency == "pupr"
+    # the agency's own word is not excluded by the clause that excludes one use of it ("jalan kampung")
+    index = RemitIndex({"pupr": GANG_WORKS["pupr"], "kecamatan": GANG_WORKS["kecamatan"]}, exclusion_weight=4.0)
+    assert all(w > 0 for code, _, w in index.words["jalan"] if code == "pupr")

@@ -1,0 +1,203 @@
+"""Regexes run only where they can match: the same answers, less scanning.
+
+Python's ``re`` tries every alternative of a pattern at every position of a text; a pattern such as
+``\\b(?:perumahan|perum|komplek)\\b`` costs a few microseconds per message even when the text holds none
+of its words. For ASCII text (where case-insensitive matching is plain ASCII case folding) the words an
+alternative starts with can be looked for as substrings of the lower-cased text first: where none occurs
+the alternative cannot match. The literals are read off the pattern itself at first use (so a pattern
+edited later stays right); an alternative whose start cannot be read (not ``\\b`` followed by letters or a
+``(?:…|…)`` group of them) is always run. Non-ASCII text always runs the whole pattern.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+
+@cache
+def _rules():  # imported when first needed: router.rules imports router.normalise, which uses this module
+    from router import rules
+
+    return rules
+
+
+def _split_alternatives(pattern: str) -> list[str]:
+    return _rules()._split_alternatives(pattern)
+
+_LETTERS = re.compile(r"[a-z ]+")
+_OPTIONAL = ("?", "*", "{")
+
+
+def _group_end(pattern: str, start: int) -> int:
+    """Index of the ``)`` that closes the ``(`` at ``start`` (escapes and classes skipped), or -1."""
+    depth, i, in_class = 0, start, False
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    return -1
+
+
+def _leading(text: str) -> str | None:
+    found = _LETTERS.match(text)
+    if found is None:
+        return None
+    literal = found.group(0)
+    if text[found.end():found.end() + 1] in _OPTIONAL:  # a quantifier applies to the last letter
+        literal = literal[:-1]
+    return literal if literal.strip() else None
+
+
+def literals(alternative: str) -> tuple[str, ...] | None:
+    """Lower-case texts one of which every match of ``alternative`` contains, or None (not readable)."""
+    if not alternative.startswith("\\b"):
+        return None
+    rest = alternative[2:]
+    if rest.startswith("(?:"):
+        start = 3
+    elif rest.startswith("(") and not rest.startswith("(?"):  # a capturing group
+        start = 1
+    else:
+        literal = _leading(rest)
+        return (literal,) if literal else None
+    end = _group_end(rest, 0)
+    if end < 0 or rest[end + 1:end + 2] in _OPTIONAL:  # unclosed, or the group may be absent
+        return None
+    out = []
+    for inner in _split_alternatives(rest[start:end]):
+        literal = _leading(inner)
+        if literal is None:
+            return None
+        out.append(literal)
+    return tuple(out)
+
+
+def hints(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
+    """Literals one of which occurs (lower-cased) in every ASCII text ``pattern`` matches, or None."""
+    if pattern.pattern.startswith("(?") and not pattern.pattern.startswith("(?:"):
+        return None  # global inline flags or a lookaround: not read
+    found: list[str] = []
+    for alternative in _split_alternatives(pattern.pattern):
+        these = literals(alternative)
+        if these is None:
+            return None
+        found.extend(these)
+    return tuple(found)
+
+
+class AnySearch:
+    """``bool(pattern.search(text))``, trying each top-level alternative only where one of its words begins
+    (``match`` at that position: ``\\b`` still sees the character before it)."""
+
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        self.pattern = pattern
+        whole = pattern.pattern
+        self.parts: list[tuple[re.Pattern[str], tuple[str, ...] | None]] | None = None
+        if not (whole.startswith("(?") and not whole.startswith("(?:")) and "\\1" not in whole:
+            self.parts = [(re.compile(alt, pattern.flags), literals(alt)) for alt in _split_alternatives(whole)]
+
+    def __call__(self, text: str) -> bool:
+        if self.parts is None or not text.isascii():
+            return self.pattern.search(text) is not None
+        low = text.lower()
+        for regex, words in self.parts:
+            if words is None:
+                if regex.search(text) is not None:
+                    return True
+                continue
+            # a match of this alternative begins where one of its words does: try it there only
+            for word in words:
+                at = low.find(word)
+                while at >= 0:
+                    if regex.match(text, at) is not None:
+                        return True
+                    at = low.find(word, at + 1)
+        return False
+
+
+def sub_where_possible(pattern: re.Pattern[str], repl: str, text: str, low: str | None,
+                       words: tuple[str, ...] | None) -> str:
+    """``pattern.sub(repl, text)``, skipped when ``text`` is ASCII (``low``: its lower case, else None) and
+    holds none of ``words`` (``hints(pattern)``)."""
+    if low is not None and words is not None and not any(word in low for word in words):
+        return text
+    return pattern.sub(repl, text)
+
+
+class Anchored:
+    """A compiled pattern whose ``findall`` and ``sub`` try a match only where one of its words begins (ASCII
+    text): the same results as ``re.Pattern``'s, which try every position. Everything else is the pattern's."""
+
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        self.compiled = pattern
+        self._words: tuple[str, ...] | None | bool = False  # read off the pattern at first use
+
+    @property
+    def words(self) -> tuple[str, ...] | None:
+        if self._words is False:
+            self._words = hints(self.compiled)
+        return self._words  # type: ignore[return-value]
+
+    def __getattr__(self, name: str):
+        return getattr(self.compiled, name)
+
+    def _matches(self, text: str) -> list[re.Match[str]] | None:
+        """The matches ``finditer`` gives (ASCII text), or None where this cannot tell (run the pattern)."""
+        words = self.words
+        if words is None or not text.isascii():
+            return None
+        low = text.lower()
+        starts: set[int] = set()
+        for word in words:
+            at = low.find(word)
+            while at >= 0:
+                starts.add(at)
+                at = low.find(word, at + 1)
+        found: list[re.Match[str]] = []
+        match = self.compiled.match
+        last = 0
+        for at in sorted(starts):
+            if at < last:
+                continue
+            m = match(text, at)
+            if m is None:
+                continue
+            if m.end() == at:  # an empty match: re's own rules for those
+                return None
+            found.append(m)
+            last = m.end()
+        return found
+
+    def findall(self, text: str) -> list:
+        found = self._matches(text)
+        if found is None:
+            return self.compiled.findall(text)
+        groups = self.compiled.groups
+        return [m.group(0) if groups == 0 else m.group(1) or "" if groups == 1 else m.groups("") for m in found]
+
+    def sub(self, repl, text: str) -> str:
+        found = self._matches(text)
+        if found is None:
+            return self.compiled.sub(repl, text)
+        if not found:
+            return text
+        parts, last = [], 0
+        for m in found:
+            parts.append(text[last:m.start()])
+            parts.append(repl(m) if callable(repl) else m.expand(repl))
+            last = m.end()
+        parts.append(text[last:])
+        return "".join(parts)

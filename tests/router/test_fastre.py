@@ -1,0 +1,155 @@
+"""router.fastre: regexes skipped where they cannot match give exactly the answers of running them."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from router import places
+from router.dedup import concepts
+from router.fastre import AnySearch, hints, literals, sub_where_possible
+from router.normalise import _URL, normalise
+
+TEXTS = [
+    "Jalan rusak di Gg. Mawar RT 03/RW 05 nomor 3. Sudah 2 minggu tidak diperbaiki.",
+    "Sudah saya WA kemarin, laporan saya belum ditindaklanjuti",
+    "sdh sy kirim lewat email tp blm ada kabar",
+    "yg tadi saya lapor itu gmn min? kirim ulang ya",
+    "Banjir di depan SD Negeri 5 dan SDN 7, juga SMP N 4 dan MAN 2 Kota",
+    "sekolah dasar negeri 3 dan sekolah menengah pertama 12; MI N 1; Mts Neg 3; ma n 2",
+    "Minggu ini lampu di Perumahan Griya Asri mati, masjid Al Ikhlas gelap, PKM tutup",
+    "Kantor kelurahan Sukamaju dan kantor camat Cibeunying, balai kelurahan rusak",
+    "Komplek Bumi Indah, mushola, Puskes. dekat kantor lurah",
+    "lihat https://lapor.go.id/x atau www.example.com dan kab.go.id/aduan, link bit.ly/abc",
+    "jalan/gang 3/4 rusak, RT/RW 3/5",
+    "Kelurahan Sukamaju \u2014 SDN 5 \u263a masjid",
+    "\u212aantor camat (Kelvin sign) dan \u017fudah saya WA",  # re.I folds these; str.lower does not
+    "SUDAH SAYA LAPORKAN VIA WHATSAPP, MASJID RAYA DAN PERUM INDAH",
+    "menyusul laporan kemarin: nu tadi kirim foto",
+    "",
+]
+
+
+def _canonical_reference(text: str) -> str:
+    """canonical_places as it was before the regexes were skipped: every pattern run."""
+    low = text.lower()
+    if "sd" in low or "sm" in low or "sekolah" in low or "mi" in low or "ma" in low:
+        text = places._SCHOOL.sub(places._school, text)
+    if "jl" in low or "jalan" in low:
+        text = places._STREET.sub("jl ", text)
+    if "gg" in low or "gang" in low:
+        text = places._GANG.sub("gg ", text)
+    for pattern, word in places._OTHER:
+        text = pattern.sub(word, text)
+    return text
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_skipping_changes_no_answer(text):
+    assert places.canonical_places(text) == _canonical_reference(text)
+    assert AnySearch(concepts._SELF_REF)(text) == bool(concepts._SELF_REF.search(text))
+    for pattern, word in places._OTHER:
+        low = text.lower() if text.isascii() else None
+        assert sub_where_possible(pattern, word, text, low, hints(pattern)) == pattern.sub(word, text)
+    low = text.lower()
+    if _URL.search(low):  # normalise runs _URL where it can match: a URL's marks are there
+        assert "www." in low or "/" in low and any(m in low for m in (
+            "://", ".com/", ".id/", ".net/", ".org/", ".ly/", ".me/"))
+        assert "/" not in normalise(text) or "://" not in text
+
+
+def test_the_examples_exercise_what_is_skipped():
+    """Each skipped pattern matches some example (else the comparison above proves nothing)."""
+    assert sum(AnySearch(concepts._SELF_REF)(t) for t in TEXTS) >= 5
+    assert sum(bool(places._SCHOOL.search(t)) for t in TEXTS) >= 2
+    for pattern, _ in places._OTHER:
+        assert any(pattern.search(t) for t in TEXTS), pattern.pattern
+
+
+def test_literals_are_read_off_the_pattern():
+    assert literals(r"\b(?:perumahan|perum|komplek)\b\.?") == ("perumahan", "perum", "komplek")
+    assert literals(r"\b(?:kantor (?:ke)?lurah(?:an)?|balai kelurahan)\b") == ("kantor ", "balai kelurahan")
+    assert literals(r"\bfotos?\b") == ("foto",)  # the optional last letter is not required
+    assert literals(r"\b(?:ab|cd)?x") is None  # an optional group requires nothing
+    assert literals(r"\[foto\]") is None and literals(r"\b(?i:jl)") is None
+    assert hints(re.compile(r"\bpasar\b|\b(?:taman|kampung)\s+\w+")) == ("pasar", "taman", "kampung")
+    assert hints(re.compile(r"\bpasar\b|[A-Z]\w+")) is None  # one unreadable alternative: always run
+
+
+def test_a_skipped_alternative_is_one_whose_words_are_absent():
+    search = AnySearch(re.compile(r"\bmasih\b|\bbelum\s+ada\b", re.I))
+    assert search("BELUM ADA perbaikan") and search("masih rusak") and not search("belumada masihan")
+
+
+def test_random_texts_of_the_patterns_words_get_the_same_answers():
+    """Texts made of the patterns' own words (in any case, glued to punctuation, digits and underscores)."""
+    import random
+
+    patterns = [concepts._SELF_REF, concepts._AGAIN, concepts._AGAIN_NOT, concepts._FOLLOW, concepts._OTHER,
+                concepts._LASTING]
+    vocab = sorted({w for p in patterns for part in (hints(p) or ()) for w in part.split()}
+                   | {"wa", "email", "kirim", "ulang", "lagi", "dong", "tadi", "kemarin", "hari", "minggu", "2",
+                      "lapor", "saya", "yg", "jeung", "gang", "lebih", "[foto]", "fotonya", "skrg", "acan", "tempat"})
+    rng = random.Random(16)
+    glue = [" ", " ", " ", "  ", ", ", ". ", "\n", "-", "_", "/", "2", "(", ")"]
+    checked = 0
+    for _ in range(3000):
+        words = [rng.choice(vocab) for _ in range(rng.randint(1, 9))]
+        words = [w.upper() if rng.random() < 0.1 else w.title() if rng.random() < 0.2 else w for w in words]
+        text = "".join(w + rng.choice(glue) for w in words)
+        for pattern in patterns:
+            assert AnySearch(pattern)(text) == bool(pattern.search(text)), (pattern.pattern[:40], text)
+            checked += bool(pattern.search(text))
+    assert checked > 1000  # the texts do match, often
+
+
+def test_anchored_findall_lists_what_the_pattern_finds():
+    """extract_places' patterns (wrapped in Anchored) against the plain compiled patterns, on texts made of
+    their own words, names, numbers and punctuation in any case (and a non-ASCII one, run whole)."""
+    import random
+
+    from router.dedup import features
+    from router.fastre import Anchored
+
+    wrapped = [getattr(features, n) for n in ("_RT_RW", "_RT", "_RW", "_ABBREV_STREET", "_JALAN_LOWER", "_AREA",
+                                              "_LANDMARK", "_BLOK")]
+    assert all(isinstance(w, Anchored) for w in wrapped)
+    vocab = sorted({w for a in wrapped for w in a.words} | {
+        "Merdeka", "sukamaju", "Ir.", "H.", "Juanda", "raya", "no", "3", "03", "/", "rw.", "rt:", "Al-Ikhlas",
+        "Griya", "asri", "kel.", "Kec.", "Blok", "C2", "di", "rusak", "simpang", "kircon-jakarta", "alun-alun",
+        "alun2", "Kantor", "pos", "\u00e9"})
+    rng = random.Random(160)
+    glue = [" ", " ", "  ", ", ", ". ", ".", "\n", "-", "_", "/", ":"]
+    hits = 0
+    for _ in range(3000):
+        words = [rng.choice(vocab) for _ in range(rng.randint(1, 10))]
+        words = [w.upper() if rng.random() < 0.1 else w.title() if rng.random() < 0.2 else w for w in words]
+        text = "".join(w + rng.choice(glue) for w in words)
+        for anchored in wrapped:
+            expected = anchored.compiled.findall(text)
+            assert anchored.findall(text) == expected, (anchored.pattern[:40], text)
+            hits += bool(expected)
+    assert hits > 2000
+    assert features._RT_RW.sub(" ", "RT/RW 03/05 jalan") == features._RT_RW.compiled.sub(" ", "RT/RW 03/05 jalan")
+
+
+def test_anchored_sub_writes_what_the_pattern_writes():
+    """normalise's RT/RW and number-glued patterns (lower-case text, as normalise has it by then)."""
+    import random
+
+    from router import normalise as n
+
+    cases = [(n._RT_RW_PAIR, r" rt \1 rw \2 "), (n._RT_RW_GLUED, r"\1 "), (n._DIGIT_LETTER, r"\1 \2"),
+             (n._DIGIT_LETTER, lambda m: m.group(0).upper())]
+    vocab = ["rt", "rw", "no", "km", "rp", "rt03", "rw.5", "rt:3", "rt/rw", "no5", "km12", "rp5000", "nomor",
+             "3", "03", "/", "-", ".", ":", "jalan", "sekarang", "bro", "rtx", "xrt", "\u00e9"]
+    rng = random.Random(1600)
+    changed = 0
+    for _ in range(3000):
+        text = "".join(rng.choice(vocab) + rng.choice(["", " ", "  ", "/", "."]) for _ in range(rng.randint(1, 10)))
+        for anchored, repl in cases:
+            expected = anchored.compiled.sub(repl, text)
+            assert anchored.sub(repl, text) == expected, (anchored.pattern, text)
+            changed += expected != text
+    assert changed > 2000
