@@ -43,10 +43,50 @@ def _common(name: str, common: set[str]) -> bool:
     return len(toks) == 1 and (toks[0] in common or toks[0] in COMMON_WORDS or len(toks[0]) <= 4)
 
 
+_UNITS = {"satu": 1, "dua": 2, "tiga": 3, "empat": 4, "lima": 5, "enam": 6, "tujuh": 7, "delapan": 8,
+          "sembilan": 9}
+_TEENS = {"sepuluh": 10, "sebelas": 11}
+
+
+def _digits(words: list[str]) -> list[str] | None:
+    """Number words in a name as digits ("Tiga Belas Ulu" → 13 Ulu, "Seberang Ulu Dua" → Seberang Ulu 2,
+    "Tiga Puluh Enam Ilir" → 36 Ilir), or None when it has none."""
+    out: list[str] = []
+    i, found = 0, False
+    low = [w.lower() for w in words]
+    while i < len(low):
+        w = low[i]
+        value = None
+        if w in _TEENS:
+            value, i = _TEENS[w], i + 1
+        elif w in _UNITS or w == "se":
+            unit = _UNITS.get(w, 1)
+            if i + 1 < len(low) and low[i + 1] == "belas":
+                value, i = 10 + unit, i + 2
+            elif i + 1 < len(low) and low[i + 1] == "puluh":
+                value, i = unit * 10, i + 2
+                if i < len(low) and low[i] in _UNITS:
+                    value, i = value + _UNITS[low[i]], i + 1
+            else:
+                value, i = unit, i + 1
+        if value is None:
+            out.append(words[i])
+            i += 1
+        else:
+            out.append(str(value))
+            found = True
+    return out if found and len(out) > 1 else None
+
+
 def _variants(name: str) -> list[str]:
-    """Spellings people use for a region name: a two-word name written as one word."""
-    words = name.split()
-    return ["".join(words)] if 1 < len(words) <= 3 else []
+    """Spellings people use for a region name: a two-word name written as one word; number words written
+    as digits (Palembang's "13 Ulu" for kelurahan Tiga Belas Ulu)."""
+    words = name.replace("-", " ").split()
+    out = ["".join(words)] if 1 < len(words) <= 3 else []
+    numbered = _digits(words)
+    if numbered:
+        out.append(" ".join(numbered))
+    return out
 
 
 def merged_places(cfg: GazetteerConfig, common: set[str] | None = None) -> tuple[str, list[Kecamatan]]:

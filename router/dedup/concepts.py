@@ -40,7 +40,7 @@ _CLASS_WORDS: dict[str, str] = {
              "pengerukan",
     # rubbish left uncollected (the object "sampah" alone is no problem: it also blocks drains and is burnt)
     "waste": "diangkut pengangkutan tumpukan menumpuk numpuk menggunung",
-    "burning": "bakar membakar dibakar pembakaran asap",
+    "burning": "bakar membakar dibakar pembakaran",
     "fire": "kebakaran terbakar kahuruan seuneu hangus",
     # (not "aspal": the object is named by a drain or a flood complaint too, "air naik ke aspal")
     "road": "berlubang lubang bolong amblas ambles ambrol retak ngelupas mengelupas paving tambal "
@@ -59,13 +59,13 @@ _CLASS_WORDS: dict[str, str] = {
     "street_people": "pengemis pengamen ngamen gelandangan manusia silver punk",
     "elderly": "jompo terlantar telantar",
     "vendor": "pkl lapak pedagang dagang jualan berjualan",
-    "parking": "parkir jukir",
+    "parking": "parkir jukir parking parked",
     "transport": "angkot ngetem trayek bus",
-    "noise": "karaoke bising berisik musik knalpot",
+    "noise": "bising berisik musik music knalpot suara suaranya bunyi dentam dentum jedag jedug loud noise noisy",
     "sewage": "limbah tinja septic septik tai manhole ipal sedot",
     "dengue": "dbd demam berdarah fogging nyamuk jentik",
-    "clinic": "puskesmas antrean antrian",
-    "hospital": "rsud bpjs pasien",
+    "clinic": "antrean antrian",
+    "hospital": "bpjs pasien",
     "civil_registry": "ktp kk akta dukcapil disdukcapil nik domisili",
     "welfare": "bansos bpnt pkh blt sembako dtks",
     "labour": "thr gaji upah phk pesangon buruh karyawan pekerja",
@@ -86,6 +86,11 @@ _CLASS_PAIRS: dict[tuple[str, str], str] = {
     ("kaki", "lima"): "vendor", ("ruang", "kelas"): "school_building", ("study", "tour"): "school_fee", ("kartu", "keluarga"): "civil_registry",
     ("bantuan", "beras"): "welfare", ("jalan", "rusak"): "road", ("gang", "rusak"): "road",
 }
+# weak words: a by-product or a venue names a problem only when nothing else in the message does ("asap
+# pabrik" is smoke from burning, but a house fire's report names the smoke too; "karaoke" is noise, but its
+# guests' parking on the road is a parking complaint; "sudah ado yang ke puskesmas" is what the smoke did)
+_WEAK_WORDS: dict[str, str] = {"asap": "burning", "asapnya": "burning", "karaoke": "noise", "puskesmas": "clinic",
+                               "rsud": "hospital"}
 CLASSES: tuple[str, ...] = tuple(_CLASS_WORDS)
 _BIT = {name: 1 << i for i, name in enumerate(CLASSES)}
 _WORD_MASK: dict[str, int] = {}
@@ -93,8 +98,9 @@ for _name, _words in _CLASS_WORDS.items():
     for _word in _words.split():
         _WORD_MASK[_word] = _WORD_MASK.get(_word, 0) | _BIT[_name]
 _PAIR_MASK = {pair: _BIT[name] for pair, name in _CLASS_PAIRS.items()}
+_WEAK_MASK = {word: _BIT[name] for word, name in _WEAK_WORDS.items()}
 _PAIR_FIRST = frozenset(first for first, _ in _CLASS_PAIRS)
-CLASS_WORDS = frozenset(_WORD_MASK)
+CLASS_WORDS = frozenset(_WORD_MASK) | frozenset(_WEAK_MASK)
 
 # States, kept apart from the classes (never "the same problem" by themselves): how the thing is wrong.
 # A risk ("rawan longsor", "pohon miring mau tumbang", "mohon dipangkas") is another problem than the event
@@ -108,7 +114,12 @@ _EVENT_WORDS = frozenset("tumbang roboh ambruk runtuh rubuh longsor banjir keban
                          "patah jebol".split())
 _HEDGES = frozenset("rawan mau hampir nyaris berpotensi potensi terancam khawatir takut bisa sebelum bakal "
                     "akan sakdurunge sadurunge selak mundhak wedi".split())
-_RISK_WORDS = frozenset("miring condong doyong lapuk keropos pangkas dipangkas pemangkasan".split())
+_RISK_WORDS = frozenset("miring condong doyong lapuk keropos rapuh pangkas dipangkas pemangkasan".split())
+# "belum tumbang", "nggak sampai roboh": the event has not happened (a risk); "bukan kebakaran": not that problem
+_NOT_YET = frozenset("belum tidak".split())
+_NOT_THAT = "bukan"
+# "gudang yang kemarin terbakar": the earlier event names the place, it is not what this message is about
+_PAST = frozenset("kemarin tadi semalam dulu".split())
 _BROKEN_WORDS = frozenset("mati padam pareum".split())
 _TIMING_WORDS = frozenset("durasi durasinya kelamaan timer detik".split())
 HEDGE = 1 << 54  # (not stored) a word that makes the next event words a risk
@@ -145,8 +156,15 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
     words = _WORD_MASK
     hedged = 0  # tokens left that a hedge ("rawan", "mau", "hampir") still covers
     states = _STATE_OF
+    before = ""  # the token before ``previous``
+    weak = 0
     for token in tokens:
+        if previous == _NOT_THAT or (before == "yang" and previous in _PAST):
+            before, previous = previous, token
+            continue  # "bukan kebakaran", "yang kemarin terbakar": not this message's problem
         state = states.get(token)
+        if state == EVENT and previous in _NOT_YET:
+            state = RISK
         if state is not None:
             if state == HEDGE:
                 hedged = 3  # the next two tokens
@@ -157,7 +175,9 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
         if hedged:
             hedged -= 1
         bit = words.get(token)
-        if bit is None and len(token) > 5:
+        if bit is None and token in _WEAK_MASK:
+            weak |= _WEAK_MASK[token]
+        elif bit is None and len(token) > 5:
             bit = words.get(token[:-3]) if token.endswith("nya") else None  # "amblasnya", "bocornya"
             if bit is None and stem is not None:
                 bit = words.get(stem(token))
@@ -170,9 +190,11 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
             mask |= pair
         elif token == "lampu":
             lamp = True
-        previous = token
+        before, previous = previous, token
     if lamp and not mask & (_BIT["trafficlight"] | _BIT["streetlight"]):
         mask |= _BIT["streetlight"]  # "lampu gegerkalong hilir mati": a lamp out in the street
+    if weak and not mask & ~STATES:
+        mask |= weak
     return mask
 
 
@@ -190,6 +212,12 @@ FOLLOW = 4  # a follow-up ("[foto]", "masih", "belum", "gimana")
 LASTING = 16  # says how long the problem has lasted ("udah seminggu lebih"): ongoing, not back again
 OTHER = 8  # says it is another one ("beda sama yg tadi", "beda gang", "bukan yang kemarin")
 ALSO = 32  # adds another complaint of the same writer ("sekalian", "selain itu", "satu lagi")
+# the problem is back after it was dealt with ("pecah lagi, padahal tanggal 22 sudah diperbaiki"): a new
+# occurrence, whatever the days between; it joins only another report of the recurrence
+RECUR = 64
+# (not stored in the index) the earlier matter was dealt with or restored ("air sudah normal", "la surut"):
+# what else the message names is another complaint, not more of the earlier one
+SETTLED = 128
 
 _CHANNEL = r"(?:wa|whatsapp|whats app|watsap|email|e-mail|surel|telegram|tele|dm|twitter|x|lapor|sms|telp|telepon)"
 _SELF_REF = re.compile(
@@ -206,7 +234,12 @@ _FOLLOW = re.compile(r"\[foto\]|\bfoto(?:nya)?\b|\b(?:masih|msh|belum|blm|teu\s+
                      r"kapan|sampe\s+skrg|sampai\s+sekarang|beuki|makin)\b", re.I)
 _OTHER = re.compile(r"\bbeda\s+(?:sama|dengan|dgn|dari|dr|ama|jeung|ti|karo|gang|pabrik|sekolah|jalan|jl|rt|rw|"
                     r"tempat|lokasi|masjid|pasar|rumah|kasus|kejadian)\b|\bbukan\s+(?:yang|yg)\s+(?:tadi|kemarin|kmrn|di)\b"
-                    r"|\blain\s+(?:lagi|tempat|lokasi)\b|\bsanes\s+nu\b", re.I)
+                    r"|\blain\s+(?:lagi|tempat|lokasi)\b|\bsanes\s+nu\b"
+                    # "ini pohon yang lain", "bukan yang rapuh kemarin", "banjar yang berbeda dengan Br. Kaja"
+                    r"|\b(?:ini|itu|ni)\s+(?:\w+\s+){0,2}?(?:yang|yg)\s+(?:lain|berbeda|beda)\b"
+                    r"|\bbukan\s+(?:yang|yg)\s+(?:\w+\s+){1,3}?(?:tadi|kemarin|kmrn|kemaren|dulu|kapan)\b"
+                    r"|\bberbeda\s+(?:\w+\s+)?(?:dengan|dari|dgn|dr)\b|\b(?:another|a\s+different)\s+(?:one|place|spot|street|bar|location)\b",
+                    re.I)
 _LASTING = re.compile(r"\b(?:udah|udh|sudah|sdh|tos|wis|dah)\s+(?:\d+|se|sa|satu|dua|tiga|empat|lima|berapa)\s*"
                       r"(?:hari|hr|minggu|mg|bulan|bln|dinten|minggon|malem|malam)\b(?!\s+(?:lalu|kemarin|kamari|"
                       r"kapengker|kemaren))|\b(?:seminggu|sebulan|dua minggu)\s+lebih\b", re.I)
@@ -226,13 +259,59 @@ ulang lagi
 _AGAIN_WORDS = frozenset("lagi lg deui kembali balik maning meneh again".split())
 _FOLLOW_WORDS = frozenset("foto fotonya masih msh belum blm acan tetep tetap gimana gmn kapan sampe sampai beuki "
                           "makin".split())
-_OTHER_WORDS = frozenset("beda bukan lain sanes".split())
+_OTHER_WORDS = frozenset("beda bukan lain sanes berbeda another different".split())
 # "lokasi terpisah", "(bukan alkid)", "kali ini di …", "giliran …": the writer's next complaint, elsewhere
 _ALSO = re.compile(r"\(\s*(?:bukan|dudu|sanes)\s+\w+|\b(?:lokasi|tempat|tempatnya)\s+(?:terpisah|berbeda|lain)\b|"
                    r"\bkali\s+ini\s+(?:di|nang|neng)\b|\bgiliran\b|\b(?:sekalian|selain\s+itu|satu\s+lagi|ada\s+lagi|laporan\s+lain|masalah\s+lain|hal\s+lain|"
-                   r"tambahan\s+lagi|oh\s+iya|oya|btw)\b", re.I)
+                   r"tambahan\s+lagi|oh\s+iya|oya|btw)\b"
+                   # "selain atap kelas, jalan … juga berlubang": besides the first complaint, another
+                   r"|\bselain\s+(?!laporan|itu\b)[^,.;:\n]{2,30},"
+                   # thanks close the earlier complaint, "but" opens another ("air sudah normal, suksma. Tapi
+                   # tagihan …"), unless what follows says it is not quite done ("… tapi masih numpuk")
+                   r"|\b(?:terima\s*kasih|makasih|trims|suksma|thanks|thank\s+you|matur\s+nuwun|hatur\s+nuhun|"
+                   r"terimo\s+kasih)\b[^\n]{0,60}?\b(?:tapi|tp|tpi|namun|but|however)\b(?![^.\n]*\b(?:masih|msh|belum|blm|"
+                   r"still|cuma|hanya|sebagian|setengah)\b)", re.I)
 _ALSO_WORDS = frozenset("sekalian selain satu ada laporan masalah hal tambahan oh oya btw bukan dudu sanes lokasi "
-                        "tempat tempatnya kali giliran".split())
+                        "tempat tempatnya kali giliran terima kasih makasih trims suksma thanks thank matur hatur "
+                        "terimo".split())
+# dealt with: "sudah diperbaiki", "udah dibenerin", "padahal baru ditambal", "la surut", "wis dikeruk",
+# "fogging sudah tanggal 17", "since Satpol PP visited"
+_FIX_VERBS = (r"(?:di\s*)?(?:perbaiki|betulkan|benerin|benahi|tambal|angkut|fogging|foging|tangani|tindak|tertibkan|"
+              r"pangkas|tebang|bersihkan|keruk|segel|razia|ganti|tutup|evakuasi)|diperbaiki|dibetulkan|dibenerin|"
+              r"ditambal|diangkut|difogging|ditangani|ditindak|ditertibkan|dipangkas|ditebang|dibersihkan|dikeruk|"
+              r"disegel|dirazia|diganti|normal|surut|nyala|menyala|idup|hidup|ngalir|mengalir|beres|selesai|"
+              r"nangkep|ditangkap")
+_FIXED = re.compile(r"\b(?:sudah|udah|udh|sdh|dah|telah|la|lah|wis|wes|uwis|tos|baru|padahal|sempat)\s+(?:\w+\s+)?"
+                    r"(?:" + _FIX_VERBS + r")\b|\b(?:fogging|foging)\s+(?:sudah|udah|udh|sdh)\b"
+                    r"|\bsince\b[^.\n]{0,40}\bvisited\b|\b(?:quieter|fixed|repaired|resolved)\b", re.I)
+_THANKS = re.compile(r"\b(?:terima\s*kasih|makasih|trims|suksma|thanks|thank\s+you|matur\s+nuwun|hatur\s+nuhun|"
+                     r"terimo\s+kasih|alhamdulillah)\b", re.I)
+_BUT = re.compile(r"\b(?:tapi|tp|tpi|namun|but|however|sekarang|skrg|now)\b", re.I)
+_STILL = re.compile(r"\b(?:masih|msh|belum|blm|still)\b", re.I)
+_FIXED_WORDS = frozenset("sudah udah udh sdh dah telah la lah wis wes uwis tos baru padahal sempat fogging foging "
+                         "since quieter fixed repaired resolved".split())
+# the problem is back: "again"/"lagi" after a word that is not a fix ("nyala lagi", "ngalir lagi" are
+# the fix) nor a negation ("dak muncrat lagi"); "back to loud music"
+_BACK = re.compile(r"\b(?!(?:nyala|menyala|ngalir|mengalir|normal|idup|hidup|aman|lancar|bersih)\b)"
+                   r"(?!(?:dak|tidak|tdk|gak|ga|nggak|ndak|ora|teu|ndak|enggak)\b)([a-z]+)\s+(?:lagi|lg|deui|maning|meneh|again)\b"
+                   r"|\b(?:is|are|was)\s+back\b", re.I)
+_NEGATED = re.compile(r"\b(?:dak|tidak|tdk|gak|ga|nggak|ndak|ora|teu|enggak)\s+\w+\s+(?:lagi|lg|deui)\b", re.I)
+
+
+# "selain atap kelas, jalan … juga berlubang": the problem after "selain" is the one already told
+_ASIDE = re.compile(r"\bselain\s+(?!laporan|itu\b)([^,.;:\n]{2,30}),", re.I)
+
+
+def without_aside(mask: int, text: str, words: frozenset[str] | set[str]) -> int:
+    """``mask`` without the classes named only in an aside ("selain lubang, gorong-gorong … tersumbat" is
+    about the drain), unless nothing else is left."""
+    if "selain" not in words:
+        return mask
+    aside = 0
+    for match in _ASIDE.finditer(text):
+        aside |= problem_mask(match.group(1).lower().split())
+    rest = mask & ~(aside & ~STATES)
+    return rest if rest & ~STATES else mask
 
 
 # whether each pattern matches, tried only where one of its words begins (router.fastre: the same answers)
@@ -259,6 +338,13 @@ def reference_flags(text: str, words: frozenset[str] | set[str] | None = None) -
         flags |= ALSO
     if flags & AGAIN and _lasting(text):
         flags |= LASTING
+    if not words.isdisjoint(_FIXED_WORDS) and _FIXED.search(text):
+        # (a closure that only thanks for the fix, or says part is still not done, adds no other complaint)
+        if not _STILL.search(text) and (_BUT.search(text) or not _THANKS.search(text)):
+            flags |= SETTLED
+        back = _BACK.search(text)
+        if back and not _NEGATED.search(text, max(0, back.start() - 12), back.end()):
+            flags |= RECUR
     return flags
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from router.dedup.concepts import CLASS_WORDS, identity_keys, problem_mask, reference_flags
+from router.dedup.concepts import CLASS_WORDS, identity_keys, problem_mask, reference_flags, without_aside
 from router.fastre import Anchored
 from router.places import canonical_places
 from router.regions import city_words
@@ -118,6 +118,27 @@ _COMPASS_CASED = re.compile(r"(?<![Aa]rah )(?<![Ss]ebelah )(?<![Ss]isi )(?<![Ss]
 _COMPASS_LOWER = re.compile(r"(?<!arah )(?<!sebelah )(?<!sisi )(?<!sisih )(?<!palih )\b([a-z]{3,})\s+"
                             r"(wetan|kulon|lor|kidul|timur|barat|utara|selatan)\b")
 _COMPASS_WORDS = frozenset("wetan kulon lor kidul timur barat utara selatan".split())
+# named units below a kelurahan, as RT/RW are numbered ones: a Balinese banjar ("Banjar Tohpati", "Br. Kaja"),
+# a dusun, a lingkungan ("Lingkungan V"): another unit of one kelurahan is another place
+_SUB = re.compile(r"(?<!kota )(?<!kab )(?<!kabupaten )(?<!dinas )\b(banjar|br|dusun|dsn|lingkungan|ling|lingk)\b\.?\s+"
+                  r"(?:dinas\s+|adat\s+)?([A-Za-z][a-z'\-]*|\d{1,2}\b)(?:\s+([A-Za-z][a-z'\-]+))?", re.I)
+_SUB_WORDS = frozenset("banjar br dusun dsn lingkungan ling lingk".split())
+# the second word of a unit's name when it is a side: Balinese kaja/kelod/kangin/kauh, Javanese and Indonesian
+_SIDES = frozenset("kaja kelod kangin kauh tengah kawan kaler delod wetan kulon lor kidul timur barat utara selatan "
+                   "anyar baru".split())
+# the spot on a street a citizen points at ("Jl. Sudirman depan Pasar Cinde", "dkt pom bensin"): on one long
+# street, two spots named with no word in common are two places
+_REF = re.compile(r"\b(?:depan|dpn|dekat|dkt|deket|samping|sebelah|seberang|belakang|cedhak|ngarep)\s+"
+                  r"([A-Za-z][A-Za-z0-9'\-]*)(?:\s+([A-Za-z][A-Za-z0-9'\-]*))?", re.I)
+_NEAR = re.compile(r"\b(?:dekat|deket|dkt|cedhak|cedak|sebelah|samping|near)\s+$", re.I)
+_REF_WORDS = frozenset("depan dpn dekat dkt deket samping sebelah seberang belakang cedhak ngarep".split())
+# what stands on every street: no spot of its own
+_REF_SKIP = frozenset("rumah toko warung kantor gerbang pintu gang jalan simpang kafe cafe kami saya sini situ "
+                      "sana tempat lokasi persis pas ruko kampus sekolah masjid mesjid pasar hotel mall minimarket "
+                      "bank apotek klinik puskesmas gereja lapangan taman halte terminal stasiun jembatan "
+                      "perumahan perum komplek kompleks dealer bengkel umah".split())
+ANOTHER_SPOT = "another spot on the street"  # (a conflict for another citizen's report only)
+_REF_SAME = {"pom": "spbu", "bensin": "spbu", "pertamina": "spbu"}
 _SLASH_STREET = re.compile(r"\b(?:jl|jln)\b\.?\s*[A-Za-z][a-z'\-]+\s*/\s*([A-Za-z][a-z'\-]{3,})", re.I)
 # "Gang Mawar II" / "gg mawar 2": the number is part of the name ("Mawar IV" is another gang); "gang 3",
 # "lorong 7": a numbered gang (places.canonical_places has written gang and lorong as "gg")
@@ -125,6 +146,9 @@ _ROMAN = {"ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix"
 _NUMBERED = re.compile(r"\b(jl|gg)\s+(?:raya\s+)?([A-Za-z][a-z'\-]+(?:\s+[A-Za-z][a-z'\-]+)?)\s+"
                        r"(II|III|IV|VI|VII|VIII|IX|V|X|ii|iii|iv|vi|vii|viii|ix)\b"
                        r"|\b(gg)\s+([a-z][a-z'\-]+)\s+(\d{1,2})\b(?!\s*[/.:]\s*\d)", re.I)
+# a two-digit number after a one-word street name is part of the name ("Jl. Angkatan 45" and "Jl. Angkatan 66"
+# are two streets); a house number is written after "no"/"nomor"
+_NUMBERED_STREET = re.compile(r"\bjl\s+(?:raya\s+)?([A-Za-z][a-z'\-]{3,})\s+(\d{2})\b(?!\s*[/.:,\-]\s*\d)", re.I)
 _GANG_NUMBER = re.compile(r"\bgg\s*(\d{1,3})\b(?!\s*[/.:]\s*\d)", re.I)
 # a house number on a street ("Jl. Pandanaran No. 12"), unless it is the writer's own address ("warga Jl. …")
 _HOUSE = re.compile(r"\b(?:jl|gg)\s+[A-Za-z][^,;()\n]{0,40}?\b(?:no|nomor)\b\.?\s*(\d{1,4})\b", re.I)
@@ -297,11 +321,22 @@ def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[
                 for part in first.strip("-").split("-"):
                     _add_name(places, "lm-simpang", part, "", cased)
                 continue
+            if _NEAR.search(text, max(0, match.start() - 9), match.start()):
+                # "rumah kebakaran di Bumijo dekat Pasar Kranggan": a reference point, not the place itself
+                found = set()
+                _add_name(found, "near", _LANDMARK_TYPE.get(kind, kind) + " " + first.lower(), "", cased)
+                places.update(found)
+                continue
             _add_name(places, "lm-" + _LANDMARK_TYPE.get(kind, kind), first, second, cased)
     if low is None or not text_words.isdisjoint(_UNIT_WORDS):
         for label, number in _UNIT.findall(text):
             label = label.lower().split()[0]
             places.add(f"unit-{_UNIT_LABEL.get(label, label)}:{number.lower().lstrip('0') or '0'}")
+    if (low is None or not text_words.isdisjoint(_REF_WORDS)) and any(p.startswith("street:") for p in places):
+        _spots(places, text)
+    if low is None or not text_words.isdisjoint(_SUB_WORDS):
+        for match in _SUB.finditer(text):
+            _sub_unit(places, match)
     if low is None or "blok" in low:
         places.update(f"blok:{name.lower()}" for name in _BLOK.findall(text))
     if location:
@@ -349,6 +384,42 @@ def _numbered(places: set[str], text: str) -> None:
         if roman:
             places.discard(f"{prefix}{name} {roman.lower()}")
         places.add(f"{prefix}{name} {number}")
+    for name, digits in _NUMBERED_STREET.findall(text):
+        name = _street_word(name.lower())
+        if name in _NOT_A_NAME or name in FILLERS or name in _RUNNING or name in _common_words():
+            continue
+        places.discard("street:" + name)
+        places.add(f"street:{name} {int(digits)}")
+
+
+def _spots(places: set[str], text: str) -> None:
+    """``ref:<name>`` for the named spot a street complaint points at ("depan Pasar Cinde" → cinde, "dkt pom
+    bensin" → spbu); a kind of building alone ("depan kampus", "depan ruko") names no spot."""
+    common = _common_words()
+    street_words = {w for p in places if p.startswith("street:") for w in p[7:].split()}
+    for first, second in _REF.findall(text):
+        for word in (first.lower().rstrip("0123456789"), second.lower().rstrip("0123456789")):
+            if len(word) >= 3 and word not in common and word not in _REF_SKIP and word not in street_words and \
+                    word not in _COMPASS_WORDS and not _AFFIXED.match(word):
+                places.add("ref:" + _REF_SAME.get(word, word))
+
+
+def _sub_unit(places: set[str], match: re.Match[str]) -> None:
+    """``sub:<name>`` for "Banjar Sekar Kangin", "Br. Kaja", "Dusun Krajan", "Lingkungan V" (= "lingkungan 5")."""
+    unit, first, second = match.group(1), match.group(2), match.group(3) or ""
+    if unit.lower() in ("ling", "lingk", "dsn") and not (first[:1].isupper() or first.isdigit()):
+        return  # an abbreviation is a unit's only before a name written as one
+    if unit == "br" and match.string[:match.start()].lower() != match.string[:match.start()]:
+        return  # "br" is also "baru": in lower case only in a text written all in lower case
+    if first.isdigit() or (first.isupper() and (first.lower() in _ROMAN or first == "I")):
+        places.add(f"sub:{int(first) if first.isdigit() else _ROMAN.get(first.lower(), 1)}")
+        return
+    name = first.lower()
+    if name in _common_words() or name in _SUB_WORDS or len(name) < 3:
+        return  # "balai banjar kami", "lingkungan sekitar"
+    if second.lower() in _SIDES:
+        name += " " + second.lower()
+    places.add(f"sub:{name}")
 
 
 def _street_word(word: str) -> str:
@@ -427,7 +498,7 @@ def place_words(places: Iterable[str]) -> set[str]:
     words: set[str] = set()
     for key in places:
         kind, _, name = key.partition(":")
-        if kind in ("kel", "kec", "street") or kind.startswith("lm-"):
+        if kind in ("kel", "kec", "street", "sub") or kind.startswith("lm-"):
             words.update(name.split())
             if kind.startswith("lm-") and kind != "lm-sungai":  # "sungai" says what, as "banjir" does
                 words.add(kind[3:])
@@ -451,7 +522,7 @@ def parse_places(places: Iterable[str]) -> dict[str, tuple[str, ...]]:
     return {kind: tuple(names) for kind, names in out.items()}
 
 
-_LABELS = {"kel": "kelurahan", "kec": "kecamatan", "street": "street", "gg": "gang"}
+_LABELS = {"kel": "kelurahan", "kec": "kecamatan", "street": "street", "gg": "gang", "sub": "banjar/dusun/lingkungan"}
 
 
 def place_similarity(a: frozenset[str], b: frozenset[str]) -> tuple[float, str | None]:
@@ -492,6 +563,16 @@ def _directions(a: tuple[str, ...], b: tuple[str, ...]) -> bool | None:
     return verdict
 
 
+def _side_only(pa: Mapping[str, tuple[str, ...]], pb: Mapping[str, tuple[str, ...]]) -> bool:
+    """``pa`` names a place with a side ("Teuku Umar Barat") and ``pb`` a street of that name without one
+    ("Jl. Teuku Umar"): in most cities the street with a compass word is another street."""
+    sides, streets = pa.get("arah"), pb.get("street")
+    if not sides or not streets or pb.get("arah"):
+        return False
+    return any(_same_base(base, street.replace(" ", "")) or base == street.rpartition(" ")[2]
+               for base in (side.rpartition(" ")[0] for side in sides) for street in streets)
+
+
 def house_conflict(pa: Mapping[str, tuple[str, ...]], pb: Mapping[str, tuple[str, ...]]) -> bool:
     """Both name a house number on a street and the numbers differ ("Jl. Pandanaran No. 12" / "No. 88")."""
     a, b = pa.get("hn"), pb.get("hn")
@@ -506,7 +587,11 @@ def parsed_similarity(pa: dict[str, tuple[str, ...]], pb: dict[str, tuple[str, .
     """``place_similarity`` of two non-empty place sets already grouped by ``parse_places``."""
     agree = set()
     for kind in sorted(pa.keys() & pb.keys()):  # sorted: the same conflict named in every process
-        if kind in ("rt", "rw", "hn"):
+        if kind in ("rt", "rw", "hn", "ref"):
+            continue
+        if kind == "near":  # two reports near one landmark agree; near it and at it neither agree nor conflict
+            if _meet(pa[kind], pb[kind]):
+                agree.add(kind)
             continue
         if kind == "arah":  # only the same name with another direction conflicts ("jokteng wetan"/"jokteng kulon")
             met = _directions(pa[kind], pb[kind])
@@ -530,6 +615,11 @@ def parsed_similarity(pa: dict[str, tuple[str, ...]], pb: dict[str, tuple[str, .
             agree.add(kind)
         else:
             return 0.0, f"different {_LABELS.get(kind, kind.partition('-')[2])}"
+    if "street" in agree and not agree - {"street", "kel", "kec"} and pa.get("ref") and pb.get("ref") and \
+            not _meet(pa["ref"], pb["ref"]):
+        return 0.0, ANOTHER_SPOT
+    if _side_only(pa, pb) or _side_only(pb, pa):
+        return 0.0, "different street (one side of it)"
     rt_a, rt_b = pa.get("rt", ()), pb.get("rt", ())
     rw_a, rw_b = pa.get("rw", ()), pb.get("rw", ())
     same_rw = _meet(rw_a, rw_b)
@@ -646,7 +736,8 @@ def make_features(tokens: Iterable[str], text: str, *, location: Mapping[str, An
     mentions = f" {' '.join(found)} "  # a string, not a set: an index rebuilt at start holds many at once
     return Features(content=frozenset(content), places=frozenset(places), agency=agency, person=person,
                     channel=channel, ts=ts, shingles=np.fromiter(shingles, dtype=np.uint64, count=len(shingles)),
-                    problems=problem_mask(tokens, stem), flags=reference_flags(text, words), ident=ident, ident_probe=probe,
+                    problems=without_aside(problem_mask(tokens, stem), text, words), flags=reference_flags(text, words),
+                    ident=ident, ident_probe=probe,
                     mentions=mentions)
 
 

@@ -28,13 +28,16 @@ from router.dedup.concepts import (
     LASTING,
     OTHER,
     PLACELESS_CLASSES,
+    RECUR,
     SELF_REF,
+    SETTLED,
     STATES,
     class_bit,
     different_states,
 )
 from router.dedup.config import DedupConfig
 from router.dedup.features import (
+    ANOTHER_SPOT,
     Features,
     house_conflict,
     mentioned,
@@ -245,7 +248,7 @@ class DedupIndex:
         alive, times, ids = memoryview(self._alive), memoryview(self._ts), memoryview(self._ids)
         persons, channels = memoryview(self._person_of), memoryview(self._channel_of)
         agencies, problems = memoryview(self._agency_of), memoryview(self._problems_of)
-        openers = memoryview(self._opener_of)
+        openers, flags_of = memoryview(self._opener_of), memoryview(self._flags_of)
         c_off, content_data = memoryview(self._content.offsets), memoryview(self._content.data)
         p_off, place_data = memoryview(self._places.offsets), memoryview(self._places.data)
         i_off, ident_data = memoryview(self._ident.offsets), memoryview(self._ident.data)
@@ -292,6 +295,11 @@ class DedupIndex:
             if again and age >= recurrence:
                 rejected = _nearer(rejected, 0.0, ids[slot], "the problem is back: a new occurrence")
                 continue
+            if f_flags & RECUR and not flags_of[slot] & RECUR:
+                # "pecah lagi, padahal tanggal 22 sudah diperbaiki": whatever the days between, reports from
+                # before the fix are another occurrence (another report of the recurrence is not)
+                rejected = _nearer(rejected, 0.0, ids[slot], "the problem is back after it was dealt with")
+                continue
             other_states = problems[slot]
             other_problems = other_states & ~STATES
             shared = bool(f_problems & other_problems)
@@ -325,6 +333,12 @@ class DedupIndex:
                     not self_ref:
                 rejected = _nearer(rejected, content_sim, ids[slot], "below threshold")
                 continue  # names a problem its sender's earlier complaint does not, in other words
+            if f_flags & SETTLED and f_problems & ~other_problems and content_sim < threshold and \
+                    not (rank >= 1 and self_ref):
+                # "air sudah normal, tapi tagihan melonjak", "ayek la surut, tapi sampah numpuk": the earlier
+                # complaint is dealt with, the problem it did not name is another complaint
+                rejected = _nearer(rejected, content_sim, ids[slot], "the earlier one is dealt with: another problem")
+                continue
             if best is not None and (rank, 1.0) <= best_key:
                 continue  # cannot beat the match in hand
             if both:
@@ -337,15 +351,18 @@ class DedupIndex:
                 if seen is None or seen[0] is not other_parsed:
                     seen = compared[id(other_parsed)] = (other_parsed, parsed_similarity(f_parsed, other_parsed))
                 place_score, why = seen[1]
-                if not place_score and why is None and f_mentions and \
+                if not place_score and why is None and f_mentions and ("near" not in f_parsed or rank >= 1) and \
                         not (f_parsed.keys() & other_parsed.keys()) - _AREA_KINDS:
-                    # nothing named alike ("simpang Sudirman Gatot Subroto" / "Jl. Sudirman - Jl. Gatot Subroto")
+                    # nothing named alike ("simpang Sudirman Gatot Subroto" / "Jl. Sudirman - Jl. Gatot Subroto");
+                    # not words of a reference point ("dekat Pasar Kranggan" is not at the market)
                     place_score = mentioned(other_parsed, f.mentions, not _finer(f_parsed))
             elif f_mentions and p_hi > p_lo:  # no place named with a keyword: perhaps mentioned in passing
                 other_parsed = self._place_set(place_data, p_lo, p_hi)
                 place_score, why = mentioned(other_parsed, f_mentions), None
             else:
                 place_score, why, other_parsed = 0.0, None, None
+            if why == ANOTHER_SPOT and rank >= 1:
+                place_score, why = 1.0, None  # the sender's own: "depan hotel" then "dekat simpang" is one hole
             opener = openers[slot]
             if why is None and both and opener != slot and p_off[opener + 1] > p_off[opener]:
                 # the group's first complaint bounds it too: "Jl. Pahlawan RT 2 RW 4" joined a case opened in
@@ -488,7 +505,7 @@ class DedupIndex:
         self._content.append(sorted(f.content))
         self._places.append([self._code(p) for p in sorted(f.places)])
         self._ident.append(sorted(f.ident))
-        self._problems_of[slot], self._flags_of[slot] = f.problems, f.flags
+        self._problems_of[slot], self._flags_of[slot] = f.problems, f.flags & 0x7F  # (SETTLED is not kept)
         self._opener_of[slot] = slot
         person = self.person(f.person)
         if person is not None:
@@ -602,9 +619,10 @@ SPREADING = AREA_CLASSES & ~class_bit("power")  # "kabel listrik" is an object, 
 
 
 def _finer(parsed: dict[str, tuple[str, ...]] | None) -> bool:
-    """True when a place set names something finer than a kelurahan (a street or a landmark)."""
+    """True when a place set names something finer than a kelurahan (a street, a landmark, a banjar)."""
     # a river runs through kelurahan: naming it is no finer than naming the kelurahan
-    return bool(parsed) and any(kind == "street" or (kind.startswith("lm-") and kind != "lm-sungai") for kind in parsed)  # type: ignore[union-attr]
+    return bool(parsed) and any(kind in ("street", "sub") or (kind.startswith("lm-") and kind != "lm-sungai")
+                                for kind in parsed)  # type: ignore[union-attr]
 
 
 def place_keys(f: Features) -> list[int]:
@@ -615,7 +633,7 @@ def place_keys(f: Features) -> list[int]:
     problems = f.problems & ~STATES
     classes = [bit for bit in range(63) if problems >> bit & 1] if problems else []
     for place in f.places:
-        if not place.startswith(("rt:", "rw:", "hn:")):
+        if not place.startswith(("rt:", "rw:", "hn:", "ref:")):
             keys.append((stable_hash(place) << 32) | 0x9E3779B9)
             for bit in classes:
                 keys.append((stable_hash(f"{place}|p{bit}") << 32) | 0x9E3779B9)

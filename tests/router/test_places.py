@@ -36,6 +36,14 @@ def test_a_place_nobody_listed_is_found_from_the_region():
     assert loaded.classify("banjir di srondolkulon").location["kelurahan"] == "Srondol Kulon"
 
 
+def test_a_numbered_kelurahan_is_found_written_with_digits():
+    # Kota Palembang's kelurahan are numbered in words in the dataset ("Tiga-belas Ulu"), in digits by citizens
+    loaded = Classifier(RoutingConfig(gazetteer=GazetteerConfig(region="16.71")), ["pdam"])
+    assert loaded.classify("ledeng di 13 ulu mati dari subuh").location["kelurahan"] == "Tiga-belas Ulu"
+    assert loaded.classify("air mati di tiga belas ulu").location["kelurahan"] == "Tiga-belas Ulu"
+    assert loaded.classify("banjir di 36 Ilir").location["kelurahan"] == "Tiga-puluh-enam Ilir"
+
+
 def test_hand_listed_places_and_variants_extend_the_region():
     cfg = GazetteerConfig(region="33.74", kecamatan=[
         {"name": "Banyumanik", "variants": ["bnyumanik"],
