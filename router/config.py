@@ -156,6 +156,10 @@ class RemitSettings(Model):
     exclusion_weight: float = Field(
         1.0, ge=0, description="how many times a positive mention an excluding clause weighs against its agency "
         "(\"SMA/SMK adalah kewenangan Provinsi\", \"gang skala RW melalui Kemantren\" say plainly whose it is not)")
+    place_weight: float = Field(
+        1.0, ge=0, description="how many times a mention a remit word weighs when the remit names it only as where "
+        "the agency's matter is (after \"di\": \"pengemis di lampu merah\"); such words never make the agency "
+        "the owner of a rule")
     addressee_weight: float = Field(3.0, ge=0, description="score of an agency the text addresses by its name, "
                                     "an abbreviation of it in capitals or one of its accounts (aliases)")
     transfer: bool = Field(True, description="a rule whose words another agency's remit names (and its own "
