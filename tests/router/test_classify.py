@@ -273,6 +273,8 @@ def test_question_rules_can_be_switched_off(config) -> None:
     "laporan saya yg kemarin gimana ya min? blm ada kabar",   # a bare follow-up on one's own report
     "Dear Sir/Madam, we offer SEO services to boost your website ranking. Reply for a free quote.",
     "terima kasih buat petugas kebersihan di jalan kami, rajin sekali",
+    "Selamat Hari Jadi Kota Semarang ke-479! Warga bangga 🎉 #HUTSemarang",   # wishes for an anniversary
+    "selamat HUT ke-80 RI, merdeka!",
 ])
 def test_follow_ups_thanks_and_foreign_spam_are_not_complaints(config, text) -> None:
     decision = _rules_only(config).classify(text)
