@@ -38,6 +38,10 @@ def _margin(scores: dict[str, float]) -> float:
 # a question: the clause before a "?" (after the previous sentence's end)
 _QUESTION = re.compile(r"[^.!?\n]*\?")
 _WORD = re.compile(r"\w+")
+# a message of more than one clause: its unmarked last words are no question ("warga bingung mau makamin di mana")
+_CLAUSE_BREAK = re.compile(r"[.,;:!\n]\s")
+# what may follow a question's last word in a chat message: @mentions, #hashtags, emoji, closing punctuation
+_TRAILER = re.compile(r"(?:[\s.!,;:)]|[@#]\w+|[^\w\s?])*$")
 
 
 def _top(probabilities: dict[str, float], n: int = 3) -> dict[str, float]:
@@ -95,6 +99,9 @@ class Classifier:
                 self.signatures[seq[0]].append(seq)
         self.landmark_words = frozenset(normalise(" ".join(routing.landmark_words), routing.lexicon).split()) \
             if routing.landmark_weight < 1 else frozenset()
+        self._tags = frozenset(routing.kinds.question_tags)
+        self._soft_tags = frozenset(routing.kinds.question_tags_softened)
+        self._softeners = frozenset(routing.kinds.question_softeners)
         self.questions = RuleMatcher({("kind", kind): rs for kind, rs in routing.kinds.question_rules.items()},
                                      routing.lexicon) if routing.kinds.question_rules else None
         self.gazetteer = Gazetteer(routing.gazetteer, routing.lexicon, common=self.rules.known)
@@ -103,7 +110,7 @@ class Classifier:
         settings = routing.remits
         self.remits = RemitIndex(remits if settings.enabled else {}, routing.lexicon, weight=settings.weight,
                                  pair_weight=settings.pair_weight, max_score=settings.max_score,
-                                 exclusion_weight=settings.exclusion_weight)
+                                 exclusion_weight=settings.exclusion_weight, place_weight=settings.place_weight)
         self.owner = self._owners(rules, routing.lexicon) if settings.transfer else {}
         self.addressed = addressee_index(addressees, routing.lexicon) if settings.enabled else {}
         self.model = model if model is not None else _load_model(routing)
@@ -207,8 +214,9 @@ class Classifier:
             rules.append([f"{label}:{shown}", weight])
             credited.append((label, name, weight, (label,)))
         rules_only = max(by_rules, key=lambda c: by_rules[c]) if by_rules else None
-        if self.questions is not None and by_rules and "?" in text:
-            kind_hits += self._question_hits(text, norm, toks)
+        asked = self._unmarked_question(text)
+        if self.questions is not None and by_rules and "?" in asked:
+            kind_hits += self._question_hits(asked, norm, toks)
         remit_terms: dict[str, list[str]] = {}
         for hit in self.remits.match(toks):
             if hit.agency in self.agencies:
@@ -233,7 +241,7 @@ class Classifier:
         # whether it is a complaint at all is for the rules to say; the remits only say whose it is
         rules_score = max(by_rules.values(), default=0.0)
         kind_args = (kind_hits, len(toks), min(top_score, rules_score) if rules_score > 0 else 0.0, channel_cfg,
-                     "?" in text and rules_score > 0)
+                     "?" in asked and rules_score > 0)
         kind, kind_explained = self._kind(*kind_args)
         correction, decided = None, False
         if self.corrections:  # an officer corrected a message like this one: it weighs in (router.corrections)
@@ -325,6 +333,26 @@ class Classifier:
             return None
         after.difference_update(toks[i] for i in range(len(toks)) if i == 0 or toks[i - 1] not in words)
         return after or None
+
+    def _unmarked_question(self, text: str) -> str:
+        """``text``, with a "?" after it when it is a one-clause chat question written without one: its last words, less
+        @mentions, hashtags, emoji and softeners ("ya", "sih", "min"), end in a question tag ("brp ya",
+        "perlu izin ke mana ya", "bisa online ga ya", "udah ditetapkan belum ya @akun")."""
+        kinds = self.cfg.kinds
+        if "?" in text or not (kinds.question_tags or kinds.question_tags_softened):
+            return text
+        tail = _TRAILER.sub("", text)
+        if _CLAUSE_BREAK.search(tail):  # "…ga bisa tidur. izinnya sampe jam berapa sih": a complaint's aside
+            return text
+        words = _WORD.findall(tail[-80:].lower())
+        softened = False
+        while words and words[-1] in self._softeners:
+            words.pop()
+            softened = True
+        if words and (words[-1] in self._tags or (softened and words[-1] in self._soft_tags)
+                      or (len(words[-1]) > 5 and words[-1].endswith("kah"))):  # "bisakah", "adakah"
+            return tail.rstrip() + "?"
+        return text
 
     def _question_hits(self, text: str, norm: str, toks: list[str]) -> list[Hit]:
         """Kind rules matched inside the text's questions (each rule once): what is asked, not that it is."""

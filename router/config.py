@@ -71,6 +71,18 @@ class KindRules(Model):
         default_factory=dict,
         description="kind → particle → score, matched as written (before normalisation drops particles such as "
         "\"kok\") in a question: \"kok ditutup, buang ke mana?\" is a complaint, not a request for information")
+    question_tags: list[str] = Field(
+        default_factory=list,
+        description="words, as written, that end a question without its '?' (\"berapa\", \"ke mana\", \"kah\"): a "
+        "chat message ending in one is read as if it ended in '?'")
+    question_tags_softened: list[str] = Field(
+        default_factory=list,
+        description="polar tags (\"ga\", \"belum\") that end a question without its '?' only when a softener or a "
+        "vocative follows them (\"bisa online ga ya\", \"udah ditetapkan belum ya @akun\"): alone at the end they "
+        "more often close a complaint (\"sampai sekarang belum\")")
+    question_softeners: list[str] = Field(
+        default_factory=list,
+        description="words after the question proper, as written: particles (ya, sih) and vocatives (min, kak, bli)")
     ppid_utama: str = Field(
         "diskominfo", description="information requests (kind informasi) about no evident agency go to this "
         "PPID utama; the others go to the PPID pelaksana of the agency the text is about (UU 14/2008)")
@@ -144,6 +156,10 @@ class RemitSettings(Model):
     exclusion_weight: float = Field(
         1.0, ge=0, description="how many times a positive mention an excluding clause weighs against its agency "
         "(\"SMA/SMK adalah kewenangan Provinsi\", \"gang skala RW melalui Kemantren\" say plainly whose it is not)")
+    place_weight: float = Field(
+        1.0, ge=0, description="how many times a mention a remit word weighs when the remit names it only as where "
+        "the agency's matter is (after \"di\": \"pengemis di lampu merah\"); such words never make the agency "
+        "the owner of a rule")
     addressee_weight: float = Field(3.0, ge=0, description="score of an agency the text addresses by its name, "
                                     "an abbreviation of it in capitals or one of its accounts (aliases)")
     transfer: bool = Field(True, description="a rule whose words another agency's remit names (and its own "

@@ -36,6 +36,9 @@ kota kab jl no saya aku kami kita anda dia mereka belum jelas sekaligus beberapa
 _EXCLUSION = re.compile(r"\b(?:bukan|tidak termasuk|tidak menangani|tidak mencakup|kecuali|melainkan|"
                         r"kewenangan provinsi|kewenangan pemerintah provinsi|diserahkan ke|ditangani oleh)\b"
                         r"|\bada di \w+$|\b(?:melalui|lewat) \w+$")
+# a remit's clause names where its matter is after these ("pengemis di lampu merah"): those words are weak
+# evidence and never make the agency the owner of a rule ("lampu merah" stays the traffic lights')
+_LOCATIVE = frozenset(("di", "pada", "sekitar", "sepanjang"))
 _CLAUSES = re.compile(r"[.;:,()\n]|\s-\s|\s–\s")
 _NASAL = (("meng", "k"), ("peng", "k"), ("meny", "s"), ("peny", "s"), ("mem", "p"), ("pem", "p"),
           ("men", "t"), ("pen", "t"))
@@ -84,28 +87,35 @@ class RemitIndex:
 
     def __init__(self, remits: dict[str, str], lexicon: dict[str, str] | None = None, *,
                  weight: float = 1.0, pair_weight: float = 2.0, max_score: float = 4.0,
-                 exclusion_weight: float = 1.0) -> None:
+                 exclusion_weight: float = 1.0, place_weight: float = 1.0) -> None:
         self.max_score = max_score
         positive: dict[str, set[str]] = defaultdict(set)   # term → agencies whose remit holds it
         negative: dict[str, set[str]] = defaultdict(set)
+        where: dict[str, set[str]] = defaultdict(set)      # named only as where the agency's matter is
         for code, text in remits.items():
             for raw in _CLAUSES.split(text or ""):
                 clause = normalise(raw, lexicon)
-                words = [w for w in clause.split() if len(w) >= 3 and w not in STOPWORDS and not w.isdigit()]
                 excluded = _EXCLUSION.search(clause) is not None
-                target = negative if excluded else positive
-                for word in words:
-                    target[word].add(code)
-                for first, second in zip(words, words[1:], strict=False):
-                    target[f"{first} {second}"].add(code)
+                # "gepeng termasuk di lampu merah dan objek wisata": what follows "di" is where, not what
+                tokens = clause.split()
+                at = next((i for i, w in enumerate(tokens) if w in _LOCATIVE), len(tokens))
+                for part, target in ((tokens[:at], negative if excluded else positive),
+                                     (tokens[at + 1:], negative if excluded else where)):
+                    words = [w for w in part if len(w) >= 3 and w not in STOPWORDS and not w.isdigit()]
+                    for word in words:
+                        target[word].add(code)
+                    for first, second in zip(words, words[1:], strict=False):
+                        target[f"{first} {second}"].add(code)
+        for term, codes in where.items():  # the agency's own word elsewhere in its remit stays its own
+            codes -= positive.get(term, set())
         # term → [(agency, weight)]; pairs are keyed by each side's stems
         self.words: dict[str, list[tuple[str, str, float]]] = defaultdict(list)
         self.pairs: dict[tuple[str, str], list[tuple[str, str, float]]] = defaultdict(list)
-        for target, sign in ((positive, 1.0), (negative, -exclusion_weight)):
+        for target, sign in ((positive, 1.0), (negative, -exclusion_weight), (where, place_weight)):
             for term, codes in target.items():
                 is_pair = " " in term
                 base = pair_weight if is_pair else weight
-                holders = len(positive.get(term, ())) or len(codes)
+                holders = len(positive.get(term, set()) | where.get(term, set())) or len(codes)
                 for code in sorted(codes):
                     if sign < 0 and not is_pair and code in positive.get(term, ()):
                         continue  # "jalan kota" theirs, "jalan lingkungan" not: the exclusion is in the pair

@@ -273,6 +273,8 @@ def test_question_rules_can_be_switched_off(config) -> None:
     "laporan saya yg kemarin gimana ya min? blm ada kabar",   # a bare follow-up on one's own report
     "Dear Sir/Madam, we offer SEO services to boost your website ranking. Reply for a free quote.",
     "terima kasih buat petugas kebersihan di jalan kami, rajin sekali",
+    "Selamat Hari Jadi Kota Semarang ke-479! Warga bangga 🎉 #HUTSemarang",   # wishes for an anniversary
+    "selamat HUT ke-80 RI, merdeka!",
 ])
 def test_follow_ups_thanks_and_foreign_spam_are_not_complaints(config, text) -> None:
     decision = _rules_only(config).classify(text)
@@ -357,3 +359,48 @@ def test_the_learned_fallback_never_sends_a_vague_complaint_to_the_ppid_utama(co
     assert vague.agency == "triage" and vague.explanation["agency"]["chosen_by"] != "model"
     sure = Classifier(config.routing, list(config.agencies), model=_SureModel("dinsos")).classify(text)
     assert (sure.agency, sure.explanation["agency"]["chosen_by"]) == ("dinsos", "model")
+
+
+@pytest.mark.parametrize("text", [
+    "tolong jaringan pipa dipanjangin sampai perumahan kami, warga masih pakai sumur",   # Jakarta -in
+    "pak, kalo pacak jalan ke pasar tu dilebarke, sempit nian",                          # Palembang -ke, "if it can"
+    "adain lagi pasar murah di kecamatan dong, kemarin cepet habis",                    # a programme again
+    "warga usulkan taman baca di balai RW, anak-anak butuh tempat belajar",            # active "usul"
+])
+def test_proposals_in_spoken_affixes_and_regional_openers(config, text) -> None:
+    decision = _rules_only(config).classify(text)
+    assert decision.kind == "aspirasi", decision.explanation["kind"]
+    assert any(name.startswith("aspirasi:regex:") for name, _ in decision.explanation["kind"]["rules"])
+
+
+def test_a_proposal_made_long_ago_and_ignored_is_a_complaint(config) -> None:
+    # the passive "sudah diusulkan" is no proposal now: the road is still broken
+    decision = _rules_only(config).classify("jalan lingkungan kami rusak parah dan becek, sudah diusulkan di "
+                                            "musrenbang dua kali tapi belum juga diperbaiki")
+    assert decision.kind == "pengaduan", decision.explanation["kind"]
+
+
+@pytest.mark.parametrize("text", [
+    "retribusi sampah per bulan brp ya",                                  # how much, then a softener
+    "perpanjang izin reklame ke kantor mana ya min",                      # where, softener and vocative
+    "jadwal posyandu bulan ini udah keluar belum ya @dinkes_kota 🙏",     # polar tag, softener, mention, emoji
+])
+def test_a_chat_question_without_its_question_mark(config, text) -> None:
+    decision = _rules_only(config).classify(text)
+    assert decision.kind == "informasi", decision.explanation["kind"]
+    assert ["informasi:question_mark", 0.7] in decision.explanation["kind"]["rules"]
+    routing = config.routing.model_copy(deep=True)
+    routing.model.enabled = False
+    routing.kinds.question_tags, routing.kinds.question_tags_softened = [], []  # off: no "?", no question
+    off = Classifier(routing, list(config.agencies)).classify(text)
+    assert ["informasi:question_mark", 0.7] not in off.explanation["kind"]["rules"]
+
+
+@pytest.mark.parametrize("text", [
+    "lampu jalan depan rumah mati sampai sekarang belum",            # a polar word alone closes a complaint
+    "jalan rusak parah, warga bingung mau lapor ke mana",            # a complaint's aside, not a question
+    "tolong segera diperbaiki ya min",                               # a softener after a request
+])
+def test_unmarked_words_that_ask_nothing(config, text) -> None:
+    decision = _rules_only(config).classify(text)
+    assert ["informasi:question_mark", 0.7] not in decision.explanation["kind"]["rules"], decision.explanation

@@ -35,10 +35,11 @@ FLOORS = {
     # (agency 0.910 -> 0.896 once Denpasar and Palembang's routing rows join the learned layer's training set:
     # the same code with --exclude denpasar --exclude palembang gives 0.910 / 0.959)
     "Kota Yogyakarta": (0.89, 0.95, 0.96, 0.84, 1),
-    # Tuning cities for grouping from a70ddb2 (written apart, like Yogyakarta; branch h-group2 tuned on them).
-    # Untuned: Denpasar 0.761 / 0.748 / 10 of 51 merged, Palembang 0.870 / 0.693 / 8 of 50.
-    "Kota Denpasar": (0.87, 0.87, 0.85, 0.83, 0),
-    "Kota Palembang": (0.86, 0.88, 0.94, 0.77, 0),
+    # Tuning cities from a70ddb2/3a93282 (written apart, like Yogyakarta). Untuned first: routing Denpasar
+    # 0.876 / 0.879, Palembang 0.871 / 0.893; grouping Denpasar 0.761 / 0.748 / 10 of 51 merged, Palembang
+    # 0.870 / 0.693 / 8 of 50. Branches h-route2 and h-group2 tuned on them.
+    "Kota Denpasar": (0.87, 0.88, 0.85, 0.83, 0),
+    "Kota Palembang": (0.86, 0.92, 0.94, 0.77, 0),
     "Kota Makassar": (0.85, 0.91, 0.79, 0.67, 13),
 }
 

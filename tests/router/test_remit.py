@@ -123,3 +123,28 @@ def test_an_excluding_clause_weighs_more_than_a_mention(shipped):
     # the agency's own word is not excluded by the clause that excludes one use of it ("jalan kampung")
     index = RemitIndex({"pupr": GANG_WORKS["pupr"], "kecamatan": GANG_WORKS["kecamatan"]}, exclusion_weight=4.0)
     assert all(w > 0 for code, _, w in index.words["jalan"] if code == "pupr")
+
+
+def test_a_remit_word_named_only_as_where_is_weak_and_owns_no_rule() -> None:
+    remits = {"dinsos": "Penjangkauan gelandangan dan pengemis, termasuk di lampu merah dan objek wisata",
+              "dishub": "Lalu lintas: APILL, rambu dan marka, parkir"}
+    weak = RemitIndex(remits, weight=0.5, pair_weight=1.5, place_weight=0.3)
+    full = RemitIndex(remits, weight=0.5, pair_weight=1.5, place_weight=1.0)
+    toks = ["lampu", "merah", "mati", "semrawut"]
+    score = {h.agency: h.score for h in weak.match(toks)}["dinsos"]
+    assert 0 < score < {h.agency: h.score for h in full.match(toks)}["dinsos"]
+    # the traffic-light rule stays with whoever its remit names it for, never with the beggars' office
+    assert "dinsos" not in weak.owners(["lampu", "merah"])[0]
+    # the agency's own word stays its own: "pengemis" is what Dinsos is for
+    assert {h.agency: h.score for h in weak.match(["pengemis", "mengamen"])}["dinsos"] == 0.5
+
+
+def test_a_dark_traffic_light_stays_with_traffic_where_beggars_at_it_are_social_work(shipped) -> None:
+    agencies = agencies_with(shipped, dinsos="Urusan sosial: bansos, penjangkauan gelandangan dan pengemis "
+                             "(gepeng) termasuk di lampu merah dan objek wisata, lansia terlantar.")
+    routing = shipped.routing.model_copy(deep=True)
+    routing.model.enabled = False
+    classifier = Classifier(routing, agencies)
+    assert classifier.classify("lampu merah di perempatan mati dari pagi, semrawut").agency == "dishub"
+    beggars = classifier.classify("banyak pengemis anak di lampu merah perempatan tiap sore")
+    assert any(name.startswith("dinsos:remit:") and "pengemis" in name for name, _ in beggars.explanation["agency"]["rules"])
