@@ -12,18 +12,31 @@ edited later stays right); an alternative whose start cannot be read (not ``\\b`
 from __future__ import annotations
 
 import re
-from functools import cache
 
 
-@cache
-def _rules():  # imported when first needed: router.rules imports router.normalise, which uses this module
-    from router import rules
+def split_alternatives(pattern: str) -> list[str]:
+    """The top-level ``|`` alternatives of a pattern (not those inside groups or classes)."""
+    parts, depth, start, i, in_class = [], 0, 0, 0, False
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            parts.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    parts.append(pattern[start:])
+    return parts
 
-    return rules
-
-
-def _split_alternatives(pattern: str) -> list[str]:
-    return _rules()._split_alternatives(pattern)
 
 _LETTERS = re.compile(r"[a-z ]+")
 _OPTIONAL = ("?", "*", "{")
@@ -77,7 +90,7 @@ def literals(alternative: str) -> tuple[str, ...] | None:
     if end < 0 or rest[end + 1:end + 2] in _OPTIONAL:  # unclosed, or the group may be absent
         return None
     out = []
-    for inner in _split_alternatives(rest[start:end]):
+    for inner in split_alternatives(rest[start:end]):
         literal = _leading(inner)
         if literal is None:
             return None
@@ -90,7 +103,7 @@ def hints(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
     if pattern.pattern.startswith("(?") and not pattern.pattern.startswith("(?:"):
         return None  # global inline flags or a lookaround: not read
     found: list[str] = []
-    for alternative in _split_alternatives(pattern.pattern):
+    for alternative in split_alternatives(pattern.pattern):
         these = literals(alternative)
         if these is None:
             return None
@@ -107,7 +120,7 @@ class AnySearch:
         whole = pattern.pattern
         self.parts: list[tuple[re.Pattern[str], tuple[str, ...] | None]] | None = None
         if not (whole.startswith("(?") and not whole.startswith("(?:")) and "\\1" not in whole:
-            self.parts = [(re.compile(alt, pattern.flags), literals(alt)) for alt in _split_alternatives(whole)]
+            self.parts = [(re.compile(alt, pattern.flags), literals(alt)) for alt in split_alternatives(whole)]
 
     def __call__(self, text: str) -> bool:
         if self.parts is None or not text.isascii():

@@ -7,6 +7,7 @@ import re
 from collections import defaultdict
 
 from router.config import RuleSet
+from router.fastre import split_alternatives
 from router.normalise import normalise
 
 log = logging.getLogger(__name__)
@@ -80,35 +81,11 @@ class RuleMatcher:
 _LEADING = re.compile(r"\\b([a-z ]+)(.?)")
 
 
-def _split_alternatives(pattern: str) -> list[str]:
-    """The top-level ``|`` alternatives of a pattern (not those inside groups or classes)."""
-    parts, depth, start, i, in_class = [], 0, 0, 0, False
-    while i < len(pattern):
-        char = pattern[i]
-        if char == "\\":
-            i += 2
-            continue
-        if in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif char == "|" and depth == 0:
-            parts.append(pattern[start:i])
-            start = i + 1
-        i += 1
-    parts.append(pattern[start:])
-    return parts
-
-
 def _leading_literals(pattern: str) -> tuple[str, ...] | None:
     """Literal text every match must contain: the plain words after the leading ``\\b`` of each
     alternative, or None (always run the regex) when some alternative does not start that way."""
     literals = []
-    for alternative in _split_alternatives(pattern):
+    for alternative in split_alternatives(pattern):
         found = _LEADING.match(alternative)
         if found is None:
             return None
