@@ -2,7 +2,7 @@
 beside a raw imapclient FETCH of the same mailbox in the same run.
 
 Run: .venv/bin/python bench/imap_ingest.py [--messages 5000] [--batch-size 500] [--disk]
-         [--route | --no-route | --route-process]
+         [--route | --no-route | --route-process] [--texts incident|cities]
      .venv/bin/python bench/imap_ingest.py --host imap.example.id --port 993 --security tls --user NAME \
          [--password PW | env OMNI_BENCH_PASSWORD] [--folder INBOX]
 Without ``--host`` a local Dovecot is started and seeded with ``--messages`` realistic mails; the Maildir
@@ -46,12 +46,31 @@ DOVECOT_PROCESSES = {"dovecot", "imap", "imap-login", "anvil", "log", "config", 
 PLACES = ["Jl. Merdeka", "Kel. Sukamaju", "Kec. Cibeunying", "Gg. Mawar RT 03/RW 05", "Perumahan Indah"]
 
 
+# --texts cities: the labelled cities' messages instead of one complaint at five places
+CITY_TEXTS: list[str] = []
+
+
+def city_texts() -> list[str]:
+    """Every routing message of the labelled cities (tests/data/cities/*/routing.jsonl), in a fixed order:
+    citizens' own words on every subject, where the default mails are one complaint at five places (so
+    every mail is a look-alike of every other, the grouping's worst case)."""
+    import json
+
+    out = []
+    for path in sorted((ROOT / "tests" / "data" / "cities").glob("*/routing.jsonl")):
+        out += [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return out
+
+
 def mail(i: int) -> bytes:
     """A realistic mix: 60% text+HTML, 25% plain, 10% with a photo, 5% replies quoting our answer."""
     place = PLACES[i % len(PLACES)]
-    text = (f"Selamat siang, saya mau melaporkan jalan berlubang di {place} nomor {i}. Sudah 2 minggu "
-            f"tidak diperbaiki dan sering ada pengendara motor jatuh. Mohon segera ditindaklanjuti.\n\n"
-            f"Terima kasih,\nWarga {i}")
+    if CITY_TEXTS:
+        text = f"{CITY_TEXTS[i % len(CITY_TEXTS)]}\n\nTerima kasih,\nWarga {i}"
+    else:
+        text = (f"Selamat siang, saya mau melaporkan jalan berlubang di {place} nomor {i}. Sudah 2 minggu "
+                f"tidak diperbaiki dan sering ada pengendara motor jatuh. Mohon segera ditindaklanjuti.\n\n"
+                f"Terima kasih,\nWarga {i}")
     head = (f"From: Warga {i} <warga{i % 1500}@example.id>\r\nTo: pengaduan@kab-contoh.go.id\r\n"
             f"Subject: Jalan rusak di {place}\r\nDate: Mon, 05 Jan 2026 08:15:00 +0700\r\n"
             f"Message-ID: <bench-{i}@example.id>\r\nMIME-Version: 1.0\r\n")
@@ -298,7 +317,12 @@ def main() -> None:
     parser.add_argument("--user", help="the mailbox's login (with --host)")
     parser.add_argument("--password", help="its password (or the environment: OMNI_BENCH_PASSWORD)")
     parser.add_argument("--folder", default="INBOX")
+    parser.add_argument("--texts", choices=["incident", "cities"], default="incident",
+                        help="the seeded mails' words: one pothole at five places (default: every mail a "
+                             "look-alike of the others) or the labelled cities' messages in turn")
     args = parser.parse_args()
+    if args.texts == "cities":
+        CITY_TEXTS.extend(city_texts())
     server = None
     if args.host:
         if not args.user:
