@@ -227,6 +227,8 @@ _OTHER = (
     (re.compile(r"\b(?:mesjid|masjid|musholla|mushola|musala)\b", re.I), "masjid"),
     (re.compile(r"\b(?:pkm|puskes)\b\.?", re.I), "puskesmas"),
     (re.compile(r"\bpsr\b\.?", re.I), "pasar"),
+    # Malay place names: "Sei Buah" = "Sungai Buah", "Sei. Jawi" = "Sungai Jawi"
+    (re.compile(r"\bsei\b\.?", re.I), "sungai"),
     (re.compile(r"\bdepo\b(?:\s+sampah\b)?", re.I), "TPS"),  # a waste depot is a TPS
     (re.compile(r"\b(?:kantor (?:ke)?lurah(?:an)?|balai kelurahan)\b", re.I), "kelurahan"),
     (re.compile(r"\b(?:kantor camat|kantor kecamatan)\b", re.I), "kecamatan"),

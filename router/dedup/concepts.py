@@ -39,7 +39,7 @@ _CLASS_WORDS: dict[str, str] = {
     "drain": "saluran selokan solokan got gorong drainase mampet tersumbat sumbat buntu sedimentasi dikeruk keruk "
              "pengerukan",
     # rubbish left uncollected (the object "sampah" alone is no problem: it also blocks drains and is burnt)
-    "waste": "diangkut pengangkutan tumpukan menumpuk numpuk menggunung",
+    "waste": "diangkut pengangkutan tumpukan menumpuk numpuk menggunung segunung gunungan",
     "burning": "bakar membakar dibakar pembakaran",
     "fire": "kebakaran terbakar kahuruan seuneu hangus",
     # (not "aspal": the object is named by a drain or a flood complaint too, "air naik ke aspal")

@@ -48,7 +48,7 @@ _RW = re.compile(r"\brw\.?\s*:?\s*0*(\d{1,3})", re.I)
 _NAME = r"([a-z][a-z0-9'\-]*)(?:\s+(?!(?:jl|jln|gg)\b)([a-z][a-z0-9'\-]*))?"
 # titles before a street's name: "Jl. Ir. H. Juanda" is Juanda, "Jl. KH. Ahmad Dahlan" is Ahmad Dahlan
 # and initials: "Jl. A. Yani" is Yani, "Jl. R.E. Martadinata" is Martadinata
-_TITLES = r"(?:(?:ir|h|hj|dr|kh|k\.h|prof|kol|jend|mayjen|letjen|brigjen)\.?\s+|(?:[a-z]\.\s*){1,3}(?=[a-z]{3}))*"
+_TITLES = r"(?:(?:ir|h|hj|dr|kh|k\.h|prof|kol|jend|mayjen|letjen|brigjen|kapt|kapten|mayor|letkol|kolonel|jenderal|jendral|laksamana|marsekal)\.?\s+|(?:[a-z]\.\s*){1,3}(?=[a-z]{3}))*"
 _ABBREV_STREET = re.compile(r"\b(jl|jln|gg)\b\.?\s*(?:raya\s+)?" + _TITLES + _NAME, re.I)
 _LONG_STREET = re.compile(r"\b(?:[Jj]alan|[Gg]ang)\s+(?:Raya\s+)?([A-Z][a-z][a-z0-9'\-]*)(?:\s+([A-Z][a-z][a-z0-9'\-]*))?")
 # landmarks citizens name: "TPS Pasar Baru", "Perum Griya Asri", "SDN 3 Margahayu", "masjid Al Ikhlas"
@@ -430,7 +430,8 @@ def _street_word(word: str) -> str:
 
 
 _LANDMARK_FIRST = frozenset("taman pasar kampung stasiun terminal masjid".split())
-_STREET_TITLES = frozenset("ir h hj dr kh prof kol jend mayjen letjen brigjen".split())
+_STREET_TITLES = frozenset("ir h hj dr kh prof kol jend mayjen letjen brigjen kapt kapten mayor letkol kolonel jenderal "
+                           "jendral laksamana marsekal".split())
 
 
 def _add_name(places: set[str], kind: str, first: str, second: str, cased: bool = False) -> None:
