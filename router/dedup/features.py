@@ -55,23 +55,28 @@ _LONG_STREET = re.compile(r"\b(?:[Jj]alan|[Gg]ang)\s+(?:Raya\s+)?([A-Z][a-z][a-z
 _LANDMARK = re.compile(r"\b(pasar|perum|perumahan|terminal|masjid|mesjid|musala|musholla|gereja|sdn|sd|smpn|smp|sman|sma|"
                        r"smkn|smk|MTsN|MTs|MTS|MIN|MI|MA|puskesmas|rsud|rsia|rsi|rs|rumah sakit|taman|stasiun|kantor pos|"
                        r"alun alun|alun-alun|alun2|kampung|komplek|kompleks|perumnas|griya|bumi|simpang|tpu|tps|tpa|halte|"
-                       r"sungai|Kali|lapangan|rusunawa|rusun|pt|cv|jembatan|gor|stadion|kampus)"
+                       r"sungai|Kali|Tukad|Parit|Kanal|Handil|Anjir|lapangan|rusunawa|rusun|pt|cv|jembatan|gor|stadion|kampus|"
+                       r"pantai|dermaga|pelabuhan|bundaran|tugu|monumen|danau|waduk)"
                        r"\b\.?\s*(\d{1,3}|[a-z][a-z'\-]*)(?:\s+([a-z][a-z'\-]*))?",
                        re.I)
 _LANDMARK_TYPE = {"perumahan": "perum", "griya": "perum", "bumi": "perum", "perumnas": "perum", "komplek": "perum",
                   "kompleks": "perum", "mesjid": "masjid", "musholla": "masjid", "musala": "masjid", "sdn": "sd",
                   "smpn": "smp", "sman": "sma", "smkn": "smk", "alun-alun": "alun", "alun alun": "alun",
                   "alun2": "alun", "rusun": "rusunawa", "cv": "usaha", "pt": "usaha",
-                  "rsud": "rs", "rsia": "rs", "rsi": "rs", "rumah sakit": "rs", "kali": "sungai"}
+                  "rsud": "rs", "rsia": "rs", "rsi": "rs", "rumah sakit": "rs", "kali": "sungai",
+                  # a river or canal by its regional word: Balinese "tukad", Malay "parit"/"handil"/"anjir"
+                  "tukad": "sungai", "parit": "sungai", "kanal": "sungai", "handil": "sungai", "anjir": "sungai",
+                  "pelabuhan": "dermaga", "monumen": "tugu", "waduk": "danau"}
 # schools are one kind of landmark: "SD 5" and "SMP 5" are two schools, as are "SD 5" and "SD 15"
 _SCHOOL_KINDS = {"sd": "sd", "sdn": "sd", "smp": "smp", "smpn": "smp", "sma": "sma", "sman": "sma", "smk": "smk",
                  "smkn": "smk", "mi": "mi", "min": "mi", "mts": "mts", "mtsn": "mts", "ma": "ma"}
 _LANDMARK_WORD = re.compile(r"pasar|terminal|masjid|stasiun|puskesmas|rsud|rs|taman|perum|perumahan|alun|sd|smp|"
                             r"sma|smk|sdn|smpn|sman|smkn|gor|stadion|kampus|jembatan|halte|tps", re.I)
 # written in capitals only: in lower case they are words ("mi ayam", "ma", "kali ini")
-_CASED_KINDS = frozenset(("mi", "min", "mts", "mtsn", "ma", "kali"))
+_CASED_KINDS = frozenset(("mi", "min", "mts", "mtsn", "ma", "kali", "tukad", "parit", "kanal", "handil", "anjir"))
 # landmark kinds whose next word is often running text ("deket jembatan berlubang", "simpang tiga macet")
-_LOOSE_LANDMARKS = frozenset(("simpang", "jembatan", "tpu", "gor", "stadion", "kampus", "pt", "cv"))
+_LOOSE_LANDMARKS = frozenset(("simpang", "jembatan", "tpu", "gor", "stadion", "kampus", "pt", "cv", "pantai", "dermaga",
+                              "pelabuhan", "bundaran", "tugu", "monumen", "danau", "waduk"))
 # their names are often a description ("jembatan kayu", "PT" + a trade name): they agree, never conflict
 _SOFT_KINDS = frozenset(("lm-jembatan", "lm-usaha", "lm-kampus", "lm-gor", "lm-stadion"))
 # a numbered unit of a place ("koridor 2", "trayek C10", "lantai 3", "tiang PJU nomor 23", "loket 4"): the same
@@ -208,9 +213,10 @@ _LANDMARK_KINDS = frozenset("""
 pasar perum perumahan terminal masjid mesjid musala musholla gereja sdn sd smpn smp sman sma smkn smk mtsn mts min
 mi ma puskesmas rsud rsia rsi rs rumah taman stasiun kantor alun alun2 kampung komplek kompleks perumnas griya bumi
 simpang tpu tps tpa halte sungai kali lapangan rusunawa rusun pt cv jembatan gor stadion kampus
+tukad parit kanal handil anjir pantai dermaga pelabuhan bundaran tugu monumen danau waduk
 """.split())
-_WEAK_KINDS = frozenset("kali mi ma min rumah".split())
-_WEAK_KIND = re.compile(r"\b(?:MI|MA|MIN|Kali)\b|[Rr]umah [Ss]akit")
+_WEAK_KINDS = frozenset("kali mi ma min rumah tukad parit kanal handil anjir".split())
+_WEAK_KIND = re.compile(r"\b(?:MI|MA|MIN|Kali|Tukad|Parit|Kanal|Handil|Anjir)\b|[Rr]umah [Ss]akit")
 # their findall tries a match only where one of the pattern's words begins (router.fastre: the same lists)
 # (_LANDMARK is searched match by match behind its own word check, _LANDMARK_KINDS)
 _RT_RW, _RT, _RW, _ABBREV_STREET, _JALAN_LOWER, _AREA, _BLOK = map(  # type: ignore[assignment]
