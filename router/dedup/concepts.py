@@ -32,27 +32,27 @@ _CLASS_WORDS: dict[str, str] = {
     "no_water": "kering pompa",
     # water that runs but cannot be used: another problem than no water or a leak
     "water_quality": "keruh butek kaporit kecoklatan berpasir",
-    "leak": "bocor kebocoran bocornya muncrat rembes merembes pecah terbuang",
+    "leak": "bocor kebocoran bocornya muncrat rembes merembes pecah terbuang ngocor nyembur",
     "bill": "tagihan rekening tarif meteran",
     "flood": "banjir kebanjiran caah genangan tergenang menggenang rob surut sepinggang selutut "
-             "sepaha sebetis sedada merendam terendam ngaleut",
+             "sepaha sebetis sedada merendam terendam ngaleut kerendem kelelep",
     "drain": "saluran selokan solokan got gorong drainase mampet tersumbat sumbat buntu sedimentasi dikeruk keruk "
              "pengerukan",
     # rubbish left uncollected (the object "sampah" alone is no problem: it also blocks drains and is burnt)
     "waste": "diangkut pengangkutan tumpukan menumpuk numpuk menggunung segunung gunungan",
     "burning": "bakar membakar dibakar pembakaran",
-    "fire": "kebakaran terbakar kahuruan seuneu hangus",
+    "fire": "kebakaran terbakar tebakar kahuruan seuneu hangus kobong kobongan",
     # (not "aspal": the object is named by a drain or a flood complaint too, "air naik ke aspal")
-    "road": "berlubang lubang bolong amblas ambles ambrol retak ngelupas mengelupas paving tambal "
+    "road": "berlubang lubang bolong amblas ambles ambrol retak ngelupas mengelupas paving tambal jeglongan "
             "diaspal",
-    "streetlight": "pju penerangan gelap",
+    "streetlight": "pju penerangan gelap peteng",
     "trafficlight": "apill",
     "power": "pln listrik",
     "collapse": "ambruk roboh runtuh rubuh",
     "tree": "pohon tangkal dahan ranting tumbang doyong condong",
     "landslide": "longsor urug tebing",
     "storm": "puting beliung angin",
-    "snake": "ular sanca kobra",
+    "snake": "ular ula ulo sanca kobra",
     "bees": "tawon lebah vespa",
     "dog": "anjing",
     "mental": "odgj jiwa gila",
@@ -61,7 +61,7 @@ _CLASS_WORDS: dict[str, str] = {
     "vendor": "pkl lapak pedagang dagang jualan berjualan",
     "parking": "parkir jukir parking parked",
     "transport": "angkot ngetem trayek bus",
-    "noise": "bising berisik musik music knalpot suara suaranya bunyi dentam dentum jedag jedug loud noise noisy",
+    "noise": "bising berisik ribut musik music knalpot suara suaranya bunyi dentam dentum jedag jedug loud noise noisy",
     "sewage": "limbah tinja septic septik tai manhole ipal sedot",
     "dengue": "dbd demam berdarah fogging nyamuk jentik",
     "clinic": "antrean antrian",
@@ -82,6 +82,10 @@ _CLASS_PAIRS: dict[tuple[str, str], str] = {
     ("air", "mati"): "no_water", ("pdam", "mati"): "no_water", ("tidak", "mengalir"): "no_water",
     ("tidak", "ngalir"): "no_water", ("belum", "mengalir"): "no_water", ("tidak", "keluar"): "no_water",
     ("air", "bersih"): "no_water",
+    # regional words for water: "banyu mati" (Javanese, Banjar), "aek"/"ayek" (Malay); the tide coming in is a flood
+    ("banyu", "mati"): "no_water", ("aek", "mati"): "no_water", ("ayek", "mati"): "no_water", ("ledeng", "mati"): "no_water",
+    ("air", "pasang"): "flood", ("banyu", "pasang"): "flood", ("aek", "pasang"): "flood", ("ayek", "pasang"): "flood",
+    ("batang", "kayu"): "tree",
     ("puting", "beliung"): "storm", ("manusia", "silver"): "street_people", ("anak", "jalanan"): "street_people",
     ("kaki", "lima"): "vendor", ("ruang", "kelas"): "school_building", ("study", "tour"): "school_fee", ("kartu", "keluarga"): "civil_registry",
     ("bantuan", "beras"): "welfare", ("jalan", "rusak"): "road", ("gang", "rusak"): "road",
@@ -119,7 +123,10 @@ _RISK_WORDS = frozenset("miring condong doyong lapuk keropos rapuh pangkas dipan
 _NOT_YET = frozenset("belum tidak".split())
 _NOT_THAT = "bukan"
 # "gudang yang kemarin terbakar": the earlier event names the place, it is not what this message is about
-_PAST = frozenset("kemarin tadi semalam dulu".split())
+# (Javanese "sing biyen ana ula kae", "the one where there was a snake before", likewise)
+_PAST = frozenset("kemarin tadi semalam dulu biyen mbiyen wingi".split())
+_WHICH = frozenset("yang sing".split())
+_THERE_WAS = frozenset("ada ana ono onok".split())
 _BROKEN_WORDS = frozenset("mati padam pareum".split())
 _TIMING_WORDS = frozenset("durasi durasinya kelamaan timer detik".split())
 HEDGE = 1 << 54  # (not stored) a word that makes the next event words a risk
@@ -158,9 +165,11 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
     states = _STATE_OF
     before = ""  # the token before ``previous``
     weak = 0
+    third = ""  # the token before ``before``
     for token in tokens:
-        if previous == _NOT_THAT or (before == "yang" and previous in _PAST):
-            before, previous = previous, token
+        if previous == _NOT_THAT or (before in _WHICH and previous in _PAST) or \
+                (third in _WHICH and before in _PAST and previous in _THERE_WAS):
+            third, before, previous = before, previous, token
             continue  # "bukan kebakaran", "yang kemarin terbakar": not this message's problem
         state = states.get(token)
         if state == EVENT and previous in _NOT_YET:
@@ -190,7 +199,7 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
             mask |= pair
         elif token == "lampu":
             lamp = True
-        before, previous = previous, token
+        third, before, previous = before, previous, token
     if lamp and not mask & (_BIT["trafficlight"] | _BIT["streetlight"]):
         mask |= _BIT["streetlight"]  # "lampu gegerkalong hilir mati": a lamp out in the street
     if weak and not mask & ~STATES:
