@@ -238,11 +238,11 @@ _SELF_REF = re.compile(
     r"|\b(?:via|lewat|melalui|ngalangkungan)\s+" + _CHANNEL + r"\b"
     r"|\bkirim\s+ulang\b|\bmengirim\s+ulang\b|\bmenanyakan\s+lagi\b|\bnanya\s+lagi\b",
     re.I)
-_AGAIN = re.compile(r"\b(?:lagi|lg|deui|kembali|balik\s+lagi|maning|meneh|again)\b", re.I)
+_AGAIN = re.compile(r"\b(?:lagi|lg|deui|kembali|balik\s+lagi|maning|meneh|maneh|again)\b", re.I)
 _FOLLOW = re.compile(r"\[foto\]|\bfoto(?:nya)?\b|\b(?:masih|msh|belum|blm|teu\s+acan|tetep|tetap|gimana|gmn|"
                      r"kapan|sampe\s+skrg|sampai\s+sekarang|beuki|makin)\b", re.I)
 _OTHER = re.compile(r"\bbeda\s+(?:sama|dengan|dgn|dari|dr|ama|jeung|ti|karo|gang|pabrik|sekolah|jalan|jl|rt|rw|"
-                    r"tempat|lokasi|masjid|pasar|rumah|kasus|kejadian)\b|\bbukan\s+(?:yang|yg)\s+(?:tadi|kemarin|kmrn|di)\b"
+                    r"tempat|lokasi|masjid|pasar|rumah|kasus|kejadian|urusan|hal|masalah|soal|laporan|keluhan|perkara)\b|\bbukan\s+(?:yang|yg)\s+(?:tadi|kemarin|kmrn|di)\b"
                     r"|\blain\s+(?:lagi|tempat|lokasi)\b|\bsanes\s+nu\b"
                     # "ini pohon yang lain", "bukan yang rapuh kemarin", "banjar yang berbeda dengan Br. Kaja"
                     r"|\b(?:ini|itu|ni)\s+(?:\w+\s+){0,2}?(?:yang|yg)\s+(?:lain|berbeda|beda)\b"
@@ -265,7 +265,7 @@ wa whatsapp kirim ngirim lapor laporkan melapor melaporkan ngadu mengadu sampaik
 menyusul melanjutkan menindaklanjuti menyambung sebagaimana lanjutan laporan via lewat melalui ngalangkungan
 ulang lagi
 """.split())
-_AGAIN_WORDS = frozenset("lagi lg deui kembali balik maning meneh again".split())
+_AGAIN_WORDS = frozenset("lagi lg deui kembali balik maning meneh maneh again".split())
 _FOLLOW_WORDS = frozenset("foto fotonya masih msh belum blm acan tetep tetap gimana gmn kapan sampe sampai beuki "
                           "makin".split())
 _OTHER_WORDS = frozenset("beda bukan lain sanes berbeda another different".split())
@@ -277,11 +277,11 @@ _ALSO = re.compile(r"\(\s*(?:bukan|dudu|sanes)\s+\w+|\b(?:lokasi|tempat|tempatny
                    r"|\bselain\s+(?!laporan|itu\b)[^,.;:\n]{2,30},"
                    # thanks close the earlier complaint, "but" opens another ("air sudah normal, suksma. Tapi
                    # tagihan …"), unless what follows says it is not quite done ("… tapi masih numpuk")
-                   r"|\b(?:terima\s*kasih|makasih|trims|suksma|thanks|thank\s+you|matur\s+nuwun|hatur\s+nuhun|"
+                   r"|\b(?:terima\s*kasih|makasih|trims|suksma|thanks|thank\s+you|matur\s+(?:nuwun|suwun)|hatur\s+nuhun|"
                    r"terimo\s+kasih)\b[^\n]{0,60}?\b(?:tapi|tp|tpi|namun|but|however)\b(?![^.\n]*\b(?:masih|msh|belum|blm|"
                    r"still|cuma|hanya|sebagian|setengah)\b)", re.I)
 _ALSO_WORDS = frozenset("sekalian selain satu ada laporan masalah hal tambahan oh oya btw bukan dudu sanes lokasi "
-                        "tempat tempatnya kali giliran terima kasih makasih trims suksma thanks thank matur hatur "
+                        "tempat tempatnya kali giliran terima kasih makasih trims suksma thanks thank matur hatur suwun "
                         "terimo".split())
 # dealt with: "sudah diperbaiki", "udah dibenerin", "padahal baru ditambal", "la surut", "wis dikeruk",
 # "fogging sudah tanggal 17", "since Satpol PP visited"
@@ -289,20 +289,24 @@ _FIX_VERBS = (r"(?:di\s*)?(?:perbaiki|betulkan|benerin|benahi|tambal|angkut|fogg
               r"pangkas|tebang|bersihkan|keruk|segel|razia|ganti|tutup|evakuasi)|diperbaiki|dibetulkan|dibenerin|"
               r"ditambal|diangkut|difogging|ditangani|ditindak|ditertibkan|dipangkas|ditebang|dibersihkan|dikeruk|"
               r"disegel|dirazia|diganti|normal|surut|nyala|menyala|idup|hidup|ngalir|mengalir|beres|selesai|"
-              r"nangkep|ditangkap")
+              r"nangkep|ditangkap|"
+              # Javanese, Malay and Banjar: "wes didandani", "la dibaiki", "wingi wes disedot"
+              r"didandani|dibenakke|dibenerke|dibenakno|dibaiki|dibaikin|disedot|dikuras|diresiki|dibersihke")
 _FIXED = re.compile(r"\b(?:sudah|udah|udh|sdh|dah|telah|la|lah|wis|wes|uwis|tos|baru|padahal|sempat)\s+(?:\w+\s+)?"
                     r"(?:" + _FIX_VERBS + r")\b|\b(?:fogging|foging)\s+(?:sudah|udah|udh|sdh)\b"
-                    r"|\bsince\b[^.\n]{0,40}\bvisited\b|\b(?:quieter|fixed|repaired|resolved)\b", re.I)
-_THANKS = re.compile(r"\b(?:terima\s*kasih|makasih|trims|suksma|thanks|thank\s+you|matur\s+nuwun|hatur\s+nuhun|"
+                    r"|\bsince\b[^.\n]{0,40}\bvisited\b|\b(?:quieter|fixed|repaired|resolved)\b"
+                    # a patch that gave way: "tambalan wingi wes mrotol"
+                    r"|\btambalan(?:nya|e)?\b", re.I)
+_THANKS = re.compile(r"\b(?:terima\s*kasih|makasih|trims|suksma|thanks|thank\s+you|matur\s+(?:nuwun|suwun)|hatur\s+nuhun|"
                      r"terimo\s+kasih|alhamdulillah)\b", re.I)
 _BUT = re.compile(r"\b(?:tapi|tp|tpi|namun|but|however|sekarang|skrg|now)\b", re.I)
 _STILL = re.compile(r"\b(?:masih|msh|belum|blm|still)\b", re.I)
 _FIXED_WORDS = frozenset("sudah udah udh sdh dah telah la lah wis wes uwis tos baru padahal sempat fogging foging "
-                         "since quieter fixed repaired resolved".split())
+                         "since quieter fixed repaired resolved tambalan tambalannya tambalane".split())
 # the problem is back: "again"/"lagi" after a word that is not a fix ("nyala lagi", "ngalir lagi" are
 # the fix) nor a negation ("dak muncrat lagi"); "back to loud music"
 _BACK = re.compile(r"\b(?!(?:nyala|menyala|ngalir|mengalir|normal|idup|hidup|aman|lancar|bersih)\b)"
-                   r"(?!(?:dak|tidak|tdk|gak|ga|nggak|ndak|ora|teu|ndak|enggak)\b)([a-z]+)\s+(?:lagi|lg|deui|maning|meneh|again)\b"
+                   r"(?!(?:dak|tidak|tdk|gak|ga|nggak|ndak|ora|teu|ndak|enggak)\b)([a-z]+)\s+(?:lagi|lg|deui|maning|meneh|maneh|again)\b"
                    r"|\b(?:is|are|was)\s+back\b", re.I)
 _NEGATED = re.compile(r"\b(?:dak|tidak|tdk|gak|ga|nggak|ndak|ora|teu|enggak)\s+\w+\s+(?:lagi|lg|deui)\b", re.I)
 
