@@ -32,6 +32,8 @@ _CLASS_WORDS: dict[str, str] = {
     "no_water": "kering pompa",
     # water that runs but cannot be used: another problem than no water or a leak
     "water_quality": "keruh butek kaporit kecoklatan berpasir",
+    # water that runs, but too little ("sudah nyala tapi keluarnya kecil, cuma netes"): not the same as none
+    "water_pressure": "netes menetes",
     "leak": "bocor kebocoran bocornya muncrat rembes merembes pecah terbuang ngocor nyembur",
     "bill": "tagihan rekening tarif meteran",
     "flood": "banjir kebanjiran caah genangan tergenang menggenang rob surut sepinggang selutut "
@@ -43,12 +45,12 @@ _CLASS_WORDS: dict[str, str] = {
     "burning": "bakar membakar dibakar pembakaran",
     "fire": "kebakaran terbakar tebakar kahuruan seuneu hangus kobong kobongan",
     # (not "aspal": the object is named by a drain or a flood complaint too, "air naik ke aspal")
-    "road": "berlubang lubang bolong amblas ambles ambrol retak ngelupas mengelupas paving tambal jeglongan "
+    "road": "berlubang lubang bolong amblas ambles retak ngelupas mengelupas paving tambal jeglongan "
             "diaspal",
     "streetlight": "pju penerangan gelap peteng",
     "trafficlight": "apill",
     "power": "pln listrik",
-    "collapse": "ambruk roboh runtuh rubuh",
+    "collapse": "ambruk roboh runtuh rubuh ambrol",
     "tree": "pohon tangkal dahan ranting tumbang doyong condong",
     "landslide": "longsor urug tebing",
     "storm": "puting beliung angin",
@@ -58,7 +60,7 @@ _CLASS_WORDS: dict[str, str] = {
     "mental": "odgj jiwa gila",
     "street_people": "pengemis pengamen ngamen gelandangan manusia silver punk",
     "elderly": "jompo terlantar telantar",
-    "vendor": "pkl lapak pedagang dagang jualan berjualan",
+    "vendor": "pkl lapak",
     "parking": "parkir jukir parking parked",
     "transport": "angkot ngetem trayek bus",
     "noise": "bising berisik ribut musik music knalpot suara suaranya bunyi dentam dentum jedag jedug loud noise noisy",
@@ -86,15 +88,20 @@ _CLASS_PAIRS: dict[tuple[str, str], str] = {
     ("banyu", "mati"): "no_water", ("aek", "mati"): "no_water", ("ayek", "mati"): "no_water", ("ledeng", "mati"): "no_water",
     ("air", "pasang"): "flood", ("banyu", "pasang"): "flood", ("aek", "pasang"): "flood", ("ayek", "pasang"): "flood",
     ("batang", "kayu"): "tree",
+    ("keluarnya", "kecil"): "water_pressure", ("air", "kecil"): "water_pressure", ("airnya", "kecil"): "water_pressure",
+    ("ngalir", "kecil"): "water_pressure", ("mengalir", "kecil"): "water_pressure", ("debit", "kecil"): "water_pressure",
+    ("tekanan", "lemah"): "water_pressure", ("tekanan", "kecil"): "water_pressure",
     ("puting", "beliung"): "storm", ("manusia", "silver"): "street_people", ("anak", "jalanan"): "street_people",
     ("kaki", "lima"): "vendor", ("ruang", "kelas"): "school_building", ("study", "tour"): "school_fee", ("kartu", "keluarga"): "civil_registry",
-    ("bantuan", "beras"): "welfare", ("jalan", "rusak"): "road", ("gang", "rusak"): "road",
+    ("bantuan", "beras"): "welfare", ("jalan", "rusak"): "road", ("gang", "rusak"): "road", ("jalan", "ambrol"): "road", ("aspal", "ambrol"): "road",
 }
 # weak words: a by-product or a venue names a problem only when nothing else in the message does ("asap
 # pabrik" is smoke from burning, but a house fire's report names the smoke too; "karaoke" is noise, but its
 # guests' parking on the road is a parking complaint; "sudah ado yang ke puskesmas" is what the smoke did)
+# (and traders: "pedagang" at a market are the ones a leak or an outage hurts, not street vendors)
 _WEAK_WORDS: dict[str, str] = {"asap": "burning", "asapnya": "burning", "karaoke": "noise", "puskesmas": "clinic",
-                               "rsud": "hospital"}
+                               "rsud": "hospital", "pedagang": "vendor", "dagang": "vendor", "jualan": "vendor",
+                               "berjualan": "vendor"}
 CLASSES: tuple[str, ...] = tuple(_CLASS_WORDS)
 _BIT = {name: 1 << i for i, name in enumerate(CLASSES)}
 _WORD_MASK: dict[str, int] = {}

@@ -223,8 +223,31 @@ _RT_RW, _RT, _RW, _ABBREV_STREET, _JALAN_LOWER, _AREA, _BLOK = map(  # type: ign
     Anchored, (_RT_RW, _RT, _RW, _ABBREV_STREET, _JALAN_LOWER, _AREA, _BLOK))
 
 
+# a place named as a comparison or a reference point: "takut longsor kayak RT 6", "dekat RT 02", "sing SD 1
+# wes didandani, sing iki kapan"
+_COMPARED = re.compile(r"\b(?:kayak|kaya|kyk|seperti|spt|koyok|koyo|kados|mirip|like|dekat|deket|dkt|cedhak|cedak|"
+                       r"sebelah|samping|sing|yang|yg)\s+((?:rt|rw|sd|sdn|smp|smpn|sma|sman|smk|smkn)\b\.?\s*\d{1,3}\b)",
+                       re.I)
+_COMPARED_KINDS = ("rt:", "rw:", "lm-sekolah:")
+
+
 def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[str]:
     """Place keys (``kel:…``, ``kec:…``, ``street:…``, ``rt:N``, ``rw:N``) from the text and the gazetteer."""
+    places = _extract_places(text, location)
+    low = text.lower()
+    if ("rt" in low or "rw" in low or "sd" in low or "sm" in low) and (found := _COMPARED.findall(text)):
+        # drop a compared or reference place when the text names another of its kind (its own)
+        for snippet in found:
+            for key in _extract_places(snippet, None):
+                if key.startswith(_COMPARED_KINDS) and key in places:
+                    kind = key.partition(":")[0]
+                    if any(other != key and other.partition(":")[0] == kind and
+                           not (kind == "lm-sekolah" and other.startswith(key + " ")) for other in places):
+                        places.discard(key)
+    return places
+
+
+def _extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[str]:
     places: set[str] = set()
     # written with capitals (names capitalised, not only acronyms): a lower-case word after a name is running text
     cased = not text.islower() and _TITLE_WORD.search(text) is not None
