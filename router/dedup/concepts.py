@@ -128,7 +128,13 @@ _HEDGES = frozenset("rawan mau hampir nyaris berpotensi potensi terancam khawati
 _RISK_WORDS = frozenset("miring condong doyong lapuk keropos rapuh pangkas dipangkas pemangkasan".split())
 # "belum tumbang", "nggak sampai roboh": the event has not happened (a risk); "bukan kebakaran": not that problem
 _NOT_YET = frozenset("belum tidak".split())
-_NOT_THAT = "bukan"
+# and "korban kebakaran kemarin butuh sembako", "bekas banjir", "pasca longsor": the event is the reference, the
+# message is about what followed
+_NOT_THAT = frozenset("bukan korban bekas pasca".split())
+# a demonstrative between a hedge and its event does not end the hedge ("khawatir pohon tersebut tumbang")
+_DEMONSTRATIVES = frozenset("tersebut tsb itu ini iki kuwi kae".split())
+# "di lampu merah": the traffic light says where (beggars, vendors at it), not what is wrong
+_AT = frozenset("di nang neng ning ing dekat deket dkt depan perempatan simpang at".split())
 # "gudang yang kemarin terbakar": the earlier event names the place, it is not what this message is about
 # (Javanese "sing biyen ana ula kae", "the one where there was a snake before", likewise)
 _PAST = frozenset("kemarin tadi semalam dulu biyen mbiyen wingi".split())
@@ -174,7 +180,7 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
     weak = 0
     third = ""  # the token before ``before``
     for token in tokens:
-        if previous == _NOT_THAT or (before in _WHICH and previous in _PAST) or \
+        if previous in _NOT_THAT or (before in _WHICH and previous in _PAST) or \
                 (third in _WHICH and before in _PAST and previous in _THERE_WAS):
             third, before, previous = before, previous, token
             continue  # "bukan kebakaran", "yang kemarin terbakar": not this message's problem
@@ -188,7 +194,7 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
                 mask |= RISK if hedged else EVENT
             else:
                 mask |= state
-        if hedged:
+        if hedged and token not in _DEMONSTRATIVES:
             hedged -= 1
         bit = words.get(token)
         if bit is None and token in _WEAK_MASK:
@@ -203,7 +209,10 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
             pair = _PAIR_MASK.get((previous, token), 0)
             if not pair and token.endswith("nya") and len(token) > 5:  # "lampu merahnya"
                 pair = _PAIR_MASK.get((previous, token[:-3]), 0)
-            mask |= pair
+            if pair == _BIT["trafficlight"] and before in _AT:
+                weak |= pair  # "pengamen di lampu merah Jl. Veteran": a place unless nothing else is named
+            else:
+                mask |= pair
         elif token == "lampu":
             lamp = True
         third, before, previous = before, previous, token
