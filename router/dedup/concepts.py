@@ -124,13 +124,16 @@ STATES = EVENT | RISK | BROKEN | TIMING
 _EVENT_WORDS = frozenset("tumbang roboh ambruk runtuh rubuh longsor banjir kebanjiran ambles amblas ambrol "
                          "patah jebol".split())
 _HEDGES = frozenset("rawan mau hampir nyaris berpotensi potensi terancam khawatir takut bisa sebelum bakal "
+                     "takutnya khawatirnya kuatir kuatirnya dikhawatirkan "
                     "akan sakdurunge sadurunge selak mundhak wedi".split())
 _RISK_WORDS = frozenset("miring condong doyong lapuk keropos rapuh pangkas dipangkas pemangkasan".split())
 # "belum tumbang", "nggak sampai roboh": the event has not happened (a risk); "bukan kebakaran": not that problem
 _NOT_YET = frozenset("belum tidak".split())
 # and "korban kebakaran kemarin butuh sembako", "bekas banjir", "pasca longsor": the event is the reference, the
 # message is about what followed
-_NOT_THAT = frozenset("bukan korban bekas pasca".split())
+_NOT_THAT = frozenset("bukan korban bekas pasca habis sehabis setelah sesudah lokasi".split())
+# "yg lobang itu", "nang ketimpa kemarin": the problem already told, named to say where this one is
+_THAT_ONE = frozenset("itu tadi kemarin kemaren kmrn wingi kae".split())
 # a demonstrative between a hedge and its event does not end the hedge ("khawatir pohon tersebut tumbang")
 _DEMONSTRATIVES = frozenset("tersebut tsb itu ini iki kuwi kae".split())
 # "di lampu merah": the traffic light says where (beggars, vendors at it), not what is wrong
@@ -138,7 +141,7 @@ _AT = frozenset("di nang neng ning ing dekat deket dkt depan perempatan simpang 
 # "gudang yang kemarin terbakar": the earlier event names the place, it is not what this message is about
 # (Javanese "sing biyen ana ula kae", "the one where there was a snake before", likewise)
 _PAST = frozenset("kemarin tadi semalam dulu biyen mbiyen wingi".split())
-_WHICH = frozenset("yang sing".split())
+_WHICH = frozenset("yang yg sing nang".split())
 _THERE_WAS = frozenset("ada ana ono onok".split())
 _BROKEN_WORDS = frozenset("mati padam pareum".split())
 _TIMING_WORDS = frozenset("durasi durasinya kelamaan timer detik".split())
@@ -179,7 +182,12 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
     before = ""  # the token before ``previous``
     weak = 0
     third = ""  # the token before ``before``
-    for token in tokens:
+    tokens = tokens if isinstance(tokens, list) else list(tokens)
+    told = {i for i in range(1, len(tokens) - 1) if tokens[i + 1] in _THAT_ONE and tokens[i - 1] in _WHICH}
+    for i, token in enumerate(tokens):
+        if told and i in told:
+            third, before, previous = before, previous, token
+            continue
         if previous in _NOT_THAT or (before in _WHICH and previous in _PAST) or \
                 (third in _WHICH and before in _PAST and previous in _THERE_WAS):
             third, before, previous = before, previous, token
@@ -259,7 +267,7 @@ _FOLLOW = re.compile(r"\[foto\]|\bfoto(?:nya)?\b|\b(?:masih|msh|belum|blm|teu\s+
                      r"kapan|sampe\s+skrg|sampai\s+sekarang|beuki|makin)\b", re.I)
 _OTHER = re.compile(r"\bbeda\s+(?:sama|dengan|dgn|dari|dr|ama|jeung|ti|karo|gang|pabrik|sekolah|jalan|jl|rt|rw|"
                     r"tempat|lokasi|masjid|pasar|rumah|kasus|kejadian|urusan|hal|masalah|soal|laporan|keluhan|perkara)\b|\bbukan\s+(?:yang|yg)\s+(?:tadi|kemarin|kmrn|di)\b"
-                    r"|\blain\s+(?:lagi|tempat|lokasi)\b|\bsanes\s+nu\b"
+                    r"|\blain\s+(?:lagi|tempat|lokasi)\b|\bsanes\s+nu\b|\blain\s+(?:lah\s+|pula\s+|pulang\s+)?(?:dengan|dgn|lawan|sama|dari)\b"
                     # "ini pohon yang lain", "bukan yang rapuh kemarin", "banjar yang berbeda dengan Br. Kaja"
                     r"|\b(?:ini|itu|ni)\s+(?:\w+\s+){0,2}?(?:yang|yg)\s+(?:lain|berbeda|beda)\b"
                     r"|\bbukan\s+(?:yang|yg)\s+(?:\w+\s+){1,3}?(?:tadi|kemarin|kmrn|kemaren|dulu|kapan)\b"

@@ -56,7 +56,7 @@ _LANDMARK = re.compile(r"\b(pasar|perum|perumahan|terminal|masjid|mesjid|musala|
                        r"smkn|smk|MTsN|MTs|MTS|MIN|MI|MA|puskesmas|rsud|rsia|rsi|rs|rumah sakit|taman|stasiun|kantor pos|"
                        r"alun alun|alun-alun|alun2|kampung|komplek|kompleks|perumnas|griya|bumi|simpang|tpu|tps|tpa|halte|"
                        r"sungai|Kali|Tukad|Parit|Kanal|Handil|Anjir|lapangan|rusunawa|rusun|pt|cv|jembatan|gor|stadion|kampus|"
-                       r"pantai|dermaga|pelabuhan|bundaran|tugu|monumen|danau|waduk)"
+                       r"pantai|dermaga|pelabuhan|bundaran|tugu|monumen|danau|waduk|siring)"
                        r"\b\.?\s*(\d{1,3}|[a-z][a-z'\-]*)(?:\s+([a-z][a-z'\-]*))?",
                        re.I)
 _LANDMARK_TYPE = {"perumahan": "perum", "griya": "perum", "bumi": "perum", "perumnas": "perum", "komplek": "perum",
@@ -76,7 +76,7 @@ _LANDMARK_WORD = re.compile(r"pasar|terminal|masjid|stasiun|puskesmas|rsud|rs|ta
 _CASED_KINDS = frozenset(("mi", "min", "mts", "mtsn", "ma", "kali", "tukad", "parit", "kanal", "handil", "anjir"))
 # landmark kinds whose next word is often running text ("deket jembatan berlubang", "simpang tiga macet")
 _LOOSE_LANDMARKS = frozenset(("simpang", "jembatan", "tpu", "gor", "stadion", "kampus", "pt", "cv", "pantai", "dermaga",
-                              "pelabuhan", "bundaran", "tugu", "monumen", "danau", "waduk"))
+                              "pelabuhan", "bundaran", "tugu", "monumen", "danau", "waduk", "siring"))
 # their names are often a description ("jembatan kayu", "PT" + a trade name): they agree, never conflict
 _SOFT_KINDS = frozenset(("lm-jembatan", "lm-usaha", "lm-kampus", "lm-gor", "lm-stadion"))
 # a numbered unit of a place ("koridor 2", "trayek C10", "lantai 3", "tiang PJU nomor 23", "loket 4"): the same
@@ -213,7 +213,7 @@ _LANDMARK_KINDS = frozenset("""
 pasar perum perumahan terminal masjid mesjid musala musholla gereja sdn sd smpn smp sman sma smkn smk mtsn mts min
 mi ma puskesmas rsud rsia rsi rs rumah taman stasiun kantor alun alun2 kampung komplek kompleks perumnas griya bumi
 simpang tpu tps tpa halte sungai kali lapangan rusunawa rusun pt cv jembatan gor stadion kampus
-tukad parit kanal handil anjir pantai dermaga pelabuhan bundaran tugu monumen danau waduk
+tukad parit kanal handil anjir pantai dermaga pelabuhan bundaran tugu monumen danau waduk siring
 """.split())
 _WEAK_KINDS = frozenset("kali mi ma min rumah tukad parit kanal handil anjir".split())
 _WEAK_KIND = re.compile(r"\b(?:MI|MA|MIN|Kali|Tukad|Parit|Kanal|Handil|Anjir)\b|[Rr]umah [Ss]akit")
@@ -228,14 +228,19 @@ _RT_RW, _RT, _RW, _ABBREV_STREET, _JALAN_LOWER, _AREA, _BLOK = map(  # type: ign
 _COMPARED = re.compile(r"\b(?:kayak|kaya|kyk|seperti|spt|koyok|koyo|kados|mirip|like|dekat|deket|dkt|cedhak|cedak|"
                        r"sebelah|samping|sing|yang|yg)\s+((?:rt|rw|sd|sdn|smp|smpn|sma|sman|smk|smkn)\b\.?\s*\d{1,3}\b)",
                        re.I)
-_COMPARED_KINDS = ("rt:", "rw:", "lm-sekolah:")
+_COMPARED_KINDS = ("rt:", "rw:", "lm-sekolah:", "gg:")
+# "Selain di dekat gang 5, Jalan Kelayan A dekat mulut gang 9 juga rusak": the aside names the place already told
+_ASIDE_PLACE = re.compile(r"\bselain\s+(?:di\s+)?(?:dekat\s+|depan\s+)?([^,.;:\n]{2,30}),", re.I)
 
 
 def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[str]:
     """Place keys (``kel:…``, ``kec:…``, ``street:…``, ``rt:N``, ``rw:N``) from the text and the gazetteer."""
     places = _extract_places(text, location)
     low = text.lower()
-    if ("rt" in low or "rw" in low or "sd" in low or "sm" in low) and (found := _COMPARED.findall(text)):
+    found = _COMPARED.findall(text) if ("rt" in low or "rw" in low or "sd" in low or "sm" in low) else []
+    if "selain" in low:
+        found += _ASIDE_PLACE.findall(canonical_places(text))
+    if found:
         # drop a compared or reference place when the text names another of its kind (its own)
         for snippet in found:
             for key in _extract_places(snippet, None):
@@ -458,6 +463,9 @@ def _street_word(word: str) -> str:
     return word
 
 
+# a street's second word that makes it another street of the same first name ("Cempaka Besar"/"Cempaka Kecil",
+# "Kelayan Dalam", "Sungai Andai Hulu"): part of the name though it is a common word
+_STREET_QUALIFIERS = frozenset("besar kecil dalam luar hulu hilir ujung tengah atas bawah lama".split())
 _LANDMARK_FIRST = frozenset("taman pasar kampung stasiun terminal masjid".split())
 _STREET_TITLES = frozenset("ir h hj dr kh prof kol jend mayjen letjen brigjen kapt kapten mayor letkol kolonel jenderal "
                            "jendral laksamana marsekal".split())
@@ -482,6 +490,9 @@ def _add_name(places: set[str], kind: str, first: str, second: str, cased: bool 
     if not first or first in _NOT_A_NAME or first in FILLERS or first in _RUNNING:
         return
     common = _common_words()
+    if kind == "street" and second in _STREET_QUALIFIERS:
+        places.add(f"{kind}:{first} {second}")  # "Jl. Cempaka Besar" and "Jl. Cempaka Kecil" are two streets
+        return
     if second and (second in common or second.isdigit() or (not cased and _AFFIXED.match(second))) and \
             not (kind == "street" and first in _LANDMARK_FIRST):  # "Jl. Taman Siswa", "jl pasar kembang"
         second = ""
