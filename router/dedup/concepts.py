@@ -69,7 +69,9 @@ _CLASS_WORDS: dict[str, str] = {
     "clinic": "antrean antrian",
     "hospital": "bpjs pasien",
     "civil_registry": "ktp kk akta dukcapil disdukcapil nik domisili",
-    "welfare": "bansos bpnt pkh blt sembako dtks",
+    "welfare": "bansos bpnt pkh blt sembako dtks selimut tikar",
+    # people made ill by smoke or haze (weak words, below: not the fire or the burning itself)
+    "health": "ispa ispu",
     "labour": "thr gaji upah phk pesangon buruh karyawan pekerja",
     "school_fee": "pungutan pungli lks seragam iuran sumbangan spp",
     "school_building": "atap plafon",  # and "ruang kelas" (below): "kelas 6" is a grade
@@ -101,7 +103,7 @@ _CLASS_PAIRS: dict[tuple[str, str], str] = {
 # (and traders: "pedagang" at a market are the ones a leak or an outage hurts, not street vendors)
 _WEAK_WORDS: dict[str, str] = {"asap": "burning", "asapnya": "burning", "karaoke": "noise", "puskesmas": "clinic",
                                "rsud": "hospital", "pedagang": "vendor", "dagang": "vendor", "jualan": "vendor",
-                               "berjualan": "vendor"}
+                               "berjualan": "vendor", "sesak": "health", "masker": "health"}
 CLASSES: tuple[str, ...] = tuple(_CLASS_WORDS)
 _BIT = {name: 1 << i for i, name in enumerate(CLASSES)}
 _WORD_MASK: dict[str, int] = {}
@@ -182,13 +184,21 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
     before = ""  # the token before ``previous``
     weak = 0
     third = ""  # the token before ``before``
+    reference = 0  # tokens left that an earlier event's reference ("bekas", "setelah", "korban") still covers
     tokens = tokens if isinstance(tokens, list) else list(tokens)
     told = {i for i in range(1, len(tokens) - 1) if tokens[i + 1] in _THAT_ONE and tokens[i - 1] in _WHICH}
     for i, token in enumerate(tokens):
         if told and i in told:
             third, before, previous = before, previous, token
             continue
-        if previous in _NOT_THAT or (before in _WHICH and previous in _PAST) or \
+        if previous in _NOT_THAT:
+            reference = 3  # "bekas pohon tumbang", "setelah pohon angsana tumbang": the event's words that follow
+        if reference:
+            reference -= 1
+            if token in words or token in states or stem is not None and words.get(stem(token)) is not None:
+                third, before, previous = before, previous, token
+                continue
+        if (before in _WHICH and previous in _PAST) or \
                 (third in _WHICH and before in _PAST and previous in _THERE_WAS):
             third, before, previous = before, previous, token
             continue  # "bukan kebakaran", "yang kemarin terbakar": not this message's problem
@@ -262,12 +272,12 @@ _SELF_REF = re.compile(
     r"|\b(?:via|lewat|melalui|ngalangkungan)\s+" + _CHANNEL + r"\b"
     r"|\bkirim\s+ulang\b|\bmengirim\s+ulang\b|\bmenanyakan\s+lagi\b|\bnanya\s+lagi\b",
     re.I)
-_AGAIN = re.compile(r"\b(?:lagi|lg|deui|kembali|balik\s+lagi|maning|meneh|maneh|again)\b", re.I)
+_AGAIN = re.compile(r"\b(?:lagi|lg|deui|kembali|balik\s+lagi|maning|meneh|maneh|agik|again)\b", re.I)
 _FOLLOW = re.compile(r"\[foto\]|\bfoto(?:nya)?\b|\b(?:masih|msh|belum|blm|teu\s+acan|tetep|tetap|gimana|gmn|"
                      r"kapan|sampe\s+skrg|sampai\s+sekarang|beuki|makin)\b", re.I)
 _OTHER = re.compile(r"\bbeda\s+(?:sama|dengan|dgn|dari|dr|ama|jeung|ti|karo|gang|pabrik|sekolah|jalan|jl|rt|rw|"
                     r"tempat|lokasi|masjid|pasar|rumah|kasus|kejadian|urusan|hal|masalah|soal|laporan|keluhan|perkara)\b|\bbukan\s+(?:yang|yg)\s+(?:tadi|kemarin|kmrn|di)\b"
-                    r"|\blain\s+(?:lagi|tempat|lokasi)\b|\bsanes\s+nu\b|\blain\s+(?:lah\s+|pula\s+|pulang\s+)?(?:dengan|dgn|lawan|sama|dari)\b"
+                    r"|\b(?:kejadian|kasus|peristiwa)\s+(?:baru|lain)\b|\blain\s+(?:lagi|tempat|lokasi)\b|\bsanes\s+nu\b|\blain\s+(?:lah\s+|pula\s+|pulang\s+)?(?:dengan|dgn|lawan|sama|dari)\b"
                     # "ini pohon yang lain", "bukan yang rapuh kemarin", "banjar yang berbeda dengan Br. Kaja"
                     r"|\b(?:ini|itu|ni)\s+(?:\w+\s+){0,2}?(?:yang|yg)\s+(?:lain|berbeda|beda)\b"
                     r"|\bbukan\s+(?:yang|yg)\s+(?:\w+\s+){1,3}?(?:tadi|kemarin|kmrn|kemaren|dulu|kapan)\b"
@@ -289,14 +299,14 @@ wa whatsapp kirim ngirim lapor laporkan melapor melaporkan ngadu mengadu sampaik
 menyusul melanjutkan menindaklanjuti menyambung sebagaimana lanjutan laporan via lewat melalui ngalangkungan
 ulang lagi
 """.split())
-_AGAIN_WORDS = frozenset("lagi lg deui kembali balik maning meneh maneh again".split())
+_AGAIN_WORDS = frozenset("lagi lg deui kembali balik maning meneh maneh agik again".split())
 _FOLLOW_WORDS = frozenset("foto fotonya masih msh belum blm acan tetep tetap gimana gmn kapan sampe sampai beuki "
                           "makin".split())
-_OTHER_WORDS = frozenset("beda bukan lain sanes berbeda another different".split())
+_OTHER_WORDS = frozenset("beda bukan lain sanes berbeda another different kejadian kasus peristiwa".split())
 # "lokasi terpisah", "(bukan alkid)", "kali ini di …", "giliran …": the writer's next complaint, elsewhere
 _ALSO = re.compile(r"\(\s*(?:bukan|dudu|sanes)\s+\w+|\b(?:lokasi|tempat|tempatnya)\s+(?:terpisah|berbeda|lain)\b|"
                    r"\bkali\s+ini\s+(?:di|nang|neng)\b|\bgiliran\b|\b(?:sekalian|selain\s+itu|satu\s+lagi|ada\s+lagi|laporan\s+lain|masalah\s+lain|hal\s+lain|"
-                   r"tambahan\s+lagi|oh\s+iya|oya|btw)\b"
+                   r"tambahan\s+lagi|oh\s+iya|oya|btw|(?:sampaikan|laporkan|informasikan)\s+(?:pula|juga))\b"
                    # "selain atap kelas, jalan … juga berlubang": besides the first complaint, another
                    r"|\bselain\s+(?!laporan|itu\b)[^,.;:\n]{2,30},"
                    # thanks close the earlier complaint, "but" opens another ("air sudah normal, suksma. Tapi
@@ -305,6 +315,7 @@ _ALSO = re.compile(r"\(\s*(?:bukan|dudu|sanes)\s+\w+|\b(?:lokasi|tempat|tempatny
                    r"terimo\s+kasih)\b[^\n]{0,60}?\b(?:tapi|tp|tpi|namun|but|however)\b(?![^.\n]*\b(?:masih|msh|belum|blm|"
                    r"still|cuma|hanya|sebagian|setengah)\b)", re.I)
 _ALSO_WORDS = frozenset("sekalian selain satu ada laporan masalah hal tambahan oh oya btw bukan dudu sanes lokasi "
+                        "sampaikan laporkan informasikan "
                         "tempat tempatnya kali giliran terima kasih makasih trims suksma thanks thank matur hatur suwun "
                         "terimo".split())
 # dealt with: "sudah diperbaiki", "udah dibenerin", "padahal baru ditambal", "la surut", "wis dikeruk",
@@ -315,22 +326,25 @@ _FIX_VERBS = (r"(?:di\s*)?(?:perbaiki|betulkan|benerin|benahi|tambal|angkut|fogg
               r"disegel|dirazia|diganti|normal|surut|nyala|menyala|idup|hidup|ngalir|mengalir|beres|selesai|"
               r"nangkep|ditangkap|"
               # Javanese, Malay and Banjar: "wes didandani", "la dibaiki", "wingi wes disedot"
-              r"didandani|dibenakke|dibenerke|dibenakno|dibaiki|dibaikin|disedot|dikuras|diresiki|dibersihke")
+              r"didandani|dibenakke|dibenerke|dibenakno|dibaiki|dibaikin|disedot|dikuras|diresiki|dibersihke|dipotong")
 _FIXED = re.compile(r"\b(?:sudah|udah|udh|sdh|dah|telah|la|lah|wis|wes|uwis|tos|baru|padahal|sempat)\s+(?:\w+\s+)?"
                     r"(?:" + _FIX_VERBS + r")\b|\b(?:fogging|foging)\s+(?:sudah|udah|udh|sdh)\b"
                     r"|\bsince\b[^.\n]{0,40}\bvisited\b|\b(?:quieter|fixed|repaired|resolved)\b"
                     # a patch that gave way: "tambalan wingi wes mrotol"
-                    r"|\btambalan(?:nya|e)?\b", re.I)
+                    r"|\btambalan(?:nya|e)?\b"
+                    # a fire that is out: "yang kemaren udah padam", "api lahan … sudah padam"
+                    r"|\b(?:api|apinya|kebakaran|kemaren|kemarin|semalam|semalem|tadi)\b[^.\n]{0,40}?\b(?:sudah|udah|udh|sdh|dah|la|telah)\s+padam\b",
+                    re.I)
 _THANKS = re.compile(r"\b(?:terima\s*kasih|makasih|trims|suksma|thanks|thank\s+you|matur\s+(?:nuwun|suwun)|hatur\s+nuhun|"
                      r"terimo\s+kasih|alhamdulillah)\b", re.I)
 _BUT = re.compile(r"\b(?:tapi|tp|tpi|namun|but|however|sekarang|skrg|now)\b", re.I)
 _STILL = re.compile(r"\b(?:masih|msh|belum|blm|still)\b", re.I)
 _FIXED_WORDS = frozenset("sudah udah udh sdh dah telah la lah wis wes uwis tos baru padahal sempat fogging foging "
-                         "since quieter fixed repaired resolved tambalan tambalannya tambalane".split())
+                         "since quieter fixed repaired resolved tambalan tambalannya tambalane padam".split())
 # the problem is back: "again"/"lagi" after a word that is not a fix ("nyala lagi", "ngalir lagi" are
 # the fix) nor a negation ("dak muncrat lagi"); "back to loud music"
 _BACK = re.compile(r"\b(?!(?:nyala|menyala|ngalir|mengalir|normal|idup|hidup|aman|lancar|bersih)\b)"
-                   r"(?!(?:dak|tidak|tdk|gak|ga|nggak|ndak|ora|teu|ndak|enggak)\b)([a-z]+)\s+(?:lagi|lg|deui|maning|meneh|maneh|again)\b"
+                   r"(?!(?:dak|tidak|tdk|gak|ga|nggak|ndak|ora|teu|ndak|enggak)\b)([a-z]+)\s+(?:lagi|lg|deui|maning|meneh|maneh|agik|again)\b"
                    r"|\b(?:is|are|was)\s+back\b", re.I)
 _NEGATED = re.compile(r"\b(?:dak|tidak|tdk|gak|ga|nggak|ndak|ora|teu|enggak)\s+\w+\s+(?:lagi|lg|deui)\b", re.I)
 

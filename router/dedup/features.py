@@ -141,7 +141,7 @@ _REF_WORDS = frozenset("depan dpn dekat dkt deket samping sebelah seberang belak
 _REF_SKIP = frozenset("rumah toko warung kantor gerbang pintu gang jalan simpang kafe cafe kami saya sini situ "
                       "sana tempat lokasi persis pas ruko kampus sekolah masjid mesjid pasar hotel mall minimarket "
                       "bank apotek klinik puskesmas gereja lapangan taman halte terminal stasiun jembatan "
-                      "perumahan perum komplek kompleks dealer bengkel umah".split())
+                      "perumahan perum komplek kompleks dealer bengkel umah selain".split())
 ANOTHER_SPOT = "another spot on the street"  # (a conflict for another citizen's report only)
 _REF_SAME = {"pom": "spbu", "bensin": "spbu", "pertamina": "spbu"}
 _SLASH_STREET = re.compile(r"\b(?:jl|jln)\b\.?\s*[A-Za-z][a-z'\-]+\s*/\s*([A-Za-z][a-z'\-]{3,})", re.I)
@@ -228,8 +228,9 @@ _RT_RW, _RT, _RW, _ABBREV_STREET, _JALAN_LOWER, _AREA, _BLOK = map(  # type: ign
 _COMPARED = re.compile(r"\b(?:kayak|kaya|kyk|seperti|spt|koyok|koyo|kados|mirip|like|dekat|deket|dkt|cedhak|cedak|"
                        r"sebelah|samping|sing|yang|yg)\s+((?:rt|rw|sd|sdn|smp|smpn|sma|sman|smk|smkn)\b\.?\s*\d{1,3}\b)",
                        re.I)
-_COMPARED_KINDS = ("rt:", "rw:", "lm-sekolah:", "gg:")
+_COMPARED_KINDS = ("rt:", "rw:", "lm-", "gg:", "street:", "kel:")
 # "Selain di dekat gang 5, Jalan Kelayan A dekat mulut gang 9 juga rusak": the aside names the place already told
+_NOT_PLACE = re.compile(r"\bbukan\s+(?:di\s+)?((?:[A-Za-z]+\s+){0,2}[A-Za-z0-9]+)", re.I)
 _ASIDE_PLACE = re.compile(r"\bselain\s+(?:di\s+)?(?:dekat\s+|depan\s+)?([^,.;:\n]{2,30}),", re.I)
 
 
@@ -240,6 +241,8 @@ def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[
     found = _COMPARED.findall(text) if ("rt" in low or "rw" in low or "sd" in low or "sm" in low) else []
     if "selain" in low:
         found += _ASIDE_PLACE.findall(canonical_places(text))
+    if "bukan" in low:  # "RT 05 … Jl. Tanjung Raya 1 ujung, bukan Kampung Beting": the place it is not
+        found += _NOT_PLACE.findall(canonical_places(text))
     if found:
         # drop a compared or reference place when the text names another of its kind (its own)
         for snippet in found:
