@@ -308,7 +308,7 @@ _ALSO = re.compile(r"\(\s*(?:bukan|dudu|sanes)\s+\w+|\b(?:lokasi|tempat|tempatny
                    r"\bkali\s+ini\s+(?:di|nang|neng)\b|\bgiliran\b|\b(?:sekalian|selain\s+itu|satu\s+lagi|ada\s+lagi|laporan\s+lain|masalah\s+lain|hal\s+lain|"
                    r"tambahan\s+lagi|oh\s+iya|oya|btw|(?:sampaikan|laporkan|informasikan)\s+(?:pula|juga))\b"
                    # "selain atap kelas, jalan … juga berlubang": besides the first complaint, another
-                   r"|\bselain\s+(?!laporan|itu\b)[^,.;:\n]{2,30},"
+                   r"|\bselain\s+(?!laporan|itu\b)[^,.;:\n]{2,50},"
                    # thanks close the earlier complaint, "but" opens another ("air sudah normal, suksma. Tapi
                    # tagihan …"), unless what follows says it is not quite done ("… tapi masih numpuk")
                    r"|\b(?:terima\s*kasih|makasih|trims|suksma|thanks|thank\s+you|matur\s+(?:nuwun|suwun)|hatur\s+nuhun|"
@@ -350,7 +350,7 @@ _NEGATED = re.compile(r"\b(?:dak|tidak|tdk|gak|ga|nggak|ndak|ora|teu|enggak)\s+\
 
 
 # "selain atap kelas, jalan … juga berlubang": the problem after "selain" is the one already told
-_ASIDE = re.compile(r"\bselain\s+(?!laporan|itu\b)([^,.;:\n]{2,30}),", re.I)
+_ASIDE = re.compile(r"\bselain\s+(?!laporan|itu\b)([^,.;:\n]{2,50}),", re.I)
 
 
 def without_aside(mask: int, text: str, words: frozenset[str] | set[str]) -> int:
@@ -377,7 +377,10 @@ def reference_flags(text: str, words: frozenset[str] | set[str] | None = None) -
     if words is None:
         words = set(re.findall(r"[a-z]+", text.lower()))
     flags = 0
-    if not words.isdisjoint(_SELF_REF_WORDS) and _self_ref(text):
+    # a self-reference inside an aside is the complaint already told ("Selain pohon miring yang sudah saya
+    # laporkan, paving trotoar … amblas"): it does not make this one a follow-up
+    own = _ASIDE.sub(",", text) if "selain" in words else text
+    if not words.isdisjoint(_SELF_REF_WORDS) and _self_ref(own):
         flags |= SELF_REF
     if not words.isdisjoint(_AGAIN_WORDS) and _again(text) and not _again_not(text):
         flags |= AGAIN
