@@ -231,7 +231,7 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
                 weak |= pair  # "pengamen di lampu merah Jl. Veteran": a place unless nothing else is named
             else:
                 mask |= pair
-        elif token == "lampu":
+        elif token == "lampu" and not reference:  # "bukan lampu yg masalah": not a lamp complaint
             lamp = True
         third, before, previous = before, previous, token
     if lamp and not mask & (_BIT["trafficlight"] | _BIT["streetlight"]):
@@ -335,6 +335,7 @@ _FIXED = re.compile(r"\b(?:sudah|udah|udh|sdh|dah|telah|la|lah|wis|wes|uwis|tos|
                     # a fire that is out: "yang kemaren udah padam", "api lahan … sudah padam"
                     r"|\b(?:api|apinya|kebakaran|kemaren|kemarin|semalam|semalem|tadi)\b[^.\n]{0,40}?\b(?:sudah|udah|udh|sdh|dah|la|telah)\s+padam\b",
                     re.I)
+FIXED = _FIXED  # (dedup.features: the place of a settled matter is not the new complaint's)
 _THANKS = re.compile(r"\b(?:terima\s*kasih|makasih|trims|suksma|thanks|thank\s+you|matur\s+(?:nuwun|suwun)|hatur\s+nuhun|"
                      r"terimo\s+kasih|alhamdulillah)\b", re.I)
 _BUT = re.compile(r"\b(?:tapi|tp|tpi|namun|but|however|sekarang|skrg|now)\b", re.I)

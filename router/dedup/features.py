@@ -18,7 +18,14 @@ from typing import Any
 
 import numpy as np
 
-from router.dedup.concepts import CLASS_WORDS, identity_keys, problem_mask, reference_flags, without_aside
+from router.dedup.concepts import (
+    CLASS_WORDS,
+    FIXED,
+    identity_keys,
+    problem_mask,
+    reference_flags,
+    without_aside,
+)
 from router.fastre import Anchored
 from router.places import canonical_places
 from router.regions import city_words
@@ -238,6 +245,8 @@ def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[
     """Place keys (``kel:…``, ``kec:…``, ``street:…``, ``rt:N``, ``rw:N``) from the text and the gazetteer."""
     places = _extract_places(text, location)
     low = text.lower()
+    if "tapi" in low or "tp" in low or "namun" in low or "but" in low:
+        places = _after_settled(text, places, location)
     found = _COMPARED.findall(text) if ("rt" in low or "rw" in low or "sd" in low or "sm" in low) else []
     if "selain" in low:
         found += _ASIDE_PLACE.findall(canonical_places(text))
@@ -253,6 +262,25 @@ def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[
                            not (kind == "lm-sekolah" and other.startswith(key + " ")) for other in places):
                         places.discard(key)
     return places
+
+
+_SETTLED_BUT = re.compile(r"\b(?:tapi|tp|tpi|namun|but)\b", re.I)
+_FINE_KINDS = ("street:", "lm-", "gg:", "rt:", "sub:", "blok:", "unit-")
+
+
+def _after_settled(text: str, places: set[str], location: Mapping[str, Any] | None) -> set[str]:
+    """"lampu taman Alun-alun Kapuas udah nyala, tp lampu taman di Taman Akcaya mati": the place of the settled
+    matter (before "tapi") is not where the new complaint is, when the rest names a place of its own."""
+    fixed = FIXED.search(text)
+    if fixed is None:
+        return places
+    but = _SETTLED_BUT.search(text, fixed.end())
+    if but is None:
+        return places
+    tail = _extract_places(text[but.end():], location)
+    if not any(key.startswith(_FINE_KINDS) for key in tail):
+        return places
+    return tail
 
 
 def _extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[str]:
