@@ -81,6 +81,7 @@ _LANDMARK_WORD = re.compile(r"pasar|terminal|masjid|stasiun|puskesmas|rsud|rs|ta
                             r"sma|smk|sdn|smpn|sman|smkn|gor|stadion|kampus|jembatan|halte|tps", re.I)
 # written in capitals only: in lower case they are words ("mi ayam", "ma", "kali ini")
 _CASED_KINDS = frozenset(("mi", "min", "mts", "mtsn", "ma", "kali", "tukad", "parit", "kanal", "handil", "anjir"))
+_CASED_NAMES = frozenset(("kali", "tukad", "parit", "kanal", "handil", "anjir"))  # "Kali Code", "Parit Tokaya"
 # landmark kinds whose next word is often running text ("deket jembatan berlubang", "simpang tiga macet")
 _LOOSE_LANDMARKS = frozenset(("simpang", "jembatan", "tpu", "gor", "stadion", "kampus", "pt", "cv", "pantai", "dermaga",
                               "pelabuhan", "bundaran", "tugu", "monumen", "danau", "waduk", "siring"))
@@ -251,7 +252,10 @@ def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[
     if "selain" in low:
         found += _ASIDE_PLACE.findall(canonical_places(text))
     if "bukan" in low:  # "RT 05 … Jl. Tanjung Raya 1 ujung, bukan Kampung Beting": the place it is not
-        found += _NOT_PLACE.findall(canonical_places(text))
+        for snippet in _NOT_PLACE.findall(canonical_places(text)):
+            negated = _extract_places(snippet, None) & places
+            if negated and places - negated:
+                places -= negated
     if found:
         # drop a compared or reference place when the text names another of its kind (its own)
         for snippet in found:
@@ -358,7 +362,7 @@ def _extract_places(text: str, location: Mapping[str, Any] | None = None) -> set
                 continue  # "TPS Pasar Baru", "Halte Terminal Mangkang": the inner landmark names it
             if kind.lower() == "bumi" and not kind[0].isupper():
                 continue  # Sundanese "bumi" is a house ("cai tos lebet ka bumi"), not Perumahan Bumi …
-            if kind.lower() in _CASED_KINDS and not (kind[:2].isupper() if kind.lower() != "kali" else
+            if kind.lower() in _CASED_KINDS and not (kind[:2].isupper() if kind.lower() not in _CASED_NAMES else
                                                      kind[0].isupper() and first[:1].isupper()):
                 continue
             kind = kind.lower()
