@@ -37,8 +37,14 @@ FLOORS = {
     "Kota Yogyakarta": (0.89, 0.95, 0.96, 0.84, 1),
     # Tuning cities for grouping from a70ddb2 (written apart, like Yogyakarta; branch h-group2 tuned on them).
     # Untuned: Denpasar 0.761 / 0.748 / 10 of 51 merged, Palembang 0.870 / 0.693 / 8 of 50.
-    "Kota Denpasar": (0.87, 0.87, 0.85, 0.83, 0),
-    "Kota Palembang": (0.86, 0.88, 0.94, 0.77, 0),
+    "Kota Denpasar": (0.87, 0.87, 0.85, 0.85, 0),
+    "Kota Palembang": (0.86, 0.88, 0.94, 0.79, 0),
+    # Tuning cities for grouping from h-group3 (written apart by three writers; round 3 tuned on them one at a
+    # time). Untuned (this branch's rules when they arrived, d058711): Malang 0.836 / 0.750 / 14 of 58 merged,
+    # Banjarmasin 0.746 / 0.667 / 14 of 57, Pontianak 0.687 / 0.575 / 13 of 55. Agency/kind as measured, untuned.
+    "Kota Malang": (0.88, 0.92, 0.93, 0.86, 1),
+    "Kota Banjarmasin": (0.81, 0.88, 0.81, 0.76, 4),
+    "Kota Pontianak": (0.86, 0.91, 0.78, 0.68, 4),
     "Kota Makassar": (0.85, 0.91, 0.79, 0.67, 13),
 }
 
