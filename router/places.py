@@ -227,6 +227,8 @@ _OTHER = (
     (re.compile(r"\b(?:mesjid|masjid|musholla|mushola|musala)\b", re.I), "masjid"),
     (re.compile(r"\b(?:pkm|puskes)\b\.?", re.I), "puskesmas"),
     (re.compile(r"\bpsr\b\.?", re.I), "pasar"),
+    # Malay place names: "Sei Buah" = "Sungai Buah", "Sei. Jawi" = "Sungai Jawi"
+    (re.compile(r"\bsei\b\.?", re.I), "sungai"),
     (re.compile(r"\bdepo\b(?:\s+sampah\b)?", re.I), "TPS"),  # a waste depot is a TPS
     (re.compile(r"\b(?:kantor (?:ke)?lurah(?:an)?|balai kelurahan)\b", re.I), "kelurahan"),
     (re.compile(r"\b(?:kantor camat|kantor kecamatan)\b", re.I), "kecamatan"),
@@ -238,7 +240,8 @@ _SCHOOL_HINT = re.compile(r"(?:sd|smp|sma|smk|mi|mts|ma)\s*n(?:\b|eg)|sekolah")
 
 # the name before the number: "SD Negeri Jetis 1", "SDN Kotagede 3", "SD N Giwangan 1" → "SD 1 Jetis"
 _SCHOOL_NAMED = re.compile(r"\b(?:(sd|smp|sma|smk)\s*(?:n\b|negeri\b|neg\b)?\.?|(sdn|smpn|sman|smkn))\s+"
-                           r"(?!(?:negeri|neg|n|kelas|kls|no|nomor|kota|swasta|yang|yg|di|ini|itu)\b)([A-Za-z][a-z]{2,})\s+"
+                           r"(?!(?:negeri|neg|n|kelas|kls|no|nomor|kota|swasta|yang|yg|di|ini|itu)\b)([A-Za-z][a-z]{2,}"
+                           r"(?:\s+(?!(?:kelas|kls|no|nomor|kota|negeri)\b)[A-Z][a-z]{2,})?)\s+"
                            r"(?:no\.?\s*)?(\d{1,2})\b(?!\s*[.:/]\s*\d)", re.I)
 
 

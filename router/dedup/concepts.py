@@ -32,42 +32,46 @@ _CLASS_WORDS: dict[str, str] = {
     "no_water": "kering pompa",
     # water that runs but cannot be used: another problem than no water or a leak
     "water_quality": "keruh butek kaporit kecoklatan berpasir",
-    "leak": "bocor kebocoran bocornya muncrat rembes merembes pecah terbuang",
+    # water that runs, but too little ("sudah nyala tapi keluarnya kecil, cuma netes"): not the same as none
+    "water_pressure": "netes menetes",
+    "leak": "bocor kebocoran bocornya muncrat rembes merembes pecah terbuang ngocor nyembur",
     "bill": "tagihan rekening tarif meteran",
     "flood": "banjir kebanjiran caah genangan tergenang menggenang rob surut sepinggang selutut "
-             "sepaha sebetis sedada merendam terendam ngaleut",
+             "sepaha sebetis sedada merendam terendam ngaleut kerendem kelelep",
     "drain": "saluran selokan solokan got gorong drainase mampet tersumbat sumbat buntu sedimentasi dikeruk keruk "
              "pengerukan",
     # rubbish left uncollected (the object "sampah" alone is no problem: it also blocks drains and is burnt)
-    "waste": "diangkut pengangkutan tumpukan menumpuk numpuk menggunung",
+    "waste": "diangkut pengangkutan tumpukan menumpuk numpuk menggunung segunung gunungan",
     "burning": "bakar membakar dibakar pembakaran",
-    "fire": "kebakaran terbakar kahuruan seuneu hangus",
+    "fire": "kebakaran terbakar tebakar kahuruan seuneu hangus kobong kobongan",
     # (not "aspal": the object is named by a drain or a flood complaint too, "air naik ke aspal")
-    "road": "berlubang lubang bolong amblas ambles ambrol retak ngelupas mengelupas paving tambal "
+    "road": "berlubang lubang bolong amblas ambles retak ngelupas mengelupas paving tambal jeglongan "
             "diaspal",
-    "streetlight": "pju penerangan gelap",
+    "streetlight": "pju penerangan gelap peteng",
     "trafficlight": "apill",
     "power": "pln listrik",
-    "collapse": "ambruk roboh runtuh rubuh",
+    "collapse": "ambruk roboh runtuh rubuh ambrol",
     "tree": "pohon tangkal dahan ranting tumbang doyong condong",
     "landslide": "longsor urug tebing",
     "storm": "puting beliung angin",
-    "snake": "ular sanca kobra",
+    "snake": "ular ula ulo sanca kobra",
     "bees": "tawon lebah vespa",
     "dog": "anjing",
     "mental": "odgj jiwa gila",
     "street_people": "pengemis pengamen ngamen gelandangan manusia silver punk",
     "elderly": "jompo terlantar telantar",
-    "vendor": "pkl lapak pedagang dagang jualan berjualan",
+    "vendor": "pkl lapak",
     "parking": "parkir jukir parking parked",
     "transport": "angkot ngetem trayek bus",
-    "noise": "bising berisik musik music knalpot suara suaranya bunyi dentam dentum jedag jedug loud noise noisy",
+    "noise": "bising berisik ribut musik music knalpot suara suaranya bunyi dentam dentum jedag jedug loud noise noisy",
     "sewage": "limbah tinja septic septik tai manhole ipal sedot",
     "dengue": "dbd demam berdarah fogging nyamuk jentik",
     "clinic": "antrean antrian",
     "hospital": "bpjs pasien",
     "civil_registry": "ktp kk akta dukcapil disdukcapil nik domisili",
-    "welfare": "bansos bpnt pkh blt sembako dtks",
+    "welfare": "bansos bpnt pkh blt sembako dtks selimut tikar",
+    # people made ill by smoke or haze (weak words, below: not the fire or the burning itself)
+    "health": "ispa ispu",
     "labour": "thr gaji upah phk pesangon buruh karyawan pekerja",
     "school_fee": "pungutan pungli lks seragam iuran sumbangan spp",
     "school_building": "atap plafon",  # and "ruang kelas" (below): "kelas 6" is a grade
@@ -82,15 +86,24 @@ _CLASS_PAIRS: dict[tuple[str, str], str] = {
     ("air", "mati"): "no_water", ("pdam", "mati"): "no_water", ("tidak", "mengalir"): "no_water",
     ("tidak", "ngalir"): "no_water", ("belum", "mengalir"): "no_water", ("tidak", "keluar"): "no_water",
     ("air", "bersih"): "no_water",
+    # regional words for water: "banyu mati" (Javanese, Banjar), "aek"/"ayek" (Malay); the tide coming in is a flood
+    ("banyu", "mati"): "no_water", ("aek", "mati"): "no_water", ("ayek", "mati"): "no_water", ("ledeng", "mati"): "no_water",
+    ("air", "pasang"): "flood", ("banyu", "pasang"): "flood", ("aek", "pasang"): "flood", ("ayek", "pasang"): "flood",
+    ("batang", "kayu"): "tree",
+    ("keluarnya", "kecil"): "water_pressure", ("air", "kecil"): "water_pressure", ("airnya", "kecil"): "water_pressure",
+    ("ngalir", "kecil"): "water_pressure", ("mengalir", "kecil"): "water_pressure", ("debit", "kecil"): "water_pressure",
+    ("tekanan", "lemah"): "water_pressure", ("tekanan", "kecil"): "water_pressure",
     ("puting", "beliung"): "storm", ("manusia", "silver"): "street_people", ("anak", "jalanan"): "street_people",
     ("kaki", "lima"): "vendor", ("ruang", "kelas"): "school_building", ("study", "tour"): "school_fee", ("kartu", "keluarga"): "civil_registry",
-    ("bantuan", "beras"): "welfare", ("jalan", "rusak"): "road", ("gang", "rusak"): "road",
+    ("bantuan", "beras"): "welfare", ("jalan", "rusak"): "road", ("gang", "rusak"): "road", ("jalan", "ambrol"): "road", ("aspal", "ambrol"): "road",
 }
 # weak words: a by-product or a venue names a problem only when nothing else in the message does ("asap
 # pabrik" is smoke from burning, but a house fire's report names the smoke too; "karaoke" is noise, but its
 # guests' parking on the road is a parking complaint; "sudah ado yang ke puskesmas" is what the smoke did)
+# (and traders: "pedagang" at a market are the ones a leak or an outage hurts, not street vendors)
 _WEAK_WORDS: dict[str, str] = {"asap": "burning", "asapnya": "burning", "karaoke": "noise", "puskesmas": "clinic",
-                               "rsud": "hospital"}
+                               "rsud": "hospital", "pedagang": "vendor", "dagang": "vendor", "jualan": "vendor",
+                               "berjualan": "vendor", "sesak": "health", "masker": "health"}
 CLASSES: tuple[str, ...] = tuple(_CLASS_WORDS)
 _BIT = {name: 1 << i for i, name in enumerate(CLASSES)}
 _WORD_MASK: dict[str, int] = {}
@@ -113,13 +126,25 @@ STATES = EVENT | RISK | BROKEN | TIMING
 _EVENT_WORDS = frozenset("tumbang roboh ambruk runtuh rubuh longsor banjir kebanjiran ambles amblas ambrol "
                          "patah jebol".split())
 _HEDGES = frozenset("rawan mau hampir nyaris berpotensi potensi terancam khawatir takut bisa sebelum bakal "
+                     "takutnya khawatirnya kuatir kuatirnya dikhawatirkan "
                     "akan sakdurunge sadurunge selak mundhak wedi".split())
 _RISK_WORDS = frozenset("miring condong doyong lapuk keropos rapuh pangkas dipangkas pemangkasan".split())
 # "belum tumbang", "nggak sampai roboh": the event has not happened (a risk); "bukan kebakaran": not that problem
 _NOT_YET = frozenset("belum tidak".split())
-_NOT_THAT = "bukan"
+# and "korban kebakaran kemarin butuh sembako", "bekas banjir", "pasca longsor": the event is the reference, the
+# message is about what followed
+_NOT_THAT = frozenset("bukan korban bekas pasca habis sehabis setelah sesudah lokasi".split())
+# "yg lobang itu", "nang ketimpa kemarin": the problem already told, named to say where this one is
+_THAT_ONE = frozenset("itu tadi kemarin kemaren kmrn wingi kae".split())
+# a demonstrative between a hedge and its event does not end the hedge ("khawatir pohon tersebut tumbang")
+_DEMONSTRATIVES = frozenset("tersebut tsb itu ini iki kuwi kae".split())
+# "di lampu merah": the traffic light says where (beggars, vendors at it), not what is wrong
+_AT = frozenset("di nang neng ning ing dekat deket dkt depan perempatan simpang at".split())
 # "gudang yang kemarin terbakar": the earlier event names the place, it is not what this message is about
-_PAST = frozenset("kemarin tadi semalam dulu".split())
+# (Javanese "sing biyen ana ula kae", "the one where there was a snake before", likewise)
+_PAST = frozenset("kemarin tadi semalam dulu biyen mbiyen wingi".split())
+_WHICH = frozenset("yang yg sing nang".split())
+_THERE_WAS = frozenset("ada ana ono onok".split())
 _BROKEN_WORDS = frozenset("mati padam pareum".split())
 _TIMING_WORDS = frozenset("durasi durasinya kelamaan timer detik".split())
 HEDGE = 1 << 54  # (not stored) a word that makes the next event words a risk
@@ -158,9 +183,24 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
     states = _STATE_OF
     before = ""  # the token before ``previous``
     weak = 0
-    for token in tokens:
-        if previous == _NOT_THAT or (before == "yang" and previous in _PAST):
-            before, previous = previous, token
+    third = ""  # the token before ``before``
+    reference = 0  # tokens left that an earlier event's reference ("bekas", "setelah", "korban") still covers
+    tokens = tokens if isinstance(tokens, list) else list(tokens)
+    told = {i for i in range(1, len(tokens) - 1) if tokens[i + 1] in _THAT_ONE and tokens[i - 1] in _WHICH}
+    for i, token in enumerate(tokens):
+        if told and i in told:
+            third, before, previous = before, previous, token
+            continue
+        if previous in _NOT_THAT:
+            reference = 3  # "bekas pohon tumbang", "setelah pohon angsana tumbang": the event's words that follow
+        if reference:
+            reference -= 1
+            if token in words or token in states or stem is not None and words.get(stem(token)) is not None:
+                third, before, previous = before, previous, token
+                continue
+        if (before in _WHICH and previous in _PAST) or \
+                (third in _WHICH and before in _PAST and previous in _THERE_WAS):
+            third, before, previous = before, previous, token
             continue  # "bukan kebakaran", "yang kemarin terbakar": not this message's problem
         state = states.get(token)
         if state == EVENT and previous in _NOT_YET:
@@ -172,7 +212,7 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
                 mask |= RISK if hedged else EVENT
             else:
                 mask |= state
-        if hedged:
+        if hedged and token not in _DEMONSTRATIVES:
             hedged -= 1
         bit = words.get(token)
         if bit is None and token in _WEAK_MASK:
@@ -187,10 +227,13 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
             pair = _PAIR_MASK.get((previous, token), 0)
             if not pair and token.endswith("nya") and len(token) > 5:  # "lampu merahnya"
                 pair = _PAIR_MASK.get((previous, token[:-3]), 0)
-            mask |= pair
-        elif token == "lampu":
+            if pair == _BIT["trafficlight"] and before in _AT:
+                weak |= pair  # "pengamen di lampu merah Jl. Veteran": a place unless nothing else is named
+            else:
+                mask |= pair
+        elif token == "lampu" and not reference:  # "bukan lampu yg masalah": not a lamp complaint
             lamp = True
-        before, previous = previous, token
+        third, before, previous = before, previous, token
     if lamp and not mask & (_BIT["trafficlight"] | _BIT["streetlight"]):
         mask |= _BIT["streetlight"]  # "lampu gegerkalong hilir mati": a lamp out in the street
     if weak and not mask & ~STATES:
@@ -229,12 +272,12 @@ _SELF_REF = re.compile(
     r"|\b(?:via|lewat|melalui|ngalangkungan)\s+" + _CHANNEL + r"\b"
     r"|\bkirim\s+ulang\b|\bmengirim\s+ulang\b|\bmenanyakan\s+lagi\b|\bnanya\s+lagi\b",
     re.I)
-_AGAIN = re.compile(r"\b(?:lagi|lg|deui|kembali|balik\s+lagi|maning|meneh|again)\b", re.I)
+_AGAIN = re.compile(r"\b(?:lagi|lg|deui|kembali|balik\s+lagi|maning|meneh|maneh|agik|again)\b", re.I)
 _FOLLOW = re.compile(r"\[foto\]|\bfoto(?:nya)?\b|\b(?:masih|msh|belum|blm|teu\s+acan|tetep|tetap|gimana|gmn|"
                      r"kapan|sampe\s+skrg|sampai\s+sekarang|beuki|makin)\b", re.I)
 _OTHER = re.compile(r"\bbeda\s+(?:sama|dengan|dgn|dari|dr|ama|jeung|ti|karo|gang|pabrik|sekolah|jalan|jl|rt|rw|"
-                    r"tempat|lokasi|masjid|pasar|rumah|kasus|kejadian)\b|\bbukan\s+(?:yang|yg)\s+(?:tadi|kemarin|kmrn|di)\b"
-                    r"|\blain\s+(?:lagi|tempat|lokasi)\b|\bsanes\s+nu\b"
+                    r"tempat|lokasi|masjid|pasar|rumah|kasus|kejadian|urusan|hal|masalah|soal|laporan|keluhan|perkara)\b|\bbukan\s+(?:yang|yg)\s+(?:tadi|kemarin|kmrn|di)\b"
+                    r"|\b(?:kejadian|kasus|peristiwa)\s+(?:baru|lain)\b|\blain\s+(?:lagi|tempat|lokasi)\b|\bsanes\s+nu\b|\blain\s+(?:lah\s+|pula\s+|pulang\s+)?(?:dengan|dgn|lawan|sama|dari)\b"
                     # "ini pohon yang lain", "bukan yang rapuh kemarin", "banjar yang berbeda dengan Br. Kaja"
                     r"|\b(?:ini|itu|ni)\s+(?:\w+\s+){0,2}?(?:yang|yg)\s+(?:lain|berbeda|beda)\b"
                     r"|\bbukan\s+(?:yang|yg)\s+(?:\w+\s+){1,3}?(?:tadi|kemarin|kmrn|kemaren|dulu|kapan)\b"
@@ -256,23 +299,24 @@ wa whatsapp kirim ngirim lapor laporkan melapor melaporkan ngadu mengadu sampaik
 menyusul melanjutkan menindaklanjuti menyambung sebagaimana lanjutan laporan via lewat melalui ngalangkungan
 ulang lagi
 """.split())
-_AGAIN_WORDS = frozenset("lagi lg deui kembali balik maning meneh again".split())
+_AGAIN_WORDS = frozenset("lagi lg deui kembali balik maning meneh maneh agik again".split())
 _FOLLOW_WORDS = frozenset("foto fotonya masih msh belum blm acan tetep tetap gimana gmn kapan sampe sampai beuki "
                           "makin".split())
-_OTHER_WORDS = frozenset("beda bukan lain sanes berbeda another different".split())
+_OTHER_WORDS = frozenset("beda bukan lain sanes berbeda another different kejadian kasus peristiwa".split())
 # "lokasi terpisah", "(bukan alkid)", "kali ini di …", "giliran …": the writer's next complaint, elsewhere
 _ALSO = re.compile(r"\(\s*(?:bukan|dudu|sanes)\s+\w+|\b(?:lokasi|tempat|tempatnya)\s+(?:terpisah|berbeda|lain)\b|"
                    r"\bkali\s+ini\s+(?:di|nang|neng)\b|\bgiliran\b|\b(?:sekalian|selain\s+itu|satu\s+lagi|ada\s+lagi|laporan\s+lain|masalah\s+lain|hal\s+lain|"
-                   r"tambahan\s+lagi|oh\s+iya|oya|btw)\b"
+                   r"tambahan\s+lagi|oh\s+iya|oya|btw|(?:sampaikan|laporkan|informasikan)\s+(?:pula|juga))\b"
                    # "selain atap kelas, jalan … juga berlubang": besides the first complaint, another
-                   r"|\bselain\s+(?!laporan|itu\b)[^,.;:\n]{2,30},"
+                   r"|\bselain\s+(?!laporan|itu\b)[^,.;:\n]{2,50},"
                    # thanks close the earlier complaint, "but" opens another ("air sudah normal, suksma. Tapi
                    # tagihan …"), unless what follows says it is not quite done ("… tapi masih numpuk")
-                   r"|\b(?:terima\s*kasih|makasih|trims|suksma|thanks|thank\s+you|matur\s+nuwun|hatur\s+nuhun|"
+                   r"|\b(?:terima\s*kasih|makasih|trims|suksma|thanks|thank\s+you|matur\s+(?:nuwun|suwun)|hatur\s+nuhun|"
                    r"terimo\s+kasih)\b[^\n]{0,60}?\b(?:tapi|tp|tpi|namun|but|however)\b(?![^.\n]*\b(?:masih|msh|belum|blm|"
                    r"still|cuma|hanya|sebagian|setengah)\b)", re.I)
 _ALSO_WORDS = frozenset("sekalian selain satu ada laporan masalah hal tambahan oh oya btw bukan dudu sanes lokasi "
-                        "tempat tempatnya kali giliran terima kasih makasih trims suksma thanks thank matur hatur "
+                        "sampaikan laporkan informasikan "
+                        "tempat tempatnya kali giliran terima kasih makasih trims suksma thanks thank matur hatur suwun "
                         "terimo".split())
 # dealt with: "sudah diperbaiki", "udah dibenerin", "padahal baru ditambal", "la surut", "wis dikeruk",
 # "fogging sudah tanggal 17", "since Satpol PP visited"
@@ -280,26 +324,34 @@ _FIX_VERBS = (r"(?:di\s*)?(?:perbaiki|betulkan|benerin|benahi|tambal|angkut|fogg
               r"pangkas|tebang|bersihkan|keruk|segel|razia|ganti|tutup|evakuasi)|diperbaiki|dibetulkan|dibenerin|"
               r"ditambal|diangkut|difogging|ditangani|ditindak|ditertibkan|dipangkas|ditebang|dibersihkan|dikeruk|"
               r"disegel|dirazia|diganti|normal|surut|nyala|menyala|idup|hidup|ngalir|mengalir|beres|selesai|"
-              r"nangkep|ditangkap")
+              r"nangkep|ditangkap|"
+              # Javanese, Malay and Banjar: "wes didandani", "la dibaiki", "wingi wes disedot"
+              r"didandani|dibenakke|dibenerke|dibenakno|dibaiki|dibaikin|disedot|dikuras|diresiki|dibersihke|dipotong")
 _FIXED = re.compile(r"\b(?:sudah|udah|udh|sdh|dah|telah|la|lah|wis|wes|uwis|tos|baru|padahal|sempat)\s+(?:\w+\s+)?"
                     r"(?:" + _FIX_VERBS + r")\b|\b(?:fogging|foging)\s+(?:sudah|udah|udh|sdh)\b"
-                    r"|\bsince\b[^.\n]{0,40}\bvisited\b|\b(?:quieter|fixed|repaired|resolved)\b", re.I)
-_THANKS = re.compile(r"\b(?:terima\s*kasih|makasih|trims|suksma|thanks|thank\s+you|matur\s+nuwun|hatur\s+nuhun|"
+                    r"|\bsince\b[^.\n]{0,40}\bvisited\b|\b(?:quieter|fixed|repaired|resolved)\b"
+                    # a patch that gave way: "tambalan wingi wes mrotol"
+                    r"|\btambalan(?:nya|e)?\b"
+                    # a fire that is out: "yang kemaren udah padam", "api lahan … sudah padam"
+                    r"|\b(?:api|apinya|kebakaran|kemaren|kemarin|semalam|semalem|tadi)\b[^.\n]{0,40}?\b(?:sudah|udah|udh|sdh|dah|la|telah)\s+padam\b",
+                    re.I)
+FIXED = _FIXED  # (dedup.features: the place of a settled matter is not the new complaint's)
+_THANKS = re.compile(r"\b(?:terima\s*kasih|makasih|trims|suksma|thanks|thank\s+you|matur\s+(?:nuwun|suwun)|hatur\s+nuhun|"
                      r"terimo\s+kasih|alhamdulillah)\b", re.I)
 _BUT = re.compile(r"\b(?:tapi|tp|tpi|namun|but|however|sekarang|skrg|now)\b", re.I)
 _STILL = re.compile(r"\b(?:masih|msh|belum|blm|still)\b", re.I)
 _FIXED_WORDS = frozenset("sudah udah udh sdh dah telah la lah wis wes uwis tos baru padahal sempat fogging foging "
-                         "since quieter fixed repaired resolved".split())
+                         "since quieter fixed repaired resolved tambalan tambalannya tambalane padam".split())
 # the problem is back: "again"/"lagi" after a word that is not a fix ("nyala lagi", "ngalir lagi" are
 # the fix) nor a negation ("dak muncrat lagi"); "back to loud music"
 _BACK = re.compile(r"\b(?!(?:nyala|menyala|ngalir|mengalir|normal|idup|hidup|aman|lancar|bersih)\b)"
-                   r"(?!(?:dak|tidak|tdk|gak|ga|nggak|ndak|ora|teu|ndak|enggak)\b)([a-z]+)\s+(?:lagi|lg|deui|maning|meneh|again)\b"
+                   r"(?!(?:dak|tidak|tdk|gak|ga|nggak|ndak|ora|teu|ndak|enggak)\b)([a-z]+)\s+(?:lagi|lg|deui|maning|meneh|maneh|agik|again)\b"
                    r"|\b(?:is|are|was)\s+back\b", re.I)
 _NEGATED = re.compile(r"\b(?:dak|tidak|tdk|gak|ga|nggak|ndak|ora|teu|enggak)\s+\w+\s+(?:lagi|lg|deui)\b", re.I)
 
 
 # "selain atap kelas, jalan … juga berlubang": the problem after "selain" is the one already told
-_ASIDE = re.compile(r"\bselain\s+(?!laporan|itu\b)([^,.;:\n]{2,30}),", re.I)
+_ASIDE = re.compile(r"\bselain\s+(?!laporan|itu\b)([^,.;:\n]{2,50}),", re.I)
 
 
 def without_aside(mask: int, text: str, words: frozenset[str] | set[str]) -> int:
@@ -326,7 +378,10 @@ def reference_flags(text: str, words: frozenset[str] | set[str] | None = None) -
     if words is None:
         words = set(re.findall(r"[a-z]+", text.lower()))
     flags = 0
-    if not words.isdisjoint(_SELF_REF_WORDS) and _self_ref(text):
+    # a self-reference inside an aside is the complaint already told ("Selain pohon miring yang sudah saya
+    # laporkan, paving trotoar … amblas"): it does not make this one a follow-up
+    own = _ASIDE.sub(",", text) if "selain" in words else text
+    if not words.isdisjoint(_SELF_REF_WORDS) and _self_ref(own):
         flags |= SELF_REF
     if not words.isdisjoint(_AGAIN_WORDS) and _again(text) and not _again_not(text):
         flags |= AGAIN

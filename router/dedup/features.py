@@ -18,7 +18,14 @@ from typing import Any
 
 import numpy as np
 
-from router.dedup.concepts import CLASS_WORDS, identity_keys, problem_mask, reference_flags, without_aside
+from router.dedup.concepts import (
+    CLASS_WORDS,
+    FIXED,
+    identity_keys,
+    problem_mask,
+    reference_flags,
+    without_aside,
+)
 from router.fastre import Anchored
 from router.places import canonical_places
 from router.regions import city_words
@@ -48,30 +55,36 @@ _RW = re.compile(r"\brw\.?\s*:?\s*0*(\d{1,3})", re.I)
 _NAME = r"([a-z][a-z0-9'\-]*)(?:\s+(?!(?:jl|jln|gg)\b)([a-z][a-z0-9'\-]*))?"
 # titles before a street's name: "Jl. Ir. H. Juanda" is Juanda, "Jl. KH. Ahmad Dahlan" is Ahmad Dahlan
 # and initials: "Jl. A. Yani" is Yani, "Jl. R.E. Martadinata" is Martadinata
-_TITLES = r"(?:(?:ir|h|hj|dr|kh|k\.h|prof|kol|jend|mayjen|letjen|brigjen)\.?\s+|(?:[a-z]\.\s*){1,3}(?=[a-z]{3}))*"
+_TITLES = r"(?:(?:ir|h|hj|dr|kh|k\.h|prof|kol|jend|mayjen|letjen|brigjen|kapt|kapten|mayor|letkol|kolonel|jenderal|jendral|laksamana|marsekal)\.?\s+|(?:[a-z]\.\s*){1,3}(?=[a-z]{3}))*"
 _ABBREV_STREET = re.compile(r"\b(jl|jln|gg)\b\.?\s*(?:raya\s+)?" + _TITLES + _NAME, re.I)
 _LONG_STREET = re.compile(r"\b(?:[Jj]alan|[Gg]ang)\s+(?:Raya\s+)?([A-Z][a-z][a-z0-9'\-]*)(?:\s+([A-Z][a-z][a-z0-9'\-]*))?")
 # landmarks citizens name: "TPS Pasar Baru", "Perum Griya Asri", "SDN 3 Margahayu", "masjid Al Ikhlas"
 _LANDMARK = re.compile(r"\b(pasar|perum|perumahan|terminal|masjid|mesjid|musala|musholla|gereja|sdn|sd|smpn|smp|sman|sma|"
                        r"smkn|smk|MTsN|MTs|MTS|MIN|MI|MA|puskesmas|rsud|rsia|rsi|rs|rumah sakit|taman|stasiun|kantor pos|"
                        r"alun alun|alun-alun|alun2|kampung|komplek|kompleks|perumnas|griya|bumi|simpang|tpu|tps|tpa|halte|"
-                       r"sungai|Kali|lapangan|rusunawa|rusun|pt|cv|jembatan|gor|stadion|kampus)"
+                       r"sungai|Kali|Tukad|Parit|Kanal|Handil|Anjir|lapangan|rusunawa|rusun|pt|cv|jembatan|gor|stadion|kampus|"
+                       r"pantai|dermaga|pelabuhan|bundaran|tugu|monumen|danau|waduk|siring)"
                        r"\b\.?\s*(\d{1,3}|[a-z][a-z'\-]*)(?:\s+([a-z][a-z'\-]*))?",
                        re.I)
 _LANDMARK_TYPE = {"perumahan": "perum", "griya": "perum", "bumi": "perum", "perumnas": "perum", "komplek": "perum",
                   "kompleks": "perum", "mesjid": "masjid", "musholla": "masjid", "musala": "masjid", "sdn": "sd",
                   "smpn": "smp", "sman": "sma", "smkn": "smk", "alun-alun": "alun", "alun alun": "alun",
                   "alun2": "alun", "rusun": "rusunawa", "cv": "usaha", "pt": "usaha",
-                  "rsud": "rs", "rsia": "rs", "rsi": "rs", "rumah sakit": "rs", "kali": "sungai"}
+                  "rsud": "rs", "rsia": "rs", "rsi": "rs", "rumah sakit": "rs", "kali": "sungai",
+                  # a river or canal by its regional word: Balinese "tukad", Malay "parit"/"handil"/"anjir"
+                  "tukad": "sungai", "parit": "sungai", "kanal": "sungai", "handil": "sungai", "anjir": "sungai",
+                  "pelabuhan": "dermaga", "monumen": "tugu", "waduk": "danau"}
 # schools are one kind of landmark: "SD 5" and "SMP 5" are two schools, as are "SD 5" and "SD 15"
 _SCHOOL_KINDS = {"sd": "sd", "sdn": "sd", "smp": "smp", "smpn": "smp", "sma": "sma", "sman": "sma", "smk": "smk",
                  "smkn": "smk", "mi": "mi", "min": "mi", "mts": "mts", "mtsn": "mts", "ma": "ma"}
 _LANDMARK_WORD = re.compile(r"pasar|terminal|masjid|stasiun|puskesmas|rsud|rs|taman|perum|perumahan|alun|sd|smp|"
                             r"sma|smk|sdn|smpn|sman|smkn|gor|stadion|kampus|jembatan|halte|tps", re.I)
 # written in capitals only: in lower case they are words ("mi ayam", "ma", "kali ini")
-_CASED_KINDS = frozenset(("mi", "min", "mts", "mtsn", "ma", "kali"))
+_CASED_KINDS = frozenset(("mi", "min", "mts", "mtsn", "ma", "kali", "tukad", "parit", "kanal", "handil", "anjir"))
+_CASED_NAMES = frozenset(("kali", "tukad", "parit", "kanal", "handil", "anjir"))  # "Kali Code", "Parit Tokaya"
 # landmark kinds whose next word is often running text ("deket jembatan berlubang", "simpang tiga macet")
-_LOOSE_LANDMARKS = frozenset(("simpang", "jembatan", "tpu", "gor", "stadion", "kampus", "pt", "cv"))
+_LOOSE_LANDMARKS = frozenset(("simpang", "jembatan", "tpu", "gor", "stadion", "kampus", "pt", "cv", "pantai", "dermaga",
+                              "pelabuhan", "bundaran", "tugu", "monumen", "danau", "waduk", "siring"))
 # their names are often a description ("jembatan kayu", "PT" + a trade name): they agree, never conflict
 _SOFT_KINDS = frozenset(("lm-jembatan", "lm-usaha", "lm-kampus", "lm-gor", "lm-stadion"))
 # a numbered unit of a place ("koridor 2", "trayek C10", "lantai 3", "tiang PJU nomor 23", "loket 4"): the same
@@ -136,7 +149,7 @@ _REF_WORDS = frozenset("depan dpn dekat dkt deket samping sebelah seberang belak
 _REF_SKIP = frozenset("rumah toko warung kantor gerbang pintu gang jalan simpang kafe cafe kami saya sini situ "
                       "sana tempat lokasi persis pas ruko kampus sekolah masjid mesjid pasar hotel mall minimarket "
                       "bank apotek klinik puskesmas gereja lapangan taman halte terminal stasiun jembatan "
-                      "perumahan perum komplek kompleks dealer bengkel umah".split())
+                      "perumahan perum komplek kompleks dealer bengkel umah selain".split())
 ANOTHER_SPOT = "another spot on the street"  # (a conflict for another citizen's report only)
 _REF_SAME = {"pom": "spbu", "bensin": "spbu", "pertamina": "spbu"}
 _SLASH_STREET = re.compile(r"\b(?:jl|jln)\b\.?\s*[A-Za-z][a-z'\-]+\s*/\s*([A-Za-z][a-z'\-]{3,})", re.I)
@@ -208,17 +221,73 @@ _LANDMARK_KINDS = frozenset("""
 pasar perum perumahan terminal masjid mesjid musala musholla gereja sdn sd smpn smp sman sma smkn smk mtsn mts min
 mi ma puskesmas rsud rsia rsi rs rumah taman stasiun kantor alun alun2 kampung komplek kompleks perumnas griya bumi
 simpang tpu tps tpa halte sungai kali lapangan rusunawa rusun pt cv jembatan gor stadion kampus
+tukad parit kanal handil anjir pantai dermaga pelabuhan bundaran tugu monumen danau waduk siring
 """.split())
-_WEAK_KINDS = frozenset("kali mi ma min rumah".split())
-_WEAK_KIND = re.compile(r"\b(?:MI|MA|MIN|Kali)\b|[Rr]umah [Ss]akit")
+_WEAK_KINDS = frozenset("kali mi ma min rumah tukad parit kanal handil anjir".split())
+_WEAK_KIND = re.compile(r"\b(?:MI|MA|MIN|Kali|Tukad|Parit|Kanal|Handil|Anjir)\b|[Rr]umah [Ss]akit")
 # their findall tries a match only where one of the pattern's words begins (router.fastre: the same lists)
 # (_LANDMARK is searched match by match behind its own word check, _LANDMARK_KINDS)
 _RT_RW, _RT, _RW, _ABBREV_STREET, _JALAN_LOWER, _AREA, _BLOK = map(  # type: ignore[assignment]
     Anchored, (_RT_RW, _RT, _RW, _ABBREV_STREET, _JALAN_LOWER, _AREA, _BLOK))
 
 
+# a place named as a comparison or a reference point: "takut longsor kayak RT 6", "dekat RT 02", "sing SD 1
+# wes didandani, sing iki kapan"
+_COMPARED = re.compile(r"\b(?:kayak|kaya|kyk|seperti|spt|koyok|koyo|kados|mirip|like|dekat|deket|dkt|cedhak|cedak|"
+                       r"sebelah|samping|sing|yang|yg)\s+((?:rt|rw|sd|sdn|smp|smpn|sma|sman|smk|smkn)\b\.?\s*\d{1,3}\b)",
+                       re.I)
+_COMPARED_KINDS = ("rt:", "rw:", "lm-", "gg:", "street:", "kel:")
+# "Selain di dekat gang 5, Jalan Kelayan A dekat mulut gang 9 juga rusak": the aside names the place already told
+_NOT_PLACE = re.compile(r"\bbukan\s+(?:di\s+)?((?:[A-Za-z]+\s+){0,2}[A-Za-z0-9]+)", re.I)
+_ASIDE_PLACE = re.compile(r"\bselain\s+(?:di\s+)?(?:dekat\s+|depan\s+)?([^,.;:\n]{2,30}),", re.I)
+
+
 def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[str]:
     """Place keys (``kel:…``, ``kec:…``, ``street:…``, ``rt:N``, ``rw:N``) from the text and the gazetteer."""
+    places = _extract_places(text, location)
+    low = text.lower()
+    if "tapi" in low or "tp" in low or "namun" in low or "but" in low:
+        places = _after_settled(text, places, location)
+    found = _COMPARED.findall(text) if ("rt" in low or "rw" in low or "sd" in low or "sm" in low) else []
+    if "selain" in low:
+        found += _ASIDE_PLACE.findall(canonical_places(text))
+    if "bukan" in low:  # "RT 05 … Jl. Tanjung Raya 1 ujung, bukan Kampung Beting": the place it is not
+        for snippet in _NOT_PLACE.findall(canonical_places(text)):
+            negated = _extract_places(snippet, None) & places
+            if negated and places - negated:
+                places -= negated
+    if found:
+        # drop a compared or reference place when the text names another of its kind (its own)
+        for snippet in found:
+            for key in _extract_places(snippet, None):
+                if key.startswith(_COMPARED_KINDS) and key in places:
+                    kind = key.partition(":")[0]
+                    if any(other != key and other.partition(":")[0] == kind and
+                           not (kind == "lm-sekolah" and other.startswith(key + " ")) for other in places):
+                        places.discard(key)
+    return places
+
+
+_SETTLED_BUT = re.compile(r"\b(?:tapi|tp|tpi|namun|but)\b", re.I)
+_FINE_KINDS = ("street:", "lm-", "gg:", "rt:", "sub:", "blok:", "unit-")
+
+
+def _after_settled(text: str, places: set[str], location: Mapping[str, Any] | None) -> set[str]:
+    """"lampu taman Alun-alun Kapuas udah nyala, tp lampu taman di Taman Akcaya mati": the place of the settled
+    matter (before "tapi") is not where the new complaint is, when the rest names a place of its own."""
+    fixed = FIXED.search(text)
+    if fixed is None:
+        return places
+    but = _SETTLED_BUT.search(text, fixed.end())
+    if but is None:
+        return places
+    tail = _extract_places(text[but.end():], location)
+    if not any(key.startswith(_FINE_KINDS) for key in tail):
+        return places
+    return tail
+
+
+def _extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[str]:
     places: set[str] = set()
     # written with capitals (names capitalised, not only acronyms): a lower-case word after a name is running text
     cased = not text.islower() and _TITLE_WORD.search(text) is not None
@@ -293,7 +362,7 @@ def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[
                 continue  # "TPS Pasar Baru", "Halte Terminal Mangkang": the inner landmark names it
             if kind.lower() == "bumi" and not kind[0].isupper():
                 continue  # Sundanese "bumi" is a house ("cai tos lebet ka bumi"), not Perumahan Bumi …
-            if kind.lower() in _CASED_KINDS and not (kind[:2].isupper() if kind.lower() != "kali" else
+            if kind.lower() in _CASED_KINDS and not (kind[:2].isupper() if kind.lower() not in _CASED_NAMES else
                                                      kind[0].isupper() and first[:1].isupper()):
                 continue
             kind = kind.lower()
@@ -429,8 +498,12 @@ def _street_word(word: str) -> str:
     return word
 
 
+# a street's second word that makes it another street of the same first name ("Cempaka Besar"/"Cempaka Kecil",
+# "Kelayan Dalam", "Sungai Andai Hulu"): part of the name though it is a common word
+_STREET_QUALIFIERS = frozenset("besar kecil dalam luar hulu hilir ujung tengah atas bawah lama".split())
 _LANDMARK_FIRST = frozenset("taman pasar kampung stasiun terminal masjid".split())
-_STREET_TITLES = frozenset("ir h hj dr kh prof kol jend mayjen letjen brigjen".split())
+_STREET_TITLES = frozenset("ir h hj dr kh prof kol jend mayjen letjen brigjen kapt kapten mayor letkol kolonel jenderal "
+                           "jendral laksamana marsekal".split())
 
 
 def _add_name(places: set[str], kind: str, first: str, second: str, cased: bool = False) -> None:
@@ -452,6 +525,9 @@ def _add_name(places: set[str], kind: str, first: str, second: str, cased: bool 
     if not first or first in _NOT_A_NAME or first in FILLERS or first in _RUNNING:
         return
     common = _common_words()
+    if kind == "street" and second in _STREET_QUALIFIERS:
+        places.add(f"{kind}:{first} {second}")  # "Jl. Cempaka Besar" and "Jl. Cempaka Kecil" are two streets
+        return
     if second and (second in common or second.isdigit() or (not cased and _AFFIXED.match(second))) and \
             not (kind == "street" and first in _LANDMARK_FIRST):  # "Jl. Taman Siswa", "jl pasar kembang"
         second = ""

@@ -364,7 +364,9 @@ class DedupIndex:
             if why == ANOTHER_SPOT and rank >= 1:
                 place_score, why = 1.0, None  # the sender's own: "depan hotel" then "dekat simpang" is one hole
             opener = openers[slot]
-            if why is None and both and opener != slot and p_off[opener + 1] > p_off[opener]:
+            if why is None and f_places and opener != slot and p_off[opener + 1] > p_off[opener]:
+                if f_parsed is None:
+                    f_parsed = parse_places(f_places)
                 # the group's first complaint bounds it too: "Jl. Pahlawan RT 2 RW 4" joined a case opened in
                 # Sidomulyo is no match for the same street number in Tanjung Sari (once per opener and lookup)
                 if opener not in bounded:

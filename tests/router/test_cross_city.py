@@ -40,6 +40,12 @@ FLOORS = {
     # 0.870 / 0.693 / 8 of 50. Branches h-route2 and h-group2 tuned on them.
     "Kota Denpasar": (0.87, 0.88, 0.85, 0.83, 0),
     "Kota Palembang": (0.86, 0.92, 0.94, 0.77, 0),
+    # Tuning cities for grouping from h-group3 (written apart by three writers; round 3 tuned on them one at a
+    # time). Untuned (this branch's rules when they arrived, d058711): Malang 0.836 / 0.750 / 14 of 58 merged,
+    # Banjarmasin 0.746 / 0.667 / 14 of 57, Pontianak 0.687 / 0.575 / 13 of 55. Agency/kind as measured, untuned.
+    "Kota Malang": (0.88, 0.92, 0.93, 0.86, 1),
+    "Kota Banjarmasin": (0.81, 0.88, 0.81, 0.76, 4),
+    "Kota Pontianak": (0.86, 0.91, 0.78, 0.68, 4),
     "Kota Makassar": (0.85, 0.91, 0.79, 0.67, 13),
 }
 

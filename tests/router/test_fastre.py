@@ -14,6 +14,7 @@ from router.normalise import _URL, normalise
 TEXTS = [
     "sampah numpuk di psr. Johar, bau bgt",
     "depo sampah Pengok penuh sampai keluar pagar",
+    "sampah numpuk di tanah kosong RT 5 Sei Buah, dekat Parit Tokaya dan Tukad Badung",
     "Jalan rusak di Gg. Mawar RT 03/RW 05 nomor 3. Sudah 2 minggu tidak diperbaiki.",
     "Sudah saya WA kemarin, laporan saya belum ditindaklanjuti",
     "sdh sy kirim lewat email tp blm ada kabar",
