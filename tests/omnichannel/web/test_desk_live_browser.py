@@ -29,21 +29,27 @@ def log_in(driver, base: str, who: str, width: int = 1366) -> None:
 
 
 def two_officers(ani, kora, base: str, shots: Path, router_opens) -> dict:
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
     seen: dict = {}
-    wait = WebDriverWait(ani, 20)
+    # live updates re-render rows at any moment: an element found a moment ago may be gone, so look again
+    wait = WebDriverWait(ani, 20, ignored_exceptions=(StaleElementReferenceException,))
+
+    def read(what):  # what(ani) read from elements found afresh, again if a re-render got in between
+        return wait.until(lambda d: (what(d),))[0]
+
     rows = lambda d: d.find_elements(By.CSS_SELECTOR, "#baris li.tiket")  # noqa: E731
     log_in(ani, base, "ani")
     log_in(kora, base, "kora")
     ani.execute_script("window.tanpaMuatUlang = 'ya'")  # gone if the page reloads
     ActionChains(ani).send_keys("j").send_keys("j").perform()  # Ani's place: the third row
     wait.until(lambda d: "pilih" in rows(d)[2].get_attribute("class"))
-    selected = rows(ani)[2].get_attribute("data-ref")
-    target = rows(ani)[4].get_attribute("data-ref")  # a row Ani sees, that Kora takes
-    seen["before"] = ani.find_element(By.ID, "tiket-" + target).text
+    selected = read(lambda d: rows(d)[2].get_attribute("data-ref"))
+    target = read(lambda d: rows(d)[4].get_attribute("data-ref"))  # a row Ani sees, that Kora takes
+    seen["before"] = read(lambda d: d.find_element(By.ID, "tiket-" + target).text)
 
     kora.execute_script("bukaTiket(arguments[0])", target)  # Kora opens the ref she was told about
     WebDriverWait(kora, 20).until(lambda d: d.find_element(By.ID, "judul-tiket").text.startswith(target))
@@ -51,34 +57,36 @@ def two_officers(ani, kora, base: str, shots: Path, router_opens) -> dict:
     WebDriverWait(kora, 20).until(lambda d: "ditugaskan kepada Anda" in d.find_element(By.ID, "info").text)
 
     wait.until(lambda d: "Kora Wibowo" in d.find_element(By.ID, "tiket-" + target).text)
-    seen["after"] = ani.find_element(By.ID, "tiket-" + target).text
-    seen["still_selected"] = ani.find_element(By.CSS_SELECTOR, "#baris li.tiket.pilih").get_attribute("data-ref") == selected
-    seen["flash"] = "diperbarui" in ani.find_element(By.ID, "tiket-" + target).get_attribute("class")
+    seen["after"] = read(lambda d: d.find_element(By.ID, "tiket-" + target).text)
+    seen["still_selected"] = read(
+        lambda d: d.find_element(By.CSS_SELECTOR, "#baris li.tiket.pilih").get_attribute("data-ref") == selected)
+    seen["flash"] = read(lambda d: "diperbarui" in d.find_element(By.ID, "tiket-" + target).get_attribute("class"))
     seen["no_reload"] = ani.execute_script("return window.tanpaMuatUlang")
     ani.save_screenshot(str(shots / "desk-live-row-desktop.png"))
 
     router_opens()  # a new ticket for pupr arrives while Ani works
     wait.until(lambda d: d.find_element(By.ID, "tiket-baru").is_displayed())
-    seen["badge"] = ani.find_element(By.ID, "tiket-baru").text
+    seen["badge"] = read(lambda d: d.find_element(By.ID, "tiket-baru").text)
     ani.save_screenshot(str(shots / "desk-live-badge-desktop.png"))
 
     # Ani opens the ticket; Kora writes a note on it: Ani's open ticket says so and its history shows it
-    ani.find_element(By.ID, "tiket-" + target).click()
+    wait.until(lambda d: d.find_element(By.ID, "tiket-" + target).click() or True)
     wait.until(lambda d: d.find_element(By.ID, "judul-tiket").text.startswith(target))
     kora.find_element(By.ID, "catatan").send_keys("Sudah saya telepon pelapornya")
     kora.find_element(By.ID, "simpan-catatan").click()
     wait.until(lambda d: d.find_element(By.ID, "diubah-lain").is_displayed())
-    seen["notice"] = ani.find_element(By.ID, "diubah-lain").text
+    seen["notice"] = read(lambda d: d.find_element(By.ID, "diubah-lain").text)
     wait.until(lambda d: "Sudah saya telepon" in d.find_element(By.ID, "riwayat").text)
     ani.set_window_size(412, 900)
     seen["phone"] = no_horizontal_scroll(ani)
     ani.save_screenshot(str(shots / "desk-live-ticket-phone.png"))
     ani.find_element(By.ID, "kembali").click()
     wait.until(lambda d: d.find_element(By.ID, "daftar").is_displayed())
-    seen["badge_later"] = ani.find_element(By.ID, "tiket-baru").text  # Kora's note refreshed the list meanwhile
+    # Kora's note refreshed the list meanwhile
+    seen["badge_later"] = read(lambda d: d.find_element(By.ID, "tiket-baru").text)
     ani.find_element(By.ID, "tiket-baru").click()
     wait.until(lambda d: not d.find_element(By.ID, "tiket-baru").is_displayed())
-    seen["top_after_badge"] = rows(ani)[0].get_attribute("data-ref")
+    seen["top_after_badge"] = read(lambda d: rows(d)[0].get_attribute("data-ref"))
     seen["phone_queue"] = no_horizontal_scroll(ani)
     ani.save_screenshot(str(shots / "desk-live-queue-phone.png"))
     seen["no_reload_end"] = ani.execute_script("return window.tanpaMuatUlang")
