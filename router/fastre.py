@@ -14,36 +14,9 @@ from __future__ import annotations
 import re
 
 
-def split_alternatives(pattern: str) -> list[str]:
-    """The top-level ``|`` alternatives of a pattern (not those inside groups or classes)."""
-    parts, depth, start, i, in_class = [], 0, 0, 0, False
-    while i < len(pattern):
-        char = pattern[i]
-        if char == "\\":
-            i += 2
-            continue
-        if in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif char == "|" and depth == 0:
-            parts.append(pattern[start:i])
-            start = i + 1
-        i += 1
-    parts.append(pattern[start:])
-    return parts
-
-
-_LETTERS = re.compile(r"[a-z ]+")
-_OPTIONAL = ("?", "*", "{")
-
-
-def _group_end(pattern: str, start: int) -> int:
-    """Index of the ``)`` that closes the ``(`` at ``start`` (escapes and classes skipped), or -1."""
+def _structure(pattern: str, start: int = 0):
+    """(index, character, depth after it) of each character of ``pattern`` from ``start`` that is neither
+    escaped nor inside a character class: where groups open and close and alternatives split."""
     depth, i, in_class = 0, start, False
     while i < len(pattern):
         char = pattern[i]
@@ -54,14 +27,30 @@ def _group_end(pattern: str, start: int) -> int:
             in_class = char != "]"
         elif char == "[":
             in_class = True
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-            if depth == 0:
-                return i
+        else:
+            depth += (char == "(") - (char == ")")
+            yield i, char, depth
         i += 1
-    return -1
+
+
+def split_alternatives(pattern: str) -> list[str]:
+    """The top-level ``|`` alternatives of a pattern (not those inside groups or classes)."""
+    parts, start = [], 0
+    for i, char, depth in _structure(pattern):
+        if char == "|" and depth == 0:
+            parts.append(pattern[start:i])
+            start = i + 1
+    parts.append(pattern[start:])
+    return parts
+
+
+_LETTERS = re.compile(r"[a-z ]+")
+_OPTIONAL = ("?", "*", "{")
+
+
+def _group_end(pattern: str, start: int) -> int:
+    """Index of the ``)`` that closes the ``(`` at ``start`` (escapes and classes skipped), or -1."""
+    return next((i for i, char, depth in _structure(pattern, start) if char == ")" and depth == 0), -1)
 
 
 def _leading(text: str) -> str | None:
