@@ -222,15 +222,7 @@ class Daemon:
             self.router_state = "starting"
             pipeline_cls = None
         if pipeline_cls is not None:
-            self.pipeline = pipeline_cls(self.config, self.store, self.templates)
-            self.router_lease = Lease(self.store, ROUTER, self.replica_id, self.config.daemon.lease_ttl)
-            self.pipeline.fence = self.router_lease.fence
-            if await self.router_lease.hold():
-                await self.pipeline.start()
-                self.router_state = "running"
-            else:
-                self.router_state = "standby"
-                log.info("router standing by: another replica routes")
+            await self._hold_router(pipeline_cls)
             self._tasks.append(asyncio.create_task(self._route_loop(), name="router"))
         dispatcher_cls = self._optional(registry.DISPATCHER) if self.config.daemon.dispatch else None
         if dispatcher_cls is not None:
@@ -277,12 +269,9 @@ class Daemon:
         log.info("daemon %s started: %d connectors, %d forwarders", self.replica_id, len(self.connectors),
                  len(self.forwarders))
 
-    async def _start_router(self) -> None:
-        """The router process of a daemon with ``daemon.route_process``: the pipeline and its lease, nothing else."""
+    async def _hold_router(self, pipeline_cls: Any) -> None:
+        """The pipeline and the router lease: routing if this replica holds it, else standing by."""
         assert self.store is not None
-        pipeline_cls = self._optional(registry.PIPELINE)
-        if pipeline_cls is None:
-            raise OmnichannelError("daemon.route_process: the router pipeline cannot be loaded")
         self.pipeline = pipeline_cls(self.config, self.store, self.templates)
         self.router_lease = Lease(self.store, ROUTER, self.replica_id, self.config.daemon.lease_ttl)
         self.pipeline.fence = self.router_lease.fence
@@ -292,6 +281,14 @@ class Daemon:
         else:
             self.router_state = "standby"
             log.info("router standing by: another replica routes")
+
+    async def _start_router(self) -> None:
+        """The router process of a daemon with ``daemon.route_process``: the pipeline and its lease, nothing else."""
+        assert self.store is not None
+        pipeline_cls = self._optional(registry.PIPELINE)
+        if pipeline_cls is None:
+            raise OmnichannelError("daemon.route_process: the router pipeline cannot be loaded")
+        await self._hold_router(pipeline_cls)
         asyncio.get_running_loop().add_reader(self.router_pipe.fileno(), self._from_daemon)
         self._tasks.append(asyncio.create_task(self._route_loop(), name="router"))
         self.ready = True
