@@ -365,6 +365,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         config = config_source(args)[0]
         argv += ["--config", str(config)] if config.is_file() else []
         argv += (["--json"] if args.json else []) + (["--rules-only"] if args.rules_only else [])
+        argv += ["--shipped-agencies"] if args.shipped_agencies else []
         argv += [arg for city in args.city or [] for arg in ("--city", city)]
         argv += [arg for city in args.exclude or [] for arg in ("--exclude", city)]
         argv += ["--errors", args.errors_city] if args.errors_city else []
@@ -505,6 +506,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --cross-city or --corrections: only this city (repeatable)")
     p.add_argument("--json", action="store_true", help="with --cross-city or --corrections: print the figures as JSON")
     p.add_argument("--rules-only", action="store_true", help="with --cross-city: without the learned layer")
+    p.add_argument("--shipped-agencies", action="store_true",
+                   help="with --cross-city: keep this config's agencies and remits, change only the region and "
+                        "gazetteer (a new user who sets routing.gazetteer.region and nothing else)")
     p.add_argument("--exclude", action="append", metavar="CITY",
                    help="with --cross-city: leave this city out altogether, neither scored nor trained on "
                         "(repeatable; excluding the held-out cities gives the tuning cities' leave-one-out)")
