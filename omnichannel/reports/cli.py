@@ -59,11 +59,9 @@ def _as_of(day: date | None) -> datetime | None:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Build the report the arguments ask for and write it."""
-    from omnichannel.config import load_config
-    from omnichannel.logs import setup_logging
+    from omnichannel.cli import load_cli_config
 
-    config = load_config(args.config)
-    setup_logging(getattr(args, "log_level", None) or config.logging.level, config.logging.format)
+    config = load_cli_config(args)  # -c, else $OMNICHANNEL_CONFIG, else ./config.yaml, as every command
     if args.report_kind == "ppid":
         first, last = date(args.year, 1, 1), date(args.year, 12, 31)
         agency = None
