@@ -83,11 +83,10 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 async def _build(config: Any, first: date, last: date, agency: str | None, as_of: datetime | None) -> dict[str, Any]:
+    from omnichannel.cli import _store
     from omnichannel.reports.figures import build_report
-    from omnichannel.store import Store
 
-    store = Store(config.store.url)
-    await store.open(migrate=config.store.migrate_on_start)
+    store = await _store(config, existing=True)
     try:
         return await build_report(store, config, first, last, agency, as_of)
     finally:
