@@ -177,11 +177,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     config = _config(args)
     where = f"{args.config_path}" + (f" (the packaged default: no {DEFAULT_CONFIG} in {Path.cwd()})"
                                      if args.config_packaged else "")
-    print(f"config OK: {where}\n"
-          f"  {_enabled(config.connectors, 'connector')}\n"
-          f"  {_enabled(config.forwarders, 'forwarder')}\n"
-          f"  {len(config.agencies)} agencies: {', '.join(a.code for a in config.agencies)}\n"
-          f"  store {mask_url(config.store.url)}")
+    summary = (f"config OK: {where}\n"
+               f"  {_enabled(config.connectors, 'connector')}\n"
+               f"  {_enabled(config.forwarders, 'forwarder')}\n"
+               f"  {len(config.agencies)} agencies: {', '.join(a.code for a in config.agencies)}\n"
+               f"  store {mask_url(config.store.url)}")
+    # with --dump the summary is YAML comments, so `check --dump > effective.yaml` writes a file YAML reads
+    print("\n".join(f"# {line}" for line in summary.splitlines()) if args.dump else summary)
     if args.dump:
         print(f"# {args.config_path} as the daemon reads it: defaults filled in, ${{VAR}} resolved, secrets masked")
         print(dump_yaml(config.redacted()), end="")
