@@ -84,7 +84,10 @@ DEFAULTS: dict[str, str] = {
     "officer_status_changed": "Tiket {ticket} {status_text} (oleh {officer}).",
     "officer_answer_recorded": "Tanggapan untuk tiket {ticket} dicatat dan dikirim ke {replies} warga.",
     "officer_not_allowed": "Anda tidak dapat mengubah tiket {ticket} dari grup ini.",
-    "stuck_summary": "Ada {count} pengiriman yang tertunda atau gagal. Periksa dengan: omnichannel outbox list",
+    "stuck_summary": (
+        "Ada {count} pengiriman yang tertunda atau gagal. Status pengiriman tiap tiket terlihat di halaman "
+        "tiketnya pada meja petugas; mohon sampaikan kepada admin sistem untuk memeriksa dan mengirim ulang."
+    ),
     "email_reply_subject": "Re: {subject} [{ref}]",
     "email_new_subject": "Aduan {ref}",
     "email_footer": (

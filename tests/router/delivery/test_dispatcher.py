@@ -271,7 +271,7 @@ async def test_stuck_summary_notifies_forwarders_taking_notifications(store: Any
         notes = (await s.exec(select(OutboxRow).where(OutboxRow.item_type == "notification"))).scalars().all()
     assert [n.destination for n in notes] == ["coord"]
     assert "hook: 2 menunggu" in notes[0].payload["text"]
-    assert "omnichannel outbox list" in notes[0].payload["text"]
+    assert "admin sistem" in notes[0].payload["text"] and "omnichannel" not in notes[0].payload["text"]  # officers have no shell
 
 
 async def test_quiet_outbox_gives_no_summary(store: Any) -> None:
