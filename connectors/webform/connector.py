@@ -290,7 +290,7 @@ class WebformConnector:
         templates = self.ctx.templates
         message = templates("ack_webform", ref=ref) if templates and ref else None
         status = 201 if item.new else 200
-        answer = {"complaint": ref, "status": "diterima", "outcome": item.outcome, "message": message}
+        answer = {"complaint": ref, "status": "baru", "outcome": item.outcome, "message": message}  # as GET says next
         if ref:
             answer["status_url"] = f"{self.config.path}/{ref}?akses={envelope.origin['access']}"
             if self.config.auth == "none":  # the citizens' page (omnichannel.web.ui) for the same status
