@@ -50,6 +50,11 @@ class City:
     routing_file: Path | None
     dedup_file: Path | None
 
+    @property
+    def held_out(self) -> bool:
+        """Marked as held out: nobody who tunes reads its messages (``held_out: true`` in its city.yaml)."""
+        return bool(self.facts.get("held_out"))
+
 
 @dataclass
 class CityFigures:
@@ -356,6 +361,12 @@ def main(argv: list[str] | None = None) -> int:
     if not args.directory.is_dir():
         print(f"omnichannel: no such directory: {args.directory}", file=sys.stderr)
         return 2
+    if args.errors:
+        marked = [c for c in load_cities(args.directory) if c.slug == args.errors and c.held_out]
+        if marked:
+            print(f"omnichannel: {args.errors} is a held-out city (held_out: true in its city.yaml): only its "
+                  "figures are printed, never its wrong decisions, so that nobody tunes on it", file=sys.stderr)
+            return 2
     figures, lines = cross_city(args.directory, args.config, args.city, args.errors, learned=not args.rules_only,
                                 exclude=args.exclude, own_agencies=not args.shipped_agencies)
     if args.json:

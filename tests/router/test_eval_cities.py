@@ -9,7 +9,9 @@ from types import SimpleNamespace
 import yaml
 
 from omnichannel.cli import main
-from router.eval.cities import DEFAULT_CONFIG, cross_city, gold_complaints, grouping_figures
+from router.eval.cities import DEFAULT_CONFIG, cross_city, gold_complaints, grouping_figures, load_cities
+
+CITIES_DIR = Path(__file__).resolve().parents[1] / "data" / "cities"
 
 LIGHTS = {"perkim": "Perumahan, permukiman dan penerangan jalan umum (lampu jalan).",
           "dishub": "Lalu lintas, lampu lalu lintas, parkir dan angkutan umum."}
@@ -53,6 +55,17 @@ def test_shipped_agencies_keep_the_configs_remits_whatever_the_city_says(tmp_pat
     assert [f.agency for f in shipped] == [0.5]
     assert main(["eval", "--cross-city", str(tmp_path), "--rules-only", "--shipped-agencies", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)[0]["agency"] == 0.5
+
+
+def test_a_held_out_citys_wrong_decisions_are_never_listed(tmp_path, capsys):
+    write_city(tmp_path, "kota-a", "33.74", LIGHTS, "perkim")
+    (tmp_path / "kota-a" / "city.yaml").write_text((tmp_path / "kota-a" / "city.yaml").read_text() + "held_out: true\n")
+    assert main(["eval", "--cross-city", str(tmp_path), "--rules-only", "--errors-of", "kota-a"]) == 2
+    assert "held-out city" in capsys.readouterr().err
+    assert main(["eval", "--cross-city", str(tmp_path), "--rules-only"]) == 0  # its figures are printed
+    assert "kota-a" in capsys.readouterr().out
+    held = [c.slug for c in load_cities(CITIES_DIR) if c.held_out]
+    assert held == ["kupang", "makassar", "medan", "padang", "surabaya"]
 
 
 def _row(n, sender, channel, case, expect, hard=None, near=None, name=None):
