@@ -404,6 +404,20 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return registry.load(registry.EVAL_DEDUP if "case" in first else registry.EVAL_ROUTING)(argv)
 
 
+IMPORT_FORMAT = """\
+record format (a record without a required field goes to quarantine with the reason, the rest go on):
+  required  channel (whatsapp, telegram, email, x, webform, lapor, …), sender.id (the citizen's id on that
+            channel: a phone number, a handle, an address), text, received_at (ISO 8601; no zone = UTC)
+  optional  sender.name, sender.email, sender.phone, subject, external_id (the channel's message id: importing
+            the same id again counts as a duplicate; without it the record's bytes are its id), anonymous
+  JSON Lines, one object a line:
+    {"channel": "whatsapp", "sender": {"id": "6281234567890", "name": "Sri"}, "text": "Lampu jalan mati",
+     "received_at": "2026-03-02T08:15:00+07:00", "external_id": "wamid.123"}
+  CSV, a header row naming the columns, sender fields dotted:
+    channel,sender.id,sender.name,text,received_at,external_id
+Records are routed in received_at order across channels, whatever the file's order."""
+
+
 def _describe(text: str) -> str:
     """A description filled to the terminal-friendly width, paragraph by paragraph."""
     return "\n\n".join(textwrap.fill(" ".join(p.split()), 96) for p in text.strip().split("\n\n"))
@@ -487,6 +501,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = _command(sub, "import", "import a JSONL or CSV backlog", """
         Import a backlog (JSON Lines or CSV, one complaint a record) through the same ingest and router
         path as the live channels; records already imported are counted as duplicates.""")
+    p.epilog = IMPORT_FORMAT
     p.add_argument("file", metavar="FILE", help="the .jsonl or .csv file")
     p.add_argument("--no-route", action="store_true", help="store only; the daemon routes later")
     p.set_defaults(func=cmd_import)

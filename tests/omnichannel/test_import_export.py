@@ -110,3 +110,29 @@ async def test_import_routes_in_received_at_order_across_channels(tmp_path):
     assert [channel for *_, channel in rows][:3] == ["telegram", "email", "whatsapp"]
     assert all(status != "received" for _, status, _, _ in rows)  # every one routed
     await store.close()
+
+
+async def test_the_record_format_in_import_help_imports_as_it_says(tmp_path):
+    """The JSON Lines example and the CSV header of `import --help` are what import reads."""
+    from omnichannel.cli import IMPORT_FORMAT
+
+    lines = IMPORT_FORMAT.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip().startswith('{"channel"'))
+    record = json.loads(lines[start].strip() + " " + lines[start + 1].strip())
+    header = next(line.strip() for line in lines if line.strip().startswith("channel,sender.id"))
+    jsonl, table = tmp_path / "help.jsonl", tmp_path / "help.csv"
+    jsonl.write_text(json.dumps(record) + "\n")
+    with table.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(header.split(","))
+        w.writerow(["telegram", "777", "Budi", "Sampah menumpuk di TPS", "2026-03-02T09:00:00+07:00", "tg-1"])
+    store = Store(f"sqlite+aiosqlite:///{tmp_path}/s.db")
+    await store.open()
+    try:
+        for path in (jsonl, table):
+            tally = await import_file(store, path)
+            assert tally["new"] == 1 and tally["quarantined"] == 0, (path.name, tally)
+        again = await import_file(store, jsonl)
+        assert again["duplicate"] == 1  # external_id given: the same message again
+    finally:
+        await store.close()
