@@ -159,10 +159,12 @@ class Daemon:
                     connector, cfg.name, cfg.kind, ctx, self.store, committer.submit,
                     poll_timeout=cfg.poll_timeout, backoff_initial=d.backoff_initial, backoff_max=d.backoff_max,
                     owner=self.replica_id, lease_ttl=d.lease_ttl, metrics=self.metrics)
+                self.metrics.declare(cfg.name)  # up is the poller's to say (a standby replica polls nothing)
             else:
                 checkpoint = await self.store.load_checkpoint(cfg.name)
                 await connector.start(ctx, checkpoint)
                 self.extra_routes.extend(connector.routes())
+                self.metrics.declare(cfg.name, up=True)  # its webhook listens from here on
             if hasattr(connector, "routes") and hasattr(connector, "poll"):
                 if hasattr(connector, "attach"):  # its webhooks and replies work before the first poll (and
                     connector.attach(ctx)         # on replicas without the poll lease): Facebook, Instagram

@@ -41,6 +41,18 @@ class Metrics:
         self.lease_held = Gauge("omnichannel_lease_held", "1 while this replica holds the lease (router, "
                                 "pull connectors)", ["replica", "lease"], registry=r)
 
+    def declare(self, connector: str, up: bool | None = None) -> None:
+        """Create a connector's series at zero when it starts, so that an alert on "nothing arrived for six
+        hours" or "not up" can fire for a channel that has sent nothing since the restart (a series that does
+        not exist matches no expression). ``up``: a push connector is up once its webhook is listening; a
+        pull connector's poller sets it after each poll."""
+        self.envelopes.labels(connector, "complaint")
+        self.complaints.labels(connector)
+        self.quarantined.labels(connector)
+        self.duplicates.labels(connector)
+        if up is not None:
+            self.connector_up.labels(connector).set(1 if up else 0)
+
     def render(self) -> bytes:
         """The Prometheus text exposition."""
         return generate_latest(self.registry)

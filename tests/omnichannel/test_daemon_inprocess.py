@@ -16,6 +16,10 @@ async def test_intake_status_health_metrics(tmp_path):
     try:
         base = f"http://127.0.0.1:{daemon.http_port}"
         async with aiohttp.ClientSession() as http:
+            async with http.get(f"{base}/metrics") as resp:  # before anything arrived: the series exist at 0
+                text = await resp.text()
+                assert 'omnichannel_envelopes_total{connector="web",outcome="complaint"} 0.0' in text
+                assert 'omnichannel_connector_up{connector="web"} 1.0' in text  # a push channel: listening
             async with http.post(f"{base}/api/v1/complaints", json={
                     "text": "Lampu jalan di Jl. Pemuda mati sudah seminggu", "name": "Siti",
                     "phone": "0812-3456-7890"}) as resp:
