@@ -31,10 +31,6 @@ class RetryableError(OmnichannelError):
         self.retry_after = retry_after
 
 
-class SkippableError(OmnichannelError):
-    """This one envelope cannot be processed: quarantine it with the reason and move on."""
-
-
 class PermanentDeliveryError(OmnichannelError):
     """A delivery can never succeed as it is (4xx, validation): dead-letter it with the reason."""
 

@@ -32,13 +32,6 @@ def table(dialect: str) -> Table:
     return REPORT_DAYS_SQLITE if dialect == "sqlite" else REPORT_DAYS
 
 
-def as_date(value: Any) -> date:
-    """A ``report_days`` key back to a date (SQLite: a julian day number; PostgreSQL: a date)."""
-    if isinstance(value, int):
-        return date.fromordinal(value - JULIAN_ORDINAL)
-    return value if isinstance(value, date) else date.fromisoformat(str(value))
-
-
 def numbering(calendar: WorkingCalendar, first: date, last: date) -> list[dict[str, Any]]:
     """``{"day", "n"}`` for every date from ``first`` to ``last``."""
     rows, n, day = [], 0, first

@@ -212,10 +212,6 @@ class LaporSandbox(SandboxServer):
         """Reports whose external reference or text carries ``ref`` (a ticket ref)."""
         return [r for r in self.reports.values() if r.external_ref == ref or (ref in r.text)]
 
-    def created_bodies(self) -> list[Submission]:
-        """Submissions that created a report."""
-        return [s for s in self.submissions if s.tracking_id]
-
     # -- progression -----------------------------------------------------------------------------
     def _set_status(self, report: SandboxReport, status: str, at: float) -> None:
         report.status, report.status_at = status, at

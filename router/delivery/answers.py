@@ -213,12 +213,6 @@ async def reassign(session: AsyncSession, ticket: Ticket, agency: str, reason: s
     return new
 
 
-async def _free_ticket_ref(session: AsyncSession, year: int) -> str:
-    """The next ticket ref from the shared counter (past every block a replica reserved), skipping refs that
-    exist anyway (imported or hand-made tickets the counter never saw)."""
-    return (await free_ticket(session, year))[1]
-
-
 async def free_ticket(session: AsyncSession, year: int) -> tuple[int, str]:
     """The next ticket id and ref from the shared counter, both unused. The router writes tickets with the
     counter's numbers as ids, so a ticket made here takes its id from the counter too: on PostgreSQL the

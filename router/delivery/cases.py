@@ -130,10 +130,6 @@ async def split_case(session: AsyncSession, case: Case, refs: list[str], actor: 
             "new_tickets": [f.ref for _, f in opened]}
 
 
-async def _free_case_ref(session: AsyncSession, year: int) -> str:
-    return (await _free_case(session, year))[1]
-
-
 async def _free_case(session: AsyncSession, year: int) -> tuple[int, str]:
     """The next case id and ref from the shared counter, both unused (the router's case ids are the
     counter's numbers; on PostgreSQL the table's own sequence never moved)."""
