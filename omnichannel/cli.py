@@ -22,9 +22,9 @@ PACKAGED_CONFIG = Path(__file__).resolve().with_name("default_config.yaml")  # t
 LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR"]
 
 DESCRIPTION = """\
-Collect citizen complaints from every channel (Telegram, WhatsApp, X, email, the web form), store
-them durably, group duplicates, route them to agencies (OPD) and SP4N-LAPOR!, and carry the
-agencies' answers back to every citizen on their own channel.
+Collect citizen complaints from every channel (Telegram, WhatsApp, Facebook, Instagram, X, email, the
+web form), store them durably, group duplicates, route them to agencies (OPD) and SP4N-LAPOR!, and
+carry the agencies' answers back to every citizen on their own channel.
 
 The config file is -c FILE, else $OMNICHANNEL_CONFIG, else ./config.yaml, else the default config
 shipped in the package. -c/--config and --log-level may be given before or after the command.

@@ -319,8 +319,8 @@ def add_cli(subparsers: Any) -> None:
     """Register ``omnichannel demo``."""
     p = subparsers.add_parser(
         "demo", help="the whole flow on this machine with the sandboxes",
-        description="Start local stand-ins of Telegram, WhatsApp, X and SP4N-LAPOR! (and email when Dovecot is "
-                    "installed), run the daemon on a temporary SQLite store with a config derived from "
+        description="Start local stand-ins of Telegram, WhatsApp, Facebook, Instagram, X and SP4N-LAPOR! (and "
+                    "email when Dovecot is installed), run the daemon on a temporary SQLite store with a config derived from "
                     "config.yaml, play a scripted day of citizen complaints, print a summary in Bahasa "
                     "Indonesia, and serve the citizens' form and the officers' inbox until Ctrl-C. No account "
                     "anywhere is needed.")

@@ -24,7 +24,7 @@ def _date(value: str) -> date:
 
 def add_cli(subparsers: Any) -> None:
     """Register ``report`` (with ``ppid`` and ``lapor``) on the ``omnichannel`` parser."""
-    p = subparsers.add_parser("report", help="figures for a period: follow-up and completion in working days, "
+    p = subparsers.add_parser("report", help="figures for a period: first response and completion in working days, "
                                              "SLA compliance, backlog (also: report ppid, report lapor)")
     _period_args(p)
     p.add_argument("--format", choices=FORMATS, help="default: table on the terminal, or from -o's extension")
@@ -33,7 +33,7 @@ def add_cli(subparsers: Any) -> None:
     q.add_argument("--year", type=int, required=True, help="the year reported (1 January to 31 December, local)")
     q.add_argument("-o", "--output", help="file name without extension (default: laporan-ppid-YEAR)")
     q.add_argument("--as-of", type=_date, help="count what was done up to the end of this day (default: now)")
-    q = sub.add_parser("lapor", help="SP4N-LAPOR! monev figures per instansi (follow-up and completion rates)")
+    q = sub.add_parser("lapor", help="SP4N-LAPOR! monev figures per instansi (first-response and completion rates)")
     _period_args(q)
     q.add_argument("--format", choices=("table", "json", "csv", "xlsx"),
                    help="default: table on the terminal, or from -o's extension")
