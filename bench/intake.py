@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from omnichannel.ingest import ingest_batch, raw_bytes  # noqa: E402
 from omnichannel.store import Store  # noqa: E402
 from omnichannel.types import Batch, Envelope, Sender  # noqa: E402
+from tests.ready import wait_ready  # noqa: E402
 
 WRK_SCRIPT = """
 wrk.method = "POST"
@@ -216,15 +217,7 @@ async def main() -> None:
                             env={**os.environ, "PYTHONUNBUFFERED": "1", "OMNICHANNEL_RATE_LIMITS": "false"})
     base = f"http://127.0.0.1:{port}"
     try:
-        async with aiohttp.ClientSession() as http:
-            for _ in range(300):
-                try:
-                    async with http.get(f"{base}/readyz") as resp:
-                        if resp.status == 200:
-                            break
-                except aiohttp.ClientError:
-                    pass
-                await asyncio.sleep(0.1)
+        await wait_ready(base, proc)
         await http_load(base, 500, args.clients)  # warm-up
         elapsed, lat, errors = await http_load(base, args.requests, args.clients)
         print(f"intake (Python aiohttp clients): {len(lat)} x 201 in {elapsed:.2f}s = {len(lat) / elapsed:,.0f} "

@@ -17,27 +17,20 @@ Prints figures; asserts nothing.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-import aiohttp
-from aiohttp import web
 from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.webhook_load import arguments, intake_context, post_all, serve, setting  # noqa: E402
 from connectors.meta.config import FacebookConfig, InstagramConfig  # noqa: E402
 from connectors.meta.facebook import FacebookConnector  # noqa: E402
 from connectors.meta.instagram import InstagramConnector  # noqa: E402
-from omnichannel.committer import GroupCommitter  # noqa: E402
-from omnichannel.ingest import ingest_batch  # noqa: E402
 from omnichannel.models import EnvelopeRow  # noqa: E402
-from omnichannel.protocols import PluginContext  # noqa: E402
 from omnichannel.sandbox.meta import DEFAULT_ACCESS_TOKEN, DEFAULT_APP_SECRET, IG_ID, PAGE_ID, MetaSandbox  # noqa: E402
 from omnichannel.store import Store  # noqa: E402
 
@@ -55,26 +48,13 @@ def connectors() -> list[tuple[str, object]]:
 async def run(url: str, deliveries: int, senders: int, direct: bool, tmp: Path, only: str) -> None:
     store = Store(url)
     await store.open(migrate=True)
-    app = web.Application()
     started = []
     for platform, connector in connectors():
         if only not in ("both", platform):
             continue
-        committer = GroupCommitter(store, connector.name, platform, 500)
-
-        async def one_by_one(batch, name=connector.name, channel=platform):
-            return await ingest_batch(store, name, channel, batch)
-
-        ctx = PluginContext(name=connector.name, data_dir=tmp, attachments_dir=tmp / "att",
-                            submit=one_by_one if direct else committer.submit, extra={"store": store})
-        await connector.start(ctx, None)
-        app.router.add_routes(connector.routes())
+        await connector.start(intake_context(store, connector.name, platform, tmp, direct, {"store": store}), None)
         started.append((platform, connector))
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    base = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+    runner, base = await serve([route for _, connector in started for route in connector.routes()])
     builder = MetaSandbox()
     requests = []
     for n in range(deliveries):
@@ -85,32 +65,12 @@ async def run(url: str, deliveries: int, senders: int, direct: bool, tmp: Path, 
                                                                                                         text)
         body = builder.body(payload)
         requests.append((f"{base}/webhooks/{platform}/bench", body, builder.headers(body)))
-    latencies: list[float] = []
-    failures = 0
-    queue = iter(requests)
-
-    async def sender(session: aiohttp.ClientSession) -> None:
-        nonlocal failures
-        for target, body, headers in queue:
-            begun = time.perf_counter()
-            async with session.post(target, data=body, headers=headers) as resp:
-                await resp.read()
-                failures += resp.status != 200
-            latencies.append(time.perf_counter() - begun)
-
-    connections = aiohttp.TCPConnector(limit=senders)
-    async with aiohttp.ClientSession(connector=connections, timeout=aiohttp.ClientTimeout(total=60)) as session:
-        begun = time.perf_counter()
-        await asyncio.gather(*(sender(session) for _ in range(senders)))
-        elapsed = time.perf_counter() - begun
+    load = await post_all(requests, senders)
     async with store.session() as session:
         stored = (await session.exec(select(func.count()).select_from(EnvelopeRow))).scalar_one()
-    latencies.sort()
-    mode = "one transaction per delivery" if direct else "group commit"
-    backend = "postgresql" if url.startswith("postgresql") else "sqlite"
+    backend, mode = setting(url, direct)
     print(f"{backend} ({mode}, {only}), {senders} senders: {deliveries} signed deliveries stored in "
-          f"{elapsed:.2f}s = {deliveries / elapsed:,.0f}/s; latency p50 {statistics.median(latencies) * 1000:.1f} ms, "
-          f"p95 {latencies[int(len(latencies) * 0.95)] * 1000:.1f} ms; non-200: {failures}; envelopes in the store: {stored}")
+          f"{load.figures()}; envelopes in the store: {stored}")
     await runner.cleanup()
     for _, connector in started:
         await connector.stop()
@@ -118,11 +78,7 @@ async def run(url: str, deliveries: int, senders: int, direct: bool, tmp: Path, 
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--deliveries", type=int, default=3000)
-    parser.add_argument("--senders", type=int, default=50)
-    parser.add_argument("--direct", action="store_true", help="no group commit: one transaction per delivery")
-    parser.add_argument("--pg", help="PostgreSQL URL instead of a temporary SQLite file")
+    parser = arguments(__doc__)
     parser.add_argument("--platform", choices=["both", "facebook", "instagram"], default="both")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:

@@ -27,6 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from intake import WRK_SCRIPT, create_pg_database, drop_pg_database, free_port  # noqa: E402
 
+from tests.ready import wait_ready  # noqa: E402
+
 
 def start(work: Path, url: str, name: str, port: int) -> subprocess.Popen:
     config = work / f"{name}.yaml"
@@ -37,19 +39,6 @@ def start(work: Path, url: str, name: str, port: int) -> subprocess.Popen:
                       "connectors:\n  - {name: web, kind: webform, acknowledge: false}\n")
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMNICHANNEL_RATE_LIMITS": "false"}
     return subprocess.Popen([sys.executable, "-m", "omnichannel.cli", "-c", str(config), "run"], cwd=work, env=env)
-
-
-async def wait_ready(base: str) -> None:
-    async with aiohttp.ClientSession() as http:
-        for _ in range(600):
-            try:
-                async with http.get(f"{base}/readyz") as resp:
-                    if resp.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-    raise RuntimeError(f"{base} never became ready")
 
 
 async def metric(http: aiohttp.ClientSession, base: str, name: str) -> float:
@@ -73,7 +62,7 @@ async def run(count: int, clients: int, seconds: int) -> None:
     try:
         for name, port in zip(names, ports, strict=True):  # one after another: the first migrates
             procs.append(start(work, url, name, port))
-            await wait_ready(f"http://127.0.0.1:{port}")
+            await wait_ready(f"http://127.0.0.1:{port}", procs[-1])
         script = work / "post.lua"
         script.write_text(WRK_SCRIPT)
         cpu_before = [cpu_seconds(p.pid) for p in procs]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -57,3 +57,32 @@ def shipped_config(tmp_path: Path, **env: str) -> Any:
 
     return parse_config((REPO / "config.yaml").read_text(),
                         env={"OMNICHANNEL_HTTP_PORT": "0", "OMNICHANNEL_DATA_DIR": f"{tmp_path}/data", **env})
+
+
+@asynccontextmanager
+async def page_daemon(tmp_path: Path, *seeds: Callable[[Any], Awaitable[None]]) -> AsyncIterator[tuple[Any, str]]:
+    """The daemon on ``shipped_config``, started and filled by each of ``seeds(store)``; yields it and its base
+    URL, and stops it after the test, whatever happened."""
+    from omnichannel.daemon import Daemon
+
+    daemon = Daemon(shipped_config(tmp_path))
+    await daemon.start()
+    try:
+        for seed in seeds:
+            await seed(daemon.store)
+        yield daemon, f"http://127.0.0.1:{daemon.http_port}"
+    finally:
+        await daemon.stop()
+
+
+def sign_in(driver: Any, base: str, who: str, password: str, width: int = 1366) -> None:
+    """Open the officers' desk at ``width`` pixels and submit its sign-in form (the caller waits for what follows)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.set_window_size(width, 900)
+    driver.get(base + "/petugas")
+    WebDriverWait(driver, 20).until(ec.visibility_of_element_located((By.ID, "login"))).send_keys(who)
+    driver.find_element(By.ID, "sandi").send_keys(password)
+    driver.find_element(By.ID, "tombol-masuk").click()

@@ -35,24 +35,10 @@ from omnichannel.models import (
 )
 from omnichannel.store import Store
 from tests.conftest import free_port
+from tests.ready import wait_ready
 
 pytestmark = pytest.mark.slow
 OUTCOMES = {"complaint", "follow_up", "skipped", "quarantined"}
-
-
-async def _wait_ready(port: int, proc: subprocess.Popen[bytes], log: Path, wait: float = 60) -> None:
-    deadline = time.monotonic() + wait
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
-        while time.monotonic() < deadline:
-            assert proc.poll() is None, f"daemon exited with {proc.returncode}:\n{log.read_text()[-3000:]}"
-            try:
-                async with http.get(f"http://127.0.0.1:{port}/readyz") as resp:
-                    if resp.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.2)
-    raise AssertionError(f"daemon not ready after {wait}s:\n{log.read_text()[-3000:]}")
 
 
 async def _stop(proc: subprocess.Popen[bytes], wait: float = 45) -> int:
@@ -83,7 +69,7 @@ async def test_scripted_day_through_the_daemon_process(tmp_path: Path, with_mail
                                  "run"], cwd=tmp_path, env=child_env, stdout=out, stderr=subprocess.STDOUT)
     store = Store(f"sqlite+aiosqlite:///{tmp_path}/data/omnichannel.db")
     try:
-        await _wait_ready(port, proc, log)
+        await wait_ready(f"http://127.0.0.1:{port}", proc, log=log)
         await store.open(migrate=False)
         officers = {k: v for k, v in tokens.items() if k != "*"}
         async with script.Traffic(world, f"http://127.0.0.1:{port}", officers, tokens["*"]) as traffic:

@@ -18,23 +18,25 @@ from typing import Literal
 
 from pydantic import Field
 
+from connectors.meta.graph_settings import GraphApiConfig
 from omnichannel.config import ConnectorConfig, RequiredSecret
 
 
-class MetaConfig(ConnectorConfig):
-    """What the Facebook and Instagram connectors share: webhook, Graph API, replies and catch-up."""
+class MetaAccount(ConnectorConfig):
+    """The webhook and the Page: the keys the reference lists before the Graph API settings."""
 
     path: str | None = Field(None, description="webhook route; default /webhooks/<kind>/<name>")
     verify_token: RequiredSecret = Field(description="the token typed into the Meta app's webhook settings")
     app_secret: RequiredSecret = Field(description="the Meta app secret that signs deliveries (X-Hub-Signature-256)")
     access_token: RequiredSecret = Field(description="Page access token for the Graph API")
     page_id: str = Field(pattern=r"^\d{5,25}$", description="the Facebook Page (for Instagram: the linked Page)")
-    graph_base_url: str = "https://graph.facebook.com"
-    graph_version: str = Field("v21.0", pattern=r"^v\d+\.\d+$")
-    max_body_bytes: int = Field(1_048_576, gt=0, description="larger webhook bodies are refused (413)")
+
+
+class MetaConfig(GraphApiConfig, MetaAccount):
+    """What the Facebook and Instagram connectors share: webhook, Graph API, replies and catch-up."""
+
+    # the Messenger Platform's own words for two of the shared settings
     max_media_bytes: int = Field(16 * 1024 * 1024, gt=0, description="larger attachments are not downloaded")
-    download_media: bool = True
-    request_timeout: float = Field(15.0, gt=0)
     window_hours: float = Field(24.0, gt=0, description="standard messaging window after the citizen's last message")
     human_agent_tag: bool = Field(False, description="the app has Human Agent permission: answer up to 7 days "
                                                      "after the citizen's last message with the HUMAN_AGENT tag")

@@ -6,25 +6,24 @@ from typing import Literal
 
 from pydantic import Field
 
+from connectors.meta.graph_settings import GraphApiConfig
 from omnichannel.config import ConnectorConfig, RequiredSecret
 
 
-class WhatsAppConfig(ConnectorConfig):
-    """A WhatsApp Business number on the Cloud API: webhook intake plus replies through the Graph API."""
+class WhatsAppAccount(ConnectorConfig):
+    """The webhook and the number: the keys the reference lists before the Graph API settings."""
 
-    kind: Literal["whatsapp"] = "whatsapp"
     path: str | None = Field(None, description="webhook route; default /webhooks/whatsapp/<name>")
     verify_token: RequiredSecret = Field(description="the token typed into the Meta app's webhook settings")
     app_secret: RequiredSecret = Field(description="the Meta app secret that signs deliveries (X-Hub-Signature-256)")
     access_token: RequiredSecret = Field(description="system user access token for the Graph API")
     phone_number_id: str = Field(pattern=r"^\d{5,20}$")
-    graph_base_url: str = "https://graph.facebook.com"
-    graph_version: str = Field("v21.0", pattern=r"^v\d+\.\d+$")
-    max_body_bytes: int = Field(1_048_576, gt=0, description="larger webhook bodies are refused (413)")
-    max_media_bytes: int = Field(16 * 1024 * 1024, gt=0, description="larger media are not downloaded")
-    download_media: bool = True
-    request_timeout: float = Field(15.0, gt=0)
-    window_hours: float = Field(24.0, gt=0, description="customer-service window for free-form replies")
+
+
+class WhatsAppConfig(GraphApiConfig, WhatsAppAccount):
+    """A WhatsApp Business number on the Cloud API: webhook intake plus replies through the Graph API."""
+
+    kind: Literal["whatsapp"] = "whatsapp"
     reply_template: str | None = Field(None, description="approved template sent outside the window")
     reply_template_language: str = "id"
     reply_template_params: list[str] = Field(default_factory=lambda: ["complaint"],

@@ -1,4 +1,5 @@
-"""What every sandbox shares: listen on a loopback port, an optional client session, stop in reverse.
+"""What every sandbox shares: listen on a loopback port, an optional client session, stop in reverse;
+and what the Meta sandboxes (WhatsApp, Facebook and Instagram) share: a webhook delivery signed as Meta signs it.
 
 A sandbox subclasses ``SandboxServer``, adds its routes in ``routes(app)``, and may release its own
 resources (a webhook sender task) in ``before_stop``. A restart after ``stop()`` keeps the port, so a
@@ -8,9 +9,12 @@ client configured with ``base_url`` reconnects to the same place.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
+import json
 import signal
 from collections.abc import Callable, Sequence
-from typing import Self
+from typing import Any, Self
 
 import aiohttp
 from aiohttp import web
@@ -95,3 +99,31 @@ async def serve_until_signal(sandboxes: Sequence[SandboxServer], started: Callab
             await sandbox.stop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
+
+
+def sign(body: bytes, app_secret: str) -> str:
+    """The ``X-Hub-Signature-256`` header value for ``body``: how Meta signs every webhook delivery."""
+    return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+class MetaWebhookSender:
+    """The body and headers of a delivery as Meta posts them, signed with ``app_secret`` (every Meta sandbox)."""
+
+    app_secret: str
+    # WhatsApp still sends the older SHA-1 ``X-Hub-Signature`` beside the SHA-256 one
+    legacy_sha1_signature = False
+
+    def body(self, payload: dict[str, Any] | bytes) -> bytes:
+        """The raw body Meta would post (compact JSON)."""
+        return payload if isinstance(payload, bytes) else json.dumps(payload, separators=(",", ":")).encode()
+
+    def headers(self, body: bytes, signature: str | None = "auto") -> dict[str, str]:
+        """Headers of a delivery; ``signature=None`` omits it, any other string replaces it."""
+        headers = {"Content-Type": "application/json", "User-Agent": "facebookexternalua"}
+        if signature == "auto":
+            headers["X-Hub-Signature-256"] = sign(body, self.app_secret)
+            if self.legacy_sha1_signature:
+                headers["X-Hub-Signature"] = "sha1=" + hmac.new(self.app_secret.encode(), body, hashlib.sha1).hexdigest()
+        elif signature is not None:
+            headers["X-Hub-Signature-256"] = signature
+        return headers

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import json
 import secrets
 import time
 from typing import Any
@@ -30,9 +29,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from omnichannel.sandbox.base import SandboxServer
+from omnichannel.sandbox.base import MetaWebhookSender, SandboxServer
 from omnichannel.sandbox.meta_graph import GraphAPI
-from omnichannel.sandbox.whatsapp import sign  # one signature scheme for every Meta webhook
 
 DEFAULT_ACCESS_TOKEN = "EAAB-sandbox-page-token"
 DEFAULT_APP_SECRET = "sandbox-meta-app-secret"
@@ -44,7 +42,7 @@ def iso(at: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S+0000", time.gmtime(at))
 
 
-class MetaSandbox(GraphAPI, SandboxServer):
+class MetaSandbox(GraphAPI, MetaWebhookSender, SandboxServer):
     """In-process fake of a Page with its linked Instagram account, plus a signing webhook sender."""
 
     client_max_size = 16 * 1024 * 1024
@@ -233,19 +231,6 @@ class MetaSandbox(GraphAPI, SandboxServer):
         return self.payload("instagram", "changes", {"field": "comments", "value": value})
 
     # -- the sender -----------------------------------------------------------------------------
-    def body(self, payload: dict[str, Any] | bytes) -> bytes:
-        """The raw body Meta would post (compact JSON)."""
-        return payload if isinstance(payload, bytes) else json.dumps(payload, separators=(",", ":")).encode()
-
-    def headers(self, body: bytes, signature: str | None = "auto") -> dict[str, str]:
-        """Headers of a delivery; ``signature=None`` omits it, any other string replaces it."""
-        headers = {"Content-Type": "application/json", "User-Agent": "facebookexternalua"}
-        if signature == "auto":
-            headers["X-Hub-Signature-256"] = sign(body, self.app_secret)
-        elif signature is not None:
-            headers["X-Hub-Signature-256"] = signature
-        return headers
-
     async def deliver(self, platform: str, payload: dict[str, Any] | bytes, *, signature: str | None = "auto",
                       url: str | None = None) -> int:
         """POST one delivery; the receiver's HTTP status (0 when it is down or none is configured: kept undelivered)."""

@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 from aiohttp import web
 
-from omnichannel.sandbox.base import SandboxServer
+from omnichannel.sandbox.base import MetaWebhookSender, SandboxServer
 
 DEFAULT_ACCESS_TOKEN = "EAAG-sandbox-access-token"
 DEFAULT_APP_SECRET = "sandbox-app-secret"
@@ -46,11 +46,6 @@ def graph_error(status: int, code: int, message: str, details: str | None = None
     return web.json_response({"error": error}, status=status)
 
 
-def sign(body: bytes, app_secret: str) -> str:
-    """The ``X-Hub-Signature-256`` header value for ``body``."""
-    return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
-
-
 def _senders(payload: Any) -> list[str]:
     """The ``from`` of every message in a delivery (tests also send oddly shaped ones: those are ignored)."""
     def dicts(value: Any) -> list[dict[str, Any]]:
@@ -62,11 +57,12 @@ def _senders(payload: Any) -> list[str]:
             if isinstance(c.get("value"), dict) for m in dicts(c["value"].get("messages")) if "from" in m]
 
 
-class WhatsAppSandbox(SandboxServer):
+class WhatsAppSandbox(MetaWebhookSender, SandboxServer):
     """In-process fake Graph API plus a webhook sender that signs what it posts."""
 
     client_max_size = 128 * 1024 * 1024
     client_timeout = 30.0  # webhook deliveries
+    legacy_sha1_signature = True
 
     def __init__(self, *, access_token: str = DEFAULT_ACCESS_TOKEN, app_secret: str = DEFAULT_APP_SECRET,
                  phone_number_id: str = "106540352242922", waba_id: str = "102290129340398",
@@ -195,20 +191,6 @@ class WhatsAppSandbox(SandboxServer):
         return self._envelope({"statuses": [item]})
 
     # -- the sender -----------------------------------------------------------------------------
-    def body(self, payload: dict[str, Any] | bytes) -> bytes:
-        """The raw body Meta would post (compact JSON)."""
-        return payload if isinstance(payload, bytes) else json.dumps(payload, separators=(",", ":")).encode()
-
-    def headers(self, body: bytes, signature: str | None = "auto") -> dict[str, str]:
-        """Headers of a delivery; ``signature=None`` omits it, any other string replaces it."""
-        headers = {"Content-Type": "application/json", "User-Agent": "facebookexternalua"}
-        if signature == "auto":
-            headers["X-Hub-Signature-256"] = sign(body, self.app_secret)
-            headers["X-Hub-Signature"] = "sha1=" + hmac.new(self.app_secret.encode(), body, hashlib.sha1).hexdigest()
-        elif signature is not None:
-            headers["X-Hub-Signature-256"] = signature
-        return headers
-
     async def deliver(self, payload: dict[str, Any] | bytes, *, signature: str | None = "auto",
                       url: str | None = None) -> int:
         """POST one webhook delivery; returns the HTTP status the receiver answered."""

@@ -20,7 +20,7 @@ from omnichannel.outbox import enqueue
 from omnichannel.store import Store
 from omnichannel.types import utcnow
 from tests.conftest import free_port
-from tests.omnichannel.test_crash_acceptance import wait_ready
+from tests.ready import wait_ready
 from tests.router.delivery.forwarders.webhook_sink import WebhookSink
 
 pytestmark = pytest.mark.slow

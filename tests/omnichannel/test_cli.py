@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import aiohttp
@@ -17,6 +16,7 @@ import yaml
 
 from omnichannel.cli import PACKAGED_CONFIG, build_parser, main
 from tests.conftest import free_port
+from tests.ready import wait_ready
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = REPO / "config.yaml"
@@ -161,21 +161,6 @@ async def test_check_connect_starts_probes_and_stops_every_plugin_of_the_demo(tm
     assert not world.officer_bot.calls or all(method != "getupdates" for method, _ in world.officer_bot.calls)
 
 
-async def _wait_ready(port: int, proc: subprocess.Popen[bytes], wait: float = 60) -> None:
-    deadline = time.monotonic() + wait
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
-        while time.monotonic() < deadline:
-            assert proc.poll() is None, f"the daemon exited with {proc.returncode}"
-            try:
-                async with http.get(f"http://127.0.0.1:{port}/readyz") as resp:
-                    if resp.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.2)
-    raise AssertionError("the daemon did not become ready")
-
-
 async def test_run_without_a_config_file_runs_on_the_packaged_default_and_says_so(tmp_path: Path) -> None:
     port = free_port()
     log = tmp_path / "daemon.log"
@@ -185,7 +170,7 @@ async def test_run_without_a_config_file_runs_on_the_packaged_default_and_says_s
                                 env=_child_env({"OMNICHANNEL_HTTP_PORT": str(port)}), stdout=out,
                                 stderr=subprocess.STDOUT)
     try:
-        await _wait_ready(port, proc)
+        await wait_ready(f"http://127.0.0.1:{port}", proc)
         async with aiohttp.ClientSession() as http, http.post(
                 f"http://127.0.0.1:{port}/api/v1/complaints",
                 json={"text": "Jalan di depan SDN 2 Tembalang berlubang besar"}) as resp:

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import aiohttp
@@ -17,6 +16,7 @@ from sqlalchemy import func, select
 from omnichannel.models import Complaint, EnvelopeRow
 from omnichannel.store import Store
 from tests.conftest import create_pg_database, drop_pg_database, free_port
+from tests.ready import wait_ready
 
 pytestmark = pytest.mark.slow
 TOTAL = 1000
@@ -27,21 +27,6 @@ def start_daemon(config: Path, log: Path) -> subprocess.Popen:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     return subprocess.Popen([sys.executable, "-m", "omnichannel.cli", "-c", str(config), "run"],
                             stdout=log.open("ab"), stderr=subprocess.STDOUT, env=env, cwd=config.parent)
-
-
-async def wait_ready(base: str, proc: subprocess.Popen, timeout: float = 60) -> dict:
-    deadline = time.monotonic() + timeout
-    async with aiohttp.ClientSession() as http:
-        while time.monotonic() < deadline:
-            assert proc.poll() is None, "daemon exited during start-up"
-            try:
-                async with http.get(f"{base}/readyz", timeout=aiohttp.ClientTimeout(total=2)) as resp:
-                    if resp.status == 200:
-                        return await resp.json()
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-    raise AssertionError("daemon never became ready")
 
 
 async def post_all(base: str, keys: list[str], stop_after: int | None, proc: subprocess.Popen | None) -> dict[str, str]:
@@ -109,7 +94,7 @@ connectors:
     keys = [f"burst-{i:05d}" for i in range(TOTAL)]
     proc = start_daemon(config, log)
     try:
-        await wait_ready(base, proc)
+        await wait_ready(base, proc, log=log)
         acked = await post_all(base, keys, stop_after=TOTAL // 3, proc=proc)
         proc.wait(timeout=30)
         assert proc.returncode == -signal.SIGKILL, "the daemon should have been killed mid-burst"
@@ -118,7 +103,7 @@ connectors:
         assert envelopes >= len(acked)
         # restart: ready again; citizens retry with the same keys and get the same refs
         proc = start_daemon(config, log)
-        ready = await wait_ready(base, proc)
+        ready = await wait_ready(base, proc, log=log)
         assert ready["ready"] is True and ready["store"] == "ok"
         again = await post_all(base, keys, stop_after=None, proc=None)
         for _ in range(3):  # a citizen whose post timed out on a loaded machine posts again, same key

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from omnichannel.models import Complaint, OutboxRow
 from omnichannel.store import Store
 from tests.conftest import create_pg_database, drop_pg_database, free_port
+from tests.ready import ready_body, wait_ready
 from tests.router.delivery.forwarders.webhook_sink import WebhookSink
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -85,19 +86,9 @@ class Replica:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait()
 
-    async def readyz(self, http: aiohttp.ClientSession) -> dict | None:
-        try:
-            async with http.get(f"{self.base}/readyz", timeout=aiohttp.ClientTimeout(total=2)) as resp:
-                return await resp.json() if resp.status == 200 else None
-        except (aiohttp.ClientError, TimeoutError):
-            return None
-
-    async def wait_ready(self, http: aiohttp.ClientSession, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while await self.readyz(http) is None:
-            assert self.proc is not None and self.proc.poll() is None, self.log.read_text()[-3000:]
-            assert time.monotonic() < deadline, f"{self.name} never became ready"
-            await asyncio.sleep(0.1)
+    async def wait_ready(self) -> None:
+        assert self.proc is not None
+        await wait_ready(self.base, self.proc, log=self.log, name=self.name)
 
 
 async def post(http: aiohttp.ClientSession, replicas: list[Replica], start: int, key: str, text: str,
@@ -151,7 +142,7 @@ async def settled(url: str, refs: dict[str, str], hook_rows_expected: bool = Tru
 
 async def leader(http: aiohttp.ClientSession, replicas: list[Replica]) -> Replica | None:
     for r in replicas:
-        body = await r.readyz(http)
+        body = await ready_body(http, r.base)
         if body and "@router" in body["replica"]["leases"]:
             return r
     return None
@@ -165,7 +156,7 @@ async def run_stream(tmp: Path, url: str, names: list[str], kills: list[int]) ->
         async with aiohttp.ClientSession() as http:
             for r in replicas:
                 r.start()
-                await r.wait_ready(http)  # one after another: the first runs the migrations
+                await r.wait_ready()  # one after another: the first runs the migrations
             refs: dict[str, str] = {}
             for i, (key, text, phone) in enumerate(stream()):
                 if i in kills:

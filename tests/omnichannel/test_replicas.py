@@ -17,6 +17,7 @@ from omnichannel.models import Complaint
 from omnichannel.store import Store
 from tests.conftest import create_pg_database, drop_pg_database
 from tests.omnichannel.helpers import minimal_config
+from tests.ready import readyz
 
 TTL = 1.5
 INCIDENT = ("Pohon besar tumbang menutup Jalan Pemuda depan SDN 2 Tembalang, mobil tidak bisa lewat",
@@ -50,8 +51,7 @@ async def post(http: aiohttp.ClientSession, daemon: Daemon, text: str, phone: st
 
 
 async def ready(http: aiohttp.ClientSession, daemon: Daemon) -> dict:
-    async with http.get(f"http://127.0.0.1:{daemon.http_port}/readyz") as resp:
-        return await resp.json()
+    return await readyz(f"http://127.0.0.1:{daemon.http_port}", http)
 
 
 async def routed(url: str, refs: list[str], timeout: float = 20) -> dict[str, Complaint]:

@@ -11,7 +11,8 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from omnichannel.sandbox.whatsapp import WhatsAppSandbox, sign
+from omnichannel.sandbox.base import sign
+from omnichannel.sandbox.whatsapp import WhatsAppSandbox
 
 TOKEN = "EAAG-sandbox-access-token"
 

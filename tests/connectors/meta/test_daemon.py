@@ -5,12 +5,11 @@ from __future__ import annotations
 import asyncio
 from textwrap import dedent
 
-import aiohttp
-
 from omnichannel.config import parse_config
 from omnichannel.daemon import Daemon
 from omnichannel.sandbox.meta import MetaSandbox
 from tests.conftest import free_port
+from tests.ready import readyz
 
 
 def config(tmp_path, port, sb):
@@ -34,11 +33,6 @@ async def wait_for(check, seconds=15.0):
             return True
         await asyncio.sleep(0.05)
     return False
-
-
-async def readyz(port):
-    async with aiohttp.ClientSession() as s, s.get(f"http://127.0.0.1:{port}/readyz") as r:
-        return await r.json()
 
 
 async def test_both_platforms_through_the_daemon(tmp_path):
@@ -75,7 +69,7 @@ async def test_both_platforms_through_the_daemon(tmp_path):
             assert await wait_for(lambda: len(sb.sent) >= before + 2)
             sb.expire_token()  # and then the Page token expires: the connectors park, say so, no hot loop
             assert await wait_for(lambda: all(r.health.state == "parked" for r in daemon.runners.values()))
-            health = (await readyz(port))["connectors"]
+            health = (await readyz(f"http://127.0.0.1:{port}"))["connectors"]
             assert health["fb"]["state"] == "parked" and "190" in health["fb"]["last_error"]
             calls = sb.calls
             await asyncio.sleep(1)

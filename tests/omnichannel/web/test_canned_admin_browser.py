@@ -8,13 +8,11 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from argon2 import PasswordHasher
 from sqlalchemy import select
 
-from omnichannel.daemon import Daemon
-from omnichannel.models import CannedReply, User
-from tests.browser import artefacts, chromium, shipped_config
-from tests.omnichannel.web.test_desk_browser import PASSWORD, no_horizontal_scroll, seed
+from omnichannel.models import CannedReply
+from tests.browser import artefacts, chromium, page_daemon, sign_in
+from tests.omnichannel.web.test_desk_browser import PASSWORD, desk_user, no_horizontal_scroll, seed
 
 
 def log_in_any(driver, base: str, who: str, width: int) -> None:
@@ -22,12 +20,7 @@ def log_in_any(driver, base: str, who: str, width: int) -> None:
     from selenium.webdriver.support.ui import WebDriverWait
 
     driver.delete_all_cookies()
-    driver.set_window_size(width, 900)
-    driver.get(base + "/petugas")
-    WebDriverWait(driver, 20).until(lambda d: d.find_element(By.ID, "login").is_displayed())
-    driver.find_element(By.ID, "login").send_keys(who)
-    driver.find_element(By.ID, "sandi").send_keys(PASSWORD)
-    driver.find_element(By.ID, "tombol-masuk").click()
+    sign_in(driver, base, who, PASSWORD, width)
     WebDriverWait(driver, 20).until(lambda d: d.find_element(By.ID, "siapa").text)
 
 
@@ -95,21 +88,14 @@ def admin_edits(driver, base: str, shots: Path) -> dict:
 
 async def test_an_admin_edits_canned_replies_in_the_page(tmp_path):
     shots = artefacts(tmp_path)
-    config = shipped_config(tmp_path)
-    daemon = Daemon(config)
-    await daemon.start()
-    try:
-        await seed(daemon.store)
+    async with page_daemon(tmp_path, seed) as (daemon, base):
         async with daemon.store.session() as s:
-            s.add(User(login="adm", name="Admin Kota", role="admin", agencies=[],
-                       password_hash=PasswordHasher().hash(PASSWORD)))
+            s.add(desk_user("adm", "Admin Kota", "admin"))
             await s.commit()
         with chromium() as driver:
-            seen = await asyncio.to_thread(admin_edits, driver, f"http://127.0.0.1:{daemon.http_port}", shots)
+            seen = await asyncio.to_thread(admin_edits, driver, base, shots)
         async with daemon.store.session() as s:
             rows = (await s.exec(select(CannedReply))).scalars().all()
-    finally:
-        await daemon.stop()
     assert "masuk di Meja Petugas" in seen["anonymous"] and seen["link"]
     assert seen["unknown"] == ("Isian tidak dikenal: {nama_dinas}. Yang boleh dipakai: {ref}, {nama_instansi}, "
                                "{batas_waktu}.") and seen["save_disabled"]

@@ -12,10 +12,9 @@ from pathlib import Path
 from argon2 import PasswordHasher
 
 from omnichannel import search
-from omnichannel.daemon import Daemon
 from omnichannel.models import Case, Complaint, Counter, Ticket, User
 from omnichannel.types import utcnow
-from tests.browser import artefacts, chromium, shipped_config
+from tests.browser import artefacts, chromium, page_daemon, sign_in
 
 PASSWORD = "sandi-yang-cukup-panjang"
 CHANNELS = ("telegram", "whatsapp", "x", "email", "webform")
@@ -27,15 +26,18 @@ TEXTS = ("Lampu penerangan jalan mati sejak tiga hari, gelap dan rawan", "Jalan 
 BASE = 5000  # ids and refs clear of whatever the daemon made at start
 
 
+def desk_user(login: str, name: str, role: str, agencies: list[str] | None = None) -> User:
+    """An account that signs in to the desk with ``PASSWORD``."""
+    return User(login=login, name=name, role=role, agencies=agencies or [], password_hash=PasswordHasher().hash(PASSWORD))
+
+
 async def seed(store, n: int = 200) -> None:
     """``n`` tickets (three of four for pupr, the rest dinkes) with mixed deadlines, channels and places."""
     now = utcnow()
-    hasher = PasswordHasher()
     async with store.session() as s:
-        for login, name, role, agencies in (("kora", "Kora Wibowo", "koordinator", []),
-                                            ("ani", "Ani Lestari", "petugas", ["pupr"]),
-                                            ("budi", "Budi Santoso", "petugas", ["dinkes"])):
-            s.add(User(login=login, name=name, role=role, agencies=agencies, password_hash=hasher.hash(PASSWORD)))
+        s.add_all([desk_user("kora", "Kora Wibowo", "koordinator"),
+                   desk_user("ani", "Ani Lestari", "petugas", ["pupr"]),
+                   desk_user("budi", "Budi Santoso", "petugas", ["dinkes"])])
         for i in range(1, n + 1):
             place = PLACES[i % len(PLACES)]
             text = TEXTS[i % len(TEXTS)] + f" (laporan {i})"
@@ -186,15 +188,9 @@ def desk_session(driver, base: str, shots: Path) -> dict:
 
 async def test_officers_desk_in_chromium(tmp_path):
     shots = artefacts(tmp_path)
-    config = shipped_config(tmp_path)
-    daemon = Daemon(config)
-    await daemon.start()
-    try:
-        await seed(daemon.store)
+    async with page_daemon(tmp_path, seed) as (_, base):
         with chromium() as driver:
-            seen = await asyncio.to_thread(desk_session, driver, f"http://127.0.0.1:{daemon.http_port}", shots)
-    finally:
-        await daemon.stop()
+            seen = await asyncio.to_thread(desk_session, driver, base, shots)
     assert "salah" in seen["refused"]
     assert seen["who"].startswith("Kora Wibowo") and seen["count"].startswith("1–50 dari ")
     assert "terlambat" in seen["badges"] and "hampir jatuh tempo" in seen["badges"]
@@ -222,11 +218,7 @@ def officer_rejects_with_a_canned_reason(driver, base: str, shots: Path) -> dict
 
     wait = WebDriverWait(driver, 20)
     seen: dict = {}
-    driver.set_window_size(1280, 900)
-    driver.get(base + "/petugas")
-    wait.until(ec.visibility_of_element_located((By.ID, "login"))).send_keys("ani")
-    driver.find_element(By.ID, "sandi").send_keys(PASSWORD)
-    driver.find_element(By.ID, "tombol-masuk").click()
+    sign_in(driver, base, "ani", PASSWORD, 1280)
     wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#baris li.tiket")) == 50)
     seen["instansi_hidden"] = not driver.find_element(By.ID, "f-instansi").is_displayed()
     seen["refs"] = [r.get_attribute("data-ref") for r in driver.find_elements(By.CSS_SELECTOR, "#baris li.tiket")]
@@ -253,25 +245,18 @@ async def test_an_officer_sees_own_agency_and_rejects_with_a_canned_reason(tmp_p
     from omnichannel.models import AuditEvent, CannedReply
 
     shots = artefacts(tmp_path)
-    config = shipped_config(tmp_path)
-    daemon = Daemon(config)
-    await daemon.start()
-    try:
-        await seed(daemon.store)
+    async with page_daemon(tmp_path, seed) as (daemon, base):
         async with daemon.store.session() as s:
             s.add(CannedReply(agency="pupr", name="bukan-kewenangan", updated_by="user:admin",
                               text="Aduan pada tiket {ref} bukan kewenangan {nama_instansi}; mohon ajukan ke provinsi."))
             await s.commit()
         with chromium() as driver:
-            seen = await asyncio.to_thread(officer_rejects_with_a_canned_reason, driver,
-                                           f"http://127.0.0.1:{daemon.http_port}", shots)
+            seen = await asyncio.to_thread(officer_rejects_with_a_canned_reason, driver, base, shots)
         async with daemon.store.session() as s:
             from sqlalchemy import select
 
             event = (await s.exec(select(AuditEvent).where(AuditEvent.subject_ref == seen["ref"],
                                                            AuditEvent.action == "status"))).scalars().one()
-    finally:
-        await daemon.stop()
     assert seen["instansi_hidden"]  # one agency: no agency filter, no agency on the rows
     assert all((int(ref[-6:]) - BASE) % 4 for ref in seen["refs"])  # every fourth seeded ticket is dinkes's
     reason = f"Aduan pada tiket {seen['ref']} bukan kewenangan Dinas Pekerjaan Umum dan Penataan Ruang; " \
@@ -290,11 +275,7 @@ def officer_splits_then_merges(driver, base: str, shots: Path) -> dict:
     wait = WebDriverWait(driver, 20)
     info = lambda: driver.find_element(By.ID, "info").text  # noqa: E731
     seen: dict = {}
-    driver.set_window_size(1280, 900)
-    driver.get(base + "/petugas")
-    wait.until(ec.visibility_of_element_located((By.ID, "login"))).send_keys("ani")
-    driver.find_element(By.ID, "sandi").send_keys(PASSWORD)
-    driver.find_element(By.ID, "tombol-masuk").click()
+    sign_in(driver, base, "ani", PASSWORD, 1280)
     wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#baris li.tiket")) == 50)
     driver.find_element(By.ID, "cari").send_keys("selokan")
     wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#baris li.tiket")) == 1)
@@ -322,21 +303,14 @@ def officer_splits_then_merges(driver, base: str, shots: Path) -> dict:
 
 async def test_an_officer_splits_and_merges_cases_in_the_page(tmp_path):
     shots = artefacts(tmp_path)
-    config = shipped_config(tmp_path)
-    daemon = Daemon(config)
-    await daemon.start()
-    try:
-        await seed(daemon.store)
+    async with page_daemon(tmp_path, seed) as (daemon, base):
         async with daemon.store.session() as s:  # two more messages on the first case, about something else
             for n, text in ((1001, "Selokan mampet di gang 3, air masuk rumah"), (1002, "Selokan mampet lagi")):
                 s.add(Complaint(id=BASE + n, ref=f"ADU-2026-{BASE + n:06d}", connector="web", channel="webform",
                                 text=text, status="routed", case_id=BASE + 1, agency="pupr", kind="pengaduan"))
             await s.commit()
         with chromium() as driver:
-            seen = await asyncio.to_thread(officer_splits_then_merges, driver, f"http://127.0.0.1:{daemon.http_port}",
-                                           shots)
-    finally:
-        await daemon.stop()
+            seen = await asyncio.to_thread(officer_splits_then_merges, driver, base, shots)
     new_case = re.search(r"2 aduan dipisah ke kasus (KAS-2026-\d+); tiket baru (TIK-2026-\d+)", seen["split"])
     assert new_case and seen["left"] == 1
     assert seen["merge"] == (f"Kasus KAS-2026-{BASE + 1:06d} digabung ke KAS-2026-{BASE + 5:06d}; "

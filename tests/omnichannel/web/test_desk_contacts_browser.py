@@ -8,13 +8,10 @@ import asyncio
 import json
 from pathlib import Path
 
-from argon2 import PasswordHasher
-
-from omnichannel.daemon import Daemon
-from omnichannel.models import Case, Complaint, EnvelopeRow, Identity, Reporter, Ticket, User
+from omnichannel.models import Case, Complaint, EnvelopeRow, Identity, Reporter, Ticket
 from omnichannel.types import utcnow
-from tests.browser import artefacts, chromium, shipped_config
-from tests.omnichannel.web.test_desk_browser import BASE, PASSWORD, no_horizontal_scroll, seed
+from tests.browser import artefacts, chromium, page_daemon, sign_in
+from tests.omnichannel.web.test_desk_browser import BASE, PASSWORD, desk_user, no_horizontal_scroll, seed
 from tests.omnichannel.web.test_desk_live_browser import log_in
 
 N = BASE + 950
@@ -24,7 +21,7 @@ REF = f"TIK-2026-{N:06d}"
 async def seed_request(store) -> None:
     """An information request for dinkes from a Telegram user who gave a phone and an email."""
     async with store.session() as s:
-        s.add(User(login="dewi", name="Dewi PPID", role="ppid", agencies=[], password_hash=PasswordHasher().hash(PASSWORD)))
+        s.add(desk_user("dewi", "Dewi PPID", "ppid"))
         s.add(Reporter(id=N, display_name="Siti Rahmawati"))
         s.add(Case(id=N, ref=f"KAS-2026-{N:06d}", title="Permintaan data imunisasi", complaint_count=1,
                    reporter_count=1, created_at=utcnow()))
@@ -47,12 +44,7 @@ def open_request(driver, base: str, who: str, width: int) -> None:
     from selenium.webdriver.support.ui import WebDriverWait
 
     wait = WebDriverWait(driver, 20)
-    driver.set_window_size(width, 900)
-    driver.get(base + "/petugas")
-    wait.until(lambda d: d.find_element(By.ID, "login").is_displayed())
-    driver.find_element(By.ID, "login").send_keys(who)
-    driver.find_element(By.ID, "sandi").send_keys(PASSWORD)
-    driver.find_element(By.ID, "tombol-masuk").click()
+    sign_in(driver, base, who, PASSWORD, width)
     wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#baris li.tiket"))
     driver.find_element(By.ID, "cari").send_keys("imunisasi")
     wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#baris li.tiket")) == 1)
@@ -88,16 +80,9 @@ def contacts_per_role(driver, base: str, shots: Path) -> dict:
 
 async def test_contacts_shown_to_the_owner_and_masked_to_others_in_chromium(tmp_path):
     shots = artefacts(tmp_path)
-    config = shipped_config(tmp_path)
-    daemon = Daemon(config)
-    await daemon.start()
-    try:
-        await seed(daemon.store)
-        await seed_request(daemon.store)
+    async with page_daemon(tmp_path, seed, seed_request) as (_, base):
         with chromium() as driver:
-            seen = await asyncio.to_thread(contacts_per_role, driver, f"http://127.0.0.1:{daemon.http_port}", shots)
-    finally:
-        await daemon.stop()
+            seen = await asyncio.to_thread(contacts_per_role, driver, base, shots)
     owner = seen[("budi", 1366)]
     assert owner["line"].startswith("Pelapor: Siti Rahmawati")
     for part in ("Telp +6281311112222", "Email siti.r@contoh.id", "Telegram @siti_rahma"):

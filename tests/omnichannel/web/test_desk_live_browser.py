@@ -7,23 +7,17 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from omnichannel.daemon import Daemon
 from omnichannel.models import Case, Complaint, Ticket
-from tests.browser import artefacts, chromium, shipped_config
+from tests.browser import artefacts, chromium, page_daemon, sign_in
 from tests.omnichannel.web.test_desk_browser import BASE, PASSWORD, no_horizontal_scroll, seed
 
 
 def log_in(driver, base: str, who: str, width: int = 1366) -> None:
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
     wait = WebDriverWait(driver, 20)
-    driver.set_window_size(width, 900)
-    driver.get(base + "/petugas")
-    wait.until(ec.visibility_of_element_located((By.ID, "login"))).send_keys(who)
-    driver.find_element(By.ID, "sandi").send_keys(PASSWORD)
-    driver.find_element(By.ID, "tombol-masuk").click()
+    sign_in(driver, base, who, PASSWORD, width)
     wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#baris li.tiket")) == 50)
     wait.until(lambda d: "pembaruan langsung" in d.find_element(By.ID, "langsung").text)
 
@@ -95,14 +89,11 @@ def two_officers(ani, kora, base: str, shots: Path, router_opens) -> dict:
 
 async def test_one_officers_action_appears_in_another_officers_open_queue(tmp_path):
     shots = artefacts(tmp_path)
-    config = shipped_config(tmp_path)
-    daemon = Daemon(config)
-    await daemon.start()
     loop = asyncio.get_running_loop()
 
-    async def open_ticket() -> None:
+    async def open_ticket(store) -> None:
         n = BASE + 900
-        async with daemon.store.session() as s:
+        async with store.session() as s:
             s.add(Case(id=n, ref=f"KAS-2026-{n:06d}", title="Pohon tumbang menutup jalan", complaint_count=1,
                        reporter_count=1))
             await s.flush()
@@ -111,14 +102,11 @@ async def test_one_officers_action_appears_in_another_officers_open_queue(tmp_pa
             s.add(Ticket(id=n, ref=f"TIK-2026-{n:06d}", case_id=n, agency="pupr", kind="pengaduan"))
             await s.commit()
 
-    try:
-        await seed(daemon.store)
+    async with page_daemon(tmp_path, seed) as (daemon, base):
         with chromium() as ani, chromium() as kora:
             seen = await asyncio.to_thread(
-                two_officers, ani, kora, f"http://127.0.0.1:{daemon.http_port}", shots,
-                lambda: asyncio.run_coroutine_threadsafe(open_ticket(), loop).result(30))
-    finally:
-        await daemon.stop()
+                two_officers, ani, kora, base, shots,
+                lambda: asyncio.run_coroutine_threadsafe(open_ticket(daemon.store), loop).result(30))
     assert "belum ditugaskan" in seen["before"] and "petugas: Kora Wibowo" in seen["after"]
     assert seen["still_selected"] and seen["flash"] and seen["no_reload"] == "ya" == seen["no_reload_end"]
     assert seen["badge"] == seen["badge_later"] == "1 tiket baru — tampilkan"

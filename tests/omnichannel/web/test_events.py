@@ -28,6 +28,7 @@ from router.delivery.desk import AnswerDesk
 from tests.conftest import REPO, free_port
 from tests.omnichannel.web.test_desk_api import PASSWORD, seed_desk
 from tests.omnichannel.web.test_officer_api import make_config
+from tests.ready import wait_ready
 
 HANG = 30.0  # a stream that says nothing for this long is a failure (not a speed figure)
 
@@ -340,15 +341,8 @@ connectors:
     proc = subprocess.Popen([sys.executable, "-m", "omnichannel.cli", "-c", str(config), "run"], env=env,
                             stdout=log.open("ab"), stderr=subprocess.STDOUT)
     try:
+        await wait_ready(base, proc, log=log)
         async with ClientSession(cookie_jar=CookieJar(unsafe=True), timeout=ClientTimeout(total=None)) as http:
-            for _ in range(600):
-                try:
-                    async with http.get(base + "/readyz") as r:
-                        if r.status == 200:
-                            break
-                except OSError:
-                    pass
-                await asyncio.sleep(0.1)
             async with http.post(base + "/api/v1/session", json={"login": "kora", "password": PASSWORD}) as r:
                 assert r.status == 200
 

@@ -4,67 +4,33 @@ without a public URL the acknowledgement has no link."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 from textwrap import dedent
 
 import aiohttp
 
 from omnichannel.config import parse_config
-from omnichannel.daemon import Daemon
-from omnichannel.sandbox.telegram import TelegramSandbox
-from omnichannel.sandbox.whatsapp import WhatsAppSandbox
 from omnichannel.status import status_link
-from tests.conftest import free_port
+from tests.connectors.chat import both_write, chat_daemon
 
 LINK = re.compile(r"(http://\S+/status/(ADU-\d{4}-\d{6})\?akses=[\w-]+)")
 
 
 async def test_chat_acknowledgements_carry_a_working_status_link(tmp_path):
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    async with TelegramSandbox() as tg, \
-            WhatsAppSandbox(webhook_url=f"{base}/webhooks/whatsapp/wa") as wa:
-        config = parse_config(dedent(f"""
-            data_dir: {tmp_path}/data
-            http:
-              host: 127.0.0.1
-              port: {port}
-              public_url: {base}
-              rate_limits: {{enabled: false}}
-            daemon: {{router_interval: 0.2, shutdown_deadline: 5}}
-            connectors:
-              - {{name: web, kind: webform}}
-              - {{name: tg, kind: telegram, token: "${{TG_TOKEN}}", base_url: "{tg.base_url}",
-                  long_poll_timeout: 0, poll_interval: 0.3}}
-              - {{name: wa, kind: whatsapp, verify_token: "${{WA_VERIFY}}", app_secret: "${{WA_SECRET}}",
-                  access_token: "${{WA_TOKEN}}", phone_number_id: "{wa.phone_number_id}",
-                  graph_base_url: "{wa.base_url}"}}
-            """), env={"TG_TOKEN": tg.token, "WA_VERIFY": "verify", "WA_SECRET": wa.app_secret,
-                       "WA_TOKEN": wa.access_token})
-        daemon = Daemon(config)
-        await daemon.start()
-        try:
-            tg.say(42, "Jalan berlubang besar di Jl. Merdeka dekat pasar, mohon diperbaiki")
-            assert (await wa.say("6281234567890", "Lampu PJU mati di Jl. Melati sudah seminggu"))[1] == 200
-            for _ in range(300):
-                if tg.sent and wa.sent:
-                    break
-                await asyncio.sleep(0.05)
-            tg_text, wa_text = tg.sent[0]["text"], wa.sent[0]["text"]["body"]
-            tg_link, wa_link = LINK.search(tg_text), LINK.search(wa_text)
-            async with aiohttp.ClientSession() as http:
-                async with http.get(tg_link.group(1).replace("/status/", "/api/v1/complaints/")) as r:
-                    own = (r.status, await r.json())
-                # the Telegram reporter's key does not open the WhatsApp reporter's complaint
-                other = tg_link.group(1).replace(tg_link.group(2), wa_link.group(2)).replace("/status/",
-                                                                                          "/api/v1/complaints/")
-                async with http.get(other) as r:
-                    crossed = r.status
-                async with http.get(tg_link.group(1)) as r:
-                    page = (r.status, r.content_type)
-        finally:
-            await asyncio.wait_for(daemon.stop(), 15)
+    async with chat_daemon(tmp_path, public=True) as (tg, wa):
+        await both_write(tg, wa)
+        tg_text, wa_text = tg.sent[0]["text"], wa.sent[0]["text"]["body"]
+        tg_link, wa_link = LINK.search(tg_text), LINK.search(wa_text)
+        async with aiohttp.ClientSession() as http:
+            async with http.get(tg_link.group(1).replace("/status/", "/api/v1/complaints/")) as r:
+                own = (r.status, await r.json())
+            # the Telegram reporter's key does not open the WhatsApp reporter's complaint
+            other = tg_link.group(1).replace(tg_link.group(2), wa_link.group(2)).replace("/status/",
+                                                                                      "/api/v1/complaints/")
+            async with http.get(other) as r:
+                crossed = r.status
+            async with http.get(tg_link.group(1)) as r:
+                page = (r.status, r.content_type)
     assert "Pantau status dan tanggapan instansi" in tg_text and tg_link.group(2) in tg_text.split("\n")[0]
     assert wa_link is not None and wa_link.group(2) != tg_link.group(2)
     assert own[0] == 200 and own[1]["complaint"] == tg_link.group(2) and "answer" in own[1]

@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 from omnichannel.models import Complaint
 from omnichannel.store import Store
 from tests.conftest import create_pg_database, drop_pg_database, free_port, pg_available
-from tests.omnichannel.test_crash_acceptance import check_store, post_all, start_daemon, wait_ready
+from tests.omnichannel.test_crash_acceptance import check_store, post_all, start_daemon
+from tests.ready import wait_ready
 
 pytestmark = pytest.mark.slow
 TOTAL = 600
