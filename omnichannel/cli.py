@@ -127,11 +127,24 @@ def cmd_init(args: argparse.Namespace) -> int:
     if target.exists():
         print(f"omnichannel: {target} exists; not overwriting it", file=sys.stderr)
         return 1
+    text = resources.files("omnichannel").joinpath("default_config.yaml").read_text(encoding="utf-8")
+    if args.region:
+        from omnichannel.config_init import for_region, region_name, timezone_of
+
+        try:
+            text = for_region(text, args.region)
+        except ValueError as exc:
+            print(f"omnichannel: {exc}", file=sys.stderr)
+            return 2
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(resources.files("omnichannel").joinpath("default_config.yaml").read_text(encoding="utf-8"),
-                      encoding="utf-8")
+    target.write_text(text, encoding="utf-8")
     print(f"wrote {target}: SQLite store under ./data, web intake on 127.0.0.1:8080, channels disabled "
           "until their credentials are set (see README, Configuration)")
+    if args.region:
+        print(f"  routing.gazetteer: {region_name(args.region)} ({args.region}), every kecamatan and kelurahan "
+              f"from the Kemendagri dataset; sla.timezone {timezone_of(args.region)}\n"
+              "  the agencies, their names and remits are still Kota Semarang's: write your Pemda's own (as its "
+              "Perwal on OPD duties states them) into agencies[].remit; the router routes by them")
     return 0
 
 
@@ -478,6 +491,9 @@ def build_parser() -> argparse.ArgumentParser:
         config.yaml is never overwritten.""")
     p.add_argument("directory", nargs="?", default=".", metavar="DIRECTORY",
                    help="where to write config.yaml (default: the working directory)")
+    p.add_argument("--region", metavar="CODE",
+                   help="the Pemda's Kemendagri kabupaten/kota code (e.g. 52.71): its gazetteer and time zone "
+                        "instead of Kota Semarang's")
     p.set_defaults(func=cmd_init)
     p = _command(sub, "check", "validate the config, say what is enabled, --connect to each", """
         Validate the config (errors name the key and exit 2) and say which connectors and forwarders
