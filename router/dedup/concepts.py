@@ -58,7 +58,7 @@ _CLASS_WORDS: dict[str, str] = {
     "bees": "tawon lebah vespa",
     "dog": "anjing",
     "mental": "odgj jiwa gila",
-    "street_people": "pengemis pengamen ngamen gelandangan manusia silver punk",
+    "street_people": "pengemis pengamen ngamen ngemis mengemis gelandangan manusia silver punk",
     "elderly": "jompo terlantar telantar",
     "vendor": "pkl lapak",
     "parking": "parkir jukir parking parked",
@@ -94,6 +94,7 @@ _CLASS_PAIRS: dict[tuple[str, str], str] = {
     ("ngalir", "kecil"): "water_pressure", ("mengalir", "kecil"): "water_pressure", ("debit", "kecil"): "water_pressure",
     ("tekanan", "lemah"): "water_pressure", ("tekanan", "kecil"): "water_pressure",
     ("puting", "beliung"): "storm", ("manusia", "silver"): "street_people", ("anak", "jalanan"): "street_people",
+    ("anak", "jalan"): "street_people", ("minta", "minta"): "street_people",  # ("jalanan" is normalised to "jalan")
     ("kaki", "lima"): "vendor", ("ruang", "kelas"): "school_building", ("study", "tour"): "school_fee", ("kartu", "keluarga"): "civil_registry",
     ("bantuan", "beras"): "welfare", ("jalan", "rusak"): "road", ("gang", "rusak"): "road", ("jalan", "ambrol"): "road", ("aspal", "ambrol"): "road",
 }
@@ -231,6 +232,8 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
                 weak |= pair  # "pengamen di lampu merah Jl. Veteran": a place unless nothing else is named
             else:
                 mask |= pair
+            if pair and previous == "lampu":
+                lamp = False  # the lamp was a traffic light (or a street light) named by the pair
         elif token == "lampu" and not reference:  # "bukan lampu yg masalah": not a lamp complaint
             lamp = True
         third, before, previous = before, previous, token
