@@ -281,10 +281,11 @@ def _after_settled(text: str, places: set[str], location: Mapping[str, Any] | No
     but = _SETTLED_BUT.search(text, fixed.end())
     if but is None:
         return places
-    tail = _extract_places(text[but.end():], location)
+    # (the classifier's location is the whole text's: the tail must name a place of its own in its words)
+    tail = _extract_places(text[but.end():], None)
     if not any(key.startswith(_FINE_KINDS) for key in tail):
         return places
-    return tail
+    return tail | (_extract_places("", location) if location else set())
 
 
 def _extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[str]:
@@ -659,8 +660,24 @@ def _meet(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     return any(x in b for x in a)
 
 
+def _crossing(parsed: Mapping[str, tuple[str, ...]]) -> tuple[str, ...]:
+    """The streets a place set names, a crossing's ("simpang Gatsu-Cokroaminoto") included."""
+    return parsed.get("street", ()) + parsed.get("lm-simpang", ())
+
+
+def _other_crossing(pa: Mapping[str, tuple[str, ...]], pb: Mapping[str, tuple[str, ...]]) -> bool:
+    """Both name a crossing (two streets, whether as "Jl. A - Jl. B" or "simpang A-B") and only one of its
+    streets meets: "simpang Gatsu - Jl. Nangka" is not "simpang Gatsu-Cokroaminoto"."""
+    if "lm-simpang" not in pa and "lm-simpang" not in pb:
+        return False  # two streets each: the street rule below
+    a, b = _crossing(pa), _crossing(pb)
+    return len(a) >= 2 and len(b) >= 2 and sum(_compatible((x,), b, True) for x in a) < 2
+
+
 def parsed_similarity(pa: dict[str, tuple[str, ...]], pb: dict[str, tuple[str, ...]]) -> tuple[float, str | None]:
     """``place_similarity`` of two non-empty place sets already grouped by ``parse_places``."""
+    if _other_crossing(pa, pb):
+        return 0.0, "different crossing"
     agree = set()
     for kind in sorted(pa.keys() & pb.keys()):  # sorted: the same conflict named in every process
         if kind in ("rt", "rw", "hn", "ref"):
