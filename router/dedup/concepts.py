@@ -147,6 +147,9 @@ _PAST = frozenset("kemarin tadi semalam dulu biyen mbiyen wingi".split())
 _WHICH = frozenset("yang yg sing nang".split())
 _THERE_WAS = frozenset("ada ana ono onok".split())
 _BROKEN_WORDS = frozenset("mati padam pareum".split())
+# piped water, in the words regions use for it, and what else may be "mati" after it ("air … lampu mati")
+_WATER = frozenset("air banyu aek ayek ledeng pdam".split())
+_OTHER_SUBJECTS = frozenset("lampu listrik pln pju apill lalu merah tv hp".split())
 _TIMING_WORDS = frozenset("durasi durasinya kelamaan timer detik".split())
 HEDGE = 1 << 54  # (not stored) a word that makes the next event words a risk
 _STATE_OF = {**dict.fromkeys(_TIMING_WORDS, TIMING), **dict.fromkeys(_BROKEN_WORDS, BROKEN),
@@ -179,6 +182,7 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
     mask = 0
     previous = ""
     lamp = False
+    water = 0  # tokens left in which "mati" still says the water is off
     words = _WORD_MASK
     hedged = 0  # tokens left that a hedge ("rawan", "mau", "hampir") still covers
     states = _STATE_OF
@@ -236,6 +240,15 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
                 lamp = False  # the lamp was a traffic light (or a street light) named by the pair
         elif token == "lampu" and not reference:  # "bukan lampu yg masalah": not a lamp complaint
             lamp = True
+        if token in _WATER:
+            water = 5  # "banyu pdam nang tlogosari kulon mati": the place between the water and "mati"
+        elif water:
+            if token in _BROKEN_WORDS:
+                mask |= _BIT["no_water"]
+            if token in _OTHER_SUBJECTS:
+                water = 0
+            elif not token.isdigit() and token not in ("rt", "rw"):  # "air di RT 10 RW 3 mati"
+                water -= 1
         third, before, previous = before, previous, token
     if lamp and not mask & (_BIT["trafficlight"] | _BIT["streetlight"]):
         mask |= _BIT["streetlight"]  # "lampu gegerkalong hilir mati": a lamp out in the street

@@ -394,6 +394,8 @@ def _extract_places(text: str, location: Mapping[str, Any] | None = None) -> set
             if _NEAR.search(text, max(0, match.start() - 9), match.start()):
                 # "rumah kebakaran di Bumijo dekat Pasar Kranggan": a reference point, not the place itself
                 found = set()
+                if first.lower() in _NOT_A_NAME or first.lower() in FILLERS:
+                    continue  # "deket pasar mati sejak semalam": the landmark unnamed, the water is "mati"
                 _add_name(found, "near", _LANDMARK_TYPE.get(kind, kind) + " " + first.lower(), "", cased)
                 places.update(found)
                 continue
@@ -417,7 +419,21 @@ def _extract_places(text: str, location: Mapping[str, Any] | None = None) -> set
                 for cut in ("kelurahan ", "kecamatan ", "desa ", "kel ", "kec "):
                     name = name.removeprefix(cut)
                 places.add(f"{prefix}:{int(name) if prefix in ('rt', 'rw') and name.isdigit() else name}")
+    if any(key.startswith("arah:") for key in places):
+        _drop_area_sides(places)
     return places
+
+
+def _drop_area_sides(places: set[str]) -> None:
+    """A compass name that is a kelurahan's or kecamatan's own ("Kuin Utara", "Srondol Wetan") says no more
+    than the area: not a finer place two reports can agree on."""
+    areas = set()
+    for key in places:
+        kind, _, name = key.partition(":")
+        if kind in ("kel", "kec") and " " in name:
+            base, _, side = name.rpartition(" ")
+            areas.add(f"{base.replace(' ', '')} {_COMPASS.get(side, side)}")
+    places.difference_update([key for key in places if key.startswith("arah:") and key[5:] in areas])
 
 
 @lru_cache(maxsize=1)
@@ -725,8 +741,8 @@ def parsed_similarity(pa: dict[str, tuple[str, ...]], pb: dict[str, tuple[str, .
         return 1.0, None
     if "kel" in agree:
         return 0.6, None
-    if "kec" in agree or same_rw:
-        return 0.3, None
+    if same_rw or ("kec" in agree and not (rt_a and rt_b and not same_rt)):
+        return 0.3, None  # (one kecamatan is no shared place for two reports from RTs of other numbers)
     return 0.0, None
 
 
