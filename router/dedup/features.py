@@ -545,7 +545,8 @@ def _add_name(places: set[str], kind: str, first: str, second: str, cased: bool 
     if kind == "street" and second in _STREET_QUALIFIERS:
         places.add(f"{kind}:{first} {second}")  # "Jl. Cempaka Besar" and "Jl. Cempaka Kecil" are two streets
         return
-    if second and (second in common or second.isdigit() or (not cased and _AFFIXED.match(second))) and \
+    if second and (second in common or second.isdigit() or (not cased and _AFFIXED.match(second)) or
+                   (len(second) > 5 and second.endswith("nya"))) and \
             not (kind == "street" and first in _LANDMARK_FIRST):  # "Jl. Taman Siswa", "jl pasar kembang"
         second = ""
     if second:
@@ -840,8 +841,11 @@ def make_features(tokens: Iterable[str], text: str, *, location: Mapping[str, An
     ident, probe = identity_keys(names, handles, skip) if names or handles else (frozenset(), frozenset())
     # a text may mention a place without a keyword ("trotoar dalem kaum", "simpang Sudirman Gatot Subroto"):
     # its words are kept to be looked up against another complaint's place names
-    found = _WORD.findall(text.lower())
+    low = text.lower()
+    found = _WORD.findall(low)
     words = set(found)
+    if "bukan" in words:  # "…, bukan Kampung Beting": the place it is not is not mentioned
+        found = _WORD.findall(_NOT_PLACE.sub(" ", low))
     mentions = f" {' '.join(found)} "  # a string, not a set: an index rebuilt at start holds many at once
     return Features(content=frozenset(content), places=frozenset(places), agency=agency, person=person,
                     channel=channel, ts=ts, shingles=np.fromiter(shingles, dtype=np.uint64, count=len(shingles)),

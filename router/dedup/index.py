@@ -351,6 +351,11 @@ class DedupIndex:
                 if seen is None or seen[0] is not other_parsed:
                     seen = compared[id(other_parsed)] = (other_parsed, parsed_similarity(f_parsed, other_parsed))
                 place_score, why = seen[1]
+                if why is None and f_flags & SETTLED and not place_score and _finer(f_parsed) and \
+                        _finer(other_parsed):
+                    # "lampu Alun-alun Kapuas udah nyala, tp lampu Taman Akcaya mati": dealt with there (the
+                    # words name it), wrong at another place
+                    why = "the earlier one is dealt with: another place"
                 if not place_score and why is None and f_mentions and ("near" not in f_parsed or rank >= 1) and \
                         not (f_parsed.keys() & other_parsed.keys()) - _AREA_KINDS:
                     # nothing named alike ("simpang Sudirman Gatot Subroto" / "Jl. Sudirman - Jl. Gatot Subroto");
