@@ -121,6 +121,8 @@ _TITLE_WORD = re.compile(r"(?<=[ (/,-])[A-Z][a-z]{2,}")
 # a verb or noun with an Indonesian affix ("dipersulit", "tersumbat", "kebanjiran"): running text, not a name
 _AFFIXED = re.compile(r"^(?:di|ter|ber|mem|men|meng|meny|per)[a-z]{4,}$|^(?:ke|pe)[a-z]{3,}an$")
 _JALAN_LOWER = re.compile(r"\b(jalan|gang)\s+([a-z][a-z'\-]+)(?:\s+([a-z][a-z'\-]+))?")
+# a street named with a letter after it ("jalan kelayan B", "jalan kelayan a"): the letter tells two streets apart
+_LETTERED = re.compile(r"\b(?:jalan|gang)\s+([a-z]{4,})\s+([A-Ea-e])\b(?![\w'\-])")
 # a kelurahan written after the RT/RW without "kel.": "RT 02/RW 04 Sidomulyo" (capitalised only)
 _AFTER_RW = re.compile(r"\b[Rr][Ww]\.?\s*:?\s*0*\d{1,3}\s*,?\s+([A-Z][a-z]{3,})(?:\s+([A-Z][a-z]{3,}))?")
 # a place named with a compass word ("Pojok Beteng Wetan", "jokteng kulon", "Srondol Wetan"): the same name
@@ -319,8 +321,11 @@ def _extract_places(text: str, location: Mapping[str, Any] | None = None) -> set
             _add_name(places, "street", first, second, cased)
         if low is None or "jalan " in low or "gang " in low:  # "jalan sekeloa": a street unless a common word
             common = _common_words()
+            lettered = dict(_LETTERED.findall(text))
             for kind, first, second in _JALAN_LOWER.findall(text):
-                if first not in common and not _AFFIXED.match(first) and len(first) >= 4:
+                if first in lettered and first not in common:  # "jalan kelayan B": a name, though it looks affixed
+                    _add_name(places, "street", first, lettered[first], False)
+                elif first not in common and not _AFFIXED.match(first) and len(first) >= 4:
                     if kind == "gang":
                         _add_gang(places, first, second, cased)
                     else:
