@@ -34,7 +34,8 @@ _CLASS_WORDS: dict[str, str] = {
     "water_quality": "keruh butek kaporit kecoklatan berpasir",
     # water that runs, but too little ("sudah nyala tapi keluarnya kecil, cuma netes"): not the same as none
     "water_pressure": "netes menetes",
-    "leak": "bocor kebocoran bocornya muncrat rembes merembes pecah terbuang ngocor nyembur",
+    # ("pecah" alone is any breakage, "kloset pecah": a leak when a pipe was named just before, see _PIPE)
+    "leak": "bocor kebocoran bocornya muncrat rembes merembes terbuang ngocor nyembur",
     "bill": "tagihan rekening tarif meteran",
     "flood": "banjir kebanjiran caah genangan tergenang menggenang rob surut sepinggang selutut "
              "sepaha sebetis sedada merendam terendam ngaleut kerendem kelelep",
@@ -75,6 +76,8 @@ _CLASS_WORDS: dict[str, str] = {
     "labour": "thr gaji upah phk pesangon buruh karyawan pekerja",
     "school_fee": "pungutan pungli lks seragam iuran sumbangan spp",
     "school_building": "atap plafon",  # and "ruang kelas" (below): "kelas 6" is a grade
+    # a toilet (a school's, a puskesmas's, a market's) that is broken or dirty: not its roof, not its water
+    "toilet": "wc toilet kloset jamban mck",
     "admission": "ppdb zonasi",
     "building": "bangunan pbg imb sempadan",
     "billboard": "reklame baliho spanduk",
@@ -104,7 +107,7 @@ _CLASS_PAIRS: dict[tuple[str, str], str] = {
 # (and traders: "pedagang" at a market are the ones a leak or an outage hurts, not street vendors)
 _WEAK_WORDS: dict[str, str] = {"asap": "burning", "asapnya": "burning", "karaoke": "noise", "puskesmas": "clinic",
                                "rsud": "hospital", "pedagang": "vendor", "dagang": "vendor", "jualan": "vendor",
-                               "berjualan": "vendor", "sesak": "health", "masker": "health"}
+                               "berjualan": "vendor", "sesak": "health", "masker": "health", "pecah": "leak"}
 CLASSES: tuple[str, ...] = tuple(_CLASS_WORDS)
 _BIT = {name: 1 << i for i, name in enumerate(CLASSES)}
 _WORD_MASK: dict[str, int] = {}
@@ -149,6 +152,7 @@ _THERE_WAS = frozenset("ada ana ono onok".split())
 _BROKEN_WORDS = frozenset("mati padam pareum".split())
 # piped water, in the words regions use for it, and what else may be "mati" after it ("air … lampu mati")
 _WATER = frozenset("air banyu aek ayek ledeng pdam".split())
+_PIPE = frozenset("pipa pipanya ledeng".split())
 _OTHER_SUBJECTS = frozenset("lampu listrik pln pju apill lalu merah tv hp".split())
 _TIMING_WORDS = frozenset("durasi durasinya kelamaan timer detik".split())
 HEDGE = 1 << 54  # (not stored) a word that makes the next event words a risk
@@ -183,6 +187,7 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
     previous = ""
     lamp = False
     water = 0  # tokens left in which "mati" still says the water is off
+    pipe = 0  # tokens left in which "pecah" is a burst pipe
     words = _WORD_MASK
     hedged = 0  # tokens left that a hedge ("rawan", "mau", "hampir") still covers
     states = _STATE_OF
@@ -240,6 +245,12 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
                 lamp = False  # the lamp was a traffic light (or a street light) named by the pair
         elif token == "lampu" and not reference:  # "bukan lampu yg masalah": not a lamp complaint
             lamp = True
+        if token in _PIPE:
+            pipe = 6
+        elif pipe:
+            pipe -= 1
+            if token == "pecah":
+                mask |= _BIT["leak"]  # "pipa PDAM di Jl. Tukad Musi pecah"
         if token in _WATER:
             water = 5  # "banyu pdam nang tlogosari kulon mati": the place between the water and "mati"
         elif water:
