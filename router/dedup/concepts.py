@@ -46,7 +46,7 @@ _CLASS_WORDS: dict[str, str] = {
     "burning": "bakar membakar dibakar pembakaran",
     "fire": "kebakaran terbakar tebakar kahuruan seuneu hangus kobong kobongan",
     # (not "aspal": the object is named by a drain or a flood complaint too, "air naik ke aspal")
-    "road": "berlubang lubang bolong amblas ambles retak ngelupas mengelupas paving tambal jeglongan "
+    "road": "berlubang berlobang lubang lobang bolong amblas ambles retak ngelupas mengelupas paving tambal jeglongan "
             "diaspal",
     "streetlight": "pju penerangan gelap peteng",
     "trafficlight": "apill",

@@ -782,7 +782,7 @@ def mentioned(parsed: Mapping[str, tuple[str, ...]], words: str, partial: bool =
     for kind, names in parsed.items():
         if kind == "street" or kind.startswith("lm-"):
             value = 1.0
-        elif kind == "kel":
+        elif kind in ("kel", "ref"):  # (a spot on a street, "depan Transmart": named without its street)
             value = 0.6
         else:
             continue

@@ -411,7 +411,7 @@ class DedupIndex:
                 # a reminder that names no problem ("kumaha laporan gang RT 02 RW 04 Binong?") is about the
                 # complaint at the place it names; a bare follow-up ("[foto] belum ada perbaikan") that names
                 # neither problem nor place, about the sender's latest complaint
-                reminder = not f_flags & ALSO and (
+                reminder = not f_flags & (ALSO | SETTLED) and (
                     (not f_problems and (place_score >= 0.3 or (f_flags & FOLLOW and not f_places)))
                     or (not other_problems and place_score >= 0.6 and f_flags & FOLLOW))  # named only the second time
                 if f_flags & ALSO and content_sim < threshold and not self_ref:
