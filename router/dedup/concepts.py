@@ -54,7 +54,7 @@ _CLASS_WORDS: dict[str, str] = {
     "collapse": "ambruk roboh runtuh rubuh ambrol",
     "tree": "pohon tangkal dahan ranting tumbang doyong condong",
     "landslide": "longsor urug tebing",
-    "storm": "puting beliung angin",
+    "storm": "puting beliung",  # ("angin", the wind, is weak: the cause of a fallen tree, a season)
     "snake": "ular ula ulo sanca kobra",
     "bees": "tawon lebah vespa",
     "dog": "anjing",
@@ -96,7 +96,8 @@ _CLASS_PAIRS: dict[tuple[str, str], str] = {
     ("keluarnya", "kecil"): "water_pressure", ("air", "kecil"): "water_pressure", ("airnya", "kecil"): "water_pressure",
     ("ngalir", "kecil"): "water_pressure", ("mengalir", "kecil"): "water_pressure", ("debit", "kecil"): "water_pressure",
     ("tekanan", "lemah"): "water_pressure", ("tekanan", "kecil"): "water_pressure",
-    ("puting", "beliung"): "storm", ("manusia", "silver"): "street_people", ("anak", "jalanan"): "street_people",
+    ("puting", "beliung"): "storm", ("angin", "puyuh"): "storm", ("angin", "ribut"): "storm", ("angin", "topan"): "storm",
+    ("manusia", "silver"): "street_people", ("anak", "jalanan"): "street_people",
     ("anak", "jalan"): "street_people", ("minta", "minta"): "street_people",  # ("jalanan" is normalised to "jalan")
     ("kaki", "lima"): "vendor", ("ruang", "kelas"): "school_building", ("study", "tour"): "school_fee", ("kartu", "keluarga"): "civil_registry",
     ("bantuan", "beras"): "welfare", ("jalan", "rusak"): "road", ("gang", "rusak"): "road", ("jalan", "ambrol"): "road", ("aspal", "ambrol"): "road",
@@ -107,7 +108,8 @@ _CLASS_PAIRS: dict[tuple[str, str], str] = {
 # (and traders: "pedagang" at a market are the ones a leak or an outage hurts, not street vendors)
 _WEAK_WORDS: dict[str, str] = {"asap": "burning", "asapnya": "burning", "karaoke": "noise", "puskesmas": "clinic",
                                "rsud": "hospital", "pedagang": "vendor", "dagang": "vendor", "jualan": "vendor",
-                               "berjualan": "vendor", "sesak": "health", "masker": "health", "pecah": "leak"}
+                               "berjualan": "vendor", "sesak": "health", "masker": "health", "pecah": "leak",
+                               "sampah": "waste", "angin": "storm"}  # ("penuh sampah kiriman", "angin kencang")
 CLASSES: tuple[str, ...] = tuple(_CLASS_WORDS)
 _BIT = {name: 1 << i for i, name in enumerate(CLASSES)}
 _WORD_MASK: dict[str, int] = {}
@@ -350,7 +352,7 @@ _ALSO_WORDS = frozenset("sekalian selain satu ada laporan masalah hal tambahan o
 _FIX_VERBS = (r"(?:di\s*)?(?:perbaiki|betulkan|benerin|benahi|tambal|angkut|fogging|foging|tangani|tindak|tertibkan|"
               r"pangkas|tebang|bersihkan|keruk|segel|razia|ganti|tutup|evakuasi)|diperbaiki|dibetulkan|dibenerin|"
               r"ditambal|diangkut|difogging|ditangani|ditindak|ditertibkan|dipangkas|ditebang|dibersihkan|dikeruk|"
-              r"disegel|dirazia|diganti|normal|surut|nyala|menyala|idup|hidup|ngalir|mengalir|beres|selesai|"
+              r"disegel|dirazia|diganti|normal|bersih|surut|nyala|menyala|idup|hidup|ngalir|mengalir|beres|selesai|"
               r"nangkep|ditangkap|"
               # Javanese, Malay and Banjar: "wes didandani", "la dibaiki", "wingi wes disedot"
               r"didandani|dibenakke|dibenerke|dibenakno|dibaiki|dibaikin|disedot|dikuras|diresiki|dibersihke|dipotong")

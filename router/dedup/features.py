@@ -51,6 +51,7 @@ apa kapan bagaimana gimana kenapa mengapa kok
 _RT_RW = re.compile(r"\brt\s*/\s*rw\.?\s*:?\s*0*(\d{1,3})\s*/\s*0*(\d{1,3})", re.I)
 _RT = re.compile(r"\brt\.?\s*:?\s*0*(\d{1,3})(?:\s*/\s*(?:rw\.?\s*:?\s*)?0*(\d{1,3}))?", re.I)
 _RW = re.compile(r"\brw\.?\s*:?\s*0*(\d{1,3})", re.I)
+_RT_RANGE = re.compile(r"\brt\.?\s*0*(\d{1,3})\s*(?:-|s\.?\s*d\.?|s/d|sampai|sampe|hingga|sd)\s*(?:rt\.?\s*)?0*(\d{1,3})\b", re.I)
 # (a second word is never the next street's keyword: "Jl. Gajahmada Gg. Anggrek" names two)
 _NAME = r"([a-z][a-z0-9'\-]*)(?:\s+(?!(?:jl|jln|gg)\b)([a-z][a-z0-9'\-]*))?"
 # titles before a street's name: "Jl. Ir. H. Juanda" is Juanda, "Jl. KH. Ahmad Dahlan" is Ahmad Dahlan
@@ -309,6 +310,9 @@ def _extract_places(text: str, location: Mapping[str, Any] | None = None) -> set
                 places.add(f"rw:{int(rw)}")
         for rw in _RW.findall(text_rest):
             places.add(f"rw:{int(rw)}")
+        for first, last in _RT_RANGE.findall(text_rest):  # "RT 09 s.d. RT 12": the RTs between too
+            if 0 < int(last) - int(first) <= 20:
+                places.update(f"rt:{n}" for n in range(int(first), int(last) + 1))
     if low is None or "jl" in low or "gg" in low:
         for kind, first, second in _ABBREV_STREET.findall(text):
             # a gang and a street of one name are two places ("Gg. Kenanga" off "Jl. Kenanga")
