@@ -368,6 +368,7 @@ FIXED = _FIXED  # (dedup.features: the place of a settled matter is not the new 
 _THANKS = re.compile(r"\b(?:terima\s*kasih|makasih|trims|suksma|thanks|thank\s+you|matur\s+(?:nuwun|suwun)|hatur\s+nuhun|"
                      r"terimo\s+kasih|alhamdulillah)\b", re.I)
 _BUT = re.compile(r"\b(?:tapi|tp|tpi|namun|but|however|sekarang|skrg|now)\b", re.I)
+_PERSISTS = re.compile(r"\b(?:masih|msh|still)\b", re.I)
 _STILL = re.compile(r"\b(?:masih|msh|belum|blm|still)\b", re.I)
 _FIXED_WORDS = frozenset("sudah udah udh sdh dah telah la lah wis wes uwis tos baru padahal sempat fogging foging "
                          "since quieter fixed repaired resolved tambalan tambalannya tambalane padam".split())
@@ -420,7 +421,9 @@ def reference_flags(text: str, words: frozenset[str] | set[str] | None = None) -
         flags |= OTHER
     if not words.isdisjoint(_ALSO_WORDS) and _ALSO.search(text):
         flags |= ALSO
-    if flags & AGAIN and _lasting(text):
+    if flags & AGAIN and (_lasting(text) or _PERSISTS.search(text)):
+        # "udah seminggu lebih", "atap masih bocor, tadi malam hujan lagi": the problem goes on, it is not back
+        # (not "belum": "numpuk lagi, belum diangkut" is back again)
         flags |= LASTING
     if not words.isdisjoint(_FIXED_WORDS) and _FIXED.search(text):
         # (a closure that only thanks for the fix, or says part is still not done, adds no other complaint)
