@@ -154,6 +154,7 @@ _THERE_WAS = frozenset("ada ana ono onok".split())
 _BROKEN_WORDS = frozenset("mati padam pareum".split())
 # piped water, in the words regions use for it, and what else may be "mati" after it ("air … lampu mati")
 _WATER = frozenset("air banyu aek ayek ledeng pdam".split())
+_NONE = frozenset("tidak tak gak ga nggak ndak kada dak indak ora".split())
 _PIPE = frozenset("pipa pipanya ledeng".split())
 _OTHER_SUBJECTS = frozenset("lampu listrik pln pju apill lalu merah tv hp".split())
 _TIMING_WORDS = frozenset("durasi durasinya kelamaan timer detik".split())
@@ -254,6 +255,8 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
             if token == "pecah":
                 mask |= _BIT["leak"]  # "pipa PDAM di Jl. Tukad Musi pecah"
         if token in _WATER:
+            if previous == "ada" and before in _NONE:
+                mask |= _BIT["no_water"]  # "gak ada air sama sekali", "kada ada banyu"
             water = 5  # "banyu pdam nang tlogosari kulon mati": the place between the water and "mati"
         elif water:
             if token in _BROKEN_WORDS:

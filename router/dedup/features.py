@@ -106,6 +106,7 @@ kios kios2 baru2 bikin tiap kalau kalo mau udh td tadi sejak dr dari sampai
 rusak berlubang bolong ambles amblas retak hancur licin gelap banjir tergenang macet penuh rawan sempit
 di ke yang yg dan dari ini itu nya utama raya tol masuk menuju depan dekat dkt samping belakang arah
 kampung desa kota sudah udah blm belum gak ga tidak tdk sangat parah banyak lagi sering mulu terus
+sepanjang umum total ketutup tertutup
 """.split())
 # Sundanese, Javanese and slang function words that follow a place name in running text ("Jl. Sekeloa teu
 # acan", "Masjid Pajajaran deket warung"): never part of the name
@@ -115,7 +116,7 @@ tukangeun hareupeun deui pisan mah teh atuh euy wae oge ge kanggo ku ieu eta aye
 isuk kamari minggu dinten poe jam subuh pagi siang sore malem malam
 kok wis wes ora ning nang karo neng cedhak ngarep mburi
 sama ama ampe sampe sampai dari dr arah jg juga trs terus skrg sekarang udah udh blm belum masih msh
-pas lagi lg mulu banget bgt parah hilang rusak
+pas lagi lg mulu banget bgt parah hilang rusak ana ono onok muncul
 gang jalan jl jln gg kaki setapak tol lingkar no nomor blok rt rw kel kec kelurahan kecamatan
 """.split())
 _TITLE_WORD = re.compile(r"(?<=[ (/,-])[A-Z][a-z]{2,}")
@@ -430,7 +431,19 @@ def _extract_places(text: str, location: Mapping[str, Any] | None = None) -> set
                 places.add(f"{prefix}:{int(name) if prefix in ('rt', 'rw') and name.isdigit() else name}")
     if any(key.startswith("arah:") for key in places):
         _drop_area_sides(places)
+    if any(key.startswith("kel:") for key in places):
+        _drop_area_from_streets(places)
     return places
+
+
+def _drop_area_from_streets(places: set[str]) -> None:
+    """"Jl. Sisingamangaraja Brontokusuman" is the street Sisingamangaraja in the kelurahan Brontokusuman."""
+    areas = {key[4:] for key in places if key.startswith("kel:")}
+    for key in [key for key in places if key.startswith("street:") and " " in key]:
+        name, _, last = key[7:].rpartition(" ")
+        if last in areas and name and not name.startswith("gg"):
+            places.discard(key)
+            places.add(f"street:{name}")
 
 
 def _drop_area_sides(places: set[str]) -> None:
@@ -548,7 +561,8 @@ def _add_name(places: set[str], kind: str, first: str, second: str, cased: bool 
             first, second = second, ""
     if "-" in first.strip("-"):  # "Al-Furqon" = "Al Furqon"; "kircon-jakarta" names two
         first, _, second = first.strip("-").partition("-")
-    if not first or first in _NOT_A_NAME or first in FILLERS or first in _RUNNING:
+    if not first or first in _NOT_A_NAME or first in FILLERS or first in _RUNNING or \
+            (len(first) > 5 and first.endswith(("nya", "nye"))):  # "jalan gangnye berlobang": running text
         return
     common = _common_words()
     if kind == "street" and second in _STREET_QUALIFIERS:
@@ -588,6 +602,9 @@ def _compatible(a: Iterable[str], b: Iterable[str], suffix: bool = False) -> boo
         for y in b:
             if x == y or x.startswith(y + " ") or y.startswith(x + " ") or _abbreviates(x, y) or _abbreviates(y, x):
                 return True
+            if (" " in x) != (" " in y) and (_abbreviates(x.replace(" ", ""), y.replace(" ", "")) or
+                                             _abbreviates(y.replace(" ", ""), x.replace(" ", ""))):
+                return True  # "Suhat" for "Sukarno Hatta"
             if x.replace(" ", "") == y.replace(" ", ""):  # "Taman Siswa" = "Tamansiswa", "Mandala Krida"
                 return True
             if suffix and not x.startswith("gg ") and not y.startswith("gg ") and \
