@@ -219,10 +219,24 @@ class DedupIndex:
         citizen's follow-up of their own complaint, but never joins someone else's case).
         """
         own = self._own(self.person(f.person))
-        return self.verify(f, own if person_only else own + self._candidates(f))
+        if not person_only:
+            return self.verify(f, own + self._candidates(f))
+        # "saya Yuni yang tadi WA, kasusnya nambah satu": not a complaint, but perhaps the same citizen's
+        # follow-up from another account, linked by name as a complaint would be (never another's case)
+        return self.verify(f, own + self._linked(f), incident=False)
 
-    def verify(self, f: Features, slots: list[int]) -> Lookup:
+    def _linked(self, f: Features) -> list[int]:
+        """The newest slots whose sender's identity keys meet ``f``'s (a name, a handle): another account."""
+        if not (f.ident_probe and self.cfg.identity_links):
+            return []
+        keys = [(k << 32) | 0x7F4A7C15 for k in f.ident_probe]
+        found = {slot for _, slots in self._buckets.probe(keys, self.cfg.bucket_whole, self.cfg.bucket_cap)
+                 for slot in slots}
+        return sorted(found, reverse=True)[: self.cfg.max_candidates]
+
+    def verify(self, f: Features, slots: list[int], incident: bool = True) -> Lookup:
         """The decision among ``slots`` only (in order: on equal similarity the first wins); also for benches.
+        Without ``incident``, only the sender's own complaints (or another account's, linked by name) match.
 
         A candidate is kept apart by a conflicting place (street, numbered gang, landmark of one kind, school
         level and number, RT/RW, kelurahan, side "wetan/kulon", house number for a problem that does not
@@ -319,6 +333,8 @@ class DedupIndex:
                 level, linked = "incident", False
                 threshold = levels[level][0]
             rank = 2 if mine else 1 if linked else 0
+            if not incident and (rank == 0 or (rank == 1 and not self_ref)):
+                continue  # (not a complaint: another account's only when it says it wrote before)
             if rank == 0:
                 if both or f_mentions:
                     # the most the places and the problem can add (classes known on both sides and none
