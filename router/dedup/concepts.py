@@ -31,7 +31,7 @@ from router.fastre import AnySearch
 _CLASS_WORDS: dict[str, str] = {
     "no_water": "kering pompa",
     # water that runs but cannot be used: another problem than no water or a leak
-    "water_quality": "keruh butek kaporit kecoklatan berpasir",
+    "water_quality": "keruh butek kaporit kecoklatan kecokelatan coklat cokelat berpasir asin payau",
     # water that runs, but too little ("sudah nyala tapi keluarnya kecil, cuma netes"): not the same as none
     "water_pressure": "netes menetes",
     # ("pecah" alone is any breakage, "kloset pecah": a leak when a pipe was named just before, see _PIPE)
@@ -56,14 +56,17 @@ _CLASS_WORDS: dict[str, str] = {
     "landslide": "longsor urug tebing",
     "storm": "puting beliung",  # ("angin", the wind, is weak: the cause of a fallen tree, a season)
     "snake": "ular ula ulo sanca kobra",
+    "wild_animal": "buaya buayo biawak",  # (rivers and swamps: another animal, another call-out)
     "bees": "tawon lebah vespa",
     "dog": "anjing",
-    "mental": "odgj jiwa gila",
+    "mental": "odgj jiwa gila gilo",  # (Malay and Minang "gilo")
     "street_people": "pengemis pengamen ngamen ngemis mengemis gelandangan manusia silver punk",
     "elderly": "jompo terlantar telantar",
     "vendor": "pkl lapak",
     "parking": "parkir jukir parking parked",
     "transport": "angkot ngetem trayek bus",
+    # river crossings: the boat, its passengers, its life jackets
+    "crossing": "kelotok klotok ketek perahu penyeberangan pelampung speedboat",
     "noise": "bising berisik ribut musik music knalpot suara suaranya bunyi dentam dentum jedag jedug loud noise noisy",
     "sewage": "limbah tinja septic septik tai manhole ipal sedot",
     "dengue": "dbd demam berdarah fogging nyamuk jentik",

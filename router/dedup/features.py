@@ -260,6 +260,7 @@ def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[
             negated = _extract_places(snippet, None) & places
             if negated and places - negated:
                 places -= negated
+                places.update("not:" + key for key in negated)  # kept apart from a report there
     if found:
         # drop a compared or reference place when the text names another of its kind (its own)
         for snippet in found:
@@ -369,6 +370,8 @@ def _extract_places(text: str, location: Mapping[str, Any] | None = None) -> set
             pos = match.start(2)  # "TPS di pasar Cicadas": a landmark may follow in the words read as a name
             if text[max(0, match.start() - 3):match.start()].lower() == "jl ":
                 continue  # "Jl. Taman Siswa", "Jl. Pasar Kembang": a street's name
+            if len(kind) >= 5 and text[match.end(1):match.end(1) + 1] == ".":
+                continue  # "dipindah ke musala. Kayu kasau …": the sentence ends, no name follows
             if _LANDMARK_WORD.fullmatch(first):
                 continue  # "TPS Pasar Baru", "Halte Terminal Mangkang": the inner landmark names it
             if kind.lower() == "bumi" and not kind[0].isupper():
@@ -703,6 +706,15 @@ def _meet(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     return any(x in b for x in a)
 
 
+def _negated(negated: tuple[str, ...], other: Mapping[str, tuple[str, ...]]) -> bool:
+    """One text says "…, bukan Kampung Beting" and the other names Kampung Beting."""
+    for key in negated:
+        kind, _, name = key.partition(":")
+        if kind in other and _compatible((name,), other[kind], kind == "street"):
+            return True
+    return False
+
+
 def _crossing(parsed: Mapping[str, tuple[str, ...]]) -> tuple[str, ...]:
     """The streets a place set names, a crossing's ("simpang Gatsu-Cokroaminoto") included."""
     return parsed.get("street", ()) + parsed.get("lm-simpang", ())
@@ -721,9 +733,11 @@ def parsed_similarity(pa: dict[str, tuple[str, ...]], pb: dict[str, tuple[str, .
     """``place_similarity`` of two non-empty place sets already grouped by ``parse_places``."""
     if _other_crossing(pa, pb):
         return 0.0, "different crossing"
+    if ("not" in pa and _negated(pa["not"], pb)) or ("not" in pb and _negated(pb["not"], pa)):
+        return 0.0, "the place it says it is not"
     agree = set()
     for kind in sorted(pa.keys() & pb.keys()):  # sorted: the same conflict named in every process
-        if kind in ("rt", "rw", "hn", "ref"):
+        if kind in ("rt", "rw", "hn", "ref", "not"):
             continue
         if kind == "near":  # two reports near one landmark agree; near it and at it neither agree nor conflict
             if _meet(pa[kind], pb[kind]):
