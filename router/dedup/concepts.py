@@ -112,7 +112,8 @@ _CLASS_PAIRS: dict[tuple[str, str], str] = {
 _WEAK_WORDS: dict[str, str] = {"asap": "burning", "asapnya": "burning", "karaoke": "noise", "puskesmas": "clinic",
                                "rsud": "hospital", "pedagang": "vendor", "dagang": "vendor", "jualan": "vendor",
                                "berjualan": "vendor", "sesak": "health", "masker": "health", "pecah": "leak",
-                               "sampah": "waste", "angin": "storm"}  # ("penuh sampah kiriman", "angin kencang")
+                               "sampah": "waste", "angin": "storm",  # ("penuh sampah kiriman", "angin kencang")
+                               "damkar": "fire"}  # (the fire brigade also catches snakes and bees)
 CLASSES: tuple[str, ...] = tuple(_CLASS_WORDS)
 _BIT = {name: 1 << i for i, name in enumerate(CLASSES)}
 _WORD_MASK: dict[str, int] = {}
@@ -142,7 +143,7 @@ _RISK_WORDS = frozenset("miring condong doyong lapuk keropos rapuh pangkas dipan
 _NOT_YET = frozenset("belum tidak".split())
 # and "korban kebakaran kemarin butuh sembako", "bekas banjir", "pasca longsor": the event is the reference, the
 # message is about what followed
-_NOT_THAT = frozenset("bukan korban bekas pasca habis sehabis setelah sesudah lokasi".split())
+_NOT_THAT = frozenset("bukan korban bekas puing pasca habis sehabis setelah sesudah lokasi".split())
 # "yg lobang itu", "nang ketimpa kemarin": the problem already told, named to say where this one is
 _THAT_ONE = frozenset("itu tadi kemarin kemaren kmrn wingi kae".split())
 # a demonstrative between a hedge and its event does not end the hedge ("khawatir pohon tersebut tumbang")
@@ -231,8 +232,8 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
         if hedged and token not in _DEMONSTRATIVES:
             hedged -= 1
         bit = words.get(token)
-        if bit is None and token in _WEAK_MASK:
-            weak |= _WEAK_MASK[token]
+        if bit is None and (token in _WEAK_MASK or token.endswith("nya") and token[:-3] in _WEAK_MASK):
+            weak |= _WEAK_MASK[token if token in _WEAK_MASK else token[:-3]]  # ("sampahnya")
         elif bit is None and len(token) > 5:
             bit = words.get(token[:-3]) if token.endswith("nya") else None  # "amblasnya", "bocornya"
             if bit is None and stem is not None:
