@@ -341,7 +341,10 @@ _FOLLOW_WORDS = frozenset("foto fotonya masih msh belum blm acan tetep tetap gim
 _OTHER_WORDS = frozenset("beda bukan lain sanes berbeda another different kejadian kasus peristiwa".split())
 # "lokasi terpisah", "(bukan alkid)", "kali ini di …", "giliran …": the writer's next complaint, elsewhere
 _ALSO = re.compile(r"\(\s*(?:bukan|dudu|sanes)\s+\w+|\b(?:lokasi|tempat|tempatnya)\s+(?:terpisah|berbeda|lain)\b|"
-                   r"\bkali\s+ini\s+(?:di|nang|neng)\b|\bgiliran\b|\b(?:sekalian|selain\s+itu|satu\s+lagi|ada\s+lagi|laporan\s+lain|masalah\s+lain|hal\s+lain|"
+                   r"\bkali\s+ini\s+(?:di|nang|neng)\b|\bgiliran\b"
+                   # "Pak, satu lagi": one more matter; not "tetangga satu lagi panas tinggi", one more person
+                   r"|(?:^|[,.;:!?\n]\s*|\b(?:pak|bu|min|kak|mas|mbak|bang|bli|om|sam|kang|teh|dan|terus|trus|ada|ado|onok)\s+)satu\s+lagi\b"
+                   r"|\b(?:sekalian|selain\s+itu|ada\s+lagi|laporan\s+lain|masalah\s+lain|hal\s+lain|"
                    r"tambahan\s+lagi|oh\s+iya|oya|btw|(?:sampaikan|laporkan|informasikan)\s+(?:pula|juga))\b"
                    # "selain atap kelas, jalan … juga berlubang": besides the first complaint, another
                    r"|\bselain\s+(?!laporan|itu\b)[^,.;:\n]{2,50},"
