@@ -764,7 +764,7 @@ def parsed_similarity(pa: dict[str, tuple[str, ...]], pb: dict[str, tuple[str, .
         elif _compatible(a, b, kind == "street"):
             agree.add(kind)
         else:
-            return 0.0, f"different {_LABELS.get(kind, kind.partition('-')[2])}"
+            return 0.0, f"different {_LABELS.get(kind) or kind.partition('-')[2] or kind}"
     if "street" in agree and not agree - {"street", "kel", "kec"} and pa.get("ref") and pb.get("ref") and \
             not _meet(pa["ref"], pb["ref"]):
         return 0.0, ANOTHER_SPOT
