@@ -88,7 +88,8 @@ _CLASS_WORDS: dict[str, str] = {
 }
 # two-word names of a problem (normalised): the second word is read after the first
 _CLASS_PAIRS: dict[tuple[str, str], str] = {
-    ("lampu", "jalan"): "streetlight", ("lampu", "merah"): "trafficlight", ("lampu", "lalu"): "trafficlight", ("lintas", "light"): "trafficlight",
+    ("lampu", "jalan"): "streetlight", ("lampu", "merah"): "trafficlight", ("lampu", "lalu"): "trafficlight",
+    ("lampu", "hijau"): "trafficlight", ("lampu", "kuning"): "trafficlight", ("lampu", "stopan"): "trafficlight", ("lintas", "light"): "trafficlight",
     ("air", "mati"): "no_water", ("pdam", "mati"): "no_water", ("tidak", "mengalir"): "no_water",
     ("tidak", "ngalir"): "no_water", ("belum", "mengalir"): "no_water", ("tidak", "keluar"): "no_water",
     ("air", "bersih"): "no_water",
@@ -235,7 +236,8 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
         if bit is None and (token in _WEAK_MASK or token.endswith("nya") and token[:-3] in _WEAK_MASK):
             weak |= _WEAK_MASK[token if token in _WEAK_MASK else token[:-3]]  # ("sampahnya")
         elif bit is None and len(token) > 5:
-            bit = words.get(token[:-3]) if token.endswith("nya") else None  # "amblasnya", "bocornya"
+            # "amblasnya", "bocornya", Malay "muncratnyo", "ularnye"
+            bit = words.get(token[:-3]) if token.endswith(("nya", "nyo", "nye")) else None
             if bit is None and stem is not None:
                 bit = words.get(stem(token))
         if bit is not None:
@@ -343,8 +345,10 @@ _OTHER_WORDS = frozenset("beda bukan lain sanes berbeda another different kejadi
 _ALSO = re.compile(r"\(\s*(?:bukan|dudu|sanes)\s+\w+|\b(?:lokasi|tempat|tempatnya)\s+(?:terpisah|berbeda|lain)\b|"
                    r"\bkali\s+ini\s+(?:di|nang|neng)\b|\bgiliran\b"
                    # "Pak, satu lagi": one more matter; not "tetangga satu lagi panas tinggi", one more person
+                   # (and "Pak, ada lagi": "manusia silver ada lagi" is the same ones back)
                    r"|(?:^|[,.;:!?\n]\s*|\b(?:pak|bu|min|kak|mas|mbak|bang|bli|om|sam|kang|teh|dan|terus|trus|ada|ado|onok)\s+)satu\s+lagi\b"
-                   r"|\b(?:sekalian|selain\s+itu|ada\s+lagi|laporan\s+lain|masalah\s+lain|hal\s+lain|"
+                   r"|(?:^|[,.;:!?\n]\s*|\b(?:pak|bu|min|kak|mas|mbak|bang|bli|om|sam|kang|teh|dan|terus|trus)\s+)ada\s+lagi\b"
+                   r"|\b(?:sekalian|selain\s+itu|laporan\s+lain|masalah\s+lain|hal\s+lain|"
                    r"tambahan\s+lagi|oh\s+iya|oya|btw|(?:sampaikan|laporkan|informasikan)\s+(?:pula|juga))\b"
                    # "selain atap kelas, jalan … juga berlubang": besides the first complaint, another
                    r"|\bselain\s+(?!laporan|itu\b)[^,.;:\n]{2,50},"

@@ -190,7 +190,7 @@ SYNONYMS = {
 }
 _PREFIXES = ("memper", "diper", "meng", "meny", "peng", "peny", "ber", "ter", "per", "mem", "men", "pem", "pen",
              "me", "di", "ke", "se", "ng", "ny")
-_SUFFIXES = ("nya", "kan", "lah", "an", "i")
+_SUFFIXES = ("nya", "nyo", "nye", "kan", "lah", "an", "i")  # (-nyo, -nye: Palembang, Minang, Pontianak)
 
 
 @lru_cache(maxsize=200_000)
@@ -240,6 +240,7 @@ _RT_RW, _RT, _RW, _ABBREV_STREET, _JALAN_LOWER, _AREA, _BLOK = map(  # type: ign
 _COMPARED = re.compile(r"\b(?:kayak|kaya|kyk|seperti|spt|koyok|koyo|kados|mirip|like|dekat|deket|dkt|cedhak|cedak|"
                        r"sebelah|samping|sing|yang|yg)\s+((?:rt|rw|sd|sdn|smp|smpn|sma|sman|smk|smkn)\b\.?\s*\d{1,3}\b)",
                        re.I)
+_SETTLED_SCHOOL = re.compile(r"\b((?:sd|smp|sma|smk)\s+\d{1,3})\s+(?:udah|sudah|udh|sdh|wes|wis|la)\s+", re.I)
 _COMPARED_KINDS = ("rt:", "rw:", "lm-", "gg:", "street:", "kel:")
 # "Selain di dekat gang 5, Jalan Kelayan A dekat mulut gang 9 juga rusak": the aside names the place already told
 _NOT_PLACE = re.compile(r"\bbukan\s+(?:di\s+)?((?:[A-Za-z]+\s+){0,2}[A-Za-z0-9]+)", re.I)
@@ -253,6 +254,8 @@ def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[
     if "tapi" in low or "tp" in low or "namun" in low or "but" in low:
         places = _after_settled(text, places, location)
     found = _COMPARED.findall(text) if ("rt" in low or "rw" in low or "sd" in low or "sm" in low) else []
+    if "sd" in low or "sm" in low:  # "SMP 3 udah libur, SMP 23 kok masih masuk": the first is the reference
+        found += _SETTLED_SCHOOL.findall(canonical_places(text))
     if "selain" in low:
         found += _ASIDE_PLACE.findall(canonical_places(text))
     if "bukan" in low:  # "RT 05 … Jl. Tanjung Raya 1 ujung, bukan Kampung Beting": the place it is not
