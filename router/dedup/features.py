@@ -709,6 +709,12 @@ def _meet(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     return any(x in b for x in a)
 
 
+def _same_block(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """"Blok C7" is a house in "Blok C" (and "Blok C no 7")."""
+    return any(x[len(y):].isdigit() or y[len(x):].isdigit() for x in a for y in b
+               if x.startswith(y) or y.startswith(x))
+
+
 def _negated(negated: tuple[str, ...], other: Mapping[str, tuple[str, ...]]) -> bool:
     """One text says "…, bukan Kampung Beting" and the other names Kampung Beting."""
     for key in negated:
@@ -764,7 +770,7 @@ def parsed_similarity(pa: dict[str, tuple[str, ...]], pb: dict[str, tuple[str, .
                 agree.add(kind)
             else:
                 return 0.0, "different crossing"
-        elif _compatible(a, b, kind == "street"):
+        elif _compatible(a, b, kind == "street") or (kind == "blok" and _same_block(a, b)):
             agree.add(kind)
         else:
             return 0.0, f"different {_LABELS.get(kind) or kind.partition('-')[2] or kind}"

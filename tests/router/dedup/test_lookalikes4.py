@@ -116,3 +116,23 @@ def test_a_follow_up_that_is_no_complaint_meets_its_senders_other_account():
                       names=["Ratna Dewi"], handles=[None])
     found = s.index.lookup(f, person_only=True)  # (classified as no complaint: a bare follow-up)
     assert found.match is not None and found.match.level == "cross_channel"
+
+
+def test_a_school_said_to_be_dealt_with_is_the_reference():
+    places = extract_places("SD 4 udah libur, SD Negeri 14 kok masih masuk? asapnya sama")
+    assert {p for p in places if p.startswith("lm-sekolah:")} == {"lm-sekolah:sd 14"}
+
+
+def test_a_house_block_with_its_number_is_in_the_block():
+    assert similarity("biawak di komplek Griya Asri blok D9", "biawak masuk rumah Komplek Griya Asri Blok D no 9")[1] is None
+    assert similarity("atap bocor blok D9", "atap bocor blok E9")[1] is not None
+
+
+def test_regional_possessives_and_colours_name_the_problem():
+    assert "leak" in classes("makin besak muncratnyo")
+    assert classes("lampu hijau dari arah pasar cuma sebentar") == ["trafficlight"]
+
+
+def test_there_again_after_a_noun_is_the_same_ones_back():
+    assert not reference_flags("sore ini anak2 manusia silver ada lagi di simpang") & ALSO
+    assert reference_flags("Pak, ada lagi: got di gang kami mampet") & ALSO
