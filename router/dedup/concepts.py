@@ -160,6 +160,7 @@ _BROKEN_WORDS = frozenset("mati padam pareum".split())
 # piped water, in the words regions use for it, and what else may be "mati" after it ("air … lampu mati")
 _WATER = frozenset("air banyu aek ayek ledeng pdam".split())
 _NONE = frozenset("tidak tak gak ga nggak ndak kada dak indak ora".split())
+_WEB = frozenset("web website situs online".split())
 _PIPE = frozenset("pipa pipanya ledeng".split())
 _OTHER_SUBJECTS = frozenset("lampu listrik pln pju apill lalu merah tv hp".split())
 _TIMING_WORDS = frozenset("durasi durasinya kelamaan timer detik".split())
@@ -205,6 +206,9 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
     reference = 0  # tokens left that an earlier event's reference ("bekas", "setelah", "korban") still covers
     tokens = tokens if isinstance(tokens, list) else list(tokens)
     told = {i for i in range(1, len(tokens) - 1) if tokens[i + 1] in _THAT_ONE and tokens[i - 1] in _WHICH}
+    if "form" in tokens or "formulir" in tokens:  # "sudah isi web form": the channel, not a broken website
+        told |= {i for i, t in enumerate(tokens) if t in _WEB and (
+            tokens[i + 1:i + 2] in (["form"], ["formulir"]) or tokens[i - 1:i] in (["form"], ["formulir"]))}
     for i, token in enumerate(tokens):
         if told and i in told:
             third, before, previous = before, previous, token

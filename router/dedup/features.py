@@ -79,7 +79,7 @@ _LANDMARK_TYPE = {"perumahan": "perum", "griya": "perum", "bumi": "perum", "peru
 _SCHOOL_KINDS = {"sd": "sd", "sdn": "sd", "smp": "smp", "smpn": "smp", "sma": "sma", "sman": "sma", "smk": "smk",
                  "smkn": "smk", "mi": "mi", "min": "mi", "mts": "mts", "mtsn": "mts", "ma": "ma"}
 _LANDMARK_WORD = re.compile(r"pasar|terminal|masjid|stasiun|puskesmas|rsud|rs|taman|perum|perumahan|alun|sd|smp|"
-                            r"sma|smk|sdn|smpn|sman|smkn|gor|stadion|kampus|jembatan|halte|tps", re.I)
+                            r"sma|smk|sdn|smpn|sman|smkn|gor|stadion|kampus|jembatan|halte|tps|tugu|monumen", re.I)
 # written in capitals only: in lower case they are words ("mi ayam", "ma", "kali ini")
 _CASED_KINDS = frozenset(("mi", "min", "mts", "mtsn", "ma", "kali", "tukad", "parit", "kanal", "handil", "anjir"))
 _CASED_NAMES = frozenset(("kali", "tukad", "parit", "kanal", "handil", "anjir"))  # "Kali Code", "Parit Tokaya"
@@ -608,9 +608,9 @@ def _compatible(a: Iterable[str], b: Iterable[str], suffix: bool = False) -> boo
         for y in b:
             if x == y or x.startswith(y + " ") or y.startswith(x + " ") or _abbreviates(x, y) or _abbreviates(y, x):
                 return True
-            if (" " in x) != (" " in y) and (_abbreviates(x.replace(" ", ""), y.replace(" ", "")) or
-                                             _abbreviates(y.replace(" ", ""), x.replace(" ", ""))):
-                return True  # "Suhat" for "Sukarno Hatta"
+            if (" " in x or " " in y) and (_abbreviates(x.replace(" ", ""), y.replace(" ", "")) or
+                                           _abbreviates(y.replace(" ", ""), x.replace(" ", ""))):
+                return True  # "Suhat" for "Sukarno Hatta", "Kom Yos" for "Komodor Yos"
             if x.replace(" ", "") == y.replace(" ", ""):  # "Taman Siswa" = "Tamansiswa", "Mandala Krida"
                 return True
             if suffix and not x.startswith("gg ") and not y.startswith("gg ") and \

@@ -136,3 +136,12 @@ def test_regional_possessives_and_colours_name_the_problem():
 def test_there_again_after_a_noun_is_the_same_ones_back():
     assert not reference_flags("sore ini anak2 manusia silver ada lagi di simpang") & ALSO
     assert reference_flags("Pak, ada lagi: got di gang kami mampet") & ALSO
+
+
+def test_the_channel_a_follow_up_names_is_no_problem():
+    assert classes("saya Rina yang sudah isi web form, got di gang kami masih mampet") == ["drain"]
+
+
+def test_an_abbreviated_two_word_street_and_an_inner_landmark():
+    assert similarity("kebakaran gg melur jl kom yos sudarso", "rumah di Gg. Melur Jl. Komodor Yos kebakaran")[1] is None
+    assert extract_places("pengamen di Bundaran Tugu Pahlawan") == {"lm-tugu:pahlawan"}
