@@ -242,12 +242,15 @@ _SCHOOL_HINT = re.compile(r"(?:sd|smp|sma|smk|mi|mts|ma)\s*n(?:\b|eg)|sekolah")
 _SCHOOL_NAMED = re.compile(r"\b(?:(sd|smp|sma|smk)\s*(?:n\b|negeri\b|neg\b)?\.?|(sdn|smpn|sman|smkn))\s+"
                            r"(?!(?:negeri|neg|n|kelas|kls|no|nomor|kota|swasta|yang|yg|di|ini|itu)\b)([A-Za-z][a-z]{2,}"
                            r"(?:\s+(?!(?:kelas|kls|no|nomor|kota|negeri)\b)[A-Z][a-z]{2,})?)\s+"
-                           r"(?:no\.?\s*)?(\d{1,2})\b(?!\s*[.:/]\s*\d)", re.I)
+                           r"(?:no\.?\s*)?(\d{1,2}|(?-i:IX|IV|V?I{1,3}|VI{0,3}|X))\b(?!\s*[.:/]\s*\d)", re.I)
+# "SD Negeri Sawojajar I" is "SDN Sawojajar 1"
+_ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9, "X": 10}
 
 
 def _school_named(match: re.Match[str]) -> str:
     level = (match.group(1) or match.group(2)[:-1]).upper()
-    return f"{level} {int(match.group(4))} {match.group(3)}"
+    number = match.group(4)
+    return f"{level} {_ROMAN[number] if number in _ROMAN else int(number)} {match.group(3)}"
 
 
 def _school(match: re.Match[str]) -> str:

@@ -31,10 +31,11 @@ from router.fastre import AnySearch
 _CLASS_WORDS: dict[str, str] = {
     "no_water": "kering pompa",
     # water that runs but cannot be used: another problem than no water or a leak
-    "water_quality": "keruh butek kaporit kecoklatan berpasir",
+    "water_quality": "keruh butek kaporit kecoklatan kecokelatan coklat cokelat berpasir asin payau",
     # water that runs, but too little ("sudah nyala tapi keluarnya kecil, cuma netes"): not the same as none
     "water_pressure": "netes menetes",
-    "leak": "bocor kebocoran bocornya muncrat rembes merembes pecah terbuang ngocor nyembur",
+    # ("pecah" alone is any breakage, "kloset pecah": a leak when a pipe was named just before, see _PIPE)
+    "leak": "bocor kebocoran bocornya muncrat rembes merembes terbuang ngocor nyembur",
     "bill": "tagihan rekening tarif meteran",
     "flood": "banjir kebanjiran caah genangan tergenang menggenang rob surut sepinggang selutut "
              "sepaha sebetis sedada merendam terendam ngaleut kerendem kelelep",
@@ -45,7 +46,7 @@ _CLASS_WORDS: dict[str, str] = {
     "burning": "bakar membakar dibakar pembakaran",
     "fire": "kebakaran terbakar tebakar kahuruan seuneu hangus kobong kobongan",
     # (not "aspal": the object is named by a drain or a flood complaint too, "air naik ke aspal")
-    "road": "berlubang lubang bolong amblas ambles retak ngelupas mengelupas paving tambal jeglongan "
+    "road": "berlubang berlobang lubang lobang bolong amblas ambles retak ngelupas mengelupas paving tambal jeglongan "
             "diaspal",
     "streetlight": "pju penerangan gelap peteng",
     "trafficlight": "apill",
@@ -53,16 +54,19 @@ _CLASS_WORDS: dict[str, str] = {
     "collapse": "ambruk roboh runtuh rubuh ambrol",
     "tree": "pohon tangkal dahan ranting tumbang doyong condong",
     "landslide": "longsor urug tebing",
-    "storm": "puting beliung angin",
+    "storm": "puting beliung",  # ("angin", the wind, is weak: the cause of a fallen tree, a season)
     "snake": "ular ula ulo sanca kobra",
+    "wild_animal": "buaya buayo biawak",  # (rivers and swamps: another animal, another call-out)
     "bees": "tawon lebah vespa",
     "dog": "anjing",
-    "mental": "odgj jiwa gila",
-    "street_people": "pengemis pengamen ngamen gelandangan manusia silver punk",
+    "mental": "odgj jiwa gila gilo",  # (Malay and Minang "gilo")
+    "street_people": "pengemis pengamen ngamen ngemis mengemis gelandangan manusia silver punk",
     "elderly": "jompo terlantar telantar",
     "vendor": "pkl lapak",
     "parking": "parkir jukir parking parked",
     "transport": "angkot ngetem trayek bus",
+    # river crossings: the boat, its passengers, its life jackets
+    "crossing": "kelotok klotok ketek perahu penyeberangan pelampung speedboat",
     "noise": "bising berisik ribut musik music knalpot suara suaranya bunyi dentam dentum jedag jedug loud noise noisy",
     "sewage": "limbah tinja septic septik tai manhole ipal sedot",
     "dengue": "dbd demam berdarah fogging nyamuk jentik",
@@ -75,6 +79,8 @@ _CLASS_WORDS: dict[str, str] = {
     "labour": "thr gaji upah phk pesangon buruh karyawan pekerja",
     "school_fee": "pungutan pungli lks seragam iuran sumbangan spp",
     "school_building": "atap plafon",  # and "ruang kelas" (below): "kelas 6" is a grade
+    # a toilet (a school's, a puskesmas's, a market's) that is broken or dirty: not its roof, not its water
+    "toilet": "wc toilet kloset jamban mck",
     "admission": "ppdb zonasi",
     "building": "bangunan pbg imb sempadan",
     "billboard": "reklame baliho spanduk",
@@ -82,7 +88,8 @@ _CLASS_WORDS: dict[str, str] = {
 }
 # two-word names of a problem (normalised): the second word is read after the first
 _CLASS_PAIRS: dict[tuple[str, str], str] = {
-    ("lampu", "jalan"): "streetlight", ("lampu", "merah"): "trafficlight", ("lampu", "lalu"): "trafficlight", ("lintas", "light"): "trafficlight",
+    ("lampu", "jalan"): "streetlight", ("lampu", "merah"): "trafficlight", ("lampu", "lalu"): "trafficlight",
+    ("lampu", "hijau"): "trafficlight", ("lampu", "kuning"): "trafficlight", ("lampu", "stopan"): "trafficlight", ("lintas", "light"): "trafficlight",
     ("air", "mati"): "no_water", ("pdam", "mati"): "no_water", ("tidak", "mengalir"): "no_water",
     ("tidak", "ngalir"): "no_water", ("belum", "mengalir"): "no_water", ("tidak", "keluar"): "no_water",
     ("air", "bersih"): "no_water",
@@ -93,7 +100,9 @@ _CLASS_PAIRS: dict[tuple[str, str], str] = {
     ("keluarnya", "kecil"): "water_pressure", ("air", "kecil"): "water_pressure", ("airnya", "kecil"): "water_pressure",
     ("ngalir", "kecil"): "water_pressure", ("mengalir", "kecil"): "water_pressure", ("debit", "kecil"): "water_pressure",
     ("tekanan", "lemah"): "water_pressure", ("tekanan", "kecil"): "water_pressure",
-    ("puting", "beliung"): "storm", ("manusia", "silver"): "street_people", ("anak", "jalanan"): "street_people",
+    ("puting", "beliung"): "storm", ("angin", "puyuh"): "storm", ("angin", "ribut"): "storm", ("angin", "topan"): "storm",
+    ("manusia", "silver"): "street_people", ("anak", "jalanan"): "street_people",
+    ("anak", "jalan"): "street_people", ("minta", "minta"): "street_people",  # ("jalanan" is normalised to "jalan")
     ("kaki", "lima"): "vendor", ("ruang", "kelas"): "school_building", ("study", "tour"): "school_fee", ("kartu", "keluarga"): "civil_registry",
     ("bantuan", "beras"): "welfare", ("jalan", "rusak"): "road", ("gang", "rusak"): "road", ("jalan", "ambrol"): "road", ("aspal", "ambrol"): "road",
 }
@@ -103,7 +112,9 @@ _CLASS_PAIRS: dict[tuple[str, str], str] = {
 # (and traders: "pedagang" at a market are the ones a leak or an outage hurts, not street vendors)
 _WEAK_WORDS: dict[str, str] = {"asap": "burning", "asapnya": "burning", "karaoke": "noise", "puskesmas": "clinic",
                                "rsud": "hospital", "pedagang": "vendor", "dagang": "vendor", "jualan": "vendor",
-                               "berjualan": "vendor", "sesak": "health", "masker": "health"}
+                               "berjualan": "vendor", "sesak": "health", "masker": "health", "pecah": "leak",
+                               "sampah": "waste", "angin": "storm",  # ("penuh sampah kiriman", "angin kencang")
+                               "damkar": "fire"}  # (the fire brigade also catches snakes and bees)
 CLASSES: tuple[str, ...] = tuple(_CLASS_WORDS)
 _BIT = {name: 1 << i for i, name in enumerate(CLASSES)}
 _WORD_MASK: dict[str, int] = {}
@@ -133,7 +144,7 @@ _RISK_WORDS = frozenset("miring condong doyong lapuk keropos rapuh pangkas dipan
 _NOT_YET = frozenset("belum tidak".split())
 # and "korban kebakaran kemarin butuh sembako", "bekas banjir", "pasca longsor": the event is the reference, the
 # message is about what followed
-_NOT_THAT = frozenset("bukan korban bekas pasca habis sehabis setelah sesudah lokasi".split())
+_NOT_THAT = frozenset("bukan korban bekas puing pasca habis sehabis setelah sesudah lokasi".split())
 # "yg lobang itu", "nang ketimpa kemarin": the problem already told, named to say where this one is
 _THAT_ONE = frozenset("itu tadi kemarin kemaren kmrn wingi kae".split())
 # a demonstrative between a hedge and its event does not end the hedge ("khawatir pohon tersebut tumbang")
@@ -146,6 +157,12 @@ _PAST = frozenset("kemarin tadi semalam dulu biyen mbiyen wingi".split())
 _WHICH = frozenset("yang yg sing nang".split())
 _THERE_WAS = frozenset("ada ana ono onok".split())
 _BROKEN_WORDS = frozenset("mati padam pareum".split())
+# piped water, in the words regions use for it, and what else may be "mati" after it ("air … lampu mati")
+_WATER = frozenset("air banyu aek ayek ledeng pdam".split())
+_NONE = frozenset("tidak tak gak ga nggak ndak kada dak indak ora".split())
+_WEB = frozenset("web website situs online".split())
+_PIPE = frozenset("pipa pipanya ledeng".split())
+_OTHER_SUBJECTS = frozenset("lampu listrik pln pju apill lalu merah tv hp".split())
 _TIMING_WORDS = frozenset("durasi durasinya kelamaan timer detik".split())
 HEDGE = 1 << 54  # (not stored) a word that makes the next event words a risk
 _STATE_OF = {**dict.fromkeys(_TIMING_WORDS, TIMING), **dict.fromkeys(_BROKEN_WORDS, BROKEN),
@@ -178,6 +195,8 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
     mask = 0
     previous = ""
     lamp = False
+    water = 0  # tokens left in which "mati" still says the water is off
+    pipe = 0  # tokens left in which "pecah" is a burst pipe
     words = _WORD_MASK
     hedged = 0  # tokens left that a hedge ("rawan", "mau", "hampir") still covers
     states = _STATE_OF
@@ -187,6 +206,9 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
     reference = 0  # tokens left that an earlier event's reference ("bekas", "setelah", "korban") still covers
     tokens = tokens if isinstance(tokens, list) else list(tokens)
     told = {i for i in range(1, len(tokens) - 1) if tokens[i + 1] in _THAT_ONE and tokens[i - 1] in _WHICH}
+    if "form" in tokens or "formulir" in tokens:  # "sudah isi web form": the channel, not a broken website
+        told |= {i for i, t in enumerate(tokens) if t in _WEB and (
+            tokens[i + 1:i + 2] in (["form"], ["formulir"]) or tokens[i - 1:i] in (["form"], ["formulir"]))}
     for i, token in enumerate(tokens):
         if told and i in told:
             third, before, previous = before, previous, token
@@ -215,10 +237,11 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
         if hedged and token not in _DEMONSTRATIVES:
             hedged -= 1
         bit = words.get(token)
-        if bit is None and token in _WEAK_MASK:
-            weak |= _WEAK_MASK[token]
+        if bit is None and (token in _WEAK_MASK or token.endswith("nya") and token[:-3] in _WEAK_MASK):
+            weak |= _WEAK_MASK[token if token in _WEAK_MASK else token[:-3]]  # ("sampahnya")
         elif bit is None and len(token) > 5:
-            bit = words.get(token[:-3]) if token.endswith("nya") else None  # "amblasnya", "bocornya"
+            # "amblasnya", "bocornya", Malay "muncratnyo", "ularnye"
+            bit = words.get(token[:-3]) if token.endswith(("nya", "nyo", "nye")) else None
             if bit is None and stem is not None:
                 bit = words.get(stem(token))
         if bit is not None:
@@ -231,8 +254,27 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
                 weak |= pair  # "pengamen di lampu merah Jl. Veteran": a place unless nothing else is named
             else:
                 mask |= pair
+            if pair and previous == "lampu":
+                lamp = False  # the lamp was a traffic light (or a street light) named by the pair
         elif token == "lampu" and not reference:  # "bukan lampu yg masalah": not a lamp complaint
             lamp = True
+        if token in _PIPE:
+            pipe = 6
+        elif pipe:
+            pipe -= 1
+            if token == "pecah":
+                mask |= _BIT["leak"]  # "pipa PDAM di Jl. Tukad Musi pecah"
+        if token in _WATER:
+            if previous == "ada" and before in _NONE:
+                mask |= _BIT["no_water"]  # "gak ada air sama sekali", "kada ada banyu"
+            water = 5  # "banyu pdam nang tlogosari kulon mati": the place between the water and "mati"
+        elif water:
+            if token in _BROKEN_WORDS:
+                mask |= _BIT["no_water"]
+            if token in _OTHER_SUBJECTS:
+                water = 0
+            elif not token.isdigit() and token not in ("rt", "rw"):  # "air di RT 10 RW 3 mati"
+                water -= 1
         third, before, previous = before, previous, token
     if lamp and not mask & (_BIT["trafficlight"] | _BIT["streetlight"]):
         mask |= _BIT["streetlight"]  # "lampu gegerkalong hilir mati": a lamp out in the street
@@ -305,7 +347,12 @@ _FOLLOW_WORDS = frozenset("foto fotonya masih msh belum blm acan tetep tetap gim
 _OTHER_WORDS = frozenset("beda bukan lain sanes berbeda another different kejadian kasus peristiwa".split())
 # "lokasi terpisah", "(bukan alkid)", "kali ini di …", "giliran …": the writer's next complaint, elsewhere
 _ALSO = re.compile(r"\(\s*(?:bukan|dudu|sanes)\s+\w+|\b(?:lokasi|tempat|tempatnya)\s+(?:terpisah|berbeda|lain)\b|"
-                   r"\bkali\s+ini\s+(?:di|nang|neng)\b|\bgiliran\b|\b(?:sekalian|selain\s+itu|satu\s+lagi|ada\s+lagi|laporan\s+lain|masalah\s+lain|hal\s+lain|"
+                   r"\bkali\s+ini\s+(?:di|nang|neng)\b|\bgiliran\b"
+                   # "Pak, satu lagi": one more matter; not "tetangga satu lagi panas tinggi", one more person
+                   # (and "Pak, ada lagi": "manusia silver ada lagi" is the same ones back)
+                   r"|(?:^|[,.;:!?\n]\s*|\b(?:pak|bu|min|kak|mas|mbak|bang|bli|om|sam|kang|teh|dan|terus|trus|ada|ado|onok)\s+)satu\s+lagi\b"
+                   r"|(?:^|[,.;:!?\n]\s*|\b(?:pak|bu|min|kak|mas|mbak|bang|bli|om|sam|kang|teh|dan|terus|trus)\s+)ada\s+lagi\b"
+                   r"|\b(?:sekalian|selain\s+itu|laporan\s+lain|masalah\s+lain|hal\s+lain|"
                    r"tambahan\s+lagi|oh\s+iya|oya|btw|(?:sampaikan|laporkan|informasikan)\s+(?:pula|juga))\b"
                    # "selain atap kelas, jalan … juga berlubang": besides the first complaint, another
                    r"|\bselain\s+(?!laporan|itu\b)[^,.;:\n]{2,50},"
@@ -323,11 +370,13 @@ _ALSO_WORDS = frozenset("sekalian selain satu ada laporan masalah hal tambahan o
 _FIX_VERBS = (r"(?:di\s*)?(?:perbaiki|betulkan|benerin|benahi|tambal|angkut|fogging|foging|tangani|tindak|tertibkan|"
               r"pangkas|tebang|bersihkan|keruk|segel|razia|ganti|tutup|evakuasi)|diperbaiki|dibetulkan|dibenerin|"
               r"ditambal|diangkut|difogging|ditangani|ditindak|ditertibkan|dipangkas|ditebang|dibersihkan|dikeruk|"
-              r"disegel|dirazia|diganti|normal|surut|nyala|menyala|idup|hidup|ngalir|mengalir|beres|selesai|"
+              r"disegel|dirazia|diganti|normal|bersih|surut|nyala|menyala|idup|hidup|ngalir|mengalir|beres|selesai|"
               r"nangkep|ditangkap|"
               # Javanese, Malay and Banjar: "wes didandani", "la dibaiki", "wingi wes disedot"
               r"didandani|dibenakke|dibenerke|dibenakno|dibaiki|dibaikin|disedot|dikuras|diresiki|dibersihke|dipotong")
-_FIXED = re.compile(r"\b(?:sudah|udah|udh|sdh|dah|telah|la|lah|wis|wes|uwis|tos|baru|padahal|sempat)\s+(?:\w+\s+)?"
+# (not "sudah mulai surut", "udah agak ngalir": only partly dealt with, the matter goes on)
+_FIXED = re.compile(r"\b(?:sudah|udah|udh|sdh|dah|telah|la|lah|wis|wes|uwis|tos|baru|padahal|sempat)\s+"
+                    r"(?:(?!mulai\b|agak\b|sedikit\b|sebagian\b|setengah\b)\w+\s+)?"
                     r"(?:" + _FIX_VERBS + r")\b|\b(?:fogging|foging)\s+(?:sudah|udah|udh|sdh)\b"
                     r"|\bsince\b[^.\n]{0,40}\bvisited\b|\b(?:quieter|fixed|repaired|resolved)\b"
                     # a patch that gave way: "tambalan wingi wes mrotol"
@@ -339,6 +388,7 @@ FIXED = _FIXED  # (dedup.features: the place of a settled matter is not the new 
 _THANKS = re.compile(r"\b(?:terima\s*kasih|makasih|trims|suksma|thanks|thank\s+you|matur\s+(?:nuwun|suwun)|hatur\s+nuhun|"
                      r"terimo\s+kasih|alhamdulillah)\b", re.I)
 _BUT = re.compile(r"\b(?:tapi|tp|tpi|namun|but|however|sekarang|skrg|now)\b", re.I)
+_PERSISTS = re.compile(r"\b(?:masih|msh|still)\b", re.I)
 _STILL = re.compile(r"\b(?:masih|msh|belum|blm|still)\b", re.I)
 _FIXED_WORDS = frozenset("sudah udah udh sdh dah telah la lah wis wes uwis tos baru padahal sempat fogging foging "
                          "since quieter fixed repaired resolved tambalan tambalannya tambalane padam".split())
@@ -391,7 +441,9 @@ def reference_flags(text: str, words: frozenset[str] | set[str] | None = None) -
         flags |= OTHER
     if not words.isdisjoint(_ALSO_WORDS) and _ALSO.search(text):
         flags |= ALSO
-    if flags & AGAIN and _lasting(text):
+    if flags & AGAIN and (_lasting(text) or _PERSISTS.search(text)):
+        # "udah seminggu lebih", "atap masih bocor, tadi malam hujan lagi": the problem goes on, it is not back
+        # (not "belum": "numpuk lagi, belum diangkut" is back again)
         flags |= LASTING
     if not words.isdisjoint(_FIXED_WORDS) and _FIXED.search(text):
         # (a closure that only thanks for the fix, or says part is still not done, adds no other complaint)

@@ -51,6 +51,7 @@ apa kapan bagaimana gimana kenapa mengapa kok
 _RT_RW = re.compile(r"\brt\s*/\s*rw\.?\s*:?\s*0*(\d{1,3})\s*/\s*0*(\d{1,3})", re.I)
 _RT = re.compile(r"\brt\.?\s*:?\s*0*(\d{1,3})(?:\s*/\s*(?:rw\.?\s*:?\s*)?0*(\d{1,3}))?", re.I)
 _RW = re.compile(r"\brw\.?\s*:?\s*0*(\d{1,3})", re.I)
+_RT_RANGE = re.compile(r"\brt\.?\s*0*(\d{1,3})\s*(?:-|s\.?\s*d\.?|s/d|sampai|sampe|hingga|sd)\s*(?:rt\.?\s*)?0*(\d{1,3})\b", re.I)
 # (a second word is never the next street's keyword: "Jl. Gajahmada Gg. Anggrek" names two)
 _NAME = r"([a-z][a-z0-9'\-]*)(?:\s+(?!(?:jl|jln|gg)\b)([a-z][a-z0-9'\-]*))?"
 # titles before a street's name: "Jl. Ir. H. Juanda" is Juanda, "Jl. KH. Ahmad Dahlan" is Ahmad Dahlan
@@ -78,7 +79,7 @@ _LANDMARK_TYPE = {"perumahan": "perum", "griya": "perum", "bumi": "perum", "peru
 _SCHOOL_KINDS = {"sd": "sd", "sdn": "sd", "smp": "smp", "smpn": "smp", "sma": "sma", "sman": "sma", "smk": "smk",
                  "smkn": "smk", "mi": "mi", "min": "mi", "mts": "mts", "mtsn": "mts", "ma": "ma"}
 _LANDMARK_WORD = re.compile(r"pasar|terminal|masjid|stasiun|puskesmas|rsud|rs|taman|perum|perumahan|alun|sd|smp|"
-                            r"sma|smk|sdn|smpn|sman|smkn|gor|stadion|kampus|jembatan|halte|tps", re.I)
+                            r"sma|smk|sdn|smpn|sman|smkn|gor|stadion|kampus|jembatan|halte|tps|tugu|monumen", re.I)
 # written in capitals only: in lower case they are words ("mi ayam", "ma", "kali ini")
 _CASED_KINDS = frozenset(("mi", "min", "mts", "mtsn", "ma", "kali", "tukad", "parit", "kanal", "handil", "anjir"))
 _CASED_NAMES = frozenset(("kali", "tukad", "parit", "kanal", "handil", "anjir"))  # "Kali Code", "Parit Tokaya"
@@ -105,6 +106,7 @@ kios kios2 baru2 bikin tiap kalau kalo mau udh td tadi sejak dr dari sampai
 rusak berlubang bolong ambles amblas retak hancur licin gelap banjir tergenang macet penuh rawan sempit
 di ke yang yg dan dari ini itu nya utama raya tol masuk menuju depan dekat dkt samping belakang arah
 kampung desa kota sudah udah blm belum gak ga tidak tdk sangat parah banyak lagi sering mulu terus
+sepanjang umum total ketutup tertutup
 """.split())
 # Sundanese, Javanese and slang function words that follow a place name in running text ("Jl. Sekeloa teu
 # acan", "Masjid Pajajaran deket warung"): never part of the name
@@ -114,13 +116,15 @@ tukangeun hareupeun deui pisan mah teh atuh euy wae oge ge kanggo ku ieu eta aye
 isuk kamari minggu dinten poe jam subuh pagi siang sore malem malam
 kok wis wes ora ning nang karo neng cedhak ngarep mburi
 sama ama ampe sampe sampai dari dr arah jg juga trs terus skrg sekarang udah udh blm belum masih msh
-pas lagi lg mulu banget bgt parah hilang rusak
+pas lagi lg mulu banget bgt parah hilang rusak ana ono onok muncul
 gang jalan jl jln gg kaki setapak tol lingkar no nomor blok rt rw kel kec kelurahan kecamatan
 """.split())
 _TITLE_WORD = re.compile(r"(?<=[ (/,-])[A-Z][a-z]{2,}")
 # a verb or noun with an Indonesian affix ("dipersulit", "tersumbat", "kebanjiran"): running text, not a name
 _AFFIXED = re.compile(r"^(?:di|ter|ber|mem|men|meng|meny|per)[a-z]{4,}$|^(?:ke|pe)[a-z]{3,}an$")
 _JALAN_LOWER = re.compile(r"\b(jalan|gang)\s+([a-z][a-z'\-]+)(?:\s+([a-z][a-z'\-]+))?")
+# a street named with a letter after it ("jalan kelayan B", "jalan kelayan a"): the letter tells two streets apart
+_LETTERED = re.compile(r"\b(?:jalan|gang)\s+([a-z]{4,})\s+([A-Ea-e])\b(?![\w'\-])")
 # a kelurahan written after the RT/RW without "kel.": "RT 02/RW 04 Sidomulyo" (capitalised only)
 _AFTER_RW = re.compile(r"\b[Rr][Ww]\.?\s*:?\s*0*\d{1,3}\s*,?\s+([A-Z][a-z]{3,})(?:\s+([A-Z][a-z]{3,}))?")
 # a place named with a compass word ("Pojok Beteng Wetan", "jokteng kulon", "Srondol Wetan"): the same name
@@ -186,7 +190,7 @@ SYNONYMS = {
 }
 _PREFIXES = ("memper", "diper", "meng", "meny", "peng", "peny", "ber", "ter", "per", "mem", "men", "pem", "pen",
              "me", "di", "ke", "se", "ng", "ny")
-_SUFFIXES = ("nya", "kan", "lah", "an", "i")
+_SUFFIXES = ("nya", "nyo", "nye", "kan", "lah", "an", "i")  # (-nyo, -nye: Palembang, Minang, Pontianak)
 
 
 @lru_cache(maxsize=200_000)
@@ -236,6 +240,7 @@ _RT_RW, _RT, _RW, _ABBREV_STREET, _JALAN_LOWER, _AREA, _BLOK = map(  # type: ign
 _COMPARED = re.compile(r"\b(?:kayak|kaya|kyk|seperti|spt|koyok|koyo|kados|mirip|like|dekat|deket|dkt|cedhak|cedak|"
                        r"sebelah|samping|sing|yang|yg)\s+((?:rt|rw|sd|sdn|smp|smpn|sma|sman|smk|smkn)\b\.?\s*\d{1,3}\b)",
                        re.I)
+_SETTLED_SCHOOL = re.compile(r"\b((?:sd|smp|sma|smk)\s+\d{1,3})\s+(?:udah|sudah|udh|sdh|wes|wis|la)\s+", re.I)
 _COMPARED_KINDS = ("rt:", "rw:", "lm-", "gg:", "street:", "kel:")
 # "Selain di dekat gang 5, Jalan Kelayan A dekat mulut gang 9 juga rusak": the aside names the place already told
 _NOT_PLACE = re.compile(r"\bbukan\s+(?:di\s+)?((?:[A-Za-z]+\s+){0,2}[A-Za-z0-9]+)", re.I)
@@ -249,6 +254,8 @@ def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[
     if "tapi" in low or "tp" in low or "namun" in low or "but" in low:
         places = _after_settled(text, places, location)
     found = _COMPARED.findall(text) if ("rt" in low or "rw" in low or "sd" in low or "sm" in low) else []
+    if "sd" in low or "sm" in low:  # "SMP 3 udah libur, SMP 23 kok masih masuk": the first is the reference
+        found += _SETTLED_SCHOOL.findall(canonical_places(text))
     if "selain" in low:
         found += _ASIDE_PLACE.findall(canonical_places(text))
     if "bukan" in low:  # "RT 05 … Jl. Tanjung Raya 1 ujung, bukan Kampung Beting": the place it is not
@@ -256,6 +263,7 @@ def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[
             negated = _extract_places(snippet, None) & places
             if negated and places - negated:
                 places -= negated
+                places.update("not:" + key for key in negated)  # kept apart from a report there
     if found:
         # drop a compared or reference place when the text names another of its kind (its own)
         for snippet in found:
@@ -281,10 +289,11 @@ def _after_settled(text: str, places: set[str], location: Mapping[str, Any] | No
     but = _SETTLED_BUT.search(text, fixed.end())
     if but is None:
         return places
-    tail = _extract_places(text[but.end():], location)
+    # (the classifier's location is the whole text's: the tail must name a place of its own in its words)
+    tail = _extract_places(text[but.end():], None)
     if not any(key.startswith(_FINE_KINDS) for key in tail):
         return places
-    return tail
+    return tail | (_extract_places("", location) if location else set())
 
 
 def _extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[str]:
@@ -306,6 +315,9 @@ def _extract_places(text: str, location: Mapping[str, Any] | None = None) -> set
                 places.add(f"rw:{int(rw)}")
         for rw in _RW.findall(text_rest):
             places.add(f"rw:{int(rw)}")
+        for first, last in _RT_RANGE.findall(text_rest):  # "RT 09 s.d. RT 12": the RTs between too
+            if 0 < int(last) - int(first) <= 20:
+                places.update(f"rt:{n}" for n in range(int(first), int(last) + 1))
     if low is None or "jl" in low or "gg" in low:
         for kind, first, second in _ABBREV_STREET.findall(text):
             # a gang and a street of one name are two places ("Gg. Kenanga" off "Jl. Kenanga")
@@ -318,8 +330,11 @@ def _extract_places(text: str, location: Mapping[str, Any] | None = None) -> set
             _add_name(places, "street", first, second, cased)
         if low is None or "jalan " in low or "gang " in low:  # "jalan sekeloa": a street unless a common word
             common = _common_words()
+            lettered = dict(_LETTERED.findall(text))
             for kind, first, second in _JALAN_LOWER.findall(text):
-                if first not in common and not _AFFIXED.match(first) and len(first) >= 4:
+                if first in lettered and first not in common:  # "jalan kelayan B": a name, though it looks affixed
+                    _add_name(places, "street", first, lettered[first], False)
+                elif first not in common and not _AFFIXED.match(first) and len(first) >= 4:
                     if kind == "gang":
                         _add_gang(places, first, second, cased)
                     else:
@@ -358,6 +373,8 @@ def _extract_places(text: str, location: Mapping[str, Any] | None = None) -> set
             pos = match.start(2)  # "TPS di pasar Cicadas": a landmark may follow in the words read as a name
             if text[max(0, match.start() - 3):match.start()].lower() == "jl ":
                 continue  # "Jl. Taman Siswa", "Jl. Pasar Kembang": a street's name
+            if len(kind) >= 5 and text[match.end(1):match.end(1) + 1] == ".":
+                continue  # "dipindah ke musala. Kayu kasau …": the sentence ends, no name follows
             if _LANDMARK_WORD.fullmatch(first):
                 continue  # "TPS Pasar Baru", "Halte Terminal Mangkang": the inner landmark names it
             if kind.lower() == "bumi" and not kind[0].isupper():
@@ -393,6 +410,8 @@ def _extract_places(text: str, location: Mapping[str, Any] | None = None) -> set
             if _NEAR.search(text, max(0, match.start() - 9), match.start()):
                 # "rumah kebakaran di Bumijo dekat Pasar Kranggan": a reference point, not the place itself
                 found = set()
+                if first.lower() in _NOT_A_NAME or first.lower() in FILLERS:
+                    continue  # "deket pasar mati sejak semalam": the landmark unnamed, the water is "mati"
                 _add_name(found, "near", _LANDMARK_TYPE.get(kind, kind) + " " + first.lower(), "", cased)
                 places.update(found)
                 continue
@@ -416,7 +435,33 @@ def _extract_places(text: str, location: Mapping[str, Any] | None = None) -> set
                 for cut in ("kelurahan ", "kecamatan ", "desa ", "kel ", "kec "):
                     name = name.removeprefix(cut)
                 places.add(f"{prefix}:{int(name) if prefix in ('rt', 'rw') and name.isdigit() else name}")
+    if any(key.startswith("arah:") for key in places):
+        _drop_area_sides(places)
+    if any(key.startswith("kel:") for key in places):
+        _drop_area_from_streets(places)
     return places
+
+
+def _drop_area_from_streets(places: set[str]) -> None:
+    """"Jl. Sisingamangaraja Brontokusuman" is the street Sisingamangaraja in the kelurahan Brontokusuman."""
+    areas = {key[4:] for key in places if key.startswith("kel:")}
+    for key in [key for key in places if key.startswith("street:") and " " in key]:
+        name, _, last = key[7:].rpartition(" ")
+        if last in areas and name and not name.startswith("gg"):
+            places.discard(key)
+            places.add(f"street:{name}")
+
+
+def _drop_area_sides(places: set[str]) -> None:
+    """A compass name that is a kelurahan's or kecamatan's own ("Kuin Utara", "Srondol Wetan") says no more
+    than the area: not a finer place two reports can agree on."""
+    areas = set()
+    for key in places:
+        kind, _, name = key.partition(":")
+        if kind in ("kel", "kec") and " " in name:
+            base, _, side = name.rpartition(" ")
+            areas.add(f"{base.replace(' ', '')} {_COMPASS.get(side, side)}")
+    places.difference_update([key for key in places if key.startswith("arah:") and key[5:] in areas])
 
 
 @lru_cache(maxsize=1)
@@ -522,13 +567,15 @@ def _add_name(places: set[str], kind: str, first: str, second: str, cased: bool 
             first, second = second, ""
     if "-" in first.strip("-"):  # "Al-Furqon" = "Al Furqon"; "kircon-jakarta" names two
         first, _, second = first.strip("-").partition("-")
-    if not first or first in _NOT_A_NAME or first in FILLERS or first in _RUNNING:
+    if not first or first in _NOT_A_NAME or first in FILLERS or first in _RUNNING or \
+            (len(first) > 5 and first.endswith(("nya", "nye"))):  # "jalan gangnye berlobang": running text
         return
     common = _common_words()
     if kind == "street" and second in _STREET_QUALIFIERS:
         places.add(f"{kind}:{first} {second}")  # "Jl. Cempaka Besar" and "Jl. Cempaka Kecil" are two streets
         return
-    if second and (second in common or second.isdigit() or (not cased and _AFFIXED.match(second))) and \
+    if second and (second in common or second.isdigit() or (not cased and _AFFIXED.match(second)) or
+                   (len(second) > 5 and second.endswith("nya"))) and \
             not (kind == "street" and first in _LANDMARK_FIRST):  # "Jl. Taman Siswa", "jl pasar kembang"
         second = ""
     if second:
@@ -561,6 +608,9 @@ def _compatible(a: Iterable[str], b: Iterable[str], suffix: bool = False) -> boo
         for y in b:
             if x == y or x.startswith(y + " ") or y.startswith(x + " ") or _abbreviates(x, y) or _abbreviates(y, x):
                 return True
+            if (" " in x or " " in y) and (_abbreviates(x.replace(" ", ""), y.replace(" ", "")) or
+                                           _abbreviates(y.replace(" ", ""), x.replace(" ", ""))):
+                return True  # "Suhat" for "Sukarno Hatta", "Kom Yos" for "Komodor Yos"
             if x.replace(" ", "") == y.replace(" ", ""):  # "Taman Siswa" = "Tamansiswa", "Mandala Krida"
                 return True
             if suffix and not x.startswith("gg ") and not y.startswith("gg ") and \
@@ -659,11 +709,44 @@ def _meet(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     return any(x in b for x in a)
 
 
+def _same_block(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """"Blok C7" is a house in "Blok C" (and "Blok C no 7")."""
+    return any(x[len(y):].isdigit() or y[len(x):].isdigit() for x in a for y in b
+               if x.startswith(y) or y.startswith(x))
+
+
+def _negated(negated: tuple[str, ...], other: Mapping[str, tuple[str, ...]]) -> bool:
+    """One text says "…, bukan Kampung Beting" and the other names Kampung Beting."""
+    for key in negated:
+        kind, _, name = key.partition(":")
+        if kind in other and _compatible((name,), other[kind], kind == "street"):
+            return True
+    return False
+
+
+def _crossing(parsed: Mapping[str, tuple[str, ...]]) -> tuple[str, ...]:
+    """The streets a place set names, a crossing's ("simpang Gatsu-Cokroaminoto") included."""
+    return parsed.get("street", ()) + parsed.get("lm-simpang", ())
+
+
+def _other_crossing(pa: Mapping[str, tuple[str, ...]], pb: Mapping[str, tuple[str, ...]]) -> bool:
+    """Both name a crossing (two streets, whether as "Jl. A - Jl. B" or "simpang A-B") and only one of its
+    streets meets: "simpang Gatsu - Jl. Nangka" is not "simpang Gatsu-Cokroaminoto"."""
+    if "lm-simpang" not in pa and "lm-simpang" not in pb:
+        return False  # two streets each: the street rule below
+    a, b = _crossing(pa), _crossing(pb)
+    return len(a) >= 2 and len(b) >= 2 and sum(_compatible((x,), b, True) for x in a) < 2
+
+
 def parsed_similarity(pa: dict[str, tuple[str, ...]], pb: dict[str, tuple[str, ...]]) -> tuple[float, str | None]:
     """``place_similarity`` of two non-empty place sets already grouped by ``parse_places``."""
+    if _other_crossing(pa, pb):
+        return 0.0, "different crossing"
+    if ("not" in pa and _negated(pa["not"], pb)) or ("not" in pb and _negated(pb["not"], pa)):
+        return 0.0, "the place it says it is not"
     agree = set()
     for kind in sorted(pa.keys() & pb.keys()):  # sorted: the same conflict named in every process
-        if kind in ("rt", "rw", "hn", "ref"):
+        if kind in ("rt", "rw", "hn", "ref", "not"):
             continue
         if kind == "near":  # two reports near one landmark agree; near it and at it neither agree nor conflict
             if _meet(pa[kind], pb[kind]):
@@ -687,10 +770,10 @@ def parsed_similarity(pa: dict[str, tuple[str, ...]], pb: dict[str, tuple[str, .
                 agree.add(kind)
             else:
                 return 0.0, "different crossing"
-        elif _compatible(a, b, kind == "street"):
+        elif _compatible(a, b, kind == "street") or (kind == "blok" and _same_block(a, b)):
             agree.add(kind)
         else:
-            return 0.0, f"different {_LABELS.get(kind, kind.partition('-')[2])}"
+            return 0.0, f"different {_LABELS.get(kind) or kind.partition('-')[2] or kind}"
     if "street" in agree and not agree - {"street", "kel", "kec"} and pa.get("ref") and pb.get("ref") and \
             not _meet(pa["ref"], pb["ref"]):
         return 0.0, ANOTHER_SPOT
@@ -708,8 +791,8 @@ def parsed_similarity(pa: dict[str, tuple[str, ...]], pb: dict[str, tuple[str, .
         return 1.0, None
     if "kel" in agree:
         return 0.6, None
-    if "kec" in agree or same_rw:
-        return 0.3, None
+    if same_rw or ("kec" in agree and not (rt_a and rt_b and not same_rt)):
+        return 0.3, None  # (one kecamatan is no shared place for two reports from RTs of other numbers)
     return 0.0, None
 
 
@@ -743,7 +826,7 @@ def mentioned(parsed: Mapping[str, tuple[str, ...]], words: str, partial: bool =
     for kind, names in parsed.items():
         if kind == "street" or kind.startswith("lm-"):
             value = 1.0
-        elif kind == "kel":
+        elif kind in ("kel", "ref"):  # (a spot on a street, "depan Transmart": named without its street)
             value = 0.6
         else:
             continue
@@ -807,8 +890,11 @@ def make_features(tokens: Iterable[str], text: str, *, location: Mapping[str, An
     ident, probe = identity_keys(names, handles, skip) if names or handles else (frozenset(), frozenset())
     # a text may mention a place without a keyword ("trotoar dalem kaum", "simpang Sudirman Gatot Subroto"):
     # its words are kept to be looked up against another complaint's place names
-    found = _WORD.findall(text.lower())
+    low = text.lower()
+    found = _WORD.findall(low)
     words = set(found)
+    if "bukan" in words:  # "…, bukan Kampung Beting": the place it is not is not mentioned
+        found = _WORD.findall(_NOT_PLACE.sub(" ", low))
     mentions = f" {' '.join(found)} "  # a string, not a set: an index rebuilt at start holds many at once
     return Features(content=frozenset(content), places=frozenset(places), agency=agency, person=person,
                     channel=channel, ts=ts, shingles=np.fromiter(shingles, dtype=np.uint64, count=len(shingles)),

@@ -219,10 +219,24 @@ class DedupIndex:
         citizen's follow-up of their own complaint, but never joins someone else's case).
         """
         own = self._own(self.person(f.person))
-        return self.verify(f, own if person_only else own + self._candidates(f))
+        if not person_only:
+            return self.verify(f, own + self._candidates(f))
+        # "saya Yuni yang tadi WA, kasusnya nambah satu": not a complaint, but perhaps the same citizen's
+        # follow-up from another account, linked by name as a complaint would be (never another's case)
+        return self.verify(f, own + self._linked(f), incident=False)
 
-    def verify(self, f: Features, slots: list[int]) -> Lookup:
+    def _linked(self, f: Features) -> list[int]:
+        """The newest slots whose sender's identity keys meet ``f``'s (a name, a handle): another account."""
+        if not (f.ident_probe and self.cfg.identity_links):
+            return []
+        keys = [(k << 32) | 0x7F4A7C15 for k in f.ident_probe]
+        found = {slot for _, slots in self._buckets.probe(keys, self.cfg.bucket_whole, self.cfg.bucket_cap)
+                 for slot in slots}
+        return sorted(found, reverse=True)[: self.cfg.max_candidates]
+
+    def verify(self, f: Features, slots: list[int], incident: bool = True) -> Lookup:
         """The decision among ``slots`` only (in order: on equal similarity the first wins); also for benches.
+        Without ``incident``, only the sender's own complaints (or another account's, linked by name) match.
 
         A candidate is kept apart by a conflicting place (street, numbered gang, landmark of one kind, school
         level and number, RT/RW, kelurahan, side "wetan/kulon", house number for a problem that does not
@@ -319,6 +333,8 @@ class DedupIndex:
                 level, linked = "incident", False
                 threshold = levels[level][0]
             rank = 2 if mine else 1 if linked else 0
+            if not incident and (rank == 0 or (rank == 1 and not self_ref)):
+                continue  # (not a complaint: another account's only when it says it wrote before)
             if rank == 0:
                 if both or f_mentions:
                     # the most the places and the problem can add (classes known on both sides and none
@@ -351,6 +367,11 @@ class DedupIndex:
                 if seen is None or seen[0] is not other_parsed:
                     seen = compared[id(other_parsed)] = (other_parsed, parsed_similarity(f_parsed, other_parsed))
                 place_score, why = seen[1]
+                if why is None and f_flags & SETTLED and not place_score and _finer(f_parsed) and \
+                        _finer(other_parsed):
+                    # "lampu Alun-alun Kapuas udah nyala, tp lampu Taman Akcaya mati": dealt with there (the
+                    # words name it), wrong at another place
+                    why = "the earlier one is dealt with: another place"
                 if not place_score and why is None and f_mentions and ("near" not in f_parsed or rank >= 1) and \
                         not (f_parsed.keys() & other_parsed.keys()) - _AREA_KINDS:
                     # nothing named alike ("simpang Sudirman Gatot Subroto" / "Jl. Sudirman - Jl. Gatot Subroto");
@@ -406,7 +427,7 @@ class DedupIndex:
                 # a reminder that names no problem ("kumaha laporan gang RT 02 RW 04 Binong?") is about the
                 # complaint at the place it names; a bare follow-up ("[foto] belum ada perbaikan") that names
                 # neither problem nor place, about the sender's latest complaint
-                reminder = not f_flags & ALSO and (
+                reminder = not f_flags & (ALSO | SETTLED) and (
                     (not f_problems and (place_score >= 0.3 or (f_flags & FOLLOW and not f_places)))
                     or (not other_problems and place_score >= 0.6 and f_flags & FOLLOW))  # named only the second time
                 if f_flags & ALSO and content_sim < threshold and not self_ref:
@@ -635,7 +656,7 @@ def place_keys(f: Features) -> list[int]:
     problems = f.problems & ~STATES
     classes = [bit for bit in range(63) if problems >> bit & 1] if problems else []
     for place in f.places:
-        if not place.startswith(("rt:", "rw:", "hn:", "ref:")):
+        if not place.startswith(("rt:", "rw:", "hn:", "ref:", "not:")):
             keys.append((stable_hash(place) << 32) | 0x9E3779B9)
             for bit in classes:
                 keys.append((stable_hash(f"{place}|p{bit}") << 32) | 0x9E3779B9)

@@ -103,7 +103,7 @@ def test_adversarial_grouping_sets_keep_look_alikes_apart():
     data = Path(__file__).resolve().parents[1] / "data"
     cfg, classifier = dedup_eval.sections(data.parents[1] / "config.yaml")  # as `omnichannel eval FILE` reads it
     floors = {"dedup_adversarial.jsonl": (0.97, 0.95), "dedup_adversarial_b.jsonl": (0.97, 0.92),
-              "dedup_adversarial_c.jsonl": (0.97, 0.88)}
+              "dedup_adversarial_c.jsonl": (0.97, 0.98)}
     for name, (complaint, case) in floors.items():
         rows = dedup_eval.load(data / name)
         figures = grouping_figures(rows, dedup_eval.evaluate(rows, cfg, classifier))
