@@ -39,8 +39,9 @@ _CLASS_WORDS: dict[str, str] = {
     "bill": "tagihan rekening tarif meteran",
     "flood": "banjir kebanjiran caah genangan tergenang menggenang rob surut sepinggang selutut "
              "sepaha sebetis sedada merendam terendam ngaleut kerendem kelelep",
-    "drain": "saluran selokan solokan got gorong drainase mampet tersumbat sumbat buntu sedimentasi dikeruk keruk "
-             "pengerukan",
+    # (Banjar and Malay "tasumbat", their ter- written ta-; not "parit", as often the name of a place)
+    "drain": "saluran selokan solokan got gorong drainase mampet tersumbat tasumbat sumbat buntu sedimentasi "
+             "dikeruk keruk pengerukan",
     # rubbish left uncollected (the object "sampah" alone is no problem: it also blocks drains and is burnt)
     "waste": "diangkut pengangkutan tumpukan menumpuk numpuk menggunung segunung gunungan",
     "burning": "bakar membakar dibakar pembakaran",
@@ -49,6 +50,8 @@ _CLASS_WORDS: dict[str, str] = {
     "road": "berlubang berlobang lubang lobang bolong amblas ambles retak ngelupas mengelupas paving tambal jeglongan "
             "diaspal",
     "streetlight": "pju penerangan gelap peteng",
+    # a park's own lamps ("lampu taman … mati"): the park's keeper, not the street's lights
+    "park_light": "",
     "trafficlight": "apill",
     "power": "pln listrik",
     "collapse": "ambruk roboh runtuh rubuh ambrol",
@@ -76,7 +79,9 @@ _CLASS_WORDS: dict[str, str] = {
     "welfare": "bansos bpnt pkh blt sembako dtks selimut tikar",
     # people made ill by smoke or haze (weak words, below: not the fire or the burning itself)
     "health": "ispa ispu",
-    "labour": "thr gaji upah phk pesangon buruh karyawan pekerja",
+    # pay withheld, and a dismissal: two complaints of one workforce ("buruh", "karyawan": weak, below)
+    "labour": "thr gaji upah",
+    "dismissal": "phk pesangon",
     "school_fee": "pungutan pungli lks seragam iuran sumbangan spp",
     "school_building": "atap plafon",  # and "ruang kelas" (below): "kelas 6" is a grade
     # a toilet (a school's, a puskesmas's, a market's) that is broken or dirty: not its roof, not its water
@@ -89,9 +94,12 @@ _CLASS_WORDS: dict[str, str] = {
 # two-word names of a problem (normalised): the second word is read after the first
 _CLASS_PAIRS: dict[tuple[str, str], str] = {
     ("lampu", "jalan"): "streetlight", ("lampu", "merah"): "trafficlight", ("lampu", "lalu"): "trafficlight",
-    ("lampu", "hijau"): "trafficlight", ("lampu", "kuning"): "trafficlight", ("lampu", "stopan"): "trafficlight", ("lintas", "light"): "trafficlight",
+    ("lampu", "hijau"): "trafficlight", ("lampu", "kuning"): "trafficlight", ("lampu", "stopan"): "trafficlight", ("lampu", "taman"): "park_light", ("lintas", "light"): "trafficlight",
     ("air", "mati"): "no_water", ("pdam", "mati"): "no_water", ("tidak", "mengalir"): "no_water",
     ("tidak", "ngalir"): "no_water", ("belum", "mengalir"): "no_water", ("tidak", "keluar"): "no_water",
+    # Manado Malay: "aer nyanda mangalir"
+    ("nyanda", "mangalir"): "no_water", ("nyanda", "mengalir"): "no_water", ("tidak", "mangalir"): "no_water",
+    ("belum", "mangalir"): "no_water",
     ("air", "bersih"): "no_water",
     # regional words for water: "banyu mati" (Javanese, Banjar), "aek"/"ayek" (Malay); the tide coming in is a flood
     ("banyu", "mati"): "no_water", ("aek", "mati"): "no_water", ("ayek", "mati"): "no_water", ("ledeng", "mati"): "no_water",
@@ -114,7 +122,7 @@ _WEAK_WORDS: dict[str, str] = {"asap": "burning", "asapnya": "burning", "karaoke
                                "rsud": "hospital", "pedagang": "vendor", "dagang": "vendor", "jualan": "vendor",
                                "berjualan": "vendor", "sesak": "health", "masker": "health", "pecah": "leak",
                                "sampah": "waste", "angin": "storm",  # ("penuh sampah kiriman", "angin kencang")
-                               "damkar": "fire"}  # (the fire brigade also catches snakes and bees)
+                               "damkar": "fire", "buruh": "labour", "karyawan": "labour", "pekerja": "labour"}  # (the fire brigade also catches snakes and bees)
 CLASSES: tuple[str, ...] = tuple(_CLASS_WORDS)
 _BIT = {name: 1 << i for i, name in enumerate(CLASSES)}
 _WORD_MASK: dict[str, int] = {}
@@ -144,9 +152,11 @@ _RISK_WORDS = frozenset("miring condong doyong lapuk keropos rapuh pangkas dipan
 _NOT_YET = frozenset("belum tidak".split())
 # and "korban kebakaran kemarin butuh sembako", "bekas banjir", "pasca longsor": the event is the reference, the
 # message is about what followed
-_NOT_THAT = frozenset("bukan korban bekas puing pasca habis sehabis setelah sesudah lokasi".split())
+# ("material longsor", "sisa banjir": what the event left, the message is about what it blocks or spoils)
+# ("sebelah pohon yg tumbang … masih ada 2 pohon miring": the fallen one is where the leaning ones stand)
+_NOT_THAT = frozenset("bukan korban bekas puing pasca habis sehabis setelah sesudah lokasi material sisa sebelah".split())
 # "yg lobang itu", "nang ketimpa kemarin": the problem already told, named to say where this one is
-_THAT_ONE = frozenset("itu tadi kemarin kemaren kmrn wingi kae".split())
+_THAT_ONE = frozenset("itu tadi kemarin kemaren kmrn wingi kae kuwi iku".split())  # (Javanese "sing ambrol kuwi")
 # a demonstrative between a hedge and its event does not end the hedge ("khawatir pohon tersebut tumbang")
 _DEMONSTRATIVES = frozenset("tersebut tsb itu ini iki kuwi kae".split())
 # "di lampu merah": the traffic light says where (beggars, vendors at it), not what is wrong
@@ -155,11 +165,17 @@ _AT = frozenset("di nang neng ning ing dekat deket dkt depan perempatan simpang 
 # (Javanese "sing biyen ana ula kae", "the one where there was a snake before", likewise)
 _PAST = frozenset("kemarin tadi semalam dulu biyen mbiyen wingi".split())
 _WHICH = frozenset("yang yg sing nang".split())
+# "baunya sampai parkiran" (normalised "parkir"): the car park says where, not that parking is wrong (not
+# after "di": "mobil di parkir di trotoar" is the complaint, written apart)
+_LOTS = frozenset("parkir parkirnya".split())
+_TOWARDS = frozenset("sampai sampe ke ka dekat deket dkt depan belakang samping".split())
+# "karena asap kebakaran lahan tadi, tetangga sesak napas": the cause, an event told before, is the reference
+_CAUSE = frozenset("karena karna krn akibat gara".split())
 _THERE_WAS = frozenset("ada ana ono onok".split())
 _BROKEN_WORDS = frozenset("mati padam pareum".split())
 # piped water, in the words regions use for it, and what else may be "mati" after it ("air … lampu mati")
 _WATER = frozenset("air banyu aek ayek ledeng pdam".split())
-_NONE = frozenset("tidak tak gak ga nggak ndak kada dak indak ora".split())
+_NONE = frozenset("tidak tak gak ga nggak ndak kada dak indak ora nyanda".split())
 _WEB = frozenset("web website situs online".split())
 _PIPE = frozenset("pipa pipanya ledeng".split())
 _OTHER_SUBJECTS = frozenset("lampu listrik pln pju apill lalu merah tv hp".split())
@@ -213,8 +229,10 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
         if told and i in told:
             third, before, previous = before, previous, token
             continue
-        if previous in _NOT_THAT:
+        if previous in _NOT_THAT or previous in _CAUSE and not _PAST.isdisjoint(tokens[i:i + 6]):
             reference = 3  # "bekas pohon tumbang", "setelah pohon angsana tumbang": the event's words that follow
+        # "Bukan lampu merahnya, yang lampu jalan": a pair whose first word the reference covered is not named
+        reference_pair = reference and before in _NOT_THAT
         if reference:
             reference -= 1
             if token in words or token in states or stem is not None and words.get(stem(token)) is not None:
@@ -237,6 +255,10 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
         if hedged and token not in _DEMONSTRATIVES:
             hedged -= 1
         bit = words.get(token)
+        if token in _LOTS and previous in _TOWARDS:
+            weak |= _BIT["parking"]
+            third, before, previous = before, previous, token
+            continue
         if bit is None and (token in _WEAK_MASK or token.endswith("nya") and token[:-3] in _WEAK_MASK):
             weak |= _WEAK_MASK[token if token in _WEAK_MASK else token[:-3]]  # ("sampahnya")
         elif bit is None and len(token) > 5:
@@ -246,7 +268,7 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
                 bit = words.get(stem(token))
         if bit is not None:
             mask |= bit
-        if previous in _PAIR_FIRST:
+        if previous in _PAIR_FIRST and not reference_pair:
             pair = _PAIR_MASK.get((previous, token), 0)
             if not pair and token.endswith("nya") and len(token) > 5:  # "lampu merahnya"
                 pair = _PAIR_MASK.get((previous, token[:-3]), 0)
@@ -323,6 +345,9 @@ _OTHER = re.compile(r"\bbeda\s+(?:sama|dengan|dgn|dari|dr|ama|jeung|ti|karo|gang
                     # "ini pohon yang lain", "bukan yang rapuh kemarin", "banjar yang berbeda dengan Br. Kaja"
                     r"|\b(?:ini|itu|ni)\s+(?:\w+\s+){0,2}?(?:yang|yg)\s+(?:lain|berbeda|beda)\b"
                     r"|\bbukan\s+(?:yang|yg)\s+(?:\w+\s+){1,3}?(?:tadi|kemarin|kmrn|kemaren|dulu|kapan)\b"
+                    # "jangan cuma Moewardi yg dibenerin", "aja mung RT 01 sing dipikir": this one is another (not "jangan cuma
+                    # diurus yang RT 3 aja", the writer's own place again)
+                    r"|\b(?:jangan|jgn|aja|ojo|ojok)\s+(?:cuma|cuman|hanya|mung)\s+(?!di)(?:\w+\s+){1,3}?(?:yang|yg|sing)\b"
                     r"|\bberbeda\s+(?:\w+\s+)?(?:dengan|dari|dgn|dr)\b|\b(?:another|a\s+different)\s+(?:one|place|spot|street|bar|location)\b",
                     re.I)
 _LASTING = re.compile(r"\b(?:udah|udh|sudah|sdh|tos|wis|dah)\s+(?:\d+|se|sa|satu|dua|tiga|empat|lima|berapa)\s*"
@@ -344,7 +369,7 @@ ulang lagi
 _AGAIN_WORDS = frozenset("lagi lg deui kembali balik maning meneh maneh agik again".split())
 _FOLLOW_WORDS = frozenset("foto fotonya masih msh belum blm acan tetep tetap gimana gmn kapan sampe sampai beuki "
                           "makin".split())
-_OTHER_WORDS = frozenset("beda bukan lain sanes berbeda another different kejadian kasus peristiwa".split())
+_OTHER_WORDS = frozenset("beda bukan lain sanes berbeda jangan jgn aja ojo ojok another different kejadian kasus peristiwa".split())
 # "lokasi terpisah", "(bukan alkid)", "kali ini di …", "giliran …": the writer's next complaint, elsewhere
 _ALSO = re.compile(r"\(\s*(?:bukan|dudu|sanes)\s+\w+|\b(?:lokasi|tempat|tempatnya)\s+(?:terpisah|berbeda|lain)\b|"
                    r"\bkali\s+ini\s+(?:di|nang|neng)\b|\bgiliran\b"
@@ -352,6 +377,8 @@ _ALSO = re.compile(r"\(\s*(?:bukan|dudu|sanes)\s+\w+|\b(?:lokasi|tempat|tempatny
                    # (and "Pak, ada lagi": "manusia silver ada lagi" is the same ones back)
                    r"|(?:^|[,.;:!?\n]\s*|\b(?:pak|bu|min|kak|mas|mbak|bang|bli|om|sam|kang|teh|dan|terus|trus|ada|ado|onok)\s+)satu\s+lagi\b"
                    r"|(?:^|[,.;:!?\n]\s*|\b(?:pak|bu|min|kak|mas|mbak|bang|bli|om|sam|kang|teh|dan|terus|trus)\s+)ada\s+lagi\b"
+                   # Javanese "Lan malih, akta …", "lan maneh": and one more thing
+                   r"|(?:^|[,.;:!?\n]\s*)(?:lan|dan)\s+(?:malih|maneh|lagi)\b(?!-)"
                    r"|\b(?:sekalian|selain\s+itu|laporan\s+lain|masalah\s+lain|hal\s+lain|"
                    r"tambahan\s+lagi|oh\s+iya|oya|btw|(?:sampaikan|laporkan|informasikan)\s+(?:pula|juga))\b"
                    # "selain atap kelas, jalan … juga berlubang": besides the first complaint, another
@@ -361,7 +388,7 @@ _ALSO = re.compile(r"\(\s*(?:bukan|dudu|sanes)\s+\w+|\b(?:lokasi|tempat|tempatny
                    r"|\b(?:terima\s*kasih|makasih|trims|suksma|thanks|thank\s+you|matur\s+(?:nuwun|suwun)|hatur\s+nuhun|"
                    r"terimo\s+kasih)\b[^\n]{0,60}?\b(?:tapi|tp|tpi|namun|but|however)\b(?![^.\n]*\b(?:masih|msh|belum|blm|"
                    r"still|cuma|hanya|sebagian|setengah)\b)", re.I)
-_ALSO_WORDS = frozenset("sekalian selain satu ada laporan masalah hal tambahan oh oya btw bukan dudu sanes lokasi "
+_ALSO_WORDS = frozenset("sekalian selain satu ada lan dan laporan masalah hal tambahan oh oya btw bukan dudu sanes lokasi "
                         "sampaikan laporkan informasikan "
                         "tempat tempatnya kali giliran terima kasih makasih trims suksma thanks thank matur hatur suwun "
                         "terimo".split())
@@ -371,11 +398,12 @@ _FIX_VERBS = (r"(?:di\s*)?(?:perbaiki|betulkan|benerin|benahi|tambal|angkut|fogg
               r"pangkas|tebang|bersihkan|keruk|segel|razia|ganti|tutup|evakuasi)|diperbaiki|dibetulkan|dibenerin|"
               r"ditambal|diangkut|difogging|ditangani|ditindak|ditertibkan|dipangkas|ditebang|dibersihkan|dikeruk|"
               r"disegel|dirazia|diganti|normal|bersih|surut|nyala|menyala|idup|hidup|ngalir|mengalir|beres|selesai|"
-              r"nangkep|ditangkap|"
+              r"nangkep|ditangkap|diambil|diambe|"
               # Javanese, Malay and Banjar: "wes didandani", "la dibaiki", "wingi wes disedot"
               r"didandani|dibenakke|dibenerke|dibenakno|dibaiki|dibaikin|disedot|dikuras|diresiki|dibersihke|dipotong")
 # (not "sudah mulai surut", "udah agak ngalir": only partly dealt with, the matter goes on)
-_FIXED = re.compile(r"\b(?:sudah|udah|udh|sdh|dah|telah|la|lah|wis|wes|uwis|tos|baru|padahal|sempat)\s+"
+# (Manado Malay "so" is "sudah": "ular so diambe", taken away)
+_FIXED = re.compile(r"\b(?:sudah|udah|udh|sdh|dah|telah|la|lah|wis|wes|uwis|tos|so|baru|padahal|sempat)\s+"
                     r"(?:(?!mulai\b|agak\b|sedikit\b|sebagian\b|setengah\b)\w+\s+)?"
                     r"(?:" + _FIX_VERBS + r")\b|\b(?:fogging|foging)\s+(?:sudah|udah|udh|sdh)\b"
                     r"|\bsince\b[^.\n]{0,40}\bvisited\b|\b(?:quieter|fixed|repaired|resolved)\b"
@@ -387,10 +415,10 @@ _FIXED = re.compile(r"\b(?:sudah|udah|udh|sdh|dah|telah|la|lah|wis|wes|uwis|tos|
 FIXED = _FIXED  # (dedup.features: the place of a settled matter is not the new complaint's)
 _THANKS = re.compile(r"\b(?:terima\s*kasih|makasih|trims|suksma|thanks|thank\s+you|matur\s+(?:nuwun|suwun)|hatur\s+nuhun|"
                      r"terimo\s+kasih|alhamdulillah)\b", re.I)
-_BUT = re.compile(r"\b(?:tapi|tp|tpi|namun|but|however|sekarang|skrg|now)\b", re.I)
+_BUT = re.compile(r"\b(?:tapi|tp|tpi|namun|but|however|sekarang|skrg|skarang|now|nanging|saiki)\b", re.I)
 _PERSISTS = re.compile(r"\b(?:masih|msh|still)\b", re.I)
 _STILL = re.compile(r"\b(?:masih|msh|belum|blm|still)\b", re.I)
-_FIXED_WORDS = frozenset("sudah udah udh sdh dah telah la lah wis wes uwis tos baru padahal sempat fogging foging "
+_FIXED_WORDS = frozenset("sudah udah udh sdh dah telah la lah wis wes uwis tos so baru padahal sempat fogging foging "
                          "since quieter fixed repaired resolved tambalan tambalannya tambalane padam".split())
 # the problem is back: "again"/"lagi" after a word that is not a fix ("nyala lagi", "ngalir lagi" are
 # the fix) nor a negation ("dak muncrat lagi"); "back to loud music"

@@ -243,7 +243,17 @@ _COMPARED = re.compile(r"\b(?:kayak|kaya|kyk|seperti|spt|koyok|koyo|kados|mirip|
 _SETTLED_SCHOOL = re.compile(r"\b((?:sd|smp|sma|smk)\s+\d{1,3})\s+(?:udah|sudah|udh|sdh|wes|wis|la)\s+", re.I)
 _COMPARED_KINDS = ("rt:", "rw:", "lm-", "gg:", "street:", "kel:")
 # "Selain di dekat gang 5, Jalan Kelayan A dekat mulut gang 9 juga rusak": the aside names the place already told
-_NOT_PLACE = re.compile(r"\bbukan\s+(?:di\s+)?((?:[A-Za-z]+\s+){0,2}[A-Za-z0-9]+)", re.I)
+# the place a text says it is not, in Indonesian and Javanese ("bukan Kampung X", "dudu SD 15, iki SD 51",
+# "Punika RW 06, sanes RW 04", "ora sing RT 04"), or whose neglect it protests ("aja mung RT 01 sing dipikir",
+# "jangan cuma Moewardi yg dibenerin")
+_NOT_PLACE = re.compile(r"\b(?:bukan|dudu|sanes|ora\s+sing|(?:jangan|aja|ojo|ojok)\s+(?:cuma|hanya|mung|cuman))\s+"
+                        r"(?:di\s+|nang\s+|ing\s+)?((?:[A-Za-z]+\s+){0,3}(?:[A-Za-z]+\s+\d{1,3}\b|[A-Za-z0-9]+))", re.I)
+# the place of another report the text says was sent already ("RT 7 jare wis lapor, iki RT 8", "Blok B katanya
+# sudah dilaporkan"): a place of the kind it names for its own
+_REPORTED_PLACE = re.compile(r"\b((?:rt|rw|blok|sd|smp|sma|smk|gang|gg)\.?\s*[a-z0-9]{1,3})\s+(?:jare|jarene|katanya|"
+                             r"kabarnya)\s+(?:wis|wes|sudah|udah|sampun|sdh)\s+(?:di)?(?:lapor|laporkan|lapurke|lapurake|"
+                             r"dilaporkan|dilapurke)", re.I)
+_NOT_WORDS = ("bukan", "dudu", "sanes", "ora sing", "cuma", "hanya", "mung", "jare", "katanya", "kabarnya")
 _ASIDE_PLACE = re.compile(r"\bselain\s+(?:di\s+)?(?:dekat\s+|depan\s+)?([^,.;:\n]{2,30}),", re.I)
 
 
@@ -258,8 +268,9 @@ def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[
         found += _SETTLED_SCHOOL.findall(canonical_places(text))
     if "selain" in low:
         found += _ASIDE_PLACE.findall(canonical_places(text))
-    if "bukan" in low:  # "RT 05 … Jl. Tanjung Raya 1 ujung, bukan Kampung Beting": the place it is not
-        for snippet in _NOT_PLACE.findall(canonical_places(text)):
+    if any(word in low for word in _NOT_WORDS):  # "RT 05 … Jl. Tanjung Raya 1, bukan Kampung Beting": not there
+        canonical = canonical_places(text)
+        for snippet in _NOT_PLACE.findall(canonical) + _REPORTED_PLACE.findall(canonical):
             negated = _extract_places(snippet, None) & places
             if negated and places - negated:
                 places -= negated
@@ -893,7 +904,7 @@ def make_features(tokens: Iterable[str], text: str, *, location: Mapping[str, An
     low = text.lower()
     found = _WORD.findall(low)
     words = set(found)
-    if "bukan" in words:  # "…, bukan Kampung Beting": the place it is not is not mentioned
+    if not words.isdisjoint(("bukan", "dudu", "sanes", "cuma", "hanya", "mung")):  # "bukan Kampung Beting": not mentioned
         found = _WORD.findall(_NOT_PLACE.sub(" ", low))
     mentions = f" {' '.join(found)} "  # a string, not a set: an index rebuilt at start holds many at once
     return Features(content=frozenset(content), places=frozenset(places), agency=agency, person=person,
