@@ -144,9 +144,12 @@ TIMING = 1 << 58  # the timing is wrong ("durasinya kelamaan")
 STATES = EVENT | RISK | BROKEN | TIMING
 _EVENT_WORDS = frozenset("tumbang roboh ambruk runtuh rubuh longsor banjir kebanjiran ambles amblas ambrol "
                          "patah jebol".split())
+# "if the wind blows it will surely fall" (Indonesian, Javanese, Banjar and Malay conditionals): the event of
+# the clause they open, a word further than a hedge's, is feared
+_CONDITIONALS = frozenset("kalau kalo klo jika jikalau lamun nek yen".split())
 _HEDGES = frozenset("rawan mau hampir nyaris berpotensi potensi terancam khawatir takut bisa sebelum bakal "
                      "takutnya khawatirnya kuatir kuatirnya dikhawatirkan "
-                    "akan sakdurunge sadurunge selak mundhak wedi".split())
+                    "akan sakdurunge sadurunge selak mundhak wedi".split()) | frozenset(_CONDITIONALS)
 _RISK_WORDS = frozenset("miring condong doyong lapuk keropos rapuh pangkas dipangkas pemangkasan".split())
 # "belum tumbang", "nggak sampai roboh": the event has not happened (a risk); "bukan kebakaran": not that problem
 _NOT_YET = frozenset("belum tidak".split())
@@ -247,7 +250,7 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
             state = RISK
         if state is not None:
             if state == HEDGE:
-                hedged = 3  # the next two tokens
+                hedged = 4 if token in _CONDITIONALS else 3  # the next two tokens (three after "if")
             elif state == EVENT:
                 mask |= RISK if hedged else EVENT
             else:

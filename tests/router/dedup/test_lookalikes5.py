@@ -81,3 +81,8 @@ def test_a_place_the_text_says_it_is_not_in_javanese():
 def test_a_place_said_to_be_reported_already_is_the_other_report():
     assert "not:rt:6" in extract_places("lampu PJU RT 09 RW 02 mati. RT 6 jare wis lapor, iki RT 9")
     assert "not:blok:a" in extract_places("rusun blok C talang bocor. Blok A katanya sudah dilaporkan, ini blok C")
+
+
+def test_an_event_an_if_clause_fears_is_a_risk():
+    assert classes("pohon mahoni depan kantor pos miring, masih berdiri, tapi kalau hujan pasti tumbang") == \
+        ["tree", "risk"]
