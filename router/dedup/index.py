@@ -449,12 +449,24 @@ class DedupIndex:
                 # for a flood or an outage, the same kecamatan or RW will do): look-alike wording about no
                 # shared place is another complaint ("KTP saya belum jadi", "THR di PT … belum dibayar")
                 rejected = _nearer(rejected, sim, ids[slot], "no shared place")
+            elif rank == 0 and place_score < 1.0 and both and not f_problems & other_problems & AREA_CLASSES and \
+                    _other_spots(_spot(f_parsed), (_spot(other_parsed), self._opener_spot(openers[slot]))):
+                # "lampu dalan gang RT 02 mati" / "lampu Jl. Tendean mati" (or a reminder of it that names only
+                # the kelurahan), one kelurahan: a lamp, a hole is at one spot, and the one names its RT's gang,
+                # the other's case a street (no RT) — two spots
+                rejected = _nearer(rejected, sim, ids[slot], "another spot in the kelurahan")
             elif rank == 0 and sim < threshold:
                 rejected = _nearer(rejected, sim, ids[slot], "below threshold")
             elif best is None or (rank, sim) > best_key:
                 best = Match(level, sim, ids[slot], int(self._roots[slot]), self._case(slot), slot, rank == 1)
                 best_key = (rank, sim)
         return Lookup(best, None if best else rejected)
+
+    def _opener_spot(self, opener: int) -> str | None:
+        """``_spot`` of a group's first complaint."""
+        offsets = self._places.offsets
+        lo, hi = int(offsets[opener]), int(offsets[opener + 1])
+        return _spot(self._place_set(memoryview(self._places.data), lo, hi)) if hi > lo else None
 
     def _case(self, slot: int) -> int | None:
         return int(self._cases[slot]) or None
@@ -646,6 +658,22 @@ def _finer(parsed: dict[str, tuple[str, ...]] | None) -> bool:
     # a river runs through kelurahan: naming it is no finer than naming the kelurahan
     return bool(parsed) and any(kind in ("street", "sub") or (kind.startswith("lm-") and kind != "lm-sungai")
                                 for kind in parsed)  # type: ignore[union-attr]
+
+
+def _spot(parsed: dict[str, tuple[str, ...]] | None) -> str | None:
+    """"rt" for a place set that names an RT and nothing finer that has a name (no street, gang, landmark),
+    "street" for one that names a street and no RT; otherwise None."""
+    if not parsed:
+        return None
+    named = any(kind in ("street", "gg", "sub", "blok") or kind.startswith("lm-") for kind in parsed)
+    if "rt" in parsed:
+        return None if named else "rt"
+    return "street" if "street" in parsed else None
+
+
+def _other_spots(mine: str | None, theirs: tuple[str | None, ...]) -> bool:
+    """One names an RT's gang, the other (or its case's first report) a street."""
+    return mine is not None and ({"rt", "street"} - {mine}) <= set(theirs)
 
 
 def place_keys(f: Features) -> list[int]:

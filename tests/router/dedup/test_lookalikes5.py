@@ -8,6 +8,7 @@ from __future__ import annotations
 from router.dedup.concepts import ALSO, OTHER, SETTLED, class_names, problem_mask, reference_flags
 from router.dedup.features import extract_places, place_similarity, stem
 from router.normalise import normalise, tokens
+from tests.router.dedup.test_grouping import Stream
 
 
 def classes(text: str) -> list[str]:
@@ -86,3 +87,10 @@ def test_a_place_said_to_be_reported_already_is_the_other_report():
 def test_an_event_an_if_clause_fears_is_a_risk():
     assert classes("pohon mahoni depan kantor pos miring, masih berdiri, tapi kalau hujan pasti tumbang") == \
         ["tree", "risk"]
+
+
+def test_a_lamp_in_an_rts_gang_is_not_the_lamp_of_a_street_in_the_kelurahan():
+    s = Stream()
+    s.send("lampu jalan di Jl. Cempaka kelurahan Sukamaju mati sak ruas, peteng", person=1)
+    s.send("lampu jalan kelurahan Sukamaju isih mati, kapan didandani", person=2, hours=20)
+    assert s.level("lampu jalan gang RT 03 RW 02 kelurahan Sukamaju mati 2 titik", person=3, hours=30) == "new"
