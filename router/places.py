@@ -46,6 +46,8 @@ def _common(name: str, common: set[str]) -> bool:
 _UNITS = {"satu": 1, "dua": 2, "tiga": 3, "empat": 4, "lima": 5, "enam": 6, "tujuh": 7, "delapan": 8,
           "sembilan": 9}
 _TEENS = {"sepuluh": 10, "sebelas": 11}
+# a number written as a word, as in "Lingkungan Empat", "Tumumpa Dua" (dedup compares them with digits)
+NUMBER_WORDS = {**_UNITS, **_TEENS}
 
 
 def _digits(words: list[str]) -> list[str] | None:

@@ -27,7 +27,7 @@ from router.dedup.concepts import (
     without_aside,
 )
 from router.fastre import Anchored
-from router.places import canonical_places
+from router.places import NUMBER_WORDS, canonical_places
 from router.regions import city_words
 
 # Words that carry no meaning for "is this the same complaint": greetings, pleas, fillers, particles.
@@ -259,7 +259,7 @@ _ASIDE_PLACE = re.compile(r"\bselain\s+(?:di\s+)?(?:dekat\s+|depan\s+)?([^,.;:\n
 
 def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[str]:
     """Place keys (``kel:…``, ``kec:…``, ``street:…``, ``rt:N``, ``rw:N``) from the text and the gazetteer."""
-    places = _extract_places(text, location)
+    places = {_numbered_kelurahan(key) if key.startswith("kel:") else key for key in _extract_places(text, location)}
     low = text.lower()
     if "tapi" in low or "tp" in low or "namun" in low or "but" in low:
         places = _after_settled(text, places, location)
@@ -285,6 +285,13 @@ def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[
                            not (kind == "lm-sekolah" and other.startswith(key + " ")) for other in places):
                         places.discard(key)
     return places
+
+
+def _numbered_kelurahan(key: str) -> str:
+    """"kel:tumumpa ii", "kel:tumumpa dua" → "kel:tumumpa 2" (a kelurahan split in two, named either way)."""
+    head, _, last = key.rpartition(" ")
+    number = NUMBER_WORDS.get(last) or _ROMAN.get(last)
+    return f"{head} {number}" if head and number else key
 
 
 _SETTLED_BUT = re.compile(r"\b(?:tapi|tp|tpi|namun|but)\b", re.I)
@@ -538,6 +545,9 @@ def _sub_unit(places: set[str], match: re.Match[str]) -> None:
         return  # "br" is also "baru": in lower case only in a text written all in lower case
     if first.isdigit() or (first.isupper() and (first.lower() in _ROMAN or first == "I")):
         places.add(f"sub:{int(first) if first.isdigit() else _ROMAN.get(first.lower(), 1)}")
+        return
+    if first.lower() in NUMBER_WORDS:  # "lingkungan empat" is "lingk 4"
+        places.add(f"sub:{NUMBER_WORDS[first.lower()]}")
         return
     name = first.lower()
     if name in _common_words() or name in _SUB_WORDS or len(name) < 3:

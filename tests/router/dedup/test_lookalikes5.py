@@ -94,3 +94,8 @@ def test_a_lamp_in_an_rts_gang_is_not_the_lamp_of_a_street_in_the_kelurahan():
     s.send("lampu jalan di Jl. Cempaka kelurahan Sukamaju mati sak ruas, peteng", person=1)
     s.send("lampu jalan kelurahan Sukamaju isih mati, kapan didandani", person=2, hours=20)
     assert s.level("lampu jalan gang RT 03 RW 02 kelurahan Sukamaju mati 2 titik", person=3, hours=30) == "new"
+
+
+def test_numbers_written_as_words_in_a_lingkungan_and_a_kelurahan():
+    assert "sub:6" in extract_places("longsor di lingkungan enam, rumah tertimbun")
+    assert similarity("banjir di Kel. Mawar II", "banjir di Kel. Mawar Dua")[1] is None
