@@ -791,7 +791,9 @@ def parsed_similarity(pa: dict[str, tuple[str, ...]], pb: dict[str, tuple[str, .
                 agree.add(kind)
             else:
                 return 0.0, "different crossing"
-        elif _compatible(a, b, kind == "street") or (kind == "blok" and _same_block(a, b)):
+        # (a crossing is named by its streets or its kelurahan, whole or by the last word: "simpang Rapak" is
+        # "simpang Muara Rapak", as "Jl. A. Yani" is "Jl. Ahmad Yani")
+        elif _compatible(a, b, kind in ("street", "lm-simpang")) or (kind == "blok" and _same_block(a, b)):
             agree.add(kind)
         else:
             return 0.0, f"different {_LABELS.get(kind) or kind.partition('-')[2] or kind}"

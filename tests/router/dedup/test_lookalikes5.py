@@ -99,3 +99,7 @@ def test_a_lamp_in_an_rts_gang_is_not_the_lamp_of_a_street_in_the_kelurahan():
 def test_numbers_written_as_words_in_a_lingkungan_and_a_kelurahan():
     assert "sub:6" in extract_places("longsor di lingkungan enam, rumah tertimbun")
     assert similarity("banjir di Kel. Mawar II", "banjir di Kel. Mawar Dua")[1] is None
+
+
+def test_a_crossing_named_by_the_last_word_of_its_kelurahan():
+    assert similarity("APILL di simpang Sari ga nyala", "lampu merah simpang Tanjung Sari mati")[1] is None
