@@ -261,6 +261,7 @@ def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[
     """Place keys (``kel:…``, ``kec:…``, ``street:…``, ``rt:N``, ``rw:N``) from the text and the gazetteer."""
     places = {_numbered_kelurahan(key) if key.startswith("kel:") else key for key in _extract_places(text, location)}
     low = text.lower()
+    places = _street_before_kelurahan(places, low)
     if "tapi" in low or "tp" in low or "namun" in low or "but" in low:
         places = _after_settled(text, places, location)
     found = _COMPARED.findall(text) if ("rt" in low or "rw" in low or "sd" in low or "sm" in low) else []
@@ -285,6 +286,22 @@ def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[
                            not (kind == "lm-sekolah" and other.startswith(key + " ")) for other in places):
                         places.discard(key)
     return places
+
+
+def _street_before_kelurahan(places: set[str], low: str) -> set[str]:
+    """"Jl. A. Yani Karang Rejo" is Jl. A. Yani in Karang Rejo: a street name that took the kelurahan's first
+    word ("yani karang") loses it."""
+    kelurahan = [key[4:] for key in places if key.startswith("kel:") and " " in key]
+    if not kelurahan:
+        return places
+    out = set()
+    for key in places:
+        if key.startswith("street:") and " " in key:
+            head, _, last = key[7:].rpartition(" ")
+            if any(kel.startswith(last + " ") and f"{head} {kel}" in low for kel in kelurahan):
+                key = "street:" + head
+        out.add(key)
+    return out
 
 
 def _numbered_kelurahan(key: str) -> str:

@@ -103,3 +103,8 @@ def test_numbers_written_as_words_in_a_lingkungan_and_a_kelurahan():
 
 def test_a_crossing_named_by_the_last_word_of_its_kelurahan():
     assert similarity("APILL di simpang Sari ga nyala", "lampu merah simpang Tanjung Sari mati")[1] is None
+
+
+def test_a_street_written_before_its_kelurahan_keeps_only_its_name():
+    area = {"kelurahan": "Sido Mulyo"}
+    assert "street:sudirman" in extract_places("lampu jalan mati di Jl. Sudirman Sido Mulyo", area)
