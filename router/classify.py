@@ -223,6 +223,10 @@ class Classifier:
                 scores[hit.agency] += hit.score
                 remit_terms[hit.agency] = list(hit.terms[:6])
                 rules.append([f"{hit.agency}:remit:{', '.join(hit.terms[:3])}", hit.score])
+        outside = self.remits.outside(toks, landmarks) if cfg.remits.outside_weight else {}
+        for code, terms in outside.items():
+            if code in self.agencies:
+                self._outside(code, terms, scores, rules)
         if self.addressed:  # "@dinsoskotabdg …", "Yth. Kepala Dinas Lingkungan Hidup": the writer chose
             for code in addressed(self.addressed, toks):
                 if code in self.agencies:
@@ -313,6 +317,20 @@ class Classifier:
         }
         return Decision(kind=kind, agency=agency, confidence=confidence, location=location,
                         explanation=explanation)
+
+    def _outside(self, code: str, terms: list[str], scores: dict[str, float], rules: list[list[Any]]) -> None:
+        """Credit ``code`` with the things the text names that its remit lists as not the Pemda's (the Jembatan
+        Ampera, SMA/SMK, the national road) and take ``outside_discount`` of every other agency's evidence."""
+        settings = self.cfg.remits
+        weight = settings.outside_weight * min(len(terms), 2)
+        if settings.outside_discount:
+            for other in list(scores):
+                if other != code and scores[other] > 0:
+                    cut = scores[other] * settings.outside_discount
+                    scores[other] -= cut
+                    rules.append([f"{other}:outside_pemda", -round(cut, 3)])
+        scores[code] += weight
+        rules.append([f"{code}:outside_pemda:{', '.join(terms[:3])}", weight])
 
     def _unsigned(self, toks: list[str], norm: str) -> tuple[list[str], str]:
         """A letter without its signature block ("Hormat kami, Lurah Palasari"): who signs is not what is wrong."""

@@ -31,15 +31,22 @@ pemerintah pemkot pemda pemkab dinas badan kantor satuan unit upt uptd perangkat
 masyarakat warga umum milik terkait sesuai bagi agar secara baik tidak bukan ada sini melainkan
 kecuali hanya saja tetap lagi sudah akan dapat bisa menerima diterima dulu awal utama
 kota kab jl no saya aku kami kita anda dia mereka belum jelas sekaligus beberapa mana hal
+bapak ibu admin seperti misalnya contohnya
 """.split())
+# ("bapak", "ibu", "admin": how writers address the desk; a remit's "BPK" (volunteer fire brigades) normalises to
+# "bapak" too, and every "Pak, …" would otherwise be evidence for it)
 # a clause that says what the agency does NOT do
 _EXCLUSION = re.compile(r"\b(?:bukan|tidak termasuk|tidak menangani|tidak mencakup|kecuali|melainkan|"
-                        r"kewenangan provinsi|kewenangan pemerintah provinsi|diserahkan ke|ditangani oleh)\b"
+                        r"kewenangan (?!pemerintah kota|pemkot|kota)\w+|diserahkan ke|ditangani oleh)\b"
                         r"|\bada di \w+$|\b(?:melalui|lewat) \w+$")
 # a remit's clause names where its matter is after these ("pengemis di lampu merah"): those words are weak
 # evidence and never make the agency the owner of a rule ("lampu merah" stays the traffic lights')
 _LOCATIVE = frozenset(("di", "pada", "sekitar", "sepanjang"))
 _CLAUSES = re.compile(r"[.;:,()\n]|\s-\s|\s–\s")
+# "… atau bukan kewenangan Pemerintah Kota Malang (jalan nasional/provinsi, SMA/SMK, PLN) untuk diteruskan": what
+# the Pemda does not handle at all, listed by whoever receives such messages to pass them on
+_NOT_THE_PEMDAS = re.compile(r"\bbukan (?:kewenangan|urusan|wewenang) (?:pemerintah |pemkot |pemda |pemkab )?"
+                             r"(?:kota|kabupaten)?[^(.;]*\(([^)]*)\)", re.IGNORECASE)
 _NASAL = (("meng", "k"), ("peng", "k"), ("meny", "s"), ("peny", "s"), ("mem", "p"), ("pem", "p"),
           ("men", "t"), ("pen", "t"))
 # "nge-"/"ng-"/"ny-" are the everyday active prefixes (Jakarta, Javanese, Sundanese): "ngamen", "ngemis"
@@ -128,6 +135,7 @@ class RemitIndex:
                     else:
                         for s in stems(term, True):
                             self.words[s].append((code, term, w))
+        self._outside(remits, lexicon, positive)
         self.empty = not self.words and not self.pairs
         self._firsts = {a for a, _ in self.pairs}
         self._tokens: dict[str, tuple[tuple[str, ...] | None, dict[tuple[str, str], float], tuple[str, ...]]] = {}
@@ -140,6 +148,53 @@ class RemitIndex:
                 if " " not in term:  # (sets of codes: order does not matter here)
                     for s in stems(term, True):
                         out[s].update(codes)
+
+    def _outside(self, remits: dict[str, str], lexicon: dict[str, str] | None,
+                 positive: dict[str, set[str]]) -> None:
+        """Index what a remit lists as not the Pemda's at all: its word pairs, and its acronyms ("SMA", "PLN",
+        "LRT") that no other remit names. Words most remits hold (the city's name) are left out."""
+        self.outside_words: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        self.outside_pairs: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
+        for code, text in sorted(remits.items()):
+            for listed in _NOT_THE_PEMDAS.findall(text or ""):
+                for raw in _CLAUSES.split(listed):
+                    for acronym in _CAPS_WORD.findall(raw):
+                        word = normalise(acronym, lexicon)
+                        if " " not in word and len(word) >= 2 and not positive.get(word, set()) - {code}:
+                            self.outside_words[word].append((code, word))
+                    words = [w if len(w) >= 3 and w not in STOPWORDS and not w.isdigit() else ""
+                             for w in normalise(raw, lexicon).split()]
+                    for first, second in zip(words, words[1:], strict=False):
+                        if first and second and not positive.get(f"{first} {second}", set()) - {code}:
+                            for a in stems(first, True):
+                                for b in stems(second, True):
+                                    self.outside_pairs[(a, b)].append((code, f"{first} {second}"))
+
+    def outside(self, toks: list[str], places: set[str] | None = None) -> dict[str, list[str]]:
+        """Agency → the things the text names that its remit lists as not the Pemda's (pairs before words);
+        a word in ``places`` (right after "depan", "dekat") says where, not what, and is skipped."""
+        if not self.outside_words and not self.outside_pairs:
+            return {}
+        found: dict[str, list[str]] = {}
+        previous: tuple[str, ...] = ()
+        for tok in toks:
+            cands = stems(tok) if len(tok) >= 3 and tok not in STOPWORDS else None
+            if cands is None or (places and tok in places):
+                previous = ()
+                continue
+            for a in previous:
+                for b in cands:
+                    for code, term in self.outside_pairs.get((a, b), ()):
+                        if term not in found.setdefault(code, []):
+                            found[code].append(term)
+            previous = cands
+        for tok in toks:
+            listed = self.outside_words.get(tok) or (self.outside_words.get(tok[:-1]) if tok.endswith("n") else None)
+            if listed and not (places and tok in places):
+                for code, term in listed:
+                    if term not in found.setdefault(code, []):
+                        found[code].append(term)
+        return {code: terms for code, terms in found.items() if terms}
 
     def owners(self, words: list[str]) -> tuple[set[str], set[str]]:
         """(agencies whose remit names every content word of a rule, agencies whose remit excludes one)."""
@@ -214,6 +269,7 @@ class RemitIndex:
 # ---- how a config names its agencies ------------------------------------------------------------------
 
 _CAPS = re.compile(r"\b[A-Z][A-Z]{2,}\b")
+_CAPS_WORD = re.compile(r"\b[A-Z]{2,}\b")
 
 
 def addressee_index(addressees: dict[str, list[str]], lexicon: dict[str, str]

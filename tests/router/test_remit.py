@@ -148,3 +148,32 @@ def test_a_dark_traffic_light_stays_with_traffic_where_beggars_at_it_are_social_
     assert classifier.classify("lampu merah di perempatan mati dari pagi, semrawut").agency == "dishub"
     beggars = classifier.classify("banyak pengemis anak di lampu merah perempatan tiap sore")
     assert any(name.startswith("dinsos:remit:") and "pengemis" in name for name, _ in beggars.explanation["agency"]["rules"])
+
+
+# the template every city's triage remit follows: what is not the Pemda's at all, listed to be passed on
+NOT_OURS = ("Menerima dan mendisposisikan pengaduan yang belum jelas, atau bukan kewenangan Pemerintah Kota "
+            "Contoh (jalan nasional/provinsi, Trans Kota, SMA/SMK, PLN, kepolisian) untuk diteruskan ke instansi "
+            "yang berwenang.")
+
+
+def test_what_a_remit_lists_as_not_the_pemdas_is_indexed_as_pairs_and_acronyms() -> None:
+    index = RemitIndex({"triage": NOT_OURS, "disdik": "Pendidikan SD dan SMP. SMA/SMK kewenangan Provinsi.",
+                        "pupr": "Jalan kota dan jembatan."})
+    assert index.outside("jalan nasional di km 6 berlubang".split()) == {"triage": ["jalan nasional"]}
+    assert index.outside("pungutan di sman 3 mencekik".split()) == {"triage": ["sma"]}  # SMAN: SMA Negeri
+    # a lowercase listed word alone is no name ("polisi tidur"), nor is a place after "depan"
+    assert index.outside("polisi tidur di jalan kota".split()) == {}
+    assert index.outside("jalan depan sma berlubang".split(), places={"sma"}) == {}
+
+
+def test_a_thing_not_the_pemdas_goes_to_whoever_passes_it_on(shipped) -> None:
+    routing = shipped.routing.model_copy(deep=True)
+    routing.model.enabled = False
+    agencies = agencies_with(shipped, triage=NOT_OURS,
+                             disdik="Pendidikan SD dan SMP negeri, guru, pungutan sekolah. SMA/SMK kewenangan Provinsi.")
+    classifier = Classifier(routing, agencies)
+    decision = classifier.classify("SMA negeri tempat anak saya sekolah memungut uang pembangunan 3 juta per siswa")
+    assert decision.agency == "triage"
+    assert any(name.startswith("triage:outside_pemda:sma") for name, _ in decision.explanation["agency"]["rules"])
+    assert classifier.classify("jalan depan SMA 5 berlubang besar, bahaya").agency == "pupr"
+    assert classifier.classify("guru SD negeri 3 minta pungutan seragam").agency == "disdik"
