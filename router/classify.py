@@ -110,7 +110,8 @@ class Classifier:
         settings = routing.remits
         self.remits = RemitIndex(remits if settings.enabled else {}, routing.lexicon, weight=settings.weight,
                                  pair_weight=settings.pair_weight, max_score=settings.max_score,
-                                 exclusion_weight=settings.exclusion_weight, place_weight=settings.place_weight)
+                                 exclusion_weight=settings.exclusion_weight, place_weight=settings.place_weight,
+                                 synonyms=settings.synonyms)
         self.owner = self._owners(rules, routing.lexicon) if settings.transfer else {}
         self.addressed = addressee_index(addressees, routing.lexicon) if settings.enabled else {}
         self.model = model if model is not None else _load_model(routing)

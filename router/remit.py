@@ -80,6 +80,31 @@ def stems(word: str, nasal: bool = False) -> tuple[str, ...]:
     return tuple(sorted(out))
 
 
+def _with_synonyms(remits: dict[str, str], synonyms: list[list[str]],
+                   lexicon: dict[str, str] | None) -> dict[str, str]:
+    """Remits with the everyday names of what they name formally, one clause each: a remit's "Penerangan Jalan
+    Umum (PJU)" is the writer's "lampu jalan" (each group of ``synonyms`` names one thing). Only clauses that
+    say what the agency does count (not "… tidak termasuk", nor where after "di")."""
+    groups = [[f" {normalise(name, lexicon)} " for name in group] for group in synonyms]
+    groups = [[name for name in group if name.strip()] for group in groups]
+    if not groups:
+        return remits
+    out = {}
+    for code, text in remits.items():
+        said = [_before_locative(normalise(raw, lexicon)) for raw in _CLAUSES.split(text or "")]
+        said = " | ".join(f" {clause} " for clause in said if clause and not _EXCLUSION.search(clause))
+        extra = [name.strip() for group in groups if any(name in said for name in group) for name in group
+                 if name not in said]
+        out[code] = f"{text}\n" + "\n".join(extra) if extra else text
+    return out
+
+
+def _before_locative(clause: str) -> str:
+    tokens = clause.split()
+    at = next((i for i, w in enumerate(tokens) if w in _LOCATIVE), len(tokens))
+    return " ".join(tokens[:at])
+
+
 @dataclass(frozen=True)
 class RemitHit:
     """Evidence one remit gives a message: the agency, its score and the remit words that matched."""
@@ -94,13 +119,18 @@ class RemitIndex:
 
     def __init__(self, remits: dict[str, str], lexicon: dict[str, str] | None = None, *,
                  weight: float = 1.0, pair_weight: float = 2.0, max_score: float = 4.0,
-                 exclusion_weight: float = 1.0, place_weight: float = 1.0) -> None:
+                 exclusion_weight: float = 1.0, place_weight: float = 1.0,
+                 synonyms: list[list[str]] | None = None) -> None:
         self.max_score = max_score
+        remits = _with_synonyms(remits, synonyms or [], lexicon)
         positive: dict[str, set[str]] = defaultdict(set)   # term → agencies whose remit holds it
         negative: dict[str, set[str]] = defaultdict(set)
         where: dict[str, set[str]] = defaultdict(set)      # named only as where the agency's matter is
+        # stem → (agency, clause number) of the positive remit words: a rule of several words is owned by a
+        # remit that names them in one clause ("lampu lalu lintas" and "parkir tepi jalan" own no "lampu jalan")
+        self.clauses_of: dict[str, set[tuple[str, int]]] = defaultdict(set)
         for code, text in remits.items():
-            for raw in _CLAUSES.split(text or ""):
+            for number, raw in enumerate(_CLAUSES.split(text or "")):
                 clause = normalise(raw, lexicon)
                 excluded = _EXCLUSION.search(clause) is not None
                 # "gepeng termasuk di lampu merah dan objek wisata": what follows "di" is where, not what
@@ -111,6 +141,9 @@ class RemitIndex:
                     words = [w for w in part if len(w) >= 3 and w not in STOPWORDS and not w.isdigit()]
                     for word in words:
                         target[word].add(code)
+                        if target is positive:
+                            for stem_ in stems(word, True):
+                                self.clauses_of[stem_].add((code, number))
                     for first, second in zip(words, words[1:], strict=False):
                         target[f"{first} {second}"].add(code)
         for term, codes in where.items():  # the agency's own word elsewhere in its remit stays its own
@@ -210,6 +243,12 @@ class RemitIndex:
             if found:
                 named = found if named is None else named & found
             excluders |= set().union(*(self.excluders_of.get(s, set()) for s in stems(word)))
+        if owners and len(content) > 1:
+            together: set[tuple[str, int]] | None = None
+            for word in content:
+                found_in = set().union(*(self.clauses_of.get(s, set()) for s in stems(word)))
+                together = found_in if together is None else together & found_in
+            owners = {code for code, _ in together or ()}
         if not owners and excluders and named:
             # a remit excludes a word of the rule and no remit names all of them: the remits that name what
             # is named own it ("Taman dan pohon tidak termasuk" moves "pohon keropos" to who holds "pohon")

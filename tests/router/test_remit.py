@@ -177,3 +177,16 @@ def test_a_thing_not_the_pemdas_goes_to_whoever_passes_it_on(shipped) -> None:
     assert any(name.startswith("triage:outside_pemda:sma") for name, _ in decision.explanation["agency"]["rules"])
     assert classifier.classify("jalan depan SMA 5 berlubang besar, bahaya").agency == "pupr"
     assert classifier.classify("guru SD negeri 3 minta pungutan seragam").agency == "disdik"
+
+
+def test_a_remit_naming_a_thing_formally_names_its_everyday_names_too() -> None:
+    remits = {"pupr": "Jalan kota, jembatan, serta Penerangan Jalan Umum (PJU) kota.",
+              "dishub": "Lampu lalu lintas (APILL), perparkiran tepi jalan dan juru parkir liar.",
+              "dlh": "Persampahan. Taman kota dan RTH tidak termasuk."}
+    synonyms = [["penerangan jalan umum", "pju", "lampu jalan"], ["ruang terbuka hijau", "rth"]]
+    plain, expanded = RemitIndex(remits), RemitIndex(remits, synonyms=synonyms)
+    assert plain.owners(["lampu", "jalan"])[0] == set()  # "lampu" and "jalan" in two of dishub's clauses: no owner
+    assert expanded.owners(["lampu", "jalan"])[0] == {"pupr"}
+    assert expanded.match("lampu jalan mati".split())[0].agency == "pupr"
+    # an excluding clause names nothing the agency does
+    assert expanded.owners(["ruang", "terbuka", "hijau"])[0] == set()
