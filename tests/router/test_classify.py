@@ -404,3 +404,24 @@ def test_a_chat_question_without_its_question_mark(config, text) -> None:
 def test_unmarked_words_that_ask_nothing(config, text) -> None:
     decision = _rules_only(config).classify(text)
     assert ["informasi:question_mark", 0.7] not in decision.explanation["kind"]["rules"], decision.explanation
+
+
+# issue 13 (kinds by sentence structure): texts written for these tests, not taken from the labelled cities
+STRUCTURE_KINDS = [
+    # a complaint word as the topic of a question is no complaint
+    ("nomor call center pengaduan pemkot berapa ya?", ("informasi", "bukan_aduan")),
+    ("mohon data jumlah aduan warga per kecamatan tahun lalu", ("informasi",)),
+    # a request for something new is an aspiration; a request for a repair is a complaint
+    ("mohon dipasang halte beratap di depan pasar baru, penumpang kehujanan", ("aspirasi",)),
+    ("tolong buka loket kependudukan hari minggu, warga yang kerja susah izin", ("aspirasi",)),
+    ("tolong diperbaiki lampu jalan di gang kami, sudah seminggu mati", ("pengaduan",)),
+    # asking where to take a grievance, or whether what was told is allowed, complains
+    ("upah lembur saya tidak dibayar dua bulan, bisa mengadu ke mana?", ("pengaduan",)),
+    ("pak RT minta uang 200 ribu buat surat pengantar, apakah itu boleh?", ("pengaduan",)),
+    ("apa saja syarat membuat akta kelahiran?", ("informasi",)),
+]
+
+
+@pytest.mark.parametrize(("text", "kinds"), STRUCTURE_KINDS)
+def test_kind_by_sentence_structure(classifier: Classifier, text: str, kinds: tuple[str, ...]) -> None:
+    assert classifier.classify(text).kind in kinds
