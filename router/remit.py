@@ -145,7 +145,8 @@ class RemitIndex:
                             for stem_ in stems(word, True):
                                 self.clauses_of[stem_].add((code, number))
                     for first, second in zip(words, words[1:], strict=False):
-                        target[f"{first} {second}"].add(code)
+                        if first != second:  # "gorong-gorong" is one word written twice, not a pair
+                            target[f"{first} {second}"].add(code)
         for term, codes in where.items():  # the agency's own word elsewhere in its remit stays its own
             codes -= positive.get(term, set())
         # term → [(agency, weight)]; pairs are keyed by each side's stems

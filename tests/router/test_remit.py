@@ -190,3 +190,9 @@ def test_a_remit_naming_a_thing_formally_names_its_everyday_names_too() -> None:
     assert expanded.match("lampu jalan mati".split())[0].agency == "pupr"
     # an excluding clause names nothing the agency does
     assert expanded.owners(["ruang", "terbuka", "hijau"])[0] == set()
+
+
+def test_a_word_written_twice_is_no_pair() -> None:
+    index = RemitIndex({"pupr": "Saluran drainase dan gorong-gorong kota."}, weight=0.5, pair_weight=3.0)
+    (hit,) = index.match("kucing masuk gorong gorong".split())
+    assert hit.score == 0.5 and "gorong gorong" not in hit.terms
