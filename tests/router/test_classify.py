@@ -425,3 +425,11 @@ STRUCTURE_KINDS = [
 @pytest.mark.parametrize(("text", "kinds"), STRUCTURE_KINDS)
 def test_kind_by_sentence_structure(classifier: Classifier, text: str, kinds: tuple[str, ...]) -> None:
     assert classifier.classify(text).kind in kinds
+
+
+@pytest.mark.parametrize(("text", "agency"), [
+    ("jalan di depan SD negeri 4 berlubang besar, anak sekolah sering jatuh dari sepeda", "pupr"),
+    ("warung di gang kami jual miras ke anak sekolah, warga resah", "satpolpp"),
+])
+def test_schoolchildren_are_who_is_affected_not_the_school(classifier: Classifier, text: str, agency: str) -> None:
+    assert classifier.classify(text).agency == agency
