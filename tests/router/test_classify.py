@@ -433,3 +433,12 @@ def test_kind_by_sentence_structure(classifier: Classifier, text: str, kinds: tu
 ])
 def test_schoolchildren_are_who_is_affected_not_the_school(classifier: Classifier, text: str, agency: str) -> None:
     assert classifier.classify(text).agency == agency
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("permisi, ini nomor wa resmi kelurahan bukan ya?", "bukan_aduan"),
+    ("nomor ini buka hari minggu tidak?", "bukan_aduan"),
+    ("sudah tiga minggu urus akta belum jadi juga, bagaimana ini min", "pengaduan"),
+])
+def test_a_question_about_the_channel_itself_is_no_request(classifier: Classifier, text: str, kind: str) -> None:
+    assert classifier.classify(text).kind == kind
