@@ -65,9 +65,28 @@ def load_cli_config(args: argparse.Namespace) -> Config:
 _config = load_cli_config
 
 
-async def _store(config: Config, migrate: bool = True) -> Any:
+def _sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite store's URL; None for PostgreSQL and an in-memory store."""
+    if not url.startswith("sqlite") or "///" not in url:
+        return None
+    path = url.split("///", 1)[1].split("?", 1)[0]
+    return Path(path) if path and path != ":memory:" else None
+
+
+async def _store(config: Config, migrate: bool = True, existing: bool = False) -> Any:
+    """Open the config's store. A SQLite file that is not there yet is created (with a warning naming where),
+    or with ``existing`` refused: a command run from another working directory than the daemon's would
+    otherwise read, back up or change a new, empty store instead of the daemon's (``data_dir`` is relative
+    to the working directory)."""
     from omnichannel.store import Store
 
+    path = _sqlite_file(config.store.url)
+    if path is not None and not path.exists():
+        where = (f"no store at {path} (a relative data_dir is taken from the working directory, here {Path.cwd()}: "
+                 "run the command where the daemon runs, or set OMNICHANNEL_DATA_DIR)")
+        if existing:
+            raise OmnichannelError(f"{where}; `omnichannel db upgrade` creates an empty one")
+        log.warning("%s: creating a new, empty store", where)
     store = Store(config.store.url)
     await store.open(migrate=migrate and config.store.migrate_on_start)
     return store
@@ -255,7 +274,7 @@ def cmd_db(args: argparse.Namespace) -> int:
     async def go() -> None:
         from omnichannel.migrate import current, upgrade
 
-        store = await _store(config, migrate=False)
+        store = await _store(config, migrate=False, existing=args.action != "upgrade")
         try:
             if args.action == "upgrade":
                 await upgrade(store)
@@ -299,7 +318,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     async def go() -> int:
         from omnichannel.transfer import export
 
-        store = await _store(config)
+        store = await _store(config, existing=True)
         try:
             if args.output:
                 with open(args.output, "w", encoding="utf-8", newline="") as fh:  # noqa: ASYNC230
@@ -320,7 +339,7 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
     async def go() -> int:
         from omnichannel import quarantine
 
-        store = await _store(config)
+        store = await _store(config, existing=True)
         try:
             if args.action == "list":
                 items = await quarantine.list_items(store, include_resolved=args.all)
@@ -365,6 +384,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         config = config_source(args)[0]
         argv += ["--config", str(config)] if config.is_file() else []
         argv += (["--json"] if args.json else []) + (["--rules-only"] if args.rules_only else [])
+        argv += ["--shipped-agencies"] if args.shipped_agencies else []
         argv += [arg for city in args.city or [] for arg in ("--city", city)]
         argv += [arg for city in args.exclude or [] for arg in ("--exclude", city)]
         argv += ["--errors", args.errors_city] if args.errors_city else []
@@ -505,6 +525,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --cross-city or --corrections: only this city (repeatable)")
     p.add_argument("--json", action="store_true", help="with --cross-city or --corrections: print the figures as JSON")
     p.add_argument("--rules-only", action="store_true", help="with --cross-city: without the learned layer")
+    p.add_argument("--shipped-agencies", action="store_true",
+                   help="with --cross-city: keep this config's agencies and remits, change only the region and "
+                        "gazetteer (a new user who sets routing.gazetteer.region and nothing else)")
     p.add_argument("--exclude", action="append", metavar="CITY",
                    help="with --cross-city: leave this city out altogether, neither scored nor trained on "
                         "(repeatable; excluding the held-out cities gives the tuning cities' leave-one-out)")

@@ -30,11 +30,11 @@ def _actor() -> str:
     return f"cli:{os.environ.get('USER') or os.environ.get('LOGNAME') or 'unknown'}"
 
 
-async def _with_store(args: argparse.Namespace, work: Any) -> int:
+async def _with_store(args: argparse.Namespace, work: Any, existing: bool = False) -> int:
     from omnichannel.cli import _config, _store
 
     config = _config(args)
-    store = await _store(config)
+    store = await _store(config, existing=existing)
     try:
         async with store.session() as session:
             code = await work(session, config)
@@ -74,7 +74,8 @@ def cmd_users(args: argparse.Namespace) -> int:
         return 0
 
     try:
-        return asyncio.run(_with_store(args, work))
+        # only the first account may be made before the daemon ever ran; the others change an existing store
+        return asyncio.run(_with_store(args, work, existing=args.action != "add"))
     except users.AccountError as exc:
         raise OmnichannelError(str(exc)) from None
 
@@ -105,7 +106,7 @@ def cmd_tickets(args: argparse.Namespace) -> int:
         print(f"{ticket.ref} closed as dialihkan; {new.ref} opened for {new.agency}")
         return 0
 
-    return asyncio.run(_with_store(args, work))
+    return asyncio.run(_with_store(args, work, existing=True))  # a ticket lives in the daemon's store
 
 
 def _now() -> Any:

@@ -12,6 +12,22 @@ edited later stays right); an alternative whose start cannot be read (not ``\\b`
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+
+_GROUP_REF = re.compile(r"\\([1-9])(?![0-9])")  # \10 and the like: left to Match.expand
+
+
+@lru_cache(maxsize=128)
+def _template(repl: str) -> tuple[str, ...] | None:
+    """A replacement string split into literal text (even places) and group numbers (odd places), or None
+    where it holds any other escape (``\\g<name>``, ``\\n``): ``Match.expand`` parses its template on every
+    call, a few microseconds each in a loop over every match of every message."""
+    parts = tuple(_GROUP_REF.split(repl))
+    return None if any("\\" in literal for literal in parts[::2]) else parts
+
+
+def _expanded(m: re.Match[str], parts: tuple[str, ...]) -> str:
+    return "".join(part if i % 2 == 0 else m.group(int(part)) or "" for i, part in enumerate(parts))
 
 
 def _structure(pattern: str, start: int = 0):
@@ -196,10 +212,12 @@ class Anchored:
             return self.compiled.sub(repl, text)
         if not found:
             return text
+        template = None if callable(repl) else _template(repl)
         parts, last = [], 0
         for m in found:
             parts.append(text[last:m.start()])
-            parts.append(repl(m) if callable(repl) else m.expand(repl))
+            parts.append(repl(m) if callable(repl) else _expanded(m, template) if template is not None
+                         else m.expand(repl))
             last = m.end()
         parts.append(text[last:])
         return "".join(parts)

@@ -59,11 +59,9 @@ def _as_of(day: date | None) -> datetime | None:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Build the report the arguments ask for and write it."""
-    from omnichannel.config import load_config
-    from omnichannel.logs import setup_logging
+    from omnichannel.cli import load_cli_config
 
-    config = load_config(args.config)
-    setup_logging(getattr(args, "log_level", None) or config.logging.level, config.logging.format)
+    config = load_cli_config(args)  # -c, else $OMNICHANNEL_CONFIG, else ./config.yaml, as every command
     if args.report_kind == "ppid":
         first, last = date(args.year, 1, 1), date(args.year, 12, 31)
         agency = None
@@ -85,11 +83,10 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 async def _build(config: Any, first: date, last: date, agency: str | None, as_of: datetime | None) -> dict[str, Any]:
+    from omnichannel.cli import _store
     from omnichannel.reports.figures import build_report
-    from omnichannel.store import Store
 
-    store = Store(config.store.url)
-    await store.open(migrate=config.store.migrate_on_start)
+    store = await _store(config, existing=True)
     try:
         return await build_report(store, config, first, last, agency, as_of)
     finally:

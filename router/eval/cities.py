@@ -87,12 +87,17 @@ def load_cities(directory: Path) -> list[City]:
     return cities
 
 
+def config_agencies(base: Config) -> list[dict[str, Any]]:
+    """The config's agencies (code, name, remit, aliases)."""
+    return [{"code": a.code, "name": a.name, "remit": a.remit, "aliases": list(getattr(a, "aliases", []))}
+            for a in base.agencies]
+
+
 def city_agencies(city: City, base: Config) -> list[dict[str, Any]]:
     """The city's agencies (code, name, remit, accounts as aliases); the base config's when it lists none."""
     listed = city.facts.get("agencies")
     if not listed:
-        return [{"code": a.code, "name": a.name, "remit": a.remit, "aliases": list(getattr(a, "aliases", []))}
-                for a in base.agencies]
+        return config_agencies(base)
     accounts = city.facts.get("agency_accounts") or (city.facts.get("accounts") or {}).get("agency_x") or {}
     # the Pemda's own accounts address no agency in particular
     pemda = {str(v).lower() for k, v in (city.facts.get("accounts") or {}).items() if isinstance(v, str)}
@@ -251,13 +256,17 @@ def train_on(cities: list[City], base: Any, corrections: list[dict[str, Any]] | 
 
 
 def evaluate_city(city: City, base: Config, trained_on: list[City] | None = None, errors: bool = False,
-                  model: Any = None) -> tuple[CityFigures, list[str]]:
+                  model: Any = None, own_agencies: bool = True) -> tuple[CityFigures, list[str]]:
     """Configure the router for ``city`` (with ``model``, trained without it, or the rules alone) and score
-    it on the city's labelled files."""
+    it on the city's labelled files. ``own_agencies=False`` keeps the base config's agencies, names and
+    remits and changes only the region and gazetteer, as a Pemda that installs the shipped config and sets
+    nothing but ``routing.gazetteer.region`` would run it (the labels still follow the city's own division
+    of labour, so where the city divides work differently the router cannot know it)."""
     routing = city_routing(city, base)
     if model is None:
         routing.model.enabled = False  # never the shipped model: it may have been trained on this city
-    classifier = Classifier(routing, city_agencies(city, base), model=model)
+    agencies = city_agencies(city, base) if own_agencies else config_agencies(base)
+    classifier = Classifier(routing, agencies, model=model)
     figures = CityFigures(city=city.name, trained_on=[c.name for c in trained_on or []])
     lines: list[str] = []
     if city.routing_file is not None:
@@ -289,7 +298,7 @@ def evaluate_city(city: City, base: Config, trained_on: list[City] | None = None
 
 def cross_city(directory: Path, config_path: Path, only: list[str] | None = None,
                errors_for: str | None = None, learned: bool = True,
-               exclude: list[str] | None = None) -> tuple[list[CityFigures], list[str]]:
+               exclude: list[str] | None = None, own_agencies: bool = True) -> tuple[list[CityFigures], list[str]]:
     """Each city held out in turn: the learned layer is trained on the others (as tuning may use only them).
 
     ``exclude`` leaves cities out of the rotation altogether, neither scored nor trained on: with the
@@ -305,7 +314,8 @@ def cross_city(directory: Path, config_path: Path, only: list[str] | None = None
         model = None
         if learned and base.routing.model.enabled and any(c.routing_file for c in others):
             model = train_on(others, base)
-        figures, errs = evaluate_city(held_out, base, others, errors=held_out.slug == errors_for, model=model)
+        figures, errs = evaluate_city(held_out, base, others, errors=held_out.slug == errors_for, model=model,
+                                      own_agencies=own_agencies)
         figures.learned = model is not None
         out.append(figures)
         lines += errs
@@ -338,6 +348,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--errors", metavar="CITY", help="list the wrong decisions of one city (never a held-out one)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--rules-only", action="store_true", help="without the learned layer")
+    parser.add_argument("--shipped-agencies", action="store_true",
+                        help="keep the config's agencies and remits; only the region and gazetteer are the city's")
     parser.add_argument("--exclude", action="append", default=[],
                         help="leave this city out altogether: neither scored nor trained on (repeatable)")
     args = parser.parse_args(argv)
@@ -345,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"omnichannel: no such directory: {args.directory}", file=sys.stderr)
         return 2
     figures, lines = cross_city(args.directory, args.config, args.city, args.errors, learned=not args.rules_only,
-                                exclude=args.exclude)
+                                exclude=args.exclude, own_agencies=not args.shipped_agencies)
     if args.json:
         print(json.dumps([asdict(f) for f in figures], ensure_ascii=False, indent=1))
     else:

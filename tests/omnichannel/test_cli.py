@@ -221,3 +221,25 @@ def test_a_config_yaml_in_the_working_directory_wins_over_the_packaged_default(
     (tmp_path / "config.yaml").unlink()
     assert main(["check"]) == 0
     assert "the packaged default" in capsys.readouterr().out
+
+
+def test_commands_that_read_the_store_refuse_a_store_that_is_not_there(tmp_path, monkeypatch, capsys) -> None:
+    """Run from another directory than the daemon's, a relative data_dir names a file that does not exist:
+    reading commands say so and create nothing; `db upgrade` and the first `users add` create it."""
+    config = tmp_path / "etc" / "config.yaml"
+    config.parent.mkdir()
+    config.write_text("data_dir: ./data\nagencies: [{code: pupr, name: Dinas PUPR}]\n")
+    elsewhere = tmp_path / "home"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    for argv in (["db", "current"], ["export"], ["quarantine", "list"], ["users", "list"],
+                 ["tickets", "reassign", "TIK-2026-000001", "pupr", "--reason", "x"],
+                 ["report", "--from", "2026-01-01", "--to", "2026-01-31"]):
+        assert main(["-c", str(config), *argv]) == 1, argv
+        err = capsys.readouterr().err
+        assert f"no store at {elsewhere / 'data' / 'omnichannel.db'}" in err and "OMNICHANNEL_DATA_DIR" in err, argv
+    assert not (elsewhere / "data").exists()
+    assert main(["-c", str(config), "db", "upgrade"]) == 0
+    assert (elsewhere / "data" / "omnichannel.db").is_file()
+    assert main(["-c", str(config), "db", "current"]) == 0
+    assert "store at revision" in capsys.readouterr().out

@@ -52,6 +52,9 @@ async def rows(path, model):
 
 
 def test_users_add_list_disable_and_reset_password(config_file, tmp_path, monkeypatch, capsys):
+    assert run(config_file, monkeypatch, "users", "list") == 1  # no store yet: listing creates none
+    assert "no store at" in capsys.readouterr().err
+    assert run(config_file, monkeypatch, "db", "upgrade") == 0
     assert run(config_file, monkeypatch, "users", "list") == 0
     assert "no accounts" in capsys.readouterr().out
     assert run(config_file, monkeypatch, "users", "add", "ani", "--name", "Ani Lestari", "--role", "petugas",
@@ -104,7 +107,7 @@ async def seed_ticket(db) -> None:
 
 
 def test_tickets_reassign_from_the_shell(config_file, tmp_path, monkeypatch, capsys):
-    assert run(config_file, monkeypatch, "users", "list") == 0  # creates and migrates the store
+    assert run(config_file, monkeypatch, "db", "upgrade") == 0  # creates and migrates the store
     db = tmp_path / "data" / "omnichannel.db"
     asyncio.run(seed_ticket(db))
     capsys.readouterr()

@@ -43,6 +43,18 @@ def test_each_city_is_routed_by_its_own_remits(tmp_path, capsys):
     assert "held-out city" in out and "kota-a" in out and "kota-b" in out
 
 
+def test_shipped_agencies_keep_the_configs_remits_whatever_the_city_says(tmp_path, capsys):
+    """--shipped-agencies: a new user who sets only the region. Kota B gives street lights to Dishub in its own
+    remits; with the shipped config's agencies (street lights with Perkim) its street-light row goes to Perkim."""
+    write_city(tmp_path, "kota-b", "32.73", LIGHTS_WITH_TRANSPORT, "dishub")
+    own, _ = cross_city(tmp_path, DEFAULT_CONFIG, learned=False)
+    shipped, _ = cross_city(tmp_path, DEFAULT_CONFIG, learned=False, own_agencies=False)
+    assert [f.agency for f in own] == [1.0]
+    assert [f.agency for f in shipped] == [0.5]
+    assert main(["eval", "--cross-city", str(tmp_path), "--rules-only", "--shipped-agencies", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["agency"] == 0.5
+
+
 def _row(n, sender, channel, case, expect, hard=None, near=None, name=None):
     return {"id": f"d{n}", "sender": sender, "channel": channel, "case": case, "expect": expect,
             "hard_negative": hard, "near": near, "name": name, "phone": None, "email": None}

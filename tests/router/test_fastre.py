@@ -144,7 +144,8 @@ def test_anchored_sub_writes_what_the_pattern_writes():
     from router import normalise as n
 
     cases = [(n._RT_RW_PAIR, r" rt \1 rw \2 "), (n._RT_RW_GLUED, r"\1 "), (n._DIGIT_LETTER, r"\1 \2"),
-             (n._DIGIT_LETTER, lambda m: m.group(0).upper())]
+             (n._DIGIT_LETTER, lambda m: m.group(0).upper()), (n._DIGIT_LETTER, "~"), (n._DIGIT_LETTER, r"\2<\1>"),
+             (n._RT_RW_GLUED, r"[\g<0>]\n")]  # a plain string, groups swapped, escapes Match.expand reads
     vocab = ["rt", "rw", "no", "km", "rp", "rt03", "rw.5", "rt:3", "rt/rw", "no5", "km12", "rp5000", "nomor",
              "3", "03", "/", "-", ".", ":", "jalan", "sekarang", "bro", "rtx", "xrt", "\u00e9"]
     rng = random.Random(1600)

@@ -113,3 +113,15 @@ def test_bad_arguments_exit_2_with_the_reason(config_file, capsys):
         run(config_file, "--from", "kemarin", "--to", "2026-03-01")
     assert exit_info.value.code == 2
 
+
+
+def test_the_config_is_found_as_every_command_finds_it(config_file, tmp_path, monkeypatch, capsys):
+    """Without -c: $OMNICHANNEL_CONFIG, then ./config.yaml (report once read only -c and failed without it)."""
+    argv = ["report", "--from", "2026-03-01", "--to", "2026-03-31", "--as-of", "2026-04-07", "--format", "json"]
+    monkeypatch.setenv("OMNICHANNEL_CONFIG", config_file)
+    assert main(argv) == 0
+    assert {a["agency"] for a in json.loads(capsys.readouterr().out)["agencies"]} >= {"pupr", "dlh"}
+    monkeypatch.delenv("OMNICHANNEL_CONFIG")
+    monkeypatch.chdir(tmp_path)  # config_file is tmp_path/config.yaml
+    assert main(argv) == 0
+    assert {a["agency"] for a in json.loads(capsys.readouterr().out)["agencies"]} >= {"pupr", "dlh"}
