@@ -224,7 +224,7 @@ class Classifier:
                 scores[hit.agency] += hit.score
                 remit_terms[hit.agency] = list(hit.terms[:6])
                 rules.append([f"{hit.agency}:remit:{', '.join(hit.terms[:3])}", hit.score])
-        outside = self.remits.outside(toks, landmarks) if cfg.remits.outside_weight else {}
+        outside = self.remits.outside(toks, self.landmark_words) if cfg.remits.outside_weight else {}
         for code, terms in outside.items():
             if code in self.agencies:
                 self._outside(code, terms, scores, rules)

@@ -43,10 +43,27 @@ _EXCLUSION = re.compile(r"\b(?:bukan|tidak termasuk|tidak menangani|tidak mencak
 # evidence and never make the agency the owner of a rule ("lampu merah" stays the traffic lights')
 _LOCATIVE = frozenset(("di", "pada", "sekitar", "sepanjang"))
 _CLAUSES = re.compile(r"[.;:,()\n]|\s-\s|\s–\s")
-# "… atau bukan kewenangan Pemerintah Kota Malang (jalan nasional/provinsi, SMA/SMK, PLN) untuk diteruskan": what
-# the Pemda does not handle at all, listed by whoever receives such messages to pass them on
-_NOT_THE_PEMDAS = re.compile(r"\bbukan (?:kewenangan|urusan|wewenang) (?:pemerintah |pemkot |pemda |pemkab )?"
-                             r"(?:kota|kabupaten)?[^(.;]*\(([^)]*)\)", re.IGNORECASE)
+# "… atau bukan kewenangan Pemerintah Kota Malang (jalan nasional/provinsi, SMA/SMK, PLN) untuk diteruskan", or
+# "… bukan kewenangan Pemerintah Kota Manado: jalan nasional/provinsi (Jl. Ringroad), SMA/SMK, PLN …": what the
+# Pemda does not handle at all, listed by whoever receives such messages to pass them on
+_NOT_THE_PEMDAS = re.compile(r"\bbukan (?:kewenangan|urusan|wewenang)\b", re.IGNORECASE)
+_PASSED_ON = re.compile(r"\buntuk diteruskan\b[^:]*$", re.IGNORECASE)
+
+
+def _not_the_pemdas(text: str) -> list[str]:
+    """The lists of things a remit says are not the Pemda's: in parentheses right after "bukan kewenangan
+    Pemerintah Kota X", or after the colon that follows it (to the end, less "untuk diteruskan …")."""
+    out = []
+    for found in _NOT_THE_PEMDAS.finditer(text):
+        rest = text[found.end():].split("\n", 1)[0]  # the remit's own text, not the name appended to it
+        paren, colon, stop = rest.find("("), rest.find(":"), rest.find(". ")
+        stop = len(rest) if stop < 0 else stop
+        if 0 <= paren < stop and (colon < 0 or paren < colon):
+            close = rest.find(")", paren)
+            out.append(rest[paren + 1:close if close >= 0 else len(rest)])
+        elif colon >= 0:
+            out.append(_PASSED_ON.sub("", rest[colon + 1:]))
+    return out
 _NASAL = (("meng", "k"), ("peng", "k"), ("meny", "s"), ("peny", "s"), ("mem", "p"), ("pem", "p"),
           ("men", "t"), ("pen", "t"))
 # "nge-"/"ng-"/"ny-" are the everyday active prefixes (Jakarta, Javanese, Sundanese): "ngamen", "ngemis"
@@ -190,44 +207,52 @@ class RemitIndex:
         self.outside_words: dict[str, list[tuple[str, str]]] = defaultdict(list)
         self.outside_pairs: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
         for code, text in sorted(remits.items()):
-            for listed in _NOT_THE_PEMDAS.findall(text or ""):
-                for raw in _CLAUSES.split(listed):
+            for listed in _not_the_pemdas(text or ""):
+                for raw in _CLAUSES.split(_SLASHED.sub(r"\1 \2, \1 \3", listed)):
                     for acronym in _CAPS_WORD.findall(raw):
                         word = normalise(acronym, lexicon)
                         if " " not in word and len(word) >= 2 and not positive.get(word, set()) - {code}:
                             self.outside_words[word].append((code, word))
-                    words = [w if len(w) >= 3 and w not in STOPWORDS and not w.isdigit() else ""
-                             for w in normalise(raw, lexicon).split()]
-                    for first, second in zip(words, words[1:], strict=False):
-                        if first and second and not positive.get(f"{first} {second}", set()) - {code}:
+                    # (word, written with a capital): a pair is two names ("Pasar Klewer") or two common
+                    # words ("jalan nasional"), never a common word and a name ("pintu air Sungai …")
+                    words = [(w if len(w) >= 3 and w not in STOPWORDS and not w.isdigit() else "", raw_word[:1].isupper())
+                             for raw_word in _RAW_WORD.findall(raw) for w in normalise(raw_word, lexicon).split()]
+                    for (first, named), (second, also_named) in zip(words, words[1:], strict=False):
+                        if first and second and first != second and named == also_named \
+                                and not positive.get(f"{first} {second}", set()) - {code}:
                             for a in stems(first, True):
                                 for b in stems(second, True):
                                     self.outside_pairs[(a, b)].append((code, f"{first} {second}"))
 
-    def outside(self, toks: list[str], places: set[str] | None = None) -> dict[str, list[str]]:
+    def outside(self, toks: list[str], landmarks: frozenset[str] = frozenset()) -> dict[str, list[str]]:
         """Agency → the things the text names that its remit lists as not the Pemda's (pairs before words);
-        a word in ``places`` (right after "depan", "dekat") says where, not what, and is skipped."""
+        one that comes within two words after a landmark word ("depan SMA 5", "belakang Jl. Marsma Iswahyudi")
+        says where, not what, and is skipped."""
         if not self.outside_words and not self.outside_pairs:
             return {}
         found: dict[str, list[str]] = {}
+
+        def add(code: str, term: str) -> None:
+            if term not in found.setdefault(code, []):
+                found[code].append(term)
+
         previous: tuple[str, ...] = ()
-        for tok in toks:
+        for i, tok in enumerate(toks):
+            where = bool(landmarks) and not landmarks.isdisjoint(toks[max(i - 2, 0):i])
+            listed = self.outside_words.get(tok) or (self.outside_words.get(tok[:-1]) if tok.endswith("n") else None)
+            if listed and not where:
+                for code, term in listed:
+                    add(code, term)
             cands = stems(tok) if len(tok) >= 3 and tok not in STOPWORDS else None
-            if cands is None or (places and tok in places):
+            if cands is None:
                 previous = ()
                 continue
-            for a in previous:
-                for b in cands:
-                    for code, term in self.outside_pairs.get((a, b), ()):
-                        if term not in found.setdefault(code, []):
-                            found[code].append(term)
+            if not (landmarks and not landmarks.isdisjoint(toks[max(i - 3, 0):i - 1])):
+                for a in previous:
+                    for b in cands:
+                        for code, term in self.outside_pairs.get((a, b), ()):
+                            add(code, term)
             previous = cands
-        for tok in toks:
-            listed = self.outside_words.get(tok) or (self.outside_words.get(tok[:-1]) if tok.endswith("n") else None)
-            if listed and not (places and tok in places):
-                for code, term in listed:
-                    if term not in found.setdefault(code, []):
-                        found[code].append(term)
         return {code: terms for code, terms in found.items() if terms}
 
     def owners(self, words: list[str]) -> tuple[set[str], set[str]]:
@@ -310,6 +335,9 @@ class RemitIndex:
 
 _CAPS = re.compile(r"\b[A-Z][A-Z]{2,}\b")
 _CAPS_WORD = re.compile(r"\b[A-Z]{2,}\b")
+# "jalan nasional/provinsi": the first word goes with each alternative
+_RAW_WORD = re.compile(r"[\w-]+")
+_SLASHED = re.compile(r"\b(\w+) (\w+)/(\w+)\b")
 
 
 def addressee_index(addressees: dict[str, list[str]], lexicon: dict[str, str]

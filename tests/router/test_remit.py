@@ -163,7 +163,9 @@ def test_what_a_remit_lists_as_not_the_pemdas_is_indexed_as_pairs_and_acronyms()
     assert index.outside("pungutan di sman 3 mencekik".split()) == {"triage": ["sma"]}  # SMAN: SMA Negeri
     # a lowercase listed word alone is no name ("polisi tidur"), nor is a place after "depan"
     assert index.outside("polisi tidur di jalan kota".split()) == {}
-    assert index.outside("jalan depan sma berlubang".split(), places={"sma"}) == {}
+    assert index.outside("jalan depan sma berlubang".split(), frozenset({"depan"})) == {}
+    assert index.outside("kebakaran di gang belakang jalan nasional".split(), frozenset({"belakang"})) == {}
+    assert index.outside("itu jalan provinsi kan".split()) == {"triage": ["jalan provinsi"]}  # "nasional/provinsi"
 
 
 def test_a_thing_not_the_pemdas_goes_to_whoever_passes_it_on(shipped) -> None:
@@ -196,3 +198,12 @@ def test_a_word_written_twice_is_no_pair() -> None:
     index = RemitIndex({"pupr": "Saluran drainase dan gorong-gorong kota."}, weight=0.5, pair_weight=3.0)
     (hit,) = index.match("kucing masuk gorong gorong".split())
     assert hit.score == 0.5 and "gorong gorong" not in hit.terms
+
+
+def test_the_list_after_a_colon_counts_too_and_pairs_keep_names_and_common_words_apart() -> None:
+    remit = ("Menerima pengaduan yang belum jelas atau bukan kewenangan Pemerintah Kota Contoh: jalan nasional/"
+             "provinsi (Jl. Marsma Iswahyudi), tanggul dan pintu air Sungai Besar, SMA/SMK, PLN.")
+    index = RemitIndex({"triage": remit, "pdam": "Air minum perpipaan."})
+    assert index.outside("jalan provinsi berlubang".split()) == {"triage": ["jalan provinsi"]}
+    assert index.outside("jalan marsma iswahyudi berlubang".split()) == {"triage": ["marsma iswahyudi"]}
+    assert index.outside("air sungai keruh".split()) == {}  # "pintu air Sungai …": a common word, then a name
