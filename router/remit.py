@@ -122,6 +122,19 @@ def _before_locative(clause: str) -> str:
     return " ".join(tokens[:at])
 
 
+def _after(landmarks: frozenset[str], toks: list[str], i: int) -> bool:
+    """Whether one of the two tokens before position ``i`` is a landmark word ("depan", "belakang")."""
+    if not landmarks:
+        return False
+    return (i >= 1 and toks[i - 1] in landmarks) or (i >= 2 and toks[i - 2] in landmarks)
+
+
+def _add(found: dict[str, list[str]], code: str, term: str) -> None:
+    terms = found.setdefault(code, [])
+    if term not in terms:
+        terms.append(term)
+
+
 @dataclass(frozen=True)
 class RemitHit:
     """Evidence one remit gives a message: the agency, its score and the remit words that matched."""
@@ -187,6 +200,9 @@ class RemitIndex:
                         for s in stems(term, True):
                             self.words[s].append((code, term, w))
         self._outside(remits, lexicon, positive)
+        self._outside_firsts = frozenset(a for a, _ in self.outside_pairs)
+        self._outside_seconds = frozenset(b for _, b in self.outside_pairs)
+        self._outside_tokens: dict[str, tuple[tuple[tuple[str, str], ...], tuple[str, ...], tuple[str, ...]]] = {}
         self.empty = not self.words and not self.pairs
         self._firsts = {a for a, _ in self.pairs}
         self._tokens: dict[str, tuple[tuple[str, ...] | None, dict[tuple[str, str], float], tuple[str, ...]]] = {}
@@ -231,29 +247,35 @@ class RemitIndex:
         if not self.outside_words and not self.outside_pairs:
             return {}
         found: dict[str, list[str]] = {}
-
-        def add(code: str, term: str) -> None:
-            if term not in found.setdefault(code, []):
-                found[code].append(term)
-
+        cache, pairs = self._outside_tokens, self.outside_pairs
         previous: tuple[str, ...] = ()
         for i, tok in enumerate(toks):
-            where = bool(landmarks) and not landmarks.isdisjoint(toks[max(i - 2, 0):i])
-            listed = self.outside_words.get(tok) or (self.outside_words.get(tok[:-1]) if tok.endswith("n") else None)
-            if listed and not where:
+            entry = cache.get(tok)
+            if entry is None:
+                entry = self._outside_token(tok)
+            listed, starts, ends = entry
+            if listed and not _after(landmarks, toks, i):
                 for code, term in listed:
-                    add(code, term)
-            cands = stems(tok) if len(tok) >= 3 and tok not in STOPWORDS else None
-            if cands is None:
-                previous = ()
-                continue
-            if not (landmarks and not landmarks.isdisjoint(toks[max(i - 3, 0):i - 1])):
+                    _add(found, code, term)
+            if previous and ends and not _after(landmarks, toks, i - 1):
                 for a in previous:
-                    for b in cands:
-                        for code, term in self.outside_pairs.get((a, b), ()):
-                            add(code, term)
-            previous = cands
-        return {code: terms for code, terms in found.items() if terms}
+                    for b in ends:
+                        for code, term in pairs.get((a, b), ()):
+                            _add(found, code, term)
+            previous = starts
+        return found
+
+    def _outside_token(self, tok: str) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...], tuple[str, ...]]:
+        """(listed acronyms it is, stems that begin a listed pair, stems that end one) of a token; SMAN is SMA
+        Negeri."""
+        words = self.outside_words
+        listed = tuple(words.get(tok) or (words.get(tok[:-1]) if tok.endswith("n") else None) or ())
+        cands = stems(tok) if len(tok) >= 3 and tok not in STOPWORDS else ()
+        entry = (listed, tuple(c for c in cands if c in self._outside_firsts),
+                 tuple(c for c in cands if c in self._outside_seconds))
+        if len(self._outside_tokens) < 200_000:
+            self._outside_tokens[tok] = entry
+        return entry
 
     def owners(self, words: list[str]) -> tuple[set[str], set[str]]:
         """(agencies whose remit names every content word of a rule, agencies whose remit excludes one)."""

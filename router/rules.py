@@ -54,7 +54,7 @@ class RuleMatcher:
             for tok in set(words) | set(phrases)
         }
         # a regex runs only when one of the literal words it must start with occurs in the text
-        self.regexes = [(re.compile(p), tuple(hits), _leading_literals(p)) for p, hits in regexes.items()]
+        self.regexes = [(re.compile(p), tuple(hits), _prefilter(_leading_literals(p))) for p, hits in regexes.items()]
         self.known = set(self.index)
 
     def match(self, toks: list[str], norm: str) -> set[Hit]:
@@ -72,21 +72,45 @@ class RuleMatcher:
                 k = len(seq)
                 if i + k <= n and tuple(toks[i:i + k]) == seq:
                     hits.add(hit)
-        for regex, regex_hits, literals in self.regexes:
-            if (literals is None or any(literal in norm for literal in literals)) and regex.search(norm):
+        for regex, regex_hits, needed in self.regexes:
+            if needed is not None and (needed not in norm if isinstance(needed, str) else needed.search(norm) is None):
+                continue
+            if regex.search(norm):
                 hits.update(regex_hits)
         return hits
 
 
 _LEADING = re.compile(r"\\b([a-z ]+)(.?)")
+_LEADING_AFTER_SKIP = re.compile(r"(?:\\b)?([a-z ]+)(.?)")
+
+
+# a leading "^", "up to n words" ("^(?:\\w+ ){0,3}") and a group of plain alternatives ("\\b(?:mohon|tolong) ")
+_SKIPPED = re.compile(r"\^?(?:\(\?:\\w\+ \)(?:\{\d*,\d+\}|\?|\*))?")
+_WORD_GROUP = re.compile(r"(?:\\b)?\(\?:([a-z ]+(?:\|[a-z ]+)*)\)(?![?*{])")
+
+
+def _prefilter(literals: tuple[str, ...] | None) -> str | re.Pattern[str] | None:
+    """What must occur in a text for a regex to be tried: one literal, or any of several (one search)."""
+    if literals is None or len(literals) == 1:
+        return literals[0] if literals else None
+    return re.compile("|".join(re.escape(literal) for literal in literals))
 
 
 def _leading_literals(pattern: str) -> tuple[str, ...] | None:
     """Literal text every match must contain: the plain words after the leading ``\\b`` of each
-    alternative, or None (always run the regex) when some alternative does not start that way."""
-    literals = []
+    alternative (or each word of a leading group of plain words, after a leading "^" and "up to n words"),
+    or None (always run the regex) when some alternative does not start that way."""
+    literals: list[str] = []
     for alternative in split_alternatives(pattern):
-        found = _LEADING.match(alternative)
+        skipped = _SKIPPED.match(alternative).end()  # type: ignore[union-attr]  (it matches "" at worst)
+        rest = alternative[skipped:]
+        group = _WORD_GROUP.match(rest)
+        if group is not None:
+            literals += [word for word in group.group(1).split("|") if word.strip()]
+            if not all(word.strip() for word in group.group(1).split("|")):
+                return None
+            continue
+        found = (_LEADING_AFTER_SKIP if skipped else _LEADING).match(rest)
         if found is None:
             return None
         literal, after = found.groups()

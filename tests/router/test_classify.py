@@ -208,8 +208,12 @@ def test_regex_prefilter_literals():
     assert _leading_literals(r"\bjalan (?:\w+ ){0,3}(?:rusak|retak)\b") == ("jalan ",)
     assert _leading_literals(r"\bcara(?:nya)? x\b|\bbagaimana (?:\w+ )?cara") == ("cara", "bagaimana ")
     assert _leading_literals(r"\bjalans?\b") == ("jalan",)  # the quantified letter is not required
-    # an alternative that does not start with plain words: the regex always runs
-    assert _leading_literals(r"\b(?:sudah|alhamdulillah)\b.*\bterima kasih\b") is None
+    # a leading group of plain words: one of them must occur; so after "^" and "up to n words"
+    assert _leading_literals(r"\b(?:sudah|alhamdulillah)\b.*\bterima kasih\b") == ("sudah", "alhamdulillah")
+    assert _leading_literals(r"^(?:\w+ ){0,3}(?:mohon|tolong) (?:\w+ ){0,6}pasang") == ("mohon", "tolong")
+    assert _leading_literals(r"^(?:\w+ )?selamat (?:hari|hut)") == ("selamat ",)
+    # an alternative that does not start with plain words (or an optional group): the regex always runs
+    assert _leading_literals(r"\b(?:di)?(?:ada|tambah)in\b") is None
     assert _leading_literals(r"\bair\b|[0-9]+ liter") is None
 
 
