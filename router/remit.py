@@ -7,7 +7,8 @@ sini melainkan melalui kelurahan") counts against the agency instead. Words are 
 stems with the nasal of me-/pe- restored both ways ("pemangkasan" ~ "dipangkas", "pengangkutan" ~
 "diangkut"), so a remit written formally still meets a message written in slang after normalisation.
 No rule is written per city: two configs whose remits give one problem to different agencies route
-the same text differently.
+the same text differently. What a remit lists as "bukan kewenangan Pemerintah Kota" at all (national roads,
+SMA/SMK, the provincial bus, PLN) is the agency's that passes such messages on, whoever else's rules fire.
 """
 
 from __future__ import annotations
