@@ -54,7 +54,8 @@ class RuleMatcher:
             for tok in set(words) | set(phrases)
         }
         # a regex runs only when one of the literal words it must start with occurs in the text
-        self.regexes = [(re.compile(p), tuple(hits), _prefilter(_leading_literals(p))) for p, hits in regexes.items()]
+        self.regexes = [(re.compile(p), tuple(hits), _leading_words(p) or _prefilter(_leading_literals(p)))
+                        for p, hits in regexes.items()]
         self.known = set(self.index)
 
     def match(self, toks: list[str], norm: str) -> set[Hit]:
@@ -72,8 +73,14 @@ class RuleMatcher:
                 k = len(seq)
                 if i + k <= n and tuple(toks[i:i + k]) == seq:
                     hits.add(hit)
+        words: set[str] | None = None
         for regex, regex_hits, needed in self.regexes:
-            if needed is not None and (needed not in norm if isinstance(needed, str) else needed.search(norm) is None):
+            if isinstance(needed, frozenset):  # one of these words must be in the text
+                if words is None:
+                    words = set(norm.split())
+                if needed.isdisjoint(words):
+                    continue
+            elif needed is not None and (needed not in norm if isinstance(needed, str) else needed.search(norm) is None):
                 continue
             if regex.search(norm):
                 hits.update(regex_hits)
@@ -87,6 +94,31 @@ _LEADING_AFTER_SKIP = re.compile(r"(?:\\b)?([a-z ]+)(.?)")
 # a leading "^", "up to n words" ("^(?:\\w+ ){0,3}") and a group of plain alternatives ("\\b(?:mohon|tolong) ")
 _SKIPPED = re.compile(r"\^?(?:\(\?:\\w\+ \)(?:\{\d*,\d+\}|\?|\*))?")
 _WORD_GROUP = re.compile(r"(?:\\b)?\(\?:([a-z ]+(?:\|[a-z ]+)*)\)(?![?*{])")
+
+
+_WHOLE = re.compile(r"(?:\\b|\s|\$)")
+
+
+def _leading_words(pattern: str) -> frozenset[str] | None:
+    """The words one of which every match must contain as a whole word (a leading plain word followed by a space,
+    or a leading group of plain words followed by a word boundary, a space or the end), or None."""
+    words: set[str] = set()
+    for alternative in split_alternatives(pattern):
+        skipped = _SKIPPED.match(alternative).end()  # type: ignore[union-attr]
+        rest = alternative[skipped:]
+        group = _WORD_GROUP.match(rest)
+        if group is not None:
+            found = group.group(1).split("|")
+            after = rest[group.end():]
+        else:
+            leading = (_LEADING_AFTER_SKIP if skipped else _LEADING).match(rest)
+            if leading is None or " " in leading.group(1).strip() or not leading.group(1).endswith(" "):
+                return None
+            found, after = [leading.group(1)], " "
+        if not after or not _WHOLE.match(after) or not all(w.strip() and " " not in w.strip() for w in found):
+            return None
+        words.update(w.strip() for w in found)
+    return frozenset(words) or None
 
 
 def _prefilter(literals: tuple[str, ...] | None) -> str | re.Pattern[str] | None:

@@ -446,3 +446,14 @@ def test_schoolchildren_are_who_is_affected_not_the_school(classifier: Classifie
 ])
 def test_a_question_about_the_channel_itself_is_no_request(classifier: Classifier, text: str, kind: str) -> None:
     assert classifier.classify(text).kind == kind
+
+
+def test_regex_prefilter_whole_words():
+    from router.rules import _leading_words
+
+    assert _leading_words(r"\bjalan (?:\w+ ){0,3}(?:rusak|retak)\b") == {"jalan"}
+    assert _leading_words(r"^(?:\w+ ){0,3}(?:mohon|tolong) (?:\w+ ){0,6}pasang") == {"mohon", "tolong"}
+    # a prefix ("cara" of "caranya"), an optional group or a phrase is no whole word: the substring check stays
+    assert _leading_words(r"\bcara(?:nya)? x\b") is None
+    assert _leading_words(r"\b(?:di)?(?:ada|tambah)in\b") is None
+    assert _leading_words(r"\bterima kasih\b") is None
