@@ -96,7 +96,7 @@ _SKIPPED = re.compile(r"\^?(?:\(\?:\\w\+ \)(?:\{\d*,\d+\}|\?|\*))?")
 _WORD_GROUP = re.compile(r"(?:\\b)?\(\?:([a-z ]+(?:\|[a-z ]+)*)\)(?![?*{])")
 
 
-_WHOLE = re.compile(r"(?:\\b|\s|\$)")
+_WHOLE = re.compile(r"(?:\\b|\s(?![?*{])|\$)")  # (a space made optional would let the word run on)
 
 
 def _leading_words(pattern: str) -> frozenset[str] | None:
@@ -112,7 +112,8 @@ def _leading_words(pattern: str) -> frozenset[str] | None:
             after = rest[group.end():]
         else:
             leading = (_LEADING_AFTER_SKIP if skipped else _LEADING).match(rest)
-            if leading is None or " " in leading.group(1).strip() or not leading.group(1).endswith(" "):
+            if leading is None or " " in leading.group(1).strip() or not leading.group(1).endswith(" ") \
+                    or leading.group(2) in ("?", "*", "{"):
                 return None
             found, after = [leading.group(1)], " "
         if not after or not _WHOLE.match(after) or not all(w.strip() and " " not in w.strip() for w in found):

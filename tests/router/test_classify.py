@@ -457,3 +457,4 @@ def test_regex_prefilter_whole_words():
     assert _leading_words(r"\bcara(?:nya)? x\b") is None
     assert _leading_words(r"\b(?:di)?(?:ada|tambah)in\b") is None
     assert _leading_words(r"\bterima kasih\b") is None
+    assert _leading_words(r"\b(?:ada|usul) ?nya\b") is None and _leading_words(r"\bada ?nya\b") is None
