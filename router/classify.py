@@ -110,7 +110,8 @@ class Classifier:
         settings = routing.remits
         self.remits = RemitIndex(remits if settings.enabled else {}, routing.lexicon, weight=settings.weight,
                                  pair_weight=settings.pair_weight, max_score=settings.max_score,
-                                 exclusion_weight=settings.exclusion_weight, place_weight=settings.place_weight)
+                                 exclusion_weight=settings.exclusion_weight, place_weight=settings.place_weight,
+                                 synonyms=settings.synonyms)
         self.owner = self._owners(rules, routing.lexicon) if settings.transfer else {}
         self.addressed = addressee_index(addressees, routing.lexicon) if settings.enabled else {}
         self.model = model if model is not None else _load_model(routing)
@@ -223,6 +224,10 @@ class Classifier:
                 scores[hit.agency] += hit.score
                 remit_terms[hit.agency] = list(hit.terms[:6])
                 rules.append([f"{hit.agency}:remit:{', '.join(hit.terms[:3])}", hit.score])
+        outside = self.remits.outside(toks, self.landmark_words) if cfg.remits.outside_weight else {}
+        for code, terms in outside.items():
+            if code in self.agencies:
+                self._outside(code, terms, scores, rules)
         if self.addressed:  # "@dinsoskotabdg …", "Yth. Kepala Dinas Lingkungan Hidup": the writer chose
             for code in addressed(self.addressed, toks):
                 if code in self.agencies:
@@ -313,6 +318,20 @@ class Classifier:
         }
         return Decision(kind=kind, agency=agency, confidence=confidence, location=location,
                         explanation=explanation)
+
+    def _outside(self, code: str, terms: list[str], scores: dict[str, float], rules: list[list[Any]]) -> None:
+        """Credit ``code`` with the things the text names that its remit lists as not the Pemda's (the Jembatan
+        Ampera, SMA/SMK, the national road) and take ``outside_discount`` of every other agency's evidence."""
+        settings = self.cfg.remits
+        weight = settings.outside_weight * min(len(terms), 2)
+        if settings.outside_discount:
+            for other in list(scores):
+                if other != code and scores[other] > 0:
+                    cut = scores[other] * settings.outside_discount
+                    scores[other] -= cut
+                    rules.append([f"{other}:outside_pemda", -round(cut, 3)])
+        scores[code] += weight
+        rules.append([f"{code}:outside_pemda:{', '.join(terms[:3])}", weight])
 
     def _unsigned(self, toks: list[str], norm: str) -> tuple[list[str], str]:
         """A letter without its signature block ("Hormat kami, Lurah Palasari"): who signs is not what is wrong."""

@@ -160,6 +160,17 @@ class RemitSettings(Model):
         1.0, ge=0, description="how many times a mention a remit word weighs when the remit names it only as where "
         "the agency's matter is (after \"di\": \"pengemis di lampu merah\"); such words never make the agency "
         "the owner of a rule")
+    synonyms: list[list[str]] = Field(
+        default_factory=list, description="groups of names of one thing, formal and everyday (\"penerangan jalan "
+        "umum\", \"PJU\", \"lampu jalan\"): a remit that names one names them all")
+    outside_weight: float = Field(
+        0.0, ge=0, description="score, for the agency whose remit lists them, of each thing the text names that a "
+        "remit lists as not the Pemda's at all (\"bukan kewenangan Pemerintah Kota (jalan nasional, SMA/SMK, PLN)\"); "
+        "at most two count")
+    outside_discount: float = Field(
+        0.0, ge=0, le=1, description="share of every other agency's evidence taken away when the text names "
+        "such a thing: the rules recognise the problem (\"sekolah\", \"jalan berlubang\"), the list says it "
+        "is not this Pemda's")
     addressee_weight: float = Field(3.0, ge=0, description="score of an agency the text addresses by its name, "
                                     "an abbreviation of it in capitals or one of its accounts (aliases)")
     transfer: bool = Field(True, description="a rule whose words another agency's remit names (and its own "

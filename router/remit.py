@@ -7,7 +7,8 @@ sini melainkan melalui kelurahan") counts against the agency instead. Words are 
 stems with the nasal of me-/pe- restored both ways ("pemangkasan" ~ "dipangkas", "pengangkutan" ~
 "diangkut"), so a remit written formally still meets a message written in slang after normalisation.
 No rule is written per city: two configs whose remits give one problem to different agencies route
-the same text differently.
+the same text differently. What a remit lists as "bukan kewenangan Pemerintah Kota" at all (national roads,
+SMA/SMK, the provincial bus, PLN) is the agency's that passes such messages on, whoever else's rules fire.
 """
 
 from __future__ import annotations
@@ -31,15 +32,39 @@ pemerintah pemkot pemda pemkab dinas badan kantor satuan unit upt uptd perangkat
 masyarakat warga umum milik terkait sesuai bagi agar secara baik tidak bukan ada sini melainkan
 kecuali hanya saja tetap lagi sudah akan dapat bisa menerima diterima dulu awal utama
 kota kab jl no saya aku kami kita anda dia mereka belum jelas sekaligus beberapa mana hal
+bapak ibu admin seperti misalnya contohnya
 """.split())
+# ("bapak", "ibu", "admin": how writers address the desk; a remit's "BPK" (volunteer fire brigades) normalises to
+# "bapak" too, and every "Pak, …" would otherwise be evidence for it)
 # a clause that says what the agency does NOT do
 _EXCLUSION = re.compile(r"\b(?:bukan|tidak termasuk|tidak menangani|tidak mencakup|kecuali|melainkan|"
-                        r"kewenangan provinsi|kewenangan pemerintah provinsi|diserahkan ke|ditangani oleh)\b"
+                        r"kewenangan (?!pemerintah kota|pemkot|kota)\w+|diserahkan ke|ditangani oleh)\b"
                         r"|\bada di \w+$|\b(?:melalui|lewat) \w+$")
 # a remit's clause names where its matter is after these ("pengemis di lampu merah"): those words are weak
 # evidence and never make the agency the owner of a rule ("lampu merah" stays the traffic lights')
 _LOCATIVE = frozenset(("di", "pada", "sekitar", "sepanjang"))
 _CLAUSES = re.compile(r"[.;:,()\n]|\s-\s|\s–\s")
+# "… atau bukan kewenangan Pemerintah Kota Malang (jalan nasional/provinsi, SMA/SMK, PLN) untuk diteruskan", or
+# "… bukan kewenangan Pemerintah Kota Manado: jalan nasional/provinsi (Jl. Ringroad), SMA/SMK, PLN …": what the
+# Pemda does not handle at all, listed by whoever receives such messages to pass them on
+_NOT_THE_PEMDAS = re.compile(r"\bbukan (?:kewenangan|urusan|wewenang)\b", re.IGNORECASE)
+_PASSED_ON = re.compile(r"\buntuk diteruskan\b[^:]*$", re.IGNORECASE)
+
+
+def _not_the_pemdas(text: str) -> list[str]:
+    """The lists of things a remit says are not the Pemda's: in parentheses right after "bukan kewenangan
+    Pemerintah Kota X", or after the colon that follows it (to the end, less "untuk diteruskan …")."""
+    out = []
+    for found in _NOT_THE_PEMDAS.finditer(text):
+        rest = text[found.end():].split("\n", 1)[0]  # the remit's own text, not the name appended to it
+        paren, colon, stop = rest.find("("), rest.find(":"), rest.find(". ")
+        stop = len(rest) if stop < 0 else stop
+        if 0 <= paren < stop and (colon < 0 or paren < colon):
+            close = rest.find(")", paren)
+            out.append(rest[paren + 1:close if close >= 0 else len(rest)])
+        elif colon >= 0:
+            out.append(_PASSED_ON.sub("", rest[colon + 1:]))
+    return out
 _NASAL = (("meng", "k"), ("peng", "k"), ("meny", "s"), ("peny", "s"), ("mem", "p"), ("pem", "p"),
           ("men", "t"), ("pen", "t"))
 # "nge-"/"ng-"/"ny-" are the everyday active prefixes (Jakarta, Javanese, Sundanese): "ngamen", "ngemis"
@@ -73,6 +98,44 @@ def stems(word: str, nasal: bool = False) -> tuple[str, ...]:
     return tuple(sorted(out))
 
 
+def _with_synonyms(remits: dict[str, str], synonyms: list[list[str]],
+                   lexicon: dict[str, str] | None) -> dict[str, str]:
+    """Remits with the everyday names of what they name formally, one clause each: a remit's "Penerangan Jalan
+    Umum (PJU)" is the writer's "lampu jalan" (each group of ``synonyms`` names one thing). Only clauses that
+    say what the agency does count (not "… tidak termasuk", nor where after "di")."""
+    groups = [[f" {normalise(name, lexicon)} " for name in group] for group in synonyms]
+    groups = [[name for name in group if name.strip()] for group in groups]
+    if not groups:
+        return remits
+    out = {}
+    for code, text in remits.items():
+        said = [_before_locative(normalise(raw, lexicon)) for raw in _CLAUSES.split(text or "")]
+        said = " | ".join(f" {clause} " for clause in said if clause and not _EXCLUSION.search(clause))
+        extra = [name.strip() for group in groups if any(name in said for name in group) for name in group
+                 if name not in said]
+        out[code] = f"{text}\n" + "\n".join(extra) if extra else text
+    return out
+
+
+def _before_locative(clause: str) -> str:
+    tokens = clause.split()
+    at = next((i for i, w in enumerate(tokens) if w in _LOCATIVE), len(tokens))
+    return " ".join(tokens[:at])
+
+
+def _after(landmarks: frozenset[str], toks: list[str], i: int) -> bool:
+    """Whether one of the two tokens before position ``i`` is a landmark word ("depan", "belakang")."""
+    if not landmarks:
+        return False
+    return (i >= 1 and toks[i - 1] in landmarks) or (i >= 2 and toks[i - 2] in landmarks)
+
+
+def _add(found: dict[str, list[str]], code: str, term: str) -> None:
+    terms = found.setdefault(code, [])
+    if term not in terms:
+        terms.append(term)
+
+
 @dataclass(frozen=True)
 class RemitHit:
     """Evidence one remit gives a message: the agency, its score and the remit words that matched."""
@@ -87,13 +150,18 @@ class RemitIndex:
 
     def __init__(self, remits: dict[str, str], lexicon: dict[str, str] | None = None, *,
                  weight: float = 1.0, pair_weight: float = 2.0, max_score: float = 4.0,
-                 exclusion_weight: float = 1.0, place_weight: float = 1.0) -> None:
+                 exclusion_weight: float = 1.0, place_weight: float = 1.0,
+                 synonyms: list[list[str]] | None = None) -> None:
         self.max_score = max_score
+        remits = _with_synonyms(remits, synonyms or [], lexicon)
         positive: dict[str, set[str]] = defaultdict(set)   # term → agencies whose remit holds it
         negative: dict[str, set[str]] = defaultdict(set)
         where: dict[str, set[str]] = defaultdict(set)      # named only as where the agency's matter is
+        # stem → (agency, clause number) of the positive remit words: a rule of several words is owned by a
+        # remit that names them in one clause ("lampu lalu lintas" and "parkir tepi jalan" own no "lampu jalan")
+        self.clauses_of: dict[str, set[tuple[str, int]]] = defaultdict(set)
         for code, text in remits.items():
-            for raw in _CLAUSES.split(text or ""):
+            for number, raw in enumerate(_CLAUSES.split(text or "")):
                 clause = normalise(raw, lexicon)
                 excluded = _EXCLUSION.search(clause) is not None
                 # "gepeng termasuk di lampu merah dan objek wisata": what follows "di" is where, not what
@@ -104,8 +172,12 @@ class RemitIndex:
                     words = [w for w in part if len(w) >= 3 and w not in STOPWORDS and not w.isdigit()]
                     for word in words:
                         target[word].add(code)
+                        if target is positive:
+                            for stem_ in stems(word, True):
+                                self.clauses_of[stem_].add((code, number))
                     for first, second in zip(words, words[1:], strict=False):
-                        target[f"{first} {second}"].add(code)
+                        if first != second:  # "gorong-gorong" is one word written twice, not a pair
+                            target[f"{first} {second}"].add(code)
         for term, codes in where.items():  # the agency's own word elsewhere in its remit stays its own
             codes -= positive.get(term, set())
         # term → [(agency, weight)]; pairs are keyed by each side's stems
@@ -128,6 +200,10 @@ class RemitIndex:
                     else:
                         for s in stems(term, True):
                             self.words[s].append((code, term, w))
+        self._outside(remits, lexicon, positive)
+        self._outside_firsts = frozenset(a for a, _ in self.outside_pairs)
+        self._outside_seconds = frozenset(b for _, b in self.outside_pairs)
+        self._outside_tokens: dict[str, tuple[tuple[tuple[str, str], ...], tuple[str, ...], tuple[str, ...]]] = {}
         self.empty = not self.words and not self.pairs
         self._firsts = {a for a, _ in self.pairs}
         self._tokens: dict[str, tuple[tuple[str, ...] | None, dict[tuple[str, str], float], tuple[str, ...]]] = {}
@@ -140,6 +216,67 @@ class RemitIndex:
                 if " " not in term:  # (sets of codes: order does not matter here)
                     for s in stems(term, True):
                         out[s].update(codes)
+
+    def _outside(self, remits: dict[str, str], lexicon: dict[str, str] | None,
+                 positive: dict[str, set[str]]) -> None:
+        """Index what a remit lists as not the Pemda's at all: its word pairs, and its acronyms ("SMA", "PLN",
+        "LRT") that no other remit names. Words most remits hold (the city's name) are left out."""
+        self.outside_words: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        self.outside_pairs: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
+        for code, text in sorted(remits.items()):
+            for listed in _not_the_pemdas(text or ""):
+                for raw in _CLAUSES.split(_SLASHED.sub(r"\1 \2, \1 \3", listed)):
+                    for acronym in _CAPS_WORD.findall(raw):
+                        word = normalise(acronym, lexicon)
+                        if " " not in word and len(word) >= 2 and not positive.get(word, set()) - {code}:
+                            self.outside_words[word].append((code, word))
+                    # (word, written with a capital): a pair is two names ("Pasar Klewer") or two common
+                    # words ("jalan nasional"), never a common word and a name ("pintu air Sungai …")
+                    words = [(w if len(w) >= 3 and w not in STOPWORDS and not w.isdigit() else "", raw_word[:1].isupper())
+                             for raw_word in _RAW_WORD.findall(raw) for w in normalise(raw_word, lexicon).split()]
+                    for (first, named), (second, also_named) in zip(words, words[1:], strict=False):
+                        if first and second and first != second and named == also_named \
+                                and not positive.get(f"{first} {second}", set()) - {code}:
+                            for a in stems(first, True):
+                                for b in stems(second, True):
+                                    self.outside_pairs[(a, b)].append((code, f"{first} {second}"))
+
+    def outside(self, toks: list[str], landmarks: frozenset[str] = frozenset()) -> dict[str, list[str]]:
+        """Agency → the things the text names that its remit lists as not the Pemda's (pairs before words);
+        one that comes within two words after a landmark word ("depan SMA 5", "belakang Jl. Marsma Iswahyudi")
+        says where, not what, and is skipped."""
+        if not self.outside_words and not self.outside_pairs:
+            return {}
+        found: dict[str, list[str]] = {}
+        cache, pairs = self._outside_tokens, self.outside_pairs
+        previous: tuple[str, ...] = ()
+        for i, tok in enumerate(toks):
+            entry = cache.get(tok)
+            if entry is None:
+                entry = self._outside_token(tok)
+            listed, starts, ends = entry
+            if listed and not _after(landmarks, toks, i):
+                for code, term in listed:
+                    _add(found, code, term)
+            if previous and ends and not _after(landmarks, toks, i - 1):
+                for a in previous:
+                    for b in ends:
+                        for code, term in pairs.get((a, b), ()):
+                            _add(found, code, term)
+            previous = starts
+        return found
+
+    def _outside_token(self, tok: str) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...], tuple[str, ...]]:
+        """(listed acronyms it is, stems that begin a listed pair, stems that end one) of a token; SMAN is SMA
+        Negeri."""
+        words = self.outside_words
+        listed = tuple(words.get(tok) or (words.get(tok[:-1]) if tok.endswith("n") else None) or ())
+        cands = stems(tok) if len(tok) >= 3 and tok not in STOPWORDS else ()
+        entry = (listed, tuple(c for c in cands if c in self._outside_firsts),
+                 tuple(c for c in cands if c in self._outside_seconds))
+        if len(self._outside_tokens) < 200_000:
+            self._outside_tokens[tok] = entry
+        return entry
 
     def owners(self, words: list[str]) -> tuple[set[str], set[str]]:
         """(agencies whose remit names every content word of a rule, agencies whose remit excludes one)."""
@@ -155,6 +292,12 @@ class RemitIndex:
             if found:
                 named = found if named is None else named & found
             excluders |= set().union(*(self.excluders_of.get(s, set()) for s in stems(word)))
+        if owners and len(content) > 1:
+            together: set[tuple[str, int]] | None = None
+            for word in content:
+                found_in = set().union(*(self.clauses_of.get(s, set()) for s in stems(word)))
+                together = found_in if together is None else together & found_in
+            owners = {code for code, _ in together or ()}
         if not owners and excluders and named:
             # a remit excludes a word of the rule and no remit names all of them: the remits that name what
             # is named own it ("Taman dan pohon tidak termasuk" moves "pohon keropos" to who holds "pohon")
@@ -214,6 +357,10 @@ class RemitIndex:
 # ---- how a config names its agencies ------------------------------------------------------------------
 
 _CAPS = re.compile(r"\b[A-Z][A-Z]{2,}\b")
+_CAPS_WORD = re.compile(r"\b[A-Z]{2,}\b")
+# "jalan nasional/provinsi": the first word goes with each alternative
+_RAW_WORD = re.compile(r"[\w-]+")
+_SLASHED = re.compile(r"\b(\w+) (\w+)/(\w+)\b")
 
 
 def addressee_index(addressees: dict[str, list[str]], lexicon: dict[str, str]

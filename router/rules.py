@@ -54,7 +54,8 @@ class RuleMatcher:
             for tok in set(words) | set(phrases)
         }
         # a regex runs only when one of the literal words it must start with occurs in the text
-        self.regexes = [(re.compile(p), tuple(hits), _leading_literals(p)) for p, hits in regexes.items()]
+        self.regexes = [(re.compile(p), tuple(hits), _leading_words(p) or _prefilter(_leading_literals(p)))
+                        for p, hits in regexes.items()]
         self.known = set(self.index)
 
     def match(self, toks: list[str], norm: str) -> set[Hit]:
@@ -72,21 +73,77 @@ class RuleMatcher:
                 k = len(seq)
                 if i + k <= n and tuple(toks[i:i + k]) == seq:
                     hits.add(hit)
-        for regex, regex_hits, literals in self.regexes:
-            if (literals is None or any(literal in norm for literal in literals)) and regex.search(norm):
+        words: set[str] | None = None
+        for regex, regex_hits, needed in self.regexes:
+            if isinstance(needed, frozenset):  # one of these words must be in the text
+                if words is None:
+                    words = set(norm.split())
+                if needed.isdisjoint(words):
+                    continue
+            elif needed is not None and (needed not in norm if isinstance(needed, str) else needed.search(norm) is None):
+                continue
+            if regex.search(norm):
                 hits.update(regex_hits)
         return hits
 
 
 _LEADING = re.compile(r"\\b([a-z ]+)(.?)")
+_LEADING_AFTER_SKIP = re.compile(r"(?:\\b)?([a-z ]+)(.?)")
+
+
+# a leading "^", "up to n words" ("^(?:\\w+ ){0,3}") and a group of plain alternatives ("\\b(?:mohon|tolong) ")
+_SKIPPED = re.compile(r"\^?(?:\(\?:\\w\+ \)(?:\{\d*,\d+\}|\?|\*))?")
+_WORD_GROUP = re.compile(r"(?:\\b)?\(\?:([a-z ]+(?:\|[a-z ]+)*)\)(?![?*{])")
+
+
+_WHOLE = re.compile(r"(?:\\b|\s(?![?*{])|\$)")  # (a space made optional would let the word run on)
+
+
+def _leading_words(pattern: str) -> frozenset[str] | None:
+    """The words one of which every match must contain as a whole word (a leading plain word followed by a space,
+    or a leading group of plain words followed by a word boundary, a space or the end), or None."""
+    words: set[str] = set()
+    for alternative in split_alternatives(pattern):
+        skipped = _SKIPPED.match(alternative).end()  # type: ignore[union-attr]
+        rest = alternative[skipped:]
+        group = _WORD_GROUP.match(rest)
+        if group is not None:
+            found = group.group(1).split("|")
+            after = rest[group.end():]
+        else:
+            leading = (_LEADING_AFTER_SKIP if skipped else _LEADING).match(rest)
+            if leading is None or " " in leading.group(1).strip() or not leading.group(1).endswith(" ") \
+                    or leading.group(2) in ("?", "*", "{"):
+                return None
+            found, after = [leading.group(1)], " "
+        if not after or not _WHOLE.match(after) or not all(w.strip() and " " not in w.strip() for w in found):
+            return None
+        words.update(w.strip() for w in found)
+    return frozenset(words) or None
+
+
+def _prefilter(literals: tuple[str, ...] | None) -> str | re.Pattern[str] | None:
+    """What must occur in a text for a regex to be tried: one literal, or any of several (one search)."""
+    if literals is None or len(literals) == 1:
+        return literals[0] if literals else None
+    return re.compile("|".join(re.escape(literal) for literal in literals))
 
 
 def _leading_literals(pattern: str) -> tuple[str, ...] | None:
     """Literal text every match must contain: the plain words after the leading ``\\b`` of each
-    alternative, or None (always run the regex) when some alternative does not start that way."""
-    literals = []
+    alternative (or each word of a leading group of plain words, after a leading "^" and "up to n words"),
+    or None (always run the regex) when some alternative does not start that way."""
+    literals: list[str] = []
     for alternative in split_alternatives(pattern):
-        found = _LEADING.match(alternative)
+        skipped = _SKIPPED.match(alternative).end()  # type: ignore[union-attr]  (it matches "" at worst)
+        rest = alternative[skipped:]
+        group = _WORD_GROUP.match(rest)
+        if group is not None:
+            literals += [word for word in group.group(1).split("|") if word.strip()]
+            if not all(word.strip() for word in group.group(1).split("|")):
+                return None
+            continue
+        found = (_LEADING_AFTER_SKIP if skipped else _LEADING).match(rest)
         if found is None:
             return None
         literal, after = found.groups()

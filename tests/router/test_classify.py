@@ -208,8 +208,12 @@ def test_regex_prefilter_literals():
     assert _leading_literals(r"\bjalan (?:\w+ ){0,3}(?:rusak|retak)\b") == ("jalan ",)
     assert _leading_literals(r"\bcara(?:nya)? x\b|\bbagaimana (?:\w+ )?cara") == ("cara", "bagaimana ")
     assert _leading_literals(r"\bjalans?\b") == ("jalan",)  # the quantified letter is not required
-    # an alternative that does not start with plain words: the regex always runs
-    assert _leading_literals(r"\b(?:sudah|alhamdulillah)\b.*\bterima kasih\b") is None
+    # a leading group of plain words: one of them must occur; so after "^" and "up to n words"
+    assert _leading_literals(r"\b(?:sudah|alhamdulillah)\b.*\bterima kasih\b") == ("sudah", "alhamdulillah")
+    assert _leading_literals(r"^(?:\w+ ){0,3}(?:mohon|tolong) (?:\w+ ){0,6}pasang") == ("mohon", "tolong")
+    assert _leading_literals(r"^(?:\w+ )?selamat (?:hari|hut)") == ("selamat ",)
+    # an alternative that does not start with plain words (or an optional group): the regex always runs
+    assert _leading_literals(r"\b(?:di)?(?:ada|tambah)in\b") is None
     assert _leading_literals(r"\bair\b|[0-9]+ liter") is None
 
 
@@ -404,3 +408,53 @@ def test_a_chat_question_without_its_question_mark(config, text) -> None:
 def test_unmarked_words_that_ask_nothing(config, text) -> None:
     decision = _rules_only(config).classify(text)
     assert ["informasi:question_mark", 0.7] not in decision.explanation["kind"]["rules"], decision.explanation
+
+
+# issue 13 (kinds by sentence structure): texts written for these tests, not taken from the labelled cities
+STRUCTURE_KINDS = [
+    # a complaint word as the topic of a question is no complaint
+    ("nomor call center pengaduan pemkot berapa ya?", ("informasi", "bukan_aduan")),
+    ("mohon data jumlah aduan warga per kecamatan tahun lalu", ("informasi",)),
+    # a request for something new is an aspiration; a request for a repair is a complaint
+    ("mohon dipasang halte beratap di depan pasar baru, penumpang kehujanan", ("aspirasi",)),
+    ("tolong buka loket kependudukan hari minggu, warga yang kerja susah izin", ("aspirasi",)),
+    ("tolong diperbaiki lampu jalan di gang kami, sudah seminggu mati", ("pengaduan",)),
+    # asking where to take a grievance, or whether what was told is allowed, complains
+    ("upah lembur saya tidak dibayar dua bulan, bisa mengadu ke mana?", ("pengaduan",)),
+    ("pak RT minta uang 200 ribu buat surat pengantar, apakah itu boleh?", ("pengaduan",)),
+    ("apa saja syarat membuat akta kelahiran?", ("informasi",)),
+]
+
+
+@pytest.mark.parametrize(("text", "kinds"), STRUCTURE_KINDS)
+def test_kind_by_sentence_structure(classifier: Classifier, text: str, kinds: tuple[str, ...]) -> None:
+    assert classifier.classify(text).kind in kinds
+
+
+@pytest.mark.parametrize(("text", "agency"), [
+    ("jalan di depan SD negeri 4 berlubang besar, anak sekolah sering jatuh dari sepeda", "pupr"),
+    ("warung di gang kami jual miras ke anak sekolah, warga resah", "satpolpp"),
+])
+def test_schoolchildren_are_who_is_affected_not_the_school(classifier: Classifier, text: str, agency: str) -> None:
+    assert classifier.classify(text).agency == agency
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("permisi, ini nomor wa resmi kelurahan bukan ya?", "bukan_aduan"),
+    ("nomor ini buka hari minggu tidak?", "bukan_aduan"),
+    ("sudah tiga minggu urus akta belum jadi juga, bagaimana ini min", "pengaduan"),
+])
+def test_a_question_about_the_channel_itself_is_no_request(classifier: Classifier, text: str, kind: str) -> None:
+    assert classifier.classify(text).kind == kind
+
+
+def test_regex_prefilter_whole_words():
+    from router.rules import _leading_words
+
+    assert _leading_words(r"\bjalan (?:\w+ ){0,3}(?:rusak|retak)\b") == {"jalan"}
+    assert _leading_words(r"^(?:\w+ ){0,3}(?:mohon|tolong) (?:\w+ ){0,6}pasang") == {"mohon", "tolong"}
+    # a prefix ("cara" of "caranya"), an optional group or a phrase is no whole word: the substring check stays
+    assert _leading_words(r"\bcara(?:nya)? x\b") is None
+    assert _leading_words(r"\b(?:di)?(?:ada|tambah)in\b") is None
+    assert _leading_words(r"\bterima kasih\b") is None
+    assert _leading_words(r"\b(?:ada|usul) ?nya\b") is None and _leading_words(r"\bada ?nya\b") is None

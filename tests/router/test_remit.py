@@ -148,3 +148,62 @@ def test_a_dark_traffic_light_stays_with_traffic_where_beggars_at_it_are_social_
     assert classifier.classify("lampu merah di perempatan mati dari pagi, semrawut").agency == "dishub"
     beggars = classifier.classify("banyak pengemis anak di lampu merah perempatan tiap sore")
     assert any(name.startswith("dinsos:remit:") and "pengemis" in name for name, _ in beggars.explanation["agency"]["rules"])
+
+
+# the template every city's triage remit follows: what is not the Pemda's at all, listed to be passed on
+NOT_OURS = ("Menerima dan mendisposisikan pengaduan yang belum jelas, atau bukan kewenangan Pemerintah Kota "
+            "Contoh (jalan nasional/provinsi, Trans Kota, SMA/SMK, PLN, kepolisian) untuk diteruskan ke instansi "
+            "yang berwenang.")
+
+
+def test_what_a_remit_lists_as_not_the_pemdas_is_indexed_as_pairs_and_acronyms() -> None:
+    index = RemitIndex({"triage": NOT_OURS, "disdik": "Pendidikan SD dan SMP. SMA/SMK kewenangan Provinsi.",
+                        "pupr": "Jalan kota dan jembatan."})
+    assert index.outside("jalan nasional di km 6 berlubang".split()) == {"triage": ["jalan nasional"]}
+    assert index.outside("pungutan di sman 3 mencekik".split()) == {"triage": ["sma"]}  # SMAN: SMA Negeri
+    # a lowercase listed word alone is no name ("polisi tidur"), nor is a place after "depan"
+    assert index.outside("polisi tidur di jalan kota".split()) == {}
+    assert index.outside("jalan depan sma berlubang".split(), frozenset({"depan"})) == {}
+    assert index.outside("kebakaran di gang belakang jalan nasional".split(), frozenset({"belakang"})) == {}
+    assert index.outside("itu jalan provinsi kan".split()) == {"triage": ["jalan provinsi"]}  # "nasional/provinsi"
+
+
+def test_a_thing_not_the_pemdas_goes_to_whoever_passes_it_on(shipped) -> None:
+    routing = shipped.routing.model_copy(deep=True)
+    routing.model.enabled = False
+    agencies = agencies_with(shipped, triage=NOT_OURS,
+                             disdik="Pendidikan SD dan SMP negeri, guru, pungutan sekolah. SMA/SMK kewenangan Provinsi.")
+    classifier = Classifier(routing, agencies)
+    decision = classifier.classify("SMA negeri tempat anak saya sekolah memungut uang pembangunan 3 juta per siswa")
+    assert decision.agency == "triage"
+    assert any(name.startswith("triage:outside_pemda:sma") for name, _ in decision.explanation["agency"]["rules"])
+    assert classifier.classify("jalan depan SMA 5 berlubang besar, bahaya").agency == "pupr"
+    assert classifier.classify("guru SD negeri 3 minta pungutan seragam").agency == "disdik"
+
+
+def test_a_remit_naming_a_thing_formally_names_its_everyday_names_too() -> None:
+    remits = {"pupr": "Jalan kota, jembatan, serta Penerangan Jalan Umum (PJU) kota.",
+              "dishub": "Lampu lalu lintas (APILL), perparkiran tepi jalan dan juru parkir liar.",
+              "dlh": "Persampahan. Taman kota dan RTH tidak termasuk."}
+    synonyms = [["penerangan jalan umum", "pju", "lampu jalan"], ["ruang terbuka hijau", "rth"]]
+    plain, expanded = RemitIndex(remits), RemitIndex(remits, synonyms=synonyms)
+    assert plain.owners(["lampu", "jalan"])[0] == set()  # "lampu" and "jalan" in two of dishub's clauses: no owner
+    assert expanded.owners(["lampu", "jalan"])[0] == {"pupr"}
+    assert expanded.match("lampu jalan mati".split())[0].agency == "pupr"
+    # an excluding clause names nothing the agency does
+    assert expanded.owners(["ruang", "terbuka", "hijau"])[0] == set()
+
+
+def test_a_word_written_twice_is_no_pair() -> None:
+    index = RemitIndex({"pupr": "Saluran drainase dan gorong-gorong kota."}, weight=0.5, pair_weight=3.0)
+    (hit,) = index.match("kucing masuk gorong gorong".split())
+    assert hit.score == 0.5 and "gorong gorong" not in hit.terms
+
+
+def test_the_list_after_a_colon_counts_too_and_pairs_keep_names_and_common_words_apart() -> None:
+    remit = ("Menerima pengaduan yang belum jelas atau bukan kewenangan Pemerintah Kota Contoh: jalan nasional/"
+             "provinsi (Jl. Marsma Iswahyudi), tanggul dan pintu air Sungai Besar, SMA/SMK, PLN.")
+    index = RemitIndex({"triage": remit, "pdam": "Air minum perpipaan."})
+    assert index.outside("jalan provinsi berlubang".split()) == {"triage": ["jalan provinsi"]}
+    assert index.outside("jalan marsma iswahyudi berlubang".split()) == {"triage": ["marsma iswahyudi"]}
+    assert index.outside("air sungai keruh".split()) == {}  # "pintu air Sungai …": a common word, then a name
