@@ -171,6 +171,8 @@ _WHICH = frozenset("yang yg sing nang".split())
 # "baunya sampai parkiran" (normalised "parkir"): the car park says where, not that parking is wrong (not
 # after "di": "mobil di parkir di trotoar" is the complaint, written apart)
 _LOTS = frozenset("parkir parkirnya".split())
+# "warga butuh makanan & air bersih": clean water asked for as relief, not piped water that is off
+_NEEDS = frozenset("butuh butuhkan membutuhkan perlu memerlukan kebutuhan minta bantuan".split())
 _TOWARDS = frozenset("sampai sampe ke ka dekat deket dkt depan belakang samping".split())
 # "karena asap kebakaran lahan tadi, tetangga sesak napas": the cause, an event told before, is the reference
 _CAUSE = frozenset("karena karna krn akibat gara".split())
@@ -222,6 +224,7 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
     before = ""  # the token before ``previous``
     weak = 0
     third = ""  # the token before ``before``
+    need = 0  # tokens left that a need word ("butuh makanan & air bersih") still covers
     reference = 0  # tokens left that an earlier event's reference ("bekas", "setelah", "korban") still covers
     tokens = tokens if isinstance(tokens, list) else list(tokens)
     told = {i for i in range(1, len(tokens) - 1) if tokens[i + 1] in _THAT_ONE and tokens[i - 1] in _WHICH}
@@ -271,8 +274,14 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
                 bit = words.get(stem(token))
         if bit is not None:
             mask |= bit
+        if token in _NEEDS:
+            need = 4
+        elif need:
+            need -= 1
         if previous in _PAIR_FIRST and not reference_pair:
             pair = _PAIR_MASK.get((previous, token), 0)
+            if need and previous == "air" and token == "bersih":
+                pair = 0
             if not pair and token.endswith("nya") and len(token) > 5:  # "lampu merahnya"
                 pair = _PAIR_MASK.get((previous, token[:-3]), 0)
             if pair == _BIT["trafficlight"] and before in _AT:

@@ -418,7 +418,7 @@ class DedupIndex:
             problem = 1.0 if shared else unknown if same_agency and not (f_problems and other_problems) else 0.0
             if both or place_score:
                 if both and shared and place_score >= 0.6 and f_problems & other_problems & AREA_CLASSES and \
-                        not _finer(f_parsed) and not _finer(other_parsed):
+                        (not _finer(f_parsed) or not _finer(other_parsed)):
                     place_score = 1.0  # a flood, a landslide, a fire told by kelurahan: the kelurahan is the place
                 sim = w_content * content_sim + w_place * place_score + w_problem * problem
             else:

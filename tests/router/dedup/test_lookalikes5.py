@@ -108,3 +108,15 @@ def test_a_crossing_named_by_the_last_word_of_its_kelurahan():
 def test_a_street_written_before_its_kelurahan_keeps_only_its_name():
     area = {"kelurahan": "Sido Mulyo"}
     assert "street:sudirman" in extract_places("lampu jalan mati di Jl. Sudirman Sido Mulyo", area)
+
+
+def test_clean_water_asked_for_as_relief_is_no_outage():
+    assert "no_water" not in classes("warga butuh makanan & air bersih, tolong posko")
+    assert "no_water" in classes("air bersih tidak ada sudah 3 hari")
+
+
+def test_an_area_event_named_by_kelurahan_meets_its_report_from_a_lingkungan():
+    s = Stream()
+    s.send("DBD di Kel. Cempaka so 3 orang masuk rumah sakit, nyamuk banyak skali di lingk 4. Mohon fogging", person=1)
+    assert s.level("Di kelurahan Cempaka ada anak meninggal karna demam berdarah, tolong dinkes", person=2,
+                   hours=30) == "incident"
