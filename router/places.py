@@ -229,6 +229,7 @@ _OTHER = (
     (re.compile(r"\b(?:mesjid|masjid|musholla|mushola|musala)\b", re.I), "masjid"),
     (re.compile(r"\b(?:pkm|puskes)\b\.?", re.I), "puskesmas"),
     (re.compile(r"\bpsr\b\.?", re.I), "pasar"),
+    (re.compile(r"\bgn\b\.?", re.I), "gunung"),  # "Jl. Gn. Malang" = "Jl. Gunung Malang"
     # Malay place names: "Sei Buah" = "Sungai Buah", "Sei. Jawi" = "Sungai Jawi"
     (re.compile(r"\bsei\b\.?", re.I), "sungai"),
     (re.compile(r"\bdepo\b(?:\s+sampah\b)?", re.I), "TPS"),  # a waste depot is a TPS

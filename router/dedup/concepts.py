@@ -156,8 +156,7 @@ _NOT_YET = frozenset("belum tidak".split())
 # and "korban kebakaran kemarin butuh sembako", "bekas banjir", "pasca longsor": the event is the reference, the
 # message is about what followed
 # ("material longsor", "sisa banjir": what the event left, the message is about what it blocks or spoils)
-# ("sebelah pohon yg tumbang … masih ada 2 pohon miring": the fallen one is where the leaning ones stand)
-_NOT_THAT = frozenset("bukan korban bekas puing pasca habis sehabis setelah sesudah lokasi material sisa sebelah".split())
+_NOT_THAT = frozenset("bukan korban bekas puing pasca habis sehabis setelah sesudah lokasi material sisa".split())
 # "yg lobang itu", "nang ketimpa kemarin": the problem already told, named to say where this one is
 _THAT_ONE = frozenset("itu tadi kemarin kemaren kmrn wingi kae kuwi iku".split())  # (Javanese "sing ambrol kuwi")
 # a demonstrative between a hedge and its event does not end the hedge ("khawatir pohon tersebut tumbang")
@@ -235,7 +234,10 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
         if told and i in told:
             third, before, previous = before, previous, token
             continue
-        if previous in _NOT_THAT or previous in _CAUSE and not _PAST.isdisjoint(tokens[i:i + 6]):
+        # ("sebelah pohon yg tumbang … masih ada 2 pohon miring": the fallen one is where the leaning ones stand;
+        # not "kos sebelah tiap malem ribut", the neighbours)
+        if previous in _NOT_THAT or previous in _CAUSE and not _PAST.isdisjoint(tokens[i:i + 6]) or \
+                previous == "sebelah" and token in words:
             reference = 3  # "bekas pohon tumbang", "setelah pohon angsana tumbang": the event's words that follow
         # "Bukan lampu merahnya, yang lampu jalan": a pair whose first word the reference covered is not named
         reference_pair = reference and before in _NOT_THAT

@@ -120,3 +120,7 @@ def test_an_area_event_named_by_kelurahan_meets_its_report_from_a_lingkungan():
     s.send("DBD di Kel. Cempaka so 3 orang masuk rumah sakit, nyamuk banyak skali di lingk 4. Mohon fogging", person=1)
     assert s.level("Di kelurahan Cempaka ada anak meninggal karna demam berdarah, tolong dinkes", person=2,
                    hours=30) == "incident"
+
+
+def test_gn_abbreviates_gunung_in_a_street_name():
+    assert similarity("longsor di Jl. Gn. Kawi RT 07", "tebing longsor Jl. Gunung Kawi rt 7")[1] is None
