@@ -253,7 +253,8 @@ _NOT_PLACE = re.compile(r"\b(?:bukan|dudu|sanes|ora\s+sing|(?:jangan|aja|ojo|ojo
 _REPORTED_PLACE = re.compile(r"\b((?:rt|rw|blok|sd|smp|sma|smk|gang|gg)\.?\s*[a-z0-9]{1,3})\s+(?:jare|jarene|katanya|"
                              r"kabarnya)\s+(?:wis|wes|sudah|udah|sampun|sdh)\s+(?:di)?(?:lapor|laporkan|lapurke|lapurake|"
                              r"dilaporkan|dilapurke)", re.I)
-_NOT_WORDS = ("bukan", "dudu", "sanes", "ora sing", "cuma", "hanya", "mung", "jare", "katanya", "kabarnya")
+# (whole words: "mung" is in "mungkin")
+_NOT_WORDS = re.compile(r"\b(?:bukan|dudu|sanes|ora\s+sing|cuma|cuman|hanya|mung|jare|jarene|katanya|kabarnya)\b")
 _ASIDE_PLACE = re.compile(r"\bselain\s+(?:di\s+)?(?:dekat\s+|depan\s+)?([^,.;:\n]{2,30}),", re.I)
 
 
@@ -269,7 +270,7 @@ def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[
         found += _SETTLED_SCHOOL.findall(canonical_places(text))
     if "selain" in low:
         found += _ASIDE_PLACE.findall(canonical_places(text))
-    if any(word in low for word in _NOT_WORDS):  # "RT 05 … Jl. Tanjung Raya 1, bukan Kampung Beting": not there
+    if _NOT_WORDS.search(low):  # "RT 05 … Jl. Tanjung Raya 1, bukan Kampung Beting": not there
         canonical = canonical_places(text)
         for snippet in _NOT_PLACE.findall(canonical) + _REPORTED_PLACE.findall(canonical):
             negated = _extract_places(snippet, None) & places
