@@ -957,18 +957,6 @@ def without_names(tokens: Iterable[str], names: frozenset[str] | set[str] | None
     return [t for t in tokens if t not in names]
 
 
-def content_similarity(a: frozenset[int], b: frozenset[int]) -> float:
-    """Half Jaccard, half (smoothed) containment: an edited or shortened resend still scores high."""
-    if not a or not b:
-        return 0.0
-    inter = len(a & b)
-    if not inter:
-        return 0.0
-    jaccard = inter / (len(a) + len(b) - inter)
-    containment = inter / (min(len(a), len(b)) + 1)
-    return 0.5 * jaccard + 0.5 * containment
-
-
 def phone_key(raw: str) -> str:
     """A phone number reduced to digits with the Indonesian country code (``0812…`` → ``62812…``)."""
     digits = re.sub(r"\D", "", raw)
