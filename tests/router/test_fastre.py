@@ -30,6 +30,7 @@ TEXTS = [
     "\u212aantor camat (Kelvin sign) dan \u017fudah saya WA",  # re.I folds these; str.lower does not
     "SUDAH SAYA LAPORKAN VIA WHATSAPP, MASJID RAYA DAN PERUM INDAH",
     "menyusul laporan kemarin: nu tadi kirim foto",
+    "Jl. Gn. Malang dekat Gn Sari, bukan gunung-gunungan",
     "",
 ]
 
