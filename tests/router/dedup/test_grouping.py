@@ -17,12 +17,22 @@ from router.dedup.concepts import (
     reference_flags,
 )
 from router.dedup.config import DedupConfig
-from router.dedup.features import extract_places, make_features, stem
+from router.dedup.features import extract_places, make_features, place_similarity, stem
 from router.dedup.index import DAY, DedupIndex
 from router.eval.cities import gold_complaints
 from router.normalise import normalise, tokens
 
 HOUR = 3600.0
+
+
+def classes(text: str) -> list[str]:
+    """The problem classes of a text as the grouping reads them (the look-alike tests' shorthand)."""
+    return class_names(problem_mask(tokens(normalise(text)), stem))
+
+
+def similarity(a: str, b: str, location_a: dict | None = None, location_b: dict | None = None):
+    """(place similarity, conflict) of two texts' places, as the grouping compares them."""
+    return place_similarity(frozenset(extract_places(a, location_a)), frozenset(extract_places(b, location_b)))
 
 
 class Stream:

@@ -7,15 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from router.dedup.concepts import class_names, problem_mask
-from router.dedup.features import extract_places, make_features, place_similarity, stem
+from router.dedup.concepts import class_names
+from router.dedup.features import extract_places, make_features, place_similarity
 from router.normalise import normalise, tokens
-from tests.router.dedup.test_grouping import Stream
-
-
-def classes(text: str) -> list[str]:
-    return class_names(problem_mask(tokens(normalise(text)), stem))
-
+from tests.router.dedup.test_grouping import Stream, classes
 
 # ---- the problem is back after it was dealt with -----------------------------------------------------
 

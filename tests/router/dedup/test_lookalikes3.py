@@ -5,15 +5,9 @@ wordings than the data files); each test fails on the rules as they were before 
 
 from __future__ import annotations
 
-from router.dedup.concepts import ALSO, OTHER, RECUR, SETTLED, class_names, problem_mask, reference_flags
-from router.dedup.features import extract_places, place_similarity, stem
-from router.normalise import normalise, tokens
-from tests.router.dedup.test_grouping import Stream
-
-
-def classes(text: str) -> list[str]:
-    return class_names(problem_mask(tokens(normalise(text)), stem))
-
+from router.dedup.concepts import ALSO, OTHER, RECUR, SETTLED, reference_flags
+from router.dedup.features import extract_places, place_similarity
+from tests.router.dedup.test_grouping import Stream, classes
 
 # ---- the writer's next complaint, in regional words ------------------------------------------------------
 

@@ -5,19 +5,10 @@ fails on the rules as they were before the round (main c1a4f39).
 
 from __future__ import annotations
 
-from router.dedup.concepts import ALSO, LASTING, class_names, problem_mask, reference_flags
-from router.dedup.features import extract_places, make_features, place_similarity, stem
+from router.dedup.concepts import ALSO, LASTING, reference_flags
+from router.dedup.features import extract_places, make_features
 from router.normalise import normalise, tokens
-from tests.router.dedup.test_grouping import Stream
-
-
-def classes(text: str) -> list[str]:
-    return class_names(problem_mask(tokens(normalise(text)), stem))
-
-
-def similarity(a: str, b: str, location_a: dict | None = None, location_b: dict | None = None):
-    return place_similarity(frozenset(extract_places(a, location_a)), frozenset(extract_places(b, location_b)))
-
+from tests.router.dedup.test_grouping import Stream, classes, similarity
 
 # ---- places --------------------------------------------------------------------------------------------
 

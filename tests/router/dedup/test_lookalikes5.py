@@ -5,19 +5,9 @@ and wordings than the data files); each test fails on the rules of main 0d8c235.
 
 from __future__ import annotations
 
-from router.dedup.concepts import ALSO, OTHER, SETTLED, class_names, problem_mask, reference_flags
-from router.dedup.features import extract_places, place_similarity, stem
-from router.normalise import normalise, tokens
-from tests.router.dedup.test_grouping import Stream
-
-
-def classes(text: str) -> list[str]:
-    return class_names(problem_mask(tokens(normalise(text)), stem))
-
-
-def similarity(a: str, b: str) -> tuple[float, str | None]:
-    return place_similarity(frozenset(extract_places(a)), frozenset(extract_places(b)))
-
+from router.dedup.concepts import ALSO, OTHER, SETTLED, reference_flags
+from router.dedup.features import extract_places
+from tests.router.dedup.test_grouping import Stream, classes, similarity
 
 # ---- problem classes -----------------------------------------------------------------------------------
 
