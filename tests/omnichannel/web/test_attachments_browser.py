@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from omnichannel.daemon import Daemon
 from omnichannel.models import EnvelopeRow, Ticket
-from tests.browser import artefacts, chromium, shipped_config
+from tests.browser import artefacts, chromium, shipped_config, sign_in
 from tests.images import EXE, png
 
 PASSWORD = "sandi-petugas-pupr"
@@ -49,11 +49,8 @@ def officer_sees_the_photo(driver, base: str, shots: Path) -> dict:
     from selenium.webdriver.support.ui import WebDriverWait
 
     wait = WebDriverWait(driver, 20)
+    sign_in(driver, base, "pupr1", PASSWORD)
     driver.set_window_size(1366, 1000)
-    driver.get(base + "/petugas")
-    wait.until(ec.visibility_of_element_located((By.ID, "login"))).send_keys("pupr1")
-    driver.find_element(By.ID, "sandi").send_keys(PASSWORD)
-    driver.find_element(By.ID, "tombol-masuk").click()
     wait.until(ec.element_to_be_clickable((By.CSS_SELECTOR, "li.tiket"))).click()
     thumb = wait.until(ec.visibility_of_element_located((By.CSS_SELECTOR, "#aduan .lampiran a.foto img")))
     wait.until(lambda d: d.execute_script("return arguments[0].complete && arguments[0].naturalWidth", thumb))

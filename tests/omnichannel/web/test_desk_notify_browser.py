@@ -11,7 +11,7 @@ from omnichannel import users
 from omnichannel.config import parse_config
 from omnichannel.daemon import Daemon
 from omnichannel.sandbox.telegram import TelegramSandbox
-from tests.browser import artefacts, chromium
+from tests.browser import artefacts, chromium, sign_in
 from tests.conftest import free_port
 
 PASSWORD = "sandi-koordinator-1"
@@ -25,11 +25,7 @@ def reject_then_reopen(driver, base: str, shots: Path, sent) -> dict:
 
     seen: dict = {}
     wait = WebDriverWait(driver, 30)
-    driver.set_window_size(1366, 900)
-    driver.get(base + "/petugas")
-    wait.until(ec.visibility_of_element_located((By.ID, "login"))).send_keys("kora")
-    driver.find_element(By.ID, "sandi").send_keys(PASSWORD)
-    driver.find_element(By.ID, "tombol-masuk").click()
+    sign_in(driver, base, "kora", PASSWORD)
     wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#baris li.tiket")).__getitem__(0).click()
     wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#aduan .kartu"))
     driver.find_element(By.CSS_SELECTOR, "button[data-status=ditolak]").click()
