@@ -30,8 +30,8 @@ def alive(pid: int) -> bool:
     return True
 
 
-async def route_all(tmp_path, route_process: bool) -> tuple[list[tuple], dict]:
-    config = minimal_config(tmp_path)
+async def route_all(tmp_path, route_process: bool, url: str | None = None) -> tuple[list[tuple], dict]:
+    config = minimal_config(tmp_path, url=url)
     config.daemon.route_process = route_process
     config.daemon.router_interval = 600  # routed only when a commit wakes the router
     config.daemon.dispatch = False
@@ -77,6 +77,15 @@ async def test_a_router_process_routes_as_the_daemon_itself_would(tmp_path):
     assert ready["replica"]["router_process"]["state"] == "running"
     assert f"omnichannel_routed_total {float(len(TEXTS))}" in ready["metrics"]
     assert ready["pid"] != os.getpid() and not alive(ready["pid"])  # it stopped with the daemon
+
+
+async def test_a_router_process_on_postgresql_routes_as_the_daemon_on_sqlite(tmp_path, pg_url):
+    """The child process opens the store by its URL: on PostgreSQL it claims and writes as on SQLite."""
+    inside, _ = await route_all(tmp_path / "inside", route_process=False)
+    apart, ready = await route_all(tmp_path / "apart", route_process=True, url=pg_url)
+    assert apart == inside
+    assert ready["replica"]["router_process"]["state"] == "running"
+    assert ready["pid"] != os.getpid() and not alive(ready["pid"])
 
 
 async def test_a_router_process_that_dies_is_started_again_and_routes_on(tmp_path):
