@@ -403,6 +403,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         argv += [arg for city in args.city or [] for arg in ("--city", city)]
         argv += [arg for city in args.exclude or [] for arg in ("--exclude", city)]
         argv += ["--errors", args.errors_city] if args.errors_city else []
+        argv += ["--jobs", str(args.jobs)] if args.jobs else []
         return registry.load(registry.EVAL_CITIES)(argv)
     if not args.file:
         print("omnichannel: eval needs a labelled file or --cross-city", file=sys.stderr)
@@ -564,6 +565,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--exclude", action="append", metavar="CITY",
                    help="with --cross-city: leave this city out altogether, neither scored nor trained on "
                         "(repeatable; excluding the held-out cities gives the tuning cities' leave-one-out)")
+    p.add_argument("--jobs", type=int, metavar="N",
+                   help="with --cross-city: score N cities at once in worker processes (default: one per CPU; "
+                        "the figures are the same)")
     p.add_argument("--errors-of", dest="errors_city", metavar="CITY",
                    help="with --cross-city: list the wrong decisions of this city (a tuning city, never a held-out one)")
     p.set_defaults(func=cmd_eval)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import sys
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -303,28 +304,44 @@ def evaluate_city(city: City, base: Config, trained_on: list[City] | None = None
 
 def cross_city(directory: Path, config_path: Path, only: list[str] | None = None,
                errors_for: str | None = None, learned: bool = True,
-               exclude: list[str] | None = None, own_agencies: bool = True) -> tuple[list[CityFigures], list[str]]:
+               exclude: list[str] | None = None, own_agencies: bool = True,
+               jobs: int = 1) -> tuple[list[CityFigures], list[str]]:
     """Each city held out in turn: the learned layer is trained on the others (as tuning may use only them).
 
     ``exclude`` leaves cities out of the rotation altogether, neither scored nor trained on: with the
     held-out cities excluded, the tuning cities score each other (a pseudo-held-out leave-one-out whose
-    figures owe nothing to the held-out cities' messages)."""
+    figures owe nothing to the held-out cities' messages). ``jobs`` > 1 scores that many cities at once in
+    worker processes (each trains its own model); the figures and their order are the same as with one."""
+    slugs = [c.slug for c in load_cities(directory) if c.slug not in (exclude or ())]
+    scored = [slug for slug in slugs if not only or slug in only]
+    work = [(directory, config_path, slug, errors_for, learned, exclude, own_agencies) for slug in scored]
+    if jobs > 1 and len(work) > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        # spawn, not fork: the caller may be a daemon or a test runner with threads of its own
+        with ProcessPoolExecutor(max_workers=min(jobs, len(work)),
+                                 mp_context=multiprocessing.get_context("spawn")) as pool:
+            results = list(pool.map(_one_city, *zip(*work, strict=True)))
+    else:
+        results = [_one_city(*args) for args in work]
+    return [figures for figures, _ in results], [line for _, errs in results for line in errs]
+
+
+def _one_city(directory: Path, config_path: Path, slug: str, errors_for: str | None, learned: bool,
+              exclude: list[str] | None, own_agencies: bool) -> tuple[CityFigures, list[str]]:
+    """One city of the rotation: a model trained on the others, then the city scored with it."""
     base = load_routing_config(config_path)
     cities = [c for c in load_cities(directory) if c.slug not in (exclude or ())]
-    out, lines = [], []
-    for held_out in cities:
-        if only and held_out.slug not in only:
-            continue
-        others = [c for c in cities if c is not held_out]
-        model = None
-        if learned and base.routing.model.enabled and any(c.routing_file for c in others):
-            model = train_on(others, base)
-        figures, errs = evaluate_city(held_out, base, others, errors=held_out.slug == errors_for, model=model,
-                                      own_agencies=own_agencies)
-        figures.learned = model is not None
-        out.append(figures)
-        lines += errs
-    return out, lines
+    held_out = next(c for c in cities if c.slug == slug)
+    others = [c for c in cities if c is not held_out]
+    model = None
+    if learned and base.routing.model.enabled and any(c.routing_file for c in others):
+        model = train_on(others, base)
+    figures, errs = evaluate_city(held_out, base, others, errors=slug == errors_for, model=model,
+                                  own_agencies=own_agencies)
+    figures.learned = model is not None
+    return figures, errs
 
 
 def format_table(figures: list[CityFigures]) -> str:
@@ -355,6 +372,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rules-only", action="store_true", help="without the learned layer")
     parser.add_argument("--shipped-agencies", action="store_true",
                         help="keep the config's agencies and remits; only the region and gazetteer are the city's")
+    parser.add_argument("--jobs", type=int, default=0,
+                        help="cities scored at once in worker processes (default: one per CPU)")
     parser.add_argument("--exclude", action="append", default=[],
                         help="leave this city out altogether: neither scored nor trained on (repeatable)")
     args = parser.parse_args(argv)
@@ -368,7 +387,8 @@ def main(argv: list[str] | None = None) -> int:
                   "figures are printed, never its wrong decisions, so that nobody tunes on it", file=sys.stderr)
             return 2
     figures, lines = cross_city(args.directory, args.config, args.city, args.errors, learned=not args.rules_only,
-                                exclude=args.exclude, own_agencies=not args.shipped_agencies)
+                                exclude=args.exclude, own_agencies=not args.shipped_agencies,
+                                jobs=args.jobs or os.cpu_count() or 1)
     if args.json:
         print(json.dumps([asdict(f) for f in figures], ensure_ascii=False, indent=1))
     else:

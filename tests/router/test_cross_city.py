@@ -6,6 +6,7 @@ city it was not tuned on fails here. Raise the floors when the figures rise.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -54,7 +55,7 @@ FLOORS = {
 
 @pytest.fixture(scope="module")
 def figures():
-    found, _ = cross_city(CITIES, DEFAULT_CONFIG)
+    found, _ = cross_city(CITIES, DEFAULT_CONFIG, jobs=os.cpu_count() or 1)
     return {f.city: f for f in found}
 
 
