@@ -45,6 +45,16 @@ def test_each_city_is_routed_by_its_own_remits(tmp_path, capsys):
     assert "held-out city" in out and "kota-a" in out and "kota-b" in out
 
 
+def test_cities_scored_in_worker_processes_give_the_same_figures_in_the_same_order(tmp_path):
+    write_city(tmp_path, "kota-a", "33.74", LIGHTS, "perkim")
+    write_city(tmp_path, "kota-b", "32.73", LIGHTS_WITH_TRANSPORT, "dishub")
+    write_city(tmp_path, "kota-c", "33.74", LIGHTS, "perkim")
+    one, _ = cross_city(tmp_path, DEFAULT_CONFIG)
+    two, _ = cross_city(tmp_path, DEFAULT_CONFIG, jobs=2)
+    assert [f.city for f in two] == ["kota-a", "kota-b", "kota-c"]
+    assert two == one and all(f.learned for f in two)
+
+
 def test_shipped_agencies_keep_the_configs_remits_whatever_the_city_says(tmp_path, capsys):
     """--shipped-agencies: a new user who sets only the region. Kota B gives street lights to Dishub in its own
     remits; with the shipped config's agencies (street lights with Perkim) its street-light row goes to Perkim."""
@@ -65,7 +75,7 @@ def test_a_held_out_citys_wrong_decisions_are_never_listed(tmp_path, capsys):
     assert main(["eval", "--cross-city", str(tmp_path), "--rules-only"]) == 0  # its figures are printed
     assert "kota-a" in capsys.readouterr().out
     held = [c.slug for c in load_cities(CITIES_DIR) if c.held_out]
-    assert held == ["kupang", "makassar", "mataram", "medan", "padang", "pekanbaru", "surabaya"]
+    assert held == ["ambon", "jambi", "kupang", "makassar", "mataram", "medan", "padang", "pekanbaru", "surabaya"]
 
 
 def _row(n, sender, channel, case, expect, hard=None, near=None, name=None):
