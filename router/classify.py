@@ -71,19 +71,21 @@ def _load_model(routing: RoutingConfig) -> Any:
 
 def _load_embeddings(routing: RoutingConfig, head: Any) -> tuple[Any, Any]:
     """(embedding head, embedder) when ``routing.embeddings`` is on, else (None, None)."""
-    if not routing.embeddings:
+    settings = routing.embeddings
+    if not settings.enabled:
         return None, None
     from router import embed
     from router.embed_head import HEAD_PATH, EmbeddingHead
 
     if head is None:
-        key = f"head:{HEAD_PATH}"
+        path = Path(settings.path) if settings.path else HEAD_PATH
+        key = f"head:{path.resolve()}"
         if key not in _MODELS:
-            if not HEAD_PATH.is_file():
-                log.warning("routing.embeddings is on but %s is missing (omnichannel train --embeddings); "
-                            "routing without embeddings", HEAD_PATH)
+            if not path.is_file():
+                log.warning("routing.embeddings is on but %s does not exist (omnichannel train --embeddings); "
+                            "routing without embeddings", path)
                 return None, None
-            _MODELS[key] = EmbeddingHead.load(HEAD_PATH)
+            _MODELS[key] = EmbeddingHead.load(path)
         head = _MODELS[key]
     return head, embed.shared()
 
@@ -294,17 +296,18 @@ class Classifier:
                                        < model_cfg.kind_margin):
             learned = self.model.predict(toks)
             if self.embed_head is not None:
-                learned = self._with_embedding(learned, text)
+                learned = self._with_embedding(learned, self.embedder.one(text))
             by_rules_kind = kind
             kind, kind_explained = self._kind(*kind_args, learned[0])
             if kind != by_rules_kind:
                 kind_explained["chosen_by"] = "model"
-            if model_cfg.agency_weight and confidence < model_cfg.agency_confidence and ranked:
+            agency_weight = model_cfg.agency_weight if self.embed_head is None else cfg.embeddings.agency_weight
+            if agency_weight and confidence < model_cfg.agency_confidence and ranked:
                 # a close call between agencies: the model's belief weighs like one more rule
                 for code, p in learned[1].items():
-                    if code in self.agencies and p * model_cfg.agency_weight >= 0.1:
-                        scores[code] += p * model_cfg.agency_weight
-                        rules.append([f"{code}:model", round(p * model_cfg.agency_weight, 3)])
+                    if code in self.agencies and p * agency_weight >= 0.1:
+                        scores[code] += p * agency_weight
+                        rules.append([f"{code}:model", round(p * agency_weight, 3)])
                 ranked = sorted(((round(s, 6), c) for c, s in scores.items() if s > 0), reverse=True)  # sums in any order tie alike
                 top_score, top_agency = ranked[0]
                 second = ranked[1][0] if len(ranked) > 1 else 0.0
@@ -350,10 +353,10 @@ class Classifier:
                         explanation=explanation)
 
     def _with_embedding(self, learned: tuple[dict[str, float], dict[str, float]],
-                        text: str) -> tuple[dict[str, float], dict[str, float]]:
-        """The n-gram model's beliefs mixed with the embedding head's (``routing.embedding_weight``)."""
-        weight = self.cfg.embedding_weight
-        kind, agency = self.embed_head.predict(self.embedder.one(text))
+                        vector: Any) -> tuple[dict[str, float], dict[str, float]]:
+        """The n-gram model's beliefs mixed with the embedding head's (``routing.embeddings.weight``)."""
+        weight = self.cfg.embeddings.weight
+        kind, agency = self.embed_head.predict(vector)
         return _mix(learned[0], kind, weight), _mix(learned[1], agency, weight)
 
     def _outside(self, code: str, terms: list[str], scores: dict[str, float], rules: list[list[Any]]) -> None:

@@ -290,7 +290,7 @@ def evaluate_city(city: City, base: Config, trained_on: list[City] | None = None
     if model is None:
         routing.model.enabled = False  # never the shipped model: it may have been trained on this city
     # nor the shipped embedding head: on only with one trained without this city
-    routing.embeddings = embed_head is not None
+    routing.embeddings.enabled = embed_head is not None
     agencies = city_agencies(city, base) if own_agencies else config_agencies(base)
     classifier = Classifier(routing, agencies, model=model, embed_head=embed_head)
     figures = CityFigures(city=city.name, trained_on=[c.name for c in trained_on or []])
