@@ -144,7 +144,9 @@ class Classifier:
         self.owner = self._owners(rules, routing.lexicon) if settings.transfer else {}
         self.addressed = addressee_index(addressees, routing.lexicon) if settings.enabled else {}
         self.model = model if model is not None else _load_model(routing)
-        self.embed_head, self.embedder = _load_embeddings(routing, embed_head)
+        # consulted with the learned layer only: without a model, no embedder is loaded
+        self.embed_head, self.embedder = _load_embeddings(routing, embed_head) if self.model is not None \
+            else (None, None)
         info = routing.kinds.rules.get("informasi")
         self._info_terms = {normalise(t, routing.lexicon) for t in [*info.words, *info.phrases]} if info else set()
         self._info_words = {w for t in self._info_terms for w in t.split()}

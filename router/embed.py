@@ -6,9 +6,10 @@ float16 as soon as they are computed, so that whatever is fitted on them (``rout
 same numbers on every machine; texts already seen are kept in a small on-disk cache (a training run
 embeds some thousand labelled texts, about a minute of CPU the first time, nothing the next).
 
-The cosine of two e5 vectors is compressed (0.8 to 0.95 even between unrelated texts): nothing here
-compares it with a fixed threshold alone; callers standardise it (``router.dedup`` against the pair's
-typical similarity) and keep their vetoes.
+The cosine of two e5 vectors is compressed (0.8 to 0.95 even between unrelated texts), so the vectors are
+only used through a head fitted on them (centred on the training texts' mean), never compared with a fixed
+threshold. Grouping does not use them: reports of another problem at the same place are as close as
+reports of one incident in other words (issue 13's report), and the place vetoes already decide the rest.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import hashlib
 import logging
 import os
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -128,7 +128,3 @@ def shared(cache: Path | None = None) -> Embedder:
         _EMBEDDERS[key] = Embedder(cache or default_cache())
     return _EMBEDDERS[key]
 
-
-def cosine(a: Any, b: Any) -> float:
-    """Cosine of two normalised float16 vectors (computed in float32)."""
-    return float(np.dot(a.astype(np.float32), b.astype(np.float32)))
