@@ -1,8 +1,10 @@
 """Router throughput on one core: messages/s through normalise + (mask) + classify + dedup (lookup and add).
 
 Usage: ``python bench/router_throughput.py [--indexed 100000] [--messages 20000] [--corrections 0]
-[--config config.yaml]``. ``--corrections N`` gives the classifier a memory of N officers' reassignments
-(synthetic complaints moved to another agency), which it consults for every message.
+[--embeddings] [--config config.yaml]``. ``--corrections N`` gives the classifier a memory of N officers'
+reassignments (synthetic complaints moved to another agency), which it consults for every message.
+``--embeddings`` turns ``routing.embeddings`` on (the embed extra): a message is embedded (one thread) when
+the learned layer is consulted; the share of messages embedded is printed.
 The classifier uses the ``routing`` and ``agencies`` sections of the config (the shipped taxonomy);
 the dedup index is pre-filled with ``--indexed`` synthetic complaints. CPU time of this thread is
 reported next to wall time (the machine may be shared). Figures only; nothing is asserted.
@@ -32,11 +34,26 @@ def main() -> None:
     parser.add_argument("--indexed", type=int, default=100_000)
     parser.add_argument("--messages", type=int, default=20_000)
     parser.add_argument("--corrections", type=int, default=0, help="reassignments in the correction memory")
+    parser.add_argument("--embeddings", action="store_true", help="with routing.embeddings on (the embed extra)")
     parser.add_argument("--config", type=Path, default=Path(__file__).resolve().parents[1] / "config.yaml")
     args = parser.parse_args()
     cfg, classifier = sections(args.config)
     if classifier is None:
         print("no routing section in the config: classify is skipped")
+    embedded = [0]
+    if args.embeddings and classifier is not None:
+        from router.classify import Classifier
+
+        routing = classifier.cfg.model_copy(deep=True)
+        routing.embeddings.enabled = True
+        classifier = Classifier(routing, sections_agencies(args.config))
+        one = classifier.embedder.one
+
+        def counted(text: str) -> object:
+            embedded[0] += 1
+            return one(text)
+
+        classifier.embedder.one = counted  # type: ignore[method-assign]
     gen = Generator(seed=11)
     if args.corrections and classifier is not None:
         from router.corrections import CorrectionMemory
@@ -63,7 +80,7 @@ def main() -> None:
     lexicon = classifier.lexicon if classifier else None
     stages = {"mask": 0.0, "normalise": 0.0, "classify": 0.0, "dedup": 0.0}
     merged = 0
-    wall0, cpu0 = time.perf_counter(), time.thread_time()
+    wall0, cpu0, process0 = time.perf_counter(), time.thread_time(), time.process_time()
     for n, text in enumerate(messages):
         t0 = time.thread_time()
         masked = mask(text)
@@ -85,12 +102,22 @@ def main() -> None:
         stages["classify"] += t3 - t2
         stages["dedup"] += t4 - t3
     wall, cpu = time.perf_counter() - wall0, time.thread_time() - cpu0
+    process = time.process_time() - process0
     n = len(messages)
-    print(f"{n} messages, {args.indexed} complaints indexed, {merged} merged")
-    print(f"throughput: {n / cpu:,.0f} messages/s per core (CPU time), {n / wall:,.0f} messages/s wall clock")
+    print(f"{n} messages, {args.indexed} complaints indexed, {merged} merged"
+          + (f", {embedded[0]} embedded ({embedded[0] / n:.0%})" if args.embeddings else ""))
+    print(f"throughput: {n / cpu:,.0f} messages/s per core (CPU time), {n / wall:,.0f} messages/s wall clock, "
+          f"{n / process:,.0f} messages/s of the whole process's CPU time")
     without_mask = cpu - stages["mask"]
     print(f"normalise + classify + dedup only: {n / without_mask:,.0f} messages/s per core")
     print("per message: " + ", ".join(f"{k} {v / n * 1e6:.0f} us" for k, v in stages.items()))
+
+
+def sections_agencies(config: Path) -> list[object]:
+    """The ``agencies`` section of ``config`` (as ``sections`` reads it)."""
+    import yaml
+
+    return list((yaml.safe_load(config.read_text(encoding="utf-8")) or {}).get("agencies") or [])
 
 
 if __name__ == "__main__":

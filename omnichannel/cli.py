@@ -400,6 +400,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         argv += ["--config", str(config)] if config.is_file() else []
         argv += (["--json"] if args.json else []) + (["--rules-only"] if args.rules_only else [])
         argv += ["--shipped-agencies"] if args.shipped_agencies else []
+        argv += ["--embeddings"] if args.embeddings else []
         argv += [arg for city in args.city or [] for arg in ("--city", city)]
         argv += [arg for city in args.exclude or [] for arg in ("--exclude", city)]
         argv += ["--errors", args.errors_city] if args.errors_city else []
@@ -568,6 +569,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, metavar="N",
                    help="with --cross-city: score N cities at once in worker processes (default: one per CPU; "
                         "the figures are the same)")
+    p.add_argument("--embeddings", action="store_true",
+                   help="with --cross-city: with sentence embeddings (the embed extra), their head trained on the "
+                        "same cities as the learned layer")
     p.add_argument("--errors-of", dest="errors_city", metavar="CITY",
                    help="with --cross-city: list the wrong decisions of this city (a tuning city, never a held-out one)")
     p.set_defaults(func=cmd_eval)

@@ -69,6 +69,32 @@ def _load_model(routing: RoutingConfig) -> Any:
     return _MODELS[key]
 
 
+def _load_embeddings(routing: RoutingConfig, head: Any) -> tuple[Any, Any]:
+    """(embedding head, embedder) when ``routing.embeddings`` is on, else (None, None)."""
+    settings = routing.embeddings
+    if not settings.enabled:
+        return None, None
+    from router import embed
+    from router.embed_head import HEAD_PATH, EmbeddingHead
+
+    if head is None:
+        path = Path(settings.path) if settings.path else HEAD_PATH
+        key = f"head:{path.resolve()}"
+        if key not in _MODELS:
+            if not path.is_file():
+                log.warning("routing.embeddings is on but %s does not exist (omnichannel train --embeddings); "
+                            "routing without embeddings", path)
+                return None, None
+            _MODELS[key] = EmbeddingHead.load(path)
+        head = _MODELS[key]
+    return head, embed.shared()
+
+
+def _mix(a: dict[str, float], b: dict[str, float], weight: float) -> dict[str, float]:
+    """(1 − weight) × a + weight × b over the labels of both."""
+    return {k: (1 - weight) * a.get(k, 0.0) + weight * b.get(k, 0.0) for k in dict.fromkeys([*a, *b])}
+
+
 def _confidence(top: float, second: float, half: float) -> float:
     if top <= 0:
         return 0.0
@@ -78,9 +104,12 @@ def _confidence(top: float, second: float, half: float) -> float:
 class Classifier:
     """Decides kind, agency and location of one message from the routing config."""
 
-    def __init__(self, routing: RoutingConfig, agencies: list[Any], model: Any = None) -> None:
+    def __init__(self, routing: RoutingConfig, agencies: list[Any], model: Any = None,
+                 embed_head: Any = None) -> None:
         """``agencies``: codes, or agency configs (objects or dicts with ``code`` and optional ``remit``);
-        ``model``: a trained ``router.model.Model`` (default: the configured or shipped one, if any)."""
+        ``model``: a trained ``router.model.Model`` (default: the configured or shipped one, if any);
+        ``embed_head``: a ``router.embed_head.EmbeddingHead`` (default: the shipped one when
+        ``routing.embeddings`` is on)."""
         self.cfg = routing
         codes, remits, self.names, addressees = agency_remits(agencies)
         self.agencies = set(codes) | {routing.triage_agency}
@@ -115,6 +144,9 @@ class Classifier:
         self.owner = self._owners(rules, routing.lexicon) if settings.transfer else {}
         self.addressed = addressee_index(addressees, routing.lexicon) if settings.enabled else {}
         self.model = model if model is not None else _load_model(routing)
+        # consulted with the learned layer only: without a model, no embedder is loaded
+        self.embed_head, self.embedder = _load_embeddings(routing, embed_head) if self.model is not None \
+            else (None, None)
         info = routing.kinds.rules.get("informasi")
         self._info_terms = {normalise(t, routing.lexicon) for t in [*info.words, *info.phrases]} if info else set()
         self._info_words = {w for t in self._info_terms for w in t.split()}
@@ -265,16 +297,19 @@ class Classifier:
         if self.model is not None and (confidence < model_cfg.agency_confidence or _margin(kind_explained["scores"])
                                        < model_cfg.kind_margin):
             learned = self.model.predict(toks)
+            if self.embed_head is not None:
+                learned = self._with_embedding(learned, self.embedder.one(text))
             by_rules_kind = kind
             kind, kind_explained = self._kind(*kind_args, learned[0])
             if kind != by_rules_kind:
                 kind_explained["chosen_by"] = "model"
-            if model_cfg.agency_weight and confidence < model_cfg.agency_confidence and ranked:
+            agency_weight = model_cfg.agency_weight if self.embed_head is None else cfg.embeddings.agency_weight
+            if agency_weight and confidence < model_cfg.agency_confidence and ranked:
                 # a close call between agencies: the model's belief weighs like one more rule
                 for code, p in learned[1].items():
-                    if code in self.agencies and p * model_cfg.agency_weight >= 0.1:
-                        scores[code] += p * model_cfg.agency_weight
-                        rules.append([f"{code}:model", round(p * model_cfg.agency_weight, 3)])
+                    if code in self.agencies and p * agency_weight >= 0.1:
+                        scores[code] += p * agency_weight
+                        rules.append([f"{code}:model", round(p * agency_weight, 3)])
                 ranked = sorted(((round(s, 6), c) for c, s in scores.items() if s > 0), reverse=True)  # sums in any order tie alike
                 top_score, top_agency = ranked[0]
                 second = ranked[1][0] if len(ranked) > 1 else 0.0
@@ -318,6 +353,13 @@ class Classifier:
         }
         return Decision(kind=kind, agency=agency, confidence=confidence, location=location,
                         explanation=explanation)
+
+    def _with_embedding(self, learned: tuple[dict[str, float], dict[str, float]],
+                        vector: Any) -> tuple[dict[str, float], dict[str, float]]:
+        """The n-gram model's beliefs mixed with the embedding head's (``routing.embeddings.weight``)."""
+        weight = self.cfg.embeddings.weight
+        kind, agency = self.embed_head.predict(vector)
+        return _mix(learned[0], kind, weight), _mix(learned[1], agency, weight)
 
     def _outside(self, code: str, terms: list[str], scores: dict[str, float], rules: list[list[Any]]) -> None:
         """Credit ``code`` with the things the text names that its remit lists as not the Pemda's (the Jembatan

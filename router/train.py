@@ -7,6 +7,11 @@ coordinator chose): ``--corrections FILE`` reads them from a JSON Lines file tha
 FILE`` wrote from the store, ``--store`` straight from the configured store. The same inputs give the
 same model, byte for byte: rows are sorted, features hashed with CRC-32 and the optimiser starts from
 zeros with a fixed schedule.
+
+``--embeddings`` writes the embedding head instead (``router/data/embed_head.npz``, the ``embed`` extra): the
+same rows, embedded with one thread and rounded to float16 (kept in the embedder's on-disk cache, so a
+second run embeds nothing), the same deterministic fit. The shipped head leaves out every held-out city:
+``omnichannel train --embeddings --exclude surabaya`` (the others say ``shipped_model: false``).
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from router.eval.cities import DEFAULT_CONFIG, DEFAULT_DIR, load_cities, train_on
+from router.eval.cities import DEFAULT_CONFIG, DEFAULT_DIR, head_on, load_cities, train_on
 from router.eval.routing import load_routing_config
 from router.model import MODEL_PATH
 
@@ -35,7 +40,8 @@ def main(argv: list[str] | None = None, corrections: list[dict[str, Any]] | None
                         help="train on cities marked shipped_model: false too")
     parser.add_argument("--corrections", type=Path, action="append", default=[],
                         help="officers' corrections exported as JSON Lines (repeatable)")
-    parser.add_argument("-o", "--output", type=Path, default=MODEL_PATH)
+    parser.add_argument("--embeddings", action="store_true", help="write the embedding head (the embed extra)")
+    parser.add_argument("-o", "--output", type=Path, default=None)
     args = parser.parse_args(argv)
     if not args.directory.is_dir():
         print(f"omnichannel: no such directory: {args.directory}", file=sys.stderr)
@@ -57,12 +63,34 @@ def main(argv: list[str] | None = None, corrections: list[dict[str, Any]] | None
         except (OSError, ValueError) as exc:
             print(f"omnichannel: --corrections: {exc}", file=sys.stderr)
             return 2
+    if args.embeddings:
+        return _train_head(cities, args, extra)
+    output = args.output or MODEL_PATH
     model = train_on(cities, load_routing_config(args.config), extra)
-    model.save(args.output)
+    model.save(output)
     rows = sum(s["rows"] for s in model.sources.values())
     print(f"trained on {rows} messages of {', '.join(model.sources)}: kind {len(model.kind.labels)} labels "
           f"(T={model.kind.temperature}), agency {len(model.agency.labels)} labels "
-          f"(T={model.agency.temperature}) → {args.output}")
+          f"(T={model.agency.temperature}) → {output}")
+    return 0
+
+
+def _train_head(cities: list[Any], args: argparse.Namespace, extra: list[dict[str, Any]]) -> int:
+    """Train and write the embedding head (``--embeddings``)."""
+    from router.embed import EmbeddingsUnavailableError
+    from router.embed_head import HEAD_PATH
+
+    output = args.output or HEAD_PATH
+    try:
+        head = head_on(cities, load_routing_config(args.config), extra)
+    except EmbeddingsUnavailableError as exc:
+        print(f"omnichannel: --embeddings: {exc}", file=sys.stderr)
+        return 2
+    head.save(output)
+    rows = sum(s["rows"] for s in head.sources.values())
+    print(f"embedding head trained on {rows} messages of {', '.join(head.sources)}: kind {len(head.kind.labels)} "
+          f"labels (T={head.kind.temperature}), agency {len(head.agency.labels)} labels "
+          f"(T={head.agency.temperature}) → {output}")
     return 0
 
 
@@ -85,13 +113,18 @@ def add_cli(subparsers: Any) -> None:
     p.add_argument("--export-corrections", metavar="FILE",
                    help="write the store's corrections as JSON Lines (masked text, kind, agency) and exit, "
                         "to keep them in the repository and train from the file")
-    p.add_argument("-o", "--output", type=Path, default=MODEL_PATH,
-                   help="where to write the model (default: the copy shipped with the package)")
+    p.add_argument("--embeddings", action="store_true",
+                   help="write the embedding head instead of the model (needs the embed extra; the shipped one: "
+                        "--embeddings --exclude surabaya)")
+    p.add_argument("-o", "--output", type=Path, default=None,
+                   help="where to write the model or head (default: the copy shipped with the package)")
     p.set_defaults(func=_cli)
 
 
 def _cli(args: argparse.Namespace) -> int:
-    argv = [str(args.directory), "--config", str(_config_path(args)), "-o", str(args.output)]
+    argv = [str(args.directory), "--config", str(_config_path(args))]
+    argv += ["-o", str(args.output)] if args.output else []
+    argv += ["--embeddings"] if args.embeddings else []
     argv += [a for c in args.exclude for a in ("--exclude", c)]
     argv += ["--include-held-out"] if args.include_held_out else []
     argv += [a for f in args.corrections for a in ("--corrections", f)]

@@ -241,6 +241,24 @@ def grouping_figures(rows: list[dict[str, Any]], report: Any) -> dict[str, Any]:
 def train_on(cities: list[City], base: Any, corrections: list[dict[str, Any]] | None = None) -> Model:
     """A model trained on ``cities``' labelled routing files and remits, and officers' ``corrections``
     (rows ``id``, ``text``, ``kind``, ``agency``: ``router.corrections.corrected_examples``)."""
+    rows, remits, sources = training_rows(cities, base, corrections)
+    return train(rows, remits, base.routing.lexicon or None, sources)
+
+
+def head_on(cities: list[City], base: Any, corrections: list[dict[str, Any]] | None = None) -> Any:
+    """The embedding head (``router.embed_head``) trained on the rows ``train_on`` trains the model on."""
+    from router import embed
+    from router.embed_head import train_head
+
+    rows, remits, sources = training_rows(cities, base, corrections)
+    embedder = embed.shared()
+    return train_head(rows, embedder.many([r["text"] for r in rows]), remits,
+                      embedder.many([r["remit"] for r in remits]), sources)
+
+
+def training_rows(cities: list[City], base: Any, corrections: list[dict[str, Any]] | None = None
+                  ) -> tuple[list[dict[str, Any]], list[dict[str, str]], dict[str, Any]]:
+    """(labelled rows, agencies' remits, sources) of ``cities`` and officers' ``corrections``."""
     rows: list[dict[str, Any]] = []
     remits: list[dict[str, str]] = []
     sources: dict[str, Any] = {}
@@ -258,11 +276,12 @@ def train_on(cities: list[City], base: Any, corrections: list[dict[str, Any]] | 
         digest = hashlib.sha1(json.dumps(sorted((str(r["id"]), r["text"], r["agency"]) for r in corrections),
                                          ensure_ascii=False).encode("utf-8")).hexdigest()[:12]
         sources["corrections"] = {"rows": len(corrections), "sha1": digest}
-    return train(rows, remits, base.routing.lexicon or None, sources)
+    return rows, remits, sources
 
 
 def evaluate_city(city: City, base: Config, trained_on: list[City] | None = None, errors: bool = False,
-                  model: Any = None, own_agencies: bool = True) -> tuple[CityFigures, list[str]]:
+                  model: Any = None, own_agencies: bool = True, embed_head: Any = None
+                  ) -> tuple[CityFigures, list[str]]:
     """Configure the router for ``city`` (with ``model``, trained without it, or the rules alone) and score
     it on the city's labelled files. ``own_agencies=False`` keeps the base config's agencies, names and
     remits and changes only the region and gazetteer, as a Pemda that installs the shipped config and sets
@@ -271,8 +290,10 @@ def evaluate_city(city: City, base: Config, trained_on: list[City] | None = None
     routing = city_routing(city, base)
     if model is None:
         routing.model.enabled = False  # never the shipped model: it may have been trained on this city
+    # nor the shipped embedding head: on only with one trained without this city
+    routing.embeddings.enabled = embed_head is not None
     agencies = city_agencies(city, base) if own_agencies else config_agencies(base)
-    classifier = Classifier(routing, agencies, model=model)
+    classifier = Classifier(routing, agencies, model=model, embed_head=embed_head)
     figures = CityFigures(city=city.name, trained_on=[c.name for c in trained_on or []])
     lines: list[str] = []
     if city.routing_file is not None:
@@ -305,7 +326,7 @@ def evaluate_city(city: City, base: Config, trained_on: list[City] | None = None
 def cross_city(directory: Path, config_path: Path, only: list[str] | None = None,
                errors_for: str | None = None, learned: bool = True,
                exclude: list[str] | None = None, own_agencies: bool = True,
-               jobs: int = 1) -> tuple[list[CityFigures], list[str]]:
+               jobs: int = 1, embeddings: bool = False) -> tuple[list[CityFigures], list[str]]:
     """Each city held out in turn: the learned layer is trained on the others (as tuning may use only them).
 
     ``exclude`` leaves cities out of the rotation altogether, neither scored nor trained on: with the
@@ -314,7 +335,7 @@ def cross_city(directory: Path, config_path: Path, only: list[str] | None = None
     worker processes (each trains its own model); the figures and their order are the same as with one."""
     slugs = [c.slug for c in load_cities(directory) if c.slug not in (exclude or ())]
     scored = [slug for slug in slugs if not only or slug in only]
-    work = [(directory, config_path, slug, errors_for, learned, exclude, own_agencies) for slug in scored]
+    work = [(directory, config_path, slug, errors_for, learned, exclude, own_agencies, embeddings) for slug in scored]
     if jobs > 1 and len(work) > 1:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
@@ -329,17 +350,19 @@ def cross_city(directory: Path, config_path: Path, only: list[str] | None = None
 
 
 def _one_city(directory: Path, config_path: Path, slug: str, errors_for: str | None, learned: bool,
-              exclude: list[str] | None, own_agencies: bool) -> tuple[CityFigures, list[str]]:
+              exclude: list[str] | None, own_agencies: bool,
+              embeddings: bool = False) -> tuple[CityFigures, list[str]]:
     """One city of the rotation: a model trained on the others, then the city scored with it."""
     base = load_routing_config(config_path)
     cities = [c for c in load_cities(directory) if c.slug not in (exclude or ())]
     held_out = next(c for c in cities if c.slug == slug)
     others = [c for c in cities if c is not held_out]
-    model = None
+    model = head = None
     if learned and base.routing.model.enabled and any(c.routing_file for c in others):
         model = train_on(others, base)
+        head = head_on(others, base) if embeddings else None
     figures, errs = evaluate_city(held_out, base, others, errors=slug == errors_for, model=model,
-                                  own_agencies=own_agencies)
+                                  own_agencies=own_agencies, embed_head=head)
     figures.learned = model is not None
     return figures, errs
 
@@ -370,6 +393,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--errors", metavar="CITY", help="list the wrong decisions of one city (never a held-out one)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--rules-only", action="store_true", help="without the learned layer")
+    parser.add_argument("--embeddings", action="store_true", help="with the embed extra's embedding head")
     parser.add_argument("--shipped-agencies", action="store_true",
                         help="keep the config's agencies and remits; only the region and gazetteer are the city's")
     parser.add_argument("--jobs", type=int, default=0,
@@ -388,7 +412,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     figures, lines = cross_city(args.directory, args.config, args.city, args.errors, learned=not args.rules_only,
                                 exclude=args.exclude, own_agencies=not args.shipped_agencies,
-                                jobs=args.jobs or os.cpu_count() or 1)
+                                jobs=args.jobs or os.cpu_count() or 1, embeddings=args.embeddings)
     if args.json:
         print(json.dumps([asdict(f) for f in figures], ensure_ascii=False, indent=1))
     else:
