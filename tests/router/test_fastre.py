@@ -8,7 +8,7 @@ import pytest
 
 from router import places
 from router.dedup import concepts
-from router.fastre import AnySearch, hints, literals, sub_where_possible
+from router.fastre import AnySearch, hints, literals, required, sub_where_possible
 from router.normalise import _URL, normalise
 
 TEXTS = [
@@ -81,6 +81,23 @@ def test_literals_are_read_off_the_pattern():
     assert hints(re.compile(r"\bpasar\b|[A-Z]\w+")) is None  # one unreadable alternative: always run
 
 
+def test_required_letters_are_those_outside_groups_and_quantifiers():
+    assert required(r"(?:^|[,.;:!?\n]\s*|\b(?:pak|bu)\s+)satu\s+lagi\b") == ("satu", "lagi")
+    assert required(r"abc?d") == ("ab", "d") and required(r"ab{0,2}cD") == ("a", "cd")
+    assert required(r"(?:x)yz+w*") == ("yz",) and required(r"a\sb") == ("a", "b")
+    assert required(r"\\nx") == ("nx",)  # an escaped backslash, then letters
+    assert required(r"\x41bc") == () and required(r"\u00e9t") == ()  # escapes that hold letters: not read
+    assert required(r"[satu]\(\s*(?:bukan|dudu)") == () and required("a b", re.VERBOSE) == ()
+    assert literals(r"\b(?:oh|(?:sampaikan|laporkan)\s+juga)\b") == ("oh", "sampaikan", "laporkan")
+    assert literals(r"\b(?:oh|(?:sampaikan|laporkan)?\s+juga)\b") is None  # the group may be absent
+
+
+def test_an_alternative_searched_whole_is_skipped_only_without_its_letters():
+    search = AnySearch(re.compile(r"(?:^|[,.]\s*)satu\s+lagi\b|\bmasih\b", re.I))
+    assert search("Pak, SATU LAGI ya") and search("satu lagi") and not search("satu  lagu, lagi satu")
+    assert search.parts[0][2] == ("satu", "lagi")
+
+
 def test_a_skipped_alternative_is_one_whose_words_are_absent():
     search = AnySearch(re.compile(r"\bmasih\b|\bbelum\s+ada\b", re.I))
     assert search("BELUM ADA perbaikan") and search("masih rusak") and not search("belumada masihan")
@@ -106,6 +123,40 @@ def test_random_texts_of_the_patterns_words_get_the_same_answers():
             assert AnySearch(pattern)(text) == bool(pattern.search(text)), (pattern.pattern[:40], text)
             checked += bool(pattern.search(text))
     assert checked > 1000  # the texts do match, often
+
+
+def test_settled_and_another_matter_get_the_same_answers():
+    """reference_flags' _ALSO and _FIXED (alternatives searched whole, or where their words begin) on texts of
+    their own words, in any case and glued to punctuation, against the plain patterns."""
+    import random
+
+    patterns = [concepts._ALSO, concepts._FIXED]
+    vocab = sorted({w for p in patterns for _, words, letters in AnySearch(p).parts
+                    for part in (words or ()) + letters for w in part.split()}
+                   | {"kasih", "tapi", "tp", "masih", "satu", "lagi", "ada", "lan", "malih", "maneh", "pula",
+                      "juga", "ini", "di", "terpisah", "berbeda", "tempatnya", "since", "quieter", "lain", "itu", "diperbaiki", "ditambal", "mulai", "sudah",
+                      "udah", "padam", "api", "visited", "bukan", "(", ",", "sampaikan", "you", "nuwun"}
+                   # phrases: the alternatives of several words
+                   | {"kali ini", "kali ini di", "satu lagi", "ada lagi", "pak satu lagi", "lan malih", "dan maneh",
+                      "(bukan", "( sanes", "tempat lain", "lokasi terpisah", "sampaikan juga", "selain itu",
+                      "sudah diperbaiki", "udah mau ditambal", "fogging sudah", "since they visited", "api sudah padam",
+                      "terima kasih tapi", "makasih, tp", "tambalannya"})
+    rng = random.Random(1616)
+    glue = [" ", " ", " ", "  ", ", ", ". ", "\n", "-", "_", "/", "2", "(", ")", "!"]
+    # each alternative alone too: one that matched only where another did would prove nothing of its own
+    alternatives = [re.compile(part.pattern, p.flags) for p in patterns for part, _, _ in AnySearch(p).parts]
+    searches = [(p, AnySearch(p)) for p in patterns + alternatives]
+    matched = {id(p): 0 for p, _ in searches}
+    for _ in range(6000):
+        words = [rng.choice(vocab) for _ in range(rng.randint(1, 9))]
+        words = [w.upper() if rng.random() < 0.1 else w.title() if rng.random() < 0.2 else w for w in words]
+        text = "".join(w + rng.choice(glue) for w in words)
+        for pattern, search in searches:
+            expected = bool(pattern.search(text))
+            assert search(text) == expected, (pattern.pattern[:40], text)
+            matched[id(pattern)] += expected
+    assert min(matched[id(p)] for p in patterns) > 300  # the texts do match, often
+    assert min(matched.values()) >= 3, [p.pattern[:40] for p, _ in searches if matched[id(p)] < 3]
 
 
 def test_anchored_findall_lists_what_the_pattern_finds():
