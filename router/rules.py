@@ -7,7 +7,7 @@ import re
 from collections import defaultdict
 
 from router.config import RuleSet
-from router.fastre import split_alternatives
+from router.fastre import AnySearch, split_alternatives
 from router.normalise import normalise
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,8 @@ class RuleMatcher:
             for tok in set(words) | set(phrases)
         }
         # a regex runs only when one of the literal words it must start with occurs in the text
-        self.regexes = [(re.compile(p), tuple(hits), _leading_words(p) or _prefilter(_leading_literals(p)))
+        # (and then where it can match: router.fastre.AnySearch gives re's answer without trying every position)
+        self.regexes = [(AnySearch(re.compile(p)), tuple(hits), _leading_words(p) or _prefilter(_leading_literals(p)))
                         for p, hits in regexes.items()]
         self.known = set(self.index)
 
@@ -82,7 +83,7 @@ class RuleMatcher:
                     continue
             elif needed is not None and (needed not in norm if isinstance(needed, str) else needed.search(norm) is None):
                 continue
-            if regex.search(norm):
+            if regex(norm):
                 hits.update(regex_hits)
         return hits
 

@@ -209,3 +209,68 @@ def test_anchored_sub_writes_what_the_pattern_writes():
             assert anchored.sub(repl, text) == expected, (anchored.pattern, text)
             changed += expected != text
     assert changed > 2000
+
+
+def _example(pattern: str, rng) -> str:
+    """A text the pattern probably matches, written from its parsed form (lookarounds and anchors ignored)."""
+    from re import _constants as c
+    from re import _parser
+
+    def write(items) -> str:
+        out = []
+        for op, av in items:
+            if op is c.LITERAL:
+                out.append(chr(av))
+            elif op is c.NOT_LITERAL or op is c.ANY:
+                out.append(rng.choice(" a1"))
+            elif op is c.IN:
+                choices = [chr(a) if o is c.LITERAL else chr(rng.randint(*a)) if o is c.RANGE
+                           else {c.CATEGORY_DIGIT: "7", c.CATEGORY_SPACE: " "}.get(a, "k") if o is c.CATEGORY
+                           else None for o, a in av]
+                out.append(rng.choice(" a1,") if any(x is None for x in choices) else rng.choice(choices))
+            elif op is c.CATEGORY:
+                out.append({c.CATEGORY_DIGIT: "3", c.CATEGORY_SPACE: " "}.get(av, "kota"))
+            elif op is c.BRANCH:
+                out.append(write(rng.choice(av[1])))
+            elif op is c.SUBPATTERN:
+                out.append(write(av[3]))
+            elif op in (c.MAX_REPEAT, c.MIN_REPEAT):
+                low, high, inner = av
+                out.extend(write(inner) for _ in range(rng.randint(low, min(high, low + 2))))
+        return "".join(out)
+
+    return write(_parser.parse(pattern))
+
+
+def test_the_routing_rules_regexes_get_the_same_answers():
+    """The shipped rules' regexes (RuleMatcher runs them through AnySearch) against the plain patterns, on texts
+    written from each pattern (so that most match) amid other rules' words, and on those texts cut short;
+    every regex must match several of them, or the comparison proves nothing."""
+    import random
+    from pathlib import Path
+
+    from router.classify import Classifier
+    from router.eval.routing import load_routing_config
+
+    shipped = load_routing_config(Path(__file__).resolve().parents[2] / "config.yaml")
+    classifier = Classifier(shipped.routing, list(shipped.agencies))
+    searches = [search for matcher in (classifier.rules, classifier.questions)
+                for search, _, _ in matcher.regexes]
+    assert len(searches) > 10 and all(isinstance(s, AnySearch) for s in searches)
+    vocab = sorted({w for s in searches for _, words, letters in s.parts or ()
+                    for part in (words or ()) + letters for w in part.split()} | {"di", "ke", "saya", "7"})
+    rng = random.Random(16016)
+    texts = [normalise(t) for t in TEXTS]
+    for search in searches:
+        for _ in range(40):
+            example = _example(search.pattern.pattern, rng)
+            around = [" ".join(rng.choice(vocab) for _ in range(rng.randint(0, 3))) for _ in range(2)]
+            text = f"{around[0]} {example} {around[1]}".strip() if rng.random() < 0.7 else example
+            texts += [text, text[:rng.randint(0, len(text))], text.upper() if rng.random() < 0.1 else text[1:]]
+    matched = {id(s): 0 for s in searches}
+    for text in texts:
+        for search in searches:
+            expected = search.pattern.search(text) is not None
+            assert search(text) == expected, (search.pattern.pattern[:60], text)
+            matched[id(search)] += expected
+    assert min(matched.values()) >= 5, [s.pattern.pattern[:60] for s in searches if matched[id(s)] < 5]
