@@ -458,3 +458,21 @@ def test_regex_prefilter_whole_words():
     assert _leading_words(r"\b(?:di)?(?:ada|tambah)in\b") is None
     assert _leading_words(r"\bterima kasih\b") is None
     assert _leading_words(r"\b(?:ada|usul) ?nya\b") is None and _leading_words(r"\bada ?nya\b") is None
+
+
+def test_the_trailer_is_cut_as_the_regex_cuts_it() -> None:
+    """classify._without_trailer skips the regex for a text that ends in a plain word: same text either way."""
+    import random
+
+    from router.classify import _TRAILER, _without_trailer
+
+    pieces = ["kapan", "ya", "min", "@dinas_pu", "#jalan", "7", " ", "  ", "\n", ".", "!", "?", ")", ":)", "\U0001f64f",
+              "@", "#", "_", "é", "a@b", "x#1", "٣"]
+    rng = random.Random(1616)
+    texts = ["", "kapan ya", "kapan ya @dinas", "kapan ya?", "Warga 7", "Warga 7\n", "a #b c", "@akun"]
+    texts += ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 8))) for _ in range(5000)]
+    cut = 0
+    for text in texts:
+        assert _without_trailer(text) == _TRAILER.sub("", text), repr(text)
+        cut += _TRAILER.sub("", text) != text
+    assert cut > 1000  # the trailer was there to cut, often
