@@ -236,6 +236,11 @@ class Anchored:
             last = m.end()
         return found
 
+    def finditer(self, text: str):
+        """The matches ``re.Pattern.finditer`` gives (the same spans and groups)."""
+        found = self._matches(text)
+        return self.compiled.finditer(text) if found is None else iter(found)
+
     def findall(self, text: str) -> list:
         found = self._matches(text)
         if found is None:

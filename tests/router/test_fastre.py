@@ -168,14 +168,14 @@ def test_anchored_findall_lists_what_the_pattern_finds():
     from router.fastre import Anchored
 
     wrapped = [getattr(features, n) for n in ("_RT_RW", "_RT", "_RW", "_ABBREV_STREET", "_JALAN_LOWER", "_AREA",
-                                              "_BLOK", "_NUMBERED", "_GANG_NUMBER")]
+                                              "_BLOK", "_NUMBERED", "_GANG_NUMBER", "_HOUSE")]
     assert all(isinstance(w, Anchored) for w in wrapped)
     vocab = sorted({w for a in wrapped for w in a.words} | {
         "Merdeka", "sukamaju", "Ir.", "H.", "Juanda", "raya", "no", "3", "03", "/", "rw.", "rt:", "Al-Ikhlas",
         "Griya", "asri", "kel.", "Kec.", "Blok", "C2", "di", "rusak", "simpang", "kircon-jakarta", "alun-alun",
         "alun2", "Kantor", "pos", "RT/RW", "rt/rw:", "03/05", "2 / 5", "\u00e9", "gg", "Gg", "jl", "II", "iv", "12",
         "gg3", "Mawar", "gg mawar 3", "Gg Kenanga 12", "jl Merdeka II", "JL raya Sukamaju iv", "gg 7",
-        "RT/RW 03/05", "rt/rw 3 / 5"})
+        "RT/RW 03/05", "rt/rw 3 / 5", "nomor", "No.", "jl Merdeka nomor 7", "Gg Mawar No 12"})
     rng = random.Random(160)
     glue = [" ", " ", "  ", ", ", ". ", ".", "\n", "-", "_", "/", ":"]
     hits = {id(a): 0 for a in wrapped}
@@ -186,6 +186,8 @@ def test_anchored_findall_lists_what_the_pattern_finds():
         for anchored in wrapped:
             expected = anchored.compiled.findall(text)
             assert anchored.findall(text) == expected, (anchored.pattern[:40], text)
+            assert [(m.span(), m.groups()) for m in anchored.finditer(text)] == \
+                [(m.span(), m.groups()) for m in anchored.compiled.finditer(text)], (anchored.pattern[:40], text)
             hits[id(anchored)] += bool(expected)
     assert min(hits.values()) >= 10, hits  # every pattern found something often: the comparison means something
     assert features._RT_RW.sub(" ", "RT/RW 03/05 jalan") == features._RT_RW.compiled.sub(" ", "RT/RW 03/05 jalan")
