@@ -98,9 +98,43 @@ def literals(alternative: str) -> tuple[str, ...] | None:
     for inner in split_alternatives(rest[start:end]):
         literal = _leading(inner)
         if literal is None:
-            return None
+            # a group of words of its own ("(?:sampaikan|laporkan)\\s+juga"): one of its words begins it
+            nested = literals("\\b" + inner) if inner.startswith("(?:") else None
+            if nested is None:
+                return None
+            out.extend(nested)
+            continue
         out.append(literal)
     return tuple(out)
+
+
+_NOT_LITERAL = re.compile(r"\\[xuUN0-7]")  # escapes whose letters or digits are not matched as written
+
+
+def required(alternative: str, flags: int = 0) -> tuple[str, ...]:
+    """Lower-case runs of letters that every match of ``alternative`` contains: those outside any group,
+    class or escape and not made optional by a quantifier (``()`` when none can be read)."""
+    if flags & re.VERBOSE or _NOT_LITERAL.search(alternative):
+        return ()
+    runs: list[str] = []
+    run, end = "", -1  # the run of letters being read, and the index just past its last letter
+    for i, char, depth in _structure(alternative):
+        if char == "|" and depth == 0:  # not one alternative: read nothing
+            return ()
+        if depth == 0 and char.isascii() and char.isalpha():
+            if i != end and run:
+                runs.append(run)
+                run = ""
+            run, end = run + char, i + 1
+            continue
+        if char in _OPTIONAL and i == end:  # the quantifier applies to the run's last letter
+            run = run[:-1]
+        if run:
+            runs.append(run)
+        run, end = "", -1
+    if run:
+        runs.append(run)
+    return tuple(r.lower() for r in runs)
 
 
 def hints(pattern: re.Pattern[str]) -> tuple[str, ...] | None:
@@ -123,17 +157,20 @@ class AnySearch:
     def __init__(self, pattern: re.Pattern[str]) -> None:
         self.pattern = pattern
         whole = pattern.pattern
-        self.parts: list[tuple[re.Pattern[str], tuple[str, ...] | None]] | None = None
+        # (regex, the words one of which begins each match, or None: the letters every match holds instead)
+        self.parts: list[tuple[re.Pattern[str], tuple[str, ...] | None, tuple[str, ...]]] | None = None
         if not (whole.startswith("(?") and not whole.startswith("(?:")) and "\\1" not in whole:
-            self.parts = [(re.compile(alt, pattern.flags), literals(alt)) for alt in split_alternatives(whole)]
+            self.parts = [(re.compile(alt, pattern.flags), literals(alt), required(alt, pattern.flags))
+                          for alt in split_alternatives(whole)]
 
     def __call__(self, text: str) -> bool:
         if self.parts is None or not text.isascii():
             return self.pattern.search(text) is not None
         low = text.lower()
-        for regex, words in self.parts:
+        for regex, words, letters in self.parts:
             if words is None:
-                if regex.search(text) is not None:
+                # searched whole, unless the text lacks letters every match holds ("... satu lagi")
+                if all(run in low for run in letters) and regex.search(text) is not None:
                     return True
                 continue
             # a match of this alternative begins where one of its words does: try it there only
@@ -198,6 +235,11 @@ class Anchored:
             found.append(m)
             last = m.end()
         return found
+
+    def finditer(self, text: str):
+        """The matches ``re.Pattern.finditer`` gives (the same spans and groups)."""
+        found = self._matches(text)
+        return self.compiled.finditer(text) if found is None else iter(found)
 
     def findall(self, text: str) -> list:
         found = self._matches(text)

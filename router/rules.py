@@ -7,7 +7,7 @@ import re
 from collections import defaultdict
 
 from router.config import RuleSet
-from router.fastre import split_alternatives
+from router.fastre import AnySearch, split_alternatives
 from router.normalise import normalise
 
 log = logging.getLogger(__name__)
@@ -48,13 +48,18 @@ class RuleMatcher:
                     phrases[toks[0]].append((toks, (label, name, weight)))
             for pattern, weight in rules.regexes.items():
                 regexes[pattern].append((label, f"regex:{pattern}", weight))
-        # one lookup per token gives both the words and the phrases that start with it
-        self.index: dict[str, tuple[tuple[Hit, ...], tuple[tuple[tuple[str, ...], Hit], ...]]] = {
-            tok: (tuple(words.get(tok, ())), tuple(sorted(phrases.get(tok, ()), key=lambda item: -len(item[0]))))
-            for tok in set(words) | set(phrases)
-        }
+        # one lookup per token gives both the words and the phrases that start with it, the phrases by their
+        # second token (a common first word such as "jalan" starts dozens of phrases: only those that go on
+        # with the text's next token are compared)
+        self.index: dict[str, tuple[tuple[Hit, ...], dict[str, tuple[tuple[tuple[str, ...], Hit], ...]]]] = {}
+        for tok in set(words) | set(phrases):
+            by_second: dict[str, list[tuple[tuple[str, ...], Hit]]] = defaultdict(list)
+            for seq, hit in sorted(phrases.get(tok, ()), key=lambda item: -len(item[0])):
+                by_second[seq[1]].append((seq, hit))
+            self.index[tok] = (tuple(words.get(tok, ())), {k: tuple(v) for k, v in by_second.items()})
         # a regex runs only when one of the literal words it must start with occurs in the text
-        self.regexes = [(re.compile(p), tuple(hits), _leading_words(p) or _prefilter(_leading_literals(p)))
+        # (and then where it can match: router.fastre.AnySearch gives re's answer without trying every position)
+        self.regexes = [(AnySearch(re.compile(p)), tuple(hits), _leading_words(p) or _prefilter(_leading_literals(p)))
                         for p, hits in regexes.items()]
         self.known = set(self.index)
 
@@ -69,10 +74,11 @@ class RuleMatcher:
                 continue
             word_hits, phrase_hits = entry
             hits.update(word_hits)
-            for seq, hit in phrase_hits:
-                k = len(seq)
-                if i + k <= n and tuple(toks[i:i + k]) == seq:
-                    hits.add(hit)
+            if phrase_hits and i + 1 < n:
+                for seq, hit in phrase_hits.get(toks[i + 1], ()):
+                    k = len(seq)
+                    if i + k <= n and tuple(toks[i:i + k]) == seq:
+                        hits.add(hit)
         words: set[str] | None = None
         for regex, regex_hits, needed in self.regexes:
             if isinstance(needed, frozenset):  # one of these words must be in the text
@@ -82,7 +88,7 @@ class RuleMatcher:
                     continue
             elif needed is not None and (needed not in norm if isinstance(needed, str) else needed.search(norm) is None):
                 continue
-            if regex.search(norm):
+            if regex(norm):
                 hits.update(regex_hits)
         return hits
 

@@ -459,8 +459,8 @@ def without_aside(mask: int, text: str, words: frozenset[str] | set[str]) -> int
 
 
 # whether each pattern matches, tried only where one of its words begins (router.fastre: the same answers)
-_self_ref, _again, _again_not, _follow, _other, _lasting = map(
-    AnySearch, (_SELF_REF, _AGAIN, _AGAIN_NOT, _FOLLOW, _OTHER, _LASTING))
+_self_ref, _again, _again_not, _follow, _other, _lasting, _also, _fixed = map(
+    AnySearch, (_SELF_REF, _AGAIN, _AGAIN_NOT, _FOLLOW, _OTHER, _LASTING, _ALSO, _FIXED))
 
 
 def reference_flags(text: str, words: frozenset[str] | set[str] | None = None) -> int:
@@ -481,13 +481,13 @@ def reference_flags(text: str, words: frozenset[str] | set[str] | None = None) -
         flags |= FOLLOW
     if not words.isdisjoint(_OTHER_WORDS) and _other(text):
         flags |= OTHER
-    if not words.isdisjoint(_ALSO_WORDS) and _ALSO.search(text):
+    if not words.isdisjoint(_ALSO_WORDS) and _also(text):
         flags |= ALSO
     if flags & AGAIN and (_lasting(text) or _PERSISTS.search(text)):
         # "udah seminggu lebih", "atap masih bocor, tadi malam hujan lagi": the problem goes on, it is not back
         # (not "belum": "numpuk lagi, belum diangkut" is back again)
         flags |= LASTING
-    if not words.isdisjoint(_FIXED_WORDS) and _FIXED.search(text):
+    if not words.isdisjoint(_FIXED_WORDS) and _fixed(text):
         # (a closure that only thanks for the fix, or says part is still not done, adds no other complaint)
         if not _STILL.search(text) and (_BUT.search(text) or not _THANKS.search(text)):
             flags |= SETTLED

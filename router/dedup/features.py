@@ -231,8 +231,8 @@ _WEAK_KINDS = frozenset("kali mi ma min rumah tukad parit kanal handil anjir".sp
 _WEAK_KIND = re.compile(r"\b(?:MI|MA|MIN|Kali|Tukad|Parit|Kanal|Handil|Anjir)\b|[Rr]umah [Ss]akit")
 # their findall tries a match only where one of the pattern's words begins (router.fastre: the same lists)
 # (_LANDMARK is searched match by match behind its own word check, _LANDMARK_KINDS)
-_RT_RW, _RT, _RW, _ABBREV_STREET, _JALAN_LOWER, _AREA, _BLOK = map(  # type: ignore[assignment]
-    Anchored, (_RT_RW, _RT, _RW, _ABBREV_STREET, _JALAN_LOWER, _AREA, _BLOK))
+_RT_RW, _RT, _RW, _ABBREV_STREET, _JALAN_LOWER, _AREA, _BLOK, _NUMBERED, _GANG_NUMBER, _HOUSE = map(  # type: ignore
+    Anchored, (_RT_RW, _RT, _RW, _ABBREV_STREET, _JALAN_LOWER, _AREA, _BLOK, _NUMBERED, _GANG_NUMBER, _HOUSE))
 
 
 # a place named as a comparison or a reference point: "takut longsor kayak RT 6", "dekat RT 02", "sing SD 1

@@ -458,3 +458,59 @@ def test_regex_prefilter_whole_words():
     assert _leading_words(r"\b(?:di)?(?:ada|tambah)in\b") is None
     assert _leading_words(r"\bterima kasih\b") is None
     assert _leading_words(r"\b(?:ada|usul) ?nya\b") is None and _leading_words(r"\bada ?nya\b") is None
+
+
+def test_the_trailer_is_cut_as_the_regex_cuts_it() -> None:
+    """classify._without_trailer skips the regex for a text that ends in a plain word: same text either way."""
+    import random
+
+    from router.classify import _TRAILER, _without_trailer
+
+    pieces = ["kapan", "ya", "min", "@dinas_pu", "#jalan", "7", " ", "  ", "\n", ".", "!", "?", ")", ":)", "\U0001f64f",
+              "@", "#", "_", "é", "a@b", "x#1", "٣"]
+    rng = random.Random(1616)
+    texts = ["", "kapan ya", "kapan ya @dinas", "kapan ya?", "Warga 7", "Warga 7\n", "a #b c", "@akun"]
+    texts += ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 8))) for _ in range(5000)]
+    cut = 0
+    for text in texts:
+        assert _without_trailer(text) == _TRAILER.sub("", text), repr(text)
+        cut += _TRAILER.sub("", text) != text
+    assert cut > 1000  # the trailer was there to cut, often
+
+
+def test_rule_matcher_finds_every_phrase_a_plain_scan_finds() -> None:
+    """RuleMatcher looks phrases up by their first two tokens: it finds what a scan of every configured phrase
+    at every token finds, on texts made of the shipped rules' own phrase words."""
+    import random
+    from pathlib import Path
+
+    from router.eval.routing import load_routing_config
+    from router.normalise import normalise
+
+    shipped = load_routing_config(Path(__file__).resolve().parents[2] / "config.yaml")
+    routing = shipped.routing
+    classifier = Classifier(routing, list(shipped.agencies))
+    rulesets = {("agency", code): rs for code, rs in routing.agencies.items() if code in classifier.agencies}
+    rulesets.update({("kind", kind): rs for kind, rs in routing.kinds.rules.items()})
+    # (a word rule may normalise to two tokens: "dimana" is "di mana")
+    phrases = {(label, tuple(normalise(p, routing.lexicon).split())) for label, rs in rulesets.items()
+               for p in (*rs.phrases, *rs.words)}
+    phrases = {(label, seq) for label, seq in phrases if len(seq) > 1}
+    assert len(phrases) > 50
+    vocab = sorted({t for _, seq in phrases for t in seq} | {"di", "x"})
+    ordered = sorted(phrases)
+    rng = random.Random(1617)
+    found = 0
+    for _ in range(3000):
+        toks = [rng.choice(vocab) for _ in range(rng.randint(1, 12))]
+        if rng.random() < 0.5:  # a whole phrase inside
+            seq = rng.choice(ordered)[1]
+            at = rng.randint(0, len(toks))
+            toks[at:at] = list(seq)
+        expected = {(label, seq) for label, seq in phrases
+                    if any(tuple(toks[i:i + len(seq)]) == seq for i in range(len(toks)))}
+        got = {(label, tuple(normalise(name.partition(":")[2], routing.lexicon).split()))
+               for label, name, _ in classifier.rules.match(toks, " ".join(toks)) if not name.startswith("regex:")}
+        assert {(label, seq) for label, seq in got if len(seq) > 1} == expected, toks  # (one word: a word rule)
+        found += bool(expected)
+    assert found > 1000

@@ -8,7 +8,7 @@ import pytest
 
 from router import places
 from router.dedup import concepts
-from router.fastre import AnySearch, hints, literals, sub_where_possible
+from router.fastre import AnySearch, hints, literals, required, sub_where_possible
 from router.normalise import _URL, normalise
 
 TEXTS = [
@@ -81,6 +81,23 @@ def test_literals_are_read_off_the_pattern():
     assert hints(re.compile(r"\bpasar\b|[A-Z]\w+")) is None  # one unreadable alternative: always run
 
 
+def test_required_letters_are_those_outside_groups_and_quantifiers():
+    assert required(r"(?:^|[,.;:!?\n]\s*|\b(?:pak|bu)\s+)satu\s+lagi\b") == ("satu", "lagi")
+    assert required(r"abc?d") == ("ab", "d") and required(r"ab{0,2}cD") == ("a", "cd")
+    assert required(r"(?:x)yz+w*") == ("yz",) and required(r"a\sb") == ("a", "b")
+    assert required(r"\\nx") == ("nx",)  # an escaped backslash, then letters
+    assert required(r"\x41bc") == () and required(r"\u00e9t") == ()  # escapes that hold letters: not read
+    assert required(r"[satu]\(\s*(?:bukan|dudu)") == () and required("a b", re.VERBOSE) == ()
+    assert literals(r"\b(?:oh|(?:sampaikan|laporkan)\s+juga)\b") == ("oh", "sampaikan", "laporkan")
+    assert literals(r"\b(?:oh|(?:sampaikan|laporkan)?\s+juga)\b") is None  # the group may be absent
+
+
+def test_an_alternative_searched_whole_is_skipped_only_without_its_letters():
+    search = AnySearch(re.compile(r"(?:^|[,.]\s*)satu\s+lagi\b|\bmasih\b", re.I))
+    assert search("Pak, SATU LAGI ya") and search("satu lagi") and not search("satu  lagu, lagi satu")
+    assert search.parts[0][2] == ("satu", "lagi")
+
+
 def test_a_skipped_alternative_is_one_whose_words_are_absent():
     search = AnySearch(re.compile(r"\bmasih\b|\bbelum\s+ada\b", re.I))
     assert search("BELUM ADA perbaikan") and search("masih rusak") and not search("belumada masihan")
@@ -108,6 +125,40 @@ def test_random_texts_of_the_patterns_words_get_the_same_answers():
     assert checked > 1000  # the texts do match, often
 
 
+def test_settled_and_another_matter_get_the_same_answers():
+    """reference_flags' _ALSO and _FIXED (alternatives searched whole, or where their words begin) on texts of
+    their own words, in any case and glued to punctuation, against the plain patterns."""
+    import random
+
+    patterns = [concepts._ALSO, concepts._FIXED]
+    vocab = sorted({w for p in patterns for _, words, letters in AnySearch(p).parts
+                    for part in (words or ()) + letters for w in part.split()}
+                   | {"kasih", "tapi", "tp", "masih", "satu", "lagi", "ada", "lan", "malih", "maneh", "pula",
+                      "juga", "ini", "di", "terpisah", "berbeda", "tempatnya", "since", "quieter", "lain", "itu", "diperbaiki", "ditambal", "mulai", "sudah",
+                      "udah", "padam", "api", "visited", "bukan", "(", ",", "sampaikan", "you", "nuwun"}
+                   # phrases: the alternatives of several words
+                   | {"kali ini", "kali ini di", "satu lagi", "ada lagi", "pak satu lagi", "lan malih", "dan maneh",
+                      "(bukan", "( sanes", "tempat lain", "lokasi terpisah", "sampaikan juga", "selain itu",
+                      "sudah diperbaiki", "udah mau ditambal", "fogging sudah", "since they visited", "api sudah padam",
+                      "terima kasih tapi", "makasih, tp", "tambalannya"})
+    rng = random.Random(1616)
+    glue = [" ", " ", " ", "  ", ", ", ". ", "\n", "-", "_", "/", "2", "(", ")", "!"]
+    # each alternative alone too: one that matched only where another did would prove nothing of its own
+    alternatives = [re.compile(part.pattern, p.flags) for p in patterns for part, _, _ in AnySearch(p).parts]
+    searches = [(p, AnySearch(p)) for p in patterns + alternatives]
+    matched = {id(p): 0 for p, _ in searches}
+    for _ in range(6000):
+        words = [rng.choice(vocab) for _ in range(rng.randint(1, 9))]
+        words = [w.upper() if rng.random() < 0.1 else w.title() if rng.random() < 0.2 else w for w in words]
+        text = "".join(w + rng.choice(glue) for w in words)
+        for pattern, search in searches:
+            expected = bool(pattern.search(text))
+            assert search(text) == expected, (pattern.pattern[:40], text)
+            matched[id(pattern)] += expected
+    assert min(matched[id(p)] for p in patterns) > 300  # the texts do match, often
+    assert min(matched.values()) >= 3, [p.pattern[:40] for p, _ in searches if matched[id(p)] < 3]
+
+
 def test_anchored_findall_lists_what_the_pattern_finds():
     """extract_places' patterns (wrapped in Anchored) against the plain compiled patterns, on texts made of
     their own words, names, numbers and punctuation in any case (and a non-ASCII one, run whole)."""
@@ -117,12 +168,14 @@ def test_anchored_findall_lists_what_the_pattern_finds():
     from router.fastre import Anchored
 
     wrapped = [getattr(features, n) for n in ("_RT_RW", "_RT", "_RW", "_ABBREV_STREET", "_JALAN_LOWER", "_AREA",
-                                              "_BLOK")]
+                                              "_BLOK", "_NUMBERED", "_GANG_NUMBER", "_HOUSE")]
     assert all(isinstance(w, Anchored) for w in wrapped)
     vocab = sorted({w for a in wrapped for w in a.words} | {
         "Merdeka", "sukamaju", "Ir.", "H.", "Juanda", "raya", "no", "3", "03", "/", "rw.", "rt:", "Al-Ikhlas",
         "Griya", "asri", "kel.", "Kec.", "Blok", "C2", "di", "rusak", "simpang", "kircon-jakarta", "alun-alun",
-        "alun2", "Kantor", "pos", "RT/RW", "rt/rw:", "03/05", "2 / 5", "\u00e9"})
+        "alun2", "Kantor", "pos", "RT/RW", "rt/rw:", "03/05", "2 / 5", "\u00e9", "gg", "Gg", "jl", "II", "iv", "12",
+        "gg3", "Mawar", "gg mawar 3", "Gg Kenanga 12", "jl Merdeka II", "JL raya Sukamaju iv", "gg 7",
+        "RT/RW 03/05", "rt/rw 3 / 5", "nomor", "No.", "jl Merdeka nomor 7", "Gg Mawar No 12"})
     rng = random.Random(160)
     glue = [" ", " ", "  ", ", ", ". ", ".", "\n", "-", "_", "/", ":"]
     hits = {id(a): 0 for a in wrapped}
@@ -133,6 +186,8 @@ def test_anchored_findall_lists_what_the_pattern_finds():
         for anchored in wrapped:
             expected = anchored.compiled.findall(text)
             assert anchored.findall(text) == expected, (anchored.pattern[:40], text)
+            assert [(m.span(), m.groups()) for m in anchored.finditer(text)] == \
+                [(m.span(), m.groups()) for m in anchored.compiled.finditer(text)], (anchored.pattern[:40], text)
             hits[id(anchored)] += bool(expected)
     assert min(hits.values()) >= 10, hits  # every pattern found something often: the comparison means something
     assert features._RT_RW.sub(" ", "RT/RW 03/05 jalan") == features._RT_RW.compiled.sub(" ", "RT/RW 03/05 jalan")
@@ -158,3 +213,68 @@ def test_anchored_sub_writes_what_the_pattern_writes():
             assert anchored.sub(repl, text) == expected, (anchored.pattern, text)
             changed += expected != text
     assert changed > 2000
+
+
+def _example(pattern: str, rng) -> str:
+    """A text the pattern probably matches, written from its parsed form (lookarounds and anchors ignored)."""
+    from re import _constants as c
+    from re import _parser
+
+    def write(items) -> str:
+        out = []
+        for op, av in items:
+            if op is c.LITERAL:
+                out.append(chr(av))
+            elif op is c.NOT_LITERAL or op is c.ANY:
+                out.append(rng.choice(" a1"))
+            elif op is c.IN:
+                choices = [chr(a) if o is c.LITERAL else chr(rng.randint(*a)) if o is c.RANGE
+                           else {c.CATEGORY_DIGIT: "7", c.CATEGORY_SPACE: " "}.get(a, "k") if o is c.CATEGORY
+                           else None for o, a in av]
+                out.append(rng.choice(" a1,") if any(x is None for x in choices) else rng.choice(choices))
+            elif op is c.CATEGORY:
+                out.append({c.CATEGORY_DIGIT: "3", c.CATEGORY_SPACE: " "}.get(av, "kota"))
+            elif op is c.BRANCH:
+                out.append(write(rng.choice(av[1])))
+            elif op is c.SUBPATTERN:
+                out.append(write(av[3]))
+            elif op in (c.MAX_REPEAT, c.MIN_REPEAT):
+                low, high, inner = av
+                out.extend(write(inner) for _ in range(rng.randint(low, min(high, low + 2))))
+        return "".join(out)
+
+    return write(_parser.parse(pattern))
+
+
+def test_the_routing_rules_regexes_get_the_same_answers():
+    """The shipped rules' regexes (RuleMatcher runs them through AnySearch) against the plain patterns, on texts
+    written from each pattern (so that most match) amid other rules' words, and on those texts cut short;
+    every regex must match several of them, or the comparison proves nothing."""
+    import random
+    from pathlib import Path
+
+    from router.classify import Classifier
+    from router.eval.routing import load_routing_config
+
+    shipped = load_routing_config(Path(__file__).resolve().parents[2] / "config.yaml")
+    classifier = Classifier(shipped.routing, list(shipped.agencies))
+    searches = [search for matcher in (classifier.rules, classifier.questions)
+                for search, _, _ in matcher.regexes]
+    assert len(searches) > 10 and all(isinstance(s, AnySearch) for s in searches)
+    vocab = sorted({w for s in searches for _, words, letters in s.parts or ()
+                    for part in (words or ()) + letters for w in part.split()} | {"di", "ke", "saya", "7"})
+    rng = random.Random(16016)
+    texts = [normalise(t) for t in TEXTS]
+    for search in searches:
+        for _ in range(40):
+            example = _example(search.pattern.pattern, rng)
+            around = [" ".join(rng.choice(vocab) for _ in range(rng.randint(0, 3))) for _ in range(2)]
+            text = f"{around[0]} {example} {around[1]}".strip() if rng.random() < 0.7 else example
+            texts += [text, text[:rng.randint(0, len(text))], text.upper() if rng.random() < 0.1 else text[1:]]
+    matched = {id(s): 0 for s in searches}
+    for text in texts:
+        for search in searches:
+            expected = search.pattern.search(text) is not None
+            assert search(text) == expected, (search.pattern.pattern[:60], text)
+            matched[id(search)] += expected
+    assert min(matched.values()) >= 5, [s.pattern.pattern[:60] for s in searches if matched[id(s)] < 5]
