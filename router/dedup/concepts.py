@@ -205,6 +205,10 @@ def different_states(a: int, b: int) -> bool:
     risk_b = b & RISK and not b & EVENT
     if (risk_a and b & EVENT and not b & RISK) or (risk_b and a & EVENT and not a & RISK):
         return True
+    # a thing out ("lampu PJU mati") and a thing feared to fall ("tiang PJU miring mau roboh"): two call-outs
+    if (risk_a and not a & BROKEN and b & BROKEN and not b & RISK) or \
+            (risk_b and not b & BROKEN and a & BROKEN and not a & RISK):
+        return True
     sa, sb = a & (BROKEN | TIMING), b & (BROKEN | TIMING)
     return bool(sa and sb and not sa & sb)
 
