@@ -90,6 +90,9 @@ _CLASS_WORDS: dict[str, str] = {
     "building": "bangunan pbg imb sempadan",
     "billboard": "reklame baliho spanduk",
     "digital": "aplikasi website web situs login otp wifi",
+    # a vaccine or medicine out of stock at a health facility: not its queue, not its staff (appended last: the
+    # bits of the classes above keep their places)
+    "medicine": "vaksin vaksinasi imunisasi obat",
 }
 # two-word names of a problem (normalised): the second word is read after the first
 _CLASS_PAIRS: dict[tuple[str, str], str] = {

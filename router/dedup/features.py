@@ -96,9 +96,12 @@ _UNIT = re.compile(r"\b(koridor|trayek|jalur|lantai|lt|tiang(?:\s+(?:pju|listrik
                    r"(?!\s*(?:-|sampai|sd|s/d|dan|&|,)\s*\d)", re.I)  # not a range: "lantai 3-5"
 # … or lettered, written in capitals ("Gedung A", "Tower B", "Zona C"; "gedung a" in lower case is running text)
 _LETTERED_UNIT = re.compile(r"\b([Gg]edung|[Tt]ower|[Mm]enara|[Zz]ona|[Ss]ektor)\s+([A-H])\b(?![\w'\-])")
+# a bridge, building or floodgate numbered in capital Roman numerals ("Jembatan II", "Gedung IV", "Pintu Air III")
+_ROMAN_UNIT = re.compile(r"\b([Jj]embatan|[Gg]edung|[Mm]enara|[Tt]ower|[Pp]intu\s+[Aa]ir|[Dd]ermaga)\s+"
+                         r"(I|II|III|IV|V|VI|VII|VIII|IX|X)\b(?![\w'\-])")
 _UNIT_LABEL = {"lt": "lantai", "peron": "jalur", "tower": "menara"}
 _UNIT_WORDS = frozenset("koridor trayek jalur lantai lt tiang loket peron kios los gerbang pintu rumah km gedung dermaga "
-                        "menara tower zona sektor".split())
+                        "menara tower zona sektor jembatan".split())
 # a block of a housing estate or a flat ("Blok C"): two blocks are two places
 _BLOK = re.compile(r"\bblok\s*([a-z]{1,2}\d{0,2}|\d{1,2})\b", re.I)
 _AREA = re.compile(r"\b(kel(?:urahan)?|desa|kec(?:amatan)?)\b\.?\s+([a-z][a-z\-]+(?:\s+[a-z][a-z\-]+)?)", re.I)
@@ -462,6 +465,9 @@ def _extract_places(text: str, location: Mapping[str, Any] | None = None) -> set
         for label, number in _UNIT.findall(text) + _LETTERED_UNIT.findall(text):
             label = label.lower().split()[0]
             places.add(f"unit-{_UNIT_LABEL.get(label, label)}:{number.lower().lstrip('0') or '0'}")
+        for label, roman in _ROMAN_UNIT.findall(text):  # "Jembatan II" = "jembatan 2"
+            label = label.lower().split()[0]
+            places.add(f"unit-{_UNIT_LABEL.get(label, label)}:{_ROMAN.get(roman.lower(), 1)}")
     if (low is None or not text_words.isdisjoint(_REF_WORDS)) and any(p.startswith("street:") for p in places):
         _spots(places, text)
     if low is None or not text_words.isdisjoint(_SUB_WORDS):

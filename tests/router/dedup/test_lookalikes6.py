@@ -37,3 +37,16 @@ def test_a_lamp_out_and_its_pole_about_to_fall_are_two_call_outs():
     s.send("PJU di Jl. Kenari padam sejak kemarin, gelap", person=1)
     assert s.level("tiang PJU di Jl. Kenari miring, mau roboh, bahaya", person=2, hours=4) == "new"
     assert s.level("lampu PJU Jl. Kenari mati, gelap gulita", person=3, hours=6) == "incident"
+
+
+def test_a_bridge_numbered_in_roman_numerals():
+    assert "unit-jembatan:3" in extract_places("Jembatan III Sungai Musi pagar pembatasnya patah")
+    assert similarity("pagar Jembatan II Sungai Deli patah", "pagar Jembatan V Sungai Deli patah")[1] is not None
+
+
+def test_a_vaccine_out_of_stock_is_not_the_queue_of_the_same_clinic():
+    assert classes("imunisasi di puskesmas Cempaka kosong, vaksin habis") == ["medicine"]
+    s = Stream()
+    s.send("puskesmas Cempaka vaksin BCG kosong dari minggu lalu", person=1)
+    assert s.level("puskesmas Cempaka antrean panjang, petugas datang siang", person=2, hours=5) == "new"
+    assert s.level("vaksin BCG di puskesmas Cempaka habis, bayi belum diimunisasi", person=3, hours=7) == "incident"
