@@ -421,7 +421,11 @@ _FIX_VERBS = (r"(?:di\s*)?(?:perbaiki|betulkan|benerin|benahi|tambal|angkut|fogg
               r"disegel|dirazia|diganti|normal|bersih|surut|nyala|menyala|idup|hidup|ngalir|mengalir|beres|selesai|"
               r"nangkep|ditangkap|diambil|diambe|"
               # Javanese, Malay and Banjar: "wes didandani", "la dibaiki", "wingi wes disedot"
-              r"didandani|dibenakke|dibenerke|dibenakno|dibaiki|dibaikin|disedot|dikuras|diresiki|dibersihke|dipotong")
+              r"didandani|dibenakke|dibenerke|dibenakno|dibaiki|dibaikin|disedot|dikuras|diresiki|dibersihke|dipotong|"
+              # the spoken -in forms of the -kan verbs above ("udah ditertibin", "baru dibersihin"), and what Satpol
+              # PP and social services do to end a nuisance: warn, coach, reach out, seize, clear away
+              r"ditertibin|dibersihin|dibetulin|dibenahin|ditanganin|ditebangin|ditegur|dibina|dijangkau|disita|"
+              r"digusur|dibongkar|sepi")
 # (not "sudah mulai surut", "udah agak ngalir": only partly dealt with, the matter goes on)
 # (Manado Malay "so" is "sudah": "ular so diambe", taken away)
 _FIXED = re.compile(r"\b(?:sudah|udah|udh|sdh|dah|telah|la|lah|wis|wes|uwis|tos|so|baru|padahal|sempat)\s+"

@@ -50,3 +50,9 @@ def test_a_vaccine_out_of_stock_is_not_the_queue_of_the_same_clinic():
     s.send("puskesmas Cempaka vaksin BCG kosong dari minggu lalu", person=1)
     assert s.level("puskesmas Cempaka antrean panjang, petugas datang siang", person=2, hours=5) == "new"
     assert s.level("vaksin BCG di puskesmas Cempaka habis, bayi belum diimunisasi", person=3, hours=7) == "incident"
+
+
+def test_the_spoken_in_forms_of_a_fix_make_a_recurrence():
+    from router.dedup.concepts import RECUR, reference_flags
+    assert reference_flags("PKL balik lagi, padahal minggu kemarin udah ditertibin") & RECUR
+    assert reference_flags("jukirnya udah ditegur, sekarang narik 10 ribu lagi") & RECUR
