@@ -43,7 +43,8 @@ def _ends(toks: list[str]) -> list[int]:
 
 
 class Featurizer:
-    """Hashed word unigrams and bigrams and character 3-5-grams of each word (cached per word)."""
+    """Hashed word unigrams and bigrams, character 3-5-grams of each word (cached per word), and the first and
+    last word of the text."""
 
     def __init__(self) -> None:
         self._words: dict[str, np.ndarray] = {}
