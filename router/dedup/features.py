@@ -91,7 +91,7 @@ _SOFT_KINDS = frozenset(("lm-jembatan", "lm-usaha", "lm-kampus", "lm-gor", "lm-s
 # a numbered unit of a place ("koridor 2", "trayek C10", "lantai 3", "tiang PJU nomor 23", "loket 4"): the same
 # label with another number is another place (another bus line, floor, lamp post)
 _UNIT = re.compile(r"\b(koridor|trayek|jalur|lantai|lt|tiang(?:\s+(?:pju|listrik|lampu|telkom))?|loket|peron|kios|los|"
-                   r"gerbang|pintu\s+air|rumah\s+pompa|km|gedung|dermaga|menara|tower)\b\.?\s*(?:no\.?\s*|nomor\s*)?"
+                   r"gerbang|pintu\s+air|rumah\s+pompa|km|gedung|dermaga|menara|tower|tahap|fase)\b\.?\s*(?:no\.?\s*|nomor\s*)?"
                    r"([a-z]{0,2}\d{1,3}[a-z]?)\b"
                    r"(?!\s*(?:-|sampai|sd|s/d|dan|&|,)\s*\d)", re.I)  # not a range: "lantai 3-5"
 # … or lettered, written in capitals ("Gedung A", "Tower B", "Zona C"; "gedung a" in lower case is running text)
@@ -101,7 +101,7 @@ _ROMAN_UNIT = re.compile(r"\b([Jj]embatan|[Gg]edung|[Mm]enara|[Tt]ower|[Pp]intu\
                          r"(I|II|III|IV|V|VI|VII|VIII|IX|X)\b(?![\w'\-])")
 _UNIT_LABEL = {"lt": "lantai", "peron": "jalur", "tower": "menara"}
 _UNIT_WORDS = frozenset("koridor trayek jalur lantai lt tiang loket peron kios los gerbang pintu rumah km gedung dermaga "
-                        "menara tower zona sektor jembatan".split())
+                        "menara tower zona sektor jembatan tahap fase".split())
 # a block of a housing estate or a flat ("Blok C"): two blocks are two places
 _BLOK = re.compile(r"\bblok\s*([a-z]{1,2}\d{0,2}|\d{1,2})\b", re.I)
 _AREA = re.compile(r"\b(kel(?:urahan)?|desa|kec(?:amatan)?)\b\.?\s+([a-z][a-z\-]+(?:\s+[a-z][a-z\-]+)?)", re.I)
@@ -173,7 +173,7 @@ _NUMBERED = re.compile(r"\b(jl|gg)\s+(?:raya\s+)?([A-Za-z][a-z'\-]+(?:\s+[A-Za-z
 # a two-digit number after a one-word street name is part of the name ("Jl. Angkatan 45" and "Jl. Angkatan 66"
 # are two streets); a house number is written after "no"/"nomor"
 _NUMBERED_STREET = re.compile(r"\bjl\s+(?:raya\s+)?([A-Za-z][a-z'\-]{3,})\s+(\d{2})\b(?!\s*[/.:,\-]\s*\d)", re.I)
-_GANG_NUMBER = re.compile(r"\bgg\s*(\d{1,3})\b(?!\s*[/.:]\s*\d)", re.I)
+_GANG_NUMBER = re.compile(r"\bgg\s*(\d{1,3}(?:[a-e]\b)?)\b(?!\s*[/.:]\s*\d)", re.I)  # ("Gang 3A" is not "Gang 3B")
 # a house number on a street ("Jl. Pandanaran No. 12"), unless it is the writer's own address ("warga Jl. …")
 _HOUSE = re.compile(r"\b(?:jl|gg)\s+[A-Za-z][^,;()\n]{0,40}?\b(?:no|nomor)\b\.?\s*(\d{1,4})\b"
                     # a house or shop numbered in an estate or a row ("rumah no 15 di Perum …", "ruko nomor 3")
@@ -534,7 +534,8 @@ lt lantai koridor trayek loket kios los blok tiang
 def _numbered(places: set[str], text: str) -> None:
     """Numbered gangs and streets: "gg 3"; "Gang Mawar II" = "gg mawar 2" replaces the unnumbered key."""
     for number in _GANG_NUMBER.findall(text):
-        places.add(f"gg:{int(number)}")  # "gang 1" of some street: another numbered gang is another place
+        digits = number.rstrip("abcdeABCDE")  # "gang 1" of some street: another numbered gang is another place
+        places.add(f"gg:{int(digits)}{number[len(digits):].lower()}")
     for kind, name, roman, gkind, gname, digits in _NUMBERED.findall(text):
         kind = (kind or gkind).lower()
         name = " ".join(_street_word(word) for word in (name or gname).lower().split())

@@ -56,3 +56,11 @@ def test_the_spoken_in_forms_of_a_fix_make_a_recurrence():
     from router.dedup.concepts import RECUR, reference_flags
     assert reference_flags("PKL balik lagi, padahal minggu kemarin udah ditertibin") & RECUR
     assert reference_flags("jukirnya udah ditegur, sekarang narik 10 ribu lagi") & RECUR
+
+
+def test_a_lettered_gang_and_a_phase_of_an_estate():
+    assert "gg:7c" in extract_places("Gang 7C Jl. Merbabu tergenang")
+    assert "gg:7" in extract_places("gang 7 Jl. Merbabu tergenang")
+    assert similarity("saluran Gang 7A Jl. Merbabu mampet", "saluran Gang 7D Jl. Merbabu mampet")[1] is not None
+    assert "unit-tahap:2" in extract_places("Perum Bumi Asri tahap 2 jalannya rusak")
+    assert similarity("Perum Bumi Asri tahap 2 jalannya rusak", "Perum Bumi Asri tahap 4 jalannya rusak")[1] is not None
