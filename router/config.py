@@ -183,7 +183,7 @@ class ModelSettings(Model):
 
     enabled: bool = True
     path: str | None = Field(None, description="model file (default: the one shipped in router/data/model.npz)")
-    kind_weight: float = Field(1.0, ge=0, description="the model's kind probability × this is added to each "
+    kind_weight: float = Field(1.25, ge=0, description="the model's kind probability × this is added to each "
                                "kind's rule score")
     kind_margin: float = Field(1.5, ge=0, description="the model is asked about the kind only when the rules' "
                                "best kind leads the next by less than this (or the agency is below the threshold)")

@@ -36,8 +36,15 @@ def _hash(text: str) -> int:
     return zlib.crc32(text.encode("utf-8")) & (DIM - 1)
 
 
+def _ends(toks: list[str]) -> list[int]:
+    """The features of where a text starts and ends: its first word ("mohon", "selamat", "bikin") and its last
+    ("tidak" of a polar question, "berapa", "terima kasih" closing): what kind of message it is, in any city."""
+    return [_hash(f"s:{toks[0]}"), _hash(f"e:{toks[-1]}")]
+
+
 class Featurizer:
-    """Hashed word unigrams and bigrams and character 3-5-grams of each word (cached per word)."""
+    """Hashed word unigrams and bigrams, character 3-5-grams of each word (cached per word), and the first and
+    last word of the text."""
 
     def __init__(self) -> None:
         self._words: dict[str, np.ndarray] = {}
@@ -62,6 +69,7 @@ class Featurizer:
         words = self._words
         parts = [words.get(tok) if tok in words else self.word(tok) for tok in dict.fromkeys(toks)]
         parts.append(np.array([_hash(f"b:{a} {b}") for a, b in zip(toks, toks[1:], strict=False)], dtype=np.int64))
+        parts.append(np.array(_ends(toks), dtype=np.int64))
         return np.concatenate(parts)
 
 
@@ -172,6 +180,9 @@ class Model:
             entry = cache.get(tok) or self._token(tok)
             vectors.append(entry[0])
             count += entry[1]
+        if toks:
+            vectors.append(self._weights[_ends(toks)].sum(axis=0, dtype=np.float64))
+            count += 2
         if len(toks) > 1:
             pairs = self._pairs
             bigrams = [pairs.get(pair) or self._pair(pair) for pair in zip(toks, toks[1:], strict=False)]

@@ -143,6 +143,11 @@ class Gazetteer:
                     self._add(variant, "kelurahan", kec.name, kel.name, kel.needs_context, lexicon)
         for first in self.index:
             self.index[first].sort(key=lambda item: -len(item[0]))
+        # one-word names written as two words ("Pulo Kerto" for Pulokerto, "Sido Rejo" for Sidorejo): the two
+        # tokens joined meet the name (the reverse, a two-word name written as one, is a variant already)
+        self.joined = {seq[0]: entries for seq, entries in ((e[0][0][0:1], [x for x in e if len(x[0]) == 1])
+                                                            for e in self.index.values()) if entries
+                       and len(seq[0]) >= 7}
 
     def _add(self, variant: str, level: str, kec: str, kel: str | None, needs_context: bool,
              lexicon: dict[str, str]) -> None:
@@ -156,15 +161,13 @@ class Gazetteer:
         kel_hits: list[tuple[str, str]] = []  # (kelurahan, kecamatan) — one name may exist in two kecamatan
         matched: list[list[str]] = []
         i, n = 0, len(toks)
+        joined = self.joined
         while i < n:
             entries = self.index.get(toks[i])
-            if not entries:
-                i += 1
-                continue
             prev = toks[i - 1] if i else ""
             best_len = 0
             found: list[tuple[str, str, str | None]] = []
-            for seq, level, kec, kel, needs_context in entries:
+            for seq, level, kec, kel, needs_context in entries or ():
                 k = len(seq)
                 if k < best_len or i + k > n or tuple(toks[i:i + k]) != seq:
                     continue
@@ -172,6 +175,11 @@ class Gazetteer:
                     continue
                 best_len = k
                 found.append((level, kec, kel))
+            if not found and i + 1 < n:
+                for _, level, kec, kel, needs_context in joined.get(toks[i] + toks[i + 1], ()):
+                    if not needs_context or prev in self.context:
+                        best_len = 2
+                        found.append((level, kec, kel))
             if not found:
                 i += 1
                 continue

@@ -90,6 +90,9 @@ _CLASS_WORDS: dict[str, str] = {
     "building": "bangunan pbg imb sempadan",
     "billboard": "reklame baliho spanduk",
     "digital": "aplikasi website web situs login otp wifi",
+    # a vaccine or medicine out of stock at a health facility: not its queue, not its staff (appended last: the
+    # bits of the classes above keep their places)
+    "medicine": "vaksin vaksinasi imunisasi obat",
 }
 # two-word names of a problem (normalised): the second word is read after the first
 _CLASS_PAIRS: dict[tuple[str, str], str] = {
@@ -204,6 +207,10 @@ def different_states(a: int, b: int) -> bool:
     risk_a = a & RISK and not a & EVENT
     risk_b = b & RISK and not b & EVENT
     if (risk_a and b & EVENT and not b & RISK) or (risk_b and a & EVENT and not a & RISK):
+        return True
+    # a thing out ("lampu PJU mati") and a thing feared to fall ("tiang PJU miring mau roboh"): two call-outs
+    if (risk_a and not a & BROKEN and b & BROKEN and not b & RISK) or \
+            (risk_b and not b & BROKEN and a & BROKEN and not a & RISK):
         return True
     sa, sb = a & (BROKEN | TIMING), b & (BROKEN | TIMING)
     return bool(sa and sb and not sa & sb)
@@ -414,7 +421,11 @@ _FIX_VERBS = (r"(?:di\s*)?(?:perbaiki|betulkan|benerin|benahi|tambal|angkut|fogg
               r"disegel|dirazia|diganti|normal|bersih|surut|nyala|menyala|idup|hidup|ngalir|mengalir|beres|selesai|"
               r"nangkep|ditangkap|diambil|diambe|"
               # Javanese, Malay and Banjar: "wes didandani", "la dibaiki", "wingi wes disedot"
-              r"didandani|dibenakke|dibenerke|dibenakno|dibaiki|dibaikin|disedot|dikuras|diresiki|dibersihke|dipotong")
+              r"didandani|dibenakke|dibenerke|dibenakno|dibaiki|dibaikin|disedot|dikuras|diresiki|dibersihke|dipotong|"
+              # the spoken -in forms of the -kan verbs above ("udah ditertibin", "baru dibersihin"), and what Satpol
+              # PP and social services do to end a nuisance: warn, coach, reach out, seize, clear away
+              r"ditertibin|dibersihin|dibetulin|dibenahin|ditanganin|ditebangin|ditegur|dibina|dijangkau|disita|"
+              r"digusur|dibongkar|sepi")
 # (not "sudah mulai surut", "udah agak ngalir": only partly dealt with, the matter goes on)
 # (Manado Malay "so" is "sudah": "ular so diambe", taken away)
 _FIXED = re.compile(r"\b(?:sudah|udah|udh|sdh|dah|telah|la|lah|wis|wes|uwis|tos|so|baru|padahal|sempat)\s+"

@@ -91,10 +91,17 @@ _SOFT_KINDS = frozenset(("lm-jembatan", "lm-usaha", "lm-kampus", "lm-gor", "lm-s
 # a numbered unit of a place ("koridor 2", "trayek C10", "lantai 3", "tiang PJU nomor 23", "loket 4"): the same
 # label with another number is another place (another bus line, floor, lamp post)
 _UNIT = re.compile(r"\b(koridor|trayek|jalur|lantai|lt|tiang(?:\s+(?:pju|listrik|lampu|telkom))?|loket|peron|kios|los|"
-                   r"gerbang|pintu\s+air|rumah\s+pompa)\b\.?\s*(?:no\.?\s*|nomor\s*)?([a-z]{0,2}\d{1,3}[a-z]?)\b"
+                   r"gerbang|pintu\s+air|rumah\s+pompa|km|gedung|dermaga|menara|tower|tahap|fase)\b\.?\s*(?:no\.?\s*|nomor\s*)?"
+                   r"([a-z]{0,2}\d{1,3}[a-z]?)\b"
                    r"(?!\s*(?:-|sampai|sd|s/d|dan|&|,)\s*\d)", re.I)  # not a range: "lantai 3-5"
-_UNIT_LABEL = {"lt": "lantai", "peron": "jalur"}
-_UNIT_WORDS = frozenset("koridor trayek jalur lantai lt tiang loket peron kios los gerbang pintu rumah".split())
+# … or lettered, written in capitals ("Gedung A", "Tower B", "Zona C"; "gedung a" in lower case is running text)
+_LETTERED_UNIT = re.compile(r"\b([Gg]edung|[Tt]ower|[Mm]enara|[Zz]ona|[Ss]ektor)\s+([A-H])\b(?![\w'\-])")
+# a bridge, building or floodgate numbered in capital Roman numerals ("Jembatan II", "Gedung IV", "Pintu Air III")
+_ROMAN_UNIT = re.compile(r"\b([Jj]embatan|[Gg]edung|[Mm]enara|[Tt]ower|[Pp]intu\s+[Aa]ir|[Dd]ermaga)\s+"
+                         r"(I|II|III|IV|V|VI|VII|VIII|IX|X)\b(?![\w'\-])")
+_UNIT_LABEL = {"lt": "lantai", "peron": "jalur", "tower": "menara"}
+_UNIT_WORDS = frozenset("koridor trayek jalur lantai lt tiang loket peron kios los gerbang pintu rumah km gedung dermaga "
+                        "menara tower zona sektor jembatan tahap fase".split())
 # a block of a housing estate or a flat ("Blok C"): two blocks are two places
 _BLOK = re.compile(r"\bblok\s*([a-z]{1,2}\d{0,2}|\d{1,2})\b", re.I)
 _AREA = re.compile(r"\b(kel(?:urahan)?|desa|kec(?:amatan)?)\b\.?\s+([a-z][a-z\-]+(?:\s+[a-z][a-z\-]+)?)", re.I)
@@ -166,9 +173,11 @@ _NUMBERED = re.compile(r"\b(jl|gg)\s+(?:raya\s+)?([A-Za-z][a-z'\-]+(?:\s+[A-Za-z
 # a two-digit number after a one-word street name is part of the name ("Jl. Angkatan 45" and "Jl. Angkatan 66"
 # are two streets); a house number is written after "no"/"nomor"
 _NUMBERED_STREET = re.compile(r"\bjl\s+(?:raya\s+)?([A-Za-z][a-z'\-]{3,})\s+(\d{2})\b(?!\s*[/.:,\-]\s*\d)", re.I)
-_GANG_NUMBER = re.compile(r"\bgg\s*(\d{1,3})\b(?!\s*[/.:]\s*\d)", re.I)
+_GANG_NUMBER = re.compile(r"\bgg\s*(\d{1,3}(?:[a-e]\b)?)\b(?!\s*[/.:]\s*\d)", re.I)  # ("Gang 3A" is not "Gang 3B")
 # a house number on a street ("Jl. Pandanaran No. 12"), unless it is the writer's own address ("warga Jl. …")
-_HOUSE = re.compile(r"\b(?:jl|gg)\s+[A-Za-z][^,;()\n]{0,40}?\b(?:no|nomor)\b\.?\s*(\d{1,4})\b", re.I)
+_HOUSE = re.compile(r"\b(?:jl|gg)\s+[A-Za-z][^,;()\n]{0,40}?\b(?:no|nomor)\b\.?\s*(\d{1,4})\b"
+                    # a house or shop numbered in an estate or a row ("rumah no 15 di Perum …", "ruko nomor 3")
+                    r"|\b(?:rumah|ruko)\s+(?:no|nomor)\b\.?\s*(\d{1,4})\b", re.I)
 _OWN_ADDRESS = re.compile(r"\b(?:warga|alamat|beralamat|tinggal|domisili|rumah\s+(?:saya|kami|sy))\b[^.\n]{0,25}$", re.I)
 # old spelling in street names ("Soedarto" = "Sudarto", "Achmad" = "Ahmad", "Djuanda" = "Juanda")
 _OLD_SPELLING = (("oe", "u"), ("dj", "j"), ("tj", "c"), ("sj", "sy"), ("ch", "h"))
@@ -391,7 +400,7 @@ def _extract_places(text: str, location: Mapping[str, Any] | None = None) -> set
     if low is None or " no " in low or " no." in low or "nomor" in low:
         for match in _HOUSE.finditer(text):
             if not _OWN_ADDRESS.search(text, max(0, match.start() - 40), match.start()):
-                places.add(f"hn:{int(match.group(1))}")
+                places.add(f"hn:{int(match.group(1) or match.group(2))}")
     if low is None or "kel" in low or "kec" in low or "desa" in low:
         for kind, name in _AREA.findall(text):
             first, _, second = name.partition(" ")
@@ -453,9 +462,12 @@ def _extract_places(text: str, location: Mapping[str, Any] | None = None) -> set
                 continue
             _add_name(places, "lm-" + _LANDMARK_TYPE.get(kind, kind), first, second, cased)
     if low is None or not text_words.isdisjoint(_UNIT_WORDS):
-        for label, number in _UNIT.findall(text):
+        for label, number in _UNIT.findall(text) + _LETTERED_UNIT.findall(text):
             label = label.lower().split()[0]
             places.add(f"unit-{_UNIT_LABEL.get(label, label)}:{number.lower().lstrip('0') or '0'}")
+        for label, roman in _ROMAN_UNIT.findall(text):  # "Jembatan II" = "jembatan 2"
+            label = label.lower().split()[0]
+            places.add(f"unit-{_UNIT_LABEL.get(label, label)}:{_ROMAN.get(roman.lower(), 1)}")
     if (low is None or not text_words.isdisjoint(_REF_WORDS)) and any(p.startswith("street:") for p in places):
         _spots(places, text)
     if low is None or not text_words.isdisjoint(_SUB_WORDS):
@@ -522,7 +534,8 @@ lt lantai koridor trayek loket kios los blok tiang
 def _numbered(places: set[str], text: str) -> None:
     """Numbered gangs and streets: "gg 3"; "Gang Mawar II" = "gg mawar 2" replaces the unnumbered key."""
     for number in _GANG_NUMBER.findall(text):
-        places.add(f"gg:{int(number)}")  # "gang 1" of some street: another numbered gang is another place
+        digits = number.rstrip("abcdeABCDE")  # "gang 1" of some street: another numbered gang is another place
+        places.add(f"gg:{int(digits)}{number[len(digits):].lower()}")
     for kind, name, roman, gkind, gname, digits in _NUMBERED.findall(text):
         kind = (kind or gkind).lower()
         name = " ".join(_street_word(word) for word in (name or gname).lower().split())

@@ -38,18 +38,19 @@ FLOORS = {
     # (written apart, each untuned first figure in tests/data/README.md); Manado, Balikpapan, Surakarta (written
     # apart in stop 24; untuned first on 06219e3: 0.885 / 0.899 / 0.926 / 0.692 / 2 of 64, 0.921 / 0.917 / 0.887 /
     # 0.756 / 6 of 62, 0.888 / 0.937 / 0.836 / 0.664 / 14 of 67). The hand-written adversarial sets' floors are in
-    # test_eval_cities.py.
-    "Kota Bandung": (0.90, 0.93, 0.97, 0.94, 0),
+    # test_eval_cities.py. Issue 13's generalisation round (branch h-tune) raised the floors of the tuning cities
+    # whose figures rose (still two points under; Semarang's kind, 0.994 -> 0.981, keeps its floor).
+    "Kota Bandung": (0.90, 0.94, 0.97, 0.94, 0),
     "Kota Semarang": (0.95, 0.97, 0.98, 0.94, 1),
     "Kota Yogyakarta": (0.90, 0.95, 0.94, 0.86, 1),
-    "Kota Denpasar": (0.90, 0.90, 0.83, 0.87, 0),
-    "Kota Palembang": (0.87, 0.92, 0.95, 0.87, 0),
-    "Kota Malang": (0.89, 0.93, 0.95, 0.91, 1),
-    "Kota Banjarmasin": (0.83, 0.91, 0.85, 0.83, 1),
-    "Kota Pontianak": (0.88, 0.92, 0.86, 0.77, 1),
-    "Kota Manado": (0.87, 0.88, 0.90, 0.80, 0),
-    "Kota Balikpapan": (0.90, 0.90, 0.93, 0.85, 0),
-    "Kota Surakarta": (0.87, 0.92, 0.92, 0.85, 0),
+    "Kota Denpasar": (0.90, 0.91, 0.83, 0.87, 0),
+    "Kota Palembang": (0.88, 0.93, 0.95, 0.90, 0),
+    "Kota Malang": (0.90, 0.95, 0.95, 0.91, 1),
+    "Kota Banjarmasin": (0.84, 0.93, 0.86, 0.83, 1),
+    "Kota Pontianak": (0.88, 0.94, 0.86, 0.77, 1),
+    "Kota Manado": (0.87, 0.90, 0.90, 0.80, 0),
+    "Kota Balikpapan": (0.90, 0.92, 0.93, 0.86, 0),
+    "Kota Surakarta": (0.88, 0.94, 0.92, 0.86, 0),
 }
 
 

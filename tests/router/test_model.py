@@ -64,6 +64,19 @@ def test_probabilities_are_distributions(model):
     assert max(agencies, key=agencies.get) == "dishub"
 
 
+def test_the_cached_prediction_is_the_sum_over_every_feature(model):
+    # words, bigrams, and where the text starts and ends ("s:terima", "e:kasih"): predict's per-word cache and
+    # the featurizer the model was trained with must agree, or the weights are read at the wrong places
+    for text in ("terima kasih admin cepat sekali", "berapa tarif sedot tinja sekarang", "usul"):
+        toks = text.split()
+        ids = model.featurizer.ids(toks)
+        kinds, agencies = model.predict(toks)
+        assert np.allclose([kinds[k] for k in model.kind.labels], model.kind.probabilities(ids), atol=1e-5)
+        assert np.allclose([agencies[k] for k in model.agency.labels], model.agency.probabilities(ids), atol=1e-5)
+    first, last = model.featurizer.ids(["usul", "tps"]), model.featurizer.ids(["tps", "usul"])
+    assert set(first.tolist()) != set(last.tolist())  # the same words in another order start and end otherwise
+
+
 def test_the_model_decides_where_the_rules_are_silent_and_says_so(model):
     routing = RoutingConfig(agencies={"dlh": RuleSet(words={"sampah": 3})})
     routing.model.agency_threshold = 0.5

@@ -110,3 +110,16 @@ def test_one_incident_told_with_differently_spelled_landmarks_is_grouped_and_ano
     report = evaluate(rows, DedupConfig(), None)
     assert report.links[1] == ("t2", "t1", "incident")
     assert report.links[2] == ("t3", None, "new")
+
+
+def test_a_one_word_kelurahan_written_as_two_words():
+    from router.config import GazetteerConfig
+    from router.normalise import normalise
+    from router.places import Gazetteer
+
+    gazetteer = Gazetteer(GazetteerConfig(kecamatan=[{"name": "Gandus", "kelurahan": [{"name": "Pulokerto"}]}]), {})
+    for text in ("lahan di pulo kerto terbakar", "lahan di Pulokerto terbakar"):
+        norm = normalise(text)
+        assert gazetteer.locate(norm.split(), norm)[0] == {"kelurahan": "Pulokerto", "kecamatan": "Gandus"}
+    norm = normalise("jalan pulo rusak")
+    assert gazetteer.locate(norm.split(), norm)[0] is None
