@@ -53,10 +53,11 @@ _RT = re.compile(r"\brt\.?\s*:?\s*0*(\d{1,3})(?:\s*/\s*(?:rw\.?\s*:?\s*)?0*(\d{1
 _RW = re.compile(r"\brw\.?\s*:?\s*0*(\d{1,3})", re.I)
 _RT_RANGE = re.compile(r"\brt\.?\s*0*(\d{1,3})\s*(?:-|s\.?\s*d\.?|s/d|sampai|sampe|hingga|sd)\s*(?:rt\.?\s*)?0*(\d{1,3})\b", re.I)
 # (a second word is never the next street's keyword: "Jl. Gajahmada Gg. Anggrek" names two)
-_NAME = r"([a-z][a-z0-9'\-]*)(?:\s+(?!(?:jl|jln|gg)\b)([a-z][a-z0-9'\-]*))?"
+# (not "jl" itself: "jalan Jl. Pangeran Antasari" writes the street word twice)
+_NAME = r"(?!(?:jl|jln|gg)\b)([a-z][a-z0-9'\-]*)(?:\s+(?!(?:jl|jln|gg)\b)([a-z][a-z0-9'\-]*))?"
 # titles before a street's name: "Jl. Ir. H. Juanda" is Juanda, "Jl. KH. Ahmad Dahlan" is Ahmad Dahlan
 # and initials: "Jl. A. Yani" is Yani, "Jl. R.E. Martadinata" is Martadinata
-_TITLES = r"(?:(?:ir|h|hj|dr|kh|k\.h|prof|kol|jend|mayjen|letjen|brigjen|kapt|kapten|mayor|letkol|kolonel|jenderal|jendral|laksamana|marsekal)\.?\s+|(?:[a-z]\.\s*){1,3}(?=[a-z]{3}))*"
+_TITLES = r"(?:(?:ir|h|hj|dr|kh|k\.h|prof|kol|jend|mayjen|letjen|brigjen|kapt|kapten|mayor|letkol|kolonel|jenderal|jendral|laksamana|marsekal|pangeran|raden|teuku|tengku|kyai|kiai|syekh)\.?\s+|(?:[a-z]\.\s*){1,3}(?=[a-z]{3}))*"
 _ABBREV_STREET = re.compile(r"\b(jl|jln|gg)\b\.?\s*(?:raya\s+)?" + _TITLES + _NAME, re.I)
 _LONG_STREET = re.compile(r"\b(?:[Jj]alan|[Gg]ang)\s+(?:Raya\s+)?([A-Z][a-z][a-z0-9'\-]*)(?:\s+([A-Z][a-z][a-z0-9'\-]*))?")
 # landmarks citizens name: "TPS Pasar Baru", "Perum Griya Asri", "SDN 3 Margahayu", "masjid Al Ikhlas"
@@ -121,6 +122,9 @@ gang jalan jl jln gg kaki setapak tol lingkar no nomor blok rt rw kel kec kelura
 """.split())
 _TITLE_WORD = re.compile(r"(?<=[ (/,-])[A-Z][a-z]{2,}")
 # a verb or noun with an Indonesian affix ("dipersulit", "tersumbat", "kebanjiran"): running text, not a name
+# words after "kelurahan"/"kecamatan" that are never its name ("lurah/kelurahan setempat", "kelurahan perbaiki")
+_AREA_RUNNING = frozenset("setempat perbaiki tolong mohon segera kami kita ini itu tsb tersebut sudah belum tidak "
+                          "harus agar untuk dan atau juga".split())
 _AFFIXED = re.compile(r"^(?:di|ter|ber|mem|men|meng|meny|per)[a-z]{4,}$|^(?:ke|pe)[a-z]{3,}an$")
 _JALAN_LOWER = re.compile(r"\b(jalan|gang)\s+([a-z][a-z'\-]+)(?:\s+([a-z][a-z'\-]+))?")
 # a street named with a letter after it ("jalan kelayan B", "jalan kelayan a"): the letter tells two streets apart
@@ -166,6 +170,7 @@ _NUMBERED = re.compile(r"\b(jl|gg)\s+(?:raya\s+)?([A-Za-z][a-z'\-]+(?:\s+[A-Za-z
 # a two-digit number after a one-word street name is part of the name ("Jl. Angkatan 45" and "Jl. Angkatan 66"
 # are two streets); a house number is written after "no"/"nomor"
 _NUMBERED_STREET = re.compile(r"\bjl\s+(?:raya\s+)?([A-Za-z][a-z'\-]{3,})\s+(\d{2})\b(?!\s*[/.:,\-]\s*\d)", re.I)
+_DIGIT_STREET = re.compile(r"\bjl\s+([A-Z][a-z'\-]+(?:\s+[A-Z][a-z'\-]+)?)\s+([1-9])\b(?!\s*[/.:,\-]?\s*\d)")
 _GANG_NUMBER = re.compile(r"\bgg\s*(\d{1,3})\b(?!\s*[/.:]\s*\d)", re.I)
 # a house number on a street ("Jl. Pandanaran No. 12"), unless it is the writer's own address ("warga Jl. …")
 _HOUSE = re.compile(r"\b(?:jl|gg)\s+[A-Za-z][^,;()\n]{0,40}?\b(?:no|nomor)\b\.?\s*(\d{1,4})\b", re.I)
@@ -289,6 +294,14 @@ def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[
     return places
 
 
+def _running_area_word(name: str, cased: bool) -> bool:
+    """"mohon kelurahan perbaiki", "pihak kecamatan setempat": the word after "kelurahan" is running text, not
+    a name (lower case in a text that capitalises names, or a verb's affixed form)."""
+    first = name.partition(" ")[0]
+    return (cased and not first[:1].isupper()) or (first.islower() and _AFFIXED.match(first) is not None) or \
+        first.lower() in _AREA_RUNNING
+
+
 def _street_before_kelurahan(places: set[str], low: str) -> set[str]:
     """"Jl. A. Yani Karang Rejo" is Jl. A. Yani in Karang Rejo: a street name that took the kelurahan's first
     word ("yani karang") loses it."""
@@ -377,6 +390,7 @@ def _extract_places(text: str, location: Mapping[str, Any] | None = None) -> set
                         _add_name(places, "street", first, second, cased)
     if low is None or "gg" in low or "jl" in low:
         _numbered(places, text)
+        _numbered_by_digit(places, text)
         if "/" in text:
             for first in _SLASH_STREET.findall(text):  # "Jl Prawirotaman/Parangtritis": two streets
                 _add_name(places, "street", first, "", cased)
@@ -394,6 +408,8 @@ def _extract_places(text: str, location: Mapping[str, Any] | None = None) -> set
                 places.add(f"hn:{int(match.group(1))}")
     if low is None or "kel" in low or "kec" in low or "desa" in low:
         for kind, name in _AREA.findall(text):
+            if _running_area_word(name, cased):
+                continue
             first, _, second = name.partition(" ")
             _add_name(places, "kec" if kind.lower().startswith("kec") else "kel", _clean_name(first),
                       second.strip(), cased)
@@ -542,6 +558,23 @@ def _numbered(places: set[str], text: str) -> None:
         places.add(f"street:{name} {int(digits)}")
 
 
+def _numbered_by_digit(places: set[str], text: str) -> None:
+    """"Jl. Wahid Hasyim 1" and "Jl. Wahid Hasyim 2" (= "II") are two streets: one digit right after a
+    street's name, not after "no", numbers the street (a house number is written "No. 2" or has more
+    digits); it replaces the unnumbered key as a Roman numeral does."""
+    for name, digit in _DIGIT_STREET.findall(text):
+        words = [_street_word(word) for word in name.lower().split()]
+        if words[0] in _STREET_TITLES and len(words) > 1:
+            words = words[1:]
+        if words[0] in _NOT_A_NAME or words[0] in FILLERS or words[0] in _RUNNING or words[-1] in _NOT_A_NAME:
+            continue
+        key = "street:" + " ".join(words)
+        if key in places or "street:" + words[0] in places:
+            places.discard(key)
+            places.discard("street:" + words[0])
+            places.add(f"{key} {digit}")
+
+
 def _spots(places: set[str], text: str) -> None:
     """``ref:<name>`` for the named spot a street complaint points at ("depan Pasar Cinde" → cinde, "dkt pom
     bensin" → spbu); a kind of building alone ("depan kampus", "depan ruko") names no spot."""
@@ -587,7 +620,7 @@ def _street_word(word: str) -> str:
 _STREET_QUALIFIERS = frozenset("besar kecil dalam luar hulu hilir ujung tengah atas bawah lama".split())
 _LANDMARK_FIRST = frozenset("taman pasar kampung stasiun terminal masjid".split())
 _STREET_TITLES = frozenset("ir h hj dr kh prof kol jend mayjen letjen brigjen kapt kapten mayor letkol kolonel jenderal "
-                           "jendral laksamana marsekal".split())
+                           "jendral laksamana marsekal pangeran raden teuku tengku kyai kiai syekh".split())
 
 
 def _add_name(places: set[str], kind: str, first: str, second: str, cased: bool = False) -> None:

@@ -306,7 +306,9 @@ class DedupIndex:
             if f.flags & OTHER and not (mine and self_ref):
                 rejected = _nearer(rejected, 0.0, ids[slot], "the text says it is another one")
                 continue
-            if again and age >= recurrence:
+            if again and age >= recurrence and not (self_ref and level != "incident"):
+                # (not the writer's own report it points back to: "saya yang kirim surat …, tadi ada truk
+                # terguling lagi" is more of that complaint)
                 rejected = _nearer(rejected, 0.0, ids[slot], "the problem is back: a new occurrence")
                 continue
             if f_flags & RECUR and not flags_of[slot] & RECUR:

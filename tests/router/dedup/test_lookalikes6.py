@@ -1,0 +1,103 @@
+"""Look-alikes of the sixth grouping round (issue 13, from the error classes of the tuning cities Bogor and
+Samarinda, checked on the eleven older ones): general discriminators, not these cities' phrasings. Every
+text here was written for this test (other places, people and wordings than the data files); each test
+fails on the rules of main 361543e.
+"""
+
+from __future__ import annotations
+
+from router.config import GazetteerConfig, Kecamatan, Place
+from router.dedup.concepts import AGAIN, ALSO, OTHER, RECUR, SELF_REF, reference_flags
+from router.dedup.features import extract_places
+from router.normalise import normalise, tokens
+from router.places import Gazetteer
+from tests.router.dedup.test_grouping import Stream, classes, similarity
+
+# ---- places --------------------------------------------------------------------------------------------
+
+
+def _gazetteer() -> Gazetteer:
+    cfg = GazetteerConfig(kecamatan=[Kecamatan(name="Kali Barat", kelurahan=[Place(name="Wangun"),
+                                                                             Place(name="Sukarasa")])])
+    return Gazetteer(cfg, {})
+
+
+def test_a_water_company_named_after_a_kelurahan_is_not_that_kelurahan():
+    text = "PDAM Tirta Wangun, air di Sukarasa mati dari pagi"
+    location, _ = _gazetteer().locate(tokens(normalise(text)), normalise(text))
+    assert location["kelurahan"] == "Sukarasa"
+    location, _ = _gazetteer().locate(tokens(normalise("air mati di Wangun")), "air mati di wangun")
+    assert location["kelurahan"] == "Wangun"
+
+
+def test_a_verb_after_kelurahan_is_no_kelurahan():
+    places = extract_places("Titian kayu di RT 4 Kel. Sukarasa patah. Mohon kelurahan tindaklanjuti")
+    assert not any(key.startswith("kel:") and key != "kel:sukarasa" for key in places)
+    assert "kel:sukarasa" in extract_places("banjir di kelurahan sukarasa")
+
+
+def test_a_titled_street_is_named_by_the_name_after_the_title():
+    assert "street:hidayat" in extract_places("lubang di jalan Jl. Pangeran Hidayat depan toko")
+    assert similarity("Jl. P. Hidayat depan apotek berlubang", "jl pangeran hidayat depan apotek bolong")[1] is None
+    assert similarity("Jl. Pangeran Hidayat berlubang", "Jl. Pangeran Kusuma berlubang")[1] is not None
+
+
+def test_one_digit_after_a_street_numbers_the_street():
+    assert similarity("PJU Jl. Teuku Umar 1 mati", "PJU di Jl. Teuku Umar 3 mati")[1] is not None
+    assert similarity("PJU Jl. Teuku Umar 2 mati", "PJU Jl. Teuku Umar II mati semua")[1] is None
+    assert similarity("PJU di jalan Teuku Umar mati", "PJU Jl. Teuku Umar 2 mati")[1] is None
+
+
+# ---- what the writer says about the earlier one ---------------------------------------------------------
+
+
+def test_a_regional_reminder_and_a_growing_problem_are_not_back_again():
+    assert not reference_flags("bu ngingetkeun deui, jalan gang RT 5 tea") & AGAIN
+    assert not reference_flags("retakan dinding nambahan deui sabada hujan") & AGAIN
+    assert reference_flags("sampah numpuk deui di TPS") & AGAIN
+
+
+def test_the_writer_who_posted_elsewhere_refers_to_it():
+    assert reference_flags("pak saya yang tadi ngetwit soal truk tanah di Jl. Mawar") & SELF_REF
+    assert reference_flags("punten, abdi nu nyerat di IG, solokan di RT 3 mampet keneh") & SELF_REF
+    assert not reference_flags("pak ada truk tanah parkir di Jl. Mawar") & SELF_REF
+
+
+def test_not_the_one_near_the_other_landmark_is_another():
+    assert reference_flags("lubang besar di Jl. Mawar depan gang 4, bukan yang dekat masjid") & OTHER
+
+
+def test_banjar_again_after_a_fix_is_a_recurrence():
+    flags = reference_flags("lampu jalan yang sudah dibaiki kemarin mati pulang")
+    assert flags & AGAIN and flags & RECUR
+    assert not reference_flags("anak pulang sekolah lewat jalan gelap") & AGAIN
+
+
+def test_sundanese_while_i_am_at_it_adds_another_complaint():
+    assert reference_flags("sakalian, KK abdi salah nami") & ALSO
+
+
+def test_a_denied_problem_word_names_no_problem():
+    assert "water_quality" not in classes("air PDAM tidak keruh tapi ngalirnya kecil sekali")
+    assert "water_quality" in classes("air PDAM keruh banget")
+
+
+def test_sundanese_dead_water_is_no_water():
+    assert "no_water" in classes("cai PDAM paeh ti kamari")
+
+
+# ---- grouping --------------------------------------------------------------------------------------------
+
+
+def test_two_numbered_streets_of_one_name_are_two_complaints():
+    s = Stream()
+    s.send("lampu jalan di Jl. Teuku Umar 2 mati 4 tiang, gelap", person=1)
+    assert s.level("lampu jalan di Jl. Teuku Umar 1 dekat ruko mati 3 tiang", person=2, hours=5) == "new"
+
+
+def test_the_writer_who_wrote_a_letter_and_tells_of_another_accident_follows_it_up():
+    s = Stream()
+    s.send("Yth. Dishub, mohon rambu di tanjakan dekat SDN 4 Cibening, sering truk terguling", person=1,
+           channel="email", name="Dadang Sutisna")
+    assert s.level("pak saya Dadang yg kirim surat ke dishub, tanjakan dekat SDN 4 Cibening tadi truk terguling lagi",
+                   person=1, channel="whatsapp", hours=6 * 24, name="Dadang Sutisna") != "new"
