@@ -150,7 +150,8 @@ _CONDITIONALS = frozenset("kalau kalo klo jika jikalau lamun nek yen".split())
 _HEDGES = frozenset("rawan mau hampir nyaris berpotensi potensi terancam khawatir takut bisa sebelum bakal "
                      "takutnya khawatirnya kuatir kuatirnya dikhawatirkan "
                     "akan sakdurunge sadurunge selak mundhak wedi".split()) | frozenset(_CONDITIONALS)
-_RISK_WORDS = frozenset("miring condong doyong lapuk keropos rapuh pangkas dipangkas pemangkasan".split())
+_RISK_WORDS = frozenset("miring condong doyong lapuk keropos rapuh pangkas dipangkas pemangkasan "
+                         "menyentuh nyentuh".split())  # (a branch touching the wires: a sign, not the fall)
 # "belum tumbang", "nggak sampai roboh": the event has not happened (a risk); "bukan kebakaran": not that problem
 _NOT_YET = frozenset("belum tidak".split())
 # and "korban kebakaran kemarin butuh sembako", "bekas banjir", "pasca longsor": the event is the reference, the
@@ -204,6 +205,10 @@ def different_states(a: int, b: int) -> bool:
     risk_a = a & RISK and not a & EVENT
     risk_b = b & RISK and not b & EVENT
     if (risk_a and b & EVENT and not b & RISK) or (risk_b and a & EVENT and not a & RISK):
+        return True
+    # a sign of a fall (a leaning pole) against the thing being out (lamps dead), neither told on the other side
+    if (risk_a and not a & BROKEN and b & BROKEN and not b & RISK) or \
+            (risk_b and not b & BROKEN and a & BROKEN and not a & RISK):
         return True
     sa, sb = a & (BROKEN | TIMING), b & (BROKEN | TIMING)
     return bool(sa and sb and not sa & sb)
@@ -478,7 +483,15 @@ def without_aside(mask: int, text: str, words: frozenset[str] | set[str]) -> int
     for match in _ASIDE.finditer(text):
         aside |= problem_mask(match.group(1).lower().split())
     rest = mask & ~(aside & ~STATES)
+    if aside & STATES & rest:
+        rest = _states_outside_aside(rest, aside, text)
     return rest if rest & ~STATES else mask
+
+
+def _states_outside_aside(mask: int, aside: int, text: str) -> int:
+    """"Selain mati, tiang PJU … miring": the state told only in the aside (out) is not this complaint's."""
+    outside = problem_mask(re.findall(r"[a-z]+", _ASIDE.sub(",", text).lower())) & STATES
+    return mask & ~(aside & STATES & ~outside)
 
 
 # whether each pattern matches, tried only where one of its words begins (router.fastre: the same answers)

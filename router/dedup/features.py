@@ -936,6 +936,21 @@ def _token_hash(token: str) -> int | None:
     return h
 
 
+def _without_area_names(tokens: list[str], places: Iterable[str]) -> list[str]:
+    """``tokens`` with the words of a kelurahan or kecamatan name of two words or more blanked: "simpang Air
+    Hitam" names a place, not water; "Sungai Pinang Dalam" no river."""
+    names = [key[4:].split() for key in places if key[:4] in ("kel:", "kec:") and " " in key]
+    if not names:
+        return tokens
+    out = list(tokens)
+    for name in names:
+        k = len(name)
+        for i in range(len(out) - k + 1):
+            if out[i:i + k] == name:
+                out[i:i + k] = ["_"] * k
+    return out
+
+
 def make_features(tokens: Iterable[str], text: str, *, location: Mapping[str, Any] | None = None,
                   agency: str | None = None, person: int | None = None, channel: str = "",
                   ts: float = 0.0, names: Iterable[str | None] = (), handles: Iterable[str | None] = ()) -> Features:
@@ -972,7 +987,8 @@ def make_features(tokens: Iterable[str], text: str, *, location: Mapping[str, An
     mentions = f" {' '.join(found)} "  # a string, not a set: an index rebuilt at start holds many at once
     return Features(content=frozenset(content), places=frozenset(places), agency=agency, person=person,
                     channel=channel, ts=ts, shingles=np.fromiter(shingles, dtype=np.uint64, count=len(shingles)),
-                    problems=without_aside(problem_mask(tokens, stem), text, words), flags=reference_flags(text, words),
+                    problems=without_aside(problem_mask(_without_area_names(tokens, places), stem), text, words),
+                    flags=reference_flags(text, words),
                     ident=ident, ident_probe=probe,
                     mentions=mentions)
 

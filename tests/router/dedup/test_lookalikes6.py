@@ -7,8 +7,17 @@ fails on the rules of main 361543e.
 from __future__ import annotations
 
 from router.config import GazetteerConfig, Kecamatan, Place
-from router.dedup.concepts import AGAIN, ALSO, OTHER, RECUR, SELF_REF, reference_flags
-from router.dedup.features import extract_places
+from router.dedup.concepts import (
+    AGAIN,
+    ALSO,
+    OTHER,
+    RECUR,
+    SELF_REF,
+    class_names,
+    problem_mask,
+    reference_flags,
+)
+from router.dedup.features import _without_area_names, extract_places, stem
 from router.normalise import normalise, tokens
 from router.places import Gazetteer
 from tests.router.dedup.test_grouping import Stream, classes, similarity
@@ -101,3 +110,28 @@ def test_the_writer_who_wrote_a_letter_and_tells_of_another_accident_follows_it_
            channel="email", name="Dadang Sutisna")
     assert s.level("pak saya Dadang yg kirim surat ke dishub, tanjakan dekat SDN 4 Cibening tadi truk terguling lagi",
                    person=1, channel="whatsapp", hours=6 * 24, name="Dadang Sutisna") != "new"
+
+
+def test_banjar_not_flowing_is_no_water():
+    assert "no_water" in classes("banyu ledeng di gang kami kada mengalir dari kemarin")
+
+
+def test_a_branch_touching_the_wires_is_a_risk_not_the_fall():
+    s = Stream()
+    s.send("Dahan pohon mahoni di Jl. Kenari ujung Sukarasa menutupi lampu jalan dan menyentuh kabel.", person=1)
+    assert s.level("Pohon mahoni di Jl. Kenari ujung Sukarasa tumbang siang ini, menutup jalan.", person=1,
+                   hours=40) == "new"
+
+
+def test_a_kelurahan_named_after_water_names_no_water_problem():
+    places = {"kel:air hitam", "kec:kali barat"}
+    assert "no_water" not in class_names(problem_mask(
+        _without_area_names(tokens(normalise("lampu lalin simpang air hitam mati")), places), stem))
+    assert "no_water" in classes("air mati di simpang")
+
+
+def test_the_state_told_in_an_aside_is_the_earlier_complaint():
+    s = Stream()
+    s.send("PJU di Jl. Kenari mati 4 tiang, gelap", person=1)
+    assert s.level("Selain mati, satu tiang PJU di Jl. Kenari miring mau roboh, kabel kelihatan", person=2,
+                   hours=30) == "new"
