@@ -219,11 +219,6 @@ def different_states(a: int, b: int) -> bool:
 _DENIED_WORDS = frozenset("keruh kotor bau berbau macet mampet tersumbat bocor rusak banjir".split())
 
 
-def _denied(previous: str, token: str) -> bool:
-    """Whether ``token`` names a problem that the word before it denies."""
-    return token in _DENIED_WORDS and (previous in _NONE or previous == "bukan")
-
-
 def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None) -> int:
     """The problem classes named by normalised ``tokens``, as a bit mask (0 = none recognised); a word
     not listed is looked up again by its ``stem`` ("kebocorannya" → "bocor")."""
@@ -277,7 +272,9 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
                 mask |= state
         if hedged and token not in _DEMONSTRATIVES:
             hedged -= 1
-        bit = words.get(token) if not _denied(previous, token) else None
+        bit = words.get(token)
+        if bit is not None and token in _DENIED_WORDS and (previous in _NONE or previous == "bukan"):
+            bit = None  # "tidak keruh": that problem is not there
         if token in _LOTS and previous in _TOWARDS:
             weak |= _BIT["parking"]
             third, before, previous = before, previous, token

@@ -123,8 +123,9 @@ gang jalan jl jln gg kaki setapak tol lingkar no nomor blok rt rw kel kec kelura
 _TITLE_WORD = re.compile(r"(?<=[ (/,-])[A-Z][a-z]{2,}")
 # a verb or noun with an Indonesian affix ("dipersulit", "tersumbat", "kebanjiran"): running text, not a name
 # words after "kelurahan"/"kecamatan" that are never its name ("lurah/kelurahan setempat", "kelurahan perbaiki")
-_AREA_RUNNING = frozenset("setempat perbaiki tolong mohon segera kami kita ini itu tsb tersebut sudah belum tidak "
-                          "harus agar untuk dan atau juga".split())
+_AREA_RUNNING = frozenset("setempat perbaiki memperbaiki perbaikan tindaklanjuti menindaklanjuti tolong mohon segera "
+                          "cek mengecek kami kita ini itu tsb tersebut sudah belum tidak harus agar untuk dan atau juga "
+                          "bisa dapat mau akan".split())
 _AFFIXED = re.compile(r"^(?:di|ter|ber|mem|men|meng|meny|per)[a-z]{4,}$|^(?:ke|pe)[a-z]{3,}an$")
 _JALAN_LOWER = re.compile(r"\b(jalan|gang)\s+([a-z][a-z'\-]+)(?:\s+([a-z][a-z'\-]+))?")
 # a street named with a letter after it ("jalan kelayan B", "jalan kelayan a"): the letter tells two streets apart
@@ -294,14 +295,6 @@ def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[
     return places
 
 
-def _running_area_word(name: str, cased: bool) -> bool:
-    """"mohon kelurahan perbaiki", "pihak kecamatan setempat": the word after "kelurahan" is running text, not
-    a name (lower case in a text that capitalises names, or a verb's affixed form)."""
-    first = name.partition(" ")[0]
-    return (cased and not first[:1].isupper()) or (first.islower() and _AFFIXED.match(first) is not None) or \
-        first.lower() in _AREA_RUNNING
-
-
 def _street_before_kelurahan(places: set[str], low: str) -> set[str]:
     """"Jl. A. Yani Karang Rejo" is Jl. A. Yani in Karang Rejo: a street name that took the kelurahan's first
     word ("yani karang") loses it."""
@@ -408,7 +401,7 @@ def _extract_places(text: str, location: Mapping[str, Any] | None = None) -> set
                 places.add(f"hn:{int(match.group(1))}")
     if low is None or "kel" in low or "kec" in low or "desa" in low:
         for kind, name in _AREA.findall(text):
-            if _running_area_word(name, cased):
+            if name.partition(" ")[0].lower() in _AREA_RUNNING:
                 continue
             first, _, second = name.partition(" ")
             _add_name(places, "kec" if kind.lower().startswith("kec") else "kel", _clean_name(first),

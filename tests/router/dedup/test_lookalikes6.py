@@ -135,3 +135,7 @@ def test_the_state_told_in_an_aside_is_the_earlier_complaint():
     s.send("PJU di Jl. Kenari mati 4 tiang, gelap", person=1)
     assert s.level("Selain mati, satu tiang PJU di Jl. Kenari miring mau roboh, kabel kelihatan", person=2,
                    hours=30) == "new"
+
+
+def test_a_lower_case_kelurahan_name_is_still_a_kelurahan():
+    assert "kel:sukarasa" in extract_places("Lampu PJU mati di Jl. Kenari kelurahan sukarasa")
