@@ -151,7 +151,7 @@ _HEDGES = frozenset("rawan mau hampir nyaris berpotensi potensi terancam khawati
                      "takutnya khawatirnya kuatir kuatirnya dikhawatirkan "
                     "akan sakdurunge sadurunge selak mundhak wedi".split()) | frozenset(_CONDITIONALS)
 _RISK_WORDS = frozenset("miring condong doyong lapuk keropos rapuh pangkas dipangkas pemangkasan "
-                         "menyentuh nyentuh".split())  # (a branch touching the wires: a sign, not the fall)
+                         "menyentuh nyentuh menjuntai tajuntai juntai".split())  # (touching, hanging: a sign)
 # "belum tumbang", "nggak sampai roboh": the event has not happened (a risk); "bukan kebakaran": not that problem
 _NOT_YET = frozenset("belum tidak".split())
 # and "korban kebakaran kemarin butuh sembako", "bekas banjir", "pasca longsor": the event is the reference, the
@@ -180,6 +180,7 @@ _THERE_WAS = frozenset("ada ana ono onok".split())
 _BROKEN_WORDS = frozenset("mati padam pareum".split())
 # piped water, in the words regions use for it, and what else may be "mati" after it ("air … lampu mati")
 _WATER = frozenset("air banyu aek ayek ledeng pdam".split())
+_STOPPED = frozenset("terhenti mandek".split())  # the supply stopped (not "berhenti": a truck stops)
 _NONE = frozenset("tidak tak gak ga nggak ndak kada dak indak ora nyanda".split())
 _WEB = frozenset("web website situs online".split())
 _PIPE = frozenset("pipa pipanya ledeng".split())
@@ -317,8 +318,8 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
                 mask |= _BIT["no_water"]  # "gak ada air sama sekali", "kada ada banyu"
             water = 5  # "banyu pdam nang tlogosari kulon mati": the place between the water and "mati"
         elif water:
-            if token in _BROKEN_WORDS:
-                mask |= _BIT["no_water"]
+            if token in _BROKEN_WORDS or token in _STOPPED:
+                mask |= _BIT["no_water"]  # ("aliran air PDAM di lingkungan kami terhenti")
             if token in _OTHER_SUBJECTS:
                 water = 0
             elif not token.isdigit() and token not in ("rt", "rw"):  # "air di RT 10 RW 3 mati"

@@ -139,3 +139,14 @@ def test_the_state_told_in_an_aside_is_the_earlier_complaint():
 
 def test_a_lower_case_kelurahan_name_is_still_a_kelurahan():
     assert "kel:sukarasa" in extract_places("Lampu PJU mati di Jl. Kenari kelurahan sukarasa")
+
+
+def test_a_supply_that_stopped_is_no_water():
+    assert "no_water" in classes("aliran air PDAM di gang kami terhenti sejak Senin")
+    assert "no_water" not in classes("truk air berhenti di depan pasar")
+
+
+def test_a_hanging_cable_is_another_complaint_than_the_lamps_out():
+    s = Stream()
+    s.send("lampu jalan di Jl. Kenari mati total seminggu, gelap", person=1)
+    assert s.level("di Jl. Kenari ada kabel PJU menjuntai ke jalan, bahaya", person=2, hours=48) == "new"
