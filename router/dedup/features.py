@@ -151,14 +151,15 @@ _SIDES = frozenset("kaja kelod kangin kauh tengah kawan kaler delod wetan kulon 
 # the spot on a street a citizen points at ("Jl. Sudirman depan Pasar Cinde", "dkt pom bensin"): on one long
 # street, two spots named with no word in common are two places
 _REF = re.compile(r"\b(?:depan|dpn|dekat|dkt|deket|samping|sebelah|seberang|belakang|cedhak|ngarep)\s+"
-                  r"([A-Za-z][A-Za-z0-9'\-]*)(?:\s+([A-Za-z][A-Za-z0-9'\-]*))?", re.I)
+                  r"([A-Za-z][A-Za-z0-9'\-]*)(?:[ \t]+([A-Za-z][A-Za-z0-9'\-]*))?", re.I)  # (not past a line break)
 _NEAR = re.compile(r"\b(?:dekat|deket|dkt|cedhak|cedak|sebelah|samping|near)\s+$", re.I)
 _REF_WORDS = frozenset("depan dpn dekat dkt deket samping sebelah seberang belakang cedhak ngarep".split())
 # what stands on every street: no spot of its own
 _REF_SKIP = frozenset("rumah toko warung kantor gerbang pintu gang jalan simpang kafe cafe kami saya sini situ "
                       "sana tempat lokasi persis pas ruko kampus sekolah masjid mesjid pasar hotel mall minimarket "
                       "bank apotek klinik puskesmas gereja lapangan taman halte terminal stasiun jembatan "
-                      "perumahan perum komplek kompleks dealer bengkel umah selain".split())
+                      "perumahan perum komplek kompleks dealer bengkel umah selain "
+                      "judul isi".split())  # (the labels of a LAPOR! report: "Judul: … Isi: …")
 ANOTHER_SPOT = "another spot on the street"  # (a conflict for another citizen's report only)
 _REF_SAME = {"pom": "spbu", "bensin": "spbu", "pertamina": "spbu"}
 _SLASH_STREET = re.compile(r"\b(?:jl|jln)\b\.?\s*[A-Za-z][a-z'\-]+\s*/\s*([A-Za-z][a-z'\-]{3,})", re.I)

@@ -150,3 +150,16 @@ def test_a_hanging_cable_is_another_complaint_than_the_lamps_out():
     s = Stream()
     s.send("lampu jalan di Jl. Kenari mati total seminggu, gelap", person=1)
     assert s.level("di Jl. Kenari ada kabel PJU menjuntai ke jalan, bahaya", person=2, hours=48) == "new"
+
+
+def test_the_writers_complaint_at_a_place_the_new_one_does_not_name_is_another():
+    s = Stream()
+    s.send("jalan di Jl. Kenari depan minimarket berlubang besar, motor jatuh", person=1)
+    assert s.level("tanjakan dekat SDN 4 Sukarasa jalannya berlubang, tolong diaspal", person=1, hours=30) == "new"
+    # the same writer's reminder that names the place again is still his complaint
+    assert s.level("jalan Jl. Kenari masih berlubang pak, kapan ditambal", person=1, hours=50) == "resend"
+
+
+def test_the_labels_of_a_lapor_report_are_no_spot():
+    places = extract_places("Judul: Jalan rusak di Jl. Kenari dekat sekolah\nIsi: Aspal Jl. Kenari berlubang")
+    assert not any(key.startswith("ref:") for key in places)
