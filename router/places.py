@@ -33,6 +33,11 @@ siwalan karanganyar tambangan beringin embong genteng
 """.split())
 
 
+# words that begin an organisation's name made of a place name: every regional water company is "Tirta …"
+# ("PDAM Tirta Pakuan", "Perumda Tirta Kencana"): the place in it is not where the complaint is
+_ORGANISATION_WORDS = frozenset(("tirta",))
+
+
 def _key(name: str) -> str:
     """A name's comparison key: lower case, no spaces or punctuation ("Lebak Gede" = "Lebakgede")."""
     return re.sub(r"[^a-z0-9]", "", name.lower())
@@ -165,6 +170,9 @@ class Gazetteer:
         while i < n:
             entries = self.index.get(toks[i])
             prev = toks[i - 1] if i else ""
+            if prev in _ORGANISATION_WORDS:  # "PDAM Tirta Pakuan" is the water company, not Kelurahan Pakuan
+                i += 1
+                continue
             best_len = 0
             found: list[tuple[str, str, str | None]] = []
             for seq, level, kec, kel, needs_context in entries or ():

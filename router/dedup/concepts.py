@@ -153,7 +153,8 @@ _CONDITIONALS = frozenset("kalau kalo klo jika jikalau lamun nek yen".split())
 _HEDGES = frozenset("rawan mau hampir nyaris berpotensi potensi terancam khawatir takut bisa sebelum bakal "
                      "takutnya khawatirnya kuatir kuatirnya dikhawatirkan "
                     "akan sakdurunge sadurunge selak mundhak wedi".split()) | frozenset(_CONDITIONALS)
-_RISK_WORDS = frozenset("miring condong doyong lapuk keropos rapuh pangkas dipangkas pemangkasan".split())
+_RISK_WORDS = frozenset("miring condong doyong lapuk keropos rapuh pangkas dipangkas pemangkasan "
+                         "menyentuh nyentuh menjuntai tajuntai juntai".split())  # (touching, hanging: a sign)
 # "belum tumbang", "nggak sampai roboh": the event has not happened (a risk); "bukan kebakaran": not that problem
 _NOT_YET = frozenset("belum tidak".split())
 # and "korban kebakaran kemarin butuh sembako", "bekas banjir", "pasca longsor": the event is the reference, the
@@ -182,6 +183,7 @@ _THERE_WAS = frozenset("ada ana ono onok".split())
 _BROKEN_WORDS = frozenset("mati padam pareum".split())
 # piped water, in the words regions use for it, and what else may be "mati" after it ("air … lampu mati")
 _WATER = frozenset("air banyu aek ayek ledeng pdam".split())
+_STOPPED = frozenset("terhenti mandek".split())  # the supply stopped (not "berhenti": a truck stops)
 _NONE = frozenset("tidak tak gak ga nggak ndak kada dak indak ora nyanda".split())
 _WEB = frozenset("web website situs online".split())
 _PIPE = frozenset("pipa pipanya ledeng".split())
@@ -214,6 +216,11 @@ def different_states(a: int, b: int) -> bool:
         return True
     sa, sb = a & (BROKEN | TIMING), b & (BROKEN | TIMING)
     return bool(sa and sb and not sa & sb)
+
+
+# a word of what is wrong that a negation denies ("tidak keruh tapi alirannya kecil", "kada bau"): that problem is
+# not there (unlike "tidak mengalir", "tidak diangkut", which name one)
+_DENIED_WORDS = frozenset("keruh kotor bau berbau macet mampet tersumbat bocor rusak banjir".split())
 
 
 def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None) -> int:
@@ -270,6 +277,8 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
         if hedged and token not in _DEMONSTRATIVES:
             hedged -= 1
         bit = words.get(token)
+        if bit is not None and token in _DENIED_WORDS and (previous in _NONE or previous == "bukan"):
+            bit = None  # "tidak keruh": that problem is not there
         if token in _LOTS and previous in _TOWARDS:
             weak |= _BIT["parking"]
             third, before, previous = before, previous, token
@@ -312,8 +321,8 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
                 mask |= _BIT["no_water"]  # "gak ada air sama sekali", "kada ada banyu"
             water = 5  # "banyu pdam nang tlogosari kulon mati": the place between the water and "mati"
         elif water:
-            if token in _BROKEN_WORDS:
-                mask |= _BIT["no_water"]
+            if token in _BROKEN_WORDS or token in _STOPPED:
+                mask |= _BIT["no_water"]  # ("aliran air PDAM di lingkungan kami terhenti")
             if token in _OTHER_SUBJECTS:
                 water = 0
             elif not token.isdigit() and token not in ("rt", "rw"):  # "air di RT 10 RW 3 mati"
@@ -355,13 +364,21 @@ _SELF_REF = re.compile(
     r"|\b(?:nu|yang|yg)\s+(?:tadi|tos|kantos|kemarin|kmrn|semalem|semalam)\s+(?:\w+\s+)?(?:wa|kirim|lapor|ngirim)\b"
     r"|\blaporan\s+(?:saya|sy|kami|abdi)\b|\b(?:saya|sy|abdi)\s+(?:lapor|laporkan)\s+(?:kemarin|kmrn|tadi|semalam)\b"
     r"|\b(?:via|lewat|melalui|ngalangkungan)\s+" + _CHANNEL + r"\b"
-    r"|\bkirim\s+ulang\b|\bmengirim\s+ulang\b|\bmenanyakan\s+lagi\b|\bnanya\s+lagi\b",
+    r"|\bkirim\s+ulang\b|\bmengirim\s+ulang\b|\bmenanyakan\s+lagi\b|\bnanya\s+lagi\b"
+    # "saya yang tadi ngetwit", "abdi … nu nyerat di FB", "saya Tono yg kirim surat": the writer's own post or
+    # letter on another channel
+    r"|\b(?:yang|yg|nu)\s+(?:tadi\s+|tos\s+|kemarin\s+|kmrn\s+)?(?:ngetwit|ngetweet|nge-tweet|twit|tweet|posting|"
+    r"ngepost|nulis|menulis|nyerat|kirim\s+surat|ngirim\s+surat|mengirim\s+surat)\b",
     re.I)
-_AGAIN = re.compile(r"\b(?:lagi|lg|deui|kembali|balik\s+lagi|maning|meneh|maneh|agik|again)\b", re.I)
+# (Banjar "pulang" is "again" only after what went wrong: "mati pulang", not "pulang kerja")
+_AGAIN_AFTER_STATE = r"\b(?:mati|padam|pareum|bocor|numpuk|penuh|banjir|macet|rusak|mampet)\s+pulang\b"
+_AGAIN = re.compile(r"\b(?:lagi|lg|deui|kembali|balik\s+lagi|maning|meneh|maneh|agik|again)\b|" + _AGAIN_AFTER_STATE,
+                    re.I)
 _FOLLOW = re.compile(r"\[foto\]|\bfoto(?:nya)?\b|\b(?:masih|msh|belum|blm|teu\s+acan|tetep|tetap|gimana|gmn|"
                      r"kapan|sampe\s+skrg|sampai\s+sekarang|beuki|makin)\b", re.I)
 _OTHER = re.compile(r"\bbeda\s+(?:sama|dengan|dgn|dari|dr|ama|jeung|ti|karo|gang|pabrik|sekolah|jalan|jl|rt|rw|"
                     r"tempat|lokasi|masjid|pasar|rumah|kasus|kejadian|urusan|hal|masalah|soal|laporan|keluhan|perkara)\b|\bbukan\s+(?:yang|yg)\s+(?:tadi|kemarin|kmrn|di)\b"
+                    r"|\b(?:bukan|lain|sanes)\s+(?:yang|yg|nu)\s+(?:dekat|deket|dkt|deukeut|parak|depan|di)\b"
                     r"|\b(?:kejadian|kasus|peristiwa)\s+(?:baru|lain)\b|\blain\s+(?:lagi|tempat|lokasi)\b|\bsanes\s+nu\b|\blain\s+(?:lah\s+|pula\s+|pulang\s+)?(?:dengan|dgn|lawan|sama|dari)\b"
                     # "ini pohon yang lain", "bukan yang rapuh kemarin", "banjar yang berbeda dengan Br. Kaja"
                     r"|\b(?:ini|itu|ni)\s+(?:\w+\s+){0,2}?(?:yang|yg)\s+(?:lain|berbeda|beda)\b"
@@ -378,16 +395,21 @@ _LASTING = re.compile(r"\b(?:udah|udh|sudah|sdh|tos|wis|dah)\s+(?:\d+|se|sa|satu
 # "mengingatkan kembali", "kami tanyakan lagi": the writer repeats, the problem is not back
 _AGAIN_NOT = re.compile(r"\b(?:sekali|sekali-kali)\s+lagi\b|\blagi\s+(?:dong|donk|pls|please)\b"
                         r"|\b(?:mengingatkan|ingatkan|menanyakan|tanyakan|nanya|nanyain|mengirimkan|kirimkan|kirim|"
-                        r"menyampaikan|sampaikan|mengulang|ulang)\s+(?:lagi|kembali|lg)\b", re.I)
+                        r"menyampaikan|sampaikan|mengulang|ulang)\s+(?:lagi|kembali|lg)\b"
+                        # a reminder in a regional language ("ngingetan deui", "ngelingke maneh"), and a problem
+                        # that grows ("retakan nambahan deui", "makin parah lagi"): the same one going on
+                        r"|\b(?:ngingetan|ngingetkeun|ngingetin|ingetin|ngelingke|ngelingi|ngelingno)\s+(?:lagi|lg|deui|maning|meneh|maneh)\b"
+                        r"|\b(?:nambah|nambahan|bertambah|melebar|ngalegaan|meluas)\s+(?:lagi|lg|deui|maning|meneh)\b",
+                        re.I)
 
 
 # words without which a pattern above cannot match: a message is searched only for the patterns it may hold
 _SELF_REF_WORDS = frozenset("""
 wa whatsapp kirim ngirim lapor laporkan melapor melaporkan ngadu mengadu sampaikan menyampaikan email
 menyusul melanjutkan menindaklanjuti menyambung sebagaimana lanjutan laporan via lewat melalui ngalangkungan
-ulang lagi
+ulang lagi ngetwit ngetweet nge tweet twit posting ngepost nulis menulis nyerat surat
 """.split())
-_AGAIN_WORDS = frozenset("lagi lg deui kembali balik maning meneh maneh agik again".split())
+_AGAIN_WORDS = frozenset("lagi lg deui kembali balik maning meneh maneh agik again pulang".split())
 _FOLLOW_WORDS = frozenset("foto fotonya masih msh belum blm acan tetep tetap gimana gmn kapan sampe sampai beuki "
                           "makin".split())
 _OTHER_WORDS = frozenset("beda bukan lain sanes berbeda jangan jgn mung ojo ojok another different kejadian kasus peristiwa".split())
@@ -400,7 +422,7 @@ _ALSO = re.compile(r"\(\s*(?:bukan|dudu|sanes)\s+\w+|\b(?:lokasi|tempat|tempatny
                    r"|(?:^|[,.;:!?\n]\s*|\b(?:pak|bu|min|kak|mas|mbak|bang|bli|om|sam|kang|teh|dan|terus|trus)\s+)ada\s+lagi\b"
                    # Javanese "Lan malih, akta …", "lan maneh": and one more thing
                    r"|(?:^|[,.;:!?\n]\s*)(?:lan|dan)\s+(?:malih|maneh)\b"
-                   r"|\b(?:sekalian|selain\s+itu|laporan\s+lain|masalah\s+lain|hal\s+lain|"
+                   r"|\b(?:sekalian|sakalian|selain\s+itu|laporan\s+lain|masalah\s+lain|hal\s+lain|"
                    r"tambahan\s+lagi|oh\s+iya|oya|btw|(?:sampaikan|laporkan|informasikan)\s+(?:pula|juga))\b"
                    # "selain atap kelas, jalan … juga berlubang": besides the first complaint, another
                    r"|\bselain\s+(?!laporan|itu\b)[^,.;:\n]{2,50},"
@@ -409,7 +431,7 @@ _ALSO = re.compile(r"\(\s*(?:bukan|dudu|sanes)\s+\w+|\b(?:lokasi|tempat|tempatny
                    r"|\b(?:terima\s*kasih|makasih|trims|suksma|thanks|thank\s+you|matur\s+(?:nuwun|suwun)|hatur\s+nuhun|"
                    r"terimo\s+kasih)\b[^\n]{0,60}?\b(?:tapi|tp|tpi|namun|but|however)\b(?![^.\n]*\b(?:masih|msh|belum|blm|"
                    r"still|cuma|hanya|sebagian|setengah)\b)", re.I)
-_ALSO_WORDS = frozenset("sekalian selain satu ada malih maneh laporan masalah hal tambahan oh oya btw bukan dudu sanes lokasi "
+_ALSO_WORDS = frozenset("sekalian sakalian selain satu ada malih maneh laporan masalah hal tambahan oh oya btw bukan dudu sanes lokasi "
                         "sampaikan laporkan informasikan "
                         "tempat tempatnya kali giliran terima kasih makasih trims suksma thanks thank matur hatur suwun "
                         "terimo".split())
@@ -418,7 +440,7 @@ _ALSO_WORDS = frozenset("sekalian selain satu ada malih maneh laporan masalah ha
 _FIX_VERBS = (r"(?:di\s*)?(?:perbaiki|betulkan|benerin|benahi|tambal|angkut|fogging|foging|tangani|tindak|tertibkan|"
               r"pangkas|tebang|bersihkan|keruk|segel|razia|ganti|tutup|evakuasi)|diperbaiki|dibetulkan|dibenerin|"
               r"ditambal|diangkut|difogging|ditangani|ditindak|ditertibkan|dipangkas|ditebang|dibersihkan|dikeruk|"
-              r"disegel|dirazia|diganti|normal|bersih|surut|nyala|menyala|idup|hidup|ngalir|mengalir|beres|selesai|"
+              r"disegel|dirazia|diganti|dibaiki|baiki|normal|bersih|surut|nyala|menyala|idup|hidup|ngalir|mengalir|beres|selesai|"
               r"nangkep|ditangkap|diambil|diambe|"
               # Javanese, Malay and Banjar: "wes didandani", "la dibaiki", "wingi wes disedot"
               r"didandani|dibenakke|dibenerke|dibenakno|dibaiki|dibaikin|disedot|dikuras|diresiki|dibersihke|dipotong|"
@@ -449,7 +471,7 @@ _FIXED_WORDS = frozenset("sudah udah udh sdh dah telah la lah wis wes uwis tos s
 # the fix) nor a negation ("dak muncrat lagi"); "back to loud music"
 _BACK = re.compile(r"\b(?!(?:nyala|menyala|ngalir|mengalir|normal|idup|hidup|aman|lancar|bersih)\b)"
                    r"(?!(?:dak|tidak|tdk|gak|ga|nggak|ndak|ora|teu|ndak|enggak)\b)([a-z]+)\s+(?:lagi|lg|deui|maning|meneh|maneh|agik|again)\b"
-                   r"|\b(?:is|are|was)\s+back\b", re.I)
+                   r"|\b(?:is|are|was)\s+back\b|" + _AGAIN_AFTER_STATE, re.I)
 _NEGATED = re.compile(r"\b(?:dak|tidak|tdk|gak|ga|nggak|ndak|ora|teu|enggak)\s+\w+\s+(?:lagi|lg|deui)\b", re.I)
 
 
@@ -466,7 +488,15 @@ def without_aside(mask: int, text: str, words: frozenset[str] | set[str]) -> int
     for match in _ASIDE.finditer(text):
         aside |= problem_mask(match.group(1).lower().split())
     rest = mask & ~(aside & ~STATES)
+    if aside & STATES & rest:
+        rest = _states_outside_aside(rest, aside, text)
     return rest if rest & ~STATES else mask
+
+
+def _states_outside_aside(mask: int, aside: int, text: str) -> int:
+    """"Selain mati, tiang PJU … miring": the state told only in the aside (out) is not this complaint's."""
+    outside = problem_mask(re.findall(r"[a-z]+", _ASIDE.sub(",", text).lower())) & STATES
+    return mask & ~(aside & STATES & ~outside)
 
 
 # whether each pattern matches, tried only where one of its words begins (router.fastre: the same answers)

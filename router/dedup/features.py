@@ -53,10 +53,11 @@ _RT = re.compile(r"\brt\.?\s*:?\s*0*(\d{1,3})(?:\s*/\s*(?:rw\.?\s*:?\s*)?0*(\d{1
 _RW = re.compile(r"\brw\.?\s*:?\s*0*(\d{1,3})", re.I)
 _RT_RANGE = re.compile(r"\brt\.?\s*0*(\d{1,3})\s*(?:-|s\.?\s*d\.?|s/d|sampai|sampe|hingga|sd)\s*(?:rt\.?\s*)?0*(\d{1,3})\b", re.I)
 # (a second word is never the next street's keyword: "Jl. Gajahmada Gg. Anggrek" names two)
-_NAME = r"([a-z][a-z0-9'\-]*)(?:\s+(?!(?:jl|jln|gg)\b)([a-z][a-z0-9'\-]*))?"
+# (not "jl" itself: "jalan Jl. Pangeran Antasari" writes the street word twice)
+_NAME = r"(?!(?:jl|jln|gg)\b)([a-z][a-z0-9'\-]*)(?:\s+(?!(?:jl|jln|gg)\b)([a-z][a-z0-9'\-]*))?"
 # titles before a street's name: "Jl. Ir. H. Juanda" is Juanda, "Jl. KH. Ahmad Dahlan" is Ahmad Dahlan
 # and initials: "Jl. A. Yani" is Yani, "Jl. R.E. Martadinata" is Martadinata
-_TITLES = r"(?:(?:ir|h|hj|dr|kh|k\.h|prof|kol|jend|mayjen|letjen|brigjen|kapt|kapten|mayor|letkol|kolonel|jenderal|jendral|laksamana|marsekal)\.?\s+|(?:[a-z]\.\s*){1,3}(?=[a-z]{3}))*"
+_TITLES = r"(?:(?:ir|h|hj|dr|kh|k\.h|prof|kol|jend|mayjen|letjen|brigjen|kapt|kapten|mayor|letkol|kolonel|jenderal|jendral|laksamana|marsekal|pangeran|raden|teuku|tengku|kyai|kiai|syekh)\.?\s+|(?:[a-z]\.\s*){1,3}(?=[a-z]{3}))*"
 _ABBREV_STREET = re.compile(r"\b(jl|jln|gg)\b\.?\s*(?:raya\s+)?" + _TITLES + _NAME, re.I)
 _LONG_STREET = re.compile(r"\b(?:[Jj]alan|[Gg]ang)\s+(?:Raya\s+)?([A-Z][a-z][a-z0-9'\-]*)(?:\s+([A-Z][a-z][a-z0-9'\-]*))?")
 # landmarks citizens name: "TPS Pasar Baru", "Perum Griya Asri", "SDN 3 Margahayu", "masjid Al Ikhlas"
@@ -128,6 +129,10 @@ gang jalan jl jln gg kaki setapak tol lingkar no nomor blok rt rw kel kec kelura
 """.split())
 _TITLE_WORD = re.compile(r"(?<=[ (/,-])[A-Z][a-z]{2,}")
 # a verb or noun with an Indonesian affix ("dipersulit", "tersumbat", "kebanjiran"): running text, not a name
+# words after "kelurahan"/"kecamatan" that are never its name ("lurah/kelurahan setempat", "kelurahan perbaiki")
+_AREA_RUNNING = frozenset("setempat perbaiki memperbaiki perbaikan tindaklanjuti menindaklanjuti tolong mohon segera "
+                          "cek mengecek kami kita ini itu tsb tersebut sudah belum tidak harus agar untuk dan atau juga "
+                          "bisa dapat mau akan".split())
 _AFFIXED = re.compile(r"^(?:di|ter|ber|mem|men|meng|meny|per)[a-z]{4,}$|^(?:ke|pe)[a-z]{3,}an$")
 _JALAN_LOWER = re.compile(r"\b(jalan|gang)\s+([a-z][a-z'\-]+)(?:\s+([a-z][a-z'\-]+))?")
 # a street named with a letter after it ("jalan kelayan B", "jalan kelayan a"): the letter tells two streets apart
@@ -153,14 +158,15 @@ _SIDES = frozenset("kaja kelod kangin kauh tengah kawan kaler delod wetan kulon 
 # the spot on a street a citizen points at ("Jl. Sudirman depan Pasar Cinde", "dkt pom bensin"): on one long
 # street, two spots named with no word in common are two places
 _REF = re.compile(r"\b(?:depan|dpn|dekat|dkt|deket|samping|sebelah|seberang|belakang|cedhak|ngarep)\s+"
-                  r"([A-Za-z][A-Za-z0-9'\-]*)(?:\s+([A-Za-z][A-Za-z0-9'\-]*))?", re.I)
+                  r"([A-Za-z][A-Za-z0-9'\-]*)(?:[ \t]+([A-Za-z][A-Za-z0-9'\-]*))?", re.I)  # (not past a line break)
 _NEAR = re.compile(r"\b(?:dekat|deket|dkt|cedhak|cedak|sebelah|samping|near)\s+$", re.I)
 _REF_WORDS = frozenset("depan dpn dekat dkt deket samping sebelah seberang belakang cedhak ngarep".split())
 # what stands on every street: no spot of its own
 _REF_SKIP = frozenset("rumah toko warung kantor gerbang pintu gang jalan simpang kafe cafe kami saya sini situ "
                       "sana tempat lokasi persis pas ruko kampus sekolah masjid mesjid pasar hotel mall minimarket "
                       "bank apotek klinik puskesmas gereja lapangan taman halte terminal stasiun jembatan "
-                      "perumahan perum komplek kompleks dealer bengkel umah selain".split())
+                      "perumahan perum komplek kompleks dealer bengkel umah selain "
+                      "judul isi".split())  # (the labels of a LAPOR! report: "Judul: … Isi: …")
 ANOTHER_SPOT = "another spot on the street"  # (a conflict for another citizen's report only)
 _REF_SAME = {"pom": "spbu", "bensin": "spbu", "pertamina": "spbu"}
 _SLASH_STREET = re.compile(r"\b(?:jl|jln)\b\.?\s*[A-Za-z][a-z'\-]+\s*/\s*([A-Za-z][a-z'\-]{3,})", re.I)
@@ -173,6 +179,7 @@ _NUMBERED = re.compile(r"\b(jl|gg)\s+(?:raya\s+)?([A-Za-z][a-z'\-]+(?:\s+[A-Za-z
 # a two-digit number after a one-word street name is part of the name ("Jl. Angkatan 45" and "Jl. Angkatan 66"
 # are two streets); a house number is written after "no"/"nomor"
 _NUMBERED_STREET = re.compile(r"\bjl\s+(?:raya\s+)?([A-Za-z][a-z'\-]{3,})\s+(\d{2})\b(?!\s*[/.:,\-]\s*\d)", re.I)
+_DIGIT_STREET = re.compile(r"\bjl\s+([A-Z][a-z'\-]+(?:\s+[A-Z][a-z'\-]+)?)\s+([1-9])\b(?!\s*[/.:,\-]?\s*\d)")
 _GANG_NUMBER = re.compile(r"\bgg\s*(\d{1,3}(?:[a-e]\b)?)\b(?!\s*[/.:]\s*\d)", re.I)  # ("Gang 3A" is not "Gang 3B")
 # a house number on a street ("Jl. Pandanaran No. 12"), unless it is the writer's own address ("warga Jl. …")
 _HOUSE = re.compile(r"\b(?:jl|gg)\s+[A-Za-z][^,;()\n]{0,40}?\b(?:no|nomor)\b\.?\s*(\d{1,4})\b"
@@ -386,6 +393,7 @@ def _extract_places(text: str, location: Mapping[str, Any] | None = None) -> set
                         _add_name(places, "street", first, second, cased)
     if low is None or "gg" in low or "jl" in low:
         _numbered(places, text)
+        _numbered_by_digit(places, text)
         if "/" in text:
             for first in _SLASH_STREET.findall(text):  # "Jl Prawirotaman/Parangtritis": two streets
                 _add_name(places, "street", first, "", cased)
@@ -403,6 +411,8 @@ def _extract_places(text: str, location: Mapping[str, Any] | None = None) -> set
                 places.add(f"hn:{int(match.group(1) or match.group(2))}")
     if low is None or "kel" in low or "kec" in low or "desa" in low:
         for kind, name in _AREA.findall(text):
+            if name.partition(" ")[0].lower() in _AREA_RUNNING:
+                continue
             first, _, second = name.partition(" ")
             _add_name(places, "kec" if kind.lower().startswith("kec") else "kel", _clean_name(first),
                       second.strip(), cased)
@@ -555,6 +565,23 @@ def _numbered(places: set[str], text: str) -> None:
         places.add(f"street:{name} {int(digits)}")
 
 
+def _numbered_by_digit(places: set[str], text: str) -> None:
+    """"Jl. Wahid Hasyim 1" and "Jl. Wahid Hasyim 2" (= "II") are two streets: one digit right after a
+    street's name, not after "no", numbers the street (a house number is written "No. 2" or has more
+    digits); it replaces the unnumbered key as a Roman numeral does."""
+    for name, digit in _DIGIT_STREET.findall(text):
+        words = [_street_word(word) for word in name.lower().split()]
+        if words[0] in _STREET_TITLES and len(words) > 1:
+            words = words[1:]
+        if words[0] in _NOT_A_NAME or words[0] in FILLERS or words[0] in _RUNNING or words[-1] in _NOT_A_NAME:
+            continue
+        key = "street:" + " ".join(words)
+        if key in places or "street:" + words[0] in places:
+            places.discard(key)
+            places.discard("street:" + words[0])
+            places.add(f"{key} {digit}")
+
+
 def _spots(places: set[str], text: str) -> None:
     """``ref:<name>`` for the named spot a street complaint points at ("depan Pasar Cinde" → cinde, "dkt pom
     bensin" → spbu); a kind of building alone ("depan kampus", "depan ruko") names no spot."""
@@ -600,7 +627,7 @@ def _street_word(word: str) -> str:
 _STREET_QUALIFIERS = frozenset("besar kecil dalam luar hulu hilir ujung tengah atas bawah lama".split())
 _LANDMARK_FIRST = frozenset("taman pasar kampung stasiun terminal masjid".split())
 _STREET_TITLES = frozenset("ir h hj dr kh prof kol jend mayjen letjen brigjen kapt kapten mayor letkol kolonel jenderal "
-                           "jendral laksamana marsekal".split())
+                           "jendral laksamana marsekal pangeran raden teuku tengku kyai kiai syekh".split())
 
 
 def _add_name(places: set[str], kind: str, first: str, second: str, cased: bool = False) -> None:
@@ -916,6 +943,21 @@ def _token_hash(token: str) -> int | None:
     return h
 
 
+def _without_area_names(tokens: list[str], places: Iterable[str]) -> list[str]:
+    """``tokens`` with the words of a kelurahan or kecamatan name of two words or more blanked: "simpang Air
+    Hitam" names a place, not water; "Sungai Pinang Dalam" no river."""
+    names = [key[4:].split() for key in places if key[:4] in ("kel:", "kec:") and " " in key]
+    if not names:
+        return tokens
+    out = list(tokens)
+    for name in names:
+        k = len(name)
+        for i in range(len(out) - k + 1):
+            if out[i:i + k] == name:
+                out[i:i + k] = ["_"] * k
+    return out
+
+
 def make_features(tokens: Iterable[str], text: str, *, location: Mapping[str, Any] | None = None,
                   agency: str | None = None, person: int | None = None, channel: str = "",
                   ts: float = 0.0, names: Iterable[str | None] = (), handles: Iterable[str | None] = ()) -> Features:
@@ -952,7 +994,8 @@ def make_features(tokens: Iterable[str], text: str, *, location: Mapping[str, An
     mentions = f" {' '.join(found)} "  # a string, not a set: an index rebuilt at start holds many at once
     return Features(content=frozenset(content), places=frozenset(places), agency=agency, person=person,
                     channel=channel, ts=ts, shingles=np.fromiter(shingles, dtype=np.uint64, count=len(shingles)),
-                    problems=without_aside(problem_mask(tokens, stem), text, words), flags=reference_flags(text, words),
+                    problems=without_aside(problem_mask(_without_area_names(tokens, places), stem), text, words),
+                    flags=reference_flags(text, words),
                     ident=ident, ident_probe=probe,
                     mentions=mentions)
 

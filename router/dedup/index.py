@@ -306,7 +306,9 @@ class DedupIndex:
             if f.flags & OTHER and not (mine and self_ref):
                 rejected = _nearer(rejected, 0.0, ids[slot], "the text says it is another one")
                 continue
-            if again and age >= recurrence:
+            if again and age >= recurrence and not (self_ref and level != "incident"):
+                # (not the writer's own report it points back to: "saya yang kirim surat …, tadi ada truk
+                # terguling lagi" is more of that complaint)
                 rejected = _nearer(rejected, 0.0, ids[slot], "the problem is back: a new occurrence")
                 continue
             if f_flags & RECUR and not flags_of[slot] & RECUR:
@@ -384,6 +386,11 @@ class DedupIndex:
                 place_score, why, other_parsed = 0.0, None, None
             if why == ANOTHER_SPOT and rank >= 1:
                 place_score, why = 1.0, None  # the sender's own: "depan hotel" then "dekat simpang" is one hole
+            if why is None and rank == 2 and both and not place_score and not self_ref and content_sim < threshold \
+                    and not f_flags & FOLLOW and _named(f_parsed) and _named(other_parsed):
+                # the writer's earlier complaint at a place this one does not name at all (a street, a school,
+                # a kelurahan on either side, none shared): another complaint of his, elsewhere
+                why = "the writer's complaint elsewhere"
             opener = openers[slot]
             if why is None and f_places and opener != slot and p_off[opener + 1] > p_off[opener]:
                 if f_parsed is None:
@@ -657,6 +664,12 @@ def _finer(parsed: dict[str, tuple[str, ...]] | None) -> bool:
     """True when a place set names something finer than a kelurahan (a street, a landmark, a banjar)."""
     # a river runs through kelurahan: naming it is no finer than naming the kelurahan
     return bool(parsed) and any(kind in ("street", "sub") or (kind.startswith("lm-") and kind != "lm-sungai")
+                                for kind in parsed)  # type: ignore[union-attr]
+
+
+def _named(parsed: dict[str, tuple[str, ...]] | None) -> bool:
+    """True when a place set names a kelurahan, a street, a gang or a landmark (not only an RT or a kecamatan)."""
+    return bool(parsed) and any(kind in ("kel", "street", "gg", "sub") or kind.startswith("lm-")
                                 for kind in parsed)  # type: ignore[union-attr]
 
 
