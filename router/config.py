@@ -213,7 +213,12 @@ class EmbeddingSettings(Model):
     @model_validator(mode="before")
     @classmethod
     def _short(cls, value: object) -> object:
-        return {"enabled": value} if isinstance(value, bool) else value
+        if isinstance(value, bool):
+            return {"enabled": value}
+        if value is not None and not isinstance(value, dict):
+            raise ValueError(f"expected true, false or a section (enabled, path, weight, agency_weight), "
+                             f"not {value!r}")
+        return value
 
     @field_validator("enabled")
     @classmethod

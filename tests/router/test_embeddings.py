@@ -57,6 +57,8 @@ def test_an_invalid_value_names_the_key_and_exits_2(tmp_path: Path) -> None:
         parse_config("routing:\n  embeddings: {enabled: perhaps}\n", env={})
     with pytest.raises(ConfigError, match=r"routing\.embeddings\.weight"):
         parse_config("routing:\n  embeddings: {weight: 1.5}\n", env={})
+    with pytest.raises(ConfigError, match=r"routing\.embeddings: .*expected true, false or a section.*'maybe'"):
+        parse_config("routing:\n  embeddings: maybe\n", env={})
     path = tmp_path / "config.yaml"
     path.write_text("routing:\n  embeddings: {enabled: perhaps}\n", encoding="utf-8")
     assert main(["check", "-c", str(path)]) == 2
