@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from router.config import KINDS
+from router.model import descend
 
 HEAD_PATH = Path(__file__).with_name("data") / "embed_head.npz"
 _TEMPERATURES = (0.25, 0.35, 0.5, 0.7, 1.0, 1.4, 2.0, 3.0)
@@ -47,21 +48,7 @@ class DenseHead:
 def _fit(x: np.ndarray, y: np.ndarray, n_labels: int, epochs: int = 300, rate: float = 4.0,
          l2: float = 1e-3) -> tuple[np.ndarray, np.ndarray]:
     """Multinomial logistic regression by full-batch gradient descent from zeros (deterministic)."""
-    n = len(x)
-    xs = x.astype(np.float64)
-    w = np.zeros((xs.shape[1], n_labels))
-    b = np.zeros(n_labels)
-    target = np.zeros((n, n_labels))
-    target[np.arange(n), y] = 1.0
-    weight = (n / (n_labels * np.maximum(target.sum(axis=0), 1)))[y]
-    for _ in range(epochs):
-        logits = xs @ w + b
-        logits -= logits.max(axis=1, keepdims=True)
-        p = np.exp(logits)
-        p /= p.sum(axis=1, keepdims=True)
-        grad = (p - target) * weight[:, None] / n
-        w -= rate * (xs.T @ grad + l2 * w)
-        b -= rate * grad.sum(axis=0)
+    w, b = descend(x.astype(np.float64), y, n_labels, epochs, rate, l2)
     return w.astype(np.float32), b.astype(np.float32)
 
 

@@ -100,18 +100,16 @@ def _matrix(rows: list[np.ndarray]) -> Any:
     return csr_matrix((norms.astype(np.float32), indices, indptr), shape=(len(rows), DIM))
 
 
-def _fit(x: Any, y: np.ndarray, n_labels: int, epochs: int = 150, rate: float = 2.0, l2: float = 1e-4
-         ) -> tuple[np.ndarray, np.ndarray]:
-    """Multinomial logistic regression by full-batch gradient descent from zeros (deterministic)."""
-    n = x.shape[0]
-    used = np.unique(x.indices)
-    xs = x[:, used].tocsr()
-    w = np.zeros((len(used), n_labels), dtype=np.float64)
+def descend(xs: Any, y: np.ndarray, n_labels: int, epochs: int, rate: float, l2: float
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """Multinomial logistic regression by full-batch gradient descent from zeros (deterministic), classes
+    weighed alike; ``xs`` a sparse or dense (float64) matrix. Gives float64 weights and bias."""
+    n = xs.shape[0]
+    w = np.zeros((xs.shape[1], n_labels), dtype=np.float64)
     b = np.zeros(n_labels)
     target = np.zeros((n, n_labels))
     target[np.arange(n), y] = 1.0
-    counts = target.sum(axis=0)
-    weight = (n / (n_labels * np.maximum(counts, 1)))[y]  # classes weigh alike
+    weight = (n / (n_labels * np.maximum(target.sum(axis=0), 1)))[y]
     for _ in range(epochs):
         logits = xs @ w + b
         logits -= logits.max(axis=1, keepdims=True)
@@ -120,6 +118,14 @@ def _fit(x: Any, y: np.ndarray, n_labels: int, epochs: int = 150, rate: float = 
         grad = (p - target) * weight[:, None] / n
         w -= rate * (xs.T @ grad + l2 * w)
         b -= rate * grad.sum(axis=0)
+    return w, b
+
+
+def _fit(x: Any, y: np.ndarray, n_labels: int, epochs: int = 150, rate: float = 2.0, l2: float = 1e-4
+         ) -> tuple[np.ndarray, np.ndarray]:
+    """Multinomial logistic regression by full-batch gradient descent from zeros (deterministic)."""
+    used = np.unique(x.indices)
+    w, b = descend(x[:, used].tocsr(), y, n_labels, epochs, rate, l2)
     full = np.zeros((DIM, n_labels), dtype=np.float32)
     full[used] = w
     return full, b.astype(np.float32)
