@@ -278,7 +278,7 @@ class Classifier:
             if code in self.agencies:
                 self._outside(code, terms, scores, rules)
         if self.addressed:  # "@dinsoskotabdg …", "Yth. Kepala Dinas Lingkungan Hidup": the writer chose
-            for code in addressed(self.addressed, toks):
+            for code in sorted(addressed(self.addressed, toks)):  # a set: the same order in every process
                 if code in self.agencies:
                     scores[code] += cfg.remits.addressee_weight
                     rules.append([f"{code}:addressed", cfg.remits.addressee_weight])
