@@ -283,6 +283,9 @@ class RoutingConfig(Model):
     corrections: CorrectionSettings = Field(default_factory=CorrectionSettings)
     several_agencies: SeveralAgencies = Field(default_factory=SeveralAgencies)
     threshold: float = Field(0.3, ge=0, le=1, description="confidence below which the agency is triage")
+    workers: int = Field(0, ge=0, le=64, description="processes that prepare each batch's messages (mask, normalise, "
+                         "classify, dedup features) beside the router, which keeps the dedup lookups and the writes "
+                         "(router/prepare.py); 0: the router does it all. Decisions are the same either way")
     confidence_half_score: float = Field(
         2.0, gt=0, description="score at which an unopposed agency reaches confidence 0.5")
     triage_agency: str = "triage"

@@ -153,6 +153,7 @@ class CorrectionMemory:
     def __init__(self, classifier: Any, settings: CorrectionSettings | None = None) -> None:
         self.classifier = classifier
         self.settings = settings or CorrectionSettings()
+        self.epoch = -1
         self.reset()
 
     def reset(self) -> None:
@@ -164,6 +165,8 @@ class CorrectionMemory:
         self.split_out: dict[int, tuple[int, int]] = {}  # a complaint split out → (its new case, correction id)
         self.seen: set[int] = set()
         self.last_id = 0
+        self.epoch += 1  # a reset starts a new epoch (prepare workers start over)
+        self.added = 0  # reassignments learned in this epoch (prepare workers are sent the ones they lack)
 
     def __bool__(self) -> bool:
         return bool(self.routing or self.grouping or self.merged_into or self.split_out)
@@ -189,11 +192,36 @@ class CorrectionMemory:
             return None
         entry = Entry(cid, "reassign", ticket, agency_from, agency_to, words, rules, place,
                       problem=problem_words(rules), complaint_kind=kind)
+        self._adopt(entry)
+        return entry
+
+    def _adopt(self, entry: Entry) -> None:
         self._routing_postings.add(len(self.routing), entry)
         self.routing.append(entry)
+        self.added += 1
         if len(self.routing) > self.settings.max_entries > 0:
             self._trim()
-        return entry
+
+    # ---- prepare workers (router.prepare): the same reassignments in every process -----------------------
+    def version(self) -> tuple[int, int]:
+        return self.epoch, self.added
+
+    def changes(self, epoch: int, added: int) -> tuple[str, tuple[Entry, ...]] | None:
+        """What a memory that has seen ``(epoch, added)`` of this one lacks: None, the reassignments learned since
+        (``add``), or all of them (``reset``: it saw another epoch, or more was learned than is still held)."""
+        if epoch == self.epoch and added == self.added:
+            return None
+        if epoch == self.epoch and 0 <= self.added - added <= len(self.routing):
+            return "add", tuple(self.routing[len(self.routing) - (self.added - added):])
+        return "reset", tuple(self.routing)
+
+    def apply(self, changes: tuple[str, tuple[Entry, ...]]) -> None:
+        """Take in another memory's ``changes``: the reassignments end up the same, in the same order."""
+        how, entries = changes
+        if how == "reset":
+            self.reset()
+        for entry in entries:
+            self._adopt(entry)
 
     def add_group(self, entry: Entry) -> None:
         """Remember one side of a merge or split."""

@@ -13,6 +13,7 @@ import asyncio
 import gc
 import logging
 from collections.abc import Callable
+from contextlib import aclosing
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -31,6 +32,7 @@ from router.dedup.features import make_features, name_words, phone_key, without_
 from router.dedup.index import DAY, DedupIndex, Lookup
 from router.normalise import normalise, tokens
 from router.pipeline_rows import BatchWriter, Routed
+from router.prepare import Prepared, Preparer, PrepareWorkers
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +76,10 @@ class RouterPipeline:
         self.corrections = CorrectionMemory(self.classifier, self.routing.corrections)
         if self.routing.corrections.enabled:
             self.classifier.corrections = self.corrections
+        self.preparer = Preparer(self.classifier, self.routing)
+        # ``routing.workers``: processes that prepare (mask, normalise, classify, features) parts of each batch
+        self.workers = PrepareWorkers(self.routing, list(getattr(config, "agencies", [])), self.routing.workers) \
+            if self.routing.workers else None
         self._contacts: dict[str, int] = {}  # "phone:62812…" / "email:x@y" → first reporter seen with it
         self._defaults: dict[str, str | None] = {}  # connector name → its default_agency
         self._started = False
@@ -118,6 +124,8 @@ class RouterPipeline:
             items.append((feats, cid, own, case_id))
         await asyncio.to_thread(self.index.bulk_load, items)
         indexed = len(items)
+        if self.workers is not None and not self.workers.workers:
+            await self.workers.start()
         del rows, items
         # what start-up built (the index, the config, imported modules) lives as long as the daemon:
         # keep it out of the collector's scans, which otherwise cost routing time in proportion to it
@@ -130,6 +138,8 @@ class RouterPipeline:
         """Drop the in-memory index (the store holds everything)."""
         self.index = DedupIndex(self.dedup_cfg)
         self._started = False
+        if self.workers is not None:
+            await self.workers.stop()
 
     # ---- identities ----------------------------------------------------------------------------------
     async def _load_links(self, session: AsyncSession, reporters: set[int] | None) -> None:
@@ -195,7 +205,19 @@ class RouterPipeline:
                 reporters = {c.reporter_id for c in rows if c.reporter_id is not None}
                 await self._load_links(session, reporters)
                 names = await self._names(session, reporters)
-                routed = [self._decide(c, c.received_at, _reply_origin(c), names.get(c.reporter_id)) for c in rows]
+                items = [self._item(c, c.received_at, names.get(c.reporter_id)) for c in rows]
+                routed: list[Routed] = []
+                if self.workers is None:
+                    prepared = self.preparer.prepare_all(items)
+                    routed = [self._decide(c, c.received_at, _reply_origin(c), names.get(c.reporter_id), ready)
+                              for c, ready in zip(rows, prepared, strict=True)]
+                else:  # the workers prepare the next chunks while these are decided
+                    async with aclosing(self.workers.stream(self.preparer, self.corrections, items)) as chunks:
+                        async for chunk in chunks:
+                            for ready in chunk:
+                                c = rows[len(routed)]
+                                routed.append(self._decide(c, c.received_at, _reply_origin(c),
+                                                           names.get(c.reporter_id), ready))
                 writer = BatchWriter(self, routed)
                 fence = self.fence
 
@@ -219,22 +241,20 @@ class RouterPipeline:
             await asyncio.to_thread(self.index.compact)
         return len(rows)
 
-    def _decide(self, complaint: Complaint, received_at: datetime | None, origin: dict[str, Any] | None,
-                names: frozenset[str] | None = None) -> Routed:
-        text = complaint.text if not complaint.subject or complaint.subject in complaint.text \
-            else f"{complaint.subject}\n{complaint.text}"
-        masked = pii.mask(text)
-        norm = normalise(masked, self.classifier.lexicon)
-        channel_key = complaint.connector if complaint.connector in self.routing.channel_defaults \
-            else complaint.channel
-        decision = self.classifier.classify(masked, norm=norm, channel=channel_key,
-                                            default_agency=self._default_agency(complaint.connector))
-        compare = decision.agency if decision.agency != self.routing.triage_agency and \
-            decision.confidence >= self.routing.threshold else None
+    def _item(self, complaint: Complaint, received_at: datetime | None, names: frozenset[str] | None) -> Any:
         received = _aware(received_at or complaint.created_at or utcnow())
-        feats = make_features(without_names(tokens(norm), names), masked, location=decision.location,
-                              agency=compare, person=complaint.reporter_id, channel=complaint.channel,
-                              ts=received.timestamp(), names=names or ())
+        return self.preparer.item(complaint.text, complaint.subject, complaint.connector, complaint.channel,
+                                  self._default_agency(complaint.connector), complaint.reporter_id,
+                                  received.timestamp(), names)
+
+    def _decide(self, complaint: Complaint, received_at: datetime | None, origin: dict[str, Any] | None,
+                names: frozenset[str] | None = None, prepared: Prepared | None = None) -> Routed:
+        """Route one complaint (in arrival order: it sees every complaint routed before it); ``prepared`` is its
+        per-message half if a worker already did it (``router.prepare``)."""
+        if prepared is None:
+            prepared = self.preparer.prepare(self._item(complaint, received_at, names))
+        masked, norm, decision, feats = prepared.masked, prepared.norm, prepared.decision, prepared.features
+        received = _aware(received_at or complaint.created_at or utcnow())
         if complaint.location:  # what the citizen typed (the web form's location) stays with what the text says
             decision.location = {**(decision.location or {}), **complaint.location}
         if self.dedup_cfg.enabled:
@@ -242,7 +262,7 @@ class RouterPipeline:
         else:
             found = Lookup(None)
         if self.corrections.groups() and self.dedup_cfg.enabled:  # merges and splits officers made
-            found = self.corrections.regroup(tokens(norm), decision.location, found, received.timestamp(),
+            found = self.corrections.regroup(prepared.toks, decision.location, found, received.timestamp(),
                                              self.window_seconds(), complaint=decision.kind != "bukan_aduan")
         item = Routed(complaint, received, origin or {}, norm, masked, decision, found, feats)
         match = found.match
