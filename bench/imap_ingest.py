@@ -1,7 +1,7 @@
 """Email ingest benchmark: a mailbox end to end (fetch, parse, store, ack), without and with routing,
 beside a raw imapclient FETCH of the same mailbox in the same run.
 
-Run: .venv/bin/python bench/imap_ingest.py [--messages 5000] [--batch-size 500] [--disk]
+Run: .venv/bin/python bench/imap_ingest.py [--messages 5000] [--batch-size 500] [--disk] [--route-workers N]
          [--route | --no-route | --route-process] [--texts incident|cities]
      .venv/bin/python bench/imap_ingest.py --host imap.example.id --port 993 --security tls --user NAME \
          [--password PW | env OMNI_BENCH_PASSWORD] [--folder INBOX]
@@ -115,7 +115,9 @@ def descendants_cpu() -> dict[tuple[int, str], float]:
             fields = tail.split()
         except OSError:
             continue
-        names[int(entry)] = "Dovecot" if head.partition("(")[2] in DOVECOT_PROCESSES else "workers"
+        comm = head.partition("(")[2]
+        names[int(entry)] = "Dovecot" if comm in DOVECOT_PROCESSES else \
+            "the router's prepare workers" if comm == "omni-prepare" else "workers"
         parents[int(entry)] = int(fields[1])
         cpu[int(entry)] = (int(fields[11]) + int(fields[12])) / tick
     me, out = os.getpid(), {}
@@ -164,14 +166,18 @@ class Remote:
         return client
 
 
+ROUTE_WORKERS = 0  # --route-workers: routing.workers of the routing runs
+
+
 def bench_config():
-    """The shipped default config (dummy values for its required secrets)."""
+    """The shipped default config (dummy values for its required secrets), with ``routing.workers`` set."""
     from omnichannel.config import load_config
 
     env = {**os.environ, "OMNICHANNEL_RATE_LIMITS": "false", **{k: os.environ.get(k, "bench") for k in (
         "TELEGRAM_BOT_TOKEN", "WHATSAPP_ACCESS_TOKEN", "WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN",
         "IMAP_PASSWORD", "X_BEARER_TOKEN", "SMTP_PASSWORD")}}
-    return load_config(ROOT / "omnichannel" / "default_config.yaml", env=env)
+    config = load_config(ROOT / "omnichannel" / "default_config.yaml", env=env)
+    return config.model_copy(update={"routing": config.routing.model_copy(update={"workers": ROUTE_WORKERS})})
 
 
 def router_pipeline(store: Store):
@@ -291,7 +297,7 @@ async def end_to_end(box, work: Path, batch_size: int, route: bool | str = False
             phases["cpu of the router process"] = sum(v - others.get(key, 0.0) for key, v in after.items()
                                                      if key[0] == pid)
             after = {key: v for key, v in after.items() if key[0] != pid}
-        for kind in ("workers", "Dovecot"):
+        for kind in ("workers", "the router's prepare workers", "Dovecot"):
             phases[f"cpu of {kind}"] = sum(v - others.get(key, 0.0) for key, v in after.items() if key[1] == kind)
     finally:
         stop_indexer.set()
@@ -326,7 +332,11 @@ def main() -> None:
     parser.add_argument("--texts", choices=["incident", "cities"], default="incident",
                         help="the seeded mails' words: one pothole at five places (default: every mail a "
                              "look-alike of the others) or the labelled cities' messages in turn")
+    parser.add_argument("--route-workers", type=int, default=0,
+                        help="routing.workers: processes preparing each batch's messages beside the router (default 0)")
     args = parser.parse_args()
+    global ROUTE_WORKERS
+    ROUTE_WORKERS = args.route_workers
     if args.texts == "cities":
         CITY_TEXTS.extend(city_texts())
     server = None
@@ -372,7 +382,8 @@ def main() -> None:
         for route, elapsed, phases, stored in results:
             how = {False: "", True: ", route", "process": ", route in a process of its own"}[route]
             print(f"end to end (fetch, parse, store via ingest_batch, ack{how}; "
-                  f"batch {args.batch_size}, parse_workers {args.parse_workers or 0}, prefetch {not args.no_prefetch})"
+                  f"batch {args.batch_size}, parse_workers {args.parse_workers or 0}, prefetch {not args.no_prefetch}"
+                  + (f", routing.workers {args.route_workers}" if route and args.route_workers else "") + ")"
                   f": {stored} stored in {elapsed:.2f} s = {stored / elapsed:,.0f} msg/s "
                   f"({stored / (elapsed - phases['start']):,.0f} msg/s after start); "
                   f"ratio to the best raw FETCH {stored / elapsed / (count / raw):.3f}")
