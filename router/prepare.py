@@ -148,8 +148,9 @@ class PrepareWorkers:
             theirs.close()
             started.append(_Worker(process, ours))
         for worker in started:
-            try:
-                ready = await asyncio.to_thread(worker.pipe.recv)
+            try:  # building the classifier takes a second or two; one that never says ready is not waited for
+                ready = await asyncio.to_thread(worker.pipe.recv) \
+                    if await asyncio.to_thread(worker.pipe.poll, self.START_TIMEOUT) else None
             except (EOFError, OSError):
                 ready = None
             if ready == "ready":
@@ -178,6 +179,8 @@ class PrepareWorkers:
             worker.process.kill()
         worker.pipe.close()
 
+    START_TIMEOUT = 120.0  # seconds a worker may take to build its classifier
+    TIMEOUT = 60.0  # seconds a worker may take over one chunk before it is given up on
     CHUNK = 25  # messages a worker prepares per message it is sent
     AHEAD = 2  # chunks a worker holds at once (one it works on, one waiting)
 
@@ -255,8 +258,9 @@ class _Batch:
                 self.back -= 1  # not back yet: prepare the last chunk here meanwhile
                 self.here(self.back)
                 continue
-            try:
-                result = await asyncio.to_thread(worker.pipe.recv)
+            try:  # a worker that hangs is given up on as one that died
+                result = await asyncio.to_thread(worker.pipe.recv) \
+                    if await asyncio.to_thread(worker.pipe.poll, self.pool.TIMEOUT) else TimeoutError()
             except (EOFError, OSError) as exc:
                 result = exc
             j = self.queue[worker].pop(0)
