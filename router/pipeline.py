@@ -78,7 +78,9 @@ class RouterPipeline:
             self.classifier.corrections = self.corrections
         self.preparer = Preparer(self.classifier, self.routing)
         # ``routing.workers``: processes that prepare (mask, normalise, classify, features) parts of each batch
-        self.workers = PrepareWorkers(self.routing, list(getattr(config, "agencies", [])), self.routing.workers) \
+        logs = getattr(config, "logging", None)
+        self.workers = PrepareWorkers(self.routing, list(getattr(config, "agencies", [])), self.routing.workers,
+                                      (logs.level, logs.format) if logs is not None else None) \
             if self.routing.workers else None
         self._contacts: dict[str, int] = {}  # "phone:62812…" / "email:x@y" → first reporter seen with it
         self._defaults: dict[str, str | None] = {}  # connector name → its default_agency

@@ -15,6 +15,7 @@ router prepares that part itself and starts the worker again for the next batch.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import multiprocessing
 import signal
@@ -80,18 +81,24 @@ class Preparer:
         return [self.prepare(item) for item in items]
 
 
-def _worker_main(routing: RoutingConfig, agencies: list[Any], pipe: Connection) -> None:
+def _worker_main(routing: RoutingConfig, agencies: list[Any], logging_cfg: tuple[str, str] | None,
+                 pipe: Connection) -> None:
     """A worker process: build the classifier once, then prepare what the router sends until it says stop."""
     from omnichannel.web.workers import _stop_with_parent
 
     _stop_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the daemon, which stops its workers
     _name_process(b"omni-prepare")
+    if logging_cfg is not None:  # the daemon's format and its masking of personal data and secrets
+        from omnichannel.logs import setup_logging
+
+        setup_logging(*logging_cfg)
     classifier = Classifier(routing, agencies)
     memory = CorrectionMemory(classifier, routing.corrections)
     if routing.corrections.enabled:
         classifier.corrections = memory
     preparer = Preparer(classifier, routing)
+    gc.freeze()  # the classifier lives as long as the worker: out of the collector's scans, as in the router
     pipe.send("ready")
     while True:
         try:
@@ -129,9 +136,11 @@ class _Worker:
 class PrepareWorkers:
     """``count`` worker processes that prepare parts of each batch while the router prepares its own part."""
 
-    def __init__(self, routing: RoutingConfig, agencies: list[Any], count: int) -> None:
+    def __init__(self, routing: RoutingConfig, agencies: list[Any], count: int,
+                 logging_cfg: tuple[str, str] | None = None) -> None:
         self.routing = routing
         self.agencies = list(agencies)
+        self.logging_cfg = logging_cfg
         self.count = count
         self.workers: list[_Worker] = []
         self.failures = 0
@@ -142,7 +151,7 @@ class PrepareWorkers:
         started = []
         for n in range(self.count - len(self.workers)):
             ours, theirs = ctx.Pipe(duplex=True)
-            process = ctx.Process(target=_worker_main, args=(self.routing, self.agencies, theirs),
+            process = ctx.Process(target=_worker_main, args=(self.routing, self.agencies, self.logging_cfg, theirs),
                                   name=f"omnichannel-prepare-{n + 1}", daemon=True)
             process.start()
             theirs.close()
