@@ -182,9 +182,9 @@ _NUMBERED_STREET = re.compile(r"\bjl\s+(?:raya\s+)?([A-Za-z][a-z'\-]{3,})\s+(\d{
 _DIGIT_STREET = re.compile(r"\bjl\s+([A-Z][a-z'\-]+(?:\s+[A-Z][a-z'\-]+)?)\s+([1-9])\b(?!\s*[/.:,\-]?\s*\d)")
 _GANG_NUMBER = re.compile(r"\bgg\s*(\d{1,3}(?:[a-e]\b)?)\b(?!\s*[/.:]\s*\d)", re.I)  # ("Gang 3A" is not "Gang 3B")
 # a house number on a street ("Jl. Pandanaran No. 12"), unless it is the writer's own address ("warga Jl. …")
-_HOUSE = re.compile(r"\b(?:jl|gg)\s+[A-Za-z][^,;()\n]{0,40}?\b(?:no|nomor)\b\.?\s*(\d{1,4})\b"
+_HOUSE = re.compile(r"\b(?:jl|gg)\s+[A-Za-z][^,;()\n]{0,40}?\b(?:no|nomor|nomer|nmr)\b\.?\s*(\d{1,4})\b"
                     # a house or shop numbered in an estate or a row ("rumah no 15 di Perum …", "ruko nomor 3")
-                    r"|\b(?:rumah|ruko)\s+(?:no|nomor)\b\.?\s*(\d{1,4})\b", re.I)
+                    r"|\b(?:rumah|ruko)\s+(?:no|nomor|nomer|nmr)\b\.?\s*(\d{1,4})\b", re.I)
 _OWN_ADDRESS = re.compile(r"\b(?:warga|alamat|beralamat|tinggal|domisili|rumah\s+(?:saya|kami|sy))\b[^.\n]{0,25}$", re.I)
 # old spelling in street names ("Soedarto" = "Sudarto", "Achmad" = "Ahmad", "Djuanda" = "Juanda")
 _OLD_SPELLING = (("oe", "u"), ("dj", "j"), ("tj", "c"), ("sj", "sy"), ("ch", "h"))
@@ -405,7 +405,7 @@ def _extract_places(text: str, location: Mapping[str, Any] | None = None) -> set
                     (name[:1].isupper() or direction in ("wetan", "kulon", "lor", "kidul") or
                      words[0] not in _common_words()):
                 places.add(f"arah:{''.join(words)} {_COMPASS.get(direction.lower(), direction.lower())}")
-    if low is None or " no " in low or " no." in low or "nomor" in low:
+    if low is None or " no " in low or " no." in low or "nomor" in low or "nomer" in low or " nmr" in low:
         for match in _HOUSE.finditer(text):
             if not _OWN_ADDRESS.search(text, max(0, match.start() - 40), match.start()):
                 places.add(f"hn:{int(match.group(1) or match.group(2))}")
@@ -650,8 +650,10 @@ def _add_name(places: set[str], kind: str, first: str, second: str, cased: bool 
             (len(first) > 5 and first.endswith(("nya", "nye"))):  # "jalan gangnye berlobang": running text
         return
     common = _common_words()
-    if kind == "street" and second in _STREET_QUALIFIERS:
-        places.add(f"{kind}:{first} {second}")  # "Jl. Cempaka Besar" and "Jl. Cempaka Kecil" are two streets
+    if kind == "street" and (second in _STREET_QUALIFIERS or (second == "raya" and first not in _LANDMARK_FIRST)):
+        # "Jl. Cempaka Besar" and "Jl. Cempaka Kecil" are two streets; "Jl. Bangbarung Raya" is the main road,
+        # not "Jl. Bangbarung 2" (each still meets a bare "Jl. Bangbarung", which may be either)
+        places.add(f"{kind}:{first} {second}")
         return
     if second and (second in common or second.isdigit() or (not cased and _AFFIXED.match(second)) or
                    (len(second) > 5 and second.endswith("nya"))) and \
