@@ -93,6 +93,10 @@ _CLASS_WORDS: dict[str, str] = {
     # a vaccine or medicine out of stock at a health facility: not its queue, not its staff (appended last: the
     # bits of the classes above keep their places)
     "medicine": "vaksin vaksinasi imunisasi obat",
+    # a camera that watches a street or a park: not its wifi, not its lamps
+    "cctv": "cctv",
+    # a levy collected at a market, a terminal or a parking lot (twice, by the wrong people): not the traders
+    "levy": "retribusi",
 }
 # two-word names of a problem (normalised): the second word is read after the first
 _CLASS_PAIRS: dict[tuple[str, str], str] = {
@@ -114,7 +118,7 @@ _CLASS_PAIRS: dict[tuple[str, str], str] = {
     ("puting", "beliung"): "storm", ("angin", "puyuh"): "storm", ("angin", "ribut"): "storm", ("angin", "topan"): "storm",
     ("manusia", "silver"): "street_people", ("anak", "jalanan"): "street_people",
     ("anak", "jalan"): "street_people", ("minta", "minta"): "street_people",  # ("jalanan" is normalised to "jalan")
-    ("kaki", "lima"): "vendor", ("ruang", "kelas"): "school_building", ("study", "tour"): "school_fee", ("kartu", "keluarga"): "civil_registry",
+    ("kaki", "lima"): "vendor", ("ruang", "kelas"): "school_building", ("uang", "komite"): "school_fee", ("study", "tour"): "school_fee", ("kartu", "keluarga"): "civil_registry",
     ("bantuan", "beras"): "welfare", ("jalan", "rusak"): "road", ("gang", "rusak"): "road", ("jalan", "ambrol"): "road", ("aspal", "ambrol"): "road",
 }
 # weak words: a by-product or a venue names a problem only when nothing else in the message does ("asap
@@ -277,8 +281,10 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
         if hedged and token not in _DEMONSTRATIVES:
             hedged -= 1
         bit = words.get(token)
-        if bit is not None and token in _DENIED_WORDS and (previous in _NONE or previous == "bukan"):
-            bit = None  # "tidak keruh": that problem is not there
+        if bit is not None and (token in _DENIED_WORDS or stem is not None and stem(token) in _DENIED_WORDS) and \
+                (previous in _NONE or previous == "bukan" or (previous == "ada" and before in _NONE)):
+            third, before, previous = before, previous, token
+            continue  # "tidak keruh", "tidak ada kebocoran": that problem is not there
         if token in _LOTS and previous in _TOWARDS:
             weak |= _BIT["parking"]
             third, before, previous = before, previous, token
