@@ -52,7 +52,7 @@ _CLASS_WORDS: dict[str, str] = {
     "streetlight": "pju penerangan gelap peteng",
     # a park's own lamps ("lampu taman … mati"): the park's keeper, not the street's lights
     "park_light": "",
-    "trafficlight": "apill",
+    "trafficlight": "apill bangjo",  # (Javanese "bangjo", "lampu abang ijo": red-green)
     "power": "pln listrik",
     "collapse": "ambruk roboh runtuh rubuh ambrol",
     "tree": "pohon tangkal dahan ranting tumbang doyong condong",
@@ -95,12 +95,14 @@ _CLASS_WORDS: dict[str, str] = {
     "medicine": "vaksin vaksinasi imunisasi obat",
     # a camera that watches a street or a park: not its wifi, not its lamps
     "cctv": "cctv",
+    # the paint on a road (a zebra crossing, lane lines): not its lights, not its holes
+    "marking": "marka",
     # a levy collected at a market, a terminal or a parking lot (twice, by the wrong people): not the traders
     "levy": "retribusi",
 }
 # two-word names of a problem (normalised): the second word is read after the first
 _CLASS_PAIRS: dict[tuple[str, str], str] = {
-    ("lampu", "jalan"): "streetlight", ("lampu", "merah"): "trafficlight", ("lampu", "lalu"): "trafficlight",
+    ("lampu", "jalan"): "streetlight", ("lampu", "merah"): "trafficlight", ("lampu", "abang"): "trafficlight", ("lampu", "lalu"): "trafficlight",
     ("lampu", "hijau"): "trafficlight", ("lampu", "kuning"): "trafficlight", ("lampu", "stopan"): "trafficlight", ("lampu", "taman"): "park_light", ("lintas", "light"): "trafficlight",
     ("air", "mati"): "no_water", ("pdam", "mati"): "no_water", ("tidak", "mengalir"): "no_water",
     ("tidak", "ngalir"): "no_water", ("belum", "mengalir"): "no_water", ("tidak", "keluar"): "no_water",
@@ -164,7 +166,7 @@ _NOT_YET = frozenset("belum tidak".split())
 # and "korban kebakaran kemarin butuh sembako", "bekas banjir", "pasca longsor": the event is the reference, the
 # message is about what followed
 # ("material longsor", "sisa banjir": what the event left, the message is about what it blocks or spoils)
-_NOT_THAT = frozenset("bukan korban bekas puing pasca habis sehabis setelah sesudah lokasi material sisa".split())
+_NOT_THAT = frozenset("bukan dudu sanes korban bekas puing pasca habis sehabis setelah sesudah lokasi material sisa".split())
 # "yg lobang itu", "nang ketimpa kemarin": the problem already told, named to say where this one is
 _THAT_ONE = frozenset("itu tadi kemarin kemaren kmrn wingi kae kuwi iku".split())  # (Javanese "sing ambrol kuwi")
 # a demonstrative between a hedge and its event does not end the hedge ("khawatir pohon tersebut tumbang")
@@ -192,6 +194,7 @@ _NONE = frozenset("tidak tak gak ga nggak ndak kada dak indak ora nyanda".split(
 _WEB = frozenset("web website situs online".split())
 _PIPE = frozenset("pipa pipanya ledeng".split())
 _OTHER_SUBJECTS = frozenset("lampu listrik pln pju apill lalu merah tv hp".split())
+_DARK = frozenset("gelap peteng".split())  # (the dark a lamp out leaves: a park's as well as a street's)
 _TIMING_WORDS = frozenset("durasi durasinya kelamaan timer detik".split())
 HEDGE = 1 << 54  # (not stored) a word that makes the next event words a risk
 _STATE_OF = {**dict.fromkeys(_TIMING_WORDS, TIMING), **dict.fromkeys(_BROKEN_WORDS, BROKEN),
@@ -242,6 +245,7 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
     weak = 0
     third = ""  # the token before ``before``
     need = 0  # tokens left that a need word ("butuh makanan & air bersih") still covers
+    dark_street = False  # a street light named as such ("PJU", "lampu jalan"), not only "gelap"
     reference = 0  # tokens left that an earlier event's reference ("bekas", "setelah", "korban") still covers
     tokens = tokens if isinstance(tokens, list) else list(tokens)
     told = {i for i in range(1, len(tokens) - 1) if tokens[i + 1] in _THAT_ONE and tokens[i - 1] in _WHICH}
@@ -298,6 +302,8 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
                 bit = words.get(stem(token))
         if bit is not None:
             mask |= bit
+            if bit == _BIT["streetlight"] and token not in _DARK:
+                dark_street = True
         if token in _NEEDS:
             need = 4
         elif need:
@@ -312,6 +318,8 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
                 weak |= pair  # "pengamen di lampu merah Jl. Veteran": a place unless nothing else is named
             else:
                 mask |= pair
+            if pair == _BIT["streetlight"]:
+                dark_street = True
             if pair and previous == "lampu":
                 lamp = False  # the lamp was a traffic light (or a street light) named by the pair
         elif token == "lampu" and not reference:  # "bukan lampu yg masalah": not a lamp complaint
@@ -336,6 +344,8 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
         third, before, previous = before, previous, token
     if lamp and not mask & (_BIT["trafficlight"] | _BIT["streetlight"]):
         mask |= _BIT["streetlight"]  # "lampu gegerkalong hilir mati": a lamp out in the street
+    if mask & _BIT["park_light"] and mask & _BIT["streetlight"] and not dark_street:
+        mask &= ~_BIT["streetlight"]  # "lampu taman mati, malem gelap": the dark is the park's
     if weak and not mask & ~STATES:
         mask |= weak
     return mask
@@ -383,7 +393,8 @@ _AGAIN = re.compile(r"\b(?:lagi|lg|deui|kembali|balik\s+lagi|maning|meneh|maneh|
 _FOLLOW = re.compile(r"\[foto\]|\bfoto(?:nya)?\b|\b(?:masih|msh|belum|blm|teu\s+acan|tetep|tetap|gimana|gmn|"
                      r"kapan|sampe\s+skrg|sampai\s+sekarang|beuki|makin)\b", re.I)
 _OTHER = re.compile(r"\bbeda\s+(?:sama|dengan|dgn|dari|dr|ama|jeung|ti|karo|gang|pabrik|sekolah|jalan|jl|rt|rw|"
-                    r"tempat|lokasi|masjid|pasar|rumah|kasus|kejadian|urusan|hal|masalah|soal|laporan|keluhan|perkara)\b|\bbukan\s+(?:yang|yg)\s+(?:tadi|kemarin|kmrn|di)\b"
+                    r"tempat|lokasi|titik|simpang|perempatan|pertigaan|lorong|blok|kampung|kelurahan|desa|dusun|banjar|taman|gedung|"
+                    r"masjid|pasar|rumah|kasus|kejadian|urusan|hal|masalah|soal|laporan|keluhan|perkara)\b|\bbukan\s+(?:yang|yg)\s+(?:tadi|kemarin|kmrn|di)\b"
                     r"|\b(?:bukan|lain|sanes)\s+(?:yang|yg|nu)\s+(?:dekat|deket|dkt|deukeut|parak|depan|di)\b"
                     r"|\b(?:kejadian|kasus|peristiwa)\s+(?:baru|lain)\b|\blain\s+(?:lagi|tempat|lokasi)\b|\bsanes\s+nu\b|\blain\s+(?:lah\s+|pula\s+|pulang\s+)?(?:dengan|dgn|lawan|sama|dari)\b"
                     # "ini pohon yang lain", "bukan yang rapuh kemarin", "banjar yang berbeda dengan Br. Kaja"

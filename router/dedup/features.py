@@ -184,7 +184,9 @@ _GANG_NUMBER = re.compile(r"\bgg\s*(\d{1,3}(?:[a-e]\b)?)\b(?!\s*[/.:]\s*\d)", re
 # a house number on a street ("Jl. Pandanaran No. 12"), unless it is the writer's own address ("warga Jl. …")
 _HOUSE = re.compile(r"\b(?:jl|gg)\s+[A-Za-z][^,;()\n]{0,40}?\b(?:no|nomor|nomer|nmr)\b\.?\s*(\d{1,4})\b"
                     # a house or shop numbered in an estate or a row ("rumah no 15 di Perum …", "ruko nomor 3")
-                    r"|\b(?:rumah|ruko)\s+(?:no|nomor|nomer|nmr)\b\.?\s*(\d{1,4})\b", re.I)
+                    r"|\b(?:rumah|ruko)\s+(?:no|nomor|nomer|nmr)\b\.?\s*(\d{1,4})\b"
+                    # the house a spot is in front of ("pipa bocor depan no 27", "dpn nomor 5")
+                    r"|\b(?:depan|dpn|samping|sebelah|seberang|belakang)\s+(?:no|nomor|nomer|nmr)\b\.?\s*(\d{1,4})\b", re.I)
 _OWN_ADDRESS = re.compile(r"\b(?:warga|alamat|beralamat|tinggal|domisili|rumah\s+(?:saya|kami|sy))\b[^.\n]{0,25}$", re.I)
 # old spelling in street names ("Soedarto" = "Sudarto", "Achmad" = "Ahmad", "Djuanda" = "Juanda")
 _OLD_SPELLING = (("oe", "u"), ("dj", "j"), ("tj", "c"), ("sj", "sy"), ("ch", "h"))
@@ -345,7 +347,11 @@ def _after_settled(text: str, places: set[str], location: Mapping[str, Any] | No
     tail = _extract_places(text[but.end():], None)
     if not any(key.startswith(_FINE_KINDS) for key in tail):
         return places
-    return tail | (_extract_places("", location) if location else set())
+    if not location:
+        return tail
+    # (the location's RT, RW or street is the settled matter's when the tail names one of that kind itself)
+    kinds = {key.partition(":")[0] for key in tail}
+    return tail | {key for key in _extract_places("", location) if key.partition(":")[0] not in kinds}
 
 
 def _extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[str]:
@@ -408,7 +414,7 @@ def _extract_places(text: str, location: Mapping[str, Any] | None = None) -> set
     if low is None or " no " in low or " no." in low or "nomor" in low or "nomer" in low or " nmr" in low:
         for match in _HOUSE.finditer(text):
             if not _OWN_ADDRESS.search(text, max(0, match.start() - 40), match.start()):
-                places.add(f"hn:{int(match.group(1) or match.group(2))}")
+                places.add(f"hn:{int(match.group(1) or match.group(2) or match.group(3))}")
     if low is None or "kel" in low or "kec" in low or "desa" in low:
         for kind, name in _AREA.findall(text):
             if name.partition(" ")[0].lower() in _AREA_RUNNING:

@@ -45,3 +45,36 @@ def test_a_camera_and_a_levy_are_problems_of_their_own():
     assert "digital" not in classes("CCTV di alun-alun mati")
     assert classes("retribusi pasar ditarik dua kali") == ["levy"]
     assert classes("anak saya diminta bayar uang komite tiap semester") == ["school_fee"]
+
+
+def test_a_house_the_spot_is_in_front_of_is_a_house_number():
+    assert "hn:9" in extract_places("pipa bocor depan no 9 kenari raya, air muncrat")
+    s = Stream()
+    s.send("pipa PDAM di Jl. Kenari No. 90 bocor, air muncrat", person=1)
+    assert s.send("pipa bocor depan no 9 kenari, air muncrat ke jalan", person=2, hours=1).match is None
+
+
+def test_the_settled_matters_rt_and_rw_are_not_the_new_complaints():
+    # the classifier's location is the first RT/RW named: the fixed lamp's, not the dark one's
+    location = {"rt": "3", "rw": "6"}
+    places = extract_places("lampu di RT 03/RW 06 sudah menyala, tapi sekarang lampu di gang RT 03/RW 08 mati",
+                            location)
+    assert "rw:8" in places and "rw:6" not in places
+
+
+def test_lights_markings_and_their_denials():
+    assert classes("lampu abang ijo perempatan Kranji mati") == ["trafficlight", "broken"]
+    assert "trafficlight" in classes("bangjo pertigaan pasar mati dari subuh")
+    assert classes("marka zebra cross di perempatan sudah hilang") == ["marking"]
+    # "dudu lampune": the writer says it is not the lamp
+    assert "streetlight" not in classes("marka zebra cross ilang, dudu lampune, lampune wis urip")
+    # the dark a park's lamps leave is the park's, not a street light's
+    assert classes("lampu taman di Taman Melati mati semua, malam gelap") == ["park_light", "broken"]
+    assert "streetlight" in classes("lampu taman mati, PJU di depannya juga mati")
+
+
+def test_another_crossing_or_block_said_in_words_is_another_one():
+    from router.dedup.concepts import OTHER, reference_flags
+
+    assert reference_flags("lampu merah simpang Gajah Mada mati, ini beda simpang sama yang kemarin") & OTHER
+    assert reference_flags("air mati juga di blok F, beda blok dengan laporan tadi") & OTHER
