@@ -97,6 +97,8 @@ _CLASS_WORDS: dict[str, str] = {
     "cctv": "cctv",
     # the paint on a road (a zebra crossing, lane lines): not its lights, not its holes
     "marking": "marka",
+    # a park's or a stop's furniture (a broken bench): not its lamps, not its roof
+    "furniture": "bangku",
     # a levy collected at a market, a terminal or a parking lot (twice, by the wrong people): not the traders
     "levy": "retribusi",
 }
@@ -182,6 +184,7 @@ _WHICH = frozenset("yang yg sing nang".split())
 _LOTS = frozenset("parkir parkirnya".split())
 # "warga butuh makanan & air bersih": clean water asked for as relief, not piped water that is off
 _NEEDS = frozenset("butuh butuhkan membutuhkan perlu memerlukan kebutuhan minta bantuan".split())
+_BESIDE = frozenset("depan dpn dekat deket dkt samping sebelah seberang belakang".split())
 _TOWARDS = frozenset("sampai sampe ke ka dekat deket dkt depan belakang samping".split())
 # "karena asap kebakaran lahan tadi, tetangga sesak napas": the cause, an event told before, is the reference
 _CAUSE = frozenset("karena karna krn akibat gara".split())
@@ -293,7 +296,12 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
             weak |= _BIT["parking"]
             third, before, previous = before, previous, token
             continue
-        if bit is None and (token in _WEAK_MASK or token.endswith("nya") and token[:-3] in _WEAK_MASK):
+        if bit is not None and previous in _BESIDE:
+            # "PKL sampai depan baliho", "numpuk dekat saluran": a thing named as where, a problem only when
+            # nothing else is named
+            weak |= bit
+            bit = None
+        elif bit is None and (token in _WEAK_MASK or token.endswith("nya") and token[:-3] in _WEAK_MASK):
             weak |= _WEAK_MASK[token if token in _WEAK_MASK else token[:-3]]  # ("sampahnya")
         elif bit is None and len(token) > 5:
             # "amblasnya", "bocornya", Malay "muncratnyo", "ularnye"

@@ -78,3 +78,20 @@ def test_another_crossing_or_block_said_in_words_is_another_one():
 
     assert reference_flags("lampu merah simpang Gajah Mada mati, ini beda simpang sama yang kemarin") & OTHER
     assert reference_flags("air mati juga di blok F, beda blok dengan laporan tadi") & OTHER
+
+
+def test_a_thing_named_as_where_is_no_problem_of_the_text():
+    # the billboard is where the stalls reach, not what is wrong
+    assert classes("PKL buka lapak di trotoar sampai depan baliho, pejalan kaki turun ke jalan") == ["vendor"]
+    assert "billboard" in classes("baliho besar roboh di pertigaan")
+    assert classes("sampah numpuk dekat saluran") == ["waste"]
+    # named as where and nothing else named: still the text's problem
+    assert classes("depan baliho itu, tolong dicek") == ["billboard"]
+
+
+def test_a_broken_bench_is_not_the_parks_lamps():
+    assert "furniture" in classes("bangku taman banyak yang patah, lampunya sudah nyala")
+    s = Stream()
+    s.send("lampu taman di Taman Kenanga mati semua, gelap", person=1)
+    assert s.send("bangku taman di Taman Kenanga banyak yang patah, lampunya sudah nyala", person=2,
+                  hours=20).match is None
