@@ -99,6 +99,9 @@ _CLASS_WORDS: dict[str, str] = {
     "marking": "marka",
     # a park's or a stop's furniture (a broken bench): not its lamps, not its roof
     "furniture": "bangku",
+    # cattle and goats loose on a road or in a park (Satpol PP's), a warning siren that fails or sounds by itself
+    "livestock": "sapi kambing ternak",
+    "siren": "sirine sirene",
     # a levy collected at a market, a terminal or a parking lot (twice, by the wrong people): not the traders
     "levy": "retribusi",
 }
@@ -135,6 +138,7 @@ _WEAK_WORDS: dict[str, str] = {"asap": "burning", "asapnya": "burning", "karaoke
                                "sampah": "waste", "angin": "storm",  # ("penuh sampah kiriman", "angin kencang")
                                "damkar": "fire", "buruh": "labour", "karyawan": "labour", "pekerja": "labour"}  # (the fire brigade also catches snakes and bees)
 CLASSES: tuple[str, ...] = tuple(_CLASS_WORDS)
+assert len(CLASSES) <= 54, "bits 54 and up are HEDGE and the states"
 _BIT = {name: 1 << i for i, name in enumerate(CLASSES)}
 _WORD_MASK: dict[str, int] = {}
 for _name, _words in _CLASS_WORDS.items():

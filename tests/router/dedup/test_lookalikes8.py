@@ -95,3 +95,11 @@ def test_a_broken_bench_is_not_the_parks_lamps():
     s.send("lampu taman di Taman Kenanga mati semua, gelap", person=1)
     assert s.send("bangku taman di Taman Kenanga banyak yang patah, lampunya sudah nyala", person=2,
                   hours=20).match is None
+
+
+def test_loose_cattle_and_a_siren_are_problems():
+    assert classes("sapi berkeliaran di jalan bypass, hampir ditabrak motor") == ["livestock"]
+    assert "siren" in classes("sirine peringatan dini di pantai bunyi sendiri subuh tadi")
+    s = Stream()
+    s.send("Pak, sapi-sapi lepas lagi di Jl. Merpati dekat kampus, hampir ditabrak", person=1)
+    assert s.send("tolong sapi2 yg berkeliaran di jl merpati depan kampus, bahaya", person=2, hours=3).match is not None
