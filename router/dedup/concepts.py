@@ -351,7 +351,8 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
                 mask |= _BIT["no_water"]  # ("aliran air PDAM di lingkungan kami terhenti")
             if token in _OTHER_SUBJECTS:
                 water = 0
-            elif not token.isdigit() and token not in ("rt", "rw"):  # "air di RT 10 RW 3 mati"
+            elif not token.isdigit() and token not in ("rt", "rw", "blok", "gang", "gg") and len(token) > 1:
+                # "air di RT 10 RW 3 mati", "air di perum X blok D mati"
                 water -= 1
         third, before, previous = before, previous, token
     if lamp and not mask & (_BIT["trafficlight"] | _BIT["streetlight"]):

@@ -105,6 +105,7 @@ _UNIT_WORDS = frozenset("koridor trayek jalur lantai lt tiang loket peron kios l
                         "menara tower zona sektor jembatan tahap fase".split())
 # a block of a housing estate or a flat ("Blok C"): two blocks are two places
 _BLOK = re.compile(r"\bblok\s*([a-z]{1,2}\d{0,2}|\d{1,2})\b", re.I)
+_MALL = re.compile(r"\b([A-Za-z][a-z]{2,})\s+(?:[Mm]all|[Mm]al|[Pp]laza)\b")
 _AREA = re.compile(r"\b(kel(?:urahan)?|desa|kec(?:amatan)?)\b\.?\s+([a-z][a-z\-]+(?:\s+[a-z][a-z\-]+)?)", re.I)
 _NOT_A_NAME = frozenset("""
 no nomor rt rw kel kelurahan kec kecamatan dekat dkt depan samping belakang sebelah seberang ujung pinggir arah
@@ -426,6 +427,14 @@ def _extract_places(text: str, location: Mapping[str, Any] | None = None) -> set
         for first, second in _AFTER_RW.findall(text):
             if first.lower() not in ("kel", "kelurahan", "desa", "kec", "kecamatan"):
                 _add_name(places, "kel", first, second, cased)
+    if low is None or "mall" in low or "plaza" in low or " mal " in low:
+        # a mall is named before its kind ("Grage Mall", "Big Mall", "depan mega mall"), by the word before it
+        # ("Palu Grand Mall" is "grand": the words before that may be running text, "parak Big Mall")
+        for name in _MALL.findall(text):
+            name = name.lower()
+            if name not in _NOT_A_NAME and name not in FILLERS and name not in _REF_WORDS and \
+                    name not in _LANDMARK_KINDS and name not in _common_words():  # ("simpang Mall Lembuswana")
+                places.add("lm-mall:" + name)
     kinds = text_words & _LANDMARK_KINDS
     if low is None or (kinds and (not kinds <= _WEAK_KINDS or _WEAK_KIND.search(text))):
         pos = 0

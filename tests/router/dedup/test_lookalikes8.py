@@ -103,3 +103,17 @@ def test_loose_cattle_and_a_siren_are_problems():
     s = Stream()
     s.send("Pak, sapi-sapi lepas lagi di Jl. Merpati dekat kampus, hampir ditabrak", person=1)
     assert s.send("tolong sapi2 yg berkeliaran di jl merpati depan kampus, bahaya", person=2, hours=3).match is not None
+
+
+def test_a_mall_is_named_before_its_kind():
+    assert "lm-mall:cendana" in extract_places("jukir liar depan Cendana Mall minta 5rb")
+    assert "lm-mall:cendana" in extract_places("parkir depan cendana mall dipalak")
+    assert "lm-mall:raya" not in extract_places("APILL simpang Mall Raya mati")  # (kind first: another rule's)
+    assert similarity("jukir liar depan Cendana Mall", "PKL depan Melati Mall")[1] is not None
+    s = Stream()
+    s.send("jukir liar depan Cendana Mall minta 5rb tanpa karcis", person=1)
+    assert s.send("parkir di depan cendana dipalak 5 ribu sama tukang parkir", person=2, hours=5).match is not None
+
+
+def test_water_off_across_a_block_name():
+    assert "no_water" in classes("air di perum griya blok d mati total dari kemarin")
