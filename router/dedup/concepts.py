@@ -389,6 +389,9 @@ _CHANNEL = r"(?:wa|whatsapp|whats app|watsap|email|e-mail|surel|telegram|tele|dm
 _SELF_REF = re.compile(
     r"\b(?:udah|udh|sudah|sdh|dah|telah|pernah|tos|wis|uwis|wes)\s+(?:\w+\s+){0,2}?"
     r"(?:wa|whatsapp|kirim|ngirim|lapor|laporkan|melapor|melaporkan|ngadu|mengadu|sampaikan|menyampaikan|email)\b"
+    # (not "sudah lapor ke kelian banjar / pak RT / lurah": told to someone local, not to this service)
+    r"(?!\s+(?:ke|sama|ama|pada|kepada)\s+(?:pak\s+|bu\s+|ibu\s+|bapak\s+)?(?:rt|rw|kelian|klian|lurah|kades|kadus|kaling|"
+    r"kepala\s+lingkungan|ketua|polisi|polsek|satpam|security|pengelola|pemilik|bos|mandor|linmas|babinsa|pecalang)\b)"
     r"|\b(?:menyusul|melanjutkan|menindaklanjuti|menyambung|sebagaimana|lanjutan)\b"
     r"|\b(?:nu|yang|yg)\s+(?:tadi|tos|kantos|kemarin|kmrn|semalem|semalam)\s+(?:\w+\s+)?(?:wa|kirim|lapor|ngirim)\b"
     r"|\blaporan\s+(?:saya|sy|kami|abdi)\b|\b(?:saya|sy|abdi)\s+(?:lapor|laporkan)\s+(?:kemarin|kmrn|tadi|semalam)\b"

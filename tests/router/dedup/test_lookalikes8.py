@@ -117,3 +117,12 @@ def test_a_mall_is_named_before_its_kind():
 
 def test_water_off_across_a_block_name():
     assert "no_water" in classes("air di perum griya blok d mati total dari kemarin")
+
+
+def test_told_to_someone_local_is_no_report_to_this_service():
+    from router.dedup.concepts import SELF_REF, reference_flags
+
+    assert not reference_flags("kos sebelah ribut tiap malam, sudah lapor ke pak RT tapi belum ada tindakan") & SELF_REF
+    assert not reference_flags("udah ngadu sama pemilik kos, tetep aja") & SELF_REF
+    assert reference_flags("sudah lapor ke dinas lewat WA kemarin") & SELF_REF
+    assert reference_flags("sudah saya laporkan tanggal 3") & SELF_REF
