@@ -605,6 +605,7 @@ def _spots(places: set[str], text: str) -> None:
     for first, second in _REF.findall(text):
         for word in (first.lower().rstrip("0123456789"), second.lower().rstrip("0123456789")):
             if len(word) >= 3 and word not in common and word not in _REF_SKIP and word not in street_words and \
+                    word not in _STREET_TITLES and \
                     word not in _COMPASS_WORDS and not _AFFIXED.match(word):
                 places.add("ref:" + _REF_SAME.get(word, word))
 
@@ -641,7 +642,7 @@ def _street_word(word: str) -> str:
 # "Kelayan Dalam", "Sungai Andai Hulu"): part of the name though it is a common word
 _STREET_QUALIFIERS = frozenset("besar kecil dalam luar hulu hilir ujung tengah atas bawah lama".split())
 _LANDMARK_FIRST = frozenset("taman pasar kampung stasiun terminal masjid".split())
-_STREET_TITLES = frozenset("ir h hj dr kh prof kol jend mayjen letjen brigjen kapt kapten mayor letkol kolonel jenderal "
+_STREET_TITLES = frozenset("ir h hj haji hajjah dr kh prof kol jend mayjen letjen brigjen kapt kapten mayor letkol kolonel jenderal "
                            "jendral laksamana marsekal pangeran raden teuku tengku kyai kiai syekh".split())
 
 

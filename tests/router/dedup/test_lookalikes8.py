@@ -126,3 +126,9 @@ def test_told_to_someone_local_is_no_report_to_this_service():
     assert not reference_flags("udah ngadu sama pemilik kos, tetep aja") & SELF_REF
     assert reference_flags("sudah lapor ke dinas lewat WA kemarin") & SELF_REF
     assert reference_flags("sudah saya laporkan tanggal 3") & SELF_REF
+
+
+def test_haji_in_a_gang_name_is_a_title():
+    places = extract_places("PJU di Jl. Kenari depan Gg. Haji Salim mati total")
+    assert "street:gg salim" in places and "ref:haji" not in places
+    assert similarity("PJU Jl. Kenari depan Gg. Haji Salim mati", "lampu jln kenari deket gg h salim gelap")[1] is None
