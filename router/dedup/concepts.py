@@ -125,7 +125,7 @@ _CLASS_PAIRS: dict[tuple[str, str], str] = {
     ("puting", "beliung"): "storm", ("angin", "puyuh"): "storm", ("angin", "ribut"): "storm", ("angin", "topan"): "storm",
     ("manusia", "silver"): "street_people", ("anak", "jalanan"): "street_people",
     ("anak", "jalan"): "street_people", ("minta", "minta"): "street_people",  # ("jalanan" is normalised to "jalan")
-    ("kaki", "lima"): "vendor", ("ruang", "kelas"): "school_building", ("uang", "komite"): "school_fee", ("study", "tour"): "school_fee", ("kartu", "keluarga"): "civil_registry",
+    ("kaki", "lima"): "vendor", ("ruang", "kelas"): "school_building", ("uang", "komite"): "school_fee", ("seperti", "gunung"): "waste", ("study", "tour"): "school_fee", ("kartu", "keluarga"): "civil_registry",
     ("bantuan", "beras"): "welfare", ("jalan", "rusak"): "road", ("gang", "rusak"): "road", ("jalan", "ambrol"): "road", ("aspal", "ambrol"): "road",
 }
 # weak words: a by-product or a venue names a problem only when nothing else in the message does ("asap
@@ -172,7 +172,7 @@ _NOT_YET = frozenset("belum tidak".split())
 # and "korban kebakaran kemarin butuh sembako", "bekas banjir", "pasca longsor": the event is the reference, the
 # message is about what followed
 # ("material longsor", "sisa banjir": what the event left, the message is about what it blocks or spoils)
-_NOT_THAT = frozenset("bukan dudu sanes korban bekas puing pasca habis sehabis setelah sesudah lokasi material sisa".split())
+_NOT_THAT = frozenset("bukan dudu sanes korban bekas puing pasca habis abis sehabis setelah sesudah lokasi material sisa".split())
 # "yg lobang itu", "nang ketimpa kemarin": the problem already told, named to say where this one is
 _THAT_ONE = frozenset("itu tadi kemarin kemaren kmrn wingi kae kuwi iku".split())  # (Javanese "sing ambrol kuwi")
 # a demonstrative between a hedge and its event does not end the hedge ("khawatir pohon tersebut tumbang")

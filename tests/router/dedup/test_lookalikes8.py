@@ -132,3 +132,9 @@ def test_haji_in_a_gang_name_is_a_title():
     places = extract_places("PJU di Jl. Kenari depan Gg. Haji Salim mati total")
     assert "street:gg salim" in places and "ref:haji" not in places
     assert similarity("PJU Jl. Kenari depan Gg. Haji Salim mati", "lampu jln kenari deket gg h salim gelap")[1] is None
+
+
+def test_the_flood_before_and_a_heap_like_a_mountain():
+    # "abis banjir kemarin" (slang "habis"): the flood is what came before, the rubbish is the complaint
+    assert classes("sampah nyangkut di bawah jembatan abis banjir kemarin") == ["waste"]
+    assert classes("TPS dekat pasar udah kaya gunung, baunya kemana-mana") == ["waste"]
