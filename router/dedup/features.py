@@ -631,7 +631,12 @@ def _sub_unit(places: set[str], match: re.Match[str]) -> None:
     places.add(f"sub:{name}")
 
 
+# compass words abbreviated in a street's name ("Jl. Kalibaru Sltn" = "Kalibaru Selatan")
+_COMPASS_ABBREV = {"sltn": "selatan", "slt": "selatan", "utr": "utara", "brt": "barat", "tmr": "timur"}
+
+
 def _street_word(word: str) -> str:
+    word = _COMPASS_ABBREV.get(word, word)
     for old, new in _OLD_SPELLING:
         if old in word:
             word = word.replace(old, new)
@@ -698,12 +703,22 @@ def _abbreviates(short: str, long: str) -> bool:
     return all(ch in rest for ch in short[2:])
 
 
+def _initials(short: str, long: str) -> bool:
+    """``short`` is the initials of the name ``long`` ("ais" for "ade irma suryani")."""
+    words = long.split()
+    # (a name is kept to two words: "ade irma" stands for "Ade Irma Suryani")
+    return len(words) >= 2 and " " not in short and 3 <= len(short) <= len(words) + 1 and \
+        short.startswith("".join(w[0] for w in words))
+
+
 def _compatible(a: Iterable[str], b: Iterable[str], suffix: bool = False) -> bool:
     """True when some name in ``a`` equals or extends (word-wise) some name in ``b``; with ``suffix`` (streets)
     also when one ends with the other ("Ahmad Yani" / "Yani", written "Jl. A. Yani")."""
     for x in a:
         for y in b:
             if x == y or x.startswith(y + " ") or y.startswith(x + " ") or _abbreviates(x, y) or _abbreviates(y, x):
+                return True
+            if _initials(x, y) or _initials(y, x):  # "Taman AIS" = "Taman Ade Irma Suryani"
                 return True
             if (" " in x or " " in y) and (_abbreviates(x.replace(" ", ""), y.replace(" ", "")) or
                                            _abbreviates(y.replace(" ", ""), x.replace(" ", ""))):
@@ -793,7 +808,8 @@ def _side_only(pa: Mapping[str, tuple[str, ...]], pb: Mapping[str, tuple[str, ..
     if not sides or not streets or pb.get("arah"):
         return False
     return any(_same_base(base, street.replace(" ", "")) or base == street.rpartition(" ")[2]
-               for base in (side.rpartition(" ")[0] for side in sides) for street in streets)
+               for base in (side.rpartition(" ")[0] for side in sides) for street in streets
+               if street.rpartition(" ")[2] not in _COMPASS_WORDS)  # ("Jl. Kalibaru Sltn" names its side)
 
 
 def house_conflict(pa: Mapping[str, tuple[str, ...]], pb: Mapping[str, tuple[str, ...]]) -> bool:

@@ -138,3 +138,13 @@ def test_the_flood_before_and_a_heap_like_a_mountain():
     # "abis banjir kemarin" (slang "habis"): the flood is what came before, the rubbish is the complaint
     assert classes("sampah nyangkut di bawah jembatan abis banjir kemarin") == ["waste"]
     assert classes("TPS dekat pasar udah kaya gunung, baunya kemana-mana") == ["waste"]
+
+
+def test_abbreviated_names():
+    # a compass word abbreviated in a street's name, and the street that carries its side is no other street
+    assert "street:melati selatan" in extract_places("PJU jl melati sltn mati semua")
+    assert similarity("PJU jl melati sltn mati semua", "PJU sepanjang Jalan Melati Selatan padam semua")[1] is None
+    assert similarity("PJU Jl. Melati Selatan padam", "PJU Jl. Melati Utara padam")[1] is not None
+    # a landmark by its initials: "Taman AIS" is "Taman Ade Irma Suryani"
+    assert similarity("lampu Taman AIS mati kabeh", "lampu taman di Taman Ade Irma Suryani mati semua")[1] is None
+    assert similarity("lampu Taman AIS mati", "lampu di Taman Bunga Kota mati")[1] is not None
