@@ -48,7 +48,7 @@ _CLASS_WORDS: dict[str, str] = {
     "fire": "kebakaran terbakar tebakar kahuruan seuneu hangus kobong kobongan",
     # (not "aspal": the object is named by a drain or a flood complaint too, "air naik ke aspal")
     "road": "berlubang berlobang lubang lobang bolong amblas ambles retak ngelupas mengelupas paving tambal jeglongan "
-            "diaspal",
+            "diaspal bergelombang",
     "streetlight": "pju penerangan gelap peteng",
     # a park's own lamps ("lampu taman … mati"): the park's keeper, not the street's lights
     "park_light": "",
@@ -71,7 +71,7 @@ _CLASS_WORDS: dict[str, str] = {
     # river crossings: the boat, its passengers, its life jackets
     "crossing": "kelotok klotok ketek perahu penyeberangan pelampung speedboat",
     "noise": "bising berisik ribut musik music knalpot suara suaranya bunyi dentam dentum jedag jedug loud noise noisy",
-    "sewage": "limbah tinja septic septik tai manhole ipal sedot",
+    "sewage": "limbah tinja septic septik tai manhole ipal sedot tercemar pencemaran berminyak",  # (and what pollutes water)
     "dengue": "dbd demam berdarah fogging nyamuk jentik",
     "clinic": "antrean antrian",
     "hospital": "bpjs pasien",

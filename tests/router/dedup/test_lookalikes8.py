@@ -148,3 +148,9 @@ def test_abbreviated_names():
     # a landmark by its initials: "Taman AIS" is "Taman Ade Irma Suryani"
     assert similarity("lampu Taman AIS mati kabeh", "lampu taman di Taman Ade Irma Suryani mati semua")[1] is None
     assert similarity("lampu Taman AIS mati", "lampu di Taman Bunga Kota mati")[1] is not None
+
+
+def test_a_wavy_road_and_oily_water():
+    assert classes("jalan tol km 13 bergelombang parah") == ["road"]
+    assert classes("air laut di kolong rumah berminyak hitam") == ["sewage"]
+    assert classes("sungai tercemar cairan hitam") == ["sewage"]
