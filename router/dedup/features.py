@@ -311,6 +311,10 @@ def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[
 def _street_before_kelurahan(places: set[str], low: str) -> set[str]:
     """"Jl. A. Yani Karang Rejo" is Jl. A. Yani in Karang Rejo: a street name that took the kelurahan's first
     word ("yani karang") loses it."""
+    if "lampu jalan " in low:
+        # "lampu jalan Kebun Bunga RT 11": the street light of kelurahan Kebun Bunga, not a street of that name
+        places = {key for key in places if not (key.startswith("street:") and "kel:" + key[7:] in places and
+                                                f"lampu jalan {key[7:]}" in low)}
     kelurahan = [key[4:] for key in places if key.startswith("kel:") and " " in key]
     if not kelurahan:
         return places
@@ -473,7 +477,13 @@ def _extract_places(text: str, location: Mapping[str, Any] | None = None) -> set
                 continue
             if kind in ("griya", "bumi"):  # part of the estate's name: "Griya Asri"
                 first, second = f"{kind} {first.lower()}", ""
-            elif kind == "simpang" and "-" in first.strip("-"):  # "simpang kircon-jakarta": two streets meet
+            elif kind == "simpang" and first.lower() in ("3", "4", "5", "tiga", "empat"):
+                # "simpang 4 Jl. A - Jl. B", "simpang tiga Rapak": how many roads meet, not a name ("Simpang
+                # Lima" is one) — the name, if any, is the next word
+                if not second:
+                    continue
+                first, second = second, ""
+            if kind == "simpang" and "-" in first.strip("-"):  # "simpang kircon-jakarta": two streets meet
                 for part in first.strip("-").split("-"):
                     _add_name(places, "lm-simpang", part, "", cased)
                 continue

@@ -154,3 +154,17 @@ def test_a_wavy_road_and_oily_water():
     assert classes("jalan tol km 13 bergelombang parah") == ["road"]
     assert classes("air laut di kolong rumah berminyak hitam") == ["sewage"]
     assert classes("sungai tercemar cairan hitam") == ["sewage"]
+
+
+def test_how_many_roads_meet_is_no_crossings_name():
+    places = extract_places("lampu merah simpang 4 Jl. Kenari - Jl. Pangeran Melati mati")
+    assert not any(key.startswith("lm-simpang:") for key in places)
+    assert "lm-simpang:rapak" in extract_places("di simpang tiga Rapak macet")
+    assert similarity("lampu merah simpang 4 Jl. Kenari - Jl. Melati mati",
+                      "traffic light simpang Kenari - Melati padam")[1] is None
+
+
+def test_the_street_light_of_a_kelurahan_is_no_street():
+    location = {"kelurahan": "Kebun Jeruk"}
+    assert "street:kebun jeruk" not in extract_places("lampu jalan Kebun Jeruk RT 11 mati", location)
+    assert "street:kebun jeruk" in extract_places("lubang di Jl. Kebun Jeruk RT 11", location)
