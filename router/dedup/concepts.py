@@ -48,11 +48,11 @@ _CLASS_WORDS: dict[str, str] = {
     "fire": "kebakaran terbakar tebakar kahuruan seuneu hangus kobong kobongan",
     # (not "aspal": the object is named by a drain or a flood complaint too, "air naik ke aspal")
     "road": "berlubang berlobang lubang lobang bolong amblas ambles retak ngelupas mengelupas paving tambal jeglongan "
-            "diaspal",
+            "diaspal bergelombang",
     "streetlight": "pju penerangan gelap peteng",
     # a park's own lamps ("lampu taman … mati"): the park's keeper, not the street's lights
     "park_light": "",
-    "trafficlight": "apill",
+    "trafficlight": "apill bangjo",  # (Javanese "bangjo", "lampu abang ijo": red-green)
     "power": "pln listrik",
     "collapse": "ambruk roboh runtuh rubuh ambrol",
     "tree": "pohon tangkal dahan ranting tumbang doyong condong",
@@ -71,7 +71,7 @@ _CLASS_WORDS: dict[str, str] = {
     # river crossings: the boat, its passengers, its life jackets
     "crossing": "kelotok klotok ketek perahu penyeberangan pelampung speedboat",
     "noise": "bising berisik ribut musik music knalpot suara suaranya bunyi dentam dentum jedag jedug loud noise noisy",
-    "sewage": "limbah tinja septic septik tai manhole ipal sedot",
+    "sewage": "limbah tinja septic septik tai manhole ipal sedot tercemar pencemaran berminyak",  # (and what pollutes water)
     "dengue": "dbd demam berdarah fogging nyamuk jentik",
     "clinic": "antrean antrian",
     "hospital": "bpjs pasien",
@@ -93,10 +93,21 @@ _CLASS_WORDS: dict[str, str] = {
     # a vaccine or medicine out of stock at a health facility: not its queue, not its staff (appended last: the
     # bits of the classes above keep their places)
     "medicine": "vaksin vaksinasi imunisasi obat",
+    # a camera that watches a street or a park: not its wifi, not its lamps
+    "cctv": "cctv",
+    # the paint on a road (a zebra crossing, lane lines): not its lights, not its holes
+    "marking": "marka",
+    # a park's or a stop's furniture (a broken bench): not its lamps, not its roof
+    "furniture": "bangku",
+    # cattle and goats loose on a road or in a park (Satpol PP's), a warning siren that fails or sounds by itself
+    "livestock": "sapi kambing ternak",
+    "siren": "sirine sirene",
+    # a levy collected at a market, a terminal or a parking lot (twice, by the wrong people): not the traders
+    "levy": "retribusi",
 }
 # two-word names of a problem (normalised): the second word is read after the first
 _CLASS_PAIRS: dict[tuple[str, str], str] = {
-    ("lampu", "jalan"): "streetlight", ("lampu", "merah"): "trafficlight", ("lampu", "lalu"): "trafficlight",
+    ("lampu", "jalan"): "streetlight", ("lampu", "merah"): "trafficlight", ("lampu", "abang"): "trafficlight", ("lampu", "lalu"): "trafficlight",
     ("lampu", "hijau"): "trafficlight", ("lampu", "kuning"): "trafficlight", ("lampu", "stopan"): "trafficlight", ("lampu", "taman"): "park_light", ("lintas", "light"): "trafficlight",
     ("air", "mati"): "no_water", ("pdam", "mati"): "no_water", ("tidak", "mengalir"): "no_water",
     ("tidak", "ngalir"): "no_water", ("belum", "mengalir"): "no_water", ("tidak", "keluar"): "no_water",
@@ -114,7 +125,7 @@ _CLASS_PAIRS: dict[tuple[str, str], str] = {
     ("puting", "beliung"): "storm", ("angin", "puyuh"): "storm", ("angin", "ribut"): "storm", ("angin", "topan"): "storm",
     ("manusia", "silver"): "street_people", ("anak", "jalanan"): "street_people",
     ("anak", "jalan"): "street_people", ("minta", "minta"): "street_people",  # ("jalanan" is normalised to "jalan")
-    ("kaki", "lima"): "vendor", ("ruang", "kelas"): "school_building", ("study", "tour"): "school_fee", ("kartu", "keluarga"): "civil_registry",
+    ("kaki", "lima"): "vendor", ("ruang", "kelas"): "school_building", ("uang", "komite"): "school_fee", ("seperti", "gunung"): "waste", ("study", "tour"): "school_fee", ("kartu", "keluarga"): "civil_registry",
     ("bantuan", "beras"): "welfare", ("jalan", "rusak"): "road", ("gang", "rusak"): "road", ("jalan", "ambrol"): "road", ("aspal", "ambrol"): "road",
 }
 # weak words: a by-product or a venue names a problem only when nothing else in the message does ("asap
@@ -127,6 +138,7 @@ _WEAK_WORDS: dict[str, str] = {"asap": "burning", "asapnya": "burning", "karaoke
                                "sampah": "waste", "angin": "storm",  # ("penuh sampah kiriman", "angin kencang")
                                "damkar": "fire", "buruh": "labour", "karyawan": "labour", "pekerja": "labour"}  # (the fire brigade also catches snakes and bees)
 CLASSES: tuple[str, ...] = tuple(_CLASS_WORDS)
+assert len(CLASSES) <= 54, "bits 54 and up are HEDGE and the states"
 _BIT = {name: 1 << i for i, name in enumerate(CLASSES)}
 _WORD_MASK: dict[str, int] = {}
 for _name, _words in _CLASS_WORDS.items():
@@ -160,7 +172,7 @@ _NOT_YET = frozenset("belum tidak".split())
 # and "korban kebakaran kemarin butuh sembako", "bekas banjir", "pasca longsor": the event is the reference, the
 # message is about what followed
 # ("material longsor", "sisa banjir": what the event left, the message is about what it blocks or spoils)
-_NOT_THAT = frozenset("bukan korban bekas puing pasca habis sehabis setelah sesudah lokasi material sisa".split())
+_NOT_THAT = frozenset("bukan dudu sanes korban bekas puing pasca habis abis sehabis setelah sesudah lokasi material sisa".split())
 # "yg lobang itu", "nang ketimpa kemarin": the problem already told, named to say where this one is
 _THAT_ONE = frozenset("itu tadi kemarin kemaren kmrn wingi kae kuwi iku".split())  # (Javanese "sing ambrol kuwi")
 # a demonstrative between a hedge and its event does not end the hedge ("khawatir pohon tersebut tumbang")
@@ -176,6 +188,7 @@ _WHICH = frozenset("yang yg sing nang".split())
 _LOTS = frozenset("parkir parkirnya".split())
 # "warga butuh makanan & air bersih": clean water asked for as relief, not piped water that is off
 _NEEDS = frozenset("butuh butuhkan membutuhkan perlu memerlukan kebutuhan minta bantuan".split())
+_BESIDE = frozenset("depan dpn dekat deket dkt samping sebelah seberang belakang".split())
 _TOWARDS = frozenset("sampai sampe ke ka dekat deket dkt depan belakang samping".split())
 # "karena asap kebakaran lahan tadi, tetangga sesak napas": the cause, an event told before, is the reference
 _CAUSE = frozenset("karena karna krn akibat gara".split())
@@ -188,6 +201,7 @@ _NONE = frozenset("tidak tak gak ga nggak ndak kada dak indak ora nyanda".split(
 _WEB = frozenset("web website situs online".split())
 _PIPE = frozenset("pipa pipanya ledeng".split())
 _OTHER_SUBJECTS = frozenset("lampu listrik pln pju apill lalu merah tv hp".split())
+_DARK = frozenset("gelap peteng".split())  # (the dark a lamp out leaves: a park's as well as a street's)
 _TIMING_WORDS = frozenset("durasi durasinya kelamaan timer detik".split())
 HEDGE = 1 << 54  # (not stored) a word that makes the next event words a risk
 _STATE_OF = {**dict.fromkeys(_TIMING_WORDS, TIMING), **dict.fromkeys(_BROKEN_WORDS, BROKEN),
@@ -238,6 +252,7 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
     weak = 0
     third = ""  # the token before ``before``
     need = 0  # tokens left that a need word ("butuh makanan & air bersih") still covers
+    dark_street = False  # a street light named as such ("PJU", "lampu jalan"), not only "gelap"
     reference = 0  # tokens left that an earlier event's reference ("bekas", "setelah", "korban") still covers
     tokens = tokens if isinstance(tokens, list) else list(tokens)
     told = {i for i in range(1, len(tokens) - 1) if tokens[i + 1] in _THAT_ONE and tokens[i - 1] in _WHICH}
@@ -277,13 +292,20 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
         if hedged and token not in _DEMONSTRATIVES:
             hedged -= 1
         bit = words.get(token)
-        if bit is not None and token in _DENIED_WORDS and (previous in _NONE or previous == "bukan"):
-            bit = None  # "tidak keruh": that problem is not there
+        if bit is not None and (token in _DENIED_WORDS or stem is not None and stem(token) in _DENIED_WORDS) and \
+                (previous in _NONE or previous == "bukan" or (previous == "ada" and before in _NONE)):
+            third, before, previous = before, previous, token
+            continue  # "tidak keruh", "tidak ada kebocoran": that problem is not there
         if token in _LOTS and previous in _TOWARDS:
             weak |= _BIT["parking"]
             third, before, previous = before, previous, token
             continue
-        if bit is None and (token in _WEAK_MASK or token.endswith("nya") and token[:-3] in _WEAK_MASK):
+        if bit is not None and previous in _BESIDE:
+            # "PKL sampai depan baliho", "numpuk dekat saluran": a thing named as where, a problem only when
+            # nothing else is named
+            weak |= bit
+            bit = None
+        elif bit is None and (token in _WEAK_MASK or token.endswith("nya") and token[:-3] in _WEAK_MASK):
             weak |= _WEAK_MASK[token if token in _WEAK_MASK else token[:-3]]  # ("sampahnya")
         elif bit is None and len(token) > 5:
             # "amblasnya", "bocornya", Malay "muncratnyo", "ularnye"
@@ -292,6 +314,8 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
                 bit = words.get(stem(token))
         if bit is not None:
             mask |= bit
+            if bit == _BIT["streetlight"] and token not in _DARK:
+                dark_street = True
         if token in _NEEDS:
             need = 4
         elif need:
@@ -306,6 +330,8 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
                 weak |= pair  # "pengamen di lampu merah Jl. Veteran": a place unless nothing else is named
             else:
                 mask |= pair
+            if pair == _BIT["streetlight"]:
+                dark_street = True
             if pair and previous == "lampu":
                 lamp = False  # the lamp was a traffic light (or a street light) named by the pair
         elif token == "lampu" and not reference:  # "bukan lampu yg masalah": not a lamp complaint
@@ -325,11 +351,14 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
                 mask |= _BIT["no_water"]  # ("aliran air PDAM di lingkungan kami terhenti")
             if token in _OTHER_SUBJECTS:
                 water = 0
-            elif not token.isdigit() and token not in ("rt", "rw"):  # "air di RT 10 RW 3 mati"
+            elif not token.isdigit() and token not in ("rt", "rw", "blok", "gang", "gg") and len(token) > 1:
+                # "air di RT 10 RW 3 mati", "air di perum X blok D mati"
                 water -= 1
         third, before, previous = before, previous, token
     if lamp and not mask & (_BIT["trafficlight"] | _BIT["streetlight"]):
         mask |= _BIT["streetlight"]  # "lampu gegerkalong hilir mati": a lamp out in the street
+    if mask & _BIT["park_light"] and mask & _BIT["streetlight"] and not dark_street:
+        mask &= ~_BIT["streetlight"]  # "lampu taman mati, malem gelap": the dark is the park's
     if weak and not mask & ~STATES:
         mask |= weak
     return mask
@@ -360,6 +389,9 @@ _CHANNEL = r"(?:wa|whatsapp|whats app|watsap|email|e-mail|surel|telegram|tele|dm
 _SELF_REF = re.compile(
     r"\b(?:udah|udh|sudah|sdh|dah|telah|pernah|tos|wis|uwis|wes)\s+(?:\w+\s+){0,2}?"
     r"(?:wa|whatsapp|kirim|ngirim|lapor|laporkan|melapor|melaporkan|ngadu|mengadu|sampaikan|menyampaikan|email)\b"
+    # (not "sudah lapor ke kelian banjar / pak RT / lurah": told to someone local, not to this service)
+    r"(?!\s+(?:ke|sama|ama|pada|kepada)\s+(?:pak\s+|bu\s+|ibu\s+|bapak\s+)?(?:rt|rw|kelian|klian|lurah|kades|kadus|kaling|"
+    r"kepala\s+lingkungan|ketua|polisi|polsek|satpam|security|pengelola|pemilik|bos|mandor|linmas|babinsa|pecalang)\b)"
     r"|\b(?:menyusul|melanjutkan|menindaklanjuti|menyambung|sebagaimana|lanjutan)\b"
     r"|\b(?:nu|yang|yg)\s+(?:tadi|tos|kantos|kemarin|kmrn|semalem|semalam)\s+(?:\w+\s+)?(?:wa|kirim|lapor|ngirim)\b"
     r"|\blaporan\s+(?:saya|sy|kami|abdi)\b|\b(?:saya|sy|abdi)\s+(?:lapor|laporkan)\s+(?:kemarin|kmrn|tadi|semalam)\b"
@@ -377,7 +409,8 @@ _AGAIN = re.compile(r"\b(?:lagi|lg|deui|kembali|balik\s+lagi|maning|meneh|maneh|
 _FOLLOW = re.compile(r"\[foto\]|\bfoto(?:nya)?\b|\b(?:masih|msh|belum|blm|teu\s+acan|tetep|tetap|gimana|gmn|"
                      r"kapan|sampe\s+skrg|sampai\s+sekarang|beuki|makin)\b", re.I)
 _OTHER = re.compile(r"\bbeda\s+(?:sama|dengan|dgn|dari|dr|ama|jeung|ti|karo|gang|pabrik|sekolah|jalan|jl|rt|rw|"
-                    r"tempat|lokasi|masjid|pasar|rumah|kasus|kejadian|urusan|hal|masalah|soal|laporan|keluhan|perkara)\b|\bbukan\s+(?:yang|yg)\s+(?:tadi|kemarin|kmrn|di)\b"
+                    r"tempat|lokasi|titik|simpang|perempatan|pertigaan|lorong|blok|kampung|kelurahan|desa|dusun|banjar|taman|gedung|"
+                    r"masjid|pasar|rumah|kasus|kejadian|urusan|hal|masalah|soal|laporan|keluhan|perkara)\b|\bbukan\s+(?:yang|yg)\s+(?:tadi|kemarin|kmrn|di)\b"
                     r"|\b(?:bukan|lain|sanes)\s+(?:yang|yg|nu)\s+(?:dekat|deket|dkt|deukeut|parak|depan|di)\b"
                     r"|\b(?:kejadian|kasus|peristiwa)\s+(?:baru|lain)\b|\blain\s+(?:lagi|tempat|lokasi)\b|\bsanes\s+nu\b|\blain\s+(?:lah\s+|pula\s+|pulang\s+)?(?:dengan|dgn|lawan|sama|dari)\b"
                     # "ini pohon yang lain", "bukan yang rapuh kemarin", "banjar yang berbeda dengan Br. Kaja"

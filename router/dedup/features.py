@@ -105,6 +105,7 @@ _UNIT_WORDS = frozenset("koridor trayek jalur lantai lt tiang loket peron kios l
                         "menara tower zona sektor jembatan tahap fase".split())
 # a block of a housing estate or a flat ("Blok C"): two blocks are two places
 _BLOK = re.compile(r"\bblok\s*([a-z]{1,2}\d{0,2}|\d{1,2})\b", re.I)
+_MALL = re.compile(r"\b([A-Za-z][a-z]{2,})\s+(?:[Mm]all|[Mm]al|[Pp]laza)\b")
 _AREA = re.compile(r"\b(kel(?:urahan)?|desa|kec(?:amatan)?)\b\.?\s+([a-z][a-z\-]+(?:\s+[a-z][a-z\-]+)?)", re.I)
 _NOT_A_NAME = frozenset("""
 no nomor rt rw kel kelurahan kec kecamatan dekat dkt depan samping belakang sebelah seberang ujung pinggir arah
@@ -182,9 +183,11 @@ _NUMBERED_STREET = re.compile(r"\bjl\s+(?:raya\s+)?([A-Za-z][a-z'\-]{3,})\s+(\d{
 _DIGIT_STREET = re.compile(r"\bjl\s+([A-Z][a-z'\-]+(?:\s+[A-Z][a-z'\-]+)?)\s+([1-9])\b(?!\s*[/.:,\-]?\s*\d)")
 _GANG_NUMBER = re.compile(r"\bgg\s*(\d{1,3}(?:[a-e]\b)?)\b(?!\s*[/.:]\s*\d)", re.I)  # ("Gang 3A" is not "Gang 3B")
 # a house number on a street ("Jl. Pandanaran No. 12"), unless it is the writer's own address ("warga Jl. …")
-_HOUSE = re.compile(r"\b(?:jl|gg)\s+[A-Za-z][^,;()\n]{0,40}?\b(?:no|nomor)\b\.?\s*(\d{1,4})\b"
+_HOUSE = re.compile(r"\b(?:jl|gg)\s+[A-Za-z][^,;()\n]{0,40}?\b(?:no|nomor|nomer|nmr)\b\.?\s*(\d{1,4})\b"
                     # a house or shop numbered in an estate or a row ("rumah no 15 di Perum …", "ruko nomor 3")
-                    r"|\b(?:rumah|ruko)\s+(?:no|nomor)\b\.?\s*(\d{1,4})\b", re.I)
+                    r"|\b(?:rumah|ruko)\s+(?:no|nomor|nomer|nmr)\b\.?\s*(\d{1,4})\b"
+                    # the house a spot is in front of ("pipa bocor depan no 27", "dpn nomor 5")
+                    r"|\b(?:depan|dpn|samping|sebelah|seberang|belakang)\s+(?:no|nomor|nomer|nmr)\b\.?\s*(\d{1,4})\b", re.I)
 _OWN_ADDRESS = re.compile(r"\b(?:warga|alamat|beralamat|tinggal|domisili|rumah\s+(?:saya|kami|sy))\b[^.\n]{0,25}$", re.I)
 # old spelling in street names ("Soedarto" = "Sudarto", "Achmad" = "Ahmad", "Djuanda" = "Juanda")
 _OLD_SPELLING = (("oe", "u"), ("dj", "j"), ("tj", "c"), ("sj", "sy"), ("ch", "h"))
@@ -308,6 +311,10 @@ def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[
 def _street_before_kelurahan(places: set[str], low: str) -> set[str]:
     """"Jl. A. Yani Karang Rejo" is Jl. A. Yani in Karang Rejo: a street name that took the kelurahan's first
     word ("yani karang") loses it."""
+    if "lampu jalan " in low:
+        # "lampu jalan Kebun Bunga RT 11": the street light of kelurahan Kebun Bunga, not a street of that name
+        places = {key for key in places if not (key.startswith("street:") and "kel:" + key[7:] in places and
+                                                f"lampu jalan {key[7:]}" in low)}
     kelurahan = [key[4:] for key in places if key.startswith("kel:") and " " in key]
     if not kelurahan:
         return places
@@ -345,7 +352,11 @@ def _after_settled(text: str, places: set[str], location: Mapping[str, Any] | No
     tail = _extract_places(text[but.end():], None)
     if not any(key.startswith(_FINE_KINDS) for key in tail):
         return places
-    return tail | (_extract_places("", location) if location else set())
+    if not location:
+        return tail
+    # (the location's RT, RW or street is the settled matter's when the tail names one of that kind itself)
+    kinds = {key.partition(":")[0] for key in tail}
+    return tail | {key for key in _extract_places("", location) if key.partition(":")[0] not in kinds}
 
 
 def _extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[str]:
@@ -405,10 +416,10 @@ def _extract_places(text: str, location: Mapping[str, Any] | None = None) -> set
                     (name[:1].isupper() or direction in ("wetan", "kulon", "lor", "kidul") or
                      words[0] not in _common_words()):
                 places.add(f"arah:{''.join(words)} {_COMPASS.get(direction.lower(), direction.lower())}")
-    if low is None or " no " in low or " no." in low or "nomor" in low:
+    if low is None or " no " in low or " no." in low or "nomor" in low or "nomer" in low or " nmr" in low:
         for match in _HOUSE.finditer(text):
             if not _OWN_ADDRESS.search(text, max(0, match.start() - 40), match.start()):
-                places.add(f"hn:{int(match.group(1) or match.group(2))}")
+                places.add(f"hn:{int(match.group(1) or match.group(2) or match.group(3))}")
     if low is None or "kel" in low or "kec" in low or "desa" in low:
         for kind, name in _AREA.findall(text):
             if name.partition(" ")[0].lower() in _AREA_RUNNING:
@@ -420,6 +431,14 @@ def _extract_places(text: str, location: Mapping[str, Any] | None = None) -> set
         for first, second in _AFTER_RW.findall(text):
             if first.lower() not in ("kel", "kelurahan", "desa", "kec", "kecamatan"):
                 _add_name(places, "kel", first, second, cased)
+    if low is None or "mall" in low or "plaza" in low or " mal " in low:
+        # a mall is named before its kind ("Grage Mall", "Big Mall", "depan mega mall"), by the word before it
+        # ("Palu Grand Mall" is "grand": the words before that may be running text, "parak Big Mall")
+        for name in _MALL.findall(text):
+            name = name.lower()
+            if name not in _NOT_A_NAME and name not in FILLERS and name not in _REF_WORDS and \
+                    name not in _LANDMARK_KINDS and name not in _common_words():  # ("simpang Mall Lembuswana")
+                places.add("lm-mall:" + name)
     kinds = text_words & _LANDMARK_KINDS
     if low is None or (kinds and (not kinds <= _WEAK_KINDS or _WEAK_KIND.search(text))):
         pos = 0
@@ -458,7 +477,13 @@ def _extract_places(text: str, location: Mapping[str, Any] | None = None) -> set
                 continue
             if kind in ("griya", "bumi"):  # part of the estate's name: "Griya Asri"
                 first, second = f"{kind} {first.lower()}", ""
-            elif kind == "simpang" and "-" in first.strip("-"):  # "simpang kircon-jakarta": two streets meet
+            elif kind == "simpang" and first.lower() in ("3", "4", "5", "tiga", "empat"):
+                # "simpang 4 Jl. A - Jl. B", "simpang tiga Rapak": how many roads meet, not a name ("Simpang
+                # Lima" is one) — the name, if any, is the next word
+                if not second:
+                    continue
+                first, second = second, ""
+            if kind == "simpang" and "-" in first.strip("-"):  # "simpang kircon-jakarta": two streets meet
                 for part in first.strip("-").split("-"):
                     _add_name(places, "lm-simpang", part, "", cased)
                 continue
@@ -590,6 +615,7 @@ def _spots(places: set[str], text: str) -> None:
     for first, second in _REF.findall(text):
         for word in (first.lower().rstrip("0123456789"), second.lower().rstrip("0123456789")):
             if len(word) >= 3 and word not in common and word not in _REF_SKIP and word not in street_words and \
+                    word not in _STREET_TITLES and \
                     word not in _COMPASS_WORDS and not _AFFIXED.match(word):
                 places.add("ref:" + _REF_SAME.get(word, word))
 
@@ -615,7 +641,12 @@ def _sub_unit(places: set[str], match: re.Match[str]) -> None:
     places.add(f"sub:{name}")
 
 
+# compass words abbreviated in a street's name ("Jl. Kalibaru Sltn" = "Kalibaru Selatan")
+_COMPASS_ABBREV = {"sltn": "selatan", "slt": "selatan", "utr": "utara", "brt": "barat", "tmr": "timur"}
+
+
 def _street_word(word: str) -> str:
+    word = _COMPASS_ABBREV.get(word, word)
     for old, new in _OLD_SPELLING:
         if old in word:
             word = word.replace(old, new)
@@ -626,7 +657,7 @@ def _street_word(word: str) -> str:
 # "Kelayan Dalam", "Sungai Andai Hulu"): part of the name though it is a common word
 _STREET_QUALIFIERS = frozenset("besar kecil dalam luar hulu hilir ujung tengah atas bawah lama".split())
 _LANDMARK_FIRST = frozenset("taman pasar kampung stasiun terminal masjid".split())
-_STREET_TITLES = frozenset("ir h hj dr kh prof kol jend mayjen letjen brigjen kapt kapten mayor letkol kolonel jenderal "
+_STREET_TITLES = frozenset("ir h hj haji hajjah dr kh prof kol jend mayjen letjen brigjen kapt kapten mayor letkol kolonel jenderal "
                            "jendral laksamana marsekal pangeran raden teuku tengku kyai kiai syekh".split())
 
 
@@ -650,8 +681,10 @@ def _add_name(places: set[str], kind: str, first: str, second: str, cased: bool 
             (len(first) > 5 and first.endswith(("nya", "nye"))):  # "jalan gangnye berlobang": running text
         return
     common = _common_words()
-    if kind == "street" and second in _STREET_QUALIFIERS:
-        places.add(f"{kind}:{first} {second}")  # "Jl. Cempaka Besar" and "Jl. Cempaka Kecil" are two streets
+    if kind == "street" and (second in _STREET_QUALIFIERS or (second == "raya" and first not in _LANDMARK_FIRST)):
+        # "Jl. Cempaka Besar" and "Jl. Cempaka Kecil" are two streets; "Jl. Bangbarung Raya" is the main road,
+        # not "Jl. Bangbarung 2" (each still meets a bare "Jl. Bangbarung", which may be either)
+        places.add(f"{kind}:{first} {second}")
         return
     if second and (second in common or second.isdigit() or (not cased and _AFFIXED.match(second)) or
                    (len(second) > 5 and second.endswith("nya"))) and \
@@ -680,12 +713,22 @@ def _abbreviates(short: str, long: str) -> bool:
     return all(ch in rest for ch in short[2:])
 
 
+def _initials(short: str, long: str) -> bool:
+    """``short`` is the initials of the name ``long`` ("ais" for "ade irma suryani")."""
+    words = long.split()
+    # (a name is kept to two words: "ade irma" stands for "Ade Irma Suryani")
+    return len(words) >= 2 and " " not in short and 3 <= len(short) <= len(words) + 1 and \
+        short.startswith("".join(w[0] for w in words))
+
+
 def _compatible(a: Iterable[str], b: Iterable[str], suffix: bool = False) -> bool:
     """True when some name in ``a`` equals or extends (word-wise) some name in ``b``; with ``suffix`` (streets)
     also when one ends with the other ("Ahmad Yani" / "Yani", written "Jl. A. Yani")."""
     for x in a:
         for y in b:
             if x == y or x.startswith(y + " ") or y.startswith(x + " ") or _abbreviates(x, y) or _abbreviates(y, x):
+                return True
+            if _initials(x, y) or _initials(y, x):  # "Taman AIS" = "Taman Ade Irma Suryani"
                 return True
             if (" " in x or " " in y) and (_abbreviates(x.replace(" ", ""), y.replace(" ", "")) or
                                            _abbreviates(y.replace(" ", ""), x.replace(" ", ""))):
@@ -775,7 +818,8 @@ def _side_only(pa: Mapping[str, tuple[str, ...]], pb: Mapping[str, tuple[str, ..
     if not sides or not streets or pb.get("arah"):
         return False
     return any(_same_base(base, street.replace(" ", "")) or base == street.rpartition(" ")[2]
-               for base in (side.rpartition(" ")[0] for side in sides) for street in streets)
+               for base in (side.rpartition(" ")[0] for side in sides) for street in streets
+               if street.rpartition(" ")[2] not in _COMPASS_WORDS)  # ("Jl. Kalibaru Sltn" names its side)
 
 
 def house_conflict(pa: Mapping[str, tuple[str, ...]], pb: Mapping[str, tuple[str, ...]]) -> bool:

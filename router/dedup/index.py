@@ -708,7 +708,7 @@ def place_keys(f: Features) -> list[int]:
             if place.startswith("street:") and " " in place:
                 # "Ahmad Yani" meets "Yani" ("Jl. A. Yani"), "Fatmawati Raya" meets "Fatmawati"
                 words = place[7:].split()
-                for word in {words[0], words[-1]} - {"gg"}:
+                for word in {words[0], words[-1]} - {"gg", "raya"}:
                     if not word.isdigit():
                         keys.append((stable_hash(f"street:{word}") << 32) | 0x9E3779B9)
                 keys.append((stable_hash("street:" + "".join(words)) << 32) | 0x9E3779B9)
