@@ -36,6 +36,7 @@ def _margin(scores: dict[str, float]) -> float:
 
 
 # a question: the clause before a "?" (after the previous sentence's end)
+QUESTION_SUBJECT = 1.0
 _QUESTION = re.compile(r"[^.!?\n]*\?")
 _WORD = re.compile(r"\w+")
 # a message of more than one clause: its unmarked last words are no question ("warga bingung mau makamin di mana")
@@ -265,8 +266,6 @@ class Classifier:
             credited.append((label, name, weight, (label,)))
         rules_only = max(by_rules, key=lambda c: by_rules[c]) if by_rules else None
         asked = self._unmarked_question(text)
-        if self.questions is not None and by_rules and "?" in asked:
-            kind_hits += self._question_hits(asked, norm, toks)
         remit_terms: dict[str, list[str]] = {}
         for hit in self.remits.match(toks):
             if hit.agency in self.agencies:
@@ -294,8 +293,15 @@ class Classifier:
 
         # whether it is a complaint at all is for the rules to say; the remits only say whose it is
         rules_score = max(by_rules.values(), default=0.0)
-        kind_args = (kind_hits, len(toks), min(top_score, rules_score) if rules_score > 0 else 0.0, channel_cfg,
-                     "?" in asked and rules_score > 0)
+        # a question about something an agency holds (its rules, its remit, its account addressed) asks for it
+        subject = rules_score > 0 or top_score >= QUESTION_SUBJECT
+        if self.questions is not None and subject and "?" in asked:
+            kind_hits += self._question_hits(asked, norm, toks)
+        # (a question whose subject only the remits or an addressed account name has that much of one)
+        subject_score = min(top_score, rules_score) if rules_score > 0 else \
+            min(top_score, QUESTION_SUBJECT) if subject and "?" in asked else 0.0
+        kind_args = (kind_hits, len(toks), subject_score, channel_cfg,
+                     "?" in asked and subject)
         kind, kind_explained = self._kind(*kind_args)
         correction, decided = None, False
         if self.corrections:  # an officer corrected a message like this one: it weighs in (router.corrections)
@@ -567,7 +573,9 @@ class Classifier:
         not_complaint = scores["bukan_aduan"]
         if not_complaint > 0 and not_complaint >= others and (
                 agency_score < kinds_cfg.bukan_aduan_max_agency_score
-                or (not_complaint >= kinds_cfg.bukan_aduan_strong and n_tokens <= kinds_cfg.bukan_aduan_strong_max_tokens)):
+                or (not_complaint >= kinds_cfg.bukan_aduan_strong and n_tokens <= kinds_cfg.bukan_aduan_strong_max_tokens)
+                or (not_complaint - others >= kinds_cfg.bukan_aduan_margin
+                    and n_tokens <= kinds_cfg.bukan_aduan_margin_max_tokens)):
             kind, chosen_by = "bukan_aduan", "rules"
         elif kinds_cfg.empty_is_bukan_aduan and evidence == 0 and agency_score <= 0 \
                 and n_tokens <= kinds_cfg.bukan_aduan_max_tokens:

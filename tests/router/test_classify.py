@@ -514,3 +514,36 @@ def test_rule_matcher_finds_every_phrase_a_plain_scan_finds() -> None:
         assert {(label, seq) for label, seq in got if len(seq) > 1} == expected, toks  # (one word: a word rule)
         found += bool(expected)
     assert found > 1000
+
+
+# issue 13, generalisation round of stop 26: cues of any Indonesian writer, texts written for these tests
+@pytest.mark.parametrize(("text", "kind"), [
+    # what happened against what should have ("padahal"), what one was told ("katanya", "disuruh")
+    ("puskesmas sudah tutup jam 11 padahal jadwalnya sampai jam 2", "pengaduan"),
+    ("urus akta kelahiran disuruh balik besok terus, katanya blangkonya kosong. bagaimana ini?", "pengaduan"),
+    ("THR karyawan dicicil empat kali, katanya perusahaan sedang sulit. boleh begitu?", "pengaduan"),
+    # a proposal says what it is for, or what not to do
+    ("muatan lokal bahasa daerah diajarkan lagi di SD, biar anak-anak paham budayanya", "aspirasi"),
+    ("lowongan proyek besar utamakan pekerja lokal, jangan semua didatangkan dari luar kota", "aspirasi"),
+])
+def test_discourse_cues_of_kind(config, text: str, kind: str) -> None:
+    assert _rules_only(config).classify(text).kind == kind, _rules_only(config).classify(text).explanation["kind"]
+
+
+@pytest.mark.parametrize("text", [
+    "terima kasih @pemkot, taman kota sekarang bersih dan adem",
+    "Tes. Tes aplikasi",
+])
+def test_thanks_or_a_test_naming_an_agencys_matter_is_no_complaint(config, text: str) -> None:
+    decision = _rules_only(config).classify(text)
+    assert (decision.kind, decision.agency) == ("bukan_aduan", "triage"), decision.explanation["kind"]
+
+
+def test_a_question_about_what_only_a_remit_names_asks_for_information(config) -> None:
+    routing = config.routing.model_copy(deep=True)
+    routing.model.enabled = False
+    agencies = [{"code": a.code, "name": a.name, "remit": a.remit} for a in config.agencies if a.code != "perkim"]
+    agencies.append({"code": "perkim", "name": "Dinas Perumahan",
+                     "remit": "Layanan penyedotan lumpur tinja dan pengelolaan IPAL komunal."})
+    decision = Classifier(routing, agencies).classify("layanan sedot tinja pemkot berapa biayanya?")
+    assert (decision.kind, decision.agency) == ("informasi", "perkim"), decision.explanation
