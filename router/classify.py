@@ -37,6 +37,8 @@ def _margin(scores: dict[str, float]) -> float:
 
 # a question: the clause before a "?" (after the previous sentence's end)
 QUESTION_SUBJECT = 1.0
+# the most words after a question's "?" that are only its closing formula ("terima kasih banyak pak")
+_CLOSING_WORDS = 5
 _QUESTION = re.compile(r"[^.!?\n]*\?")
 _WORD = re.compile(r"\w+")
 # a message of more than one clause: its unmarked last words are no question ("warga bingung mau makamin di mana")
@@ -243,10 +245,14 @@ class Classifier:
         by_rules: dict[str, float] = defaultdict(float)  # what the rules alone would say
         landmarks = self._landmarks(toks) if self.landmark_words else None
         credited: list[tuple[str, str, float, tuple[str, ...]]] = []  # (agency, rule, weight, counted for)
+        # thanks that only close a question or a letter ("… nomor berapa? terima kasih", "atas perhatiannya kami
+        # ucapkan terima kasih") are politeness, not a message of thanks
+        closing = "terima kasih" in norm and self._closing_thanks(text, norm)
         for hit in sorted(self.rules.match(toks, norm)):  # a fixed order: float sums alike in every process
             (group, label), name, weight = hit
             if group == "kind":
-                kind_hits.append(hit)
+                if not (closing and label == "bukan_aduan" and weight > 0 and "terima kasih" in name):
+                    kind_hits.append(hit)
                 continue
             owners = self.owner.get((label, name)) if self.owner else None
             shown = name
@@ -406,6 +412,18 @@ class Classifier:
                 if tuple(toks[i:i + len(seq)]) == seq:
                     return toks[:i], " ".join(norm.split()[:i])
         return toks, norm
+
+    @staticmethod
+    def _closing_thanks(text: str, norm: str) -> bool:
+        """Whether the text's thanks close a request: a few words after its last question mark ("… jadwalnya
+        bulan apa ya? terima kasih", "kumaha carana? hatur nuhun"), or a letter's "atas perhatian(nya)"."""
+        if "atas perhatian" in norm:
+            return True
+        last = text.rfind("?")
+        if last < 0:
+            return False
+        after = _WORD.findall(text[last + 1:])
+        return 0 < len(after) <= _CLOSING_WORDS
 
     def _landmarks(self, toks: list[str]) -> set[str] | None:
         """Tokens that only come right after a landmark word ("depan", "dekat"): places, not problems."""

@@ -547,3 +547,30 @@ def test_a_question_about_what_only_a_remit_names_asks_for_information(config) -
                      "remit": "Layanan penyedotan lumpur tinja dan pengelolaan IPAL komunal."})
     decision = Classifier(routing, agencies).classify("layanan sedot tinja pemkot berapa biayanya?")
     assert (decision.kind, decision.agency) == ("informasi", "perkim"), decision.explanation
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    # thanks that close a question or a letter are politeness: the question is the message
+    ("angkot ke terminal sekarang nomor berapa? terima kasih banyak", "informasi"),
+    ("terima kasih pak, sampah di gang kami sudah diangkut", "bukan_aduan"),
+    # "how about if" in a regional language proposes ("kumaha mun", "piye nek")
+    ("kumaha mun di unggal RW disadiakeun tempat sampah pilah?", "aspirasi"),
+    # what was built is told, not asked for; a proposal nothing came of complains
+    ("jembatan kayu yang dibangun tahun lalu sudah patah-patah", "pengaduan"),
+    ("usulan perbaikan gang kami di musrenbang tidak pernah direalisasi, jalannya makin hancur", "pengaduan"),
+])
+def test_closing_formulas_regional_proposals_and_told_works(config, text: str, kind: str) -> None:
+    decision = _rules_only(config).classify(text)
+    assert decision.kind == kind, decision.explanation["kind"]
+
+
+def test_a_letters_closing_thanks_are_no_message_of_thanks(config) -> None:
+    decision = _rules_only(config).classify("Dengan hormat, mohon informasi persyaratan izin reklame. Atas "
+                                            "perhatiannya kami ucapkan terima kasih.")
+    assert "bukan_aduan" not in decision.explanation["kind"]["scores"], decision.explanation["kind"]
+
+
+def test_the_public_information_law_is_no_school_card(config) -> None:
+    # "UU KIP" (Keterbukaan Informasi Publik), not the KIP of schoolchildren (Kartu Indonesia Pintar)
+    decision = _rules_only(config).classify("Sesuai UU KIP, kami memohon salinan LKPJ Wali Kota tahun lalu.")
+    assert (decision.kind, decision.agency) == ("informasi", "diskominfo"), decision.explanation
