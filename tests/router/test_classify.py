@@ -574,3 +574,18 @@ def test_the_public_information_law_is_no_school_card(config) -> None:
     # "UU KIP" (Keterbukaan Informasi Publik), not the KIP of schoolchildren (Kartu Indonesia Pintar)
     decision = _rules_only(config).classify("Sesuai UU KIP, kami memohon salinan LKPJ Wali Kota tahun lalu.")
     assert (decision.kind, decision.agency) == ("informasi", "diskominfo"), decision.explanation
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    # proposals: active and -kan request verbs, "why not" (Javanese "mbok"), "as other cities do", "consider"
+    ("mohon dibangunkan sumur resapan di kampung kami, tiap hujan air menggenang", "aspirasi"),
+    ("tolong pertimbangkan jalur sepeda di jalan protokol", "aspirasi"),
+    ("tolong program lampu jalan tenaga surya kayak kota lain", "aspirasi"),
+    ("mbok ana taman bacaan nang kampung kene", "aspirasi"),
+    # whose job it is, or where to report, asked after a grievance
+    ("sampah di pasar menumpuk, ini urusan siapa sih?", "pengaduan"),
+    ("di-PHK sepihak tanpa pesangon. mau lapor di mana?", "pengaduan"),
+])
+def test_proposal_verbs_and_outraged_questions(config, text: str, kind: str) -> None:
+    decision = _rules_only(config).classify(text)
+    assert decision.kind == kind, decision.explanation["kind"]
