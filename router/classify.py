@@ -146,6 +146,9 @@ class Classifier:
             seq = tuple(normalise(marker, routing.lexicon).split())
             if seq:
                 self.signatures[seq[0]].append(seq)
+        self._several_phrases = [normalise(cue, routing.lexicon) for cue in routing.several_agencies.listed_cues]
+        self._several_phrases = [cue for cue in self._several_phrases if cue]
+        self._several_cues = frozenset(cue.split()[0] for cue in self._several_phrases)
         self.landmark_words = frozenset(normalise(" ".join(routing.landmark_words), routing.lexicon).split()) \
             if routing.landmark_weight < 1 else frozenset()
         self._tags = frozenset(routing.kinds.question_tags)
@@ -344,6 +347,8 @@ class Classifier:
                 second = ranked[1][0] if len(ranked) > 1 else 0.0
                 confidence = _confidence(top_score, second, cfg.confidence_half_score)
 
+        listed = bool(self._several_cues) and not self._several_cues.isdisjoint(norm.split()) \
+            and self._listed(norm)
         forced = cfg.kinds.agency_for_kind.get(kind)
         if forced is not None:
             agency, chosen_by = forced, f"kind:{kind}"
@@ -351,11 +356,11 @@ class Classifier:
         elif kind == "informasi":
             agency, chosen_by = self._ppid(ranked, self._asking(rules, remit_terms))
             confidence = kind_explained["confidence"]
-        elif self._several(ranked) and not (correction is not None and top_agency == correction.entry.agency_to):
+        elif self._several(ranked, listed) and not (correction is not None and top_agency == correction.entry.agency_to):
             agency, chosen_by = cfg.triage_agency, "several_agencies"
         elif confidence >= cfg.threshold and top_agency in self.agencies:
             agency = top_agency
-            if correction is not None and top_agency == correction.entry.agency_to and (decided or self._several(ranked)):
+            if correction is not None and top_agency == correction.entry.agency_to and (decided or self._several(ranked, listed)):
                 chosen_by = "correction"  # it changed the answer, or settled what several agencies shared
             else:
                 chosen_by = "remit" if top_agency != rules_only and (
@@ -546,13 +551,20 @@ class Classifier:
             break
         return self.ppid_utama, "ppid_utama"
 
-    def _several(self, ranked: list[tuple[float, str]]) -> bool:
-        """Several agencies with strong evidence and none primary: a coordinator must split the work."""
+    def _listed(self, norm: str) -> bool:
+        """Whether the text says it lists several problems ("banyak masalah: …", "semua rusak", "sekaligus")."""
+        padded = f" {norm} "
+        return any(f" {cue} " in padded for cue in self._several_phrases)
+
+    def _several(self, ranked: list[tuple[float, str]], listed: bool = False) -> bool:
+        """Several agencies with strong evidence and none primary: a coordinator must split the work. A text that
+        says it lists several problems needs less evidence of each (``listed_min_score``, ``listed_share``)."""
         rule = self.cfg.several_agencies
         if rule.min_agencies <= 1 or len(ranked) < rule.min_agencies:
             return False
         top = ranked[0][0]
-        strong = [s for s, c in ranked if c != self.cfg.triage_agency and s >= rule.min_score and s >= rule.share * top]
+        least, share = (rule.listed_min_score, rule.listed_share) if listed else (rule.min_score, rule.share)
+        strong = [s for s, c in ranked if c != self.cfg.triage_agency and s >= least and s >= share * top]
         return len(strong) >= rule.min_agencies
 
     def _learned_agency(self, probabilities: dict[str, float]) -> tuple[str, float] | None:

@@ -264,6 +264,13 @@ class SeveralAgencies(Model):
     min_agencies: int = Field(3, ge=0, description="this many agencies with strong evidence (0: never)")
     min_score: float = Field(4.0, ge=0, description="evidence an agency needs to count")
     share: float = Field(0.4, ge=0, le=1, description="… and at least this share of the best agency's")
+    listed_cues: list[str] = Field(
+        default_factory=lambda: ["banyak masalah", "berbagai masalah", "macam macam masalah", "semua rusak",
+                                 "semuanya", "sekaligus", "pokoknya", "semua masalah"],
+        description="words of a text that says it lists several problems (\"banyak masalah: jalan rusak, lampu "
+        "mati, sampah …\"); then listed_min_score and listed_share apply")
+    listed_min_score: float = Field(1.5, ge=0, description="evidence an agency needs to count in such a text")
+    listed_share: float = Field(0.2, ge=0, le=1, description="… and this share of the best agency's")
 
 
 class ChannelDefault(Model):

@@ -589,3 +589,12 @@ def test_the_public_information_law_is_no_school_card(config) -> None:
 def test_proposal_verbs_and_outraged_questions(config, text: str, kind: str) -> None:
     decision = _rules_only(config).classify(text)
     assert decision.kind == kind, decision.explanation["kind"]
+
+
+def test_a_text_that_says_it_lists_several_problems_goes_to_the_coordinator(config) -> None:
+    classifier = _rules_only(config)
+    listed = classifier.classify("banyak masalah di gang kami: jalan rusak, lampu mati, sampah numpuk")
+    assert listed.agency == "triage", listed.explanation["agency"]
+    # one problem with a word of another agency's is still that problem's
+    one = classifier.classify("jalan berlubang di depan TPS, sampah numpuk juga")
+    assert one.agency != "triage", one.explanation["agency"]
