@@ -598,3 +598,15 @@ def test_a_text_that_says_it_lists_several_problems_goes_to_the_coordinator(conf
     # one problem with a word of another agency's is still that problem's
     one = classifier.classify("jalan berlubang di depan TPS, sampah numpuk juga")
     assert one.agency != "triage", one.explanation["agency"]
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("sudah seminggu belum ada tanggapan", "bukan_aduan"),      # a bare follow-up
+    ("mana tindak lanjutnya?", "bukan_aduan"),
+    # one that restates its problem is a complaint
+    ("lampu jalan di gang kami mati sebulan, sudah lapor ke kelurahan tapi belum ada tanggapan sampai sekarang",
+     "pengaduan"),
+])
+def test_a_bare_follow_up_on_an_unanswered_report(config, text: str, kind: str) -> None:
+    decision = _rules_only(config).classify(text)
+    assert decision.kind == kind, decision.explanation["kind"]
