@@ -610,3 +610,14 @@ def test_a_text_that_says_it_lists_several_problems_goes_to_the_coordinator(conf
 def test_a_bare_follow_up_on_an_unanswered_report(config, text: str, kind: str) -> None:
     decision = _rules_only(config).classify(text)
     assert decision.kind == kind, decision.explanation["kind"]
+
+
+def test_someone_trapped_is_a_rescue_wherever_they_are(config) -> None:
+    decision = _rules_only(config).classify("anak tetangga kecemplung sumur tua di belakang rumah, tolong cepat")
+    assert decision.agency == "damkar", decision.explanation["agency"]
+
+
+def test_a_fall_that_has_not_happened_is_no_disaster(config) -> None:
+    decision = _rules_only(config).classify("pohon asam di pinggir jalan itu sudah miring, kalau hujan angin bisa "
+                                            "tumbang ke rumah warga")
+    assert decision.agency != "bpbd", decision.explanation["agency"]
