@@ -621,3 +621,11 @@ def test_a_fall_that_has_not_happened_is_no_disaster(config) -> None:
     decision = _rules_only(config).classify("pohon asam di pinggir jalan itu sudah miring, kalau hujan angin bisa "
                                             "tumbang ke rumah warga")
     assert decision.agency != "bpbd", decision.explanation["agency"]
+
+
+def test_a_parks_lamp_is_the_parks_and_a_pole_is_where_a_banner_hangs(config) -> None:
+    classifier = _rules_only(config)
+    lamp = classifier.classify("lampu taman di alun-alun mati semua, malam jadi gelap")
+    assert lamp.agency == "dlh", lamp.explanation["agency"]
+    banner = classifier.classify("spanduk pinjol ditempel di tiang-tiang lampu sepanjang jalan protokol")
+    assert banner.agency != "perkim", banner.explanation["agency"]
