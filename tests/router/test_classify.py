@@ -629,3 +629,9 @@ def test_a_parks_lamp_is_the_parks_and_a_pole_is_where_a_banner_hangs(config) ->
     assert lamp.agency == "dlh", lamp.explanation["agency"]
     banner = classifier.classify("spanduk pinjol ditempel di tiang-tiang lampu sepanjang jalan protokol")
     assert banner.agency != "perkim", banner.explanation["agency"]
+
+
+def test_a_neighbours_quarrel_the_rt_did_not_settle_goes_to_the_kelurahan(config) -> None:
+    decision = _rules_only(config).classify("tetangga bikin kandang ayam nempel tembok rumah, bau sekali, sudah "
+                                            "ditegur tidak digubris, RT angkat tangan")
+    assert decision.agency == "kecamatan", decision.explanation["agency"]
