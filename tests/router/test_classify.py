@@ -635,3 +635,12 @@ def test_a_neighbours_quarrel_the_rt_did_not_settle_goes_to_the_kelurahan(config
     decision = _rules_only(config).classify("tetangga bikin kandang ayam nempel tembok rumah, bau sekali, sudah "
                                             "ditegur tidak digubris, RT angkat tangan")
     assert decision.agency == "kecamatan", decision.explanation["agency"]
+
+
+@pytest.mark.parametrize("text", [
+    "ada kakek tidur di emperan toko dekat pasar sudah tiga malam, sepertinya tidak punya keluarga",
+    "nenek sebatang kara tinggal di gubuk reyot, makan dari belas kasihan tetangga",
+])
+def test_someone_with_nowhere_and_no_one_is_for_social_services(config, text: str) -> None:
+    decision = _rules_only(config).classify(text)
+    assert decision.agency == "dinsos", decision.explanation["agency"]
