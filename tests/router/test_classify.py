@@ -644,3 +644,8 @@ def test_a_neighbours_quarrel_the_rt_did_not_settle_goes_to_the_kelurahan(config
 def test_someone_with_nowhere_and_no_one_is_for_social_services(config, text: str) -> None:
     decision = _rules_only(config).classify(text)
     assert decision.agency == "dinsos", decision.explanation["agency"]
+
+
+def test_a_silted_river_is_for_public_works(config) -> None:
+    decision = _rules_only(config).classify("kali di belakang kampung sudah dangkal sekali, penuh sedimen, kapan dikeruk?")
+    assert decision.agency == "pupr", decision.explanation["agency"]
