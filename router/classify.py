@@ -285,6 +285,9 @@ class Classifier:
         for code, terms in outside.items():
             if code in self.agencies:
                 self._outside(code, terms, scores, rules)
+                # a thing named that is not the Pemda's is a matter all the same (for the kind: "SMKN 2 minta
+                # sumbangan komite" complains of a school the city does not run)
+                by_rules[code] += cfg.remits.outside_weight * min(len(terms), 2)
         if self.addressed:  # "@dinsoskotabdg …", "Yth. Kepala Dinas Lingkungan Hidup": the writer chose
             for code in addressed(self.addressed, toks):
                 if code in self.agencies:

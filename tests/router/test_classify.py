@@ -649,3 +649,22 @@ def test_someone_with_nowhere_and_no_one_is_for_social_services(config, text: st
 def test_a_silted_river_is_for_public_works(config) -> None:
     decision = _rules_only(config).classify("kali di belakang kampung sudah dangkal sekali, penuh sedimen, kapan dikeruk?")
     assert decision.agency == "pupr", decision.explanation["agency"]
+
+
+def test_a_school_the_city_does_not_run_is_passed_on(config) -> None:
+    routing = config.routing.model_copy(deep=True)
+    routing.model.enabled = False
+    agencies = [{"code": a.code, "name": a.name, "remit": a.remit} for a in config.agencies if a.code != "triage"]
+    agencies.append({"code": "triage", "name": "Koordinator Pengaduan",
+                     "remit": "Menerima pengaduan yang belum jelas atau bukan kewenangan Pemerintah Kota (jalan "
+                              "nasional, SMA/SMK, PLN) untuk diteruskan."})
+    classifier = Classifier(routing, agencies)
+    high = classifier.classify("kami orang tua siswa SMA negeri mengeluhkan pungutan study tour yang diwajibkan sekolah")
+    assert (high.kind, high.agency) == ("pengaduan", "triage"), high.explanation
+    primary = classifier.classify("kami orang tua siswa SD negeri mengeluhkan pungutan study tour yang diwajibkan sekolah")
+    assert primary.agency == "disdik", primary.explanation["agency"]
+
+
+def test_a_crocodile_is_caught_by_the_rescue_service(config) -> None:
+    decision = _rules_only(config).classify("ada buaya masuk parit belakang rumah, anak-anak takut, tolong ditangkap")
+    assert decision.agency == "damkar", decision.explanation["agency"]
