@@ -668,3 +668,12 @@ def test_a_school_the_city_does_not_run_is_passed_on(config) -> None:
 def test_a_crocodile_is_caught_by_the_rescue_service(config) -> None:
     decision = _rules_only(config).classify("ada buaya masuk parit belakang rumah, anak-anak takut, tolong ditangkap")
     assert decision.agency == "damkar", decision.explanation["agency"]
+
+
+@pytest.mark.parametrize(("text", "agency"), [
+    ("ada anak kecil tidur di stasiun tiap malam tanpa orang tua, tolong ditangani", "dinsos"),
+    ("Wi-Fi publik di balai warga tidak bisa terhubung sejak seminggu", "diskominfo"),
+])
+def test_a_child_sleeping_rough_and_wi_fi_written_with_its_hyphen(config, text: str, agency: str) -> None:
+    decision = _rules_only(config).classify(text)
+    assert decision.agency == agency, decision.explanation["agency"]
