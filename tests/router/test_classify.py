@@ -677,3 +677,13 @@ def test_a_crocodile_is_caught_by_the_rescue_service(config) -> None:
 def test_a_child_sleeping_rough_and_wi_fi_written_with_its_hyphen(config, text: str, agency: str) -> None:
     decision = _rules_only(config).classify(text)
     assert decision.agency == agency, decision.explanation["agency"]
+
+
+@pytest.mark.parametrize("text", [
+    "pedagang kaki lima menutup trotoar depan pasar, petugas ke mana?",
+    "sudah antre dari subuh, nomor antrean habis, buat apa daftar online?",
+    "warung dekat sekolah jual rokok ke anak, bukannya dilarang?",
+])
+def test_the_rhetorical_questions_of_one_wronged(config, text: str) -> None:
+    decision = _rules_only(config).classify(text)
+    assert decision.kind == "pengaduan", decision.explanation["kind"]
