@@ -687,3 +687,15 @@ def test_a_child_sleeping_rough_and_wi_fi_written_with_its_hyphen(config, text: 
 def test_the_rhetorical_questions_of_one_wronged(config, text: str) -> None:
     decision = _rules_only(config).classify(text)
     assert decision.kind == "pengaduan", decision.explanation["kind"]
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    # a map asked for, or a plan told, is what the asker needs the answer for
+    ("ada peta rawan longsor terbaru? mau beli rumah, takut kena longsor", "informasi"),
+    ("min kalau mau pasang spanduk acara di jalan kota izinnya ke mana?", "informasi"),
+    # a condition someone else imposes is told, not supposed
+    ("perusahaan menahan ijazah, kalau mau keluar harus bayar denda", "pengaduan"),
+])
+def test_a_supposition_or_a_plan_asks_for_information(config, text: str, kind: str) -> None:
+    decision = _rules_only(config).classify(text)
+    assert decision.kind == kind, decision.explanation["kind"]
