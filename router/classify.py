@@ -356,6 +356,12 @@ class Classifier:
         if forced is not None:
             agency, chosen_by = forced, f"kind:{kind}"
             confidence = kind_explained["confidence"]
+        elif kind == "informasi" and ranked and ranked[0][1] in outside and ranked[0][1] != self.ppid_utama \
+                and ranked[0][0] >= 2 * second:
+            # information about what the remits say is not the Pemda's (a national bridge, a market another body
+            # runs): no PPID of this Pemda holds it, whoever passes such things on does
+            agency, chosen_by = ranked[0][1], "outside_pemda"
+            confidence = kind_explained["confidence"]
         elif kind == "informasi":
             agency, chosen_by = self._ppid(ranked, self._asking(rules, remit_terms))
             confidence = kind_explained["confidence"]

@@ -699,3 +699,14 @@ def test_the_rhetorical_questions_of_one_wronged(config, text: str) -> None:
 def test_a_supposition_or_a_plan_asks_for_information(config, text: str, kind: str) -> None:
     decision = _rules_only(config).classify(text)
     assert decision.kind == kind, decision.explanation["kind"]
+
+
+def test_information_about_what_is_not_the_pemdas_goes_to_who_passes_it_on(config) -> None:
+    routing = config.routing.model_copy(deep=True)
+    routing.model.enabled = False
+    agencies = [{"code": a.code, "name": a.name, "remit": a.remit} for a in config.agencies if a.code != "triage"]
+    agencies.append({"code": "triage", "name": "Koordinator Pengaduan",
+                     "remit": "Menerima pengaduan yang belum jelas atau bukan kewenangan Pemerintah Kota (Jembatan "
+                              "Layang Nasional, Pasar Induk Provinsi, PLN) untuk diteruskan."})
+    decision = Classifier(routing, agencies).classify("jam buka Pasar Induk Provinsi hari minggu sampai jam berapa?")
+    assert (decision.kind, decision.agency) == ("informasi", "triage"), decision.explanation
