@@ -36,6 +36,9 @@ def _margin(scores: dict[str, float]) -> float:
 
 
 # a question: the clause before a "?" (after the previous sentence's end)
+QUESTION_SUBJECT = 1.0
+# the most words after a question's "?" that are only its closing formula ("terima kasih banyak pak")
+_CLOSING_WORDS = 5
 _QUESTION = re.compile(r"[^.!?\n]*\?")
 _WORD = re.compile(r"\w+")
 # a message of more than one clause: its unmarked last words are no question ("warga bingung mau makamin di mana")
@@ -143,6 +146,9 @@ class Classifier:
             seq = tuple(normalise(marker, routing.lexicon).split())
             if seq:
                 self.signatures[seq[0]].append(seq)
+        self._several_phrases = [normalise(cue, routing.lexicon) for cue in routing.several_agencies.listed_cues]
+        self._several_phrases = [cue for cue in self._several_phrases if cue]
+        self._several_cues = frozenset(cue.split()[0] for cue in self._several_phrases)
         self.landmark_words = frozenset(normalise(" ".join(routing.landmark_words), routing.lexicon).split()) \
             if routing.landmark_weight < 1 else frozenset()
         self._tags = frozenset(routing.kinds.question_tags)
@@ -242,10 +248,14 @@ class Classifier:
         by_rules: dict[str, float] = defaultdict(float)  # what the rules alone would say
         landmarks = self._landmarks(toks) if self.landmark_words else None
         credited: list[tuple[str, str, float, tuple[str, ...]]] = []  # (agency, rule, weight, counted for)
+        # thanks that only close a question or a letter ("… nomor berapa? terima kasih", "atas perhatiannya kami
+        # ucapkan terima kasih") are politeness, not a message of thanks
+        closing = "terima kasih" in norm and self._closing_thanks(text, norm)
         for hit in sorted(self.rules.match(toks, norm)):  # a fixed order: float sums alike in every process
             (group, label), name, weight = hit
             if group == "kind":
-                kind_hits.append(hit)
+                if not (closing and label == "bukan_aduan" and weight > 0 and "terima kasih" in name):
+                    kind_hits.append(hit)
                 continue
             owners = self.owner.get((label, name)) if self.owner else None
             shown = name
@@ -265,8 +275,6 @@ class Classifier:
             credited.append((label, name, weight, (label,)))
         rules_only = max(by_rules, key=lambda c: by_rules[c]) if by_rules else None
         asked = self._unmarked_question(text)
-        if self.questions is not None and by_rules and "?" in asked:
-            kind_hits += self._question_hits(asked, norm, toks)
         remit_terms: dict[str, list[str]] = {}
         for hit in self.remits.match(toks):
             if hit.agency in self.agencies:
@@ -277,6 +285,9 @@ class Classifier:
         for code, terms in outside.items():
             if code in self.agencies:
                 self._outside(code, terms, scores, rules)
+                # a thing named that is not the Pemda's is a matter all the same (for the kind: "SMKN 2 minta
+                # sumbangan komite" complains of a school the city does not run)
+                by_rules[code] += cfg.remits.outside_weight * min(len(terms), 2)
         if self.addressed:  # "@dinsoskotabdg …", "Yth. Kepala Dinas Lingkungan Hidup": the writer chose
             for code in sorted(addressed(self.addressed, toks)):  # a set: the same order in every process
                 if code in self.agencies:
@@ -294,8 +305,15 @@ class Classifier:
 
         # whether it is a complaint at all is for the rules to say; the remits only say whose it is
         rules_score = max(by_rules.values(), default=0.0)
-        kind_args = (kind_hits, len(toks), min(top_score, rules_score) if rules_score > 0 else 0.0, channel_cfg,
-                     "?" in asked and rules_score > 0)
+        # a question about something an agency holds (its rules, its remit, its account addressed) asks for it
+        subject = rules_score > 0 or top_score >= QUESTION_SUBJECT
+        if self.questions is not None and subject and "?" in asked:
+            kind_hits += self._question_hits(asked, norm, toks)
+        # (a question whose subject only the remits or an addressed account name has that much of one)
+        subject_score = min(top_score, rules_score) if rules_score > 0 else \
+            min(top_score, QUESTION_SUBJECT) if subject and "?" in asked else 0.0
+        kind_args = (kind_hits, len(toks), subject_score, channel_cfg,
+                     "?" in asked and subject)
         kind, kind_explained = self._kind(*kind_args)
         correction, decided = None, False
         if self.corrections:  # an officer corrected a message like this one: it weighs in (router.corrections)
@@ -332,18 +350,26 @@ class Classifier:
                 second = ranked[1][0] if len(ranked) > 1 else 0.0
                 confidence = _confidence(top_score, second, cfg.confidence_half_score)
 
+        listed = bool(self._several_cues) and not self._several_cues.isdisjoint(norm.split()) \
+            and self._listed(norm)
         forced = cfg.kinds.agency_for_kind.get(kind)
         if forced is not None:
             agency, chosen_by = forced, f"kind:{kind}"
             confidence = kind_explained["confidence"]
+        elif kind == "informasi" and ranked and ranked[0][1] in outside and ranked[0][1] != self.ppid_utama \
+                and ranked[0][0] >= 2 * second:
+            # information about what the remits say is not the Pemda's (a national bridge, a market another body
+            # runs): no PPID of this Pemda holds it, whoever passes such things on does
+            agency, chosen_by = ranked[0][1], "outside_pemda"
+            confidence = kind_explained["confidence"]
         elif kind == "informasi":
             agency, chosen_by = self._ppid(ranked, self._asking(rules, remit_terms))
             confidence = kind_explained["confidence"]
-        elif self._several(ranked) and not (correction is not None and top_agency == correction.entry.agency_to):
+        elif self._several(ranked, listed) and not (correction is not None and top_agency == correction.entry.agency_to):
             agency, chosen_by = cfg.triage_agency, "several_agencies"
         elif confidence >= cfg.threshold and top_agency in self.agencies:
             agency = top_agency
-            if correction is not None and top_agency == correction.entry.agency_to and (decided or self._several(ranked)):
+            if correction is not None and top_agency == correction.entry.agency_to and (decided or self._several(ranked, listed)):
                 chosen_by = "correction"  # it changed the answer, or settled what several agencies shared
             else:
                 chosen_by = "remit" if top_agency != rules_only and (
@@ -400,6 +426,18 @@ class Classifier:
                 if tuple(toks[i:i + len(seq)]) == seq:
                     return toks[:i], " ".join(norm.split()[:i])
         return toks, norm
+
+    @staticmethod
+    def _closing_thanks(text: str, norm: str) -> bool:
+        """Whether the text's thanks close a request: a few words after its last question mark ("… jadwalnya
+        bulan apa ya? terima kasih", "kumaha carana? hatur nuhun"), or a letter's "atas perhatian(nya)"."""
+        if "atas perhatian" in norm:
+            return True
+        last = text.rfind("?")
+        if last < 0:
+            return False
+        after = _WORD.findall(text[last + 1:])
+        return 0 < len(after) <= _CLOSING_WORDS
 
     def _landmarks(self, toks: list[str]) -> set[str] | None:
         """Tokens that only come right after a landmark word ("depan", "dekat"): places, not problems."""
@@ -522,13 +560,20 @@ class Classifier:
             break
         return self.ppid_utama, "ppid_utama"
 
-    def _several(self, ranked: list[tuple[float, str]]) -> bool:
-        """Several agencies with strong evidence and none primary: a coordinator must split the work."""
+    def _listed(self, norm: str) -> bool:
+        """Whether the text says it lists several problems ("banyak masalah: …", "semua rusak", "sekaligus")."""
+        padded = f" {norm} "
+        return any(f" {cue} " in padded for cue in self._several_phrases)
+
+    def _several(self, ranked: list[tuple[float, str]], listed: bool = False) -> bool:
+        """Several agencies with strong evidence and none primary: a coordinator must split the work. A text that
+        says it lists several problems needs less evidence of each (``listed_min_score``, ``listed_share``)."""
         rule = self.cfg.several_agencies
         if rule.min_agencies <= 1 or len(ranked) < rule.min_agencies:
             return False
         top = ranked[0][0]
-        strong = [s for s, c in ranked if c != self.cfg.triage_agency and s >= rule.min_score and s >= rule.share * top]
+        least, share = (rule.listed_min_score, rule.listed_share) if listed else (rule.min_score, rule.share)
+        strong = [s for s, c in ranked if c != self.cfg.triage_agency and s >= least and s >= share * top]
         return len(strong) >= rule.min_agencies
 
     def _learned_agency(self, probabilities: dict[str, float]) -> tuple[str, float] | None:
@@ -567,7 +612,9 @@ class Classifier:
         not_complaint = scores["bukan_aduan"]
         if not_complaint > 0 and not_complaint >= others and (
                 agency_score < kinds_cfg.bukan_aduan_max_agency_score
-                or (not_complaint >= kinds_cfg.bukan_aduan_strong and n_tokens <= kinds_cfg.bukan_aduan_strong_max_tokens)):
+                or (not_complaint >= kinds_cfg.bukan_aduan_strong and n_tokens <= kinds_cfg.bukan_aduan_strong_max_tokens)
+                or (not_complaint - others >= kinds_cfg.bukan_aduan_margin
+                    and n_tokens <= kinds_cfg.bukan_aduan_margin_max_tokens)):
             kind, chosen_by = "bukan_aduan", "rules"
         elif kinds_cfg.empty_is_bukan_aduan and evidence == 0 and agency_score <= 0 \
                 and n_tokens <= kinds_cfg.bukan_aduan_max_tokens:

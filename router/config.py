@@ -47,6 +47,11 @@ class KindRules(Model):
         2.0, ge=0, description="a message with at least this much agency evidence is never bukan_aduan")
     bukan_aduan_strong: float = Field(
         3.0, ge=0, description="bukan_aduan evidence this strong wins over agency evidence (thanks, praise)")
+    bukan_aduan_margin: float = Field(
+        1.5, ge=0, description="bukan_aduan evidence this far above every other kind's (thanks, a test, a view "
+        "shared, with nothing complained of) wins over agency evidence too: \"terima kasih, petugas PDAM sudah datang\"")
+    bukan_aduan_margin_max_tokens: int = Field(
+        15, ge=0, description="… in a message this short (a longer one that names an agency's matter complains)")
     bukan_aduan_strong_max_tokens: int = Field(
         40, ge=0, description="a longer text with agency evidence is a complaint however politely it thanks")
     subjectless_max_tokens: int = Field(
@@ -259,6 +264,13 @@ class SeveralAgencies(Model):
     min_agencies: int = Field(3, ge=0, description="this many agencies with strong evidence (0: never)")
     min_score: float = Field(4.0, ge=0, description="evidence an agency needs to count")
     share: float = Field(0.4, ge=0, le=1, description="… and at least this share of the best agency's")
+    listed_cues: list[str] = Field(
+        default_factory=lambda: ["banyak masalah", "berbagai masalah", "macam macam masalah", "semua rusak",
+                                 "semuanya", "sekaligus", "pokoknya", "semua masalah"],
+        description="words of a text that says it lists several problems (\"banyak masalah: jalan rusak, lampu "
+        "mati, sampah …\"); then listed_min_score and listed_share apply")
+    listed_min_score: float = Field(1.5, ge=0, description="evidence an agency needs to count in such a text")
+    listed_share: float = Field(0.2, ge=0, le=1, description="… and this share of the best agency's")
 
 
 class ChannelDefault(Model):

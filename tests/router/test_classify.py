@@ -514,3 +514,199 @@ def test_rule_matcher_finds_every_phrase_a_plain_scan_finds() -> None:
         assert {(label, seq) for label, seq in got if len(seq) > 1} == expected, toks  # (one word: a word rule)
         found += bool(expected)
     assert found > 1000
+
+
+# issue 13, generalisation round of stop 26: cues of any Indonesian writer, texts written for these tests
+@pytest.mark.parametrize(("text", "kind"), [
+    # what happened against what should have ("padahal"), what one was told ("katanya", "disuruh")
+    ("puskesmas sudah tutup jam 11 padahal jadwalnya sampai jam 2", "pengaduan"),
+    ("urus akta kelahiran disuruh balik besok terus, katanya blangkonya kosong. bagaimana ini?", "pengaduan"),
+    ("THR karyawan dicicil empat kali, katanya perusahaan sedang sulit. boleh begitu?", "pengaduan"),
+    # a proposal says what it is for, or what not to do
+    ("muatan lokal bahasa daerah diajarkan lagi di SD, biar anak-anak paham budayanya", "aspirasi"),
+    ("lowongan proyek besar utamakan pekerja lokal, jangan semua didatangkan dari luar kota", "aspirasi"),
+])
+def test_discourse_cues_of_kind(config, text: str, kind: str) -> None:
+    assert _rules_only(config).classify(text).kind == kind, _rules_only(config).classify(text).explanation["kind"]
+
+
+@pytest.mark.parametrize("text", [
+    "terima kasih @pemkot, taman kota sekarang bersih dan adem",
+    "Tes. Tes aplikasi",
+])
+def test_thanks_or_a_test_naming_an_agencys_matter_is_no_complaint(config, text: str) -> None:
+    decision = _rules_only(config).classify(text)
+    assert (decision.kind, decision.agency) == ("bukan_aduan", "triage"), decision.explanation["kind"]
+
+
+def test_a_question_about_what_only_a_remit_names_asks_for_information(config) -> None:
+    routing = config.routing.model_copy(deep=True)
+    routing.model.enabled = False
+    agencies = [{"code": a.code, "name": a.name, "remit": a.remit} for a in config.agencies if a.code != "perkim"]
+    agencies.append({"code": "perkim", "name": "Dinas Perumahan",
+                     "remit": "Layanan penyedotan lumpur tinja dan pengelolaan IPAL komunal."})
+    decision = Classifier(routing, agencies).classify("layanan sedot tinja pemkot berapa biayanya?")
+    assert (decision.kind, decision.agency) == ("informasi", "perkim"), decision.explanation
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    # thanks that close a question or a letter are politeness: the question is the message
+    ("angkot ke terminal sekarang nomor berapa? terima kasih banyak", "informasi"),
+    ("terima kasih pak, sampah di gang kami sudah diangkut", "bukan_aduan"),
+    # "how about if" in a regional language proposes ("kumaha mun", "piye nek")
+    ("kumaha mun di unggal RW disadiakeun tempat sampah pilah?", "aspirasi"),
+    # what was built is told, not asked for; a proposal nothing came of complains
+    ("jembatan kayu yang dibangun tahun lalu sudah patah-patah", "pengaduan"),
+    ("usulan perbaikan gang kami di musrenbang tidak pernah direalisasi, jalannya makin hancur", "pengaduan"),
+])
+def test_closing_formulas_regional_proposals_and_told_works(config, text: str, kind: str) -> None:
+    decision = _rules_only(config).classify(text)
+    assert decision.kind == kind, decision.explanation["kind"]
+
+
+def test_a_letters_closing_thanks_are_no_message_of_thanks(config) -> None:
+    decision = _rules_only(config).classify("Dengan hormat, mohon informasi persyaratan izin reklame. Atas "
+                                            "perhatiannya kami ucapkan terima kasih.")
+    assert "bukan_aduan" not in decision.explanation["kind"]["scores"], decision.explanation["kind"]
+
+
+def test_the_public_information_law_is_no_school_card(config) -> None:
+    # "UU KIP" (Keterbukaan Informasi Publik), not the KIP of schoolchildren (Kartu Indonesia Pintar)
+    decision = _rules_only(config).classify("Sesuai UU KIP, kami memohon salinan LKPJ Wali Kota tahun lalu.")
+    assert (decision.kind, decision.agency) == ("informasi", "diskominfo"), decision.explanation
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    # proposals: active and -kan request verbs, "why not" (Javanese "mbok"), "as other cities do", "consider"
+    ("mohon dibangunkan sumur resapan di kampung kami, tiap hujan air menggenang", "aspirasi"),
+    ("tolong pertimbangkan jalur sepeda di jalan protokol", "aspirasi"),
+    ("tolong program lampu jalan tenaga surya kayak kota lain", "aspirasi"),
+    ("mbok ana taman bacaan nang kampung kene", "aspirasi"),
+    # whose job it is, or where to report, asked after a grievance
+    ("sampah di pasar menumpuk, ini urusan siapa sih?", "pengaduan"),
+    ("di-PHK sepihak tanpa pesangon. mau lapor di mana?", "pengaduan"),
+])
+def test_proposal_verbs_and_outraged_questions(config, text: str, kind: str) -> None:
+    decision = _rules_only(config).classify(text)
+    assert decision.kind == kind, decision.explanation["kind"]
+
+
+def test_a_text_that_says_it_lists_several_problems_goes_to_the_coordinator(config) -> None:
+    classifier = _rules_only(config)
+    listed = classifier.classify("banyak masalah di gang kami: jalan rusak, lampu mati, sampah numpuk")
+    assert listed.agency == "triage", listed.explanation["agency"]
+    # one problem with a word of another agency's is still that problem's
+    one = classifier.classify("jalan berlubang di depan TPS, sampah numpuk juga")
+    assert one.agency != "triage", one.explanation["agency"]
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("sudah seminggu belum ada tanggapan", "bukan_aduan"),      # a bare follow-up
+    ("mana tindak lanjutnya?", "bukan_aduan"),
+    # one that restates its problem is a complaint
+    ("lampu jalan di gang kami mati sebulan, sudah lapor ke kelurahan tapi belum ada tanggapan sampai sekarang",
+     "pengaduan"),
+])
+def test_a_bare_follow_up_on_an_unanswered_report(config, text: str, kind: str) -> None:
+    decision = _rules_only(config).classify(text)
+    assert decision.kind == kind, decision.explanation["kind"]
+
+
+def test_someone_trapped_is_a_rescue_wherever_they_are(config) -> None:
+    decision = _rules_only(config).classify("anak tetangga kecemplung sumur tua di belakang rumah, tolong cepat")
+    assert decision.agency == "damkar", decision.explanation["agency"]
+
+
+def test_a_fall_that_has_not_happened_is_no_disaster(config) -> None:
+    decision = _rules_only(config).classify("pohon asam di pinggir jalan itu sudah miring, kalau hujan angin bisa "
+                                            "tumbang ke rumah warga")
+    assert decision.agency != "bpbd", decision.explanation["agency"]
+
+
+def test_a_parks_lamp_is_the_parks_and_a_pole_is_where_a_banner_hangs(config) -> None:
+    classifier = _rules_only(config)
+    lamp = classifier.classify("lampu taman di alun-alun mati semua, malam jadi gelap")
+    assert lamp.agency == "dlh", lamp.explanation["agency"]
+    banner = classifier.classify("spanduk pinjol ditempel di tiang-tiang lampu sepanjang jalan protokol")
+    assert banner.agency != "perkim", banner.explanation["agency"]
+
+
+def test_a_neighbours_quarrel_the_rt_did_not_settle_goes_to_the_kelurahan(config) -> None:
+    decision = _rules_only(config).classify("tetangga bikin kandang ayam nempel tembok rumah, bau sekali, sudah "
+                                            "ditegur tidak digubris, RT angkat tangan")
+    assert decision.agency == "kecamatan", decision.explanation["agency"]
+
+
+@pytest.mark.parametrize("text", [
+    "ada kakek tidur di emperan toko dekat pasar sudah tiga malam, sepertinya tidak punya keluarga",
+    "nenek sebatang kara tinggal di gubuk reyot, makan dari belas kasihan tetangga",
+])
+def test_someone_with_nowhere_and_no_one_is_for_social_services(config, text: str) -> None:
+    decision = _rules_only(config).classify(text)
+    assert decision.agency == "dinsos", decision.explanation["agency"]
+
+
+def test_a_silted_river_is_for_public_works(config) -> None:
+    decision = _rules_only(config).classify("kali di belakang kampung sudah dangkal sekali, penuh sedimen, kapan dikeruk?")
+    assert decision.agency == "pupr", decision.explanation["agency"]
+
+
+def test_a_school_the_city_does_not_run_is_passed_on(config) -> None:
+    routing = config.routing.model_copy(deep=True)
+    routing.model.enabled = False
+    agencies = [{"code": a.code, "name": a.name, "remit": a.remit} for a in config.agencies if a.code != "triage"]
+    agencies.append({"code": "triage", "name": "Koordinator Pengaduan",
+                     "remit": "Menerima pengaduan yang belum jelas atau bukan kewenangan Pemerintah Kota (jalan "
+                              "nasional, SMA/SMK, PLN) untuk diteruskan."})
+    classifier = Classifier(routing, agencies)
+    high = classifier.classify("kami orang tua siswa SMA negeri mengeluhkan pungutan study tour yang diwajibkan sekolah")
+    assert (high.kind, high.agency) == ("pengaduan", "triage"), high.explanation
+    primary = classifier.classify("kami orang tua siswa SD negeri mengeluhkan pungutan study tour yang diwajibkan sekolah")
+    assert primary.agency == "disdik", primary.explanation["agency"]
+
+
+def test_a_crocodile_is_caught_by_the_rescue_service(config) -> None:
+    decision = _rules_only(config).classify("ada buaya masuk parit belakang rumah, anak-anak takut, tolong ditangkap")
+    assert decision.agency == "damkar", decision.explanation["agency"]
+
+
+@pytest.mark.parametrize(("text", "agency"), [
+    ("ada anak kecil tidur di stasiun tiap malam tanpa orang tua, tolong ditangani", "dinsos"),
+    ("Wi-Fi publik di balai warga tidak bisa terhubung sejak seminggu", "diskominfo"),
+])
+def test_a_child_sleeping_rough_and_wi_fi_written_with_its_hyphen(config, text: str, agency: str) -> None:
+    decision = _rules_only(config).classify(text)
+    assert decision.agency == agency, decision.explanation["agency"]
+
+
+@pytest.mark.parametrize("text", [
+    "pedagang kaki lima menutup trotoar depan pasar, petugas ke mana?",
+    "sudah antre dari subuh, nomor antrean habis, buat apa daftar online?",
+    "warung dekat sekolah jual rokok ke anak, bukannya dilarang?",
+])
+def test_the_rhetorical_questions_of_one_wronged(config, text: str) -> None:
+    decision = _rules_only(config).classify(text)
+    assert decision.kind == "pengaduan", decision.explanation["kind"]
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    # a map asked for, or a plan told, is what the asker needs the answer for
+    ("ada peta rawan longsor terbaru? mau beli rumah, takut kena longsor", "informasi"),
+    ("min kalau mau pasang spanduk acara di jalan kota izinnya ke mana?", "informasi"),
+    # a condition someone else imposes is told, not supposed
+    ("perusahaan menahan ijazah, kalau mau keluar harus bayar denda", "pengaduan"),
+])
+def test_a_supposition_or_a_plan_asks_for_information(config, text: str, kind: str) -> None:
+    decision = _rules_only(config).classify(text)
+    assert decision.kind == kind, decision.explanation["kind"]
+
+
+def test_information_about_what_is_not_the_pemdas_goes_to_who_passes_it_on(config) -> None:
+    routing = config.routing.model_copy(deep=True)
+    routing.model.enabled = False
+    agencies = [{"code": a.code, "name": a.name, "remit": a.remit} for a in config.agencies if a.code != "triage"]
+    agencies.append({"code": "triage", "name": "Koordinator Pengaduan",
+                     "remit": "Menerima pengaduan yang belum jelas atau bukan kewenangan Pemerintah Kota (Jembatan "
+                              "Layang Nasional, Pasar Induk Provinsi, PLN) untuk diteruskan."})
+    decision = Classifier(routing, agencies).classify("jam buka Pasar Induk Provinsi hari minggu sampai jam berapa?")
+    assert (decision.kind, decision.agency) == ("informasi", "triage"), decision.explanation
