@@ -3,9 +3,9 @@
 Routing one complaint is two halves. The first — mask personal data, normalise, classify (rules, remits,
 model, officers' reassignments), build the dedup features — depends on the message alone and on the
 configuration; the second — look the features up in the dedup index, join or open a case, write the rows —
-depends on every complaint routed before it and runs in arrival order in one place. The first half is about
-three quarters of the router's CPU. ``Preparer`` is that half; ``PrepareWorkers`` runs it in worker
-processes, so that a batch's messages are prepared on several cores at once while the router keeps the
+depends on every complaint routed before it and runs in arrival order in one place. The first half is more
+than half of the router's CPU (docs/operations.md has the figures). ``Preparer`` is that half;
+``PrepareWorkers`` runs it in worker processes, so that a batch's messages are prepared on several cores at once while the router keeps the
 second half. Both give the same result for the same message: the workers build the same classifier from
 the same configuration, and the router sends them each reassignment it learns (``CorrectionMemory.changes``)
 before the batch that must see it. A worker that dies or answers wrongly costs nothing but time: the
