@@ -327,15 +327,18 @@ class Classifier:
                 # it decided when it changed the answer (a correction that agrees with the rules is not why)
                 decided = top_agency == correction.entry.agency_to != before
         # the learned layer is asked only where the rules are weak: no agency, or a close call on the kind
-        learned = None
+        learned = head = None
         model_cfg = cfg.model
         if self.model is not None and (confidence < model_cfg.agency_confidence or _margin(kind_explained["scores"])
                                        < model_cfg.kind_margin):
             learned = self.model.predict(toks)
             if self.embed_head is not None:
-                learned = self._with_embedding(learned, self.embedder.one(text))
+                head = self.embed_head.predict(self.embedder.one(text))  # (kind, agency) beliefs of the head alone
+                learned = self._with_embedding(learned, head)
             by_rules_kind = kind
             kind, kind_explained = self._kind(*kind_args, learned[0])
+            if head is not None:  # the mix decided; what the embedding head alone believed
+                kind_explained["embedding_head"] = _top(head[0])
             if kind != by_rules_kind:
                 kind_explained["chosen_by"] = "model"
             agency_weight = model_cfg.agency_weight if self.embed_head is None else cfg.embeddings.agency_weight
@@ -391,6 +394,8 @@ class Classifier:
                        "threshold": cfg.threshold, "confidence": confidence, "chosen_by": chosen_by,
                        "remit": remit_terms.get(agency, []),
                        **({"model": _top(learned[1])} if learned else {}),
+                       # with the embed extra, "model" is the mix; what the embedding head alone believed:
+                       **({"embedding_head": _top(head[1]), "embedding_weight": cfg.embeddings.weight} if head else {}),
                        **({"correction": correction.explain()} if correction is not None else {})},
             "location": location_how,
         }
@@ -398,10 +403,10 @@ class Classifier:
                         explanation=explanation)
 
     def _with_embedding(self, learned: tuple[dict[str, float], dict[str, float]],
-                        vector: Any) -> tuple[dict[str, float], dict[str, float]]:
+                        head: tuple[dict[str, float], dict[str, float]]) -> tuple[dict[str, float], dict[str, float]]:
         """The n-gram model's beliefs mixed with the embedding head's (``routing.embeddings.weight``)."""
         weight = self.cfg.embeddings.weight
-        kind, agency = self.embed_head.predict(vector)
+        kind, agency = head
         return _mix(learned[0], kind, weight), _mix(learned[1], agency, weight)
 
     def _outside(self, code: str, terms: list[str], scores: dict[str, float], rules: list[list[Any]]) -> None:

