@@ -94,15 +94,20 @@ async def route_stream(store: Any, workers: int, kill_between: bool = False) -> 
     return await all_decided(store)
 
 
-async def test_a_grouping_stream_is_decided_alike_with_and_without_workers(any_store, tmp_path: Path) -> None:
+async def routed_alone(tmp_path: Path) -> list[tuple[Any, ...]]:
+    """The stream decided by the router alone, in a SQLite store of its own."""
     from omnichannel.store import Store
 
     alone = Store(f"sqlite+aiosqlite:///{tmp_path}/alone.db")
     await alone.open(migrate=True)
     try:
-        expected = await route_stream(alone, workers=0)
+        return await route_stream(alone, workers=0)
     finally:
         await alone.close()
+
+
+async def test_a_grouping_stream_is_decided_alike_with_and_without_workers(any_store, tmp_path: Path) -> None:
+    expected = await routed_alone(tmp_path)
     got = await route_stream(any_store, workers=2)
     assert got == expected
     levels = [d[5] for d in got]
@@ -111,14 +116,7 @@ async def test_a_grouping_stream_is_decided_alike_with_and_without_workers(any_s
 
 async def test_a_worker_killed_between_batches_costs_nothing_but_time(any_store, tmp_path: Path,
                                                                       caplog: pytest.LogCaptureFixture) -> None:
-    from omnichannel.store import Store
-
-    alone = Store(f"sqlite+aiosqlite:///{tmp_path}/alone.db")
-    await alone.open(migrate=True)
-    try:
-        expected = await route_stream(alone, workers=0)
-    finally:
-        await alone.close()
+    expected = await routed_alone(tmp_path)
     with caplog.at_level(logging.WARNING, logger="router.prepare"):
         got = await route_stream(any_store, workers=1, kill_between=True)
     assert got[:len(expected)] == expected
