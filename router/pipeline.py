@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -209,17 +209,12 @@ class RouterPipeline:
                 names = await self._names(session, reporters)
                 items = [self._item(c, c.received_at, names.get(c.reporter_id)) for c in rows]
                 routed: list[Routed] = []
-                if self.workers is None:
-                    prepared = self.preparer.prepare_all(items)
-                    routed = [self._decide(c, c.received_at, _reply_origin(c), names.get(c.reporter_id), ready)
-                              for c, ready in zip(rows, prepared, strict=True)]
-                else:  # the workers prepare the next chunks while these are decided
-                    async with aclosing(self.workers.stream(self.preparer, self.corrections, items)) as chunks:
-                        async for chunk in chunks:
-                            for ready in chunk:
-                                c = rows[len(routed)]
-                                routed.append(self._decide(c, c.received_at, _reply_origin(c),
-                                                           names.get(c.reporter_id), ready))
+                async with aclosing(self._prepared(items)) as chunks:  # decided as they come, in arrival order
+                    async for chunk in chunks:
+                        for ready in chunk:
+                            c = rows[len(routed)]
+                            routed.append(self._decide(c, c.received_at, _reply_origin(c), names.get(c.reporter_id),
+                                                       ready))
                 writer = BatchWriter(self, routed)
                 fence = self.fence
 
@@ -242,6 +237,17 @@ class RouterPipeline:
         if self.index.needs_compaction():
             await asyncio.to_thread(self.index.compact)
         return len(rows)
+
+    async def _prepared(self, items: list[Any]) -> AsyncIterator[list[Prepared]]:
+        """The batch's messages prepared, in order: here in one go, or by the workers (``routing.workers``) a chunk
+        at a time while the chunks already back are decided."""
+        if self.workers is None:
+            yield self.preparer.prepare_all(items)
+            return
+        # closed with this one: a batch abandoned midway must not leave answers under way (PrepareWorkers.stream)
+        async with aclosing(self.workers.stream(self.preparer, self.corrections, items)) as chunks:
+            async for chunk in chunks:
+                yield chunk
 
     def _item(self, complaint: Complaint, received_at: datetime | None, names: frozenset[str] | None) -> Any:
         received = _aware(received_at or complaint.created_at or utcnow())
