@@ -92,7 +92,14 @@ def literals(alternative: str) -> tuple[str, ...] | None:
         literal = _leading(rest)
         return (literal,) if literal else None
     end = _group_end(rest, 0)
-    if end < 0 or rest[end + 1:end + 2] in _OPTIONAL:  # unclosed, or the group may be absent
+    if end < 0:  # unclosed
+        return None
+    if rest[end + 1:end + 2] == "?" and start == 3:
+        # an optional prefix ("\b(?:di)?(?:ada|pasang)kan"): a match begins with one of its words or, without
+        # it, with one of the words of what follows it
+        head, tail = literals("\\b" + rest[:end + 1]), literals("\\b" + rest[end + 2:].lstrip("?+"))
+        return None if head is None or tail is None else head + tail
+    if rest[end + 1:end + 2] in _OPTIONAL:  # the group may be absent (or repeat)
         return None
     out = []
     for inner in split_alternatives(rest[start:end]):

@@ -8,7 +8,7 @@ import pytest
 
 from router import places
 from router.dedup import concepts
-from router.fastre import AnySearch, hints, literals, required, sub_where_possible
+from router.fastre import Anchored, AnySearch, hints, literals, required, sub_where_possible
 from router.normalise import _URL, normalise
 
 TEXTS = [
@@ -75,7 +75,10 @@ def test_literals_are_read_off_the_pattern():
     assert literals(r"\b(?:perumahan|perum|komplek)\b\.?") == ("perumahan", "perum", "komplek")
     assert literals(r"\b(?:kantor (?:ke)?lurah(?:an)?|balai kelurahan)\b") == ("kantor ", "balai kelurahan")
     assert literals(r"\bfotos?\b") == ("foto",)  # the optional last letter is not required
-    assert literals(r"\b(?:ab|cd)?x") is None  # an optional group requires nothing
+    # an optional leading group: a match begins with one of its words or with what follows it
+    assert literals(r"\b(?:ab|cd)?x") == ("ab", "cd", "x") and literals(r"\b(?:di)??(?:ada|pasang)kan") == (
+        "di", "ada", "pasang")
+    assert literals(r"\b(?:ab|cd)?\sx") is None and literals(r"\b(?:ab|cd)*x") is None  # nothing read after it
     assert literals(r"\[foto\]") is None and literals(r"\b(?i:jl)") is None
     assert hints(re.compile(r"\bpasar\b|\b(?:taman|kampung)\s+\w+")) == ("pasar", "taman", "kampung")
     assert hints(re.compile(r"\bpasar\b|[A-Z]\w+")) is None  # one unreadable alternative: always run
@@ -101,6 +104,21 @@ def test_an_alternative_searched_whole_is_skipped_only_without_its_letters():
 def test_a_skipped_alternative_is_one_whose_words_are_absent():
     search = AnySearch(re.compile(r"\bmasih\b|\bbelum\s+ada\b", re.I))
     assert search("BELUM ADA perbaikan") and search("masih rusak") and not search("belumada masihan")
+
+
+def test_an_optional_prefix_is_tried_where_its_words_or_the_next_ones_begin():
+    """"\b(?:di)?(?:ada|pasang)(?:in|kan)\b": tried where "di", "ada" or "pasang" begins instead of searched whole,
+    with re's answers (and Anchored's matches) for the prefix there or not, glued or not, at the text's edges."""
+    pattern = re.compile(r"\b(?:di)?(?:ada|pasang|bangun)(?:in|kan|ke)\b|\bny(?:iap|edia)in\b", re.I)
+    search, anchored = AnySearch(pattern), Anchored(pattern)
+    assert search.parts is not None and search.parts[0][1] == ("di", "ada", "pasang", "bangun")
+    texts = ["mohon diadakan lampu", "tolong adain", "pasangin dong", "dibangunkan jembatan", "didiadakan x",
+             "adakan", "kadakan", "di adakan", "diada", "sudah dipasangkan, diadain, bangunke", "DIPASANGIN",
+             "nyiapin tempat", "dipasang kan", "gadiadain", "tidak ada", ""]
+    for text in texts:
+        assert search(text) == bool(pattern.search(text)), text
+        assert anchored.findall(text) == pattern.findall(text), text
+    assert sum(search(t) for t in texts) >= 6
 
 
 def test_random_texts_of_the_patterns_words_get_the_same_answers():
