@@ -60,7 +60,7 @@ def split_alternatives(pattern: str) -> list[str]:
     return parts
 
 
-_LETTERS = re.compile(r"[a-z ]+")
+_LETTERS = re.compile(r"[A-Za-z ]+")  # read lower-cased: found in the lower-cased text, a capital matches it too
 _OPTIONAL = ("?", "*", "{")
 
 
@@ -76,7 +76,7 @@ def _leading(text: str) -> str | None:
     literal = found.group(0)
     if text[found.end():found.end() + 1] in _OPTIONAL:  # a quantifier applies to the last letter
         literal = literal[:-1]
-    return literal if literal.strip() else None
+    return literal.lower() if literal.strip() else None
 
 
 def literals(alternative: str) -> tuple[str, ...] | None:
@@ -242,6 +242,26 @@ class Anchored:
             found.append(m)
             last = m.end()
         return found
+
+    def search(self, text: str, pos: int = 0) -> re.Match[str] | None:
+        """``re.Pattern.search(text, pos)``: the leftmost match from ``pos`` on, tried only where one of the
+        pattern's words begins (ASCII text)."""
+        words = self.words
+        if words is None or not text.isascii():
+            return self.compiled.search(text, pos)
+        low = text.lower()
+        starts: set[int] = set()
+        for word in words:
+            at = low.find(word, pos)
+            while at >= 0:
+                starts.add(at)
+                at = low.find(word, at + 1)
+        match = self.compiled.match
+        for at in sorted(starts):
+            m = match(text, at)
+            if m is not None:
+                return m
+        return None
 
     def finditer(self, text: str):
         """The matches ``re.Pattern.finditer`` gives (the same spans and groups)."""

@@ -121,6 +121,32 @@ def test_an_optional_prefix_is_tried_where_its_words_or_the_next_ones_begin():
     assert sum(search(t) for t in texts) >= 6
 
 
+def test_capital_letters_are_read_lower_cased_and_anchored_search_finds_what_search_finds():
+    """Words written with capitals ("MTsN", "Kali") are looked for lower-cased (a superset of where they occur);
+    ``Anchored.search(text, pos)`` gives ``re.Pattern.search``'s match from any position, in any case."""
+    import random
+
+    from router.dedup import features
+
+    assert literals(r"\b(?:MTsN|Kali|pasar)\b") == ("mtsn", "kali", "pasar")
+    landmark = features._LANDMARK
+    assert isinstance(landmark, Anchored) and "mtsn" in landmark.words and "rumah sakit" in landmark.words
+    plain = landmark.compiled
+    vocab = ["pasar", "Pasar", "PASAR", "MTsN", "mtsn", "MI", "mi", "Kali", "kali", "rumah sakit", "Rumah Sakit",
+             "alun-alun", "alun2", "jl", "SD", "sdn", "taman", "Taman", "rusun", "rusunawa", "bumi", "Bumi", "3", "12",
+             "baru", "Indah", "pt.", "kampung", "musholla", "di", "dekat", "kamis", "semarang", "smpn", "tps"]
+    rng = random.Random(27)
+    glue = [" ", " ", " ", ". ", ", ", "\n", "-", "'"]
+    found = 0
+    for text in TEXTS + ["".join(rng.choice(vocab) + rng.choice(glue) for _ in range(rng.randint(1, 10)))
+                         for _ in range(1500)]:
+        for pos in (0, 1, len(text) // 2):
+            expected, got = plain.search(text, pos), landmark.search(text, pos)
+            assert (got and (got.span(), got.groups())) == (expected and (expected.span(), expected.groups())), text
+            found += expected is not None
+    assert found > 1000
+
+
 def test_random_texts_of_the_patterns_words_get_the_same_answers():
     """Texts made of the patterns' own words (in any case, glued to punctuation, digits and underscores)."""
     import random
