@@ -61,6 +61,7 @@ def split_alternatives(pattern: str) -> list[str]:
 
 
 _LETTERS = re.compile(r"[A-Za-z ]+")  # read lower-cased: found in the lower-cased text, a capital matches it too
+_CASE_PAIR = re.compile(r"\[([A-Za-z])([A-Za-z])\](?![?*{])")  # one letter in either case
 _OPTIONAL = ("?", "*", "{")
 
 
@@ -80,21 +81,25 @@ def _leading(text: str) -> str | None:
 
 
 def literals(alternative: str) -> tuple[str, ...] | None:
-    """Lower-case texts one of which every match of ``alternative`` contains, or None (not readable)."""
-    if not alternative.startswith("\\b"):
-        return None
-    rest = alternative[2:]
+    """Lower-case texts one of which begins every match of ``alternative``, or None (not readable)."""
+    rest = alternative[2:] if alternative.startswith("\\b") else alternative
     if rest.startswith("(?:"):
         start = 3
+    elif rest.startswith("(?i:"):  # (its words lower-cased, as every other)
+        start = 4
     elif rest.startswith("(") and not rest.startswith("(?"):  # a capturing group
         start = 1
     else:
+        pair = _CASE_PAIR.match(rest)  # "[Jj]alan"
+        if pair is not None and pair.group(1).lower() == pair.group(2).lower():
+            literal = pair.group(1).lower() + (_leading(rest[pair.end():]) or "")
+            return (literal,)
         literal = _leading(rest)
         return (literal,) if literal else None
     end = _group_end(rest, 0)
     if end < 0:  # unclosed
         return None
-    if rest[end + 1:end + 2] == "?" and start == 3:
+    if rest[end + 1:end + 2] == "?" and start != 1:
         # an optional prefix ("\b(?:di)?(?:ada|pasang)kan"): a match begins with one of its words or, without
         # it, with one of the words of what follows it
         head, tail = literals("\\b" + rest[:end + 1]), literals("\\b" + rest[end + 2:].lstrip("?+"))
@@ -106,7 +111,7 @@ def literals(alternative: str) -> tuple[str, ...] | None:
         literal = _leading(inner)
         if literal is None:
             # a group of words of its own ("(?:sampaikan|laporkan)\\s+juga"): one of its words begins it
-            nested = literals("\\b" + inner) if inner.startswith("(?:") else None
+            nested = literals("\\b" + inner)
             if nested is None:
                 return None
             out.extend(nested)

@@ -276,6 +276,10 @@ _REPORTED_PLACE = re.compile(r"\b((?:rt|rw|blok|sd|smp|sma|smk|gang|gg)\.?\s*[a-
                              r"dilaporkan|dilapurke)", re.I)
 # (whole words: "mung" is in "mungkin")
 _NOT_WORDS = re.compile(r"\b(?:bukan|dudu|sanes|ora\s+sing|cuma|cuman|hanya|mung|jare|jarene|katanya|kabarnya)\b")
+# (these too: tried where one of their words begins, router.fastre)
+# (_NOT_WORDS stays whole: its words are common enough that trying each costs more than one search)
+_LONG_STREET, _LETTERED, _SLASH_STREET, _NUMBERED_STREET, _DIGIT_STREET = map(  # type: ignore[assignment]
+    Anchored, (_LONG_STREET, _LETTERED, _SLASH_STREET, _NUMBERED_STREET, _DIGIT_STREET))
 _ASIDE_PLACE = re.compile(r"\bselain\s+(?:di\s+)?(?:dekat\s+|depan\s+)?([^,.;:\n]{2,30}),", re.I)
 
 
