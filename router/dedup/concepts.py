@@ -419,7 +419,12 @@ _OTHER = re.compile(r"\bbeda\s+(?:sama|dengan|dgn|dari|dr|ama|jeung|ti|karo|gang
                     # "jangan cuma Moewardi yg dibenerin", "aja mung RT 01 sing dipikir": this one is another (not "jangan cuma
                     # diurus yang RT 3 aja", the writer's own place again)
                     r"|\b(?:jangan|jgn|aja|ojo|ojok)\s+(?:cuma|cuman|hanya|mung)\s+(?!di)(?:\w+\s+){1,3}?(?:yang|yg|sing)\b"
-                    r"|\bberbeda\s+(?:\w+\s+)?(?:dengan|dari|dgn|dr)\b|\b(?:another|a\s+different)\s+(?:one|place|spot|street|bar|location)\b",
+                    r"|\bberbeda\s+(?:\w+\s+)?(?:dengan|dari|dgn|dr)\b|\b(?:another|a\s+different)\s+(?:one|place|spot|street|bar|location)\b"
+                    # the neighbour of the thing reported: "pohon sebelah yg kemarin tumbang itu juga miring", "tiang
+                    # yang sebelah tiang kemaren", "pohon di sebelahnya … sekarang ikut miring"
+                    r"|\bsebelah(?:nya)?\s+(?:yang|yg|nu|sing)\s+(?:\w+\s+)?(?:kemarin|kemaren|kmrn|tadi|wingi|dilaporkan|dilaporin)\b"
+                    r"|\b(?:yang|yg|nu|sing)\s+(?:di\s+)?sebelah(?:nya)?\s+(?:\w+\s+){0,2}?(?:kemarin|kemaren|kmrn|tadi|wingi|itu)\b"
+                    r"|\bsebelahnya\b[^.\n]{0,40}?\bikut\b",
                     re.I)
 _LASTING = re.compile(r"\b(?:udah|udh|sudah|sdh|tos|wis|dah)\s+(?:\d+|se|sa|satu|dua|tiga|empat|lima|berapa)\s*"
                       r"(?:hari|hr|minggu|mg|bulan|bln|dinten|minggon|malem|malam)\b(?!\s+(?:lalu|kemarin|kamari|"
@@ -445,7 +450,8 @@ ulang lagi ngetwit ngetweet nge tweet twit posting ngepost nulis menulis nyerat 
 _AGAIN_WORDS = frozenset("lagi lg deui kembali balik maning meneh maneh agik again pulang".split())
 _FOLLOW_WORDS = frozenset("foto fotonya masih msh belum blm acan tetep tetap gimana gmn kapan sampe sampai beuki "
                           "makin".split())
-_OTHER_WORDS = frozenset("beda bukan lain sanes berbeda jangan jgn mung ojo ojok another different kejadian kasus peristiwa".split())
+_OTHER_WORDS = frozenset("beda bukan lain sanes berbeda jangan jgn mung ojo ojok another different kejadian kasus peristiwa "
+                         "sebelah sebelahnya".split())
 # "lokasi terpisah", "(bukan alkid)", "kali ini di …", "giliran …": the writer's next complaint, elsewhere
 _ALSO = re.compile(r"\(\s*(?:bukan|dudu|sanes)\s+\w+|\b(?:lokasi|tempat|tempatnya)\s+(?:terpisah|berbeda|lain)\b|"
                    r"\bkali\s+ini\s+(?:di|nang|neng)\b|\bgiliran\b"

@@ -938,6 +938,7 @@ class Features:
     ident: frozenset[int] = frozenset()  # the sender's identity keys (name words, handle prefixes)
     ident_probe: frozenset[int] = frozenset()  # what meets another sender's ``ident``
     mentions: str = ""  # the text's words, " "-separated and padded (places mentioned without a keyword)
+    negated: frozenset[int] = frozenset()  # content hashes of what the text says it is not ("bukan galian")
 
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -987,6 +988,38 @@ def _token_hash(token: str) -> int | None:
     return h
 
 
+# "bukan tersumbat tapi amblas", "bukan THR, gaji pokok", "ini bukan soal tangga lagi", "dudu lampune": the
+# word after the denial names what this complaint is not (another complaint that says it is that one is
+# another complaint); the words that only shade the denial are skipped, those that make it no denial of a
+# thing stop it ("bukan cuma", "bukan main", "bukan yang kemarin": an OTHER flag, "bukan laporan baru")
+_DENIALS = frozenset("bukan dudu sanes".split())
+_DENIAL_TOPICS = frozenset("soal masalah urusan perkara karena krn akibat gara hanya".split())
+_NOT_DENIED = frozenset("""
+main cuma cuman sekedar sekadar saja aja doang hanya melulu laporan lapor aduan pengaduan keluhan kasus kejadian
+hal baru pertama kali salah berarti tapi tp namun sih kah
+""".split())
+
+
+def denied(tokens: list[str], skip: set[str] | frozenset[str] = frozenset()) -> frozenset[int]:
+    """The content hashes of the words ``tokens`` deny ("bukan galian" → galian), place words left out."""
+    out = set()
+    for i, token in enumerate(tokens):
+        if token not in _DENIALS:
+            continue
+        j = i + 1
+        if j < len(tokens) and tokens[j] in _DENIAL_TOPICS:  # "bukan soal tangga"
+            j += 1
+        word = tokens[j] if j < len(tokens) else ""
+        if not word or word in _NOT_DENIED or word in skip or word in _DENIALS:
+            continue
+        h = _TOKEN_HASH.get(word, -1)
+        if h == -1:
+            h = _token_hash(word)
+        if h is not None:
+            out.add(h)
+    return frozenset(out)
+
+
 def _without_area_names(tokens: list[str], places: Iterable[str]) -> list[str]:
     """``tokens`` with the words of a kelurahan or kecamatan name of two words or more blanked: "simpang Air
     Hitam" names a place, not water; "Sungai Pinang Dalam" no river."""
@@ -1027,6 +1060,9 @@ def make_features(tokens: Iterable[str], text: str, *, location: Mapping[str, An
             content.add(h)
     for key in places:
         shingles.add(stable_hash(key))
+    negated = denied(tokens, skip) if not _DENIALS.isdisjoint(tokens) else frozenset()
+    if negated:
+        content -= negated  # (what the text says it is not is no likeness to a complaint about it)
     ident, probe = identity_keys(names, handles, skip) if names or handles else (frozenset(), frozenset())
     # a text may mention a place without a keyword ("trotoar dalem kaum", "simpang Sudirman Gatot Subroto"):
     # its words are kept to be looked up against another complaint's place names
@@ -1041,7 +1077,7 @@ def make_features(tokens: Iterable[str], text: str, *, location: Mapping[str, An
                     problems=without_aside(problem_mask(_without_area_names(tokens, places), stem), text, words),
                     flags=reference_flags(text, words),
                     ident=ident, ident_probe=probe,
-                    mentions=mentions)
+                    mentions=mentions, negated=negated)
 
 
 def name_words(name: str | None) -> set[str]:

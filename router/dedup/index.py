@@ -118,6 +118,7 @@ class DedupIndex:
         self._opener_of = np.zeros(cap, dtype=np.int32)  # slot of the first complaint of the entry's group
         self._content = Ragged(np.uint32)
         self._ident = Ragged(np.uint32)  # identity keys of the sender (name words, handle prefixes)
+        self._denied = Ragged(np.uint32)  # content hashes of what the text says it is not ("bukan galian")
         self._places = Ragged(np.int32)
         self._codes: dict[str, int] = {"": 0}  # agency, channel and place names -> small ints
         self._names: list[str] = [""]
@@ -266,6 +267,8 @@ class DedupIndex:
         c_off, content_data = memoryview(self._content.offsets), memoryview(self._content.data)
         p_off, place_data = memoryview(self._places.offsets), memoryview(self._places.data)
         i_off, ident_data = memoryview(self._ident.offsets), memoryview(self._ident.data)
+        d_off, denied_data = memoryview(self._denied.offsets), memoryview(self._denied.data)
+        f_denied = f.negated
         # an alive slot's person always has an entry in _last_own: a person without one matches nobody
         check_person = person is not None and person in self._last_own
         names, levels = self._names, self._levels
@@ -328,6 +331,13 @@ class DedupIndex:
                     jaccard = inter / (n_content + n_other - inter)
                     containment = inter / (min(n_content, n_other) + 1)
                     content_sim = 0.5 * jaccard + 0.5 * containment
+            d_lo, d_hi = d_off[slot], d_off[slot + 1]
+            if (f_denied and c_hi > c_lo and not f_denied.isdisjoint(content_data[c_lo:c_hi].tolist())) or \
+                    (d_hi > d_lo and n_content and not content.isdisjoint(denied_data[d_lo:d_hi].tolist())):
+                # "gorong-gorong … bukan tersumbat tapi amblas" / "gorong2 … mampet": the one says it is not
+                # what the other is about (a denial names another complaint of one object, one place)
+                rejected = _nearer(rejected, content_sim, ids[slot], "the text says it is not that one")
+                continue
             p_lo, p_hi = p_off[slot], p_off[slot + 1]
             both = bool(f_places) and p_hi > p_lo
             if linked and not shared and content_sim < threshold and not self_ref:
@@ -547,6 +557,7 @@ class DedupIndex:
         self._content.append(sorted(f.content))
         self._places.append([self._code(p) for p in sorted(f.places)])
         self._ident.append(sorted(f.ident))
+        self._denied.append(sorted(f.negated))
         self._problems_of[slot], self._flags_of[slot] = f.problems, f.flags & 0x7F  # (SETTLED is not kept)
         self._opener_of[slot] = slot
         person = self.person(f.person)
@@ -591,6 +602,7 @@ class DedupIndex:
         self._content.truncate(mark)
         self._places.truncate(mark)
         self._ident.truncate(mark)
+        self._denied.truncate(mark)
 
     def expire(self, now: float | None = None) -> int:
         """Drop entries older than the longest window; compact when the insert buffer is large."""
@@ -645,7 +657,7 @@ class DedupIndex:
         """Approximate bytes held by the index's arrays (the bench also measures the whole process)."""
         per_slot = sum(getattr(self, name).itemsize for name in self._COLUMNS)
         return (per_slot * self._n + self._buckets.nbytes() + self._content.nbytes() + self._places.nbytes()
-                + self._ident.nbytes())
+                + self._ident.nbytes() + self._denied.nbytes())
 
     def _grow(self) -> None:
         for name in self._COLUMNS:

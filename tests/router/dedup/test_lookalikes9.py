@@ -1,0 +1,48 @@
+"""Look-alikes of the ninth grouping round (issue 13, stop 27): structural discriminators that hold in any
+city's wording. One table of (earlier, later, who, expected) cases, one test: the later message is replayed
+after the earlier one and must join it ("same") or stay apart ("apart"). ``who`` is "own" for the earlier
+sender's own message (resend) and "other" for another citizen's (incident). Every text here was written for
+this test (other places, people and wordings than the data files); each "apart" case was merged by the rules
+of main dee8967 and each "same" case is one they already joined and must keep joining.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.router.dedup.test_grouping import Stream
+
+CASES: list[tuple[str, str, str, str]] = [
+    # ---- a denial names what the complaint is not ("bukan X"): another complaint of one object, one place
+    ("gorong-gorong di Jl. Flamboyan dekat pasar mampet sampah, banjir tiap hujan",
+     "gorong-gorong Jl. Flamboyan dekat pasar bukan mampet tapi amblas, pelatnya patah", "other", "apart"),
+    ("galian kabel di Jl. Kemuning ditinggal gitu aja, aspal ambles",
+     "Aspal Jl. Kemuning dekat sekolah berlubang karena umur jalan, bukan galian. Mohon ditambal", "other", "apart"),
+    ("Karyawan toko bangunan di Jl. Mahoni belum terima THR sampai hari ini",
+     "pak gaji saya di toko Jl. Mahoni telat 2 bulan, bukan THR, gaji pokok", "other", "apart"),
+    ("pak tangga beton di gang Melati RT 03 sudah hancur, anak tangga patah",
+     "pak di gang Melati RT 03 sekarang tanah longsor ke rumah bawah. Ini bukan soal tangga lagi", "own", "apart"),
+    # (a denial of what neither text is about, and "bukan main": no denial of the other)
+    ("sampah di TPS Jl. Kenanga menumpuk belum diangkut 4 hari",
+     "TPS Jl. Kenanga bau bukan main, sampah numpuk dari senin", "other", "same"),
+    ("air PDAM di Perum Griya Mulya mati dari subuh",
+     "air di Perum Griya Mulya mati total sejak subuh, bukan cuma satu rumah", "other", "same"),
+    # ---- the neighbour of the thing reported is another thing
+    ("pohon besar di Jl. Cempaka depan kantor pos miring, takut tumbang",
+     "pohon di Jl. Cempaka depan kantor pos sebelah yg kemarin dilaporkan itu juga udah miring, tolong dipangkas",
+     "other", "apart"),
+    ("Pohon trembesi di Jl. Cempaka depan kantor pos miring, mohon dipangkas",
+     "Pohon trembesi di sebelahnya, depan kantor pos juga, sekarang ikut miring dan retak", "own", "apart"),
+    # (a neighbour in the text's own scene is no other thing)
+    ("pohon tumbang di Jl. Cempaka depan kantor pos, jalan ketutup",
+     "pohon besar tumbang di Jl. Cempaka depan kantor pos, rumah di sebelahnya kena", "other", "same"),
+]
+
+
+@pytest.mark.parametrize(("earlier", "later", "who", "expected"), CASES)
+def test_lookalike(earlier: str, later: str, who: str, expected: str) -> None:
+    s = Stream()
+    s.send(earlier, person=1)
+    found = s.send(later, person=1 if who == "own" else 2, hours=3)
+    got = "same" if found.match is not None else "apart"
+    assert got == expected, found.explain()
