@@ -709,7 +709,7 @@ def place_keys(f: Features) -> list[int]:
     problems = f.problems & ~STATES
     classes = [bit for bit in range(63) if problems >> bit & 1] if problems else []
     for place in f.places:
-        if not place.startswith(("rt:", "rw:", "hn:", "ref:", "not:")):
+        if not place.startswith(("rt:", "rw:", "hn:", "ref:", "not:", "num-")):
             keys.append((stable_hash(place) << 32) | 0x9E3779B9)
             for bit in classes:
                 keys.append((stable_hash(f"{place}|p{bit}") << 32) | 0x9E3779B9)
