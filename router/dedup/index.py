@@ -414,6 +414,12 @@ class DedupIndex:
             if why is None and f_problems and other_problems and not shared and \
                     not (rank >= 1 and self_ref and place_score >= 0.6):  # "melanjutkan WA saya tadi" at one place
                 why = "different problem"
+            if why is None and rank == 0 and shared and f_problems & ~other_problems and other_problems & ~f_problems \
+                    and content_sim < _FEW_WORDS:
+                # "saluran … ambrol, lubangnya besar" / "banjir lagi, kapan salurannya dibenahi?": one thing or
+                # one class in common, but each names a problem the other does not, in words that hardly meet —
+                # another citizen's other complaint about the same object, not more of the same one
+                why = "another problem of one thing"
             if why is None and different_states(f_states, other_states):
                 why = "different problem (how it is wrong)"
             if why is None and both and house_conflict(f_parsed, other_parsed) and \
@@ -667,6 +673,8 @@ class DedupIndex:
             setattr(self, name, new)
 
 
+# content similarity below which two reports that each name a problem the other does not are two complaints
+_FEW_WORDS = 0.2
 _AREA_KINDS = frozenset(("kel", "kec", "rt", "rw"))
 # problems that spread along a street past many houses: two house numbers are one event
 SPREADING = AREA_CLASSES & ~class_bit("power")  # "kabel listrik" is an object, not an outage

@@ -27,6 +27,12 @@ CASES: list[tuple[str, str, str, str]] = [
      "TPS Jl. Kenanga bau bukan main, sampah numpuk dari senin", "other", "same"),
     ("air PDAM di Perum Griya Mulya mati dari subuh",
      "air di Perum Griya Mulya mati total sejak subuh, bukan cuma satu rumah", "other", "same"),
+    # ---- one thing in common, another problem each, few words shared: two complaints about one object
+    ("Jl. Cendrawasih banjir lagi sore ini, air selutut, kapan salurannya dibenahi?",
+     "Pak saluran di Jl. Cendrawasih depan apotek ambrol, tutupnya jebol, lubangnya besar bahaya", "other", "apart"),
+    # (one event told with other details, in words that meet, is one case)
+    ("puting beliung di Kel. Sukamaju, atap rumah warga terbang, pohon tumbang",
+     "angin puting beliung Sukamaju barusan, atap rumah terbang semua, dua rumah roboh", "other", "same"),
     # ---- any thing numbered as a place: the same noun with another number is another place
     ("lampu penerangan di pos 3 kawasan Pelabuhan Kali Baru mati semua, gelap",
      "lampu penerangan di pos 5 kawasan Pelabuhan Kali Baru mati total, gelap gulita", "other", "apart"),
