@@ -460,6 +460,13 @@ class DedupIndex:
                         place_score >= 1.0 or (place_score >= 0.6 and f_flags & FOLLOW))):
                     rejected = _nearer(rejected, sim, ids[slot], "below threshold")
                     continue
+                if shared and content_sim < _NO_WORDS and place_score < 0.6 and not self_ref and \
+                        not f_flags & FOLLOW and not reminder:
+                    # "tagihan saya naik, tolong cek meterannya" then, days later, "meteran depan rumah dicopot
+                    # maling, air muncrat": one class in common, hardly a word, no place met, no word of a
+                    # follow-up — the writer's other complaint (a resend says the same thing)
+                    rejected = _nearer(rejected, sim, ids[slot], "the writer's other complaint")
+                    continue
                 sim = max(sim, content_sim)  # the sender's own: the same problem or the same words
             elif rank == 1:
                 # another account of the same citizen: it says it wrote before, or the same problem at the
@@ -675,6 +682,8 @@ class DedupIndex:
 
 # content similarity below which two reports that each name a problem the other does not are two complaints
 _FEW_WORDS = 0.2
+# … and below which the writer's own two messages, with only a problem class in common, say different things
+_NO_WORDS = 0.1
 _AREA_KINDS = frozenset(("kel", "kec", "rt", "rw"))
 # problems that spread along a street past many houses: two house numbers are one event
 SPREADING = AREA_CLASSES & ~class_bit("power")  # "kabel listrik" is an object, not an outage

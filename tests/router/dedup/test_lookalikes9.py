@@ -33,6 +33,12 @@ CASES: list[tuple[str, str, str, str]] = [
     # (one event told with other details, in words that meet, is one case)
     ("puting beliung di Kel. Sukamaju, atap rumah warga terbang, pohon tumbang",
      "angin puting beliung Sukamaju barusan, atap rumah terbang semua, dua rumah roboh", "other", "same"),
+    # ---- the writer's own second message with only a problem class in common says another thing (issue 16)
+    ("Tagihan PDAM saya bulan ini Rp900.000, biasanya 120 ribu. Tolong dicek meterannya",
+     "min barusan meteran air depan rumah dicopot maling, air muncrat kemana2, tolong tutup krannya", "own", "apart"),
+    # (a resend in other words, a follow-up, a reminder that names the place: the same complaint)
+    ("air PDAM di rumah saya Jl. Anggrek tidak mengalir dari subuh", "pak kok air belum ngalir juga ya", "own", "same"),
+    ("lampu PJU di Jl. Anggrek depan masjid mati 3 hari", "PJU Jl. Anggrek depan masjid gelap gulita", "own", "same"),
     # ---- any thing numbered as a place: the same noun with another number is another place
     ("lampu penerangan di pos 3 kawasan Pelabuhan Kali Baru mati semua, gelap",
      "lampu penerangan di pos 5 kawasan Pelabuhan Kali Baru mati total, gelap gulita", "other", "apart"),
