@@ -65,7 +65,7 @@ _LANDMARK = re.compile(r"\b(pasar|perum|perumahan|terminal|masjid|mesjid|musala|
                        r"smkn|smk|MTsN|MTs|MTS|MIN|MI|MA|puskesmas|rsud|rsia|rsi|rs|rumah sakit|taman|stasiun|kantor pos|"
                        r"alun alun|alun-alun|alun2|kampung|komplek|kompleks|perumnas|griya|bumi|simpang|tpu|tps|tpa|halte|"
                        r"sungai|Kali|Tukad|Parit|Kanal|Handil|Anjir|lapangan|rusunawa|rusun|pt|cv|jembatan|gor|stadion|kampus|"
-                       r"pantai|dermaga|pelabuhan|bundaran|tugu|monumen|danau|waduk|siring)"
+                       r"pantai|dermaga|pelabuhan|bundaran|tugu|monumen|danau|waduk|siring|villa|vila|puri|graha|wisma|pondok|asrama)"
                        r"\b\.?\s*(\d{1,3}|[a-z][a-z'\-]*)(?:\s+([a-z][a-z'\-]*))?",
                        re.I)
 _LANDMARK_TYPE = {"perumahan": "perum", "griya": "perum", "bumi": "perum", "perumnas": "perum", "komplek": "perum",
@@ -75,7 +75,11 @@ _LANDMARK_TYPE = {"perumahan": "perum", "griya": "perum", "bumi": "perum", "peru
                   "rsud": "rs", "rsia": "rs", "rsi": "rs", "rumah sakit": "rs", "kali": "sungai",
                   # a river or canal by its regional word: Balinese "tukad", Malay "parit"/"handil"/"anjir"
                   "tukad": "sungai", "parit": "sungai", "kanal": "sungai", "handil": "sungai", "anjir": "sungai",
-                  "pelabuhan": "dermaga", "monumen": "tugu", "waduk": "danau"}
+                  "pelabuhan": "dermaga", "monumen": "tugu", "waduk": "danau",
+                  # the head words of housing estates in any city ("Villa Ria Indah", "Puri Kencana", "Graha
+                  # Prima", "Pondok Hijau"): an estate, as "Perum"/"Griya"/"Bumi" are
+                  "villa": "perum", "vila": "perum", "puri": "perum", "graha": "perum", "wisma": "perum",
+                  "pondok": "perum"}
 # schools are one kind of landmark: "SD 5" and "SMP 5" are two schools, as are "SD 5" and "SD 15"
 _SCHOOL_KINDS = {"sd": "sd", "sdn": "sd", "smp": "smp", "smpn": "smp", "sma": "sma", "sman": "sma", "smk": "smk",
                  "smkn": "smk", "mi": "mi", "min": "mi", "mts": "mts", "mtsn": "mts", "ma": "ma"}
@@ -270,6 +274,7 @@ pasar perum perumahan terminal masjid mesjid musala musholla gereja sdn sd smpn 
 mi ma puskesmas rsud rsia rsi rs rumah taman stasiun kantor alun alun2 kampung komplek kompleks perumnas griya bumi
 simpang tpu tps tpa halte sungai kali lapangan rusunawa rusun pt cv jembatan gor stadion kampus
 tukad parit kanal handil anjir pantai dermaga pelabuhan bundaran tugu monumen danau waduk siring
+villa vila puri graha wisma pondok asrama
 """.split())
 _WEAK_KINDS = frozenset("kali mi ma min rumah tukad parit kanal handil anjir".split())
 _WEAK_KIND = re.compile(r"\b(?:MI|MA|MIN|Kali|Tukad|Parit|Kanal|Handil|Anjir)\b|[Rr]umah [Ss]akit")

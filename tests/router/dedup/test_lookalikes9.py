@@ -53,6 +53,11 @@ CASES: list[tuple[str, str, str, str]] = [
      "atap bocor di Ruang 4 gedung serbaguna Kecamatan Barat, plafon jebol", "other", "same"),
     ("banjir di Perum Griya Indah sudah 50 cm, air masuk rumah",
      "Perum Griya Indah banjir setinggi 30 cm, air masuk ke rumah warga", "other", "same"),
+    # ---- a housing estate named by its head word ("Villa", "Puri", "Graha", "Wisma", "Pondok") is a place
+    ("air PDAM tidak mengalir di Villa Mutiara Indah sejak pagi",
+     "air PDAM tidak mengalir di Villa Kenari Asri sejak pagi, mandi pakai air galon", "other", "apart"),
+    ("sampah menumpuk di Puri Cempaka, sudah 5 hari tidak diangkut",
+     "sampah numpuk di gerbang Puri Cempaka, belum diangkut seminggu", "other", "same"),
     # ---- the neighbour of the thing reported is another thing
     ("pohon besar di Jl. Cempaka depan kantor pos miring, takut tumbang",
      "pohon di Jl. Cempaka depan kantor pos sebelah yg kemarin dilaporkan itu juga udah miring, tolong dipangkas",
