@@ -268,6 +268,8 @@ class DedupIndex:
         p_off, place_data = memoryview(self._places.offsets), memoryview(self._places.data)
         i_off, ident_data = memoryview(self._ident.offsets), memoryview(self._ident.data)
         d_off, denied_data = memoryview(self._denied.offsets), memoryview(self._denied.data)
+        roots = memoryview(self._roots)
+        own_roots: set[int] = set()  # the complaints the sender's own messages on this channel belong to
         f_denied = f.negated
         # an alive slot's person always has an entry in _last_own: a person without one matches nobody
         check_person = person is not None and person in self._last_own
@@ -297,6 +299,8 @@ class DedupIndex:
             linked = False
             if mine:
                 level = "resend" if same_channel else "cross_channel"
+                if same_channel:
+                    own_roots.add(roots[slot])
             elif link_ids and not same_channel and i_off[slot + 1] > i_off[slot] and \
                     not probe.isdisjoint(ident_data[i_off[slot]:i_off[slot + 1]].tolist()):
                 level, linked = "cross_channel", True
@@ -490,6 +494,10 @@ class DedupIndex:
             elif best is None or (rank, sim) > best_key:
                 best = Match(level, sim, ids[slot], int(self._roots[slot]), self._case(slot), slot, rank == 1)
                 best_key = (rank, sim)
+        if best is not None and best.level == "cross_channel" and best.root in own_roots:
+            # the closest is the writer's message on another channel, but the complaint it follows up is theirs
+            # on this one ("pak kelas 2 … masih kebanjiran" on WA after "td sudah WA" on Telegram): a resend
+            best.level = "resend"
         return Lookup(best, None if best else rejected)
 
     def _opener_spot(self, opener: int) -> str | None:

@@ -77,3 +77,13 @@ def test_lookalike(earlier: str, later: str, who: str, expected: str) -> None:
     found = s.send(later, person=1 if who == "own" else 2, hours=3)
     got = "same" if found.match is not None else "apart"
     assert got == expected, found.explain()
+
+
+def test_a_follow_up_on_the_first_channel_is_a_resend_of_the_writers_own_complaint():
+    # issue 16: the follow-up belongs to the writer's own earlier complaint on that channel, even when their
+    # message on another channel (which followed it up) is the closest
+    s = Stream()
+    s.send("pak ruang kelas 4 SDN 9 Karangrejo kebanjiran tiap hujan, air masuk dari saluran belakang", person=1)
+    assert s.level("Min, saya Warsito, td sudah WA. Kelas 4 SDN 9 Karangrejo tergenang lagi sore ini", person=1,
+                   channel="telegram", hours=5) == "cross_channel"
+    assert s.level("pak kelas 4 SDN 9 Karangrejo masih tergenang, buku juga kena", person=1, hours=20) == "resend"
