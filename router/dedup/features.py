@@ -1054,7 +1054,7 @@ _DENIALS = frozenset("bukan dudu sanes".split())
 _DENIAL_TOPICS = frozenset("soal masalah urusan perkara karena krn akibat gara hanya".split())
 _NOT_DENIED = frozenset("""
 main cuma cuman sekedar sekadar saja aja doang hanya melulu laporan lapor aduan pengaduan keluhan kasus kejadian
-hal baru pertama kali salah berarti tapi tp namun sih kah
+hal baru pertama kali salah berarti tapi tp namun sih kah punya milik orang satu dua seperti kayak gitu begitu begini
 """.split())
 
 

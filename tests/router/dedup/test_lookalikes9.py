@@ -22,7 +22,9 @@ CASES: list[tuple[str, str, str, str]] = [
      "pak gaji saya di toko Jl. Mahoni telat 2 bulan, bukan THR, gaji pokok", "other", "apart"),
     ("pak tangga beton di gang Melati RT 03 sudah hancur, anak tangga patah",
      "pak di gang Melati RT 03 sekarang tanah longsor ke rumah bawah. Ini bukan soal tangga lagi", "own", "apart"),
-    # (a denial of what neither text is about, and "bukan main": no denial of the other)
+    # (a denial of what neither text is about, "bukan main", "bukan orang sini": no denial of the other)
+    ("sampah dibuang orang ke saluran Jl. Kenanga sampai mampet",
+     "orang yang buang sampah ke saluran Jl. Kenanga bukan orang sini, saluran jadi mampet", "other", "same"),
     ("sampah di TPS Jl. Kenanga menumpuk belum diangkut 4 hari",
      "TPS Jl. Kenanga bau bukan main, sampah numpuk dari senin", "other", "same"),
     ("air PDAM di Perum Griya Mulya mati dari subuh",
@@ -65,6 +67,8 @@ CASES: list[tuple[str, str, str, str]] = [
     ("Pohon trembesi di Jl. Cempaka depan kantor pos miring, mohon dipangkas",
      "Pohon trembesi di sebelahnya, depan kantor pos juga, sekarang ikut miring dan retak", "own", "apart"),
     # (a neighbour in the text's own scene is no other thing)
+    ("musik karaoke di kos Jl. Dahlia No. 7 berisik sampai jam 2 malam tiap hari",
+     "kos yang sebelah itu di Jl. Dahlia No. 7 musik karaoke berisik sampai jam 2 malam", "other", "same"),
     ("pohon tumbang di Jl. Cempaka depan kantor pos, jalan ketutup",
      "pohon besar tumbang di Jl. Cempaka depan kantor pos, rumah di sebelahnya kena", "other", "same"),
 ]
