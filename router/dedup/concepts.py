@@ -397,6 +397,9 @@ _SELF_REF = re.compile(
     r"|\blaporan\s+(?:saya|sy|kami|abdi)\b|\b(?:saya|sy|abdi)\s+(?:lapor|laporkan)\s+(?:kemarin|kmrn|tadi|semalam)\b"
     r"|\b(?:via|lewat|melalui|ngalangkungan)\s+" + _CHANNEL + r"\b"
     r"|\bkirim\s+ulang\b|\bmengirim\s+ulang\b|\bmenanyakan\s+lagi\b|\bnanya\s+lagi\b"
+    # the writer counts their reports: "ini laporan ketiga kali", "so ka-2 kali kita lapor", "kita lapor ulang"
+    r"|\b(?:lapor|laporan|melapor|ngelapor)\s+(?:ulang|ke-?\s*(?:2|3|4|5|dua|tiga|empat|lima)|kedua|ketiga|keempat|kelima)\b"
+    r"|\b(?:ke|ka)-?\s*(?:2|3|4|5|dua|tiga|empat|lima)\s+kali\s+(?:(?:saya|sy|kami|kita|torang|aku|ulun|kamek)\s+)?(?:lapor|melapor|laporkan|kirim)\b"
     # "saya yang tadi ngetwit", "abdi … nu nyerat di FB", "saya Tono yg kirim surat": the writer's own post or
     # letter on another channel
     r"|\b(?:yang|yg|nu)\s+(?:tadi\s+|tos\s+|kemarin\s+|kmrn\s+)?(?:ngetwit|ngetweet|nge-tweet|twit|tweet|posting|"
@@ -445,7 +448,7 @@ _AGAIN_NOT = re.compile(r"\b(?:sekali|sekali-kali)\s+lagi\b|\blagi\s+(?:dong|don
 _SELF_REF_WORDS = frozenset("""
 wa whatsapp kirim ngirim lapor laporkan melapor melaporkan ngadu mengadu sampaikan menyampaikan email
 menyusul melanjutkan menindaklanjuti menyambung sebagaimana lanjutan laporan via lewat melalui ngalangkungan
-ulang lagi ngetwit ngetweet nge tweet twit posting ngepost nulis menulis nyerat surat
+ulang lagi ngetwit ngetweet nge tweet twit posting ngepost nulis menulis nyerat surat ngelapor
 """.split())
 _AGAIN_WORDS = frozenset("lagi lg deui kembali balik maning meneh maneh agik again pulang".split())
 _FOLLOW_WORDS = frozenset("foto fotonya masih msh belum blm acan tetep tetap gimana gmn kapan sampe sampai beuki "

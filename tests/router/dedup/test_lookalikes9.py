@@ -41,6 +41,11 @@ CASES: list[tuple[str, str, str, str]] = [
     # (a resend in other words, a follow-up, a reminder that names the place: the same complaint)
     ("air PDAM di rumah saya Jl. Anggrek tidak mengalir dari subuh", "pak kok air belum ngalir juga ya", "own", "same"),
     ("lampu PJU di Jl. Anggrek depan masjid mati 3 hari", "PJU Jl. Anggrek depan masjid gelap gulita", "own", "same"),
+    # ---- the writer counts their reports ("laporan ketiga", "ka-2 kali kita lapor", "lapor ulang"): a resend
+    ("Pak jalan di Kel. Suka Damai rusak parah berlubang, motor sering jatuh",
+     "Pak jalan Suka Damai belum ada perbaikan, ini saya lapor ulang. Tadi angkot patah as", "own", "same"),
+    ("Pak air PDAM di Kel. Mekarsari lingk 2 nyanda mangalir dari Kamis",
+     "So 5 hari aer nyanda ada di Mekarsari. Ini laporan ketiga kali. Kita bayar tagihan tepat waktu", "own", "same"),
     # ---- any thing numbered as a place: the same noun with another number is another place
     ("lampu penerangan di pos 3 kawasan Pelabuhan Kali Baru mati semua, gelap",
      "lampu penerangan di pos 5 kawasan Pelabuhan Kali Baru mati total, gelap gulita", "other", "apart"),
