@@ -397,6 +397,11 @@ _SELF_REF = re.compile(
     r"|\blaporan\s+(?:saya|sy|kami|abdi)\b|\b(?:saya|sy|abdi)\s+(?:lapor|laporkan)\s+(?:kemarin|kmrn|tadi|semalam)\b"
     r"|\b(?:via|lewat|melalui|ngalangkungan)\s+" + _CHANNEL + r"\b"
     r"|\bkirim\s+ulang\b|\bmengirim\s+ulang\b|\bmenanyakan\s+lagi\b|\bnanya\s+lagi\b"
+    # "saya Lukman yang lapor di Telegram tadi pagi", "yang tadi sore mention di twitter", "sudah isi web form":
+    # the writer's own report on another channel, named with "di" or as the form filled in
+    r"|\b(?:lapor|melapor|kirim|ngirim|mention|ngemention|nge-mention|ngetag|ngetwit|posting|dm)\s+(?:\w+\s+){0,2}?di\s+"
+    r"(?:telegram|twitter|ig|instagram|fb|facebook|wa|whatsapp|email|web\s*form|webform|lapor)\b"
+    r"|\b(?:isi|mengisi|ngisi)\s+(?:web\s*form|webform|formulir|form)\b"
     # the writer counts their reports: "ini laporan ketiga kali", "so ka-2 kali kita lapor", "kita lapor ulang"
     r"|\b(?:lapor|laporan|melapor|ngelapor)\s+(?:ulang|ke-?\s*(?:2|3|4|5|dua|tiga|empat|lima)|kedua|ketiga|keempat|kelima)\b"
     r"|\b(?:ke|ka)-?\s*(?:2|3|4|5|dua|tiga|empat|lima)\s+kali\s+(?:(?:saya|sy|kami|kita|torang|aku|ulun|kamek)\s+)?(?:lapor|melapor|laporkan|kirim)\b"
@@ -449,6 +454,7 @@ _SELF_REF_WORDS = frozenset("""
 wa whatsapp kirim ngirim lapor laporkan melapor melaporkan ngadu mengadu sampaikan menyampaikan email
 menyusul melanjutkan menindaklanjuti menyambung sebagaimana lanjutan laporan via lewat melalui ngalangkungan
 ulang lagi ngetwit ngetweet nge tweet twit posting ngepost nulis menulis nyerat surat ngelapor
+mention ngemention ngetag dm isi mengisi ngisi
 """.split())
 _AGAIN_WORDS = frozenset("lagi lg deui kembali balik maning meneh maneh agik again pulang".split())
 _FOLLOW_WORDS = frozenset("foto fotonya masih msh belum blm acan tetep tetap gimana gmn kapan sampe sampai beuki "

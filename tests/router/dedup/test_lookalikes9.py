@@ -1,7 +1,8 @@
 """Look-alikes of the ninth grouping round (issue 13, stop 27): structural discriminators that hold in any
 city's wording. One table of (earlier, later, who, expected) cases, one test: the later message is replayed
 after the earlier one and must join it ("same") or stay apart ("apart"). ``who`` is "own" for the earlier
-sender's own message (resend) and "other" for another citizen's (incident). Every text here was written for
+sender's own message (resend), "linked" for the same citizen on another channel without a shared contact (their
+name meets the other account's) and "other" for another citizen's (incident). Every text here was written for
 this test (other places, people and wordings than the data files). Most cases fail on the rules of main dee8967;
 the others guard the limits of a new rule (what it must not split).
 """
@@ -46,6 +47,12 @@ CASES: list[tuple[str, str, str, str]] = [
      "Pak jalan Suka Damai belum ada perbaikan, ini saya lapor ulang. Tadi angkot patah as", "own", "same"),
     ("Pak air PDAM di Kel. Mekarsari lingk 2 nyanda mangalir dari Kamis",
      "So 5 hari aer nyanda ada di Mekarsari. Ini laporan ketiga kali. Kita bayar tagihan tepat waktu", "own", "same"),
+    # ---- the writer names their report on another channel with "di" or as the form filled in (no shared contact)
+    ("Min, di RT 04 RW 03 Kel. Sidorejo ada kabel internet putus menjuntai ke jalan gang",
+     "Pak saya Warsito yang lapor di Telegram tadi pagi. Kabel di RT 04 RW 03 Sidorejo masih tergeletak di gang",
+     "linked", "same"),
+    ("Air PDAM asin di Kelurahan Sidorejo RT 05 RW 02 Jl. Cemara ujung, rasanya payau sejak 3 hari",
+     "Pak saya Warsito, sudah isi web form, air PDAM di Jl. Cemara RT 05 RW 02 masih payau", "linked", "same"),
     # ---- any thing numbered as a place: the same noun with another number is another place
     ("lampu penerangan di pos 3 kawasan Pelabuhan Kali Baru mati semua, gelap",
      "lampu penerangan di pos 5 kawasan Pelabuhan Kali Baru mati total, gelap gulita", "other", "apart"),
@@ -82,8 +89,12 @@ CASES: list[tuple[str, str, str, str]] = [
 @pytest.mark.parametrize(("earlier", "later", "who", "expected"), CASES)
 def test_lookalike(earlier: str, later: str, who: str, expected: str) -> None:
     s = Stream()
-    s.send(earlier, person=1)
-    found = s.send(later, person=1 if who == "own" else 2, hours=3)
+    if who == "linked":
+        s.send(earlier, person=1, channel="telegram", name="Warsito Hadi", handle="tg:warsitohadi")
+        found = s.send(later, person=2, channel="whatsapp", name="Warsito", hours=3)
+    else:
+        s.send(earlier, person=1)
+        found = s.send(later, person=1 if who == "own" else 2, hours=3)
     got = "same" if found.match is not None else "apart"
     assert got == expected, found.explain()
 
