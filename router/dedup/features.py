@@ -955,6 +955,10 @@ def parsed_similarity(pa: dict[str, tuple[str, ...]], pb: dict[str, tuple[str, .
         # "simpang Muara Rapak", as "Jl. A. Yani" is "Jl. Ahmad Yani")
         elif _compatible(a, b, kind in ("street", "lm-simpang")) or (kind == "blok" and _same_block(a, b)):
             agree.add(kind)
+        elif kind == "kel" and (_compatible(a, pb.get("street", ())) or _compatible(b, pa.get("street", ()))):
+            # "RT 05 RW 02 Cemara" / "Kelurahan Sidorejo … Jl. Cemara": the name after the RW was the street, as many
+            # streets share a kelurahan's name — neither a conflict nor an agreement
+            continue
         else:
             return 0.0, f"different {_LABELS.get(kind) or kind.partition('-')[2] or kind}"
     if "street" in agree and not agree - {"street", "kel", "kec", "num"} and pa.get("ref") and pb.get("ref") and \

@@ -53,6 +53,11 @@ CASES: list[tuple[str, str, str, str]] = [
      "linked", "same"),
     ("Air PDAM asin di Kelurahan Sidorejo RT 05 RW 02 Jl. Cemara ujung, rasanya payau sejak 3 hari",
      "Pak saya Warsito, sudah isi web form, air PDAM di Jl. Cemara RT 05 RW 02 masih payau", "linked", "same"),
+    # ---- a name after "RW 02" that is the other text's street is no other kelurahan; two kelurahan still are
+    ("Air PDAM asin di Kelurahan Sidorejo RT 05 RW 02 Jl. Cemara ujung, rasanya payau sejak 3 hari",
+     "air PDAM di RT 05 RW 02 Cemara rasanya asin payau sejak 3 hari", "other", "same"),
+    ("Air PDAM asin di Kelurahan Sidorejo RT 05 RW 02 Jl. Cemara ujung, rasanya payau sejak 3 hari",
+     "Air PDAM asin di Kelurahan Tegalrejo RT 05 RW 02 Jl. Cemara, rasanya payau sejak 3 hari", "other", "apart"),
     # ---- any thing numbered as a place: the same noun with another number is another place
     ("lampu penerangan di pos 3 kawasan Pelabuhan Kali Baru mati semua, gelap",
      "lampu penerangan di pos 5 kawasan Pelabuhan Kali Baru mati total, gelap gulita", "other", "apart"),
