@@ -445,7 +445,11 @@ _AGAIN_NOT = re.compile(r"\b(?:sekali|sekali-kali)\s+lagi\b|\blagi\s+(?:dong|don
                         # a reminder in a regional language ("ngingetan deui", "ngelingke maneh"), and a problem
                         # that grows ("retakan nambahan deui", "makin parah lagi"): the same one going on
                         r"|\b(?:ngingetan|ngingetkeun|ngingetin|ingetin|ngelingke|ngelingi|ngelingno)\s+(?:lagi|lg|deui|maning|meneh|maneh)\b"
-                        r"|\b(?:nambah|nambahan|bertambah|melebar|ngalegaan|meluas)\s+(?:lagi|lg|deui|maning|meneh)\b",
+                        r"|\b(?:nambah|nambahan|bertambah|melebar|ngalegaan|meluas)\s+(?:lagi|lg|deui|maning|meneh)\b"
+                        # restored or no longer wrong: "sudah nyala lagi", "ngalir lagi", "udah ndak asin agik"
+                        r"|\b(?:nyala|menyala|ngalir|mengalir|normal|idup|hidup|lancar|surut)\s+(?:lagi|lg|agik|deui|maning|meneh)\b"
+                        r"|\b(?:sudah|udah|udh|sdh|dah|la|lah|wis|wes|so|tos)\s+(?:dak|tidak|tdk|gak|ga|nggak|ndak|ora|teu|enggak|nyanda|kada)\s+"
+                        r"(?:\w+\s+)?(?:lagi|lg|agik|deui|maning|meneh)\b",
                         re.I)
 
 
