@@ -1,0 +1,52 @@
+"""The kind read from how a message is built (general cues of how citizens write), by the shipped rules alone.
+
+One table: each case is a text written for this test (not taken from a city's rows), the kind it must get, and
+the cue it exercises. The learned layer is off, so the rules and their structure are what is tested.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from router.classify import Classifier, _words_before_question
+from router.eval.routing import load_routing_config
+
+REPO = Path(__file__).resolve().parents[2]
+
+CASES = [
+    # a question asked after sentences that told a grievance complains
+    ("pompa air di rumah pompa kampung kami rusak sejak minggu lalu, genangan tidak surut. siapa yang harus "
+     "memperbaikinya?", "pengaduan", "question after a statement"),
+    ("truk proyek lewat tiap malam dan jalan kampung jadi retak. apakah boleh truk besar masuk gang?",
+     "pengaduan", "question after a statement"),
+    ("anak saya digigit kucing liar di taman kota, katanya puskesmas tidak punya vaksin. harus berobat ke mana?",
+     "pengaduan", "question after a statement"),
+    # … while one that opens with its question, or says it asks, still asks for information
+    ("syarat pindah domisili apa saja? saya baru pindah dari luar kota bulan lalu", "informasi",
+     "question first"),
+    ("Saya warga baru di kelurahan ini dan ingin mengurus KK. Mau tanya, syaratnya apa saja?", "informasi",
+     "says it asks"),
+]
+
+
+@pytest.fixture(scope="module")
+def classifier() -> Classifier:
+    config = load_routing_config(REPO / "config.yaml")
+    routing = config.routing.model_copy(deep=True)
+    routing.model.enabled = False
+    return Classifier(routing, list(config.agencies))
+
+
+@pytest.mark.parametrize(("text", "kind", "cue"), CASES)
+def test_kind_from_how_the_message_is_built(classifier: Classifier, text: str, kind: str, cue: str) -> None:
+    decision = classifier.classify(text, channel="whatsapp")
+    assert decision.kind == kind, (cue, decision.explanation["kind"])
+
+
+def test_words_before_the_first_question() -> None:
+    assert _words_before_question("kapan dibuka? saya mau daftar") == 0
+    assert _words_before_question("jalan rusak parah. kapan diperbaiki?") == 3
+    # an abbreviation's period ends no sentence
+    assert _words_before_question("Pak, jam berapa truk sampah lewat di Jl. Melati? saya kerja pagi") == 0
