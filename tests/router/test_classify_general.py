@@ -28,6 +28,14 @@ CASES = [
      "question first"),
     ("Saya warga baru di kelurahan ini dan ingin mengurus KK. Mau tanya, syaratnya apa saja?", "informasi",
      "says it asks"),
+    # a message that says what it is only for, or that it reached the wrong number, complains of nothing
+    ("Halo min, saya cuma mau kasih kabar kami sekeluarga sudah sampai di kampung dengan selamat", "bukan_aduan",
+     "only for news of oneself"),
+    ("sore pak, cuma mau bilang makasih banyak ya buat bapak-bapak petugas kemarin", "bukan_aduan",
+     "only for thanks"),
+    ("Pagi semua, salam kenal, kami keluarga baru di perumahan sebelah", "bukan_aduan", "a greeting"),
+    ("eh ini bukan nomor bengkel Jaya Motor ya? saya mau tanya harga servis", "bukan_aduan", "the wrong number"),
+    ("Maaf, bukan grup arisan RT 3 ya? kayaknya saya salah masuk", "bukan_aduan", "the wrong group"),
 ]
 
 
