@@ -49,6 +49,8 @@ _TRAILER = re.compile(r"(?:[\s.!,;:)]|[@#]\w+|[^\w\s?])*$")
 
 # the end of a sentence before a question: "." or "!" before a space, or a line break ("Jl." and the like excepted)
 _SENTENCE_END = re.compile(r"(\w*)[.!]+(?=\s)|\n")
+# the end of a clause: punctuation before a space, a line break, "!" or "?"
+_CLAUSE_END = re.compile(r"[,.;:!?\n]\s|[!?\n]")
 # abbreviations written with a period inside a sentence ("di Jl. Karya Baru", "Yth. Camat")
 _ABBREVIATIONS = frozenset("jl jln gg no kel kec kab kav yth bpk sdr sdri dr drs ir prof tgl kp ds".split())
 
@@ -63,6 +65,16 @@ def _words_before_question(text: str) -> int:
         if (found.group(1) or "").lower() not in _ABBREVIATIONS:
             end = found.end()
     return len(_WORD.findall(text, 0, end)) if end else 0
+
+
+def _opening_clause(text: str) -> str:
+    """The text's first clause of three words or more (a vocative or a greeting before it is skipped: "Pak, …")."""
+    start = 0
+    for found in _CLAUSE_END.finditer(text):
+        if len(_WORD.findall(text, start, found.start())) >= 3:
+            return text[start:found.end()].rstrip()
+        start = found.end()
+    return text[start:]
 
 
 def _is_word(char: str) -> bool:
@@ -334,7 +346,9 @@ class Classifier:
         # a question asked after telling something ("… asapnya nutupin jalan. kena denda ga sih?")
         told = question and bool(cfg.kinds.question_mark_after_statement) \
             and _words_before_question(asked) >= cfg.kinds.statement_min_words
-        kind_args = (kind_hits, len(toks), subject_score, channel_cfg, question, told)
+        proposed = bool(cfg.kinds.proposal_first) and any(
+            label == ("kind", "aspirasi") and weight > 0 for label, _, weight in kind_hits) and self._proposes(text)
+        kind_args = (kind_hits, len(toks), subject_score, channel_cfg, question, told, proposed)
         kind, kind_explained = self._kind(*kind_args)
         correction, decided = None, False
         if self.corrections:  # an officer corrected a message like this one: it weighs in (router.corrections)
@@ -452,6 +466,21 @@ class Classifier:
                 if tuple(toks[i:i + len(seq)]) == seq:
                     return toks[:i], " ".join(norm.split()[:i])
         return toks, norm
+
+    def _proposes(self, text: str) -> bool:
+        """Whether the text's opening clause proposes (aspirasi evidence of at least ``proposal_first_min``) and
+        complains of nothing (no pengaduan evidence): "@akun tolong pasang sirine banjir di kali, …"."""
+        opening = _opening_clause(text)
+        if opening.endswith("?"):  # "job fair … jadi diadain?" asks whether it is held
+            return False
+        clause = normalise(opening, self.lexicon)
+        if not clause:
+            return False
+        found: dict[str, float] = defaultdict(float)
+        for (group, label), _, weight in sorted(self.rules.match(self._stem(clause.split()), clause)):
+            if group == "kind":
+                found[label] += weight
+        return found["aspirasi"] >= self.cfg.kinds.proposal_first_min and found["pengaduan"] <= 0
 
     @staticmethod
     def _closing_thanks(text: str, norm: str) -> bool:
@@ -614,7 +643,7 @@ class Classifier:
         return None
 
     def _kind(self, hits: list[Hit], n_tokens: int, agency_score: float,
-              channel_cfg: ChannelDefault, question: bool = False, told: bool = False,
+              channel_cfg: ChannelDefault, question: bool = False, told: bool = False, proposed: bool = False,
               learned: dict[str, float] | None = None) -> tuple[str, dict[str, Any]]:
         kinds_cfg = self.cfg.kinds
         scores = {k: kinds_cfg.prior.get(k, 0.0) for k in KINDS}
@@ -635,6 +664,10 @@ class Classifier:
             for label, weight in marks.items():
                 scores[label] += weight
                 rules.append([f"{label}:question_mark{' (after a statement)' if told else ''}", weight])
+        if proposed:  # it opens with what it proposes; the grievance after it says why
+            for label, weight in kinds_cfg.proposal_first.items():
+                scores[label] += weight
+                rules.append([f"{label}:proposal_first", weight])
         others = max(scores[k] for k in KINDS if k != "bukan_aduan")
         not_complaint = scores["bukan_aduan"]
         if not_complaint > 0 and not_complaint >= others and (

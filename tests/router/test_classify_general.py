@@ -36,6 +36,15 @@ CASES = [
     ("Pagi semua, salam kenal, kami keluarga baru di perumahan sebelah", "bukan_aduan", "a greeting"),
     ("eh ini bukan nomor bengkel Jaya Motor ya? saya mau tanya harga servis", "bukan_aduan", "the wrong number"),
     ("Maaf, bukan grup arisan RT 3 ya? kayaknya saya salah masuk", "bukan_aduan", "the wrong group"),
+    # a message that opens with what it proposes; the grievance after it says why
+    ("kalau bisa bikin taman bacaan di balai RW kami, anak-anak tidak ada tempat belajar dan main hp terus",
+     "aspirasi", "proposal first"),
+    ("Pak, menawi saged dipun pasang lampu ing lapangan voli, sakmenika peteng sanget yen latihan dalu",
+     "aspirasi", "proposal first (Javanese)"),
+    # … but a building "dibangun" where it should not be is told, not proposed (the passive alone does not make an
+    # opening proposal)
+    ("ruko dibangun di atas trotoar depan pasar, pejalan kaki terpaksa turun ke jalan, bahaya", "pengaduan",
+     "a passive that tells"),
 ]
 
 
