@@ -41,6 +41,13 @@ CASES = [
      "aspirasi", "proposal first"),
     ("Pak, menawi saged dipun pasang lampu ing lapangan voli, sakmenika peteng sanget yen latihan dalu",
      "aspirasi", "proposal first (Javanese)"),
+    # a wish that something existed: a desire or evaluative modal + "ada" + a noun
+    ("perlu ada lampu di jembatan kampung, gelap banget kalau malam", "aspirasi", "modal + ada"),
+    ("pengen banget ada perpustakaan keliling yang mampir ke kampung kami", "aspirasi", "wish + ada"),
+    ("bagusnya ada posko kesehatan di pasar induk", "aspirasi", "evaluative + ada"),
+    # … while a condition imposed ("harus ada …") is told in a grievance
+    ("katanya harus ada surat pengantar RT dulu, padahal saya sudah bawa KTP dan KK", "pengaduan",
+     "a condition imposed"),
     # … but a building "dibangun" where it should not be is told, not proposed (the passive alone does not make an
     # opening proposal)
     ("ruko dibangun di atas trotoar depan pasar, pejalan kaki terpaksa turun ke jalan, bahaya", "pengaduan",
