@@ -47,6 +47,36 @@ _CLAUSE_BREAK = re.compile(r"[.,;:!\n]\s")
 _TRAILER = re.compile(r"(?:[\s.!,;:)]|[@#]\w+|[^\w\s?])*$")
 
 
+# the end of a sentence before a question: "." or "!" before a space, or a line break ("Jl." and the like excepted)
+_SENTENCE_END = re.compile(r"(\w*)[.!]+(?=\s)|\n")
+# the end of a clause: punctuation before a space, a line break, "!" or "?"
+_CLAUSE_END = re.compile(r"[,.;:!?\n]\s|[!?\n]")
+# abbreviations written with a period inside a sentence ("di Jl. Karya Baru", "Yth. Camat")
+_ABBREVIATIONS = frozenset("jl jln gg no kel kec kab kav yth bpk sdr sdri dr drs ir prof tgl kp ds".split())
+
+
+def _words_before_question(text: str) -> int:
+    """How many words the sentences before the text's first question have: 0 when it opens with its question."""
+    mark = text.find("?")
+    if mark < 0:
+        return 0
+    end = 0
+    for found in _SENTENCE_END.finditer(text, 0, mark):
+        if (found.group(1) or "").lower() not in _ABBREVIATIONS:
+            end = found.end()
+    return len(_WORD.findall(text, 0, end)) if end else 0
+
+
+def _opening_clause(text: str) -> str:
+    """The text's first clause of three words or more (a vocative or a greeting before it is skipped: "Pak, …")."""
+    start = 0
+    for found in _CLAUSE_END.finditer(text):
+        if len(_WORD.findall(text, start, found.start())) >= 3:
+            return text[start:found.end()].rstrip()
+        start = found.end()
+    return text[start:]
+
+
 def _is_word(char: str) -> bool:
     return char.isalnum() or char == "_"  # what re's \w matches in a str
 
@@ -312,8 +342,13 @@ class Classifier:
         # (a question whose subject only the remits or an addressed account name has that much of one)
         subject_score = min(top_score, rules_score) if rules_score > 0 else \
             min(top_score, QUESTION_SUBJECT) if subject and "?" in asked else 0.0
-        kind_args = (kind_hits, len(toks), subject_score, channel_cfg,
-                     "?" in asked and subject)
+        question = "?" in asked and subject
+        # a question asked after telling something ("… asapnya nutupin jalan. kena denda ga sih?")
+        told = question and bool(cfg.kinds.question_mark_after_statement) \
+            and _words_before_question(asked) >= cfg.kinds.statement_min_words
+        proposed = bool(cfg.kinds.proposal_first) and any(
+            label == ("kind", "aspirasi") and weight > 0 for label, _, weight in kind_hits) and self._proposes(text)
+        kind_args = (kind_hits, len(toks), subject_score, channel_cfg, question, told, proposed)
         kind, kind_explained = self._kind(*kind_args)
         correction, decided = None, False
         if self.corrections:  # an officer corrected a message like this one: it weighs in (router.corrections)
@@ -431,6 +466,21 @@ class Classifier:
                 if tuple(toks[i:i + len(seq)]) == seq:
                     return toks[:i], " ".join(norm.split()[:i])
         return toks, norm
+
+    def _proposes(self, text: str) -> bool:
+        """Whether the text's opening clause proposes (aspirasi evidence of at least ``proposal_first_min``) and
+        complains of nothing (no pengaduan evidence): "@akun tolong pasang sirine banjir di kali, …"."""
+        opening = _opening_clause(text)
+        if opening.endswith("?"):  # "job fair … jadi diadain?" asks whether it is held
+            return False
+        clause = normalise(opening, self.lexicon)
+        if not clause:
+            return False
+        found: dict[str, float] = defaultdict(float)
+        for (group, label), _, weight in sorted(self.rules.match(self._stem(clause.split()), clause)):
+            if group == "kind":
+                found[label] += weight
+        return found["aspirasi"] >= self.cfg.kinds.proposal_first_min and found["pengaduan"] <= 0
 
     @staticmethod
     def _closing_thanks(text: str, norm: str) -> bool:
@@ -593,7 +643,7 @@ class Classifier:
         return None
 
     def _kind(self, hits: list[Hit], n_tokens: int, agency_score: float,
-              channel_cfg: ChannelDefault, question: bool = False,
+              channel_cfg: ChannelDefault, question: bool = False, told: bool = False, proposed: bool = False,
               learned: dict[str, float] | None = None) -> tuple[str, dict[str, Any]]:
         kinds_cfg = self.cfg.kinds
         scores = {k: kinds_cfg.prior.get(k, 0.0) for k in KINDS}
@@ -610,9 +660,14 @@ class Classifier:
                     scores[label] += p * weight
                     rules.append([f"{label}:model", round(p * weight, 3)])
         if question:  # a question mark is evidence, not proof: "kapan diperbaiki??" is a complaint
-            for label, weight in kinds_cfg.question_mark.items():
+            marks = kinds_cfg.question_mark_after_statement if told else kinds_cfg.question_mark
+            for label, weight in marks.items():
                 scores[label] += weight
-                rules.append([f"{label}:question_mark", weight])
+                rules.append([f"{label}:question_mark{' (after a statement)' if told else ''}", weight])
+        if proposed:  # it opens with what it proposes; the grievance after it says why
+            for label, weight in kinds_cfg.proposal_first.items():
+                scores[label] += weight
+                rules.append([f"{label}:proposal_first", weight])
         others = max(scores[k] for k in KINDS if k != "bukan_aduan")
         not_complaint = scores["bukan_aduan"]
         if not_complaint > 0 and not_complaint >= others and (

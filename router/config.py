@@ -68,6 +68,19 @@ class KindRules(Model):
     question_mark: dict[str, float] = Field(
         default_factory=lambda: {"informasi": 0.7},
         description="kind → score added when the text asks a question (has a '?')")
+    question_mark_after_statement: dict[str, float] = Field(
+        default_factory=dict,
+        description="kind → score added instead of question_mark when the first question comes after sentences "
+        "that tell something (statement_min_words or more words): \"… asapnya nutupin jalan. kena denda ga sih?\" "
+        "asks after telling a grievance; an information request mostly opens with its question")
+    statement_min_words: int = Field(
+        6, ge=1, description="words of earlier sentences that make a question one asked after a statement")
+    proposal_first: dict[str, float] = Field(
+        default_factory=dict,
+        description="kind → score added when the message opens with a proposal: its first clause of three words or "
+        "more has proposal_first_min of aspirasi evidence and none of pengaduan (\"tolong pasang sirine banjir di "
+        "kali, warga telat tahu\"); the grievance told after it is why it is proposed")
+    proposal_first_min: float = Field(1.5, ge=0)
     question_rules: dict[str, RuleSet] = Field(
         default_factory=dict,
         description="kind → rules matched only inside a question (a clause ending in '?', normalised): what the "
@@ -98,7 +111,8 @@ class KindRules(Model):
         "the next agency's (and informasi_min_score) is about that agency's own service; otherwise the PPID utama's "
         "evidence (\"PPID\", \"informasi publik\") only says what kind of message it is")
 
-    @field_validator("rules", "prior", "question_mark", "question_rules", "question_particles")
+    @field_validator("rules", "prior", "question_mark", "question_mark_after_statement",
+                     "proposal_first", "question_rules", "question_particles")
     @classmethod
     def _known_kinds(cls, value: dict[str, object]) -> dict[str, object]:
         unknown = set(value) - set(KINDS)
