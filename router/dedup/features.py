@@ -135,7 +135,8 @@ _UNIT_WORDS = frozenset("koridor trayek jalur lantai lt tiang loket peron kios l
 # a block of a housing estate or a flat ("Blok C"): two blocks are two places
 _BLOK = re.compile(r"\bblok\s*([a-z]{1,2}\d{0,2}|\d{1,2})\b", re.I)
 _MALL = re.compile(r"\b([A-Za-z][a-z]{2,})\s+(?:[Mm]all|[Mm]al|[Pp]laza)\b")
-_AREA = re.compile(r"\b(kel(?:urahan)?|desa|kec(?:amatan)?)\b\.?\s+([a-z][a-z\-]+(?:\s+[a-z][a-z\-]+)?)", re.I)
+# (a village by its regional name, "Nagari Koto Tangah", "Gampong Lampulo", is a kelurahan)
+_AREA = re.compile(r"\b(kel(?:urahan)?|desa|nagari|gampong|kec(?:amatan)?)\b\.?\s+([a-z][a-z\-]+(?:\s+[a-z][a-z\-]+)?)", re.I)
 _NOT_A_NAME = frozenset("""
 no nomor rt rw kel kelurahan kec kecamatan dekat dkt depan samping belakang sebelah seberang ujung pinggir arah
 sehingga padahal pdhl anak sy jl jln makin yg dgn buat untuk
@@ -179,9 +180,12 @@ _COMPASS_LOWER = re.compile(r"(?<!arah )(?<!sebelah )(?<!sisi )(?<!sisih )(?<!pa
 _COMPASS_WORDS = frozenset("wetan kulon lor kidul timur barat utara selatan".split())
 # named units below a kelurahan, as RT/RW are numbered ones: a Balinese banjar ("Banjar Tohpati", "Br. Kaja"),
 # a dusun, a lingkungan ("Lingkungan V"): another unit of one kelurahan is another place
-_SUB = re.compile(r"(?<!kota )(?<!kab )(?<!kabupaten )(?<!dinas )\b(banjar|br|dusun|dsn|lingkungan|ling|lingk)\b\.?\s+"
+# (and the other regions' names of a neighbourhood: "LK 2"/"RK 05" for a lingkungan or rukun kampung, a Minang
+# "jorong"/"korong")
+_SUB = re.compile(r"(?<!kota )(?<!kab )(?<!kabupaten )(?<!dinas )\b(banjar|br|dusun|dsn|lingkungan|ling|lingk|lk|rk|jorong|"
+                  r"korong)\b\.?\s+"
                   r"(?:dinas\s+|adat\s+)?([A-Za-z][a-z'\-]*|\d{1,2}\b)(?:\s+([A-Za-z][a-z'\-]+))?", re.I)
-_SUB_WORDS = frozenset("banjar br dusun dsn lingkungan ling lingk".split())
+_SUB_WORDS = frozenset("banjar br dusun dsn lingkungan ling lingk lk rk jorong korong".split())
 # the second word of a unit's name when it is a side: Balinese kaja/kelod/kangin/kauh, Javanese and Indonesian
 _SIDES = frozenset("kaja kelod kangin kauh tengah kawan kaler delod wetan kulon lor kidul timur barat utara selatan "
                    "anyar baru".split())
@@ -456,7 +460,7 @@ def _extract_places(text: str, location: Mapping[str, Any] | None = None) -> set
         for match in _HOUSE.finditer(text):
             if not _OWN_ADDRESS.search(text, max(0, match.start() - 40), match.start()):
                 places.add(f"hn:{int(match.group(1) or match.group(2) or match.group(3))}")
-    if low is None or "kel" in low or "kec" in low or "desa" in low:
+    if low is None or "kel" in low or "kec" in low or "desa" in low or "nagari" in low or "gampong" in low:
         for kind, name in _AREA.findall(text):
             if name.partition(" ")[0].lower() in _AREA_RUNNING:
                 continue
@@ -661,8 +665,10 @@ def _spots(places: set[str], text: str) -> None:
 def _sub_unit(places: set[str], match: re.Match[str]) -> None:
     """``sub:<name>`` for "Banjar Sekar Kangin", "Br. Kaja", "Dusun Krajan", "Lingkungan V" (= "lingkungan 5")."""
     unit, first, second = match.group(1), match.group(2), match.group(3) or ""
-    if unit.lower() in ("ling", "lingk", "dsn") and not (first[:1].isupper() or first.isdigit()):
+    if unit.lower() in ("ling", "lingk", "dsn", "lk", "rk") and not (first[:1].isupper() or first.isdigit()):
         return  # an abbreviation is a unit's only before a name written as one
+    if unit.lower() in ("lk", "rk") and not unit.isupper():
+        return  # ("lk" is also "laki-laki"): in capitals only
     if unit == "br" and match.string[:match.start()].lower() != match.string[:match.start()]:
         return  # "br" is also "baru": in lower case only in a text written all in lower case
     if first.isdigit() or (first.isupper() and (first.lower() in _ROMAN or first == "I")):

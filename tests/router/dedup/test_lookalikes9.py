@@ -80,6 +80,13 @@ CASES: list[tuple[str, str, str, str]] = [
      "atap bocor di Ruang 4 gedung serbaguna Kecamatan Barat, plafon jebol", "other", "same"),
     ("banjir di Perum Griya Indah sudah 50 cm, air masuk rumah",
      "Perum Griya Indah banjir setinggi 30 cm, air masuk ke rumah warga", "other", "same"),
+    # ---- the regions' names of a neighbourhood or village (LK, RK, jorong, nagari, gampong) are places
+    ("lampu jalan di LK 2 Kel. Sukamaju mati semua, gelap", "lampu jalan di LK 3 Kel. Sukamaju mati semua, gelap gulita",
+     "other", "apart"),
+    ("air PDAM tidak mengalir di Jorong Koto Baru sejak kemarin",
+     "air PDAM tidak mengalir di Jorong Sungai Pua sejak kemarin, warga beli air", "other", "apart"),
+    ("sampah menumpuk tidak diangkut di Nagari Koto Tinggi RT 2, baunya menyengat",
+     "sampah menumpuk belum diangkut di nagari Koto Tinggi RT 2, bau sekali", "other", "same"),
     # ---- a housing estate named by its head word ("Villa", "Puri", "Graha", "Wisma", "Pondok") is a place
     ("air PDAM tidak mengalir di Villa Mutiara Indah sejak pagi",
      "air PDAM tidak mengalir di Villa Kenari Asri sejak pagi, mandi pakai air galon", "other", "apart"),
