@@ -28,6 +28,14 @@ CASES = [
      "question first"),
     ("Saya warga baru di kelurahan ini dan ingin mengurus KK. Mau tanya, syaratnya apa saja?", "informasi",
      "says it asks"),
+    # a text that asks nothing names information without requesting it …
+    ("jadwal pengangkutan sampah di RW kami tidak sesuai pengumuman, truk baru datang jam 11 malam", "pengaduan",
+     "information named, not asked for"),
+    ("layar informasi di halte depan kampus mati sudah seminggu", "pengaduan", "information named, not asked for"),
+    # … while one that requests it in so many words asks, with or without a question mark
+    ("Dengan hormat, kami memohon data jumlah penerima bantuan sosial per kelurahan tahun 2025 untuk penelitian",
+     "informasi", "a formal request"),
+    ("mohon info jadwal posyandu balita bulan ini", "informasi", "a request in so many words"),
     # a situation supposed at the start of a question asks what to do in it
     ("kalau lampu penerangan di gang mati, lapornya ke dinas mana ya?", "informasi", "a supposition asked about"),
     # … but "kalau hujan" says when a grievance recurs, and "gimana kalau" proposes
