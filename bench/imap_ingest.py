@@ -167,6 +167,39 @@ class Remote:
 
 
 ROUTE_WORKERS = 0  # --route-workers: routing.workers of the routing runs
+DUMP: Path | None = None  # --dump-decisions: where each routing run's stored decisions are written
+
+
+async def dump_decisions(store: Store, path: Path) -> None:
+    """The routing decisions a run stored, one JSON line per row in id order and without times or random refs:
+    each complaint's status, kind, agency, confidence, location, explanation, case and duplicate links, the
+    cases, tickets, follow-ups and outbox rows. Two runs over the same mailbox that decide alike write the
+    same bytes (compare them with ``cmp``)."""
+    import json
+
+    from sqlalchemy import select
+
+    from omnichannel.models import Case, Complaint, FollowUp, OutboxRow, Ticket
+
+    tables = [
+        ("complaint", select(Complaint.id, Complaint.status, Complaint.kind, Complaint.agency, Complaint.confidence,
+                             Complaint.location, Complaint.explanation, Complaint.case_id, Complaint.duplicate_of,
+                             Complaint.dedup_level, Complaint.similarity, Complaint.kecamatan, Complaint.text_norm)
+         .order_by(Complaint.id)),
+        ("case", select(Case.id, Case.title, Case.location, Case.complaint_count, Case.reporter_count)
+         .order_by(Case.id)),
+        ("ticket", select(Ticket.id, Ticket.case_id, Ticket.agency, Ticket.kind, Ticket.status, Ticket.routed_agency)
+         .order_by(Ticket.id)),
+        ("follow_up", select(FollowUp.id, FollowUp.complaint_id, FollowUp.envelope_id, FollowUp.reason,
+                             FollowUp.similarity).order_by(FollowUp.id)),
+        ("outbox", select(OutboxRow.id, OutboxRow.item_type, OutboxRow.destination, OutboxRow.idempotency_key)
+         .order_by(OutboxRow.id)),
+    ]
+    with path.open("w", encoding="utf-8") as out:
+        async with store.session() as session:
+            for name, q in tables:
+                for row in (await session.exec(q)).all():
+                    out.write(json.dumps([name, *row], ensure_ascii=False, sort_keys=True, default=str) + "\n")
 
 
 def bench_config():
@@ -299,6 +332,11 @@ async def end_to_end(box, work: Path, batch_size: int, route: bool | str = False
             after = {key: v for key, v in after.items() if key[0] != pid}
         for kind in ("workers", "the router's prepare workers", "Dovecot"):
             phases[f"cpu of {kind}"] = sum(v - others.get(key, 0.0) for key, v in after.items() if key[1] == kind)
+        if DUMP is not None and route:  # not counted in the run's time either
+            t = time.perf_counter()
+            await dump_decisions(store, DUMP.with_name(f"{DUMP.stem}-{'process' if route == 'process' else 'route'}"
+                                                         f"{DUMP.suffix}"))
+            waited += time.perf_counter() - t
     finally:
         stop_indexer.set()
         await indexing
@@ -334,9 +372,12 @@ def main() -> None:
                              "look-alike of the others) or the labelled cities' messages in turn")
     parser.add_argument("--route-workers", type=int, default=0,
                         help="routing.workers: processes preparing each batch's messages beside the router (default 0)")
+    parser.add_argument("--dump-decisions", type=Path, default=None, metavar="FILE",
+                        help="write each routing run's stored decisions to FILE with -route or -process before "
+                             "its suffix (JSON lines without times: compare two versions' runs byte for byte)")
     args = parser.parse_args()
-    global ROUTE_WORKERS
-    ROUTE_WORKERS = args.route_workers
+    global ROUTE_WORKERS, DUMP
+    ROUTE_WORKERS, DUMP = args.route_workers, args.dump_decisions
     if args.texts == "cities":
         CITY_TEXTS.extend(city_texts())
     server = None

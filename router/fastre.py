@@ -60,7 +60,8 @@ def split_alternatives(pattern: str) -> list[str]:
     return parts
 
 
-_LETTERS = re.compile(r"[a-z ]+")
+_LETTERS = re.compile(r"[A-Za-z ]+")  # read lower-cased: found in the lower-cased text, a capital matches it too
+_CASE_PAIR = re.compile(r"\[([A-Za-z])([A-Za-z])\](?![?*{])")  # one letter in either case
 _OPTIONAL = ("?", "*", "{")
 
 
@@ -76,30 +77,41 @@ def _leading(text: str) -> str | None:
     literal = found.group(0)
     if text[found.end():found.end() + 1] in _OPTIONAL:  # a quantifier applies to the last letter
         literal = literal[:-1]
-    return literal if literal.strip() else None
+    return literal.lower() if literal.strip() else None
 
 
 def literals(alternative: str) -> tuple[str, ...] | None:
-    """Lower-case texts one of which every match of ``alternative`` contains, or None (not readable)."""
-    if not alternative.startswith("\\b"):
-        return None
-    rest = alternative[2:]
+    """Lower-case texts one of which begins every match of ``alternative``, or None (not readable)."""
+    rest = alternative[2:] if alternative.startswith("\\b") else alternative
     if rest.startswith("(?:"):
         start = 3
+    elif rest.startswith("(?i:"):  # (its words lower-cased, as every other)
+        start = 4
     elif rest.startswith("(") and not rest.startswith("(?"):  # a capturing group
         start = 1
     else:
+        pair = _CASE_PAIR.match(rest)  # "[Jj]alan"
+        if pair is not None and pair.group(1).lower() == pair.group(2).lower():
+            literal = pair.group(1).lower() + (_leading(rest[pair.end():]) or "")
+            return (literal,)
         literal = _leading(rest)
         return (literal,) if literal else None
     end = _group_end(rest, 0)
-    if end < 0 or rest[end + 1:end + 2] in _OPTIONAL:  # unclosed, or the group may be absent
+    if end < 0:  # unclosed
+        return None
+    if rest[end + 1:end + 2] == "?" and start != 1:
+        # an optional prefix ("\b(?:di)?(?:ada|pasang)kan"): a match begins with one of its words or, without
+        # it, with one of the words of what follows it
+        head, tail = literals("\\b" + rest[:end + 1]), literals("\\b" + rest[end + 2:].lstrip("?+"))
+        return None if head is None or tail is None else head + tail
+    if rest[end + 1:end + 2] in _OPTIONAL:  # the group may be absent (or repeat)
         return None
     out = []
     for inner in split_alternatives(rest[start:end]):
         literal = _leading(inner)
         if literal is None:
             # a group of words of its own ("(?:sampaikan|laporkan)\\s+juga"): one of its words begins it
-            nested = literals("\\b" + inner) if inner.startswith("(?:") else None
+            nested = literals("\\b" + inner)
             if nested is None:
                 return None
             out.extend(nested)
@@ -235,6 +247,26 @@ class Anchored:
             found.append(m)
             last = m.end()
         return found
+
+    def search(self, text: str, pos: int = 0) -> re.Match[str] | None:
+        """``re.Pattern.search(text, pos)``: the leftmost match from ``pos`` on, tried only where one of the
+        pattern's words begins (ASCII text)."""
+        words = self.words
+        if words is None or not text.isascii():
+            return self.compiled.search(text, pos)
+        low = text.lower()
+        starts: set[int] = set()
+        for word in words:
+            at = low.find(word, pos)
+            while at >= 0:
+                starts.add(at)
+                at = low.find(word, at + 1)
+        match = self.compiled.match
+        for at in sorted(starts):
+            m = match(text, at)
+            if m is not None:
+                return m
+        return None
 
     def finditer(self, text: str):
         """The matches ``re.Pattern.finditer`` gives (the same spans and groups)."""

@@ -16,7 +16,7 @@ from collections import defaultdict
 from typing import Any
 
 from router.config import GazetteerConfig, Kecamatan, Place
-from router.fastre import hints, sub_where_possible
+from router.fastre import Anchored, hints, sub_where_possible
 from router.normalise import default_lexicon, normalise
 from router.regions import region_places
 
@@ -255,6 +255,8 @@ _OTHER = (
 # the words one of which each match of _SCHOOL has, lower-cased: a level (or a prefix of it) then "n" or
 # "neg…" ("SDN", "SD Negeri", "MAN"), or "sekolah"; a text without them skips _SCHOOL (same result)
 _SCHOOL_HINT = re.compile(r"(?:sd|smp|sma|smk|mi|mts|ma)\s*n(?:\b|eg)|sekolah")
+# tried only where one of their words begins (router.fastre: the same answers); "jalan" is in most texts
+_STREET, _GANG = map(Anchored, (_STREET, _GANG))  # type: ignore[assignment]
 
 
 # the name before the number: "SD Negeri Jetis 1", "SDN Kotagede 3", "SD N Giwangan 1" → "SD 1 Jetis"

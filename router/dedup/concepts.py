@@ -397,6 +397,14 @@ _SELF_REF = re.compile(
     r"|\blaporan\s+(?:saya|sy|kami|abdi)\b|\b(?:saya|sy|abdi)\s+(?:lapor|laporkan)\s+(?:kemarin|kmrn|tadi|semalam)\b"
     r"|\b(?:via|lewat|melalui|ngalangkungan)\s+" + _CHANNEL + r"\b"
     r"|\bkirim\s+ulang\b|\bmengirim\s+ulang\b|\bmenanyakan\s+lagi\b|\bnanya\s+lagi\b"
+    # "saya Lukman yang lapor di Telegram tadi pagi", "yang tadi sore mention di twitter", "sudah isi web form":
+    # the writer's own report on another channel, named with "di" or as the form filled in
+    r"|\b(?:lapor|melapor|kirim|ngirim|mention|ngemention|nge-mention|ngetag|ngetwit|posting|dm)\s+(?:\w+\s+){0,2}?di\s+"
+    r"(?:telegram|twitter|ig|instagram|fb|facebook|wa|whatsapp|email|web\s*form|webform|lapor)\b"
+    r"|\b(?:isi|mengisi|ngisi)\s+(?:web\s*form|webform|formulir|form)\b"
+    # the writer counts their reports: "ini laporan ketiga kali", "so ka-2 kali kita lapor", "kita lapor ulang"
+    r"|\b(?:lapor|laporan|melapor|ngelapor)\s+(?:ulang|ke-?\s*(?:2|3|4|5|dua|tiga|empat|lima)|kedua|ketiga|keempat|kelima)\b"
+    r"|\b(?:ke|ka)-?\s*(?:2|3|4|5|dua|tiga|empat|lima)\s+kali\s+(?:(?:saya|sy|kami|kita|torang|aku|ulun|kamek)\s+)?(?:lapor|melapor|laporkan|kirim)\b"
     # "saya yang tadi ngetwit", "abdi … nu nyerat di FB", "saya Tono yg kirim surat": the writer's own post or
     # letter on another channel
     r"|\b(?:yang|yg|nu)\s+(?:tadi\s+|tos\s+|kemarin\s+|kmrn\s+)?(?:ngetwit|ngetweet|nge-tweet|twit|tweet|posting|"
@@ -419,7 +427,12 @@ _OTHER = re.compile(r"\bbeda\s+(?:sama|dengan|dgn|dari|dr|ama|jeung|ti|karo|gang
                     # "jangan cuma Moewardi yg dibenerin", "aja mung RT 01 sing dipikir": this one is another (not "jangan cuma
                     # diurus yang RT 3 aja", the writer's own place again)
                     r"|\b(?:jangan|jgn|aja|ojo|ojok)\s+(?:cuma|cuman|hanya|mung)\s+(?!di)(?:\w+\s+){1,3}?(?:yang|yg|sing)\b"
-                    r"|\bberbeda\s+(?:\w+\s+)?(?:dengan|dari|dgn|dr)\b|\b(?:another|a\s+different)\s+(?:one|place|spot|street|bar|location)\b",
+                    r"|\bberbeda\s+(?:\w+\s+)?(?:dengan|dari|dgn|dr)\b|\b(?:another|a\s+different)\s+(?:one|place|spot|street|bar|location)\b"
+                    # the neighbour of the thing reported: "pohon sebelah yg kemarin tumbang itu juga miring", "tiang
+                    # yang sebelah tiang kemaren", "pohon di sebelahnya … sekarang ikut miring"
+                    r"|\bsebelah(?:nya)?\s+(?:yang|yg|nu|sing)\s+(?:\w+\s+)?(?:kemarin|kemaren|kmrn|tadi|wingi|dilaporkan|dilaporin)\b"
+                    r"|\b(?:yang|yg|nu|sing)\s+(?:di\s+)?sebelah(?:nya)?\s+(?:\w+\s+){0,2}?(?:kemarin|kemaren|kmrn|tadi|wingi)\b"
+                    r"|\bsebelahnya\b[^.\n]{0,40}?\bikut\b",
                     re.I)
 _LASTING = re.compile(r"\b(?:udah|udh|sudah|sdh|tos|wis|dah)\s+(?:\d+|se|sa|satu|dua|tiga|empat|lima|berapa)\s*"
                       r"(?:hari|hr|minggu|mg|bulan|bln|dinten|minggon|malem|malam)\b(?!\s+(?:lalu|kemarin|kamari|"
@@ -432,7 +445,11 @@ _AGAIN_NOT = re.compile(r"\b(?:sekali|sekali-kali)\s+lagi\b|\blagi\s+(?:dong|don
                         # a reminder in a regional language ("ngingetan deui", "ngelingke maneh"), and a problem
                         # that grows ("retakan nambahan deui", "makin parah lagi"): the same one going on
                         r"|\b(?:ngingetan|ngingetkeun|ngingetin|ingetin|ngelingke|ngelingi|ngelingno)\s+(?:lagi|lg|deui|maning|meneh|maneh)\b"
-                        r"|\b(?:nambah|nambahan|bertambah|melebar|ngalegaan|meluas)\s+(?:lagi|lg|deui|maning|meneh)\b",
+                        r"|\b(?:nambah|nambahan|bertambah|melebar|ngalegaan|meluas)\s+(?:lagi|lg|deui|maning|meneh)\b"
+                        # restored or no longer wrong: "sudah nyala lagi", "ngalir lagi", "udah ndak asin agik"
+                        r"|\b(?:nyala|menyala|ngalir|mengalir|normal|idup|hidup|lancar|surut)\s+(?:lagi|lg|agik|deui|maning|meneh)\b"
+                        r"|\b(?:sudah|udah|udh|sdh|dah|la|lah|wis|wes|so|tos)\s+(?:dak|tidak|tdk|gak|ga|nggak|ndak|ora|teu|enggak|nyanda|kada)\s+"
+                        r"(?:\w+\s+)?(?:lagi|lg|agik|deui|maning|meneh)\b",
                         re.I)
 
 
@@ -440,12 +457,14 @@ _AGAIN_NOT = re.compile(r"\b(?:sekali|sekali-kali)\s+lagi\b|\blagi\s+(?:dong|don
 _SELF_REF_WORDS = frozenset("""
 wa whatsapp kirim ngirim lapor laporkan melapor melaporkan ngadu mengadu sampaikan menyampaikan email
 menyusul melanjutkan menindaklanjuti menyambung sebagaimana lanjutan laporan via lewat melalui ngalangkungan
-ulang lagi ngetwit ngetweet nge tweet twit posting ngepost nulis menulis nyerat surat
+ulang lagi ngetwit ngetweet nge tweet twit posting ngepost nulis menulis nyerat surat ngelapor
+mention ngemention ngetag dm isi mengisi ngisi
 """.split())
 _AGAIN_WORDS = frozenset("lagi lg deui kembali balik maning meneh maneh agik again pulang".split())
 _FOLLOW_WORDS = frozenset("foto fotonya masih msh belum blm acan tetep tetap gimana gmn kapan sampe sampai beuki "
                           "makin".split())
-_OTHER_WORDS = frozenset("beda bukan lain sanes berbeda jangan jgn mung ojo ojok another different kejadian kasus peristiwa".split())
+_OTHER_WORDS = frozenset("beda bukan lain sanes berbeda jangan jgn mung ojo ojok another different kejadian kasus peristiwa "
+                         "sebelah sebelahnya".split())
 # "lokasi terpisah", "(bukan alkid)", "kali ini di …", "giliran …": the writer's next complaint, elsewhere
 _ALSO = re.compile(r"\(\s*(?:bukan|dudu|sanes)\s+\w+|\b(?:lokasi|tempat|tempatnya)\s+(?:terpisah|berbeda|lain)\b|"
                    r"\bkali\s+ini\s+(?:di|nang|neng)\b|\bgiliran\b"

@@ -65,7 +65,7 @@ _LANDMARK = re.compile(r"\b(pasar|perum|perumahan|terminal|masjid|mesjid|musala|
                        r"smkn|smk|MTsN|MTs|MTS|MIN|MI|MA|puskesmas|rsud|rsia|rsi|rs|rumah sakit|taman|stasiun|kantor pos|"
                        r"alun alun|alun-alun|alun2|kampung|komplek|kompleks|perumnas|griya|bumi|simpang|tpu|tps|tpa|halte|"
                        r"sungai|Kali|Tukad|Parit|Kanal|Handil|Anjir|lapangan|rusunawa|rusun|pt|cv|jembatan|gor|stadion|kampus|"
-                       r"pantai|dermaga|pelabuhan|bundaran|tugu|monumen|danau|waduk|siring)"
+                       r"pantai|dermaga|pelabuhan|bundaran|tugu|monumen|danau|waduk|siring|villa|vila|puri|graha|wisma|pondok|asrama)"
                        r"\b\.?\s*(\d{1,3}|[a-z][a-z'\-]*)(?:\s+([a-z][a-z'\-]*))?",
                        re.I)
 _LANDMARK_TYPE = {"perumahan": "perum", "griya": "perum", "bumi": "perum", "perumnas": "perum", "komplek": "perum",
@@ -75,7 +75,11 @@ _LANDMARK_TYPE = {"perumahan": "perum", "griya": "perum", "bumi": "perum", "peru
                   "rsud": "rs", "rsia": "rs", "rsi": "rs", "rumah sakit": "rs", "kali": "sungai",
                   # a river or canal by its regional word: Balinese "tukad", Malay "parit"/"handil"/"anjir"
                   "tukad": "sungai", "parit": "sungai", "kanal": "sungai", "handil": "sungai", "anjir": "sungai",
-                  "pelabuhan": "dermaga", "monumen": "tugu", "waduk": "danau"}
+                  "pelabuhan": "dermaga", "monumen": "tugu", "waduk": "danau",
+                  # the head words of housing estates in any city ("Villa Ria Indah", "Puri Kencana", "Graha
+                  # Prima", "Pondok Hijau"): an estate, as "Perum"/"Griya"/"Bumi" are
+                  "villa": "perum", "vila": "perum", "puri": "perum", "graha": "perum", "wisma": "perum",
+                  "pondok": "perum"}
 # schools are one kind of landmark: "SD 5" and "SMP 5" are two schools, as are "SD 5" and "SD 15"
 _SCHOOL_KINDS = {"sd": "sd", "sdn": "sd", "smp": "smp", "smpn": "smp", "sma": "sma", "sman": "sma", "smk": "smk",
                  "smkn": "smk", "mi": "mi", "min": "mi", "mts": "mts", "mtsn": "mts", "ma": "ma"}
@@ -101,6 +105,31 @@ _LETTERED_UNIT = re.compile(r"\b([Gg]edung|[Tt]ower|[Mm]enara|[Zz]ona|[Ss]ektor)
 _ROMAN_UNIT = re.compile(r"\b([Jj]embatan|[Gg]edung|[Mm]enara|[Tt]ower|[Pp]intu\s+[Aa]ir|[Dd]ermaga)\s+"
                          r"(I|II|III|IV|V|VI|VII|VIII|IX|X)\b(?![\w'\-])")
 _UNIT_LABEL = {"lt": "lantai", "peron": "jalur", "tower": "menara"}
+# Any other thing numbered as a place: a number after a noun said where ("di pos 3", "ke ruang kelas 6",
+# "depan pintu 2") or written as a name ("Pos 3", "Ruang IV"). The same noun with another number is another place
+# (another post, classroom, gate), whatever the noun; a number followed by what it counts ("3 hari", "40 orang",
+# "50 cm") is a quantity, and the nouns below say when, how much or which grade of a thing, not where.
+_MEASURES = (r"hari|hr|jam|jm|menit|mnt|detik|orang|org|jiwa|kk|meter|mtr|m|cm|mm|km|kg|ton|liter|ltr|rb|ribu|jt|juta|"
+             r"miliar|persen|tahun|thn|th|bulan|bln|minggu|mgg|mg|kali|x|lapis|rumah|unit|buah|bh|titik|lokasi|ekor|"
+             r"batang|pohon|motor|mobil|kendaraan|anak|warga|siswa|murid|pasien|keluarga|hektar|ha|lembar|lbr|paket|"
+             r"karung|truk|rit|gerobak|kantong|sak|malam|malem|pagi|sore|siang|subuh|wib|wita|wit|an|kilo|senti|"
+             r"derajat|rupiah|pcs|bungkus|porsi|kursi|ruang|kelas|kios|lantai|tiang|bangunan|kamar|pintu|an")
+# (a list or range names each: "kelas 3 dan 4")
+_NUM_TAIL = r"(?:\s*(?:dan|&|,|-|s/d|sampai)\s*0*(\d{1,3}))?\b(?![.,:/\-]\d)(?!\s*(?:%|(?:" + _MEASURES + r")\b))"
+_NUM_AFTER_WHERE = re.compile(r"\b(?:di|ke|dari|dr|depan|dpn|dekat|dkt|deket|samping|sebelah|belakang|seberang|nang|neng|"
+                              r"ning|ing|arah|menuju|area|kawasan|sekitar|ruang|ruangan)\s+([a-z]{3,12})\s+0*(\d{1,3})"
+                              + _NUM_TAIL, re.I)
+_NUM_NAME = re.compile(r"\b([A-Z][a-z]{2,11})\s+(?:0*(\d{1,3})|(II|III|IV|VI|VII|VIII|IX|V|X))" + _NUM_TAIL)
+_NOT_NUM_LABEL = frozenset("""
+jam pukul tanggal tgl hari bulan tahun thn umur usia siaga level status antrian antrean antri nomor nomer nmr lebih
+kurang sekitar hampir cuma hanya sudah udah udh sdh sejak selama sampai sampe ada baru tinggal kali per sebanyak total
+dari hingga pada lagi sisa harga bayar biaya tarif ribu dan atau yang kel kec kelurahan kecamatan desa covid tipe type
+versi angka skor nilai ranking peringkat juara kode pin nik ktp npwp telp telepon ext mulai tiap setiap sama dengan dgn
+kira jumlah sebesar capai mencapai semua seluruh korban luka meninggal tewas tinggi setinggi dalam sedalam panjang lebar
+luas berat suhu ukuran diameter kecepatan rute atas bawah luar tengah ujung kawasan area jalan gang lorong blok kota kabupaten kab provinsi pasal nopol plat
+senin selasa rabu kamis jumat sabtu minggu ahad januari februari maret april mei juni juli agustus september oktober
+november desember jan feb mar apr jun jul agu agt sep okt nov des gelombang tahap fase periode kloter angkatan
+""".split())
 _UNIT_WORDS = frozenset("koridor trayek jalur lantai lt tiang loket peron kios los gerbang pintu rumah km gedung dermaga "
                         "menara tower zona sektor jembatan tahap fase".split())
 # a block of a housing estate or a flat ("Blok C"): two blocks are two places
@@ -245,13 +274,15 @@ pasar perum perumahan terminal masjid mesjid musala musholla gereja sdn sd smpn 
 mi ma puskesmas rsud rsia rsi rs rumah taman stasiun kantor alun alun2 kampung komplek kompleks perumnas griya bumi
 simpang tpu tps tpa halte sungai kali lapangan rusunawa rusun pt cv jembatan gor stadion kampus
 tukad parit kanal handil anjir pantai dermaga pelabuhan bundaran tugu monumen danau waduk siring
+villa vila puri graha wisma pondok asrama
 """.split())
 _WEAK_KINDS = frozenset("kali mi ma min rumah tukad parit kanal handil anjir".split())
 _WEAK_KIND = re.compile(r"\b(?:MI|MA|MIN|Kali|Tukad|Parit|Kanal|Handil|Anjir)\b|[Rr]umah [Ss]akit")
 # their findall tries a match only where one of the pattern's words begins (router.fastre: the same lists)
-# (_LANDMARK is searched match by match behind its own word check, _LANDMARK_KINDS)
-_RT_RW, _RT, _RW, _ABBREV_STREET, _JALAN_LOWER, _AREA, _BLOK, _NUMBERED, _GANG_NUMBER, _HOUSE = map(  # type: ignore
-    Anchored, (_RT_RW, _RT, _RW, _ABBREV_STREET, _JALAN_LOWER, _AREA, _BLOK, _NUMBERED, _GANG_NUMBER, _HOUSE))
+# (_LANDMARK is searched match by match behind its own word check, _LANDMARK_KINDS, and tried where a kind begins:
+# searched whole, its ~60 kinds in any case cost ~0.2 ms a search)
+_RT_RW, _RT, _RW, _ABBREV_STREET, _JALAN_LOWER, _AREA, _BLOK, _NUMBERED, _GANG_NUMBER, _HOUSE, _LANDMARK = map(  # type: ignore
+    Anchored, (_RT_RW, _RT, _RW, _ABBREV_STREET, _JALAN_LOWER, _AREA, _BLOK, _NUMBERED, _GANG_NUMBER, _HOUSE, _LANDMARK))
 
 
 # a place named as a comparison or a reference point: "takut longsor kayak RT 6", "dekat RT 02", "sing SD 1
@@ -259,6 +290,7 @@ _RT_RW, _RT, _RW, _ABBREV_STREET, _JALAN_LOWER, _AREA, _BLOK, _NUMBERED, _GANG_N
 _COMPARED = re.compile(r"\b(?:kayak|kaya|kyk|seperti|spt|koyok|koyo|kados|mirip|like|dekat|deket|dkt|cedhak|cedak|"
                        r"sebelah|samping|sing|yang|yg)\s+((?:rt|rw|sd|sdn|smp|smpn|sma|sman|smk|smkn)\b\.?\s*\d{1,3}\b)",
                        re.I)
+_COMPARED = Anchored(_COMPARED)  # type: ignore[assignment]
 _SETTLED_SCHOOL = re.compile(r"\b((?:sd|smp|sma|smk)\s+\d{1,3})\s+(?:udah|sudah|udh|sdh|wes|wis|la)\s+", re.I)
 _COMPARED_KINDS = ("rt:", "rw:", "lm-", "gg:", "street:", "kel:")
 # "Selain di dekat gang 5, Jalan Kelayan A dekat mulut gang 9 juga rusak": the aside names the place already told
@@ -274,6 +306,10 @@ _REPORTED_PLACE = re.compile(r"\b((?:rt|rw|blok|sd|smp|sma|smk|gang|gg)\.?\s*[a-
                              r"dilaporkan|dilapurke)", re.I)
 # (whole words: "mung" is in "mungkin")
 _NOT_WORDS = re.compile(r"\b(?:bukan|dudu|sanes|ora\s+sing|cuma|cuman|hanya|mung|jare|jarene|katanya|kabarnya)\b")
+# (these too: tried where one of their words begins, router.fastre)
+# (_NOT_WORDS stays whole: its words are common enough that trying each costs more than one search)
+_LONG_STREET, _LETTERED, _SLASH_STREET, _NUMBERED_STREET, _DIGIT_STREET = map(  # type: ignore[assignment]
+    Anchored, (_LONG_STREET, _LETTERED, _SLASH_STREET, _NUMBERED_STREET, _DIGIT_STREET))
 _ASIDE_PLACE = re.compile(r"\bselain\s+(?:di\s+)?(?:dekat\s+|depan\s+)?([^,.;:\n]{2,30}),", re.I)
 
 
@@ -503,6 +539,8 @@ def _extract_places(text: str, location: Mapping[str, Any] | None = None) -> set
         for label, roman in _ROMAN_UNIT.findall(text):  # "Jembatan II" = "jembatan 2"
             label = label.lower().split()[0]
             places.add(f"unit-{_UNIT_LABEL.get(label, label)}:{_ROMAN.get(roman.lower(), 1)}")
+    if low is None or any(ch.isdigit() for ch in text) or (cased and ("I" in text or "V" in text or "X" in text)):
+        _numbered_labels(places, text, cased)
     if (low is None or not text_words.isdisjoint(_REF_WORDS)) and any(p.startswith("street:") for p in places):
         _spots(places, text)
     if low is None or not text_words.isdisjoint(_SUB_WORDS):
@@ -741,6 +779,27 @@ def _compatible(a: Iterable[str], b: Iterable[str], suffix: bool = False) -> boo
     return False
 
 
+def _numbered_labels(places: set[str], text: str, cased: bool) -> None:
+    """``num-<noun>:<n>`` for a thing numbered as a place ("di pos 3", "Ruang IV"), unless the noun is a kind
+    read above (a school, a gang, a unit), a word of a place's name ("Jl. Mawar 5") or not a place's label."""
+    found = _NUM_AFTER_WHERE.findall(text) + ([(w, n or str(_ROMAN.get(r.lower(), 1)), more)
+                                               for w, n, r, more in _NUM_NAME.findall(text)] if cased else [])
+    if not found:
+        return
+    named = place_words(places)
+    for label, number, more in found:
+        label = label.lower()
+        if label in _NOT_NUM_LABEL or label in FILLERS or label in _LANDMARK_KINDS or \
+                label in _SCHOOL_KINDS or label in _SUB_WORDS or label in named or label in _NOT_A_NAME or \
+                _AFFIXED.match(label):
+            continue
+        if any(key.startswith(f"unit-{_UNIT_LABEL.get(label, label)}:") for key in places):
+            continue  # (read above as a unit: "lantai 3", "pintu air 2")
+        places.add(f"num-{label}:{int(number)}")
+        if more:
+            places.add(f"num-{label}:{int(more)}")
+
+
 def place_words(places: Iterable[str]) -> set[str]:
     """The words of place names (removed from the content so place and problem are compared apart)."""
     words: set[str] = set()
@@ -883,6 +942,11 @@ def parsed_similarity(pa: dict[str, tuple[str, ...]], pb: dict[str, tuple[str, .
                 agree.add(kind)
             continue
         a, b = pa[kind], pb[kind]
+        if kind.startswith("num-"):  # "di pos 3" / "di pos 5": another post; the same one counts as a kelurahan
+            if not _meet(a, b):
+                return 0.0, f"different {kind[4:]}"
+            agree.add("num")
+            continue
         if kind in _SOFT_KINDS:  # "jembatan kayu" / "Jembatan Gantung": agreement counts, a difference does not
             if _compatible(a, b):
                 agree.add(kind)
@@ -897,9 +961,13 @@ def parsed_similarity(pa: dict[str, tuple[str, ...]], pb: dict[str, tuple[str, .
         # "simpang Muara Rapak", as "Jl. A. Yani" is "Jl. Ahmad Yani")
         elif _compatible(a, b, kind in ("street", "lm-simpang")) or (kind == "blok" and _same_block(a, b)):
             agree.add(kind)
+        elif kind == "kel" and (_compatible(a, pb.get("street", ())) or _compatible(b, pa.get("street", ()))):
+            # "RT 05 RW 02 Cemara" / "Kelurahan Sidorejo … Jl. Cemara": the name after the RW was the street, as many
+            # streets share a kelurahan's name — neither a conflict nor an agreement
+            continue
         else:
             return 0.0, f"different {_LABELS.get(kind) or kind.partition('-')[2] or kind}"
-    if "street" in agree and not agree - {"street", "kel", "kec"} and pa.get("ref") and pb.get("ref") and \
+    if "street" in agree and not agree - {"street", "kel", "kec", "num"} and pa.get("ref") and pb.get("ref") and \
             not _meet(pa["ref"], pb["ref"]):
         return 0.0, ANOTHER_SPOT
     if _side_only(pa, pb) or _side_only(pb, pa):
@@ -912,9 +980,9 @@ def parsed_similarity(pa: dict[str, tuple[str, ...]], pb: dict[str, tuple[str, .
     same_rt = _meet(rt_a, rt_b)
     if rt_a and rt_b and not same_rt and (same_rw or not (rw_a or rw_b)):
         return 0.0, "different RT"
-    if agree - {"kel", "kec"} or (same_rt and same_rw):
+    if agree - {"kel", "kec", "num"} or (same_rt and same_rw):
         return 1.0, None
-    if "kel" in agree:
+    if "kel" in agree or "num" in agree:
         return 0.6, None
     if same_rw or ("kec" in agree and not (rt_a and rt_b and not same_rt)):
         return 0.3, None  # (one kecamatan is no shared place for two reports from RTs of other numbers)
@@ -938,6 +1006,7 @@ class Features:
     ident: frozenset[int] = frozenset()  # the sender's identity keys (name words, handle prefixes)
     ident_probe: frozenset[int] = frozenset()  # what meets another sender's ``ident``
     mentions: str = ""  # the text's words, " "-separated and padded (places mentioned without a keyword)
+    negated: frozenset[int] = frozenset()  # content hashes of what the text says it is not ("bukan galian")
 
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -987,6 +1056,38 @@ def _token_hash(token: str) -> int | None:
     return h
 
 
+# "bukan tersumbat tapi amblas", "bukan THR, gaji pokok", "ini bukan soal tangga lagi", "dudu lampune": the
+# word after the denial names what this complaint is not (another complaint that says it is that one is
+# another complaint); the words that only shade the denial are skipped, those that make it no denial of a
+# thing stop it ("bukan cuma", "bukan main", "bukan yang kemarin": an OTHER flag, "bukan laporan baru")
+_DENIALS = frozenset("bukan dudu sanes".split())
+_DENIAL_TOPICS = frozenset("soal masalah urusan perkara karena krn akibat gara hanya".split())
+_NOT_DENIED = frozenset("""
+main cuma cuman sekedar sekadar saja aja doang hanya melulu laporan lapor aduan pengaduan keluhan kasus kejadian
+hal baru pertama kali salah berarti tapi tp namun sih kah punya milik orang satu dua seperti kayak gitu begitu begini
+""".split())
+
+
+def denied(tokens: list[str], skip: set[str] | frozenset[str] = frozenset()) -> frozenset[int]:
+    """The content hashes of the words ``tokens`` deny ("bukan galian" → galian), place words left out."""
+    out = set()
+    for i, token in enumerate(tokens):
+        if token not in _DENIALS:
+            continue
+        j = i + 1
+        if j < len(tokens) and tokens[j] in _DENIAL_TOPICS:  # "bukan soal tangga"
+            j += 1
+        word = tokens[j] if j < len(tokens) else ""
+        if not word or word in _NOT_DENIED or word in skip or word in _DENIALS:
+            continue
+        h = _TOKEN_HASH.get(word, -1)
+        if h == -1:
+            h = _token_hash(word)
+        if h is not None:
+            out.add(h)
+    return frozenset(out)
+
+
 def _without_area_names(tokens: list[str], places: Iterable[str]) -> list[str]:
     """``tokens`` with the words of a kelurahan or kecamatan name of two words or more blanked: "simpang Air
     Hitam" names a place, not water; "Sungai Pinang Dalam" no river."""
@@ -1027,6 +1128,9 @@ def make_features(tokens: Iterable[str], text: str, *, location: Mapping[str, An
             content.add(h)
     for key in places:
         shingles.add(stable_hash(key))
+    negated = denied(tokens, skip) if not _DENIALS.isdisjoint(tokens) else frozenset()
+    if negated:
+        content -= negated  # (what the text says it is not is no likeness to a complaint about it)
     ident, probe = identity_keys(names, handles, skip) if names or handles else (frozenset(), frozenset())
     # a text may mention a place without a keyword ("trotoar dalem kaum", "simpang Sudirman Gatot Subroto"):
     # its words are kept to be looked up against another complaint's place names
@@ -1041,7 +1145,7 @@ def make_features(tokens: Iterable[str], text: str, *, location: Mapping[str, An
                     problems=without_aside(problem_mask(_without_area_names(tokens, places), stem), text, words),
                     flags=reference_flags(text, words),
                     ident=ident, ident_probe=probe,
-                    mentions=mentions)
+                    mentions=mentions, negated=negated)
 
 
 def name_words(name: str | None) -> set[str]:

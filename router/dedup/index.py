@@ -118,6 +118,7 @@ class DedupIndex:
         self._opener_of = np.zeros(cap, dtype=np.int32)  # slot of the first complaint of the entry's group
         self._content = Ragged(np.uint32)
         self._ident = Ragged(np.uint32)  # identity keys of the sender (name words, handle prefixes)
+        self._denied = Ragged(np.uint32)  # content hashes of what the text says it is not ("bukan galian")
         self._places = Ragged(np.int32)
         self._codes: dict[str, int] = {"": 0}  # agency, channel and place names -> small ints
         self._names: list[str] = [""]
@@ -266,6 +267,10 @@ class DedupIndex:
         c_off, content_data = memoryview(self._content.offsets), memoryview(self._content.data)
         p_off, place_data = memoryview(self._places.offsets), memoryview(self._places.data)
         i_off, ident_data = memoryview(self._ident.offsets), memoryview(self._ident.data)
+        d_off, denied_data = memoryview(self._denied.offsets), memoryview(self._denied.data)
+        roots = memoryview(self._roots)
+        own_roots: set[int] = set()  # the complaints the sender's own messages on this channel belong to
+        f_denied = f.negated
         # an alive slot's person always has an entry in _last_own: a person without one matches nobody
         check_person = person is not None and person in self._last_own
         names, levels = self._names, self._levels
@@ -294,6 +299,8 @@ class DedupIndex:
             linked = False
             if mine:
                 level = "resend" if same_channel else "cross_channel"
+                if same_channel:
+                    own_roots.add(roots[slot])
             elif link_ids and not same_channel and i_off[slot + 1] > i_off[slot] and \
                     not probe.isdisjoint(ident_data[i_off[slot]:i_off[slot + 1]].tolist()):
                 level, linked = "cross_channel", True
@@ -328,6 +335,13 @@ class DedupIndex:
                     jaccard = inter / (n_content + n_other - inter)
                     containment = inter / (min(n_content, n_other) + 1)
                     content_sim = 0.5 * jaccard + 0.5 * containment
+            d_lo, d_hi = d_off[slot], d_off[slot + 1]
+            if (f_denied and c_hi > c_lo and not f_denied.isdisjoint(content_data[c_lo:c_hi].tolist())) or \
+                    (d_hi > d_lo and n_content and not content.isdisjoint(denied_data[d_lo:d_hi].tolist())):
+                # "gorong-gorong … bukan tersumbat tapi amblas" / "gorong2 … mampet": the one says it is not
+                # what the other is about (a denial names another complaint of one object, one place)
+                rejected = _nearer(rejected, content_sim, ids[slot], "the text says it is not that one")
+                continue
             p_lo, p_hi = p_off[slot], p_off[slot + 1]
             both = bool(f_places) and p_hi > p_lo
             if linked and not shared and content_sim < threshold and not self_ref:
@@ -404,6 +418,12 @@ class DedupIndex:
             if why is None and f_problems and other_problems and not shared and \
                     not (rank >= 1 and self_ref and place_score >= 0.6):  # "melanjutkan WA saya tadi" at one place
                 why = "different problem"
+            if why is None and rank == 0 and shared and f_problems & ~other_problems and other_problems & ~f_problems \
+                    and content_sim < _FEW_WORDS:
+                # "saluran … ambrol, lubangnya besar" / "banjir lagi, kapan salurannya dibenahi?": one thing or
+                # one class in common, but each names a problem the other does not, in words that hardly meet —
+                # another citizen's other complaint about the same object, not more of the same one
+                why = "another problem of one thing"
             if why is None and different_states(f_states, other_states):
                 why = "different problem (how it is wrong)"
             if why is None and both and house_conflict(f_parsed, other_parsed) and \
@@ -444,6 +464,13 @@ class DedupIndex:
                         place_score >= 1.0 or (place_score >= 0.6 and f_flags & FOLLOW))):
                     rejected = _nearer(rejected, sim, ids[slot], "below threshold")
                     continue
+                if shared and content_sim < _NO_WORDS and place_score < 0.6 and not self_ref and \
+                        not f_flags & FOLLOW and not reminder:
+                    # "tagihan saya naik, tolong cek meterannya" then, days later, "meteran depan rumah dicopot
+                    # maling, air muncrat": one class in common, hardly a word, no place met, no word of a
+                    # follow-up — the writer's other complaint (a resend says the same thing)
+                    rejected = _nearer(rejected, sim, ids[slot], "the writer's other complaint")
+                    continue
                 sim = max(sim, content_sim)  # the sender's own: the same problem or the same words
             elif rank == 1:
                 # another account of the same citizen: it says it wrote before, or the same problem at the
@@ -467,6 +494,10 @@ class DedupIndex:
             elif best is None or (rank, sim) > best_key:
                 best = Match(level, sim, ids[slot], int(self._roots[slot]), self._case(slot), slot, rank == 1)
                 best_key = (rank, sim)
+        if best is not None and best.level == "cross_channel" and best.root in own_roots:
+            # the closest is the writer's message on another channel, but the complaint it follows up is theirs
+            # on this one ("pak kelas 2 … masih kebanjiran" on WA after "td sudah WA" on Telegram): a resend
+            best.level = "resend"
         return Lookup(best, None if best else rejected)
 
     def _opener_spot(self, opener: int) -> str | None:
@@ -547,6 +578,7 @@ class DedupIndex:
         self._content.append(sorted(f.content))
         self._places.append([self._code(p) for p in sorted(f.places)])
         self._ident.append(sorted(f.ident))
+        self._denied.append(sorted(f.negated))
         self._problems_of[slot], self._flags_of[slot] = f.problems, f.flags & 0x7F  # (SETTLED is not kept)
         self._opener_of[slot] = slot
         person = self.person(f.person)
@@ -591,6 +623,7 @@ class DedupIndex:
         self._content.truncate(mark)
         self._places.truncate(mark)
         self._ident.truncate(mark)
+        self._denied.truncate(mark)
 
     def expire(self, now: float | None = None) -> int:
         """Drop entries older than the longest window; compact when the insert buffer is large."""
@@ -645,7 +678,7 @@ class DedupIndex:
         """Approximate bytes held by the index's arrays (the bench also measures the whole process)."""
         per_slot = sum(getattr(self, name).itemsize for name in self._COLUMNS)
         return (per_slot * self._n + self._buckets.nbytes() + self._content.nbytes() + self._places.nbytes()
-                + self._ident.nbytes())
+                + self._ident.nbytes() + self._denied.nbytes())
 
     def _grow(self) -> None:
         for name in self._COLUMNS:
@@ -655,6 +688,10 @@ class DedupIndex:
             setattr(self, name, new)
 
 
+# content similarity below which two reports that each name a problem the other does not are two complaints
+_FEW_WORDS = 0.2
+# … and below which the writer's own two messages, with only a problem class in common, say different things
+_NO_WORDS = 0.1
 _AREA_KINDS = frozenset(("kel", "kec", "rt", "rw"))
 # problems that spread along a street past many houses: two house numbers are one event
 SPREADING = AREA_CLASSES & ~class_bit("power")  # "kabel listrik" is an object, not an outage
@@ -697,7 +734,7 @@ def place_keys(f: Features) -> list[int]:
     problems = f.problems & ~STATES
     classes = [bit for bit in range(63) if problems >> bit & 1] if problems else []
     for place in f.places:
-        if not place.startswith(("rt:", "rw:", "hn:", "ref:", "not:")):
+        if not place.startswith(("rt:", "rw:", "hn:", "ref:", "not:", "num-")):
             keys.append((stable_hash(place) << 32) | 0x9E3779B9)
             for bit in classes:
                 keys.append((stable_hash(f"{place}|p{bit}") << 32) | 0x9E3779B9)

@@ -8,7 +8,7 @@ import pytest
 
 from router import places
 from router.dedup import concepts
-from router.fastre import AnySearch, hints, literals, required, sub_where_possible
+from router.fastre import Anchored, AnySearch, hints, literals, required, sub_where_possible
 from router.normalise import _URL, normalise
 
 TEXTS = [
@@ -41,9 +41,9 @@ def _canonical_reference(text: str) -> str:
     if "sd" in low or "sm" in low or "sekolah" in low or "mi" in low or "ma" in low:
         text = places._SCHOOL.sub(places._school, text)
     if "jl" in low or "jalan" in low:
-        text = places._STREET.sub("jl ", text)
+        text = places._STREET.compiled.sub("jl ", text)
     if "gg" in low or "gang" in low:
-        text = places._GANG.sub("gg ", text)
+        text = places._GANG.compiled.sub("gg ", text)
     for pattern, word in places._OTHER:
         text = pattern.sub(word, text)
     return text
@@ -75,8 +75,15 @@ def test_literals_are_read_off_the_pattern():
     assert literals(r"\b(?:perumahan|perum|komplek)\b\.?") == ("perumahan", "perum", "komplek")
     assert literals(r"\b(?:kantor (?:ke)?lurah(?:an)?|balai kelurahan)\b") == ("kantor ", "balai kelurahan")
     assert literals(r"\bfotos?\b") == ("foto",)  # the optional last letter is not required
-    assert literals(r"\b(?:ab|cd)?x") is None  # an optional group requires nothing
-    assert literals(r"\[foto\]") is None and literals(r"\b(?i:jl)") is None
+    # an optional leading group: a match begins with one of its words or with what follows it
+    assert literals(r"\b(?:ab|cd)?x") == ("ab", "cd", "x") and literals(r"\b(?:di)??(?:ada|pasang)kan") == (
+        "di", "ada", "pasang")
+    assert literals(r"\b(?:ab|cd)?\sx") is None and literals(r"\b(?:ab|cd)*x") is None  # nothing read after it
+    assert literals(r"\[foto\]") is None and literals(r"\b(?s:jl)") is None and literals(r"[Jj]?alan") is None
+    # a case-insensitive group, one letter in either case, no leading \b: read lower-cased all the same
+    assert literals(r"\b(?i:jl|Gg)") == ("jl", "gg") and literals(r"\b[Jj]alan\s") == ("jalan",)
+    assert literals(r"(?:sd|smp)\s*n|sekolah") == ("sd", "smp") and hints(re.compile("(?:sd|smp)n|sekolah")) == (
+        "sd", "smp", "sekolah")
     assert hints(re.compile(r"\bpasar\b|\b(?:taman|kampung)\s+\w+")) == ("pasar", "taman", "kampung")
     assert hints(re.compile(r"\bpasar\b|[A-Z]\w+")) is None  # one unreadable alternative: always run
 
@@ -101,6 +108,47 @@ def test_an_alternative_searched_whole_is_skipped_only_without_its_letters():
 def test_a_skipped_alternative_is_one_whose_words_are_absent():
     search = AnySearch(re.compile(r"\bmasih\b|\bbelum\s+ada\b", re.I))
     assert search("BELUM ADA perbaikan") and search("masih rusak") and not search("belumada masihan")
+
+
+def test_an_optional_prefix_is_tried_where_its_words_or_the_next_ones_begin():
+    """"\b(?:di)?(?:ada|pasang)(?:in|kan)\b": tried where "di", "ada" or "pasang" begins instead of searched whole,
+    with re's answers (and Anchored's matches) for the prefix there or not, glued or not, at the text's edges."""
+    pattern = re.compile(r"\b(?:di)?(?:ada|pasang|bangun)(?:in|kan|ke)\b|\bny(?:iap|edia)in\b", re.I)
+    search, anchored = AnySearch(pattern), Anchored(pattern)
+    assert search.parts is not None and search.parts[0][1] == ("di", "ada", "pasang", "bangun")
+    texts = ["mohon diadakan lampu", "tolong adain", "pasangin dong", "dibangunkan jembatan", "didiadakan x",
+             "adakan", "kadakan", "di adakan", "diada", "sudah dipasangkan, diadain, bangunke", "DIPASANGIN",
+             "nyiapin tempat", "dipasang kan", "gadiadain", "tidak ada", ""]
+    for text in texts:
+        assert search(text) == bool(pattern.search(text)), text
+        assert anchored.findall(text) == pattern.findall(text), text
+    assert sum(search(t) for t in texts) >= 6
+
+
+def test_capital_letters_are_read_lower_cased_and_anchored_search_finds_what_search_finds():
+    """Words written with capitals ("MTsN", "Kali") are looked for lower-cased (a superset of where they occur);
+    ``Anchored.search(text, pos)`` gives ``re.Pattern.search``'s match from any position, in any case."""
+    import random
+
+    from router.dedup import features
+
+    assert literals(r"\b(?:MTsN|Kali|pasar)\b") == ("mtsn", "kali", "pasar")
+    landmark = features._LANDMARK
+    assert isinstance(landmark, Anchored) and "mtsn" in landmark.words and "rumah sakit" in landmark.words
+    plain = landmark.compiled
+    vocab = ["pasar", "Pasar", "PASAR", "MTsN", "mtsn", "MI", "mi", "Kali", "kali", "rumah sakit", "Rumah Sakit",
+             "alun-alun", "alun2", "jl", "SD", "sdn", "taman", "Taman", "rusun", "rusunawa", "bumi", "Bumi", "3", "12",
+             "baru", "Indah", "pt.", "kampung", "musholla", "di", "dekat", "kamis", "semarang", "smpn", "tps"]
+    rng = random.Random(27)
+    glue = [" ", " ", " ", ". ", ", ", "\n", "-", "'"]
+    found = 0
+    for text in TEXTS + ["".join(rng.choice(vocab) + rng.choice(glue) for _ in range(rng.randint(1, 10)))
+                         for _ in range(1500)]:
+        for pos in (0, 1, len(text) // 2):
+            expected, got = plain.search(text, pos), landmark.search(text, pos)
+            assert (got and (got.span(), got.groups())) == (expected and (expected.span(), expected.groups())), text
+            found += expected is not None
+    assert found > 1000
 
 
 def test_random_texts_of_the_patterns_words_get_the_same_answers():
@@ -168,14 +216,20 @@ def test_anchored_findall_lists_what_the_pattern_finds():
     from router.fastre import Anchored
 
     wrapped = [getattr(features, n) for n in ("_RT_RW", "_RT", "_RW", "_ABBREV_STREET", "_JALAN_LOWER", "_AREA",
-                                              "_BLOK", "_NUMBERED", "_GANG_NUMBER", "_HOUSE")]
+                                              "_BLOK", "_NUMBERED", "_GANG_NUMBER", "_HOUSE", "_LANDMARK", "_COMPARED",
+                                              "_LONG_STREET", "_LETTERED", "_SLASH_STREET",
+                                              "_NUMBERED_STREET", "_DIGIT_STREET")]
+    wrapped += [places._STREET, places._GANG]
     assert all(isinstance(w, Anchored) for w in wrapped)
     vocab = sorted({w for a in wrapped for w in a.words} | {
         "Merdeka", "sukamaju", "Ir.", "H.", "Juanda", "raya", "no", "3", "03", "/", "rw.", "rt:", "Al-Ikhlas",
         "Griya", "asri", "kel.", "Kec.", "Blok", "C2", "di", "rusak", "simpang", "kircon-jakarta", "alun-alun",
         "alun2", "Kantor", "pos", "RT/RW", "rt/rw:", "03/05", "2 / 5", "\u00e9", "gg", "Gg", "jl", "II", "iv", "12",
         "gg3", "Mawar", "gg mawar 3", "Gg Kenanga 12", "jl Merdeka II", "JL raya Sukamaju iv", "gg 7",
-        "RT/RW 03/05", "rt/rw 3 / 5", "nomor", "No.", "jl Merdeka nomor 7", "Gg Mawar No 12"})
+        "RT/RW 03/05", "rt/rw 3 / 5", "nomor", "No.", "jl Merdeka nomor 7", "Gg Mawar No 12", "B", "c",
+        "jalan kelayan B", "Jalan", "Gang", "jl Prawirotaman/Parangtritis", "dekat RT 6", "yg SD 3", "bukan",
+        "ora sing", "SDN", "sd n", "smpneg", "lorong", "Lr.", "sekolah", "Pasar", "MTsN", "Rumah Sakit",
+        "jl Merdeka 12", "jl Mawar 3"})
     rng = random.Random(160)
     glue = [" ", " ", "  ", ", ", ". ", ".", "\n", "-", "_", "/", ":"]
     hits = {id(a): 0 for a in wrapped}
@@ -188,9 +242,15 @@ def test_anchored_findall_lists_what_the_pattern_finds():
             assert anchored.findall(text) == expected, (anchored.pattern[:40], text)
             assert [(m.span(), m.groups()) for m in anchored.finditer(text)] == \
                 [(m.span(), m.groups()) for m in anchored.compiled.finditer(text)], (anchored.pattern[:40], text)
+            expected_one = anchored.compiled.search(text, len(text) // 3)
+            found_one = anchored.search(text, len(text) // 3)
+            assert (found_one and found_one.span()) == (expected_one and expected_one.span()), (anchored.pattern, text)
             hits[id(anchored)] += bool(expected)
     assert min(hits.values()) >= 10, hits  # every pattern found something often: the comparison means something
     assert features._RT_RW.sub(" ", "RT/RW 03/05 jalan") == features._RT_RW.compiled.sub(" ", "RT/RW 03/05 jalan")
+    for text in TEXTS + ["Jalan Merdeka, gang 3, GANG Mawar, JALAN Raya, jalan kecil, Lorong 7, lr. 9 gg.Mawar"]:
+        assert places._STREET.sub("jl ", text) == places._STREET.compiled.sub("jl ", text)
+        assert places._GANG.sub("gg ", text) == places._GANG.compiled.sub("gg ", text)
 
 
 def test_anchored_sub_writes_what_the_pattern_writes():
