@@ -203,6 +203,7 @@ class Classifier:
         info = routing.kinds.rules.get("informasi")
         self._info_terms = {normalise(t, routing.lexicon) for t in [*info.words, *info.phrases]} if info else set()
         self._info_words = {w for t in self._info_terms for w in t.split()}
+        self._asking_words = frozenset(routing.kinds.asking_words)
         self.ppid_utama = routing.kinds.ppid_utama if routing.kinds.ppid_utama in self.agencies \
             else routing.triage_agency
         # officers' corrections (``router.corrections.CorrectionMemory``), set by whoever loads them
@@ -348,6 +349,8 @@ class Classifier:
             and _words_before_question(asked) >= cfg.kinds.statement_min_words
         proposed = bool(cfg.kinds.proposal_first) and any(
             label == ("kind", "aspirasi") and weight > 0 for label, _, weight in kind_hits) and self._proposes(text)
+        if cfg.kinds.unasked_informasi_factor < 1 and "?" not in asked:
+            kind_hits = self._unasked(kind_hits)
         kind_args = (kind_hits, len(toks), subject_score, channel_cfg, question, told, proposed)
         kind, kind_explained = self._kind(*kind_args)
         correction, decided = None, False
@@ -466,6 +469,18 @@ class Classifier:
                 if tuple(toks[i:i + len(seq)]) == seq:
                     return toks[:i], " ".join(norm.split()[:i])
         return toks, norm
+
+    def _unasked(self, hits: list[Hit]) -> list[Hit]:
+        """``hits`` with informasi's word rules (less its asking words) weighed ``unasked_informasi_factor``: a text that
+        asks nothing names information ("jadwal", "info", "syarat") without requesting it."""
+        kinds = self.cfg.kinds
+        out: list[Hit] = []
+        for label, name, weight in hits:
+            if label == ("kind", "informasi") and weight > 0 and name.startswith("word:") \
+                    and name[5:] not in self._asking_words:
+                weight = round(weight * kinds.unasked_informasi_factor, 6)
+            out.append((label, name, weight))
+        return out
 
     def _proposes(self, text: str) -> bool:
         """Whether the text's opening clause proposes (aspirasi evidence of at least ``proposal_first_min``) and

@@ -81,6 +81,13 @@ class KindRules(Model):
         "more has proposal_first_min of aspirasi evidence and none of pengaduan (\"tolong pasang sirine banjir di "
         "kali, warga telat tahu\"); the grievance told after it is why it is proposed")
     proposal_first_min: float = Field(1.5, ge=0)
+    unasked_informasi_factor: float = Field(
+        1.0, ge=0, le=1, description="informasi word rules weigh this much in a text that asks nothing (no question, "
+        "not even an unmarked one): \"jadwal gilir ga sesuai\", \"bikin aplikasi info jadwal\" name information "
+        "without asking for it; its phrases and regexes (\"mohon informasi\", \"minta data\") and asking_words ask")
+    asking_words: list[str] = Field(
+        default_factory=list, description="informasi words that ask by themselves (\"tanya\", \"menanyakan\"): "
+        "unasked_informasi_factor leaves them whole")
     question_rules: dict[str, RuleSet] = Field(
         default_factory=dict,
         description="kind → rules matched only inside a question (a clause ending in '?', normalised): what the "

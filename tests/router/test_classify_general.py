@@ -28,6 +28,19 @@ CASES = [
      "question first"),
     ("Saya warga baru di kelurahan ini dan ingin mengurus KK. Mau tanya, syaratnya apa saja?", "informasi",
      "says it asks"),
+    # a text that asks nothing names information without requesting it …
+    ("jadwal pengangkutan sampah di RW kami tidak sesuai pengumuman, truk baru datang jam 11 malam", "pengaduan",
+     "information named, not asked for"),
+    ("layar informasi di halte depan kampus mati sudah seminggu", "pengaduan", "information named, not asked for"),
+    # … while one that requests it in so many words asks, with or without a question mark
+    ("Dengan hormat, kami memohon data jumlah penerima bantuan sosial per kelurahan tahun 2025 untuk penelitian",
+     "informasi", "a formal request"),
+    ("mohon info jadwal posyandu balita bulan ini", "informasi", "a request in so many words"),
+    # a situation supposed at the start of a question asks what to do in it
+    ("kalau lampu penerangan di gang mati, lapornya ke dinas mana ya?", "informasi", "a supposition asked about"),
+    # … but "kalau hujan" says when a grievance recurs, and "gimana kalau" proposes
+    ("kalau hujan sedikit saja langsung banjir, kapan selokannya dikeruk?", "pengaduan", "a recurring grievance"),
+    ("@pemkot gimana kalau tiap RW dikasih tong komposter?", "aspirasi", "how about"),
     # a message that says what it is only for, or that it reached the wrong number, complains of nothing
     ("Halo min, saya cuma mau kasih kabar kami sekeluarga sudah sampai di kampung dengan selamat", "bukan_aduan",
      "only for news of oneself"),
