@@ -642,8 +642,9 @@ def _now() -> Any:
     return datetime.now().astimezone()
 
 
-async def serve_until_signalled(daemon: Daemon) -> None:
-    """Start ``daemon``, run it until SIGTERM/SIGINT asks it to stop, and stop it gracefully (also on error)."""
+async def run_daemon(config: Config) -> int:
+    """Run until SIGTERM/SIGINT; exit status 0 after a graceful stop."""
+    daemon = Daemon(config)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, daemon.request_stop)
@@ -652,9 +653,4 @@ async def serve_until_signalled(daemon: Daemon) -> None:
         await daemon.wait()
     finally:
         await daemon.stop()
-
-
-async def run_daemon(config: Config) -> int:
-    """Run until SIGTERM/SIGINT; exit status 0 after a graceful stop."""
-    await serve_until_signalled(Daemon(config))
     return 0

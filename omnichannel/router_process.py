@@ -176,9 +176,13 @@ async def _route(daemon_cls: type, config: Any, replica_id: str, pipe: Connectio
     from omnichannel.web.workers import _stop_with_parent
 
     _stop_with_parent()
-    from omnichannel.daemon import serve_until_signalled
-
+    daemon = daemon_cls(config, replica_id=replica_id, router_pipe=pipe)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, daemon.request_stop)
     try:
-        await serve_until_signalled(daemon_cls(config, replica_id=replica_id, router_pipe=pipe))
+        await daemon.start()
+        await daemon.wait()
     finally:
+        await daemon.stop()
         pipe.close()
