@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import signal
 import socket
 from collections import Counter
 from functools import partial
@@ -20,6 +19,7 @@ from omnichannel.committer import GroupCommitter
 from omnichannel.config import Config
 from omnichannel.errors import OmnichannelError
 from omnichannel.leadership import ROUTER, Lease, LeaseLost, once_per_period
+from omnichannel.lifecycle import serve_until_signalled
 from omnichannel.metrics import Metrics
 from omnichannel.models import Complaint, EnvelopeRow, OutboxRow
 from omnichannel.protocols import PluginContext
@@ -644,13 +644,5 @@ def _now() -> Any:
 
 async def run_daemon(config: Config) -> int:
     """Run until SIGTERM/SIGINT; exit status 0 after a graceful stop."""
-    daemon = Daemon(config)
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, daemon.request_stop)
-    try:
-        await daemon.start()
-        await daemon.wait()
-    finally:
-        await daemon.stop()
+    await serve_until_signalled(Daemon(config))
     return 0

@@ -27,6 +27,8 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
+from omnichannel.lifecycle import serve_until_signalled
+
 log = logging.getLogger(__name__)
 
 
@@ -176,13 +178,7 @@ async def _route(daemon_cls: type, config: Any, replica_id: str, pipe: Connectio
     from omnichannel.web.workers import _stop_with_parent
 
     _stop_with_parent()
-    daemon = daemon_cls(config, replica_id=replica_id, router_pipe=pipe)
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, daemon.request_stop)
     try:
-        await daemon.start()
-        await daemon.wait()
+        await serve_until_signalled(daemon_cls(config, replica_id=replica_id, router_pipe=pipe))
     finally:
-        await daemon.stop()
         pipe.close()

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from aiohttp import ClientError, ClientSession, ClientTimeout, TCPConnector, web
 
+from omnichannel.lifecycle import serve_until_signalled
 from omnichannel.types import EnvelopeResult, IngestResult
 from omnichannel.web.limits import limiter
 
@@ -271,13 +272,7 @@ async def _serve(daemon_cls: type, config: Config, index: int, primary: str, pip
     _stop_with_parent()
     daemon = daemon_cls(config, replica_id=f"{config.daemon.replica_id or 'http'}-worker{index}",
                     worker=(index, primary, pipe))
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, daemon.request_stop)
     try:
-        await daemon.start()
-        pipe.send(("ready", index))
-        await daemon.wait()
+        await serve_until_signalled(daemon, on_started=lambda: pipe.send(("ready", index)))
     finally:
-        await daemon.stop()
         pipe.close()
