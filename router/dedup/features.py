@@ -1109,6 +1109,16 @@ def _without_area_names(tokens: list[str], places: Iterable[str]) -> list[str]:
     return out
 
 
+# Sundanese, Javanese and Balinese spell é/è where Indonesian writes e ("sanés" = "sanes", "ogé" = "oge", "kénéh"):
+# one letter with or without its accent, as any writer may type it (same length: offsets stay valid)
+_FOLD = str.maketrans("áàâäéèêëíìîïóòôöúùûü", "aaaaeeeeiiiioooouuuu")
+
+
+def _fold(text: str) -> str:
+    """``text`` with the accents of Latin letters dropped (ASCII text is returned as it is)."""
+    return text if text.isascii() else text.translate(_FOLD)
+
+
 def make_features(tokens: Iterable[str], text: str, *, location: Mapping[str, Any] | None = None,
                   agency: str | None = None, person: int | None = None, channel: str = "",
                   ts: float = 0.0, names: Iterable[str | None] = (), handles: Iterable[str | None] = ()) -> Features:
@@ -1118,6 +1128,9 @@ def make_features(tokens: Iterable[str], text: str, *, location: Mapping[str, An
     keys that link one citizen's messages on two channels without a shared phone or e-mail.
     """
     tokens = tokens if isinstance(tokens, list) else list(tokens)
+    if not text.isascii():
+        text = _fold(text)
+        tokens = [_fold(token) for token in tokens]
     places = extract_places(text, location)
     skip = place_words(places)
     content: set[int] = set()
