@@ -57,7 +57,7 @@ _RT_RANGE = re.compile(r"\brt\.?\s*0*(\d{1,3})\s*(?:-|s\.?\s*d\.?|s/d|sampai|sam
 _NAME = r"(?!(?:jl|jln|gg)\b)([a-z][a-z0-9'\-]*)(?:\s+(?!(?:jl|jln|gg)\b)([a-z][a-z0-9'\-]*))?"
 # titles before a street's name: "Jl. Ir. H. Juanda" is Juanda, "Jl. KH. Ahmad Dahlan" is Ahmad Dahlan
 # and initials: "Jl. A. Yani" is Yani, "Jl. R.E. Martadinata" is Martadinata
-_TITLES = r"(?:(?:ir|h|hj|dr|kh|k\.h|prof|kol|jend|mayjen|letjen|brigjen|kapt|kapten|mayor|letkol|kolonel|jenderal|jendral|laksamana|marsekal|pangeran|raden|teuku|tengku|kyai|kiai|syekh)\.?\s+|(?:[a-z]\.\s*){1,3}(?=[a-z]{3}))*"
+_TITLES = r"(?:(?:ir|h|hj|dr|kh|k\.h|prof|kol|let|lett|letnan|jend|mayjen|mayjend|letjen|letjend|brigjen|brigjend|kapt|kapten|mayor|letkol|kolonel|jenderal|jendral|laksamana|marsekal|pangeran|raden|teuku|tengku|kyai|kiai|syekh)\.?\s+|(?:[a-z]\.\s*){1,3}(?=[a-z]{3}))*"
 _ABBREV_STREET = re.compile(r"\b(jl|jln|gg)\b\.?\s*(?:raya\s+)?" + _TITLES + _NAME, re.I)
 _LONG_STREET = re.compile(r"\b(?:[Jj]alan|[Gg]ang)\s+(?:Raya\s+)?([A-Z][a-z][a-z0-9'\-]*)(?:\s+([A-Z][a-z][a-z0-9'\-]*))?")
 # landmarks citizens name: "TPS Pasar Baru", "Perum Griya Asri", "SDN 3 Margahayu", "masjid Al Ikhlas"
@@ -155,7 +155,7 @@ tukangeun hareupeun deui pisan mah teh atuh euy wae oge ge kanggo ku ieu eta aye
 isuk kamari minggu dinten poe jam subuh pagi siang sore malem malam
 kok wis wes ora ning nang karo neng cedhak ngarep mburi
 sama ama ampe sampe sampai dari dr arah jg juga trs terus skrg sekarang udah udh blm belum masih msh
-pas lagi lg mulu banget bgt parah hilang rusak ana ono onok muncul
+pas lagi lg mulu banget bgt parah hilang rusak ana ono onok muncul bareng barengan
 gang jalan jl jln gg kaki setapak tol lingkar no nomor blok rt rw kel kec kelurahan kecamatan
 """.split())
 _TITLE_WORD = re.compile(r"(?<=[ (/,-])[A-Z][a-z]{2,}")
@@ -709,8 +709,12 @@ def _street_word(word: str) -> str:
 # "Kelayan Dalam", "Sungai Andai Hulu"): part of the name though it is a common word
 _STREET_QUALIFIERS = frozenset("besar kecil dalam luar hulu hilir ujung tengah atas bawah lama".split())
 _LANDMARK_FIRST = frozenset("taman pasar kampung stasiun terminal masjid".split())
-_STREET_TITLES = frozenset("ir h hj haji hajjah dr kh prof kol jend mayjen letjen brigjen kapt kapten mayor letkol kolonel jenderal "
+_STREET_TITLES = frozenset("ir h hj haji hajjah dr kh prof kol let lett letnan jend mayjen mayjend letjen letjend brigjen "
+                           "brigjend kapt kapten mayor letkol kolonel jenderal "
                            "jendral laksamana marsekal pangeran raden teuku tengku kyai kiai syekh".split())
+
+
+_RING = frozenset(("lingkar",))
 
 
 def _add_name(places: set[str], kind: str, first: str, second: str, cased: bool = False) -> None:
@@ -729,6 +733,11 @@ def _add_name(places: set[str], kind: str, first: str, second: str, cased: bool 
             first, second = second, ""
     if "-" in first.strip("-"):  # "Al-Furqon" = "Al Furqon"; "kircon-jakarta" names two
         first, _, second = first.strip("-").partition("-")
+    if kind == "street" and first in _RING and second and second not in _common_words() - _COMPASS_WORDS:
+        # "Jl. Lingkar Utara", "jalan lingkar barat": a ring road is named by its side (a bare "jalan lingkar" is
+        # any ring road)
+        places.add(f"{kind}:{first} {_COMPASS.get(second, second)}")
+        return
     if not first or first in _NOT_A_NAME or first in FILLERS or first in _RUNNING or \
             (len(first) > 5 and first.endswith(("nya", "nye"))):  # "jalan gangnye berlobang": running text
         return
