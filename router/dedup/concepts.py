@@ -305,8 +305,8 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
             # nothing else is named
             weak |= bit
             bit = None
-        elif bit is None and (token in _WEAK_MASK or token.endswith("nya") and token[:-3] in _WEAK_MASK):
-            weak |= _WEAK_MASK[token if token in _WEAK_MASK else token[:-3]]  # ("sampahnya")
+        elif bit is None and (token in _WEAK_MASK or token.endswith(("nya", "nyo", "nye")) and token[:-3] in _WEAK_MASK):
+            weak |= _WEAK_MASK[token if token in _WEAK_MASK else token[:-3]]  # ("sampahnya", Malay "sampahnyo")
         elif bit is None and len(token) > 5:
             # "amblasnya", "bocornya", Malay "muncratnyo", "ularnye"
             bit = words.get(token[:-3]) if token.endswith(("nya", "nyo", "nye")) else None

@@ -715,6 +715,10 @@ _STREET_TITLES = frozenset("ir h hj haji hajjah dr kh prof kol let lett letnan j
 
 
 _RING = frozenset(("lingkar",))
+# regional particles that follow a name in running text, never its second word: Malay "la"/"lah" (sudah), "tu", "ni"
+# ("tps kinibalu la tigo hari idak diangkut"), Makassar "mi", "ji", "ki"; as a first word they may be a name's
+# ("Jl. La Ode …")
+_PARTICLES = frozenset("la lah tu ni nih tuh kah pun mi ji ki".split())
 
 
 def _add_name(places: set[str], kind: str, first: str, second: str, cased: bool = False) -> None:
@@ -747,7 +751,7 @@ def _add_name(places: set[str], kind: str, first: str, second: str, cased: bool 
         # not "Jl. Bangbarung 2" (each still meets a bare "Jl. Bangbarung", which may be either)
         places.add(f"{kind}:{first} {second}")
         return
-    if second and (second in common or second.isdigit() or (not cased and _AFFIXED.match(second)) or
+    if second and (second in common or second.isdigit() or second in _PARTICLES or (not cased and _AFFIXED.match(second)) or
                    (len(second) > 5 and second.endswith("nya"))) and \
             not (kind == "street" and first in _LANDMARK_FIRST):  # "Jl. Taman Siswa", "jl pasar kembang"
         second = ""
