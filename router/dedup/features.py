@@ -21,6 +21,7 @@ import numpy as np
 from router.dedup.concepts import (
     CLASS_WORDS,
     FIXED,
+    SELF_REF,
     identity_keys,
     problem_mask,
     reference_flags,
@@ -1140,6 +1141,24 @@ def _fold(text: str) -> str:
     return text if text.isascii() else text.translate(_FOLD)
 
 
+# the writer names themselves in the text: "saya Yusuf yang WA tadi", "ambo Ahmad Fauzan", "(nama Ayuk Melati)",
+# "Pelapor Zulkifli", "Hormat saya, Wawan (pemilik)", "twit saya (@fikri_rmd)", "as @sanur_nightowl" — who wrote,
+# as a display name or an account says it (a name is capitalised; the words of a title or a role are no name)
+_SELF_NAME = re.compile(r"(?:\b(?:[Ss]aya|[Ss]y|[Aa]ku|[Aa]mbo|[Uu]lun|[Aa]bdi|[Kk]ulo|[Kk]ula|[Tt]iang|[Bb]eta)\s+"
+                        r"(?:(?:[Ii]bu|[Bb]u|[Bb]apak|[Pp]ak|[Mm]as|[Mm]bak|[Kk]ak|[Cc]eu|[Tt]eh|[Kk]ang|[Bb]li|[Nn]i)\.?\s+)?|"
+                        r"\b(?:[Nn]ama|[Pp]elapor|[Aa]tas\s+nama|a\.n\.?)\s*:?\s*|"
+                        r"\b(?:[Hh]ormat\s+(?:saya|kami)|[Rr]egards)\s*,?\s+)"
+                        r"([A-Z][a-z]{2,}(?:\s+[A-Z][a-z]{2,})?)")
+_SELF_HANDLE = re.compile(r"\b(?:saya|sy|aku|akun|as|sebagai|[Xx]|twitter|ig|instagram|tiktok)\s*\(?\s*@([A-Za-z0-9_.]{3,})")
+
+
+def _self_names(text: str) -> tuple[list[str], list[str]]:
+    """The names and account handles the writer gives for themselves in ``text``."""
+    names = _SELF_NAME.findall(text)
+    handles = _SELF_HANDLE.findall(text) if "@" in text else []
+    return names, handles
+
+
 def make_features(tokens: Iterable[str], text: str, *, location: Mapping[str, Any] | None = None,
                   agency: str | None = None, person: int | None = None, channel: str = "",
                   ts: float = 0.0, names: Iterable[str | None] = (), handles: Iterable[str | None] = ()) -> Features:
@@ -1171,19 +1190,24 @@ def make_features(tokens: Iterable[str], text: str, *, location: Mapping[str, An
     negated = denied(tokens, skip) if not _DENIALS.isdisjoint(tokens) else frozenset()
     if negated:
         content -= negated  # (what the text says it is not is no likeness to a complaint about it)
-    ident, probe = identity_keys(names, handles, skip) if names or handles else (frozenset(), frozenset())
     # a text may mention a place without a keyword ("trotoar dalem kaum", "simpang Sudirman Gatot Subroto"):
     # its words are kept to be looked up against another complaint's place names
     low = text.lower()
     found = _WORD.findall(low)
     words = set(found)
+    flags = reference_flags(text, words)
+    # (only a text that says it wrote before: the name links it to that report, not to anyone of that name)
+    own_names, own_handles = _self_names(text) if flags & SELF_REF else ([], [])
+    if own_names or own_handles:
+        names, handles = [*names, *own_names], [*handles, *own_handles]
+    ident, probe = identity_keys(names, handles, skip) if names or handles else (frozenset(), frozenset())
     if not words.isdisjoint(("bukan", "dudu", "sanes", "cuma", "hanya", "mung")):  # "bukan Kampung Beting": not mentioned
         found = _WORD.findall(_NOT_PLACE.sub(" ", low))
     mentions = f" {' '.join(found)} "  # a string, not a set: an index rebuilt at start holds many at once
     return Features(content=frozenset(content), places=frozenset(places), agency=agency, person=person,
                     channel=channel, ts=ts, shingles=np.fromiter(shingles, dtype=np.uint64, count=len(shingles)),
                     problems=without_aside(problem_mask(_without_area_names(tokens, places), stem), text, words),
-                    flags=reference_flags(text, words),
+                    flags=flags,
                     ident=ident, ident_probe=probe,
                     mentions=mentions, negated=negated)
 
