@@ -492,7 +492,7 @@ _ALSO_WORDS = frozenset("sekalian sakalian selain satu ada malih maneh laporan m
 _FIX_VERBS = (r"(?:di\s*)?(?:perbaiki|betulkan|benerin|benahi|tambal|angkut|fogging|foging|tangani|tindak|tertibkan|"
               r"pangkas|tebang|bersihkan|keruk|segel|razia|ganti|tutup|evakuasi)|diperbaiki|dibetulkan|dibenerin|"
               r"ditambal|diangkut|difogging|ditangani|ditindak|ditertibkan|dipangkas|ditebang|dibersihkan|dikeruk|"
-              r"disegel|dirazia|diganti|dibaiki|baiki|normal|bersih|surut|nyala|menyala|idup|hidup|ngalir|mengalir|beres|selesai|"
+              r"disegel|dirazia|diganti|dibaiki|baiki|normal|bersih|surut|nyala|menyala|idup|hidup|ngalir|mengalir|ngocor|beres|selesai|"
               r"nangkep|ditangkap|diambil|diambe|"
               # Javanese, Malay and Banjar: "wes didandani", "la dibaiki", "wingi wes disedot"
               r"didandani|dibenakke|dibenerke|dibenakno|dibaiki|dibaikin|disedot|dikuras|diresiki|dibersihke|dipotong|"
@@ -502,12 +502,15 @@ _FIX_VERBS = (r"(?:di\s*)?(?:perbaiki|betulkan|benerin|benahi|tambal|angkut|fogg
               r"digusur|dibongkar|sepi")
 # (not "sudah mulai surut", "udah agak ngalir": only partly dealt with, the matter goes on)
 # (Manado Malay "so" is "sudah": "ular so diambe", taken away)
-_FIXED = re.compile(r"\b(?:sudah|udah|udh|sdh|dah|telah|la|lah|wis|wes|uwis|tos|so|baru|padahal|sempat)\s+"
+_FIXED = re.compile(r"\b(?:sudah|udah|udh|sdh|dah|telah|la|lah|wis|wes|uwis|tos|geus|atos|parantos|so|baru|padahal|sempat)\s+"
                     r"(?:(?!mulai\b|agak\b|sedikit\b|sebagian\b|setengah\b)\w+\s+)?"
                     r"(?:" + _FIX_VERBS + r")\b|\b(?:fogging|foging)\s+(?:sudah|udah|udh|sdh)\b"
                     r"|\bsince\b[^.\n]{0,40}\bvisited\b|\b(?:quieter|fixed|repaired|resolved)\b"
                     # a patch that gave way: "tambalan wingi wes mrotol"
                     r"|\btambalan(?:nya|e)?\b"
+                    # thanks for what was done: "Terima kasih atas perbaikan atap …", "makasih untuk pemadamannya"
+                    r"|\b(?:terima\s*kasih|terimo\s+kasih|makasih|matur\s+nuwun|hatur\s+nuhun|suksma)\s+(?:atas|untuk|buat|kanggo)\s+"
+                    r"(?:perbaikan|penanganan|pemadaman|pembersihan|pengangkutan|pengerukan|penambalan|penertiban)"
                     # a fire that is out: "yang kemaren udah padam", "api lahan … sudah padam"
                     r"|\b(?:api|apinya|kebakaran|kemaren|kemarin|semalam|semalem|tadi)\b[^.\n]{0,40}?\b(?:sudah|udah|udh|sdh|dah|la|telah)\s+padam\b",
                     re.I)
@@ -517,7 +520,8 @@ _THANKS = re.compile(r"\b(?:terima\s*kasih|makasih|trims|suksma|thanks|thank\s+y
 _BUT = re.compile(r"\b(?:tapi|tp|tpi|namun|but|however|sekarang|skrg|skarang|now|nanging|saiki)\b", re.I)
 _PERSISTS = re.compile(r"\b(?:masih|msh|still)\b", re.I)
 _STILL = re.compile(r"\b(?:masih|msh|belum|blm|still)\b", re.I)
-_FIXED_WORDS = frozenset("sudah udah udh sdh dah telah la lah wis wes uwis tos so baru padahal sempat fogging foging "
+_FIXED_WORDS = frozenset("sudah udah udh sdh dah telah la lah wis wes uwis tos geus atos parantos so baru padahal sempat "
+                         "fogging foging kasih makasih nuwun nuhun suksma "
                          "since quieter fixed repaired resolved tambalan tambalannya tambalane padam".split())
 # the problem is back: "again"/"lagi" after a word that is not a fix ("nyala lagi", "ngalir lagi" are
 # the fix) nor a negation ("dak muncrat lagi"); "back to loud music"
