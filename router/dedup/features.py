@@ -1089,6 +1089,7 @@ def _token_hash(token: str) -> int | None:
 # another complaint); the words that only shade the denial are skipped, those that make it no denial of a
 # thing stop it ("bukan cuma", "bukan main", "bukan yang kemarin": an OTHER flag, "bukan laporan baru")
 _DENIALS = frozenset("bukan dudu sanes".split())
+_THE_ONE = frozenset("yang yg nu sing anu".split())
 _DENIAL_TOPICS = frozenset("soal masalah urusan perkara karena krn akibat gara hanya".split())
 _NOT_DENIED = frozenset("""
 main cuma cuman sekedar sekadar saja aja doang hanya melulu laporan lapor aduan pengaduan keluhan kasus kejadian
@@ -1103,6 +1104,8 @@ def denied(tokens: list[str], skip: set[str] | frozenset[str] = frozenset()) -> 
         if token not in _DENIALS:
             continue
         j = i + 1
+        if j < len(tokens) and tokens[j] in _THE_ONE:  # "bukan yg parkir": not the one about parking
+            j += 1
         if j < len(tokens) and tokens[j] in _DENIAL_TOPICS:  # "bukan soal tangga"
             j += 1
         word = tokens[j] if j < len(tokens) else ""
