@@ -384,6 +384,9 @@ RECUR = 64
 # (not stored in the index) the earlier matter was dealt with or restored ("air sudah normal", "la surut"):
 # what else the message names is another complaint, not more of the earlier one
 SETTLED = 128
+# (not stored) the duration it gives is a few days ("sudah 3 hari tidak diangkut lagi"): ongoing for those days
+# only, so a report from a week or more before is of an earlier occurrence
+SHORT = 256
 
 _CHANNEL = r"(?:wa|whatsapp|whats app|watsap|email|e-mail|surel|telegram|tele|dm|twitter|x|lapor|sms|telp|telepon)"
 _SELF_REF = re.compile(
@@ -434,9 +437,12 @@ _OTHER = re.compile(r"\bbeda\s+(?:sama|dengan|dgn|dari|dr|ama|jeung|ti|karo|gang
                     r"|\b(?:yang|yg|nu|sing)\s+(?:di\s+)?sebelah(?:nya)?\s+(?:\w+\s+){0,2}?(?:kemarin|kemaren|kmrn|tadi|wingi)\b"
                     r"|\bsebelahnya\b[^.\n]{0,40}?\bikut\b",
                     re.I)
-_LASTING = re.compile(r"\b(?:udah|udh|sudah|sdh|tos|wis|dah)\s+(?:\d+|se|sa|satu|dua|tiga|empat|lima|berapa)\s*"
+_LASTING = re.compile(r"\b(?:udah|udh|sudah|sdh|tos|wis|dah|la)\s+(?:\d+|se|sa|satu|dua|duo|tiga|tigo|empat|ampek|lima|"
+                      r"berapa)\s*"
                       r"(?:hari|hr|minggu|mg|bulan|bln|dinten|minggon|malem|malam)\b(?!\s+(?:lalu|kemarin|kamari|"
                       r"kapengker|kemaren))|\b(?:seminggu|sebulan|dua minggu)\s+lebih\b", re.I)
+_SHORT = re.compile(r"\b(?:udah|udh|sudah|sdh|tos|wis|dah|la)\s+(?:[1-4]|se|sa|satu|dua|duo|tiga|tigo|empat|ampek)\s*"
+                    r"(?:hari|hr|dinten|malem|malam)\b(?!\s+(?:lalu|kemarin|kamari|kapengker|kemaren))", re.I)
 # "again" that is not a recurrence: "sekali lagi", "lagi2", a plea repeated
 # "mengingatkan kembali", "kami tanyakan lagi": the writer repeats, the problem is not back
 _AGAIN_NOT = re.compile(r"\b(?:sekali|sekali-kali)\s+lagi\b|\blagi\s+(?:dong|donk|pls|please)\b"
@@ -584,6 +590,8 @@ def reference_flags(text: str, words: frozenset[str] | set[str] | None = None) -
         # "udah seminggu lebih", "atap masih bocor, tadi malam hujan lagi": the problem goes on, it is not back
         # (not "belum": "numpuk lagi, belum diangkut" is back again)
         flags |= LASTING
+        if _SHORT.search(text):
+            flags |= SHORT
     if not words.isdisjoint(_FIXED_WORDS) and _fixed(text):
         # (a closure that only thanks for the fix, or says part is still not done, adds no other complaint)
         if not _STILL.search(text) and (_BUT.search(text) or not _THANKS.search(text)):
