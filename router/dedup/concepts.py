@@ -455,7 +455,10 @@ _AGAIN_NOT = re.compile(r"\b(?:sekali|sekali-kali)\s+lagi\b|\blagi\s+(?:dong|don
                         # restored or no longer wrong: "sudah nyala lagi", "ngalir lagi", "udah ndak asin agik"
                         r"|\b(?:nyala|menyala|ngalir|mengalir|normal|idup|hidup|lancar|surut)\s+(?:lagi|lg|agik|deui|maning|meneh)\b"
                         r"|\b(?:sudah|udah|udh|sdh|dah|la|lah|wis|wes|so|tos)\s+(?:dak|tidak|tdk|gak|ga|nggak|ndak|ora|teu|enggak|nyanda|kada)\s+"
-                        r"(?:\w+\s+)?(?:lagi|lg|agik|deui|maning|meneh)\b",
+                        r"(?:\w+\s+)?(?:lagi|lg|agik|deui|maning|meneh)\b"
+                        # one more victim of the same thing: "ada ibu2 jatuh lagi", "motor nabrak lagi"
+                        r"|\b(?:jatuh|jatoh|labuh|tijatuh|nabrak|tabrakan|kecelakaan|celaka|terperosok|kejeblos|keblusuk|"
+                        r"kepeleset|tergelincir|korban)\s+(?:lagi|lg|agik|deui|maning|meneh)\b",
                         re.I)
 
 
@@ -524,7 +527,9 @@ FIXED = _FIXED  # (dedup.features: the place of a settled matter is not the new 
 _THANKS = re.compile(r"\b(?:terima\s*kasih|makasih|trims|suksma|thanks|thank\s+you|matur\s+(?:nuwun|suwun)|hatur\s+nuhun|"
                      r"terimo\s+kasih|alhamdulillah)\b", re.I)
 _BUT = re.compile(r"\b(?:tapi|tp|tpi|namun|but|however|sekarang|skrg|skarang|now|nanging|saiki)\b", re.I)
-_PERSISTS = re.compile(r"\b(?:masih|msh|still)\b", re.I)
+# (and "tetap/tetep", "ga ada perubahan": nothing changed since, the same one going on)
+_PERSISTS = re.compile(r"\b(?:masih|msh|still|tetap|tetep|ttp)\b|\b(?:ga|gak|nggak|tidak|tdk|tak|belum|blm|belom)\s+ada\s+"
+                       r"perubahan\b", re.I)
 _STILL = re.compile(r"\b(?:masih|msh|belum|blm|still)\b", re.I)
 _FIXED_WORDS = frozenset("sudah udah udh sdh dah telah la lah wis wes uwis tos geus atos parantos so baru padahal sempat "
                          "fogging foging kasih makasih nuwun nuhun suksma "
