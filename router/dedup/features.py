@@ -787,6 +787,18 @@ def _initials(short: str, long: str) -> bool:
         short.startswith("".join(w[0] for w in words))
 
 
+_VOWELS = frozenset("aiueo")
+
+
+def _one_vowel(x: str, y: str) -> bool:
+    """Two spellings of one name: as long, six letters or more, and one vowel apart (names from Arabic or a
+    regional language are written with either vowel: "Mustofa"/"Mustafa", "Kinibalu"/"Kinabalu")."""
+    if len(x) != len(y) or len(x) < 6 or x == y:
+        return False
+    diff = [(p, q) for p, q in zip(x, y, strict=True) if p != q]
+    return len(diff) == 1 and diff[0][0] in _VOWELS and diff[0][1] in _VOWELS
+
+
 def _compatible(a: Iterable[str], b: Iterable[str], suffix: bool = False) -> bool:
     """True when some name in ``a`` equals or extends (word-wise) some name in ``b``; with ``suffix`` (streets)
     also when one ends with the other ("Ahmad Yani" / "Yani", written "Jl. A. Yani")."""
@@ -800,6 +812,8 @@ def _compatible(a: Iterable[str], b: Iterable[str], suffix: bool = False) -> boo
                                            _abbreviates(y.replace(" ", ""), x.replace(" ", ""))):
                 return True  # "Suhat" for "Sukarno Hatta", "Kom Yos" for "Komodor Yos"
             if x.replace(" ", "") == y.replace(" ", ""):  # "Taman Siswa" = "Tamansiswa", "Mandala Krida"
+                return True
+            if _one_vowel(x, y):  # "Mustofa" = "Mustafa", "Kinibalu" = "Kinabalu"
                 return True
             if suffix and not x.startswith("gg ") and not y.startswith("gg ") and \
                     (x.endswith(" " + y) and not y.isdigit() or y.endswith(" " + x) and not x.isdigit()):
