@@ -962,6 +962,24 @@ def _other_crossing(pa: Mapping[str, tuple[str, ...]], pb: Mapping[str, tuple[st
     return len(a) >= 2 and len(b) >= 2 and sum(_compatible((x,), b, True) for x in a) < 2
 
 
+# a school run by a foundation is numbered apart from the state ones: "SMP Muhammadiyah 4" is not "SMPN 4"
+_FOUNDATIONS = frozenset("muhammadiyah aisyiyah pgri kristen katolik islam it nu maarif advent tamansiswa "
+                         "muslimat".split())
+
+
+def _private_only(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """Every school of ``a`` that meets one of ``b`` by name meets it only across a foundation's word."""
+    met = False
+    for x in a:
+        fx = _FOUNDATIONS.intersection(x.split())
+        for y in b:
+            if _compatible((x,), (y,)):
+                if fx == _FOUNDATIONS.intersection(y.split()):
+                    return False
+                met = True
+    return met
+
+
 def parsed_similarity(pa: dict[str, tuple[str, ...]], pb: dict[str, tuple[str, ...]]) -> tuple[float, str | None]:
     """``place_similarity`` of two non-empty place sets already grouped by ``parse_places``."""
     if _other_crossing(pa, pb):
@@ -989,6 +1007,8 @@ def parsed_similarity(pa: dict[str, tuple[str, ...]], pb: dict[str, tuple[str, .
                 return 0.0, f"different {kind[4:]}"
             agree.add("num")
             continue
+        if kind == "lm-sekolah" and _private_only(a, b):
+            return 0.0, "different school (a foundation's and a state one)"
         if kind in _SOFT_KINDS:  # "jembatan kayu" / "Jembatan Gantung": agreement counts, a difference does not
             if _compatible(a, b):
                 agree.add(kind)
