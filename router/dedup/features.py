@@ -297,11 +297,13 @@ _COMPARED = re.compile(r"\b(?:kayak|kaya|kyk|seperti|spt|koyok|koyo|kados|mirip|
                        re.I)
 _COMPARED = Anchored(_COMPARED)  # type: ignore[assignment]
 # a place set against the text's own: "jauh dari RT 3", "beda jalur pipa samo RT 12", "yang kemarin difogging tu
-# RW 2" (the one dealt with or reported before) — how any writer says which neighbouring unit is not theirs
+# RW 2", "skrg SMPN 6 yg roboh, kemarin SMP 5" (the one dealt with or reported before) — how any writer says which
+# neighbouring unit is not theirs
 _CONTRAST = re.compile(r"\b(?:jauh\s+(?:dari|dr|ti|tina|karo|sama|samo)\s+|beda\s+(?:[a-z]+\s+){0,3}?(?:sama|samo|ama|"
                        r"dengan|dgn|dari|dr|karo|kalih|jeung|sareng|kaliyan)\s+|(?:yang|yg|nu|sing)\s+(?:kemarin|kemaren|"
                        r"kmrn|kmarin|tadi|td|wingi|kamari|kapungkur|sudah|udah|udh|sdh|la|lah|wis|wes|tos|geus)"
-                       r"\s+(?:[a-z]+\s+){0,3}?)((?:rt|rw|sd|sdn|smp|smpn|sma|sman|smk|smkn)\b\.?\s*\d{1,3}\b)", re.I)
+                       r"\s+(?:[a-z]+\s+){0,3}?|(?<=[,.;]\s)(?:kemarin|kemaren|kmrn|wingi|kamari)\s+)"
+                       r"((?:rt|rw|sd|sdn|smp|smpn|sma|sman|smk|smkn)\b\.?\s*\d{1,3}\b)", re.I)
 _SETTLED_SCHOOL = re.compile(r"\b((?:sd|smp|sma|smk)\s+\d{1,3})\s+(?:udah|sudah|udh|sdh|wes|wis|la)\s+", re.I)
 _COMPARED_KINDS = ("rt:", "rw:", "lm-", "gg:", "street:", "kel:")
 # "Selain di dekat gang 5, Jalan Kelayan A dekat mulut gang 9 juga rusak": the aside names the place already told
@@ -336,7 +338,8 @@ def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[
         found += _SETTLED_SCHOOL.findall(canonical_places(text))
     if "selain" in low:
         found += _ASIDE_PLACE.findall(canonical_places(text))
-    if "jauh" in low or "beda" in low or "yang" in low or "yg" in low or "nu " in low or "sing" in low:
+    if "jauh" in low or "beda" in low or "yang" in low or "yg" in low or "nu " in low or "sing" in low or \
+            "kemar" in low or "kmrn" in low or "wingi" in low or "kamari" in low:
         found += _CONTRAST.findall(text)
     if _NOT_WORDS.search(low):  # "RT 05 … Jl. Tanjung Raya 1, bukan Kampung Beting": not there
         canonical = canonical_places(text)
