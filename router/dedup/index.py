@@ -758,7 +758,7 @@ def place_keys(f: Features) -> list[int]:
                 # the name's words, met by another text that mentions it without a keyword ("karaoke di
                 # sosrowijayan" / "Jl Sosrowijayan"): see mention_keys
                 for word in place.partition(":")[2].split():
-                    if len(word) >= 5 and not word.isdigit():
+                    if len(word) >= 4 and not word.isdigit():
                         keys.append((stable_hash("w:" + word) << 32) | 0x9E3779B9)
     return keys
 
@@ -768,7 +768,7 @@ def mention_keys(f: Features) -> list[int]:
     words another complaint's places were indexed under (``place_keys``)."""
     if f.places:
         return []
-    return [(stable_hash("w:" + word) << 32) | 0x9E3779B9 for word in set(f.mentions.split()) if len(word) >= 5
+    return [(stable_hash("w:" + word) << 32) | 0x9E3779B9 for word in set(f.mentions.split()) if len(word) >= 4
             and not word.isdigit()]
 
 
