@@ -411,7 +411,15 @@ _SELF_REF = re.compile(
     # "saya yang tadi ngetwit", "abdi … nu nyerat di FB", "saya Tono yg kirim surat": the writer's own post or
     # letter on another channel
     r"|\b(?:yang|yg|nu)\s+(?:tadi\s+|tos\s+|kemarin\s+|kmrn\s+)?(?:ngetwit|ngetweet|nge-tweet|twit|tweet|posting|"
-    r"ngepost|nulis|menulis|nyerat|kirim\s+surat|ngirim\s+surat|mengirim\s+surat)\b",
+    r"ngepost|nulis|menulis|nyerat|kirim\s+surat|ngirim\s+surat|mengirim\s+surat)\b"
+    # "saya Yusuf yang WA tadi siang", "saya Agus dari Sangkrah RT 03/RW 10 yang tadi malam telepon dan WA": the writer
+    # is the one who wrote or called before (their own words name them; "warga yang lapor" is someone else)
+    r"|\b(?:saya|sy|aku|ulun|ambo|abdi|kulo|kula|tiang|beta)\s+"
+    r"(?:(?!(?:tetangga|warga|orang|org|teman|temen|kawan|anak|suami|istri|dengar|denger|lihat|liat)\b)\S+\s+){0,6}?"
+    r"(?:yang|yg|nang|nu|sing)\s+(?:\w+\s+){0,3}?"
+    r"(?:wa|whatsapp|telepon|telpon|nelpon|email|sms|dm|chat)\b"
+    # English: "I have tweeted you several times", "I already reported"
+    r"|\b(?:i|we)\s+(?:have\s+|had\s+|already\s+)*(?:tweeted|reported|emailed|messaged|written|wrote|posted|sent)\b",
     re.I)
 # (Banjar "pulang" is "again" only after what went wrong: "mati pulang", not "pulang kerja")
 _AGAIN_AFTER_STATE = r"\b(?:mati|padam|pareum|bocor|numpuk|penuh|banjir|macet|rusak|mampet)\s+pulang\b"
@@ -467,7 +475,8 @@ _SELF_REF_WORDS = frozenset("""
 wa whatsapp kirim ngirim lapor laporkan melapor melaporkan ngadu mengadu sampaikan menyampaikan email
 menyusul melanjutkan menindaklanjuti menyambung sebagaimana lanjutan laporan via lewat melalui ngalangkungan
 ulang lagi ngetwit ngetweet nge tweet twit posting ngepost nulis menulis nyerat surat ngelapor
-mention ngemention ngetag dm isi mengisi ngisi
+mention ngemention ngetag dm isi mengisi ngisi telepon telpon nelpon sms chat
+tweeted reported emailed messaged written wrote posted sent
 """.split())
 _AGAIN_WORDS = frozenset("lagi lg deui kembali balik maning meneh maneh agik again pulang".split())
 _FOLLOW_WORDS = frozenset("foto fotonya masih msh belum blm acan tetep tetap gimana gmn kapan sampe sampai beuki "
