@@ -415,7 +415,7 @@ _SELF_REF = re.compile(
     # "saya Yusuf yang WA tadi siang", "saya Agus dari Sangkrah RT 03/RW 10 yang tadi malam telepon dan WA": the writer
     # is the one who wrote or called before (their own words name them; "warga yang lapor" is someone else)
     r"|\b(?:saya|sy|aku|ulun|ambo|abdi|kulo|kula|tiang|beta)\s+"
-    r"(?:(?!(?:tetangga|warga|orang|org|teman|temen|kawan|anak|suami|istri|dengar|denger|lihat|liat)\b)\S+\s+){0,6}?"
+    r"(?:(?!(?:tetangga|warga|orang|org|teman|temen|kawan|anak|suami|istri|dengar|denger|lihat|liat)\b)\S+\s+){0,8}?"
     r"(?:yang|yg|nang|nu|sing)\s+(?:\w+\s+){0,3}?"
     r"(?:wa|whatsapp|telepon|telpon|nelpon|email|sms|dm|chat)\b"
     # English: "I have tweeted you several times", "I already reported"

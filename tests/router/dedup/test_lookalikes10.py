@@ -109,3 +109,25 @@ def test_lookalike(earlier: str, later: str, who: str, expected: str) -> None:
         found = s.send(later, person=2 if who == "other" else 1, hours=days * 24 or 3)
         got = "same" if found.match is not None else "apart"
     assert got == expected, found.explain()
+
+
+@pytest.mark.parametrize(("text", "self_ref", "reason"), [
+    ("Min saya Yusuf yang WA tadi siang soal genangan Jl. Cempaka", True, "the writer is the one who wrote"),
+    ("saya Agus dari Kampung Baru RT 03/RW 10 yang tadi malam telepon dan WA", True, "called and wrote, words between"),
+    ("Dear Satpol PP, I have tweeted you several times about the bar", True, "English"),
+    ("saya dengar tetangga yang nelpon damkar tadi", False, "someone else called"),
+    ("warga yang WA tadi bilang banjir", False, "no writer named"),
+])
+def test_self_reference_by_the_writer(text: str, self_ref: bool, reason: str) -> None:
+    from router.dedup.concepts import SELF_REF, reference_flags
+
+    assert bool(reference_flags(text) & SELF_REF) == self_ref, reason
+
+
+def test_a_schools_accounts_are_not_one_person() -> None:
+    # "Ortu SDN 2 …" and "guru_sdn2skm" share only a school's word: two citizens, another one's report (incident)
+    s = Stream()
+    s.send("Atap kelas SD Negeri 2 Sukamaju runtuh pagi ini, untung belum ada murid. Mohon segera direhab", person=1,
+           channel="instagram", name="Ortu SDN 2 Sukamaju", handle="ig:@orangtua_sdn2")
+    assert s.level("Atap kelas 3 SD 2 Sukamaju ambruk, murid belajar di mushola. Mohon segera direhab", person=2,
+                   channel="telegram", name="Bu Guru Wati", handle="tg:guru_sdn2skm", hours=20) == "incident"
