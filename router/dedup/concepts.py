@@ -391,7 +391,9 @@ SHORT = 256
 _CHANNEL = r"(?:wa|whatsapp|whats app|watsap|email|e-mail|surel|telegram|tele|dm|twitter|x|lapor|sms|telp|telepon)"
 _SELF_REF = re.compile(
     r"\b(?:udah|udh|sudah|sdh|dah|telah|pernah|tos|wis|uwis|wes)\s+(?:\w+\s+){0,2}?"
-    r"(?:wa|whatsapp|kirim|ngirim|lapor|laporkan|melapor|melaporkan|ngadu|mengadu|sampaikan|menyampaikan|email)\b"
+    r"(?:wa|whatsapp|kirim|ngirim|lapor|laporkan|melapor|melaporkan|ngadu|mengadu|sampaikan|menyampaikan|email|"
+    # ("sudah saya post di IG kemarin", "kemarin udah aku tulis di X juga": the writer's post elsewhere)
+    r"post|posting|posted|tulis|nulis|tuliskan)\b"
     # (not "sudah lapor ke kelian banjar / pak RT / lurah": told to someone local, not to this service)
     r"(?!\s+(?:ke|sama|ama|pada|kepada)\s+(?:pak\s+|bu\s+|ibu\s+|bapak\s+)?(?:rt|rw|kelian|klian|lurah|kades|kadus|kaling|"
     r"kepala\s+lingkungan|ketua|polisi|polsek|satpam|security|pengelola|pemilik|bos|mandor|linmas|babinsa|pecalang)\b)"
@@ -476,7 +478,7 @@ wa whatsapp kirim ngirim lapor laporkan melapor melaporkan ngadu mengadu sampaik
 menyusul melanjutkan menindaklanjuti menyambung sebagaimana lanjutan laporan via lewat melalui ngalangkungan
 ulang lagi ngetwit ngetweet nge tweet twit posting ngepost nulis menulis nyerat surat ngelapor
 mention ngemention ngetag dm isi mengisi ngisi telepon telpon nelpon sms chat
-tweeted reported emailed messaged written wrote posted sent
+tweeted reported emailed messaged written wrote posted sent post tulis tuliskan
 """.split())
 _AGAIN_WORDS = frozenset("lagi lg deui kembali balik maning meneh maneh agik again pulang".split())
 _FOLLOW_WORDS = frozenset("foto fotonya masih msh belum blm acan tetep tetap gimana gmn kapan sampe sampai beuki "
