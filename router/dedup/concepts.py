@@ -305,8 +305,8 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
             # nothing else is named
             weak |= bit
             bit = None
-        elif bit is None and (token in _WEAK_MASK or token.endswith("nya") and token[:-3] in _WEAK_MASK):
-            weak |= _WEAK_MASK[token if token in _WEAK_MASK else token[:-3]]  # ("sampahnya")
+        elif bit is None and (token in _WEAK_MASK or token.endswith(("nya", "nyo", "nye")) and token[:-3] in _WEAK_MASK):
+            weak |= _WEAK_MASK[token if token in _WEAK_MASK else token[:-3]]  # ("sampahnya", Malay "sampahnyo")
         elif bit is None and len(token) > 5:
             # "amblasnya", "bocornya", Malay "muncratnyo", "ularnye"
             bit = words.get(token[:-3]) if token.endswith(("nya", "nyo", "nye")) else None
@@ -384,11 +384,16 @@ RECUR = 64
 # (not stored in the index) the earlier matter was dealt with or restored ("air sudah normal", "la surut"):
 # what else the message names is another complaint, not more of the earlier one
 SETTLED = 128
+# (not stored) the duration it gives is a few days ("sudah 3 hari tidak diangkut lagi"): ongoing for those days
+# only, so a report from a week or more before is of an earlier occurrence
+SHORT = 256
 
 _CHANNEL = r"(?:wa|whatsapp|whats app|watsap|email|e-mail|surel|telegram|tele|dm|twitter|x|lapor|sms|telp|telepon)"
 _SELF_REF = re.compile(
     r"\b(?:udah|udh|sudah|sdh|dah|telah|pernah|tos|wis|uwis|wes)\s+(?:\w+\s+){0,2}?"
-    r"(?:wa|whatsapp|kirim|ngirim|lapor|laporkan|melapor|melaporkan|ngadu|mengadu|sampaikan|menyampaikan|email)\b"
+    r"(?:wa|whatsapp|kirim|ngirim|lapor|laporkan|melapor|melaporkan|ngadu|mengadu|sampaikan|menyampaikan|email|"
+    # ("sudah saya post di IG kemarin", "kemarin udah aku tulis di X juga": the writer's post elsewhere)
+    r"post|posting|posted|tulis|nulis|tuliskan)\b"
     # (not "sudah lapor ke kelian banjar / pak RT / lurah": told to someone local, not to this service)
     r"(?!\s+(?:ke|sama|ama|pada|kepada)\s+(?:pak\s+|bu\s+|ibu\s+|bapak\s+)?(?:rt|rw|kelian|klian|lurah|kades|kadus|kaling|"
     r"kepala\s+lingkungan|ketua|polisi|polsek|satpam|security|pengelola|pemilik|bos|mandor|linmas|babinsa|pecalang)\b)"
@@ -408,7 +413,15 @@ _SELF_REF = re.compile(
     # "saya yang tadi ngetwit", "abdi … nu nyerat di FB", "saya Tono yg kirim surat": the writer's own post or
     # letter on another channel
     r"|\b(?:yang|yg|nu)\s+(?:tadi\s+|tos\s+|kemarin\s+|kmrn\s+)?(?:ngetwit|ngetweet|nge-tweet|twit|tweet|posting|"
-    r"ngepost|nulis|menulis|nyerat|kirim\s+surat|ngirim\s+surat|mengirim\s+surat)\b",
+    r"ngepost|nulis|menulis|nyerat|kirim\s+surat|ngirim\s+surat|mengirim\s+surat)\b"
+    # "saya Yusuf yang WA tadi siang", "saya Agus dari Sangkrah RT 03/RW 10 yang tadi malam telepon dan WA": the writer
+    # is the one who wrote or called before (their own words name them; "warga yang lapor" is someone else)
+    r"|\b(?:saya|sy|aku|ulun|ambo|abdi|kulo|kula|tiang|beta)\s+"
+    r"(?:(?!(?:tetangga|warga|orang|org|teman|temen|kawan|anak|suami|istri|dengar|denger|lihat|liat)\b)\S+\s+){0,8}?"
+    r"(?:yang|yg|nang|nu|sing)\s+(?:\w+\s+){0,3}?"
+    r"(?:wa|whatsapp|telepon|telpon|nelpon|email|sms|dm|chat)\b"
+    # English: "I have tweeted you several times", "I already reported"
+    r"|\b(?:i|we)\s+(?:have\s+|had\s+|already\s+)*(?:tweeted|reported|emailed|messaged|written|wrote|posted|sent)\b",
     re.I)
 # (Banjar "pulang" is "again" only after what went wrong: "mati pulang", not "pulang kerja")
 _AGAIN_AFTER_STATE = r"\b(?:mati|padam|pareum|bocor|numpuk|penuh|banjir|macet|rusak|mampet)\s+pulang\b"
@@ -434,9 +447,12 @@ _OTHER = re.compile(r"\bbeda\s+(?:sama|dengan|dgn|dari|dr|ama|jeung|ti|karo|gang
                     r"|\b(?:yang|yg|nu|sing)\s+(?:di\s+)?sebelah(?:nya)?\s+(?:\w+\s+){0,2}?(?:kemarin|kemaren|kmrn|tadi|wingi)\b"
                     r"|\bsebelahnya\b[^.\n]{0,40}?\bikut\b",
                     re.I)
-_LASTING = re.compile(r"\b(?:udah|udh|sudah|sdh|tos|wis|dah)\s+(?:\d+|se|sa|satu|dua|tiga|empat|lima|berapa)\s*"
+_LASTING = re.compile(r"\b(?:udah|udh|sudah|sdh|tos|wis|dah|la)\s+(?:\d+|se|sa|satu|dua|duo|tiga|tigo|empat|ampek|lima|"
+                      r"berapa)\s*"
                       r"(?:hari|hr|minggu|mg|bulan|bln|dinten|minggon|malem|malam)\b(?!\s+(?:lalu|kemarin|kamari|"
                       r"kapengker|kemaren))|\b(?:seminggu|sebulan|dua minggu)\s+lebih\b", re.I)
+_SHORT = re.compile(r"\b(?:udah|udh|sudah|sdh|tos|wis|dah|la)\s+(?:[1-4]|se|sa|satu|dua|duo|tiga|tigo|empat|ampek)\s*"
+                    r"(?:hari|hr|dinten|malem|malam)\b(?!\s+(?:lalu|kemarin|kamari|kapengker|kemaren))", re.I)
 # "again" that is not a recurrence: "sekali lagi", "lagi2", a plea repeated
 # "mengingatkan kembali", "kami tanyakan lagi": the writer repeats, the problem is not back
 _AGAIN_NOT = re.compile(r"\b(?:sekali|sekali-kali)\s+lagi\b|\blagi\s+(?:dong|donk|pls|please)\b"
@@ -449,7 +465,10 @@ _AGAIN_NOT = re.compile(r"\b(?:sekali|sekali-kali)\s+lagi\b|\blagi\s+(?:dong|don
                         # restored or no longer wrong: "sudah nyala lagi", "ngalir lagi", "udah ndak asin agik"
                         r"|\b(?:nyala|menyala|ngalir|mengalir|normal|idup|hidup|lancar|surut)\s+(?:lagi|lg|agik|deui|maning|meneh)\b"
                         r"|\b(?:sudah|udah|udh|sdh|dah|la|lah|wis|wes|so|tos)\s+(?:dak|tidak|tdk|gak|ga|nggak|ndak|ora|teu|enggak|nyanda|kada)\s+"
-                        r"(?:\w+\s+)?(?:lagi|lg|agik|deui|maning|meneh)\b",
+                        r"(?:\w+\s+)?(?:lagi|lg|agik|deui|maning|meneh)\b"
+                        # one more victim of the same thing: "ada ibu2 jatuh lagi", "motor nabrak lagi"
+                        r"|\b(?:jatuh|jatoh|labuh|tijatuh|nabrak|tabrakan|kecelakaan|celaka|terperosok|kejeblos|keblusuk|"
+                        r"kepeleset|tergelincir|korban)\s+(?:lagi|lg|agik|deui|maning|meneh)\b",
                         re.I)
 
 
@@ -458,7 +477,8 @@ _SELF_REF_WORDS = frozenset("""
 wa whatsapp kirim ngirim lapor laporkan melapor melaporkan ngadu mengadu sampaikan menyampaikan email
 menyusul melanjutkan menindaklanjuti menyambung sebagaimana lanjutan laporan via lewat melalui ngalangkungan
 ulang lagi ngetwit ngetweet nge tweet twit posting ngepost nulis menulis nyerat surat ngelapor
-mention ngemention ngetag dm isi mengisi ngisi
+mention ngemention ngetag dm isi mengisi ngisi telepon telpon nelpon sms chat
+tweeted reported emailed messaged written wrote posted sent post tulis tuliskan
 """.split())
 _AGAIN_WORDS = frozenset("lagi lg deui kembali balik maning meneh maneh agik again pulang".split())
 _FOLLOW_WORDS = frozenset("foto fotonya masih msh belum blm acan tetep tetap gimana gmn kapan sampe sampai beuki "
@@ -492,7 +512,7 @@ _ALSO_WORDS = frozenset("sekalian sakalian selain satu ada malih maneh laporan m
 _FIX_VERBS = (r"(?:di\s*)?(?:perbaiki|betulkan|benerin|benahi|tambal|angkut|fogging|foging|tangani|tindak|tertibkan|"
               r"pangkas|tebang|bersihkan|keruk|segel|razia|ganti|tutup|evakuasi)|diperbaiki|dibetulkan|dibenerin|"
               r"ditambal|diangkut|difogging|ditangani|ditindak|ditertibkan|dipangkas|ditebang|dibersihkan|dikeruk|"
-              r"disegel|dirazia|diganti|dibaiki|baiki|normal|bersih|surut|nyala|menyala|idup|hidup|ngalir|mengalir|beres|selesai|"
+              r"disegel|dirazia|diganti|dibaiki|baiki|normal|bersih|surut|nyala|menyala|idup|hidup|ngalir|mengalir|ngocor|beres|selesai|"
               r"nangkep|ditangkap|diambil|diambe|"
               # Javanese, Malay and Banjar: "wes didandani", "la dibaiki", "wingi wes disedot"
               r"didandani|dibenakke|dibenerke|dibenakno|dibaiki|dibaikin|disedot|dikuras|diresiki|dibersihke|dipotong|"
@@ -502,12 +522,15 @@ _FIX_VERBS = (r"(?:di\s*)?(?:perbaiki|betulkan|benerin|benahi|tambal|angkut|fogg
               r"digusur|dibongkar|sepi")
 # (not "sudah mulai surut", "udah agak ngalir": only partly dealt with, the matter goes on)
 # (Manado Malay "so" is "sudah": "ular so diambe", taken away)
-_FIXED = re.compile(r"\b(?:sudah|udah|udh|sdh|dah|telah|la|lah|wis|wes|uwis|tos|so|baru|padahal|sempat)\s+"
+_FIXED = re.compile(r"\b(?:sudah|udah|udh|sdh|dah|telah|la|lah|wis|wes|uwis|tos|geus|atos|parantos|so|baru|padahal|sempat)\s+"
                     r"(?:(?!mulai\b|agak\b|sedikit\b|sebagian\b|setengah\b)\w+\s+)?"
                     r"(?:" + _FIX_VERBS + r")\b|\b(?:fogging|foging)\s+(?:sudah|udah|udh|sdh)\b"
                     r"|\bsince\b[^.\n]{0,40}\bvisited\b|\b(?:quieter|fixed|repaired|resolved)\b"
                     # a patch that gave way: "tambalan wingi wes mrotol"
                     r"|\btambalan(?:nya|e)?\b"
+                    # thanks for what was done: "Terima kasih atas perbaikan atap …", "makasih untuk pemadamannya"
+                    r"|\b(?:terima\s*kasih|terimo\s+kasih|makasih|matur\s+nuwun|hatur\s+nuhun|suksma)\s+(?:atas|untuk|buat|kanggo)\s+"
+                    r"(?:perbaikan|penanganan|pemadaman|pembersihan|pengangkutan|pengerukan|penambalan|penertiban)"
                     # a fire that is out: "yang kemaren udah padam", "api lahan … sudah padam"
                     r"|\b(?:api|apinya|kebakaran|kemaren|kemarin|semalam|semalem|tadi)\b[^.\n]{0,40}?\b(?:sudah|udah|udh|sdh|dah|la|telah)\s+padam\b",
                     re.I)
@@ -515,9 +538,12 @@ FIXED = _FIXED  # (dedup.features: the place of a settled matter is not the new 
 _THANKS = re.compile(r"\b(?:terima\s*kasih|makasih|trims|suksma|thanks|thank\s+you|matur\s+(?:nuwun|suwun)|hatur\s+nuhun|"
                      r"terimo\s+kasih|alhamdulillah)\b", re.I)
 _BUT = re.compile(r"\b(?:tapi|tp|tpi|namun|but|however|sekarang|skrg|skarang|now|nanging|saiki)\b", re.I)
-_PERSISTS = re.compile(r"\b(?:masih|msh|still)\b", re.I)
+# (and "tetap/tetep", "ga ada perubahan": nothing changed since, the same one going on)
+_PERSISTS = re.compile(r"\b(?:masih|msh|still|tetap|tetep|ttp)\b|\b(?:ga|gak|nggak|tidak|tdk|tak|belum|blm|belom)\s+ada\s+"
+                       r"perubahan\b", re.I)
 _STILL = re.compile(r"\b(?:masih|msh|belum|blm|still)\b", re.I)
-_FIXED_WORDS = frozenset("sudah udah udh sdh dah telah la lah wis wes uwis tos so baru padahal sempat fogging foging "
+_FIXED_WORDS = frozenset("sudah udah udh sdh dah telah la lah wis wes uwis tos geus atos parantos so baru padahal sempat "
+                         "fogging foging kasih makasih nuwun nuhun suksma "
                          "since quieter fixed repaired resolved tambalan tambalannya tambalane padam".split())
 # the problem is back: "again"/"lagi" after a word that is not a fix ("nyala lagi", "ngalir lagi" are
 # the fix) nor a negation ("dak muncrat lagi"); "back to loud music"
@@ -580,6 +606,8 @@ def reference_flags(text: str, words: frozenset[str] | set[str] | None = None) -
         # "udah seminggu lebih", "atap masih bocor, tadi malam hujan lagi": the problem goes on, it is not back
         # (not "belum": "numpuk lagi, belum diangkut" is back again)
         flags |= LASTING
+        if _SHORT.search(text):
+            flags |= SHORT
     if not words.isdisjoint(_FIXED_WORDS) and _fixed(text):
         # (a closure that only thanks for the fix, or says part is still not done, adds no other complaint)
         if not _STILL.search(text) and (_BUT.search(text) or not _THANKS.search(text)):

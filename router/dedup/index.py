@@ -31,6 +31,7 @@ from router.dedup.concepts import (
     RECUR,
     SELF_REF,
     SETTLED,
+    SHORT,
     STATES,
     class_bit,
     different_states,
@@ -313,7 +314,10 @@ class DedupIndex:
             if f.flags & OTHER and not (mine and self_ref):
                 rejected = _nearer(rejected, 0.0, ids[slot], "the text says it is another one")
                 continue
-            if again and age >= recurrence and not (self_ref and level != "incident"):
+            if (again or (f_flags & SHORT and f_flags & AGAIN and age >= _WEEK)) and age >= recurrence and \
+                    not (self_ref and level != "incident"):
+                # ("penuh lagi, sudah 3 hari tidak diangkut" a week or more after a report: those days are of
+                # another occurrence)
                 # (not the writer's own report it points back to: "saya yang kirim surat …, tadi ada truk
                 # terguling lagi" is more of that complaint)
                 rejected = _nearer(rejected, 0.0, ids[slot], "the problem is back: a new occurrence")
@@ -692,6 +696,7 @@ class DedupIndex:
 _FEW_WORDS = 0.2
 # … and below which the writer's own two messages, with only a problem class in common, say different things
 _NO_WORDS = 0.1
+_WEEK = 7 * DAY  # a stated duration of a few days is of another occurrence when the earlier report is this old
 _AREA_KINDS = frozenset(("kel", "kec", "rt", "rw"))
 # problems that spread along a street past many houses: two house numbers are one event
 SPREADING = AREA_CLASSES & ~class_bit("power")  # "kabel listrik" is an object, not an outage
@@ -753,7 +758,7 @@ def place_keys(f: Features) -> list[int]:
                 # the name's words, met by another text that mentions it without a keyword ("karaoke di
                 # sosrowijayan" / "Jl Sosrowijayan"): see mention_keys
                 for word in place.partition(":")[2].split():
-                    if len(word) >= 5 and not word.isdigit():
+                    if len(word) >= 4 and not word.isdigit():
                         keys.append((stable_hash("w:" + word) << 32) | 0x9E3779B9)
     return keys
 
@@ -763,7 +768,7 @@ def mention_keys(f: Features) -> list[int]:
     words another complaint's places were indexed under (``place_keys``)."""
     if f.places:
         return []
-    return [(stable_hash("w:" + word) << 32) | 0x9E3779B9 for word in set(f.mentions.split()) if len(word) >= 5
+    return [(stable_hash("w:" + word) << 32) | 0x9E3779B9 for word in set(f.mentions.split()) if len(word) >= 4
             and not word.isdigit()]
 
 

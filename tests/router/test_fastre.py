@@ -188,7 +188,8 @@ def test_settled_and_another_matter_get_the_same_answers():
                    | {"kali ini", "kali ini di", "satu lagi", "ada lagi", "pak satu lagi", "lan malih", "dan maneh",
                       "(bukan", "( sanes", "tempat lain", "lokasi terpisah", "sampaikan juga", "selain itu",
                       "sudah diperbaiki", "udah mau ditambal", "fogging sudah", "since they visited", "api sudah padam",
-                      "terima kasih tapi", "makasih, tp", "tambalannya"})
+                      "terima kasih tapi", "makasih, tp", "tambalannya", "terima kasih atas perbaikan",
+                      "makasih untuk penanganan", "geus ngocor"})
     rng = random.Random(1616)
     glue = [" ", " ", " ", "  ", ", ", ". ", "\n", "-", "_", "/", "2", "(", ")", "!"]
     # each alternative alone too: one that matched only where another did would prove nothing of its own
