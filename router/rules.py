@@ -86,7 +86,8 @@ class RuleMatcher:
                     words = set(norm.split())
                 if needed.isdisjoint(words):
                     continue
-            elif needed is not None and (needed not in norm if isinstance(needed, str) else needed.search(norm) is None):
+            elif needed is not None and (needed not in norm if isinstance(needed, str) else
+                                         not any(literal in norm for literal in needed)):
                 continue
             if regex(norm):
                 hits.update(regex_hits)
@@ -128,11 +129,13 @@ def _leading_words(pattern: str) -> frozenset[str] | None:
     return frozenset(words) or None
 
 
-def _prefilter(literals: tuple[str, ...] | None) -> str | re.Pattern[str] | None:
-    """What must occur in a text for a regex to be tried: one literal, or any of several (one search)."""
+def _prefilter(literals: tuple[str, ...] | None) -> str | tuple[str, ...] | None:
+    """What must occur in a text for a regex to be tried: one literal, or any of several. Several are looked for
+    one by one (``in``: a fast substring search each), not as one alternation regex, which ``re`` tries at every
+    position of the text (5-10 us a message each, for the same answer)."""
     if literals is None or len(literals) == 1:
         return literals[0] if literals else None
-    return re.compile("|".join(re.escape(literal) for literal in literals))
+    return tuple(dict.fromkeys(literals))
 
 
 def _leading_literals(pattern: str) -> tuple[str, ...] | None:
