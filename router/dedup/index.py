@@ -726,13 +726,27 @@ def _other_spots(mine: str | None, theirs: tuple[str | None, ...]) -> bool:
     return mine is not None and ({"rt", "street"} - {mine}) <= set(theirs)
 
 
+_LOW_63 = (1 << 63) - 1
+
+
+def _bits(mask: int) -> list[int]:
+    """The set bits of a non-negative ``mask``, lowest first (what testing each of 63 bits gives, by its set bits
+    alone)."""
+    out = []
+    while mask:
+        low = mask & -mask
+        out.append(low.bit_length() - 1)
+        mask ^= low
+    return out
+
+
 def place_keys(f: Features) -> list[int]:
     """Blocking keys: each place (not a bare RT/RW) alone and with each problem class, so that reports of
     one thing at one place meet however little their wording shares, whichever agency the classifier picked
     for each (the class key is the rarer, stronger evidence where a place is crowded)."""
     keys = []
     problems = f.problems & ~STATES
-    classes = [bit for bit in range(63) if problems >> bit & 1] if problems else []
+    classes = _bits(problems & _LOW_63) if problems else []
     for place in f.places:
         if not place.startswith(("rt:", "rw:", "hn:", "ref:", "not:", "num-")):
             keys.append((stable_hash(place) << 32) | 0x9E3779B9)
