@@ -62,6 +62,17 @@ class RuleMatcher:
         self.regexes = [(AnySearch(re.compile(p)), tuple(hits), _leading_words(p) or _prefilter(_leading_literals(p)))
                         for p, hits in regexes.items()]
         self.known = set(self.index)
+        # the regexes that need one of a few whole words, by word (the text's words then name the few worth
+        # trying), and the others, each tried after its literal check
+        self._by_word: dict[str, list[tuple[AnySearch, tuple[Hit, ...]]]] = defaultdict(list)
+        self._unindexed = []
+        for regex, regex_hits, needed in self.regexes:
+            if isinstance(needed, frozenset):
+                for word in needed:
+                    self._by_word[word].append((regex, regex_hits))
+            else:
+                self._unindexed.append((regex, regex_hits, needed))
+        self._by_word = dict(self._by_word)
 
     def match(self, toks: list[str], norm: str) -> set[Hit]:
         """Every rule that matches (each counted once)."""
@@ -79,15 +90,19 @@ class RuleMatcher:
                     k = len(seq)
                     if i + k <= n and tuple(toks[i:i + k]) == seq:
                         hits.add(hit)
-        words: set[str] | None = None
-        for regex, regex_hits, needed in self.regexes:
-            if isinstance(needed, frozenset):  # one of these words must be in the text
-                if words is None:
-                    words = set(norm.split())
-                if needed.isdisjoint(words):
-                    continue
-            elif needed is not None and (needed not in norm if isinstance(needed, str) else
-                                         not any(literal in norm for literal in needed)):
+        # (hits is a set: which regex is tried first does not matter)
+        if self._by_word:  # those that need one of the text's words, each once
+            by_word = self._by_word
+            tried: set[int] = set()
+            for word in by_word.keys() & norm.split():
+                for regex, regex_hits in by_word[word]:
+                    if id(regex) not in tried:
+                        tried.add(id(regex))
+                        if regex(norm):
+                            hits.update(regex_hits)
+        for regex, regex_hits, needed in self._unindexed:
+            if needed is not None and (needed not in norm if isinstance(needed, str) else
+                                       not any(literal in norm for literal in needed)):
                 continue
             if regex(norm):
                 hits.update(regex_hits)
