@@ -201,7 +201,7 @@ def sub_where_possible(pattern: re.Pattern[str], repl: str, text: str, low: str 
                        words: tuple[str, ...] | None) -> str:
     """``pattern.sub(repl, text)``, skipped when ``text`` is ASCII (``low``: its lower case, else None) and
     holds none of ``words`` (``hints(pattern)``)."""
-    if low is not None and words is not None and not any(word in low for word in words):
+    if low is not None and words is not None and not any(map(low.__contains__, words)):
         return text
     return pattern.sub(repl, text)
 

@@ -102,7 +102,7 @@ class RuleMatcher:
                             hits.update(regex_hits)
         for regex, regex_hits, needed in self._unindexed:
             if needed is not None and (needed not in norm if isinstance(needed, str) else
-                                       not any(literal in norm for literal in needed)):
+                                       not any(map(norm.__contains__, needed))):
                 continue
             if regex(norm):
                 hits.update(regex_hits)
