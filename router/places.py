@@ -167,8 +167,12 @@ class Gazetteer:
         matched: list[list[str]] = []
         i, n = 0, len(toks)
         joined = self.joined
+        index = self.index
         while i < n:
-            entries = self.index.get(toks[i])
+            entries = index.get(toks[i])
+            if entries is None and (i + 1 == n or toks[i] + toks[i + 1] not in joined):
+                i += 1  # (most tokens: no name starts here, nor does a name written as two words)
+                continue
             prev = toks[i - 1] if i else ""
             if prev in _ORGANISATION_WORDS:  # "PDAM Tirta Pakuan" is the water company, not Kelurahan Pakuan
                 i += 1
