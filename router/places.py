@@ -299,7 +299,10 @@ def canonical_places(text: str) -> str:
         text = _GANG.sub("gg ", text)
     # each pattern runs only where one of its words occurs (router.fastre): the same text, less scanning
     low = text.lower() if text.isascii() else None
-    for pattern, word, words in _OTHER_HINTED or _hint_other():
+    hinted = _OTHER_HINTED or _hint_other()
+    if low is not None and _OTHER_WORDS[0] is not None and not any(map(low.__contains__, _OTHER_WORDS[0])):
+        return text  # (no word of any of them: none changes the text)
+    for pattern, word, words in hinted:
         changed = sub_where_possible(pattern, word, text, low, words)
         if changed is not text and low is not None:
             low = changed.lower()
@@ -313,8 +316,15 @@ _HINTS: dict[re.Pattern[str], tuple[str, ...] | None] = {}
 _OTHER_HINTED: list[tuple[re.Pattern[str], str, tuple[str, ...] | None]] = []
 
 
+# every word of those hints (None when a pattern has none: it always runs)
+_OTHER_WORDS: list[tuple[str, ...] | None] = [None]
+
+
 def _hint_other() -> list[tuple[re.Pattern[str], str, tuple[str, ...] | None]]:
-    _OTHER_HINTED[:] = [(pattern, word, _hints(pattern)) for pattern, word in _OTHER]
+    hinted = [(pattern, word, _hints(pattern)) for pattern, word in _OTHER]
+    _OTHER_WORDS[0] = None if any(words is None for _, _, words in hinted) else \
+        tuple(dict.fromkeys(w for _, _, words in hinted for w in words))  # type: ignore[union-attr]
+    _OTHER_HINTED[:] = hinted
     return _OTHER_HINTED
 
 
