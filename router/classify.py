@@ -14,6 +14,7 @@ from router.corrections import problem_words
 from router.normalise import normalise
 from router.places import Gazetteer
 from router.remit import RemitIndex, addressed, addressee_index, agency_remits
+from router.rounding import rounded as round  # every round() here is remembered (router.rounding: why)
 from router.rules import Hit, Label, RuleMatcher, _leading_literals, stem  # noqa: F401 (re-exported)
 
 log = logging.getLogger(__name__)

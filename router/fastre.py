@@ -179,6 +179,8 @@ class AnySearch:
         if self.parts is None or not text.isascii():
             return self.pattern.search(text) is not None
         low = text.lower()
+        # (most words occur nowhere: filter(low.__contains__) passes over them without a Python step each)
+        contains = low.__contains__
         for regex, words, letters in self.parts:
             if words is None:
                 # searched whole, unless the text lacks letters every match holds ("... satu lagi")
@@ -186,7 +188,7 @@ class AnySearch:
                     return True
                 continue
             # a match of this alternative begins where one of its words does: try it there only
-            for word in words:
+            for word in filter(contains, words):
                 at = low.find(word)
                 while at >= 0:
                     if regex.match(text, at) is not None:
@@ -199,7 +201,7 @@ def sub_where_possible(pattern: re.Pattern[str], repl: str, text: str, low: str 
                        words: tuple[str, ...] | None) -> str:
     """``pattern.sub(repl, text)``, skipped when ``text`` is ASCII (``low``: its lower case, else None) and
     holds none of ``words`` (``hints(pattern)``)."""
-    if low is not None and words is not None and not any(word in low for word in words):
+    if low is not None and words is not None and not any(map(low.__contains__, words)):
         return text
     return pattern.sub(repl, text)
 
@@ -228,7 +230,7 @@ class Anchored:
             return None
         low = text.lower()
         starts: set[int] = set()
-        for word in words:
+        for word in filter(low.__contains__, words):  # (the words that occur at all)
             at = low.find(word)
             while at >= 0:
                 starts.add(at)
@@ -256,7 +258,7 @@ class Anchored:
             return self.compiled.search(text, pos)
         low = text.lower()
         starts: set[int] = set()
-        for word in words:
+        for word in filter(low.__contains__, words):  # (the words that occur at all)
             at = low.find(word, pos)
             while at >= 0:
                 starts.add(at)

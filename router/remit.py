@@ -20,6 +20,7 @@ from functools import lru_cache
 from typing import Any
 
 from router.normalise import normalise
+from router.rounding import rounded
 
 # function words and the administrative words every remit uses ("urusan", "pelayanan", "kota")
 STOPWORDS = frozenset("""
@@ -338,7 +339,7 @@ class RemitIndex:
             score = max(min(score, self.max_score), -self.max_score)
             terms = tuple(term for _, term in sorted(items, key=lambda x: -abs(x[0])))
             if abs(score) >= 0.05:
-                hits_out.append(RemitHit(code, round(score, 3), terms))
+                hits_out.append(RemitHit(code, rounded(score, 3), terms))
         return sorted(hits_out, key=lambda h: -h.score)
 
     def _token(self, tok: str) -> tuple[tuple[str, ...] | None, dict[tuple[str, str], float], tuple[str, ...]]:

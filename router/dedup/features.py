@@ -555,7 +555,7 @@ def _extract_places(text: str, location: Mapping[str, Any] | None = None) -> set
         for label, roman in _ROMAN_UNIT.findall(text):  # "Jembatan II" = "jembatan 2"
             label = label.lower().split()[0]
             places.add(f"unit-{_UNIT_LABEL.get(label, label)}:{_ROMAN.get(roman.lower(), 1)}")
-    if low is None or any(ch.isdigit() for ch in text) or (cased and ("I" in text or "V" in text or "X" in text)):
+    if low is None or any(map(str.isdigit, text)) or (cased and ("I" in text or "V" in text or "X" in text)):
         _numbered_labels(places, text, cased)
     if (low is None or not text_words.isdisjoint(_REF_WORDS)) and any(p.startswith("street:") for p in places):
         _spots(places, text)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from operator import is_
 from typing import Any
 
 import numpy as np
@@ -130,6 +131,7 @@ class DedupIndex:
         self._parent: dict[int, int] = {}
         self._newest = 0.0
         self._place_sets: dict[tuple[int, ...], dict[str, tuple[str, ...]]] = {}
+        self._view_cache: tuple[tuple[np.ndarray, ...], tuple[memoryview, ...]] | None = None  # (_views)
         self._levels = {name: (getattr(cfg, name).threshold, getattr(cfg, name).window_days * DAY)
                         for name in ("resend", "cross_channel", "incident")}
 
@@ -261,15 +263,8 @@ class DedupIndex:
         person = self.person(f.person)
         cfg = self.cfg
         # per-slot reads through memoryviews: a dozen slots cost less than a dozen numpy gathers
-        alive, times, ids = memoryview(self._alive), memoryview(self._ts), memoryview(self._ids)
-        persons, channels = memoryview(self._person_of), memoryview(self._channel_of)
-        agencies, problems = memoryview(self._agency_of), memoryview(self._problems_of)
-        openers, flags_of = memoryview(self._opener_of), memoryview(self._flags_of)
-        c_off, content_data = memoryview(self._content.offsets), memoryview(self._content.data)
-        p_off, place_data = memoryview(self._places.offsets), memoryview(self._places.data)
-        i_off, ident_data = memoryview(self._ident.offsets), memoryview(self._ident.data)
-        d_off, denied_data = memoryview(self._denied.offsets), memoryview(self._denied.data)
-        roots = memoryview(self._roots)
+        alive, times, ids, persons, channels, agencies, problems, openers, flags_of, c_off, content_data, p_off, \
+            place_data, i_off, ident_data, d_off, denied_data, roots = self._views()
         own_roots: set[int] = set()  # the complaints the sender's own messages on this channel belong to
         f_denied = f.negated
         # an alive slot's person always has an entry in _last_own: a person without one matches nobody
@@ -504,6 +499,18 @@ class DedupIndex:
             best.level = "resend"
         return Lookup(best, None if best else rejected)
 
+    def _views(self) -> tuple[memoryview, ...]:
+        """Memoryviews of the columns ``verify`` reads (they see every write), made again only when an array was
+        replaced (grown, or a new index): eighteen memoryviews a lookup cost more than comparing the arrays."""
+        arrays = (self._alive, self._ts, self._ids, self._person_of, self._channel_of, self._agency_of,
+                  self._problems_of, self._opener_of, self._flags_of, self._content.offsets, self._content.data,
+                  self._places.offsets, self._places.data, self._ident.offsets, self._ident.data,
+                  self._denied.offsets, self._denied.data, self._roots)
+        cached = self._view_cache
+        if cached is None or not all(map(is_, arrays, cached[0])):
+            cached = self._view_cache = (arrays, tuple(map(memoryview, arrays)))
+        return cached[1]
+
     def _opener_spot(self, opener: int) -> str | None:
         """``_spot`` of a group's first complaint."""
         offsets = self._places.offsets
@@ -731,13 +738,27 @@ def _other_spots(mine: str | None, theirs: tuple[str | None, ...]) -> bool:
     return mine is not None and ({"rt", "street"} - {mine}) <= set(theirs)
 
 
+_LOW_63 = (1 << 63) - 1
+
+
+def _bits(mask: int) -> list[int]:
+    """The set bits of a non-negative ``mask``, lowest first (what testing each of 63 bits gives, by its set bits
+    alone)."""
+    out = []
+    while mask:
+        low = mask & -mask
+        out.append(low.bit_length() - 1)
+        mask ^= low
+    return out
+
+
 def place_keys(f: Features) -> list[int]:
     """Blocking keys: each place (not a bare RT/RW) alone and with each problem class, so that reports of
     one thing at one place meet however little their wording shares, whichever agency the classifier picked
     for each (the class key is the rarer, stronger evidence where a place is crowded)."""
     keys = []
     problems = f.problems & ~STATES
-    classes = [bit for bit in range(63) if problems >> bit & 1] if problems else []
+    classes = _bits(problems & _LOW_63) if problems else []
     for place in f.places:
         if not place.startswith(("rt:", "rw:", "hn:", "ref:", "not:", "num-")):
             keys.append((stable_hash(place) << 32) | 0x9E3779B9)
