@@ -41,6 +41,8 @@ QUESTION_SUBJECT = 1.0
 _CLOSING_WORDS = 5
 _QUESTION = re.compile(r"[^.!?\n]*\?")
 _WORD = re.compile(r"\w+")
+# "di mana", "ke mana", "dari mana": the preposition belongs to the question word it precedes
+_WHERE_PREPOSITIONS = frozenset({"di", "ke", "dari"})
 # a message of more than one clause: its unmarked last words are no question ("warga bingung mau makamin di mana")
 _CLAUSE_BREAK = re.compile(r"[.,;:!\n]\s")
 # what may follow a question's last word in a chat message: @mentions, #hashtags, emoji, closing punctuation
@@ -184,6 +186,9 @@ class Classifier:
         self._tags = frozenset(routing.kinds.question_tags)
         self._soft_tags = frozenset(routing.kinds.question_tags_softened)
         self._softeners = frozenset(routing.kinds.question_softeners)
+        self._question_words = frozenset(w for t in routing.kinds.question_words
+                                         for w in normalise(t, routing.lexicon).split()) - _WHERE_PREPOSITIONS
+        self._patterns: dict[str, re.Pattern[str]] = {}
         self.questions = RuleMatcher({("kind", kind): rs for kind, rs in routing.kinds.question_rules.items()},
                                      routing.lexicon) if routing.kinds.question_rules else None
         self.gazetteer = Gazetteer(routing.gazetteer, routing.lexicon, common=self.rules.known)
@@ -351,6 +356,8 @@ class Classifier:
             label == ("kind", "aspirasi") and weight > 0 for label, _, weight in kind_hits) and self._proposes(text)
         if cfg.kinds.unasked_informasi_factor < 1 and "?" not in asked:
             kind_hits = self._unasked(kind_hits)
+        if self._question_words:
+            kind_hits = self._one_per_question_word(kind_hits, norm)
         kind_args = (kind_hits, len(toks), subject_score, channel_cfg, question, told, proposed)
         kind, kind_explained = self._kind(*kind_args)
         correction, decided = None, False
@@ -557,6 +564,41 @@ class Classifier:
             if clause_norm:
                 found |= self.questions.match(self._stem(clause_norm.split()), clause_norm)
         return [(label, f"question:{name}", weight) for label, name, weight in sorted(found)]
+
+    def _question_word(self, toks: tuple[str, ...] | list[str]) -> str | None:
+        """The question word ``toks`` consist of ("apakah", "di mana", "bisakah"), or None when they say more."""
+        words = [t for t in toks if t not in _WHERE_PREPOSITIONS]
+        if len(words) != 1:
+            return None
+        word = words[0]
+        return word if word in self._question_words or (len(word) > 5 and word.endswith("kah")) else None
+
+    def _cue_word(self, label: Label, name: str, norm: str) -> str | None:
+        """The one question word a kind rule matched (its rule text, or every match of its regex), or None."""
+        bare = name.removeprefix("question:")
+        matcher = self.questions if bare != name else self.rules
+        if bare.startswith("regex:"):
+            pattern = self._patterns.get(bare)
+            if pattern is None:
+                pattern = self._patterns[bare] = re.compile(bare[6:])
+            found = {self._question_word(m.group().split()) for m in pattern.finditer(norm)}
+            return found.pop() if len(found) == 1 else None
+        return None if matcher is None else None if (toks := matcher.tokens.get((label, bare))) is None \
+            else self._question_word(toks)
+
+    def _one_per_question_word(self, hits: list[Hit], norm: str) -> list[Hit]:
+        """``hits`` with one piece of evidence per kind and question word: "apakah" is a word rule, a question rule and
+        the -kah regex of informasi at once, yet one word asks once (the strongest of its cues counts)."""
+        if self._question_words.isdisjoint(norm.split()) and "kah" not in norm:
+            return hits
+        words = [self._cue_word(label, name, norm) if weight > 0 else None for label, name, weight in hits]
+        best: dict[tuple[Label, str], Hit] = {}
+        for hit, word in zip(hits, words, strict=True):
+            if word is not None:
+                kept = best.get((hit[0], word))
+                if kept is None or (hit[2], hit[1]) > (kept[2], kept[1]):
+                    best[(hit[0], word)] = hit
+        return [hit for hit, word in zip(hits, words, strict=True) if word is None or best[(hit[0], word)] == hit]
 
     def _corrected(self, toks: list[str], location: dict[str, Any] | None,
                    credited: list[tuple[str, str, float, tuple[str, ...]]], scores: dict[str, float],

@@ -105,6 +105,11 @@ class KindRules(Model):
         description="polar tags (\"ga\", \"belum\") that end a question without its '?' only when a softener or a "
         "vocative follows them (\"bisa online ga ya\", \"udah ditetapkan belum ya @akun\"): alone at the end they "
         "more often close a complaint (\"sampai sekarang belum\")")
+    question_words: list[str] = Field(
+        default_factory=list,
+        description="interrogatives (\"apakah\", \"berapa\", \"di mana\"; any word ending in -kah is one too): one "
+        "question word is one piece of evidence per kind, however many of its word rules, question rules and "
+        "single-word regexes match it (the strongest counts)")
     question_softeners: list[str] = Field(
         default_factory=list,
         description="words after the question proper, as written: particles (ya, sih) and vocatives (min, kak, bli)")

@@ -30,6 +30,8 @@ class RuleMatcher:
         seen: set[tuple[Label, tuple[str, ...]]] = set()
         # (label, rule name) → the token a word or phrase rule starts with (regexes have none)
         self.first_token: dict[tuple[Label, str], str] = {}
+        # (label, rule name) → the normalised tokens of a word or phrase rule
+        self.tokens: dict[tuple[Label, str], tuple[str, ...]] = {}
         for label, rules in rulesets.items():
             entries = [(f"word:{w}", w, weight) for w, weight in rules.words.items()]
             entries += [(f"phrase:{p}", p, weight) for p, weight in rules.phrases.items()]
@@ -42,6 +44,7 @@ class RuleMatcher:
                     continue
                 seen.add((label, toks))
                 self.first_token[(label, name)] = toks[0]
+                self.tokens[(label, name)] = toks
                 if len(toks) == 1:
                     words[toks[0]].append((label, name, weight))
                 else:
