@@ -200,6 +200,9 @@ class Classifier:
                                  exclusion_weight=settings.exclusion_weight, place_weight=settings.place_weight,
                                  synonyms=settings.synonyms)
         self.owner = self._owners(rules, routing.lexicon) if settings.transfer else {}
+        self._road_classes = sorted({tuple(normalise(c, routing.lexicon).split()) for c in settings.road_classes} - {()})
+        self._road_firsts = frozenset(c[0] for c in self._road_classes)
+        self._damage_words = frozenset(w for t in settings.road_damage_words for w in normalise(t, routing.lexicon).split())
         self.addressed = addressee_index(addressees, routing.lexicon) if settings.enabled else {}
         self.model = model if model is not None else _load_model(routing)
         # consulted with the learned layer only: without a model, no embedder is loaded
@@ -252,6 +255,34 @@ class Classifier:
                     moved[(code, name)] = tuple(owners)
         return moved
 
+    def _road_owners(self, toks: list[str], landmarks: set[str] | None) -> dict[str, tuple[str, ...]]:
+        """Agency → the agencies whose remits name the class of small road the text is about ("gang", "jalan
+        setapak"), for each agency whose remit does not: the remits say whose such a road is in this Pemda."""
+        owners: set[str] = set()
+        n = len(toks)
+        for road in self._road_classes:
+            k = len(road)
+            for i in range(n - k + 1):
+                if tuple(toks[i:i + k]) == road and not (landmarks and toks[i] in landmarks):
+                    named, _ = self.remits.owners(list(road))
+                    owners |= named & self.agencies
+                    break
+        if not owners:
+            return {}
+        moved = tuple(sorted(owners))
+        return {code: moved for code in self.agencies if code not in owners}
+
+    def _damage_rule(self, label: Label, name: str, norm: str) -> bool:
+        """Whether an agency rule names a road's surface or its damage (road_damage_words), or a small road itself."""
+        damage = self._damage_words
+        if name.startswith("regex:"):
+            pattern = self._patterns.get(name)
+            if pattern is None:
+                pattern = self._patterns[name] = re.compile(name[6:])
+            return any(not damage.isdisjoint(m.group().split()) for m in pattern.finditer(norm))
+        toks = self.rules.tokens.get((label, name), ())
+        return not damage.isdisjoint(toks) or toks in self._road_classes
+
     def _names(self, code: str, text: str, lexicon: dict[str, str]) -> bool:
         """Whether ``code``'s remit names the first word of ``text`` (then a partial match keeps the rule home)."""
         owners, _ = self.remits.owners(normalise(text, lexicon).split()[:1])
@@ -287,6 +318,8 @@ class Classifier:
         # thanks that only close a question or a letter ("… nomor berapa? terima kasih", "atas perhatiannya kami
         # ucapkan terima kasih") are politeness, not a message of thanks
         closing = "terima kasih" in norm and self._closing_thanks(text, norm)
+        road = self._road_owners(toks, landmarks) if self._road_classes and not self._road_firsts.isdisjoint(toks) \
+            else None
         for hit in sorted(self.rules.match(toks, norm)):  # a fixed order: float sums alike in every process
             (group, label), name, weight = hit
             if group == "kind":
@@ -295,6 +328,8 @@ class Classifier:
                 continue
             owners = self.owner.get((label, name)) if self.owner else None
             shown = name
+            if road and label in road and weight > 0 and self._damage_rule((group, label), name, norm):
+                owners, shown = road[label], f"{name} (road class)"
             if landmarks and self.rules.first_token.get(((group, label), name)) in landmarks:
                 weight *= cfg.landmark_weight  # "depan sekolah": where it is, not what is wrong
                 shown = f"{name} (landmark)"

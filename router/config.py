@@ -207,6 +207,13 @@ class RemitSettings(Model):
     transfer: bool = Field(True, description="a rule whose words another agency's remit names (and its own "
                            "does not) counts for that agency: the rules recognise the problem, the remits say "
                            "whose it is in this Pemda")
+    road_classes: list[str] = Field(
+        default_factory=list, description="names of a class of small road (\"gang\", \"lorong\", \"jalan "
+        "setapak\"): when a text names one (not right after a landmark word) and some remits name it, the damage "
+        "rules (road_damage_words) of an agency whose remit does not name it count for those that do")
+    road_damage_words: list[str] = Field(
+        default_factory=list, description="words of a road's surface and its damage (\"berlubang\", \"paving\", "
+        "\"becek\"): a rule with one, or a regex whose match has one, is a damage rule (road_classes)")
 
 
 class ModelSettings(Model):
