@@ -42,6 +42,8 @@ QUESTION_SUBJECT = 1.0
 _CLOSING_WORDS = 5
 _QUESTION = re.compile(r"[^.!?\n]*\?")
 _WORD = re.compile(r"\w+")
+# "di mana", "ke mana", "dari mana": the preposition belongs to the question word it precedes
+_WHERE_PREPOSITIONS = frozenset({"di", "ke", "dari"})
 # a message of more than one clause: its unmarked last words are no question ("warga bingung mau makamin di mana")
 _CLAUSE_BREAK = re.compile(r"[.,;:!\n]\s")
 # what may follow a question's last word in a chat message: @mentions, #hashtags, emoji, closing punctuation
@@ -185,6 +187,9 @@ class Classifier:
         self._tags = frozenset(routing.kinds.question_tags)
         self._soft_tags = frozenset(routing.kinds.question_tags_softened)
         self._softeners = frozenset(routing.kinds.question_softeners)
+        self._question_words = frozenset(w for t in routing.kinds.question_words
+                                         for w in normalise(t, routing.lexicon).split()) - _WHERE_PREPOSITIONS
+        self._patterns: dict[str, re.Pattern[str]] = {}
         self.questions = RuleMatcher({("kind", kind): rs for kind, rs in routing.kinds.question_rules.items()},
                                      routing.lexicon) if routing.kinds.question_rules else None
         self.gazetteer = Gazetteer(routing.gazetteer, routing.lexicon, common=self.rules.known)
@@ -196,6 +201,9 @@ class Classifier:
                                  exclusion_weight=settings.exclusion_weight, place_weight=settings.place_weight,
                                  synonyms=settings.synonyms)
         self.owner = self._owners(rules, routing.lexicon) if settings.transfer else {}
+        self._road_classes = sorted({tuple(normalise(c, routing.lexicon).split()) for c in settings.road_classes} - {()})
+        self._road_firsts = frozenset(c[0] for c in self._road_classes)
+        self._damage_words = frozenset(w for t in settings.road_damage_words for w in normalise(t, routing.lexicon).split())
         self.addressed = addressee_index(addressees, routing.lexicon) if settings.enabled else {}
         self.model = model if model is not None else _load_model(routing)
         # consulted with the learned layer only: without a model, no embedder is loaded
@@ -248,6 +256,34 @@ class Classifier:
                     moved[(code, name)] = tuple(owners)
         return moved
 
+    def _road_owners(self, toks: list[str], landmarks: set[str] | None) -> dict[str, tuple[str, ...]]:
+        """Agency → the agencies whose remits name the class of small road the text is about ("gang", "jalan
+        setapak"), for each agency whose remit does not: the remits say whose such a road is in this Pemda."""
+        owners: set[str] = set()
+        n = len(toks)
+        for road in self._road_classes:
+            k = len(road)
+            for i in range(n - k + 1):
+                if tuple(toks[i:i + k]) == road and not (landmarks and toks[i] in landmarks):
+                    named, _ = self.remits.owners(list(road))
+                    owners |= named & self.agencies
+                    break
+        if not owners:
+            return {}
+        moved = tuple(sorted(owners))
+        return {code: moved for code in self.agencies if code not in owners}
+
+    def _damage_rule(self, label: Label, name: str, norm: str) -> bool:
+        """Whether an agency rule names a road's surface or its damage (road_damage_words), or a small road itself."""
+        damage = self._damage_words
+        if name.startswith("regex:"):
+            pattern = self._patterns.get(name)
+            if pattern is None:
+                pattern = self._patterns[name] = re.compile(name[6:])
+            return any(not damage.isdisjoint(m.group().split()) for m in pattern.finditer(norm))
+        toks = self.rules.tokens.get((label, name), ())
+        return not damage.isdisjoint(toks) or toks in self._road_classes
+
     def _names(self, code: str, text: str, lexicon: dict[str, str]) -> bool:
         """Whether ``code``'s remit names the first word of ``text`` (then a partial match keeps the rule home)."""
         owners, _ = self.remits.owners(normalise(text, lexicon).split()[:1])
@@ -283,6 +319,8 @@ class Classifier:
         # thanks that only close a question or a letter ("… nomor berapa? terima kasih", "atas perhatiannya kami
         # ucapkan terima kasih") are politeness, not a message of thanks
         closing = "terima kasih" in norm and self._closing_thanks(text, norm)
+        road = self._road_owners(toks, landmarks) if self._road_classes and not self._road_firsts.isdisjoint(toks) \
+            else None
         for hit in sorted(self.rules.match(toks, norm)):  # a fixed order: float sums alike in every process
             (group, label), name, weight = hit
             if group == "kind":
@@ -291,6 +329,8 @@ class Classifier:
                 continue
             owners = self.owner.get((label, name)) if self.owner else None
             shown = name
+            if road and label in road and weight > 0 and self._damage_rule((group, label), name, norm):
+                owners, shown = road[label], f"{name} (road class)"
             if landmarks and self.rules.first_token.get(((group, label), name)) in landmarks:
                 weight *= cfg.landmark_weight  # "depan sekolah": where it is, not what is wrong
                 shown = f"{name} (landmark)"
@@ -352,6 +392,8 @@ class Classifier:
             label == ("kind", "aspirasi") and weight > 0 for label, _, weight in kind_hits) and self._proposes(text)
         if cfg.kinds.unasked_informasi_factor < 1 and "?" not in asked:
             kind_hits = self._unasked(kind_hits)
+        if self._question_words:
+            kind_hits = self._one_per_question_word(kind_hits, norm)
         kind_args = (kind_hits, len(toks), subject_score, channel_cfg, question, told, proposed)
         kind, kind_explained = self._kind(*kind_args)
         correction, decided = None, False
@@ -558,6 +600,41 @@ class Classifier:
             if clause_norm:
                 found |= self.questions.match(self._stem(clause_norm.split()), clause_norm)
         return [(label, f"question:{name}", weight) for label, name, weight in sorted(found)]
+
+    def _question_word(self, toks: tuple[str, ...] | list[str]) -> str | None:
+        """The question word ``toks`` consist of ("apakah", "di mana", "bisakah"), or None when they say more."""
+        words = [t for t in toks if t not in _WHERE_PREPOSITIONS]
+        if len(words) != 1:
+            return None
+        word = words[0]
+        return word if word in self._question_words or (len(word) > 5 and word.endswith("kah")) else None
+
+    def _cue_word(self, label: Label, name: str, norm: str) -> str | None:
+        """The one question word a kind rule matched (its rule text, or every match of its regex), or None."""
+        bare = name.removeprefix("question:")
+        matcher = self.questions if bare != name else self.rules
+        if bare.startswith("regex:"):
+            pattern = self._patterns.get(bare)
+            if pattern is None:
+                pattern = self._patterns[bare] = re.compile(bare[6:])
+            found = {self._question_word(m.group().split()) for m in pattern.finditer(norm)}
+            return found.pop() if len(found) == 1 else None
+        return None if matcher is None else None if (toks := matcher.tokens.get((label, bare))) is None \
+            else self._question_word(toks)
+
+    def _one_per_question_word(self, hits: list[Hit], norm: str) -> list[Hit]:
+        """``hits`` with one piece of evidence per kind and question word: "apakah" is a word rule, a question rule and
+        the -kah regex of informasi at once, yet one word asks once (the strongest of its cues counts)."""
+        if self._question_words.isdisjoint(norm.split()) and "kah" not in norm:
+            return hits
+        words = [self._cue_word(label, name, norm) if weight > 0 else None for label, name, weight in hits]
+        best: dict[tuple[Label, str], Hit] = {}
+        for hit, word in zip(hits, words, strict=True):
+            if word is not None:
+                kept = best.get((hit[0], word))
+                if kept is None or (hit[2], hit[1]) > (kept[2], kept[1]):
+                    best[(hit[0], word)] = hit
+        return [hit for hit, word in zip(hits, words, strict=True) if word is None or best[(hit[0], word)] == hit]
 
     def _corrected(self, toks: list[str], location: dict[str, Any] | None,
                    credited: list[tuple[str, str, float, tuple[str, ...]]], scores: dict[str, float],

@@ -105,6 +105,11 @@ class KindRules(Model):
         description="polar tags (\"ga\", \"belum\") that end a question without its '?' only when a softener or a "
         "vocative follows them (\"bisa online ga ya\", \"udah ditetapkan belum ya @akun\"): alone at the end they "
         "more often close a complaint (\"sampai sekarang belum\")")
+    question_words: list[str] = Field(
+        default_factory=list,
+        description="interrogatives (\"apakah\", \"berapa\", \"di mana\"; any word ending in -kah is one too): one "
+        "question word is one piece of evidence per kind, however many of its word rules, question rules and "
+        "single-word regexes match it (the strongest counts)")
     question_softeners: list[str] = Field(
         default_factory=list,
         description="words after the question proper, as written: particles (ya, sih) and vocatives (min, kak, bli)")
@@ -202,6 +207,13 @@ class RemitSettings(Model):
     transfer: bool = Field(True, description="a rule whose words another agency's remit names (and its own "
                            "does not) counts for that agency: the rules recognise the problem, the remits say "
                            "whose it is in this Pemda")
+    road_classes: list[str] = Field(
+        default_factory=list, description="names of a class of small road (\"gang\", \"lorong\", \"jalan "
+        "setapak\"): when a text names one (not right after a landmark word) and some remits name it, the damage "
+        "rules (road_damage_words) of an agency whose remit does not name it count for those that do")
+    road_damage_words: list[str] = Field(
+        default_factory=list, description="words of a road's surface and its damage (\"berlubang\", \"paving\", "
+        "\"becek\"): a rule with one, or a regex whose match has one, is a damage rule (road_classes)")
 
 
 class ModelSettings(Model):

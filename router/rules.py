@@ -16,8 +16,9 @@ Label = tuple[str, str]              # ("agency", "pupr") or ("kind", "aspirasi"
 Hit = tuple[Label, str, float]       # (label, rule name, weight)
 
 
-# suffixes stripped from a token that is not itself a rule word ("jalannya" → "jalan")
-_SUFFIXES = ("nya", "lah", "kah")
+# suffixes stripped from a token that is not itself a rule word ("jalannya" → "jalan"; Sumatran Malay says -nya
+# as -nyo, "aspalnyo", and Sundanese as -na, "aspalna", "limbahna")
+_SUFFIXES = ("nya", "nyo", "lah", "kah", "na")
 
 
 class RuleMatcher:
@@ -30,6 +31,8 @@ class RuleMatcher:
         seen: set[tuple[Label, tuple[str, ...]]] = set()
         # (label, rule name) → the token a word or phrase rule starts with (regexes have none)
         self.first_token: dict[tuple[Label, str], str] = {}
+        # (label, rule name) → the normalised tokens of a word or phrase rule
+        self.tokens: dict[tuple[Label, str], tuple[str, ...]] = {}
         for label, rules in rulesets.items():
             entries = [(f"word:{w}", w, weight) for w, weight in rules.words.items()]
             entries += [(f"phrase:{p}", p, weight) for p, weight in rules.phrases.items()]
@@ -42,6 +45,7 @@ class RuleMatcher:
                     continue
                 seen.add((label, toks))
                 self.first_token[(label, name)] = toks[0]
+                self.tokens[(label, name)] = toks
                 if len(toks) == 1:
                     words[toks[0]].append((label, name, weight))
                 else:
@@ -180,15 +184,15 @@ def _leading_literals(pattern: str) -> tuple[str, ...] | None:
 
 
 def stem(toks: list[str], known: set[str]) -> list[str]:
-    """Tokens with -nya/-lah/-kah dropped where the token is unknown but its stem is a known rule word."""
+    """Tokens with -nya/-nyo/-na/-lah/-kah dropped where the token is unknown but its stem is a known rule word."""
     out = toks
     for i, tok in enumerate(toks):
         if tok in known or len(tok) < 6:
             continue
         for suffix in _SUFFIXES:
-            if tok.endswith(suffix) and tok[:-3] in known:
+            if tok.endswith(suffix) and tok[:-len(suffix)] in known:
                 if out is toks:
                     out = list(toks)
-                out[i] = tok[:-3]
+                out[i] = tok[:-len(suffix)]
                 break
     return out

@@ -710,3 +710,37 @@ def test_information_about_what_is_not_the_pemdas_goes_to_who_passes_it_on(confi
                               "Layang Nasional, Pasar Induk Provinsi, PLN) untuk diteruskan."})
     decision = Classifier(routing, agencies).classify("jam buka Pasar Induk Provinsi hari minggu sampai jam berapa?")
     assert (decision.kind, decision.agency) == ("informasi", "triage"), decision.explanation
+
+
+# one question word is one piece of evidence per kind (kinds.question_words): each row is a text, the question word,
+# and why; the word's informasi cues (its word rule, its question rule, the -kah regex) count once, the strongest
+QUESTION_WORD_ONCE = [
+    ("pak RT minta uang 200 ribu buat surat pengantar, apakah itu boleh?", "apakah",
+     "a word rule, a question rule and the -kah regex of one word"),
+    ("retribusi sampah per bulan berapa?", "berapa", "a word rule and a question rule"),
+    ("kalau lampu jalan mati, lapornya di mana?", "mana", "a phrase (di mana), a word rule (dimana) and a question word"),
+]
+
+
+@pytest.mark.parametrize(("text", "word", "why"), QUESTION_WORD_ONCE)
+def test_a_question_word_counts_once_per_kind(config, text: str, word: str, why: str) -> None:
+    rules = _rules_only(config).classify(text).explanation["kind"]["rules"]
+    on_word = [name for name, weight in rules if name.startswith("informasi:") and weight > 0
+               and (name.endswith(f":{word}") or name.endswith(f"di {word}") or "kah" in name)]
+    assert len(on_word) == 1, (why, rules)
+    routing = config.routing.model_copy(deep=True)
+    routing.model.enabled = False
+    routing.kinds.question_words = []  # off: every cue of the word counts
+    off = Classifier(routing, list(config.agencies)).classify(text).explanation["kind"]["rules"]
+    assert len([n for n, w in off if n.startswith("informasi:") and w > 0
+                and (n.endswith(f":{word}") or n.endswith(f"di {word}") or "kah" in n)]) > 1, (why, off)
+
+
+@pytest.mark.parametrize(("text", "kind", "why"), [
+    ("pak RT minta uang 200 ribu buat surat pengantar, apakah itu boleh?", "pengaduan",
+     "money asked for a letter, then whether that is allowed: an extortion complaint, however it is asked"),
+    ("apakah pembuatan KTP elektronik di kecamatan dipungut biaya?", "informasi",
+     "one question word still asks: an information request"),
+])
+def test_the_question_word_collapse_keeps_the_kind(config, text: str, kind: str, why: str) -> None:
+    assert _rules_only(config).classify(text).kind == kind, why

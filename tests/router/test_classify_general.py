@@ -87,3 +87,35 @@ def test_words_before_the_first_question() -> None:
     assert _words_before_question("jalan rusak parah. kapan diperbaiki?") == 3
     # an abbreviation's period ends no sentence
     assert _words_before_question("Pak, jam berapa truk sampah lewat di Jl. Melati? saya kerja pagi") == 0
+
+
+
+# regional forms of the possessive and of question words (router.rules.stem, router/data/lexicon.tsv): (text, kind,
+# agency, why)
+REGIONAL_FORMS = [
+    ("Jalan kota ka arah terminal rusak parah, aspalna tos leungit, ngan kantun batu", "pengaduan", "pupr",
+     "Sundanese -na is -nya: aspalna is the road's asphalt"),
+    ("jalur evakuasi banjir dari kampung kami ke arah mano? posko terdekat di mano?", "informasi", "bpbd",
+     "Sumatran Malay mano is mana: where the evacuation route goes"),
+    ("Pak, aturan ternak dilepas di jalan tu ado perdanyo idak? Dendonyo berapo?", "informasi", "satpolpp",
+     "Sumatran Malay ado, idak, berapo; perdanyo is the Perda"),
+]
+
+
+@pytest.mark.parametrize(("text", "kind", "agency", "why"), REGIONAL_FORMS)
+def test_regional_forms_of_the_possessive_and_question_words(text, kind, agency, why):
+    config = load_routing_config(REPO / "config.yaml")
+    routing = config.routing.model_copy(deep=True)
+    routing.model.enabled = False
+    decision = Classifier(routing, list(config.agencies)).classify(text)
+    assert (decision.kind, decision.agency) == (kind, agency), (why, decision.explanation)
+
+
+@pytest.mark.parametrize(("tokens", "stemmed"), [
+    (["aspalnyo"], ["aspal"]), (["aspalna"], ["aspal"]), (["limbahna"], ["limbah"]),
+    (["bencana", "rencana"], ["bencana", "rencana"]),   # words that only end like -na stay whole
+])
+def test_regional_possessive_suffixes_are_stemmed(tokens, stemmed):
+    from router.rules import stem
+
+    assert stem(tokens, {"aspal", "limbah"}) == stemmed

@@ -119,6 +119,7 @@ def test_an_excluding_clause_weighs_more_than_a_mention(shipped):
     assert Classifier(shipped.routing, agencies).classify(text).agency == "kecamatan"
     weak = shipped.routing.model_copy(deep=True)
     weak.remits.exclusion_weight = 0.0
+    weak.remits.road_classes = []  # (the road class alone moves the damage words: test_a_small_roads_damage_…)
     assert Classifier(weak, agencies).classify(text).agency == "pupr"
     # the agency's own word is not excluded by the clause that excludes one use of it ("jalan kampung")
     index = RemitIndex({"pupr": GANG_WORKS["pupr"], "kecamatan": GANG_WORKS["kecamatan"]}, exclusion_weight=4.0)
@@ -207,3 +208,28 @@ def test_the_list_after_a_colon_counts_too_and_pairs_keep_names_and_common_words
     assert index.outside("jalan provinsi berlubang".split()) == {"triage": ["jalan provinsi"]}
     assert index.outside("jalan marsma iswahyudi berlubang".split()) == {"triage": ["marsma iswahyudi"]}
     assert index.outside("air sungai keruh".split()) == {}  # "pintu air Sungai …": a common word, then a name
+
+
+# a small road's damage words count for the agency whose remit names that class of road (routing.remits.road_classes):
+# (text, agency under GANG_WORKS, agency under the shipped remits, why)
+ROAD_CLASS = [
+    ("jalan gang beton di RT 01 retak dan berlubang sehingga genangan tidak surut, mohon diperbaiki", "kecamatan", "pupr",
+     "a gang's cracks and holes: the kelurahan's works where a remit names gang, the PU's where none does"),
+    ("jalan gang di rw 04 ada lubang bekas galian yang tidak ditutup lagi, ini jalan gang kecil", "kecamatan", "pupr",
+     "a hole left by digging in a gang"),
+    ("jalan raya dekat gang mawar aspalnya mengelupas dan berlubang, mohon ditambal", "pupr", "pupr",
+     "a gang named right after a landmark word says where the main road is, not which road is damaged"),
+    ("jalan kota di depan pasar berlubang besar, motor sering jatuh", "pupr", "pupr", "no small road named"),
+]
+
+
+@pytest.mark.parametrize(("text", "there", "here", "why"), ROAD_CLASS)
+def test_a_small_roads_damage_goes_to_whose_remit_names_the_road(shipped, text, there, here, why):
+    routing = shipped.routing.model_copy(deep=True)
+    routing.model.enabled = False
+    divided = Classifier(routing, agencies_with(shipped, **GANG_WORKS)).classify(text)
+    assert divided.agency == there, (why, divided.explanation["agency"])
+    assert Classifier(routing, list(shipped.agencies)).classify(text).agency == here, why
+    if there != here:  # with no road class configured, the damage words stay the PU's
+        routing.remits.road_classes = []
+        assert Classifier(routing, agencies_with(shipped, **GANG_WORKS)).classify(text).agency == here, why
