@@ -4,6 +4,7 @@ and named in the explanation when it decided."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -128,3 +129,13 @@ def test_a_held_out_city_stays_out_of_the_shipped_model_unless_asked(tmp_path, c
     assert set(Model.load(out).sources) == {"alpha"}
     assert main(["train", str(tmp_path / "cities"), "--include-held-out", "-o", str(out)]) == 0
     assert set(Model.load(out).sources) == {"alpha", "gamma"}
+
+
+def test_the_shipped_model_is_what_the_train_command_builds_from_the_repository(tmp_path, capsys):
+    """router/data/model.npz is reproduced byte for byte by `omnichannel train` from the labelled cities: a change
+    to the rules, the lexicon or the data that moves the model's features must come with the retrained file."""
+    shipped = Path(__file__).resolve().parents[2] / "router" / "data" / "model.npz"
+    out = tmp_path / "model.npz"
+    assert main(["train", "-o", str(out)]) == 0
+    capsys.readouterr()
+    assert out.read_bytes() == shipped.read_bytes(), "run `omnichannel train` and commit router/data/model.npz"
