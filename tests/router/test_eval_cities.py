@@ -105,6 +105,23 @@ def test_pair_f1_of_same_complaint_and_same_case_and_hard_negative_merges():
     assert figures["same_case_f1"] < 1.0
 
 
+def test_gold_pairs_of_a_cross_channel_writer_do_not_follow_the_routers_name_words(monkeypatch):
+    """The gold pairs a writer's cross-channel row by a shared name word or a name word that begins the other's handle,
+    with the gold's own list of words that tell nobody apart: tuning the router's list cannot move them."""
+    from router.dedup import concepts
+
+    rows = [_row(1, "wa:62811", "whatsapp", "A", "new", name="Pak Asep Sunandar"),
+            _row(2, "wa:62899", "whatsapp", "A", "incident", name="Bu Euis"),
+            _row(3, "x:@asepsun_", "x", "A", "cross_channel", name="Asep S."),
+            _row(4, "x:@warga_info", "x", "A", "incident", name="Info Warga"),
+            _row(5, "email:pak@example.id", "email", "A", "cross_channel", name="Pak Euis Bu")]
+    gold = gold_complaints(rows)
+    assert gold["d3"] == gold["d1"] != gold["d2"]   # "asep" begins the handle "asepsun"
+    assert gold["d5"] == gold["d2"] != gold["d1"]   # "euis", not the titles "pak"/"bu"
+    monkeypatch.setattr(concepts, "_NOT_NAME", frozenset({"asep", "euis"}))
+    assert gold_complaints(rows) == gold
+
+
 def test_adversarial_grouping_sets_keep_look_alikes_apart():
     """The hand-written adversarial sets (tests/data/dedup_adversarial*.jsonl: every hard-negative kind in
     several registers, with paraphrased incidents and resends) through the shipped config: no look-alike
