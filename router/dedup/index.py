@@ -245,16 +245,17 @@ class DedupIndex:
 
     def _rare(self, f: Features) -> set[int]:
         """The alive slots that share with ``f`` a word no lexicon knows, written as a name (a capital inside a
-        sentence, or a place's name) on at least one side, that at most ``_RARE_MAX`` complaints in the window
+        sentence, or a place's name) on at least one side, that at most ``_RARE_MAX`` cases in the window
         use: a place or a thing two citizens name alike without a keyword ("Ngarsopuro", "prapatan Tugu")."""
         if not f.rare:
             return set()
         keys = [_rare_key("r", word) for word in f.cased] + [_rare_key("R", word) for word in f.rare]
-        alive = memoryview(self._alive)
+        alive, cases, roots = memoryview(self._alive), memoryview(self._cases), memoryview(self._roots)
         found: set[int] = set()
         for _, slots in self._buckets.probe(keys, self.cfg.bucket_whole, self.cfg.bucket_cap):
             live = [slot for slot in slots if alive[slot]]
-            if len(live) <= _RARE_MAX:
+            # (counted by case: many reports of one incident do not make its place's name a common word)
+            if len({cases[slot] or -roots[slot] for slot in live}) <= _RARE_MAX:
                 found.update(live)
         return found
 
@@ -793,7 +794,7 @@ def place_keys(f: Features) -> list[int]:
     return keys
 
 
-# a word shared by more complaints than this in the window is no name of one place or thing
+# a word shared by complaints of more cases than this in the window is no name of one place or thing
 _RARE_MAX = 4
 
 
