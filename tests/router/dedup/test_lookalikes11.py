@@ -57,6 +57,8 @@ def test_incident_by_a_rare_name(earlier: str, later: str, others: tuple[str, ..
 @pytest.mark.parametrize(("text", "cls", "named", "reason"), [
     ("Ayek ledeng di kampung kami la tigo hari dak ngalir", "no_water", True, "Malay 'dak' is 'not'"),
     ("banyu PDAM ora mili wiwit wingi sore", "no_water", True, "Javanese 'ora mili'"),
+    ("Pak PDAM, aek di kampung kami idak ngalir dari kemarin sore", "no_water", True, "Bengkulu Malay 'idak'"),
+    ("airnya idak keruh lagi, tapi tekanannya kecil", "water_quality", False, "'idak keruh' denies it"),
     ("parit kecik di gang kami tesumbat samo sampah", "drain", True, "Malay te- for ter-"),
     ("anak sungai di belakang pasar pendangkalan parah, sedimen nutup aliran", "drain", True, "silting"),
     ("saben sore ana wong ngobong sampah plastik, asepe mlebu omah", "burning", True, "Javanese 'ngobong'"),
