@@ -40,11 +40,11 @@ _CLASS_WORDS: dict[str, str] = {
     "flood": "banjir kebanjiran caah genangan tergenang menggenang rob surut sepinggang selutut "
              "sepaha sebetis sedada merendam terendam ngaleut kerendem kelelep",
     # (Banjar and Malay "tasumbat", their ter- written ta-; not "parit", as often the name of a place)
-    "drain": "saluran selokan solokan got gorong drainase mampet tersumbat tasumbat sumbat buntu sedimentasi "
-             "dikeruk keruk pengerukan",
+    "drain": "saluran selokan solokan got gorong drainase mampet tersumbat tasumbat tesumbat sumbat buntu sedimentasi "
+             "dikeruk keruk pengerukan pendangkalan",
     # rubbish left uncollected (the object "sampah" alone is no problem: it also blocks drains and is burnt)
     "waste": "diangkut pengangkutan tumpukan menumpuk numpuk menggunung segunung gunungan",
-    "burning": "bakar membakar dibakar pembakaran",
+    "burning": "bakar membakar dibakar pembakaran ngobong diobong",  # (Javanese "ngobong sampah")
     "fire": "kebakaran terbakar tebakar kahuruan seuneu hangus kobong kobongan",
     # (not "aspal": the object is named by a drain or a flood complaint too, "air naik ke aspal")
     "road": "berlubang berlobang lubang lobang bolong amblas ambles retak ngelupas mengelupas paving tambal jeglongan "
@@ -126,7 +126,9 @@ _CLASS_PAIRS: dict[tuple[str, str], str] = {
     ("manusia", "silver"): "street_people", ("anak", "jalanan"): "street_people",
     ("anak", "jalan"): "street_people", ("minta", "minta"): "street_people",  # ("jalanan" is normalised to "jalan")
     ("kaki", "lima"): "vendor", ("ruang", "kelas"): "school_building", ("uang", "komite"): "school_fee", ("seperti", "gunung"): "waste", ("study", "tour"): "school_fee", ("kartu", "keluarga"): "civil_registry",
-    ("bantuan", "beras"): "welfare", ("jalan", "rusak"): "road", ("gang", "rusak"): "road", ("jalan", "ambrol"): "road", ("aspal", "ambrol"): "road",
+    ("bantuan", "beras"): "welfare", ("wi", "fi"): "digital",
+    # oil on the water (a slick, a spill) pollutes it
+    ("lapisan", "minyak"): "sewage", ("tumpahan", "minyak"): "sewage", ("jalan", "rusak"): "road", ("gang", "rusak"): "road", ("jalan", "ambrol"): "road", ("aspal", "ambrol"): "road",
 }
 # weak words: a by-product or a venue names a problem only when nothing else in the message does ("asap
 # pabrik" is smoke from burning, but a house fire's report names the smoke too; "karaoke" is noise, but its
@@ -196,8 +198,9 @@ _THERE_WAS = frozenset("ada ana ono onok".split())
 _BROKEN_WORDS = frozenset("mati padam pareum".split())
 # piped water, in the words regions use for it, and what else may be "mati" after it ("air … lampu mati")
 _WATER = frozenset("air banyu aek ayek ledeng pdam".split())
+_FLOWS = frozenset("mengalir ngalir mangalir mili".split())  # (Javanese "mili": flows)
 _STOPPED = frozenset("terhenti mandek".split())  # the supply stopped (not "berhenti": a truck stops)
-_NONE = frozenset("tidak tak gak ga nggak ndak kada dak indak ora nyanda".split())
+_NONE = frozenset("tidak tak gak ga nggak ndak kada dak indak idak ora nyanda".split())  # (Bengkulu, Jambi "idak")
 _WEB = frozenset("web website situs online".split())
 _PIPE = frozenset("pipa pipanya ledeng".split())
 _OTHER_SUBJECTS = frozenset("lampu listrik pln pju apill lalu merah tv hp".split())
@@ -342,6 +345,8 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
             pipe -= 1
             if token == "pecah":
                 mask |= _BIT["leak"]  # "pipa PDAM di Jl. Tukad Musi pecah"
+        if token in _FLOWS and previous in _NONE:
+            mask |= _BIT["no_water"]  # "dak ngalir", "ora mili", "gak ngalir": any region's "not" before "flows"
         if token in _WATER:
             if previous == "ada" and before in _NONE:
                 mask |= _BIT["no_water"]  # "gak ada air sama sekali", "kada ada banyu"

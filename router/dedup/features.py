@@ -1072,6 +1072,10 @@ class Features:
     ident_probe: frozenset[int] = frozenset()  # what meets another sender's ``ident``
     mentions: str = ""  # the text's words, " "-separated and padded (places mentioned without a keyword)
     negated: frozenset[int] = frozenset()  # content hashes of what the text says it is not ("bukan galian")
+    # words no lexicon knows (a name: "Ngarsopuro", "sarijadi", "scaffolding") and those of them written with a
+    # capital inside a sentence or named as a place: two reports sharing one that few others use meet
+    rare: tuple[str, ...] = ()
+    cased: tuple[str, ...] = ()
 
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -1250,12 +1254,55 @@ def make_features(tokens: Iterable[str], text: str, *, location: Mapping[str, An
     if not words.isdisjoint(("bukan", "dudu", "sanes", "cuma", "hanya", "mung")):  # "bukan Kampung Beting": not mentioned
         found = _WORD.findall(_NOT_PLACE.sub(" ", low))
     mentions = f" {' '.join(found)} "  # a string, not a set: an index rebuilt at start holds many at once
+    rare, cased = rare_words(text, places)
     return Features(content=frozenset(content), places=frozenset(places), agency=agency, person=person,
                     channel=channel, ts=ts, shingles=np.fromiter(shingles, dtype=np.uint64, count=len(shingles)),
                     problems=without_aside(problem_mask(_without_area_names(tokens, places), stem), text, words),
                     flags=flags,
                     ident=ident, ident_probe=probe,
-                    mentions=mentions, negated=negated)
+                    mentions=mentions, negated=negated, rare=rare, cased=cased)
+
+
+# a word with its case, outside handles, hashtags and links (their words are an account's, not the text's)
+_CASED_WORD = re.compile(r"(?<![@#\w/.])([A-Za-z][a-z]{3,}|[A-Z]{4,})(?![\w@])")
+_SENTENCE_END = re.compile(r"(?:^|[.!?\n:]\s*|[\"'(]\s*)$")
+
+
+def name_hashes(places: Iterable[str]) -> list[frozenset[int]]:
+    """The content hashes of each named place's words (a kelurahan, a street, a landmark, a gang)."""
+    out = []
+    for key in places:
+        if key.startswith(("kel:", "street:", "lm-", "gg:")):
+            hashes = frozenset(h for word in key.partition(":")[2].split() if (h := _token_hash(word)) is not None)
+            if hashes:
+                out.append(hashes)
+    return out
+
+
+def rare_words(text: str, places: Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The words of ``text`` that no lexicon knows (four letters or more, not a problem word), and those of
+    them written with a capital inside a sentence or named as a place: a name, said the same way by two
+    citizens who may name it with no keyword ("parkir di Ngarsopuro" / "jukir depan Ngarsopuro")."""
+    if "http" in text:
+        text = re.sub(r"https?://\S+", " ", text)
+    common = _common_words()
+    rare: dict[str, None] = {}
+    cased: dict[str, None] = {}
+    for match in _CASED_WORD.finditer(text):
+        word = match.group(1)
+        low = word.lower()
+        if low in common or low in CLASS_WORDS:
+            continue
+        rare[low] = None
+        if word[0].isupper() and not _SENTENCE_END.search(text, 0, match.start()):
+            cased[low] = None
+    names = {word for key in places if key.startswith(("kel:", "street:", "lm-", "gg:"))
+             for word in key.partition(":")[2].split()}
+    for name in names:  # (a place named with a keyword is a name, whatever its case)
+        if len(name) >= 4 and name.isalpha() and name not in common:
+            cased[name] = None
+            rare[name] = None
+    return tuple(rare), tuple(cased)
 
 
 def name_words(name: str | None) -> set[str]:

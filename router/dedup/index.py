@@ -43,6 +43,7 @@ from router.dedup.features import (
     Features,
     house_conflict,
     mentioned,
+    name_hashes,
     parse_places,
     parsed_similarity,
     stable_hash,
@@ -169,7 +170,7 @@ class DedupIndex:
             sig = (shingles[:, None] * self._a + self._b).min(axis=0) >> np.uint64(32)
         rows = sig[: self.cfg.bands * self.cfg.rows].reshape(self.cfg.bands, self.cfg.rows)
         keys = ((rows * self._mix).sum(axis=1) ^ self._salt).tolist()
-        keys += place_keys(f)
+        keys += place_keys(f) + rare_keys(f)
         f.keys = keys
         return keys
 
@@ -224,7 +225,8 @@ class DedupIndex:
         """
         own = self._own(self.person(f.person))
         if not person_only:
-            return self.verify(f, own + self._candidates(f))
+            rare = self._rare(f)
+            return self.verify(f, own + self._candidates(f) + sorted(rare, reverse=True), rare=rare)
         # "saya Yuni yang tadi WA, kasusnya nambah satu": not a complaint, but perhaps the same citizen's
         # follow-up from another account, linked by name as a complaint would be (never another's case)
         return self.verify(f, own + self._linked(f), incident=False)
@@ -238,7 +240,29 @@ class DedupIndex:
                  for slot in slots}
         return sorted(found, reverse=True)[: self.cfg.max_candidates]
 
-    def verify(self, f: Features, slots: list[int], incident: bool = True) -> Lookup:
+    def _names_in(self, f: Features, lo: int, hi: int) -> bool:
+        """True when every word of one of ``f``'s named places is among the content words of slot ``lo:hi``."""
+        words = set(self._content.data[lo:hi].tolist())
+        return any(name <= words for name in name_hashes(f.places))
+
+    def _rare(self, f: Features) -> set[int]:
+        """The alive slots that share with ``f`` a word no lexicon knows, written as a name (a capital inside a
+        sentence, or a place's name) on at least one side, that at most ``_RARE_MAX`` cases in the window
+        use: a place or a thing two citizens name alike without a keyword ("Ngarsopuro", "prapatan Tugu")."""
+        if not f.rare:
+            return set()
+        keys = [_rare_key("r", word) for word in f.cased] + [_rare_key("R", word) for word in f.rare]
+        alive, cases, roots = memoryview(self._alive), memoryview(self._cases), memoryview(self._roots)
+        found: set[int] = set()
+        for _, slots in self._buckets.probe(keys, self.cfg.bucket_whole, self.cfg.bucket_cap):
+            live = [slot for slot in slots if alive[slot]]
+            # (counted by case: many reports of one incident do not make its place's name a common word)
+            if len({cases[slot] or -roots[slot] for slot in live}) <= _RARE_MAX:
+                found.update(live)
+        return found
+
+    def verify(self, f: Features, slots: list[int], incident: bool = True,
+               rare: set[int] | frozenset[int] = frozenset()) -> Lookup:
         """The decision among ``slots`` only (in order: on equal similarity the first wins); also for benches.
         Without ``incident``, only the sender's own complaints (or another account's, linked by name) match.
 
@@ -397,6 +421,13 @@ class DedupIndex:
                 place_score, why = mentioned(other_parsed, f_mentions), None
             else:
                 place_score, why, other_parsed = 0.0, None, None
+            if rank == 0 and why is None and place_score < 0.6 and slot in rare and p_hi == p_lo and \
+                    f_problems & other_problems and (not f_places or self._names_in(f, c_lo, c_hi)):
+                # one problem class and a rare name both use ("parkir di Ngarsopuro" / "jukir liar depan
+                # Ngarsopuro"; "TPS sarijadi penuh" / "sampah di sarijadi blm diangkut"), where the other names
+                # no place with a keyword: the place, named without one (every word of one of this text's place
+                # names: "simpang Jambu Dua" is not "simpang Warung Jambu")
+                place_score = 0.6
             if why == ANOTHER_SPOT and rank >= 1:
                 place_score, why = 1.0, None  # the sender's own: "depan hotel" then "dekat simpang" is one hole
             if why is None and rank == 2 and both and not place_score and not self_ref and content_sim < threshold \
@@ -782,6 +813,20 @@ def place_keys(f: Features) -> list[int]:
                     if len(word) >= 4 and not word.isdigit():
                         keys.append((stable_hash("w:" + word) << 32) | 0x9E3779B9)
     return keys
+
+
+# a word shared by complaints of more cases than this in the window is no name of one place or thing
+_RARE_MAX = 4
+
+
+def _rare_key(kind: str, word: str) -> int:
+    return (stable_hash(f"{kind}:{word}") << 32) | 0x85EBCA6B
+
+
+def rare_keys(f: Features) -> list[int]:
+    """Index keys of a text's rare words (``Features.rare``: "r:"), and of those written as names
+    ("R:"): ``DedupIndex._rare`` meets a name on one side with the word, in any case, on the other."""
+    return [_rare_key("r", word) for word in f.rare] + [_rare_key("R", word) for word in f.cased]
 
 
 def mention_keys(f: Features) -> list[int]:
