@@ -15,6 +15,10 @@ class ConfigError(OmnichannelError):
         self.path = path
         self.message = message
 
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:
+        # raised in a worker process (the evaluation's pool, the router process) it crosses back by pickle
+        return (type(self), (self.path, self.message))
+
 
 class AuthError(OmnichannelError):
     """Credentials were refused: park the plugin until an operator acts (no hot loop)."""
@@ -29,6 +33,9 @@ class RetryableError(OmnichannelError):
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+    def __reduce__(self) -> tuple[type, tuple[str, float | None]]:
+        return (type(self), (self.args[0], self.retry_after))
 
 
 class PermanentDeliveryError(OmnichannelError):
