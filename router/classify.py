@@ -153,6 +153,11 @@ def _confidence(top: float, second: float, half: float) -> float:
         return 0.0
     return round((top / (top + max(second, 0.0))) * (top / (top + half)), 4)
 
+# words after "jalan" that name no road: prepositions, demonstratives and a small road's size ("jalan di gang …",
+# "jalan kecil")
+_ROAD_GLUE = frozenset("di ke dari dalam masuk menuju dekat depan samping belakang yang yg nya ini itu tersebut dan atau "
+                       "kecil sempit".split())
+
 
 class Classifier:
     """Decides kind, agency and location of one message from the routing config."""
@@ -204,6 +209,10 @@ class Classifier:
         self._road_classes = sorted({tuple(normalise(c, routing.lexicon).split()) for c in settings.road_classes} - {()})
         self._road_firsts = frozenset(c[0] for c in self._road_classes)
         self._damage_words = frozenset(w for t in settings.road_damage_words for w in normalise(t, routing.lexicon).split())
+        # after "jalan", the words that do not make it a named road: a small road's class ("jalan gang", "jalan
+        # setapak"), its damage ("jalan berlubang") or a preposition ("jalan di gang mawar")
+        self._not_a_road_name = self._road_firsts | self._damage_words | _ROAD_GLUE | \
+            {c[1] for c in self._road_classes if len(c) > 1 and c[0] == "jalan"}
         self.addressed = addressee_index(addressees, routing.lexicon) if settings.enabled else {}
         self.model = model if model is not None else _load_model(routing)
         # consulted with the learned layer only: without a model, no embedder is loaded
@@ -261,6 +270,10 @@ class Classifier:
         setapak"), for each agency whose remit does not: the remits say whose such a road is in this Pemda."""
         owners: set[str] = set()
         n = len(toks)
+        if any(t == "jalan" and i + 1 < n and toks[i + 1] not in self._not_a_road_name and not toks[i + 1].isdigit()
+               for i, t in enumerate(toks)):
+            return {}  # a named road beside the small one ("jalan raya … di mulut gang 5", "jl merdeka"): the text
+            # may be about either, and a named road's damage stays with the agency whose rules say so
         for road in self._road_classes:
             k = len(road)
             for i in range(n - k + 1):

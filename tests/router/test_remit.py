@@ -220,6 +220,12 @@ ROAD_CLASS = [
     ("jalan raya dekat gang mawar aspalnya mengelupas dan berlubang, mohon ditambal", "pupr", "pupr",
      "a gang named right after a landmark word says where the main road is, not which road is damaged"),
     ("jalan kota di depan pasar berlubang besar, motor sering jatuh", "pupr", "pupr", "no small road named"),
+    ("jalan raya berlubang besar di mulut gang 5, motor sering jatuh", "pupr", "pupr",
+     "a main road named beside the gang: its damage is the main road's"),
+    ("banjir di gang mawar surut, tapi jalan berlubang di jl merdeka belum ditambal", "pupr", "pupr",
+     "a named street beside the gang"),
+    ("jalan di gang mawar rt 03 rusak parah dan berlubang, mohon diperbaiki", "kecamatan", "pupr",
+     "'jalan di gang …' is the gang's own road"),
 ]
 
 
