@@ -1204,7 +1204,9 @@ _GROUP_WORDS = frozenset("guru sekolah sd sdn smp smpn sma sman smk smkn mts osi
 
 def _self_names(text: str) -> tuple[list[str], list[str]]:
     """The names and account handles the writer gives for themselves in ``text``."""
-    names = _SELF_NAME.findall(text)
+    # "Saya Mohon …", "Saya Sudah WA": a capitalised common word after "saya" is no name
+    common = _common_words()
+    names = [name for name in _SELF_NAME.findall(text) if not all(w.lower() in common for w in name.split())]
     handles = _SELF_HANDLE.findall(text) if "@" in text else []
     return names, handles
 
@@ -1265,7 +1267,21 @@ def make_features(tokens: Iterable[str], text: str, *, location: Mapping[str, An
 
 # a word with its case, outside handles, hashtags and links (their words are an account's, not the text's)
 _CASED_WORD = re.compile(r"(?<![@#\w/.])([A-Za-z][a-z]{3,}|[A-Z]{4,})(?![\w@])")
-_SENTENCE_END = re.compile(r"(?:^|[.!?\n:]\s*|[\"'(]\s*)$")
+_SENTENCE_END = re.compile(r"(?:^|[.!?\n:]\s*|[\"'(]\s*)$")  # what _starts_sentence reads, as a pattern (tests)
+
+
+def _starts_sentence(text: str, start: int) -> bool:
+    """Whether the word at ``start`` opens a sentence: the text's start, or after ". ! ? :", a line break, a quote or
+    an opening parenthesis and any spaces. Looks back only over the spaces (the pattern, searched from 0, took time
+    quadratic in the text's length)."""
+    i = start
+    while i > 0 and text[i - 1].isspace():
+        if text[i - 1] == "\n":
+            return True
+        i -= 1
+    if i == 0:
+        return start == 0
+    return text[i - 1] in ".!?:\"'("
 
 
 def name_hashes(places: Iterable[str]) -> list[frozenset[int]]:
@@ -1294,7 +1310,7 @@ def rare_words(text: str, places: Iterable[str]) -> tuple[tuple[str, ...], tuple
         if low in common or low in CLASS_WORDS:
             continue
         rare[low] = None
-        if word[0].isupper() and not _SENTENCE_END.search(text, 0, match.start()):
+        if word[0].isupper() and not _starts_sentence(text, match.start()):
             cased[low] = None
     names = {word for key in places if key.startswith(("kel:", "street:", "lm-", "gg:"))
              for word in key.partition(":")[2].split()}
