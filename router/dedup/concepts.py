@@ -423,7 +423,9 @@ _SELF_REF = re.compile(
     # is the one who wrote or called before (their own words name them; "warga yang lapor" is someone else)
     r"|\b(?:saya|sy|aku|ulun|ambo|abdi|kulo|kula|tiang|beta)\s+"
     r"(?:(?!(?:tetangga|warga|orang|org|teman|temen|kawan|anak|suami|istri|dengar|denger|lihat|liat)\b)\S+\s+){0,8}?"
-    r"(?:yang|yg|nang|nu|sing)\s+(?:\w+\s+){0,3}?"
+    r"(?:yang|yg|nang|nu|sing)\s+"
+    # (not "petugas yang bisa di WA", "nang grup WA": who can be reached, or where, is no report of one's own)
+    r"(?:(?!(?:bisa|bs|dapat|dpt|harus|hrs|mau|boleh|punya|ada|di|grup|group|nomor|nomer|no)\b)\w+\s+){0,3}?"
     r"(?:wa|whatsapp|telepon|telpon|nelpon|email|sms|dm|chat)\b"
     # English: "I have tweeted you several times", "I already reported"
     r"|\b(?:i|we)\s+(?:have\s+|had\s+|already\s+)*(?:tweeted|reported|emailed|messaged|written|wrote|posted|sent)\b",
@@ -536,6 +538,9 @@ _FIXED = re.compile(r"\b(?:sudah|udah|udh|sdh|dah|telah|la|lah|wis|wes|uwis|tos|
                     # thanks for what was done: "Terima kasih atas perbaikan atap …", "makasih untuk pemadamannya"
                     r"|\b(?:terima\s*kasih|terimo\s+kasih|makasih|matur\s+nuwun|hatur\s+nuhun|suksma)\s+(?:atas|untuk|buat|kanggo)\s+"
                     r"(?:perbaikan|penanganan|pemadaman|pembersihan|pengangkutan|pengerukan|penambalan|penertiban)"
+                    # (then another problem: thanks closing a new complaint, "Terima kasih atas penanganannya.", are
+                    # thanks in advance)
+                    r"(?=[^\n]{0,100}?\b(?:namun|tapi|tetapi|tp|tpi|cuma|hanya)\b)"
                     # a fire that is out: "yang kemaren udah padam", "api lahan … sudah padam"
                     r"|\b(?:api|apinya|kebakaran|kemaren|kemarin|semalam|semalem|tadi)\b[^.\n]{0,40}?\b(?:sudah|udah|udh|sdh|dah|la|telah)\s+padam\b",
                     re.I)

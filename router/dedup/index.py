@@ -254,7 +254,9 @@ class DedupIndex:
         keys = [_rare_key("r", word) for word in f.cased] + [_rare_key("R", word) for word in f.rare]
         alive, cases, roots = memoryview(self._alive), memoryview(self._cases), memoryview(self._roots)
         found: set[int] = set()
-        for _, slots in self._buckets.probe(keys, self.cfg.bucket_whole, self.cfg.bucket_cap):
+        for size, slots in self._buckets.probe(keys, self.cfg.bucket_whole, self.cfg.bucket_cap):
+            if size > self.cfg.bucket_whole:
+                continue  # only the newest slots of a crowded bucket are read: a word that many use is no name
             live = [slot for slot in slots if alive[slot]]
             # (counted by case: many reports of one incident do not make its place's name a common word)
             if len({cases[slot] or -roots[slot] for slot in live}) <= _RARE_MAX:
