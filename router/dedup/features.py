@@ -741,7 +741,7 @@ def _add_name(places: set[str], kind: str, first: str, second: str, cased: bool 
             first, second = second, ""
     if "-" in first.strip("-"):  # "Al-Furqon" = "Al Furqon"; "kircon-jakarta" names two
         first, _, second = first.strip("-").partition("-")
-    if kind == "street" and first in _RING and second and second not in _common_words() - _COMPASS_WORDS:
+    if kind == "street" and first in _RING and second and (second not in _common_words() or second in _COMPASS_WORDS):
         # "Jl. Lingkar Utara", "jalan lingkar barat": a ring road is named by its side (a bare "jalan lingkar" is
         # any ring road)
         places.add(f"{kind}:{first} {_COMPASS.get(second, second)}")
@@ -1177,7 +1177,7 @@ def _without_area_names(tokens: list[str], places: Iterable[str]) -> list[str]:
 
 # Sundanese, Javanese and Balinese spell é/è where Indonesian writes e ("sanés" = "sanes", "ogé" = "oge", "kénéh"):
 # one letter with or without its accent, as any writer may type it (same length: offsets stay valid)
-_FOLD = str.maketrans("áàâäéèêëíìîïóòôöúùûü", "aaaaeeeeiiiioooouuuu")
+_FOLD = str.maketrans("áàâäéèêëíìîïóòôöúùûüÁÀÂÄÉÈÊËÍÌÎÏÓÒÔÖÚÙÛÜ", "aaaaeeeeiiiioooouuuuAAAAEEEEIIIIOOOOUUUU")
 
 
 def _fold(text: str) -> str:
