@@ -41,6 +41,8 @@ QUESTION_SUBJECT = 1.0
 # the most words after a question's "?" that are only its closing formula ("terima kasih banyak pak")
 _CLOSING_WORDS = 5
 _QUESTION = re.compile(r"[^.!?\n]*\?")
+# words ending in -kah that ask nothing: "semoga berkah", "mohon segera ambil langkah", "baru menikah"
+_NOT_ASKING_KAH = ("langkah", "tingkah", "berkah", "nikah", "sedekah", "rekah", "bongkah")
 _WORD = re.compile(r"\w+")
 # "di mana", "ke mana", "dari mana": the preposition belongs to the question word it precedes
 _WHERE_PREPOSITIONS = frozenset({"di", "ke", "dari"})
@@ -78,6 +80,11 @@ def _opening_clause(text: str) -> str:
             return text[start:found.end()].rstrip()
         start = found.end()
     return text[start:]
+
+
+def _asks_with_kah(word: str) -> bool:
+    """Whether ``word`` is an interrogative in -kah ("apakah", "bisakah", "benarkah"), not a word that merely ends so."""
+    return len(word) > 5 and word.endswith("kah") and not word.endswith(_NOT_ASKING_KAH)
 
 
 def _is_word(char: str) -> bool:
@@ -592,7 +599,7 @@ class Classifier:
             words.pop()
             softened = True
         if words and (words[-1] in self._tags or (softened and words[-1] in self._soft_tags)
-                      or (len(words[-1]) > 5 and words[-1].endswith("kah"))):  # "bisakah", "adakah"
+                      or _asks_with_kah(words[-1])):  # "bisakah", "adakah"
             return tail.rstrip() + "?"
         return text
 
@@ -620,7 +627,7 @@ class Classifier:
         if len(words) != 1:
             return None
         word = words[0]
-        return word if word in self._question_words or (len(word) > 5 and word.endswith("kah")) else None
+        return word if word in self._question_words or _asks_with_kah(word) else None
 
     def _cue_word(self, label: Label, name: str, norm: str) -> str | None:
         """The one question word a kind rule matched (its rule text, or every match of its regex), or None."""
