@@ -73,7 +73,7 @@ _CLASS_WORDS: dict[str, str] = {
     "noise": "bising berisik ribut musik music knalpot suara suaranya bunyi dentam dentum jedag jedug loud noise noisy",
     "sewage": "limbah tinja septic septik tai manhole ipal sedot tercemar pencemaran berminyak",  # (and what pollutes water)
     "dengue": "dbd demam berdarah fogging nyamuk jentik",
-    "clinic": "antrean antrian",
+    "clinic": "antrean antrian antre",  # ("antri", "ngantri" are normalised to "antre": the verb of the queue)
     "hospital": "bpjs pasien",
     "civil_registry": "ktp kk akta dukcapil disdukcapil nik domisili",
     "welfare": "bansos bpnt pkh blt sembako dtks selimut tikar",
@@ -142,6 +142,7 @@ _WEAK_WORDS: dict[str, str] = {"asap": "burning", "asapnya": "burning", "karaoke
 CLASSES: tuple[str, ...] = tuple(_CLASS_WORDS)
 assert len(CLASSES) <= 54, "bits 54 and up are HEDGE and the states"
 _BIT = {name: 1 << i for i, name in enumerate(CLASSES)}
+_FLOOD = _BIT["flood"]
 _WORD_MASK: dict[str, int] = {}
 for _name, _words in _CLASS_WORDS.items():
     for _word in _words.split():
@@ -198,6 +199,11 @@ _THERE_WAS = frozenset("ada ana ono onok".split())
 _BROKEN_WORDS = frozenset("mati padam pareum".split())
 # piped water, in the words regions use for it, and what else may be "mati" after it ("air … lampu mati")
 _WATER = frozenset("air banyu aek ayek ledeng pdam".split())
+# "sampah luber ke jalan", "TPS meluber": rubbish that overflows its bin is rubbish left uncollected, not a flood;
+# water that overflows (a river, a drain, the rain) is one
+_OVERFLOW = frozenset("meluap luap luber meluber ngeluap".split())
+_RUBBISH = frozenset("sampah sampahnya tps kontainer container runtah".split())
+_WATERS = _WATER | frozenset("sungai kali saluran got selokan drainase gorong parit hujan ujan rob".split())
 _FLOWS = frozenset("mengalir ngalir mangalir mili".split())  # (Javanese "mili": flows)
 _STOPPED = frozenset("terhenti mandek".split())  # the supply stopped (not "berhenti": a truck stops)
 _NONE = frozenset("tidak tak gak ga nggak ndak kada dak indak idak ora nyanda".split())  # (Bengkulu, Jambi "idak")
@@ -257,6 +263,7 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
     need = 0  # tokens left that a need word ("butuh makanan & air bersih") still covers
     dark_street = False  # a street light named as such ("PJU", "lampu jalan"), not only "gelap"
     reference = 0  # tokens left that an earlier event's reference ("bekas", "setelah", "korban") still covers
+    overflow = flood = False  # the flood class named by an overflow word ("luber"), by another flood word
     tokens = tokens if isinstance(tokens, list) else list(tokens)
     told = {i for i in range(1, len(tokens) - 1) if tokens[i + 1] in _THAT_ONE and tokens[i - 1] in _WHICH}
     if "form" in tokens or "formulir" in tokens:  # "sudah isi web form": the channel, not a broken website
@@ -315,6 +322,11 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
             bit = words.get(token[:-3]) if token.endswith(("nya", "nyo", "nye")) else None
             if bit is None and stem is not None:
                 bit = words.get(stem(token))
+        if bit is not None and bit & _FLOOD:
+            if token in _OVERFLOW or stem is not None and stem(token) in _OVERFLOW:
+                overflow = True
+            else:
+                flood = True
         if bit is not None:
             mask |= bit
             if bit == _BIT["streetlight"] and token not in _DARK:
@@ -364,6 +376,8 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
         mask |= _BIT["streetlight"]  # "lampu gegerkalong hilir mati": a lamp out in the street
     if mask & _BIT["park_light"] and mask & _BIT["streetlight"] and not dark_street:
         mask &= ~_BIT["streetlight"]  # "lampu taman mati, malem gelap": the dark is the park's
+    if overflow and not flood and not _RUBBISH.isdisjoint(tokens) and _WATERS.isdisjoint(tokens):
+        mask = mask & ~_FLOOD | _BIT["waste"]  # "sampah di bak kontainer udah luber ke jalan"
     if weak and not mask & ~STATES:
         mask |= weak
     return mask

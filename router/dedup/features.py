@@ -236,7 +236,7 @@ SYNONYMS = {
     "drainase": "saluran", "gorong": "saluran", "numpuk": "tumpuk", "gunung": "tumpuk", "bolong": "lubang",
     "bangjo": "apill", "traffic": "apill", "pju": "lampu", "terang": "lampu", "situs": "web", "website": "web",
     "laman": "web", "down": "error", "eror": "error", "kali": "sungai", "bantaran": "sungai", "pkl": "dagang",
-    "jual": "dagang", "kebakar": "bakar", "api": "bakar", "kering": "alir", "genang": "banjir", "luap": "banjir",
+    "jual": "dagang", "kebakar": "bakar", "api": "bakar", "kering": "alir", "genang": "banjir", "luap": "banjir", "luber": "banjir",
     "tebing": "longsor", "jukir": "parkir", "simpang": "perempatan", "busuk": "bau", "sesak": "asap",
     "berkas": "dokumen", "unggah": "upload", "daftar": "daftar", "hancur": "rusak", "kelupas": "rusak",
     "elupas": "rusak", "motor": "kendara", "mobil": "kendara", "truk": "kendara", "pengendara": "kendara",
