@@ -1255,7 +1255,8 @@ def make_features(tokens: Iterable[str], text: str, *, location: Mapping[str, An
     ident, probe = identity_keys(names, handles, skip | _GROUP_WORDS) if names or handles else (frozenset(), frozenset())
     if not words.isdisjoint(("bukan", "dudu", "sanes", "cuma", "hanya", "mung")):  # "bukan Kampung Beting": not mentioned
         found = _WORD.findall(_NOT_PLACE.sub(" ", low))
-    mentions = f" {' '.join(found)} "  # a string, not a set: an index rebuilt at start holds many at once
+    # (in the spelling street names are keyed by: "Soekarno-Hatta" mentions "Jl. Sukarno Hatta", "Djuanda" "Juanda")
+    mentions = f" {' '.join(map(_street_word, found))} "  # a string, not a set: an index rebuilt at start holds many
     rare, cased = rare_words(text, places)
     return Features(content=frozenset(content), places=frozenset(places), agency=agency, person=person,
                     channel=channel, ts=ts, shingles=np.fromiter(shingles, dtype=np.uint64, count=len(shingles)),

@@ -414,7 +414,7 @@ class DedupIndex:
                     # words name it), wrong at another place
                     why = "the earlier one is dealt with: another place"
                 if not place_score and why is None and f_mentions and ("near" not in f_parsed or rank >= 1) and \
-                        not (f_parsed.keys() & other_parsed.keys()) - _AREA_KINDS:
+                        not (f_parsed.keys() & other_parsed.keys()) - _UNNAMED_KINDS:
                     # nothing named alike ("simpang Sudirman Gatot Subroto" / "Jl. Sudirman - Jl. Gatot Subroto");
                     # not words of a reference point ("dekat Pasar Kranggan" is not at the market)
                     place_score = mentioned(other_parsed, f.mentions, not _finer(f_parsed))
@@ -738,6 +738,9 @@ _FEW_WORDS = 0.2
 _NO_WORDS = 0.1
 _WEEK = 7 * DAY  # a stated duration of a few days is of another occurrence when the earlier report is this old
 _AREA_KINDS = frozenset(("kel", "kec", "rt", "rw"))
+# kinds of place that name no street or landmark: sharing only these, one text may still mention the other's by
+# name without a keyword (a house number, "depan no 12", is a spot on a street either names or not)
+_UNNAMED_KINDS = _AREA_KINDS | {"hn"}
 # problems that spread along a street past many houses: two house numbers are one event
 SPREADING = AREA_CLASSES & ~class_bit("power")  # "kabel listrik" is an object, not an outage
 
