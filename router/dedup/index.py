@@ -418,6 +418,12 @@ class DedupIndex:
                     # nothing named alike ("simpang Sudirman Gatot Subroto" / "Jl. Sudirman - Jl. Gatot Subroto");
                     # not words of a reference point ("dekat Pasar Kranggan" is not at the market)
                     place_score = mentioned(other_parsed, f.mentions, not _finer(f_parsed))
+                elif place_score == 0.6 and why is None and f_mentions and rank == 0 and not _finer(f_parsed) and \
+                        "near" not in f_parsed and mentioned(other_parsed, f_mentions, False) >= 1.0:
+                    # one kelurahan, and this text, which names nothing finer with a keyword, names the other's
+                    # street or landmark without one ("pipa pecah nang Slamet Riyadi cedhak Kerten" / "Jl. Slamet
+                    # Riyadi depan Kerten"): the same spot, told at two precisions
+                    place_score = 1.0
             elif f_mentions and p_hi > p_lo:  # no place named with a keyword: perhaps mentioned in passing
                 other_parsed = self._place_set(place_data, p_lo, p_hi)
                 place_score, why = mentioned(other_parsed, f_mentions), None

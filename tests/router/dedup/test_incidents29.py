@@ -52,3 +52,37 @@ def test_a_street_mentioned_without_a_keyword_is_the_place_of_another_report(fir
     s = Stream()
     assert s.level(first, person=1) == "new"
     assert s.level(second, person=2, channel="x", hours=2) == "incident"
+
+
+@pytest.mark.parametrize("text", [
+    # water that is off, with "not" as each region says it
+    "aer seng kaluar dari pagi",  # Maluku
+    "air sonde mengalir su dua hari",  # Kupang
+    "aer tra jalan 3 hari",  # Papua
+    "air PDAM tida kaluar dari kemarin",  # Manado, Maluku
+    "aia indak mangalia dari subuah",  # Minang
+    "air PDAM macet dua hari",  # stopped
+])
+def test_water_off_in_regional_words(text):
+    assert "no_water" in classes(text), text
+
+
+@pytest.mark.parametrize(("text", "not_named"), [
+    ("atap seng kelas 3 bocor kalau hujan", None),  # a zinc roof leaks: "seng" is no "not" there
+    ("jalan macet parah tiap sore", "no_water"),  # a traffic jam is no water stopped
+    ("banjir, air naik, mobil tidak jalan", "no_water"),  # the water's "not … jalan" only straight after it
+])
+def test_regional_not_is_read_only_before_the_water_flowing(text, not_named):
+    found = classes(text)
+    assert not_named is None or not_named not in found, (text, found)
+    if "seng" in text:
+        assert "leak" in found, (text, found)
+
+
+def test_a_kelurahan_report_naming_the_others_street_without_a_keyword_is_the_same_spot():
+    s = Stream()
+    assert s.level("Lampu PJU di Jl. Kenari Kelurahan Sukamaju mati lima tiang sejak minggu lalu, rawan begal",
+                   person=1) == "new"
+    # (Javanese, in other words: the kelurahan named with its keyword, the street without "Jl.")
+    assert s.level("kelurahan sukamaju peteng ndhedhet, sing nang kenari kabeh ora murup", person=2, channel="x",
+                   hours=3) == "incident"
