@@ -198,15 +198,21 @@ _CAUSE = frozenset("karena karna krn akibat gara".split())
 _THERE_WAS = frozenset("ada ana ono onok".split())
 _BROKEN_WORDS = frozenset("mati padam pareum".split())
 # piped water, in the words regions use for it, and what else may be "mati" after it ("air … lampu mati")
-_WATER = frozenset("air banyu aek ayek ledeng pdam".split())
+_WATER = frozenset("air banyu aek ayek aia ledeng pdam".split())  # (Minang "aia")
 # "sampah luber ke jalan", "TPS meluber": rubbish that overflows its bin is rubbish left uncollected, not a flood;
 # water that overflows (a river, a drain, the rain) is one
 _OVERFLOW = frozenset("meluap luap luber meluber ngeluap".split())
 _RUBBISH = frozenset("sampah sampahnya tps kontainer container runtah".split())
 _WATERS = _WATER | frozenset("sungai kali saluran got selokan drainase gorong parit hujan ujan rob".split())
-_FLOWS = frozenset("mengalir ngalir mangalir mili".split())  # (Javanese "mili": flows)
+_FLOWS = frozenset("mengalir ngalir mangalir mangalia mili".split())  # (Javanese "mili", Minang "mangalia": flows)
 _STOPPED = frozenset("terhenti mandek".split())  # the supply stopped (not "berhenti": a truck stops)
 _NONE = frozenset("tidak tak gak ga nggak ndak kada dak indak idak ora nyanda".split())  # (Bengkulu, Jambi "idak")
+# "not" as the Malay of the east and other regions say it — Maluku "seng", Kupang "sonde"/"son", Papua "tra"/"trada",
+# Manado and Maluku "tida", Makassar and Bugis "nda", Sundanese "teu", Acehnese "hana" — read only before the
+# water's "flows" or "comes out" (before a problem word "seng" is a zinc roof: "atap seng bocor" leaks)
+_NONE_FLOW = _NONE | frozenset("seng sonde son tra trada tara tida nda teu henteu hana".split())
+# what water that is off does not do, straight after the water and a "not": "aer tra jalan", "air PDAM tida kaluar"
+_COMES = frozenset("keluar kaluar kalua jalan".split())
 _WEB = frozenset("web website situs online".split())
 _PIPE = frozenset("pipa pipanya ledeng".split())
 _OTHER_SUBJECTS = frozenset("lampu listrik pln pju apill lalu merah tv hp".split())
@@ -357,8 +363,10 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
             pipe -= 1
             if token == "pecah":
                 mask |= _BIT["leak"]  # "pipa PDAM di Jl. Tukad Musi pecah"
-        if token in _FLOWS and previous in _NONE:
+        if token in _FLOWS and previous in _NONE_FLOW:
             mask |= _BIT["no_water"]  # "dak ngalir", "ora mili", "gak ngalir": any region's "not" before "flows"
+        elif previous in _WATER and token == "macet" or token in _COMES and previous in _NONE_FLOW and before in _WATER:
+            mask |= _BIT["no_water"]  # "air PDAM macet" (stopped), "aer seng kaluar", "air tra jalan"
         if token in _WATER:
             if previous == "ada" and before in _NONE:
                 mask |= _BIT["no_water"]  # "gak ada air sama sekali", "kada ada banyu"
