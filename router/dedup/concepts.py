@@ -37,15 +37,16 @@ _CLASS_WORDS: dict[str, str] = {
     # ("pecah" alone is any breakage, "kloset pecah": a leak when a pipe was named just before, see _PIPE)
     "leak": "bocor kebocoran bocornya muncrat rembes merembes terbuang ngocor nyembur",
     "bill": "tagihan rekening tarif meteran",
-    "flood": "banjir kebanjiran caah genangan tergenang menggenang rob surut sepinggang selutut "
+    "flood": "banjir banjia kebanjiran caah genangan tergenang menggenang rob surut sepinggang selutut "
              "sepaha sebetis sedada merendam terendam ngaleut kerendem kelelep",
     # (Banjar and Malay "tasumbat", their ter- written ta-; not "parit", as often the name of a place)
     "drain": "saluran selokan solokan got gorong drainase mampet tersumbat tasumbat tesumbat sumbat buntu sedimentasi "
              "dikeruk keruk pengerukan pendangkalan",
     # rubbish left uncollected (the object "sampah" alone is no problem: it also blocks drains and is burnt)
-    "waste": "diangkut pengangkutan tumpukan menumpuk numpuk menggunung segunung gunungan",
+    "waste": "diangkut diangkuik pengangkutan tumpukan menumpuk numpuk menggunung segunung gunungan",
     "burning": "bakar membakar dibakar pembakaran ngobong diobong",  # (Javanese "ngobong sampah")
-    "fire": "kebakaran terbakar tebakar kahuruan seuneu hangus kobong kobongan",
+    # (Minang "tabaka", "kabakaran"; the eastern Malay "tabakar" is read by its "ta-", see _TA)
+    "fire": "kebakaran terbakar tebakar tabaka kabakaran kahuruan seuneu hangus kobong kobongan",
     # (not "aspal": the object is named by a drain or a flood complaint too, "air naik ke aspal")
     "road": "berlubang berlobang lubang lobang bolong amblas ambles retak ngelupas mengelupas paving tambal jeglongan "
             "diaspal bergelombang",
@@ -128,7 +129,7 @@ _CLASS_PAIRS: dict[tuple[str, str], str] = {
     ("kaki", "lima"): "vendor", ("ruang", "kelas"): "school_building", ("uang", "komite"): "school_fee", ("seperti", "gunung"): "waste", ("study", "tour"): "school_fee", ("kartu", "keluarga"): "civil_registry",
     ("bantuan", "beras"): "welfare", ("wi", "fi"): "digital",
     # oil on the water (a slick, a spill) pollutes it
-    ("lapisan", "minyak"): "sewage", ("tumpahan", "minyak"): "sewage", ("jalan", "rusak"): "road", ("gang", "rusak"): "road", ("jalan", "ambrol"): "road", ("aspal", "ambrol"): "road",
+    ("lapisan", "minyak"): "sewage", ("tumpahan", "minyak"): "sewage", ("jalan", "rusak"): "road", ("jalan", "hancur"): "road", ("gang", "rusak"): "road", ("jalan", "ambrol"): "road", ("aspal", "ambrol"): "road",
 }
 # weak words: a by-product or a venue names a problem only when nothing else in the message does ("asap
 # pabrik" is smoke from burning, but a house fire's report names the smoke too; "karaoke" is noise, but its
@@ -328,6 +329,9 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
             bit = words.get(token[:-3]) if token.endswith(("nya", "nyo", "nye")) else None
             if bit is None and stem is not None:
                 bit = words.get(stem(token))
+            if bit is None and token.startswith("ta"):
+                # the "ter-" of Malay in the east, Minang and Banjar is "ta-": "tabakar", "tagenang", "talobang"
+                bit = words.get("ter" + token[2:]) or words.get(token[2:])
         if bit is not None and bit & _FLOOD:
             if token in _OVERFLOW or stem is not None and stem(token) in _OVERFLOW:
                 overflow = True

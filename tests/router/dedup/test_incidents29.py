@@ -86,3 +86,23 @@ def test_a_kelurahan_report_naming_the_others_street_without_a_keyword_is_the_sa
     # (Javanese, in other words: the kelurahan named with its keyword, the street without "Jl.")
     assert s.level("kelurahan sukamaju peteng ndhedhet, sing nang kenari kabeh ora murup", person=2, channel="x",
                    hours=3) == "incident"
+
+
+@pytest.mark.parametrize(("text", "named"), [
+    # the "ter-" of eastern Malay, Minang and Banjar is "ta-"
+    ("rumah papan tabakar di lorong belakang pasar", "fire"),
+    ("jalan depan sekolah tagenang air sampai lutut", "flood"),
+    ("jalan talobang besar depan gereja", "road"),
+    # Minang words of a problem
+    ("pasar tabaka malam tadi, api gadang", "fire"),
+    ("banjia gadang di kampuang kami", "flood"),
+    ("sarok di pasa indak diangkuik dari sapakan", "waste"),
+    ("jalan ancur parah, tiap hari ada yang jatuh", "road"),
+])
+def test_problem_words_of_the_regions(text, named):
+    assert named in classes(text), (text, classes(text))
+
+
+@pytest.mark.parametrize("text", ["tanah kosong di belakang rumah", "tangga rumah susun", "tabung gas bantuan"])
+def test_a_word_that_only_starts_with_ta_names_no_problem(text):
+    assert classes(text) == [], (text, classes(text))
