@@ -57,7 +57,8 @@ _CLASS_WORDS: dict[str, str] = {
     "power": "pln listrik",
     "collapse": "ambruk roboh runtuh rubuh ambrol",
     "tree": "pohon tangkal dahan ranting tumbang doyong condong",
-    "landslide": "longsor urug tebing",
+    # (and the shore the sea eats, "abrasi", "pantai kegerus": land lost along a stretch, told by its kelurahan)
+    "landslide": "longsor urug tebing abrasi kegerus tergerus tagerus terkikis",
     "storm": "puting beliung",  # ("angin", the wind, is weak: the cause of a fallen tree, a season)
     "snake": "ular ula ulo sanca kobra",
     "wild_animal": "buaya buayo biawak",  # (rivers and swamps: another animal, another call-out)

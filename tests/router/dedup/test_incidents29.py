@@ -106,3 +106,9 @@ def test_problem_words_of_the_regions(text, named):
 @pytest.mark.parametrize("text", ["tanah kosong di belakang rumah", "tangga rumah susun", "tabung gas bantuan"])
 def test_a_word_that_only_starts_with_ta_names_no_problem(text):
     assert classes(text) == [], (text, classes(text))
+
+
+@pytest.mark.parametrize("text", ["abrasi pantai makin parah, tinggal 3 meter ke rumah",
+                                  "pantai belakang rumah kami makin kegerus ombak"])
+def test_the_shore_the_sea_eats_is_land_lost(text):
+    assert "landslide" in classes(text), (text, classes(text))
