@@ -217,6 +217,9 @@ _NONE_FLOW = _NONE | frozenset("seng sonde son tra trada tara tida nda teu hente
 _COMES = frozenset("keluar kaluar kalua jalan".split())
 _WEB = frozenset("web website situs online".split())
 _PIPE = frozenset("pipa pipanya ledeng".split())
+# what a pipe does when it bursts (any of them is a leak after the pipe is named; alone, "jebol" is a dike's or a
+# ceiling's, "patah" a branch's)
+_BURST = frozenset("pecah jebol patah putus bobol retak".split())
 _OTHER_SUBJECTS = frozenset("lampu listrik pln pju apill lalu merah tv hp".split())
 _DARK = frozenset("gelap peteng".split())  # (the dark a lamp out leaves: a park's as well as a street's)
 _TIMING_WORDS = frozenset("durasi durasinya kelamaan timer detik".split())
@@ -366,8 +369,8 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
             pipe = 6
         elif pipe:
             pipe -= 1
-            if token == "pecah":
-                mask |= _BIT["leak"]  # "pipa PDAM di Jl. Tukad Musi pecah"
+            if token in _BURST:
+                mask |= _BIT["leak"]  # "pipa PDAM di Jl. Tukad Musi pecah", "pipa jebol", "pipa induk patah"
         if token in _FLOWS and previous in _NONE_FLOW:
             mask |= _BIT["no_water"]  # "dak ngalir", "ora mili", "gak ngalir": any region's "not" before "flows"
         elif previous in _WATER and token == "macet" or token in _COMES and previous in _NONE_FLOW and before in _WATER:

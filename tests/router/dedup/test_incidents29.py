@@ -112,3 +112,14 @@ def test_a_word_that_only_starts_with_ta_names_no_problem(text):
                                   "pantai belakang rumah kami makin kegerus ombak"])
 def test_the_shore_the_sea_eats_is_land_lost(text):
     assert "landslide" in classes(text), (text, classes(text))
+
+
+@pytest.mark.parametrize(("text", "leak"), [
+    ("pipa pdam jebol di depan pasar, air nyembur", True),
+    ("pipa induk patah kena alat berat proyek", True),
+    ("pipa PDAM retak, air rembes ke jalan", True),
+    ("tanggul sungai jebol, air masuk kampung", False),  # a dike's breach is no leak
+    ("dahan pohon patah nimpa motor", False),
+])
+def test_a_pipe_that_bursts_in_any_word_leaks(text, leak):
+    assert ("leak" in classes(text)) == leak, (text, classes(text))
