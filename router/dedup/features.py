@@ -158,7 +158,10 @@ kok wis wes ora ning nang karo neng cedhak ngarep mburi
 sama ama ampe sampe sampai dari dr arah jg juga trs terus skrg sekarang udah udh blm belum masih msh
 pas lagi lg mulu banget bgt parah hilang rusak ana ono onok muncul bareng barengan
 gang jalan jl jln gg kaki setapak tol lingkar no nomor blok rt rw kel kec kelurahan kecamatan
+so su la ado deng dg nian semalem semalam kemarin kemaren tiap lewat jatuh jual buka tutup penuh
 """.split())
+# (the Malay of Manado, Maluku and Kupang says "so"/"su" for "sudah", "deng" for "dengan"; Palembang and Minang "la",
+# "ado", "nian": "masjid so penuh", "SMP jatuh", "jembatan jual cap tikus" name no masjid So, no SMP Jatuh)
 _TITLE_WORD = re.compile(r"(?<=[ (/,-])[A-Z][a-z]{2,}")
 # a verb or noun with an Indonesian affix ("dipersulit", "tersumbat", "kebanjiran"): running text, not a name
 # words after "kelurahan"/"kecamatan" that are never its name ("lurah/kelurahan setempat", "kelurahan perbaiki")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from router.dedup.concepts import class_names, problem_mask
-from router.dedup.features import stem
+from router.dedup.features import extract_places, stem
 from router.normalise import normalise, tokens
 
 from .test_grouping import Stream
@@ -123,3 +123,19 @@ def test_the_shore_the_sea_eats_is_land_lost(text):
 ])
 def test_a_pipe_that_bursts_in_any_word_leaks(text, leak):
     assert ("leak" in classes(text)) == leak, (text, classes(text))
+
+
+@pytest.mark.parametrize(("text", "not_a_place"), [
+    # eastern Malay "so"/"su" (sudah), Palembang "semalem", running verbs: no landmark's name
+    ("TPS depan masjid so penuh sampe ka jalan", "lm-masjid:so"),
+    ("jalan depan greja lobang dalam skali, tadi pagi anak SMP jatuh", "lm-sekolah:smp jatuh"),
+    ("warung dekat jembatan jual cap tikus sampe jam 2 malam", "near:jembatan jual"),
+    ("asap tpa sukawinatan semalem tebel nian", "lm-tpa:sukawinatan semalem"),
+    ("sampah TPS meluber, anak2 SD lewat tutup hidung", "lm-sekolah:sd lewat"),
+])
+def test_running_words_of_the_regions_name_no_landmark(text, not_a_place):
+    assert not_a_place not in extract_places(text), (text, extract_places(text))
+
+
+def test_a_landmark_keeps_its_name_before_a_running_word():
+    assert "lm-tpa:sukawinatan" in extract_places("asap tpa sukawinatan semalem tebel nian")
