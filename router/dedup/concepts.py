@@ -376,8 +376,8 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
         elif previous in _WATER and token == "macet" or token in _COMES and previous in _NONE_FLOW and before in _WATER:
             mask |= _BIT["no_water"]  # "air PDAM macet" (stopped), "aer seng kaluar", "air tra jalan"
         if token in _WATER:
-            if previous == "ada" and before in _NONE:
-                mask |= _BIT["no_water"]  # "gak ada air sama sekali", "kada ada banyu"
+            if previous in ("ada", "ado") and before in _NONE_FLOW and not (before == "seng" and third == "atap"):
+                mask |= _BIT["no_water"]  # "gak ada air sama sekali", "kada ada banyu", "sonde ada aer"
             water = 5  # "banyu pdam nang tlogosari kulon mati": the place between the water and "mati"
         elif water:
             if token in _BROKEN_WORDS or token in _STOPPED:

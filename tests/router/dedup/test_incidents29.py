@@ -139,3 +139,13 @@ def test_running_words_of_the_regions_name_no_landmark(text, not_a_place):
 
 def test_a_landmark_keeps_its_name_before_a_running_word():
     assert "lm-tpa:sukawinatan" in extract_places("asap tpa sukawinatan semalem tebel nian")
+
+
+@pytest.mark.parametrize(("text", "off"), [
+    ("sonde ada aer dari kemarin sore", True),  # Kupang
+    ("tra ada air 3 hari di kompleks", True),  # Papua
+    ("seng ada aer di rumah dari pagi", True),  # Maluku
+    ("atap seng ada air netes ke kelas", False),  # a zinc roof that drips
+])
+def test_no_water_in_the_regions_not_there_is(text, off):
+    assert ("no_water" in classes(text)) == off, (text, classes(text))
