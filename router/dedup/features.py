@@ -139,7 +139,7 @@ _MALL = re.compile(r"\b([A-Za-z][a-z]{2,})\s+(?:[Mm]all|[Mm]al|[Pp]laza)\b")
 # (a village by its regional name, "Nagari Koto Tangah", "Gampong Lampulo", is a kelurahan)
 _AREA = re.compile(r"\b(kel(?:urahan)?|desa|nagari|gampong|kec(?:amatan)?)\b\.?\s+([a-z][a-z\-]+(?:\s+[a-z][a-z\-]+)?)", re.I)
 _NOT_A_NAME = frozenset("""
-no nomor rt rw kel kelurahan kec kecamatan dekat dkt depan samping belakang sebelah seberang ujung pinggir arah
+no nomor rt rw kel kelurahan kec kecamatan dekat dkt deket dpn depan samping belakang sebelah seberang ujung pinggir arah
 sehingga padahal pdhl anak sy jl jln makin yg dgn buat untuk
 mati padam numpuk menumpuk penuh mampet bau banjir longsor roboh ambruk terbakar kebakaran sering
 kios kios2 baru2 bikin tiap kalau kalo mau udh td tadi sejak dr dari sampai
@@ -205,8 +205,11 @@ _REF_SKIP = frozenset("rumah toko warung kantor gerbang pintu gang jalan simpang
                       "bank apotek klinik puskesmas gereja lapangan taman halte terminal stasiun jembatan "
                       "perumahan perum komplek kompleks dealer bengkel umah selain "
                       "judul isi".split())  # (the labels of a LAPOR! report: "Judul: … Isi: …")
+_REF_SKIP = _REF_SKIP | {re.sub(r"^([bcdfgkmnpst])e([lr])(?=[aiueo])", r"\1\2", word) for word in _REF_SKIP}
 ANOTHER_SPOT = "another spot on the street"  # (a conflict for another citizen's report only)
 _REF_SAME = {"pom": "spbu", "bensin": "spbu", "pertamina": "spbu"}
+# the weak "e" of a first syllable is written or left out ("kelenteng"/"klenteng", "gereja"/"greja"): one spot
+_PEPET = re.compile(r"^([bcdfgkmnpst])e([lr])(?=[aiueo])")
 _SLASH_STREET = re.compile(r"\b(?:jl|jln)\b\.?\s*[A-Za-z][a-z'\-]+\s*/\s*([A-Za-z][a-z'\-]{3,})", re.I)
 # "Gang Mawar II" / "gg mawar 2": the number is part of the name ("Mawar IV" is another gang); "gang 3",
 # "lorong 7": a numbered gang (places.canonical_places has written gang and lorong as "gg")
@@ -671,10 +674,11 @@ def _spots(places: set[str], text: str) -> None:
     street_words = {w for p in places if p.startswith("street:") for w in p[7:].split()}
     for first, second in _REF.findall(text):
         for word in (first.lower().rstrip("0123456789"), second.lower().rstrip("0123456789")):
-            if len(word) >= 3 and word not in common and word not in _REF_SKIP and word not in street_words and \
+            spot = _REF_SAME.get(word) or _PEPET.sub(r"\1\2", word)
+            if len(word) >= 3 and word not in common and spot not in _REF_SKIP and word not in street_words and \
                     word not in _STREET_TITLES and \
                     word not in _COMPASS_WORDS and not _AFFIXED.match(word):
-                places.add("ref:" + _REF_SAME.get(word, word))
+                places.add("ref:" + spot)
 
 
 def _sub_unit(places: set[str], match: re.Match[str]) -> None:

@@ -149,3 +149,23 @@ def test_a_landmark_keeps_its_name_before_a_running_word():
 ])
 def test_no_water_in_the_regions_not_there_is(text, off):
     assert ("no_water" in classes(text)) == off, (text, classes(text))
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    # the weak "e" of a first syllable written or left out names one spot
+    ("kebakaran di Jl. Bali dekat kelenteng", "kebakaran jl bali dekat klenteng"),
+    # "dpn" ends a street's name as "depan" does
+    ("jl sudirman dpn greja", "Jl. Sudirman depan gereja"),
+])
+def test_one_spot_in_two_spellings(a, b):
+    pa = {p for p in extract_places(a) if p.startswith(("ref:", "street:"))}
+    pb = {p for p in extract_places(b) if p.startswith(("ref:", "street:"))}
+    assert pa == pb, (pa, pb)
+
+
+def test_a_fire_near_one_temple_in_two_spellings_is_one_incident():
+    s = Stream()
+    assert s.level("Pak damkar kebakaran di Jl. Bali dekat klenteng! Rumah papan, apinya besar, cepat pak",
+                   person=1) == "new"
+    assert s.level("min ada kebakaran dekat kelenteng jl bali, 2 rumah udah kena. damkar udh jalan?", person=2,
+                   channel="telegram", hours=0.3) == "incident"
