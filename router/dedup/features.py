@@ -66,7 +66,7 @@ _LANDMARK = re.compile(r"\b(pasar|perum|perumahan|terminal|masjid|mesjid|musala|
                        r"smkn|smk|MTsN|MTs|MTS|MIN|MI|MA|puskesmas|rsud|rsia|rsi|rs|rumah sakit|taman|stasiun|kantor pos|"
                        r"alun alun|alun-alun|alun2|kampung|komplek|kompleks|perumnas|griya|bumi|simpang|tpu|tps|tpa|halte|"
                        r"sungai|Kali|Tukad|Parit|Kanal|Handil|Anjir|lapangan|rusunawa|rusun|pt|cv|jembatan|gor|stadion|kampus|"
-                       r"pantai|dermaga|pelabuhan|bundaran|tugu|monumen|danau|waduk|siring|villa|vila|puri|graha|wisma|pondok|asrama)"
+                       r"pantai|pante|greja|surau|meunasah|dermaga|pelabuhan|bundaran|tugu|monumen|danau|waduk|siring|villa|vila|puri|graha|wisma|pondok|asrama)"
                        r"\b\.?\s*(\d{1,3}|[a-z][a-z'\-]*)(?:\s+([a-z][a-z'\-]*))?",
                        re.I)
 _LANDMARK_TYPE = {"perumahan": "perum", "griya": "perum", "bumi": "perum", "perumnas": "perum", "komplek": "perum",
@@ -80,7 +80,10 @@ _LANDMARK_TYPE = {"perumahan": "perum", "griya": "perum", "bumi": "perum", "peru
                   # the head words of housing estates in any city ("Villa Ria Indah", "Puri Kencana", "Graha
                   # Prima", "Pondok Hijau"): an estate, as "Perum"/"Griya"/"Bumi" are
                   "villa": "perum", "vila": "perum", "puri": "perum", "graha": "perum", "wisma": "perum",
-                  "pondok": "perum"}
+                  "pondok": "perum",
+                  # the east's spelling ("greja", "pante": Manado, Maluku, Papua) and the prayer house of Minang
+                  # ("surau") and Aceh ("meunasah")
+                  "greja": "gereja", "pante": "pantai", "surau": "masjid", "meunasah": "masjid"}
 # schools are one kind of landmark: "SD 5" and "SMP 5" are two schools, as are "SD 5" and "SD 15"
 _SCHOOL_KINDS = {"sd": "sd", "sdn": "sd", "smp": "smp", "smpn": "smp", "sma": "sma", "sman": "sma", "smk": "smk",
                  "smkn": "smk", "mi": "mi", "min": "mi", "mts": "mts", "mtsn": "mts", "ma": "ma"}
@@ -90,7 +93,8 @@ _LANDMARK_WORD = re.compile(r"pasar|terminal|masjid|stasiun|puskesmas|rsud|rs|ta
 _CASED_KINDS = frozenset(("mi", "min", "mts", "mtsn", "ma", "kali", "tukad", "parit", "kanal", "handil", "anjir"))
 _CASED_NAMES = frozenset(("kali", "tukad", "parit", "kanal", "handil", "anjir"))  # "Kali Code", "Parit Tokaya"
 # landmark kinds whose next word is often running text ("deket jembatan berlubang", "simpang tiga macet")
-_LOOSE_LANDMARKS = frozenset(("simpang", "jembatan", "tpu", "gor", "stadion", "kampus", "pt", "cv", "pantai", "dermaga",
+_LOOSE_LANDMARKS = frozenset(("simpang", "jembatan", "tpu", "gor", "stadion", "kampus", "pt", "cv", "pantai", "pante", "surau",
+                              "meunasah", "dermaga",
                               "pelabuhan", "bundaran", "tugu", "monumen", "danau", "waduk", "siring"))
 # their names are often a description ("jembatan kayu", "PT" + a trade name): they agree, never conflict
 _SOFT_KINDS = frozenset(("lm-jembatan", "lm-usaha", "lm-kampus", "lm-gor", "lm-stadion"))
@@ -284,7 +288,7 @@ _LANDMARK_KINDS = frozenset("""
 pasar perum perumahan terminal masjid mesjid musala musholla gereja sdn sd smpn smp sman sma smkn smk mtsn mts min
 mi ma puskesmas rsud rsia rsi rs rumah taman stasiun kantor alun alun2 kampung komplek kompleks perumnas griya bumi
 simpang tpu tps tpa halte sungai kali lapangan rusunawa rusun pt cv jembatan gor stadion kampus
-tukad parit kanal handil anjir pantai dermaga pelabuhan bundaran tugu monumen danau waduk siring
+tukad parit kanal handil anjir pantai pante greja surau meunasah dermaga pelabuhan bundaran tugu monumen danau waduk siring
 villa vila puri graha wisma pondok asrama
 """.split())
 _WEAK_KINDS = frozenset("kali mi ma min rumah tukad parit kanal handil anjir".split())
