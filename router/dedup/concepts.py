@@ -37,7 +37,7 @@ _CLASS_WORDS: dict[str, str] = {
     # ("pecah" alone is any breakage, "kloset pecah": a leak when a pipe was named just before, see _PIPE)
     "leak": "bocor kebocoran bocornya muncrat rembes merembes terbuang ngocor nyembur",
     "bill": "tagihan rekening tarif meteran",
-    "flood": "banjir banjia kebanjiran caah genangan tergenang menggenang rob surut sepinggang selutut "
+    "flood": "banjir banjia kebanjiran tenggelam tenggelem caah genangan tergenang menggenang rob surut sepinggang selutut "
              "sepaha sebetis sedada merendam terendam ngaleut kerendem kelelep",
     # (Banjar and Malay "tasumbat", their ter- written ta-; not "parit", as often the name of a place)
     "drain": "saluran selokan solokan got gorong drainase mampet tersumbat tasumbat tesumbat sumbat buntu sedimentasi "
@@ -49,7 +49,7 @@ _CLASS_WORDS: dict[str, str] = {
     "fire": "kebakaran terbakar tebakar tabaka kabakaran kahuruan seuneu hangus kobong kobongan",
     # (not "aspal": the object is named by a drain or a flood complaint too, "air naik ke aspal")
     "road": "berlubang berlobang lubang lobang bolong amblas ambles retak ngelupas mengelupas paving tambal jeglongan "
-            "diaspal bergelombang",
+            "diaspal bergelombang becek licak semenisasi pengaspalan",
     "streetlight": "pju penerangan gelap peteng",
     # a park's own lamps ("lampu taman … mati"): the park's keeper, not the street's lights
     "park_light": "",

@@ -169,3 +169,27 @@ def test_a_fire_near_one_temple_in_two_spellings_is_one_incident():
                    person=1) == "new"
     assert s.level("min ada kebakaran dekat kelenteng jl bali, 2 rumah udah kena. damkar udh jalan?", person=2,
                    channel="telegram", hours=0.3) == "incident"
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    # the east's spelling of a landmark's kind names the same landmark ("pante", "greja")
+    ("sampah di pante Malalayang banyak skali", "Pantai Malalayang penuh sampah plastik"),
+    ("jalan depan greja Sentrum lobang dalam", "jalan depan Gereja Sentrum berlubang"),
+])
+def test_a_landmark_kind_in_the_easts_spelling(a, b):
+    la = {p for p in extract_places(a) if p.startswith("lm-")}
+    assert la and la == {p for p in extract_places(b) if p.startswith("lm-")}, (a, b)
+
+
+def test_the_prayer_house_of_minang_and_aceh_is_a_masjid():
+    assert "lm-masjid:nurul iman" in extract_places("atap surau Nurul Iman bocor")
+    assert "lm-masjid:baiturrahman" in extract_places("meunasah Baiturrahman kebanjiran")
+
+
+@pytest.mark.parametrize(("text", "named"), [
+    ("gang rt 11 becek, anak sekolah sepatunya belumpur tiap hari", "road"),
+    ("gang di RT 11 licak banar kalo hujan, semenisasi belum dikerjakan", "road"),
+    ("kampung kami tenggelam, air sepinggang", "flood"),
+])
+def test_more_words_of_a_problem(text, named):
+    assert named in classes(text), (text, classes(text))
