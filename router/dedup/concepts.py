@@ -37,18 +37,19 @@ _CLASS_WORDS: dict[str, str] = {
     # ("pecah" alone is any breakage, "kloset pecah": a leak when a pipe was named just before, see _PIPE)
     "leak": "bocor kebocoran bocornya muncrat rembes merembes terbuang ngocor nyembur",
     "bill": "tagihan rekening tarif meteran",
-    "flood": "banjir kebanjiran caah genangan tergenang menggenang rob surut sepinggang selutut "
+    "flood": "banjir banjia kebanjiran tenggelam tenggelem caah genangan tergenang menggenang rob surut sepinggang selutut "
              "sepaha sebetis sedada merendam terendam ngaleut kerendem kelelep",
     # (Banjar and Malay "tasumbat", their ter- written ta-; not "parit", as often the name of a place)
     "drain": "saluran selokan solokan got gorong drainase mampet tersumbat tasumbat tesumbat sumbat buntu sedimentasi "
              "dikeruk keruk pengerukan pendangkalan",
     # rubbish left uncollected (the object "sampah" alone is no problem: it also blocks drains and is burnt)
-    "waste": "diangkut pengangkutan tumpukan menumpuk numpuk menggunung segunung gunungan",
+    "waste": "diangkut diangkuik pengangkutan tumpukan menumpuk numpuk menggunung segunung gunungan",
     "burning": "bakar membakar dibakar pembakaran ngobong diobong",  # (Javanese "ngobong sampah")
-    "fire": "kebakaran terbakar tebakar kahuruan seuneu hangus kobong kobongan",
+    # (Minang "tabaka", "kabakaran"; the eastern Malay "tabakar" is read by its "ta-", see _TA)
+    "fire": "kebakaran terbakar tebakar tabaka kabakaran kahuruan seuneu hangus kobong kobongan",
     # (not "aspal": the object is named by a drain or a flood complaint too, "air naik ke aspal")
     "road": "berlubang berlobang lubang lobang bolong amblas ambles retak ngelupas mengelupas paving tambal jeglongan "
-            "diaspal bergelombang",
+            "diaspal bergelombang becek licak semenisasi pengaspalan",
     "streetlight": "pju penerangan gelap peteng",
     # a park's own lamps ("lampu taman … mati"): the park's keeper, not the street's lights
     "park_light": "",
@@ -56,7 +57,8 @@ _CLASS_WORDS: dict[str, str] = {
     "power": "pln listrik",
     "collapse": "ambruk roboh runtuh rubuh ambrol",
     "tree": "pohon tangkal dahan ranting tumbang doyong condong",
-    "landslide": "longsor urug tebing",
+    # (and the shore the sea eats, "abrasi", "pantai kegerus": land lost along a stretch, told by its kelurahan)
+    "landslide": "longsor urug tebing abrasi kegerus tergerus tagerus terkikis",
     "storm": "puting beliung",  # ("angin", the wind, is weak: the cause of a fallen tree, a season)
     "snake": "ular ula ulo sanca kobra",
     "wild_animal": "buaya buayo biawak",  # (rivers and swamps: another animal, another call-out)
@@ -73,7 +75,7 @@ _CLASS_WORDS: dict[str, str] = {
     "noise": "bising berisik ribut musik music knalpot suara suaranya bunyi dentam dentum jedag jedug loud noise noisy",
     "sewage": "limbah tinja septic septik tai manhole ipal sedot tercemar pencemaran berminyak",  # (and what pollutes water)
     "dengue": "dbd demam berdarah fogging nyamuk jentik",
-    "clinic": "antrean antrian",
+    "clinic": "antrean antrian antre",  # ("antri", "ngantri" are normalised to "antre": the verb of the queue)
     "hospital": "bpjs pasien",
     "civil_registry": "ktp kk akta dukcapil disdukcapil nik domisili",
     "welfare": "bansos bpnt pkh blt sembako dtks selimut tikar",
@@ -128,7 +130,7 @@ _CLASS_PAIRS: dict[tuple[str, str], str] = {
     ("kaki", "lima"): "vendor", ("ruang", "kelas"): "school_building", ("uang", "komite"): "school_fee", ("seperti", "gunung"): "waste", ("study", "tour"): "school_fee", ("kartu", "keluarga"): "civil_registry",
     ("bantuan", "beras"): "welfare", ("wi", "fi"): "digital",
     # oil on the water (a slick, a spill) pollutes it
-    ("lapisan", "minyak"): "sewage", ("tumpahan", "minyak"): "sewage", ("jalan", "rusak"): "road", ("gang", "rusak"): "road", ("jalan", "ambrol"): "road", ("aspal", "ambrol"): "road",
+    ("lapisan", "minyak"): "sewage", ("tumpahan", "minyak"): "sewage", ("jalan", "rusak"): "road", ("jalan", "hancur"): "road", ("gang", "rusak"): "road", ("jalan", "ambrol"): "road", ("aspal", "ambrol"): "road",
 }
 # weak words: a by-product or a venue names a problem only when nothing else in the message does ("asap
 # pabrik" is smoke from burning, but a house fire's report names the smoke too; "karaoke" is noise, but its
@@ -142,6 +144,7 @@ _WEAK_WORDS: dict[str, str] = {"asap": "burning", "asapnya": "burning", "karaoke
 CLASSES: tuple[str, ...] = tuple(_CLASS_WORDS)
 assert len(CLASSES) <= 54, "bits 54 and up are HEDGE and the states"
 _BIT = {name: 1 << i for i, name in enumerate(CLASSES)}
+_FLOOD = _BIT["flood"]
 _WORD_MASK: dict[str, int] = {}
 for _name, _words in _CLASS_WORDS.items():
     for _word in _words.split():
@@ -197,12 +200,26 @@ _CAUSE = frozenset("karena karna krn akibat gara".split())
 _THERE_WAS = frozenset("ada ana ono onok".split())
 _BROKEN_WORDS = frozenset("mati padam pareum".split())
 # piped water, in the words regions use for it, and what else may be "mati" after it ("air … lampu mati")
-_WATER = frozenset("air banyu aek ayek ledeng pdam".split())
-_FLOWS = frozenset("mengalir ngalir mangalir mili".split())  # (Javanese "mili": flows)
+_WATER = frozenset("air banyu aek ayek aia ledeng pdam".split())  # (Minang "aia")
+# "sampah luber ke jalan", "TPS meluber": rubbish that overflows its bin is rubbish left uncollected, not a flood;
+# water that overflows (a river, a drain, the rain) is one
+_OVERFLOW = frozenset("meluap luap luber meluber ngeluap".split())
+_RUBBISH = frozenset("sampah sampahnya tps kontainer container runtah".split())
+_WATERS = _WATER | frozenset("sungai kali saluran got selokan drainase gorong parit hujan ujan rob".split())
+_FLOWS = frozenset("mengalir ngalir mangalir mangalia mili".split())  # (Javanese "mili", Minang "mangalia": flows)
 _STOPPED = frozenset("terhenti mandek".split())  # the supply stopped (not "berhenti": a truck stops)
 _NONE = frozenset("tidak tak gak ga nggak ndak kada dak indak idak ora nyanda".split())  # (Bengkulu, Jambi "idak")
+# "not" as the Malay of the east and other regions say it — Maluku "seng", Kupang "sonde"/"son", Papua "tra"/"trada",
+# Manado and Maluku "tida", Makassar and Bugis "nda", Sundanese "teu", Acehnese "hana" — read only before the
+# water's "flows" or "comes out" (before a problem word "seng" is a zinc roof: "atap seng bocor" leaks)
+_NONE_FLOW = _NONE | frozenset("seng sonde son tra trada tara tida nda teu henteu hana".split())
+# what water that is off does not do, straight after the water and a "not": "aer tra jalan", "air PDAM tida kaluar"
+_COMES = frozenset("keluar kaluar kalua jalan".split())
 _WEB = frozenset("web website situs online".split())
 _PIPE = frozenset("pipa pipanya ledeng".split())
+# what a pipe does when it bursts (any of them is a leak after the pipe is named; alone, "jebol" is a dike's or a
+# ceiling's, "patah" a branch's)
+_BURST = frozenset("pecah jebol patah putus bobol retak".split())
 _OTHER_SUBJECTS = frozenset("lampu listrik pln pju apill lalu merah tv hp".split())
 _DARK = frozenset("gelap peteng".split())  # (the dark a lamp out leaves: a park's as well as a street's)
 _TIMING_WORDS = frozenset("durasi durasinya kelamaan timer detik".split())
@@ -257,6 +274,7 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
     need = 0  # tokens left that a need word ("butuh makanan & air bersih") still covers
     dark_street = False  # a street light named as such ("PJU", "lampu jalan"), not only "gelap"
     reference = 0  # tokens left that an earlier event's reference ("bekas", "setelah", "korban") still covers
+    overflow = flood = False  # the flood class named by an overflow word ("luber"), by another flood word
     tokens = tokens if isinstance(tokens, list) else list(tokens)
     told = {i for i in range(1, len(tokens) - 1) if tokens[i + 1] in _THAT_ONE and tokens[i - 1] in _WHICH}
     if "form" in tokens or "formulir" in tokens:  # "sudah isi web form": the channel, not a broken website
@@ -315,6 +333,14 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
             bit = words.get(token[:-3]) if token.endswith(("nya", "nyo", "nye")) else None
             if bit is None and stem is not None:
                 bit = words.get(stem(token))
+            if bit is None and token.startswith("ta"):
+                # the "ter-" of Malay in the east, Minang and Banjar is "ta-": "tabakar", "tagenang", "talobang"
+                bit = words.get("ter" + token[2:]) or words.get(token[2:])
+        if bit is not None and bit & _FLOOD:
+            if token in _OVERFLOW or stem is not None and stem(token) in _OVERFLOW:
+                overflow = True
+            else:
+                flood = True
         if bit is not None:
             mask |= bit
             if bit == _BIT["streetlight"] and token not in _DARK:
@@ -343,13 +369,15 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
             pipe = 6
         elif pipe:
             pipe -= 1
-            if token == "pecah":
-                mask |= _BIT["leak"]  # "pipa PDAM di Jl. Tukad Musi pecah"
-        if token in _FLOWS and previous in _NONE:
+            if token in _BURST:
+                mask |= _BIT["leak"]  # "pipa PDAM di Jl. Tukad Musi pecah", "pipa jebol", "pipa induk patah"
+        if token in _FLOWS and previous in _NONE_FLOW:
             mask |= _BIT["no_water"]  # "dak ngalir", "ora mili", "gak ngalir": any region's "not" before "flows"
+        elif previous in _WATER and token == "macet" or token in _COMES and previous in _NONE_FLOW and before in _WATER:
+            mask |= _BIT["no_water"]  # "air PDAM macet" (stopped), "aer seng kaluar", "air tra jalan"
         if token in _WATER:
-            if previous == "ada" and before in _NONE:
-                mask |= _BIT["no_water"]  # "gak ada air sama sekali", "kada ada banyu"
+            if previous in ("ada", "ado") and before in _NONE_FLOW and not (before == "seng" and third == "atap"):
+                mask |= _BIT["no_water"]  # "gak ada air sama sekali", "kada ada banyu", "sonde ada aer"
             water = 5  # "banyu pdam nang tlogosari kulon mati": the place between the water and "mati"
         elif water:
             if token in _BROKEN_WORDS or token in _STOPPED:
@@ -364,6 +392,8 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
         mask |= _BIT["streetlight"]  # "lampu gegerkalong hilir mati": a lamp out in the street
     if mask & _BIT["park_light"] and mask & _BIT["streetlight"] and not dark_street:
         mask &= ~_BIT["streetlight"]  # "lampu taman mati, malem gelap": the dark is the park's
+    if overflow and not flood and not _RUBBISH.isdisjoint(tokens) and _WATERS.isdisjoint(tokens):
+        mask = mask & ~_FLOOD | _BIT["waste"]  # "sampah di bak kontainer udah luber ke jalan"
     if weak and not mask & ~STATES:
         mask |= weak
     return mask

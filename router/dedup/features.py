@@ -66,7 +66,7 @@ _LANDMARK = re.compile(r"\b(pasar|perum|perumahan|terminal|masjid|mesjid|musala|
                        r"smkn|smk|MTsN|MTs|MTS|MIN|MI|MA|puskesmas|rsud|rsia|rsi|rs|rumah sakit|taman|stasiun|kantor pos|"
                        r"alun alun|alun-alun|alun2|kampung|komplek|kompleks|perumnas|griya|bumi|simpang|tpu|tps|tpa|halte|"
                        r"sungai|Kali|Tukad|Parit|Kanal|Handil|Anjir|lapangan|rusunawa|rusun|pt|cv|jembatan|gor|stadion|kampus|"
-                       r"pantai|dermaga|pelabuhan|bundaran|tugu|monumen|danau|waduk|siring|villa|vila|puri|graha|wisma|pondok|asrama)"
+                       r"pantai|pante|greja|surau|meunasah|dermaga|pelabuhan|bundaran|tugu|monumen|danau|waduk|siring|villa|vila|puri|graha|wisma|pondok|asrama)"
                        r"\b\.?\s*(\d{1,3}|[a-z][a-z'\-]*)(?:\s+([a-z][a-z'\-]*))?",
                        re.I)
 _LANDMARK_TYPE = {"perumahan": "perum", "griya": "perum", "bumi": "perum", "perumnas": "perum", "komplek": "perum",
@@ -80,7 +80,10 @@ _LANDMARK_TYPE = {"perumahan": "perum", "griya": "perum", "bumi": "perum", "peru
                   # the head words of housing estates in any city ("Villa Ria Indah", "Puri Kencana", "Graha
                   # Prima", "Pondok Hijau"): an estate, as "Perum"/"Griya"/"Bumi" are
                   "villa": "perum", "vila": "perum", "puri": "perum", "graha": "perum", "wisma": "perum",
-                  "pondok": "perum"}
+                  "pondok": "perum",
+                  # the east's spelling ("greja", "pante": Manado, Maluku, Papua) and the prayer house of Minang
+                  # ("surau") and Aceh ("meunasah")
+                  "greja": "gereja", "pante": "pantai", "surau": "masjid", "meunasah": "masjid"}
 # schools are one kind of landmark: "SD 5" and "SMP 5" are two schools, as are "SD 5" and "SD 15"
 _SCHOOL_KINDS = {"sd": "sd", "sdn": "sd", "smp": "smp", "smpn": "smp", "sma": "sma", "sman": "sma", "smk": "smk",
                  "smkn": "smk", "mi": "mi", "min": "mi", "mts": "mts", "mtsn": "mts", "ma": "ma"}
@@ -90,7 +93,8 @@ _LANDMARK_WORD = re.compile(r"pasar|terminal|masjid|stasiun|puskesmas|rsud|rs|ta
 _CASED_KINDS = frozenset(("mi", "min", "mts", "mtsn", "ma", "kali", "tukad", "parit", "kanal", "handil", "anjir"))
 _CASED_NAMES = frozenset(("kali", "tukad", "parit", "kanal", "handil", "anjir"))  # "Kali Code", "Parit Tokaya"
 # landmark kinds whose next word is often running text ("deket jembatan berlubang", "simpang tiga macet")
-_LOOSE_LANDMARKS = frozenset(("simpang", "jembatan", "tpu", "gor", "stadion", "kampus", "pt", "cv", "pantai", "dermaga",
+_LOOSE_LANDMARKS = frozenset(("simpang", "jembatan", "tpu", "gor", "stadion", "kampus", "pt", "cv", "pantai", "pante", "surau",
+                              "meunasah", "dermaga",
                               "pelabuhan", "bundaran", "tugu", "monumen", "danau", "waduk", "siring"))
 # their names are often a description ("jembatan kayu", "PT" + a trade name): they agree, never conflict
 _SOFT_KINDS = frozenset(("lm-jembatan", "lm-usaha", "lm-kampus", "lm-gor", "lm-stadion"))
@@ -139,7 +143,7 @@ _MALL = re.compile(r"\b([A-Za-z][a-z]{2,})\s+(?:[Mm]all|[Mm]al|[Pp]laza)\b")
 # (a village by its regional name, "Nagari Koto Tangah", "Gampong Lampulo", is a kelurahan)
 _AREA = re.compile(r"\b(kel(?:urahan)?|desa|nagari|gampong|kec(?:amatan)?)\b\.?\s+([a-z][a-z\-]+(?:\s+[a-z][a-z\-]+)?)", re.I)
 _NOT_A_NAME = frozenset("""
-no nomor rt rw kel kelurahan kec kecamatan dekat dkt depan samping belakang sebelah seberang ujung pinggir arah
+no nomor rt rw kel kelurahan kec kecamatan dekat dkt deket dpn depan samping belakang sebelah seberang ujung pinggir arah
 sehingga padahal pdhl anak sy jl jln makin yg dgn buat untuk
 mati padam numpuk menumpuk penuh mampet bau banjir longsor roboh ambruk terbakar kebakaran sering
 kios kios2 baru2 bikin tiap kalau kalo mau udh td tadi sejak dr dari sampai
@@ -158,7 +162,10 @@ kok wis wes ora ning nang karo neng cedhak ngarep mburi
 sama ama ampe sampe sampai dari dr arah jg juga trs terus skrg sekarang udah udh blm belum masih msh
 pas lagi lg mulu banget bgt parah hilang rusak ana ono onok muncul bareng barengan
 gang jalan jl jln gg kaki setapak tol lingkar no nomor blok rt rw kel kec kelurahan kecamatan
+so su la ado deng dg nian semalem semalam kemarin kemaren tiap lewat jatuh jual buka tutup penuh
 """.split())
+# (the Malay of Manado, Maluku and Kupang says "so"/"su" for "sudah", "deng" for "dengan"; Palembang and Minang "la",
+# "ado", "nian": "masjid so penuh", "SMP jatuh", "jembatan jual cap tikus" name no masjid So, no SMP Jatuh)
 _TITLE_WORD = re.compile(r"(?<=[ (/,-])[A-Z][a-z]{2,}")
 # a verb or noun with an Indonesian affix ("dipersulit", "tersumbat", "kebanjiran"): running text, not a name
 # words after "kelurahan"/"kecamatan" that are never its name ("lurah/kelurahan setempat", "kelurahan perbaiki")
@@ -202,8 +209,11 @@ _REF_SKIP = frozenset("rumah toko warung kantor gerbang pintu gang jalan simpang
                       "bank apotek klinik puskesmas gereja lapangan taman halte terminal stasiun jembatan "
                       "perumahan perum komplek kompleks dealer bengkel umah selain "
                       "judul isi".split())  # (the labels of a LAPOR! report: "Judul: … Isi: …")
+_REF_SKIP = _REF_SKIP | {re.sub(r"^([bcdfgkmnpst])e([lr])(?=[aiueo])", r"\1\2", word) for word in _REF_SKIP}
 ANOTHER_SPOT = "another spot on the street"  # (a conflict for another citizen's report only)
 _REF_SAME = {"pom": "spbu", "bensin": "spbu", "pertamina": "spbu"}
+# the weak "e" of a first syllable is written or left out ("kelenteng"/"klenteng", "gereja"/"greja"): one spot
+_PEPET = re.compile(r"^([bcdfgkmnpst])e([lr])(?=[aiueo])")
 _SLASH_STREET = re.compile(r"\b(?:jl|jln)\b\.?\s*[A-Za-z][a-z'\-]+\s*/\s*([A-Za-z][a-z'\-]{3,})", re.I)
 # "Gang Mawar II" / "gg mawar 2": the number is part of the name ("Mawar IV" is another gang); "gang 3",
 # "lorong 7": a numbered gang (places.canonical_places has written gang and lorong as "gg")
@@ -236,7 +246,7 @@ SYNONYMS = {
     "drainase": "saluran", "gorong": "saluran", "numpuk": "tumpuk", "gunung": "tumpuk", "bolong": "lubang",
     "bangjo": "apill", "traffic": "apill", "pju": "lampu", "terang": "lampu", "situs": "web", "website": "web",
     "laman": "web", "down": "error", "eror": "error", "kali": "sungai", "bantaran": "sungai", "pkl": "dagang",
-    "jual": "dagang", "kebakar": "bakar", "api": "bakar", "kering": "alir", "genang": "banjir", "luap": "banjir",
+    "jual": "dagang", "kebakar": "bakar", "api": "bakar", "kering": "alir", "genang": "banjir", "luap": "banjir", "luber": "banjir",
     "tebing": "longsor", "jukir": "parkir", "simpang": "perempatan", "busuk": "bau", "sesak": "asap",
     "berkas": "dokumen", "unggah": "upload", "daftar": "daftar", "hancur": "rusak", "kelupas": "rusak",
     "elupas": "rusak", "motor": "kendara", "mobil": "kendara", "truk": "kendara", "pengendara": "kendara",
@@ -278,7 +288,7 @@ _LANDMARK_KINDS = frozenset("""
 pasar perum perumahan terminal masjid mesjid musala musholla gereja sdn sd smpn smp sman sma smkn smk mtsn mts min
 mi ma puskesmas rsud rsia rsi rs rumah taman stasiun kantor alun alun2 kampung komplek kompleks perumnas griya bumi
 simpang tpu tps tpa halte sungai kali lapangan rusunawa rusun pt cv jembatan gor stadion kampus
-tukad parit kanal handil anjir pantai dermaga pelabuhan bundaran tugu monumen danau waduk siring
+tukad parit kanal handil anjir pantai pante greja surau meunasah dermaga pelabuhan bundaran tugu monumen danau waduk siring
 villa vila puri graha wisma pondok asrama
 """.split())
 _WEAK_KINDS = frozenset("kali mi ma min rumah tukad parit kanal handil anjir".split())
@@ -668,10 +678,11 @@ def _spots(places: set[str], text: str) -> None:
     street_words = {w for p in places if p.startswith("street:") for w in p[7:].split()}
     for first, second in _REF.findall(text):
         for word in (first.lower().rstrip("0123456789"), second.lower().rstrip("0123456789")):
-            if len(word) >= 3 and word not in common and word not in _REF_SKIP and word not in street_words and \
+            spot = _REF_SAME.get(word) or _PEPET.sub(r"\1\2", word)
+            if len(word) >= 3 and word not in common and spot not in _REF_SKIP and word not in street_words and \
                     word not in _STREET_TITLES and \
                     word not in _COMPASS_WORDS and not _AFFIXED.match(word):
-                places.add("ref:" + _REF_SAME.get(word, word))
+                places.add("ref:" + spot)
 
 
 def _sub_unit(places: set[str], match: re.Match[str]) -> None:
@@ -1255,7 +1266,8 @@ def make_features(tokens: Iterable[str], text: str, *, location: Mapping[str, An
     ident, probe = identity_keys(names, handles, skip | _GROUP_WORDS) if names or handles else (frozenset(), frozenset())
     if not words.isdisjoint(("bukan", "dudu", "sanes", "cuma", "hanya", "mung")):  # "bukan Kampung Beting": not mentioned
         found = _WORD.findall(_NOT_PLACE.sub(" ", low))
-    mentions = f" {' '.join(found)} "  # a string, not a set: an index rebuilt at start holds many at once
+    # (in the spelling street names are keyed by: "Soekarno-Hatta" mentions "Jl. Sukarno Hatta", "Djuanda" "Juanda")
+    mentions = f" {' '.join(map(_street_word, found))} "  # a string, not a set: an index rebuilt at start holds many
     rare, cased = rare_words(text, places)
     return Features(content=frozenset(content), places=frozenset(places), agency=agency, person=person,
                     channel=channel, ts=ts, shingles=np.fromiter(shingles, dtype=np.uint64, count=len(shingles)),

@@ -414,10 +414,16 @@ class DedupIndex:
                     # words name it), wrong at another place
                     why = "the earlier one is dealt with: another place"
                 if not place_score and why is None and f_mentions and ("near" not in f_parsed or rank >= 1) and \
-                        not (f_parsed.keys() & other_parsed.keys()) - _AREA_KINDS:
+                        not (f_parsed.keys() & other_parsed.keys()) - _UNNAMED_KINDS:
                     # nothing named alike ("simpang Sudirman Gatot Subroto" / "Jl. Sudirman - Jl. Gatot Subroto");
                     # not words of a reference point ("dekat Pasar Kranggan" is not at the market)
                     place_score = mentioned(other_parsed, f.mentions, not _finer(f_parsed))
+                elif place_score == 0.6 and why is None and f_mentions and rank == 0 and not _finer(f_parsed) and \
+                        "near" not in f_parsed and mentioned(other_parsed, f_mentions, False) >= 1.0:
+                    # one kelurahan, and this text, which names nothing finer with a keyword, names the other's
+                    # street or landmark without one ("pipa pecah nang Slamet Riyadi cedhak Kerten" / "Jl. Slamet
+                    # Riyadi depan Kerten"): the same spot, told at two precisions
+                    place_score = 1.0
             elif f_mentions and p_hi > p_lo:  # no place named with a keyword: perhaps mentioned in passing
                 other_parsed = self._place_set(place_data, p_lo, p_hi)
                 place_score, why = mentioned(other_parsed, f_mentions), None
@@ -738,6 +744,9 @@ _FEW_WORDS = 0.2
 _NO_WORDS = 0.1
 _WEEK = 7 * DAY  # a stated duration of a few days is of another occurrence when the earlier report is this old
 _AREA_KINDS = frozenset(("kel", "kec", "rt", "rw"))
+# kinds of place that name no street or landmark: sharing only these, one text may still mention the other's by
+# name without a keyword (a house number, "depan no 12", is a spot on a street either names or not)
+_UNNAMED_KINDS = _AREA_KINDS | {"hn"}
 # problems that spread along a street past many houses: two house numbers are one event
 SPREADING = AREA_CLASSES & ~class_bit("power")  # "kabel listrik" is an object, not an outage
 
