@@ -421,12 +421,19 @@ _SELF_REF = re.compile(
     r"ngepost|nulis|menulis|nyerat|kirim\s+surat|ngirim\s+surat|mengirim\s+surat)\b"
     # "saya Yusuf yang WA tadi siang", "saya Agus dari Sangkrah RT 03/RW 10 yang tadi malam telepon dan WA": the writer
     # is the one who wrote or called before (their own words name them; "warga yang lapor" is someone else)
-    r"|\b(?:saya|sy|aku|ulun|ambo|abdi|kulo|kula|tiang|beta)\s+"
+    # (and "ini/ieu Ebet nu WA tgl 15": this is the one who wrote)
+    r"|\b(?:saya|sy|aku|ulun|ambo|abdi|kulo|kula|tiang|beta|ini|ieu|iki|niki)\s+"
     r"(?:(?!(?:tetangga|warga|orang|org|teman|temen|kawan|anak|suami|istri|dengar|denger|lihat|liat)\b)\S+\s+){0,8}?"
     r"(?:yang|yg|nang|nu|sing)\s+"
     # (not "petugas yang bisa di WA", "nang grup WA": who can be reached, or where, is no report of one's own)
     r"(?:(?!(?:bisa|bs|dapat|dpt|harus|hrs|mau|boleh|punya|ada|di|grup|group|nomor|nomer|no)\b)\w+\s+){0,3}?"
-    r"(?:wa|whatsapp|telepon|telpon|nelpon|email|sms|dm|chat)\b"
+    r"(?:wa|whatsapp|telepon|telpon|nelpon|email|sms|dm|chat|lapor|melapor|ngadu|mengadu)\b"
+    # the writer's own message on a channel, or of a day: "Sehubungan pesan WhatsApp saya pada 2 Desember", "postingan
+    # IG saya kemarin", "email saya tanggal 3 Mei" (not "email saya: …", a contact)
+    r"|\b(?:pesan|chat|laporan|aduan|pengaduan|postingan|unggahan|cuitan|twit|tweet|kiriman|dm)\s+(?:di\s+|via\s+|lewat\s+)?"
+    r"(?:wa|whatsapp|telegram|ig|instagram|fb|facebook|twitter|x|email|e-mail|surel)\s+(?:saya|sy|kami|aku)\b"
+    r"|\b(?:pesan|email|e-mail|surel|surat|twit|cuitan|postingan|laporan|aduan)\s+(?:saya|sy|kami)\s+"
+    r"(?:tanggal|tgl|pada|kemarin|kmrn|sebelumnya|terdahulu|tadi|minggu\s+lalu)\b"
     # English: "I have tweeted you several times", "I already reported"
     r"|\b(?:i|we)\s+(?:have\s+|had\s+|already\s+)*(?:tweeted|reported|emailed|messaged|written|wrote|posted|sent)\b",
     re.I)
@@ -486,6 +493,7 @@ menyusul melanjutkan menindaklanjuti menyambung sebagaimana lanjutan laporan via
 ulang lagi ngetwit ngetweet nge tweet twit posting ngepost nulis menulis nyerat surat ngelapor
 mention ngemention ngetag dm isi mengisi ngisi telepon telpon nelpon sms chat
 tweeted reported emailed messaged written wrote posted sent post tulis tuliskan
+pesan aduan pengaduan postingan unggahan cuitan tweet kiriman
 """.split())
 _AGAIN_WORDS = frozenset("lagi lg deui kembali balik maning meneh maneh agik again pulang".split())
 _FOLLOW_WORDS = frozenset("foto fotonya masih msh belum blm acan tetep tetap gimana gmn kapan sampe sampai beuki "
@@ -628,6 +636,32 @@ def reference_flags(text: str, words: frozenset[str] | set[str] | None = None) -
     return flags
 
 
+# the channel a word names ("sudah saya WA", "via e-mail", "post di IG", "I have tweeted", "isi web form", "di LAPOR!")
+_CHANNEL_WORDS = re.compile(
+    r"\b(?P<whatsapp>wa|whatsapp|whats\s+app|watsap|japri)\b|\b(?P<email>e-?mail|emailed|surel)\b"
+    r"|\b(?P<telegram>telegram|tele)\b|\b(?P<x>twitter|twit|twitt|tweet|tweeted|ngetwit|ngetweet|cuitan|"
+    r"(?<=di\s)x|(?<=via\s)x)\b|\b(?P<instagram>ig|instagram|insta)\b|\b(?P<facebook>fb|facebook|messenger)\b"
+    r"|\b(?P<webform>web\s*form|formulir|form|website)\b|(?P<lapor>\blapor!|\bsp4n\b|\blapor\.go\.id\b|"
+    r"\b(?<=di\s)lapor\b|\b(?<=via\s)lapor\b)", re.I)
+# the kinds the connectors and the evaluation give a channel, by the name a text would use
+_CHANNEL_KIND = {"imap": "email", "mail": "email", "smtp": "email", "web": "webform", "form": "webform",
+                 "twitter": "x", "ig": "instagram", "fb": "facebook", "messenger": "facebook", "tg": "telegram",
+                 "wa": "whatsapp"}
+
+
+def channel_kind(channel: str) -> str:
+    """The channel kind ``channel`` (a connector kind or a label) is, as ``referenced_channels`` names them."""
+    low = (channel or "").lower()
+    return _CHANNEL_KIND.get(low, low)
+
+
+def referenced_channels(text: str) -> frozenset[str]:
+    """The channels a text that refers back to its writer's own report names ("Saya sudah melaporkan via
+    WhatsApp", "sudah saya post di IG kemarin", "Sehubungan pesan WhatsApp saya"): where that report is."""
+    return frozenset(name for match in _CHANNEL_WORDS.finditer(text) for name, value in match.groupdict().items()
+                     if value)
+
+
 # ---- who signed it -------------------------------------------------------------------------------------
 
 # titles, kinship terms and account words: they say nothing about which person it is
@@ -656,13 +690,19 @@ def identity_keys(names: Iterable[str | None], handles: Iterable[str | None] = (
             if len(word) >= 3 and word not in _NOT_NAME and word not in skip:
                 words.add(word)
     prefixes: set[str] = set()
+    accounts: set[str] = set()
     for handle in handles:
         handle = (handle or "").lower().rpartition(":")[2]
+        # the whole account name, given on another channel ("I have tweeted you as @sanur_nightowl", "IG saya
+        # @nona_manado"): the same account whatever its runs of letters
+        account = handle.lstrip("@").strip(".")
+        if len(account) >= 5 and re.search(r"[a-z]", account):
+            accounts.add(account)
         for run in re.findall(r"[a-z]+", handle):
             if run in _NOT_NAME or run in skip:
                 continue
             prefixes.update(run[:n] for n in range(3, len(run) + 1))
-    stored = {_key("n:" + w) for w in words} | {_key("h:" + p) for p in prefixes}
+    stored = {_key("n:" + w) for w in words} | {_key("h:" + p) for p in prefixes} | {_key("a:" + a) for a in accounts}
     probe = {_key("n:" + w) for w in words} | {_key("h:" + w) for w in words} | \
-        {_key("n:" + p) for p in prefixes}
+        {_key("n:" + p) for p in prefixes} | {_key("a:" + a) for a in accounts}
     return frozenset(stored), frozenset(probe)

@@ -25,6 +25,7 @@ from router.dedup.concepts import (
     identity_keys,
     problem_mask,
     reference_flags,
+    referenced_channels,
     without_aside,
 )
 from router.fastre import Anchored
@@ -1076,6 +1077,9 @@ class Features:
     # capital inside a sentence or named as a place: two reports sharing one that few others use meet
     rare: tuple[str, ...] = ()
     cased: tuple[str, ...] = ()
+    # the channels the writer says their earlier report went to ("sudah saya WA", "via e-mail"; router.dedup.concepts
+    # .referenced_channels), only when the text refers back to it
+    refers: frozenset[str] = frozenset()
 
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -1262,7 +1266,8 @@ def make_features(tokens: Iterable[str], text: str, *, location: Mapping[str, An
                     problems=without_aside(problem_mask(_without_area_names(tokens, places), stem), text, words),
                     flags=flags,
                     ident=ident, ident_probe=probe,
-                    mentions=mentions, negated=negated, rare=rare, cased=cased)
+                    mentions=mentions, negated=negated, rare=rare, cased=cased,
+                    refers=referenced_channels(text) if flags & SELF_REF else frozenset())
 
 
 # a word with its case, outside handles, hashtags and links (their words are an account's, not the text's)

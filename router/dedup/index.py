@@ -34,6 +34,7 @@ from router.dedup.concepts import (
     SETTLED,
     SHORT,
     STATES,
+    channel_kind,
     class_bit,
     different_states,
 )
@@ -226,7 +227,10 @@ class DedupIndex:
         own = self._own(self.person(f.person))
         if not person_only:
             rare = self._rare(f)
-            return self.verify(f, own + self._candidates(f) + sorted(rare, reverse=True), rare=rare)
+            # a text that refers back to its writer's report ("Sehubungan pesan WhatsApp saya …") is checked
+            # against the newest messages of the accounts its name meets too, not only the closest in words
+            linked = self._linked(f) if f.flags & SELF_REF else []
+            return self.verify(f, own + self._candidates(f) + sorted(rare, reverse=True) + linked, rare=rare)
         # "saya Yuni yang tadi WA, kasusnya nambah satu": not a complaint, but perhaps the same citizen's
         # follow-up from another account, linked by name as a complaint would be (never another's case)
         return self.verify(f, own + self._linked(f), incident=False)
@@ -306,6 +310,7 @@ class DedupIndex:
         again, self_ref = f_flags & AGAIN and not f_flags & LASTING, f_flags & SELF_REF
         recurrence = cfg.recurrence_days * DAY
         link_ids = cfg.identity_links and bool(probe)
+        refers = f.refers
         n_content = len(content)
         f_parsed: dict[str, tuple[str, ...]] | None = None
         compared: dict[int, tuple[dict[str, tuple[str, ...]], tuple[float, str | None]]] = {}
@@ -374,6 +379,10 @@ class DedupIndex:
                 level, linked = "incident", False
                 threshold = levels[level][0]
             rank = 2 if mine else 1 if linked else 0
+            # the writer says they reported it before on this candidate's channel ("sudah saya WA tadi pagi" on
+            # Facebook, "Sehubungan pesan WhatsApp saya …" by e-mail), and it is theirs or their name's: the report
+            # they point to, whatever other words or problem class each uses for it
+            named_back = rank >= 1 and not same_channel and bool(refers) and channel_kind(names[channels[slot]]) in refers
             if not incident and (rank == 0 or (rank == 1 and not self_ref)):
                 continue  # (not a complaint: another account's only when it says it wrote before)
             if rank == 0:
@@ -447,7 +456,7 @@ class DedupIndex:
                     bounded[opener] = parsed_similarity(
                         f_parsed, self._place_set(place_data, p_off[opener], p_off[opener + 1]))[1]
                 why = bounded[opener]
-            if why is None and f_problems and other_problems and not shared and \
+            if why is None and f_problems and other_problems and not shared and not named_back and \
                     not (rank >= 1 and self_ref and place_score >= 0.6):  # "melanjutkan WA saya tadi" at one place
                 why = "different problem"
             if why is None and rank == 0 and shared and f_problems & ~other_problems and other_problems & ~f_problems \
@@ -456,7 +465,7 @@ class DedupIndex:
                 # one class in common, but each names a problem the other does not, in words that hardly meet —
                 # another citizen's other complaint about the same object, not more of the same one
                 why = "another problem of one thing"
-            if why is None and different_states(f_states, other_states):
+            if why is None and not named_back and different_states(f_states, other_states):
                 why = "different problem (how it is wrong)"
             if why is None and both and house_conflict(f_parsed, other_parsed) and \
                     not f_problems & other_problems & SPREADING:
@@ -468,7 +477,8 @@ class DedupIndex:
             # place is a reminder, not another complaint)
             if why is None and f_agency and agency and not same_agency and not shared and \
                     not (rank == 2 and (self_ref or not f_problems or not other_problems or place_score >= 0.6
-                                        or content_sim >= threshold)) and not (rank == 1 and self_ref and place_score >= 0.6):
+                                        or content_sim >= threshold)) and \
+                    not (rank == 1 and self_ref and (place_score >= 0.6 or named_back)):
                 why = f"different agency ({agency} vs {f_agency})"
             if why:
                 rejected = _nearer(rejected, content_sim, ids[slot], why)

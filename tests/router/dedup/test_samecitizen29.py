@@ -1,0 +1,112 @@
+"""One citizen's same complaint on two channels without a shared contact (stop 29, h-group29b).
+
+The writer says where their earlier report went ("sudah saya WA tadi pagi", "Sehubungan pesan WhatsApp saya …",
+"I have tweeted you as @…"): their message on that channel, linked by a name or an account, is the report they
+point to, whatever other words or problem class each uses. Without such a pointer, a name alone still links
+nothing, and a pointer to another channel does not make the message theirs on this one.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from router.dedup.concepts import SELF_REF, channel_kind, identity_keys, reference_flags, referenced_channels
+from tests.router.dedup.test_grouping import Stream
+
+
+@pytest.mark.parametrize(("text", "channels"), [
+    ("Saya sudah melaporkan via WhatsApp (10 Mei) mengenai pohon di trotoar", {"whatsapp"}),
+    ("Lampu taman masih mati, sudah saya post di IG kemarin", {"instagram"}),
+    ("Sehubungan pesan WhatsApp saya pada 2 Desember, seorang lansia masih di halte", {"whatsapp"}),
+    ("I have tweeted you several times as @warga_malam. The bar keeps playing loud music", {"x"}),
+    ("Rumput setinggi pinggang. Sudah saya WA tadi pagi. Salam, Harno", {"whatsapp"}),
+    ("pak ulun Norhalimah nang lapor di LAPOR! soal rumah nenek", {"lapor"}),
+    ("barusan udah isi form pengaduan juga, pengungsi belum makan", {"webform"}),
+    ("email saya tanggal 3 Mei belum dibalas, jalan masih berlubang", {"email"}),
+])
+def test_the_channel_a_self_reference_names(text: str, channels: set[str]) -> None:
+    assert reference_flags(text) & SELF_REF, text
+    assert referenced_channels(text) == channels
+
+
+@pytest.mark.parametrize("text", [
+    "email saya: warga@contoh.id, jalan di depan rumah berlubang",  # a contact, not an earlier report
+    "pipa PDAM bocor di Jl. Kenari sejak subuh, tolong cek WA grup RT",
+    "ini petugas yang bisa di WA kalau ada banjir?",
+])
+def test_no_self_reference(text: str) -> None:
+    assert not reference_flags(text) & SELF_REF, text
+
+
+@pytest.mark.parametrize(("channel", "kind"), [("imap", "email"), ("mail", "email"), ("web", "webform"),
+                                               ("webform", "webform"), ("WhatsApp", "whatsapp"), ("x", "x")])
+def test_channel_kind(channel: str, kind: str) -> None:
+    assert channel_kind(channel) == kind
+
+
+def test_a_whole_account_name_given_in_the_text_meets_that_account() -> None:
+    stored, _ = identity_keys(["Mike T."], ["x:@warga_malam"])
+    _, probe = identity_keys(["Michael Turner"], ["warga_malam"])
+    assert stored & probe
+    # (a short or digit-only handle is no account name to meet)
+    stored, _ = identity_keys([], ["tg:1234567"])
+    _, probe = identity_keys([], ["1234567"])
+    assert not stored & probe
+
+
+# (first, first channel, first name, later, later channel, later name, expected level)
+CASES = [
+    # the pointer names the first's channel: one complaint, though the words name another problem class
+    ("Pak, makam Bonoloyo saiki kaya alas, sukete sak pinggang, kijing-kijing padha ambruk, dalan mlebune ledhok "
+     "kebak banyu. Mbok dirumat", "whatsapp", "Pak Harno",
+     "Mohon dinas memperhatikan makam Bonoloyo. Rumput setinggi pinggang, jalan masuk tergenang. Sudah saya WA tadi "
+     "pagi. Salam, Harno", "facebook", "Harno Wiyono", "cross_channel"),
+    ("pak, rumah panggung nenek di Mantuil RT 03 tiangnya sudah lapuk dan miring ke sungai, lantai papan bolong. "
+     "Mohon masuk program bedah rumah", "lapor", "Norhalimah",
+     "pak ulun Norhalimah nang lapor di LAPOR! bedah rumah nenek di Mantuil RT 03, tiangnya tambah miring wayah "
+     "banyu pasang", "whatsapp", "Halimah", "cross_channel"),
+]
+
+
+@pytest.mark.parametrize(("first", "ch1", "name1", "later", "ch2", "name2", "expected"), CASES)
+def test_a_pointer_to_the_writers_report_on_that_channel(first: str, ch1: str, name1: str, later: str, ch2: str,
+                                                         name2: str, expected: str) -> None:
+    s = Stream()
+    s.send(first, person=1, channel=ch1, name=name1)
+    assert s.level(later, person=2, channel=ch2, name=name2, hours=3) == expected
+
+
+def test_a_pointer_to_another_channel_is_no_link_to_this_one() -> None:
+    # the writer says they wrote on Telegram; their name's message on e-mail about another problem is not it
+    s = Stream()
+    s.send("Dengan hormat, jalan di depan SDN 3 Kenari berlubang besar dan membahayakan murid.", person=1,
+           channel="email", name="Harno Wiyono")
+    level = s.level("Pak, makam Bonoloyo rumputnya setinggi pinggang, kijing ambruk. Sudah saya kirim lewat telegram "
+                    "kemarin. Salam, Harno", person=2, channel="facebook", name="Harno", hours=3)
+    assert level == "new"
+
+
+def test_a_name_alone_links_no_other_problem() -> None:
+    # the same name on another channel, no pointer back: another complaint (a writer's two complaints stay two)
+    s = Stream()
+    s.send("Pak, makam Bonoloyo rumputnya setinggi pinggang, kijing ambruk, mohon dirawat", person=1,
+           channel="whatsapp", name="Pak Harno")
+    level = s.level("Lampu jalan di Jl. Kenari Kadipiro mati semua sejak tiga hari. Salam, Harno", person=2,
+                    channel="facebook", name="Harno Wiyono", hours=3)
+    assert level == "new"
+
+
+def test_a_self_reference_finds_the_writers_message_among_many() -> None:
+    # the writer's WhatsApp message is not among the closest in words (others share more), but it is theirs
+    s = Stream()
+    s.send("Punten, aya bapa-bapa sepuh katingalna ODGJ ngagoler di halte payuneun kampus tos tilu dinten, teu tuang. "
+           "Tiasa dibantos dinsos?", person=1, channel="whatsapp", name="Bu Heni", agency="dinsos")
+    for i in range(12):
+        s.send(f"Pak ada lansia terlantar di halte Jl. Siliwangi nomor {i + 1}, kondisi lemah, mohon dijangkau dinas "
+               "sosial", person=10 + i, channel="whatsapp", name=f"Warga {i}", hours=0.5 + i * 0.1, agency="dinsos")
+    found = s.send("Dengan hormat, Kepala Dinas Sosial. Sehubungan pesan WhatsApp saya pada 2 Desember, seorang lansia "
+                   "yang diduga ODGJ masih berada di halte depan kampus, dalam kondisi lemah. Mohon segera dijangkau. "
+                   "Hormat saya, Heni Marliani", person=2, channel="email", name="Heni Marliani", hours=20,
+                   agency="dinsos")
+    assert found.match is not None and found.match.level == "cross_channel" and found.match.candidate == 1, \
+        found.explain()
