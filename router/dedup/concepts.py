@@ -389,6 +389,9 @@ RECUR = 64
 # (not stored in the index) the earlier matter was dealt with or restored ("air sudah normal", "la surut"):
 # what else the message names is another complaint, not more of the earlier one
 SETTLED = 128
+# (not stored) settled, and then a "but" ("cai geus ngocor, tapi warnana koneng"): what follows is another matter,
+# even in words no problem class knows
+SETTLED_BUT = 1024
 # (not stored) the duration it gives is a few days ("sudah 3 hari tidak diangkut lagi"): ongoing for those days
 # only, so a report from a week or more before is of an earlier occurrence
 SHORT = 256
@@ -630,6 +633,8 @@ def reference_flags(text: str, words: frozenset[str] | set[str] | None = None) -
         # (a closure that only thanks for the fix, or says part is still not done, adds no other complaint)
         if not _STILL.search(text) and (_BUT.search(text) or not _THANKS.search(text)):
             flags |= SETTLED
+            if _BUT.search(text):
+                flags |= SETTLED_BUT
         back = _BACK.search(text)
         if back and not _NEGATED.search(text, max(0, back.start() - 12), back.end()):
             flags |= RECUR

@@ -32,6 +32,7 @@ from router.dedup.concepts import (
     RECUR,
     SELF_REF,
     SETTLED,
+    SETTLED_BUT,
     SHORT,
     STATES,
     channel_kind,
@@ -399,8 +400,9 @@ class DedupIndex:
                     not self_ref:
                 rejected = _nearer(rejected, content_sim, ids[slot], "below threshold")
                 continue  # names a problem its sender's earlier complaint does not, in other words
-            if f_flags & SETTLED and f_problems & ~other_problems and content_sim < threshold and \
-                    not (rank >= 1 and self_ref):
+            if f_flags & SETTLED and (f_problems & ~other_problems or (rank >= 1 and f_flags & SETTLED_BUT and
+                                                                     not f_problems)) and \
+                    content_sim < threshold and not (rank >= 1 and self_ref):
                 # "air sudah normal, tapi tagihan melonjak", "ayek la surut, tapi sampah numpuk": the earlier
                 # complaint is dealt with, the problem it did not name is another complaint
                 rejected = _nearer(rejected, content_sim, ids[slot], "the earlier one is dealt with: another problem")
@@ -497,7 +499,8 @@ class DedupIndex:
                 # complaint at the place it names; a bare follow-up ("[foto] belum ada perbaikan") that names
                 # neither problem nor place, about the sender's latest complaint
                 reminder = not f_flags & (ALSO | SETTLED) and (
-                    (not f_problems and (place_score >= 0.3 or (f_flags & FOLLOW and not f_places)))
+                    (not f_problems and (place_score >= 0.3 or (not f_places and (f_flags & FOLLOW or
+                                                                                 (same_channel and age <= _SOON)))))
                     or (not other_problems and place_score >= 0.6 and f_flags & FOLLOW))  # named only the second time
                 if f_flags & ALSO and content_sim < threshold and not self_ref:
                     rejected = _nearer(rejected, sim, ids[slot], "adds another complaint")
@@ -746,6 +749,9 @@ class DedupIndex:
 _FEW_WORDS = 0.2
 # … and below which the writer's own two messages, with only a problem class in common, say different things
 _NO_WORDS = 0.1
+# a writer's message this soon after their complaint on one channel, naming neither problem nor place, is more of it
+# ("Pak tolong cepat, aek terus naik, kami la di atas lemari" twenty minutes after the flood report)
+_SOON = 3 * 3600.0
 _WEEK = 7 * DAY  # a stated duration of a few days is of another occurrence when the earlier report is this old
 _AREA_KINDS = frozenset(("kel", "kec", "rt", "rw"))
 # problems that spread along a street past many houses: two house numbers are one event

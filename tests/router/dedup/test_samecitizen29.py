@@ -110,3 +110,30 @@ def test_a_self_reference_finds_the_writers_message_among_many() -> None:
                    agency="dinsos")
     assert found.match is not None and found.match.level == "cross_channel" and found.match.candidate == 1, \
         found.explain()
+
+
+# ---- the writer's own messages on one channel ------------------------------------------------------------
+
+def test_settled_but_something_else_in_unknown_words_is_another_complaint() -> None:
+    # "cai geus ngocor, tapi …": the water runs again, what follows the "but" is another matter, though no problem
+    # class knows the words ("koneng", "keusik")
+    s = Stream()
+    s.send("Air PDAM di RT 04 RW 02 sudah dua hari tidak mengalir, mohon kepastian", person=1, name="Euis")
+    assert s.level("pak ayeuna cai geus ngocor di rt 04 rw 02, tapi warna na koneng jeung aya keusik", person=1,
+                   name="Euis", hours=30) == "new"
+    # (without the "but" it is no other matter: a closure, as before)
+    s = Stream()
+    s.send("Air PDAM di RT 04 RW 02 sudah dua hari tidak mengalir, mohon kepastian", person=1, name="Euis")
+    assert s.level("Air di RT 04 RW 02 masih belum mengalir pak, gimana?", person=1, name="Euis", hours=30) == "resend"
+
+
+@pytest.mark.parametrize(("later", "hours", "expected"), [
+    ("Pak tolong cepat, aek terus naik, kami la di atas lemari", 0.4, "resend"),  # minutes later: more of it
+    ("Pak tolong cepat, aek terus naik, kami la di atas lemari", 20, "new"),  # a day later, it says nothing of which
+    ("Pak, lampu jalan di gang kami mati semua", 0.4, "new"),  # soon, but another problem
+])
+def test_a_message_soon_after_ones_own_complaint(later: str, hours: float, expected: str) -> None:
+    s = Stream()
+    s.send("Pak BPBD tolong, aek Sungai Bengkulu meluap, rumah kami di RT 06 Sukamerindu la kerendam sedado. Ado "
+           "nenek lumpuh samo bayi. Perahu karet pak", person=1, name="Pak Anwar")
+    assert s.level(later, person=1, name="Pak Anwar", hours=hours) == expected
