@@ -675,6 +675,16 @@ pak bapak bpk pa bu ibu bunda neng kang akang aa teh teteh ceu euceu mang emang 
 mas mbak mba dik adik kak kakak om tante bang abang haji hajah ustadz ustad kyai dr drs ir prof
 ketua rt rw warga info informasi update news berita kita kota bandung official admin komunitas forum
 dan the of team tim grup group ortu orang tua murid wali kelas pengurus
+wayan made nyoman ketut putu gede kadek komang nengah luh ni gusti ngurah
+muhammad muhamad mohammad mohamad moh muh
+""".split())
+# Balinese birth-order names (Wayan, Putu, Gede, Made, Kadek, Nyoman, Komang, Ketut, Ni Luh) and "Muhammad": half a
+# city's writers share them, they tell nobody apart
+
+# an account of a community, a page or a news feed ("Komunitas Tepian", "Tepian Lover", "Hayam Wuruk Update"): many
+# people write as it, so none of its words is a person's name
+_GROUP_ACCOUNT = frozenset("""
+komunitas forum info informasi update updates news berita official lover lovers fans peduli grup group paguyuban
 """.split())
 
 
@@ -691,7 +701,10 @@ def identity_keys(names: Iterable[str | None], handles: Iterable[str | None] = (
     skip = set(exclude)
     words: set[str] = set()
     for name in names:
-        for word in re.findall(r"[a-z]+", (name or "").lower()):
+        found = re.findall(r"[a-z]+", (name or "").lower())
+        if not _GROUP_ACCOUNT.isdisjoint(found):
+            continue
+        for word in found:
             if len(word) >= 3 and word not in _NOT_NAME and word not in skip:
                 words.add(word)
     prefixes: set[str] = set()

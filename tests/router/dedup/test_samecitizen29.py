@@ -137,3 +137,30 @@ def test_a_message_soon_after_ones_own_complaint(later: str, hours: float, expec
     s.send("Pak BPBD tolong, aek Sungai Bengkulu meluap, rumah kami di RT 06 Sukamerindu la kerendam sedado. Ado "
            "nenek lumpuh samo bayi. Perahu karet pak", person=1, name="Pak Anwar")
     assert s.level(later, person=1, name="Pak Anwar", hours=hours) == expected
+
+
+# ---- names that tell nobody apart --------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("a", "b", "meet"), [
+    ("Putu Gede", "Putu Hendra", False),  # Balinese birth-order names: half the island is a Putu
+    ("Ni Luh Dewi", "Ni Luh Ayu", False),
+    ("Muhammad Rizki", "Muhammad Fauzan", False),
+    ("Komunitas Tepian", "Tepian Lover", False),  # community pages: many people write as them
+    ("Hayam Wuruk Update", "Hendra Wuruk", False),
+    ("Putu Hendra", "Hendra Wijaya", True),  # the given name still meets
+    ("Euis Komariah", "Bu Euis", True),
+])
+def test_name_words_that_identify(a: str, b: str, meet: bool) -> None:
+    stored, _ = identity_keys([a])
+    _, probe = identity_keys([b])
+    assert bool(stored & probe) == meet
+
+
+def test_two_writers_sharing_a_birth_order_name_are_two_citizens() -> None:
+    s = Stream()
+    s.send("Saya admin akun Hayam Wuruk Update. Tiang PJU miring di Jl. Hayam Wuruk dekat Simpang Kreneng sudah kami "
+           "laporkan sejak tgl 21, belum ditangani", person=1, channel="x", name="Putu Hendra",
+           handle="x:@hayamwuruk_hendra")
+    found = s.send("bli tiang lampu jalan di hayam wuruk dekat kreneng itu hampir nyentuh atap mobil kalau lewat, "
+                   "bahaya", person=2, channel="whatsapp", name="Putu Gede", hours=1)
+    assert found.match is None or found.match.level == "incident", found.explain()
