@@ -398,8 +398,12 @@ SHORT = 256
 
 _CHANNEL = r"(?:wa|whatsapp|whats app|watsap|email|e-mail|surel|telegram|tele|dm|twitter|x|lapor|sms|telp|telepon)"
 _SELF_REF = re.compile(
-    r"\b(?:udah|udh|sudah|sdh|dah|telah|pernah|tos|wis|uwis|wes)\s+(?:\w+\s+){0,2}?"
-    r"(?:wa|whatsapp|kirim|ngirim|lapor|laporkan|melapor|melaporkan|ngadu|mengadu|sampaikan|menyampaikan|email|"
+    # ("already" in the regions too: su/so in the east, alah in Minang, la/lah in Malay, geus/atos in Sundanese,
+    # sampun in Javanese)
+    r"\b(?:udah|udh|sudah|sdh|dah|telah|pernah|tos|wis|uwis|wes|su|so|alah|la|lah|geus|atos|sampun|uda)\s+"
+    r"(?:\w+\s+){0,2}?"
+    r"(?:wa|whatsapp|kirim|ngirim|kirimkan|lapor|laporkan|laporin|melapor|melaporkan|ngelapor|ngadu|mengadu|"
+    r"sampaikan|menyampaikan|email|"
     # ("sudah saya post di IG kemarin", "kemarin udah aku tulis di X juga": the writer's post elsewhere)
     r"post|posting|posted|tulis|nulis|tuliskan)\b"
     # (not "sudah lapor ke kelian banjar / pak RT / lurah": told to someone local, not to this service)
@@ -407,7 +411,7 @@ _SELF_REF = re.compile(
     r"kepala\s+lingkungan|ketua|polisi|polsek|satpam|security|pengelola|pemilik|bos|mandor|linmas|babinsa|pecalang)\b)"
     r"|\b(?:menyusul|melanjutkan|menindaklanjuti|menyambung|sebagaimana|lanjutan)\b"
     r"|\b(?:nu|yang|yg)\s+(?:tadi|tos|kantos|kemarin|kmrn|semalem|semalam)\s+(?:\w+\s+)?(?:wa|kirim|lapor|ngirim)\b"
-    r"|\blaporan\s+(?:saya|sy|kami|abdi)\b|\b(?:saya|sy|abdi)\s+(?:lapor|laporkan)\s+(?:kemarin|kmrn|tadi|semalam)\b"
+    r"|\blaporan\s+(?:saya|sy|kami|abdi|ambo|ulun|beta|aku|awak|kita|torang)\b|\b(?:saya|sy|abdi)\s+(?:lapor|laporkan)\s+(?:kemarin|kmrn|tadi|semalam)\b"
     r"|\b(?:via|lewat|melalui|ngalangkungan)\s+" + _CHANNEL + r"\b"
     r"|\bkirim\s+ulang\b|\bmengirim\s+ulang\b|\bmenanyakan\s+lagi\b|\bnanya\s+lagi\b"
     # "saya Lukman yang lapor di Telegram tadi pagi", "yang tadi sore mention di twitter", "sudah isi web form":
@@ -425,7 +429,8 @@ _SELF_REF = re.compile(
     # "saya Yusuf yang WA tadi siang", "saya Agus dari Sangkrah RT 03/RW 10 yang tadi malam telepon dan WA": the writer
     # is the one who wrote or called before (their own words name them; "warga yang lapor" is someone else)
     # (and "ini/ieu Ebet nu WA tgl 15": this is the one who wrote)
-    r"|\b(?:saya|sy|aku|ulun|ambo|abdi|kulo|kula|tiang|beta|ini|ieu|iki|niki)\s+"
+    # (and "I" in the regions: awak, sa, kita in the east, isun, gue, lon)
+    r"|\b(?:saya|sy|aku|ulun|ambo|abdi|kulo|kula|tiang|beta|awak|sa|kita|isun|gue|gua|lon|ini|ieu|iki|niki)\s+"
     r"(?:(?!(?:tetangga|warga|orang|org|teman|temen|kawan|anak|suami|istri|dengar|denger|lihat|liat)\b)\S+\s+){0,8}?"
     r"(?:yang|yg|nang|nu|sing)\s+"
     # (not "petugas yang bisa di WA", "nang grup WA": who can be reached, or where, is no report of one's own)
@@ -491,7 +496,8 @@ _AGAIN_NOT = re.compile(r"\b(?:sekali|sekali-kali)\s+lagi\b|\blagi\s+(?:dong|don
 
 # words without which a pattern above cannot match: a message is searched only for the patterns it may hold
 _SELF_REF_WORDS = frozenset("""
-wa whatsapp kirim ngirim lapor laporkan melapor melaporkan ngadu mengadu sampaikan menyampaikan email
+wa whatsapp kirim ngirim kirimkan lapor laporkan laporin ngelapor melapor melaporkan ngadu mengadu sampaikan
+menyampaikan email
 menyusul melanjutkan menindaklanjuti menyambung sebagaimana lanjutan laporan via lewat melalui ngalangkungan
 ulang lagi ngetwit ngetweet nge tweet twit posting ngepost nulis menulis nyerat surat ngelapor
 mention ngemention ngetag dm isi mengisi ngisi telepon telpon nelpon sms chat

@@ -164,3 +164,18 @@ def test_two_writers_sharing_a_birth_order_name_are_two_citizens() -> None:
     found = s.send("bli tiang lampu jalan di hayam wuruk dekat kreneng itu hampir nyentuh atap mobil kalau lewat, "
                    "bahaya", person=2, channel="whatsapp", name="Putu Gede", hours=1)
     assert found.match is None or found.match.level == "incident", found.explain()
+
+
+@pytest.mark.parametrize(("text", "refers"), [
+    ("Pak, beta su kirim WA kemarin soal air di Oebobo, sampe sekarang belum ada yang datang", True),  # Kupang, Ambon
+    ("torang so lapor kemarin, lampu jalan masih mati", True),  # Manado, Ternate: so
+    ("ambo alah kirim email tanggal 3, jalan di Ulak Karang masih balubang", True),  # Minang: alah
+    ("kami la lapor via WA minggu lalu, parit masih tesumbat", True),  # Malay: la
+    ("abdi geus ngalaporkeun? tos kirim WA ka admin", True),  # Sundanese: tos
+    ("sa yang kemarin WA pak, jalan di Abepura masih rusak", True),  # Papuan Malay: sa
+    ("laporan ambo kemarin alun ado tanggapan", True),
+    ("su lapor ke pak RT tapi belum ada tindakan", False),  # told to someone local, not to this service
+    ("air PDAM di Oebobo mati su tiga hari", False),
+])
+def test_regional_self_references(text: str, refers: bool) -> None:
+    assert bool(reference_flags(text) & SELF_REF) == refers
