@@ -467,7 +467,19 @@ _OTHER = re.compile(r"\bbeda\s+(?:sama|dengan|dgn|dari|dr|ama|jeung|ti|karo|gang
                     # yang sebelah tiang kemaren", "pohon di sebelahnya … sekarang ikut miring"
                     r"|\bsebelah(?:nya)?\s+(?:yang|yg|nu|sing)\s+(?:\w+\s+)?(?:kemarin|kemaren|kmrn|tadi|wingi|dilaporkan|dilaporin)\b"
                     r"|\b(?:yang|yg|nu|sing)\s+(?:di\s+)?sebelah(?:nya)?\s+(?:\w+\s+){0,2}?(?:kemarin|kemaren|kmrn|tadi|wingi)\b"
-                    r"|\bsebelahnya\b[^.\n]{0,40}?\bikut\b",
+                    r"|\bsebelahnya\b[^.\n]{0,40}?\bikut\b"
+                    # a new matter, said outright: "ini masalah baru", "laporan terpisah ya pak", "tidak terkait dengan
+                    # laporan saya kemarin", "di luar laporan sebelumnya", "yang ini beda"
+                    r"|\b(?:laporan|aduan|keluhan|masalah|persoalan|urusan)\s+(?:yang\s+|yg\s+)?(?:baru|berbeda|terpisah)\b"
+                    r"(?=\s*(?:[,.;:!?\n)]|$|lagi\b|ya\b|yah\b|pak\b|bu\b|min\b|nih\b|ini\b|dari\b|dengan\b|dgn\b|yaitu\b|yakni\b|soal\b|tentang\b))"
+                    r"|\b(?:tidak|tdk|gak|ga|nggak|ndak|bukan)\s+(?:ada\s+)?(?:terkait|hubungan(?:nya)?|berhubungan|nyambung)\s+"
+                    r"(?:dengan|dgn|sama|ama|ke)\s+(?:laporan|aduan|yang|yg|pesan)\b"
+                    r"|\bdi\s+luar\s+(?:laporan|aduan|keluhan|yang|yg)\b"
+                    r"|\b(?:yang|yg|sing|nu)\s+ini\s+(?:beda|lain|laen|bedo|seje|benten|sanes)\b"
+                    # "different from" in the regions: Javanese bedo/seje karo, benten kaliyan; Manado, Ambon laeng deng;
+                    # Minang babeda jo
+                    r"|\b(?:bedo|benten|babeda|seje|laeng|laen)\s+(?:karo|kaliyan|kalih|sama|dengan|deng|jo|ro|dari|ama|"
+                    r"kalawan|jeung|ambek|mbek)\b",
                     re.I)
 _LASTING = re.compile(r"\b(?:udah|udh|sudah|sdh|tos|wis|dah|la)\s+(?:\d+|se|sa|satu|dua|duo|tiga|tigo|empat|ampek|lima|"
                       r"berapa)\s*"
@@ -508,7 +520,8 @@ _AGAIN_WORDS = frozenset("lagi lg deui kembali balik maning meneh maneh agik aga
 _FOLLOW_WORDS = frozenset("foto fotonya masih msh belum blm acan tetep tetap gimana gmn kapan sampe sampai beuki "
                           "makin".split())
 _OTHER_WORDS = frozenset("beda bukan lain sanes berbeda jangan jgn mung ojo ojok another different kejadian kasus peristiwa "
-                         "sebelah sebelahnya".split())
+                         "sebelah sebelahnya laporan aduan keluhan masalah persoalan urusan terkait hubungan "
+                         "hubungannya berhubungan nyambung luar bedo benten babeda seje laeng laen".split())
 # "lokasi terpisah", "(bukan alkid)", "kali ini di …", "giliran …": the writer's next complaint, elsewhere
 _ALSO = re.compile(r"\(\s*(?:bukan|dudu|sanes)\s+\w+|\b(?:lokasi|tempat|tempatnya)\s+(?:terpisah|berbeda|lain)\b|"
                    r"\bkali\s+ini\s+(?:di|nang|neng)\b|\bgiliran\b"
@@ -518,6 +531,11 @@ _ALSO = re.compile(r"\(\s*(?:bukan|dudu|sanes)\s+\w+|\b(?:lokasi|tempat|tempatny
                    r"|(?:^|[,.;:!?\n]\s*|\b(?:pak|bu|min|kak|mas|mbak|bang|bli|om|sam|kang|teh|dan|terus|trus)\s+)ada\s+lagi\b"
                    # Javanese "Lan malih, akta …", "lan maneh": and one more thing
                    r"|(?:^|[,.;:!?\n]\s*)(?:lan|dan)\s+(?:malih|maneh)\b"
+                   # "saya juga mau lapor …", "mau ngadu hal lain", "laporan tambahan soal …": one more matter
+                   r"|\b(?:juga|jg)\s+(?:mau|ingin|pengen|pingin|hendak|mo)\s+(?:lapor|melapor|melaporkan|laporin|ngadu|mengadu|"
+                   r"menyampaikan|nyampein|sampaikan)\b"
+                   r"|\b(?:mau|ingin|pengen|hendak|mo)\s+(?:lapor|melaporkan|ngadu|laporin)\s+(?:\w+\s+)?(?:lain|satu\s+lagi)\b"
+                   r"|\blaporan\s+tambahan\s+(?:soal|tentang|mengenai)\b"
                    r"|\b(?:sekalian|sakalian|selain\s+itu|laporan\s+lain|masalah\s+lain|hal\s+lain|"
                    r"tambahan\s+lagi|oh\s+iya|oya|btw|(?:sampaikan|laporkan|informasikan)\s+(?:pula|juga))\b"
                    # "selain atap kelas, jalan … juga berlubang": besides the first complaint, another
@@ -528,7 +546,7 @@ _ALSO = re.compile(r"\(\s*(?:bukan|dudu|sanes)\s+\w+|\b(?:lokasi|tempat|tempatny
                    r"terimo\s+kasih)\b[^\n]{0,60}?\b(?:tapi|tp|tpi|namun|but|however)\b(?![^.\n]*\b(?:masih|msh|belum|blm|"
                    r"still|cuma|hanya|sebagian|setengah)\b)", re.I)
 _ALSO_WORDS = frozenset("sekalian sakalian selain satu ada malih maneh laporan masalah hal tambahan oh oya btw bukan dudu sanes lokasi "
-                        "sampaikan laporkan informasikan "
+                        "sampaikan laporkan informasikan juga jg mau ingin pengen hendak mo "
                         "tempat tempatnya kali giliran terima kasih makasih trims suksma thanks thank matur hatur suwun "
                         "terimo".split())
 # dealt with: "sudah diperbaiki", "udah dibenerin", "padahal baru ditambal", "la surut", "wis dikeruk",

@@ -10,7 +10,15 @@ from __future__ import annotations
 
 import pytest
 
-from router.dedup.concepts import SELF_REF, channel_kind, identity_keys, reference_flags, referenced_channels
+from router.dedup.concepts import (
+    ALSO,
+    OTHER,
+    SELF_REF,
+    channel_kind,
+    identity_keys,
+    reference_flags,
+    referenced_channels,
+)
 from tests.router.dedup.test_grouping import Stream
 
 
@@ -179,3 +187,28 @@ def test_two_writers_sharing_a_birth_order_name_are_two_citizens() -> None:
 ])
 def test_regional_self_references(text: str, refers: bool) -> None:
     assert bool(reference_flags(text) & SELF_REF) == refers
+
+
+@pytest.mark.parametrize(("text", "flag"), [
+    ("Pak, ini masalah baru ya, lampu jalan di gang Melati mati", OTHER),
+    ("laporan terpisah pak: trotoar depan pasar amblas", OTHER),
+    ("Tidak terkait dengan laporan saya kemarin, sekarang got di depan rumah mampet", OTHER),
+    ("di luar laporan sebelumnya, ada pohon miring di Jl. Kenari", OTHER),
+    ("yang ini beda pak, di RT 05, bukan RT 03", OTHER),
+    ("lampune bedo karo sing wingi, iki nang gang 3", OTHER),
+    ("iki laeng deng yang kemarin, di lingkungan 4", OTHER),
+    ("Saya juga mau lapor soal parkir liar di depan pasar", ALSO),
+    ("mau ngadu hal lain pak, PJU depan masjid mati", ALSO),
+    ("laporan tambahan soal got mampet di gang sebelah", ALSO),
+])
+def test_another_matter_said_outright(text: str, flag: int) -> None:
+    assert reference_flags(text) & flag, text
+
+
+@pytest.mark.parametrize("text", [
+    "laporan saya baru dibalas tadi, tapi jalan masih berlubang",  # 'baru' is 'only just'
+    "masalah baru ditangani sebagian, air masih keruh",
+    "lampu jalan di gang Melati masih mati, saya juga sudah lapor ke pak RT",
+])
+def test_no_other_matter(text: str) -> None:
+    assert not reference_flags(text) & (OTHER | ALSO), text
