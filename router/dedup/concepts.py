@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 import zlib
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 
 from router.fastre import AnySearch
 
@@ -689,6 +690,40 @@ def referenced_channels(text: str) -> frozenset[str]:
     WhatsApp", "sudah saya post di IG kemarin", "Sehubungan pesan WhatsApp saya"): where that report is."""
     return frozenset(name for match in _CHANNEL_WORDS.finditer(text) for name, value in match.groupdict().items()
                      if value)
+
+
+# the day a pointer back gives its report: "tanggal 21", "tgl 3 Mei", "pada 2 Desember", "(10 Mei)"; "kemarin",
+# "semalam" (the day before); "tadi pagi", "barusan" (today)
+_REF_DATE = re.compile(r"\b(?:tanggal|tgl|tg|pada|on)\.?\s*(\d{1,2})\b|\(\s*(\d{1,2})\s+(?:jan|feb|mar|apr|mei|may|jun|jul|"
+                       r"agu|aug|sep|okt|oct|nov|des|dec)[a-z]*\b|\b(\d{1,2})\s+(?:januari|februari|maret|april|mei|juni|"
+                       r"juli|agustus|september|oktober|november|desember)\b", re.I)
+# ("kemarin2", "kemarin-kemarin" are some days ago)
+_YESTERDAY = re.compile(r"\b(?:kemarin|kmrn|kemaren|kmren|kamari|wingi|semalam|semalem|tadi\s+malam|td\s+malam|"
+                        r"yesterday)\b(?![-\d])", re.I)
+_TODAY = re.compile(r"\b(?:tadi|td|barusan|this\s+morning|today|earlier)\b", re.I)
+_DAY = 86400.0
+# the local day of a time: Indonesia is seven to nine hours ahead of UTC (WIB, WITA, WIT)
+_ZONES = (7 * 3600.0, 8 * 3600.0, 9 * 3600.0)
+
+
+def local_days(ts: float) -> frozenset[int]:
+    """The day of the month ``ts`` (seconds since the epoch) falls on in one of Indonesia's three time zones."""
+    return frozenset(datetime.fromtimestamp(ts + zone, UTC).day for zone in _ZONES)
+
+
+def referenced_days(text: str, ts: float) -> frozenset[int]:
+    """The days of the month a pointer back to the writer's report gives it ("sudah saya kirim email tanggal 3",
+    "WA kemarin", "tadi pagi"), ``ts`` being when the text was written."""
+    days = {int(next(g for g in match.groups() if g)) for match in _REF_DATE.finditer(text)}
+    days = {d for d in days if 1 <= d <= 31}
+    # "yesterday", "earlier" only beside the channel it names ("sudah saya WA tadi pagi"; not "hari ini masih ada")
+    for match in _CHANNEL_WORDS.finditer(text):
+        near = text[max(0, match.start() - 30):match.end() + 30]
+        if _YESTERDAY.search(near):
+            days |= local_days(ts - _DAY)
+        if _TODAY.search(near):
+            days |= local_days(ts)
+    return frozenset(days)
 
 
 # ---- who signed it -------------------------------------------------------------------------------------

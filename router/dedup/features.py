@@ -26,6 +26,7 @@ from router.dedup.concepts import (
     problem_mask,
     reference_flags,
     referenced_channels,
+    referenced_days,
     without_aside,
 )
 from router.fastre import Anchored
@@ -1080,6 +1081,7 @@ class Features:
     # the channels the writer says their earlier report went to ("sudah saya WA", "via e-mail"; router.dedup.concepts
     # .referenced_channels), only when the text refers back to it
     refers: frozenset[str] = frozenset()
+    refers_days: frozenset[int] = frozenset()  # the days of the month it gives that report (referenced_days)
 
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -1267,7 +1269,8 @@ def make_features(tokens: Iterable[str], text: str, *, location: Mapping[str, An
                     flags=flags,
                     ident=ident, ident_probe=probe,
                     mentions=mentions, negated=negated, rare=rare, cased=cased,
-                    refers=referenced_channels(text) if flags & SELF_REF else frozenset())
+                    refers=referenced_channels(text) if flags & SELF_REF else frozenset(),
+                    refers_days=referenced_days(text, ts) if flags & SELF_REF else frozenset())
 
 
 # a word with its case, outside handles, hashtags and links (their words are an account's, not the text's)

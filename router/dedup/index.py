@@ -38,6 +38,7 @@ from router.dedup.concepts import (
     channel_kind,
     class_bit,
     different_states,
+    local_days,
 )
 from router.dedup.config import DedupConfig
 from router.dedup.features import (
@@ -311,13 +312,18 @@ class DedupIndex:
         again, self_ref = f_flags & AGAIN and not f_flags & LASTING, f_flags & SELF_REF
         recurrence = cfg.recurrence_days * DAY
         link_ids = cfg.identity_links and bool(probe)
-        refers = f.refers
+        refers, refers_days = f.refers, f.refers_days
         n_content = len(content)
         f_parsed: dict[str, tuple[str, ...]] | None = None
         compared: dict[int, tuple[dict[str, tuple[str, ...]], tuple[float, str | None]]] = {}
         bounded: dict[int, str | None] = {}  # opener slot → why its places keep f apart (None: they do not)
         best: Match | None = None
-        best_key: tuple[int, float] = (-1, 0.0)
+        # (pointed to, of the day it gives, rank, names its problem when pointed to, similarity): a message on the channel
+        # the text says the
+        # earlier report went to comes first ("barusan udah isi form pengaduan juga" is the form's report, not the
+        # writer's other post on this channel), and of those, one of the same problem ("sudah lapor via WA" about
+        # the wifi is not the WA "satu lagi, lampu taman … ini beda ya sama wifi nya")
+        best_key: tuple[int, int, int, int, float] = (-1, -1, -1, -1, 0.0)
         rejected: dict[str, Any] | None = None
         for slot in dict.fromkeys(slots):  # each slot once, first position kept
             if not alive[slot]:
@@ -384,6 +390,8 @@ class DedupIndex:
             # Facebook, "Sehubungan pesan WhatsApp saya …" by e-mail), and it is theirs or their name's: the report
             # they point to, whatever other words or problem class each uses for it
             named_back = rank >= 1 and not same_channel and bool(refers) and channel_kind(names[channels[slot]]) in refers
+            # (and of those, the one of the day it gives: "udah lapor via WA tgl 21", "sudah saya WA kemarin")
+            dated = named_back and bool(refers_days) and not refers_days.isdisjoint(local_days(times[slot]))
             if not incident and (rank == 0 or (rank == 1 and not self_ref)):
                 continue  # (not a complaint: another account's only when it says it wrote before)
             if rank == 0:
@@ -407,7 +415,7 @@ class DedupIndex:
                 # complaint is dealt with, the problem it did not name is another complaint
                 rejected = _nearer(rejected, content_sim, ids[slot], "the earlier one is dealt with: another problem")
                 continue
-            if best is not None and (rank, 1.0) <= best_key:
+            if best is not None and (named_back, named_back, rank, named_back, 1.0) <= best_key:
                 continue  # cannot beat the match in hand
             if both:
                 if f_parsed is None:
@@ -536,9 +544,9 @@ class DedupIndex:
                 rejected = _nearer(rejected, sim, ids[slot], "another spot in the kelurahan")
             elif rank == 0 and sim < threshold:
                 rejected = _nearer(rejected, sim, ids[slot], "below threshold")
-            elif best is None or (rank, sim) > best_key:
+            elif best is None or (named_back, dated, rank, named_back and shared, sim) > best_key:
                 best = Match(level, sim, ids[slot], int(self._roots[slot]), self._case(slot), slot, rank == 1)
-                best_key = (rank, sim)
+                best_key = (named_back, dated, rank, named_back and shared, sim)
         if best is not None and best.level == "cross_channel" and best.root in own_roots:
             # the closest is the writer's message on another channel, but the complaint it follows up is theirs
             # on this one ("pak kelas 2 … masih kebanjiran" on WA after "td sudah WA" on Telegram): a resend

@@ -18,6 +18,7 @@ from router.dedup.concepts import (
     identity_keys,
     reference_flags,
     referenced_channels,
+    referenced_days,
 )
 from tests.router.dedup.test_grouping import Stream
 
@@ -212,3 +213,46 @@ def test_another_matter_said_outright(text: str, flag: int) -> None:
 ])
 def test_no_other_matter(text: str) -> None:
     assert not reference_flags(text) & (OTHER | ALSO), text
+
+
+def test_the_report_on_the_channel_pointed_to_comes_before_the_writers_other_post() -> None:
+    # a Facebook post, then the WhatsApp report; on Facebook again: "nu tadi WA tea" is the WhatsApp report, not
+    # the writer's earlier Facebook post about a road
+    s = Stream()
+    s.send("jalan Bangbarung 2 deukeut masjid Al-Ikhlas bolong, mobil sok nyangsang. PU mangga dicek", person=1,
+           channel="facebook", name="Jajang Nurjaman")
+    s.send("pak kali di cibuluh rt2 rw6 bau haseum, limbah tahu", person=2, channel="whatsapp", name="Jajang Nurjaman",
+           hours=200)
+    found = s.send("Jajang ti Cibuluh, nu tadi WA tea. kali di rt 02 rw 06 masih bau, warga mual. DLH kamana?",
+                   person=1, channel="facebook", name="Jajang Nurjaman", hours=220)
+    assert found.match is not None and found.match.candidate == 2, found.explain()
+
+
+def test_of_the_reports_on_the_channel_pointed_to_the_one_of_the_day_it_gives() -> None:
+    # two WhatsApp reports of one writer at one field; "udah lapor via WA tgl 21" is the one of the 21st, not the
+    # next day's "satu lagi … lampu taman … ini beda ya sama wifi nya"
+    # (hours from 1 January 1970 00:00 UTC: 483 is the 21st, 10:00 local time)
+    s = Stream()
+    s.send("min wifi gratis di lapangan puputan badung ga bisa konek sejak minggu lalu, padahal tiap sore dipake anak2 "
+           "SMP", person=1, channel="whatsapp", name="Bli Kadek Suar", hours=483)
+    s.send("min satu lagi di lapangan puputan badung, lampu taman sebelah timur mati semua, malem gelap jadi tempat "
+           "mojok. ini beda ya sama wifi nya", person=1, channel="whatsapp", name="Bli Kadek Suar", hours=483 + 24)
+    found = s.send("wifi publik di Lapangan Puputan Badung masih mati, udah lapor via WA tgl 21 #Denpasar", person=2,
+                   channel="x", name="Kadek Suar", handle="x:@kadeksuar", hours=483 + 100)
+    assert found.match is not None and found.match.candidate == 1, found.explain()
+
+
+# 2026-11-25 12:00 WITA (04:00 UTC)
+_NOON_25 = 1795579200.0
+
+
+@pytest.mark.parametrize(("text", "days"), [
+    ("wifi publik masih mati, udah lapor via WA tgl 21", {21}),
+    ("Sehubungan pesan WhatsApp saya pada 2 Desember, lansia masih di halte", {2}),
+    ("Saya sudah melaporkan via WhatsApp (10 Mei) mengenai pohon", {10}),
+    ("Sudah saya WA kemarin, lampu masih mati", {24}),
+    ("Sudah saya WA tadi pagi, lampu masih mati", {25}),
+    ("saya agus yg wa kemarin2 soal pengemis. hari ini masih ada", set()),  # some days ago; today is not the report's
+])
+def test_the_day_a_pointer_gives_its_report(text: str, days: set[int]) -> None:
+    assert referenced_days(text, _NOON_25) == days
