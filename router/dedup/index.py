@@ -298,6 +298,7 @@ class DedupIndex:
         alive, times, ids, persons, channels, agencies, problems, openers, flags_of, c_off, content_data, p_off, \
             place_data, i_off, ident_data, d_off, denied_data, roots = self._views()
         own_roots: set[int] = set()  # the complaints the sender's own messages on this channel belong to
+        own_slots: list[int] = []  # the sender's own messages among ``slots``, in order
         f_denied = f.negated
         # an alive slot's person always has an entry in _last_own: a person without one matches nobody
         check_person = person is not None and person in self._last_own
@@ -333,6 +334,7 @@ class DedupIndex:
             linked = False
             if mine:
                 level = "resend" if same_channel else "cross_channel"
+                own_slots.append(slot)
                 if same_channel:
                     own_roots.add(roots[slot])
             elif link_ids and not same_channel and i_off[slot + 1] > i_off[slot] and \
@@ -547,6 +549,19 @@ class DedupIndex:
             elif best is None or (named_back, dated, rank, named_back and shared, sim) > best_key:
                 best = Match(level, sim, ids[slot], int(self._roots[slot]), self._case(slot), slot, rank == 1)
                 best_key = (named_back, dated, rank, named_back and shared, sim)
+        if best is not None and best.level == "incident" and own_slots and not f_flags & (OTHER | ALSO):
+            # another citizen's report of the case the writer has already reported ("gorong-gorong ciwaringin tea
+            # acan dibersihkeun" after their own and a neighbour's): the writer's complaint again, not a new one of
+            # the case (the newest of theirs in that group, within its level's window)
+            group, case = openers[best.slot], best.case_id
+            for slot in own_slots:
+                level = "resend" if names[channels[slot]] == f_channel else "cross_channel"
+                if abs(ts - times[slot]) <= levels[level][1] and \
+                        (openers[slot] == group or (case is not None and self._case(slot) == case)):
+                    best = Match(level, best.similarity, ids[slot], int(self._roots[slot]), self._case(slot), slot)
+                    if level == "resend":
+                        own_roots.add(roots[slot])
+                    break
         if best is not None and best.level == "cross_channel" and best.root in own_roots:
             # the closest is the writer's message on another channel, but the complaint it follows up is theirs
             # on this one ("pak kelas 2 … masih kebanjiran" on WA after "td sudah WA" on Telegram): a resend

@@ -256,3 +256,25 @@ _NOON_25 = 1795579200.0
 ])
 def test_the_day_a_pointer_gives_its_report(text: str, days: set[int]) -> None:
     assert referenced_days(text, _NOON_25) == days
+
+
+def test_joining_a_case_the_writer_reported_is_their_complaint_again() -> None:
+    # the writer and a neighbour report one blocked culvert; three days later the writer's "masih mampet, banjir
+    # deui" comes closest to the neighbour's words, but it is the writer's own complaint again, not a new one
+    s = Stream()
+    s.send("pak gorong2 di Jl. Ciwaringin deket pasar ketutup sampah, hujan sore langsung banjir selutut", person=1,
+           name="Cecep Hidayat", agency="dlh")
+    s.send("@dlh.kotabogor gorong2 di jl ciwaringin deket pasar mampet sampah, banjir tiap ujan", person=2,
+           channel="instagram", name="Sarah A.", handle="ig:sarah.amel", hours=0.7, agency="dlh")
+    found = s.send("pak gorong-gorong jl ciwaringin tea acan dibersihkeun, caah deui", person=1, name="Cecep Hidayat",
+                   hours=72.25, agency="dlh")
+    assert found.match is not None and found.match.level == "resend" and found.match.candidate == 1, found.explain()
+
+
+def test_another_citizens_case_the_writer_never_reported_stays_an_incident() -> None:
+    s = Stream()
+    s.send("pak lampu jalan di Jl. Kenari mati semua sejak kemarin", person=1, name="Cecep Hidayat")
+    s.send("gorong2 di jl ciwaringin deket pasar mampet sampah, banjir tiap ujan", person=2, name="Sarah A.", hours=1)
+    found = s.send("pak gorong-gorong di jl ciwaringin deket pasar mampet sampah, banjir selutut", person=1,
+                   name="Cecep Hidayat", hours=2)
+    assert found.match is None or found.match.level == "incident", found.explain()
