@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 import zlib
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 
 from router.fastre import AnySearch
 
@@ -419,14 +420,21 @@ RECUR = 64
 # (not stored in the index) the earlier matter was dealt with or restored ("air sudah normal", "la surut"):
 # what else the message names is another complaint, not more of the earlier one
 SETTLED = 128
+# (not stored) settled, and then a "but" ("cai geus ngocor, tapi warnana koneng"): what follows is another matter,
+# even in words no problem class knows
+SETTLED_BUT = 1024
 # (not stored) the duration it gives is a few days ("sudah 3 hari tidak diangkut lagi"): ongoing for those days
 # only, so a report from a week or more before is of an earlier occurrence
 SHORT = 256
 
 _CHANNEL = r"(?:wa|whatsapp|whats app|watsap|email|e-mail|surel|telegram|tele|dm|twitter|x|lapor|sms|telp|telepon)"
 _SELF_REF = re.compile(
-    r"\b(?:udah|udh|sudah|sdh|dah|telah|pernah|tos|wis|uwis|wes)\s+(?:\w+\s+){0,2}?"
-    r"(?:wa|whatsapp|kirim|ngirim|lapor|laporkan|melapor|melaporkan|ngadu|mengadu|sampaikan|menyampaikan|email|"
+    # ("already" in the regions too: su/so in the east, alah in Minang, la/lah in Malay, geus/atos in Sundanese,
+    # sampun in Javanese)
+    r"\b(?:udah|udh|sudah|sdh|dah|telah|pernah|tos|wis|uwis|wes|su|so|alah|la|lah|geus|atos|sampun|uda)\s+"
+    r"(?:\w+\s+){0,2}?"
+    r"(?:wa|whatsapp|kirim|ngirim|kirimkan|lapor|laporkan|laporin|melapor|melaporkan|ngelapor|ngadu|mengadu|"
+    r"sampaikan|menyampaikan|email|"
     # ("sudah saya post di IG kemarin", "kemarin udah aku tulis di X juga": the writer's post elsewhere)
     r"post|posting|posted|tulis|nulis|tuliskan)\b"
     # (not "sudah lapor ke kelian banjar / pak RT / lurah": told to someone local, not to this service)
@@ -434,7 +442,7 @@ _SELF_REF = re.compile(
     r"kepala\s+lingkungan|ketua|polisi|polsek|satpam|security|pengelola|pemilik|bos|mandor|linmas|babinsa|pecalang)\b)"
     r"|\b(?:menyusul|melanjutkan|menindaklanjuti|menyambung|sebagaimana|lanjutan)\b"
     r"|\b(?:nu|yang|yg)\s+(?:tadi|tos|kantos|kemarin|kmrn|semalem|semalam)\s+(?:\w+\s+)?(?:wa|kirim|lapor|ngirim)\b"
-    r"|\blaporan\s+(?:saya|sy|kami|abdi)\b|\b(?:saya|sy|abdi)\s+(?:lapor|laporkan)\s+(?:kemarin|kmrn|tadi|semalam)\b"
+    r"|\blaporan\s+(?:saya|sy|kami|abdi|ambo|ulun|beta|aku|awak|kita|torang)\b|\b(?:saya|sy|abdi)\s+(?:lapor|laporkan)\s+(?:kemarin|kmrn|tadi|semalam)\b"
     r"|\b(?:via|lewat|melalui|ngalangkungan)\s+" + _CHANNEL + r"\b"
     r"|\bkirim\s+ulang\b|\bmengirim\s+ulang\b|\bmenanyakan\s+lagi\b|\bnanya\s+lagi\b"
     # "saya Lukman yang lapor di Telegram tadi pagi", "yang tadi sore mention di twitter", "sudah isi web form":
@@ -451,12 +459,20 @@ _SELF_REF = re.compile(
     r"ngepost|nulis|menulis|nyerat|kirim\s+surat|ngirim\s+surat|mengirim\s+surat)\b"
     # "saya Yusuf yang WA tadi siang", "saya Agus dari Sangkrah RT 03/RW 10 yang tadi malam telepon dan WA": the writer
     # is the one who wrote or called before (their own words name them; "warga yang lapor" is someone else)
-    r"|\b(?:saya|sy|aku|ulun|ambo|abdi|kulo|kula|tiang|beta)\s+"
+    # (and "ini/ieu Ebet nu WA tgl 15": this is the one who wrote)
+    # (and "I" in the regions: awak, sa, kita in the east, isun, gue, lon)
+    r"|\b(?:saya|sy|aku|ulun|ambo|abdi|kulo|kula|tiang|beta|awak|sa|kita|isun|gue|gua|lon|ini|ieu|iki|niki)\s+"
     r"(?:(?!(?:tetangga|warga|orang|org|teman|temen|kawan|anak|suami|istri|dengar|denger|lihat|liat)\b)\S+\s+){0,8}?"
     r"(?:yang|yg|nang|nu|sing)\s+"
     # (not "petugas yang bisa di WA", "nang grup WA": who can be reached, or where, is no report of one's own)
     r"(?:(?!(?:bisa|bs|dapat|dpt|harus|hrs|mau|boleh|punya|ada|di|grup|group|nomor|nomer|no)\b)\w+\s+){0,3}?"
-    r"(?:wa|whatsapp|telepon|telpon|nelpon|email|sms|dm|chat)\b"
+    r"(?:wa|whatsapp|telepon|telpon|nelpon|email|sms|dm|chat|lapor|melapor|ngadu|mengadu)\b"
+    # the writer's own message on a channel, or of a day: "Sehubungan pesan WhatsApp saya pada 2 Desember", "postingan
+    # IG saya kemarin", "email saya tanggal 3 Mei" (not "email saya: …", a contact)
+    r"|\b(?:pesan|chat|laporan|aduan|pengaduan|postingan|unggahan|cuitan|twit|tweet|kiriman|dm)\s+(?:di\s+|via\s+|lewat\s+)?"
+    r"(?:wa|whatsapp|telegram|ig|instagram|fb|facebook|twitter|x|email|e-mail|surel)\s+(?:saya|sy|kami|aku)\b"
+    r"|\b(?:pesan|email|e-mail|surel|surat|twit|cuitan|postingan|laporan|aduan)\s+(?:saya|sy|kami)\s+"
+    r"(?:tanggal|tgl|pada|kemarin|kmrn|sebelumnya|terdahulu|tadi|minggu\s+lalu)\b"
     # English: "I have tweeted you several times", "I already reported"
     r"|\b(?:i|we)\s+(?:have\s+|had\s+|already\s+)*(?:tweeted|reported|emailed|messaged|written|wrote|posted|sent)\b",
     re.I)
@@ -482,7 +498,19 @@ _OTHER = re.compile(r"\bbeda\s+(?:sama|dengan|dgn|dari|dr|ama|jeung|ti|karo|gang
                     # yang sebelah tiang kemaren", "pohon di sebelahnya … sekarang ikut miring"
                     r"|\bsebelah(?:nya)?\s+(?:yang|yg|nu|sing)\s+(?:\w+\s+)?(?:kemarin|kemaren|kmrn|tadi|wingi|dilaporkan|dilaporin)\b"
                     r"|\b(?:yang|yg|nu|sing)\s+(?:di\s+)?sebelah(?:nya)?\s+(?:\w+\s+){0,2}?(?:kemarin|kemaren|kmrn|tadi|wingi)\b"
-                    r"|\bsebelahnya\b[^.\n]{0,40}?\bikut\b",
+                    r"|\bsebelahnya\b[^.\n]{0,40}?\bikut\b"
+                    # a new matter, said outright: "ini masalah baru", "laporan terpisah ya pak", "tidak terkait dengan
+                    # laporan saya kemarin", "di luar laporan sebelumnya", "yang ini beda"
+                    r"|\b(?:laporan|aduan|keluhan|masalah|persoalan|urusan)\s+(?:yang\s+|yg\s+)?(?:baru|berbeda|terpisah)\b"
+                    r"(?=\s*(?:[,.;:!?\n)]|$|lagi\b|ya\b|yah\b|pak\b|bu\b|min\b|nih\b|ini\b|dari\b|dengan\b|dgn\b|yaitu\b|yakni\b|soal\b|tentang\b))"
+                    r"|\b(?:tidak|tdk|gak|ga|nggak|ndak|bukan)\s+(?:ada\s+)?(?:terkait|hubungan(?:nya)?|berhubungan|nyambung)\s+"
+                    r"(?:dengan|dgn|sama|ama|ke)\s+(?:laporan|aduan|yang|yg|pesan)\b"
+                    r"|\bdi\s+luar\s+(?:laporan|aduan|keluhan|yang|yg)\b"
+                    r"|\b(?:yang|yg|sing|nu)\s+ini\s+(?:beda|lain|laen|bedo|seje|benten|sanes)\b"
+                    # "different from" in the regions: Javanese bedo/seje karo, benten kaliyan; Manado, Ambon laeng deng;
+                    # Minang babeda jo
+                    r"|\b(?:bedo|benten|babeda|seje|laeng|laen)\s+(?:karo|kaliyan|kalih|sama|dengan|deng|jo|ro|dari|ama|"
+                    r"kalawan|jeung|ambek|mbek)\b",
                     re.I)
 _LASTING = re.compile(r"\b(?:udah|udh|sudah|sdh|tos|wis|dah|la)\s+(?:\d+|se|sa|satu|dua|duo|tiga|tigo|empat|ampek|lima|"
                       r"berapa)\s*"
@@ -511,17 +539,20 @@ _AGAIN_NOT = re.compile(r"\b(?:sekali|sekali-kali)\s+lagi\b|\blagi\s+(?:dong|don
 
 # words without which a pattern above cannot match: a message is searched only for the patterns it may hold
 _SELF_REF_WORDS = frozenset("""
-wa whatsapp kirim ngirim lapor laporkan melapor melaporkan ngadu mengadu sampaikan menyampaikan email
+wa whatsapp kirim ngirim kirimkan lapor laporkan laporin ngelapor melapor melaporkan ngadu mengadu sampaikan
+menyampaikan email
 menyusul melanjutkan menindaklanjuti menyambung sebagaimana lanjutan laporan via lewat melalui ngalangkungan
 ulang lagi ngetwit ngetweet nge tweet twit posting ngepost nulis menulis nyerat surat ngelapor
 mention ngemention ngetag dm isi mengisi ngisi telepon telpon nelpon sms chat
 tweeted reported emailed messaged written wrote posted sent post tulis tuliskan
+pesan aduan pengaduan postingan unggahan cuitan tweet kiriman
 """.split())
 _AGAIN_WORDS = frozenset("lagi lg deui kembali balik maning meneh maneh agik again pulang".split())
 _FOLLOW_WORDS = frozenset("foto fotonya masih msh belum blm acan tetep tetap gimana gmn kapan sampe sampai beuki "
                           "makin".split())
 _OTHER_WORDS = frozenset("beda bukan lain sanes berbeda jangan jgn mung ojo ojok another different kejadian kasus peristiwa "
-                         "sebelah sebelahnya".split())
+                         "sebelah sebelahnya laporan aduan keluhan masalah persoalan urusan terkait hubungan "
+                         "hubungannya berhubungan nyambung luar bedo benten babeda seje laeng laen".split())
 # "lokasi terpisah", "(bukan alkid)", "kali ini di …", "giliran …": the writer's next complaint, elsewhere
 _ALSO = re.compile(r"\(\s*(?:bukan|dudu|sanes)\s+\w+|\b(?:lokasi|tempat|tempatnya)\s+(?:terpisah|berbeda|lain)\b|"
                    r"\bkali\s+ini\s+(?:di|nang|neng)\b|\bgiliran\b"
@@ -531,6 +562,11 @@ _ALSO = re.compile(r"\(\s*(?:bukan|dudu|sanes)\s+\w+|\b(?:lokasi|tempat|tempatny
                    r"|(?:^|[,.;:!?\n]\s*|\b(?:pak|bu|min|kak|mas|mbak|bang|bli|om|sam|kang|teh|dan|terus|trus)\s+)ada\s+lagi\b"
                    # Javanese "Lan malih, akta …", "lan maneh": and one more thing
                    r"|(?:^|[,.;:!?\n]\s*)(?:lan|dan)\s+(?:malih|maneh)\b"
+                   # "saya juga mau lapor …", "mau ngadu hal lain", "laporan tambahan soal …": one more matter
+                   r"|\b(?:juga|jg)\s+(?:mau|ingin|pengen|pingin|hendak|mo)\s+(?:lapor|melapor|melaporkan|laporin|ngadu|mengadu|"
+                   r"menyampaikan|nyampein|sampaikan)\b"
+                   r"|\b(?:mau|ingin|pengen|hendak|mo)\s+(?:lapor|melaporkan|ngadu|laporin)\s+(?:\w+\s+)?(?:lain|satu\s+lagi)\b"
+                   r"|\blaporan\s+tambahan\s+(?:soal|tentang|mengenai)\b"
                    r"|\b(?:sekalian|sakalian|selain\s+itu|laporan\s+lain|masalah\s+lain|hal\s+lain|"
                    r"tambahan\s+lagi|oh\s+iya|oya|btw|(?:sampaikan|laporkan|informasikan)\s+(?:pula|juga))\b"
                    # "selain atap kelas, jalan … juga berlubang": besides the first complaint, another
@@ -541,7 +577,7 @@ _ALSO = re.compile(r"\(\s*(?:bukan|dudu|sanes)\s+\w+|\b(?:lokasi|tempat|tempatny
                    r"terimo\s+kasih)\b[^\n]{0,60}?\b(?:tapi|tp|tpi|namun|but|however)\b(?![^.\n]*\b(?:masih|msh|belum|blm|"
                    r"still|cuma|hanya|sebagian|setengah)\b)", re.I)
 _ALSO_WORDS = frozenset("sekalian sakalian selain satu ada malih maneh laporan masalah hal tambahan oh oya btw bukan dudu sanes lokasi "
-                        "sampaikan laporkan informasikan "
+                        "sampaikan laporkan informasikan juga jg mau ingin pengen hendak mo "
                         "tempat tempatnya kali giliran terima kasih makasih trims suksma thanks thank matur hatur suwun "
                         "terimo".split())
 # dealt with: "sudah diperbaiki", "udah dibenerin", "padahal baru ditambal", "la surut", "wis dikeruk",
@@ -652,10 +688,72 @@ def reference_flags(text: str, words: frozenset[str] | set[str] | None = None) -
         # (a closure that only thanks for the fix, or says part is still not done, adds no other complaint)
         if not _STILL.search(text) and (_BUT.search(text) or not _THANKS.search(text)):
             flags |= SETTLED
+            if _BUT.search(text):
+                flags |= SETTLED_BUT
         back = _BACK.search(text)
         if back and not _NEGATED.search(text, max(0, back.start() - 12), back.end()):
             flags |= RECUR
     return flags
+
+
+# the channel a word names ("sudah saya WA", "via e-mail", "post di IG", "I have tweeted", "isi web form", "di LAPOR!")
+_CHANNEL_WORDS = re.compile(
+    r"\b(?P<whatsapp>wa|whatsapp|whats\s+app|watsap|japri)\b|\b(?P<email>e-?mail|emailed|surel)\b"
+    r"|\b(?P<telegram>telegram|tele)\b|\b(?P<x>twitter|twit|twitt|tweet|tweeted|ngetwit|ngetweet|cuitan|"
+    r"(?<=di\s)x|(?<=via\s)x)\b|\b(?P<instagram>ig|instagram|insta)\b|\b(?P<facebook>fb|facebook|messenger)\b"
+    r"|\b(?P<webform>web\s*form|formulir|form|website)\b|(?P<lapor>\blapor!|\bsp4n\b|\blapor\.go\.id\b|"
+    r"\b(?<=di\s)lapor\b|\b(?<=via\s)lapor\b)", re.I)
+# the kinds the connectors and the evaluation give a channel, by the name a text would use
+_CHANNEL_KIND = {"imap": "email", "mail": "email", "smtp": "email", "web": "webform", "form": "webform",
+                 "twitter": "x", "ig": "instagram", "fb": "facebook", "messenger": "facebook", "tg": "telegram",
+                 "wa": "whatsapp"}
+
+
+def channel_kind(channel: str) -> str:
+    """The channel kind ``channel`` (a connector kind or a label) is, as ``referenced_channels`` names them."""
+    low = (channel or "").lower()
+    return _CHANNEL_KIND.get(low, low)
+
+
+def referenced_channels(text: str) -> frozenset[str]:
+    """The channels a text that refers back to its writer's own report names ("Saya sudah melaporkan via
+    WhatsApp", "sudah saya post di IG kemarin", "Sehubungan pesan WhatsApp saya"): where that report is."""
+    return frozenset(name for match in _CHANNEL_WORDS.finditer(text) for name, value in match.groupdict().items()
+                     if value)
+
+
+# the day a pointer back gives its report: "tanggal 21", "tgl 3 Mei", "pada 2 Desember", "(10 Mei)"; "kemarin",
+# "semalam" (the day before); "tadi pagi", "barusan" (today)
+_REF_DATE = re.compile(r"\b(?:tanggal|tgl|tg|pada|on)\.?\s*(\d{1,2})\b|\(\s*(\d{1,2})\s+(?:jan|feb|mar|apr|mei|may|jun|jul|"
+                       r"agu|aug|sep|okt|oct|nov|des|dec)[a-z]*\b|\b(\d{1,2})\s+(?:januari|februari|maret|april|mei|juni|"
+                       r"juli|agustus|september|oktober|november|desember)\b", re.I)
+# ("kemarin2", "kemarin-kemarin" are some days ago)
+_YESTERDAY = re.compile(r"\b(?:kemarin|kmrn|kemaren|kmren|kamari|wingi|semalam|semalem|tadi\s+malam|td\s+malam|"
+                        r"yesterday)\b(?![-\d])", re.I)
+_TODAY = re.compile(r"\b(?:tadi|td|barusan|this\s+morning|today|earlier)\b", re.I)
+_DAY = 86400.0
+# the local day of a time: Indonesia is seven to nine hours ahead of UTC (WIB, WITA, WIT)
+_ZONES = (7 * 3600.0, 8 * 3600.0, 9 * 3600.0)
+
+
+def local_days(ts: float) -> frozenset[int]:
+    """The day of the month ``ts`` (seconds since the epoch) falls on in one of Indonesia's three time zones."""
+    return frozenset(datetime.fromtimestamp(ts + zone, UTC).day for zone in _ZONES)
+
+
+def referenced_days(text: str, ts: float) -> frozenset[int]:
+    """The days of the month a pointer back to the writer's report gives it ("sudah saya kirim email tanggal 3",
+    "WA kemarin", "tadi pagi"), ``ts`` being when the text was written."""
+    days = {int(next(g for g in match.groups() if g)) for match in _REF_DATE.finditer(text)}
+    days = {d for d in days if 1 <= d <= 31}
+    # "yesterday", "earlier" only beside the channel it names ("sudah saya WA tadi pagi"; not "hari ini masih ada")
+    for match in _CHANNEL_WORDS.finditer(text):
+        near = text[max(0, match.start() - 30):match.end() + 30]
+        if _YESTERDAY.search(near):
+            days |= local_days(ts - _DAY)
+        if _TODAY.search(near):
+            days |= local_days(ts)
+    return frozenset(days)
 
 
 # ---- who signed it -------------------------------------------------------------------------------------
@@ -666,6 +764,16 @@ pak bapak bpk pa bu ibu bunda neng kang akang aa teh teteh ceu euceu mang emang 
 mas mbak mba dik adik kak kakak om tante bang abang haji hajah ustadz ustad kyai dr drs ir prof
 ketua rt rw warga info informasi update news berita kita kota bandung official admin komunitas forum
 dan the of team tim grup group ortu orang tua murid wali kelas pengurus
+wayan made nyoman ketut putu gede kadek komang nengah luh ni gusti ngurah
+muhammad muhamad mohammad mohamad moh muh
+""".split())
+# Balinese birth-order names (Wayan, Putu, Gede, Made, Kadek, Nyoman, Komang, Ketut, Ni Luh) and "Muhammad": half a
+# city's writers share them, they tell nobody apart
+
+# an account of a community, a page or a news feed ("Komunitas Tepian", "Tepian Lover", "Hayam Wuruk Update"): many
+# people write as it, so none of its words is a person's name
+_GROUP_ACCOUNT = frozenset("""
+komunitas forum info informasi update updates news berita official lover lovers fans peduli grup group paguyuban
 """.split())
 
 
@@ -682,17 +790,26 @@ def identity_keys(names: Iterable[str | None], handles: Iterable[str | None] = (
     skip = set(exclude)
     words: set[str] = set()
     for name in names:
-        for word in re.findall(r"[a-z]+", (name or "").lower()):
+        found = re.findall(r"[a-z]+", (name or "").lower())
+        if not _GROUP_ACCOUNT.isdisjoint(found):
+            continue
+        for word in found:
             if len(word) >= 3 and word not in _NOT_NAME and word not in skip:
                 words.add(word)
     prefixes: set[str] = set()
+    accounts: set[str] = set()
     for handle in handles:
         handle = (handle or "").lower().rpartition(":")[2]
+        # the whole account name, given on another channel ("I have tweeted you as @sanur_nightowl", "IG saya
+        # @nona_manado"): the same account whatever its runs of letters
+        account = handle.lstrip("@").strip(".")
+        if len(account) >= 5 and re.search(r"[a-z]", account):
+            accounts.add(account)
         for run in re.findall(r"[a-z]+", handle):
             if run in _NOT_NAME or run in skip:
                 continue
             prefixes.update(run[:n] for n in range(3, len(run) + 1))
-    stored = {_key("n:" + w) for w in words} | {_key("h:" + p) for p in prefixes}
+    stored = {_key("n:" + w) for w in words} | {_key("h:" + p) for p in prefixes} | {_key("a:" + a) for a in accounts}
     probe = {_key("n:" + w) for w in words} | {_key("h:" + w) for w in words} | \
-        {_key("n:" + p) for p in prefixes}
+        {_key("n:" + p) for p in prefixes} | {_key("a:" + a) for a in accounts}
     return frozenset(stored), frozenset(probe)

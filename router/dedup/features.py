@@ -25,6 +25,8 @@ from router.dedup.concepts import (
     identity_keys,
     problem_mask,
     reference_flags,
+    referenced_channels,
+    referenced_days,
     without_aside,
 )
 from router.fastre import Anchored
@@ -1087,6 +1089,10 @@ class Features:
     # capital inside a sentence or named as a place: two reports sharing one that few others use meet
     rare: tuple[str, ...] = ()
     cased: tuple[str, ...] = ()
+    # the channels the writer says their earlier report went to ("sudah saya WA", "via e-mail"; router.dedup.concepts
+    # .referenced_channels), only when the text refers back to it
+    refers: frozenset[str] = frozenset()
+    refers_days: frozenset[int] = frozenset()  # the days of the month it gives that report (referenced_days)
 
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -1274,7 +1280,9 @@ def make_features(tokens: Iterable[str], text: str, *, location: Mapping[str, An
                     problems=without_aside(problem_mask(_without_area_names(tokens, places), stem), text, words),
                     flags=flags,
                     ident=ident, ident_probe=probe,
-                    mentions=mentions, negated=negated, rare=rare, cased=cased)
+                    mentions=mentions, negated=negated, rare=rare, cased=cased,
+                    refers=referenced_channels(text) if flags & SELF_REF else frozenset(),
+                    refers_days=referenced_days(text, ts) if flags & SELF_REF else frozenset())
 
 
 # a word with its case, outside handles, hashtags and links (their words are an account's, not the text's)

@@ -32,10 +32,13 @@ from router.dedup.concepts import (
     RECUR,
     SELF_REF,
     SETTLED,
+    SETTLED_BUT,
     SHORT,
     STATES,
+    channel_kind,
     class_bit,
     different_states,
+    local_days,
 )
 from router.dedup.config import DedupConfig
 from router.dedup.features import (
@@ -226,7 +229,10 @@ class DedupIndex:
         own = self._own(self.person(f.person))
         if not person_only:
             rare = self._rare(f)
-            return self.verify(f, own + self._candidates(f) + sorted(rare, reverse=True), rare=rare)
+            # a text that refers back to its writer's report ("Sehubungan pesan WhatsApp saya …") is checked
+            # against the newest messages of the accounts its name meets too, not only the closest in words
+            linked = self._linked(f) if f.flags & SELF_REF else []
+            return self.verify(f, own + self._candidates(f) + sorted(rare, reverse=True) + linked, rare=rare)
         # "saya Yuni yang tadi WA, kasusnya nambah satu": not a complaint, but perhaps the same citizen's
         # follow-up from another account, linked by name as a complaint would be (never another's case)
         return self.verify(f, own + self._linked(f), incident=False)
@@ -292,6 +298,7 @@ class DedupIndex:
         alive, times, ids, persons, channels, agencies, problems, openers, flags_of, c_off, content_data, p_off, \
             place_data, i_off, ident_data, d_off, denied_data, roots = self._views()
         own_roots: set[int] = set()  # the complaints the sender's own messages on this channel belong to
+        own_slots: list[int] = []  # the sender's own messages among ``slots``, in order
         f_denied = f.negated
         # an alive slot's person always has an entry in _last_own: a person without one matches nobody
         check_person = person is not None and person in self._last_own
@@ -306,12 +313,18 @@ class DedupIndex:
         again, self_ref = f_flags & AGAIN and not f_flags & LASTING, f_flags & SELF_REF
         recurrence = cfg.recurrence_days * DAY
         link_ids = cfg.identity_links and bool(probe)
+        refers, refers_days = f.refers, f.refers_days
         n_content = len(content)
         f_parsed: dict[str, tuple[str, ...]] | None = None
         compared: dict[int, tuple[dict[str, tuple[str, ...]], tuple[float, str | None]]] = {}
         bounded: dict[int, str | None] = {}  # opener slot → why its places keep f apart (None: they do not)
         best: Match | None = None
-        best_key: tuple[int, float] = (-1, 0.0)
+        # (pointed to, of the day it gives, rank, names its problem when pointed to, similarity): a message on the channel
+        # the text says the
+        # earlier report went to comes first ("barusan udah isi form pengaduan juga" is the form's report, not the
+        # writer's other post on this channel), and of those, one of the same problem ("sudah lapor via WA" about
+        # the wifi is not the WA "satu lagi, lampu taman … ini beda ya sama wifi nya")
+        best_key: tuple[int, int, int, int, float] = (-1, -1, -1, -1, 0.0)
         rejected: dict[str, Any] | None = None
         for slot in dict.fromkeys(slots):  # each slot once, first position kept
             if not alive[slot]:
@@ -321,6 +334,7 @@ class DedupIndex:
             linked = False
             if mine:
                 level = "resend" if same_channel else "cross_channel"
+                own_slots.append(slot)
                 if same_channel:
                     own_roots.add(roots[slot])
             elif link_ids and not same_channel and i_off[slot + 1] > i_off[slot] and \
@@ -374,6 +388,12 @@ class DedupIndex:
                 level, linked = "incident", False
                 threshold = levels[level][0]
             rank = 2 if mine else 1 if linked else 0
+            # the writer says they reported it before on this candidate's channel ("sudah saya WA tadi pagi" on
+            # Facebook, "Sehubungan pesan WhatsApp saya …" by e-mail), and it is theirs or their name's: the report
+            # they point to, whatever other words or problem class each uses for it
+            named_back = rank >= 1 and not same_channel and bool(refers) and channel_kind(names[channels[slot]]) in refers
+            # (and of those, the one of the day it gives: "udah lapor via WA tgl 21", "sudah saya WA kemarin")
+            dated = named_back and bool(refers_days) and not refers_days.isdisjoint(local_days(times[slot]))
             if not incident and (rank == 0 or (rank == 1 and not self_ref)):
                 continue  # (not a complaint: another account's only when it says it wrote before)
             if rank == 0:
@@ -390,13 +410,14 @@ class DedupIndex:
                     not self_ref:
                 rejected = _nearer(rejected, content_sim, ids[slot], "below threshold")
                 continue  # names a problem its sender's earlier complaint does not, in other words
-            if f_flags & SETTLED and f_problems & ~other_problems and content_sim < threshold and \
-                    not (rank >= 1 and self_ref):
+            if f_flags & SETTLED and (f_problems & ~other_problems or (rank >= 1 and f_flags & SETTLED_BUT and
+                                                                     not f_problems)) and \
+                    content_sim < threshold and not (rank >= 1 and self_ref):
                 # "air sudah normal, tapi tagihan melonjak", "ayek la surut, tapi sampah numpuk": the earlier
                 # complaint is dealt with, the problem it did not name is another complaint
                 rejected = _nearer(rejected, content_sim, ids[slot], "the earlier one is dealt with: another problem")
                 continue
-            if best is not None and (rank, 1.0) <= best_key:
+            if best is not None and (named_back, named_back, rank, named_back, 1.0) <= best_key:
                 continue  # cannot beat the match in hand
             if both:
                 if f_parsed is None:
@@ -453,7 +474,7 @@ class DedupIndex:
                     bounded[opener] = parsed_similarity(
                         f_parsed, self._place_set(place_data, p_off[opener], p_off[opener + 1]))[1]
                 why = bounded[opener]
-            if why is None and f_problems and other_problems and not shared and \
+            if why is None and f_problems and other_problems and not shared and not named_back and \
                     not (rank >= 1 and self_ref and place_score >= 0.6):  # "melanjutkan WA saya tadi" at one place
                 why = "different problem"
             if why is None and rank == 0 and shared and f_problems & ~other_problems and other_problems & ~f_problems \
@@ -462,7 +483,7 @@ class DedupIndex:
                 # one class in common, but each names a problem the other does not, in words that hardly meet —
                 # another citizen's other complaint about the same object, not more of the same one
                 why = "another problem of one thing"
-            if why is None and different_states(f_states, other_states):
+            if why is None and not named_back and different_states(f_states, other_states):
                 why = "different problem (how it is wrong)"
             if why is None and both and house_conflict(f_parsed, other_parsed) and \
                     not f_problems & other_problems & SPREADING:
@@ -474,7 +495,8 @@ class DedupIndex:
             # place is a reminder, not another complaint)
             if why is None and f_agency and agency and not same_agency and not shared and \
                     not (rank == 2 and (self_ref or not f_problems or not other_problems or place_score >= 0.6
-                                        or content_sim >= threshold)) and not (rank == 1 and self_ref and place_score >= 0.6):
+                                        or content_sim >= threshold)) and \
+                    not (rank == 1 and self_ref and (place_score >= 0.6 or named_back)):
                 why = f"different agency ({agency} vs {f_agency})"
             if why:
                 rejected = _nearer(rejected, content_sim, ids[slot], why)
@@ -493,7 +515,8 @@ class DedupIndex:
                 # complaint at the place it names; a bare follow-up ("[foto] belum ada perbaikan") that names
                 # neither problem nor place, about the sender's latest complaint
                 reminder = not f_flags & (ALSO | SETTLED) and (
-                    (not f_problems and (place_score >= 0.3 or (f_flags & FOLLOW and not f_places)))
+                    (not f_problems and (place_score >= 0.3 or (not f_places and (f_flags & FOLLOW or
+                                                                                 (same_channel and age <= _SOON)))))
                     or (not other_problems and place_score >= 0.6 and f_flags & FOLLOW))  # named only the second time
                 if f_flags & ALSO and content_sim < threshold and not self_ref:
                     rejected = _nearer(rejected, sim, ids[slot], "adds another complaint")
@@ -529,9 +552,22 @@ class DedupIndex:
                 rejected = _nearer(rejected, sim, ids[slot], "another spot in the kelurahan")
             elif rank == 0 and sim < threshold:
                 rejected = _nearer(rejected, sim, ids[slot], "below threshold")
-            elif best is None or (rank, sim) > best_key:
+            elif best is None or (named_back, dated, rank, named_back and shared, sim) > best_key:
                 best = Match(level, sim, ids[slot], int(self._roots[slot]), self._case(slot), slot, rank == 1)
-                best_key = (rank, sim)
+                best_key = (named_back, dated, rank, named_back and shared, sim)
+        if best is not None and best.level == "incident" and own_slots and not f_flags & (OTHER | ALSO):
+            # another citizen's report of the case the writer has already reported ("gorong-gorong ciwaringin tea
+            # acan dibersihkeun" after their own and a neighbour's): the writer's complaint again, not a new one of
+            # the case (the newest of theirs in that group, within its level's window)
+            group, case = openers[best.slot], best.case_id
+            for slot in own_slots:
+                level = "resend" if names[channels[slot]] == f_channel else "cross_channel"
+                if abs(ts - times[slot]) <= levels[level][1] and \
+                        (openers[slot] == group or (case is not None and self._case(slot) == case)):
+                    best = Match(level, best.similarity, ids[slot], int(self._roots[slot]), self._case(slot), slot)
+                    if level == "resend":
+                        own_roots.add(roots[slot])
+                    break
         if best is not None and best.level == "cross_channel" and best.root in own_roots:
             # the closest is the writer's message on another channel, but the complaint it follows up is theirs
             # on this one ("pak kelas 2 … masih kebanjiran" on WA after "td sudah WA" on Telegram): a resend
@@ -742,6 +778,9 @@ class DedupIndex:
 _FEW_WORDS = 0.2
 # … and below which the writer's own two messages, with only a problem class in common, say different things
 _NO_WORDS = 0.1
+# a writer's message this soon after their complaint on one channel, naming neither problem nor place, is more of it
+# ("Pak tolong cepat, aek terus naik, kami la di atas lemari" twenty minutes after the flood report)
+_SOON = 3 * 3600.0
 _WEEK = 7 * DAY  # a stated duration of a few days is of another occurrence when the earlier report is this old
 _AREA_KINDS = frozenset(("kel", "kec", "rt", "rw"))
 # kinds of place that name no street or landmark: sharing only these, one text may still mention the other's by
