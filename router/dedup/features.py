@@ -159,7 +159,9 @@ sama ama ampe sampe sampai dari dr arah jg juga trs terus skrg sekarang udah udh
 pas lagi lg mulu banget bgt parah hilang rusak ana ono onok muncul bareng barengan
 gang jalan jl jln gg kaki setapak tol lingkar no nomor blok rt rw kel kec kelurahan kecamatan
 """.split())
-_TITLE_WORD = re.compile(r"(?<=[ (/,-])[A-Z][a-z]{2,}")
+# (searched only for whether it occurs: the character before the capital is matched, not looked behind at, so that
+# re skips to the few places where one of them occurs instead of trying every position)
+_TITLE_WORD = re.compile(r"[ (/,-][A-Z][a-z]{2,}")
 # a verb or noun with an Indonesian affix ("dipersulit", "tersumbat", "kebanjiran"): running text, not a name
 # words after "kelurahan"/"kecamatan" that are never its name ("lurah/kelurahan setempat", "kelurahan perbaiki")
 _AREA_RUNNING = frozenset("setempat perbaiki memperbaiki perbaikan tindaklanjuti menindaklanjuti tolong mohon segera "
@@ -296,6 +298,9 @@ _COMPARED = re.compile(r"\b(?:kayak|kaya|kyk|seperti|spt|koyok|koyo|kados|mirip|
                        r"sebelah|samping|sing|yang|yg)\s+((?:rt|rw|sd|sdn|smp|smpn|sma|sman|smk|smkn)\b\.?\s*\d{1,3}\b)",
                        re.I)
 _COMPARED = Anchored(_COMPARED)  # type: ignore[assignment]
+# (and these, case-insensitive: every position tried costs more than finding their words first)
+_RT_RANGE, _ROMAN_UNIT, _NUM_AFTER_WHERE = map(  # type: ignore[assignment]
+    Anchored, (_RT_RANGE, _ROMAN_UNIT, _NUM_AFTER_WHERE))
 # a place set against the text's own: "jauh dari RT 3", "beda jalur pipa samo RT 12", "yang kemarin difogging tu
 # RW 2", "skrg SMPN 6 yg roboh, kemarin SMP 5" (the one dealt with or reported before) — how any writer says which
 # neighbouring unit is not theirs
