@@ -6,6 +6,7 @@ import logging
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -98,7 +99,8 @@ def _without_trailer(text: str) -> str:
 
 
 def _top(probabilities: dict[str, float], n: int = 3) -> dict[str, float]:
-    return {k: round(v, 3) for k, v in sorted(probabilities.items(), key=lambda kv: -kv[1])[:n]}
+    # (reverse=True keeps equal values in their order, as sorting by the negated value did; a C key function)
+    return {k: round(v, 3) for k, v in sorted(probabilities.items(), key=itemgetter(1), reverse=True)[:n]}
 
 
 _MODELS: dict[str, Any] = {}
@@ -358,7 +360,7 @@ class Classifier:
             scores[label] += weight
             rules.append([f"{label}:{shown}", weight])
             credited.append((label, name, weight, (label,)))
-        rules_only = max(by_rules, key=lambda c: by_rules[c]) if by_rules else None
+        rules_only = max(by_rules, key=by_rules.__getitem__) if by_rules else None
         asked = self._unmarked_question(text)
         remit_terms: dict[str, list[str]] = {}
         for hit in self.remits.match(toks):
