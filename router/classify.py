@@ -86,16 +86,24 @@ def _is_word(char: str) -> bool:
 
 
 def _without_trailer(text: str) -> str:
-    """``_TRAILER.sub("", text)``. A text that ends in a word not after "@" or "#" ("… Warga 7") has no trailer,
-    and the regex (~10 us: it tries every position) is not run for it."""
-    end = len(text)
-    if end and _is_word(text[-1]):
-        start = end - 1
-        while start and _is_word(text[start - 1]):
-            start -= 1
-        if not start or text[start - 1] not in "@#":
-            return text
-    return _TRAILER.sub("", text)
+    """``_TRAILER.sub("", text)``, read from the text's end: the trailer is every character from the end back to a
+    "?" or a word not after "@" or "#" (what the regex's characters and mentions cover). The regex tries every
+    position of the text and, at each, runs to its end: ~75 us for a long mail; this reads the trailer alone."""
+    i = len(text)
+    while i:
+        char = text[i - 1]
+        if _is_word(char):
+            start = i - 1
+            while start and _is_word(text[start - 1]):
+                start -= 1
+            if not start or text[start - 1] not in "@#":
+                break  # a word of the text ("… Warga 7"), not a @mention or #hashtag
+            i = start - 1
+        elif char == "?":
+            break
+        else:
+            i -= 1
+    return text[:i] if i < len(text) else text
 
 
 def _top(probabilities: dict[str, float], n: int = 3) -> dict[str, float]:
