@@ -81,3 +81,15 @@ def test_rare_and_mention_keys_remembered_are_the_computed_ones():
     for _ in range(2):
         assert rare_keys(f) == expected_rare
         assert sorted(mention_keys(f)) == sorted(expected_mentions)
+
+
+def test_every_not_word_holds_one_of_the_substrings_checked_first():
+    """extract_places searches _NOT_WORDS only in a text holding one of _NOT_HINTS: every match holds one."""
+    from router.dedup.features import _NOT_HINTS, _NOT_WORDS
+
+    pattern = _NOT_WORDS.pattern
+    assert pattern.startswith(r"\b(?:") and pattern.endswith(r")\b")
+    for alternative in pattern[5:-3].split("|"):
+        assert any(hint in alternative.replace(r"\s+", " ") for hint in _NOT_HINTS), alternative
+    for text in ("itu bukan jalan kami", "ora  sing RT 4", "cuman lewat", "jarene wis", "mungkin besok", "Bukan"):
+        assert bool(_NOT_WORDS.search(text.lower())) <= any(hint in text.lower() for hint in _NOT_HINTS)
