@@ -394,6 +394,9 @@ def _numbered_kelurahan(key: str) -> str:
     return f"{head} {number}" if head and number else key
 
 
+# (FIXED, tried only where one of its words begins: its case-insensitive alternatives cost ~120 us a text at
+# every position, ~65 us there; the same leftmost match)
+_FIXED_WORDS = Anchored(FIXED)
 _SETTLED_BUT = re.compile(r"\b(?:tapi|tp|tpi|namun|but)\b", re.I)
 _FINE_KINDS = ("street:", "lm-", "gg:", "rt:", "sub:", "blok:", "unit-")
 
@@ -401,7 +404,7 @@ _FINE_KINDS = ("street:", "lm-", "gg:", "rt:", "sub:", "blok:", "unit-")
 def _after_settled(text: str, places: set[str], location: Mapping[str, Any] | None) -> set[str]:
     """"lampu taman Alun-alun Kapuas udah nyala, tp lampu taman di Taman Akcaya mati": the place of the settled
     matter (before "tapi") is not where the new complaint is, when the rest names a place of its own."""
-    fixed = FIXED.search(text)
+    fixed = _FIXED_WORDS.search(text)
     if fixed is None:
         return places
     but = _SETTLED_BUT.search(text, fixed.end())

@@ -376,3 +376,17 @@ def test_the_new_examples_exercise_them():
         assert sum(bool(anchored.compiled.search(t)) for t in MORE_TEXTS) >= 2
     assert sum(bool(re.search(r"(?<=\d)[.,](?=\d{3}\b)", t)) for t in MORE_TEXTS) >= 1
     assert sum(bool(re.search(r"(?<=[ (/,-])[A-Z][a-z]{2,}", t)) for t in MORE_TEXTS) >= 2
+
+
+@pytest.mark.parametrize("text", MORE_TEXTS + [
+    "lampu taman Alun-alun Kapuas udah nyala, tp lampu taman di Taman Akcaya mati",
+    "Terima kasih atas perbaikan atap, tapi talang masih bocor", "api lahan kemarin sudah padam tapi asap masih",
+    "fogging sudah, tapi nyamuk masih banyak", "since the last report nobody visited", "tambalane wes mrotol",
+    "SUDAH DIPERBAIKI TAPI RUSAK LAGI", "la dibaiki, tp", "so diambe ular itu"])
+def test_fixed_anchored_finds_the_leftmost_match(text):
+    from router.dedup import features
+    from router.dedup.concepts import FIXED
+
+    for variant in (text, text.lower(), text.upper()):
+        found, expected = features._FIXED_WORDS.search(variant), FIXED.search(variant)
+        assert (found and found.span()) == (expected and expected.span())
