@@ -20,6 +20,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zlib import crc32
 
 import numpy as np
 
@@ -52,7 +53,17 @@ class Featurizer:
     def word(self, tok: str) -> np.ndarray:
         """The feature ids of one token (its unigram and its character n-grams)."""
         ids = self._words.get(tok)
-        if ids is None:
+        if ids is None and tok.isascii():
+            # (an ASCII word's characters are its UTF-8 bytes: its n-grams hashed as bytes, without a string made
+            # and encoded for each; the same ids)
+            padded_bytes = f"<{tok}>".encode()
+            hashed = {crc32(b"w:" + tok.encode())}
+            for n in _CHAR_SIZES:
+                hashed.update(crc32(b"c:" + padded_bytes[i:i + n]) for i in range(max(len(padded_bytes) - n + 1, 0)))
+            ids = np.array(sorted({h & (DIM - 1) for h in hashed}), dtype=np.int64)
+            if len(self._words) < 300_000:
+                self._words[tok] = ids
+        elif ids is None:
             padded = f"<{tok}>"
             grams = {f"w:{tok}"}
             for n in _CHAR_SIZES:
@@ -143,8 +154,8 @@ def _calibrate(head: Head, ids: list[np.ndarray], y: np.ndarray) -> float:
 
 
 def _softmax(logits: list[float], head: Head) -> dict[str, float]:
-    top = max(logits)
-    exps = [math.exp((x - top) / head.temperature) for x in logits]
+    top, temperature = max(logits), head.temperature
+    exps = [math.exp((x - top) / temperature) for x in logits]
     total = sum(exps)
     return {label: e / total for label, e in zip(head.labels, exps, strict=True)}
 

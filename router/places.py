@@ -261,6 +261,9 @@ _OTHER = (
 _SCHOOL_HINT = re.compile(r"(?:sd|smp|sma|smk|mi|mts|ma)\s*n(?:\b|eg)|sekolah")
 # tried only where one of their words begins (router.fastre: the same answers); "jalan" is in most texts
 _STREET, _GANG = map(Anchored, (_STREET, _GANG))  # type: ignore[assignment]
+# these too: _SCHOOL (re.I: ~7 us a text tried at every position, ~5 us where a level's letters begin), and
+# the RT and RW of a location (searched in every text that has "rt " or "rw ")
+_SCHOOL, _RT, _RW = map(Anchored, (_SCHOOL, _RT, _RW))  # type: ignore[assignment]
 
 
 # the name before the number: "SD Negeri Jetis 1", "SDN Kotagede 3", "SD N Giwangan 1" → "SD 1 Jetis"

@@ -334,11 +334,13 @@ class RemitIndex:
         for (code, term), w in found.items():
             per_agency[code].append((w, term))
         hits_out = []
+        top = self.max_score
         for code, items in per_agency.items():
-            score = sum(w for w, _ in items)
-            score = max(min(score, self.max_score), -self.max_score)
-            terms = tuple(term for _, term in sorted(items, key=lambda x: -abs(x[0])))
-            if abs(score) >= 0.05:
+            score = sum([w for w, _ in items])  # (the same float additions, in the same order, as a generator's)
+            score = max(min(score, top), -top)
+            if abs(score) >= 0.05:  # (the terms of a score too small to count are not sorted)
+                terms = (items[0][1],) if len(items) == 1 else \
+                    tuple([term for _, term in sorted(items, key=_strongest_first)])
                 hits_out.append(RemitHit(code, rounded(score, 3), terms))
         return sorted(hits_out, key=lambda h: -h.score)
 
@@ -353,6 +355,10 @@ class RemitIndex:
         if len(self._tokens) < 200_000:
             self._tokens[tok] = entry
         return entry
+
+
+def _strongest_first(item: tuple[float, str]) -> float:
+    return -abs(item[0])
 
 
 # ---- how a config names its agencies ------------------------------------------------------------------

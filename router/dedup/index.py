@@ -837,32 +837,63 @@ def place_keys(f: Features) -> list[int]:
     """Blocking keys: each place (not a bare RT/RW) alone and with each problem class, so that reports of
     one thing at one place meet however little their wording shares, whichever agency the classifier picked
     for each (the class key is the rarer, stronger evidence where a place is crowded)."""
-    keys = []
+    keys: list[int] = []
     problems = f.problems & ~STATES
     classes = _bits(problems & _LOW_63) if problems else []
     for place in f.places:
-        if not place.startswith(("rt:", "rw:", "hn:", "ref:", "not:", "num-")):
-            keys.append((stable_hash(place) << 32) | 0x9E3779B9)
+        found = _PLACE_KEYS.get(place)
+        if found is None:
+            found = _place_keys(place)
+        if found:
+            keys.append(found[0])
             for bit in classes:
-                keys.append((stable_hash(f"{place}|p{bit}") << 32) | 0x9E3779B9)
-            if " " in place and not place.startswith("street:"):  # "Mandala Krida" meets "Mandalakrida"
-                keys.append((stable_hash(place.replace(" ", "")) << 32) | 0x9E3779B9)
-            if place.startswith("lm-sekolah:") and place.count(" ") >= 2:  # "SMP 3 Semarang" meets "SMPN 03"
-                keys.append((stable_hash(" ".join(place.split()[:2])) << 32) | 0x9E3779B9)
-            if place.startswith("street:") and " " in place:
-                # "Ahmad Yani" meets "Yani" ("Jl. A. Yani"), "Fatmawati Raya" meets "Fatmawati"
-                words = place[7:].split()
-                for word in {words[0], words[-1]} - {"gg", "raya"}:
-                    if not word.isdigit():
-                        keys.append((stable_hash(f"street:{word}") << 32) | 0x9E3779B9)
-                keys.append((stable_hash("street:" + "".join(words)) << 32) | 0x9E3779B9)
-            if place.startswith(("street:", "lm-", "kel:")):
-                # the name's words, met by another text that mentions it without a keyword ("karaoke di
-                # sosrowijayan" / "Jl Sosrowijayan"): see mention_keys
-                for word in place.partition(":")[2].split():
-                    if len(word) >= 4 and not word.isdigit():
-                        keys.append((stable_hash("w:" + word) << 32) | 0x9E3779B9)
+                key = _CLASS_KEYS.get((place, bit))
+                if key is None:
+                    if len(_CLASS_KEYS) >= _REMEMBERED:
+                        _CLASS_KEYS.clear()
+                    key = _CLASS_KEYS[(place, bit)] = (stable_hash(f"{place}|p{bit}") << 32) | 0x9E3779B9
+                keys.append(key)
+            keys += found[1]
     return keys
+
+
+# place keys and rare-word keys, remembered (the same places and words come back message after message; a
+# crc32 of a new string each time cost ~30 us a message): key -> its hash, forgotten all at once when full
+_REMEMBERED = 100_000
+_PLACE_KEYS: dict[str, tuple[int, ...]] = {}
+_CLASS_KEYS: dict[tuple[str, int], int] = {}
+_RARE_KEYS: dict[str, dict[str, int]] = {"r": {}, "R": {}}
+_MENTION_KEYS: dict[str, int] = {}  # a mentioned word -> its "w:" key
+
+
+def _place_keys(place: str) -> tuple[int, ...]:
+    """The keys ``place_keys`` gives ``place`` whatever the problem: () for a place it gives none, else the
+    place's own key first, then those that follow its problem class keys (remembered)."""
+    keys: list[int] = []
+    if not place.startswith(("rt:", "rw:", "hn:", "ref:", "not:", "num-")):
+        keys.append((stable_hash(place) << 32) | 0x9E3779B9)
+        if " " in place and not place.startswith("street:"):  # "Mandala Krida" meets "Mandalakrida"
+            keys.append((stable_hash(place.replace(" ", "")) << 32) | 0x9E3779B9)
+        if place.startswith("lm-sekolah:") and place.count(" ") >= 2:  # "SMP 3 Semarang" meets "SMPN 03"
+            keys.append((stable_hash(" ".join(place.split()[:2])) << 32) | 0x9E3779B9)
+        if place.startswith("street:") and " " in place:
+            # "Ahmad Yani" meets "Yani" ("Jl. A. Yani"), "Fatmawati Raya" meets "Fatmawati"
+            words = place[7:].split()
+            for word in {words[0], words[-1]} - {"gg", "raya"}:
+                if not word.isdigit():
+                    keys.append((stable_hash(f"street:{word}") << 32) | 0x9E3779B9)
+            keys.append((stable_hash("street:" + "".join(words)) << 32) | 0x9E3779B9)
+        if place.startswith(("street:", "lm-", "kel:")):
+            # the name's words, met by another text that mentions it without a keyword ("karaoke di
+            # sosrowijayan" / "Jl Sosrowijayan"): see mention_keys
+            for word in place.partition(":")[2].split():
+                if len(word) >= 4 and not word.isdigit():
+                    keys.append((stable_hash("w:" + word) << 32) | 0x9E3779B9)
+    found = (keys[0], tuple(keys[1:])) if keys else ()
+    if len(_PLACE_KEYS) >= _REMEMBERED:
+        _PLACE_KEYS.clear()
+    _PLACE_KEYS[place] = found  # type: ignore[assignment]
+    return found  # type: ignore[return-value]
 
 
 # a word shared by complaints of more cases than this in the window is no name of one place or thing
@@ -870,7 +901,15 @@ _RARE_MAX = 4
 
 
 def _rare_key(kind: str, word: str) -> int:
-    return (stable_hash(f"{kind}:{word}") << 32) | 0x85EBCA6B
+    """The index key of ``word`` as a rare word ("r") or a name ("R"), remembered: ``rare_keys`` and
+    ``DedupIndex._rare`` ask for most of a text's twice."""
+    known = _RARE_KEYS[kind]
+    key = known.get(word)
+    if key is None:
+        if len(known) >= _REMEMBERED:
+            known.clear()
+        key = known[word] = (stable_hash(f"{kind}:{word}") << 32) | 0x85EBCA6B
+    return key
 
 
 def rare_keys(f: Features) -> list[int]:
@@ -884,8 +923,11 @@ def mention_keys(f: Features) -> list[int]:
     words another complaint's places were indexed under (``place_keys``)."""
     if f.places:
         return []
-    return [(stable_hash("w:" + word) << 32) | 0x9E3779B9 for word in set(f.mentions.split()) if len(word) >= 4
-            and not word.isdigit()]
+    known = _MENTION_KEYS
+    if len(known) >= _REMEMBERED:
+        known.clear()
+    return [known.get(word) or known.setdefault(word, (stable_hash("w:" + word) << 32) | 0x9E3779B9)
+            for word in set(f.mentions.split()) if len(word) >= 4 and not word.isdigit()]
 
 
 def _nearer(current: dict[str, Any] | None, sim: float, candidate: int, why: str) -> dict[str, Any]:

@@ -474,7 +474,7 @@ def test_regex_prefilter_whole_words():
 
 
 def test_the_trailer_is_cut_as_the_regex_cuts_it() -> None:
-    """classify._without_trailer skips the regex for a text that ends in a plain word: same text either way."""
+    """classify._without_trailer reads the trailer from the text's end instead of running the regex: the same text."""
     import random
 
     from router.classify import _TRAILER, _without_trailer

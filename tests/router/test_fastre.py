@@ -39,7 +39,7 @@ def _canonical_reference(text: str) -> str:
     """canonical_places as it was before the regexes were skipped: every pattern run."""
     low = text.lower()
     if "sd" in low or "sm" in low or "sekolah" in low or "mi" in low or "ma" in low:
-        text = places._SCHOOL.sub(places._school, text)
+        text = places._SCHOOL.compiled.sub(places._school, text)
     if "jl" in low or "jalan" in low:
         text = places._STREET.compiled.sub("jl ", text)
     if "gg" in low or "gang" in low:
@@ -343,3 +343,54 @@ def test_the_routing_rules_regexes_get_the_same_answers():
             assert search(text) == expected, (search.pattern.pattern[:60], text)
             matched[id(search)] += expected
     assert min(matched.values()) >= 5, [s.pattern.pattern[:60] for s in searches if matched[id(s)] < 5]
+
+
+# patterns of stop 29 tried where their words begin, or written so that re skips to where they can match
+MORE_TEXTS = TEXTS + [
+    "RT 09 s.d. RT 12 banjir, rt.3-5 juga, RT 1 sampai 4, rt05 sd 07; RW 2 hingga RW 3",
+    "jembatan II ambrol, Gedung IV bocor, Menara X, pintu air III macet, Dermaga V, Tower VIII",
+    "sampah di depan ruang 3, dekat pos 02, ke kelas 6, di blok 12, samping Pos III, arah terminal 2",
+    "harga naik 1.000.000 jadi 2,500 lalu 12.34 dan 1.2345, rp.10.000,- 3.000m, .500 ,250 x1,000",
+    "Ke (Sukamaju), lalu /Tugu dan -Bumijo, Jalan Merdeka; bukan JALAN",
+    "rt 3 rw 5 kel sukamaju", "rw 12 saja", "srt 4 rwt 2",
+    "Rusak di Jembatan III dan Gedung II. Banjir dekat RT 4 - 6, lampu mati di depan kantor 2 dan 3",
+]
+
+
+@pytest.mark.parametrize("text", MORE_TEXTS + [t.upper() for t in MORE_TEXTS] + [t.lower() for t in MORE_TEXTS])
+def test_anchored_patterns_answer_as_the_whole_pattern(text):
+    from router.dedup import features
+    from router.normalise import _THOUSANDS
+
+    for anchored in (features._RT_RANGE, features._ROMAN_UNIT, features._NUM_AFTER_WHERE):
+        assert isinstance(anchored, Anchored)
+        assert anchored.findall(text) == anchored.compiled.findall(text)
+    assert places._SCHOOL.sub(places._school, text) == places._SCHOOL.compiled.sub(places._school, text)
+    for anchored in (places._RT, places._RW):
+        found, expected = anchored.search(text.lower()), anchored.compiled.search(text.lower())
+        assert (found and (found.span(), found.groups())) == (expected and (expected.span(), expected.groups()))
+    assert bool(features._TITLE_WORD.search(text)) == bool(re.search(r"(?<=[ (/,-])[A-Z][a-z]{2,}", text))
+    assert _THOUSANDS.sub("", text) == re.sub(r"(?<=\d)[.,](?=\d{3}\b)", "", text)
+
+
+def test_the_new_examples_exercise_them():
+    from router.dedup import features
+
+    for anchored in (features._RT_RANGE, features._ROMAN_UNIT, features._NUM_AFTER_WHERE):
+        assert sum(bool(anchored.compiled.search(t)) for t in MORE_TEXTS) >= 2
+    assert sum(bool(re.search(r"(?<=\d)[.,](?=\d{3}\b)", t)) for t in MORE_TEXTS) >= 1
+    assert sum(bool(re.search(r"(?<=[ (/,-])[A-Z][a-z]{2,}", t)) for t in MORE_TEXTS) >= 2
+
+
+@pytest.mark.parametrize("text", MORE_TEXTS + [
+    "lampu taman Alun-alun Kapuas udah nyala, tp lampu taman di Taman Akcaya mati",
+    "Terima kasih atas perbaikan atap, tapi talang masih bocor", "api lahan kemarin sudah padam tapi asap masih",
+    "fogging sudah, tapi nyamuk masih banyak", "since the last report nobody visited", "tambalane wes mrotol",
+    "SUDAH DIPERBAIKI TAPI RUSAK LAGI", "la dibaiki, tp", "so diambe ular itu"])
+def test_fixed_anchored_finds_the_leftmost_match(text):
+    from router.dedup import features
+    from router.dedup.concepts import FIXED
+
+    for variant in (text, text.lower(), text.upper()):
+        found, expected = features._FIXED_WORDS.search(variant), FIXED.search(variant)
+        assert (found and found.span()) == (expected and expected.span())

@@ -44,3 +44,27 @@ def test_predict_is_the_plain_sum(text: str, why: str) -> None:
     toks = normalise(text).split()
     for _ in range(2):  # computed, then from the caches
         assert model.predict(toks) == _plain(model, toks), why
+
+
+@pytest.mark.parametrize("tok", ["jalan", "berlubang", "rt", "a", "", "03", "kec.", "ngarsopuro", "jl2", "<x>",
+                                 "sanés", "kaké", "müller", "ŋ", "jalan😀"])
+def test_word_ids_hashed_as_bytes_are_those_of_the_strings(tok):
+    """Featurizer.word hashes an ASCII word's n-grams as bytes: the ids of hashing each n-gram string."""
+    from router.model import _CHAR_SIZES, Featurizer, _hash
+
+    padded = f"<{tok}>"
+    grams = {f"w:{tok}"}
+    for n in _CHAR_SIZES:
+        grams.update(f"c:{padded[i:i + n]}" for i in range(max(len(padded) - n + 1, 0)))
+    expected = np.array(sorted({_hash(g) for g in grams}), dtype=np.int64)
+    found = Featurizer().word(tok)
+    assert found.dtype == expected.dtype and found.tolist() == expected.tolist()
+
+
+def test_top_keeps_ties_in_order():
+    from router.classify import _top
+
+    probabilities = {"a": 0.1, "b": 0.3, "c": 0.3, "d": 0.05, "e": 0.3, "f": -0.0, "g": 0.0}
+    assert list(_top(probabilities)) == ["b", "c", "e"]
+    assert list(_top(probabilities, 7)) == ["b", "c", "e", "a", "d", "f", "g"]
+    assert list(_top({"x": 0.0, "y": -0.0, "z": 0.0}, 3)) == ["x", "y", "z"]

@@ -239,3 +239,52 @@ def test_a_small_roads_damage_goes_to_whose_remit_names_the_road(shipped, text, 
     if there != here:  # with no road class configured, the damage words stay the PU's
         routing.remits.road_classes = []
         assert Classifier(routing, agencies_with(shipped, **GANG_WORKS)).classify(text).agency == here, why
+
+
+def _match_reference(index: RemitIndex, toks: list[str]):
+    """RemitIndex.match's hits as computed before stop 29 (every agency's terms sorted, a generator summed)."""
+    from collections import defaultdict
+
+    from router.remit import RemitHit
+    from router.rounding import rounded
+
+    found = {}
+    previous: tuple[str, ...] = ()
+    for tok in toks:
+        cands, hits, starts = index._tokens.get(tok) or index._token(tok)
+        found.update(hits)
+        if cands is None:
+            previous = ()
+            continue
+        for a in previous:
+            for b in cands:
+                for code, term, w in index.pairs.get((a, b), ()):
+                    found[(code, term)] = w
+        previous = starts
+    per_agency = defaultdict(list)
+    for (code, term), w in found.items():
+        per_agency[code].append((w, term))
+    out = []
+    for code, items in per_agency.items():
+        score = sum(w for w, _ in items)
+        score = max(min(score, index.max_score), -index.max_score)
+        terms = tuple(term for _, term in sorted(items, key=lambda x: -abs(x[0])))
+        if abs(score) >= 0.05:
+            out.append(RemitHit(code, rounded(score, 3), terms))
+    return sorted(out, key=lambda h: -h.score)
+
+
+@pytest.mark.parametrize("text", [
+    "pipa bocor di depan rumah, tagihan air naik, sambungan baru belum dipasang",
+    "sampah di TPS belum diangkut, taman kotor dan pohon tumbang",
+    "lampu jalan mati, tiang lampu miring, parkir liar dan angkutan umum ngetem",
+    "rumah tidak layak huni, rusunawa bocor, pemakaman umum penuh",
+    "",
+])
+def test_match_gives_the_hits_of_before(shipped, text):
+    from router.normalise import normalise
+
+    index = Classifier(shipped.routing, shipped.agencies).remits
+    toks = normalise(text).split()
+    assert index.match(toks) == _match_reference(index, toks)
+    assert index.match(toks) or not text
