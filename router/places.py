@@ -85,15 +85,63 @@ def _digits(words: list[str]) -> list[str] | None:
     return out if found and len(out) > 1 else None
 
 
+# how citizens shorten the generic first word of a place name ("Gn. Lingai" for Gunung Lingai, "Kp. Baru",
+# "Tj. Batu", "Ps. Pagi", "Sei Dama" for Sungai Dama); "gng" is left out: the lexicon reads it as "gang"
+_PREFIX_FORMS = {
+    "gunung": ("gn",), "kampung": ("kp", "kpg", "kamp"), "tanjung": ("tj", "tg", "tjg"), "pasar": ("ps", "psr"),
+    "sungai": ("sei", "sui"), "bukit": ("bkt",), "karang": ("krg",), "teluk": ("tlk",),
+}
+# generic first words a one-word official name may be glued from ("Sungaibuah", "Kotabaru", "Bukitlama")
+_GLUED_PREFIXES = (*_PREFIX_FORMS, "kota", "talang", "tanah", "pulau", "padang", "batu", "air", "kebun")
+_ROMAN_NUMERALS = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8, "ix": 9, "x": 10}
+_ROMAN_OF = {n: r.upper() for r, n in _ROMAN_NUMERALS.items()}
+_WORD_OF = {n: w for w, n in _UNITS.items()} | {10: "sepuluh"}
+# one word of a part, two spellings: "Karang Asam Hulu" is Karang Asam Ulu
+_PART_SPELLINGS = {"ulu": "hulu", "hulu": "ulu"}
+
+
+def _numbered_forms(words: list[str]) -> list[list[str]]:
+    """A name ending in a part number written the other ways: "Sindulang Dua" → Sindulang 2, Sindulang II;
+    "Paal IV" → Paal 4, Paal Empat. Only the last word: the number tells two parts of one place apart, so each
+    form keeps its number ("Sindulang I" never meets "Sindulang II")."""
+    if len(words) < 2 or words[-2].lower() == "simpang":  # "Simpang Tiga": where three roads meet, no part
+        return []
+    last = words[-1].lower()
+    number = _UNITS.get(last) or _TEENS.get(last) or _ROMAN_NUMERALS.get(last) or \
+        (int(last) if last.isdigit() and 0 < int(last) <= 10 else None)
+    if number is None:
+        return []
+    head = words[:-1]
+    forms = {str(number), _ROMAN_OF.get(number, ""), _WORD_OF.get(number, "").title()} - {"", words[-1]}
+    return [[*head, form] for form in sorted(forms)]
+
+
 def _variants(name: str) -> list[str]:
     """Spellings people use for a region name: a two-word name written as one word; number words written
-    as digits (Palembang's "13 Ulu" for kelurahan Tiga Belas Ulu)."""
+    as digits (Palembang's "13 Ulu" for kelurahan Tiga Belas Ulu); a part number as digit, Roman numeral or
+    word ("Sindulang 2", "Sindulang II", "Sindulang Dua"); the generic first word shortened ("Gn. Lingai",
+    "Sei Dama", "Tj. Batu") or glued ("Sungaibuah" written "Sungai Buah", "Sei Buah"); "Hulu" for "Ulu"."""
     words = name.replace("-", " ").split()
     out = ["".join(words)] if 1 < len(words) <= 3 else []
     numbered = _digits(words)
     if numbered:
         out.append(" ".join(numbered))
-    return out
+    if len(words) == 1:
+        low = words[0].lower()
+        prefix = next((p for p in _GLUED_PREFIXES if low.startswith(p) and len(low) - len(p) >= 3), None)
+        if prefix is not None:
+            words = [words[0][:len(prefix)], words[0][len(prefix):]]
+            out.append(" ".join(words))
+    spelled = [words]
+    spelled += [[*words[:-1], _PART_SPELLINGS[words[-1].lower()].title()]] if len(words) > 1 and \
+        words[-1].lower() in _PART_SPELLINGS else []
+    spelled += [form for ws in list(spelled) for form in _numbered_forms(ws)]
+    for ws in spelled:
+        if ws is not words:
+            out.append(" ".join(ws))
+        if len(ws) > 1:
+            out += [" ".join((short, *ws[1:])) for short in _PREFIX_FORMS.get(ws[0].lower(), ())]
+    return list(dict.fromkeys(v for v in out if v != name))
 
 
 def merged_places(cfg: GazetteerConfig, common: set[str] | None = None) -> tuple[str, list[Kecamatan]]:
