@@ -515,8 +515,8 @@ class DedupIndex:
                 # complaint at the place it names; a bare follow-up ("[foto] belum ada perbaikan") that names
                 # neither problem nor place, about the sender's latest complaint
                 reminder = not f_flags & (ALSO | SETTLED) and (
-                    (not f_problems and (place_score >= 0.3 or (not f_places and (f_flags & FOLLOW or
-                                                                                 (same_channel and age <= _SOON)))))
+                    (not f_problems and (place_score >= 0.3 or (not f_places and (f_flags & FOLLOW or (
+                        incident and same_channel and age <= _SOON)))))
                     or (not other_problems and place_score >= 0.6 and f_flags & FOLLOW))  # named only the second time
                 if f_flags & ALSO and content_sim < threshold and not self_ref:
                     rejected = _nearer(rejected, sim, ids[slot], "adds another complaint")
@@ -779,7 +779,8 @@ _FEW_WORDS = 0.2
 # … and below which the writer's own two messages, with only a problem class in common, say different things
 _NO_WORDS = 0.1
 # a writer's message this soon after their complaint on one channel, naming neither problem nor place, is more of it
-# ("Pak tolong cepat, aek terus naik, kami la di atas lemari" twenty minutes after the flood report)
+# ("Pak tolong cepat, aek terus naik, kami la di atas lemari" twenty minutes after the flood report) — when it is a
+# complaint itself: a thank-you or a greeting is no follow-up by its time alone ("terima kasih min, mantap 👍")
 _SOON = 3 * 3600.0
 _WEEK = 7 * DAY  # a stated duration of a few days is of another occurrence when the earlier report is this old
 _AREA_KINDS = frozenset(("kel", "kec", "rt", "rw"))
