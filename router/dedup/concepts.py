@@ -129,7 +129,7 @@ _CLASS_PAIRS: dict[tuple[str, str], str] = {
     ("manusia", "silver"): "street_people", ("anak", "jalanan"): "street_people",
     ("anak", "jalan"): "street_people", ("minta", "minta"): "street_people",  # ("jalanan" is normalised to "jalan")
     ("kaki", "lima"): "vendor", ("ruang", "kelas"): "school_building", ("uang", "komite"): "school_fee", ("seperti", "gunung"): "waste", ("study", "tour"): "school_fee", ("kartu", "keluarga"): "civil_registry",
-    ("bantuan", "beras"): "welfare", ("wi", "fi"): "digital",
+    ("bantuan", "beras"): "welfare", ("bantuan", "sosial"): "welfare", ("wi", "fi"): "digital",
     # oil on the water (a slick, a spill) pollutes it
     ("lapisan", "minyak"): "sewage", ("tumpahan", "minyak"): "sewage", ("jalan", "rusak"): "road", ("jalan", "hancur"): "road", ("gang", "rusak"): "road", ("jalan", "ambrol"): "road", ("aspal", "ambrol"): "road",
 }
@@ -198,6 +198,9 @@ _BESIDE = frozenset("depan dpn dekat deket dkt samping sebelah seberang belakang
 _TOWARDS = frozenset("sampai sampe ke ka dekat deket dkt depan belakang samping".split())
 # "karena asap kebakaran lahan tadi, tetangga sesak napas": the cause, an event told before, is the reference
 _CAUSE = frozenset("karena karna krn akibat gara".split())
+# "other than", "different from" (Indonesian, Javanese, Sundanese, eastern Malay, Minang) and the word for "from"
+_DIFFERENT = frozenset("lain laen laeng beda berbeda bedo babeda seje benten sanes".split())
+_FROM = frozenset("dari dr sama ama dengan dgn deng karo kaliyan kalih ro jo ti jeung kalawan ambek mbek".split())
 _THERE_WAS = frozenset("ada ana ono onok".split())
 _BROKEN_WORDS = frozenset("mati padam pareum".split())
 # piped water, in the words regions use for it, and what else may be "mati" after it ("air … lampu mati")
@@ -278,6 +281,14 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
     overflow = flood = False  # the flood class named by an overflow word ("luber"), by another flood word
     tokens = tokens if isinstance(tokens, list) else list(tokens)
     told = {i for i in range(1, len(tokens) - 1) if tokens[i + 1] in _THAT_ONE and tokens[i - 1] in _WHICH}
+    if not _DIFFERENT.isdisjoint(tokens):
+        # "Ini lain dari lampu tadi", "ini beda ya sama wifi nya": what this one differs from is the matter already
+        # told, named to set this one apart, not this one's problem
+        for i, token in enumerate(tokens):
+            if token in _DIFFERENT:
+                j = next((j for j in range(i + 1, min(i + 3, len(tokens))) if tokens[j] in _FROM), None)
+                if j is not None:
+                    told.update(range(j + 1, min(j + 3, len(tokens))))
     if "form" in tokens or "formulir" in tokens:  # "sudah isi web form": the channel, not a broken website
         told |= {i for i, t in enumerate(tokens) if t in _WEB and (
             tokens[i + 1:i + 2] in (["form"], ["formulir"]) or tokens[i - 1:i] in (["form"], ["formulir"]))}
@@ -426,6 +437,14 @@ SETTLED_BUT = 1024
 # (not stored) the duration it gives is a few days ("sudah 3 hari tidak diangkut lagi"): ongoing for those days
 # only, so a report from a week or more before is of an earlier occurrence
 SHORT = 256
+# (stored) the problem is told as a habit ("sering penuh", "tiap malam", "langganan banjir", Javanese "saben", Sundanese
+# "unggal"): a later "penuh lagi" of the same writer is another instance of that complaint, not a new occurrence
+HABITUAL = 2048
+_HABITUAL = re.compile(r"\b(?:sering|seringkali|sering2|selalu|slalu|kerap|acap|langganan|saben|unggal|salawasna|"
+                       r"(?:tiap|setiap|tiok|saban)\s+(?:hari|malam|malem|sore|pagi|siang|minggu|hujan|ujan|musim|subuh)|"
+                       r"terus[- ]?terusan|berulang(?:\s+kali|[- ]ulang)?)\b", re.I)
+_HABITUAL_WORDS = frozenset("sering seringkali selalu slalu kerap acap langganan saben unggal salawasna tiap setiap tiok "
+                            "saban terus terusan berulang".split())
 
 _CHANNEL = r"(?:wa|whatsapp|whats app|watsap|email|e-mail|surel|telegram|tele|dm|twitter|x|lapor|sms|telp|telepon)"
 _SELF_REF = re.compile(
@@ -678,6 +697,8 @@ def reference_flags(text: str, words: frozenset[str] | set[str] | None = None) -
         flags |= OTHER
     if not words.isdisjoint(_ALSO_WORDS) and _also(text):
         flags |= ALSO
+    if not words.isdisjoint(_HABITUAL_WORDS) and _HABITUAL.search(text):
+        flags |= HABITUAL
     if flags & AGAIN and (_lasting(text) or _PERSISTS.search(text)):
         # "udah seminggu lebih", "atap masih bocor, tadi malam hujan lagi": the problem goes on, it is not back
         # (not "belum": "numpuk lagi, belum diangkut" is back again)

@@ -713,7 +713,8 @@ def _sub_unit(places: set[str], match: re.Match[str]) -> None:
         places.add(f"sub:{NUMBER_WORDS[first.lower()]}")
         return
     name = first.lower()
-    if name in _common_words() or name in _SUB_WORDS or len(name) < 3:
+    if name in _common_words() or name in _SUB_WORDS or len(name) < 3 or "'" in name[-3:]:
+        # (and an English contraction: "Whole banjar can't sleep" names no banjar)
         return  # "balai banjar kami", "lingkungan sekitar"
     if second.lower() in _SIDES:
         name += " " + second.lower()

@@ -26,6 +26,7 @@ from router.dedup.concepts import (
     ALSO,
     AREA_CLASSES,
     FOLLOW,
+    HABITUAL,
     LASTING,
     OTHER,
     PLACELESS_CLASSES,
@@ -120,7 +121,7 @@ class DedupIndex:
         self._channel_of = np.zeros(cap, dtype=np.int16)
         self._prev_own = np.zeros(cap, dtype=np.int32)  # the same person's previous slot, -1 = none
         self._problems_of = np.zeros(cap, dtype=np.int64)  # problem class bit masks
-        self._flags_of = np.zeros(cap, dtype=np.int8)  # reference flags
+        self._flags_of = np.zeros(cap, dtype=np.int16)  # reference flags
         self._opener_of = np.zeros(cap, dtype=np.int32)  # slot of the first complaint of the entry's group
         self._content = Ragged(np.uint32)
         self._ident = Ragged(np.uint32)  # identity keys of the sender (name words, handle prefixes)
@@ -350,11 +351,12 @@ class DedupIndex:
                 rejected = _nearer(rejected, 0.0, ids[slot], "the text says it is another one")
                 continue
             if (again or (f_flags & SHORT and f_flags & AGAIN and age >= _WEEK)) and age >= recurrence and \
-                    not (self_ref and level != "incident"):
+                    not (self_ref and level != "incident") and not (mine and flags_of[slot] & HABITUAL and age < _WEEK):
                 # ("penuh lagi, sudah 3 hari tidak diangkut" a week or more after a report: those days are of
                 # another occurrence)
                 # (not the writer's own report it points back to: "saya yang kirim surat …, tadi ada truk
-                # terguling lagi" is more of that complaint)
+                # terguling lagi" is more of that complaint; nor the writer's own report of a habit, "kelotok sering
+                # penuh", of which "tadi sore penuh lagi" days later is one more instance — within a week)
                 rejected = _nearer(rejected, 0.0, ids[slot], "the problem is back: a new occurrence")
                 continue
             if f_flags & RECUR and not flags_of[slot] & RECUR:
@@ -474,6 +476,12 @@ class DedupIndex:
                     bounded[opener] = parsed_similarity(
                         f_parsed, self._place_set(place_data, p_off[opener], p_off[opener + 1]))[1]
                 why = bounded[opener]
+            if why is not None and rank == 2 and dated and shared and self_ref:
+                # "Saya sudah melaporkan via WhatsApp (10 Mei) mengenai pohon di trotoar Jl. Ir. H. Juanda" / the
+                # writer's WhatsApp of the 10th (their own number) about a tree on "jl dago atas": the report it
+                # points to by channel and day, of the same problem — its place told in other names (a street's
+                # old or popular name); a name alone never crosses a place conflict
+                place_score, why = max(place_score, 0.6), None
             if why is None and f_problems and other_problems and not shared and not named_back and \
                     not (rank >= 1 and self_ref and place_score >= 0.6):  # "melanjutkan WA saya tadi" at one place
                 why = "different problem"
@@ -665,7 +673,7 @@ class DedupIndex:
         self._places.append([self._code(p) for p in sorted(f.places)])
         self._ident.append(sorted(f.ident))
         self._denied.append(sorted(f.negated))
-        self._problems_of[slot], self._flags_of[slot] = f.problems, f.flags & 0x7F  # (SETTLED is not kept)
+        self._problems_of[slot], self._flags_of[slot] = f.problems, f.flags & (0x7F | HABITUAL)  # (SETTLED is not kept)
         self._opener_of[slot] = slot
         person = self.person(f.person)
         if person is not None:
