@@ -476,11 +476,14 @@ class DedupIndex:
                     bounded[opener] = parsed_similarity(
                         f_parsed, self._place_set(place_data, p_off[opener], p_off[opener + 1]))[1]
                 why = bounded[opener]
-            if why is not None and rank == 2 and dated and shared and self_ref:
+            if why is not None and rank >= 1 and dated and shared and self_ref and \
+                    (rank == 2 or self._names_in(f, c_lo, c_hi)):
                 # "Saya sudah melaporkan via WhatsApp (10 Mei) mengenai pohon di trotoar Jl. Ir. H. Juanda" / the
                 # writer's WhatsApp of the 10th (their own number) about a tree on "jl dago atas": the report it
                 # points to by channel and day, of the same problem — its place told in other names (a street's
-                # old or popular name); a name alone never crosses a place conflict
+                # old or popular name). Linked by a name only, when that report names this one's place too
+                # ("Lampu taman Zero Point masih mati, sudah saya post di IG kemarin" / "Lampu taman di Taman
+                # Kesatuan Bangsa dekat Zero Point mati semua"); a name alone crosses no other place conflict
                 place_score, why = max(place_score, 0.6), None
             if why is None and f_problems and other_problems and not shared and not named_back and \
                     not (rank >= 1 and self_ref and place_score >= 0.6):  # "melanjutkan WA saya tadi" at one place

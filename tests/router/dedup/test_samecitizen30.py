@@ -126,3 +126,21 @@ def test_a_welfare_request_written_out_is_welfare() -> None:
     s.send("Kebakaran di Kampung Baru Tengah dekat masjid, sudah 4 rumah! Tolong segera!!", person=1, name="Nur Aini")
     assert s.level("Pian, bubuhan korban kebakaran di Baru Tengah masih di masjid, kekurangan makanan wan popok bayi. "
                    "Bantuan sosial belum datang.", person=1, name="Nur Aini", hours=11) == "new"
+
+
+def test_a_dated_pointer_by_name_finds_the_report_that_names_its_place_too() -> None:
+    # linked by name only: "Taman Zero Point" / "Taman Kesatuan Bangsa dekat Zero Point" — that report names this
+    # one's place as where it is (a name alone crosses no other place conflict, test_grouping)
+    s = Stream()
+    s.send("Lampu taman di Taman Kesatuan Bangsa dekat Zero Point mati semua, malem gelap jadi tempat orang mabuk "
+           "@perkim.kotamanado", person=1, channel="instagram", name="Nona Manado", handle="ig:nona_manado", hours=9)
+    found = s.send("Lampu taman Zero Point masih mati, sudah saya post di IG kemarin @perkimmanado", person=2,
+                   channel="x", name="Nona Manado", handle="x:@nonamdo", hours=35)
+    assert found.match is not None and found.match.level == "cross_channel" and found.match.candidate == 1, \
+        found.explain()
+    # (another park the earlier report does not name: apart)
+    s = Stream()
+    s.send("Lampu taman di Taman Kesatuan Bangsa mati semua, malem gelap jadi tempat orang mabuk", person=1,
+           channel="instagram", name="Nona Manado", handle="ig:nona_manado", hours=9)
+    assert s.level("Lampu taman Zero Point masih mati, sudah saya post di IG kemarin @perkimmanado", person=2,
+                   channel="x", name="Nona Manado", handle="x:@nonamdo", hours=35) == "new"
