@@ -144,3 +144,23 @@ def test_a_dated_pointer_by_name_finds_the_report_that_names_its_place_too() -> 
            channel="instagram", name="Nona Manado", handle="ig:nona_manado", hours=9)
     assert s.level("Lampu taman Zero Point masih mati, sudah saya post di IG kemarin @perkimmanado", person=2,
                    channel="x", name="Nona Manado", handle="x:@nonamdo", hours=35) == "new"
+
+
+def test_a_denied_sense_the_text_affirms_in_another_form_denies_nothing() -> None:
+    # "Ini bukan kebakaran, sengaja dibakar": burning on purpose, not a fire — the writer's "bakar kabel lagi" days
+    # later is that complaint again, not one its denial keeps apart
+    s = Stream()
+    s.send("Bli, gudang rongsok di Jl. Cargo Sari tiap sore bakar kabel di halaman belakang buat ambil tembaga, asapnya "
+           "hitam bau. Ini bukan kebakaran, sengaja dibakar", person=1, name="Ni Luh Dewi")
+    assert s.level("Bli sore kemarin mereka bakar kabel lagi di belakang gudang Cargo Sari, asapnya masuk rumah",
+                   person=1, name="Ni Luh Dewi", hours=89) == "resend"
+
+
+def test_a_denial_of_the_same_word_said_as_a_place_still_stands() -> None:
+    # "dekat tangga itu … Ini bukan soal tangga lagi": the stairs say where; the landslide is another complaint
+    s = Stream()
+    s.send("Tangga lorong di Bumi Beringin lingkungan 2 so ancor, anak tangga banyak yang patah, oma-oma susah turun",
+           person=1, name="Imelda")
+    assert s.level("Pak tolong, di Bumi Beringin lingk 2 dekat tangga itu skarang tanah longsor abis ujan semalam, tanah "
+                   "deng batu jatuh ka atap rumah bawah. Ini bukan soal tangga lagi, orang perlu dievakuasi", person=1,
+                   name="Imelda", hours=45) == "new"
