@@ -526,7 +526,10 @@ class DedupIndex:
                 # complaint at the place it names; a bare follow-up ("[foto] belum ada perbaikan") that names
                 # neither problem nor place, about the sender's latest complaint
                 reminder = not f_flags & (ALSO | SETTLED) and (
-                    (not f_problems and (place_score >= 0.3 or (not f_places and (f_flags & FOLLOW or (
+                    (not f_problems and ((place_score >= 0.3 and (f_flags & (FOLLOW | AGAIN | SELF_REF) or
+                                                   content_sim >= _FEW_WORDS or n_content <= _TERSE or
+                                                   age <= _SOON)) or
+                                         (not f_places and (f_flags & FOLLOW or (
                         incident and same_channel and age <= _SOON)))))
                     or (not other_problems and place_score >= 0.6 and f_flags & FOLLOW))  # named only the second time
                 if f_flags & ALSO and content_sim < threshold and not self_ref:
@@ -793,6 +796,11 @@ _NO_WORDS = 0.1
 # ("Pak tolong cepat, aek terus naik, kami la di atas lemari" twenty minutes after the flood report) — when it is a
 # complaint itself: a thank-you or a greeting is no follow-up by its time alone ("terima kasih min, mantap 👍")
 _SOON = 3 * 3600.0
+# content words of a terse message ("kumaha laporan gang RT 02 RW 04 Binong?"): a reminder of the complaint at the
+# place it names; a longer one that names no known problem there, in words that hardly meet the earlier ("gempa
+# kuat barusan, kami lari ke shelter tsunami dekat Malabero tapi gerbangnyo digembok" two days after the writer's
+# abrasion report there), tells another matter — unless it comes soon after ("pak cepet nggih, ulane ndhelik …")
+_TERSE = 6
 _WEEK = 7 * DAY  # a stated duration of a few days is of another occurrence when the earlier report is this old
 _AREA_KINDS = frozenset(("kel", "kec", "rt", "rw"))
 # kinds of place that name no street or landmark: sharing only these, one text may still mention the other's by

@@ -164,3 +164,19 @@ def test_a_denial_of_the_same_word_said_as_a_place_still_stands() -> None:
     assert s.level("Pak tolong, di Bumi Beringin lingk 2 dekat tangga itu skarang tanah longsor abis ujan semalam, tanah "
                    "deng batu jatuh ka atap rumah bawah. Ini bukan soal tangga lagi, orang perlu dievakuasi", person=1,
                    name="Imelda", hours=45) == "new"
+
+
+@pytest.mark.parametrize(("later", "hours", "expected"), [
+    # days later, no known problem, words that hardly meet: the writer's second matter in that kelurahan
+    ("Pak gempa kuat barusan, kami lari ke shelter tsunami di Kelurahan Malabero tapi gerbangnyo digembok, idak pacak "
+     "naik. Cak mano kalu tsunami betulan", 60, "new"),
+    # terse, or soon after: still a reminder of the complaint there
+    ("Pak gimana Kelurahan Malabero?", 60, "resend"),
+    ("Pak cepat nian, rumah kami di Kelurahan Malabero la dekat nian ke bibir pantai, takut malam ni", 1, "resend"),
+])
+def test_a_message_naming_no_known_problem_at_ones_own_complaints_place(later: str, hours: float,
+                                                                       expected: str) -> None:
+    s = Stream()
+    s.send("Pak abrasi di Kelurahan Malabero tambah parah, semalam ombak pasang lagi. Belum ado petugas datang",
+           person=1, name="Pak Zulkifli")
+    assert s.level(later, person=1, name="Pak Zulkifli", hours=hours) == expected
