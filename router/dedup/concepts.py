@@ -454,8 +454,9 @@ _SELF_REF = re.compile(
     r"(?:\w+\s+){0,2}?"
     r"(?:wa|whatsapp|kirim|ngirim|kirimkan|lapor|laporkan|laporin|melapor|melaporkan|ngelapor|ngadu|mengadu|"
     r"sampaikan|menyampaikan|email|"
-    # ("sudah saya post di IG kemarin", "kemarin udah aku tulis di X juga": the writer's post elsewhere)
-    r"post|posting|posted|tulis|nulis|tuliskan)\b"
+    # ("sudah saya post di IG kemarin", "kemarin udah aku tulis di X juga": the writer's post elsewhere; "udah gw DM";
+    # Javanese "wes tak laporno", "wis tak laporke")
+    r"post|posting|posted|tulis|nulis|tuliskan|dm|laporno|laporke|laporake|laporne|dilaporke|dilaporno)\b"
     # (not "sudah lapor ke kelian banjar / pak RT / lurah": told to someone local, not to this service)
     r"(?!\s+(?:ke|sama|ama|pada|kepada)\s+(?:pak\s+|bu\s+|ibu\s+|bapak\s+)?(?:rt|rw|kelian|klian|lurah|kades|kadus|kaling|"
     r"kepala\s+lingkungan|ketua|polisi|polsek|satpam|security|pengelola|pemilik|bos|mandor|linmas|babinsa|pecalang)\b)"
@@ -493,7 +494,13 @@ _SELF_REF = re.compile(
     r"|\b(?:pesan|email|e-mail|surel|surat|twit|cuitan|postingan|laporan|aduan)\s+(?:saya|sy|kami)\s+"
     r"(?:tanggal|tgl|pada|kemarin|kmrn|sebelumnya|terdahulu|tadi|minggu\s+lalu)\b"
     # English: "I have tweeted you several times", "I already reported"
-    r"|\b(?:i|we)\s+(?:have\s+|had\s+|already\s+)*(?:tweeted|reported|emailed|messaged|written|wrote|posted|sent)\b",
+    r"|\b(?:i|we)\s+(?:have\s+|had\s+|already\s+)*(?:tweeted|reported|emailed|messaged|written|wrote|posted|sent)\b"
+    r"|\bas\s+(?:i|we)\s+(?:mentioned|said|wrote|reported)\b|\bin\s+(?:my|our)\s+(?:previous\s+|earlier\s+|last\s+)?"
+    r"(?:email|e-mail|message|tweet|post|dm|report)\b"
+    # "still the same" as the writer told it: "Masih sama, banyak yg balik kecewa …", "tetep sama pak", Javanese "podo
+    # wae", "sami mawon", Sundanese "sarua keneh", "still the same"
+    r"|(?:^|[.,;:!?\n]\s*)(?:masih|msh|tetap|tetep|ttp)\s+sama\b(?!\s+\w+nya\b)|\b(?:podo|padha|sami)\s+(?:wae|bae|mawon)\b"
+    r"|\bsarua\s+(?:keneh|keneh\s+wae)\b|\bstill\s+the\s+same\b",
     re.I)
 # (Banjar "pulang" is "again" only after what went wrong: "mati pulang", not "pulang kerja")
 _AGAIN_AFTER_STATE = r"\b(?:mati|padam|pareum|bocor|numpuk|penuh|banjir|macet|rusak|mampet)\s+pulang\b"
@@ -563,7 +570,8 @@ menyampaikan email
 menyusul melanjutkan menindaklanjuti menyambung sebagaimana lanjutan laporan via lewat melalui ngalangkungan
 ulang lagi ngetwit ngetweet nge tweet twit posting ngepost nulis menulis nyerat surat ngelapor
 mention ngemention ngetag dm isi mengisi ngisi telepon telpon nelpon sms chat
-tweeted reported emailed messaged written wrote posted sent post tulis tuliskan
+tweeted reported emailed messaged written wrote posted sent post tulis tuliskan laporno laporke laporake laporne
+dilaporke dilaporno mentioned said sama podo padha sami sarua same
 pesan aduan pengaduan postingan unggahan cuitan tweet kiriman
 """.split())
 _AGAIN_WORDS = frozenset("lagi lg deui kembali balik maning meneh maneh agik again pulang".split())

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from router.dedup.concepts import HABITUAL, class_names, problem_mask, reference_flags
+from router.dedup.concepts import HABITUAL, SELF_REF, class_names, problem_mask, reference_flags
 from router.dedup.features import extract_places
 from router.normalise import normalise, tokens
 from tests.router.dedup.test_grouping import Stream
@@ -180,3 +180,26 @@ def test_a_message_naming_no_known_problem_at_ones_own_complaints_place(later: s
     s.send("Pak abrasi di Kelurahan Malabero tambah parah, semalam ombak pasang lagi. Belum ado petugas datang",
            person=1, name="Pak Zulkifli")
     assert s.level(later, person=1, name="Pak Zulkifli", hours=hours) == expected
+
+
+@pytest.mark.parametrize(("text", "refers"), [
+    ("as I mentioned in my email, the bar is still loud", True),
+    ("udah gw DM kemarin, lampu masih mati", True),
+    ("wes tak laporno nang WA, dalane isih bolong", True),  # Javanese "laporno", "laporke"
+    ("Masih sama, banyak yg balik kecewa dari Puskesmas siang ini", True),  # still the same as told
+    ("podo wae pak, sampahe durung diangkut", True),
+    ("sarua keneh pak, jalan teu acan dibenerkeun", True),
+    ("anak masih sama neneknya di rumah, air belum ngalir", False),  # "sama" is "with"
+    ("jalan rusak masih sama parahnya dengan jalan sebelah", False),
+])
+def test_more_self_references(text: str, refers: bool) -> None:
+    assert bool(reference_flags(text) & SELF_REF) == refers, text
+
+
+def test_still_the_same_is_the_writers_complaint_again() -> None:
+    # the writer's "Masih sama" an hour and a half later names the puskesmas only by another weak word
+    s = Stream()
+    s.send("@dinkes_smd Puskesmas Temindung tutup jam 11 padahal jadwal sampe jam 12. Pasien disuruh balik besok",
+           person=1, channel="x", name="Mhs Unmul", handle="x:@mahasiswa_unmul")
+    assert s.level("Masih sama, banyak yg balik kecewa dari Puskesmas Temindung siang ini @dinkes_smd", person=1,
+                   channel="x", name="Mhs Unmul", handle="x:@mahasiswa_unmul", hours=1.5) == "resend"
