@@ -795,7 +795,13 @@ ketua rt rw warga info informasi update news berita kita kota bandung official a
 dan the of team tim grup group ortu orang tua murid wali kelas pengurus
 wayan made nyoman ketut putu gede kadek komang nengah luh ni gusti ngurah
 muhammad muhamad mohammad mohamad moh muh
+sdr sdri saudara saudari nyonya tuan bli mbok jro gus gek acil julak angah uma cak ning mbah mbakyu pakde pakdhe bude
+budhe eyang kakek nenek aki nini bibi paman opa oma nyong tete nene pace mace usi bung ayuk ayah daeng uda uni etek
+amang inang ompung tulang koh cik encik engku wak atok datuk komite lpm
 """.split())
+# (and the forms of address of the regions: Sdr/Saudara, Balinese Bli/Mbok/Jro, Banjar Acil/Julak, Javanese Cak/Mbah/
+# Pakde, Manado Opa/Oma, Papuan Pace/Mace, Palembang Ayuk, Minang Uda/Uni, Batak Amang/Inang/Ompung, Makassar Daeng,
+# Chinese-Indonesian Koh/Cik: "Acil Ipah" and "Acil Norma" are two women)
 # Balinese birth-order names (Wayan, Putu, Gede, Made, Kadek, Nyoman, Komang, Ketut, Ni Luh) and "Muhammad": half a
 # city's writers share them, they tell nobody apart
 

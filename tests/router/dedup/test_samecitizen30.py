@@ -11,7 +11,14 @@ from __future__ import annotations
 
 import pytest
 
-from router.dedup.concepts import HABITUAL, SELF_REF, class_names, problem_mask, reference_flags
+from router.dedup.concepts import (
+    HABITUAL,
+    SELF_REF,
+    class_names,
+    identity_keys,
+    problem_mask,
+    reference_flags,
+)
 from router.dedup.features import extract_places
 from router.normalise import normalise, tokens
 from tests.router.dedup.test_grouping import Stream
@@ -203,3 +210,26 @@ def test_still_the_same_is_the_writers_complaint_again() -> None:
            person=1, channel="x", name="Mhs Unmul", handle="x:@mahasiswa_unmul")
     assert s.level("Masih sama, banyak yg balik kecewa dari Puskesmas Temindung siang ini @dinkes_smd", person=1,
                    channel="x", name="Mhs Unmul", handle="x:@mahasiswa_unmul", hours=1.5) == "resend"
+
+
+@pytest.mark.parametrize(("a", "b", "meet"), [
+    ("Acil Ipah", "Acil Norma", False),  # forms of address of the regions tell nobody apart
+    ("Sdr. Budi Santoso", "Sdr. Andi", False),
+    ("Opa Yantje Ratu", "Opa Hein", False),
+    ("Cak Mat", "Cak Kholiq", False),
+    ("Ayuk Melati", "Ayuk Sari", False),
+    ("Acil Ipah", "Ipah Norhayati", True),  # the name itself still meets
+    ("Sdr. Budi Santoso", "Budi S.", True),
+])
+def test_forms_of_address_are_no_names(a: str, b: str, meet: bool) -> None:
+    stored, _ = identity_keys([a])
+    _, probe = identity_keys([b])
+    assert bool(stored & probe) == meet
+
+
+def test_two_citizens_addressed_alike_are_not_linked_by_a_self_reference() -> None:
+    s = Stream()
+    s.send("pak, rumah panggung di Mantuil RT 03 tiangnya sudah lapuk dan miring ke sungai", person=1,
+           channel="whatsapp", name="Acil Ipah")
+    assert s.level("Sudah saya WA tadi pagi: jalan di Kelayan B gang 5 berlubang besar, mohon ditambal", person=2,
+                   channel="facebook", name="Acil Norma", hours=3) == "new"
