@@ -129,7 +129,7 @@ _CLASS_PAIRS: dict[tuple[str, str], str] = {
     ("manusia", "silver"): "street_people", ("anak", "jalanan"): "street_people",
     ("anak", "jalan"): "street_people", ("minta", "minta"): "street_people",  # ("jalanan" is normalised to "jalan")
     ("kaki", "lima"): "vendor", ("ruang", "kelas"): "school_building", ("uang", "komite"): "school_fee", ("seperti", "gunung"): "waste", ("study", "tour"): "school_fee", ("kartu", "keluarga"): "civil_registry",
-    ("bantuan", "beras"): "welfare", ("wi", "fi"): "digital",
+    ("bantuan", "beras"): "welfare", ("bantuan", "sosial"): "welfare", ("wi", "fi"): "digital",
     # oil on the water (a slick, a spill) pollutes it
     ("lapisan", "minyak"): "sewage", ("tumpahan", "minyak"): "sewage", ("jalan", "rusak"): "road", ("jalan", "hancur"): "road", ("gang", "rusak"): "road", ("jalan", "ambrol"): "road", ("aspal", "ambrol"): "road",
 }
@@ -198,6 +198,9 @@ _BESIDE = frozenset("depan dpn dekat deket dkt samping sebelah seberang belakang
 _TOWARDS = frozenset("sampai sampe ke ka dekat deket dkt depan belakang samping".split())
 # "karena asap kebakaran lahan tadi, tetangga sesak napas": the cause, an event told before, is the reference
 _CAUSE = frozenset("karena karna krn akibat gara".split())
+# "other than", "different from" (Indonesian, Javanese, Sundanese, eastern Malay, Minang) and the word for "from"
+_DIFFERENT = frozenset("lain laen laeng beda berbeda bedo babeda seje benten sanes".split())
+_FROM = frozenset("dari dr sama ama dengan dgn deng karo kaliyan kalih ro jo ti jeung kalawan ambek mbek".split())
 _THERE_WAS = frozenset("ada ana ono onok".split())
 _BROKEN_WORDS = frozenset("mati padam pareum".split())
 # piped water, in the words regions use for it, and what else may be "mati" after it ("air … lampu mati")
@@ -278,6 +281,14 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
     overflow = flood = False  # the flood class named by an overflow word ("luber"), by another flood word
     tokens = tokens if isinstance(tokens, list) else list(tokens)
     told = {i for i in range(1, len(tokens) - 1) if tokens[i + 1] in _THAT_ONE and tokens[i - 1] in _WHICH}
+    if not _DIFFERENT.isdisjoint(tokens):
+        # "Ini lain dari lampu tadi", "ini beda ya sama wifi nya": what this one differs from is the matter already
+        # told, named to set this one apart, not this one's problem
+        for i, token in enumerate(tokens):
+            if token in _DIFFERENT:
+                j = next((j for j in range(i + 1, min(i + 3, len(tokens))) if tokens[j] in _FROM), None)
+                if j is not None:
+                    told.update(range(j + 1, min(j + 3, len(tokens))))
     if "form" in tokens or "formulir" in tokens:  # "sudah isi web form": the channel, not a broken website
         told |= {i for i, t in enumerate(tokens) if t in _WEB and (
             tokens[i + 1:i + 2] in (["form"], ["formulir"]) or tokens[i - 1:i] in (["form"], ["formulir"]))}
@@ -426,6 +437,14 @@ SETTLED_BUT = 1024
 # (not stored) the duration it gives is a few days ("sudah 3 hari tidak diangkut lagi"): ongoing for those days
 # only, so a report from a week or more before is of an earlier occurrence
 SHORT = 256
+# (stored) the problem is told as a habit ("sering penuh", "tiap malam", "langganan banjir", Javanese "saben", Sundanese
+# "unggal"): a later "penuh lagi" of the same writer is another instance of that complaint, not a new occurrence
+HABITUAL = 2048
+_HABITUAL = re.compile(r"\b(?:sering|seringkali|sering2|selalu|slalu|kerap|acap|langganan|saben|unggal|salawasna|"
+                       r"(?:tiap|setiap|tiok|saban)\s+(?:hari|malam|malem|sore|pagi|siang|minggu|hujan|ujan|musim|subuh)|"
+                       r"terus[- ]?terusan|berulang(?:\s+kali|[- ]ulang)?)\b", re.I)
+_HABITUAL_WORDS = frozenset("sering seringkali selalu slalu kerap acap langganan saben unggal salawasna tiap setiap tiok "
+                            "saban terus terusan berulang".split())
 
 _CHANNEL = r"(?:wa|whatsapp|whats app|watsap|email|e-mail|surel|telegram|tele|dm|twitter|x|lapor|sms|telp|telepon)"
 _SELF_REF = re.compile(
@@ -435,8 +454,9 @@ _SELF_REF = re.compile(
     r"(?:\w+\s+){0,2}?"
     r"(?:wa|whatsapp|kirim|ngirim|kirimkan|lapor|laporkan|laporin|melapor|melaporkan|ngelapor|ngadu|mengadu|"
     r"sampaikan|menyampaikan|email|"
-    # ("sudah saya post di IG kemarin", "kemarin udah aku tulis di X juga": the writer's post elsewhere)
-    r"post|posting|posted|tulis|nulis|tuliskan)\b"
+    # ("sudah saya post di IG kemarin", "kemarin udah aku tulis di X juga": the writer's post elsewhere; "udah gw DM";
+    # Javanese "wes tak laporno", "wis tak laporke")
+    r"post|posting|posted|tulis|nulis|tuliskan|dm|laporno|laporke|laporake|laporne|dilaporke|dilaporno)\b"
     # (not "sudah lapor ke kelian banjar / pak RT / lurah": told to someone local, not to this service)
     r"(?!\s+(?:ke|sama|ama|pada|kepada)\s+(?:pak\s+|bu\s+|ibu\s+|bapak\s+)?(?:rt|rw|kelian|klian|lurah|kades|kadus|kaling|"
     r"kepala\s+lingkungan|ketua|polisi|polsek|satpam|security|pengelola|pemilik|bos|mandor|linmas|babinsa|pecalang)\b)"
@@ -474,7 +494,13 @@ _SELF_REF = re.compile(
     r"|\b(?:pesan|email|e-mail|surel|surat|twit|cuitan|postingan|laporan|aduan)\s+(?:saya|sy|kami)\s+"
     r"(?:tanggal|tgl|pada|kemarin|kmrn|sebelumnya|terdahulu|tadi|minggu\s+lalu)\b"
     # English: "I have tweeted you several times", "I already reported"
-    r"|\b(?:i|we)\s+(?:have\s+|had\s+|already\s+)*(?:tweeted|reported|emailed|messaged|written|wrote|posted|sent)\b",
+    r"|\b(?:i|we)\s+(?:have\s+|had\s+|already\s+)*(?:tweeted|reported|emailed|messaged|written|wrote|posted|sent)\b"
+    r"|\bas\s+(?:i|we)\s+(?:mentioned|said|wrote|reported)\b|\bin\s+(?:my|our)\s+(?:previous\s+|earlier\s+|last\s+)?"
+    r"(?:email|e-mail|message|tweet|post|dm|report)\b"
+    # "still the same" as the writer told it: "Masih sama, banyak yg balik kecewa …", "tetep sama pak", Javanese "podo
+    # wae", "sami mawon", Sundanese "sarua keneh", "still the same"
+    r"|(?:^|[.,;:!?\n]\s*)(?:masih|msh|tetap|tetep|ttp)\s+sama\b(?!\s+\w+nya\b)|\b(?:podo|padha|sami)\s+(?:wae|bae|mawon)\b"
+    r"|\bsarua\s+(?:keneh|keneh\s+wae)\b|\bstill\s+the\s+same\b",
     re.I)
 # (Banjar "pulang" is "again" only after what went wrong: "mati pulang", not "pulang kerja")
 _AGAIN_AFTER_STATE = r"\b(?:mati|padam|pareum|bocor|numpuk|penuh|banjir|macet|rusak|mampet)\s+pulang\b"
@@ -544,7 +570,8 @@ menyampaikan email
 menyusul melanjutkan menindaklanjuti menyambung sebagaimana lanjutan laporan via lewat melalui ngalangkungan
 ulang lagi ngetwit ngetweet nge tweet twit posting ngepost nulis menulis nyerat surat ngelapor
 mention ngemention ngetag dm isi mengisi ngisi telepon telpon nelpon sms chat
-tweeted reported emailed messaged written wrote posted sent post tulis tuliskan
+tweeted reported emailed messaged written wrote posted sent post tulis tuliskan laporno laporke laporake laporne
+dilaporke dilaporno mentioned said sama podo padha sami sarua same
 pesan aduan pengaduan postingan unggahan cuitan tweet kiriman
 """.split())
 _AGAIN_WORDS = frozenset("lagi lg deui kembali balik maning meneh maneh agik again pulang".split())
@@ -678,6 +705,8 @@ def reference_flags(text: str, words: frozenset[str] | set[str] | None = None) -
         flags |= OTHER
     if not words.isdisjoint(_ALSO_WORDS) and _also(text):
         flags |= ALSO
+    if not words.isdisjoint(_HABITUAL_WORDS) and _HABITUAL.search(text):
+        flags |= HABITUAL
     if flags & AGAIN and (_lasting(text) or _PERSISTS.search(text)):
         # "udah seminggu lebih", "atap masih bocor, tadi malam hujan lagi": the problem goes on, it is not back
         # (not "belum": "numpuk lagi, belum diangkut" is back again)
@@ -766,7 +795,13 @@ ketua rt rw warga info informasi update news berita kita kota bandung official a
 dan the of team tim grup group ortu orang tua murid wali kelas pengurus
 wayan made nyoman ketut putu gede kadek komang nengah luh ni gusti ngurah
 muhammad muhamad mohammad mohamad moh muh
+sdr sdri saudara saudari nyonya tuan bli mbok jro gus gek acil julak angah uma cak ning mbah mbakyu pakde pakdhe bude
+budhe eyang kakek nenek aki nini bibi paman opa oma nyong tete nene pace mace usi bung ayuk ayah daeng uda uni etek
+amang inang ompung tulang koh cik encik engku wak atok datuk komite lpm
 """.split())
+# (and the forms of address of the regions: Sdr/Saudara, Balinese Bli/Mbok/Jro, Banjar Acil/Julak, Javanese Cak/Mbah/
+# Pakde, Manado Opa/Oma, Papuan Pace/Mace, Palembang Ayuk, Minang Uda/Uni, Batak Amang/Inang/Ompung, Makassar Daeng,
+# Chinese-Indonesian Koh/Cik: "Acil Ipah" and "Acil Norma" are two women)
 # Balinese birth-order names (Wayan, Putu, Gede, Made, Kadek, Nyoman, Komang, Ketut, Ni Luh) and "Muhammad": half a
 # city's writers share them, they tell nobody apart
 

@@ -713,7 +713,8 @@ def _sub_unit(places: set[str], match: re.Match[str]) -> None:
         places.add(f"sub:{NUMBER_WORDS[first.lower()]}")
         return
     name = first.lower()
-    if name in _common_words() or name in _SUB_WORDS or len(name) < 3:
+    if name in _common_words() or name in _SUB_WORDS or len(name) < 3 or "'" in name[-3:]:
+        # (and an English contraction: "Whole banjar can't sleep" names no banjar)
         return  # "balai banjar kami", "lingkungan sekitar"
     if second.lower() in _SIDES:
         name += " " + second.lower()
@@ -1182,9 +1183,24 @@ def denied(tokens: list[str], skip: set[str] | frozenset[str] = frozenset()) -> 
         h = _TOKEN_HASH.get(word, -1)
         if h == -1:
             h = _token_hash(word)
-        if h is not None:
+        if h is not None and not _said_elsewhere(tokens, j, h):
             out.add(h)
     return frozenset(out)
+
+
+def _said_elsewhere(tokens: list[str], at: int, h: int) -> bool:
+    """True when another form of the word ``tokens[at]`` has the hash ``h``: "Ini bukan kebakaran, sengaja dibakar"
+    denies one sense of a word its text affirms in another (a later "bakar kabel lagi" is that complaint, not the
+    denied one). The same form again is no other sense ("dekat tangga itu … bukan soal tangga lagi")."""
+    word = tokens[at]
+    for token in tokens:
+        if token != word:  # (a denial is rare: its text's words are hashed again only then)
+            other = _TOKEN_HASH.get(token, -1)
+            if other == -1:
+                other = _token_hash(token)
+            if other == h:
+                return True
+    return False
 
 
 def _without_area_names(tokens: list[str], places: Iterable[str]) -> list[str]:

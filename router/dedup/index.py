@@ -26,6 +26,7 @@ from router.dedup.concepts import (
     ALSO,
     AREA_CLASSES,
     FOLLOW,
+    HABITUAL,
     LASTING,
     OTHER,
     PLACELESS_CLASSES,
@@ -120,7 +121,7 @@ class DedupIndex:
         self._channel_of = np.zeros(cap, dtype=np.int16)
         self._prev_own = np.zeros(cap, dtype=np.int32)  # the same person's previous slot, -1 = none
         self._problems_of = np.zeros(cap, dtype=np.int64)  # problem class bit masks
-        self._flags_of = np.zeros(cap, dtype=np.int8)  # reference flags
+        self._flags_of = np.zeros(cap, dtype=np.int16)  # reference flags
         self._opener_of = np.zeros(cap, dtype=np.int32)  # slot of the first complaint of the entry's group
         self._content = Ragged(np.uint32)
         self._ident = Ragged(np.uint32)  # identity keys of the sender (name words, handle prefixes)
@@ -350,11 +351,12 @@ class DedupIndex:
                 rejected = _nearer(rejected, 0.0, ids[slot], "the text says it is another one")
                 continue
             if (again or (f_flags & SHORT and f_flags & AGAIN and age >= _WEEK)) and age >= recurrence and \
-                    not (self_ref and level != "incident"):
+                    not (self_ref and level != "incident") and not (mine and flags_of[slot] & HABITUAL and age < _WEEK):
                 # ("penuh lagi, sudah 3 hari tidak diangkut" a week or more after a report: those days are of
                 # another occurrence)
                 # (not the writer's own report it points back to: "saya yang kirim surat …, tadi ada truk
-                # terguling lagi" is more of that complaint)
+                # terguling lagi" is more of that complaint; nor the writer's own report of a habit, "kelotok sering
+                # penuh", of which "tadi sore penuh lagi" days later is one more instance — within a week)
                 rejected = _nearer(rejected, 0.0, ids[slot], "the problem is back: a new occurrence")
                 continue
             if f_flags & RECUR and not flags_of[slot] & RECUR:
@@ -474,6 +476,15 @@ class DedupIndex:
                     bounded[opener] = parsed_similarity(
                         f_parsed, self._place_set(place_data, p_off[opener], p_off[opener + 1]))[1]
                 why = bounded[opener]
+            if why is not None and rank >= 1 and dated and shared and self_ref and \
+                    (rank == 2 or self._names_in(f, c_lo, c_hi)):
+                # "Saya sudah melaporkan via WhatsApp (10 Mei) mengenai pohon di trotoar Jl. Ir. H. Juanda" / the
+                # writer's WhatsApp of the 10th (their own number) about a tree on "jl dago atas": the report it
+                # points to by channel and day, of the same problem — its place told in other names (a street's
+                # old or popular name). Linked by a name only, when that report names this one's place too
+                # ("Lampu taman Zero Point masih mati, sudah saya post di IG kemarin" / "Lampu taman di Taman
+                # Kesatuan Bangsa dekat Zero Point mati semua"); a name alone crosses no other place conflict
+                place_score, why = max(place_score, 0.6), None
             if why is None and f_problems and other_problems and not shared and not named_back and \
                     not (rank >= 1 and self_ref and place_score >= 0.6):  # "melanjutkan WA saya tadi" at one place
                 why = "different problem"
@@ -515,7 +526,10 @@ class DedupIndex:
                 # complaint at the place it names; a bare follow-up ("[foto] belum ada perbaikan") that names
                 # neither problem nor place, about the sender's latest complaint
                 reminder = not f_flags & (ALSO | SETTLED) and (
-                    (not f_problems and (place_score >= 0.3 or (not f_places and (f_flags & FOLLOW or (
+                    (not f_problems and ((place_score >= 0.3 and (f_flags & (FOLLOW | AGAIN | SELF_REF) or
+                                                   content_sim >= _FEW_WORDS or n_content <= _TERSE or
+                                                   age <= _SOON)) or
+                                         (not f_places and (f_flags & FOLLOW or (
                         incident and same_channel and age <= _SOON)))))
                     or (not other_problems and place_score >= 0.6 and f_flags & FOLLOW))  # named only the second time
                 if f_flags & ALSO and content_sim < threshold and not self_ref:
@@ -665,7 +679,7 @@ class DedupIndex:
         self._places.append([self._code(p) for p in sorted(f.places)])
         self._ident.append(sorted(f.ident))
         self._denied.append(sorted(f.negated))
-        self._problems_of[slot], self._flags_of[slot] = f.problems, f.flags & 0x7F  # (SETTLED is not kept)
+        self._problems_of[slot], self._flags_of[slot] = f.problems, f.flags & (0x7F | HABITUAL)  # (SETTLED is not kept)
         self._opener_of[slot] = slot
         person = self.person(f.person)
         if person is not None:
@@ -782,6 +796,11 @@ _NO_WORDS = 0.1
 # ("Pak tolong cepat, aek terus naik, kami la di atas lemari" twenty minutes after the flood report) — when it is a
 # complaint itself: a thank-you or a greeting is no follow-up by its time alone ("terima kasih min, mantap 👍")
 _SOON = 3 * 3600.0
+# content words of a terse message ("kumaha laporan gang RT 02 RW 04 Binong?"): a reminder of the complaint at the
+# place it names; a longer one that names no known problem there, in words that hardly meet the earlier ("gempa
+# kuat barusan, kami lari ke shelter tsunami dekat Malabero tapi gerbangnyo digembok" two days after the writer's
+# abrasion report there), tells another matter — unless it comes soon after ("pak cepet nggih, ulane ndhelik …")
+_TERSE = 6
 _WEEK = 7 * DAY  # a stated duration of a few days is of another occurrence when the earlier report is this old
 _AREA_KINDS = frozenset(("kel", "kec", "rt", "rw"))
 # kinds of place that name no street or landmark: sharing only these, one text may still mention the other's by
