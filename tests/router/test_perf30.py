@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -53,3 +54,57 @@ def test_canonical_places_remembered_is_computed(rounds):
             earlier = texts[i // 2]
             assert places.canonical_places(earlier) == places._canonical_places(earlier)
     assert len(places._CANONICAL) <= places._CANONICAL_KEPT
+
+
+def _model():
+    from router.classify import _load_model
+    from router.config import RoutingConfig
+
+    model = _load_model(RoutingConfig())
+    if model is None:
+        pytest.skip("no shipped model")
+    return model
+
+
+def test_word_ids_carried_crc_are_those_of_the_strings():
+    """Featurizer.word's crc32 carried on from "c:"/"w:" gives the ids of hashing each n-gram string."""
+    from router.model import _CHAR_SIZES, Featurizer, _hash
+    from router.normalise import normalise
+
+    words = sorted({w for text in TEXTS + _city_texts() for w in normalise(text).split()})
+    words += ["", "a", "ab", "abc", "abcd", "jalan😀", "sanés", "<x>"]
+    assert len(words) > 500
+    featurizer = Featurizer()
+    for tok in words:
+        padded = f"<{tok}>"
+        grams = {f"w:{tok}"}
+        for n in _CHAR_SIZES:
+            grams.update(f"c:{padded[i:i + n]}" for i in range(max(len(padded) - n + 1, 0)))
+        expected = np.array(sorted({_hash(g) for g in grams}), dtype=np.int64)
+        found = featurizer.word(tok)
+        assert found.dtype == expected.dtype and found.tobytes() == expected.tobytes(), tok
+
+
+def test_summed_rows_are_the_indexed_sum_bit_for_bit():
+    from router.model import _summed
+
+    weights = _model()._weights
+    rng = np.random.default_rng(30)
+    cases = [rng.integers(0, len(weights), int(rng.integers(1, 120))) for _ in range(400)]
+    cases += [np.zeros(0, dtype=np.int64), np.array([7]), [3, 3, 3], list(rng.integers(0, len(weights), 40))]
+    for ids in cases:
+        expected = weights[ids].sum(axis=0, dtype=np.float64)
+        found = _summed(weights, ids)
+        assert found.dtype == expected.dtype and found.shape == expected.shape
+        assert found.tobytes() == expected.tobytes()
+
+
+def test_predict_on_tuning_texts_is_the_plain_sum():
+    """Model.predict (cached words, carried crc32, _summed) against the plain sums of test_model_predict."""
+    from router.normalise import normalise
+    from tests.router.test_model_predict import _plain
+
+    model = _model()
+    for text in TEXTS + _city_texts()[::3]:
+        toks = normalise(text).split()
+        assert model.predict(toks) == _plain(model, toks), text
