@@ -108,3 +108,31 @@ def test_predict_on_tuning_texts_is_the_plain_sum():
     for text in TEXTS + _city_texts()[::3]:
         toks = normalise(text).split()
         assert model.predict(toks) == _plain(model, toks), text
+
+
+@pytest.mark.parametrize("n", [1, 7, 700, 5000, 12_000, 40_000])
+def test_bucket_directory_half_full_finds_what_a_dict_finds(n):
+    """The directory is at most half full, and a probe reads for every key (found, missing, buffered) what
+    a plain dict of the buckets gives."""
+    from router.dedup.buckets import Buckets
+
+    rng = np.random.default_rng(n)
+    distinct = np.unique(np.concatenate([
+        rng.integers(0, 2**64 - 1, n, dtype=np.uint64),
+        (rng.integers(1, 2**32 - 1, n // 3 + 1, dtype=np.uint64) << np.uint64(32)) | np.uint64(0x9E3779B9)]))
+    keys = np.repeat(distinct, rng.integers(1, 5, len(distinct)))  # buckets of one to four slots
+    slots = rng.permutation(len(keys)).astype(np.int32)
+    buckets = Buckets()
+    buckets.rebuild(keys, slots, np.ones(len(keys), dtype=bool))
+    assert len(buckets.directory) >= 2 * len(buckets.ukeys)
+    reference: dict[int, list[int]] = {}
+    for key, slot in sorted(zip(keys.tolist(), slots.tolist(), strict=True)):
+        reference.setdefault(key, []).append(slot)
+    buffered = distinct[: max(1, len(distinct) // 10)].tolist()
+    for i, key in enumerate(buffered):
+        buckets.add([key], len(keys) + i)
+        reference[key].append(len(keys) + i)
+    missing = rng.integers(0, 2**64 - 1, 2000, dtype=np.uint64).tolist()
+    asked = distinct.tolist()[::3] + missing + buffered
+    expected = [(len(reference[k]), reference[k]) for k in asked if k in reference]
+    assert buckets.probe(asked, whole=64, cap=8) == expected
