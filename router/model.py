@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 MODEL_PATH = Path(__file__).with_name("data") / "model.npz"
 DIM = 1 << 18
 _CHAR_SIZES = (3, 4, 5)
+_CRC_C, _CRC_W = crc32(b"c:"), crc32(b"w:")  # crc32(b"c:" + gram) is crc32(gram, _CRC_C)
 
 
 def _hash(text: str) -> int:
@@ -55,12 +56,13 @@ class Featurizer:
         ids = self._words.get(tok)
         if ids is None and tok.isascii():
             # (an ASCII word's characters are its UTF-8 bytes: its n-grams hashed as bytes, without a string made
-            # and encoded for each; the same ids)
-            padded_bytes = f"<{tok}>".encode()
-            hashed = {crc32(b"w:" + tok.encode())}
-            for n in _CHAR_SIZES:
-                hashed.update(crc32(b"c:" + padded_bytes[i:i + n]) for i in range(max(len(padded_bytes) - n + 1, 0)))
-            ids = np.array(sorted({h & (DIM - 1) for h in hashed}), dtype=np.int64)
+            # and encoded for each; each crc32 carried on from that of its prefix "c:" or "w:", which is the crc32
+            # of the two joined, without the joined bytes made; the same ids)
+            padded = f"<{tok}>".encode()
+            size = len(padded)
+            hashed = {crc32(padded[i:i + n], _CRC_C) & (DIM - 1) for n in _CHAR_SIZES for i in range(size - n + 1)}
+            hashed.add(crc32(tok.encode(), _CRC_W) & (DIM - 1))
+            ids = np.array(sorted(hashed), dtype=np.int64)
             if len(self._words) < 300_000:
                 self._words[tok] = ids
         elif ids is None:
@@ -160,6 +162,16 @@ def _softmax(logits: list[float], head: Head) -> dict[str, float]:
     return {label: e / total for label, e in zip(head.labels, exps, strict=True)}
 
 
+_add = np.add.reduce
+
+
+def _summed(weights: np.ndarray, ids: Any) -> np.ndarray:
+    """``weights[ids].sum(axis=0, dtype=np.float64)``: the same rows gathered (``take`` along the first axis is
+    that indexing) and the same reduction ``sum`` calls, without its Python wrapper and the general indexing
+    path: ~2.8 us instead of ~5.8 us, for every word the model has not seen yet and every text's bigrams."""
+    return _add(weights.take(ids, axis=0), axis=0, dtype=np.float64)
+
+
 @dataclass
 class Model:
     """The kind and agency heads and where they were trained from."""
@@ -183,7 +195,7 @@ class Model:
 
     def _token(self, tok: str) -> tuple[np.ndarray, int]:
         ids = self.featurizer.word(tok)
-        entry = (self._weights[ids].sum(axis=0, dtype=np.float64), len(ids))
+        entry = (_summed(self._weights, ids), len(ids))
         if len(self._tokens) < 300_000:
             self._tokens[tok] = entry
         return entry
@@ -205,7 +217,7 @@ class Model:
         if len(toks) > 1:
             pairs = self._pairs
             bigrams = [pairs.get(pair) or self._pair(pair) for pair in zip(toks, toks[1:], strict=False)]
-            vectors.append(self._weights[bigrams].sum(axis=0, dtype=np.float64))
+            vectors.append(_summed(self._weights, bigrams))
             count += len(bigrams)
         if not vectors:
             return _softmax(self._bias[:self._split].tolist(), self.kind), \

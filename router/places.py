@@ -335,9 +335,26 @@ def _school(match: re.Match[str]) -> str:
     return f"{level} {int(match.group(4))}"
 
 
+# the last few texts canonical_places wrote, and what it wrote: the dedup features ask for one message's several
+# times (its places, then a compared school, an aside, a denied place: ~24 us each on a tuning-city text); a
+# pure function of the text, so the same string gives the same answer
+_CANONICAL: dict[str, str] = {}
+_CANONICAL_KEPT = 8
+
+
 def canonical_places(text: str) -> str:
     """``text`` with landmarks and streets written one way: "SDN 5", "SD Negeri 5", "SD N 5" → "SD 5";
     "Jl."/"jln"/"jalan" → "jl"; "gang"/"gg." → "gg"; perumahan/komplek → perum; mesjid → masjid."""
+    found = _CANONICAL.get(text)
+    if found is None:
+        if len(_CANONICAL) >= _CANONICAL_KEPT:
+            _CANONICAL.clear()
+        found = _CANONICAL[text] = _canonical_places(text)
+    return found
+
+
+def _canonical_places(text: str) -> str:
+    """``canonical_places`` computed (not remembered)."""
     low = text.lower()
     if "sd" in low or "sm" in low or "sekolah" in low or "mi" in low or "ma" in low:
         if "sd" in low or "sm" in low:
