@@ -476,10 +476,21 @@ _SELF_REF = re.compile(
     # English: "I have tweeted you several times", "I already reported"
     r"|\b(?:i|we)\s+(?:have\s+|had\s+|already\s+)*(?:tweeted|reported|emailed|messaged|written|wrote|posted|sent)\b",
     re.I)
-# (Banjar "pulang" is "again" only after what went wrong: "mati pulang", not "pulang kerja")
-_AGAIN_AFTER_STATE = r"\b(?:mati|padam|pareum|bocor|numpuk|penuh|banjir|macet|rusak|mampet)\s+pulang\b"
-_AGAIN = re.compile(r"\b(?:lagi|lg|deui|kembali|balik\s+lagi|maning|meneh|maneh|agik|again)\b|" + _AGAIN_AFTER_STATE,
-                    re.I)
+# "again" in the regions, read only after what went wrong (each is another word elsewhere): Banjar "pulang" ("mati
+# pulang", not "pulang kerja"), Manado "ulang" ("mati ulang", not "kirim ulang"), Ambon and Kupang Malay "lai",
+# Balinese "buin", Minang "baliak", Sasak "malik" (also a name: "pak Malik")
+_AGAIN_AFTER_STATE = r"\b(?:mati|padam|pareum|bocor|numpuk|penuh|banjir|macet|rusak|mampet|tersumbat|meluap|meluber|" \
+                     r"longsor|tumbang|keruh|bolong|berlubang|tergenang)\s+(?:pulang|ulang|lai|buin|baliak|malik)\b"
+# said outright: "terulang", "kumat", "untuk kedua kalinya" (not "ketiga kalinya saya lapor": the writer repeats
+# a report), "minggu lalu juga begini", "kemarin juga pernah terjadi"
+_AGAIN_SAID = r"\b(?:terulang|kumat|kambuh)\b" \
+              r"|\b(?:kedua|ketiga|keempat|kelima|kesekian|ke-?[2-9])\s+kali(?:nya)?\b(?!\s+(?:saya|kami|sy|aku|kita|" \
+              r"lapor|melapor|melaporkan|laporkan|dilaporkan|mengadu|ngadu|kirim|mengirim|menyampaikan|sampaikan|" \
+              r"mengingatkan|menanyakan|wa|email|menghubungi)\b)" \
+              r"|\b(?:minggu|bulan|pekan|tahun)\s+(?:lalu|kemarin|kemaren|kmrn)\s+(?:juga|jg)\s+(?:begini|begitu|gini|" \
+              r"gitu|terjadi|kejadian|pernah)\b|\b(?:juga|jg)\s+pernah\s+(?:terjadi|kejadian|begini|begitu|gini|gitu)\b"
+_AGAIN = re.compile(r"\b(?:lagi|lg|deui|kembali|balik\s+lagi|maning|meneh|maneh|agik|again)\b|" + _AGAIN_AFTER_STATE +
+                    "|" + _AGAIN_SAID, re.I)
 _FOLLOW = re.compile(r"\[foto\]|\bfoto(?:nya)?\b|\b(?:masih|msh|belum|blm|teu\s+acan|tetep|tetap|gimana|gmn|"
                      r"kapan|sampe\s+skrg|sampai\s+sekarang|beuki|makin)\b", re.I)
 _OTHER = re.compile(r"\bbeda\s+(?:sama|dengan|dgn|dari|dr|ama|jeung|ti|karo|gang|pabrik|sekolah|jalan|jl|rt|rw|"
@@ -547,7 +558,8 @@ mention ngemention ngetag dm isi mengisi ngisi telepon telpon nelpon sms chat
 tweeted reported emailed messaged written wrote posted sent post tulis tuliskan
 pesan aduan pengaduan postingan unggahan cuitan tweet kiriman
 """.split())
-_AGAIN_WORDS = frozenset("lagi lg deui kembali balik maning meneh maneh agik again pulang".split())
+_AGAIN_WORDS = frozenset("lagi lg deui kembali balik maning meneh maneh agik again pulang ulang lai buin baliak malik "
+                          "terulang kumat kambuh kali kalinya begini begitu gini gitu terjadi kejadian pernah".split())
 _FOLLOW_WORDS = frozenset("foto fotonya masih msh belum blm acan tetep tetap gimana gmn kapan sampe sampai beuki "
                           "makin".split())
 _OTHER_WORDS = frozenset("beda bukan lain sanes berbeda jangan jgn mung ojo ojok another different kejadian kasus peristiwa "
