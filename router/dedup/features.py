@@ -356,7 +356,8 @@ _ASIDE_PLACE = re.compile(r"\bselain\s+(?:di\s+)?(?:dekat\s+|depan\s+)?([^,.;:\n
 
 def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[str]:
     """Place keys (``kel:…``, ``kec:…``, ``street:…``, ``rt:N``, ``rw:N``) from the text and the gazetteer."""
-    places = {_numbered_kelurahan(key) if key.startswith("kel:") else key for key in _extract_places(text, location)}
+    places = {_numbered_kelurahan(key) if key.startswith(("kel:", "lm-")) else key
+              for key in _extract_places(text, location)}
     low = text.lower()
     places = _street_before_kelurahan(places, low)
     if "tapi" in low or "tp" in low or "namun" in low or "but" in low:
@@ -409,7 +410,8 @@ def _street_before_kelurahan(places: set[str], low: str) -> set[str]:
 
 
 def _numbered_kelurahan(key: str) -> str:
-    """"kel:tumumpa ii", "kel:tumumpa dua" → "kel:tumumpa 2" (a kelurahan split in two, named either way)."""
+    """"kel:tumumpa ii", "kel:tumumpa dua" → "kel:tumumpa 2" (a kelurahan split in two, named either way; a
+    landmark too: "TPS Sindulang Satu" is "TPS Sindulang 1")."""
     head, _, last = key.rpartition(" ")
     number = NUMBER_WORDS.get(last) or _ROMAN.get(last)
     return f"{head} {number}" if head and number else key
@@ -580,7 +582,7 @@ def _extract_places(text: str, location: Mapping[str, Any] | None = None) -> set
                 places.update(found)
                 continue
             _add_numbered(places, "lm-" + _LANDMARK_TYPE.get(kind, kind), first, second, cased, text,
-                          match.end() if not first.isdigit() else -1)
+                          -1 if first.isdigit() else match.end() if second else match.end(2))
     if low is None or not text_words.isdisjoint(_UNIT_WORDS):
         for label, number in _UNIT.findall(text) + _LETTERED_UNIT.findall(text):
             label = label.lower().split()[0]
@@ -1365,7 +1367,9 @@ def name_hashes(places: Iterable[str]) -> list[frozenset[int]]:
     out = []
     for key in places:
         if key.startswith(("kel:", "street:", "lm-", "gg:")):
-            hashes = frozenset(h for word in key.partition(":")[2].split() if (h := _token_hash(word)) is not None)
+            # (a name's number as the text may spell it: "simpang Kelor Dua" is keyed "kelor 2")
+            hashes = frozenset(h for word in key.partition(":")[2].split()
+                               if (h := _token_hash(_SPELT[word][0] if word in _SPELT else word)) is not None)
             if hashes:
                 out.append(hashes)
     return out

@@ -61,6 +61,10 @@ CASES: list[tuple[str, str, str, str]] = [
     ("di Kelurahan Tanjung Raya 1 air mati", "di Kelurahan Tanjung Raya 2 air mati", "other", "apart"),
     ("Sampah numpuk di Perum Griya Asri 1", "Sampah numpuk di Perum Griya Asri 2", "other", "apart"),
     ("Banjir di Kel. Malalayang 1 setinggi lutut", "banjir di malalayang satu, air masuk rumah", "other", "same"),
+    ("Sampah TPS Kinali 1 so tumpah ke jalan, tolong angkut", "Sampah di TPS Kinali Satu masih blum diangkut", "other",
+     "same"),
+    ("Sampah TPS Kinali 1 so tumpah ke jalan, tolong angkut", "Sampah di TPS Kinali Dua juga so penuh, nyanda diangkut",
+     "other", "apart"),
     ("Sampah numpuk di Perum Griya Asri 2", "perum griya asri II sampahnya belum diangkut numpuk", "other", "same"),
     # ---- the kecamatan after a kelurahan; an estate's third word and its cluster
     ("Jalan rusak di Desa Sukamaju Kec. Cibeber", "Jalan rusak di Desa Sukamaju Kec. Cilaku", "other", "apart"),
