@@ -483,10 +483,15 @@ _AGAIN_AFTER_STATE = r"\b(?:mati|padam|pareum|bocor|numpuk|penuh|banjir|macet|ru
                      r"longsor|tumbang|keruh|bolong|berlubang|tergenang)\s+(?:pulang|ulang|lai|buin|baliak|malik)\b"
 # said outright: "terulang", "kumat", "untuk kedua kalinya" (not "ketiga kalinya saya lapor": the writer repeats
 # a report), "minggu lalu juga begini", "kemarin juga pernah terjadi"
-_AGAIN_SAID = r"\b(?:terulang|kumat|kambuh)\b" \
-              r"|\b(?:kedua|ketiga|keempat|kelima|kesekian|ke-?[2-9])\s+kali(?:nya)?\b(?!\s+(?:saya|kami|sy|aku|kita|" \
-              r"lapor|melapor|melaporkan|laporkan|dilaporkan|mengadu|ngadu|kirim|mengirim|menyampaikan|sampaikan|" \
-              r"mengingatkan|menanyakan|wa|email|menghubungi)\b)" \
+# (not denied or wished away, "biar ga terulang"; not the count of reports, "laporan ketiga kali", "ke-3 kali ulun
+# melapor")
+_AGAIN_SAID = r"(?<!\bga )(?<!\bgak )(?<!\btak )(?<!tidak )(?<!nggak )(?<!\bndak )(?<!\bkada )(?<!jangan )(?<!\bbiar )" \
+              r"(?<!\bagar )(?<!supaya )\b(?:terulang|kumat|kambuh)\b" \
+              r"|(?<!laporan )(?<!aduan )(?<!\bsurat )\b(?:kedua|ketiga|keempat|kelima|kesekian|ke-?\s?[2-9])\s+kali(?:nya)?\b" \
+              r"(?!\s+(?:\w+\s+){0,2}?(?:lapor|melapor|melaporkan|laporkan|dilaporkan|mengadu|ngadu|kirim|mengirim|" \
+              r"menyampaikan|sampaikan|mengingatkan|menanyakan|tanya|nanya|wa|email|menghubungi|hubungi|dm|nelpon|" \
+              r"telepon|telpon|chat|ngechat|pesan|tulis|menulis|nulis|posting|tweet|twit|komplain|protes|datang|" \
+              r"mendatangi)\b)" \
               r"|\b(?:minggu|bulan|pekan|tahun)\s+(?:lalu|kemarin|kemaren|kmrn)\s+(?:juga|jg)\s+(?:begini|begitu|gini|" \
               r"gitu|terjadi|kejadian|pernah)\b|\b(?:juga|jg)\s+pernah\s+(?:terjadi|kejadian|begini|begitu|gini|gitu)\b"
 _AGAIN = re.compile(r"\b(?:lagi|lg|deui|kembali|balik\s+lagi|maning|meneh|maneh|agik|again)\b|" + _AGAIN_AFTER_STATE +

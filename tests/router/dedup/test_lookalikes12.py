@@ -108,6 +108,10 @@ def test_lookalike(earlier: str, later: str, who: str, expected: str) -> None:
     ("Pak Malik bilang airnya keruh", False),  # a name
     ("banjir terulang di kampung kami", True),
     ("ini ketiga kalinya saya laporkan", False),  # the writer repeats
+    ("Ini laporan ketiga kali, air belum ada", False),  # the count of reports
+    ("sudah ke-3 kali ulun melapor, banyu kada ada", False),
+    ("ini udah kedua kalinya saya chat", False),
+    ("mohon pipanya dikuras biar ga terulang", False),  # wished away
     ("untuk ketiga kalinya tahun ini tanggul jebol", True),
     ("kemarin juga pernah terjadi di sini", True),
     ("belum pernah terjadi", False),
