@@ -426,6 +426,9 @@ SETTLED_BUT = 1024
 # (not stored) the duration it gives is a few days ("sudah 3 hari tidak diangkut lagi"): ongoing for those days
 # only, so a report from a week or more before is of an earlier occurrence
 SHORT = 256
+# (not stored) the text tells the event as just happened ("tumbang tadi sore", "longsor semalam", "ambruk pagi
+# ini"): days after another report of that event, it is another one
+FRESH = 2048
 
 _CHANNEL = r"(?:wa|whatsapp|whats app|watsap|email|e-mail|surel|telegram|tele|dm|twitter|x|lapor|sms|telp|telepon)"
 _SELF_REF = re.compile(
@@ -646,6 +649,14 @@ _BACK = re.compile(r"\b(?!(?:nyala|menyala|ngalir|mengalir|normal|idup|hidup|ama
 _NEGATED = re.compile(r"\b(?:dak|tidak|tdk|gak|ga|nggak|ndak|ora|teu|enggak)\s+\w+\s+(?:lagi|lg|deui)\b", re.I)
 
 
+# when the event happened, said as just now (Indonesian, Javanese "wingi sore", Sundanese "tadi peuting", Manado and
+# Ambon "tadi malang", "barusan")
+_FRESH = re.compile(r"\b(?:tadi\s+(?:malam|malem|malang|pagi|siang|sore|subuh|peuting|isuk|esuk|bengi)|semalam|"
+                    r"(?:pagi|siang|sore|malam|subuh)\s+ini|barusan|baru\s+saja|subuh\s+tadi|dini\s+hari\s+tadi|"
+                    r"kemarin\s+(?:malam|sore|siang|pagi)|wingi\s+(?:sore|bengi|esuk))\b", re.I)
+_FRESH_WORDS = frozenset("tadi semalam ini barusan baru kemarin wingi".split())
+
+
 # "selain atap kelas, jalan … juga berlubang": the problem after "selain" is the one already told
 _ASIDE = re.compile(r"\bselain\s+(?!laporan|itu\b)([^,.;:\n]{2,50}),", re.I)
 
@@ -701,6 +712,8 @@ def reference_flags(text: str, words: frozenset[str] | set[str] | None = None) -
         flags |= LASTING
         if _SHORT.search(text):
             flags |= SHORT
+    if not words.isdisjoint(_FRESH_WORDS) and _FRESH.search(text):
+        flags |= FRESH
     if not words.isdisjoint(_FIXED_WORDS) and _fixed(text):
         # (a closure that only thanks for the fix, or says part is still not done, adds no other complaint)
         if not _STILL.search(text) and (_BUT.search(text) or not _THANKS.search(text)):
