@@ -208,7 +208,10 @@ _OVERFLOW = frozenset("meluap luap luber meluber ngeluap".split())
 _RUBBISH = frozenset("sampah sampahnya tps kontainer container runtah".split())
 _WATERS = _WATER | frozenset("sungai kali saluran got selokan drainase gorong parit hujan ujan rob".split())
 _FLOWS = frozenset("mengalir ngalir mangalir mangalia mili".split())  # (Javanese "mili", Minang "mangalia": flows)
-_STOPPED = frozenset("terhenti mandek".split())  # the supply stopped (not "berhenti": a truck stops)
+_STOPPED = frozenset("terhenti mandek".split())
+_ALIVE = frozenset("metu iduik idup hidup".split())  # (after "not", in a water window: no water comes)
+# (in a water window: unfit water, not none; unless a flood, a drain or sewage is named, whose water is dirty too)
+_FOUL = frozenset("kotor berlumpur lumpur karuah kuniang".split())  # the supply stopped (not "berhenti": a truck stops)
 _NONE = frozenset("tidak tak gak ga nggak ndak kada dak indak idak ora nyanda".split())  # (Bengkulu, Jambi "idak")
 # "not" as the Malay of the east and other regions say it — Maluku "seng", Kupang "sonde"/"son", Papua "tra"/"trada",
 # Manado and Maluku "tida", Makassar and Bugis "nda", Sundanese "teu", Acehnese "hana" — read only before the
@@ -276,6 +279,7 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
     dark_street = False  # a street light named as such ("PJU", "lampu jalan"), not only "gelap"
     reference = 0  # tokens left that an earlier event's reference ("bekas", "setelah", "korban") still covers
     overflow = flood = False  # the flood class named by an overflow word ("luber"), by another flood word
+    foul = False  # dirt said of piped water ("air PDAM kotor")
     tokens = tokens if isinstance(tokens, list) else list(tokens)
     told = {i for i in range(1, len(tokens) - 1) if tokens[i + 1] in _THAT_ONE and tokens[i - 1] in _WHICH}
     if "form" in tokens or "formulir" in tokens:  # "sudah isi web form": the channel, not a broken website
@@ -381,8 +385,12 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
                 mask |= _BIT["no_water"]  # "gak ada air sama sekali", "kada ada banyu", "sonde ada aer"
             water = 5  # "banyu pdam nang tlogosari kulon mati": the place between the water and "mati"
         elif water:
-            if token in _BROKEN_WORDS or token in _STOPPED:
-                mask |= _BIT["no_water"]  # ("aliran air PDAM di lingkungan kami terhenti")
+            if token in _BROKEN_WORDS or token in _STOPPED or (token in _ALIVE and previous in _NONE_FLOW):
+                # ("aliran air PDAM di lingkungan kami terhenti"; Javanese "banyu PDAM gak metu", Minang "aia indak
+                # iduik": does not come out, is not alive)
+                mask |= _BIT["no_water"]
+            elif token in _FOUL and previous not in _NONE_FLOW:
+                foul = True  # "air PDAM di Kel. … kotor berlumpur", Minang "aia karuah"
             if token in _OTHER_SUBJECTS:
                 water = 0
             elif not token.isdigit() and token not in ("rt", "rw", "blok", "gang", "gg") and len(token) > 1:
@@ -395,6 +403,8 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
         mask &= ~_BIT["streetlight"]  # "lampu taman mati, malem gelap": the dark is the park's
     if overflow and not flood and not _RUBBISH.isdisjoint(tokens) and _WATERS.isdisjoint(tokens):
         mask = mask & ~_FLOOD | _BIT["waste"]  # "sampah di bak kontainer udah luber ke jalan"
+    if foul and not mask & (_FLOOD | _BIT["drain"] | _BIT["sewage"]):
+        mask |= _BIT["water_quality"]
     if weak and not mask & ~STATES:
         mask |= weak
     return mask
@@ -655,6 +665,8 @@ _FRESH = re.compile(r"\b(?:tadi\s+(?:malam|malem|malang|pagi|siang|sore|subuh|pe
                     r"(?:pagi|siang|sore|malam|subuh)\s+ini|barusan|baru\s+saja|subuh\s+tadi|dini\s+hari\s+tadi|"
                     r"kemarin\s+(?:malam|sore|siang|pagi)|wingi\s+(?:sore|bengi|esuk))\b", re.I)
 _FRESH_WORDS = frozenset("tadi semalam ini barusan baru kemarin wingi".split())
+# land and forest: a fire there burns for days and is told each day as "tadi malam api membesar" (not a new one)
+_LAND = frozenset("lahan hutan gambut karhutla semak ilalang alang kebun".split())
 
 
 # "selain atap kelas, jalan … juga berlubang": the problem after "selain" is the one already told
@@ -712,7 +724,7 @@ def reference_flags(text: str, words: frozenset[str] | set[str] | None = None) -
         flags |= LASTING
         if _SHORT.search(text):
             flags |= SHORT
-    if not words.isdisjoint(_FRESH_WORDS) and _FRESH.search(text):
+    if not words.isdisjoint(_FRESH_WORDS) and words.isdisjoint(_LAND) and _FRESH.search(text):
         flags |= FRESH
     if not words.isdisjoint(_FIXED_WORDS) and _fixed(text):
         # (a closure that only thanks for the fix, or says part is still not done, adds no other complaint)

@@ -4,13 +4,15 @@ Indonesian complaints, not from any city's data, to find the kinds of look-alike
 One table of (earlier, later, who, expected): the later message is replayed after the earlier one and must join it
 ("same") or stay apart ("apart"). ``who`` is "other" for another citizen's message three hours on, or "other, N days
 later". The kinds: the problem back days later in words of the regions or said outright ("mati ulang", "mati lai",
-"penuh buin", "banjir baliak", "terulang", "untuk kedua kalinya", "minggu lalu juga begini") or an event told as
-just happened ("pohon tumbang … tadi malam", "longsor … semalam"); a place name's second word that is a common word
-too ("Jl. Kali Baru" / "Jl. Kali Asin", "Pasir Putih" / "Pasir Panjang", "Jorong Koto Tuo"); a number that ends a kelurahan's or an estate's name ("Kel. Malalayang 1" / "2", "Perum Griya Asri 1" / "2");
-the kecamatan after a kelurahan ("Desa Sukamaju Kec. Cibeber" / "Kec. Cilaku"); an estate's third word and its
-cluster ("Pondok Hijau Permai" / "Pondok Hijau Indah"). The "same" rows guard recall: the same incident told in other
-words, with the number spelt out or the name in lower case. Every text here was written for this test (invented
-places and people). The "apart" rows of these kinds fail on the rules of main e1a3b3f.
+"penuh buin", "banjir baliak", "terulang", "untuk kedua kalinya", "minggu lalu juga begini"); an event told as just
+happened ("pohon tumbang … tadi malam", "longsor … semalam", a house fire "tadi malam") days after another report of
+it; piped water that is dirty or does not come, in regional words ("banyu gak metu", "aia indak iduik", "kotor
+berlumpur"); a place name's second word that is a common word too ("Jl. Kali Baru" / "Jl. Kali Asin", "Pasir Putih" /
+"Pasir Panjang", "Jorong Koto Tuo"); a number that ends a kelurahan's or an estate's name ("Kel. Malalayang 1" / "2",
+"Perum Griya Asri 1" / "2"); the kecamatan after a kelurahan ("Desa Sukamaju Kec. Cibeber" / "Kec. Cilaku"); an
+estate's third word and its cluster ("Pondok Hijau Permai" / "Pondok Hijau Indah"). The "same" rows guard recall: the
+same incident told in other words, with the number spelt out or the name in lower case. Every text here was written
+for this test (invented places and people). The "apart" rows of these kinds fail on the rules of main e1a3b3f.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import pytest
 
 from router.dedup.concepts import AGAIN, reference_flags
 from router.dedup.features import extract_places
-from tests.router.dedup.test_grouping import Stream
+from tests.router.dedup.test_grouping import Stream, classes
 
 CASES: list[tuple[str, str, str, str]] = [
     # ---- the problem back, days later, in the words of the regions (read only after what went wrong)
@@ -60,6 +62,19 @@ CASES: list[tuple[str, str, str, str]] = [
      "same"),
     ("Banjir di RW 03 Kel. Sukarame setinggi lutut", "Banjir di RW 03 Kel. Sukarame pagi ini air setinggi lutut",
      "other, 4 days later", "same"),
+    ("Kebakaran rumah di RT 04 RW 02 Kel. Tanjung Karang, dua rumah hangus",
+     "Kebakaran di RT 04 RW 02 Kel. Tanjung Karang tadi malam, gudang warga terbakar", "other, 6 days later", "apart"),
+    ("Kebakaran rumah di RT 04 RW 02 Kel. Tanjung Karang, dua rumah hangus",
+     "Kebakaran di RT 4 RW 2 Tanjung Karang barusan, dua rumah habis terbakar", "other", "same"),
+    # (a land fire burns for days, told each morning)
+    ("Kebakaran lahan gambut di Kel. Sungai Lulut, asap tebal",
+     "Kebakaran lahan di Kel. Sungai Lulut makin luas pagi ini, asap tebal", "other, 4 days later", "same"),
+    # ---- piped water that is dirty, or does not come, in the words of the regions: another problem than the other
+    ("Air PDAM di Kel. Lapai mati dari kemarin", "Air PDAM di Kel. Lapai kotor berlumpur", "other", "apart"),
+    ("Banyu PDAM nang Kel. Ngagel gak metu ket wingi", "Banyu PDAM nang Kel. Ngagel keruh", "other", "apart"),
+    ("Pipa PDAM di Kel. Lapai bocor", "Aia PDAM di Kel. Lapai indak iduik dari patang", "other", "apart"),
+    ("Banyu PDAM nang Kel. Ngagel gak metu ket wingi", "air pdam di ngagel ga keluar sama sekali dari kemarin", "other",
+     "same"),
     # ---- a second word of a place's name that is a common word too, written with a capital
     ("Jembatan di Jl. Kali Baru retak", "Jembatan di Jl. Kali Asin retak, bahaya", "other", "apart"),
     ("Jalan berlubang di Jalan Sungai Baru", "Jalan berlubang di Jalan Sungai Lulut", "other", "apart"),
@@ -131,6 +146,18 @@ def test_lookalike(earlier: str, later: str, who: str, expected: str) -> None:
 ])
 def test_the_problem_back_in_other_words(text: str, again: bool) -> None:
     assert bool(reference_flags(text) & AGAIN) == again, text
+
+
+@pytest.mark.parametrize(("text", "cls", "named"), [
+    ("Banyu PDAM nang Kel. Ngagel gak metu ket wingi", "no_water", True),
+    ("Aia PDAM di kampuang kami indak iduik", "no_water", True),
+    ("Air PDAM di Kel. Lapai kotor berlumpur", "water_quality", True),
+    ("aia PDAM karuah bana", "water_quality", True),
+    ("Saluran air di gang kami tersumbat, airnya kotor dan bau", "water_quality", False),  # a drain's water
+    ("Banjir bandang, air bercampur lumpur setinggi lutut", "water_quality", False),  # a flood's
+])
+def test_piped_water_in_regional_words(text: str, cls: str, named: bool) -> None:
+    assert (cls in classes(text)) == named, classes(text)
 
 
 @pytest.mark.parametrize(("text", "key", "present"), [
