@@ -664,7 +664,9 @@ _NEGATED = re.compile(r"\b(?:dak|tidak|tdk|gak|ga|nggak|ndak|ora|teu|enggak)\s+\
 _FRESH = re.compile(r"\b(?:tadi\s+(?:malam|malem|malang|pagi|siang|sore|subuh|peuting|isuk|esuk|bengi)|semalam|"
                     r"(?:pagi|siang|sore|malam|subuh)\s+ini|barusan|baru\s+saja|subuh\s+tadi|dini\s+hari\s+tadi|"
                     r"kemarin\s+(?:malam|sore|siang|pagi)|wingi\s+(?:sore|bengi|esuk))\b", re.I)
-_FRESH_WORDS = frozenset("tadi semalam ini barusan baru kemarin wingi".split())
+# (searched only when one of these words occurs, or "ini" with a time of day: "ini" alone is in most messages)
+_FRESH_WORDS = frozenset("tadi semalam barusan baru kemarin wingi".split())
+_FRESH_TIMES = frozenset("pagi siang sore malam subuh".split())
 # land and forest: a fire there burns for days and is told each day as "tadi malam api membesar" (not a new one)
 _LAND = frozenset("lahan hutan gambut karhutla semak ilalang alang kebun".split())
 
@@ -724,7 +726,8 @@ def reference_flags(text: str, words: frozenset[str] | set[str] | None = None) -
         flags |= LASTING
         if _SHORT.search(text):
             flags |= SHORT
-    if not words.isdisjoint(_FRESH_WORDS) and words.isdisjoint(_LAND) and _FRESH.search(text):
+    if (not words.isdisjoint(_FRESH_WORDS) or ("ini" in words and not words.isdisjoint(_FRESH_TIMES))) and \
+            words.isdisjoint(_LAND) and _FRESH.search(text):
         flags |= FRESH
     if not words.isdisjoint(_FIXED_WORDS) and _fixed(text):
         # (a closure that only thanks for the fix, or says part is still not done, adds no other complaint)
