@@ -211,7 +211,10 @@ _OVERFLOW = frozenset("meluap luap luber meluber ngeluap".split())
 _RUBBISH = frozenset("sampah sampahnya tps kontainer container runtah".split())
 _WATERS = _WATER | frozenset("sungai kali saluran got selokan drainase gorong parit hujan ujan rob".split())
 _FLOWS = frozenset("mengalir ngalir mangalir mangalia mili".split())  # (Javanese "mili", Minang "mangalia": flows)
-_STOPPED = frozenset("terhenti mandek".split())  # the supply stopped (not "berhenti": a truck stops)
+_STOPPED = frozenset("terhenti mandek".split())
+_ALIVE = frozenset("metu iduik idup hidup".split())  # (after "not", in a water window: no water comes)
+# (in a water window: unfit water, not none; unless a flood, a drain or sewage is named, whose water is dirty too)
+_FOUL = frozenset("kotor berlumpur lumpur karuah kuniang".split())  # the supply stopped (not "berhenti": a truck stops)
 _NONE = frozenset("tidak tak gak ga nggak ndak kada dak indak idak ora nyanda".split())  # (Bengkulu, Jambi "idak")
 # "not" as the Malay of the east and other regions say it — Maluku "seng", Kupang "sonde"/"son", Papua "tra"/"trada",
 # Manado and Maluku "tida", Makassar and Bugis "nda", Sundanese "teu", Acehnese "hana" — read only before the
@@ -279,6 +282,7 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
     dark_street = False  # a street light named as such ("PJU", "lampu jalan"), not only "gelap"
     reference = 0  # tokens left that an earlier event's reference ("bekas", "setelah", "korban") still covers
     overflow = flood = False  # the flood class named by an overflow word ("luber"), by another flood word
+    foul = False  # dirt said of piped water ("air PDAM kotor")
     tokens = tokens if isinstance(tokens, list) else list(tokens)
     told = {i for i in range(1, len(tokens) - 1) if tokens[i + 1] in _THAT_ONE and tokens[i - 1] in _WHICH}
     if not _DIFFERENT.isdisjoint(tokens):
@@ -392,8 +396,12 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
                 mask |= _BIT["no_water"]  # "gak ada air sama sekali", "kada ada banyu", "sonde ada aer"
             water = 5  # "banyu pdam nang tlogosari kulon mati": the place between the water and "mati"
         elif water:
-            if token in _BROKEN_WORDS or token in _STOPPED:
-                mask |= _BIT["no_water"]  # ("aliran air PDAM di lingkungan kami terhenti")
+            if token in _BROKEN_WORDS or token in _STOPPED or (token in _ALIVE and previous in _NONE_FLOW):
+                # ("aliran air PDAM di lingkungan kami terhenti"; Javanese "banyu PDAM gak metu", Minang "aia indak
+                # iduik": does not come out, is not alive)
+                mask |= _BIT["no_water"]
+            elif token in _FOUL and previous not in _NONE_FLOW:
+                foul = True  # "air PDAM di Kel. … kotor berlumpur", Minang "aia karuah"
             if token in _OTHER_SUBJECTS:
                 water = 0
             elif not token.isdigit() and token not in ("rt", "rw", "blok", "gang", "gg") and len(token) > 1:
@@ -406,6 +414,8 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
         mask &= ~_BIT["streetlight"]  # "lampu taman mati, malem gelap": the dark is the park's
     if overflow and not flood and not _RUBBISH.isdisjoint(tokens) and _WATERS.isdisjoint(tokens):
         mask = mask & ~_FLOOD | _BIT["waste"]  # "sampah di bak kontainer udah luber ke jalan"
+    if foul and not mask & (_FLOOD | _BIT["drain"] | _BIT["sewage"]):
+        mask |= _BIT["water_quality"]
     if weak and not mask & ~STATES:
         mask |= weak
     return mask
@@ -445,6 +455,9 @@ _HABITUAL = re.compile(r"\b(?:sering|seringkali|sering2|selalu|slalu|kerap|acap|
                        r"terus[- ]?terusan|berulang(?:\s+kali|[- ]ulang)?)\b", re.I)
 _HABITUAL_WORDS = frozenset("sering seringkali selalu slalu kerap acap langganan saben unggal salawasna tiap setiap tiok "
                             "saban terus terusan berulang".split())
+# (not stored) the text tells the event as just happened ("tumbang tadi sore", "longsor semalam", "ambruk pagi
+# ini"): days after another report of that event, it is another one
+FRESH = 512
 
 _CHANNEL = r"(?:wa|whatsapp|whats app|watsap|email|e-mail|surel|telegram|tele|dm|twitter|x|lapor|sms|telp|telepon)"
 _SELF_REF = re.compile(
@@ -502,10 +515,26 @@ _SELF_REF = re.compile(
     r"|(?:^|[.,;:!?\n]\s*)(?:masih|msh|tetap|tetep|ttp)\s+sama\b(?!\s+\w+nya\b)|\b(?:podo|padha|sami)\s+(?:wae|bae|mawon)\b"
     r"|\bsarua\s+(?:keneh|keneh\s+wae)\b|\bstill\s+the\s+same\b",
     re.I)
-# (Banjar "pulang" is "again" only after what went wrong: "mati pulang", not "pulang kerja")
-_AGAIN_AFTER_STATE = r"\b(?:mati|padam|pareum|bocor|numpuk|penuh|banjir|macet|rusak|mampet)\s+pulang\b"
-_AGAIN = re.compile(r"\b(?:lagi|lg|deui|kembali|balik\s+lagi|maning|meneh|maneh|agik|again)\b|" + _AGAIN_AFTER_STATE,
-                    re.I)
+# "again" in the regions, read only after what went wrong (each is another word elsewhere): Banjar "pulang" ("mati
+# pulang", not "pulang kerja"), Manado "ulang" ("mati ulang", not "kirim ulang"), Ambon and Kupang Malay "lai",
+# Balinese "buin", Minang "baliak", Sasak "malik" (also a name: "pak Malik")
+_AGAIN_AFTER_STATE = r"\b(?:mati|padam|pareum|bocor|numpuk|penuh|banjir|macet|rusak|mampet|tersumbat|meluap|meluber|" \
+                     r"longsor|tumbang|keruh|bolong|berlubang|tergenang)\s+(?:pulang|ulang|lai|buin|baliak|malik)\b"
+# said outright: "terulang", "kumat", "untuk kedua kalinya" (not "ketiga kalinya saya lapor": the writer repeats
+# a report), "minggu lalu juga begini", "kemarin juga pernah terjadi"
+# (not denied or wished away, "biar ga terulang"; not the count of reports, "laporan ketiga kali", "ke-3 kali ulun
+# melapor")
+_AGAIN_SAID = r"(?<!\bga )(?<!\bgak )(?<!\btak )(?<!tidak )(?<!nggak )(?<!\bndak )(?<!\bkada )(?<!jangan )(?<!\bbiar )" \
+              r"(?<!\bagar )(?<!supaya )\b(?:terulang|kumat|kambuh)\b" \
+              r"|(?<!laporan )(?<!aduan )(?<!\bsurat )\b(?:kedua|ketiga|keempat|kelima|kesekian|ke-?\s?[2-9])\s+kali(?:nya)?\b" \
+              r"(?!\s+(?:\w+\s+){0,2}?(?:lapor|melapor|melaporkan|laporkan|dilaporkan|mengadu|ngadu|kirim|mengirim|" \
+              r"menyampaikan|sampaikan|mengingatkan|menanyakan|tanya|nanya|wa|email|menghubungi|hubungi|dm|nelpon|" \
+              r"telepon|telpon|chat|ngechat|pesan|tulis|menulis|nulis|posting|tweet|twit|komplain|protes|datang|" \
+              r"mendatangi)\b)" \
+              r"|\b(?:minggu|bulan|pekan|tahun)\s+(?:lalu|kemarin|kemaren|kmrn)\s+(?:juga|jg)\s+(?:begini|begitu|gini|" \
+              r"gitu|terjadi|kejadian|pernah)\b|\b(?:juga|jg)\s+pernah\s+(?:terjadi|kejadian|begini|begitu|gini|gitu)\b"
+_AGAIN = re.compile(r"\b(?:lagi|lg|deui|kembali|balik\s+lagi|maning|meneh|maneh|agik|again)\b|" + _AGAIN_AFTER_STATE +
+                    "|" + _AGAIN_SAID, re.I)
 _FOLLOW = re.compile(r"\[foto\]|\bfoto(?:nya)?\b|\b(?:masih|msh|belum|blm|teu\s+acan|tetep|tetap|gimana|gmn|"
                      r"kapan|sampe\s+skrg|sampai\s+sekarang|beuki|makin)\b", re.I)
 _OTHER = re.compile(r"\bbeda\s+(?:sama|dengan|dgn|dari|dr|ama|jeung|ti|karo|gang|pabrik|sekolah|jalan|jl|rt|rw|"
@@ -574,7 +603,8 @@ tweeted reported emailed messaged written wrote posted sent post tulis tuliskan 
 dilaporke dilaporno mentioned said sama podo padha sami sarua same
 pesan aduan pengaduan postingan unggahan cuitan tweet kiriman
 """.split())
-_AGAIN_WORDS = frozenset("lagi lg deui kembali balik maning meneh maneh agik again pulang".split())
+_AGAIN_WORDS = frozenset("lagi lg deui kembali balik maning meneh maneh agik again pulang ulang lai buin baliak malik "
+                          "terulang kumat kambuh kali kalinya begini begitu gini gitu terjadi kejadian pernah".split())
 _FOLLOW_WORDS = frozenset("foto fotonya masih msh belum blm acan tetep tetap gimana gmn kapan sampe sampai beuki "
                           "makin".split())
 _OTHER_WORDS = frozenset("beda bukan lain sanes berbeda jangan jgn mung ojo ojok another different kejadian kasus peristiwa "
@@ -656,6 +686,18 @@ _BACK = re.compile(r"\b(?!(?:nyala|menyala|ngalir|mengalir|normal|idup|hidup|ama
 _NEGATED = re.compile(r"\b(?:dak|tidak|tdk|gak|ga|nggak|ndak|ora|teu|enggak)\s+\w+\s+(?:lagi|lg|deui)\b", re.I)
 
 
+# when the event happened, said as just now (Indonesian, Javanese "wingi sore", Sundanese "tadi peuting", Manado and
+# Ambon "tadi malang", "barusan")
+_FRESH = re.compile(r"\b(?:tadi\s+(?:malam|malem|malang|pagi|siang|sore|subuh|peuting|isuk|esuk|bengi)|semalam|"
+                    r"(?:pagi|siang|sore|malam|subuh)\s+ini|barusan|baru\s+saja|subuh\s+tadi|dini\s+hari\s+tadi|"
+                    r"kemarin\s+(?:malam|sore|siang|pagi)|wingi\s+(?:sore|bengi|esuk))\b", re.I)
+# (searched only when one of these words occurs, or "ini" with a time of day: "ini" alone is in most messages)
+_FRESH_WORDS = frozenset("tadi semalam barusan baru kemarin wingi".split())
+_FRESH_TIMES = frozenset("pagi siang sore malam subuh".split())
+# land and forest: a fire there burns for days and is told each day as "tadi malam api membesar" (not a new one)
+_LAND = frozenset("lahan hutan gambut karhutla semak ilalang alang kebun".split())
+
+
 # "selain atap kelas, jalan … juga berlubang": the problem after "selain" is the one already told
 _ASIDE = re.compile(r"\bselain\s+(?!laporan|itu\b)([^,.;:\n]{2,50}),", re.I)
 
@@ -713,6 +755,9 @@ def reference_flags(text: str, words: frozenset[str] | set[str] | None = None) -
         flags |= LASTING
         if _SHORT.search(text):
             flags |= SHORT
+    if (not words.isdisjoint(_FRESH_WORDS) or ("ini" in words and not words.isdisjoint(_FRESH_TIMES))) and \
+            words.isdisjoint(_LAND) and _FRESH.search(text):
+        flags |= FRESH
     if not words.isdisjoint(_FIXED_WORDS) and _fixed(text):
         # (a closure that only thanks for the fix, or says part is still not done, adds no other complaint)
         if not _STILL.search(text) and (_BUT.search(text) or not _THANKS.search(text)):

@@ -68,7 +68,7 @@ _LANDMARK = re.compile(r"\b(pasar|perum|perumahan|terminal|masjid|mesjid|musala|
                        r"smkn|smk|MTsN|MTs|MTS|MIN|MI|MA|puskesmas|rsud|rsia|rsi|rs|rumah sakit|taman|stasiun|kantor pos|"
                        r"alun alun|alun-alun|alun2|kampung|komplek|kompleks|perumnas|griya|bumi|simpang|tpu|tps|tpa|halte|"
                        r"sungai|Kali|Tukad|Parit|Kanal|Handil|Anjir|lapangan|rusunawa|rusun|pt|cv|jembatan|gor|stadion|kampus|"
-                       r"pantai|pante|greja|surau|meunasah|dermaga|pelabuhan|bundaran|tugu|monumen|danau|waduk|siring|villa|vila|puri|graha|wisma|pondok|asrama)"
+                       r"pantai|pante|greja|surau|meunasah|dermaga|pelabuhan|bundaran|tugu|monumen|danau|waduk|siring|villa|vila|puri|graha|wisma|pondok|asrama|cluster|klaster)"
                        r"\b\.?\s*(\d{1,3}|[a-z][a-z'\-]*)(?:\s+([a-z][a-z'\-]*))?",
                        re.I)
 _LANDMARK_TYPE = {"perumahan": "perum", "griya": "perum", "bumi": "perum", "perumnas": "perum", "komplek": "perum",
@@ -83,6 +83,8 @@ _LANDMARK_TYPE = {"perumahan": "perum", "griya": "perum", "bumi": "perum", "peru
                   # Prima", "Pondok Hijau"): an estate, as "Perum"/"Griya"/"Bumi" are
                   "villa": "perum", "vila": "perum", "puri": "perum", "graha": "perum", "wisma": "perum",
                   "pondok": "perum",
+                  # a gated part of an estate ("Perumahan Citra Land Cluster Alamanda"): one cluster is not another
+                  "klaster": "cluster",
                   # the east's spelling ("greja", "pante": Manado, Maluku, Papua) and the prayer house of Minang
                   # ("surau") and Aceh ("meunasah")
                   "greja": "gereja", "pante": "pantai", "surau": "masjid", "meunasah": "masjid"}
@@ -127,6 +129,11 @@ _NUM_AFTER_WHERE = re.compile(r"\b(?:di|ke|dari|dr|depan|dpn|dekat|dkt|deket|sam
                               r"ning|ing|arah|menuju|area|kawasan|sekitar|ruang|ruangan)\s+([a-z]{3,12})\s+0*(\d{1,3})"
                               + _NUM_TAIL, re.I)
 _NUM_NAME = re.compile(r"\b([A-Z][a-z]{2,11})\s+(?:0*(\d{1,3})|(II|III|IV|VI|VII|VIII|IX|V|X))" + _NUM_TAIL)
+# the number that ends a place's name ("Kel. Malalayang 1", "Kelurahan Tanjung Raya II", "Perum Griya Asri 2"): another
+# number is another place (a quantity, "Kel. Sukajadi 3 hari", "Pasar Baru 2 tiang", is no part of it)
+_PLACE_NUMBER = re.compile(r"\s+(?:0*([1-9])|(II|III|IV|VI|V))\b(?![.,:/\-]\d)(?!\s*(?:%|(?i:" + _MEASURES +
+                           r"|lampu|pju)\b))")
+_PLACE_TAIL = re.compile(r"\s+([A-Z][a-z]{2,})\b")
 _NOT_NUM_LABEL = frozenset("""
 jam pukul tanggal tgl hari bulan tahun thn umur usia siaga level status antrian antrean antri nomor nomer nmr lebih
 kurang sekitar hampir cuma hanya sudah udah udh sdh sejak selama sampai sampe ada baru tinggal kali per sebanyak total
@@ -143,7 +150,9 @@ _UNIT_WORDS = frozenset("koridor trayek jalur lantai lt tiang loket peron kios l
 _BLOK = re.compile(r"\bblok\s*([a-z]{1,2}\d{0,2}|\d{1,2})\b", re.I)
 _MALL = re.compile(r"\b([A-Za-z][a-z]{2,})\s+(?:[Mm]all|[Mm]al|[Pp]laza)\b")
 # (a village by its regional name, "Nagari Koto Tangah", "Gampong Lampulo", is a kelurahan)
-_AREA = re.compile(r"\b(kel(?:urahan)?|desa|nagari|gampong|kec(?:amatan)?)\b\.?\s+([a-z][a-z\-]+(?:\s+[a-z][a-z\-]+)?)", re.I)
+# (the second word is never the next area's keyword: "Desa Sukamaju Kec. Cibeber" names the kecamatan too)
+_AREA = re.compile(r"\b(kel(?:urahan)?|desa|nagari|gampong|kec(?:amatan)?)\b\.?\s+([a-z][a-z\-]+(?:\s+(?!(?:kel|kelurahan|"
+                   r"desa|nagari|gampong|kec|kecamatan|kab|kabupaten|kota)\b)[a-z][a-z\-]+)?)", re.I)
 _NOT_A_NAME = frozenset("""
 no nomor rt rw kel kelurahan kec kecamatan dekat dkt deket dpn depan samping belakang sebelah seberang ujung pinggir arah
 sehingga padahal pdhl anak sy jl jln makin yg dgn buat untuk
@@ -293,7 +302,7 @@ pasar perum perumahan terminal masjid mesjid musala musholla gereja sdn sd smpn 
 mi ma puskesmas rsud rsia rsi rs rumah taman stasiun kantor alun alun2 kampung komplek kompleks perumnas griya bumi
 simpang tpu tps tpa halte sungai kali lapangan rusunawa rusun pt cv jembatan gor stadion kampus
 tukad parit kanal handil anjir pantai pante greja surau meunasah dermaga pelabuhan bundaran tugu monumen danau waduk siring
-villa vila puri graha wisma pondok asrama
+villa vila puri graha wisma pondok asrama cluster klaster
 """.split())
 _WEAK_KINDS = frozenset("kali mi ma min rumah tukad parit kanal handil anjir".split())
 _WEAK_KIND = re.compile(r"\b(?:MI|MA|MIN|Kali|Tukad|Parit|Kanal|Handil|Anjir)\b|[Rr]umah [Ss]akit")
@@ -347,7 +356,8 @@ _ASIDE_PLACE = re.compile(r"\bselain\s+(?:di\s+)?(?:dekat\s+|depan\s+)?([^,.;:\n
 
 def extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[str]:
     """Place keys (``kel:…``, ``kec:…``, ``street:…``, ``rt:N``, ``rw:N``) from the text and the gazetteer."""
-    places = {_numbered_kelurahan(key) if key.startswith("kel:") else key for key in _extract_places(text, location)}
+    places = {_numbered_kelurahan(key) if key.startswith(("kel:", "lm-")) else key
+              for key in _extract_places(text, location)}
     low = text.lower()
     places = _street_before_kelurahan(places, low)
     if "tapi" in low or "tp" in low or "namun" in low or "but" in low:
@@ -400,7 +410,8 @@ def _street_before_kelurahan(places: set[str], low: str) -> set[str]:
 
 
 def _numbered_kelurahan(key: str) -> str:
-    """"kel:tumumpa ii", "kel:tumumpa dua" → "kel:tumumpa 2" (a kelurahan split in two, named either way)."""
+    """"kel:tumumpa ii", "kel:tumumpa dua" → "kel:tumumpa 2" (a kelurahan split in two, named either way; a
+    landmark too: "TPS Sindulang Satu" is "TPS Sindulang 1")."""
     head, _, last = key.rpartition(" ")
     number = NUMBER_WORDS.get(last) or _ROMAN.get(last)
     return f"{head} {number}" if head and number else key
@@ -495,12 +506,13 @@ def _extract_places(text: str, location: Mapping[str, Any] | None = None) -> set
             if not _OWN_ADDRESS.search(text, max(0, match.start() - 40), match.start()):
                 places.add(f"hn:{int(match.group(1) or match.group(2) or match.group(3))}")
     if low is None or "kel" in low or "kec" in low or "desa" in low or "nagari" in low or "gampong" in low:
-        for kind, name in _AREA.findall(text):
+        for match in _AREA.finditer(text):
+            kind, name = match.groups()
             if name.partition(" ")[0].lower() in _AREA_RUNNING:
                 continue
             first, _, second = name.partition(" ")
-            _add_name(places, "kec" if kind.lower().startswith("kec") else "kel", _clean_name(first),
-                      second.strip(), cased)
+            _add_numbered(places, "kec" if kind.lower().startswith("kec") else "kel", _clean_name(first),
+                          second.strip(), cased, text, match.end())
     if cased and (low is None or "rw" in low):
         for first, second in _AFTER_RW.findall(text):
             if first.lower() not in ("kel", "kelurahan", "desa", "kec", "kecamatan"):
@@ -569,7 +581,8 @@ def _extract_places(text: str, location: Mapping[str, Any] | None = None) -> set
                 _add_name(found, "near", _LANDMARK_TYPE.get(kind, kind) + " " + first.lower(), "", cased)
                 places.update(found)
                 continue
-            _add_name(places, "lm-" + _LANDMARK_TYPE.get(kind, kind), first, second, cased)
+            _add_numbered(places, "lm-" + _LANDMARK_TYPE.get(kind, kind), first, second, cased, text,
+                          -1 if first.isdigit() else match.end() if second else match.end(2))
     if low is None or not text_words.isdisjoint(_UNIT_WORDS):
         for label, number in _UNIT.findall(text) + _LETTERED_UNIT.findall(text):
             label = label.lower().split()[0]
@@ -716,8 +729,8 @@ def _sub_unit(places: set[str], match: re.Match[str]) -> None:
     if name in _common_words() or name in _SUB_WORDS or len(name) < 3 or "'" in name[-3:]:
         # (and an English contraction: "Whole banjar can't sleep" names no banjar)
         return  # "balai banjar kami", "lingkungan sekitar"
-    if second.lower() in _SIDES:
-        name += " " + second.lower()
+    if second.lower() in _SIDES or (second[:1].isupper() and second.lower() in _TOPONYM_WORDS):
+        name += " " + second.lower()  # ("Jorong Koto Tuo" is not "Jorong Koto Baru")
     places.add(f"sub:{name}")
 
 
@@ -742,6 +755,10 @@ _STREET_TITLES = frozenset("ir h hj haji hajjah dr kh prof kol let lett letnan j
                            "jendral laksamana marsekal pangeran raden teuku tengku kyai kiai syekh".split())
 
 
+# words of many places' names that are common words as well (new, old, long, yellow, salty …; Minang "tuo", Javanese
+# "anyar", "gede"): a capitalised one after a name is part of it
+_TOPONYM_WORDS = frozenset("baru lama tua tuo anyar gede panjang pendek kuning merah putih hitam hijau biru asin manis "
+                           "jaya indah permai asri makmur lestari tinggi rendah lebar".split())
 _RING = frozenset(("lingkar",))
 # regional particles that follow a name in running text, never its second word: Malay "la"/"lah" (sudah), "tu", "ni"
 # ("tps kinibalu la tigo hari idak diangkut"), Makassar "mi", "ji", "ki"; as a first word they may be a name's
@@ -758,6 +775,9 @@ def _add_name(places: set[str], kind: str, first: str, second: str, cased: bool 
     """
     if cased and second and not second[:1].isupper():
         second = ""
+    # "Jl. Kali Baru", "Jalan Pasir Panjang", "Jorong Koto Tuo": a word of place names that is a common word too,
+    # written with a capital in a text that uses them, is the name's second word ("Kali Baru" is not "Kali Asin")
+    named_second = cased and second[:1].isupper() and second.lower() in _TOPONYM_WORDS
     first, second = first.lower(), second.lower()
     if kind == "street":
         first, second = _street_word(first), _street_word(second)
@@ -779,7 +799,7 @@ def _add_name(places: set[str], kind: str, first: str, second: str, cased: bool 
         # not "Jl. Bangbarung 2" (each still meets a bare "Jl. Bangbarung", which may be either)
         places.add(f"{kind}:{first} {second}")
         return
-    if second and (second in common or second.isdigit() or second in _PARTICLES or (not cased and _AFFIXED.match(second)) or
+    if second and not named_second and (second in common or second.isdigit() or second in _PARTICLES or (not cased and _AFFIXED.match(second)) or
                    (len(second) > 5 and second.endswith("nya"))) and \
             not (kind == "street" and first in _LANDMARK_FIRST):  # "Jl. Taman Siswa", "jl pasar kembang"
         second = ""
@@ -787,6 +807,29 @@ def _add_name(places: set[str], kind: str, first: str, second: str, cased: bool 
         places.add(f"{kind}:{first} {second}")
     else:
         places.add(f"{kind}:{first}")
+
+
+def _add_numbered(places: set[str], kind: str, first: str, second: str, cased: bool, text: str, end: int) -> None:
+    """``_add_name``, with the number that follows the name at ``end`` in ``text`` (if any, and not a quantity of
+    a thing) as its last word: "Kel. Malalayang 1" is not "Kel. Malalayang 2", either meets a bare "Malalayang"."""
+    tail = _PLACE_TAIL.match(text, end) if end >= 0 and second[:1].isupper() else None
+    if tail is not None and tail.group(1).lower() in _TOPONYM_WORDS:
+        # "Komplek Pondok Hijau Permai" is not "Pondok Hijau Indah": an estate's third word, when it is one of these
+        found = set()
+        _add_name(found, kind, first, second, cased)
+        places.update(f"{key} {tail.group(1).lower()}" if key.endswith(" " + second.lower()) else key for key in found)
+        return
+    number = _PLACE_NUMBER.match(text, end) if end >= 0 else None
+    if number is None:
+        _add_name(places, kind, first, second, cased)
+        return
+    found: set[str] = set()
+    _add_name(found, kind, first, second, cased)
+    n = number.group(1) or str(_ROMAN[number.group(2).lower()])
+    # (only right after the name: "Pasar Bulu lantai 2" numbers the floor, the running word was dropped; a capitalised
+    # one is the name's though it was left out, "Kelurahan Tanjung Raya 2")
+    after_name = not second or second[:1].isupper()
+    places.update(f"{key} {n}" if after_name or key.endswith(" " + second.lower()) else key for key in found)
 
 
 def _add_gang(places: set[str], first: str, second: str, cased: bool) -> None:
@@ -1128,7 +1171,8 @@ def mentioned(parsed: Mapping[str, tuple[str, ...]], words: str, partial: bool =
             parts = name.split()
             if parts and parts[0] == "gg":
                 parts = parts[1:]
-            if parts and not parts[0].isdigit() and all(f" {w} " in words for w in parts):
+            if parts and not parts[0].isdigit() and all(f" {w} " in words or (w.isdigit() and any(
+                    f" {spelt} " in words for spelt in _SPELT.get(w, ()))) for w in parts):
                 found += 1
         # a crossing (two streets named) is mentioned with both its streets; one of them counts as the area
         if found >= (2 if kind == "street" and len(names) >= 2 else 1):
@@ -1137,6 +1181,10 @@ def mentioned(parsed: Mapping[str, tuple[str, ...]], words: str, partial: bool =
             score = max(score, 0.6)
     return score
 
+
+# a place's number as a text may write it ("Malalayang 1" mentioned as "malalayang satu" or "malalayang I")
+_SPELT = {str(n): (word, roman) for word, n in NUMBER_WORDS.items()
+          for roman in [next((r for r, m in _ROMAN.items() if m == n), "i" if n == 1 else "")]}
 
 _TOKEN_HASH: dict[str, int | None] = {}
 
@@ -1335,7 +1383,9 @@ def name_hashes(places: Iterable[str]) -> list[frozenset[int]]:
     out = []
     for key in places:
         if key.startswith(("kel:", "street:", "lm-", "gg:")):
-            hashes = frozenset(h for word in key.partition(":")[2].split() if (h := _token_hash(word)) is not None)
+            # (a name's number as the text may spell it: "simpang Kelor Dua" is keyed "kelor 2")
+            hashes = frozenset(h for word in key.partition(":")[2].split()
+                               if (h := _token_hash(_SPELT[word][0] if word in _SPELT else word)) is not None)
             if hashes:
                 out.append(hashes)
     return out

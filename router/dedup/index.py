@@ -25,7 +25,9 @@ from router.dedup.concepts import (
     AGAIN,
     ALSO,
     AREA_CLASSES,
+    EVENT,
     FOLLOW,
+    FRESH,
     HABITUAL,
     LASTING,
     OTHER,
@@ -54,6 +56,9 @@ from router.dedup.features import (
 )
 
 log = logging.getLogger(__name__)
+
+_FLOOD = class_bit("flood")
+_FIRE = class_bit("fire")  # (a fire is an event too: out within the day, told as "tadi malam", "barusan")
 
 DAY = 86400.0
 
@@ -313,6 +318,8 @@ class DedupIndex:
         # "banjir lagi" is a new occurrence; "meluap lagi, udah seminggu lebih" is the same one going on
         again, self_ref = f_flags & AGAIN and not f_flags & LASTING, f_flags & SELF_REF
         recurrence = cfg.recurrence_days * DAY
+        fresh_event = f_flags & FRESH and (f_states & EVENT or f_problems & _FIRE) and \
+            not f_flags & (FOLLOW | SELF_REF | LASTING)
         link_ids = cfg.identity_links and bool(probe)
         refers, refers_days = f.refers, f.refers_days
         n_content = len(content)
@@ -367,6 +374,12 @@ class DedupIndex:
             other_states = problems[slot]
             other_problems = other_states & ~STATES
             shared = bool(f_problems & other_problems)
+            if fresh_event and (other_states & EVENT or other_problems & _FIRE) and \
+                    f_problems & other_problems & ~_FLOOD and age >= recurrence:
+                # "pohon tumbang di Jl. Pemuda tadi sore" days after another report of a fallen tree there: the
+                # event told as just happened is another one (not a flood, which lasts, nor a follow-up)
+                rejected = _nearer(rejected, 0.0, ids[slot], "the event is told as just happened: a new occurrence")
+                continue
             content_sim = 0.0
             c_lo, c_hi = c_off[slot], c_off[slot + 1]
             if n_content and c_hi > c_lo:
