@@ -536,7 +536,10 @@ _AGAIN_SAID = r"(?<!\bga )(?<!\bgak )(?<!\btak )(?<!tidak )(?<!nggak )(?<!\bndak
 _AGAIN = re.compile(r"\b(?:lagi|lg|deui|kembali|balik\s+lagi|maning|meneh|maneh|agik|again)\b|" + _AGAIN_AFTER_STATE +
                     "|" + _AGAIN_SAID, re.I)
 _FOLLOW = re.compile(r"\[foto\]|\bfoto(?:nya)?\b|\b(?:masih|msh|belum|blm|teu\s+acan|tetep|tetap|gimana|gmn|"
-                     r"kapan|sampe\s+skrg|sampai\s+sekarang|beuki|makin)\b", re.I)
+                     r"kapan|sampe\s+skrg|sampai\s+sekarang|beuki|makin|"
+                     # getting worse since it was told: "tambah parah", "bertambah lebar" (not "tolong tambah lampu")
+                     r"(?:ber)?tambah\s+(?:parah|rusak|besar|lebar|dalam|miring|luas|meluas|bau|kotor|deras|tinggi|gelap))\b",
+                     re.I)
 _OTHER = re.compile(r"\bbeda\s+(?:sama|dengan|dgn|dari|dr|ama|jeung|ti|karo|gang|pabrik|sekolah|jalan|jl|rt|rw|"
                     r"tempat|lokasi|titik|simpang|perempatan|pertigaan|lorong|blok|kampung|kelurahan|desa|dusun|banjar|taman|gedung|"
                     r"masjid|pasar|rumah|kasus|kejadian|urusan|hal|masalah|soal|laporan|keluhan|perkara)\b|\bbukan\s+(?:yang|yg)\s+(?:tadi|kemarin|kmrn|di)\b"
@@ -606,7 +609,7 @@ pesan aduan pengaduan postingan unggahan cuitan tweet kiriman
 _AGAIN_WORDS = frozenset("lagi lg deui kembali balik maning meneh maneh agik again pulang ulang lai buin baliak malik "
                           "terulang kumat kambuh kali kalinya begini begitu gini gitu terjadi kejadian pernah".split())
 _FOLLOW_WORDS = frozenset("foto fotonya masih msh belum blm acan tetep tetap gimana gmn kapan sampe sampai beuki "
-                          "makin".split())
+                          "makin tambah bertambah".split())
 _OTHER_WORDS = frozenset("beda bukan lain sanes berbeda jangan jgn mung ojo ojok another different kejadian kasus peristiwa "
                          "sebelah sebelahnya laporan aduan keluhan masalah persoalan urusan terkait hubungan "
                          "hubungannya berhubungan nyambung luar bedo benten babeda seje laeng laen".split())

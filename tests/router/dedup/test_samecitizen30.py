@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 
 from router.dedup.concepts import (
+    FOLLOW,
     HABITUAL,
     SELF_REF,
     class_names,
@@ -233,3 +234,23 @@ def test_two_citizens_addressed_alike_are_not_linked_by_a_self_reference() -> No
            channel="whatsapp", name="Acil Ipah")
     assert s.level("Sudah saya WA tadi pagi: jalan di Kelayan B gang 5 berlubang besar, mohon ditambal", person=2,
                    channel="facebook", name="Acil Norma", hours=3) == "new"
+
+
+@pytest.mark.parametrize(("text", "follows"), [
+    ("mohon segera ditindaklanjuti, jembatan rw 3 bendungan tambah parah, kemarin ada anak kakinya masuk", True),
+    ("lubangnya bertambah lebar pak, sudah dua motor jatuh", True),
+    ("tolong tambah lampu di gang kami, gelap", False),
+    ("mohon ditambah jam layanan puskesmas", False),
+])
+def test_getting_worse_is_a_follow_up(text: str, follows: bool) -> None:
+    assert bool(reference_flags(text) & FOLLOW) == follows, text
+
+
+def test_the_writers_bridge_getting_worse_a_day_later_is_their_complaint_again() -> None:
+    """A reminder a day after that names the place and says it is getting worse ("tambah parah"), in words that
+    hardly meet the first report's, is the writer's complaint again (the hand-written adversarial set, adv-d090)."""
+    s = Stream()
+    s.send("Jembatan kayu penghubung RT 02 dan RT 05 RW 03 Bendungan papannya banyak yang patah", person=1,
+           channel="telegram")
+    assert s.level("mohon segera ditindaklanjuti, jembatan rw 3 bendungan tambah parah, kemarin ada anak kakinya "
+                   "masuk", person=1, channel="telegram", hours=30) == "resend"
