@@ -288,6 +288,16 @@ def different_states(a: int, b: int) -> bool:
 _DENIED_WORDS = frozenset("keruh kotor bau berbau macet mampet tersumbat bocor rusak banjir".split())
 
 
+_SINCE = frozenset("sejak dari dr mulai semenjak".split())
+_FIRE_BIT = _BIT["fire"]
+
+
+def _told_event(token: str) -> bool:
+    """A fire's word, in the "ter-" or the colloquial "ke-" form."""
+    return bool(_WORD_MASK.get(token, 0) & _FIRE_BIT) or \
+        (token.startswith("ke") and bool(_WORD_MASK.get("ter" + token[2:], 0) & _FIRE_BIT))
+
+
 def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None) -> int:
     """The problem classes named by normalised ``tokens``, as a bit mask (0 = none recognised); a word
     not listed is looked up again by its ``stem`` ("kebocorannya" → "bocor")."""
@@ -311,6 +321,12 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
         # a rubber boat is what a flood's evacuation asks for ("butuh perahu karet utk lansia"), not a river crossing
         tokens = [_RESCUE_BOAT if t == "perahu" and tokens[i + 1:i + 2] == ["karet"] else t for i, t in enumerate(tokens)]
     told = {i for i in range(1, len(tokens) - 1) if tokens[i + 1] in _THAT_ONE and tokens[i - 1] in _WHICH}
+    if not _PAST.isdisjoint(tokens):
+        # "yg kebakar di gg nurali belakang kemaren, sekarang puingnya nutup parit": the fire a past word closes a
+        # few words on, after "the one that", is the one told before, named to say where this one is ("terbakar
+        # sejak kemarin" is how long, not which; a fallen tree still lying is still the complaint, so only fires)
+        told |= {i for i in range(1, len(tokens) - 1) if tokens[i - 1] in _WHICH and _told_event(tokens[i]) and
+                 any(t in _PAST and tokens[j - 1] not in _SINCE for j, t in enumerate(tokens[i + 1:i + 6], i + 1))}
     if "form" in tokens or "formulir" in tokens:  # "sudah isi web form": the channel, not a broken website
         told |= {i for i, t in enumerate(tokens) if t in _WEB and (
             tokens[i + 1:i + 2] in (["form"], ["formulir"]) or tokens[i - 1:i] in (["form"], ["formulir"]))}
