@@ -238,3 +238,13 @@ def test_a_street_report_meets_an_earlier_kelurahan_report_that_named_the_street
     # another street of the kelurahan, which the first report does not mention, is another spot
     assert s.level("Lampu PJU di Jl. Kutilang Kelurahan Sukamaju Hilir mati lima tiang sejak minggu lalu, rawan begal",
                    person=3, location=kel, hours=3, channel="x") == "new"
+
+
+def test_the_fire_told_before_names_where_the_writers_next_complaint_is():
+    # "kebakar" is a fire; "the one that burned … yesterday" is that fire, named to say where the debris lies
+    assert "fire" not in classes("pak yg kebakar di gg melati belakang kemaren, sekarang puingnya nutup parit")
+    assert "fire" in classes("rumah yang kebakar sejak kemarin belum padam juga")
+    s = Stream()
+    assert s.level("api di gg melati belakang dekat parit, rumah kayu kebakar, damkar tolong!!", person=1) == "new"
+    assert s.level("pak yg kebakar di gg melati belakang kemaren, sekarang puingnya nutup parit, air ndak ngalir",
+                   person=1, hours=72) == "new"
