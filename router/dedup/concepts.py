@@ -39,7 +39,7 @@ _CLASS_WORDS: dict[str, str] = {
     "leak": "bocor kebocoran bocornya muncrat rembes merembes terbuang ngocor nyembur",
     "bill": "tagihan rekening tarif meteran",
     "flood": "banjir banjia kebanjiran tenggelam tenggelem caah genangan tergenang menggenang rob surut sepinggang selutut "
-             "sepaha sebetis sedada merendam terendam ngaleut kerendem kelelep sedengkul perahukaret",
+             "sepaha sebetis sedada merendam terendam ngaleut kerendem kelelep sedengkul",
     # (Banjar and Malay "tasumbat", their ter- written ta-; not "parit", as often the name of a place)
     "drain": "saluran selokan solokan got gorong drainase mampet tersumbat tasumbat tesumbat sumbat buntu sedimentasi "
              "dikeruk keruk pengerukan pendangkalan",
@@ -215,7 +215,6 @@ _BESIDE = frozenset("depan dpn dekat deket dkt samping sebelah seberang belakang
 # open land, peat, scrub and forest: set on fire or caught fire, one event ("bakaran gambut", "lahan kebakar",
 # "lahan gambut terbakar", "karhutla") — a land fire is both what the fire brigade and what the burning ban is for
 _LAND = frozenset("lahan gambut hutan semak ilalang alang karhutla".split())
-_RESCUE_BOAT = "perahukaret"
 # a flood's depth by a body part ("sampai lutut"), not a body part hurt ("jatuh sampai lututnya luka")
 _DEPTH = frozenset("sampai setinggi".split())
 # a class word that counts people after a number ("23 KK", "ado 40 jiwa", "5 kepala keluarga"): how many are
@@ -317,9 +316,6 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
     reference = 0  # tokens left that an earlier event's reference ("bekas", "setelah", "korban") still covers
     overflow = flood = False  # the flood class named by an overflow word ("luber"), by another flood word
     tokens = tokens if isinstance(tokens, list) else list(tokens)
-    if "karet" in tokens:
-        # a rubber boat is what a flood's evacuation asks for ("butuh perahu karet utk lansia"), not a river crossing
-        tokens = [_RESCUE_BOAT if t == "perahu" and tokens[i + 1:i + 2] == ["karet"] else t for i, t in enumerate(tokens)]
     told = {i for i in range(1, len(tokens) - 1) if tokens[i + 1] in _THAT_ONE and tokens[i - 1] in _WHICH}
     if not _PAST.isdisjoint(tokens):
         # "yg kebakar di gg nurali belakang kemaren, sekarang puingnya nutup parit": the fire a past word closes a
