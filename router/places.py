@@ -53,6 +53,9 @@ _UNITS = {"satu": 1, "dua": 2, "tiga": 3, "empat": 4, "lima": 5, "enam": 6, "tuj
 _TEENS = {"sepuluh": 10, "sebelas": 11}
 # a number written as a word, as in "Lingkungan Empat", "Tumumpa Dua" (dedup compares them with digits)
 NUMBER_WORDS = {**_UNITS, **_TEENS}
+# the Malay of Palembang, Minang, Jambi and Bengkulu ends these numbers in "o": "Limo Ilir" is Lima Ilir (5 Ilir)
+MALAY_NUMBERS = {"duo": "dua", "tigo": "tiga", "limo": "lima"}
+_MALAY_OF = {word: malay for malay, word in MALAY_NUMBERS.items()}
 
 
 def _digits(words: list[str]) -> list[str] | None:
@@ -126,6 +129,8 @@ def _variants(name: str) -> list[str]:
     numbered = _digits(words)
     if numbered:
         out.append(" ".join(numbered))
+        if len(words) > 1 and any(w.lower() in _MALAY_OF for w in words):
+            out.append(" ".join(_MALAY_OF[w.lower()].title() if w.lower() in _MALAY_OF else w for w in words))
     if len(words) == 1:
         low = words[0].lower()
         prefix = next((p for p in _GLUED_PREFIXES if low.startswith(p) and len(low) - len(p) >= 3), None)

@@ -39,7 +39,7 @@ _CLASS_WORDS: dict[str, str] = {
     "leak": "bocor kebocoran bocornya muncrat rembes merembes terbuang ngocor nyembur",
     "bill": "tagihan rekening tarif meteran",
     "flood": "banjir banjia kebanjiran tenggelam tenggelem caah genangan tergenang menggenang rob surut sepinggang selutut "
-             "sepaha sebetis sedada merendam terendam ngaleut kerendem kelelep",
+             "sepaha sebetis sedada merendam terendam ngaleut kerendem kelelep sedengkul",
     # (Banjar and Malay "tasumbat", their ter- written ta-; not "parit", as often the name of a place)
     "drain": "saluran selokan solokan got gorong drainase mampet tersumbat tasumbat tesumbat sumbat buntu sedimentasi "
              "dikeruk keruk pengerukan pendangkalan",
@@ -47,7 +47,7 @@ _CLASS_WORDS: dict[str, str] = {
     "waste": "diangkut diangkuik pengangkutan tumpukan menumpuk numpuk menggunung segunung gunungan",
     "burning": "bakar membakar dibakar pembakaran ngobong diobong",  # (Javanese "ngobong sampah")
     # (Minang "tabaka", "kabakaran"; the eastern Malay "tabakar" is read by its "ta-", see _TA)
-    "fire": "kebakaran terbakar tebakar tabaka kabakaran kahuruan seuneu hangus kobong kobongan",
+    "fire": "kebakaran terbakar tebakar tabaka kabakaran kahuruan seuneu hangus kobong kobongan karhutla",
     # (not "aspal": the object is named by a drain or a flood complaint too, "air naik ke aspal")
     "road": "berlubang berlobang lubang lobang bolong amblas ambles retak ngelupas mengelupas paving tambal jeglongan "
             "diaspal bergelombang becek licak semenisasi pengaspalan",
@@ -121,6 +121,14 @@ _CLASS_PAIRS: dict[tuple[str, str], str] = {
     # regional words for water: "banyu mati" (Javanese, Banjar), "aek"/"ayek" (Malay); the tide coming in is a flood
     ("banyu", "mati"): "no_water", ("aek", "mati"): "no_water", ("ayek", "mati"): "no_water", ("ledeng", "mati"): "no_water",
     ("air", "pasang"): "flood", ("banyu", "pasang"): "flood", ("aek", "pasang"): "flood", ("ayek", "pasang"): "flood",
+    # the sea coming in by its waves ("gelombang pasang", "ombak pasang"), as the tide is
+    ("gelombang", "pasang"): "flood", ("ombak", "pasang"): "flood",
+    # water that reaches a body part ("sampai lutut", "sampe pinggang"): a flood's depth, as "selutut" is
+    ("sampai", "lutut"): "flood", ("sampai", "pinggang"): "flood", ("sampai", "paha"): "flood",
+    ("sampai", "betis"): "flood", ("sampai", "dada"): "flood", ("setinggi", "pinggang"): "flood",
+    ("sak", "dengkul"): "flood", ("sampai", "dengkul"): "flood",  # (Javanese "dengkul", the knee)
+    ("setinggi", "paha"): "flood", ("setinggi", "betis"): "flood", ("setinggi", "dada"): "flood",
+    ("dapur", "umum"): "welfare",
     ("batang", "kayu"): "tree",
     ("keluarnya", "kecil"): "water_pressure", ("air", "kecil"): "water_pressure", ("airnya", "kecil"): "water_pressure",
     ("ngalir", "kecil"): "water_pressure", ("mengalir", "kecil"): "water_pressure", ("debit", "kecil"): "water_pressure",
@@ -152,6 +160,10 @@ for _name, _words in _CLASS_WORDS.items():
         _WORD_MASK[_word] = _WORD_MASK.get(_word, 0) | _BIT[_name]
 _PAIR_MASK = {pair: _BIT[name] for pair, name in _CLASS_PAIRS.items()}
 _WEAK_MASK = {word: _BIT[name] for word, name in _WEAK_WORDS.items()}
+# smoke is what a fire gives off as much as a burning heap: "asap dari TPA" meets "sampah TPA terbakar" and "sampah
+# dibakar" alike (alone; a message that names either says which)
+_BURNT = _BIT["burning"] | _BIT["fire"]
+_WEAK_MASK["asap"] = _WEAK_MASK["asapnya"] = _BURNT
 _PAIR_FIRST = frozenset(first for first, _ in _CLASS_PAIRS)
 CLASS_WORDS = frozenset(_WORD_MASK) | frozenset(_WEAK_MASK)
 
@@ -179,6 +191,8 @@ _NOT_YET = frozenset("belum tidak".split())
 # message is about what followed
 # ("material longsor", "sisa banjir": what the event left, the message is about what it blocks or spoils)
 _NOT_THAT = frozenset("bukan dudu sanes korban bekas puing pasca habis abis sehabis setelah sesudah lokasi material sisa".split())
+# "habis"/"abis" before a passive verb is "wholly" ("trotoar abis dimakan PKL", "habis dibongkar"), not "after"
+_COMPLETELY = frozenset("habis abis".split())
 # "yg lobang itu", "nang ketimpa kemarin": the problem already told, named to say where this one is
 _THAT_ONE = frozenset("itu tadi kemarin kemaren kmrn wingi kae kuwi iku".split())  # (Javanese "sing ambrol kuwi")
 # a demonstrative between a hedge and its event does not end the hedge ("khawatir pohon tersebut tumbang")
@@ -195,6 +209,19 @@ _LOTS = frozenset("parkir parkirnya".split())
 # "warga butuh makanan & air bersih": clean water asked for as relief, not piped water that is off
 _NEEDS = frozenset("butuh butuhkan membutuhkan perlu memerlukan kebutuhan minta bantuan".split())
 _BESIDE = frozenset("depan dpn dekat deket dkt samping sebelah seberang belakang".split())
+# what victims of a fire or a flood lack, asked for or missed ("butuh makanan, selimut, pakaian anak", "belum dapat
+# makanan", "kekurangan makanan wan popok bayi", "idak ado makanan"): relief, as "selimut" and "tikar" are — a weak
+# word, and only after a need or a lack ("makanan basi" at a food stall is no relief)
+# open land, peat, scrub and forest: set on fire or caught fire, one event ("bakaran gambut", "lahan kebakar",
+# "lahan gambut terbakar", "karhutla") — a land fire is both what the fire brigade and what the burning ban is for
+_LAND = frozenset("lahan gambut hutan semak ilalang alang karhutla".split())
+# a flood's depth by a body part ("sampai lutut"), not a body part hurt ("jatuh sampai lututnya luka")
+_DEPTH = frozenset("sampai setinggi".split())
+# a class word that counts people after a number ("23 KK", "ado 40 jiwa", "5 kepala keluarga"): how many are
+# hit, not a family card or the mind
+_HEADCOUNTS = frozenset("kk jiwa".split())
+_RELIEF = frozenset("makanan pakaian popok logistik".split())
+_LACKS = frozenset("dapat dapet kekurangan kurang ada tanpa".split())
 _TOWARDS = frozenset("sampai sampe ke ka dekat deket dkt depan belakang samping".split())
 # "karena asap kebakaran lahan tadi, tetangga sesak napas": the cause, an event told before, is the reference
 _CAUSE = frozenset("karena karna krn akibat gara".split())
@@ -227,6 +254,8 @@ _PIPE = frozenset("pipa pipanya ledeng".split())
 # what a pipe does when it bursts (any of them is a leak after the pipe is named; alone, "jebol" is a dike's or a
 # ceiling's, "patah" a branch's)
 _BURST = frozenset("pecah jebol patah putus bobol retak".split())
+_PLACE_WORDS = frozenset("rt rw blok gang gg di ke nang neng ning ing perum perumahan komplek kompleks jalan jl kel "
+                         "kelurahan desa kampung daerah wilayah kawasan".split())
 _OTHER_SUBJECTS = frozenset("lampu listrik pln pju apill lalu merah tv hp".split())
 _DARK = frozenset("gelap peteng".split())  # (the dark a lamp out leaves: a park's as well as a street's)
 _TIMING_WORDS = frozenset("durasi durasinya kelamaan timer detik".split())
@@ -264,6 +293,16 @@ def different_states(a: int, b: int) -> bool:
 _DENIED_WORDS = frozenset("keruh kotor bau berbau macet mampet tersumbat bocor rusak banjir".split())
 
 
+_SINCE = frozenset("sejak dari dr mulai semenjak".split())
+_FIRE_BIT = _BIT["fire"]
+
+
+def _told_event(token: str) -> bool:
+    """A fire's word, in the "ter-" or the colloquial "ke-" form."""
+    return bool(_WORD_MASK.get(token, 0) & _FIRE_BIT) or \
+        (token.startswith("ke") and bool(_WORD_MASK.get("ter" + token[2:], 0) & _FIRE_BIT))
+
+
 def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None) -> int:
     """The problem classes named by normalised ``tokens``, as a bit mask (0 = none recognised); a word
     not listed is looked up again by its ``stem`` ("kebocorannya" → "bocor")."""
@@ -293,6 +332,12 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
                 j = next((j for j in range(i + 1, min(i + 3, len(tokens))) if tokens[j] in _FROM), None)
                 if j is not None:
                     told.update(range(j + 1, min(j + 3, len(tokens))))
+    if not _PAST.isdisjoint(tokens):
+        # "yg kebakar di gg nurali belakang kemaren, sekarang puingnya nutup parit": the fire a past word closes a
+        # few words on, after "the one that", is the one told before, named to say where this one is ("terbakar
+        # sejak kemarin" is how long, not which; a fallen tree still lying is still the complaint, so only fires)
+        told |= {i for i in range(1, len(tokens) - 1) if tokens[i - 1] in _WHICH and _told_event(tokens[i]) and
+                 any(t in _PAST and tokens[j - 1] not in _SINCE for j, t in enumerate(tokens[i + 1:i + 6], i + 1))}
     if "form" in tokens or "formulir" in tokens:  # "sudah isi web form": the channel, not a broken website
         told |= {i for i, t in enumerate(tokens) if t in _WEB and (
             tokens[i + 1:i + 2] in (["form"], ["formulir"]) or tokens[i - 1:i] in (["form"], ["formulir"]))}
@@ -302,20 +347,24 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
             continue
         # ("sebelah pohon yg tumbang … masih ada 2 pohon miring": the fallen one is where the leaning ones stand;
         # not "kos sebelah tiap malem ribut", the neighbours)
-        if previous in _NOT_THAT or previous in _CAUSE and not _PAST.isdisjoint(tokens[i:i + 6]) or \
-                previous == "sebelah" and token in words:
+        if (previous in _NOT_THAT and not (previous in _COMPLETELY and token.startswith("di") and len(token) > 5)) or \
+                previous in _CAUSE and not _PAST.isdisjoint(tokens[i:i + 6]) or previous == "sebelah" and token in words:
             reference = 3  # "bekas pohon tumbang", "setelah pohon angsana tumbang": the event's words that follow
         # "Bukan lampu merahnya, yang lampu jalan": a pair whose first word the reference covered is not named
         reference_pair = reference and before in _NOT_THAT
         if reference:
             reference -= 1
-            if token in words or token in states or stem is not None and words.get(stem(token)) is not None:
+            if token in words or token in states or token in _WEAK_MASK or \
+                    stem is not None and words.get(stem(token)) is not None:
                 third, before, previous = before, previous, token
                 continue
         if (before in _WHICH and previous in _PAST) or \
                 (third in _WHICH and before in _PAST and previous in _THERE_WAS):
             third, before, previous = before, previous, token
             continue  # "bukan kebakaran", "yang kemarin terbakar": not this message's problem
+        if token in _HEADCOUNTS and previous.isdigit():
+            third, before, previous = before, previous, token
+            continue
         state = states.get(token)
         if state == EVENT and previous in _NOT_YET:
             state = RISK
@@ -347,6 +396,10 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
         elif bit is None and len(token) > 5:
             # "amblasnya", "bocornya", Malay "muncratnyo", "ularnye"
             bit = words.get(token[:-3]) if token.endswith(("nya", "nyo", "nye")) else None
+            if bit is None and token.startswith("ke"):
+                # the colloquial passive "ke-" is "ter-" ("lahan kebakar", "ruko kebakar" = terbakar: a fire, not the
+                # burning of "bakar"), tried before the stem that would read "bakar"
+                bit = words.get("ter" + token[2:])
             if bit is None and stem is not None:
                 bit = words.get(stem(token))
             if bit is None and token.startswith("ta"):
@@ -361,6 +414,8 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
             mask |= bit
             if bit == _BIT["streetlight"] and token not in _DARK:
                 dark_street = True
+        if token in _RELIEF and (need or previous in _LACKS):
+            weak |= _BIT["welfare"]
         if token in _NEEDS:
             need = 4
         elif need:
@@ -369,7 +424,7 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
             pair = _PAIR_MASK.get((previous, token), 0)
             if need and previous == "air" and token == "bersih":
                 pair = 0
-            if not pair and token.endswith("nya") and len(token) > 5:  # "lampu merahnya"
+            if not pair and token.endswith("nya") and len(token) > 5 and previous not in _DEPTH:  # "lampu merahnya"
                 pair = _PAIR_MASK.get((previous, token[:-3]), 0)
             if pair == _BIT["trafficlight"] and before in _AT:
                 weak |= pair  # "pengamen di lampu merah Jl. Veteran": a place unless nothing else is named
@@ -404,8 +459,9 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
                 foul = True  # "air PDAM di Kel. … kotor berlumpur", Minang "aia karuah"
             if token in _OTHER_SUBJECTS:
                 water = 0
-            elif not token.isdigit() and token not in ("rt", "rw", "blok", "gang", "gg") and len(token) > 1:
-                # "air di RT 10 RW 3 mati", "air di perum X blok D mati"
+            elif not token.isdigit() and token not in _PLACE_WORDS and len(token) > 1:
+                # "air di RT 10 RW 3 mati", "air di perum X blok D mati", "Air PDAM di Perum Griya Asri kel. Tanjung
+                # Sari mati": the words that say where are no distance (a name's words still are)
                 water -= 1
         third, before, previous = before, previous, token
     if lamp and not mask & (_BIT["trafficlight"] | _BIT["streetlight"]):
@@ -418,6 +474,9 @@ def problem_mask(tokens: Iterable[str], stem: Callable[[str], str] | None = None
         mask |= _BIT["water_quality"]
     if weak and not mask & ~STATES:
         mask |= weak
+    if mask & _BURNT and not _LAND.isdisjoint(tokens) and _RUBBISH.isdisjoint(tokens):
+        # land or peat on fire is one thing, whether told as burning or as a fire (not rubbish burnt on a plot)
+        mask |= _BURNT
     return mask
 
 

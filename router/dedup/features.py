@@ -30,7 +30,7 @@ from router.dedup.concepts import (
     without_aside,
 )
 from router.fastre import Anchored
-from router.places import NUMBER_WORDS, canonical_places
+from router.places import MALAY_NUMBERS, NUMBER_WORDS, canonical_places
 from router.regions import city_words
 
 # Words that carry no meaning for "is this the same complaint": greetings, pleas, fillers, particles.
@@ -252,6 +252,10 @@ _LOCATION_KEYS = {"kelurahan": "kel", "desa": "kel", "village": "kel", "kecamata
                   "street": "street", "jalan": "street", "rt": "rt", "rw": "rw"}
 
 
+# a number word that begins a landmark's name, in Indonesian or Malay spelling ("TPS Limo Ilir")
+_NAME_NUMBERS = {**NUMBER_WORDS, **{malay: NUMBER_WORDS[word] for malay, word in MALAY_NUMBERS.items()}}
+
+
 # Different citizens name one problem differently; these stems count as the same word for matching.
 SYNONYMS = {
     "ambruk": "roboh", "runtuh": "roboh", "rubuh": "roboh", "tumbang": "roboh", "ambles": "roboh",
@@ -396,7 +400,7 @@ def _street_before_kelurahan(places: set[str], low: str) -> set[str]:
         # "lampu jalan Kebun Bunga RT 11": the street light of kelurahan Kebun Bunga, not a street of that name
         places = {key for key in places if not (key.startswith("street:") and "kel:" + key[7:] in places and
                                                 f"lampu jalan {key[7:]}" in low)}
-    kelurahan = [key[4:] for key in places if key.startswith("kel:") and " " in key]
+    kelurahan = [key[4:] for key in places if key.startswith("kel:")]
     if not kelurahan:
         return places
     out = set()
@@ -405,6 +409,13 @@ def _street_before_kelurahan(places: set[str], low: str) -> set[str]:
             head, _, last = key[7:].rpartition(" ")
             if any(kel.startswith(last + " ") and f"{head} {kel}" in low for kel in kelurahan):
                 key = "street:" + head
+        elif key.startswith("lm-") and not key.startswith("lm-sekolah:") and " " in key:
+            # a landmark's name took the kelurahan after it, one word or the first of two ("sungai cikapundung
+            # babakan ciamis", "bar di danau tamblingan sanur", "Pantai Sindhu Sanur"): the landmark is in it
+            kind, _, name = key.partition(":")
+            head, _, last = name.rpartition(" ")
+            if any((kel == last or kel.startswith(last + " ")) and f"{head} {kel}" in low for kel in kelurahan):
+                key = f"{kind}:{head}"
         out.add(key)
     return out
 
@@ -581,6 +592,9 @@ def _extract_places(text: str, location: Mapping[str, Any] | None = None) -> set
                 _add_name(found, "near", _LANDMARK_TYPE.get(kind, kind) + " " + first.lower(), "", cased)
                 places.update(found)
                 continue
+            if kind != "simpang" and second and first.lower() in _NAME_NUMBERS:
+                # "TPS Limo Ilir", "TPS Lima Ilir" and "TPS 5 Ilir" are one TPS: the number of its name as a digit
+                first = str(_NAME_NUMBERS[first.lower()])
             _add_numbered(places, "lm-" + _LANDMARK_TYPE.get(kind, kind), first, second, cased, text,
                           -1 if first.isdigit() else match.end() if second else match.end(2))
     if low is None or not text_words.isdisjoint(_UNIT_WORDS):
@@ -1050,6 +1064,20 @@ def _private_only(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     return met
 
 
+def _street_of_landmark(pa: Mapping[str, tuple[str, ...]], pb: Mapping[str, tuple[str, ...]]) -> bool:
+    """``pa`` names a landmark whose kind word and name are the name of a street ``pb`` names: "bar di danau
+    tamblingan" is on "Jl. Danau Tamblingan", "Tukad Pakerisan" is "Jl. Tukad Pakerisan" (streets are named so)."""
+    streets = pb.get("street")
+    if not streets:
+        return False
+    for kind, names in pa.items():
+        if kind.startswith("lm-") and kind not in ("lm-sekolah", "lm-mall"):
+            words = {kind[3:]} | {word for word, typ in _LANDMARK_TYPE.items() if typ == kind[3:]}
+            if any(f"{word} {name}" in streets for word in words for name in names):
+                return True
+    return False
+
+
 def parsed_similarity(pa: dict[str, tuple[str, ...]], pb: dict[str, tuple[str, ...]]) -> tuple[float, str | None]:
     """``place_similarity`` of two non-empty place sets already grouped by ``parse_places``."""
     if _other_crossing(pa, pb):
@@ -1099,6 +1127,8 @@ def parsed_similarity(pa: dict[str, tuple[str, ...]], pb: dict[str, tuple[str, .
             continue
         else:
             return 0.0, f"different {_LABELS.get(kind) or kind.partition('-')[2] or kind}"
+    if not agree - {"kel", "kec", "num"} and (_street_of_landmark(pa, pb) or _street_of_landmark(pb, pa)):
+        agree.add("street")
     if "street" in agree and not agree - {"street", "kel", "kec", "num"} and pa.get("ref") and pb.get("ref") and \
             not _meet(pa["ref"], pb["ref"]):
         return 0.0, ANOTHER_SPOT

@@ -252,10 +252,12 @@ class DedupIndex:
                  for slot in slots}
         return sorted(found, reverse=True)[: self.cfg.max_candidates]
 
-    def _names_in(self, f: Features, lo: int, hi: int) -> bool:
-        """True when every word of one of ``f``'s named places is among the content words of slot ``lo:hi``."""
+    def _names_in(self, f: Features, lo: int, hi: int, kinds: tuple[str, ...] | None = None) -> bool:
+        """True when every word of one of ``f``'s named places (of ``kinds``, when given) is among the content
+        words of slot ``lo:hi``."""
         words = set(self._content.data[lo:hi].tolist())
-        return any(name <= words for name in name_hashes(f.places))
+        places = f.places if kinds is None else [key for key in f.places if key.startswith(kinds)]
+        return any(name <= words for name in name_hashes(places))
 
     def _rare(self, f: Features) -> set[int]:
         """The alive slots that share with ``f`` a word no lexicon knows, written as a name (a capital inside a
@@ -460,6 +462,12 @@ class DedupIndex:
                     # street or landmark without one ("pipa pecah nang Slamet Riyadi cedhak Kerten" / "Jl. Slamet
                     # Riyadi depan Kerten"): the same spot, told at two precisions
                     place_score = 1.0
+                elif place_score == 0.6 and why is None and rank == 0 and not _finer(other_parsed) and \
+                        "near" not in f_parsed and _finer(f_parsed) and self._names_in(f, c_lo, c_hi, _FINE_NAMES):
+                    # the same the other way round: the other names only the kelurahan, and this text's street or
+                    # landmark without a keyword ("runtah di handapeun sasak Cikapundung Babakan Ciamis" / "sampah di
+                    # sungai cikapundung babakan ciamis")
+                    place_score = 1.0
             elif f_mentions and p_hi > p_lo:  # no place named with a keyword: perhaps mentioned in passing
                 other_parsed = self._place_set(place_data, p_lo, p_hi)
                 place_score, why = mentioned(other_parsed, f_mentions), None
@@ -502,7 +510,7 @@ class DedupIndex:
                     not (rank >= 1 and self_ref and place_score >= 0.6):  # "melanjutkan WA saya tadi" at one place
                 why = "different problem"
             if why is None and rank == 0 and shared and f_problems & ~other_problems and other_problems & ~f_problems \
-                    and content_sim < _FEW_WORDS:
+                    and content_sim < _FEW_WORDS and not f_problems & other_problems & DAMAGING:
                 # "saluran … ambrol, lubangnya besar" / "banjir lagi, kapan salurannya dibenahi?": one thing or
                 # one class in common, but each names a problem the other does not, in words that hardly meet —
                 # another citizen's other complaint about the same object, not more of the same one
@@ -819,6 +827,10 @@ _AREA_KINDS = frozenset(("kel", "kec", "rt", "rw"))
 # kinds of place that name no street or landmark: sharing only these, one text may still mention the other's by
 # name without a keyword (a house number, "depan no 12", is a spot on a street either names or not)
 _UNNAMED_KINDS = _AREA_KINDS | {"hn"}
+_FINE_NAMES = ("street:", "lm-", "gg:")  # the kinds of place named finer than a kelurahan, by a name
+# a storm or a landslide is told by what it wrecked, which each witness names differently ("pohon tumbang", "atap
+# terbang", "rumah ambruk"): sharing one, two reports that each name other damage are one event, not two problems
+DAMAGING = class_bit("storm") | class_bit("landslide")
 # problems that spread along a street past many houses: two house numbers are one event
 SPREADING = AREA_CLASSES & ~class_bit("power")  # "kabel listrik" is an object, not an outage
 

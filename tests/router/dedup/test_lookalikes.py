@@ -118,8 +118,9 @@ def test_a_denied_or_past_problem_is_not_the_message_s_problem():
 def test_a_venue_word_is_weak_evidence_of_the_problem():
     assert classes("karaoke di jl kenari masih buka jam 2") == ["noise"]
     assert classes("tamu karaoke jl kenari parkir di badan jalan") == ["parking"]
-    # (weak words name their classes together when nothing else is named: smoke, and the people it makes ill)
-    assert classes("asap pabrik bikin sesak napas") == ["burning", "health"]
+    # (weak words name their classes together when nothing else is named: smoke — of a burning heap or of a fire,
+    # either gives it off — and the people it makes ill)
+    assert classes("asap pabrik bikin sesak napas") == ["burning", "fire", "health"]
     assert classes("kebakaran rumah, asapnya tebal") == ["fire"]
     s = Stream()
     s.send("karaoke di jl kenari jam 2 masih buka, suaranya keras", person=1, channel="telegram")
