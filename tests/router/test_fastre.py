@@ -163,14 +163,16 @@ def test_random_texts_of_the_patterns_words_get_the_same_answers():
     rng = random.Random(16)
     glue = [" ", " ", " ", "  ", ", ", ". ", "\n", "-", "_", "/", "2", "(", ")"]
     checked = 0
-    # (4000 texts: the patterns' words grew with the regional self-references and "another matter" of stop 29, and
-    # 3000 texts of the larger vocabulary matched 854 times)
-    for _ in range(4000):
+    # (12,000 texts: the patterns' words grew with the regional self-references and "another matter" of stop 29, and
+    # 3000 texts of the larger vocabulary matched 854 times; stop 30's recurrence words, said outright and in the
+    # regions, and its self-references grew it again: 4000 texts matched 440 times)
+    searches = [(pattern, AnySearch(pattern)) for pattern in patterns]
+    for _ in range(12000):
         words = [rng.choice(vocab) for _ in range(rng.randint(1, 9))]
         words = [w.upper() if rng.random() < 0.1 else w.title() if rng.random() < 0.2 else w for w in words]
         text = "".join(w + rng.choice(glue) for w in words)
-        for pattern in patterns:
-            assert AnySearch(pattern)(text) == bool(pattern.search(text)), (pattern.pattern[:40], text)
+        for pattern, search in searches:
+            assert search(text) == bool(pattern.search(text)), (pattern.pattern[:40], text)
             checked += bool(pattern.search(text))
     assert checked > 1000  # the texts do match, often
 
