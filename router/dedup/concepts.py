@@ -4,7 +4,8 @@ and who signed it — in the words citizens use (Indonesian, slang, Sundanese, J
 *Problem classes* are coarse: a pipe that bursts (``bocor``, ``kebocoran``, ``muncrat``, ``pecah``) is a
 leak whoever tells it; a street light that is ``mati``/``padam``/``pareum`` is a street light. Two
 complaints whose classes are both known and share none are about different problems, whatever their words
-share (a flood and a dark street at one address). Classes are a bit mask (at most 63).
+share (a flood and a dark street at one address). Classes are a bit mask: the first 54 in bits 0..53 (54..58 are
+HEDGE and the states), the classes after them from bit 64 on (a Python int; the index keeps two int64 words).
 
 *Reference flags* read how a message points back: to the sender's own earlier report on another channel
 ("sudah saya WA tanggal 7 Mei", "ieu Ceu Popon nu tadi WA", "Menyusul pesan WhatsApp saya"), a follow-up
@@ -107,6 +108,10 @@ _CLASS_WORDS: dict[str, str] = {
     "siren": "sirine sirene",
     # a levy collected at a market, a terminal or a parking lot (twice, by the wrong people): not the traders
     "levy": "retribusi",
+    # ---- from here on the second mask word (bits 64 and up; the classes above keep their bits) ----
+    # the ground shaking, one event for a whole city ("gempa kuat barusan", "gempabumi"): told by what it did or
+    # what failed during it (a shelter locked, a siren silent), whose other words differ
+    "earthquake": "gempa gempabumi",
 }
 # two-word names of a problem (normalised): the second word is read after the first
 _CLASS_PAIRS: dict[tuple[str, str], str] = {
@@ -151,8 +156,12 @@ _WEAK_WORDS: dict[str, str] = {"asap": "burning", "asapnya": "burning", "karaoke
                                "sampah": "waste", "angin": "storm",  # ("penuh sampah kiriman", "angin kencang")
                                "damkar": "fire", "buruh": "labour", "karyawan": "labour", "pekerja": "labour"}  # (the fire brigade also catches snakes and bees)
 CLASSES: tuple[str, ...] = tuple(_CLASS_WORDS)
-assert len(CLASSES) <= 54, "bits 54 and up are HEDGE and the states"
-_BIT = {name: 1 << i for i, name in enumerate(CLASSES)}
+# bits 54..63 are HEDGE and the states (and room for more): the 55th class and those after it take bits 64 and up,
+# so that every mask of stop 30 keeps its value; the index stores bits 0..63 and 64..126 as two int64 words
+_LOW_CLASSES: int = 54
+HIGH_SHIFT: int = 64
+assert len(CLASSES) <= _LOW_CLASSES + 63, "bits 64..126 are the second word's classes"
+_BIT = {name: 1 << (i if i < _LOW_CLASSES else i - _LOW_CLASSES + HIGH_SHIFT) for i, name in enumerate(CLASSES)}
 _FLOOD = _BIT["flood"]
 _WORD_MASK: dict[str, int] = {}
 for _name, _words in _CLASS_WORDS.items():
