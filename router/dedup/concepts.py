@@ -74,7 +74,7 @@ _CLASS_WORDS: dict[str, str] = {
     "transport": "angkot ngetem trayek bus",
     # river crossings: the boat, its passengers, its life jackets
     "crossing": "kelotok klotok ketek perahu penyeberangan pelampung speedboat",
-    "noise": "bising berisik ribut musik music knalpot suara suaranya bunyi dentam dentum jedag jedug loud noise noisy",
+    "noise": "bising berisik ribut musik music knalpot suara suaranya bunyi dentam dentum jedag jedug loud noise noisy bass",
     "sewage": "limbah tinja septic septik tai manhole ipal sedot tercemar pencemaran berminyak",  # (and what pollutes water)
     "dengue": "dbd demam berdarah fogging nyamuk jentik",
     "clinic": "antrean antrian antre",  # ("antri", "ngantri" are normalised to "antre": the verb of the queue)
@@ -154,7 +154,10 @@ _WEAK_WORDS: dict[str, str] = {"asap": "burning", "asapnya": "burning", "karaoke
                                "rsud": "hospital", "pedagang": "vendor", "dagang": "vendor", "jualan": "vendor",
                                "berjualan": "vendor", "sesak": "health", "masker": "health", "pecah": "leak",
                                "sampah": "waste", "angin": "storm",  # ("penuh sampah kiriman", "angin kencang")
-                               "damkar": "fire", "buruh": "labour", "karyawan": "labour", "pekerja": "labour"}  # (the fire brigade also catches snakes and bees)
+                               "damkar": "fire", "buruh": "labour", "karyawan": "labour", "pekerja": "labour",
+                               # rubbish in English, as "sampah" ("plastic everywhere" on a beach, "trash piling up")
+                               "trash": "waste", "garbage": "waste", "rubbish": "waste", "litter": "waste",
+                               "plastic": "waste"}  # (the fire brigade also catches snakes and bees)
 CLASSES: tuple[str, ...] = tuple(_CLASS_WORDS)
 # bits 54..63 are HEDGE and the states (and room for more): the 55th class and those after it take bits 64 and up,
 # so that every mask of stop 30 keeps its value; the index stores bits 0..63 and 64..126 as two int64 words

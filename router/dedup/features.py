@@ -149,6 +149,12 @@ _UNIT_WORDS = frozenset("koridor trayek jalur lantai lt tiang loket peron kios l
 # a block of a housing estate or a flat ("Blok C"): two blocks are two places
 _BLOK = re.compile(r"\bblok\s*([a-z]{1,2}\d{0,2}|\d{1,2})\b", re.I)
 _MALL = re.compile(r"\b([A-Za-z][a-z]{2,})\s+(?:[Mm]all|[Mm]al|[Pp]laza)\b")
+# a mall's whole name, two or three capitalised words before its kind ("Palembang Indah Mall", "Bogor Trade Mall")
+_MALL_NAME = re.compile(r"\b((?:[A-Z][a-z]{2,}\s+){2,3})([Mm]all|[Mm]al|[Pp]laza|[Ss]quare)\b")
+# a landmark whose kind comes first and whose name is two or three capitalised words ("Mal Pelayanan Publik", "Taman
+# Ade Irma Suryani", "Gelanggang Olahraga Bumi Sriwijaya"): shortened to the initials, with or without the kind's
+_KIND_FIRST_NAME = re.compile(r"\b(Mal|Mall|Pasar|Taman|Terminal|Stasiun|Gedung|Balai|Bandara|Pelabuhan|Gelanggang|"
+                              r"Universitas|Politeknik|Rumah\s+Sakit)\s+((?:[A-Z][a-z]{2,}\s*){2,3})")
 # (a village by its regional name, "Nagari Koto Tangah", "Gampong Lampulo", is a kelurahan)
 # (the second word is never the next area's keyword: "Desa Sukamaju Kec. Cibeber" names the kecamatan too)
 _AREA = re.compile(r"\b(kel(?:urahan)?|desa|nagari|gampong|kec(?:amatan)?)\b\.?\s+([a-z][a-z\-]+(?:\s+(?!(?:kel|kelurahan|"
@@ -536,6 +542,12 @@ def _extract_places(text: str, location: Mapping[str, Any] | None = None) -> set
             if name not in _NOT_A_NAME and name not in FILLERS and name not in _REF_WORDS and \
                     name not in _LANDMARK_KINDS and name not in _common_words():  # ("simpang Mall Lembuswana")
                 places.add("lm-mall:" + name)
+        # and by the initials of its capitalised words and its kind ("Palembang Indah Mall" is "PIM", "Bogor Trade
+        # Mall" "BTM"): the name citizens shorten it to, kept beside the word before the kind
+        for words, kind in _MALL_NAME.findall(text):
+            short = _acronym(words.split() + [kind])
+            if short:
+                places.add("lm-mall:" + short)
     kinds = text_words & _LANDMARK_KINDS
     if low is None or (kinds and (not kinds <= _WEAK_KINDS or _WEAK_KIND.search(text))):
         pos = 0
@@ -621,11 +633,54 @@ def _extract_places(text: str, location: Mapping[str, Any] | None = None) -> set
                 for cut in ("kelurahan ", "kecamatan ", "desa ", "kel ", "kec "):
                     name = name.removeprefix(cut)
                 places.add(f"{prefix}:{int(name) if prefix in ('rt', 'rw') and name.isdigit() else name}")
+    if "(" in text and any(key.startswith("street:") for key in places):
+        _bracket_aliases(places, text)
+    if low is None or not text_words.isdisjoint(_ENGLISH_KINDS):
+        _english_landmarks(places, text)
     if any(key.startswith("arah:") for key in places):
         _drop_area_sides(places)
     if any(key.startswith("kel:") for key in places):
         _drop_area_from_streets(places)
     return places
+
+
+# a street's other name in brackets after it ("Jl. Basuki Rahmat (Kayutangan)", "Jl. RE Martadinata (Riau)"): the
+# name many citizens still use, as another street key of the same place (not a kelurahan or a kecamatan in
+# brackets, "Jl. Pemuda (Kedung Badak)", which the area keys already hold)
+_BRACKET_ALIAS = re.compile(r"\bjl\b\.?\s*[A-Za-z][^()\n,;:]{1,40}?\s*\(\s*([A-Za-z][a-z'\-]{2,}(?:\s+[A-Za-z][a-z'\-]{2,})?)"
+                            r"\s*\)", re.I)
+
+
+def _bracket_aliases(places: set[str], text: str) -> None:
+    """``street:<alias>`` for a street's bracketed other name."""
+    common = _common_words()
+    areas = {key.partition(":")[2] for key in places if key.startswith(("kel:", "kec:"))}
+    for alias in _BRACKET_ALIAS.findall(text):
+        name = _clean_name(alias)
+        words = name.split()
+        if not words or name in areas or any(w in common or w in _STREET_TITLES or w.isdigit() for w in words):
+            continue
+        places.add("street:" + name)
+
+
+# a landmark named in English after its name ("Sindhu beach", "Badung market"): the kind it is in Indonesian
+_ENGLISH_KIND = {"beach": "pantai", "market": "pasar", "mosque": "masjid", "bridge": "jembatan", "park": "taman",
+                 "river": "sungai", "church": "gereja", "hospital": "rs", "station": "stasiun"}
+_ENGLISH_KINDS = frozenset(_ENGLISH_KIND)
+_ENGLISH_LANDMARK = re.compile(r"\b([A-Za-z][a-z]{2,})\s+(beach|market|mosque|bridge|park|river|church|hospital|"
+                               r"station)\b", re.I)
+_ENGLISH_FILLERS = frozenset("the this that our my your a an at on in near by of to from main public local big old new "
+                             "city town".split())
+
+
+def _english_landmarks(places: set[str], text: str) -> None:
+    """``lm-<kind>:<name>`` for a landmark named in English ("Sindhu beach" is "pantai Sindhu")."""
+    common = _common_words()
+    for name, kind in _ENGLISH_LANDMARK.findall(text):
+        low = name.lower()
+        if low in _ENGLISH_FILLERS or low in common or low in _LANDMARK_KINDS:
+            continue
+        places.add(f"lm-{_ENGLISH_KIND[kind.lower()]}:{low}")
 
 
 def _drop_area_from_streets(places: set[str]) -> None:
@@ -872,6 +927,28 @@ def _initials(short: str, long: str) -> bool:
 
 
 _VOWELS = frozenset("aiueo")
+
+
+def _acronym(words: list[str]) -> str:
+    """The lower-case initials of ``words`` when they make a name's acronym (three to five letters), else ""."""
+    short = "".join(word[0] for word in words if word).lower()
+    return short if 3 <= len(short) <= 5 and short.isalpha() else ""
+
+
+def landmark_acronyms(text: str) -> list[str]:
+    """The acronyms a text's landmark names shorten to: "Palembang Indah Mall" → pim, "Mal Pelayanan Publik" →
+    mpp, "Taman Ade Irma Suryani" → tais and ais. Another text may name the landmark by them alone ("depan PIM",
+    "antrian di MPP")."""
+    out: list[str] = []
+    if "Mal" in text or "Plaza" in text or "Square" in text or "mall" in text or "plaza" in text:
+        for words, kind in _MALL_NAME.findall(text):
+            out.append(_acronym(words.split() + [kind]))
+    for kind, words in _KIND_FIRST_NAME.findall(text):
+        names = words.split()
+        out.append(_acronym(kind.split() + names))
+        if len(names) >= 3:
+            out.append(_acronym(names))
+    return [short for short in dict.fromkeys(out) if short]
 
 
 def _one_vowel(x: str, y: str) -> bool:
@@ -1379,6 +1456,12 @@ def make_features(tokens: Iterable[str], text: str, *, location: Mapping[str, An
     # (in the spelling street names are keyed by: "Soekarno-Hatta" mentions "Jl. Sukarno Hatta", "Djuanda" "Juanda")
     mentions = f" {' '.join(map(_street_word, found))} "  # a string, not a set: an index rebuilt at start holds many
     rare, cased = rare_words(text, places)
+    short = landmark_acronyms(text)
+    if short:
+        # a landmark's acronym is mentioned as its name is ("Palembang Indah Mall" mentions "PIM"), and is a name
+        mentions += " ".join(short) + " "
+        rare = (*rare, *(word for word in short if word not in rare))
+        cased = (*cased, *(word for word in short if word not in cased))
     return Features(content=frozenset(content), places=frozenset(places), agency=agency, person=person,
                     channel=channel, ts=ts, shingles=np.fromiter(shingles, dtype=np.uint64, count=len(shingles)),
                     problems=without_aside(problem_mask(_without_area_names(tokens, places), stem), text, words),
@@ -1391,6 +1474,7 @@ def make_features(tokens: Iterable[str], text: str, *, location: Mapping[str, An
 
 # a word with its case, outside handles, hashtags and links (their words are an account's, not the text's)
 _CASED_WORD = re.compile(r"(?<![@#\w/.])([A-Za-z][a-z]{3,}|[A-Z]{4,})(?![\w@])")
+_ACRONYM_WORD = re.compile(r"(?<![@#\w/.\-])([A-Z]{3})(?![\w@\-])")
 _SENTENCE_END = re.compile(r"(?:^|[.!?\n:]\s*|[\"'(]\s*)$")  # what _starts_sentence reads, as a pattern (tests)
 
 
@@ -1438,6 +1522,11 @@ def rare_words(text: str, places: Iterable[str]) -> tuple[tuple[str, ...], tuple
         rare[low] = None
         if word[0].isupper() and not _starts_sentence(text, match.start()):
             cased[low] = None
+    for word in _ACRONYM_WORD.findall(text):
+        # a three-letter acronym no lexicon knows ("depan BTM", "antrian di MPP"): a landmark's short name
+        low = word.lower()
+        if low not in common and low not in CLASS_WORDS:
+            rare[low] = cased[low] = None
     names = {word for key in places if key.startswith(("kel:", "street:", "lm-", "gg:"))
              for word in key.partition(":")[2].split()}
     for name in names:  # (a place named with a keyword is a name, whatever its case)

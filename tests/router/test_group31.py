@@ -87,3 +87,93 @@ def test_an_earthquake_is_a_problem_class():
     assert "earthquake" in classes("gempabumi tadi malam terasa sampai sini")
     # after the quake ("abis gempa semalam"): the event is the reference, the message is about what followed
     assert "earthquake" not in classes("dinding rumah retak abis gempa semalam")
+
+
+# ---- one place, named by its acronym, its other name in brackets, or in English -----------------------------------
+
+
+def test_a_malls_acronym_is_its_name():
+    from router.dedup.features import extract_places, landmark_acronyms
+
+    assert "lm-mall:ktm" in extract_places("PKL di trotoar depan Kenari Trade Mall makin banyak")
+    assert landmark_acronyms("antrean di Mal Pelayanan Publik sudah habis") == ["mpp"]
+    assert "ais" in landmark_acronyms("lampu Taman Ade Irma Suryani mati")
+    # (a single word before the kind gives no acronym: "Grage Mall" is not "GM")
+    assert landmark_acronyms("parkir liar depan Grage Mall") == []
+    s = Stream()
+    s.send("PKL di trotoar Jl. Merdeka depan KTM makin banyak, pejalan kaki turun ke jalan", person=1)
+    assert s.level("Trotoar depan Kenari Trade Mall penuh lapak PKL, orang jalan kaki turun ke jalan", person=2,
+                   hours=20) == "incident"
+    # the other way round: the acronym alone, after the whole name
+    s = Stream()
+    s.send("angkot ngetem sembarangan depan Kenari Trade Mall, macet total", person=1)
+    assert s.level("sore ini angkot ngetem 3 lapis depan KTM, macet parah", person=2, hours=2) == "incident"
+
+
+def test_another_malls_acronym_stays_apart():
+    s = Stream()
+    s.send("angkot ngetem sembarangan depan Kenari Trade Mall, macet total", person=1)
+    assert s.level("sore ini angkot ngetem 3 lapis depan KSM, macet parah", person=2, hours=2) == "new"
+    s = Stream()
+    s.send("PKL di trotoar depan Kenari Trade Mall makin banyak, pejalan kaki turun ke jalan", person=1)
+    assert s.level("PKL di trotoar depan Kenari Square Mall makin banyak, pejalan kaki turun ke jalan", person=2,
+                   hours=2) == "new"
+
+
+def test_a_service_halls_acronym_meets_its_name():
+    s = Stream()
+    s.send("antrian dukcapil di MPP jam 7 udah abis kuotanya", person=1)
+    assert s.level("Kuota antrean Disdukcapil di Mal Pelayanan Publik sudah habis jam 07.00", person=2,
+                   hours=1) == "incident"
+    # another hall's acronym: no shared place
+    s = Stream()
+    s.send("antrian dukcapil di MPK jam 7 udah abis kuotanya", person=1)
+    assert s.level("Kuota antrean Disdukcapil di Mal Pelayanan Publik sudah habis jam 07.00", person=2,
+                   hours=1) == "new"
+
+
+def test_a_streets_name_in_brackets_is_the_same_street():
+    from router.dedup.features import extract_places
+
+    assert {"street:basuki rahmat", "street:kayutangan"} <= extract_places(
+        "lampu PJU di Jl. Basuki Rahmat (Kayutangan) mati")
+    # a kelurahan in brackets is no street
+    assert "street:kedung badak" not in extract_places("gorong-gorong Jl Pemuda (Kedung Badak) amblas",
+                                                       {"kelurahan": "Kedung Badak"})
+    s = Stream()
+    s.send("Pak lampu PJU di Jl. Basuki Rahmat (Kayutangan) tiang nomor 14 mati, yang lain nyala", person=1)
+    assert s.level("min lampu jalan kayutangan ada yg mati satu, gelap", person=2, hours=1) == "incident"
+    # the hard negative: another street's lamp
+    s = Stream()
+    s.send("Pak lampu PJU di Jl. Basuki Rahmat (Kayutangan) tiang nomor 14 mati, yang lain nyala", person=1)
+    assert s.level("min lampu jalan kahuripan ada yg mati satu, gelap", person=2, hours=1) == "new"
+
+
+def test_a_crossing_named_by_a_streets_old_name_in_brackets():
+    s = Stream()
+    s.send("genangan di perempatan jl riau - jl banda udah selutut, mobil kecil mogok", person=1)
+    assert s.level("Genangan setinggi lutut di simpang Jl. RE Martadinata (Riau) - Jl. Banda pagi ini", person=2,
+                   hours=0.3) == "incident"
+    s = Stream()
+    s.send("genangan di perempatan jl riau - jl aceh udah selutut, mobil kecil mogok", person=1)
+    assert s.level("Genangan setinggi lutut di simpang Jl. RE Martadinata (Riau) - Jl. Banda pagi ini", person=2,
+                   hours=0.3) == "new"
+
+
+def test_a_landmark_named_in_english():
+    from router.dedup.features import extract_places
+
+    assert "lm-pantai:kuta" in extract_places("Kuta beach full of trash this morning")
+    assert "lm-pasar:badung" in extract_places("Badung market parking is a mess")
+    assert extract_places("the beach near the main market is dirty") == set()
+    assert "waste" in classes("Kuta beach this morning, plastic everywhere")
+    assert "noise" in classes("bar blasting bass until 2am again")
+    s = Stream()
+    s.send("sampah di pantai kuta banyak bgt hari ini, sampah kiriman", person=1)
+    assert s.level("Kuta beach this morning, plastic everywhere, please send the cleaners", person=2,
+                   hours=20) == "incident"
+    # another beach
+    s = Stream()
+    s.send("sampah di pantai kuta banyak bgt hari ini, sampah kiriman", person=1)
+    assert s.level("Legian beach this morning, plastic everywhere, please send the cleaners", person=2,
+                   hours=20) == "new"
