@@ -112,6 +112,12 @@ _CLASS_WORDS: dict[str, str] = {
     # the ground shaking, one event for a whole city ("gempa kuat barusan", "gempabumi"): told by what it did or
     # what failed during it (a shelter locked, a siren silent), whose other words differ
     "earthquake": "gempa gempabumi",
+    # a telephone, internet or cable-TV line (a telecom operator's, not the power company's: "kabel wifi menjuntai" is
+    # not "kabel listrik menjuntai"); named by pairs below ("kabel internet", "tiang telkom")
+    "telecom": "telkom indihome fiber optik",
+    # rubbish dumped where it should not be ("buang sampah sembarangan", "TPS liar"): the dumpers are the matter, not a
+    # collection that is late ("sampah belum diangkut"); named by pairs below
+    "dumping": "",
 }
 # two-word names of a problem (normalised): the second word is read after the first
 _CLASS_PAIRS: dict[tuple[str, str], str] = {
@@ -144,6 +150,11 @@ _CLASS_PAIRS: dict[tuple[str, str], str] = {
     ("kaki", "lima"): "vendor", ("ruang", "kelas"): "school_building", ("uang", "komite"): "school_fee", ("seperti", "gunung"): "waste", ("study", "tour"): "school_fee", ("kartu", "keluarga"): "civil_registry",
     ("bantuan", "beras"): "welfare", ("bantuan", "sosial"): "welfare", ("wi", "fi"): "digital",
     # oil on the water (a slick, a spill) pollutes it
+    ("kabel", "telepon"): "telecom", ("kabel", "telpon"): "telecom", ("kabel", "internet"): "telecom",
+    ("kabel", "wifi"): "telecom", ("kabel", "tv"): "telecom", ("kabel", "fo"): "telecom", ("tiang", "internet"): "telecom",
+    ("buang", "sampah"): "dumping", ("membuang", "sampah"): "dumping", ("sampah", "liar"): "dumping",
+    ("pembuangan", "liar"): "dumping", ("tps", "liar"): "dumping", ("buang", "sembarangan"): "dumping",
+    ("dibuang", "sembarangan"): "dumping",
     ("lapisan", "minyak"): "sewage", ("tumpahan", "minyak"): "sewage", ("jalan", "rusak"): "road", ("jalan", "hancur"): "road", ("gang", "rusak"): "road", ("jalan", "ambrol"): "road", ("aspal", "ambrol"): "road",
 }
 # weak words: a by-product or a venue names a problem only when nothing else in the message does ("asap

@@ -635,6 +635,8 @@ def _extract_places(text: str, location: Mapping[str, Any] | None = None) -> set
                 places.add(f"{prefix}:{int(name) if prefix in ('rt', 'rw') and name.isdigit() else name}")
     if "(" in text and any(key.startswith("street:") for key in places):
         _bracket_aliases(places, text)
+    if low is None or "ujung" in low or "pangkal" in low:
+        _street_ends(places, text)
     if low is None or not text_words.isdisjoint(_ENGLISH_KINDS):
         _english_landmarks(places, text)
     if any(key.startswith("arah:") for key in places):
@@ -642,6 +644,22 @@ def _extract_places(text: str, location: Mapping[str, Any] | None = None) -> set
     if any(key.startswith("kel:") for key in places):
         _drop_area_from_streets(places)
     return places
+
+
+# the end of a street a report is at ("ujung utara Jl. Pemuda", "pangkal Jl. Pemuda", "Jl. Pemuda ujung selatan"): the
+# two ends of one long street are two places; "dari ujung ke ujung" is the whole street, "ujung gang" a gang's end
+_STREET_END = re.compile(r"\b(ujung|pangkal)\b(?:\s+(utara|selatan|timur|barat|wetan|kulon|lor|kidul|atas|bawah))?"
+                         r"(?!\s+(?:ke|sampai|sampe|hingga|gang|gg|blok|parit|lorong)\b)", re.I)
+_END_SIDE = {"wetan": "timur", "kulon": "barat", "lor": "utara", "kidul": "selatan"}
+
+
+def _street_ends(places: set[str], text: str) -> None:
+    """``end:<side>`` for the end of a street a report names (the side, else "ujung" or "pangkal")."""
+    if not any(key.startswith("street:") for key in places) or re.search(r"\bke\s+ujung\b", text, re.I):
+        return
+    for end, side in _STREET_END.findall(text):
+        side = side.lower()
+        places.add("end:" + (_END_SIDE.get(side, side) if side else end.lower()))
 
 
 # a street's other name in brackets after it ("Jl. Basuki Rahmat (Kayutangan)", "Jl. RE Martadinata (Riau)"): the
@@ -1128,6 +1146,37 @@ _FOUNDATIONS = frozenset("muhammadiyah aisyiyah pgri kristen katolik islam it nu
                          "muslimat".split())
 
 
+# buildings that a city numbers when it has two of one name ("Puskesmas Kenari II", "Pasar Baru 2", "TPS Kenari 2"; not
+# a river, a beach or an estate, whose number is often the kelurahan's: "Sungai Kedukan 7 Ulu")
+_NUMBERED_BUILDINGS = frozenset("lm-puskesmas lm-pasar lm-masjid lm-gereja lm-rs lm-tps lm-halte lm-terminal lm-stasiun "
+                                "lm-rusunawa lm-mall".split())
+
+
+def _unit_number(name: str) -> tuple[str, int]:
+    """A landmark's name and its number: "kenari 2" and "kenari ii" are (kenari, 2); "kenari", "kenari i" (kenari, 1)."""
+    base, _, last = name.rpartition(" ")
+    if base and last.isdigit():
+        return base, int(last)
+    if base and (last in _ROMAN or last == "i"):
+        return base, _ROMAN.get(last, 1)
+    return name, 1
+
+
+def _other_number(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """One landmark name and another number ("Puskesmas Kenari" / "Puskesmas Kenari II", "Pasar Baru 2"): the second
+    of two buildings of one name, unless a name of the one also meets the other's with its number."""
+    other = False
+    for x in a:
+        base_x, number_x = _unit_number(x)
+        for y in b:
+            base_y, number_y = _unit_number(y)
+            if base_x == base_y:
+                if number_x == number_y:
+                    return False
+                other = True
+    return other
+
+
 def _private_only(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     """Every school of ``a`` that meets one of ``b`` by name meets it only across a foundation's word."""
     met = False
@@ -1169,6 +1218,10 @@ def parsed_similarity(pa: dict[str, tuple[str, ...]], pb: dict[str, tuple[str, .
             if _meet(pa[kind], pb[kind]):
                 agree.add(kind)
             continue
+        if kind == "end":  # "ujung utara" / "ujung selatan", "ujung" / "pangkal": the two ends of one street
+            if not _meet(pa[kind], pb[kind]):
+                return 0.0, "different end of the street"
+            continue
         if kind == "arah":  # only the same name with another direction conflicts ("jokteng wetan"/"jokteng kulon")
             met = _directions(pa[kind], pb[kind])
             if met is False:
@@ -1184,6 +1237,8 @@ def parsed_similarity(pa: dict[str, tuple[str, ...]], pb: dict[str, tuple[str, .
             continue
         if kind == "lm-sekolah" and _private_only(a, b):
             return 0.0, "different school (a foundation's and a state one)"
+        if kind in _NUMBERED_BUILDINGS and _other_number(a, b):
+            return 0.0, f"different {kind[3:]} (another number)"
         if kind in _SOFT_KINDS:  # "jembatan kayu" / "Jembatan Gantung": agreement counts, a difference does not
             if _compatible(a, b):
                 agree.add(kind)

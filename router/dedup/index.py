@@ -832,7 +832,7 @@ _WEEK = 7 * DAY  # a stated duration of a few days is of another occurrence when
 _AREA_KINDS = frozenset(("kel", "kec", "rt", "rw"))
 # kinds of place that name no street or landmark: sharing only these, one text may still mention the other's by
 # name without a keyword (a house number, "depan no 12", is a spot on a street either names or not)
-_UNNAMED_KINDS = _AREA_KINDS | {"hn"}
+_UNNAMED_KINDS = _AREA_KINDS | {"hn", "end"}  # (and the end of a street, "ujung utara": no name of its own)
 _FINE_NAMES = ("street:", "lm-", "gg:")  # the kinds of place named finer than a kelurahan, by a name
 # a storm or a landslide is told by what it wrecked, which each witness names differently ("pohon tumbang", "atap
 # terbang", "rumah ambruk"): sharing one, two reports that each name other damage are one event, not two problems
@@ -921,7 +921,7 @@ def _place_keys(place: str) -> tuple[int, ...]:
     """The keys ``place_keys`` gives ``place`` whatever the problem: () for a place it gives none, else the
     place's own key first, then those that follow its problem class keys (remembered)."""
     keys: list[int] = []
-    if not place.startswith(("rt:", "rw:", "hn:", "ref:", "not:", "num-")):
+    if not place.startswith(("rt:", "rw:", "hn:", "ref:", "not:", "num-", "end:")):
         keys.append((stable_hash(place) << 32) | 0x9E3779B9)
         if " " in place and not place.startswith("street:"):  # "Mandala Krida" meets "Mandalakrida"
             keys.append((stable_hash(place.replace(" ", "")) << 32) | 0x9E3779B9)

@@ -177,3 +177,67 @@ def test_a_landmark_named_in_english():
     s.send("sampah di pantai kuta banyak bgt hari ini, sampah kiriman", person=1)
     assert s.level("Legian beach this morning, plastic everywhere, please send the cleaners", person=2,
                    hours=20) == "new"
+
+
+# ---- look-alikes that stay apart ---------------------------------------------------------------------------------
+
+
+def test_a_telecom_cable_is_not_a_power_cable():
+    assert "telecom" in classes("kabel internet putus menjuntai ke jalan")
+    assert "telecom" in classes("kabel telkom melintang rendah di gang")
+    assert "telecom" not in classes("kabel listrik PLN menjuntai rendah")
+    s = Stream()
+    s.send("kabel listrik PLN menjuntai rendah di Jl. Cendana depan masjid, bahaya", person=1)
+    assert s.level("kabel internet menjuntai rendah di Jl. Cendana depan masjid, bahaya", person=2, hours=3) == "new"
+    # one cable told twice joins
+    s = Stream()
+    s.send("kabel internet menjuntai rendah di Jl. Cendana depan masjid, bahaya", person=1)
+    assert s.level("kabel telkom melintang rendah banget di Jl. Cendana depan masjid", person=2, hours=3) == "incident"
+
+
+def test_dumped_rubbish_is_not_rubbish_left_uncollected():
+    assert classes("warga buang sampah sembarangan di lahan kosong") == ["dumping"]
+    assert classes("Sampah liar di lahan kosong pinggir jalan") == ["dumping"]
+    assert classes("sampah di TPS belum diangkut 3 hari") == ["waste"]
+    s = Stream()
+    s.send("sampah di TPS Jl. Cendana belum diangkut 4 hari, numpuk sampai jalan", person=1)
+    assert s.level("ada yang buang sampah sembarangan tiap malam di Jl. Cendana dekat TPS", person=2, hours=5) == "new"
+    s = Stream()
+    s.send("ada yang buang sampah sembarangan tiap malam di lahan kosong Jl. Cendana", person=1)
+    assert s.level("lahan kosong Jl. Cendana jadi tempat sampah liar, warga luar buang sampah di situ", person=2,
+                   hours=5) == "incident"
+
+
+def test_a_numbered_building_is_not_the_one_without_the_number():
+    from router.dedup.features import extract_places, place_similarity
+
+    def conflict(a: str, b: str) -> str | None:
+        return place_similarity(frozenset(extract_places(a)), frozenset(extract_places(b)))[1]
+
+    assert conflict("antrean di Puskesmas Kenari penuh", "antrean di Puskesmas Kenari II penuh") is not None
+    assert conflict("TPS Kenari 2 penuh", "TPS Kenari penuh") is not None
+    # one number written two ways, or the first written without its number: one building
+    assert conflict("antrean di Puskesmas Kenari 2 penuh", "antrean di Puskesmas Kenari II penuh") is None
+    assert conflict("antrean di Puskesmas Kenari I penuh", "antrean di Puskesmas Kenari penuh") is None
+    # (a river's number is its kelurahan's: "Sungai Kedukan 7 Ulu" is the river Kedukan)
+    assert conflict("Sungai Kedukan 7 Ulu meluap", "sungai kedukan meluap") is None
+    s = Stream()
+    s.send("antrean di Puskesmas Kenari panjang sekali, pasien menunggu 4 jam", person=1)
+    assert s.level("antrean di Puskesmas Kenari II panjang sekali, pasien menunggu 4 jam", person=2, hours=2) == "new"
+
+
+def test_the_two_ends_of_one_street_are_two_places():
+    from router.dedup.features import extract_places
+
+    assert "end:utara" in extract_places("jalan berlubang di ujung utara Jl. Pemuda")
+    assert not any(p.startswith("end:") for p in extract_places("lampu Jl. Pemuda mati dari ujung ke ujung"))
+    s = Stream()
+    s.send("jalan berlubang besar di ujung utara Jl. Pemuda, motor jatuh", person=1)
+    assert s.level("jalan berlubang besar di ujung selatan Jl. Pemuda, motor jatuh", person=2, hours=2) == "new"
+    s = Stream()
+    s.send("jalan berlubang besar di pangkal Jl. Pemuda, motor jatuh", person=1)
+    assert s.level("Jl. Pemuda ujung berlubang besar, motor jatuh", person=2, hours=2) == "new"
+    # the same end, in other words
+    s = Stream()
+    s.send("jalan berlubang besar di ujung utara Jl. Pemuda, motor jatuh", person=1)
+    assert s.level("Jl. Pemuda ujung lor bolong gede, motor jatuh", person=2, hours=2) == "incident"
