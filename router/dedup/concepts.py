@@ -118,6 +118,15 @@ _CLASS_WORDS: dict[str, str] = {
     # rubbish dumped where it should not be ("buang sampah sembarangan", "TPS liar"): the dumpers are the matter, not a
     # collection that is late ("sampah belum diangkut"); named by pairs below
     "dumping": "",
+    # liquor sold or drunk where it disturbs ("warung miras", "orang mabuk tiap malam"; Javanese "ciu", Manado "mabo",
+    # the palm wine "tuak", the Minahasa "cap tikus" below): Satpol PP's, not a noise or a vendor complaint
+    "alcohol": "miras mabuk mabok mabo tuak ciu oplosan",
+    # paint sprayed on a monument, a wall or a fence ("vandalisme", "dicoret pilox")
+    "graffiti": "vandalisme vandal coretan dicoret corat pilox pylox grafiti graffiti",
+    # a footbridge of planks ("titian ulin", "jembatan kayu"): its boards, not the road's holes
+    "footbridge": "titian",
+    # a refill water depot ("depot air isi ulang"): its hygiene is the health office's, not piped water
+    "water_depot": "depot",
 }
 # two-word names of a problem (normalised): the second word is read after the first
 _CLASS_PAIRS: dict[tuple[str, str], str] = {
@@ -155,6 +164,8 @@ _CLASS_PAIRS: dict[tuple[str, str], str] = {
     ("buang", "sampah"): "dumping", ("membuang", "sampah"): "dumping", ("sampah", "liar"): "dumping",
     ("pembuangan", "liar"): "dumping", ("tps", "liar"): "dumping", ("buang", "sembarangan"): "dumping",
     ("dibuang", "sembarangan"): "dumping",
+    ("cap", "tikus"): "alcohol", ("jembatan", "kayu"): "footbridge", ("jembatan", "ulin"): "footbridge",
+    ("jembatan", "gantung"): "footbridge", ("jembatan", "bambu"): "footbridge", ("isi", "ulang"): "water_depot",
     ("lapisan", "minyak"): "sewage", ("tumpahan", "minyak"): "sewage", ("jalan", "rusak"): "road", ("jalan", "hancur"): "road", ("gang", "rusak"): "road", ("jalan", "ambrol"): "road", ("aspal", "ambrol"): "road",
 }
 # weak words: a by-product or a venue names a problem only when nothing else in the message does ("asap

@@ -978,6 +978,37 @@ def _one_vowel(x: str, y: str) -> bool:
     return len(diff) == 1 and diff[0][0] in _VOWELS and diff[0][1] in _VOWELS
 
 
+def _vowels_dropped(short: str, long: str) -> bool:
+    """``short`` is the name ``long`` with inner vowels of a word left out, as hasty typing writes it ("btu ampar" for
+    "batu ampar", "jl sltn agung"): word for word, each the same or the other without some vowels after its first
+    letter, at least one word the same (four letters or more) and at least one shortened."""
+    sw, lw = short.split(), long.split()
+    if len(sw) != len(lw) or len(sw) < 2:
+        return False
+    same = shortened = False
+    for s_word, l_word in zip(sw, lw, strict=True):
+        if s_word == l_word:
+            same = same or len(s_word) >= 4
+            continue
+        if len(s_word) < 2 or len(s_word) >= len(l_word) or s_word[0] != l_word[0] or \
+                s_word != l_word[0] + "".join(ch for ch in l_word[1:] if ch not in _VOWELS) and \
+                not _subsequence_without_vowels(s_word, l_word):
+            return False
+        shortened = True
+    return same and shortened
+
+
+def _subsequence_without_vowels(short: str, long: str) -> bool:
+    """``short`` is ``long`` with some (not all) of the vowels after its first letter left out."""
+    i = 1
+    for ch in long[1:]:
+        if i < len(short) and short[i] == ch:
+            i += 1
+        elif ch not in _VOWELS:
+            return False
+    return i == len(short)
+
+
 def _compatible(a: Iterable[str], b: Iterable[str], suffix: bool = False) -> bool:
     """True when some name in ``a`` equals or extends (word-wise) some name in ``b``; with ``suffix`` (streets)
     also when one ends with the other ("Ahmad Yani" / "Yani", written "Jl. A. Yani")."""
@@ -993,6 +1024,8 @@ def _compatible(a: Iterable[str], b: Iterable[str], suffix: bool = False) -> boo
             if x.replace(" ", "") == y.replace(" ", ""):  # "Taman Siswa" = "Tamansiswa", "Mandala Krida"
                 return True
             if _one_vowel(x, y):  # "Mustofa" = "Mustafa", "Kinibalu" = "Kinabalu"
+                return True
+            if _vowels_dropped(x, y) or _vowels_dropped(y, x):  # "Btu Ampar" = "Batu Ampar" (typed in haste)
                 return True
             if suffix and not x.startswith("gg ") and not y.startswith("gg ") and \
                     (x.endswith(" " + y) and not y.isdigit() or y.endswith(" " + x) and not x.isdigit()):
@@ -1334,7 +1367,8 @@ def mentioned(parsed: Mapping[str, tuple[str, ...]], words: str, partial: bool =
             if parts and parts[0] == "gg":
                 parts = parts[1:]
             if parts and not parts[0].isdigit() and all(f" {w} " in words or (w.isdigit() and any(
-                    f" {spelt} " in words for spelt in _SPELT.get(w, ()))) for w in parts):
+                    f" {spelt} " in words for spelt in _SPELT.get(w, ()))) or _spelt_otherwise(w, words)
+                                                        for w in parts):
                 found += 1
         # a crossing (two streets named) is mentioned with both its streets; one of them counts as the area
         if found >= (2 if kind == "street" and len(names) >= 2 else 1):
@@ -1342,6 +1376,15 @@ def mentioned(parsed: Mapping[str, tuple[str, ...]], words: str, partial: bool =
         elif found and partial:
             score = max(score, 0.6)
     return score
+
+
+def _spelt_otherwise(word: str, words: str) -> bool:
+    """A name's word the text writes with another vowel ("HZ Mustafa" for "Jl. HZ Mustofa", "Kinabalu" for
+    "Kinibalu"): six letters or more, the same length and one vowel apart (``_one_vowel``)."""
+    if len(word) < 6:
+        return False
+    n = len(word)
+    return any(len(other) == n and _one_vowel(word, other) for other in words.split())
 
 
 # a place's number as a text may write it ("Malalayang 1" mentioned as "malalayang satu" or "malalayang I")

@@ -940,6 +940,8 @@ def _place_keys(place: str) -> tuple[int, ...]:
             for word in place.partition(":")[2].split():
                 if len(word) >= 4 and not word.isdigit():
                     keys.append((stable_hash("w:" + word) << 32) | 0x9E3779B9)
+                    if len(word) >= 6:  # ("Mustofa" met by "mustafa": mentioned() reads one vowel apart too)
+                        keys.append((stable_hash("w~:" + word.translate(_VOWEL)) << 32) | 0x9E3779B9)
     found = (keys[0], tuple(keys[1:])) if keys else ()
     if len(_PLACE_KEYS) >= _REMEMBERED:
         _PLACE_KEYS.clear()
@@ -977,8 +979,14 @@ def mention_keys(f: Features) -> list[int]:
     known = _MENTION_KEYS
     if len(known) >= _REMEMBERED:
         known.clear()
+    words = [word for word in set(f.mentions.split()) if len(word) >= 4 and not word.isdigit()]
     return [known.get(word) or known.setdefault(word, (stable_hash("w:" + word) << 32) | 0x9E3779B9)
-            for word in set(f.mentions.split()) if len(word) >= 4 and not word.isdigit()]
+            for word in words] + \
+        [known.get("~" + word) or known.setdefault("~" + word, (stable_hash("w~:" + word.translate(_VOWEL)) << 32) |
+                                                  0x9E3779B9) for word in words if len(word) >= 6]
+
+
+_VOWEL = str.maketrans("aiueo", "*****")  # (a name's word with its vowels masked: "mustofa", "mustafa" → "m*st*f*")
 
 
 def _nearer(current: dict[str, Any] | None, sim: float, candidate: int, why: str) -> dict[str, Any]:

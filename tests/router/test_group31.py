@@ -241,3 +241,57 @@ def test_the_two_ends_of_one_street_are_two_places():
     s = Stream()
     s.send("jalan berlubang besar di ujung utara Jl. Pemuda, motor jatuh", person=1)
     assert s.level("Jl. Pemuda ujung lor bolong gede, motor jatuh", person=2, hours=2) == "incident"
+
+
+# ---- a landmark's name typed otherwise -----------------------------------------------------------------------------
+
+
+def test_a_name_typed_without_some_vowels_is_the_same_name():
+    from router.dedup.features import _compatible
+
+    assert _compatible(("btu ampar",), ("batu ampar",))
+    assert _compatible(("sltn agung",), ("sultan agung",))
+    # another word, or no word kept whole: another name
+    assert not _compatible(("btu asri",), ("batu ampar",))
+    assert not _compatible(("bta ampar",), ("batu ampar",))
+    s = Stream()
+    s.send("kontainer sampah di Terminal Batu Ampar sudah 3 hari tidak diangkut, bau banget", person=1)
+    assert s.level("TPS terminal Btu Ampar udah kayak gunung, kasian pedagang", person=2, hours=20) == "incident"
+    s = Stream()
+    s.send("kontainer sampah di Terminal Batu Asri sudah 3 hari tidak diangkut, bau banget", person=1)
+    assert s.level("TPS terminal Btu Ampar udah kayak gunung, kasian pedagang", person=2, hours=20) == "new"
+
+
+def test_a_street_mentioned_with_another_vowel_is_mentioned():
+    s = Stream()
+    s.send("Trotoar Jl. HZ Mustofa penuh lapak PKL, pejalan kaki terpaksa turun ke jalan", person=1)
+    assert s.level("PKL di HZ Mustafa beuki loba, nu leumpang kapaksa di jalan", person=2, hours=20) == "incident"
+    # two vowels apart is another name
+    s = Stream()
+    s.send("Trotoar Jl. HZ Mustofa penuh lapak PKL, pejalan kaki terpaksa turun ke jalan", person=1)
+    assert s.level("PKL di HZ Mistafi beuki loba, nu leumpang kapaksa di jalan", person=2, hours=20) == "new"
+
+
+# ---- more problem classes (second mask word) -----------------------------------------------------------------------
+
+
+def test_liquor_graffiti_footbridges_and_refill_depots_are_problems_of_their_own():
+    assert "alcohol" in classes("warung jual miras sampai jam 2, anak muda mabuk tiap malam")
+    assert "alcohol" in classes("warung cap tikus rame orang mabo")
+    assert "graffiti" in classes("monumen dicoret pilox semalam, pagarnya juga")
+    assert "footbridge" in classes("titian ulin di RT 15 sudah rapuh")
+    assert "footbridge" in classes("jembatan kayu gang kami papannya bolong")
+    assert "water_depot" in classes("depot air isi ulang galonnya berlumut")
+    # a bridge that is a place, not the problem
+    assert "footbridge" not in classes("sampah nyangkut di bawah jembatan, banjir")
+    s = Stream()
+    s.send("Warung di Malendeng dekat jembatan jual miras sampai jam 2 malam, anak muda mabuk berkelahi",
+           person=1, location={"kelurahan": "Malendeng"})
+    assert s.level("td ada yg berantem lagi, org mabok rame tiap malem di warung dkt jembatan Malendeng", person=2,
+                   hours=20, location={"kelurahan": "Malendeng"}) == "incident"
+    # the same warung's loud music is another complaint
+    s = Stream()
+    s.send("Warung di Malendeng dekat jembatan jual miras sampai jam 2 malam, anak muda mabuk berkelahi tiap malam",
+           person=1, location={"kelurahan": "Malendeng"})
+    assert s.level("Warung di Malendeng dekat jembatan musiknya keras sampai jam 2 malam, bising tiap malam",
+                   person=2, hours=50, location={"kelurahan": "Malendeng"}) == "new"
