@@ -584,6 +584,11 @@ def _extract_places(text: str, location: Mapping[str, Any] | None = None) -> set
             if kind in _LOOSE_LANDMARKS and (first.lower() in _common_words() or
                                              (not first[:1].isupper() and _AFFIXED.match(first.lower()))):
                 continue
+            if second and kind.lower() == "simpang" and first.lower().rstrip(".") in _RANKS and \
+                    second.lower() not in _common_words():
+                # "simpang Letjen Mashudi": a crossing named after an officer is named by the name, as the street is
+                # ("Jl. Letjen Mashudi" is Mashudi)
+                first, second = second, ""
             if kind in ("griya", "bumi"):  # part of the estate's name: "Griya Asri"
                 first, second = f"{kind} {first.lower()}", ""
             elif kind == "simpang" and first.lower() in ("3", "4", "5", "tiga", "empat"):
@@ -820,6 +825,11 @@ def _sub_unit(places: set[str], match: re.Match[str]) -> None:
         name += " " + second.lower()  # ("Jorong Koto Tuo" is not "Jorong Koto Baru")
     places.add(f"sub:{name}")
 
+
+# military and academic ranks before a name (not the nobility's "Pangeran", "Raden", which often begin the name itself:
+# "Parit Pangeran")
+_RANKS = frozenset("ir dr prof kol let lett letnan jend mayjen mayjend letjen letjend brigjen brigjend kapt kapten mayor "
+                   "letkol kolonel jenderal jendral laksamana marsekal".split())
 
 # compass words abbreviated in a street's name ("Jl. Kalibaru Sltn" = "Kalibaru Selatan")
 _COMPASS_ABBREV = {"sltn": "selatan", "slt": "selatan", "utr": "utara", "brt": "barat", "tmr": "timur"}
@@ -1355,7 +1365,7 @@ def mentioned(parsed: Mapping[str, tuple[str, ...]], words: str, partial: bool =
     for kind, names in parsed.items():
         if kind == "street" or kind.startswith("lm-"):
             value = 1.0
-        elif kind in ("kel", "ref"):  # (a spot on a street, "depan Transmart": named without its street)
+        elif kind in ("kel", "ref", "near"):  # (a spot on a street, "depan Transmart": named without its street)
             value = 0.6
         else:
             continue
@@ -1364,7 +1374,8 @@ def mentioned(parsed: Mapping[str, tuple[str, ...]], words: str, partial: bool =
         found = 0
         for name in names:
             parts = name.split()
-            if parts and parts[0] == "gg":
+            if parts and (parts[0] == "gg" or kind == "near" and len(parts) >= 2):
+                # (a landmark a report is near, "deket Pasar Klewer", is mentioned by its name: "dekat Klewer")
                 parts = parts[1:]
             if parts and not parts[0].isdigit() and all(f" {w} " in words or (w.isdigit() and any(
                     f" {spelt} " in words for spelt in _SPELT.get(w, ()))) or _spelt_otherwise(w, words)

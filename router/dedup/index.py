@@ -934,10 +934,12 @@ def _place_keys(place: str) -> tuple[int, ...]:
                 if not word.isdigit():
                     keys.append((stable_hash(f"street:{word}") << 32) | 0x9E3779B9)
             keys.append((stable_hash("street:" + "".join(words)) << 32) | 0x9E3779B9)
-        if place.startswith(("street:", "lm-", "kel:")):
+        if place.startswith(("street:", "lm-", "kel:", "near:")):
             # the name's words, met by another text that mentions it without a keyword ("karaoke di
-            # sosrowijayan" / "Jl Sosrowijayan"): see mention_keys
-            for word in place.partition(":")[2].split():
+            # sosrowijayan" / "Jl Sosrowijayan"): see mention_keys (a landmark a report is near, by its name
+            # without its kind: "deket Pasar Klewer" / "dekat Klewer")
+            words = place.partition(":")[2].split()
+            for word in words[1:] if place.startswith("near:") and len(words) >= 2 else words:
                 if len(word) >= 4 and not word.isdigit():
                     keys.append((stable_hash("w:" + word) << 32) | 0x9E3779B9)
                     if len(word) >= 6:  # ("Mustofa" met by "mustafa": mentioned() reads one vowel apart too)

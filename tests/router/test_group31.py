@@ -295,3 +295,28 @@ def test_liquor_graffiti_footbridges_and_refill_depots_are_problems_of_their_own
            person=1, location={"kelurahan": "Malendeng"})
     assert s.level("Warung di Malendeng dekat jembatan musiknya keras sampai jam 2 malam, bising tiap malam",
                    person=2, hours=50, location={"kelurahan": "Malendeng"}) == "new"
+
+
+def test_a_landmark_a_report_is_near_is_mentioned_by_its_name():
+    from router.dedup.features import mentioned, parse_places
+
+    parsed = parse_places({"near:pasar klewer"})
+    assert mentioned(parsed, " anak tidur di emperan ruko dekat klewer ") == 0.6
+    assert mentioned(parsed, " anak tidur di emperan ruko dekat gede ") == 0.0
+    s = Stream()
+    s.send("ada anak kecil tidur di emperan toko deket Pasar Klewer tiap malem, ga ada ortunya", person=1)
+    assert s.level("tiap malam ada anak kecil tidur sendirian di emperan ruko dekat Klewer, ga ada ortunya",
+                   person=2, hours=12) == "incident"
+    s = Stream()
+    s.send("ada anak kecil tidur di emperan toko deket Pasar Klewer tiap malem, ga ada ortunya", person=1)
+    assert s.level("tiap malam ada anak kecil tidur sendirian di emperan ruko dekat Gading, ga ada ortunya",
+                   person=2, hours=12) == "new"
+
+
+def test_a_crossing_named_after_an_officer_is_named_by_the_name():
+    from router.dedup.features import extract_places
+
+    assert "lm-simpang:mashudi" in extract_places("Lampu merah simpang Letjen Mashudi - Siliwangi mati")
+    assert "lm-simpang:mashudi" in extract_places("lampu merah simpang Mashudi mati")
+    # (the nobility's title begins a name: "Parit Pangeran" is not "Parit")
+    assert any(p.startswith("lm-sungai:pangeran") for p in extract_places("banjir di Parit Pangeran Siantan"))
