@@ -4,7 +4,8 @@ and who signed it — in the words citizens use (Indonesian, slang, Sundanese, J
 *Problem classes* are coarse: a pipe that bursts (``bocor``, ``kebocoran``, ``muncrat``, ``pecah``) is a
 leak whoever tells it; a street light that is ``mati``/``padam``/``pareum`` is a street light. Two
 complaints whose classes are both known and share none are about different problems, whatever their words
-share (a flood and a dark street at one address). Classes are a bit mask (at most 63).
+share (a flood and a dark street at one address). Classes are a bit mask: the first 54 in bits 0..53 (54..58 are
+HEDGE and the states), the classes after them from bit 64 on (a Python int; the index keeps two int64 words).
 
 *Reference flags* read how a message points back: to the sender's own earlier report on another channel
 ("sudah saya WA tanggal 7 Mei", "ieu Ceu Popon nu tadi WA", "Menyusul pesan WhatsApp saya"), a follow-up
@@ -73,7 +74,7 @@ _CLASS_WORDS: dict[str, str] = {
     "transport": "angkot ngetem trayek bus",
     # river crossings: the boat, its passengers, its life jackets
     "crossing": "kelotok klotok ketek perahu penyeberangan pelampung speedboat",
-    "noise": "bising berisik ribut musik music knalpot suara suaranya bunyi dentam dentum jedag jedug loud noise noisy",
+    "noise": "bising berisik ribut musik music knalpot suara suaranya bunyi dentam dentum jedag jedug loud noise noisy bass",
     "sewage": "limbah tinja septic septik tai manhole ipal sedot tercemar pencemaran berminyak",  # (and what pollutes water)
     "dengue": "dbd demam berdarah fogging nyamuk jentik",
     "clinic": "antrean antrian antre",  # ("antri", "ngantri" are normalised to "antre": the verb of the queue)
@@ -107,6 +108,25 @@ _CLASS_WORDS: dict[str, str] = {
     "siren": "sirine sirene",
     # a levy collected at a market, a terminal or a parking lot (twice, by the wrong people): not the traders
     "levy": "retribusi",
+    # ---- from here on the second mask word (bits 64 and up; the classes above keep their bits) ----
+    # the ground shaking, one event for a whole city ("gempa kuat barusan", "gempabumi"): told by what it did or
+    # what failed during it (a shelter locked, a siren silent), whose other words differ
+    "earthquake": "gempa gempabumi",
+    # a telephone, internet or cable-TV line (a telecom operator's, not the power company's: "kabel wifi menjuntai" is
+    # not "kabel listrik menjuntai"); named by pairs below ("kabel internet", "tiang telkom")
+    "telecom": "telkom indihome fiber optik",
+    # rubbish dumped where it should not be ("buang sampah sembarangan", "TPS liar"): the dumpers are the matter, not a
+    # collection that is late ("sampah belum diangkut"); named by pairs below
+    "dumping": "",
+    # liquor sold or drunk where it disturbs ("warung miras", "orang mabuk tiap malam"; Javanese "ciu", Manado "mabo",
+    # the palm wine "tuak", the Minahasa "cap tikus" below): Satpol PP's, not a noise or a vendor complaint
+    "alcohol": "miras mabuk mabok mabo tuak ciu oplosan",
+    # paint sprayed on a monument, a wall or a fence ("vandalisme", "dicoret pilox")
+    "graffiti": "vandalisme vandal coretan dicoret corat pilox pylox grafiti graffiti",
+    # a footbridge of planks ("titian ulin", "jembatan kayu"): its boards, not the road's holes
+    "footbridge": "titian",
+    # a refill water depot ("depot air isi ulang"): its hygiene is the health office's, not piped water
+    "water_depot": "depot",
 }
 # two-word names of a problem (normalised): the second word is read after the first
 _CLASS_PAIRS: dict[tuple[str, str], str] = {
@@ -139,6 +159,13 @@ _CLASS_PAIRS: dict[tuple[str, str], str] = {
     ("kaki", "lima"): "vendor", ("ruang", "kelas"): "school_building", ("uang", "komite"): "school_fee", ("seperti", "gunung"): "waste", ("study", "tour"): "school_fee", ("kartu", "keluarga"): "civil_registry",
     ("bantuan", "beras"): "welfare", ("bantuan", "sosial"): "welfare", ("wi", "fi"): "digital",
     # oil on the water (a slick, a spill) pollutes it
+    ("kabel", "telepon"): "telecom", ("kabel", "telpon"): "telecom", ("kabel", "internet"): "telecom",
+    ("kabel", "wifi"): "telecom", ("kabel", "tv"): "telecom", ("kabel", "fo"): "telecom", ("tiang", "internet"): "telecom",
+    ("buang", "sampah"): "dumping", ("membuang", "sampah"): "dumping", ("sampah", "liar"): "dumping",
+    ("pembuangan", "liar"): "dumping", ("tps", "liar"): "dumping", ("buang", "sembarangan"): "dumping",
+    ("dibuang", "sembarangan"): "dumping",
+    ("cap", "tikus"): "alcohol", ("jembatan", "kayu"): "footbridge", ("jembatan", "ulin"): "footbridge",
+    ("jembatan", "gantung"): "footbridge", ("jembatan", "bambu"): "footbridge", ("isi", "ulang"): "water_depot",
     ("lapisan", "minyak"): "sewage", ("tumpahan", "minyak"): "sewage", ("jalan", "rusak"): "road", ("jalan", "hancur"): "road", ("gang", "rusak"): "road", ("jalan", "ambrol"): "road", ("aspal", "ambrol"): "road",
 }
 # weak words: a by-product or a venue names a problem only when nothing else in the message does ("asap
@@ -149,10 +176,17 @@ _WEAK_WORDS: dict[str, str] = {"asap": "burning", "asapnya": "burning", "karaoke
                                "rsud": "hospital", "pedagang": "vendor", "dagang": "vendor", "jualan": "vendor",
                                "berjualan": "vendor", "sesak": "health", "masker": "health", "pecah": "leak",
                                "sampah": "waste", "angin": "storm",  # ("penuh sampah kiriman", "angin kencang")
-                               "damkar": "fire", "buruh": "labour", "karyawan": "labour", "pekerja": "labour"}  # (the fire brigade also catches snakes and bees)
+                               "damkar": "fire", "buruh": "labour", "karyawan": "labour", "pekerja": "labour",
+                               # rubbish in English, as "sampah" ("plastic everywhere" on a beach, "trash piling up")
+                               "trash": "waste", "garbage": "waste", "rubbish": "waste", "litter": "waste",
+                               "plastic": "waste"}  # (the fire brigade also catches snakes and bees)
 CLASSES: tuple[str, ...] = tuple(_CLASS_WORDS)
-assert len(CLASSES) <= 54, "bits 54 and up are HEDGE and the states"
-_BIT = {name: 1 << i for i, name in enumerate(CLASSES)}
+# bits 54..63 are HEDGE and the states (and room for more): the 55th class and those after it take bits 64 and up,
+# so that every mask of stop 30 keeps its value; the index stores bits 0..63 and 64..126 as two int64 words
+_LOW_CLASSES: int = 54
+HIGH_SHIFT: int = 64
+assert len(CLASSES) <= _LOW_CLASSES + 63, "bits 64..126 are the second word's classes"
+_BIT = {name: 1 << (i if i < _LOW_CLASSES else i - _LOW_CLASSES + HIGH_SHIFT) for i, name in enumerate(CLASSES)}
 _FLOOD = _BIT["flood"]
 _WORD_MASK: dict[str, int] = {}
 for _name, _words in _CLASS_WORDS.items():

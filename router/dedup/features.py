@@ -149,6 +149,12 @@ _UNIT_WORDS = frozenset("koridor trayek jalur lantai lt tiang loket peron kios l
 # a block of a housing estate or a flat ("Blok C"): two blocks are two places
 _BLOK = re.compile(r"\bblok\s*([a-z]{1,2}\d{0,2}|\d{1,2})\b", re.I)
 _MALL = re.compile(r"\b([A-Za-z][a-z]{2,})\s+(?:[Mm]all|[Mm]al|[Pp]laza)\b")
+# a mall's whole name, two or three capitalised words before its kind ("Palembang Indah Mall", "Bogor Trade Mall")
+_MALL_NAME = re.compile(r"\b((?:[A-Z][a-z]{2,}\s+){2,3})([Mm]all|[Mm]al|[Pp]laza|[Ss]quare)\b")
+# a landmark whose kind comes first and whose name is two or three capitalised words ("Mal Pelayanan Publik", "Taman
+# Ade Irma Suryani", "Gelanggang Olahraga Bumi Sriwijaya"): shortened to the initials, with or without the kind's
+_KIND_FIRST_NAME = re.compile(r"\b(Mal|Mall|Pasar|Taman|Terminal|Stasiun|Gedung|Balai|Bandara|Pelabuhan|Gelanggang|"
+                              r"Universitas|Politeknik|Rumah\s+Sakit)\s+((?:[A-Z][a-z]{2,}\s*){2,3})")
 # (a village by its regional name, "Nagari Koto Tangah", "Gampong Lampulo", is a kelurahan)
 # (the second word is never the next area's keyword: "Desa Sukamaju Kec. Cibeber" names the kecamatan too)
 _AREA = re.compile(r"\b(kel(?:urahan)?|desa|nagari|gampong|kec(?:amatan)?)\b\.?\s+([a-z][a-z\-]+(?:\s+(?!(?:kel|kelurahan|"
@@ -536,6 +542,12 @@ def _extract_places(text: str, location: Mapping[str, Any] | None = None) -> set
             if name not in _NOT_A_NAME and name not in FILLERS and name not in _REF_WORDS and \
                     name not in _LANDMARK_KINDS and name not in _common_words():  # ("simpang Mall Lembuswana")
                 places.add("lm-mall:" + name)
+        # and by the initials of its capitalised words and its kind ("Palembang Indah Mall" is "PIM", "Bogor Trade
+        # Mall" "BTM"): the name citizens shorten it to, kept beside the word before the kind
+        for words, kind in _MALL_NAME.findall(text):
+            short = _acronym(words.split() + [kind])
+            if short:
+                places.add("lm-mall:" + short)
     kinds = text_words & _LANDMARK_KINDS
     if low is None or (kinds and (not kinds <= _WEAK_KINDS or _WEAK_KIND.search(text))):
         pos = 0
@@ -572,6 +584,11 @@ def _extract_places(text: str, location: Mapping[str, Any] | None = None) -> set
             if kind in _LOOSE_LANDMARKS and (first.lower() in _common_words() or
                                              (not first[:1].isupper() and _AFFIXED.match(first.lower()))):
                 continue
+            if second and kind.lower() == "simpang" and first.lower().rstrip(".") in _RANKS and \
+                    second.lower() not in _common_words():
+                # "simpang Letjen Mashudi": a crossing named after an officer is named by the name, as the street is
+                # ("Jl. Letjen Mashudi" is Mashudi)
+                first, second = second, ""
             if kind in ("griya", "bumi"):  # part of the estate's name: "Griya Asri"
                 first, second = f"{kind} {first.lower()}", ""
             elif kind == "simpang" and first.lower() in ("3", "4", "5", "tiga", "empat"):
@@ -621,11 +638,72 @@ def _extract_places(text: str, location: Mapping[str, Any] | None = None) -> set
                 for cut in ("kelurahan ", "kecamatan ", "desa ", "kel ", "kec "):
                     name = name.removeprefix(cut)
                 places.add(f"{prefix}:{int(name) if prefix in ('rt', 'rw') and name.isdigit() else name}")
+    if "(" in text and any(key.startswith("street:") for key in places):
+        _bracket_aliases(places, text)
+    if low is None or "ujung" in low or "pangkal" in low:
+        _street_ends(places, text)
+    if low is None or not text_words.isdisjoint(_ENGLISH_KINDS):
+        _english_landmarks(places, text)
     if any(key.startswith("arah:") for key in places):
         _drop_area_sides(places)
     if any(key.startswith("kel:") for key in places):
         _drop_area_from_streets(places)
     return places
+
+
+# the end of a street a report is at ("ujung utara Jl. Pemuda", "pangkal Jl. Pemuda", "Jl. Pemuda ujung selatan"): the
+# two ends of one long street are two places; "dari ujung ke ujung" is the whole street, "ujung gang" a gang's end
+_STREET_END = re.compile(r"\b(ujung|pangkal)\b(?:\s+(utara|selatan|timur|barat|wetan|kulon|lor|kidul|atas|bawah))?"
+                         r"(?!\s+(?:ke|sampai|sampe|hingga|gang|gg|blok|parit|lorong)\b)", re.I)
+_END_SIDE = {"wetan": "timur", "kulon": "barat", "lor": "utara", "kidul": "selatan"}
+
+
+def _street_ends(places: set[str], text: str) -> None:
+    """``end:<side>`` for the end of a street a report names (the side, else "ujung" or "pangkal")."""
+    if not any(key.startswith("street:") for key in places) or re.search(r"\bke\s+ujung\b", text, re.I):
+        return
+    for end, side in _STREET_END.findall(text):
+        side = side.lower()
+        places.add("end:" + (_END_SIDE.get(side, side) if side else end.lower()))
+
+
+# a street's other name in brackets after it ("Jl. Basuki Rahmat (Kayutangan)", "Jl. RE Martadinata (Riau)"): the
+# name many citizens still use, as another street key of the same place (not a kelurahan or a kecamatan in
+# brackets, "Jl. Pemuda (Kedung Badak)", which the area keys already hold)
+_BRACKET_ALIAS = re.compile(r"\bjl\b\.?\s*[A-Za-z][^()\n,;:]{1,40}?\s*\(\s*([A-Za-z][a-z'\-]{2,}(?:\s+[A-Za-z][a-z'\-]{2,})?)"
+                            r"\s*\)", re.I)
+
+
+def _bracket_aliases(places: set[str], text: str) -> None:
+    """``street:<alias>`` for a street's bracketed other name."""
+    common = _common_words()
+    areas = {key.partition(":")[2] for key in places if key.startswith(("kel:", "kec:"))}
+    for alias in _BRACKET_ALIAS.findall(text):
+        name = _clean_name(alias)
+        words = name.split()
+        if not words or name in areas or any(w in common or w in _STREET_TITLES or w.isdigit() for w in words):
+            continue
+        places.add("street:" + name)
+
+
+# a landmark named in English after its name ("Sindhu beach", "Badung market"): the kind it is in Indonesian
+_ENGLISH_KIND = {"beach": "pantai", "market": "pasar", "mosque": "masjid", "bridge": "jembatan", "park": "taman",
+                 "river": "sungai", "church": "gereja", "hospital": "rs", "station": "stasiun"}
+_ENGLISH_KINDS = frozenset(_ENGLISH_KIND)
+_ENGLISH_LANDMARK = re.compile(r"\b([A-Za-z][a-z]{2,})\s+(beach|market|mosque|bridge|park|river|church|hospital|"
+                               r"station)\b", re.I)
+_ENGLISH_FILLERS = frozenset("the this that our my your a an at on in near by of to from main public local big old new "
+                             "city town".split())
+
+
+def _english_landmarks(places: set[str], text: str) -> None:
+    """``lm-<kind>:<name>`` for a landmark named in English ("Sindhu beach" is "pantai Sindhu")."""
+    common = _common_words()
+    for name, kind in _ENGLISH_LANDMARK.findall(text):
+        low = name.lower()
+        if low in _ENGLISH_FILLERS or low in common or low in _LANDMARK_KINDS:
+            continue
+        places.add(f"lm-{_ENGLISH_KIND[kind.lower()]}:{low}")
 
 
 def _drop_area_from_streets(places: set[str]) -> None:
@@ -747,6 +825,11 @@ def _sub_unit(places: set[str], match: re.Match[str]) -> None:
         name += " " + second.lower()  # ("Jorong Koto Tuo" is not "Jorong Koto Baru")
     places.add(f"sub:{name}")
 
+
+# military and academic ranks before a name (not the nobility's "Pangeran", "Raden", which often begin the name itself:
+# "Parit Pangeran")
+_RANKS = frozenset("ir dr prof kol let lett letnan jend mayjen mayjend letjen letjend brigjen brigjend kapt kapten mayor "
+                   "letkol kolonel jenderal jendral laksamana marsekal".split())
 
 # compass words abbreviated in a street's name ("Jl. Kalibaru Sltn" = "Kalibaru Selatan")
 _COMPASS_ABBREV = {"sltn": "selatan", "slt": "selatan", "utr": "utara", "brt": "barat", "tmr": "timur"}
@@ -874,6 +957,28 @@ def _initials(short: str, long: str) -> bool:
 _VOWELS = frozenset("aiueo")
 
 
+def _acronym(words: list[str]) -> str:
+    """The lower-case initials of ``words`` when they make a name's acronym (three to five letters), else ""."""
+    short = "".join(word[0] for word in words if word).lower()
+    return short if 3 <= len(short) <= 5 and short.isalpha() else ""
+
+
+def landmark_acronyms(text: str) -> list[str]:
+    """The acronyms a text's landmark names shorten to: "Palembang Indah Mall" → pim, "Mal Pelayanan Publik" →
+    mpp, "Taman Ade Irma Suryani" → tais and ais. Another text may name the landmark by them alone ("depan PIM",
+    "antrian di MPP")."""
+    out: list[str] = []
+    if "Mal" in text or "Plaza" in text or "Square" in text or "mall" in text or "plaza" in text:
+        for words, kind in _MALL_NAME.findall(text):
+            out.append(_acronym(words.split() + [kind]))
+    for kind, words in _KIND_FIRST_NAME.findall(text):
+        names = words.split()
+        out.append(_acronym(kind.split() + names))
+        if len(names) >= 3:
+            out.append(_acronym(names))
+    return [short for short in dict.fromkeys(out) if short]
+
+
 def _one_vowel(x: str, y: str) -> bool:
     """Two spellings of one name: as long, six letters or more, and one vowel apart (names from Arabic or a
     regional language are written with either vowel: "Mustofa"/"Mustafa", "Kinibalu"/"Kinabalu")."""
@@ -881,6 +986,37 @@ def _one_vowel(x: str, y: str) -> bool:
         return False
     diff = [(p, q) for p, q in zip(x, y, strict=True) if p != q]
     return len(diff) == 1 and diff[0][0] in _VOWELS and diff[0][1] in _VOWELS
+
+
+def _vowels_dropped(short: str, long: str) -> bool:
+    """``short`` is the name ``long`` with inner vowels of a word left out, as hasty typing writes it ("btu ampar" for
+    "batu ampar", "jl sltn agung"): word for word, each the same or the other without some vowels after its first
+    letter, at least one word the same (four letters or more) and at least one shortened."""
+    sw, lw = short.split(), long.split()
+    if len(sw) != len(lw) or len(sw) < 2:
+        return False
+    same = shortened = False
+    for s_word, l_word in zip(sw, lw, strict=True):
+        if s_word == l_word:
+            same = same or len(s_word) >= 4
+            continue
+        if len(s_word) < 2 or len(s_word) >= len(l_word) or s_word[0] != l_word[0] or \
+                s_word != l_word[0] + "".join(ch for ch in l_word[1:] if ch not in _VOWELS) and \
+                not _subsequence_without_vowels(s_word, l_word):
+            return False
+        shortened = True
+    return same and shortened
+
+
+def _subsequence_without_vowels(short: str, long: str) -> bool:
+    """``short`` is ``long`` with some (not all) of the vowels after its first letter left out."""
+    i = 1
+    for ch in long[1:]:
+        if i < len(short) and short[i] == ch:
+            i += 1
+        elif ch not in _VOWELS:
+            return False
+    return i == len(short)
 
 
 def _compatible(a: Iterable[str], b: Iterable[str], suffix: bool = False) -> bool:
@@ -898,6 +1034,8 @@ def _compatible(a: Iterable[str], b: Iterable[str], suffix: bool = False) -> boo
             if x.replace(" ", "") == y.replace(" ", ""):  # "Taman Siswa" = "Tamansiswa", "Mandala Krida"
                 return True
             if _one_vowel(x, y):  # "Mustofa" = "Mustafa", "Kinibalu" = "Kinabalu"
+                return True
+            if _vowels_dropped(x, y) or _vowels_dropped(y, x):  # "Btu Ampar" = "Batu Ampar" (typed in haste)
                 return True
             if suffix and not x.startswith("gg ") and not y.startswith("gg ") and \
                     (x.endswith(" " + y) and not y.isdigit() or y.endswith(" " + x) and not x.isdigit()):
@@ -1051,6 +1189,37 @@ _FOUNDATIONS = frozenset("muhammadiyah aisyiyah pgri kristen katolik islam it nu
                          "muslimat".split())
 
 
+# buildings that a city numbers when it has two of one name ("Puskesmas Kenari II", "Pasar Baru 2", "TPS Kenari 2"; not
+# a river, a beach or an estate, whose number is often the kelurahan's: "Sungai Kedukan 7 Ulu")
+_NUMBERED_BUILDINGS = frozenset("lm-puskesmas lm-pasar lm-masjid lm-gereja lm-rs lm-tps lm-halte lm-terminal lm-stasiun "
+                                "lm-rusunawa lm-mall".split())
+
+
+def _unit_number(name: str) -> tuple[str, int]:
+    """A landmark's name and its number: "kenari 2" and "kenari ii" are (kenari, 2); "kenari", "kenari i" (kenari, 1)."""
+    base, _, last = name.rpartition(" ")
+    if base and last.isdigit():
+        return base, int(last)
+    if base and (last in _ROMAN or last == "i"):
+        return base, _ROMAN.get(last, 1)
+    return name, 1
+
+
+def _other_number(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    """One landmark name and another number ("Puskesmas Kenari" / "Puskesmas Kenari II", "Pasar Baru 2"): the second
+    of two buildings of one name, unless a name of the one also meets the other's with its number."""
+    other = False
+    for x in a:
+        base_x, number_x = _unit_number(x)
+        for y in b:
+            base_y, number_y = _unit_number(y)
+            if base_x == base_y:
+                if number_x == number_y:
+                    return False
+                other = True
+    return other
+
+
 def _private_only(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     """Every school of ``a`` that meets one of ``b`` by name meets it only across a foundation's word."""
     met = False
@@ -1092,6 +1261,10 @@ def parsed_similarity(pa: dict[str, tuple[str, ...]], pb: dict[str, tuple[str, .
             if _meet(pa[kind], pb[kind]):
                 agree.add(kind)
             continue
+        if kind == "end":  # "ujung utara" / "ujung selatan", "ujung" / "pangkal": the two ends of one street
+            if not _meet(pa[kind], pb[kind]):
+                return 0.0, "different end of the street"
+            continue
         if kind == "arah":  # only the same name with another direction conflicts ("jokteng wetan"/"jokteng kulon")
             met = _directions(pa[kind], pb[kind])
             if met is False:
@@ -1107,6 +1280,8 @@ def parsed_similarity(pa: dict[str, tuple[str, ...]], pb: dict[str, tuple[str, .
             continue
         if kind == "lm-sekolah" and _private_only(a, b):
             return 0.0, "different school (a foundation's and a state one)"
+        if kind in _NUMBERED_BUILDINGS and _other_number(a, b):
+            return 0.0, f"different {kind[3:]} (another number)"
         if kind in _SOFT_KINDS:  # "jembatan kayu" / "Jembatan Gantung": agreement counts, a difference does not
             if _compatible(a, b):
                 agree.add(kind)
@@ -1190,7 +1365,7 @@ def mentioned(parsed: Mapping[str, tuple[str, ...]], words: str, partial: bool =
     for kind, names in parsed.items():
         if kind == "street" or kind.startswith("lm-"):
             value = 1.0
-        elif kind in ("kel", "ref"):  # (a spot on a street, "depan Transmart": named without its street)
+        elif kind in ("kel", "ref", "near"):  # (a spot on a street, "depan Transmart": named without its street)
             value = 0.6
         else:
             continue
@@ -1199,10 +1374,12 @@ def mentioned(parsed: Mapping[str, tuple[str, ...]], words: str, partial: bool =
         found = 0
         for name in names:
             parts = name.split()
-            if parts and parts[0] == "gg":
+            if parts and (parts[0] == "gg" or kind == "near" and len(parts) >= 2):
+                # (a landmark a report is near, "deket Pasar Klewer", is mentioned by its name: "dekat Klewer")
                 parts = parts[1:]
             if parts and not parts[0].isdigit() and all(f" {w} " in words or (w.isdigit() and any(
-                    f" {spelt} " in words for spelt in _SPELT.get(w, ()))) for w in parts):
+                    f" {spelt} " in words for spelt in _SPELT.get(w, ()))) or _spelt_otherwise(w, words)
+                                                        for w in parts):
                 found += 1
         # a crossing (two streets named) is mentioned with both its streets; one of them counts as the area
         if found >= (2 if kind == "street" and len(names) >= 2 else 1):
@@ -1210,6 +1387,15 @@ def mentioned(parsed: Mapping[str, tuple[str, ...]], words: str, partial: bool =
         elif found and partial:
             score = max(score, 0.6)
     return score
+
+
+def _spelt_otherwise(word: str, words: str) -> bool:
+    """A name's word the text writes with another vowel ("HZ Mustafa" for "Jl. HZ Mustofa", "Kinabalu" for
+    "Kinibalu"): six letters or more, the same length and one vowel apart (``_one_vowel``)."""
+    if len(word) < 6:
+        return False
+    n = len(word)
+    return any(len(other) == n and _one_vowel(word, other) for other in words.split())
 
 
 # a place's number as a text may write it ("Malalayang 1" mentioned as "malalayang satu" or "malalayang I")
@@ -1379,6 +1565,12 @@ def make_features(tokens: Iterable[str], text: str, *, location: Mapping[str, An
     # (in the spelling street names are keyed by: "Soekarno-Hatta" mentions "Jl. Sukarno Hatta", "Djuanda" "Juanda")
     mentions = f" {' '.join(map(_street_word, found))} "  # a string, not a set: an index rebuilt at start holds many
     rare, cased = rare_words(text, places)
+    short = landmark_acronyms(text)
+    if short:
+        # a landmark's acronym is mentioned as its name is ("Palembang Indah Mall" mentions "PIM"), and is a name
+        mentions += " ".join(short) + " "
+        rare = (*rare, *(word for word in short if word not in rare))
+        cased = (*cased, *(word for word in short if word not in cased))
     return Features(content=frozenset(content), places=frozenset(places), agency=agency, person=person,
                     channel=channel, ts=ts, shingles=np.fromiter(shingles, dtype=np.uint64, count=len(shingles)),
                     problems=without_aside(problem_mask(_without_area_names(tokens, places), stem), text, words),
@@ -1391,6 +1583,7 @@ def make_features(tokens: Iterable[str], text: str, *, location: Mapping[str, An
 
 # a word with its case, outside handles, hashtags and links (their words are an account's, not the text's)
 _CASED_WORD = re.compile(r"(?<![@#\w/.])([A-Za-z][a-z]{3,}|[A-Z]{4,})(?![\w@])")
+_ACRONYM_WORD = re.compile(r"(?<![@#\w/.\-])([A-Z]{3})(?![\w@\-])")
 _SENTENCE_END = re.compile(r"(?:^|[.!?\n:]\s*|[\"'(]\s*)$")  # what _starts_sentence reads, as a pattern (tests)
 
 
@@ -1438,6 +1631,11 @@ def rare_words(text: str, places: Iterable[str]) -> tuple[tuple[str, ...], tuple
         rare[low] = None
         if word[0].isupper() and not _starts_sentence(text, match.start()):
             cased[low] = None
+    for word in _ACRONYM_WORD.findall(text):
+        # a three-letter acronym no lexicon knows ("depan BTM", "antrian di MPP"): a landmark's short name
+        low = word.lower()
+        if low not in common and low not in CLASS_WORDS:
+            rare[low] = cased[low] = None
     names = {word for key in places if key.startswith(("kel:", "street:", "lm-", "gg:"))
              for word in key.partition(":")[2].split()}
     for name in names:  # (a place named with a keyword is a name, whatever its case)

@@ -29,6 +29,7 @@ from router.dedup.concepts import (
     FOLLOW,
     FRESH,
     HABITUAL,
+    HIGH_SHIFT,
     LASTING,
     OTHER,
     PLACELESS_CLASSES,
@@ -104,7 +105,7 @@ class DedupIndex:
     """The sliding-window index and the three-level decision."""
 
     _COLUMNS = ("_ts", "_alive", "_ids", "_roots", "_cases", "_person_of", "_agency_of", "_channel_of",
-                "_prev_own", "_problems_of", "_flags_of", "_opener_of")
+                "_prev_own", "_problems_of", "_problems_hi", "_flags_of", "_opener_of")
 
     def __init__(self, cfg: DedupConfig) -> None:
         self.cfg = cfg
@@ -125,7 +126,8 @@ class DedupIndex:
         self._agency_of = np.zeros(cap, dtype=np.int16)
         self._channel_of = np.zeros(cap, dtype=np.int16)
         self._prev_own = np.zeros(cap, dtype=np.int32)  # the same person's previous slot, -1 = none
-        self._problems_of = np.zeros(cap, dtype=np.int64)  # problem class bit masks
+        self._problems_of = np.zeros(cap, dtype=np.int64)  # problem class bit masks: bits 0..63
+        self._problems_hi = np.zeros(cap, dtype=np.int64)  # … and bits 64..126 (concepts.HIGH_SHIFT), shifted down
         self._flags_of = np.zeros(cap, dtype=np.int16)  # reference flags
         self._opener_of = np.zeros(cap, dtype=np.int32)  # slot of the first complaint of the entry's group
         self._content = Ragged(np.uint32)
@@ -304,7 +306,7 @@ class DedupIndex:
         cfg = self.cfg
         # per-slot reads through memoryviews: a dozen slots cost less than a dozen numpy gathers
         alive, times, ids, persons, channels, agencies, problems, openers, flags_of, c_off, content_data, p_off, \
-            place_data, i_off, ident_data, d_off, denied_data, roots = self._views()
+            place_data, i_off, ident_data, d_off, denied_data, roots, problems_hi = self._views()
         own_roots: set[int] = set()  # the complaints the sender's own messages on this channel belong to
         own_slots: list[int] = []  # the sender's own messages among ``slots``, in order
         f_denied = f.negated
@@ -374,6 +376,9 @@ class DedupIndex:
                 rejected = _nearer(rejected, 0.0, ids[slot], "the problem is back after it was dealt with")
                 continue
             other_states = problems[slot]
+            high = problems_hi[slot]
+            if high:
+                other_states |= high << HIGH_SHIFT
             other_problems = other_states & ~STATES
             shared = bool(f_problems & other_problems)
             if fresh_event and (other_states & EVENT or other_problems & _FIRE) and \
@@ -615,7 +620,7 @@ class DedupIndex:
         arrays = (self._alive, self._ts, self._ids, self._person_of, self._channel_of, self._agency_of,
                   self._problems_of, self._opener_of, self._flags_of, self._content.offsets, self._content.data,
                   self._places.offsets, self._places.data, self._ident.offsets, self._ident.data,
-                  self._denied.offsets, self._denied.data, self._roots)
+                  self._denied.offsets, self._denied.data, self._roots, self._problems_hi)
         cached = self._view_cache
         if cached is None or not all(map(is_, arrays, cached[0])):
             cached = self._view_cache = (arrays, tuple(map(memoryview, arrays)))
@@ -700,7 +705,8 @@ class DedupIndex:
         self._places.append([self._code(p) for p in sorted(f.places)])
         self._ident.append(sorted(f.ident))
         self._denied.append(sorted(f.negated))
-        self._problems_of[slot], self._flags_of[slot] = f.problems, f.flags & (0x7F | HABITUAL)  # (SETTLED is not kept)
+        self._problems_of[slot], self._flags_of[slot] = f.problems & _LOW_63, f.flags & (0x7F | HABITUAL)  # (SETTLED is not kept)
+        self._problems_hi[slot] = f.problems >> HIGH_SHIFT
         self._opener_of[slot] = slot
         person = self.person(f.person)
         if person is not None:
@@ -826,7 +832,7 @@ _WEEK = 7 * DAY  # a stated duration of a few days is of another occurrence when
 _AREA_KINDS = frozenset(("kel", "kec", "rt", "rw"))
 # kinds of place that name no street or landmark: sharing only these, one text may still mention the other's by
 # name without a keyword (a house number, "depan no 12", is a spot on a street either names or not)
-_UNNAMED_KINDS = _AREA_KINDS | {"hn"}
+_UNNAMED_KINDS = _AREA_KINDS | {"hn", "end"}  # (and the end of a street, "ujung utara": no name of its own)
 _FINE_NAMES = ("street:", "lm-", "gg:")  # the kinds of place named finer than a kelurahan, by a name
 # a storm or a landslide is told by what it wrecked, which each witness names differently ("pohon tumbang", "atap
 # terbang", "rumah ambruk"): sharing one, two reports that each name other damage are one event, not two problems
@@ -864,7 +870,7 @@ def _other_spots(mine: str | None, theirs: tuple[str | None, ...]) -> bool:
     return mine is not None and ({"rt", "street"} - {mine}) <= set(theirs)
 
 
-_LOW_63 = (1 << 63) - 1
+_LOW_63 = (1 << 63) - 1  # the bits ``_problems_of`` keeps (classes, HEDGE and the states use none above 58)
 
 
 def _bits(mask: int) -> list[int]:
@@ -884,7 +890,7 @@ def place_keys(f: Features) -> list[int]:
     for each (the class key is the rarer, stronger evidence where a place is crowded)."""
     keys: list[int] = []
     problems = f.problems & ~STATES
-    classes = _bits(problems & _LOW_63) if problems else []
+    classes = _bits(problems) if problems else []
     for place in f.places:
         found = _PLACE_KEYS.get(place)
         if found is None:
@@ -915,7 +921,7 @@ def _place_keys(place: str) -> tuple[int, ...]:
     """The keys ``place_keys`` gives ``place`` whatever the problem: () for a place it gives none, else the
     place's own key first, then those that follow its problem class keys (remembered)."""
     keys: list[int] = []
-    if not place.startswith(("rt:", "rw:", "hn:", "ref:", "not:", "num-")):
+    if not place.startswith(("rt:", "rw:", "hn:", "ref:", "not:", "num-", "end:")):
         keys.append((stable_hash(place) << 32) | 0x9E3779B9)
         if " " in place and not place.startswith("street:"):  # "Mandala Krida" meets "Mandalakrida"
             keys.append((stable_hash(place.replace(" ", "")) << 32) | 0x9E3779B9)
@@ -928,12 +934,16 @@ def _place_keys(place: str) -> tuple[int, ...]:
                 if not word.isdigit():
                     keys.append((stable_hash(f"street:{word}") << 32) | 0x9E3779B9)
             keys.append((stable_hash("street:" + "".join(words)) << 32) | 0x9E3779B9)
-        if place.startswith(("street:", "lm-", "kel:")):
+        if place.startswith(("street:", "lm-", "kel:", "near:")):
             # the name's words, met by another text that mentions it without a keyword ("karaoke di
-            # sosrowijayan" / "Jl Sosrowijayan"): see mention_keys
-            for word in place.partition(":")[2].split():
+            # sosrowijayan" / "Jl Sosrowijayan"): see mention_keys (a landmark a report is near, by its name
+            # without its kind: "deket Pasar Klewer" / "dekat Klewer")
+            words = place.partition(":")[2].split()
+            for word in words[1:] if place.startswith("near:") and len(words) >= 2 else words:
                 if len(word) >= 4 and not word.isdigit():
                     keys.append((stable_hash("w:" + word) << 32) | 0x9E3779B9)
+                    if len(word) >= 6:  # ("Mustofa" met by "mustafa": mentioned() reads one vowel apart too)
+                        keys.append((stable_hash("w~:" + word.translate(_VOWEL)) << 32) | 0x9E3779B9)
     found = (keys[0], tuple(keys[1:])) if keys else ()
     if len(_PLACE_KEYS) >= _REMEMBERED:
         _PLACE_KEYS.clear()
@@ -971,8 +981,14 @@ def mention_keys(f: Features) -> list[int]:
     known = _MENTION_KEYS
     if len(known) >= _REMEMBERED:
         known.clear()
+    words = [word for word in set(f.mentions.split()) if len(word) >= 4 and not word.isdigit()]
     return [known.get(word) or known.setdefault(word, (stable_hash("w:" + word) << 32) | 0x9E3779B9)
-            for word in set(f.mentions.split()) if len(word) >= 4 and not word.isdigit()]
+            for word in words] + \
+        [known.get("~" + word) or known.setdefault("~" + word, (stable_hash("w~:" + word.translate(_VOWEL)) << 32) |
+                                                  0x9E3779B9) for word in words if len(word) >= 6]
+
+
+_VOWEL = str.maketrans("aiueo", "*****")  # (a name's word with its vowels masked: "mustofa", "mustafa" → "m*st*f*")
 
 
 def _nearer(current: dict[str, Any] | None, sim: float, candidate: int, why: str) -> dict[str, Any]:

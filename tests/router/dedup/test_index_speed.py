@@ -10,6 +10,8 @@ from router.dedup.concepts import class_bit
 from router.dedup.features import Features, stable_hash
 from router.dedup.index import _LOW_63, STATES, _bits, mention_keys, place_keys, rare_keys
 
+_MASKED = str.maketrans("aiueo", "*****")
+
 
 def _place_keys_computed(f: Features) -> list[int]:
     """``place_keys`` as computed before it remembered keys (stop 28): the reference."""
@@ -35,6 +37,8 @@ def _place_keys_computed(f: Features) -> list[int]:
                 for word in place.partition(":")[2].split():
                     if len(word) >= 4 and not word.isdigit():
                         keys.append((stable_hash("w:" + word) << 32) | 0x9E3779B9)
+                        if len(word) >= 6:  # (stop 31: the word with its vowels masked, "m*st*f*")
+                            keys.append((stable_hash("w~:" + word.translate(_MASKED)) << 32) | 0x9E3779B9)
     return keys
 
 
@@ -77,7 +81,8 @@ def test_rare_and_mention_keys_remembered_are_the_computed_ones():
                   mentions=" parkir liar di ngarsopuro 2024 sarijadi ")
     expected_rare = [(stable_hash(f"r:{w}") << 32) | 0x85EBCA6B for w in f.rare] + \
         [(stable_hash(f"R:{w}") << 32) | 0x85EBCA6B for w in f.cased]
-    expected_mentions = {(stable_hash("w:" + w) << 32) | 0x9E3779B9 for w in ("parkir", "liar", "ngarsopuro", "sarijadi")}
+    expected_mentions = {(stable_hash("w:" + w) << 32) | 0x9E3779B9 for w in ("parkir", "liar", "ngarsopuro", "sarijadi")} | \
+        {(stable_hash("w~:" + w) << 32) | 0x9E3779B9 for w in ("p*rk*r", "ng*rs*p*r*", "s*r*j*d*")}
     for _ in range(2):
         assert rare_keys(f) == expected_rare
         assert sorted(mention_keys(f)) == sorted(expected_mentions)
