@@ -215,7 +215,7 @@ class Classifier:
         self.questions = RuleMatcher({("kind", kind): rs for kind, rs in routing.kinds.question_rules.items()},
                                      routing.lexicon) if routing.kinds.question_rules else None
         self.gazetteer = Gazetteer(routing.gazetteer, routing.lexicon, common=self.rules.known)
-        self._no_channel = ChannelDefault()
+        self._no_channel = ChannelDefault()  # type: ignore[call-arg]  # (pydantic Field defaults)
         self._known = self.rules.known | set(self.gazetteer.index)
         settings = routing.remits
         self.remits = RemitIndex(remits if settings.enabled else {}, routing.lexicon, weight=settings.weight,
@@ -232,6 +232,8 @@ class Classifier:
             {c[1] for c in self._road_classes if len(c) > 1 and c[0] == "jalan"}
         self.addressed = addressee_index(addressees, routing.lexicon) if settings.enabled else {}
         self.model = model if model is not None else _load_model(routing)
+        self.embed_head: Any
+        self.embedder: Any
         # consulted with the learned layer only: without a model, no embedder is loaded
         self.embed_head, self.embedder = _load_embeddings(routing, embed_head) if self.model is not None \
             else (None, None)
@@ -270,7 +272,8 @@ class Classifier:
                 continue
             for name, text in [(f"word:{w}", w) for w in rules.words] + [(f"phrase:{p}", p) for p in rules.phrases]:
                 weight = rules.words.get(text, rules.phrases.get(text, 0))
-                if weight < 1.0 or text.lower() in (code, *str(self.names.get(code, "")).lower().split()):
+                # (not "in (code, *names)": mypyc 2.4 cannot compile a starred item in a tuple tested with "in")
+                if weight < 1.0 or text.lower() == code or text.lower() in str(self.names.get(code, "")).lower().split():
                     continue  # weak hints stay; so do an agency's own code and name
                 owners, excluders = remits.owners(normalise(text, lexicon).split())
                 if code in owners:
@@ -378,11 +381,11 @@ class Classifier:
         rules_only = max(by_rules, key=by_rules.__getitem__) if by_rules else None
         asked = self._unmarked_question(text)
         remit_terms: dict[str, list[str]] = {}
-        for hit in self.remits.match(toks):
-            if hit.agency in self.agencies:
-                scores[hit.agency] += hit.score
-                remit_terms[hit.agency] = list(hit.terms[:6])
-                rules.append([f"{hit.agency}:remit:{', '.join(hit.terms[:3])}", hit.score])
+        for remit in self.remits.match(toks):
+            if remit.agency in self.agencies:
+                scores[remit.agency] += remit.score
+                remit_terms[remit.agency] = list(remit.terms[:6])
+                rules.append([f"{remit.agency}:remit:{', '.join(remit.terms[:3])}", remit.score])
         outside = self.remits.outside(toks, self.landmark_words) if cfg.remits.outside_weight else {}
         for code, terms in outside.items():
             if code in self.agencies:
@@ -489,7 +492,7 @@ class Classifier:
                 chosen_by = "remit" if top_agency != rules_only and (
                     top_agency in remit_terms or any("(remit;" in r[0] for r in rules)) else "rules"
         elif learned is not None and self._learned_agency(learned[1]) is not None:
-            agency, confidence = self._learned_agency(learned[1])
+            agency, confidence = self._learned_agency(learned[1])  # type: ignore[misc]
             chosen_by = "model"
         elif default_agency:
             agency, chosen_by = default_agency, "default_agency"
@@ -624,11 +627,11 @@ class Classifier:
                 found.update((("kind", kind), f"particle:{word}", weight) for kind, table in particles.items()
                              for word, weight in table.items() if word in words)
             if clause.rstrip("?") == whole:  # the text is one question: its normal form is at hand
-                found |= self.questions.match(toks, norm)
+                found |= self.questions.match(toks, norm)  # type: ignore[union-attr]
                 continue
             clause_norm = normalise(clause, self.lexicon)
             if clause_norm:
-                found |= self.questions.match(self._stem(clause_norm.split()), clause_norm)
+                found |= self.questions.match(self._stem(clause_norm.split()), clause_norm)  # type: ignore[union-attr]
         return [(label, f"question:{name}", weight) for label, name, weight in sorted(found)]
 
     def _question_word(self, toks: tuple[str, ...] | list[str]) -> str | None:

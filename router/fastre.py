@@ -106,7 +106,7 @@ def literals(alternative: str) -> tuple[str, ...] | None:
         return None if head is None or tail is None else head + tail
     if rest[end + 1:end + 2] in _OPTIONAL:  # the group may be absent (or repeat)
         return None
-    out = []
+    out: list[str] = []
     for inner in split_alternatives(rest[start:end]):
         literal = _leading(inner)
         if literal is None:

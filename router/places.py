@@ -170,12 +170,12 @@ def merged_places(cfg: GazetteerConfig, common: set[str] | None = None) -> tuple
         kec.name = listed.name
         kec.needs_context = listed.needs_context if "needs_context" in listed.model_fields_set \
             else kec.needs_context
-        kels = {_key(k.name): k for k in kec.kelurahan}
+        listed_kels = {_key(k.name): k for k in kec.kelurahan}
         for place in listed.kelurahan:
-            known = kels.get(_key(place.name))
+            known = listed_kels.get(_key(place.name))
             if known is None:
                 kec.kelurahan.append(place)
-                kels[_key(place.name)] = place
+                listed_kels[_key(place.name)] = place
                 continue
             known.variants = sorted({*known.variants, *place.variants, known.name} - {place.name})
             known.name = place.name
@@ -360,6 +360,7 @@ def canonical_places(text: str) -> str:
 
 def _canonical_places(text: str) -> str:
     """``canonical_places`` computed (not remembered)."""
+    low: str | None  # (None below: not ASCII)
     low = text.lower()
     if "sd" in low or "sm" in low or "sekolah" in low or "mi" in low or "ma" in low:
         if "sd" in low or "sm" in low:

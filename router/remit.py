@@ -110,8 +110,8 @@ def _with_synonyms(remits: dict[str, str], synonyms: list[list[str]],
         return remits
     out = {}
     for code, text in remits.items():
-        said = [_before_locative(normalise(raw, lexicon)) for raw in _CLAUSES.split(text or "")]
-        said = " | ".join(f" {clause} " for clause in said if clause and not _EXCLUSION.search(clause))
+        clauses = [_before_locative(normalise(raw, lexicon)) for raw in _CLAUSES.split(text or "")]
+        said = " | ".join(f" {clause} " for clause in clauses if clause and not _EXCLUSION.search(clause))
         extra = [name.strip() for group in groups if any(name in said for name in group) for name in group
                  if name not in said]
         out[code] = f"{text}\n" + "\n".join(extra) if extra else text
@@ -410,7 +410,7 @@ def agency_remits(agencies: list[Any]) -> tuple[list[str], dict[str, str], dict[
             codes.append(agency)
             continue
         get = agency.get if isinstance(agency, dict) else lambda key, a=agency: getattr(a, key, None)
-        code = get("code")
+        code: Any = get("code")
         codes.append(code)
         names[code] = get("name") or ""
         remit = get("remit") or ""

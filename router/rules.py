@@ -163,7 +163,7 @@ def _leading_literals(pattern: str) -> tuple[str, ...] | None:
     or None (always run the regex) when some alternative does not start that way."""
     literals: list[str] = []
     for alternative in split_alternatives(pattern):
-        skipped = _SKIPPED.match(alternative).end()  # type: ignore[union-attr]  (it matches "" at worst)
+        skipped = _SKIPPED.match(alternative).end()  # type: ignore[union-attr]  # (it matches "" at worst)
         rest = alternative[skipped:]
         group = _WORD_GROUP.match(rest)
         if group is not None:

@@ -75,8 +75,8 @@ class Buckets:
     def _views(self) -> None:
         # memoryviews give Python ints without a numpy call per element
         self._mask = len(self.directory) - 1 if len(self.ukeys) else -1
-        self._table, self._keys = memoryview(self.directory), memoryview(self.ukeys)
-        self._starts, self._slots = memoryview(self.starts), memoryview(self.slots)
+        self._table, self._keys = memoryview(self.directory), memoryview(self.ukeys)  # type: ignore[arg-type]
+        self._starts, self._slots = memoryview(self.starts), memoryview(self.slots)  # type: ignore[arg-type]
 
     def __len__(self) -> int:
         """Entries in the sorted arrays (the buffer not counted)."""
@@ -154,9 +154,9 @@ class Buckets:
         """Merge the buffer into the sorted arrays, dropping dead slots; sorted by (key, slot)."""
         if self.buffer:
             buckets = [[v] if v.__class__ is int else v for v in self.buffer.values()]
-            counts = np.fromiter(map(len, buckets), dtype=np.int64, count=len(buckets))
+            counts = np.fromiter(map(len, buckets), dtype=np.int64, count=len(buckets))  # type: ignore[arg-type]
             bkeys = np.repeat(np.fromiter(self.buffer, dtype=np.uint64, count=len(buckets)), counts)
-            bslots = np.fromiter((s for v in buckets for s in v), dtype=np.int32, count=self.buffered)
+            bslots = np.fromiter((s for v in buckets for s in v), dtype=np.int32, count=self.buffered)  # type: ignore[union-attr]
             keys, slots = np.concatenate([keys, bkeys]), np.concatenate([slots, bslots])
         keep = alive[slots]
         keys, slots = keys[keep], slots[keep]

@@ -463,6 +463,7 @@ def _after_settled(text: str, places: set[str], location: Mapping[str, Any] | No
 
 def _extract_places(text: str, location: Mapping[str, Any] | None = None) -> set[str]:
     places: set[str] = set()
+    match: re.Match[str] | None  # the loops' and the landmark search's (declared for mypy/mypyc)
     # written with capitals (names capitalised, not only acronyms): a lower-case word after a name is running text
     cased = not text.islower() and _TITLE_WORD.search(text) is not None
     text = canonical_places(text)  # "SD Negeri 5" = "SDN 5" = "SD 5"; "Jl."/"jln" = "jl"
@@ -571,13 +572,13 @@ def _extract_places(text: str, location: Mapping[str, Any] | None = None) -> set
                 if first.isdigit():
                     # the word after the number: the school's kelurahan ("SDN 3 Cibiru"), unless an
                     # abbreviation ("SMPN 3 Smg") or running text
-                    found = set()
+                    found: set[str] = set()
                     if second and len(second) > 3 and second.lower() not in city_words():
                         _add_name(found, "x", "n", second, cased)
                     extra = next((key[4:] for key in found if key.startswith("x:n ")), "")
                     places.add(f"lm-sekolah:{level} {int(first)}{' ' + extra if extra else ''}")
                 else:
-                    found: set[str] = set()
+                    found = set()
                     _add_name(found, "x", first, second, cased)
                     places.update(f"lm-sekolah:{level} {key[2:]}" for key in found)
                 continue
@@ -912,7 +913,7 @@ def _add_numbered(places: set[str], kind: str, first: str, second: str, cased: b
     tail = _PLACE_TAIL.match(text, end) if end >= 0 and second[:1].isupper() else None
     if tail is not None and tail.group(1).lower() in _TOPONYM_WORDS:
         # "Komplek Pondok Hijau Permai" is not "Pondok Hijau Indah": an estate's third word, when it is one of these
-        found = set()
+        found: set[str] = set()
         _add_name(found, kind, first, second, cased)
         places.update(f"{key} {tail.group(1).lower()}" if key.endswith(" " + second.lower()) else key for key in found)
         return
@@ -920,7 +921,7 @@ def _add_numbered(places: set[str], kind: str, first: str, second: str, cased: b
     if number is None:
         _add_name(places, kind, first, second, cased)
         return
-    found: set[str] = set()
+    found = set()
     _add_name(found, kind, first, second, cased)
     n = number.group(1) or str(_ROMAN[number.group(2).lower()])
     # (only right after the name: "Pasar Bulu lantai 2" numbers the floor, the running word was dropped; a capitalised

@@ -218,7 +218,7 @@ class DedupIndex:
         slot = self._last_own.get(person, -1) if person is not None else -1
         if slot < 0:
             return []
-        prev = memoryview(self._prev_own)
+        prev = memoryview(self._prev_own)  # type: ignore[arg-type]
         own = [slot]
         for _ in range(self.cfg.per_person - 1):
             slot = prev[slot]
@@ -268,7 +268,7 @@ class DedupIndex:
         if not f.rare:
             return set()
         keys = [_rare_key("r", word) for word in f.cased] + [_rare_key("R", word) for word in f.rare]
-        alive, cases, roots = memoryview(self._alive), memoryview(self._cases), memoryview(self._roots)
+        alive, cases, roots = memoryview(self._alive), memoryview(self._cases), memoryview(self._roots)  # type: ignore[arg-type]
         found: set[int] = set()
         for size, slots in self._buckets.probe(keys, self.cfg.bucket_whole, self.cfg.bucket_cap):
             if size > self.cfg.bucket_whole:
@@ -522,8 +522,8 @@ class DedupIndex:
                 why = "another problem of one thing"
             if why is None and not named_back and different_states(f_states, other_states):
                 why = "different problem (how it is wrong)"
-            if why is None and both and house_conflict(f_parsed, other_parsed) and \
-                    not f_problems & other_problems & SPREADING:
+            if why is None and both and house_conflict(f_parsed, other_parsed) and (  # type: ignore[arg-type]
+                    not f_problems & other_problems & SPREADING):
                 why = "different house number"
             agency = names[agencies[slot]]
             same_agency = bool(f_agency) and agency == f_agency
@@ -614,23 +614,25 @@ class DedupIndex:
             best.level = "resend"
         return Lookup(best, None if best else rejected)
 
-    def _views(self) -> tuple[memoryview, ...]:
+    def _views(self) -> tuple[memoryview[bool], memoryview[float], memoryview, memoryview, memoryview, memoryview,
+                              memoryview, memoryview, memoryview, memoryview, memoryview, memoryview, memoryview,
+                              memoryview, memoryview, memoryview, memoryview, memoryview, memoryview]:
         """Memoryviews of the columns ``verify`` reads (they see every write), made again only when an array was
-        replaced (grown, or a new index): eighteen memoryviews a lookup cost more than comparing the arrays."""
+        replaced (grown, or a new index): nineteen memoryviews a lookup cost more than comparing the arrays."""
         arrays = (self._alive, self._ts, self._ids, self._person_of, self._channel_of, self._agency_of,
                   self._problems_of, self._opener_of, self._flags_of, self._content.offsets, self._content.data,
                   self._places.offsets, self._places.data, self._ident.offsets, self._ident.data,
                   self._denied.offsets, self._denied.data, self._roots, self._problems_hi)
         cached = self._view_cache
         if cached is None or not all(map(is_, arrays, cached[0])):
-            cached = self._view_cache = (arrays, tuple(map(memoryview, arrays)))
-        return cached[1]
+            cached = self._view_cache = (arrays, tuple(map(memoryview, arrays)))  # type: ignore[arg-type]
+        return cached[1]  # type: ignore[return-value]  # (_alive is bool, _ts float)
 
     def _opener_spot(self, opener: int) -> str | None:
         """``_spot`` of a group's first complaint."""
         offsets = self._places.offsets
         lo, hi = int(offsets[opener]), int(offsets[opener + 1])
-        return _spot(self._place_set(memoryview(self._places.data), lo, hi)) if hi > lo else None
+        return _spot(self._place_set(memoryview(self._places.data), lo, hi)) if hi > lo else None  # type: ignore[arg-type]
 
     def _case(self, slot: int) -> int | None:
         return int(self._cases[slot]) or None
@@ -665,7 +667,7 @@ class DedupIndex:
                 scores[slot] = get(slot, 0.0) + weight
         if not scores:
             return []
-        alive, want = memoryview(self._alive), cfg.max_candidates
+        alive, want = memoryview(self._alive), cfg.max_candidates  # type: ignore[arg-type]
         # the top ``want`` by (score, newest) without sorting every entry: only those at or above the
         # want-th best score are sorted; a dead slot among them (expired, not yet compacted) means
         # looking further down, by sorting everything
@@ -876,7 +878,7 @@ _LOW_63 = (1 << 63) - 1  # the bits ``_problems_of`` keeps (classes, HEDGE and t
 def _bits(mask: int) -> list[int]:
     """The set bits of a non-negative ``mask``, lowest first (what testing each of 63 bits gives, by its set bits
     alone)."""
-    out = []
+    out: list[int] = []
     while mask:
         low = mask & -mask
         out.append(low.bit_length() - 1)
@@ -911,13 +913,13 @@ def place_keys(f: Features) -> list[int]:
 # place keys and rare-word keys, remembered (the same places and words come back message after message; a
 # crc32 of a new string each time cost ~30 us a message): key -> its hash, forgotten all at once when full
 _REMEMBERED = 100_000
-_PLACE_KEYS: dict[str, tuple[int, ...]] = {}
+_PLACE_KEYS: dict[str, tuple[int, tuple[int, ...]] | tuple[()]] = {}
 _CLASS_KEYS: dict[tuple[str, int], int] = {}
 _RARE_KEYS: dict[str, dict[str, int]] = {"r": {}, "R": {}}
 _MENTION_KEYS: dict[str, int] = {}  # a mentioned word -> its "w:" key
 
 
-def _place_keys(place: str) -> tuple[int, ...]:
+def _place_keys(place: str) -> tuple[int, tuple[int, ...]] | tuple[()]:
     """The keys ``place_keys`` gives ``place`` whatever the problem: () for a place it gives none, else the
     place's own key first, then those that follow its problem class keys (remembered)."""
     keys: list[int] = []
@@ -944,11 +946,11 @@ def _place_keys(place: str) -> tuple[int, ...]:
                     keys.append((stable_hash("w:" + word) << 32) | 0x9E3779B9)
                     if len(word) >= 6:  # ("Mustofa" met by "mustafa": mentioned() reads one vowel apart too)
                         keys.append((stable_hash("w~:" + word.translate(_VOWEL)) << 32) | 0x9E3779B9)
-    found = (keys[0], tuple(keys[1:])) if keys else ()
+    found: tuple[int, tuple[int, ...]] | tuple[()] = (keys[0], tuple(keys[1:])) if keys else ()
     if len(_PLACE_KEYS) >= _REMEMBERED:
         _PLACE_KEYS.clear()
-    _PLACE_KEYS[place] = found  # type: ignore[assignment]
-    return found  # type: ignore[return-value]
+    _PLACE_KEYS[place] = found
+    return found
 
 
 # a word shared by complaints of more cases than this in the window is no name of one place or thing
