@@ -791,7 +791,8 @@ class DedupIndex:
         extra_slots: list[int] = []
         for f, cid, root, case in items:
             slot = self._append(f, cid, root, case)
-            extra = place_keys(f) + [(k << 32) | 0x7F4A7C15 for k in f.ident]
+            # the keys ``band_keys`` adds to the bands (places, rare words and names), then identity, as ``add``
+            extra = place_keys(f) + rare_keys(f) + [(k << 32) | 0x7F4A7C15 for k in f.ident]
             extra_keys += extra
             extra_slots += [slot] * len(extra)
         slots = np.repeat(np.arange(first, self._n, dtype=np.int32), self.cfg.bands)
