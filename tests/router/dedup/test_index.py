@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from router.dedup.config import DedupConfig, LevelConfig
-from router.dedup.features import extract_places, make_features, phone_key, place_similarity, stem
+from router.dedup.features import Features, extract_places, make_features, phone_key, place_similarity, stem
 from router.dedup.index import DAY, DedupIndex
 from router.eval.dedup import DEFAULT_SET, evaluate, load, reporters
 
@@ -134,11 +134,16 @@ def test_rollback_forgets_the_batch(index):
     assert index.lookup(feats("sampah numpuk di tps pasar baru", person=4)).match is None
 
 
-def test_bulk_load_decides_like_incremental_adds():
+def labelled_items() -> list[tuple[Features, int, int, int]]:
+    """The labelled set's messages as ``bulk_load`` items, ten minutes apart, each its own complaint and case."""
     rows = load(DEFAULT_SET)
     who = reporters(rows)
-    items = [(feats(r["text"], person=who[r["id"]], channel=r["channel"], ts=n * 600.0), n, n, n)
-             for n, r in enumerate(rows, start=1)]
+    return [(feats(r["text"], person=who[r["id"]], channel=r["channel"], ts=n * 600.0), n, n, n)
+            for n, r in enumerate(rows, start=1)]
+
+
+def test_bulk_load_decides_like_incremental_adds():
+    items = labelled_items()
     one, bulk = DedupIndex(DedupConfig()), DedupIndex(DedupConfig())
     for f, cid, root, case in items:
         one.add(f, cid, root, case)
@@ -151,10 +156,7 @@ def test_bulk_load_decides_like_incremental_adds():
 def test_bulk_load_indexes_every_key_an_add_does():
     """The start-up rebuild files each complaint under the same keys as ``add`` (bands, places, rare words and
     names, identity): a key missing after a restart would hide that complaint from the lookups that need it."""
-    rows = load(DEFAULT_SET)
-    who = reporters(rows)
-    items = [(feats(r["text"], person=who[r["id"]], channel=r["channel"], ts=n * 600.0), n, n, n)
-             for n, r in enumerate(rows, start=1)]
+    items = labelled_items()
     one, bulk = DedupIndex(DedupConfig()), DedupIndex(DedupConfig())
     for f, cid, root, case in items:
         one.add(f, cid, root, case)
@@ -194,10 +196,7 @@ def test_quality_floor_on_labelled_set():
 
 
 def test_rollback_then_compaction_decides_like_a_fresh_index():
-    rows = load(DEFAULT_SET)
-    who = reporters(rows)
-    items = [(feats(r["text"], person=who[r["id"]], channel=r["channel"], ts=n * 600.0), n, n, n)
-             for n, r in enumerate(rows, start=1)]
+    items = labelled_items()
     live, fresh = DedupIndex(DedupConfig()), DedupIndex(DedupConfig())
     half = len(items) // 2
     for f, cid, root, case in items[:half]:
