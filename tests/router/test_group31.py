@@ -4,42 +4,13 @@ for this test (other places, people and wordings than the data files); each rule
 
 from __future__ import annotations
 
-from router.dedup.concepts import CLASSES, HIGH_SHIFT, STATES, class_bit, class_names, problem_mask
-from router.dedup.config import DedupConfig
-from router.dedup.features import Features, make_features, stem
-from router.dedup.index import DedupIndex, place_keys
-from router.normalise import normalise, tokens
+from router.dedup.concepts import CLASSES, HIGH_SHIFT, STATES, class_bit
+from router.dedup.features import Features
+from router.dedup.index import place_keys
+from tests.router.dedup.replay import Stream, classes
 
 HOUR = 3600.0
 
-
-def classes(text: str) -> list[str]:
-    """The problem classes of a text as the grouping reads them."""
-    return class_names(problem_mask(tokens(normalise(text)), stem))
-
-
-class Stream:
-    """Messages replayed in order through features → lookup → add, as the router and the eval do."""
-
-    def __init__(self) -> None:
-        self.index = DedupIndex(DedupConfig())
-        self.n = 0
-
-    def send(self, text: str, *, person: int, hours: float = 0.0, channel: str = "whatsapp",
-             location: dict[str, str] | None = None, agency: str | None = None):
-        self.n += 1
-        f = make_features(tokens(normalise(text)), text, location=location, agency=agency, person=person,
-                          channel=channel, ts=hours * HOUR)
-        found = self.index.lookup(f)
-        match = found.match
-        root = match.root if match and match.level in ("resend", "cross_channel") else self.n
-        self.index.add(f, self.n, root, None, joined=match)
-        self.index.commit()
-        return found
-
-    def level(self, text: str, **kwargs) -> str:
-        found = self.send(text, **kwargs)
-        return found.match.level if found.match else "new"
 
 
 # ---- room for more classes ---------------------------------------------------------------------------------------

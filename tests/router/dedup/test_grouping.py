@@ -17,46 +17,18 @@ from router.dedup.concepts import (
     reference_flags,
 )
 from router.dedup.config import DedupConfig
-from router.dedup.features import extract_places, make_features, place_similarity, stem
+from router.dedup.features import extract_places, place_similarity, stem
 from router.dedup.index import DAY, DedupIndex
 from router.eval.cities import gold_complaints
 from router.normalise import normalise, tokens
+from tests.router.dedup.replay import Stream
 
 HOUR = 3600.0
-
-
-def classes(text: str) -> list[str]:
-    """The problem classes of a text as the grouping reads them (the look-alike tests' shorthand)."""
-    return class_names(problem_mask(tokens(normalise(text)), stem))
 
 
 def similarity(a: str, b: str, location_a: dict | None = None, location_b: dict | None = None):
     """(place similarity, conflict) of two texts' places, as the grouping compares them."""
     return place_similarity(frozenset(extract_places(a, location_a)), frozenset(extract_places(b, location_b)))
-
-
-class Stream:
-    """Messages replayed in order through features → lookup → add, as the router and the eval do."""
-
-    def __init__(self) -> None:
-        self.index = DedupIndex(DedupConfig())
-        self.n = 0
-
-    def send(self, text: str, *, person: int, channel: str = "whatsapp", hours: float = 0.0,
-             name: str | None = None, handle: str | None = None, agency: str | None = None):
-        self.n += 1
-        f = make_features(tokens(normalise(text)), text, agency=agency, person=person, channel=channel,
-                          ts=hours * HOUR, names=[name], handles=[handle])
-        found = self.index.lookup(f)
-        match = found.match
-        root = match.root if match and match.level in ("resend", "cross_channel") else self.n
-        self.index.add(f, self.n, root, None, joined=match)
-        self.index.commit()
-        return found
-
-    def level(self, *args, **kwargs) -> str:
-        found = self.send(*args, **kwargs)
-        return found.match.level if found.match else "new"
 
 
 # ---- the pieces ------------------------------------------------------------------------------------------
