@@ -10,7 +10,7 @@ import pytest
 from router.dedup.concepts import class_names
 from router.dedup.features import extract_places, make_features, place_similarity
 from router.normalise import normalise, tokens
-from tests.router.dedup.test_grouping import Stream, classes
+from tests.router.dedup.replay import Stream, classes
 
 # ---- the problem is back after it was dealt with -----------------------------------------------------
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.router.dedup.test_grouping import Stream
+from tests.router.dedup.replay import Stream
 
 CASES: list[tuple[str, str, str, str]] = [
     # ---- accents: Sundanese/Javanese é is e ("sanés" = "sanes"), so the denial of the other's place is read

@@ -15,7 +15,7 @@ import pytest
 from router.dedup.concepts import class_names, problem_mask
 from router.dedup.features import stem
 from router.normalise import normalise, tokens
-from tests.router.dedup.test_grouping import Stream
+from tests.router.dedup.replay import Stream
 
 # (earlier, later, others in between, expected, reason)
 CASES: list[tuple[str, str, tuple[str, ...], str, str]] = [

@@ -21,7 +21,7 @@ import pytest
 
 from router.dedup.concepts import AGAIN, reference_flags
 from router.dedup.features import extract_places
-from tests.router.dedup.test_grouping import Stream, classes
+from tests.router.dedup.replay import Stream, classes
 
 CASES: list[tuple[str, str, str, str]] = [
     # ---- the problem back, days later, in the words of the regions (read only after what went wrong)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from router.dedup.concepts import ALSO, OTHER, RECUR, SETTLED, reference_flags
 from router.dedup.features import extract_places, place_similarity
-from tests.router.dedup.test_grouping import Stream, classes
+from tests.router.dedup.replay import Stream, classes
 
 # ---- the writer's next complaint, in regional words ------------------------------------------------------
 

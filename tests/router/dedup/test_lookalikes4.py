@@ -8,7 +8,8 @@ from __future__ import annotations
 from router.dedup.concepts import ALSO, LASTING, reference_flags
 from router.dedup.features import extract_places, make_features
 from router.normalise import normalise, tokens
-from tests.router.dedup.test_grouping import Stream, classes, similarity
+from tests.router.dedup.replay import Stream, classes
+from tests.router.dedup.test_grouping import similarity
 
 # ---- places --------------------------------------------------------------------------------------------
 

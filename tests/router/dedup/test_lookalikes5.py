@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from router.dedup.concepts import ALSO, OTHER, SETTLED, reference_flags
 from router.dedup.features import extract_places
-from tests.router.dedup.test_grouping import Stream, classes, similarity
+from tests.router.dedup.replay import Stream, classes
+from tests.router.dedup.test_grouping import similarity
 
 # ---- problem classes -----------------------------------------------------------------------------------
 

@@ -6,7 +6,8 @@ data); each test fails on the rules of main 06cfcd1.
 from __future__ import annotations
 
 from router.dedup.features import extract_places
-from tests.router.dedup.test_grouping import Stream, classes, similarity
+from tests.router.dedup.replay import Stream, classes
+from tests.router.dedup.test_grouping import similarity
 
 
 def test_a_kilometre_marker_is_a_unit_of_a_long_road():

@@ -20,7 +20,8 @@ from router.dedup.concepts import (
 from router.dedup.features import _without_area_names, extract_places, stem
 from router.normalise import normalise, tokens
 from router.places import Gazetteer
-from tests.router.dedup.test_grouping import Stream, classes, similarity
+from tests.router.dedup.replay import Stream, classes
+from tests.router.dedup.test_grouping import similarity
 
 # ---- places --------------------------------------------------------------------------------------------
 

@@ -6,7 +6,8 @@ and Cirebon new): general discriminators, not these cities' phrasings. Every tex
 from __future__ import annotations
 
 from router.dedup.features import extract_places
-from tests.router.dedup.test_grouping import Stream, classes, similarity
+from tests.router.dedup.replay import Stream, classes
+from tests.router.dedup.test_grouping import similarity
 
 # ---- places --------------------------------------------------------------------------------------------
 

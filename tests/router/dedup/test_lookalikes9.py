@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.router.dedup.test_grouping import Stream
+from tests.router.dedup.replay import Stream
 
 CASES: list[tuple[str, str, str, str]] = [
     # ---- a denial names what the complaint is not ("bukan X"): another complaint of one object, one place

@@ -20,7 +20,7 @@ from router.dedup.concepts import (
     referenced_channels,
     referenced_days,
 )
-from tests.router.dedup.test_grouping import Stream
+from tests.router.dedup.replay import Stream
 
 
 @pytest.mark.parametrize(("text", "channels"), [

@@ -22,7 +22,7 @@ from router.dedup.concepts import (
 )
 from router.dedup.features import extract_places
 from router.normalise import normalise, tokens
-from tests.router.dedup.test_grouping import Stream
+from tests.router.dedup.replay import Stream
 
 
 def _classes(text: str) -> list[str]:
