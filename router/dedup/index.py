@@ -789,8 +789,12 @@ class DedupIndex:
         first = self._n
         extra_keys: list[int] = []
         extra_slots: list[int] = []
+        # each complaint is filed under its case's first complaint (its root's, without a case), as ``add``
+        # filed it when it joined that case: the opener's places bound who may join the case after a restart too
+        openers: dict[tuple[bool, int], int] = {}
         for f, cid, root, case in items:
             slot = self._append(f, cid, root, case)
+            self._opener_of[slot] = openers.setdefault((True, case) if case else (False, root or cid), slot)
             # the keys ``band_keys`` adds to the bands (places, rare words and names), then identity, as ``add``
             extra = place_keys(f) + rare_keys(f) + [(k << 32) | 0x7F4A7C15 for k in f.ident]
             extra_keys += extra

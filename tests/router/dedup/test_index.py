@@ -171,6 +171,31 @@ def test_bulk_load_indexes_every_key_an_add_does():
     assert pairs(bulk) == pairs(one)
 
 
+def test_bulk_load_restores_each_case_opener():
+    """After a restart each complaint is filed under its case's first complaint again, as ``add(joined=…)``
+    filed it while the daemon ran (the opener's places bound who may join a case): the stream is routed as the
+    pipeline routes it (a match keeps its case, a resend its reporter's own root, anything else opens a case),
+    then rebuilt from what the store holds."""
+    live = DedupIndex(DedupConfig())
+    items = []
+    for f, cid, _, _ in labelled_items():
+        match = live.lookup(f).match
+        if match is None:
+            root, case = cid, cid
+            live.add(f, cid, root, case)
+        else:
+            root = match.root if match.level in ("resend", "cross_channel") else cid
+            case = match.case_id
+            live.add(f, cid, root, case, joined=match)
+        live.commit()
+        items.append((f, cid, root, case))
+    joined = sum(int(live._opener_of[slot]) != slot for slot in range(len(items)))
+    assert joined > 20  # the labelled set joins many complaints to earlier ones' cases
+    rebuilt = DedupIndex(DedupConfig())
+    rebuilt.bulk_load(items)
+    assert rebuilt._opener_of[: len(items)].tolist() == live._opener_of[: len(items)].tolist()
+
+
 def test_candidates_stay_bounded():
     cfg = DedupConfig()
     ix = DedupIndex(cfg)
