@@ -6,16 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from router.dedup.concepts import class_names, problem_mask
-from router.dedup.features import extract_places, stem
-from router.normalise import normalise, tokens
+from router.dedup.features import extract_places
 
-from .test_grouping import Stream
-
-
-def classes(text: str) -> list[str]:
-    """The problem classes of a text as the grouping reads them."""
-    return class_names(problem_mask(tokens(normalise(text)), stem))
+from .replay import Stream, classes
 
 
 @pytest.mark.parametrize(("text", "named", "not_named"), [

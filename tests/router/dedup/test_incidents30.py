@@ -8,40 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from router.dedup.concepts import class_names, problem_mask
-from router.dedup.config import DedupConfig
-from router.dedup.features import extract_places, make_features, place_similarity, stem
-from router.dedup.index import DedupIndex
-from router.normalise import normalise, tokens
+from router.dedup.features import extract_places, place_similarity
 from router.places import _variants
 
-HOUR = 3600.0
-
-
-def classes(text: str) -> list[str]:
-    """The problem classes of a text as the grouping reads them."""
-    return class_names(problem_mask(tokens(normalise(text)), stem))
-
-
-class Stream:
-    """Messages replayed in order through features → lookup → add, each with the gazetteer's location."""
-
-    def __init__(self) -> None:
-        self.index = DedupIndex(DedupConfig())
-        self.n = 0
-
-    def level(self, text: str, *, person: int, location: dict[str, str] | None = None, hours: float = 0.0,
-              channel: str = "whatsapp", agency: str | None = None) -> str:
-        self.n += 1
-        f = make_features(tokens(normalise(text)), text, location=location, agency=agency, person=person,
-                          channel=channel, ts=hours * HOUR)
-        found = self.index.lookup(f)
-        match = found.match
-        root = match.root if match and match.level in ("resend", "cross_channel") else self.n
-        self.index.add(f, self.n, root, None, joined=match)
-        self.index.commit()
-        return match.level if match else "new"
-
+from .replay import Stream, classes
 
 # ---- problem words ----------------------------------------------------------------------------------------
 
