@@ -1,0 +1,29 @@
+"""Grouping round 32 (issue 13): rules read from how citizens write, not from one city's words.
+
+* A handle's later run is no name: "@lembah2sanding" and "Sanding Walker" (@sandingwalker) are two people who
+  like one coast, not one citizen on two channels; the run that begins a handle still is ("@asepsun_" for Asep).
+
+Every text here was written for this test (invented places and people).
+"""
+
+from __future__ import annotations
+
+from tests.router.dedup.replay import Stream
+
+
+def test_a_later_run_of_a_handle_links_nobody() -> None:
+    s = Stream()
+    s.send("Pantai Karang pagi ini penuh sampah plastik, anak-anak main di situ. Tolong dibersihkan @dlh_kota",
+           person=1, channel="x", name="Jess", handle="@lembah2sanding")
+    found = s.send("pantai karang masih kotor min, sampahnya numpuk di garis pasang, saya lihat tadi pagi",
+                   person=2, channel="telegram", hours=5, name="Sanding Walker", handle="sandingwalker")
+    assert found.match is not None and found.match.level == "incident"
+
+
+def test_the_run_that_begins_a_handle_still_links() -> None:
+    s = Stream()
+    s.send("Lampu jalan di Jl. Kenari depan masjid mati semua sejak kemarin", person=1, channel="whatsapp",
+           name="Asep Sunandar")
+    found = s.send("sudah saya WA kemarin, lampu jalan Jl. Kenari depan masjid masih mati", person=2, channel="x",
+                   hours=20, name="Asep S.", handle="@asepsun_")
+    assert found.match is not None and found.match.level == "cross_channel"
