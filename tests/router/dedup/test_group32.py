@@ -2,12 +2,17 @@
 
 * A handle's later run is no name: "@lembah2sanding" and "Sanding Walker" (@sandingwalker) are two people who
   like one coast, not one citizen on two channels; the run that begins a handle still is ("@asepsun_" for Asep).
+* A street numbered by one digit in lower case ("jln cempaka indah 2") is the street the capitalised form names
+  ("Jl. Cempaka Indah 2"), another than "Jl. Cempaka Indah 1"; a count after the digit ("jl mawar 2 hari") is no number.
 
 Every text here was written for this test (invented places and people).
 """
 
 from __future__ import annotations
 
+import pytest
+
+from router.dedup.features import extract_places
 from tests.router.dedup.replay import Stream
 
 
@@ -27,3 +32,20 @@ def test_the_run_that_begins_a_handle_still_links() -> None:
     found = s.send("sudah saya WA kemarin, lampu jalan Jl. Kenari depan masjid masih mati", person=2, channel="x",
                    hours=20, name="Asep S.", handle="@asepsun_")
     assert found.match is not None and found.match.level == "cross_channel"
+
+
+@pytest.mark.parametrize(("text", "key"), [
+    ("lampu jln cempaka indah 2 masih mati pak", "street:cempaka indah 2"),
+    ("lampu jl cempaka indah 2 mati", "street:cempaka indah 2"),
+    ("Lampu jalan di Jl. Cempaka Indah 1 mati", "street:cempaka indah 1"),
+    ("lampu jl cempaka indah 2 hari mati", "street:cempaka indah"),
+    ("Lampu di Jl. Cempaka Indah 3 tiang mati", "street:cempaka indah"),
+])
+def test_a_street_numbered_by_one_digit_in_lower_case(text: str, key: str) -> None:
+    assert key in extract_places(text)
+
+
+def test_lower_case_numbered_street_kept_apart_from_the_other_number() -> None:
+    s = Stream()
+    s.send("Lampu jalan di Jl. Cempaka Indah 1 depan ruko mati 3 tiang", person=1)
+    assert s.level("lampu jln cempaka indah 2 masih mati pak, gelap", person=2, hours=3) == "new"
