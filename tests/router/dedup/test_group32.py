@@ -4,6 +4,8 @@
   like one coast, not one citizen on two channels; the run that begins a handle still is ("@asepsun_" for Asep).
 * A street numbered by one digit in lower case ("jln cempaka indah 2") is the street the capitalised form names
   ("Jl. Cempaka Indah 2"), another than "Jl. Cempaka Indah 1"; a count after the digit ("jl mawar 2 hari") is no number.
+* Waste water that overflows ("tinja meluap") reads as a flood too: a flood told by kelurahan takes the kelurahan as
+  its place, a sewer's overflow and a flood that only one names the sewer of do not.
 
 Every text here was written for this test (invented places and people).
 """
@@ -49,3 +51,19 @@ def test_lower_case_numbered_street_kept_apart_from_the_other_number() -> None:
     s = Stream()
     s.send("Lampu jalan di Jl. Cempaka Indah 1 depan ruko mati 3 tiang", person=1)
     assert s.level("lampu jln cempaka indah 2 masih mati pak, gelap", person=2, hours=3) == "new"
+
+
+# ---- waste water that overflows ("limbah meluap") reads as a flood too: the kelurahan alone, the place of a flood,
+# is no place of a sewer's overflow
+def test_a_sewage_overflow_is_no_flood_of_the_kelurahan() -> None:
+    s = Stream()
+    s.send("IPAL komunal Kel. Tanjung Lumut mampet, tinja meluap sampai gang", person=1)
+    assert s.level("Ombak pasang naik di pesisir Kel. Tanjung Lumut, dapur-dapur rumah papan rusak", person=2,
+                   hours=4) == "new"
+
+
+def test_two_floods_told_by_kelurahan_still_join() -> None:
+    s = Stream()
+    s.send("Banjir di Kel. Tanjung Lumut, air masuk rumah sepinggang", person=1)
+    assert s.level("Ombak pasang naik di pesisir Kel. Tanjung Lumut, dapur-dapur rumah papan rusak", person=2,
+                   hours=4) == "incident"
