@@ -243,7 +243,10 @@ _NUMBERED = re.compile(r"\b(jl|gg)\s+(?:raya\s+)?([A-Za-z][a-z'\-]+(?:\s+[A-Za-z
 # a two-digit number after a one-word street name is part of the name ("Jl. Angkatan 45" and "Jl. Angkatan 66"
 # are two streets); a house number is written after "no"/"nomor"
 _NUMBERED_STREET = re.compile(r"\bjl\s+(?:raya\s+)?([A-Za-z][a-z'\-]{3,})\s+(\d{2})\b(?!\s*[/.:,\-]\s*\d)", re.I)
-_DIGIT_STREET = re.compile(r"\bjl\s+([A-Z][a-z'\-]+(?:\s+[A-Z][a-z'\-]+)?)\s+([1-9])\b(?!\s*[/.:,\-]?\s*\d)")
+# (in lower case too, "jln wahid hasyim 2", unless a count follows: "jl mawar 2 hari mati" is two days)
+_DIGIT_STREET = re.compile(r"\bjl\s+([A-Za-z][a-z'\-]+(?:\s+[A-Za-z][a-z'\-]+)?)\s+([1-9])\b(?!\s*[/.:,\-]?\s*\d)"
+                           r"(?!\s*(?:hari|hr|minggu|mgg|bulan|bln|tahun|thn|jam|kali|x\b|titik|tiang|meter|m\b|km|"
+                           r"rumah|unit|orang|org|lampu|lubang|truk|mobil|motor|ekor|buah|kios|ruko|lantai|lembar))")
 _GANG_NUMBER = re.compile(r"\bgg\s*(\d{1,3}(?:[a-e]\b)?)\b(?!\s*[/.:]\s*\d)", re.I)  # ("Gang 3A" is not "Gang 3B")
 # a house number on a street ("Jl. Pandanaran No. 12"), unless it is the writer's own address ("warga Jl. …")
 _HOUSE = re.compile(r"\b(?:jl|gg)\s+[A-Za-z][^,;()\n]{0,40}?\b(?:no|nomor|nomer|nmr)\b\.?\s*(\d{1,4})\b"

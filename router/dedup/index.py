@@ -60,6 +60,7 @@ log = logging.getLogger(__name__)
 
 _FLOOD = class_bit("flood")
 _FIRE = class_bit("fire")  # (a fire is an event too: out within the day, told as "tadi malam", "barusan")
+_SEWAGE = class_bit("sewage")  # (waste water that overflows reads as a flood too)
 
 DAY = 86400.0
 
@@ -542,8 +543,11 @@ class DedupIndex:
             problem = 1.0 if shared else unknown if same_agency and not (f_problems and other_problems) else 0.0
             if both or place_score:
                 if both and shared and place_score >= 0.6 and f_problems & other_problems & AREA_CLASSES and \
-                        (not _finer(f_parsed) or not _finer(other_parsed)):
-                    place_score = 1.0  # a flood, a landslide, a fire told by kelurahan: the kelurahan is the place
+                        (not _finer(f_parsed) or not _finer(other_parsed)) and \
+                        not (f_problems ^ other_problems) & _SEWAGE:
+                    # a flood, a landslide, a fire told by kelurahan: the kelurahan is the place (not for a sewer that
+                    # overflows, "IPAL … limbah meluap", which only one names: its flood is the sewer's, at one spot)
+                    place_score = 1.0
                 sim = w_content * content_sim + w_place * place_score + w_problem * problem
             else:
                 sim = content_sim
