@@ -985,7 +985,8 @@ def identity_keys(names: Iterable[str | None], handles: Iterable[str | None] = (
             if run in _NOT_NAME or run in skip:
                 continue
             prefixes.update(run[:n] for n in range(3, len(run) + 1))
-            # only the run that begins the handle: a later one is as often a place or a hobby as a name
+            # only the first run that may be a name (the one that begins the handle, past words such as "pak"): a
+            # later one is as often a place or a hobby as a name
             # ("@ubud2sanur", "@sanurbeachwalker": two people who like one beach)
             break
     stored = {_key("n:" + w) for w in words} | {_key("h:" + p) for p in prefixes} | {_key("a:" + a) for a in accounts}
